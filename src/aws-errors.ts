@@ -1,0 +1,57 @@
+import type { AwsErrorInfo } from './types.js'
+
+/** Where the least-privilege policy lives, for errors that name a missing permission. */
+export const POLICY_HINT = 'see deploy/iam-policy.json in the packer-sweeper repository for the permissions each mode needs'
+
+const PERMISSION_ERROR_CODES = new Set([
+  'UnauthorizedOperation',
+  'AccessDenied',
+  'AccessDeniedException',
+  'AuthorizationError',
+  'UnauthorizedAccess'
+])
+
+/** Error codes that mean the region itself is not usable (opt-in region not enabled, bad credentials there). */
+const REGION_UNAVAILABLE_CODES = new Set(['AuthFailure', 'OptInRequired', 'InvalidClientTokenId', 'UnrecognizedClientException'])
+
+export function errorCode(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const e = error as { name?: unknown; Code?: unknown; code?: unknown }
+    if (typeof e.Code === 'string' && e.Code) return e.Code
+    if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name
+    if (typeof e.code === 'string' && e.code) return e.code
+  }
+  return 'Error'
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+export function isPermissionError(error: unknown): boolean {
+  return PERMISSION_ERROR_CODES.has(errorCode(error))
+}
+
+export function isRegionUnavailable(error: unknown): boolean {
+  return REGION_UNAVAILABLE_CODES.has(errorCode(error))
+}
+
+/**
+ * Turns anything thrown by an AWS call into report data. `permission` is the IAM action the
+ * call needs (e.g. `ec2:StopInstances`); it is named when AWS says access was denied, so the
+ * user learns which statement of the policy is missing.
+ */
+export function describeAwsError(error: unknown, permission?: string): AwsErrorInfo {
+  const info: AwsErrorInfo = { code: errorCode(error), message: errorMessage(error) }
+  if (permission && isPermissionError(error)) {
+    info.missingPermission = permission
+    info.message = `${info.message} (missing IAM permission ${permission}: ${POLICY_HINT})`
+  }
+  return info
+}
+
+/** One line for logs and the summary: `Code: message`. */
+export function formatAwsError(info: AwsErrorInfo): string {
+  return `${info.code}: ${info.message}`
+}

@@ -1,0 +1,158 @@
+/**
+ * The shared vocabulary of a sweep: what the inputs say, what was found, what happened to it.
+ * Everything here is plain data so that the decisions (what is stale, what to do, what to
+ * write) stay pure functions over it.
+ */
+
+export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
+export type SweepAction = (typeof SWEEP_ACTIONS)[number]
+
+export const RESOURCE_KINDS = ['instances', 'key-pairs', 'security-groups', 'launch-templates'] as const
+export type ResourceKind = (typeof RESOURCE_KINDS)[number]
+
+/** Every state DescribeInstances knows; `instance-states` may name any of them. */
+export const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'] as const
+export type InstanceState = (typeof INSTANCE_STATES)[number]
+
+/** One `tags` line: `Key=Value`, where the value may use EC2's `*` and `?` wildcards. */
+export interface TagFilter {
+  key: string
+  value: string
+}
+
+/** The action's inputs, parsed and validated, keyed exactly like action.yml. */
+export interface Inputs {
+  /** Seconds; 0 = every matching resource. */
+  'max-age': number
+  action: SweepAction
+  /** Explicit region names, or 'all' = every region enabled for the account. */
+  regions: string[] | 'all'
+  resources: ResourceKind[]
+  /** EC2 wildcard patterns; empty only when `tags` is set. */
+  'key-name': string[]
+  tags: TagFilter[]
+  'instance-states': InstanceState[]
+  'exclude-tag': string
+  /** 0 = no cap. */
+  'max-instances': number
+  /** 0 = no cap. */
+  'max-resources': number
+  'dry-run': boolean
+  /** Empty = no notification. */
+  'sns-topic-arn': string
+  /** Empty = default credential chain. */
+  'role-to-assume': string
+  'role-session-name': string
+  audience: string
+  'fail-on-stale': boolean
+}
+
+/**
+ * What happened to one resource.
+ * - stopped / terminated / deleted: the change was made (or was already so: see `reason`)
+ * - notified: reported only (action notify, or stop for kinds that cannot be stopped)
+ * - dry-run: the change would have been made; EC2 confirmed the permission with DryRun
+ * - skipped: never acted on (exclude-tag, age unknown); see `reason`
+ * - in-use: an orphan candidate that something still used when it was to be deleted
+ * - failed: the change was refused or errored; see `error`
+ */
+export const OUTCOMES = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'skipped', 'in-use', 'failed'] as const
+export type Outcome = (typeof OUTCOMES)[number]
+
+export interface AwsErrorInfo {
+  /** AWS error code, e.g. OperationNotPermitted, or the SDK error name when there is none. */
+  code: string
+  message: string
+  /** For permission errors: the IAM action that is missing, e.g. ec2:TerminateInstances. */
+  missingPermission?: string
+}
+
+/** An instance as discovery keeps it: only what the decisions and the report need. */
+export interface InstanceRecord {
+  id: string
+  region: string
+  keyName?: string
+  /** The Name tag, if any. */
+  name?: string
+  /** ISO 8601. */
+  launchTime: string
+  state: string
+  /** 'spot', 'scheduled', 'capacity-block' or undefined for on-demand. */
+  lifecycle?: string
+  /** True when the instance carries the exclude-tag key. */
+  excluded: boolean
+  /** Security group IDs attached to the instance (for the orphan sweep). */
+  securityGroupIds?: string[]
+}
+
+/** One instance in the report, with its age and outcome. */
+export interface InstanceFinding {
+  id: string
+  region: string
+  keyName?: string
+  name?: string
+  launchTime: string
+  ageSeconds: number
+  state: string
+  outcome: Outcome
+  /** Why it was skipped, or a note on the outcome ("already stopped"). */
+  reason?: string
+  error?: AwsErrorInfo
+}
+
+/** A key pair, security group or launch template Packer left behind. */
+export interface OrphanFinding {
+  kind: Exclude<ResourceKind, 'instances'>
+  /** Key pair name, security group ID (sg-…) or launch template ID (lt-…). */
+  id: string
+  /** Key pair name, group name or template name. */
+  name: string
+  region: string
+  /** ISO 8601 creation time as derived (name timestamp or CreateTime); undefined = age unknown. */
+  createdAt?: string
+  /** Where the age came from. */
+  ageSource: 'name' | 'create-time' | 'unknown'
+  /** Undefined when the age is unknown. */
+  ageSeconds?: number
+  outcome: Outcome
+  reason?: string
+  error?: AwsErrorInfo
+}
+
+export interface RegionResult {
+  region: string
+  status: 'ok' | 'failed'
+  /** Instances that matched the filters (stale or not). */
+  matched: number
+  /** Matching instances younger than max-age. */
+  fresh: number
+  error?: AwsErrorInfo
+}
+
+/** Context of the workflow run, for links in the summary and the notification. */
+export interface RunContext {
+  repository?: string
+  runUrl?: string
+  actor?: string
+  sha?: string
+  workflow?: string
+}
+
+/** The whole result of a run: the `report` output, and the source of summary and SNS message. */
+export interface Report {
+  version: 1
+  startedAt: string
+  finishedAt: string
+  settings: ReportSettings
+  run: RunContext
+  regions: RegionResult[]
+  instances: InstanceFinding[]
+  keyPairs: OrphanFinding[]
+  securityGroups: OrphanFinding[]
+  launchTemplates: OrphanFinding[]
+  /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
+  errors: string[]
+}
+
+/** The inputs as reported: everything but nothing secret (there is nothing secret in the inputs). */
+export type ReportSettings = Omit<Inputs, 'regions'> & { regions: string[] }
