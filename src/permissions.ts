@@ -1,0 +1,63 @@
+import type { ResourceKind, SweepAction } from './types.js'
+
+/**
+ * The IAM actions each AWS call of the sweep needs. This is the single list the code, the
+ * error messages and the shipped policies (deploy/) are checked against, so a new call cannot
+ * go out without its permission being documented.
+ */
+export const PERMISSION = {
+  describeRegions: 'ec2:DescribeRegions',
+  describeInstances: 'ec2:DescribeInstances',
+  stopInstances: 'ec2:StopInstances',
+  terminateInstances: 'ec2:TerminateInstances',
+  describeKeyPairs: 'ec2:DescribeKeyPairs',
+  deleteKeyPair: 'ec2:DeleteKeyPair',
+  describeSecurityGroups: 'ec2:DescribeSecurityGroups',
+  describeNetworkInterfaces: 'ec2:DescribeNetworkInterfaces',
+  deleteSecurityGroup: 'ec2:DeleteSecurityGroup',
+  describeLaunchTemplates: 'ec2:DescribeLaunchTemplates',
+  deleteLaunchTemplate: 'ec2:DeleteLaunchTemplate',
+  publish: 'sns:Publish',
+  assumeRoleWithWebIdentity: 'sts:AssumeRoleWithWebIdentity'
+} as const
+
+export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION]
+
+/** What the orphan sweep of each kind reads and deletes. */
+const ORPHAN_PERMISSIONS: Record<Exclude<ResourceKind, 'instances'>, { read: Permission[]; remove: Permission }> = {
+  'key-pairs': { read: [PERMISSION.describeKeyPairs], remove: PERMISSION.deleteKeyPair },
+  'security-groups': {
+    read: [PERMISSION.describeSecurityGroups, PERMISSION.describeNetworkInterfaces],
+    remove: PERMISSION.deleteSecurityGroup
+  },
+  'launch-templates': { read: [PERMISSION.describeLaunchTemplates], remove: PERMISSION.deleteLaunchTemplate }
+}
+
+export interface PermissionNeeds {
+  action: SweepAction
+  resources: readonly ResourceKind[]
+  /** True when `regions: all`, which needs DescribeRegions. */
+  allRegions: boolean
+  /** True when `sns-topic-arn` is set. */
+  notify: boolean
+}
+
+/**
+ * The IAM actions a run with these settings calls (the role's, not the trust policy's), sorted.
+ * Dry-run needs the same ones: EC2 checks them with DryRun.
+ */
+export function requiredPermissions(needs: PermissionNeeds): Permission[] {
+  const granted = new Set<Permission>([PERMISSION.describeInstances])
+  if (needs.allRegions) granted.add(PERMISSION.describeRegions)
+  if (needs.action === 'stop' && needs.resources.includes('instances')) granted.add(PERMISSION.stopInstances)
+  if (needs.action === 'terminate' && needs.resources.includes('instances')) granted.add(PERMISSION.terminateInstances)
+  for (const kind of needs.resources) {
+    if (kind === 'instances') continue
+    const orphan = ORPHAN_PERMISSIONS[kind]
+    orphan.read.forEach((permission) => granted.add(permission))
+    // Only terminate deletes leftovers: stop has nothing to stop on a key pair, group or template.
+    if (needs.action === 'terminate') granted.add(orphan.remove)
+  }
+  if (needs.notify) granted.add(PERMISSION.publish)
+  return [...granted].sort()
+}
