@@ -1,0 +1,106 @@
+/**
+ * Per-call fault injection: rules are checked in the order they were added; the first one that
+ * matches a call and has calls left applies (and uses one up).
+ */
+import { AwsFault } from './wire.js'
+
+export interface FaultMatch {
+  /** Action name (`DescribeInstances`); undefined = any action. */
+  action?: string
+  /** Region of the call; undefined = any region. */
+  region?: string
+  /** Service; undefined = any. */
+  service?: 'ec2' | 'sns' | 'sts'
+}
+
+export type FaultEffect =
+  | { kind: 'error'; code: string; message: string; status: number }
+  /** Destroy the socket: before the call is processed, or after (the change is made, the answer lost). */
+  | { kind: 'drop'; afterProcessing: boolean }
+
+interface Rule {
+  match: FaultMatch
+  remaining: number
+  effect: FaultEffect
+}
+
+export interface FaultCall {
+  service: 'ec2' | 'sns' | 'sts' | 'unknown'
+  action: string
+  region?: string
+}
+
+/** Which error EC2, SNS and STS answer when IAM denies a call. */
+const DENIED: Record<FaultCall['service'], string> = { ec2: 'UnauthorizedOperation', sns: 'AuthorizationError', sts: 'AccessDenied', unknown: 'AccessDenied' }
+const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', unknown: '?' }
+
+export class Faults {
+  private rules: Rule[] = []
+  /** Regions disabled for the account (opt-in regions not enabled): AuthFailure on every EC2/SNS call. */
+  readonly disabledRegions = new Set<string>()
+
+  /** `RequestLimitExceeded` (HTTP 503) for the next `count` matching calls. */
+  throttle(match: FaultMatch & { count: number }): this {
+    return this.add(match, match.count, { kind: 'error', code: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 })
+  }
+
+  /** IAM denies the matching calls (all of an action, or every call into a region) until `clear`. */
+  deny(match: FaultMatch & { count?: number }): this {
+    return this.add(match, match.count ?? Infinity, { kind: 'error', code: '', message: '', status: 403 })
+  }
+
+  /** The region is not enabled for the account: AuthFailure, and DescribeRegions leaves it out. */
+  disableRegion(region: string): this {
+    this.disabledRegions.add(region)
+    return this
+  }
+
+  /** Drop the connection for the next `count` matching calls. */
+  drop(match: FaultMatch & { count: number; afterProcessing?: boolean }): this {
+    return this.add(match, match.count, { kind: 'drop', afterProcessing: match.afterProcessing ?? false })
+  }
+
+  /** Any AWS error for the next `count` matching calls (Infinity = until `clear`). */
+  fail(match: FaultMatch & { count?: number; code: string; message: string; status?: number }): this {
+    return this.add(match, match.count ?? Infinity, { kind: 'error', code: match.code, message: match.message, status: match.status ?? 400 })
+  }
+
+  clear(): void {
+    this.rules = []
+    this.disabledRegions.clear()
+  }
+
+  /** The fault for this call, if any (and uses one up). Throws AwsFault for error faults. */
+  take(call: FaultCall, principal: string): FaultEffect | undefined {
+    for (const rule of this.rules) {
+      if (rule.remaining <= 0 || !matches(rule.match, call)) continue
+      rule.remaining--
+      const effect = rule.effect
+      if (effect.kind === 'error' && effect.code === '') {
+        const permission = `${IAM_PREFIX[call.service]}:${call.action}`
+        return {
+          kind: 'error',
+          code: DENIED[call.service],
+          message: `You are not authorized to perform this operation. User: ${principal} is not authorized to perform: ${permission} because no identity-based policy allows the ${permission} action`,
+          status: 403
+        }
+      }
+      return effect
+    }
+    return undefined
+  }
+
+  private add(match: FaultMatch, remaining: number, effect: FaultEffect): this {
+    const { action, region, service } = match
+    this.rules.push({ match: { action, region, service }, remaining, effect })
+    return this
+  }
+}
+
+function matches(m: FaultMatch, call: FaultCall): boolean {
+  return (m.action === undefined || m.action === call.action) && (m.region === undefined || m.region === call.region) && (m.service === undefined || m.service === call.service)
+}
+
+export function faultError(effect: Extract<FaultEffect, { kind: 'error' }>): AwsFault {
+  return new AwsFault(effect.code, effect.message, effect.status)
+}

@@ -1,0 +1,196 @@
+/**
+ * The sandbox AWS account: one HTTP endpoint on 127.0.0.1 for EC2 (ec2 query protocol), SNS and
+ * STS (awsQuery). Point the SDK at it with AWS_ENDPOINT_URL; every region shares the endpoint and
+ * is read from the SigV4 credential scope.
+ */
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { EC2_HANDLERS } from './ec2.js'
+import { faultError, Faults } from './faults.js'
+import { Fleet } from './fleet.js'
+import { SnsService, StsService, type StsOptions } from './services.js'
+import type { CallRecord, FleetSeed } from './types.js'
+import { AwsFault, esc, type Params } from './wire.js'
+
+/** Regions enabled for the sandbox account by default (AllRegions=false answers these). */
+export const DEFAULT_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2'
+]
+
+/** Opt-in regions the sandbox account has not enabled (listed only with AllRegions=true). */
+export const DEFAULT_NOT_OPTED_IN = ['af-south-1', 'ap-east-1', 'me-south-1', 'eu-south-1']
+
+export const DEFAULT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:packer-sweeper'
+
+export interface SandboxOptions {
+  /** The fleet to start with. */
+  fleet?: FleetSeed
+  /** Enabled regions (default DEFAULT_REGIONS). */
+  regions?: string[]
+  /** Opt-in regions not enabled (default DEFAULT_NOT_OPTED_IN). */
+  notOptedIn?: string[]
+  /** SNS topics that exist (default [DEFAULT_TOPIC_ARN]). */
+  topics?: string[]
+  /** How long stopping/shutting-down last, in ms (default 0: the next read sees stopped/terminated). */
+  transitionDelayMs?: number
+  sts?: StsOptions
+  /** Seed for generated IDs (default 1). */
+  seed?: number
+}
+
+export interface Sandbox {
+  /** `http://127.0.0.1:PORT`, for AWS_ENDPOINT_URL. */
+  url: string
+  port: number
+  fleet: Fleet
+  faults: Faults
+  /** Every request received, in order. */
+  calls: CallRecord[]
+  /** Calls of one action (optionally one region), e.g. for "ceil(n/100) TerminateInstances". */
+  callsOf(action: string, region?: string): CallRecord[]
+  /** SNS messages published successfully. */
+  published: SnsService['published']
+  sns: SnsService
+  /** Roles assumed through AssumeRoleWithWebIdentity, with the credentials handed out. */
+  assumedRoles: StsService['assumed']
+  regions: { enabled: string[]; notOptedIn: string[] }
+  close(): Promise<void>
+}
+
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/'
+const NAMESPACES = { sns: 'http://sns.amazonaws.com/doc/2010-03-31/', sts: 'https://sts.amazonaws.com/doc/2011-06-15/' }
+const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '2010-03-31': 'sns', '2011-06-15': 'sts' }
+const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const fleet = new Fleet(options.transitionDelayMs ?? 0, options.seed ?? 1)
+  if (options.fleet) fleet.seed(options.fleet)
+  const faults = new Faults()
+  const sns = new SnsService(options.topics ?? [DEFAULT_TOPIC_ARN])
+  const sts = new StsService(options.sts)
+  const calls: CallRecord[] = []
+  const configured = { enabled: options.regions ?? DEFAULT_REGIONS, notOptedIn: options.notOptedIn ?? DEFAULT_NOT_OPTED_IN }
+  const regions = {
+    get enabled() {
+      return configured.enabled.filter((r) => !faults.disabledRegions.has(r))
+    },
+    get notOptedIn() {
+      return [...configured.notOptedIn, ...configured.enabled.filter((r) => faults.disabledRegions.has(r))]
+    }
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
+    const params: Params = Object.fromEntries(new URLSearchParams(body))
+    const scope = SCOPE.exec(req.headers.authorization ?? '')
+    const accessKeyId = scope?.[1]
+    const region = scope?.[2]
+    const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
+    const action = params.Action ?? ''
+    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0 }
+    calls.push(record)
+    const send = (status: number, xml: string, errorCode?: string) => {
+      record.status = status
+      record.errorCode = errorCode
+      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId })
+      res.end(xml)
+    }
+    const requestId = randomUUID()
+    try {
+      const fault = faults.take({ service, action, region }, sts.principal(accessKeyId))
+      if (fault?.kind === 'drop' && !fault.afterProcessing) return void req.socket.destroy()
+      if (fault?.kind === 'error') throw faultError(fault)
+      if (region && service !== 'sts' && !regions.enabled.includes(region)) {
+        throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+      }
+      const xml = dispatch(service, action, params, region, accessKeyId)
+      if (fault?.kind === 'drop') return void req.socket.destroy()
+      send(200, wrap(service, action, xml, requestId))
+    } catch (error) {
+      if (!(error instanceof AwsFault)) throw error
+      send(error.status, errorXml(service, error, requestId), error.code)
+    }
+  }
+
+  const dispatch = (service: CallRecord['service'], action: string, params: Params, region: string | undefined, accessKeyId: string | undefined): string => {
+    const invalid = new AwsFault('InvalidAction', `The action ${action} is not valid for this web service.`)
+    if (service === 'ec2') {
+      const handler = EC2_HANDLERS[action]
+      if (!handler) throw invalid
+      if (!region) throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+      return handler({ params, region, fleet, regions })
+    }
+    const ctx = { params, region, accessKeyId }
+    if (service === 'sns' && action === 'Publish') return sns.publish(ctx)
+    if (service === 'sts' && action === 'AssumeRoleWithWebIdentity') return sts.assumeRoleWithWebIdentity(ctx)
+    if (service === 'sts' && action === 'GetCallerIdentity') return sts.getCallerIdentity(ctx)
+    throw invalid
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      try {
+        handle(req, res, Buffer.concat(chunks).toString('utf8'))
+      } catch (error) {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end(`sandbox bug: ${error instanceof Error ? error.stack : String(error)}`)
+      }
+    })
+  })
+  // Keep-alive sockets would hold close() open; the SDK reconnects as needed.
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    fleet,
+    faults,
+    calls,
+    callsOf: (action, region) => calls.filter((c) => c.action === action && (region === undefined || c.region === region)),
+    published: sns.published,
+    sns,
+    assumedRoles: sts.assumed,
+    regions,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeAllConnections()
+      })
+  }
+}
+
+function wrap(service: CallRecord['service'], action: string, inner: string, requestId: string): string {
+  const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+  if (service === 'ec2') return `${head}<${action}Response xmlns="${EC2_NS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`
+  const ns = service === 'sns' ? NAMESPACES.sns : NAMESPACES.sts
+  return `${head}<${action}Response xmlns="${ns}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
+}
+
+function errorXml(service: CallRecord['service'], error: AwsFault, requestId: string): string {
+  const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+  const code = `<Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message>`
+  if (service === 'ec2' || service === 'unknown') return `${head}<Response><Errors><Error>${code}</Error></Errors><RequestID>${requestId}</RequestID></Response>`
+  const ns = service === 'sns' ? NAMESPACES.sns : NAMESPACES.sts
+  const type = error.status >= 500 ? 'Receiver' : 'Sender'
+  return `${head}<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type>${code}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+}

@@ -1,0 +1,208 @@
+/**
+ * The data model of the sandbox account: what a fleet seed looks like (readable, for fixtures
+ * and the generator) and what the server keeps per region (the live state tests assert on).
+ */
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped'
+
+/** EC2's numeric state codes, as DescribeInstances reports them. */
+export const STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80
+}
+
+export type Tags = Record<string, string>
+
+/**
+ * Age or launch time: `age` is a duration before the moment the fleet is seeded
+ * (`'3h'`, `'90m'`, `'2d'`, `'45s'`, `'1h30m'`), `launchTime`/`createTime` an absolute ISO time.
+ */
+export interface Aged {
+  age?: string
+  ageSeconds?: number
+}
+
+export interface InstanceSeed extends Aged {
+  /** `i-` + 8 or 17 hex digits; generated when absent. */
+  id?: string
+  /** A name for tests to find the instance by (`sandbox.fleet.byRef`); never sent to the client. */
+  ref?: string
+  keyName?: string
+  state?: InstanceStateName
+  launchTime?: string
+  tags?: Tags
+  /** Defaults to `<region>a`. */
+  availabilityZone?: string
+  /** 'spot' | 'scheduled' | 'capacity-block'; undefined = on-demand. */
+  lifecycle?: string
+  rootDeviceType?: 'ebs' | 'instance-store'
+  disableApiTermination?: boolean
+  disableApiStop?: boolean
+  securityGroupIds?: string[]
+  /** Instances launched together share a reservation; generated when absent. */
+  reservationId?: string
+  /** Adds the `aws:ec2launchtemplate:id` tag, as EC2 does for instances launched from a template. */
+  launchTemplateId?: string
+  instanceType?: string
+}
+
+export interface KeyPairSeed extends Aged {
+  keyName: string
+  keyPairId?: string
+  createTime?: string
+  tags?: Tags
+}
+
+export interface IpPermissionSeed {
+  protocol?: string
+  fromPort?: number
+  toPort?: number
+  cidrs?: string[]
+  /** Security groups this rule references. */
+  groupIds?: string[]
+}
+
+export interface SecurityGroupSeed {
+  groupId?: string
+  groupName: string
+  description?: string
+  vpcId?: string
+  tags?: Tags
+  ingress?: IpPermissionSeed[]
+  egress?: IpPermissionSeed[]
+}
+
+export interface NetworkInterfaceSeed {
+  networkInterfaceId?: string
+  groupIds: string[]
+  description?: string
+  /** 'in-use' when attached, else 'available'. */
+  attachedInstanceId?: string
+  tags?: Tags
+}
+
+export interface LaunchTemplateSeed extends Aged {
+  launchTemplateId?: string
+  launchTemplateName: string
+  createTime?: string
+  tags?: Tags
+}
+
+export interface RegionSeed {
+  instances?: InstanceSeed[]
+  keyPairs?: KeyPairSeed[]
+  securityGroups?: SecurityGroupSeed[]
+  networkInterfaces?: NetworkInterfaceSeed[]
+  launchTemplates?: LaunchTemplateSeed[]
+}
+
+/** A whole account: region name → what lives there. */
+export type FleetSeed = Record<string, RegionSeed>
+
+// ---- live state ----
+
+export interface SandboxInstance {
+  id: string
+  ref?: string
+  region: string
+  reservationId: string
+  keyName?: string
+  state: InstanceStateName
+  launchTime: Date
+  tags: Tags
+  availabilityZone: string
+  lifecycle?: string
+  rootDeviceType: 'ebs' | 'instance-store'
+  disableApiTermination: boolean
+  disableApiStop: boolean
+  securityGroupIds: string[]
+  instanceType: string
+  /** A pending transition (stopping → stopped, shutting-down → terminated) and when it completes. */
+  transition?: { to: InstanceStateName; at: number }
+  /** Every state this instance went through, oldest first, for "acted on exactly once" assertions. */
+  history: InstanceStateName[]
+}
+
+export interface SandboxKeyPair {
+  keyPairId: string
+  keyName: string
+  region: string
+  createTime: Date
+  tags: Tags
+}
+
+export interface SandboxIpPermission {
+  protocol: string
+  fromPort?: number
+  toPort?: number
+  cidrs: string[]
+  groupIds: string[]
+}
+
+export interface SandboxSecurityGroup {
+  groupId: string
+  groupName: string
+  description: string
+  region: string
+  vpcId: string
+  tags: Tags
+  ingress: SandboxIpPermission[]
+  egress: SandboxIpPermission[]
+}
+
+export interface SandboxNetworkInterface {
+  networkInterfaceId: string
+  region: string
+  groupIds: string[]
+  description: string
+  status: 'in-use' | 'available'
+  attachedInstanceId?: string
+  tags: Tags
+}
+
+export interface SandboxLaunchTemplate {
+  launchTemplateId: string
+  launchTemplateName: string
+  region: string
+  createTime: Date
+  tags: Tags
+}
+
+/** One request the sandbox received, as tests assert on it. */
+export interface CallRecord {
+  seq: number
+  service: 'ec2' | 'sns' | 'sts' | 'unknown'
+  action: string
+  /** From the SigV4 credential scope; undefined for unsigned calls (AssumeRoleWithWebIdentity). */
+  region?: string
+  accessKeyId?: string
+  /** The form parameters as sent, Action and Version included. */
+  params: Record<string, string>
+  /** HTTP status answered; 0 when the connection was dropped. */
+  status: number
+  /** AWS error code answered, if any. */
+  errorCode?: string
+}
+
+export interface PublishedMessage {
+  topicArn: string
+  region?: string
+  accessKeyId?: string
+  subject?: string
+  message: string
+  messageStructure?: string
+  messageId: string
+}
+
+export interface AssumedRole {
+  roleArn: string
+  roleSessionName: string
+  webIdentityToken: string
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken: string
+}
