@@ -1,0 +1,69 @@
+/**
+ * Pure formatting shared by the job summary and the SNS notification: human ages, counted
+ * nouns, one-line text. Nothing here escapes for a particular medium; callers do that.
+ */
+import { formatAwsError } from './aws-errors.js'
+import type { AwsErrorInfo, Outcome } from './types.js'
+
+const UNITS = [
+  ['d', 86_400],
+  ['h', 3_600],
+  ['m', 60],
+  ['s', 1]
+] as const
+
+/**
+ * A duration as a person reads it: the two largest non-zero units, rounded down
+ * ("3h 12m", "2d 1h", "45s", "0s"). Negative ages (a launch time a little ahead of the
+ * runner's clock) read as "0s" rather than as nonsense.
+ */
+export function formatAge(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'unknown'
+  let rest = Math.max(0, Math.floor(seconds))
+  const parts: string[] = []
+  for (const [unit, size] of UNITS) {
+    const amount = Math.floor(rest / size)
+    rest -= amount * size
+    if (amount > 0) parts.push(`${amount}${unit}`)
+    if (parts.length === 2) break
+    // Once a unit was printed, a zero in the next one ends the reading: "2d 5m" would mislead.
+    if (parts.length === 1 && amount === 0) break
+  }
+  return parts.length > 0 ? parts.join(' ') : '0s'
+}
+
+/** `3 instances`, `1 instance`, `2 key pairs`. */
+export function countOf(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`
+}
+
+/** An ISO 8601 time as `2024-05-01 10:00 UTC`, or the input as it is when it does not parse. */
+export function formatTime(iso: string): string {
+  const time = Date.parse(iso)
+  if (Number.isNaN(time)) return iso
+  return `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+}
+
+/**
+ * One line of display text: control characters (line breaks above all, which could start a
+ * new list item or end an HTML block) become spaces, and anything longer than `maxLength`
+ * is cut with an ellipsis. Values from AWS are bounded (tags 256 characters) but error
+ * messages are not.
+ */
+export function oneLine(text: string, maxLength = 300): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
+  if (flat.length <= maxLength) return flat
+  // By code point, so an emoji in a tag is never cut in half.
+  return `${Array.from(flat).slice(0, maxLength - 1).join('')}…`
+}
+
+/**
+ * How one resource ended, as one line: `terminated`, `stopped (already stopped)`,
+ * `skipped (carries the packer-sweeper:keep tag)`, `failed: OperationNotPermitted: …`.
+ */
+export function describeOutcome(finding: { outcome: Outcome; reason?: string; error?: AwsErrorInfo }): string {
+  const reason = finding.reason ? ` (${finding.reason})` : ''
+  const error = finding.error ? `: ${formatAwsError(finding.error)}` : ''
+  return `${finding.outcome}${reason}${error}`
+}
