@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals'
+import { PERMISSION, requiredPermissions, type PermissionNeeds } from '../../src/permissions.js'
+import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
+
+const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
+  action: 'notify',
+  resources: ['instances'],
+  allRegions: false,
+  notify: false,
+  ...overrides
+})
+
+describe('PERMISSION', () => {
+  it('every entry is service:Action', () => {
+    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|sns|sts):[A-Z][A-Za-z]+$/)
+  })
+})
+
+describe('requiredPermissions', () => {
+  const KEY_READ = ['ec2:DescribeKeyPairs']
+  const SG_READ = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']
+  const LT_READ = ['ec2:DescribeLaunchTemplates']
+  /** What notify with every kind, every region and a topic calls. */
+  const ALL_READ = ['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, 'ec2:DescribeRegions', 'sns:Publish'].sort()
+
+  it.each([
+    // instances only
+    ['notify instances', needs({}), ['ec2:DescribeInstances']],
+    ['stop instances', needs({ action: 'stop' }), ['ec2:DescribeInstances', 'ec2:StopInstances']],
+    ['terminate instances', needs({ action: 'terminate' }), ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    // regions: all
+    ['notify, all regions', needs({ allRegions: true }), ['ec2:DescribeInstances', 'ec2:DescribeRegions']],
+    ['terminate, all regions', needs({ action: 'terminate', allRegions: true }), ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:TerminateInstances']],
+    // sns
+    ['notify with a topic', needs({ notify: true }), ['ec2:DescribeInstances', 'sns:Publish']],
+    ['stop with a topic', needs({ action: 'stop', notify: true }), ['ec2:DescribeInstances', 'ec2:StopInstances', 'sns:Publish']],
+    // orphans: read always, delete only on terminate
+    ['notify key pairs', needs({ resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
+    ['stop key pairs (nothing to stop)', needs({ action: 'stop', resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
+    ['terminate key pairs', needs({ action: 'terminate', resources: ['key-pairs'] }), ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]],
+    ['notify security groups', needs({ resources: ['security-groups'] }), ['ec2:DescribeInstances', ...SG_READ]],
+    [
+      'terminate security groups',
+      needs({ action: 'terminate', resources: ['security-groups'] }),
+      ['ec2:DeleteSecurityGroup', 'ec2:DescribeInstances', ...SG_READ]
+    ],
+    ['notify launch templates', needs({ resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
+    [
+      'terminate launch templates',
+      needs({ action: 'terminate', resources: ['launch-templates'] }),
+      ['ec2:DeleteLaunchTemplate', 'ec2:DescribeInstances', ...LT_READ]
+    ],
+    ['stop without instances: no StopInstances', needs({ action: 'stop', resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
+    [
+      'terminate without instances: no TerminateInstances',
+      needs({ action: 'terminate', resources: ['key-pairs'] }),
+      ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]
+    ],
+    // everything
+    ['notify everything everywhere with a topic', needs({ resources: [...RESOURCE_KINDS], allRegions: true, notify: true }), ALL_READ],
+    [
+      'stop everything everywhere with a topic',
+      needs({ action: 'stop', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
+      [...ALL_READ, 'ec2:StopInstances'].sort()
+    ],
+    [
+      'terminate everything everywhere with a topic',
+      needs({ action: 'terminate', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
+      [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances'].sort()
+    ]
+  ])('%s', (_title, input, expected) => {
+    expect(requiredPermissions(input)).toEqual(expected)
+  })
+
+  const everyMode = SWEEP_ACTIONS.flatMap((action) =>
+    [false, true].flatMap((allRegions) => [false, true].map((notify) => needs({ action, allRegions, notify, resources: [...RESOURCE_KINDS] })))
+  )
+
+  it.each(everyMode)('$action (all regions $allRegions, sns $notify): sorted, unique, exactly what the mode calls', (input) => {
+    const permissions = requiredPermissions(input)
+    expect(permissions).toEqual([...new Set(permissions)].sort())
+    // The role's policy, not the trust policy: AssumeRoleWithWebIdentity is never listed.
+    expect(permissions).not.toContain(PERMISSION.assumeRoleWithWebIdentity)
+    expect(permissions.includes(PERMISSION.describeRegions)).toBe(input.allRegions)
+    expect(permissions.includes(PERMISSION.publish)).toBe(input.notify)
+    expect(permissions.includes(PERMISSION.stopInstances)).toBe(input.action === 'stop')
+    expect(permissions.includes(PERMISSION.terminateInstances)).toBe(input.action === 'terminate')
+    const deletes = permissions.filter((permission) => permission.startsWith('ec2:Delete'))
+    expect(deletes.length).toBe(input.action === 'terminate' ? 3 : 0)
+  })
+})
