@@ -1,0 +1,71 @@
+# The tagging half of examples/workflows/packer-build.yml: every builder this template starts carries
+# the GitHub run ID, so the workflow's last step can sweep exactly this run's leftovers with
+#   tags: github-run-id=${{ github.run_id }}
+# The workflow passes the ID with: packer build -var "github_run_id=${{ github.run_id }}" packer/
+
+packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
+
+variable "github_run_id" {
+  type        = string
+  description = "ID of the GitHub Actions run that builds the image (github.run_id)."
+  default     = "local"
+}
+
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+
+locals {
+  # run_tags go on the builder instance and, in packer-plugin-amazon, also on the temporary key pair
+  # (packer_<uuid>) and security group (packer_<uuid>) it creates for the build.
+  run_tags = {
+    "github-run-id" = var.github_run_id
+    # Optional: deploy/cloudformation.yml with RequireManagedTag=true only lets the sweeper stop or
+    # terminate instances that carry this tag key.
+    "packer-sweeper:managed" = "true"
+  }
+  timestamp = regex_replace(timestamp(), "[- TZ:]", "")
+}
+
+source "amazon-ebs" "base" {
+  region        = var.region
+  instance_type = "t3.micro"
+  ssh_username  = "ubuntu"
+  ami_name      = "example-base-${local.timestamp}"
+
+  source_ami_filter {
+    filters = {
+      name                = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    owners      = ["099720109477"] # Canonical
+    most_recent = true
+  }
+
+  # Leave ssh_keypair_name, temporary_key_pair_name, security_group_ids and security_group_filter
+  # unset: Packer then creates the packer_<uuid> key pair and group that the sweep recognises.
+  run_tags        = local.run_tags
+  run_volume_tags = local.run_tags
+
+  # Tags of the resulting AMI, not of the builder.
+  tags = {
+    "github-run-id" = var.github_run_id
+  }
+}
+
+build {
+  sources = ["source.amazon-ebs.base"]
+
+  provisioner "shell" {
+    inline = ["cloud-init status --wait", "sudo apt-get update"]
+  }
+}
