@@ -1,0 +1,222 @@
+/**
+ * The shipped AWS set-up grants exactly what the code calls: for every mode, the CloudFormation
+ * template's policy allows each action requiredPermissions() returns and nothing more; the plain JSON
+ * policy is the terminate + all resources mode; the Terraform snippet names the same actions; the
+ * trust policy pins one repository and the audience.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+import { PERMISSION, requiredPermissions } from '../../src/permissions.js'
+import { RESOURCE_KINDS, SWEEP_ACTIONS, type SweepAction } from '../../src/types.js'
+import { ROOT } from '../../scripts/readme-tables.js'
+import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
+
+const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
+const template = parseTemplate(read('deploy/cloudformation.yml'))
+const REPO = 'octo-org/infrastructure'
+const CODE_PERMISSIONS: string[] = Object.values(PERMISSION)
+const MUTATING = [
+  PERMISSION.stopInstances,
+  PERMISSION.terminateInstances,
+  PERMISSION.deleteKeyPair,
+  PERMISSION.deleteSecurityGroup,
+  PERMISSION.deleteLaunchTemplate
+] as string[]
+
+interface Mode {
+  action: SweepAction
+  orphans: boolean
+  allRegions: boolean
+  notify: boolean
+}
+
+const MODES: Mode[] = SWEEP_ACTIONS.flatMap((action) =>
+  [true, false].flatMap((orphans) =>
+    [true, false].flatMap((allRegions) => [true, false].map((notify) => ({ action, orphans, allRegions, notify })))
+  )
+)
+
+function renderMode(mode: Mode, extra: Record<string, string> = {}): Rendered {
+  return render(template, {
+    GitHubRepository: REPO,
+    SweepAction: mode.action,
+    OrphanSweep: String(mode.orphans),
+    Regions: mode.allRegions ? 'all' : 'eu-west-1,us-east-1',
+    EnableNotifications: String(mode.notify),
+    ...extra
+  })
+}
+
+function resourceOfType(rendered: Rendered, type: string): Record<string, unknown> {
+  const found = Object.values(rendered.resources).filter((resource) => resource.Type === type)
+  expect(found).toHaveLength(1)
+  return (found[0] as { Properties: Record<string, unknown> }).Properties
+}
+
+const policyOf = (rendered: Rendered): unknown => resourceOfType(rendered, 'AWS::IAM::ManagedPolicy').PolicyDocument
+const trustOf = (rendered: Rendered): unknown => resourceOfType(rendered, 'AWS::IAM::Role').AssumeRolePolicyDocument
+
+const expectedFor = (mode: Mode): string[] =>
+  requiredPermissions({
+    action: mode.action,
+    resources: mode.orphans ? [...RESOURCE_KINDS] : ['instances'],
+    allRegions: mode.allRegions,
+    notify: mode.notify
+  })
+
+describe('deploy/cloudformation.yml', () => {
+  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, all regions ${mode.allRegions}, sns ${mode.notify}`, mode]))(
+    'grants exactly requiredPermissions() for %s',
+    (_name, mode) => {
+      expect(allowedActions(policyOf(renderMode(mode)))).toEqual(expectedFor(mode))
+    }
+  )
+
+  it('never grants a wildcard action or an action the code does not call', () => {
+    for (const mode of MODES) {
+      for (const action of allowedActions(policyOf(renderMode(mode)))) {
+        expect(action).not.toContain('*')
+        expect(CODE_PERMISSIONS).toContain(action)
+      }
+    }
+  })
+
+  it('scopes every change to resource ARNs of the account, key pairs by name', () => {
+    const rendered = renderMode({ action: 'terminate', orphans: true, allRegions: true, notify: true })
+    const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
+    const resourcesOf = (action: string): string[] =>
+      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
+    expect(resourcesOf(PERMISSION.terminateInstances)).toEqual(['arn:aws:ec2:*:123456789012:instance/*'])
+    expect(resourcesOf(PERMISSION.deleteKeyPair)).toEqual(['arn:aws:ec2:*:123456789012:key-pair/packer_*'])
+    expect(resourcesOf(PERMISSION.deleteSecurityGroup)).toContain('arn:aws:ec2:*:123456789012:security-group/*')
+    expect(resourcesOf(PERMISSION.deleteLaunchTemplate)).toContain('arn:aws:ec2:*:123456789012:launch-template/*')
+    expect(resourcesOf(PERMISSION.publish)).toEqual(['ref:NotificationTopic'])
+    for (const statement of allow) {
+      if (asList(statement.Action).some((action) => MUTATING.includes(action))) {
+        expect(asList(statement.Resource)).not.toContain('*')
+      }
+    }
+  })
+
+  it('limits every EC2 statement to the listed regions when regions is not all', () => {
+    const rendered = renderMode({ action: 'stop', orphans: true, allRegions: false, notify: false })
+    const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
+    expect(ec2.length).toBeGreaterThan(0)
+    for (const statement of ec2) {
+      expect(statement.Condition?.StringEquals?.['aws:RequestedRegion']).toEqual(['eu-west-1', 'us-east-1'])
+    }
+  })
+
+  it('requires the packer-sweeper:managed tag on instances only when asked to', () => {
+    const instanceStatement = (require: string): { Condition?: Record<string, Record<string, unknown>> } | undefined =>
+      statements(policyOf(renderMode({ action: 'terminate', orphans: false, allRegions: true, notify: false }, { RequireManagedTag: require }))).find(
+        (s) => asList(s.Action).includes(PERMISSION.terminateInstances)
+      )
+    expect(instanceStatement('true')?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' } })
+    expect(instanceStatement('false')?.Condition).toBeUndefined()
+  })
+
+  it('denies every change to resources that carry the exclude tag, in every mode', () => {
+    for (const mode of MODES) {
+      const deny = statements(policyOf(renderMode(mode))).filter((s) => s.Effect === 'Deny')
+      expect(deny).toHaveLength(1)
+      expect(asList(deny[0]?.Action).sort()).toEqual([...MUTATING].sort())
+      expect(deny[0]?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } })
+    }
+  })
+
+  it('trusts one repository and branch, with the audience pinned', () => {
+    const rendered = renderMode(MODES[0] as Mode)
+    const [trust, ...more] = statements(trustOf(rendered))
+    expect(more).toHaveLength(0)
+    expect(trust?.Effect).toBe('Allow')
+    expect(trust?.Action).toBe('sts:AssumeRoleWithWebIdentity')
+    expect(trust?.Principal).toEqual({ Federated: 'ref:GitHubOidcProvider' })
+    expect(trust?.Condition).toEqual({
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': `repo:${REPO}:ref:refs/heads/main`
+      }
+    })
+    const provider = resourceOfType(rendered, 'AWS::IAM::OIDCProvider')
+    expect(provider.Url).toBe('https://token.actions.githubusercontent.com')
+    expect(provider.ClientIdList).toEqual(['sts.amazonaws.com'])
+  })
+
+  it('trusts a GitHub environment instead of a branch when one is given', () => {
+    const rendered = renderMode(MODES[0] as Mode, { GitHubEnvironment: 'aws-sweeper', GitHubBranch: 'release' })
+    const [trust] = statements(trustOf(rendered))
+    expect(trust?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(`repo:${REPO}:environment:aws-sweeper`)
+  })
+
+  it('reuses an existing OIDC provider instead of creating a second one', () => {
+    const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
+    const rendered = renderMode(MODES[0] as Mode, { ExistingOidcProviderArn: existing })
+    expect(Object.values(rendered.resources).map((r) => r.Type)).not.toContain('AWS::IAM::OIDCProvider')
+    expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: existing })
+  })
+
+  it('creates the SNS topic only with notifications on', () => {
+    const types = (notify: boolean): string[] =>
+      Object.values(renderMode({ action: 'notify', orphans: false, allRegions: true, notify }).resources).map((r) => r.Type)
+    expect(types(true)).toContain('AWS::SNS::Topic')
+    expect(types(false)).not.toContain('AWS::SNS::Topic')
+  })
+
+  it('rejects a repository pattern with wildcards and an unknown action', () => {
+    expect(() => render(template, { GitHubRepository: 'octo-org/*' })).toThrow(TemplateError)
+    expect(() => render(template, { GitHubRepository: REPO, SweepAction: 'terminte' })).toThrow(TemplateError)
+  })
+})
+
+describe('deploy/iam-policy.json', () => {
+  const policy: unknown = JSON.parse(read('deploy/iam-policy.json'))
+
+  it('is the terminate + all resources + all regions + SNS mode, exactly', () => {
+    expect(allowedActions(policy)).toEqual(expectedFor({ action: 'terminate', orphans: true, allRegions: true, notify: true }))
+  })
+
+  it('scopes the changes like the template and denies the exclude tag', () => {
+    const all = statements(policy)
+    for (const statement of all.filter((s) => s.Effect === 'Allow')) {
+      if (asList(statement.Action).some((action) => MUTATING.includes(action) || action === PERMISSION.publish)) {
+        expect(asList(statement.Resource)).not.toContain('*')
+      }
+    }
+    const key = all.find((s) => asList(s.Action).includes(PERMISSION.deleteKeyPair) && s.Effect === 'Allow')
+    expect(asList(key?.Resource)).toEqual(['arn:aws:ec2:*:*:key-pair/packer_*'])
+    const deny = all.filter((s) => s.Effect === 'Deny')
+    expect(deny).toHaveLength(1)
+    expect(deny[0]?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } })
+  })
+
+  it('is the file the error messages point to', async () => {
+    const { POLICY_HINT } = await import('../../src/aws-errors.js')
+    expect(POLICY_HINT).toContain('deploy/iam-policy.json')
+  })
+})
+
+describe('deploy/terraform/main.tf', () => {
+  const hcl = read('deploy/terraform/main.tf')
+  /** The string literals of every `actions = [...]` list and of `for_each` lists that feed actions. */
+  const grantedActions = (): string[] => {
+    const sweeper = hcl.slice(hcl.indexOf('data "aws_iam_policy_document" "sweeper"'), hcl.indexOf('resource "aws_iam_role" "sweeper"'))
+    const allow = sweeper.split(/\n\s*(?:dynamic "statement" \{|statement \{)/).filter((block) => !/effect\s*=\s*"Deny"/.test(block))
+    const names = allow.flatMap((block) => [...block.matchAll(/"((?:ec2|sns|sts|iam):[A-Za-z*]+)"/g)].map((m) => m[1] as string))
+    return [...new Set(names)].sort()
+  }
+
+  it('names the same actions as the template, all modes together', () => {
+    const union = [...new Set(MODES.flatMap(expectedFor))].sort()
+    expect(grantedActions()).toEqual(union)
+  })
+
+  it('pins repository and audience in the trust policy', () => {
+    expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:aud"/)
+    expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:sub"/)
+    expect(hcl).toContain('"repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"')
+    expect(hcl).toContain('key-pair/${var.key_pair_name_pattern}')
+  })
+})

@@ -1,0 +1,293 @@
+# packer-sweeper for teams that use Terraform: the same role, trust policy, permissions and SNS topic
+# as deploy/cloudformation.yml, chosen by the same settings. The permissions follow
+# requiredPermissions() in src/permissions.ts (__tests__/repo/deploy.test.ts checks the action list).
+#
+#   module "packer_sweeper" {
+#     source            = "./deploy/terraform"
+#     github_repository = "my-org/infrastructure"
+#   }
+
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0"
+    }
+  }
+}
+
+variable "github_repository" {
+  description = "owner/name of the one repository whose workflows may assume the role."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "Use owner/name, without wildcards."
+  }
+}
+
+variable "github_branch" {
+  description = "Branch whose workflows may assume the role. Ignored when github_environment is set."
+  type        = string
+  default     = "main"
+}
+
+variable "github_environment" {
+  description = "GitHub environment whose jobs may assume the role; empty = use github_branch."
+  type        = string
+  default     = ""
+}
+
+variable "audience" {
+  description = "Audience of the GitHub OIDC token; the action's audience input must match."
+  type        = string
+  default     = "sts.amazonaws.com"
+}
+
+variable "existing_oidc_provider_arn" {
+  description = "ARN of the account's token.actions.githubusercontent.com provider; empty creates it."
+  type        = string
+  default     = ""
+}
+
+variable "sweep_action" {
+  description = "The most the action input may ask for: notify, stop or terminate."
+  type        = string
+  default     = "terminate"
+  validation {
+    condition     = contains(["notify", "stop", "terminate"], var.sweep_action)
+    error_message = "sweep_action is one of notify, stop, terminate."
+  }
+}
+
+variable "orphan_sweep" {
+  description = "true for resources: all (key pairs, security groups, launch templates); false for instances only."
+  type        = bool
+  default     = true
+}
+
+variable "regions" {
+  description = "Regions the sweep may touch; empty = all (regions: all, which also needs DescribeRegions)."
+  type        = list(string)
+  default     = []
+}
+
+variable "key_pair_name_pattern" {
+  description = "Key pairs the sweep may delete, by name; match the action's key-name input."
+  type        = string
+  default     = "packer_*"
+}
+
+variable "require_managed_tag" {
+  description = "true: stop/terminate only instances tagged with the key packer-sweeper:managed (Packer run_tags)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_notifications" {
+  description = "Create the SNS topic and allow sns:Publish on it (and only on it)."
+  type        = bool
+  default     = true
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account   = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+  all       = length(var.regions) == 0
+  subject = (var.github_environment != ""
+    ? "repo:${var.github_repository}:environment:${var.github_environment}"
+  : "repo:${var.github_repository}:ref:refs/heads/${var.github_branch}")
+  provider_arn = var.existing_oidc_provider_arn != "" ? var.existing_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+  # The conditions of the instance statements: the regions, and the optional managed tag.
+  region_condition = local.all ? [] : [{ test = "StringEquals", variable = "aws:RequestedRegion", values = var.regions }]
+  instance_conditions = concat(local.region_condition, var.require_managed_tag ? [
+    { test = "Null", variable = "aws:ResourceTag/packer-sweeper:managed", values = ["false"] }
+  ] : [])
+  delete_orphans = var.sweep_action == "terminate" && var.orphan_sweep
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count           = var.existing_oidc_provider_arn == "" ? 1 : 0
+  url             = "https://token.actions.githubusercontent.com"
+  client_id_list  = [var.audience]
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "GitHubActionsOneRepository"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = [var.audience]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = [local.subject]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sweeper" {
+  statement {
+    sid       = "FindPackerInstances"
+    effect    = "Allow"
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
+    dynamic "condition" {
+      for_each = local.region_condition
+      content {
+        test     = condition.value.test
+        variable = condition.value.variable
+        values   = condition.value.values
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.all ? [1] : []
+    content {
+      sid       = "ListEnabledRegions"
+      effect    = "Allow"
+      actions   = ["ec2:DescribeRegions"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.orphan_sweep ? [1] : []
+    content {
+      sid       = "FindPackerLeftovers"
+      effect    = "Allow"
+      actions   = ["ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"]
+      resources = ["*"]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.sweep_action == "stop" ? ["ec2:StopInstances"] : var.sweep_action == "terminate" ? ["ec2:TerminateInstances"] : []
+    content {
+      sid       = var.sweep_action == "stop" ? "StopStaleBuilders" : "TerminateStaleBuilders"
+      effect    = "Allow"
+      actions   = [statement.value]
+      resources = ["arn:${local.partition}:ec2:*:${local.account}:instance/*"]
+      dynamic "condition" {
+        for_each = local.instance_conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.delete_orphans ? [1] : []
+    content {
+      sid       = "DeletePackerKeyPairs"
+      effect    = "Allow"
+      actions   = ["ec2:DeleteKeyPair"]
+      resources = ["arn:${local.partition}:ec2:*:${local.account}:key-pair/${var.key_pair_name_pattern}"]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.delete_orphans ? [1] : []
+    content {
+      sid     = "DeletePackerGroupsAndTemplates"
+      effect  = "Allow"
+      actions = ["ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup"]
+      resources = [
+        "arn:${local.partition}:ec2:*:${local.account}:launch-template/*",
+        "arn:${local.partition}:ec2:*:${local.account}:security-group/*",
+      ]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_notifications ? [1] : []
+    content {
+      sid       = "PublishToTheSweeperTopic"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.notifications[0].arn]
+    }
+  }
+
+  # The exclusion tag wins in IAM too: nothing carrying packer-sweeper:keep can be changed.
+  statement {
+    sid       = "NeverTouchKeptResources"
+    effect    = "Deny"
+    actions   = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
+    resources = ["*"]
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/packer-sweeper:keep"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sweeper" {
+  name_prefix          = "packer-sweeper-"
+  description          = "Assumed by packer-sweeper in ${var.github_repository} through GitHub OIDC"
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "sweeper" {
+  name   = "packer-sweeper"
+  role   = aws_iam_role.sweeper.id
+  policy = data.aws_iam_policy_document.sweeper.json
+}
+
+resource "aws_sns_topic" "notifications" {
+  count        = var.enable_notifications ? 1 : 0
+  name_prefix  = "packer-sweeper-"
+  display_name = "packer-sweeper"
+}
+
+output "role_arn" {
+  description = "role-to-assume for the action"
+  value       = aws_iam_role.sweeper.arn
+}
+
+output "topic_arn" {
+  description = "sns-topic-arn for the action (null when notifications are off)"
+  value       = var.enable_notifications ? aws_sns_topic.notifications[0].arn : null
+}
