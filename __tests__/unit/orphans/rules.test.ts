@@ -1,0 +1,184 @@
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import type { Candidate, PlannedOrphan } from '../../../src/orphans/model.js'
+import {
+  AGE_DISAGREEMENT_TOLERANCE_SECONDS,
+  deriveAge,
+  judgeCandidate,
+  judgeUsage,
+  matchesAnyPattern,
+  matchesTags,
+  remainingUses,
+  reportedFinding
+} from '../../../src/orphans/rules.js'
+import { hoursBefore, packerName } from './fake-ec2.js'
+
+const NOW = new Date('2026-03-01T12:00:00Z')
+const RULES = { maxAgeSeconds: 2 * 3600, excludeTag: 'packer-sweeper:keep' }
+
+function candidate(overrides: Partial<Candidate> = {}): Candidate {
+  return { kind: 'key-pairs', id: 'packer_x', name: 'packer_x', tags: new Map(), ...overrides }
+}
+
+describe('deriveAge', () => {
+  it('uses CreateTime when the name carries no timestamp', () => {
+    expect(deriveAge({ name: 'packer_something', createTime: hoursBefore(NOW, 3) }, NOW)).toEqual({
+      createdAt: hoursBefore(NOW, 3),
+      ageSource: 'create-time',
+      ageSeconds: 3 * 3600
+    })
+  })
+
+  it("uses the name's build start when there is no CreateTime (security groups)", () => {
+    expect(deriveAge({ name: packerName(hoursBefore(NOW, 5)) }, NOW)).toEqual({
+      createdAt: hoursBefore(NOW, 5),
+      ageSource: 'name',
+      ageSeconds: 5 * 3600
+    })
+  })
+
+  it('knows no age without either', () => {
+    expect(deriveAge({ name: 'packer_something' }, NOW)).toEqual({ ageSource: 'unknown' })
+  })
+
+  it('uses CreateTime without a note when it follows the build start closely, as Packer does', () => {
+    const age = deriveAge({ name: packerName(hoursBefore(NOW, 3)), createTime: new Date(hoursBefore(NOW, 3).getTime() + 40_000) }, NOW)
+    expect(age).toEqual({ createdAt: new Date(hoursBefore(NOW, 3).getTime() + 40_000), ageSource: 'create-time', ageSeconds: 3 * 3600 - 40 })
+  })
+
+  it('takes the younger CreateTime and says so when the name claims a much older build', () => {
+    const age = deriveAge({ name: packerName(hoursBefore(NOW, 48)), createTime: hoursBefore(NOW, 1) }, NOW)
+    expect(age.ageSource).toBe('create-time')
+    expect(age.ageSeconds).toBe(3600)
+    expect(age.note).toMatch(/disagree; aged by the younger \(CreateTime\)/)
+  })
+
+  it('takes the younger name timestamp and says so when CreateTime is much older', () => {
+    const age = deriveAge({ name: packerName(hoursBefore(NOW, 1)), createTime: hoursBefore(NOW, 48) }, NOW)
+    expect(age.ageSource).toBe('name')
+    expect(age.ageSeconds).toBe(3600)
+    expect(age.note).toMatch(/aged by the younger \(name\)/)
+  })
+
+  it('notes a disagreement only beyond the tolerance', () => {
+    const createTime = hoursBefore(NOW, 3)
+    const within = new Date(createTime.getTime() - AGE_DISAGREEMENT_TOLERANCE_SECONDS * 1000)
+    const beyond = new Date(within.getTime() - 1000)
+    expect(deriveAge({ name: packerName(within), createTime }, NOW).note).toBeUndefined()
+    expect(deriveAge({ name: packerName(beyond), createTime }, NOW).note).toBeDefined()
+  })
+
+  it('is never older than either clock says', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), (nameAge, createAge) => {
+        const age = deriveAge({ name: packerName(new Date(NOW.getTime() - nameAge * 1000)), createTime: new Date(NOW.getTime() - createAge * 1000) }, NOW)
+        expect(age.ageSeconds).toBe(Math.min(nameAge, createAge))
+      })
+    )
+  })
+})
+
+describe('matching', () => {
+  it.each([
+    ['packer_abc', ['packer_*'], true],
+    ['Packer_abc', ['packer_*'], false],
+    ['ci-key-1', ['packer_*', 'ci-key-?'], true],
+    ['ci-key-10', ['packer_*', 'ci-key-?'], false],
+    ['anything', [], true]
+  ])('%s against %j: %s', (name, patterns, expected) => {
+    expect(matchesAnyPattern(name, patterns)).toBe(expected)
+  })
+
+  it('needs every tag filter to match, values by wildcard', () => {
+    const tags = new Map([
+      ['github-run-id', '1234'],
+      ['team', 'images']
+    ])
+    expect(matchesTags(tags, [])).toBe(true)
+    expect(matchesTags(tags, [{ key: 'github-run-id', value: '12*' }])).toBe(true)
+    expect(matchesTags(tags, [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: 'img' }])).toBe(false)
+    expect(matchesTags(tags, [{ key: 'missing', value: '*' }])).toBe(false)
+  })
+})
+
+describe('judgeCandidate', () => {
+  const stale = { createdAt: hoursBefore(NOW, 3), ageSource: 'create-time' as const, ageSeconds: 3 * 3600 }
+  const fresh = { createdAt: hoursBefore(NOW, 1), ageSource: 'create-time' as const, ageSeconds: 3600 }
+  const keep = new Map([['packer-sweeper:keep', '']])
+
+  it('leaves fresh resources out', () => {
+    expect(judgeCandidate(candidate(), fresh, RULES)).toEqual({ verdict: 'fresh' })
+    expect(judgeCandidate(candidate({ tags: keep }), fresh, RULES)).toEqual({ verdict: 'fresh' })
+  })
+
+  it('skips the exclude-tag, also over an unknown age', () => {
+    expect(judgeCandidate(candidate({ tags: keep }), stale, RULES)).toEqual({ verdict: 'skip', reason: 'exclude-tag' })
+    expect(judgeCandidate(candidate({ tags: keep }), { ageSource: 'unknown' }, RULES)).toEqual({ verdict: 'skip', reason: 'exclude-tag' })
+  })
+
+  it('skips an unknown age', () => {
+    expect(judgeCandidate(candidate(), { ageSource: 'unknown' }, RULES)).toEqual({ verdict: 'skip', reason: 'age unknown' })
+  })
+
+  it('sends stale ones on to the usage check; max-age 0 takes every age', () => {
+    expect(judgeCandidate(candidate(), stale, RULES)).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate(), { ...fresh, ageSeconds: 0 }, { ...RULES, maxAgeSeconds: 0 })).toEqual({ verdict: 'check-usage' })
+  })
+
+  it('ignores the exclude-tag when the input is empty', () => {
+    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: '' })).toEqual({ verdict: 'check-usage' })
+  })
+})
+
+describe('judgeUsage', () => {
+  const terminating = new Set(['i-1', 'i-2'])
+
+  it.each([
+    ['nothing uses it', undefined, { verdict: 'orphan', dependsOn: [] }],
+    ['only instances this run terminates', { instanceIds: ['i-2', 'i-1', 'i-2'], others: [] }, { verdict: 'orphan', dependsOn: ['i-1', 'i-2'] }],
+    ['an instance that stays', { instanceIds: ['i-1', 'i-3'], others: [] }, { verdict: 'in-use' }],
+    ['another group references it', { instanceIds: [], others: ['referenced by sg-1'] }, { verdict: 'in-use' }]
+  ])('%s', (_what, usage, expected) => {
+    expect(judgeUsage(usage, terminating)).toEqual(expected)
+  })
+
+  it('lists what remains once instances are gone', () => {
+    expect(remainingUses({ instanceIds: ['i-1', 'i-3'], others: ['eni-1 (not attached to an instance)'] }, new Set(['i-1']))).toEqual([
+      'instance i-3',
+      'eni-1 (not attached to an instance)'
+    ])
+  })
+})
+
+describe('reportedFinding', () => {
+  const planned = (overrides: Partial<PlannedOrphan> = {}): PlannedOrphan => ({
+    candidate: candidate(),
+    age: { createdAt: hoursBefore(NOW, 3), ageSource: 'create-time', ageSeconds: 3 * 3600, note: 'clocks disagree' },
+    verdict: 'orphan',
+    dependsOn: [],
+    ...overrides
+  })
+
+  it('reports orphans as notified, with why stop leaves them and the age note', () => {
+    expect(reportedFinding(planned(), 'eu-west-1', 'notify')).toEqual({
+      kind: 'key-pairs',
+      id: 'packer_x',
+      name: 'packer_x',
+      region: 'eu-west-1',
+      createdAt: hoursBefore(NOW, 3).toISOString(),
+      ageSource: 'create-time',
+      ageSeconds: 3 * 3600,
+      outcome: 'notified',
+      reason: 'clocks disagree'
+    })
+    expect(reportedFinding(planned(), 'eu-west-1', 'stop').reason).toBe('stop leaves key pairs alone: there is nothing to stop; clocks disagree')
+    expect(reportedFinding(planned({ dependsOn: ['i-1'] }), 'eu-west-1', 'terminate').reason).toMatch(/^not deleted: this run made no changes \(used by i-1\)/)
+  })
+
+  it('keeps the skip reason and leaves out an unknown age', () => {
+    const finding = reportedFinding(planned({ verdict: 'skip', skipReason: 'age unknown', age: { ageSource: 'unknown' } }), 'eu-west-1', 'terminate')
+    expect(finding).toMatchObject({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
+    expect(finding).not.toHaveProperty('createdAt')
+    expect(finding).not.toHaveProperty('ageSeconds')
+  })
+})

@@ -1,0 +1,59 @@
+import type { AwsErrorInfo, OrphanFinding, SweepAction } from '../types.js'
+
+export type OrphanKind = OrphanFinding['kind']
+
+/** A resource that matched a kind's name, description and tag filters: not yet judged. */
+export interface Candidate {
+  kind: OrphanKind
+  /** As reported: key pair name, security group ID or launch template ID. */
+  id: string
+  name: string
+  /** Key pairs only: EC2's key-… ID, which DeleteKeyPair prefers; without it the key is deleted by name. */
+  keyPairId?: string
+  tags: ReadonlyMap<string, string>
+  /** EC2's CreateTime; security groups have none. */
+  createTime?: Date
+}
+
+/** What still uses a candidate: instances (which this run may terminate) and anything else. */
+export interface Usage {
+  instanceIds: string[]
+  /** Uses no instance termination frees, e.g. "referenced by sg-…", "eni-… (not attached)". */
+  others: string[]
+}
+
+export interface DerivedAge {
+  createdAt?: Date
+  ageSource: OrphanFinding['ageSource']
+  /** Undefined when the age is unknown. */
+  ageSeconds?: number
+  /** Set when the name's timestamp and CreateTime disagree, to explain which one was used. */
+  note?: string
+}
+
+/** One reported resource of the plan: an orphan to delete, or a match that is skipped. */
+export interface PlannedOrphan {
+  candidate: Candidate
+  age: DerivedAge
+  verdict: 'orphan' | 'skip'
+  /** For `skip`: why (exclude-tag, age unknown). */
+  skipReason?: string
+  /** Instances this run terminates that still use the orphan: it is deleted after they are gone. */
+  dependsOn: string[]
+}
+
+/** A kind that could not be discovered or checked in this region: none of its orphans are acted on. */
+export interface OrphanDiscoveryError {
+  kind: OrphanKind
+  error: AwsErrorInfo
+}
+
+export interface OrphanPlan {
+  region: string
+  action: SweepAction
+  dryRun: boolean
+  /** Sorted by kind (key pairs, security groups, launch templates), then name. */
+  orphans: PlannedOrphan[]
+  /** Non-empty means the region's orphan sweep is incomplete: the core reports the region as failed. */
+  errors: OrphanDiscoveryError[]
+}

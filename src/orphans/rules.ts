@@ -1,0 +1,154 @@
+/**
+ * The decisions of the orphan sweep as pure functions over plain data: how old a resource is,
+ * whether it is an orphan, and what is reported for it. The modules that talk to EC2 only gather
+ * the data these functions judge and carry out what they decide.
+ */
+import type { OrphanFinding, SweepAction, TagFilter } from '../types.js'
+import type { Candidate, DerivedAge, OrphanKind, PlannedOrphan, Usage } from './model.js'
+import { buildStartFromName } from './packer-names.js'
+import { ageSeconds, isStale } from '../plan.js'
+import { tagMatcher, wildcardMatcher } from '../wildcard.js'
+
+/**
+ * When a key pair's name timestamp and its CreateTime are further apart than this, the report
+ * says so. Packer names the key when the build starts and creates it moments later, so a real
+ * Packer key is well within it.
+ */
+export const AGE_DISAGREEMENT_TOLERANCE_SECONDS = 15 * 60
+
+export const SKIP_EXCLUDED = 'exclude-tag'
+export const SKIP_AGE_UNKNOWN = 'age unknown'
+
+const KIND_NOUN: Record<OrphanKind, string> = {
+  'key-pairs': 'key pairs',
+  'security-groups': 'security groups',
+  'launch-templates': 'launch templates'
+}
+
+/**
+ * The age of a resource from the two clocks it may carry: the build start in a `packer_<uuid>`
+ * name and EC2's CreateTime. With both, the younger one (the later instant) counts: age is what
+ * protects a live build between creating its key and launching its instance, and a key EC2 says
+ * was created minutes ago must not be deleted because its name claims an old build (a re-imported
+ * key, a reused name). Packer creates the key after naming it, so for its own keys that is
+ * CreateTime; a disagreement beyond the tolerance is noted in the reason.
+ */
+export function deriveAge(candidate: Pick<Candidate, 'name' | 'createTime'>, now: Date): DerivedAge {
+  const fromName = buildStartFromName(candidate.name, now)
+  const fromCreateTime = candidate.createTime
+  if (!fromName && !fromCreateTime) return { ageSource: 'unknown' }
+  if (!fromName || !fromCreateTime) {
+    const createdAt = (fromName ?? fromCreateTime) as Date
+    return { createdAt, ageSource: fromName ? 'name' : 'create-time', ageSeconds: ageSeconds(createdAt, now) }
+  }
+  const nameIsYounger = fromName > fromCreateTime
+  const createdAt = nameIsYounger ? fromName : fromCreateTime
+  const age: DerivedAge = {
+    createdAt,
+    ageSource: nameIsYounger ? 'name' : 'create-time',
+    ageSeconds: ageSeconds(createdAt, now)
+  }
+  const apartSeconds = Math.abs(fromName.getTime() - fromCreateTime.getTime()) / 1000
+  if (apartSeconds > AGE_DISAGREEMENT_TOLERANCE_SECONDS) {
+    age.note =
+      `name timestamp ${fromName.toISOString()} and CreateTime ${fromCreateTime.toISOString()} disagree; ` +
+      `aged by the younger (${nameIsYounger ? 'name' : 'CreateTime'})`
+  }
+  return age
+}
+
+/** Empty patterns mean no name filter (the `key-name` input allows that only with `tags`). */
+export function matchesAnyPattern(name: string, patterns: readonly string[]): boolean {
+  return patterns.length === 0 || wildcardMatcher(patterns)(name)
+}
+
+/** Every `tags` line must match: the key exactly, the value by EC2 wildcards. */
+export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[]): boolean {
+  return tagMatcher(filters)(tags)
+}
+
+export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string): boolean {
+  return excludeTag !== '' && tags.has(excludeTag)
+}
+
+export interface AgeRules {
+  maxAgeSeconds: number
+  excludeTag: string
+}
+
+/**
+ * What a matching resource is before anyone asks what uses it: not reported (fresh), reported as
+ * skipped (the exclude-tag wins over everything; an unknown age never allows a delete), or
+ * worth the usage check.
+ */
+export type FirstVerdict = { verdict: 'fresh' } | { verdict: 'skip'; reason: string } | { verdict: 'check-usage' }
+
+export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: AgeRules): FirstVerdict {
+  if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'fresh' }
+  if (isExcluded(candidate.tags, rules.excludeTag)) return { verdict: 'skip', reason: SKIP_EXCLUDED }
+  if (age.ageSeconds === undefined) return { verdict: 'skip', reason: SKIP_AGE_UNKNOWN }
+  return { verdict: 'check-usage' }
+}
+
+/**
+ * A stale resource is an orphan when nothing uses it, or only instances this run terminates
+ * (it is then deleted after they are gone). Anything else using it means it is not debris.
+ */
+export type UsageVerdict = { verdict: 'in-use' } | { verdict: 'orphan'; dependsOn: string[] }
+
+export function judgeUsage(usage: Usage | undefined, terminating: ReadonlySet<string>): UsageVerdict {
+  if (!usage) return { verdict: 'orphan', dependsOn: [] }
+  if (usage.others.length > 0) return { verdict: 'in-use' }
+  if (usage.instanceIds.some((id) => !terminating.has(id))) return { verdict: 'in-use' }
+  return { verdict: 'orphan', dependsOn: [...new Set(usage.instanceIds)].sort() }
+}
+
+/** Uses that remain once `gone` instances have terminated, as words for a reason. */
+export function remainingUses(usage: Usage | undefined, gone: ReadonlySet<string>): string[] {
+  if (!usage) return []
+  return [...usage.instanceIds.filter((id) => !gone.has(id)).map((id) => `instance ${id}`), ...usage.others]
+}
+
+/** The report entry of a planned resource, with an outcome and the reasons joined. */
+export function toFinding(
+  planned: PlannedOrphan,
+  region: string,
+  outcome: OrphanFinding['outcome'],
+  reason?: string,
+  error?: OrphanFinding['error']
+): OrphanFinding {
+  const { candidate, age } = planned
+  const finding: OrphanFinding = {
+    kind: candidate.kind,
+    id: candidate.id,
+    name: candidate.name,
+    region,
+    ageSource: age.ageSource,
+    outcome
+  }
+  if (age.createdAt) finding.createdAt = age.createdAt.toISOString()
+  if (age.ageSeconds !== undefined) finding.ageSeconds = age.ageSeconds
+  const reasons = [reason, age.note].filter((text): text is string => Boolean(text))
+  if (reasons.length > 0) finding.reason = reasons.join('; ')
+  if (error) finding.error = error
+  return finding
+}
+
+/**
+ * The finding of a resource that is not deleted in this run: skipped ones keep their reason,
+ * orphans are `notified`, with a reason saying why nothing was done where the action asked more.
+ */
+export function reportedFinding(planned: PlannedOrphan, region: string, action: SweepAction): OrphanFinding {
+  if (planned.verdict === 'skip') return toFinding(planned, region, 'skipped', planned.skipReason)
+  return toFinding(planned, region, 'notified', notDeletedReason(planned, action))
+}
+
+function notDeletedReason(planned: PlannedOrphan, action: SweepAction): string | undefined {
+  const noun = KIND_NOUN[planned.candidate.kind]
+  if (action === 'stop') return `stop leaves ${noun} alone: there is nothing to stop`
+  if (action === 'terminate') {
+    const waitingFor = planned.dependsOn.length > 0 ? ` (used by ${planned.dependsOn.join(', ')})` : ''
+    return `not deleted: this run made no changes${waitingFor}`
+  }
+  return undefined
+}
