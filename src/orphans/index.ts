@@ -1,0 +1,231 @@
+/**
+ * The sweep of what Packer leaves besides its instance: temporary key pairs, security groups and
+ * spot launch templates (issue 4). The core plans it before any instance is touched (so the
+ * `max-resources` cap can count it), acts on the instances, then executes it:
+ *
+ *   const plan = await planOrphans(ctx, idsToTerminate)
+ *   ... cap: plannedChanges(plan) ...; terminate instances ...
+ *   const findings = await sweepOrphans(ctx, plan, idsTerminated)   // or reportOnly(plan)
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import { describeAwsError, errorCode, formatAwsError } from '../aws-errors.js'
+import type { Inputs, OrphanFinding } from '../types.js'
+import { mapWithConcurrency } from './batches.js'
+import { DescribeError } from './describe-error.js'
+import type { OrphanKindSweeper } from './kind.js'
+import { keyPairSweeper } from './key-pairs.js'
+import { launchTemplateSweeper } from './launch-templates.js'
+import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './model.js'
+import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, toFinding } from './rules.js'
+import { securityGroupSweeper } from './security-groups.js'
+import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
+
+export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from './model.js'
+export type { TerminationWait } from './termination-wait.js'
+export { DEFAULT_TERMINATION_WAIT } from './termination-wait.js'
+
+export interface OrphanContext {
+  client: EC2Client
+  region: string
+  inputs: Inputs
+  now: Date
+  /** How long to wait for instances this run terminated; DEFAULT_TERMINATION_WAIT when absent. */
+  terminationWait?: TerminationWait
+}
+
+/** In the order findings are reported: Packer deletes the group before the key, templates are separate. */
+const SWEEPERS: readonly OrphanKindSweeper[] = [keyPairSweeper, securityGroupSweeper, launchTemplateSweeper]
+
+/** Deletes in flight at once, per kind and region. */
+const DELETE_CONCURRENCY = 5
+
+/**
+ * Discovery and rules, no mutating call. `terminating` = instance IDs this run will terminate in
+ * this region: what only they use is planned for deletion after them. A kind that cannot be read
+ * is left out and named in `plan.errors`; the other kinds are still planned.
+ */
+export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<string>): Promise<OrphanPlan> {
+  // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
+  const freedByThisRun = ctx.inputs.action === 'terminate' ? terminating : new Set<string>()
+  const kinds = SWEEPERS.filter((sweeper) => ctx.inputs.resources.includes(sweeper.kind))
+  const planned = await Promise.all(kinds.map((sweeper) => planKind(ctx, sweeper, freedByThisRun)))
+  return {
+    region: ctx.region,
+    action: ctx.inputs.action,
+    dryRun: ctx.inputs['dry-run'],
+    orphans: planned.flatMap((kind) => kind.orphans),
+    errors: planned.flatMap((kind) => kind.errors)
+  }
+}
+
+async function planKind(
+  ctx: OrphanContext,
+  sweeper: OrphanKindSweeper,
+  terminating: ReadonlySet<string>
+): Promise<{ orphans: PlannedOrphan[]; errors: OrphanDiscoveryError[] }> {
+  let candidates: Candidate[]
+  try {
+    candidates = await sweeper.discover(ctx.client, ctx.inputs)
+  } catch (error) {
+    return { orphans: [], errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
+  }
+  const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
+  const skipped: PlannedOrphan[] = []
+  const stale: PlannedOrphan[] = []
+  for (const candidate of candidates) {
+    const age = deriveAge(candidate, ctx.now)
+    const first = judgeCandidate(candidate, age, rules)
+    if (first.verdict === 'skip') skipped.push({ candidate, age, verdict: 'skip', skipReason: first.reason, dependsOn: [] })
+    else if (first.verdict === 'check-usage') stale.push({ candidate, age, verdict: 'orphan', dependsOn: [] })
+  }
+  let usage: Map<string, Usage>
+  try {
+    usage = stale.length > 0 ? await sweeper.findUsage(ctx.client, stale.map(({ candidate }) => candidate)) : new Map()
+  } catch (error) {
+    // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
+    return { orphans: byName(skipped), errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
+  }
+  const orphans = stale.flatMap((planned) => {
+    const judged = judgeUsage(usage.get(planned.candidate.id), terminating)
+    return judged.verdict === 'orphan' ? [{ ...planned, dependsOn: judged.dependsOn }] : []
+  })
+  return { orphans: byName([...skipped, ...orphans]), errors: [] }
+}
+
+function byName(planned: PlannedOrphan[]): PlannedOrphan[] {
+  return planned.sort((a, b) => a.candidate.name.localeCompare(b.candidate.name) || a.candidate.id.localeCompare(b.candidate.id))
+}
+
+function readErrorInfo(error: unknown) {
+  return error instanceof DescribeError ? error.info : describeAwsError(error)
+}
+
+/** How many deletions the plan would make (for the max-resources cap), 0 unless action is terminate. */
+export function plannedChanges(plan: OrphanPlan): number {
+  if (plan.action !== 'terminate') return 0
+  return plan.orphans.filter((planned) => planned.verdict === 'orphan').length
+}
+
+/** Findings for a plan that is not executed (cap tripped, notify, stop): each `notified` or `skipped`. */
+export function reportOnly(plan: OrphanPlan): OrphanFinding[] {
+  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action))
+}
+
+/**
+ * Executes the plan after the instances were acted on. `terminated` = IDs whose
+ * TerminateInstances succeeded in this run. Orphans that waited on an instance are deleted once
+ * it reached `terminated` (waited for here, bounded); what is still in use is reported as
+ * `in-use`, never forced. Under dry-run every delete is made with DryRun and the instances the
+ * plan depends on count as gone (they would be). Returns every finding with its final outcome.
+ */
+export async function sweepOrphans(
+  ctx: OrphanContext,
+  plan: OrphanPlan,
+  terminated: ReadonlySet<string>
+): Promise<OrphanFinding[]> {
+  if (plan.action !== 'terminate') return reportOnly(plan)
+  const settled = new Map<PlannedOrphan, OrphanFinding>()
+  const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) =>
+    settled.set(planned, toFinding(planned, plan.region, outcome, reason, error))
+
+  for (const planned of plan.orphans) {
+    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action))
+  }
+  let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
+  const gone = await instancesGone(ctx, plan, waiting, terminated)
+  waiting = waiting.filter((planned) => {
+    const holding = planned.dependsOn.filter((id) => !gone.ids.has(id))
+    if (holding.length === 0) return true
+    const why = holding.map((id) => gone.whyNot.get(id) ?? `${id} was not terminated by this run`)
+    settle(planned, 'in-use', `still used by ${holding.join(', ')}: ${why.join('; ')}`)
+    return false
+  })
+
+  await Promise.all(
+    SWEEPERS.map(async (sweeper) => {
+      const ofKind = waiting.filter((planned) => planned.candidate.kind === sweeper.kind)
+      if (ofKind.length === 0) return
+      const free = sweeper.recheckBeforeDelete ? await stillFree(ctx, sweeper, ofKind, gone.ids, settle) : ofKind
+      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) => deleteOrphan(ctx, sweeper, planned, plan.dryRun, settle))
+    })
+  )
+  return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
+}
+
+type Settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => void
+
+interface GoneInstances {
+  ids: ReadonlySet<string>
+  whyNot: ReadonlyMap<string, string>
+}
+
+/**
+ * The instances the orphans waited on that are gone now. Only the ones this run terminated are
+ * waited for, and only when something depends on them; under dry-run nothing was terminated and
+ * they count as gone, so the report says what a real run would do.
+ */
+async function instancesGone(
+  ctx: OrphanContext,
+  plan: OrphanPlan,
+  orphans: readonly PlannedOrphan[],
+  terminated: ReadonlySet<string>
+): Promise<GoneInstances> {
+  const needed = [...new Set(orphans.flatMap((planned) => planned.dependsOn))]
+  if (plan.dryRun) return { ids: new Set(needed), whyNot: new Map() }
+  const whyNot = new Map<string, string>()
+  for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
+  const toWaitFor = needed.filter((id) => terminated.has(id))
+  if (toWaitFor.length === 0) return { ids: new Set(), whyNot }
+  const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT)
+  result.notTerminated.forEach((why, id) => whyNot.set(id, why))
+  return { ids: result.terminated, whyNot }
+}
+
+/**
+ * Looks up once more what uses the orphans right before deleting them: a build may have started
+ * using a key since the plan was made, and DeleteKeyPair would not refuse.
+ */
+async function stillFree(
+  ctx: OrphanContext,
+  sweeper: OrphanKindSweeper,
+  orphans: readonly PlannedOrphan[],
+  gone: ReadonlySet<string>,
+  settle: Settle
+): Promise<PlannedOrphan[]> {
+  let usage: Map<string, Usage>
+  try {
+    usage = await sweeper.findUsage(
+      ctx.client,
+      orphans.map(({ candidate }) => candidate)
+    )
+  } catch (error) {
+    orphans.forEach((planned) => settle(planned, 'failed', 'could not check what uses it before deleting', readErrorInfo(error)))
+    return []
+  }
+  return orphans.filter((planned) => {
+    const uses = remainingUses(usage.get(planned.candidate.id), gone)
+    if (uses.length === 0) return true
+    settle(planned, 'in-use', `in use by ${uses.join(', ')}`)
+    return false
+  })
+}
+
+async function deleteOrphan(
+  ctx: OrphanContext,
+  sweeper: OrphanKindSweeper,
+  planned: PlannedOrphan,
+  dryRun: boolean,
+  settle: Settle
+): Promise<void> {
+  const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
+  try {
+    await sweeper.remove(ctx.client, planned.candidate, dryRun)
+    settle(planned, 'deleted', after && `deleted after ${after} terminated`)
+  } catch (error) {
+    const code = errorCode(error)
+    if (code === 'DryRunOperation') settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
+    else if (sweeper.alreadyGoneCodes.includes(code)) settle(planned, 'deleted', 'already deleted')
+    else if (code === 'DependencyViolation') settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
+    else settle(planned, 'failed', undefined, describeAwsError(error, sweeper.removePermission))
+  }
+}

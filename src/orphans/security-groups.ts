@@ -1,0 +1,144 @@
+import {
+  DeleteSecurityGroupCommand,
+  type EC2Client,
+  type IpPermission,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeSecurityGroups
+} from '@aws-sdk/client-ec2'
+import { PERMISSION } from '../permissions.js'
+import { chunk, MAX_FILTER_VALUES } from './batches.js'
+import { describing } from './describe-error.js'
+import type { OrphanKindSweeper } from './kind.js'
+import { tagFilters, tagMap } from './kind.js'
+import type { Candidate, Usage } from './model.js'
+import { matchesAnyPattern, matchesTags } from './rules.js'
+
+/** Packer's temporary group: `packer_<uuid>` with this exact description (common/step_security_group.go). */
+export const SECURITY_GROUP_NAME_PATTERN = 'packer_*'
+export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
+
+/**
+ * Packer's temporary security groups. Their only age is the build start in their name; what uses
+ * them is any network interface carrying them and any other group whose rules point at them.
+ */
+export const securityGroupSweeper: OrphanKindSweeper = {
+  kind: 'security-groups',
+
+  async discover(client, inputs) {
+    const filters = [
+      { Name: 'group-name', Values: [SECURITY_GROUP_NAME_PATTERN] },
+      { Name: 'description', Values: [PACKER_GROUP_DESCRIPTION] },
+      ...tagFilters(inputs)
+    ]
+    const found: Candidate[] = []
+    await describing(PERMISSION.describeSecurityGroups, async () => {
+      for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 })) {
+        for (const group of page.SecurityGroups ?? []) {
+          if (!group.GroupId || !group.GroupName) continue
+          const candidate: Candidate = {
+            kind: 'security-groups',
+            id: group.GroupId,
+            name: group.GroupName,
+            tags: tagMap(group.Tags)
+          }
+          if (
+            group.Description === PACKER_GROUP_DESCRIPTION &&
+            matchesAnyPattern(candidate.name, [SECURITY_GROUP_NAME_PATTERN]) &&
+            matchesTags(candidate.tags, inputs.tags)
+          ) {
+            found.push(candidate)
+          }
+        }
+      }
+    })
+    return found
+  },
+
+  async findUsage(client, candidates) {
+    const usage = new Map<string, Usage>()
+    const usageOf = (groupId: string): Usage => {
+      const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
+      usage.set(groupId, entry)
+      return entry
+    }
+    for (const batch of chunk(
+      candidates.map((candidate) => candidate.id),
+      MAX_FILTER_VALUES
+    )) {
+      const wanted = new Set(batch)
+      await addInterfaceUse(client, batch, wanted, usageOf)
+      await addGroupReferences(client, batch, wanted, usageOf)
+    }
+    return usage
+  },
+
+  recheckBeforeDelete: false,
+
+  async remove(client, candidate, dryRun) {
+    await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }))
+  },
+
+  removePermission: PERMISSION.deleteSecurityGroup,
+  alreadyGoneCodes: ['InvalidGroup.NotFound']
+}
+
+/**
+ * Network interfaces carrying a candidate. One attached to an instance is that instance's use
+ * (freed when it terminates and the interface goes with it); any other interface (detached, or
+ * a service's) is a use no termination in this run frees.
+ */
+async function addInterfaceUse(
+  client: EC2Client,
+  groupIds: string[],
+  wanted: ReadonlySet<string>,
+  usageOf: (groupId: string) => Usage
+): Promise<void> {
+  const input = { Filters: [{ Name: 'group-id', Values: groupIds }], MaxResults: 1000 }
+  await describing(PERMISSION.describeNetworkInterfaces, async () => {
+    for await (const page of paginateDescribeNetworkInterfaces({ client }, input)) {
+      for (const networkInterface of page.NetworkInterfaces ?? []) {
+        const instanceId = networkInterface.Attachment?.InstanceId
+        for (const { GroupId } of networkInterface.Groups ?? []) {
+          if (!GroupId || !wanted.has(GroupId)) continue
+          if (instanceId) usageOf(GroupId).instanceIds.push(instanceId)
+          else usageOf(GroupId).others.push(`${networkInterface.NetworkInterfaceId ?? 'a network interface'} (not attached to an instance)`)
+        }
+      }
+    }
+  })
+}
+
+/**
+ * Other groups whose ingress or egress rules name a candidate. A group's rules naming itself do
+ * not stop it from being deleted, so they do not count. The two filters are separate calls
+ * because values of separate filters are AND'd.
+ */
+async function addGroupReferences(
+  client: EC2Client,
+  groupIds: string[],
+  wanted: ReadonlySet<string>,
+  usageOf: (groupId: string) => Usage
+): Promise<void> {
+  for (const filterName of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
+    const input = { Filters: [{ Name: filterName, Values: groupIds }], MaxResults: 1000 }
+    await describing(PERMISSION.describeSecurityGroups, async () => {
+      for await (const page of paginateDescribeSecurityGroups({ client }, input)) {
+        for (const referencing of page.SecurityGroups ?? []) {
+          const rules = [...(referencing.IpPermissions ?? []), ...(referencing.IpPermissionsEgress ?? [])]
+          for (const referenced of referencedGroupIds(rules)) {
+            if (!wanted.has(referenced) || referenced === referencing.GroupId) continue
+            const entry = usageOf(referenced)
+            const note = `referenced by ${referencing.GroupId ?? 'another group'}`
+            if (!entry.others.includes(note)) entry.others.push(note)
+          }
+        }
+      }
+    })
+  }
+}
+
+function referencedGroupIds(rules: readonly IpPermission[]): Set<string> {
+  const ids = new Set<string>()
+  for (const rule of rules) for (const pair of rule.UserIdGroupPairs ?? []) if (pair.GroupId) ids.add(pair.GroupId)
+  return ids
+}
