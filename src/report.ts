@@ -82,25 +82,33 @@ export function outcomeBreakdown(findings: readonly Finding[]): string {
     .join(', ')
 }
 
-/** `3 stale Packer instances terminated`, `3 … found`, `3 … (2 terminated, 1 failed)`. */
-function resultPhrase(selected: readonly Finding[], noun: string): string {
+/**
+ * `3 stale Packer instances terminated`, `3 … found`, `3 … (2 terminated, 1 failed)`; brief:
+ * only the failures in parentheses, `3 … (1 failed)`.
+ */
+function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean): string {
   const counts = outcomeCounts(selected)
   const [only] = counts
   if (counts.length === 1 && only && CHANGED_OUTCOMES.has(only[0])) return `${noun} ${only[0]}`
   if (!selected.some((finding) => isChanged(finding) || finding.outcome === 'failed' || finding.outcome === 'in-use')) return `${noun} found`
-  return `${noun} (${outcomeBreakdown(selected)})`
+  if (!brief) return `${noun} (${outcomeBreakdown(selected)})`
+  const failed = selected.filter((finding) => finding.outcome === 'failed').length
+  return failed > 0 ? `${noun} (${failed} failed)` : noun
 }
 
 /**
  * What the run did, in one line without the product name: the SNS subject and the summary's
- * heading. Built from counts and fixed words only, never from values AWS returned.
+ * heading. Built from counts and fixed words only, never from values AWS returned. `brief`
+ * drops words and the outcome breakdown but never a failure, for SNS's short subject.
  */
-export function headline(report: Report): string {
+export function headline(report: Report, { brief = false } = {}): string {
   const parts: string[] = []
   const instances = report.instances.filter(isSelected)
-  if (instances.length > 0) parts.push(resultPhrase(instances, countOf(instances.length, 'stale Packer instance')))
+  const instanceNoun = brief ? 'stale instance' : 'stale Packer instance'
+  if (instances.length > 0) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
   const orphans = allOrphans(report).filter(isSelected)
-  if (orphans.length > 0) parts.push(resultPhrase(orphans, countOf(orphans.length, 'Packer leftover')))
+  const orphanNoun = brief ? 'leftover' : 'Packer leftover'
+  if (orphans.length > 0) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
   const failedRegions = report.regions.filter((region) => region.status === 'failed').length
   if (failedRegions > 0) parts.push(`${countOf(failedRegions, 'region')} failed`)
   if (report.errors.length > 0) parts.push(countOf(report.errors.length, 'error'))

@@ -1,0 +1,68 @@
+/**
+ * Builders for `Report` and its findings, for the tests of everything that renders a report
+ * (outputs, job summary, SNS). Each builder gives a plausible default and takes overrides.
+ */
+import { defaultInputs, instanceId } from '../__tests__/unit/helpers.js'
+import type { InstanceFinding, OrphanFinding, RegionResult, Report, ReportSettings } from '../src/types.js'
+
+/** The report's settings: action.yml's defaults, with action terminate in one region. */
+export function settings(overrides: Partial<ReportSettings> = {}): ReportSettings {
+  const { regions: _regions, ...inputs } = defaultInputs({ action: 'terminate' })
+  return { ...inputs, regions: ['eu-west-1'], ...overrides }
+}
+
+export { instanceId }
+
+export function instance(overrides: Partial<InstanceFinding> = {}): InstanceFinding {
+  return {
+    id: instanceId(1),
+    region: 'eu-west-1',
+    keyName: 'packer_6745a1b2-0000-0000-0000-000000000000',
+    launchTime: '2026-03-01T08:48:00.000Z',
+    ageSeconds: 3 * 3600 + 12 * 60,
+    state: 'running',
+    outcome: 'terminated',
+    ...overrides
+  }
+}
+
+export function orphan(overrides: Partial<OrphanFinding> = {}): OrphanFinding {
+  return {
+    kind: 'key-pairs',
+    id: 'packer_6745a1b2-0000-0000-0000-000000000000',
+    name: 'packer_6745a1b2-0000-0000-0000-000000000000',
+    region: 'eu-west-1',
+    createdAt: '2026-03-01T08:48:00.000Z',
+    ageSource: 'name',
+    ageSeconds: 3 * 3600 + 12 * 60,
+    outcome: 'deleted',
+    ...overrides
+  }
+}
+
+export function region(overrides: Partial<RegionResult> = {}): RegionResult {
+  return { region: 'eu-west-1', status: 'ok', matched: 0, fresh: 0, ...overrides }
+}
+
+/** A report of one clean region; pass findings and regions to make it say something. */
+export function report(overrides: Partial<Report> = {}): Report {
+  return {
+    version: 1,
+    startedAt: '2026-03-01T12:00:00.000Z',
+    finishedAt: '2026-03-01T12:00:05.000Z',
+    settings: settings(),
+    run: { repository: 'acme/images', runUrl: 'https://github.com/acme/images/actions/runs/42' },
+    regions: [region()],
+    instances: [],
+    keyPairs: [],
+    securityGroups: [],
+    launchTemplates: [],
+    errors: [],
+    ...overrides
+  }
+}
+
+/** `count` instances in `regionName`, numbered from `first`, all with the same overrides. */
+export function instances(count: number, overrides: Partial<InstanceFinding> = {}, first = 1): InstanceFinding[] {
+  return Array.from({ length: count }, (_, i) => instance({ id: instanceId(first + i), ...overrides }))
+}
