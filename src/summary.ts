@@ -1,0 +1,207 @@
+/**
+ * The job summary: what the sweep found and did, per region and per kind of leftover.
+ *
+ * Rendered here as one HTML string rather than through core.summary's addTable/addList: those
+ * do not escape cell text, and the size limit needs the exact bytes that will be written.
+ * Every block is a single line of HTML, so no value can end an HTML block with a blank line
+ * and drop the text after it into Markdown.
+ */
+import * as core from '@actions/core'
+import { formatAwsError } from './aws-errors.js'
+import { countOf, describeOutcome, formatAge, formatTime, oneLine } from './format.js'
+import { headline, ORPHAN_KINDS, outcomeBreakdown, type OrphanKey } from './report.js'
+import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
+
+/** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
+export const SUMMARY_MAX_BYTES = 1024 * 1024
+/** Rows over all tables; past this a table ends with "… and N more". */
+export const SUMMARY_MAX_ROWS = 2000
+/**
+ * Bytes for all table rows together. The rest of the 1 MiB is for the headings, errors and
+ * failed regions, which are bounded (MAX_LISTED_ERRORS, one line per region, clipped text).
+ */
+export const SUMMARY_ROWS_BYTE_BUDGET = 800 * 1024
+const MAX_LISTED_ERRORS = 50
+const MAX_ERROR_LENGTH = 1000
+
+/**
+ * Characters that HTML or Markdown would read as markup, as numeric references. GitHub shows
+ * the character, never the markup: no `<img onerror>`, no `[text](javascript:…)` link, no
+ * `|` that splits a Markdown table, no emphasis, code or math.
+ */
+const MARKUP_CHARACTERS = /[&<>"'`|[\]()*_~\\$]/g
+
+/** Text from AWS (or anywhere) as inert HTML: one line, clipped, every markup character escaped. */
+export function escapeForSummary(text: string, maxLength?: number): string {
+  return oneLine(text, maxLength).replace(MARKUP_CHARACTERS, (character) => `&#${character.charCodeAt(0)};`)
+}
+
+interface RowBudget {
+  rows: number
+  bytes: number
+}
+
+/** A table with its header row; rows beyond the budget are counted in a last "… and N more" row. */
+function table(headers: readonly string[], rows: readonly string[][], budget: RowBudget): string {
+  const cells = (row: readonly string[], tag: 'th' | 'td') => `<tr>${row.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
+  const html = [cells(headers, 'th')]
+  let shown = 0
+  for (const row of rows) {
+    const rowHtml = cells(row, 'td')
+    const bytes = Buffer.byteLength(rowHtml)
+    if (budget.rows < 1 || bytes > budget.bytes) break
+    budget.rows -= 1
+    budget.bytes -= bytes
+    html.push(rowHtml)
+    shown += 1
+  }
+  const omitted = rows.length - shown
+  if (omitted > 0) html.push(`<tr><td colspan="${headers.length}">… and ${omitted} more</td></tr>`)
+  return `<table>${html.join('')}</table>`
+}
+
+function list(items: readonly string[]): string {
+  return `<ul>${items.map((item) => `<li>${item}</li>`).join('')}</ul>`
+}
+
+const code = (text: string) => `<code>${escapeForSummary(text)}</code>`
+
+function settingsLine(report: Report): string {
+  const settings = report.settings
+  const regions = settings.regions.length > 0 ? settings.regions.map(code).join(', ') : 'none'
+  const parts = [
+    `Action ${code(settings.action)}`,
+    `max-age ${settings['max-age'] === 0 ? `${code('0')} (every match)` : code(formatAge(settings['max-age']))}`,
+    `regions ${regions}`,
+    `resources ${settings.resources.map(code).join(', ')}`
+  ]
+  if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
+  return `<p>${parts.join(' · ')}</p>`
+}
+
+function countsLine(report: Report): string {
+  const parts: string[] = []
+  if (report.instances.length > 0) parts.push(`${countOf(report.instances.length, 'stale instance')} (${outcomeBreakdown(report.instances)})`)
+  for (const { key, singular, plural } of ORPHAN_KINDS) {
+    if (report[key].length > 0) parts.push(`${countOf(report[key].length, singular, plural)} (${outcomeBreakdown(report[key])})`)
+  }
+  return parts.length > 0 ? `<p>${parts.join(' · ')}</p>` : ''
+}
+
+function errorsSection(errors: readonly string[]): string {
+  if (errors.length === 0) return ''
+  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => escapeForSummary(error, MAX_ERROR_LENGTH))
+  if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`)
+  return `<h3>Errors</h3>${list(shown)}`
+}
+
+function failedRegionsSection(regions: readonly RegionResult[]): string {
+  const failed = regions.filter((region) => region.status === 'failed')
+  if (failed.length === 0) return ''
+  const items = failed.map(({ region, error }) => {
+    if (!error) return `${code(region)}: failed`
+    const text = `${code(region)}: ${escapeForSummary(formatAwsError(error), MAX_ERROR_LENGTH)}`
+    // describeAwsError already names the permission in the message; say it only when it did not.
+    const permission = error.missingPermission && !error.message.includes(error.missingPermission) ? ` (missing IAM permission ${code(error.missingPermission)})` : ''
+    return text + permission
+  })
+  return `<h3>Failed regions</h3>${list(items)}`
+}
+
+const INSTANCE_HEADERS = ['Instance', 'Name', 'Key', 'Launched', 'Age', 'State', 'Outcome']
+
+function instanceRow(finding: InstanceFinding): string[] {
+  return [
+    code(finding.id),
+    escapeForSummary(finding.name ?? ''),
+    escapeForSummary(finding.keyName ?? ''),
+    escapeForSummary(formatTime(finding.launchTime)),
+    escapeForSummary(formatAge(finding.ageSeconds)),
+    escapeForSummary(finding.state),
+    escapeForSummary(describeOutcome(finding), MAX_ERROR_LENGTH)
+  ]
+}
+
+function regionCounts(region: RegionResult | undefined, stale: number): string {
+  if (!region) return countOf(stale, 'stale instance')
+  return `${countOf(stale, 'stale instance')} of ${region.matched} matching, ${region.fresh} younger than max-age`
+}
+
+function instancesSection(report: Report, budget: RowBudget): string {
+  if (!report.settings.resources.includes('instances')) return ''
+  const byRegion = new Map<string, InstanceFinding[]>()
+  // Regions in the report's order first, then any region only an instance names.
+  for (const region of report.regions) byRegion.set(region.region, [])
+  for (const finding of report.instances) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
+  const regionResults = new Map(report.regions.map((region) => [region.region, region]))
+  const quiet: string[] = []
+  const tables: string[] = []
+  for (const [region, findings] of byRegion) {
+    const result = regionResults.get(region)
+    if (findings.length === 0) {
+      if (result?.status !== 'failed') quiet.push(`${code(region)} (${result?.matched ?? 0} matching, ${result?.fresh ?? 0} younger than max-age)`)
+      continue
+    }
+    const rows = [...findings].sort((a, b) => a.id.localeCompare(b.id)).map(instanceRow)
+    tables.push(`<h4>${escapeForSummary(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`)
+  }
+  const quietLine = quiet.length > 0 ? `<p>No stale instances in ${quiet.join(', ')}.</p>` : ''
+  return `<h3>Instances</h3>${tables.join('')}${quietLine}`
+}
+
+function orphanAge(finding: OrphanFinding): string {
+  if (finding.ageSeconds === undefined) return 'unknown'
+  const source = finding.ageSource === 'name' ? ' (from name)' : ''
+  return `${formatAge(finding.ageSeconds)}${source}`
+}
+
+function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title: string, budget: RowBudget): string {
+  if (findings.length === 0) return ''
+  // A key pair's id is its name: one column says it.
+  const namedById = key === 'keyPairs'
+  const headers = namedById ? ['Key pair', 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  const rows = [...findings]
+    .sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
+    .map((finding) => [
+      code(finding.id),
+      ...(namedById ? [] : [escapeForSummary(finding.name)]),
+      escapeForSummary(finding.region),
+      escapeForSummary(finding.createdAt ? formatTime(finding.createdAt) : 'unknown'),
+      escapeForSummary(orphanAge(finding)),
+      escapeForSummary(describeOutcome(finding), MAX_ERROR_LENGTH)
+    ])
+  return `<h3>${title}</h3>${table(headers, rows, budget)}`
+}
+
+function isClean(report: Report): boolean {
+  return (
+    report.instances.length === 0 &&
+    ORPHAN_KINDS.every(({ key }) => report[key].length === 0) &&
+    report.errors.length === 0 &&
+    report.regions.every((region) => region.status === 'ok')
+  )
+}
+
+/** The whole job summary as HTML (which GitHub's Markdown renders as it is). Pure. */
+export function renderSummary(report: Report): string {
+  if (isClean(report)) {
+    return `<h2>packer-sweeper</h2>\n<p>No stale Packer resources in ${countOf(report.regions.length, 'region')}.</p>\n${settingsLine(report)}\n`
+  }
+  const heading = `<h2>packer-sweeper: ${escapeForSummary(headline(report))}</h2>`
+  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: SUMMARY_ROWS_BYTE_BUDGET }
+  const blocks = [
+    heading,
+    countsLine(report),
+    settingsLine(report),
+    errorsSection(report.errors),
+    failedRegionsSection(report.regions),
+    instancesSection(report, budget),
+    ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))
+  ]
+  return `${blocks.filter((block) => block !== '').join('\n')}\n`
+}
+
+/** Appends the summary to GITHUB_STEP_SUMMARY. Rejects when the runner gave no summary file. */
+export async function writeSummary(report: Report): Promise<void> {
+  await core.summary.addRaw(renderSummary(report), true).write()
+}
