@@ -16,11 +16,10 @@ import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './typ
 export const SUMMARY_MAX_BYTES = 1024 * 1024
 /** Rows over all tables; past this a table ends with "… and N more". */
 export const SUMMARY_MAX_ROWS = 2000
-/**
- * Bytes for all table rows together. The rest of the 1 MiB is for the headings, errors and
- * failed regions, which are bounded (MAX_LISTED_ERRORS, one line per region, clipped text).
- */
+/** Bytes for all table rows together, at most; less when errors and failed regions take more than the rest. */
 export const SUMMARY_ROWS_BYTE_BUDGET = 800 * 1024
+/** Room for what surrounds the rows: region headings and counts, table and header tags, "… and N more". */
+const SUMMARY_STRUCTURE_RESERVE = 64 * 1024
 const MAX_LISTED_ERRORS = 50
 const MAX_ERROR_LENGTH = 1000
 
@@ -187,17 +186,17 @@ export function renderSummary(report: Report): string {
   if (isClean(report)) {
     return `<h2>packer-sweeper</h2>\n<p>No stale Packer resources in ${countOf(report.regions.length, 'region')}.</p>\n${settingsLine(report)}\n`
   }
-  const heading = `<h2>packer-sweeper: ${escapeForSummary(headline(report))}</h2>`
-  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: SUMMARY_ROWS_BYTE_BUDGET }
-  const blocks = [
-    heading,
+  const fixed = [
+    `<h2>packer-sweeper: ${escapeForSummary(headline(report))}</h2>`,
     countsLine(report),
     settingsLine(report),
     errorsSection(report.errors),
-    failedRegionsSection(report.regions),
-    instancesSection(report, budget),
-    ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))
+    failedRegionsSection(report.regions)
   ]
+  // Rows get what the rest leaves, less room for the headings and table tags around them.
+  const fixedBytes = Buffer.byteLength(fixed.join('\n'))
+  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE) }
+  const blocks = [...fixed, instancesSection(report, budget), ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))]
   return `${blocks.filter((block) => block !== '').join('\n')}\n`
 }
 

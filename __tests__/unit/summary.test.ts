@@ -176,7 +176,12 @@ describe('renderSummary', () => {
   it('stays under 1 MiB with thousands of long hostile rows, and counts what it left out', () => {
     const name = '<img src=x onerror=alert(1)>|'.repeat(9).slice(0, 256)
     const many = report({
-      regions: [region({ matched: 6000 }), region({ region: 'us-east-1', matched: 3000 })],
+      errors: Array.from({ length: 60 }, () => name.repeat(10)),
+      regions: [
+        region({ matched: 6000 }),
+        region({ region: 'us-east-1', matched: 3000 }),
+        ...Array.from({ length: 30 }, (_, i) => region({ region: `xx-failed-${i}`, status: 'failed' as const, error: { code: 'AuthFailure', message: name.repeat(10) } }))
+      ],
       instances: [
         ...instances(6000, { name, keyName: name, reason: name, outcome: 'failed', error: { code: 'OperationNotPermitted', message: name.repeat(4) } }),
         ...instances(3000, { region: 'us-east-1', name }, 6001)
