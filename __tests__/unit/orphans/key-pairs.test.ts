@@ -1,42 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DeleteKeyPairCommand, DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2'
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { DeleteKeyPairCommand, DescribeInstancesCommand, DescribeKeyPairsCommand } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { type OrphanContext, planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { defaultInputs } from '../helpers.js'
-import { ec2, emptyWorld, type FakeWorld, hoursBefore, installFakeEc2, packerName, QUICK_WAIT } from './fake-ec2.js'
+import { ec2, hoursBefore, packerName } from './fake-ec2.js'
+import { NOW, orphanContext, planAndSweep as sweep, useFakeEc2 } from './harness.js'
 
-const NOW = new Date('2026-03-01T12:00:00Z')
-let world: FakeWorld
-
-function context(inputs: Partial<Inputs> = {}): OrphanContext {
-  return {
-    client: new EC2Client({ region: 'us-east-1' }),
-    region: 'us-east-1',
-    inputs: defaultInputs({ resources: ['key-pairs'], action: 'terminate', ...inputs }),
-    now: NOW,
-    terminationWait: QUICK_WAIT
-  }
-}
-
-async function sweep(ctx: OrphanContext, terminating: string[] = [], terminated = terminating) {
-  const plan = await planOrphans(ctx, new Set(terminating))
-  return { plan, findings: await sweepOrphans(ctx, plan, new Set(terminated)) }
-}
-
-beforeEach(() => {
-  ec2.reset()
-  world = emptyWorld()
-  installFakeEc2(world)
-})
-afterEach(() => {
-  ec2.reset()
-})
+const fake = useFakeEc2()
+const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['key-pairs'], ...inputs })
 
 describe('key pairs', () => {
   it("deletes a killed build's stale key that nothing uses, by KeyPairId", async () => {
     const name = packerName(hoursBefore(NOW, 3))
-    world.keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
+    fake.world().keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
     const { plan, findings } = await sweep(context())
     expect(plannedChanges(plan)).toBe(1)
     expect(findings).toEqual([
@@ -52,11 +28,11 @@ describe('key pairs', () => {
       }
     ])
     expect(ec2).toHaveReceivedCommandWith(DeleteKeyPairCommand, { KeyPairId: 'key-1', DryRun: false })
-    expect(world.keyPairs).toEqual([])
+    expect(fake.world().keyPairs).toEqual([])
   })
 
   it('asks EC2 for the key-name patterns and tags, and for live users in batches of 200', async () => {
-    world.keyPairs = Array.from({ length: 250 }, (_, n) => ({ name: `packer_k${n}`, createTime: hoursBefore(NOW, 3), tags: { run: '7' } }))
+    fake.world().keyPairs = Array.from({ length: 250 }, (_, n) => ({ name: `packer_k${n}`, createTime: hoursBefore(NOW, 3), tags: { run: '7' } }))
     const { plan } = await sweep(context({ 'key-name': ['packer_*', 'ci-?'], tags: [{ key: 'run', value: '7' }] }))
     expect(ec2).toHaveReceivedCommandWith(DescribeKeyPairsCommand, {
       Filters: [
@@ -77,8 +53,8 @@ describe('key pairs', () => {
 
   it('leaves alone a key a stopped instance still uses', async () => {
     const name = packerName(hoursBefore(NOW, 30))
-    world.keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
-    world.instances = [{ id: 'i-stopped', state: 'stopped', keyName: name }]
+    fake.world().keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
+    fake.world().instances = [{ id: 'i-stopped', state: 'stopped', keyName: name }]
     const { plan, findings } = await sweep(context())
     expect(plan.orphans).toEqual([])
     expect(findings).toEqual([])
@@ -87,21 +63,21 @@ describe('key pairs', () => {
 
   it('does not count terminated instances as users', async () => {
     const name = packerName(hoursBefore(NOW, 30))
-    world.keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
-    world.instances = [{ id: 'i-gone', state: 'terminated', keyName: name }]
+    fake.world().keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
+    fake.world().instances = [{ id: 'i-gone', state: 'terminated', keyName: name }]
     const { findings } = await sweep(context())
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
   })
 
   it('leaves out a key younger than max-age', async () => {
-    world.keyPairs = [{ name: packerName(hoursBefore(NOW, 1)), createTime: hoursBefore(NOW, 1) }]
+    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 1)), createTime: hoursBefore(NOW, 1) }]
     const { findings } = await sweep(context())
     expect(findings).toEqual([])
     expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand)
   })
 
   it("ages a user's own packer_something key by its CreateTime", async () => {
-    world.keyPairs = [
+    fake.world().keyPairs = [
       { name: 'packer_something', createTime: hoursBefore(NOW, 1) },
       { name: 'packer_old-laptop', createTime: hoursBefore(NOW, 500) }
     ]
@@ -110,15 +86,15 @@ describe('key pairs', () => {
   })
 
   it('ages by the younger clock when the name and CreateTime disagree, and says so', async () => {
-    world.keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 1) }]
+    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 1) }]
     expect((await sweep(context())).findings).toEqual([])
-    world.keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 5) }]
+    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 5) }]
     const { findings } = await sweep(context())
     expect(findings).toEqual([expect.objectContaining({ ageSeconds: 5 * 3600, outcome: 'deleted', reason: expect.stringMatching(/disagree/) })])
   })
 
   it('reports a key without any age as skipped, never deleted', async () => {
-    world.keyPairs = [{ name: 'packer_imported' }]
+    fake.world().keyPairs = [{ name: 'packer_imported' }]
     const { findings } = await sweep(context())
     expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })])
     expect(ec2).not.toHaveReceivedCommand(DeleteKeyPairCommand)
@@ -138,8 +114,8 @@ describe('key pairs', () => {
   })
 
   it('sends key names to the usage filter as literals', async () => {
-    world.keyPairs = [{ name: 'packer_*odd?', createTime: hoursBefore(NOW, 3) }]
-    world.instances = [{ id: 'i-other', state: 'running', keyName: 'packer_*oddX' }]
+    fake.world().keyPairs = [{ name: 'packer_*odd?', createTime: hoursBefore(NOW, 3) }]
+    fake.world().instances = [{ id: 'i-other', state: 'running', keyName: 'packer_*oddX' }]
     const { findings } = await sweep(context())
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       Filters: expect.arrayContaining([{ Name: 'key-name', Values: ['packer_\\*odd\\?'] }])
@@ -150,8 +126,8 @@ describe('key pairs', () => {
   describe('freed by an instance this run terminates', () => {
     const name = packerName(hoursBefore(NOW, 3))
     beforeEach(() => {
-      world.keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
-      world.instances = [{ id: 'i-builder', state: 'running', keyName: name }]
+      fake.world().keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
+      fake.world().instances = [{ id: 'i-builder', state: 'running', keyName: name }]
     })
 
     it('is planned before the instance is touched, then deleted after the waiter saw it terminated', async () => {
@@ -159,7 +135,7 @@ describe('key pairs', () => {
       const plan = await planOrphans(ctx, new Set(['i-builder']))
       expect(plannedChanges(plan)).toBe(1)
       expect(plan.orphans[0]?.dependsOn).toEqual(['i-builder'])
-      world.instances[0] = { id: 'i-builder', state: 'terminated', keyName: name } // the core terminated it
+      fake.world().instances[0] = { id: 'i-builder', state: 'terminated', keyName: name } // the core terminated it
       const findings = await sweepOrphans(ctx, plan, new Set(['i-builder']))
       expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: 'deleted after i-builder terminated' })])
       const calls = ec2.calls().map((call) => call.args[0])
@@ -172,7 +148,7 @@ describe('key pairs', () => {
     it('is in use when the instance did not reach terminated within the wait', async () => {
       const ctx = context()
       const plan = await planOrphans(ctx, new Set(['i-builder']))
-      world.instances[0] = { id: 'i-builder', state: 'shutting-down', keyName: name }
+      fake.world().instances[0] = { id: 'i-builder', state: 'shutting-down', keyName: name }
       const findings = await sweepOrphans(ctx, plan, new Set(['i-builder']))
       expect(findings).toEqual([
         expect.objectContaining({ outcome: 'in-use', reason: expect.stringMatching(/i-builder did not reach terminated.*shutting-down/) })
@@ -190,7 +166,7 @@ describe('key pairs', () => {
     it('is in use when a new instance took the key meanwhile (checked again right before deleting)', async () => {
       const ctx = context()
       const plan = await planOrphans(ctx, new Set(['i-builder']))
-      world.instances = [
+      fake.world().instances = [
         { id: 'i-builder', state: 'terminated', keyName: name },
         { id: 'i-new', state: 'pending', keyName: name }
       ]
@@ -209,7 +185,7 @@ describe('key pairs', () => {
       expect(findings).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: 'would be deleted after i-builder terminated' })])
       expect(ec2).toHaveReceivedCommandWith(DeleteKeyPairCommand, { KeyPairId: 'key-1', DryRun: true })
       expect(ec2).not.toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: ['i-builder'] })
-      expect(world.keyPairs).toHaveLength(1)
+      expect(fake.world().keyPairs).toHaveLength(1)
     })
 
     it('under notify the instance is not terminated, so the key is no orphan', async () => {
