@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { EC2Client, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
-import { mockClient } from 'aws-sdk-client-mock'
+import { describe, expect, it } from '@jest/globals'
+import { StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { ACTION_BATCH_SIZE, actOnBatch, actOnInstances, chunk, instancesToChange, refusedInstanceIds, toFinding } from '../../src/actions.js'
 import { POLICY_HINT } from '../../src/aws-errors.js'
 import type { InstanceFinding, InstanceRecord, Inputs } from '../../src/types.js'
-import { defaultInputs, ec2Error, instanceId, record } from './helpers.js'
+import { defaultInputs, ec2Error, instanceId, record, useMockedEc2 } from './helpers.js'
 
 const NOW = new Date('2026-03-01T12:00:00.000Z')
 const ids = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => instanceId(from + i))
@@ -17,8 +16,8 @@ const protectedMessage = (id: string): string =>
   `The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`
 const notFoundMessage = (idList: readonly string[]): string => `The instance IDs '${idList.join(', ')}' do not exist`
 
-const ec2Mock = mockClient(EC2Client)
-let client: EC2Client
+const ec2 = useMockedEc2()
+const ec2Mock = ec2.mock
 
 /** The InstanceIds of every call of one command, in order. */
 function sentIds(command: typeof StopInstancesCommand | typeof TerminateInstancesCommand): string[][] {
@@ -28,12 +27,6 @@ function sentIds(command: typeof StopInstancesCommand | typeof TerminateInstance
 const outcomes = (findings: readonly InstanceFinding[]): Record<string, string> =>
   Object.fromEntries(findings.map((finding) => [finding.id, finding.outcome]))
 
-beforeEach(() => {
-  ec2Mock.reset()
-  client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } })
-})
-
-afterEach(() => client.destroy())
 
 describe('chunk', () => {
   it.each([
@@ -93,7 +86,7 @@ describe('actOnBatch', () => {
   it('terminates a batch in one call', async () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const batch = ids(1, 3)
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1)
     expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: batch, DryRun: false })
     expect([...results]).toEqual(batch.map((id) => [id, { outcome: 'terminated' }]))
@@ -102,7 +95,7 @@ describe('actOnBatch', () => {
   it('stops a batch in one call', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     const batch = ids(1, 2)
-    const results = await actOnBatch(client, 'stop', false, batch)
+    const results = await actOnBatch(ec2.client(), 'stop', false, batch)
     expect(ec2Mock).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: batch, DryRun: false })
     expect(ec2Mock).not.toHaveReceivedCommand(TerminateInstancesCommand)
     expect([...results.values()]).toEqual([{ outcome: 'stopped' }, { outcome: 'stopped' }])
@@ -111,8 +104,8 @@ describe('actOnBatch', () => {
   it('never asks to force a stop or to lift protection', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     ec2Mock.on(TerminateInstancesCommand).resolves({})
-    await actOnBatch(client, 'stop', false, ids(1, 1))
-    await actOnBatch(client, 'terminate', false, ids(1, 1))
+    await actOnBatch(ec2.client(), 'stop', false, ids(1, 1))
+    await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1))
     expect(Object.keys(ec2Mock.commandCalls(StopInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual(['DryRun', 'InstanceIds'])
     expect(Object.keys(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual(['DryRun', 'InstanceIds'])
   })
@@ -121,7 +114,7 @@ describe('actOnBatch', () => {
     const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
     ec2Mock.on(command).rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
     const batch = ids(1, 3)
-    const results = await actOnBatch(client, action, true, batch)
+    const results = await actOnBatch(ec2.client(), action, true, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
     expect(ec2Mock).toHaveReceivedCommandWith(command, { InstanceIds: batch, DryRun: true })
     expect([...results]).toEqual(batch.map((id) => [id, { outcome: 'dry-run' }]))
@@ -129,7 +122,7 @@ describe('actOnBatch', () => {
 
   it('DryRunOperation outside a dry run is a failure, not a success', async () => {
     ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
-    const results = await actOnBatch(client, 'terminate', false, ids(1, 1))
+    const results = await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1))
     expect([...results.values()].map((result) => result.outcome)).toEqual(['failed'])
   })
 
@@ -141,7 +134,7 @@ describe('actOnBatch', () => {
     const message = 'You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/ci/packer-sweeper is not authorized'
     ec2Mock.on(command).rejects(ec2Error('UnauthorizedOperation', message))
     const batch = ids(1, 2)
-    const results = await actOnBatch(client, action, true, batch)
+    const results = await actOnBatch(ec2.client(), action, true, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
     for (const id of batch) {
       expect(results.get(id)).toEqual({
@@ -156,7 +149,7 @@ describe('actOnBatch', () => {
     const guarded = batch[2] as string
     const error = ec2Error('OperationNotPermitted', protectedMessage(guarded))
     ec2Mock.on(TerminateInstancesCommand).rejectsOnce(error).resolves({})
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, batch.filter((id) => id !== guarded)])
     expect(results.get(guarded)).toEqual({ outcome: 'failed', error: { code: 'OperationNotPermitted', message: protectedMessage(guarded) } })
@@ -172,7 +165,7 @@ describe('actOnBatch', () => {
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(second)))
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(first)))
       .resolves({})
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 3)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, [batch[0], batch[1], batch[3]], [batch[1], batch[3]]])
     expect(Object.fromEntries([...results].map(([id, result]) => [id, result.outcome]))).toEqual({
@@ -190,7 +183,7 @@ describe('actOnBatch', () => {
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(batch[0] as string)))
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(batch[1] as string)))
       .resolves({})
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, [batch[1]]])
     expect([...results.values()].map((result) => result.outcome)).toEqual(['failed', 'failed'])
   })
@@ -200,7 +193,7 @@ describe('actOnBatch', () => {
     const spot = batch[1] as string
     const message = `You can't stop the Spot Instance '${spot}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`
     ec2Mock.on(StopInstancesCommand).rejectsOnce(ec2Error('UnsupportedOperation', message)).resolves({})
-    const results = await actOnBatch(client, 'stop', false, batch)
+    const results = await actOnBatch(ec2.client(), 'stop', false, batch)
     expect(sentIds(StopInstancesCommand)).toEqual([batch, [batch[0], batch[2]]])
     expect(results.get(spot)).toEqual({ outcome: 'failed', error: { code: 'UnsupportedOperation', message } })
     expect(results.get(batch[0] as string)).toEqual({ outcome: 'stopped' })
@@ -211,7 +204,7 @@ describe('actOnBatch', () => {
     const batch = ids(1, 3)
     const message = `The instance '${batch[0]}' is not in a state from which it can be stopped.`
     ec2Mock.on(StopInstancesCommand).rejectsOnce(ec2Error('IncorrectInstanceState', message)).resolves({})
-    const results = await actOnBatch(client, 'stop', false, batch)
+    const results = await actOnBatch(ec2.client(), 'stop', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2)
     expect(results.get(batch[0] as string)).toEqual({ outcome: 'failed', error: { code: 'IncorrectInstanceState', message } })
     expect(results.get(batch[1] as string)?.outcome).toBe('stopped')
@@ -221,7 +214,7 @@ describe('actOnBatch', () => {
     const batch = ids(1, 4)
     const gone = [batch[1], batch[3]] as string[]
     ec2Mock.on(TerminateInstancesCommand).rejectsOnce(ec2Error('InvalidInstanceID.NotFound', notFoundMessage(gone))).resolves({})
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, [batch[0], batch[2]]])
     for (const id of gone) expect(results.get(id)).toEqual({ outcome: 'failed', error: { code: 'InvalidInstanceID.NotFound', message: notFoundMessage(gone) } })
     expect(results.get(batch[0] as string)?.outcome).toBe('terminated')
@@ -236,7 +229,7 @@ describe('actOnBatch', () => {
   ])('%s: the whole batch fails, no retry', async (_title, error) => {
     const batch = ids(1, 3)
     ec2Mock.on(TerminateInstancesCommand).rejectsOnce(error).resolves({})
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1)
     expect([...results.keys()]).toEqual(batch)
     for (const result of results.values()) expect(result.outcome).toBe('failed')
@@ -248,7 +241,7 @@ describe('actOnBatch', () => {
       .on(TerminateInstancesCommand)
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(batch[0] as string)))
       .rejectsOnce(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
-    const results = await actOnBatch(client, 'terminate', false, batch)
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     expect(results.get(batch[0] as string)?.error?.code).toBe('OperationNotPermitted')
     expect(results.get(batch[1] as string)?.error).toMatchObject({ code: 'UnauthorizedOperation', missingPermission: 'ec2:TerminateInstances' })
@@ -260,7 +253,7 @@ describe('actOnInstances', () => {
   it('250 instances → 3 calls of at most 100, in order', async () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const idList = ids(1, 250)
-    const findings = await actOnInstances(client, records(idList), inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(idList), inputs({ action: 'terminate' }), NOW)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 3)
     expect(sentIds(TerminateInstancesCommand)).toEqual([idList.slice(0, 100), idList.slice(100, 200), idList.slice(200)])
     expect(findings.map((finding) => finding.id)).toEqual(idList)
@@ -268,20 +261,20 @@ describe('actOnInstances', () => {
   })
 
   it.each([false, true])('notify (dry-run %s): no call at all, every instance notified', async (dryRun) => {
-    const findings = await actOnInstances(client, records(ids(1, 3)), inputs({ action: 'notify', 'dry-run': dryRun }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 3)), inputs({ action: 'notify', 'dry-run': dryRun }), NOW)
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.map((finding) => finding.outcome)).toEqual(['notified', 'notified', 'notified'])
   })
 
   it('nothing stale: no call', async () => {
-    await expect(actOnInstances(client, [], inputs({ action: 'terminate' }), NOW)).resolves.toEqual([])
+    await expect(actOnInstances(ec2.client(), [], inputs({ action: 'terminate' }), NOW)).resolves.toEqual([])
     expect(ec2Mock.calls()).toHaveLength(0)
   })
 
   it('dry-run terminate: DryRun true on every batch, outcome dry-run', async () => {
     ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
     const idList = ids(1, 150)
-    const findings = await actOnInstances(client, records(idList), inputs({ action: 'terminate', 'dry-run': true }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(idList), inputs({ action: 'terminate', 'dry-run': true }), NOW)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     for (const call of ec2Mock.commandCalls(TerminateInstancesCommand)) expect(call.args[0].input.DryRun).toBe(true)
     expect(new Set(findings.map((finding) => finding.outcome))).toEqual(new Set(['dry-run']))
@@ -291,7 +284,7 @@ describe('actOnInstances', () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const [kept, gone] = ids(1, 2) as [string, string]
     const stale = [record({ id: kept, excluded: true }), record({ id: gone })]
-    const findings = await actOnInstances(client, stale, inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'terminate' }), NOW)
     expect(sentIds(TerminateInstancesCommand)).toEqual([[gone]])
     expect(findings[0]).toMatchObject({ id: kept, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
     expect(findings[0]).not.toHaveProperty('error')
@@ -299,7 +292,7 @@ describe('actOnInstances', () => {
   })
 
   it('only excluded instances: no call', async () => {
-    const findings = await actOnInstances(client, records(ids(1, 2), { excluded: true }), inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 2), { excluded: true }), inputs({ action: 'terminate' }), NOW)
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.map((finding) => finding.outcome)).toEqual(['skipped', 'skipped'])
   })
@@ -308,7 +301,7 @@ describe('actOnInstances', () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     const [stopped, stopping, running] = ids(1, 3) as [string, string, string]
     const stale = [record({ id: stopped, state: 'stopped' }), record({ id: stopping, state: 'stopping' }), record({ id: running, state: 'running' })]
-    const findings = await actOnInstances(client, stale, inputs({ action: 'stop' }), NOW)
+    const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'stop' }), NOW)
     expect(sentIds(StopInstancesCommand)).toEqual([[running]])
     expect(findings.map(({ id, outcome, reason }) => ({ id, outcome, reason }))).toEqual([
       { id: stopped, outcome: 'stopped', reason: 'already stopped' },
@@ -318,7 +311,7 @@ describe('actOnInstances', () => {
   })
 
   it('stop when every instance is stopped already: no call', async () => {
-    const findings = await actOnInstances(client, records(ids(1, 3), { state: 'stopped' }), inputs({ action: 'stop' }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 3), { state: 'stopped' }), inputs({ action: 'stop' }), NOW)
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.every((finding) => finding.outcome === 'stopped' && finding.reason === 'already stopped')).toBe(true)
   })
@@ -326,7 +319,7 @@ describe('actOnInstances', () => {
   it('terminate includes stopped instances', async () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const idList = ids(1, 2)
-    await actOnInstances(client, records(idList, { state: 'stopped' }), inputs({ action: 'terminate' }), NOW)
+    await actOnInstances(ec2.client(), records(idList, { state: 'stopped' }), inputs({ action: 'terminate' }), NOW)
     expect(sentIds(TerminateInstancesCommand)).toEqual([idList])
   })
 
@@ -338,7 +331,7 @@ describe('actOnInstances', () => {
       .resolvesOnce({})
       .rejectsOnce(ec2Error('OperationNotPermitted', protectedMessage(guarded)))
       .resolves({})
-    const findings = await actOnInstances(client, records(idList), inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(idList), inputs({ action: 'terminate' }), NOW)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 3)
     expect(sentIds(TerminateInstancesCommand)[2]).toEqual(idList.slice(100).filter((id) => id !== guarded))
     const byOutcome = outcomes(findings)
@@ -350,7 +343,7 @@ describe('actOnInstances', () => {
   it('keeps the order of the stale list and reports every instance once', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     const stale = [record({ id: instanceId(3), state: 'stopped' }), record({ id: instanceId(1), excluded: true }), record({ id: instanceId(2) })]
-    const findings = await actOnInstances(client, stale, inputs({ action: 'stop' }), NOW)
+    const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'stop' }), NOW)
     expect(findings.map((finding) => finding.id)).toEqual([instanceId(3), instanceId(1), instanceId(2)])
   })
 })

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DescribeInstancesCommand, EC2Client, type Instance, type _InstanceType } from '@aws-sdk/client-ec2'
-import { mockClient } from 'aws-sdk-client-mock'
+import { describe, expect, it } from '@jest/globals'
+import { DescribeInstancesCommand, type Instance, type _InstanceType } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import {
   DESCRIBE_PAGE_SIZE,
@@ -11,7 +10,7 @@ import {
   toRecord
 } from '../../src/discovery.js'
 import type { Inputs } from '../../src/types.js'
-import { defaultInputs, instanceId } from './helpers.js'
+import { defaultInputs, instanceId, useMockedEc2 } from './helpers.js'
 
 const NOW = new Date('2026-03-01T12:00:00.000Z')
 const HOURS_AGO = (hours: number): Date => new Date(NOW.getTime() - hours * 3600_000)
@@ -38,15 +37,9 @@ const page = (instances: Instance[], NextToken?: string) => ({
   ...(NextToken ? { NextToken } : {})
 })
 
-const ec2Mock = mockClient(EC2Client)
-let client: EC2Client
+const ec2 = useMockedEc2()
+const ec2Mock = ec2.mock
 
-beforeEach(() => {
-  ec2Mock.reset()
-  client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } })
-})
-
-afterEach(() => client.destroy())
 
 describe('instanceFilters', () => {
   it.each<[string, Partial<Inputs>, unknown[]]>([
@@ -221,7 +214,7 @@ describe('discoverInstances', () => {
   it('sends the server-side filters with MaxResults 1000', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(page([]))
     const inputs = defaultInputs({ tags: [{ key: 'github-run-id', value: '1234' }] })
-    await discoverInstances(client, 'us-east-1', inputs, NOW)
+    await discoverInstances(ec2.client(), 'us-east-1', inputs, NOW)
     expect(DESCRIBE_PAGE_SIZE).toBe(1000)
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
@@ -244,7 +237,7 @@ describe('discoverInstances', () => {
       sent.push({ ...input })
       return pages[sent.length - 1] ?? page([instance(99)])
     })
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs(), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 4)
     expect(sent.map((input) => input.NextToken)).toEqual([undefined, 'token-1', 'token-2', 'token-3'])
     expect(sent.map((input) => input.MaxResults)).toEqual([1000, 1000, 1000, 1000])
@@ -258,7 +251,7 @@ describe('discoverInstances', () => {
       .resolvesOnce(page([instance(1)], 'token-1'))
       .resolvesOnce(page([instance(2)]))
     const inputs = defaultInputs({ 'instance-states': ['stopped'], tags: [{ key: 'team', value: 'x' }] })
-    await discoverInstances(client, 'us-east-1', inputs, NOW)
+    await discoverInstances(ec2.client(), 'us-east-1', inputs, NOW)
     for (const call of ec2Mock.commandCalls(DescribeInstancesCommand)) {
       expect(call.args[0].input.Filters).toEqual(instanceFilters(inputs))
     }
@@ -268,13 +261,13 @@ describe('discoverInstances', () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({
       Reservations: [{ Instances: [instance(1), instance(2)] }, { Instances: [instance(3)] }, {}, { Instances: [] }]
     })
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs(), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale.map((found) => found.id)).toEqual([1, 2, 3].map(instanceId))
   })
 
   it('an empty region: nothing found, one call', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({})
-    await expect(discoverInstances(client, 'us-east-1', defaultInputs(), NOW)).resolves.toEqual({ stale: [], matched: 0, fresh: 0, ignored: 0 })
+    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).resolves.toEqual({ stale: [], matched: 0, fresh: 0, ignored: 0 })
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
   })
 
@@ -288,14 +281,14 @@ describe('discoverInstances', () => {
         instance(5, { LaunchTime: new Date(NOW.getTime() + 60_000) }) // clock skew: fresh
       ])
     )
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs({ 'max-age': 7200 }), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'max-age': 7200 }), NOW)
     expect(result.stale.map((found) => found.id)).toEqual([instanceId(1), instanceId(4)])
     expect(result).toMatchObject({ matched: 5, fresh: 3, ignored: 0 })
   })
 
   it('max-age 0 takes every matching instance, even one launched now', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(page([instance(1, { LaunchTime: NOW }), instance(2, { LaunchTime: HOURS_AGO(100) })]))
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs({ 'max-age': 0 }), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'max-age': 0 }), NOW)
     expect(result.stale).toHaveLength(2)
     expect(result).toMatchObject({ matched: 2, fresh: 0 })
   })
@@ -304,7 +297,7 @@ describe('discoverInstances', () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(
       page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }), instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })])
     )
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs(), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale.map((found) => [found.id, found.excluded])).toEqual([
       [instanceId(1), true],
       [instanceId(2), false]
@@ -313,7 +306,7 @@ describe('discoverInstances', () => {
 
   it('uses the exclude-tag input', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }), instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })]))
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs({ 'exclude-tag': 'do-not-touch' }), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': 'do-not-touch' }), NOW)
     expect(result.stale.map((found) => found.excluded)).toEqual([false, true])
   })
 
@@ -331,7 +324,7 @@ describe('discoverInstances', () => {
         withTag(instance(7, { LaunchTime: undefined }))
       ])
     )
-    const result = await discoverInstances(client, 'us-east-1', inputs, NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', inputs, NOW)
     expect(result.stale.map((found) => found.id)).toEqual([instanceId(1)])
     expect(result).toMatchObject({ matched: 1, fresh: 0, ignored: 6 })
   })
@@ -349,7 +342,7 @@ describe('discoverInstances', () => {
         })
       ])
     )
-    const result = await discoverInstances(client, 'ap-southeast-7', defaultInputs(), NOW)
+    const result = await discoverInstances(ec2.client(), 'ap-southeast-7', defaultInputs(), NOW)
     expect(result.stale).toStrictEqual([
       {
         id: instanceId(1),
@@ -366,7 +359,7 @@ describe('discoverInstances', () => {
 
   it('keeps small records, not the SDK objects', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(page(Array.from({ length: 1000 }, (_, i) => instance(i + 1))))
-    const result = await discoverInstances(client, 'us-east-1', defaultInputs(), NOW)
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale).toHaveLength(1000)
     for (const found of result.stale) {
       expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'lifecycle', 'excluded', 'securityGroupIds'].includes(key))).toBe(true)
@@ -377,7 +370,7 @@ describe('discoverInstances', () => {
   it('a failing page rejects with the SDK error', async () => {
     const denied = Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' })
     ec2Mock.on(DescribeInstancesCommand).resolvesOnce(page([instance(1)], 'token-1')).rejectsOnce(denied)
-    await expect(discoverInstances(client, 'us-east-1', defaultInputs(), NOW)).rejects.toThrow('You are not authorized')
+    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).rejects.toThrow('You are not authorized')
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2)
   })
 })

@@ -3,7 +3,9 @@
  * instance records, and EC2 errors shaped the way the SDK throws them.
  */
 import { readFileSync } from 'node:fs'
-import { EC2ServiceException } from '@aws-sdk/client-ec2'
+import { afterEach, beforeEach } from '@jest/globals'
+import { EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2'
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock'
 import { parse } from 'yaml'
 import type { InstanceRecord, Inputs } from '../../src/types.js'
 
@@ -69,4 +71,25 @@ export function record(overrides: Partial<InstanceRecord> = {}): InstanceRecord 
 /** An EC2 error as the SDK throws it for an error code the model does not list. */
 export function ec2Error(code: string, message: string): EC2ServiceException {
   return new EC2ServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message })
+}
+
+/**
+ * An EC2 client whose every call goes to an aws-sdk-client-mock stub, fresh for each test:
+ * `const ec2 = useMockedEc2()`, then `ec2.mock.on(...)` and `ec2.client()`.
+ */
+export function useMockedEc2(): { mock: AwsClientStub<EC2Client>; client: () => EC2Client } {
+  const mock = mockClient(EC2Client)
+  let client: EC2Client | undefined
+  beforeEach(() => {
+    mock.reset()
+    client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } })
+  })
+  afterEach(() => client?.destroy())
+  return {
+    mock,
+    client: () => {
+      if (!client) throw new Error('useMockedEc2: the client exists only inside a test')
+      return client
+    }
+  }
 }
