@@ -32,6 +32,11 @@ export function formatAge(seconds: number): string {
   return parts.length > 0 ? parts.join(' ') : '0s'
 }
 
+/** The max-age setting as read back: 0 is not an age but "every match". */
+export function formatMaxAge(seconds: number): string {
+  return seconds === 0 ? '0 (every match)' : formatAge(seconds)
+}
+
 /** `3 instances`, `1 instance`, `2 key pairs`. */
 export function countOf(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`

@@ -9,7 +9,7 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
-import { describeOutcome, formatAge, oneLine } from './format.js'
+import { describeOutcome, formatAge, formatMaxAge, oneLine } from './format.js'
 import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, reportJsonWithin } from './report.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
@@ -152,7 +152,7 @@ export function notificationText(report: Report, listBytes: number): string {
   }
   const settingsParts = [
     `action ${settings.action}`,
-    `max-age ${formatAge(settings['max-age'])}`,
+    `max-age ${formatMaxAge(settings['max-age'])}`,
     `regions ${settings.regions.join(', ') || 'none'}`,
     ...(settings['dry-run'] ? ['dry run: nothing was changed'] : [])
   ]

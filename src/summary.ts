@@ -8,7 +8,7 @@
  */
 import * as core from '@actions/core'
 import { formatAwsError } from './aws-errors.js'
-import { countOf, describeOutcome, formatAge, formatTime, oneLine } from './format.js'
+import { countOf, describeOutcome, formatAge, formatMaxAge, formatTime, oneLine } from './format.js'
 import { headline, ORPHAN_KINDS, outcomeBreakdown, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
@@ -70,7 +70,7 @@ function settingsLine(report: Report): string {
   const regions = settings.regions.length > 0 ? settings.regions.map(code).join(', ') : 'none'
   const parts = [
     `Action ${code(settings.action)}`,
-    `max-age ${settings['max-age'] === 0 ? `${code('0')} (every match)` : code(formatAge(settings['max-age']))}`,
+    `max-age ${code(formatMaxAge(settings['max-age']))}`,
     `regions ${regions}`,
     `resources ${settings.resources.map(code).join(', ')}`
   ]

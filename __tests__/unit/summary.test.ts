@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { instance, instanceId, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
-import { formatAge, formatTime, oneLine } from '../../src/format.js'
+import { formatAge, formatMaxAge, formatTime, oneLine } from '../../src/format.js'
 import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../src/summary.js'
 
 const HOSTILE = [
@@ -41,6 +41,16 @@ describe('formatAge', () => {
     [Number.NaN, 'unknown']
   ])('%p s reads %p', (seconds, expected) => {
     expect(formatAge(seconds)).toBe(expected)
+  })
+})
+
+describe('formatMaxAge', () => {
+  it.each([
+    [0, '0 (every match)'],
+    [7200, '2h'],
+    [5400, '1h 30m']
+  ])('%p s reads %p', (seconds, expected) => {
+    expect(formatMaxAge(seconds)).toBe(expected)
   })
 })
 
