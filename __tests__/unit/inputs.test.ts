@@ -313,9 +313,18 @@ describe('several bad inputs at once', () => {
     expect(lines.map((line) => line?.split(':')[0])).toEqual(['max-age', 'action', 'regions', 'tags', 'max-instances', 'dry-run'])
   })
 
-  it('the cross-check between key-name and tags waits until each input is valid', () => {
+  it('the key-name/tags cross-check is listed with the other problems when both of them parsed', () => {
+    // One run shows every problem: a bad action must not hide that key-name and tags are both empty.
     const error = inputError({ 'key-name': '', tags: '', action: 'terminte' })
-    expect(error.message).toMatch(/^Invalid input: action: "terminte"/)
+    const lines = error.message.split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/^2 invalid inputs: action: "terminte"/)
+    expect(lines[1]).toMatch(/^key-name: empty, and tags is empty too\./)
+  })
+
+  it('the cross-check is left out when tags itself is invalid', () => {
+    const error = inputError({ 'key-name': '', tags: 'no-equals-sign' })
+    expect(error.message).toMatch(/^Invalid input: tags: "no-equals-sign" is not Key=Value\./)
     expect(error.message).not.toMatch(/key-name/)
   })
 })
