@@ -10,7 +10,7 @@ export type SweepAction = (typeof SWEEP_ACTIONS)[number]
 export const RESOURCE_KINDS = ['instances', 'key-pairs', 'security-groups', 'launch-templates'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
 
-/** Every state DescribeInstances knows; `instance-states` may name any of them. */
+/** Every state DescribeInstances knows; `instance-states` takes the live ones (see inputs.ts). */
 export const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'] as const
 export type InstanceState = (typeof INSTANCE_STATES)[number]
 

@@ -1,0 +1,226 @@
+import * as core from '@actions/core'
+import { isTopicArn } from './notification.js'
+import {
+  INSTANCE_STATES,
+  RESOURCE_KINDS,
+  SWEEP_ACTIONS,
+  type InstanceState,
+  type Inputs,
+  type ResourceKind,
+  type SweepAction,
+  type TagFilter
+} from './types.js'
+
+/** Bad input: the step fails with this message before any AWS call. */
+export class InputError extends Error {
+  override name = 'InputError'
+}
+
+export type InputName = keyof Inputs
+type Env = Readonly<Record<string, string | undefined>>
+type Parser<T> = (raw: string, env: Env) => T
+
+/** States the sweep may act on; shutting-down and terminated instances are already going away. */
+const COUNTABLE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped']
+
+/** EC2 accepts at most 200 values in one filter. */
+const MAX_FILTER_VALUES = 200
+
+/** us-east-1, us-gov-west-1, ap-southeast-7, eusc-de-east-1, cn-north-1 … */
+const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}$/
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/
+const TAG_KEY_LIMIT = 128
+const TAG_VALUE_LIMIT = 256
+
+/** Items separated by commas, spaces or newlines, empty ones dropped. */
+export function splitList(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((item) => item !== '')
+}
+
+const DURATION_UNITS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 }
+const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/
+
+/** `90m`, `2h`, `1d`, `1h30m`, `45s`, or a bare number of hours (Packer Cleaner's max_runtime). */
+export function parseDuration(raw: string): number {
+  const text = raw.trim().toLowerCase()
+  if (/^\d+$/.test(text)) return Number(text) * DURATION_UNITS.h!
+  const match = DURATION_PATTERN.exec(text)
+  if (!text || !match) {
+    throw new InputError(
+      `max-age: "${raw}" is not a duration. Use a number with units d, h, m, s in that order (90m, 2h, 1d, 1h30m, 45s), ` +
+        'or a bare number of hours; 0 means every matching resource.'
+    )
+  }
+  const [, days, hours, minutes, seconds] = match
+  return (
+    Number(days ?? 0) * DURATION_UNITS.d! +
+    Number(hours ?? 0) * DURATION_UNITS.h! +
+    Number(minutes ?? 0) * DURATION_UNITS.m! +
+    Number(seconds ?? 0)
+  )
+}
+
+function parseChoice<T extends string>(name: InputName, allowed: readonly T[]): Parser<T> {
+  return (raw) => {
+    const value = raw.trim().toLowerCase()
+    if ((allowed as readonly string[]).includes(value)) return value as T
+    throw new InputError(`${name}: "${raw}" is not allowed. Use one of: ${allowed.join(', ')}.`)
+  }
+}
+
+function parseBoolean(name: InputName): Parser<boolean> {
+  return (raw) => {
+    const value = raw.trim()
+    if (['true', 'True', 'TRUE'].includes(value)) return true
+    if (['false', 'False', 'FALSE'].includes(value)) return false
+    throw new InputError(`${name}: "${raw}" is not a boolean. Use true or false.`)
+  }
+}
+
+function parseCount(name: InputName): Parser<number> {
+  return (raw) => {
+    const value = raw.trim()
+    if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value)
+    throw new InputError(`${name}: "${raw}" is not a whole number. Use 0 or more; 0 means no cap.`)
+  }
+}
+
+const parseRegions: Parser<string[] | 'all'> = (raw, env) => {
+  const names = splitList(raw)
+  if (names.length === 0) {
+    const jobRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION
+    if (!jobRegion) {
+      throw new InputError(
+        'regions: empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Name the regions (e.g. "us-east-1, eu-west-1") or use "all".'
+      )
+    }
+    names.push(jobRegion)
+  }
+  if (names.includes('all')) {
+    if (names.length > 1) throw new InputError(`regions: "${raw}" mixes "all" with region names. Use either "all" or a list of regions.`)
+    return 'all'
+  }
+  const invalid = names.filter((name) => !REGION_PATTERN.test(name))
+  if (invalid.length > 0) {
+    throw new InputError(
+      `regions: "${invalid.join(', ')}" is not a region name. Use names like us-east-1 or eu-central-2, separated by commas, spaces or newlines, or "all".`
+    )
+  }
+  return [...new Set(names)]
+}
+
+const parseResources: Parser<ResourceKind[]> = (raw) => {
+  const names = splitList(raw.toLowerCase())
+  const allowed = `${RESOURCE_KINDS.join(', ')} or all`
+  if (names.length === 0) throw new InputError(`resources: empty. Use one or more of ${allowed}.`)
+  if (names.includes('all')) return [...RESOURCE_KINDS]
+  const unknown = names.filter((name) => !(RESOURCE_KINDS as readonly string[]).includes(name))
+  if (unknown.length > 0) throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
+  return RESOURCE_KINDS.filter((kind) => names.includes(kind))
+}
+
+const parseKeyNames: Parser<string[]> = (raw) => {
+  const patterns = [...new Set(splitList(raw))]
+  if (patterns.length > MAX_FILTER_VALUES) {
+    throw new InputError(`key-name: ${patterns.length} patterns; EC2 takes at most ${MAX_FILTER_VALUES} in one filter.`)
+  }
+  return patterns
+}
+
+const parseTags: Parser<TagFilter[]> = (raw) => {
+  const filters: TagFilter[] = []
+  for (const line of raw.split(/\r?\n/)) {
+    const text = line.trim()
+    if (!text) continue
+    const separator = text.indexOf('=')
+    const key = separator > 0 ? text.slice(0, separator).trim() : ''
+    const value = separator > 0 ? text.slice(separator + 1).trim() : ''
+    if (!key || !value) {
+      throw new InputError(`tags: "${text}" is not Key=Value. Write one Key=Value per line; the value may use * and ?, e.g. github-run-id=1234 or team=*.`)
+    }
+    if (key.length > TAG_KEY_LIMIT || value.length > TAG_VALUE_LIMIT) {
+      throw new InputError(`tags: "${text}" is too long. Tag keys have at most ${TAG_KEY_LIMIT} characters, values at most ${TAG_VALUE_LIMIT}.`)
+    }
+    if (filters.some((filter) => filter.key === key)) {
+      throw new InputError(`tags: the key "${key}" appears twice. Give each tag key once; all lines must match.`)
+    }
+    filters.push({ key, value })
+  }
+  return filters
+}
+
+const parseStates: Parser<InstanceState[]> = (raw) => {
+  const names = [...new Set(splitList(raw.toLowerCase()))]
+  const invalid = names.filter((name) => !(COUNTABLE_STATES as readonly string[]).includes(name))
+  if (names.length === 0 || invalid.length > 0) {
+    const offending = invalid.length > 0 ? `"${invalid.join(', ')}" is not allowed` : 'empty'
+    throw new InputError(`instance-states: ${offending}. Use one or more of ${COUNTABLE_STATES.join(', ')}.`)
+  }
+  return INSTANCE_STATES.filter((state) => names.includes(state))
+}
+
+function parsePattern(name: InputName, pattern: RegExp, allowed: string, optional: boolean): Parser<string> {
+  return (raw) => {
+    const value = raw.trim()
+    if ((optional && value === '') || pattern.test(value)) return value
+    throw new InputError(`${name}: "${raw}" is not allowed. ${allowed}`)
+  }
+}
+
+const parseTopicArn: Parser<string> = (raw) => {
+  const value = raw.trim()
+  if (value === '' || isTopicArn(value)) return value
+  throw new InputError(`sns-topic-arn: "${raw}" is not an SNS topic ARN. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty.`)
+}
+
+const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
+  'max-age': (raw) => parseDuration(raw),
+  action: parseChoice<SweepAction>('action', SWEEP_ACTIONS),
+  regions: parseRegions,
+  resources: parseResources,
+  'key-name': parseKeyNames,
+  tags: parseTags,
+  'instance-states': parseStates,
+  'exclude-tag': parsePattern('exclude-tag', /^.{1,128}$/, 'Give the tag key (1 to 128 characters) that protects a resource; it cannot be empty.', false),
+  'max-instances': parseCount('max-instances'),
+  'max-resources': parseCount('max-resources'),
+  'dry-run': parseBoolean('dry-run'),
+  'sns-topic-arn': parseTopicArn,
+  'role-to-assume': parsePattern('role-to-assume', ROLE_ARN_PATTERN, 'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.', true),
+  'role-session-name': parsePattern('role-session-name', SESSION_NAME_PATTERN, 'Use 2 to 64 letters, digits or +=,.@_- characters.', false),
+  audience: parsePattern('audience', /^\S+$/, 'Give the OIDC audience, e.g. sts.amazonaws.com.', false),
+  'fail-on-stale': parseBoolean('fail-on-stale')
+}
+
+/** Checks between inputs that each parse fine on their own. */
+function crossCheck(inputs: Pick<Inputs, 'key-name' | 'tags'>): string[] {
+  const problems: string[] = []
+  if (inputs['key-name'].length === 0 && inputs.tags.length === 0) {
+    problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
+  }
+  return problems
+}
+
+/**
+ * Reads and validates every input in one place. All problems are collected so one run shows
+ * them all; any problem throws before an AWS client exists.
+ */
+export function getInputs(getInput: (name: string) => string = core.getInput, env: Env = process.env): Inputs {
+  const problems: string[] = []
+  const parsed: Partial<Record<InputName, unknown>> = {}
+  for (const name of Object.keys(PARSERS) as InputName[]) {
+    try {
+      parsed[name] = PARSERS[name](getInput(name), env)
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error
+      problems.push(error.message)
+    }
+  }
+  if (parsed['key-name'] !== undefined && parsed.tags !== undefined) problems.push(...crossCheck(parsed as Pick<Inputs, 'key-name' | 'tags'>))
+  if (problems.length > 0) {
+    const heading = problems.length === 1 ? 'Invalid input' : `${problems.length} invalid inputs`
+    throw new InputError(`${heading}: ${problems.join('\n')}`)
+  }
+  return parsed as Inputs
+}
