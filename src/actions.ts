@@ -1,5 +1,6 @@
 import { StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, errorMessage } from './aws-errors.js'
+import { chunk } from './batches.js'
 import { PERMISSION } from './permissions.js'
 import { ageSeconds, decideInstance } from './plan.js'
 import type { AwsErrorInfo, InstanceFinding, InstanceRecord, Inputs, Outcome } from './types.js'
@@ -24,12 +25,6 @@ export function refusedInstanceIds(error: unknown, batch: readonly string[]): st
   if (!REFUSALS_NAMING_INSTANCES.has(errorCode(error))) return []
   const named = new Set(errorMessage(error).match(/\bi-[0-9a-f]{8,17}\b/g) ?? [])
   return batch.filter((id) => named.has(id))
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = []
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
-  return chunks
 }
 
 interface ActionResult {

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { MAX_FILTER_VALUES } from './batches.js'
 import { isTopicArn } from './notification.js'
 import {
   INSTANCE_STATES,
@@ -23,8 +24,6 @@ type Parser<T> = (raw: string, env: Env) => T
 /** States the sweep may act on; shutting-down and terminated instances are already going away. */
 const COUNTABLE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped']
 
-/** EC2 accepts at most 200 values in one filter. */
-const MAX_FILTER_VALUES = 200
 
 /** us-east-1, us-gov-west-1, ap-southeast-7, eusc-de-east-1, cn-north-1 … */
 const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}$/

@@ -179,7 +179,7 @@ async function sweep(inputs: Inputs, startedAt: Date): Promise<{ report: Report;
 
     const changingInstances = surveys.reduce((sum, survey) => sum + instancesToChange(survey.discovery?.stale ?? [], inputs).length, 0)
     const changingOrphans = surveys.reduce((sum, survey) => sum + (survey.orphanPlan ? plannedChanges(survey.orphanPlan) : 0), 0)
-    const overCap = inputs.action === 'notify' ? [] : capProblems({ instances: changingInstances, total: changingInstances + changingOrphans }, inputs)
+    const overCap = capProblems({ instances: changingInstances, total: changingInstances + changingOrphans }, inputs)
     report.errors.push(...overCap)
 
     const outcomes = await Promise.all(

@@ -10,7 +10,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, formatAwsError } from '../aws-errors.js'
 import type { Inputs, OrphanFinding } from '../types.js'
-import { mapWithConcurrency } from './batches.js'
+import { mapWithConcurrency } from '../batches.js'
 import { DescribeError } from './describe-error.js'
 import type { OrphanKindSweeper } from './kind.js'
 import { keyPairSweeper } from './key-pairs.js'

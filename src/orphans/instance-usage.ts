@@ -1,6 +1,6 @@
 import { type EC2Client, type Filter, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2'
 import { PERMISSION } from '../permissions.js'
-import { chunk, MAX_FILTER_VALUES } from './batches.js'
+import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from './describe-error.js'
 import type { OrphanKindSweeper } from './kind.js'
 import type { Candidate, Usage } from './model.js'

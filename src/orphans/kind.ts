@@ -1,4 +1,4 @@
-import type { EC2Client, Filter, Tag } from '@aws-sdk/client-ec2'
+import type { EC2Client, Filter } from '@aws-sdk/client-ec2'
 import type { Permission } from '../permissions.js'
 import type { Inputs } from '../types.js'
 import type { Candidate, OrphanKind, Usage } from './model.js'
@@ -26,10 +26,4 @@ export interface OrphanKindSweeper {
 /** The `tags` input as server-side filters; values keep their wildcards. */
 export function tagFilters(inputs: Inputs): Filter[] {
   return inputs.tags.map(({ key, value }) => ({ Name: `tag:${key}`, Values: [value] }))
-}
-
-export function tagMap(tags: readonly Tag[] | undefined): Map<string, string> {
-  const map = new Map<string, string>()
-  for (const { Key, Value } of tags ?? []) if (Key !== undefined) map.set(Key, Value ?? '')
-  return map
 }

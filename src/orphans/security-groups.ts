@@ -6,10 +6,11 @@ import {
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
 import { PERMISSION } from '../permissions.js'
-import { chunk, MAX_FILTER_VALUES } from './batches.js'
+import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from './describe-error.js'
 import type { OrphanKindSweeper } from './kind.js'
-import { tagFilters, tagMap } from './kind.js'
+import { tagMap } from '../discovery.js'
+import { tagFilters } from './kind.js'
 import type { Candidate, Usage } from './model.js'
 import { matchesAnyPattern, matchesTags } from './rules.js'
 

@@ -1,6 +1,6 @@
 import { type EC2Client, paginateDescribeInstances, waitUntilInstanceTerminated } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../aws-errors.js'
-import { chunk } from './batches.js'
+import { chunk } from '../batches.js'
 
 export interface TerminationWait {
   /** The whole wait is bounded: what has not terminated by then is reported as still in use. */

@@ -1,0 +1,157 @@
+/**
+ * run() end to end inside one process: inputs from a getInput stand-in, EC2 and SNS behind
+ * aws-sdk-client-mock, @actions/core's outputs and failure captured by the fixture.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
+import { mockClient } from 'aws-sdk-client-mock'
+import 'aws-sdk-client-mock-jest'
+import * as core from '../../__fixtures__/core.js'
+import { ec2Error, inputGetter, instanceId } from './helpers.js'
+
+jest.unstable_mockModule('@actions/core', () => ({
+  ...core,
+  summary: { addRaw: () => ({ write: async () => undefined }) }
+}))
+const { run } = await import('../../src/main.js')
+
+const ec2 = mockClient(EC2Client)
+const sns = mockClient(SNSClient)
+const HOURS = 3600 * 1000
+const savedEnv = { ...process.env }
+
+function builder(n: number, ageHours: number, extra: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: instanceId(n),
+    KeyName: `packer_${n}`,
+    LaunchTime: new Date(Date.now() - ageHours * HOURS),
+    State: { Name: 'running', Code: 16 },
+    ...extra
+  }
+}
+
+/** Answers DescribeInstances per region, as each regional client asks. */
+function fleetByRegion(fleet: Record<string, Instance[] | Error>): void {
+  ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
+    const region = await getClient().config.region()
+    const answer = fleet[region] ?? []
+    if (answer instanceof Error) throw answer
+    return { Reservations: [{ Instances: answer }] }
+  })
+}
+
+function givenInputs(overrides: Record<string, string>): void {
+  core.getInput.mockImplementation(inputGetter(overrides))
+}
+
+function output(name: string): unknown {
+  const call = core.setOutput.mock.calls.find(([outputName]) => outputName === name)
+  if (!call) throw new Error(`output ${name} was not set`)
+  return name === 'count' ? call[1] : JSON.parse(String(call[1]))
+}
+
+function failure(): string {
+  expect(core.setFailed).toHaveBeenCalledTimes(1)
+  return String(core.setFailed.mock.calls[0]?.[0])
+}
+
+beforeAll(() => {
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDUNITTEST'
+  process.env.AWS_SECRET_ACCESS_KEY = 'unit-test-secret'
+  process.env.AWS_REGION = 'us-east-1'
+  process.env.AWS_EC2_METADATA_DISABLED = 'true'
+  delete process.env.GITHUB_REPOSITORY
+})
+
+afterAll(() => {
+  process.env = savedEnv
+})
+
+beforeEach(() => {
+  jest.clearAllMocks()
+  ec2.reset()
+  sns.reset()
+})
+
+describe('run', () => {
+  it('fails on invalid input before any AWS call, with every output still set', async () => {
+    givenInputs({ action: 'terminte' })
+    await run()
+    expect(failure()).toMatch(/action: "terminte" is not allowed\. Use one of: notify, stop, terminate\./)
+    expect(ec2.calls()).toHaveLength(0)
+    expect(output('instance-ids')).toEqual([])
+    expect(output('count')).toBe('0')
+  })
+
+  it('terminates the stale builders of every region, leaves fresh and excluded ones, and succeeds', async () => {
+    givenInputs({ action: 'terminate', regions: 'us-east-1 eu-west-1' })
+    fleetByRegion({
+      'us-east-1': [builder(1, 5), builder(2, 1)],
+      'eu-west-1': [builder(3, 9), builder(4, 9, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] })]
+    })
+    ec2.on(TerminateInstancesCommand).resolves({})
+    await run()
+    expect(core.setFailed).not.toHaveBeenCalled()
+    expect(output('instance-ids')).toEqual([instanceId(1), instanceId(3)])
+    expect(output('acted-ids')).toEqual([instanceId(1), instanceId(3)])
+    expect(output('skipped-ids')).toEqual([instanceId(4)])
+    expect(ec2).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
+    expect(ec2).not.toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: expect.arrayContaining([instanceId(2)]) as unknown as string[] })
+  })
+
+  it('reports a region that refuses, still finishes the others, and fails the step at the end', async () => {
+    givenInputs({ action: 'terminate', regions: 'us-east-1, eu-west-1' })
+    fleetByRegion({
+      'us-east-1': [builder(1, 5)],
+      'eu-west-1': ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.')
+    })
+    ec2.on(TerminateInstancesCommand).resolves({})
+    await run()
+    expect(output('acted-ids')).toEqual([instanceId(1)])
+    const report = output('report') as { regions: { region: string; status: string; error?: { missingPermission?: string } }[] }
+    expect(report.regions.find((region) => region.region === 'eu-west-1')).toMatchObject({
+      status: 'failed',
+      error: { missingPermission: 'ec2:DescribeInstances' }
+    })
+    expect(failure()).toMatch(/eu-west-1/)
+  })
+
+  it('acts on nothing when the plan is over max-instances', async () => {
+    givenInputs({ action: 'terminate', 'max-instances': '2' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5), builder(2, 5), builder(3, 5)] })
+    await run()
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand)
+    expect(output('acted-ids')).toEqual([])
+    expect(failure()).toMatch(/max-instances: 3 instances would be terminated, more than the cap of 2; nothing was changed/)
+  })
+
+  it('fails the step with fail-on-stale when notify found stale builders', async () => {
+    givenInputs({ 'fail-on-stale': 'true' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5)] })
+    await run()
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand)
+    expect(failure()).toMatch(/fail-on-stale: 1 stale Packer resource/)
+  })
+
+  it('publishes once to the topic and fails the step, after the outputs, when the publish is refused', async () => {
+    givenInputs({ 'sns-topic-arn': 'arn:aws:sns:eu-central-1:123456789012:packer' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5)] })
+    sns.on(PublishCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AuthorizationError' }))
+    await run()
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1)
+    expect(output('count')).toBe('1')
+    expect(failure()).toMatch(/Publishing to arn:aws:sns:eu-central-1:123456789012:packer failed: AuthorizationError.*sns:Publish/)
+  })
+
+  it('publishes nothing in dry-run and when the fleet is clean', async () => {
+    givenInputs({ 'sns-topic-arn': 'arn:aws:sns:us-east-1:123456789012:packer', 'dry-run': 'true' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5)] })
+    await run()
+    givenInputs({ 'sns-topic-arn': 'arn:aws:sns:us-east-1:123456789012:packer' })
+    fleetByRegion({ 'us-east-1': [builder(2, 1)] })
+    await run()
+    expect(sns).not.toHaveReceivedCommand(PublishCommand)
+    expect(core.setFailed).not.toHaveBeenCalled()
+  })
+})
