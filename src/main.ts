@@ -6,6 +6,7 @@ import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
+import { describeOutcome, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
 import { buildNotification, publishNotification } from './notification.js'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
@@ -132,6 +133,7 @@ async function runContext(): Promise<RunContext> {
   }
 }
 
+/** The log says what happened to each resource, so a run can be audited without the summary. */
 function logRegion(outcome: RegionOutcome): void {
   const { result } = outcome
   if (result.status === 'failed' && result.error) core.error(`${result.region}: ${formatAwsError(result.error)}`)
@@ -140,6 +142,13 @@ function logRegion(outcome: RegionOutcome): void {
   core.info(
     `${result.region}: ${result.matched} matching instances, ${stale} stale` + (orphans > 0 ? `, ${orphans} Packer leftovers` : '')
   )
+  for (const finding of outcome.instances) {
+    core.info(`  ${finding.id} (${finding.keyName ?? 'no key'}, ${formatAge(finding.ageSeconds)} old): ${describeOutcome(finding)}`)
+  }
+  for (const finding of outcome.orphans) {
+    const age = finding.ageSeconds === undefined ? 'age unknown' : `${formatAge(finding.ageSeconds)} old`
+    core.info(`  ${finding.kind.replace(/s$/, '')} ${finding.id} (${finding.name}, ${age}): ${describeOutcome(finding)}`)
+  }
 }
 
 /** Everything between valid inputs and the finished report. Failures end up in the report, never thrown. */
@@ -225,6 +234,15 @@ function staleProblems(report: Report): string[] {
  * passes or fails.
  */
 export async function run(): Promise<void> {
+  try {
+    await runChecked()
+  } catch (error) {
+    // Every expected failure is reported by runChecked; this is the net under a bug.
+    core.setFailed(`packer-sweeper stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  }
+}
+
+async function runChecked(): Promise<void> {
   const startedAt = new Date()
   let inputs: Inputs
   try {

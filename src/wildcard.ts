@@ -8,10 +8,11 @@ import type { TagFilter } from './types.js'
  */
 export function wildcardToRegExp(pattern: string): RegExp {
   let source = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string
-    if (char === '\\' && i + 1 < pattern.length) {
-      source += escapeRegExp(pattern[++i] as string)
+  const chars = [...pattern]
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i] as string
+    if (char === '\\' && i + 1 < chars.length) {
+      source += escapeRegExp(chars[++i] as string)
     } else if (char === '*') {
       source += '[\\s\\S]*'
     } else if (char === '?') {
@@ -20,11 +21,12 @@ export function wildcardToRegExp(pattern: string): RegExp {
       source += escapeRegExp(char)
     }
   }
-  return new RegExp(`^${source}$`)
+  // 'u': `?` is one character, also outside the Basic Multilingual Plane (tag values may hold emoji).
+  return new RegExp(`^${source}$`, 'u')
 }
 
 function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }
 
 /** A test for "matches any of `patterns`" (values of one EC2 filter are OR'd), compiled once. */

@@ -138,3 +138,11 @@ describe('tagMatcher: tag filters are ANDed', () => {
     expect(tagMatcher([{ key: 'empty', value: '*' }])(new Map([['empty', '']]))).toBe(true)
   })
 })
+
+describe('characters outside the Basic Multilingual Plane', () => {
+  it('count as one character for ?', () => {
+    expect(wildcardMatcher(['team-?'])('team-🚀')).toBe(true)
+    expect(wildcardMatcher(['team-??'])('team-🚀')).toBe(false)
+    expect(wildcardMatcher(['\\🚀*'])('🚀 launch')).toBe(true)
+  })
+})
