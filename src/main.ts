@@ -13,7 +13,7 @@ import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanConte
 import { PERMISSION } from './permissions.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
-import { stepFailures, writeOutputs } from './report.js'
+import { allOrphans, isSelected, stepFailures, writeOutputs } from './report.js'
 import { writeSummary } from './summary.js'
 import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
 
@@ -49,8 +49,8 @@ function newReport(inputs: Inputs, startedAt: Date): Report {
 }
 
 /** The IDs this run will terminate in a region: orphans they hold are freed within the run. */
-function terminatingIds(inputs: Inputs, discovery: RegionDiscovery): Set<string> {
-  if (inputs.action !== 'terminate' || !inputs.resources.includes('instances')) return new Set()
+function terminatingIds(inputs: Inputs, discovery: RegionDiscovery | undefined): Set<string> {
+  if (inputs.action !== 'terminate' || !discovery) return new Set()
   return new Set(instancesToChange(discovery.stale, inputs).map((record) => record.id))
 }
 
@@ -61,11 +61,13 @@ function sweepsOrphans(inputs: Inputs): boolean {
 /** Phase one of a region: discovery and the orphan plan. Read-only; a failure is recorded, not thrown. */
 async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date): Promise<RegionSurvey> {
   const survey: RegionSurvey = { region, client, errors: [] }
-  try {
-    survey.discovery = await discoverInstances(client, region, inputs, now)
-  } catch (error) {
-    survey.errors.push(describeAwsError(error, PERMISSION.describeInstances))
-    return survey
+  if (inputs.resources.includes('instances')) {
+    try {
+      survey.discovery = await discoverInstances(client, region, inputs, now)
+    } catch (error) {
+      survey.errors.push(describeAwsError(error, PERMISSION.describeInstances))
+      return survey
+    }
   }
   if (sweepsOrphans(inputs)) {
     try {
@@ -223,9 +225,7 @@ async function sweep(inputs: Inputs, startedAt: Date): Promise<{ report: Report;
 
 /** fail-on-stale: anything stale that was not excluded fails the step (a guard after a build). */
 function staleProblems(report: Report): string[] {
-  const found = [...report.instances, ...report.keyPairs, ...report.securityGroups, ...report.launchTemplates].filter(
-    (finding) => finding.outcome !== 'skipped'
-  )
+  const found = [...report.instances, ...allOrphans(report)].filter(isSelected)
   return found.length > 0 ? [`fail-on-stale: ${found.length} stale Packer resource(s) found.`] : []
 }
 

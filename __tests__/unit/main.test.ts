@@ -3,7 +3,7 @@
  * aws-sdk-client-mock, @actions/core's outputs and failure captured by the fixture.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
+import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
@@ -142,6 +142,17 @@ describe('run', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1)
     expect(output('count')).toBe('1')
     expect(failure()).toMatch(/Publishing to arn:aws:sns:eu-central-1:123456789012:packer failed: AuthorizationError.*sns:Publish/)
+  })
+
+  it('leaves instances alone when resources does not name them', async () => {
+    givenInputs({ action: 'terminate', resources: 'key-pairs' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5)] })
+    ec2.on(DescribeKeyPairsCommand).resolves({ KeyPairs: [] })
+    await run()
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand)
+    expect(ec2).toHaveReceivedCommand(DescribeKeyPairsCommand)
+    expect(output('instance-ids')).toEqual([])
+    expect(core.setFailed).not.toHaveBeenCalled()
   })
 
   it('publishes nothing in dry-run and when the fleet is clean', async () => {
