@@ -50,6 +50,8 @@ export interface RunOptions {
   sandbox?: Sandbox
   /** AWS_REGION of the job (default us-east-1). */
   region?: string
+  /** The script to run instead of DIST (the benchmark's bare baseline bundle). */
+  dist?: string
 }
 
 export interface RunResult {
@@ -90,7 +92,8 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 /** Runs `node dist/index.js` once and collects everything the runner would see. */
 export async function runAction(options: RunOptions = {}): Promise<RunResult> {
-  requireDist()
+  const script = options.dist ?? DIST
+  if (!options.dist) requireDist()
   const work = mkdtempSync(join(tmpdir(), 'packer-sweeper-e2e-'))
   const outputFile = join(work, 'output')
   const summaryFile = join(work, 'summary')
@@ -136,7 +139,7 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     else env[name] = value
   }
   try {
-    const child = spawn(process.execPath, [DIST], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

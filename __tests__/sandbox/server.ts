@@ -96,14 +96,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
+  const handle = (req: IncomingMessage, res: ServerResponse, body: string, receivedAt: number): void => {
     const params: Params = Object.fromEntries(new URLSearchParams(body))
     const scope = SCOPE.exec(req.headers.authorization ?? '')
     const accessKeyId = scope?.[1]
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
     const action = params.Action ?? ''
-    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0 }
+    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, receivedAt }
     calls.push(record)
     const send = (status: number, xml: string, errorCode?: string) => {
       record.status = status
@@ -144,11 +144,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const server = createServer((req, res) => {
+    const receivedAt = performance.now()
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'))
+        handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt)
       } catch (error) {
         res.writeHead(500, { 'content-type': 'text/plain' })
         res.end(`sandbox bug: ${error instanceof Error ? error.stack : String(error)}`)

@@ -186,6 +186,11 @@ export interface CallRecord {
   status: number
   /** AWS error code answered, if any. */
   errorCode?: string
+  /**
+   * `performance.now()` of the sandbox's process when the request arrived (before its body was
+   * read): a client spawned from the same process can time its start-up against it.
+   */
+  receivedAt: number
 }
 
 export interface PublishedMessage {
