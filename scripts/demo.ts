@@ -1,0 +1,306 @@
+/**
+ * `npm run demo`: runs the committed bundle dist/index.js, as the GitHub runner would, against the
+ * sandbox AWS account on 127.0.0.1 seeded with a small Packer mess in two regions, and prints what
+ * a newcomer wants to see: the fleet before → after, the job summary as text, the outputs, the SNS
+ * message and the exit code.
+ *
+ * No AWS account, no network, no GitHub: the harness gives the action a clean environment with
+ * throwaway credentials and AWS_ENDPOINT_URL pointing at the sandbox, so nothing can reach AWS.
+ *
+ * The fleet contains a builder with termination protection, so the action is *expected* to fail
+ * the step (exit 1). This script exits 0 when the action did exactly what it should, 1 otherwise.
+ */
+import { existsSync } from 'node:fs'
+import { relative } from 'node:path'
+import { DIST, ROOT, runAction, type RunResult } from '../__tests__/e2e/harness.js'
+import { DEFAULT_TOPIC_ARN, packerName, startSandbox, type FleetSeed, type Sandbox } from '../__tests__/sandbox/index.js'
+import { formatAge } from '../src/format.js'
+
+const REGIONS = ['us-east-1', 'eu-west-1']
+const INPUTS = {
+  action: 'terminate',
+  'max-age': '2h',
+  resources: 'all',
+  regions: REGIONS.join(','),
+  'sns-topic-arn': DEFAULT_TOPIC_ARN
+}
+
+const H = 3600
+const PACKER_GROUP = 'Temporary group for Packer'
+const now = Date.now()
+
+/** Packer names a build's key pair and security group alike: `packer_<uuid>`, the uuid starting with the build time. */
+const BUILD = {
+  stale: packerName(3 * H, now),
+  live: packerName(25 * 60, now),
+  kept: packerName(6 * H, now),
+  killed: packerName(5 * H, now),
+  protected: packerName(4 * H, now),
+  stoppedOrphan: packerName(26 * H, now)
+}
+const GROUP = { stale: 'sg-0de300000000000a1', live: 'sg-0de300000000000a2', killed: 'sg-0de300000000000a3' }
+
+function demoFleet(): FleetSeed {
+  const builder = { Name: 'Packer Builder' }
+  return {
+    'us-east-1': {
+      instances: [
+        { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale] },
+        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live] },
+        { ref: 'kept for debugging', keyName: BUILD.kept, age: '6h', tags: { ...builder, 'packer-sweeper:keep': 'debugging the AMI' } },
+        { ref: 'not Packer', keyName: 'deploy', age: '40d', tags: { Name: 'web-1' } }
+      ],
+      keyPairs: [
+        { keyName: BUILD.stale, age: '3h' },
+        { keyName: BUILD.live, age: '25m' },
+        { keyName: BUILD.kept, age: '6h' },
+        { keyName: BUILD.killed, age: '5h' },
+        { keyName: 'deploy', age: '40d' }
+      ],
+      securityGroups: [
+        { groupId: GROUP.stale, groupName: BUILD.stale, description: PACKER_GROUP },
+        { groupId: GROUP.live, groupName: BUILD.live, description: PACKER_GROUP },
+        { groupId: GROUP.killed, groupName: BUILD.killed, description: PACKER_GROUP }
+      ]
+    },
+    'eu-west-1': {
+      instances: [
+        { ref: 'protected', keyName: BUILD.protected, age: '4h', tags: builder, disableApiTermination: true },
+        { ref: 'stopped orphan', keyName: BUILD.stoppedOrphan, age: '26h', state: 'stopped', tags: builder }
+      ]
+    }
+  }
+}
+
+/** What a correct run does to the demo fleet; anything else is a bug worth a non-zero exit. */
+const EXPECTED = {
+  exitCode: 1,
+  terminated: ['stale builder', 'stopped orphan'],
+  failed: ['protected'],
+  skipped: ['kept for debugging'],
+  deletedKeyPairs: [BUILD.stale, BUILD.killed],
+  deletedGroups: [GROUP.stale, GROUP.killed],
+  publishes: 1
+}
+
+// ---- terminal rendering ----
+
+/** Pads every column but the last to its widest cell; the last one may run long (error messages). */
+function alignColumns(rows: string[][], header = true): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
+  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()
+  const lines = rows.map(line)
+  if (header && lines.length > 0) lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '))
+  return lines.join('\n')
+}
+
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
+    if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(parseInt(entity.slice(2), 16))
+    if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10))
+    return NAMED_ENTITIES[entity.toLowerCase()] ?? whole
+  })
+}
+
+/** Inline HTML → plain text: links keep their target, every other tag goes. */
+function inlineText(html: string): string {
+  const linked = html.replace(/<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis, (_, href: string, text: string) => `${text} (${href})`)
+  return decodeEntities(linked.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim()
+}
+
+function renderTable(tableHtml: string): string {
+  const rows = [...tableHtml.matchAll(/<tr[^>]*>(.*?)<\/tr>/gis)].map(([, row]) => [...(row ?? '').matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gis)].map(([, cell]) => inlineText(cell ?? '')))
+  return alignColumns(rows, /<th[\s>]/i.test(tableHtml))
+}
+
+/** Stands in for a rendered table while the text around it is flattened (a private-use character, never in a summary). */
+const TABLE_MARK = '\uE000'
+
+/**
+ * The job summary (core.summary writes HTML, Markdown passes through) as terminal text: headings
+ * underlined, paragraphs and list items on their own lines, tables as aligned columns.
+ */
+export function summaryAsText(summary: string): string {
+  const tables: string[] = []
+  const underline: Record<string, string> = { '1': '=', '2': '=', '3': '-' }
+  const html = summary.replace(/<table[^>]*>.*?<\/table>/gis, (table) => {
+    tables.push(renderTable(table))
+    return `\n${TABLE_MARK}${tables.length - 1}\n`
+  })
+  const text = html
+    .replace(/<h([1-6])[^>]*>(.*?)<\/h\1>/gis, (_, level: string, title: string) => {
+      const heading = inlineText(title)
+      const rule = underline[level]
+      return rule ? `\n\n${heading}\n${rule.repeat(heading.length)}\n` : `\n\n${heading}\n`
+    })
+    .replace(/<li[^>]*>(.*?)<\/li>/gis, (_, item: string) => `\n  • ${inlineText(item)}`)
+    .replace(/<(p|div|summary|details|ul|ol|pre)[^>]*>(.*?)<\/\1>/gis, (_, _tag: string, inner: string) => `\n${inner}\n`)
+    .split('\n')
+    .map((line) => (line.startsWith(TABLE_MARK) ? `${tables[Number(line.slice(1))]}\n` : inlineText(line)))
+    .join('\n')
+  return text.replace(/\n{3,}/g, '\n\n').trim()
+}
+
+function section(title: string): void {
+  console.log(`\n${'━'.repeat(3)} ${title} ${'━'.repeat(Math.max(3, 76 - title.length))}\n`)
+}
+
+function indent(text: string, prefix = '  '): string {
+  return text
+    .split('\n')
+    .map((line) => (prefix + line).trimEnd())
+    .join('\n')
+}
+
+/** `packer_6b0826c5-a9ea-…`: the build time digits are what tell builds apart at a glance. */
+function shortKey(keyName: string | undefined): string {
+  if (!keyName) return '—'
+  return keyName.length > 22 ? `${keyName.slice(0, 21)}…` : keyName
+}
+
+function changeOf(before: string, after: string): string {
+  return before === after ? `${before} (unchanged)` : `${before} → ${after}`
+}
+
+// ---- before / after ----
+
+type Snapshot = ReturnType<Sandbox['fleet']['snapshot']>
+
+const ageSince = (time: Date) => formatAge((Date.now() - time.getTime()) / 1000)
+
+function fleetTable(before: Snapshot, sandbox: Sandbox): string {
+  const rows = before.instances.map((instance) => {
+    const after = sandbox.fleet.instance(instance.id)?.state ?? 'gone'
+    return [instance.region, instance.id, shortKey(instance.keyName), instance.tags.Name ?? '', ageSince(instance.launchTime), instance.ref ?? '', changeOf(instance.state, after)]
+  })
+  return alignColumns([['Region', 'Instance', 'Key', 'Name', 'Age', 'What it is', 'State before → after'], ...rows])
+}
+
+interface Leftover {
+  region: string
+  kind: 'key pair' | 'security group'
+  /** As the sandbox snapshot names it: `region/keyName` or `region/groupId`. */
+  entry: string
+  label: string
+  age: string
+}
+
+/** Key pairs and groups as they are before the run: deleted ones cannot be looked up afterwards. */
+function leftoversBefore(sandbox: Sandbox): Leftover[] {
+  return [
+    ...sandbox.fleet.keyPairs().map((k): Leftover => ({ region: k.region, kind: 'key pair', entry: `${k.region}/${k.keyName}`, label: shortKey(k.keyName), age: ageSince(k.createTime) })),
+    // AWS keeps no creation time for a group: Packer's name carries the build time instead.
+    ...sandbox.fleet.securityGroups().map((g): Leftover => ({ region: g.region, kind: 'security group', entry: `${g.region}/${g.groupId}`, label: `${g.groupId} ${shortKey(g.groupName)}`, age: '' }))
+  ]
+}
+
+function leftoversTable(leftovers: Leftover[], sandbox: Sandbox): string {
+  const after = sandbox.fleet.snapshot()
+  const present = new Set([...after.keyPairs, ...after.securityGroups])
+  const rows = leftovers.map((l) => [l.region, l.kind, l.label, l.age, changeOf('present', present.has(l.entry) ? 'present' : 'deleted')])
+  return alignColumns([['Region', 'Kind', 'Name / ID', 'Age', 'Before → after'], ...rows])
+}
+
+// ---- checking the run ----
+
+const sorted = (list: Iterable<string>) => [...list].sort()
+const sameList = (a: Iterable<string>, b: Iterable<string>) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
+
+/** Every way this run differs from EXPECTED, in words; empty when the action behaved. */
+function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[] {
+  const problems: string[] = []
+  const idsOf = (refs: string[]) => refs.map((ref) => sandbox.fleet.byRef(ref).id)
+  const check = (what: string, actual: string[], expected: string[]) => {
+    if (!sameList(actual, expected)) problems.push(`${what}: expected ${JSON.stringify(sorted(expected))}, got ${JSON.stringify(sorted(actual))}`)
+  }
+  if (run.exitCode !== EXPECTED.exitCode) problems.push(`exit code: expected ${EXPECTED.exitCode}, got ${run.exitCode}`)
+  const terminated = sandbox.fleet.instances().filter((i) => i.state === 'terminated' || i.state === 'shutting-down')
+  check('instances terminated in the sandbox', terminated.map((i) => i.id), idsOf(EXPECTED.terminated))
+  check('instances whose state changed', sandbox.fleet.instances().filter((i) => i.history.length > 1).map((i) => i.id), idsOf(EXPECTED.terminated))
+  const list = (name: string): string[] => {
+    try {
+      return run.list(name)
+    } catch {
+      return [`<output ${name} missing>`]
+    }
+  }
+  check('acted-ids', list('acted-ids'), idsOf(EXPECTED.terminated))
+  check('failed-ids', list('failed-ids'), idsOf(EXPECTED.failed))
+  check('skipped-ids', list('skipped-ids'), idsOf(EXPECTED.skipped))
+  const after = sandbox.fleet.snapshot()
+  check('key pairs deleted', before.keyPairs.filter((k) => !after.keyPairs.includes(k)).map((k) => k.split('/')[1] ?? k), EXPECTED.deletedKeyPairs)
+  check('security groups deleted', before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g), EXPECTED.deletedGroups)
+  if (sandbox.published.length !== EXPECTED.publishes) problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
+  return problems
+}
+
+function printOutputs(run: RunResult): void {
+  const rows = Object.entries(run.outputs).map(([name, value]) => {
+    // The report is the summary again as one JSON document: its size says more than its text.
+    const shown = name === 'report' ? `${value.slice(0, 60)}… (${Buffer.byteLength(value)} bytes of JSON)` : value
+    return [name, shown]
+  })
+  console.log(indent(alignColumns(rows, false)))
+}
+
+function printNotification(sandbox: Sandbox): void {
+  const [message] = sandbox.published
+  if (!message) return console.log('  (nothing was published)')
+  // With MessageStructure=json, `default` is what e-mail and SMS subscribers get.
+  const text = message.messageStructure === 'json' ? String((JSON.parse(message.message) as { default?: unknown }).default ?? '') : message.message
+  console.log(`  Topic:   ${message.topicArn}`)
+  console.log(`  Subject: ${message.subject ?? '(none)'}\n`)
+  console.log(indent(text.trimEnd(), '  │ '))
+  if (message.messageStructure === 'json') console.log('\n  (The same Publish carries the JSON report for SQS, Lambda and HTTPS subscribers: MessageStructure=json.)')
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(DIST)) {
+    console.error(`${relative(ROOT, DIST)} is missing: the demo runs the bundled action. Build it first with 'npm run build'.`)
+    return 2
+  }
+  const sandbox = await startSandbox({ fleet: demoFleet(), regions: REGIONS })
+  try {
+    const before = sandbox.fleet.snapshot()
+    const leftovers = leftoversBefore(sandbox)
+    console.log(`packer-sweeper demo: node ${relative(ROOT, DIST)} against a sandbox AWS account at ${sandbox.url} (no real AWS, no network).`)
+    console.log(`Inputs: ${Object.entries(INPUTS).map(([name, value]) => `${name}: ${value}`).join(' · ')}`)
+
+    const startedAt = performance.now()
+    const run = await runAction({ sandbox, inputs: INPUTS })
+    const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
+
+    section('Instances before → after')
+    console.log(indent(fleetTable(before, sandbox)))
+    section('Key pairs and security groups before → after')
+    console.log(indent(leftoversTable(leftovers, sandbox)))
+    section('Job summary (GITHUB_STEP_SUMMARY, rendered as text)')
+    console.log(indent(summaryAsText(run.summary)))
+    section('Outputs (GITHUB_OUTPUT)')
+    printOutputs(run)
+    section('SNS notification')
+    printNotification(sandbox)
+    section('Step log')
+    console.log(indent(run.log.trim()))
+
+    section('Result')
+    const problems = deviations(run, before, sandbox)
+    console.log(`  The action exited with code ${run.exitCode} after ${seconds}s (${sandbox.calls.length} AWS requests to the sandbox).`)
+    if (problems.length === 0) {
+      console.log(
+        '  As expected: exit 1 fails the step because the termination-protected builder in eu-west-1 could not be\n' +
+          '  terminated (packer-sweeper never turns protection off); everything else stale was terminated or deleted.'
+      )
+      return 0
+    }
+    console.log('  NOT as expected — the action misbehaved:')
+    for (const problem of problems) console.log(`  ✗ ${problem}`)
+    return 1
+  } finally {
+    await sandbox.close()
+  }
+}
+
+process.exitCode = await main()
