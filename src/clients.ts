@@ -7,6 +7,10 @@ import type { AwsCredentialIdentity } from '@smithy/types'
  */
 export const MAX_ATTEMPTS = 8
 
+const CONNECTION_TIMEOUT_MS = 10_000
+/** A DescribeInstances page of 1,000 instances takes a few seconds at worst. */
+const REQUEST_TIMEOUT_MS = 60_000
+
 export interface ClientOptions {
   region: string
   /** Undefined = the SDK's default credential chain. */
@@ -22,6 +26,9 @@ export function clientConfig({ region, credentials }: ClientOptions) {
     region,
     retryMode: 'adaptive' as const,
     maxAttempts: MAX_ATTEMPTS,
+    // An endpoint that accepts the connection and never answers must fail (and be retried), not
+    // hold the job until GitHub's six-hour limit.
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
     ...(credentials ? { credentials } : {})
   }
 }
