@@ -9,6 +9,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.check.json' }]
   },
   testMatch: ['**/__tests__/**/*.test.ts'],
+  // Fixed fast-check seed for every property (FC_SEED overrides).
+  setupFilesAfterEnv: ['<rootDir>/__tests__/setup/fast-check.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   collectCoverageFrom: ['src/**/*.ts', '!src/index.ts'],
   testTimeout: 60000
