@@ -138,7 +138,7 @@ describe('DescribeInstances', () => {
     expect(await errorOf(both)).toMatchObject({ name: 'InvalidParameterCombination' })
   })
 
-  it('answers 10,000 instances per region in four regions without slowing down', async () => {
+  it('answers every one of 10,000 matching instances per region in four regions at once', async () => {
     const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-south-1']
     const s = await start({ fleet: Object.assign({}, ...regions.map((region) => generateFleet({ region, count: 10_000, staleFraction: 0.3, seed: 7 }))) })
     const counts = await Promise.all(regions.map(async (r) => (await describeAll(s, r, [{ Name: 'key-name', Values: ['packer_*'] }])).length))
