@@ -50,7 +50,7 @@ describe('a mixed fleet in three regions', () => {
     expect(run.log).toContain(id('usw2-protected'))
   })
 
-  it('stop: running builders stop (termination protection does not prevent it), spot cannot, stopped ones are left as they are', async () => {
+  it('stop: running builders stop (termination protection does not prevent it), spot cannot, stopped and stopping ones are reported untouched; acted-ids is exactly what stopped', async () => {
     const s = await start({ fleet: mixedFleet() })
     const run = await runAction({ sandbox: s, inputs: { action: 'stop', regions } })
     const id = (ref: string) => s.fleet.byRef(ref).id
@@ -61,12 +61,21 @@ describe('a mixed fleet in three regions', () => {
     for (const instanceId of stopped) expect(s.fleet.instance(instanceId)?.state).toBe('stopped')
     expect(run.list('failed-ids')).toEqual([id('usw2-spot-stale')])
     expect(run.report?.instances.find((i) => i.id === id('usw2-spot-stale'))).toMatchObject({ outcome: 'failed', error: { code: 'UnsupportedOperation' } })
-    // Already stopped is a no-op, not a failure.
-    for (const ref of ['use1-stale-stopped', 'euw1-stale-stopped']) {
-      expect(run.list('failed-ids')).not.toContain(id(ref))
-      expect(run.report?.instances.find((i) => i.id === id(ref))?.outcome).toBe('stopped')
+    // Already stopped: reported, not acted on, no API call, not a failure.
+    const alreadyStopped = idsOf(s, ['use1-stale-stopped', 'euw1-stale-stopped'])
+    for (const instanceId of alreadyStopped) {
+      expect(run.list('failed-ids')).not.toContain(instanceId)
+      expect(run.report?.instances.find((i) => i.id === instanceId)).toMatchObject({ outcome: 'notified', reason: 'already stopped' })
+      expect(s.fleet.instance(instanceId)?.history).toEqual(['stopped'])
     }
-    expect(sorted(run.list('acted-ids'))).toEqual(expect.arrayContaining(stopped))
+    const stopping = id('euw1-stale-stopping')
+    expect(run.report?.instances.find((i) => i.id === stopping)).toMatchObject({ outcome: 'notified', reason: 'already stopping' })
+    expect(s.fleet.instance(stopping)?.history).toEqual(['stopping'])
+    const stopCalls = s.callsOf('StopInstances')
+    expect(stopCalls.flatMap((c) => idsInCall(c.params)).filter((i) => [...alreadyStopped, stopping].includes(i))).toEqual([])
+    // acted-ids: exactly the running builders this run stopped.
+    expect(sorted(run.list('acted-ids'))).toEqual(stopped)
+    expect(run.list('instance-ids')).toEqual(idsOf(s, MIXED_STALE))
   })
 
   it('notify (the default): reports every stale builder, changes nothing, succeeds', async () => {
