@@ -1,6 +1,11 @@
 # packer-sweeper for teams that use Terraform: the same role, trust policy, permissions and SNS topic
 # as deploy/cloudformation.yml, chosen by the same settings. The permissions follow
-# requiredPermissions() in src/permissions.ts (__tests__/repo/deploy.test.ts checks the action list).
+# requiredPermissions() in src/permissions.ts. __tests__/repo/deploy.test.ts checks this file by text
+# matching only: the IAM actions of its allowing statements, all modes together, equal the union of
+# requiredPermissions() over all modes; which actions a given set of variables grants is not checked.
+#
+# Terraform generates the role's and the topic's names (name_prefix): use the outputs role_arn and
+# topic_arn for the action's role-to-assume and sns-topic-arn.
 #
 #   module "packer_sweeper" {
 #     source            = "./deploy/terraform"

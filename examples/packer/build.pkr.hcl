@@ -23,6 +23,12 @@ variable "region" {
   default = "eu-west-1"
 }
 
+variable "spot_price" {
+  type        = string
+  description = "Empty for an on-demand builder; auto (or a maximum hourly price) builds on spot."
+  default     = ""
+}
+
 locals {
   # run_tags go on the builder instance and, in packer-plugin-amazon, also on the temporary key pair
   # (packer_<uuid>) and security group (packer_<uuid>) it creates for the build.
@@ -55,6 +61,13 @@ source "amazon-ebs" "base" {
   # unset: Packer then creates the packer_<uuid> key pair and group that the sweep recognises.
   run_tags        = local.run_tags
   run_volume_tags = local.run_tags
+
+  # A spot build also creates a packer-fleet-launch-template-*, and packer-plugin-amazon tags that
+  # launch template with spot_tags, not run_tags: without them it lacks github-run-id, and the
+  # post-build sweep (tags: github-run-id=...) does not match it. Packer rejects spot_tags on an
+  # on-demand build, hence null (unset) when spot_price is empty.
+  spot_price = var.spot_price
+  spot_tags  = var.spot_price != "" ? local.run_tags : null
 
   # Tags of the resulting AMI, not of the builder.
   tags = {
