@@ -1,13 +1,15 @@
 /**
  * Every workflow in the repository (examples/workflows and .github/workflows) uses this action only
- * with inputs action.yml declares, so renaming an input cannot leave an example or the README wrong,
- * and the examples stay consistent with the Packer template and the README that explain them.
+ * with inputs action.yml declares, and with literal values the action's own input parser accepts,
+ * so renaming an input or tightening its validation cannot leave an example or the README wrong; and
+ * the examples stay consistent with the Packer template and the README that explain them.
  */
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { parse } from 'yaml'
 
+import { getInputs } from '../../src/inputs.js'
 import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
@@ -56,11 +58,34 @@ export function unknownInputs(steps: SelfStep[], declared: readonly string[]): s
   )
 }
 
+/** A value GitHub only knows at run time (`${{ … }}` anywhere in it). */
+const hasExpression = (value: unknown): boolean => String(value).includes('${{')
+
+/**
+ * What the action would read for a step: action.yml's defaults, overridden by the step's literal
+ * `with:` values as the runner passes them (strings). Values with an expression are left out (their
+ * input keeps its default): they can only be checked at run time.
+ */
+export function literalInputs(step: Step, defaults: Readonly<Record<string, string>>): Record<string, string> {
+  const literal = Object.entries(step.with ?? {})
+    .filter(([, value]) => !hasExpression(value))
+    .map(([name, value]): [string, string] => [name, String(value)])
+  return { ...defaults, ...Object.fromEntries(literal) }
+}
+
+/** Runs the inputs through the action's real parser, as core.getInput would hand them over (trimmed). */
+export function parseInputs(inputs: Readonly<Record<string, string>>): void {
+  getInputs((name) => (inputs[name] ?? '').trim(), { AWS_REGION: 'us-east-1' })
+}
+
 const read = (path: string): string => readFileSync(path, 'utf8')
 const files = workflowFiles()
 const workflows = files.map((path) => ({ file: relative(ROOT, path), workflow: parse(read(path)) as Workflow }))
 const steps = workflows.flatMap(({ file, workflow }) => selfSteps(file, workflow))
 const declared = Object.keys(readActionMetadata().inputs)
+const defaults: Record<string, string> = Object.fromEntries(
+  Object.entries(readActionMetadata().inputs).map(([name, input]) => [name, input.default === undefined ? '' : String(input.default)])
+)
 const isExample = (file: string): boolean => file.startsWith('examples/')
 const isExpression = (value: unknown): boolean => typeof value === 'string' && /^\$\{\{.*\}\}$/s.test(value.trim())
 
@@ -101,6 +126,37 @@ describe('workflows that use this action', () => {
     }
   })
 
+  it('passes literal values the action accepts: each step, over action.yml\'s defaults, parses without error', () => {
+    const examples = steps.filter(({ file }) => isExample(file))
+    expect(examples.length).toBeGreaterThan(0)
+    const problems = steps.flatMap(({ file, job, step }) => {
+      try {
+        parseInputs(literalInputs(step, defaults))
+        return []
+      } catch (error) {
+        return [`${file}: job ${job}, step "${step.name ?? step.uses}": ${error instanceof Error ? error.message : String(error)}`]
+      }
+    })
+    expect(problems).toEqual([])
+  })
+
+  it('would report an invalid literal value, and leaves expressions to run time', () => {
+    const [bad, later] = selfSteps('bad.yml', {
+      jobs: {
+        sweep: {
+          steps: [
+            { uses: PUBLISHED, with: { 'max-age': '2x', regions: 'all' } },
+            { uses: PUBLISHED, with: { 'max-age': '${{ inputs.max_age }}', action: 'terminate', 'dry-run': true } }
+          ]
+        }
+      }
+    })
+    expect(() => parseInputs(literalInputs(bad?.step ?? {}, defaults))).toThrow(/max-age/)
+    const deferred = literalInputs(later?.step ?? {}, defaults)
+    expect(deferred).toMatchObject({ 'max-age': defaults['max-age'], action: 'terminate', 'dry-run': 'true' })
+    expect(() => parseInputs(deferred)).not.toThrow()
+  })
+
   it('grants id-token: write wherever role-to-assume is used', () => {
     const withRole = steps.filter(({ step }) => step.with?.['role-to-assume'] !== undefined)
     expect(withRole.length).toBeGreaterThan(0)
@@ -135,6 +191,8 @@ describe('workflows that use this action', () => {
     expect(hcl).toMatch(/variable "github_run_id"/)
     expect(hcl).toMatch(/"github-run-id"\s*=\s*var\.github_run_id/)
     expect(hcl).toMatch(/run_tags\s*=\s*local\.run_tags/)
+    // A spot build's launch template gets spot_tags, not run_tags: the same tags, or tags: misses it.
+    expect(hcl).toMatch(/spot_tags\s*=\s*var\.spot_price != "" \? local\.run_tags : null/)
   })
 
   it('lists every input with its default in the local .env example (dry-run deliberately on)', () => {
