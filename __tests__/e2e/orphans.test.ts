@@ -1,34 +1,61 @@
 /**
  * `resources: all`: what killed builds left (instance, key pair, group, spot launch template) is
- * swept in one run, instances first; what a live build, a kept builder or a user still uses survives.
+ * swept in one run, instances first; what a live build, a kept or dying builder or a user still
+ * uses is reported `skipped` ("in use by …") and survives; what is younger than max-age is not
+ * listed at all.
  */
 import { describe, expect, it } from '@jest/globals'
-import { BUILDS, GROUPS, ORPHANS_EXPECTED, TEMPLATES, orphansFleet } from '../fixtures/orphans-fleet.js'
+import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orphansFleet, slowTerminationFleet } from '../fixtures/orphans-fleet.js'
 import type { Sandbox } from '../sandbox/index.js'
+import type { OrphanFinding } from '../../src/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, runAction, type RunResult } from './harness.js'
+import { describeRun, expectExit, runAction, type RunResult } from './harness.js'
 
 const { start } = sandboxPerTest()
 const R = 'us-east-1'
+
+type Kind = 'keyPairs' | 'securityGroups' | 'launchTemplates'
 
 const keyNames = (s: Sandbox) => sorted(s.fleet.keyPairs(R).map((k) => k.keyName))
 const groupIds = (s: Sandbox) => sorted(s.fleet.securityGroups(R).map((g) => g.groupId))
 const templateIds = (s: Sandbox) => sorted(s.fleet.launchTemplates(R).map((t) => t.launchTemplateId))
 
-function outcomes(run: RunResult, kind: 'keyPairs' | 'securityGroups' | 'launchTemplates'): Record<string, string> {
-  return Object.fromEntries((run.report?.[kind] ?? []).map((f) => [kind === 'keyPairs' ? f.name : f.id, f.outcome]))
+/** Key (name for key pairs, ID otherwise) → finding. */
+function findings(run: RunResult, kind: Kind): Record<string, OrphanFinding> {
+  return Object.fromEntries((run.report?.[kind] ?? []).map((f) => [kind === 'keyPairs' ? f.name : f.id, f]))
+}
+
+function outcomes(run: RunResult, kind: Kind): Record<string, string> {
+  return Object.fromEntries(Object.entries(findings(run, kind)).map(([key, f]) => [key, f.outcome]))
+}
+
+/** The summary's text under one `<h3>` heading, with HTML entities decoded (names are escaped). */
+function summarySection(summary: string, heading: string): string {
+  const decode = (html: string) => html.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&amp;/g, '&')
+  const sections = summary.split(/<h3>/).slice(1)
+  const section = sections.find((text) => text.startsWith(`${heading}</h3>`))
+  if (section === undefined) throw new Error(`the summary has no <h3>${heading}</h3> section:\n${summary}`)
+  return decode(section)
+}
+
+/** Asserts a stale-but-used resource: skipped, `in use by …`, the user named. */
+function expectInUse(finding: OrphanFinding | undefined, user: string): void {
+  expect(finding).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^in use by /) })
+  // An instance may be named by its ID or by its primary interface's (eni-<same hex>).
+  expect(finding?.reason).toContain(user.replace(/^i-/, ''))
 }
 
 describe('the orphan sweep (resources: all)', () => {
-  it('terminate: deletes the debris of killed builds after their instances are gone, and nothing in use', async () => {
+  it('terminate: deletes the debris of killed builds after their instances are gone; what is in use is skipped and survives', async () => {
     const s = await start({ fleet: orphansFleet() })
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' } })
     expectExit(run, 0)
+    const id = (ref: string) => s.fleet.byRef(ref).id
 
     // Instances.
     const terminated = idsOf(s, ORPHANS_EXPECTED.terminatedInstances)
     expect(run.list('acted-ids')).toEqual(terminated)
-    for (const ref of ['live', 'kept-stopped', 'user']) expect(s.fleet.byRef(ref).history).toHaveLength(1)
+    for (const ref of ['live', 'kept-stopped', 'user', 'dying']) expect(s.fleet.byRef(ref).history).toHaveLength(1)
     expect(run.list('skipped-ids')).toEqual(idsOf(s, ['kept-stopped']))
 
     // What is left in the account.
@@ -36,31 +63,39 @@ describe('the orphan sweep (resources: all)', () => {
     expect(groupIds(s)).toEqual(sorted(ORPHANS_EXPECTED.survivingGroups))
     expect(templateIds(s)).toEqual(sorted(ORPHANS_EXPECTED.survivingTemplates))
 
-    // What the report says, per resource.
-    const keys = outcomes(run, 'keyPairs')
-    for (const name of ORPHANS_EXPECTED.deletedKeyPairs) expect(keys[name]).toBe('deleted')
-    // Something still uses these: they are not orphans (left out of the report, or reported in use).
-    const notOrphans = [undefined, 'in-use']
-    expect(notOrphans).toContain(keys[BUILDS.keptStopped])
-    expect(keys[BUILDS.live]).toBeUndefined()
-    expect(run.report?.keyPairs.find((k) => k.name === 'packer_something')).toMatchObject({ ageSource: 'create-time' })
-    expect(run.report?.keyPairs.find((k) => k.name === BUILDS.killed)?.ageSource).toMatch(/name|create-time/)
-    const groups = outcomes(run, 'securityGroups')
-    for (const id of ORPHANS_EXPECTED.deletedGroups) expect(groups[id]).toBe('deleted')
-    expect(notOrphans).toContain(groups[GROUPS.attached])
-    expect(notOrphans).toContain(groups[GROUPS.referenced])
-    expect(run.report?.securityGroups.find((g) => g.id === GROUPS.noTimestamp)).toMatchObject({ outcome: 'skipped', ageSource: 'unknown' })
-    expect(groups[GROUPS.live]).toBeUndefined()
-    expect(groups[GROUPS.userDefault]).toBeUndefined()
-    const templates = outcomes(run, 'launchTemplates')
-    for (const id of ORPHANS_EXPECTED.deletedTemplates) expect(templates[id]).toBe('deleted')
-    expect(templates[TEMPLATES.liveSpot]).toBeUndefined()
+    // What the report says, per resource: exactly the stale ones, deleted or skipped with the reason.
+    // Young ones (the live build's, packer_mine, the fresh templates) and non-Packer ones are not listed.
+    expect(outcomes(run, 'keyPairs')).toEqual({
+      ...Object.fromEntries(ORPHANS_EXPECTED.deletedKeyPairs.map((name) => [name, 'deleted'])),
+      ...Object.fromEntries(ORPHANS_IN_USE.keyPairs.map(({ name }) => [name, 'skipped']))
+    })
+    const keys = findings(run, 'keyPairs')
+    for (const { name, userRef } of ORPHANS_IN_USE.keyPairs) expectInUse(keys[name], id(userRef))
+    expect(keys['packer_something']).toMatchObject({ ageSource: 'create-time' })
+    expect(keys[BUILDS.killed]?.ageSource).toMatch(/name|create-time/)
 
-    // Outputs list what was found.
-    expect(run.list('key-pairs')).toEqual(expect.arrayContaining(ORPHANS_EXPECTED.deletedKeyPairs))
-    expect(run.list('security-groups')).toEqual(expect.arrayContaining(ORPHANS_EXPECTED.deletedGroups))
-    expect(run.list('launch-templates')).toEqual(expect.arrayContaining(ORPHANS_EXPECTED.deletedTemplates))
-    for (const name of [BUILDS.live, 'deploy', 'packer_mine']) expect(run.list('key-pairs')).not.toContain(name)
+    expect(outcomes(run, 'securityGroups')).toEqual({
+      ...Object.fromEntries(ORPHANS_EXPECTED.deletedGroups.map((g) => [g, 'deleted'])),
+      ...Object.fromEntries(ORPHANS_IN_USE.securityGroups.map(({ id: g }) => [g, 'skipped'])),
+      [GROUPS.noTimestamp]: 'skipped'
+    })
+    const groups = findings(run, 'securityGroups')
+    for (const g of ORPHANS_IN_USE.securityGroups) expectInUse(groups[g.id], g.user ?? id(g.userRef ?? ''))
+    expect(groups[GROUPS.noTimestamp]).toMatchObject({ outcome: 'skipped', ageSource: 'unknown', reason: 'age unknown' })
+
+    expect(outcomes(run, 'launchTemplates')).toEqual(Object.fromEntries(ORPHANS_EXPECTED.deletedTemplates.map((t) => [t, 'deleted'])))
+    expect(findings(run, 'launchTemplates')[TEMPLATES.killedSpot]?.reason).toContain(id('killed-spot'))
+
+    // Outputs list exactly the findings that were not skipped.
+    expect(sorted(run.list('key-pairs'))).toEqual(sorted(ORPHANS_EXPECTED.deletedKeyPairs))
+    expect(sorted(run.list('security-groups'))).toEqual(sorted(ORPHANS_EXPECTED.deletedGroups))
+    expect(sorted(run.list('launch-templates'))).toEqual(sorted(ORPHANS_EXPECTED.deletedTemplates))
+
+    // Exactly one delete per deleted resource; nothing in use was even tried.
+    const deleted = (action: string, param: string) => sorted(s.callsOf(action).map((c) => c.params[param] ?? ''))
+    expect(deleted('DeleteKeyPair', 'KeyName')).toEqual(sorted(ORPHANS_EXPECTED.deletedKeyPairs))
+    expect(deleted('DeleteSecurityGroup', 'GroupId')).toEqual(sorted(ORPHANS_EXPECTED.deletedGroups))
+    expect(deleted('DeleteLaunchTemplate', 'LaunchTemplateId')).toEqual(sorted(ORPHANS_EXPECTED.deletedTemplates))
 
     // Instances go first: the groups they held are deleted only after they terminated.
     const firstTerminate = s.callsOf('TerminateInstances')[0]?.seq ?? Infinity
@@ -69,8 +104,91 @@ describe('the orphan sweep (resources: all)', () => {
     for (const call of groupDeletes) expect(call.seq).toBeGreaterThan(firstTerminate)
     expect(s.calls.filter((c) => c.errorCode === 'DependencyViolation')).toEqual([])
 
-    // The summary has a section per kind.
-    for (const name of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_EXPECTED.deletedTemplates]) expect(run.summary).toContain(name)
+    // The summary has a section per kind, listing each finding with its outcome.
+    const keySection = summarySection(run.summary, 'Key pairs')
+    for (const name of [...ORPHANS_EXPECTED.deletedKeyPairs, ...ORPHANS_IN_USE.keyPairs.map((k) => k.name)]) expect(keySection).toContain(name)
+    for (const name of [BUILDS.live, 'packer_mine', 'deploy']) expect(keySection).not.toContain(name)
+    expect(keySection).toContain('in use by')
+    const groupSection = summarySection(run.summary, 'Security groups')
+    for (const g of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_IN_USE.securityGroups.map((x) => x.id), GROUPS.noTimestamp]) expect(groupSection).toContain(g)
+    // (GROUPS.referencing may appear: it is what uses GROUPS.referenced.)
+    for (const g of [GROUPS.live, GROUPS.userDefault]) expect(groupSection).not.toContain(g)
+    const templateSection = summarySection(run.summary, 'Launch templates')
+    for (const t of ORPHANS_EXPECTED.deletedTemplates) expect(templateSection).toContain(t)
+    for (const t of [TEMPLATES.liveSpot, TEMPLATES.fresh, 'lt-0a000000000000005']) expect(templateSection).not.toContain(t)
+  })
+
+  it('a killed build whose builder is still shutting down: its key and group are skipped "in use by" it and survive', async () => {
+    const s = await start({ fleet: orphansFleet() })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'key-pairs,security-groups' } })
+    expectExit(run, 0)
+    const dying = s.fleet.byRef('dying')
+    expect(dying.history).toEqual(['shutting-down'])
+    expectInUse(findings(run, 'keyPairs')[BUILDS.dying], dying.id)
+    expectInUse(findings(run, 'securityGroups')[GROUPS.dying], dying.id)
+    expect(keyNames(s)).toContain(BUILDS.dying)
+    expect(groupIds(s)).toContain(GROUPS.dying)
+    expect(run.list('key-pairs')).not.toContain(BUILDS.dying)
+    expect(run.list('security-groups')).not.toContain(GROUPS.dying)
+    expect(s.callsOf('DeleteKeyPair').map((c) => c.params.KeyName)).not.toContain(BUILDS.dying)
+    expect(s.callsOf('DeleteSecurityGroup').map((c) => c.params.GroupId)).not.toContain(GROUPS.dying)
+    // resources without instances: no builder is touched.
+    expect(s.callsOf('TerminateInstances')).toEqual([])
+  })
+
+  it('builders that stay shutting-down for seconds after TerminateInstances: the run waits, then deletes their key, group and template', async () => {
+    const delayMs = 4000
+    const s = await start({ fleet: slowTerminationFleet(), transitionDelayMs: delayMs })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' } })
+    expectExit(run, 0)
+    const builders = idsOf(s, ['slow-running', 'slow-stopping'])
+    expect(run.list('acted-ids')).toEqual(builders)
+    expect(s.fleet.byRef('slow-running').history).toEqual(['running', 'shutting-down', 'terminated'])
+    expect(s.fleet.byRef('slow-stopping').history).toEqual(['stopping', 'shutting-down', 'terminated'])
+
+    const keys = [SLOW.running, SLOW.stopping]
+    const groups = [SLOW.groups.running, SLOW.groups.stopping]
+    expect(outcomes(run, 'keyPairs')).toEqual(Object.fromEntries(keys.map((k) => [k, 'deleted'])))
+    expect(outcomes(run, 'securityGroups')).toEqual(Object.fromEntries(groups.map((g) => [g, 'deleted'])))
+    expect(outcomes(run, 'launchTemplates')).toEqual({ [SLOW.template]: 'deleted' })
+    expect(keyNames(s)).toEqual([])
+    expect(groupIds(s)).toEqual([])
+    expect(templateIds(s)).toEqual([])
+    expect(s.calls.filter((c) => c.errorCode === 'DependencyViolation')).toEqual([])
+
+    // Nothing was deleted before the builders could have reached terminated.
+    const terminateCall = s.callsOf('TerminateInstances').find((c) => c.params.DryRun !== 'true')
+    expect(terminateCall).toBeDefined()
+    const deletes = mutatingCalls(s).filter((c) => c.action.startsWith('Delete'))
+    expect(deletes).toHaveLength(keys.length + groups.length + 1)
+    for (const call of deletes) expect(call.receivedAt - (terminateCall?.receivedAt ?? Infinity)).toBeGreaterThanOrEqual(delayMs - 50)
+  })
+
+  it('debris still in use counts neither for the caps nor for fail-on-stale', async () => {
+    // Only what is stale and in use (and what uses it): none of the debris that is free to delete.
+    const fleet = orphansFleet()[R] ?? {}
+    const inUseKeys = ORPHANS_IN_USE.keyPairs.map((k) => k.name)
+    const inUseGroups = ORPHANS_IN_USE.securityGroups.map((g) => g.id)
+    const t = await start({
+      fleet: {
+        [R]: {
+          instances: (fleet.instances ?? []).filter((i) => ['kept-stopped', 'dying', 'user'].includes(i.ref ?? '')),
+          keyPairs: (fleet.keyPairs ?? []).filter((k) => inUseKeys.includes(k.keyName)),
+          securityGroups: (fleet.securityGroups ?? []).filter((g) => [...inUseGroups, GROUPS.referencing, GROUPS.userDefault].includes(g.groupId ?? '')),
+          networkInterfaces: fleet.networkInterfaces
+        }
+      }
+    })
+    const run = await runAction({ sandbox: t, inputs: { action: 'terminate', resources: 'all', 'max-resources': '1', 'max-instances': '1', 'fail-on-stale': 'true' } })
+    expectExit(run, 0)
+    expect(run.report?.errors).toEqual([])
+    expect(mutatingCalls(t)).toEqual([])
+    expect(sorted(Object.keys(outcomes(run, 'keyPairs')))).toEqual(sorted(inUseKeys))
+    expect(new Set(Object.values(outcomes(run, 'keyPairs')))).toEqual(new Set(['skipped']))
+    expect(sorted(Object.keys(outcomes(run, 'securityGroups')))).toEqual(sorted(inUseGroups))
+    expect(new Set(Object.values(outcomes(run, 'securityGroups')))).toEqual(new Set(['skipped']))
+    expect(run.list('key-pairs')).toEqual([])
+    expect(run.list('security-groups')).toEqual([])
   })
 
   it('notify: reports the same debris and deletes nothing', async () => {
@@ -84,6 +202,8 @@ describe('the orphan sweep (resources: all)', () => {
     for (const name of [BUILDS.leftovers, 'packer_something']) expect(keys[name]).toBe('notified')
     expect(outcomes(run, 'securityGroups')[GROUPS.leftovers]).toBe('notified')
     expect(outcomes(run, 'launchTemplates')[TEMPLATES.old]).toBe('notified')
+    for (const { name } of ORPHANS_IN_USE.keyPairs) expect(keys[name]).toBe('skipped')
+    expect(run.list('key-pairs')).not.toContain(BUILDS.keptStopped)
   })
 
   it('stop: stops the builders and leaves key pairs, groups and templates alone', async () => {
@@ -95,6 +215,7 @@ describe('the orphan sweep (resources: all)', () => {
     expect(s.fleet.byRef('killed').state).toBe('stopped')
     // The killed spot builder cannot be stopped: reported failed.
     expect(run.list('failed-ids')).toEqual(idsOf(s, ['killed-spot']))
-    expectExit(run, 1)
+    expect(run.list('acted-ids')).toEqual(idsOf(s, ['killed']))
+    if (run.exitCode !== 1) throw new Error(describeRun(run))
   })
 })
