@@ -1,7 +1,7 @@
 import type { AwsErrorInfo } from './types.js'
 
 /** Where the least-privilege policy lives, for errors that name a missing permission. */
-export const POLICY_HINT = 'see deploy/iam-policy.json in the packer-sweeper repository for the permissions each mode needs'
+export const POLICY_HINT = 'see deploy/iam-policy.json (the full policy) or deploy/cloudformation.yml (per mode) in the packer-sweeper repository'
 
 const PERMISSION_ERROR_CODES = new Set([
   'UnauthorizedOperation',

@@ -90,7 +90,7 @@ function describeOrphanError(error: unknown): AwsErrorInfo {
 function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
   const instances = (survey.discovery?.stale ?? []).map((record) => {
     const decision = decideInstance(record, inputs)
-    return toFinding(record, now, decision.call ? { outcome: 'notified', reason } : decision)
+    return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
   })
   return { instances, orphans: survey.orphanPlan ? reportOnly(survey.orphanPlan) : [] }
 }
@@ -261,13 +261,16 @@ async function runChecked(): Promise<void> {
     core.warning(`Could not write the job summary: ${errorMessage(error)}`)
   }
 
-  const notification = inputs['sns-topic-arn'] && !inputs['dry-run'] && credentials ? buildNotification(report, inputs['sns-topic-arn']) : undefined
-  if (notification) {
+  const topic = inputs['sns-topic-arn']
+  if (topic && !inputs['dry-run'] && credentials) {
     try {
-      await publishNotification(notification, credentials)
-      core.info(`Published the report to ${inputs['sns-topic-arn']}`)
+      const notification = buildNotification(report, topic)
+      if (notification) {
+        await publishNotification(notification, credentials)
+        core.info(`Published the report to ${topic}`)
+      }
     } catch (error) {
-      report.errors.push(`Publishing to ${inputs['sns-topic-arn']} failed: ${formatAwsError(describeAwsError(error, PERMISSION.publish))}`)
+      report.errors.push(`Publishing to ${topic} failed: ${formatAwsError(describeAwsError(error, PERMISSION.publish))}`)
     }
   }
 

@@ -22,8 +22,8 @@ export function decideInstance(instance: InstanceRecord, inputs: Pick<Inputs, 'a
   if (instance.excluded) return { call: false, outcome: 'skipped', reason: `carries the ${inputs['exclude-tag']} tag` }
   if (inputs.action === 'notify') return { call: false, outcome: 'notified' }
   if (inputs.action === 'stop' && (instance.state === 'stopped' || instance.state === 'stopping')) {
-    // Stopping a stopped instance is a no-op, not a failure; there is nothing to call.
-    return { call: false, outcome: inputs['dry-run'] ? 'dry-run' : 'stopped', reason: `already ${instance.state}` }
+    // Stopping a stopped instance is a no-op, not a failure: nothing to call, nothing this run changed.
+    return { call: false, outcome: 'notified', reason: `already ${instance.state}` }
   }
   return { call: true }
 }

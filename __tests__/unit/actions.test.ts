@@ -298,15 +298,15 @@ describe('actOnInstances', () => {
     expect(findings.map((finding) => finding.outcome)).toEqual(['skipped', 'skipped'])
   })
 
-  it('stop on already stopped or stopping instances: no call, stopped with a reason', async () => {
+  it('stop on already stopped or stopping instances: no call, notified with a reason (nothing this run changed)', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     const [stopped, stopping, running] = ids(1, 3) as [string, string, string]
     const stale = [record({ id: stopped, state: 'stopped' }), record({ id: stopping, state: 'stopping' }), record({ id: running, state: 'running' })]
     const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'stop' }), NOW)
     expect(sentIds(StopInstancesCommand)).toEqual([[running]])
     expect(findings.map(({ id, outcome, reason }) => ({ id, outcome, reason }))).toEqual([
-      { id: stopped, outcome: 'stopped', reason: 'already stopped' },
-      { id: stopping, outcome: 'stopped', reason: 'already stopping' },
+      { id: stopped, outcome: 'notified', reason: 'already stopped' },
+      { id: stopping, outcome: 'notified', reason: 'already stopping' },
       { id: running, outcome: 'stopped', reason: undefined }
     ])
   })
@@ -314,7 +314,7 @@ describe('actOnInstances', () => {
   it('stop when every instance is stopped already: no call', async () => {
     const findings = await actOnInstances(ec2.client(), records(ids(1, 3), { state: 'stopped' }), inputs({ action: 'stop' }), NOW)
     expect(ec2Mock.calls()).toHaveLength(0)
-    expect(findings.every((finding) => finding.outcome === 'stopped' && finding.reason === 'already stopped')).toBe(true)
+    expect(findings.every((finding) => finding.outcome === 'notified' && finding.reason === 'already stopped')).toBe(true)
   })
 
   it('terminate includes stopped instances', async () => {

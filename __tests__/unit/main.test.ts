@@ -3,7 +3,7 @@
  * aws-sdk-client-mock, @actions/core's outputs and failure captured by the fixture.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
+import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client, StopInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
@@ -124,6 +124,23 @@ describe('run', () => {
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand)
     expect(output('acted-ids')).toEqual([])
     expect(failure()).toMatch(/max-instances: 3 instances would be terminated, more than the cap of 2; nothing was changed/)
+  })
+
+  it('lists in acted-ids only what this run changed, also when the cap holds everything back', async () => {
+    const stopped = { State: { Name: 'stopped' as const, Code: 80 } }
+    givenInputs({ action: 'stop', 'max-instances': '1' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5, stopped), builder(2, 5), builder(3, 5)] })
+    await run()
+    expect(output('acted-ids')).toEqual([])
+    expect(failure()).toMatch(/max-instances: 2 instances would be stopped/)
+    jest.clearAllMocks()
+    givenInputs({ action: 'stop' })
+    ec2.on(StopInstancesCommand).resolves({})
+    await run()
+    expect(output('acted-ids')).toEqual([instanceId(2), instanceId(3)])
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [instanceId(2), instanceId(3)] })
+    const report = output('report') as { instances: { id: string; outcome: string; reason?: string }[] }
+    expect(report.instances.find((finding) => finding.id === instanceId(1))).toMatchObject({ outcome: 'notified', reason: 'already stopped' })
   })
 
   it('fails the step with fail-on-stale when notify found stale builders', async () => {

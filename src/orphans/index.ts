@@ -85,9 +85,12 @@ async function planKind(
     // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
     return { orphans: byName(skipped), errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
   }
-  const orphans = stale.flatMap((planned) => {
-    const judged = judgeUsage(usage.get(planned.candidate.id), terminating)
-    return judged.verdict === 'orphan' ? [{ ...planned, dependsOn: judged.dependsOn }] : []
+  const orphans = stale.map((planned): PlannedOrphan => {
+    const used = usage.get(planned.candidate.id)
+    const judged = judgeUsage(used, terminating)
+    if (judged.verdict === 'orphan') return { ...planned, dependsOn: judged.dependsOn }
+    // Stale and matching, but something that stays still uses it: reported, never deleted.
+    return { ...planned, verdict: 'skip', skipReason: `in use by ${remainingUses(used, terminating).join(', ')}` }
   })
   return { orphans: byName([...skipped, ...orphans]), errors: [] }
 }

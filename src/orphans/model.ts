@@ -36,7 +36,7 @@ export interface PlannedOrphan {
   candidate: Candidate
   age: DerivedAge
   verdict: 'orphan' | 'skip'
-  /** For `skip`: why (exclude-tag, age unknown). */
+  /** For `skip`: why (exclude-tag, age unknown, in use by something this run leaves alone). */
   skipReason?: string
   /** Instances this run terminates that still use the orphan: it is deleted after they are gone. */
   dependsOn: string[]

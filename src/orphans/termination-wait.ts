@@ -1,5 +1,6 @@
-import { type EC2Client, paginateDescribeInstances, waitUntilInstanceTerminated } from '@aws-sdk/client-ec2'
-import { errorMessage } from '../aws-errors.js'
+import { type DescribeInstancesCommandInput, type EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import { createWaiter, WaiterState } from '@smithy/core/client'
+import { errorCode, errorMessage } from '../aws-errors.js'
 import { chunk } from '../batches.js'
 
 export interface TerminationWait {
@@ -23,8 +24,10 @@ export interface TerminationResult {
 }
 
 /**
- * Waits with the SDK's InstanceTerminated waiter until `instanceIds` are terminated. When a
- * waiter gives up (time out, an instance stuck in `stopping`), the instances' states are read once
+ * Waits, with the SDK's waiter machinery, until `instanceIds` are terminated. Unlike the stock
+ * InstanceTerminated waiter, an instance still `pending` or `stopping` (EC2's reads lag the
+ * TerminateInstances answer, and a killed build may be caught mid-stop) means "keep polling",
+ * not "give up": only the deadline ends the wait. Afterwards the instances' states are read once
  * so the ones that did terminate still free what they held.
  */
 export async function waitForTermination(
@@ -41,15 +44,30 @@ export async function waitForTermination(
   }
   await Promise.all(
     chunk([...new Set(instanceIds)], WAIT_BATCH).map(async (batch) => {
-      try {
-        await waitUntilInstanceTerminated(waiterConfig, { InstanceIds: batch })
-        batch.forEach((id) => result.terminated.add(id))
-      } catch {
-        await sortByState(client, batch, result)
-      }
+      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, allTerminated)
+      if (outcome.state === WaiterState.SUCCESS) batch.forEach((id) => result.terminated.add(id))
+      else await sortByState(client, batch, result)
     })
   )
   return result
+}
+
+/** The waiter's acceptor: success once every instance reads `terminated`; anything else polls again. */
+async function allTerminated(client: EC2Client, input: DescribeInstancesCommandInput): Promise<{ state: WaiterState; reason?: unknown }> {
+  try {
+    const states = new Map<string, string>()
+    for await (const page of paginateDescribeInstances({ client }, input)) {
+      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        if (instance.InstanceId) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
+      }
+    }
+    const done = (input.InstanceIds ?? []).every((id) => states.get(id) === 'terminated')
+    return { state: done ? WaiterState.SUCCESS : WaiterState.RETRY, reason: Object.fromEntries(states) }
+  } catch (error) {
+    // Right after launch or termination EC2 may not know an ID yet: that is worth another look.
+    if (errorCode(error) === 'InvalidInstanceID.NotFound') return { state: WaiterState.RETRY, reason: error }
+    return { state: WaiterState.FAILURE, reason: error }
+  }
 }
 
 async function sortByState(

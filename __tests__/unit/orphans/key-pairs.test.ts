@@ -51,13 +51,13 @@ describe('key pairs', () => {
     expect(plannedChanges(plan)).toBe(250)
   })
 
-  it('leaves alone a key a stopped instance still uses', async () => {
+  it('leaves alone a key a stopped instance still uses, and says so', async () => {
     const name = packerName(hoursBefore(NOW, 30))
     fake.world().keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
     fake.world().instances = [{ id: 'i-stopped', state: 'stopped', keyName: name }]
     const { plan, findings } = await sweep(context())
-    expect(plan.orphans).toEqual([])
-    expect(findings).toEqual([])
+    expect(plannedChanges(plan)).toBe(0)
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'in use by instance i-stopped' })])
     expect(ec2).not.toHaveReceivedCommand(DeleteKeyPairCommand)
   })
 
@@ -175,9 +175,11 @@ describe('key pairs', () => {
       expect(ec2).not.toHaveReceivedCommand(DeleteKeyPairCommand)
     })
 
-    it('stays in use when the run does not terminate that instance', async () => {
-      const { plan } = await sweep(context())
-      expect(plan.orphans).toEqual([])
+    it('is skipped as in use when the run does not terminate that instance', async () => {
+      const { plan, findings } = await sweep(context())
+      expect(plannedChanges(plan)).toBe(0)
+      expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'in use by instance i-builder' })])
+      expect(ec2).not.toHaveReceivedCommand(DeleteKeyPairCommand)
     })
 
     it('under dry-run: no wait, a DryRun delete, outcome dry-run', async () => {
@@ -188,10 +190,10 @@ describe('key pairs', () => {
       expect(fake.world().keyPairs).toHaveLength(1)
     })
 
-    it('under notify the instance is not terminated, so the key is no orphan', async () => {
+    it('under notify the instance is not terminated, so the key stays in use', async () => {
       const ctx = context({ action: 'notify' })
       const plan = await planOrphans(ctx, new Set(['i-builder']))
-      expect(reportOnly(plan)).toEqual([])
+      expect(reportOnly(plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'in use by instance i-builder' })])
     })
   })
 })

@@ -29,7 +29,8 @@ describe('launch templates', () => {
     fake.world().templates = [{ id: 'lt-1', name: 'packer-fleet-launch-template-abc1234', createTime: hoursBefore(NOW, 3) }]
     fake.world().instances = [{ id: 'i-spot', state: 'running', launchTemplateId: 'lt-1' }]
     const { findings } = await planAndSweep(context())
-    expect(findings).toEqual([])
+    expect(findings).toEqual([expect.objectContaining({ id: 'lt-1', outcome: 'skipped', reason: 'in use by instance i-spot' })])
+    expect(ec2).not.toHaveReceivedCommand(DeleteLaunchTemplateCommand)
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       Filters: [
         { Name: 'tag:aws:ec2launchtemplate:id', Values: ['lt-1'] },

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals'
+import { DescribeInstancesCommand, EC2Client, type InstanceStateName } from '@aws-sdk/client-ec2'
+import { mockClient } from 'aws-sdk-client-mock'
+import 'aws-sdk-client-mock-jest'
+import { waitForTermination } from '../../../src/orphans/termination-wait.js'
+import { ec2Error } from '../helpers.js'
+
+const ec2 = mockClient(EC2Client)
+const client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } })
+const QUICK = { maxWaitSeconds: 5, minDelaySeconds: 0.01, maxDelaySeconds: 0.02 }
+
+function states(...pairs: [string, InstanceStateName][]) {
+  return { Reservations: [{ Instances: pairs.map(([InstanceId, Name]) => ({ InstanceId, State: { Name } })) }] }
+}
+
+describe('waitForTermination', () => {
+  it('keeps polling while builders are still pending, stopping or shutting down', async () => {
+    ec2.reset()
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce(states(['i-1', 'pending'], ['i-2', 'stopping']))
+      .resolvesOnce(states(['i-1', 'shutting-down'], ['i-2', 'shutting-down']))
+      .resolves(states(['i-1', 'terminated'], ['i-2', 'terminated']))
+    const result = await waitForTermination(client, ['i-1', 'i-2'], QUICK)
+    expect([...result.terminated].sort()).toEqual(['i-1', 'i-2'])
+    expect(result.notTerminated.size).toBe(0)
+    expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3)
+  })
+
+  it('looks again when EC2 does not know an ID yet', async () => {
+    ec2.reset()
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejectsOnce(ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-1' does not exist"))
+      .resolves(states(['i-1', 'terminated']))
+    const result = await waitForTermination(client, ['i-1'], QUICK)
+    expect([...result.terminated]).toEqual(['i-1'])
+  })
+
+  it('reports what did not terminate by the deadline, and frees what did', async () => {
+    ec2.reset()
+    ec2.on(DescribeInstancesCommand).resolves(states(['i-1', 'terminated'], ['i-2', 'stopping']))
+    const result = await waitForTermination(client, ['i-1', 'i-2'], { maxWaitSeconds: 0.2, minDelaySeconds: 0.01, maxDelaySeconds: 0.02 })
+    expect([...result.terminated]).toEqual(['i-1'])
+    expect(result.notTerminated.get('i-2')).toMatch(/i-2 did not reach terminated within the wait \(state stopping\)/)
+  })
+
+  it('stops at once on an error that polling cannot cure', async () => {
+    ec2.reset()
+    ec2.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    const result = await waitForTermination(client, ['i-1'], QUICK)
+    expect(result.terminated.size).toBe(0)
+    expect(result.notTerminated.get('i-1')).toMatch(/state of i-1 unknown after the wait: You are not authorized/)
+  })
+})
