@@ -20,6 +20,16 @@ const keyNames = (s: Sandbox) => sorted(s.fleet.keyPairs(R).map((k) => k.keyName
 const groupIds = (s: Sandbox) => sorted(s.fleet.securityGroups(R).map((g) => g.groupId))
 const templateIds = (s: Sandbox) => sorted(s.fleet.launchTemplates(R).map((t) => t.launchTemplateId))
 
+/**
+ * The key-pair names DeleteKeyPair calls named (by KeyName or by KeyPairId), sorted. Call it with
+ * the IDs read before the run: deleted key pairs are gone from the fleet afterwards.
+ */
+function deletedKeyNames(s: Sandbox, nameById: Map<string, string>): string[] {
+  return sorted(s.callsOf('DeleteKeyPair').map((c) => c.params.KeyName ?? nameById.get(c.params.KeyPairId ?? '') ?? `unknown ${c.params.KeyPairId}`))
+}
+
+const keyPairIds = (s: Sandbox) => new Map(s.fleet.keyPairs().map((k) => [k.keyPairId, k.keyName]))
+
 /** Key (name for key pairs, ID otherwise) → finding. */
 function findings(run: RunResult, kind: Kind): Record<string, OrphanFinding> {
   return Object.fromEntries((run.report?.[kind] ?? []).map((f) => [kind === 'keyPairs' ? f.name : f.id, f]))
@@ -48,6 +58,7 @@ function expectInUse(finding: OrphanFinding | undefined, user: string): void {
 describe('the orphan sweep (resources: all)', () => {
   it('terminate: deletes the debris of killed builds after their instances are gone; what is in use is skipped and survives', async () => {
     const s = await start({ fleet: orphansFleet() })
+    const keyIds = keyPairIds(s)
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' } })
     expectExit(run, 0)
     const id = (ref: string) => s.fleet.byRef(ref).id
@@ -93,7 +104,7 @@ describe('the orphan sweep (resources: all)', () => {
 
     // Exactly one delete per deleted resource; nothing in use was even tried.
     const deleted = (action: string, param: string) => sorted(s.callsOf(action).map((c) => c.params[param] ?? ''))
-    expect(deleted('DeleteKeyPair', 'KeyName')).toEqual(sorted(ORPHANS_EXPECTED.deletedKeyPairs))
+    expect(deletedKeyNames(s, keyIds)).toEqual(sorted(ORPHANS_EXPECTED.deletedKeyPairs))
     expect(deleted('DeleteSecurityGroup', 'GroupId')).toEqual(sorted(ORPHANS_EXPECTED.deletedGroups))
     expect(deleted('DeleteLaunchTemplate', 'LaunchTemplateId')).toEqual(sorted(ORPHANS_EXPECTED.deletedTemplates))
 
@@ -120,6 +131,7 @@ describe('the orphan sweep (resources: all)', () => {
 
   it('a killed build whose builder is still shutting down: its key and group are skipped "in use by" it and survive', async () => {
     const s = await start({ fleet: orphansFleet() })
+    const keyIds = keyPairIds(s)
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'key-pairs,security-groups' } })
     expectExit(run, 0)
     const dying = s.fleet.byRef('dying')
@@ -130,7 +142,7 @@ describe('the orphan sweep (resources: all)', () => {
     expect(groupIds(s)).toContain(GROUPS.dying)
     expect(run.list('key-pairs')).not.toContain(BUILDS.dying)
     expect(run.list('security-groups')).not.toContain(GROUPS.dying)
-    expect(s.callsOf('DeleteKeyPair').map((c) => c.params.KeyName)).not.toContain(BUILDS.dying)
+    expect(deletedKeyNames(s, keyIds)).not.toContain(BUILDS.dying)
     expect(s.callsOf('DeleteSecurityGroup').map((c) => c.params.GroupId)).not.toContain(GROUPS.dying)
     // resources without instances: no builder is touched.
     expect(s.callsOf('TerminateInstances')).toEqual([])
