@@ -1,0 +1,97 @@
+/**
+ * The IAM actions the bundle really calls, read from what the sandbox received, against
+ * `requiredPermissions(...)` (the list the docs and the shipped policies are checked against): a
+ * run never calls an action its mode's policy does not grant, and with something of every kind to
+ * act on it calls every one of them — the list is neither short nor padded.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { requiredPermissions } from '../../src/permissions.js'
+import { RESOURCE_KINDS, type ResourceKind, type SweepAction } from '../../src/types.js'
+import { orphansFleet } from '../fixtures/orphans-fleet.js'
+import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed, type Sandbox } from '../sandbox/index.js'
+import { sandboxPerTest, sorted } from './fleet.js'
+import { describeRun, runAction } from './harness.js'
+
+const { start } = sandboxPerTest()
+const REGIONS = ['us-east-1', 'eu-west-1']
+
+/** Debris of every kind in both regions: a stale builder, its key pair, group and a spot template. */
+function debrisFleet(): FleetSeed {
+  const name = packerName(5 * 3600)
+  return {
+    ...orphansFleet(),
+    'eu-west-1': {
+      instances: [{ ref: 'euw1-stale', keyName: name, age: '5h', securityGroupIds: ['sg-0c000000000000001'] }],
+      keyPairs: [{ keyName: name, age: '5h' }],
+      securityGroups: [{ groupId: 'sg-0c000000000000001', groupName: name, description: 'Temporary group for Packer' }],
+      launchTemplates: [{ launchTemplateName: 'packer-fleet-launch-template-eu00001', age: '1d' }]
+    }
+  }
+}
+
+/** `service:Action` of every request the sandbox received, but the web-identity exchange (the trust policy's). */
+function receivedPermissions(s: Sandbox): string[] {
+  return sorted(new Set(s.calls.map((c) => `${c.service}:${c.action}`).filter((p) => p !== 'sts:AssumeRoleWithWebIdentity')))
+}
+
+interface Mode {
+  action: SweepAction
+  resources: 'instances' | 'all'
+  regions: 'list' | 'all'
+  topic: boolean
+}
+
+const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action) =>
+  (['instances', 'all'] as const).flatMap((resources) =>
+    (['list', 'all'] as const).flatMap((regions) => [false, true].map((topic) => ({ action, resources, regions, topic })))
+  )
+)
+
+const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}`
+
+function required(m: Mode): string[] {
+  const resources: ResourceKind[] = m.resources === 'all' ? [...RESOURCE_KINDS] : ['instances']
+  return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic })
+}
+
+async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
+  const s = await start({ fleet, regions: REGIONS, notOptedIn: [] })
+  const run = await runAction({
+    sandbox: s,
+    inputs: {
+      action: m.action,
+      resources: m.resources,
+      regions: m.regions === 'all' ? 'all' : REGIONS.join(','),
+      'sns-topic-arn': m.topic ? DEFAULT_TOPIC_ARN : '',
+      'dry-run': String(dryRun),
+      'max-instances': '0',
+      'max-resources': '0'
+    }
+  })
+  // Every mode really ran in every region (a crash would call less and pass the subset check).
+  if (run.report === undefined || run.report.regions.some((r) => r.status !== 'ok')) throw new Error(`run did not complete:\n${describeRun(run)}`)
+  return { s, run }
+}
+
+describe('IAM actions called vs requiredPermissions()', () => {
+  it.each(MODES.map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
+    const { s } = await runMode(m, debrisFleet())
+    expect(receivedPermissions(s)).toEqual(required(m))
+  })
+
+  it.each(MODES.filter((m) => m.regions === 'list').map((m) => [label(m), m] as const))('%s: on a clean fleet, a subset', async (_, m) => {
+    const { s } = await runMode(m, { 'us-east-1': { instances: [{ keyName: 'deploy', age: '30d' }] } })
+    const granted = required(m)
+    for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
+  })
+
+  it.each(MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic).map((m) => [label(m), m] as const))(
+    '%s, dry-run: a subset (DryRun proves the same permissions, nothing is published)',
+    async (_, m) => {
+      const { s } = await runMode(m, debrisFleet(), true)
+      const granted = required(m)
+      for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
+      expect(s.published).toEqual([])
+    }
+  )
+})
