@@ -148,9 +148,12 @@ describe('the orphan sweep (resources: all)', () => {
     expect(s.callsOf('TerminateInstances')).toEqual([])
   })
 
-  it('builders that stay shutting-down for seconds after TerminateInstances: the run waits, then deletes their key, group and template', async () => {
-    const delayMs = 4000
-    const s = await start({ fleet: slowTerminationFleet(), transitionDelayMs: delayMs })
+  it('builders that read stopping, then shutting-down, for seconds after TerminateInstances: the run waits, then deletes their key, group and template', async () => {
+    // slow-running: shutting-down for delayMs; slow-stopping: still stopping for lagMs, then shutting-down for delayMs.
+    const delayMs = 3000
+    const lagMs = 3000
+    const s = await start({ fleet: slowTerminationFleet(), transitionDelayMs: delayMs, terminationLagMs: lagMs })
+    const keyIds = keyPairIds(s)
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' } })
     expectExit(run, 0)
     const builders = idsOf(s, ['slow-running', 'slow-stopping'])
@@ -173,7 +176,12 @@ describe('the orphan sweep (resources: all)', () => {
     expect(terminateCall).toBeDefined()
     const deletes = mutatingCalls(s).filter((c) => c.action.startsWith('Delete'))
     expect(deletes).toHaveLength(keys.length + groups.length + 1)
-    for (const call of deletes) expect(call.receivedAt - (terminateCall?.receivedAt ?? Infinity)).toBeGreaterThanOrEqual(delayMs - 50)
+    const after = (call: (typeof deletes)[number]) => call.receivedAt - (terminateCall?.receivedAt ?? Infinity)
+    for (const call of deletes) expect(after(call)).toBeGreaterThanOrEqual(delayMs - 50)
+    // The builder caught mid-stop frees its key and group only after the lag and the shutdown.
+    const ofStopping = deletes.filter((c) => c.params.GroupId === SLOW.groups.stopping || c.params.KeyName === SLOW.stopping || (c.params.KeyPairId && keyIds.get(c.params.KeyPairId) === SLOW.stopping))
+    expect(ofStopping).toHaveLength(2)
+    for (const call of ofStopping) expect(after(call)).toBeGreaterThanOrEqual(lagMs + delayMs - 50)
   })
 
   it('debris still in use counts neither for the caps nor for fail-on-stale', async () => {

@@ -123,7 +123,8 @@ const terminateInstances: Ec2Handler = (ctx) => {
   for (const i of targets) {
     if (sparedZones.has(i.availabilityZone)) continue
     const previous = i.state
-    if (i.state !== 'terminated' && i.state !== 'shutting-down') ctx.fleet.transition(i, 'shutting-down', 'terminated')
+    const lag = i.state === 'pending' || i.state === 'stopping' ? ctx.fleet.terminationLagMs : 0
+    if (i.state !== 'terminated' && i.state !== 'shutting-down' && !i.transition?.then) ctx.fleet.transition(i, 'shutting-down', 'terminated', lag)
     changes.push(stateChange(i, previous))
   }
   const first = protectedOnes[0]

@@ -38,7 +38,12 @@ export class Fleet {
    */
   constructor(
     public transitionDelayMs = 0,
-    seed = 1
+    seed = 1,
+    /**
+     * How long a `pending` or `stopping` instance still reads as such after TerminateInstances,
+     * before it goes `shutting-down` (EC2's reads lag; a killed build is often caught mid-stop).
+     */
+    public terminationLagMs = 0
   ) {
     this.random = prng(seed)
   }
@@ -159,8 +164,15 @@ export class Fleet {
     }
   }
 
-  /** Starts a state change as EC2 does: an intermediate state now, the final one after the delay. */
-  transition(instance: SandboxInstance, via: InstanceStateName, to: InstanceStateName): void {
+  /**
+   * Starts a state change as EC2 does: an intermediate state now, the final one after the delay.
+   * With `lagMs`, the instance keeps its current state that long before the intermediate one.
+   */
+  transition(instance: SandboxInstance, via: InstanceStateName, to: InstanceStateName, lagMs = 0): void {
+    if (lagMs > 0) {
+      instance.transition = { to: via, at: Date.now() + lagMs, then: { to, afterMs: this.transitionDelayMs } }
+      return
+    }
     instance.state = via
     instance.history.push(via)
     instance.transition = { to, at: Date.now() + this.transitionDelayMs }
@@ -211,10 +223,11 @@ export class Fleet {
   }
 
   private settle(i: SandboxInstance, now: number): void {
-    if (i.transition && now >= i.transition.at) {
-      i.state = i.transition.to
-      i.history.push(i.state)
-      i.transition = undefined
+    while (i.transition && now >= i.transition.at) {
+      const { to, at, then } = i.transition
+      i.state = to
+      i.history.push(to)
+      i.transition = then ? { to: then.to, at: at + then.afterMs } : undefined
     }
   }
 

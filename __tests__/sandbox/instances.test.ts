@@ -233,6 +233,22 @@ describe('TerminateInstances and StopInstances', () => {
     await ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'] }))
     expect(s.fleet.instance('i-0000000a')?.state).toBe('shutting-down')
   })
+
+  it('keeps a pending or stopping instance in that state for terminationLagMs after TerminateInstances, then shutting-down, then terminated', async () => {
+    const s = await start({ ...fleet(), transitionDelayMs: 60_000, terminationLagMs: 60_000 })
+    await ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000011', 'i-0000000a'] }))
+    expect(s.fleet.instance('i-00000011')?.state).toBe('pending')
+    // A retry does not restart the lag; a running instance is not lagged.
+    await ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000011'] }))
+    expect(s.fleet.instance('i-00000011')?.history).toEqual(['pending'])
+    expect(s.fleet.instance('i-0000000a')?.state).toBe('shutting-down')
+    await s.close()
+
+    const quick = await start({ ...fleet(), transitionDelayMs: 10, terminationLagMs: 10 })
+    await ec2(quick).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000011'] }))
+    await new Promise((done) => setTimeout(done, 100))
+    expect(quick.fleet.instance('i-00000011')?.history).toEqual(['pending', 'shutting-down', 'terminated'])
+  })
 })
 
 describe('DescribeRegions', () => {

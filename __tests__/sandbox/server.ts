@@ -50,6 +50,8 @@ export interface SandboxOptions {
   topics?: string[]
   /** How long stopping/shutting-down last, in ms (default 0: the next read sees stopped/terminated). */
   transitionDelayMs?: number
+  /** How long a pending/stopping instance still reads as such after TerminateInstances, in ms (default 0). */
+  terminationLagMs?: number
   sts?: StsOptions
   /** Seed for generated IDs (default 1). */
   seed?: number
@@ -80,7 +82,7 @@ const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '
 const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const fleet = new Fleet(options.transitionDelayMs ?? 0, options.seed ?? 1)
+  const fleet = new Fleet(options.transitionDelayMs ?? 0, options.seed ?? 1, options.terminationLagMs ?? 0)
   if (options.fleet) fleet.seed(options.fleet)
   const faults = new Faults()
   const sns = new SnsService(options.topics ?? [DEFAULT_TOPIC_ARN])

@@ -121,8 +121,11 @@ export interface SandboxInstance {
   disableApiStop: boolean
   securityGroupIds: string[]
   instanceType: string
-  /** A pending transition (stopping → stopped, shutting-down → terminated) and when it completes. */
-  transition?: { to: InstanceStateName; at: number }
+  /**
+   * A pending transition (stopping → stopped, shutting-down → terminated) and when it completes;
+   * `then` is a further one that starts when this one completes (lagged terminations).
+   */
+  transition?: { to: InstanceStateName; at: number; then?: { to: InstanceStateName; afterMs: number } }
   /** Every state this instance went through, oldest first, for "acted on exactly once" assertions. */
   history: InstanceStateName[]
 }
