@@ -11,8 +11,6 @@ const PERMISSION_ERROR_CODES = new Set([
   'UnauthorizedAccess'
 ])
 
-/** Error codes that mean the region itself is not usable (opt-in region not enabled, bad credentials there). */
-const REGION_UNAVAILABLE_CODES = new Set(['AuthFailure', 'OptInRequired', 'InvalidClientTokenId', 'UnrecognizedClientException'])
 
 export function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {
@@ -31,10 +29,6 @@ export function errorMessage(error: unknown): string {
 
 export function isPermissionError(error: unknown): boolean {
   return PERMISSION_ERROR_CODES.has(errorCode(error))
-}
-
-export function isRegionUnavailable(error: unknown): boolean {
-  return REGION_UNAVAILABLE_CODES.has(errorCode(error))
 }
 
 /**

@@ -46,9 +46,6 @@ export function toRecord(instance: Instance, region: string, tags: ReadonlyMap<s
   if (instance.KeyName) record.keyName = instance.KeyName
   const name = tags.get('Name')
   if (name) record.name = name
-  if (instance.InstanceLifecycle) record.lifecycle = instance.InstanceLifecycle
-  const groups = (instance.SecurityGroups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : []))
-  if (groups.length > 0) record.securityGroupIds = groups
   return record
 }
 

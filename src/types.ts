@@ -77,12 +77,8 @@ export interface InstanceRecord {
   /** ISO 8601. */
   launchTime: string
   state: string
-  /** 'spot', 'scheduled', 'capacity-block' or undefined for on-demand. */
-  lifecycle?: string
   /** True when the instance carries the exclude-tag key. */
   excluded: boolean
-  /** Security group IDs attached to the instance (for the orphan sweep). */
-  securityGroupIds?: string[]
 }
 
 /** One instance in the report, with its age and outcome. */

@@ -6,7 +6,6 @@ import {
   errorMessage,
   formatAwsError,
   isPermissionError,
-  isRegionUnavailable
 } from '../../src/aws-errors.js'
 import { ec2Error } from './helpers.js'
 
@@ -42,24 +41,23 @@ describe('errorMessage', () => {
   })
 })
 
-describe('isPermissionError / isRegionUnavailable', () => {
+describe('isPermissionError', () => {
   it.each([
-    ['UnauthorizedOperation', true, false],
-    ['AccessDenied', true, false],
-    ['AccessDeniedException', true, false],
-    ['AuthorizationError', true, false],
-    ['UnauthorizedAccess', true, false],
-    ['AuthFailure', false, true],
-    ['OptInRequired', false, true],
-    ['InvalidClientTokenId', false, true],
-    ['UnrecognizedClientException', false, true],
-    ['OperationNotPermitted', false, false],
-    ['RequestLimitExceeded', false, false],
-    ['DryRunOperation', false, false],
-    ['InvalidInstanceID.NotFound', false, false]
-  ])('%s: permission %s, region unavailable %s', (code, permission, unavailable) => {
+    ['UnauthorizedOperation', true],
+    ['AccessDenied', true],
+    ['AccessDeniedException', true],
+    ['AuthorizationError', true],
+    ['UnauthorizedAccess', true],
+    ['AuthFailure', false],
+    ['OptInRequired', false],
+    ['InvalidClientTokenId', false],
+    ['UnrecognizedClientException', false],
+    ['OperationNotPermitted', false],
+    ['RequestLimitExceeded', false],
+    ['DryRunOperation', false],
+    ['InvalidInstanceID.NotFound', false]
+  ])('%s: permission %s', (code, permission) => {
     expect(isPermissionError(ec2Error(code, 'x'))).toBe(permission)
-    expect(isRegionUnavailable(ec2Error(code, 'x'))).toBe(unavailable)
   })
 })
 

@@ -173,9 +173,7 @@ describe('toRecord', () => {
       name: 'Packer Builder',
       launchTime: '2026-03-01T07:00:00.000Z',
       state: 'stopped',
-      lifecycle: 'spot',
-      excluded: true,
-      securityGroupIds: ['sg-1', 'sg-2']
+      excluded: true
     })
   })
 
@@ -329,7 +327,7 @@ describe('discoverInstances', () => {
     expect(result).toMatchObject({ matched: 1, fresh: 0, ignored: 6 })
   })
 
-  it('records the region, the Name tag and the security groups, nothing else', async () => {
+  it('records the region and the Name tag, nothing else', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(
       page([
         instance(1, {
@@ -351,8 +349,7 @@ describe('discoverInstances', () => {
         name: 'Packer Builder',
         launchTime: '2026-03-01T06:00:00.000Z',
         state: 'running',
-        excluded: false,
-        securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa']
+        excluded: false
       }
     ])
   })
@@ -362,7 +359,7 @@ describe('discoverInstances', () => {
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale).toHaveLength(1000)
     for (const found of result.stale) {
-      expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'lifecycle', 'excluded', 'securityGroupIds'].includes(key))).toBe(true)
+      expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded'].includes(key))).toBe(true)
       expect(typeof found.launchTime).toBe('string')
     }
   })
