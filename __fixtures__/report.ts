@@ -58,6 +58,7 @@ export function report(overrides: Partial<Report> = {}): Report {
     securityGroups: [],
     launchTemplates: [],
     errors: [],
+    cancelled: false,
     ...overrides
   }
 }

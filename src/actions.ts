@@ -1,6 +1,7 @@
-import { StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
-import { describeAwsError, errorCode, errorMessage } from './aws-errors.js'
+import { paginateDescribeInstances, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import { describeAwsError, errorCode, errorMessage, gotNoAnswer } from './aws-errors.js'
 import { chunk } from './batches.js'
+import { DESCRIBE_PAGE_SIZE } from './discovery.js'
 import { PERMISSION } from './permissions.js'
 import { ageSeconds, decideInstance } from './plan.js'
 import type { AwsErrorInfo, InstanceFinding, InstanceRecord, Inputs, Outcome } from './types.js'
@@ -29,37 +30,62 @@ export function refusedInstanceIds(error: unknown, batch: readonly string[]): st
 
 interface ActionResult {
   outcome: Outcome
+  reason?: string
   error?: AwsErrorInfo
 }
 
 type MutatingAction = 'stop' | 'terminate'
 
-const ACTION_CALLS: Record<MutatingAction, { outcome: Outcome; permission: string; send: (client: EC2Client, ids: string[], dryRun: boolean) => Promise<unknown> }> = {
+interface ActionCall {
+  outcome: Outcome
+  permission: string
+  /** States that mean the change was made, when an unanswered call is read back. */
+  doneStates: readonly string[]
+  send: (client: EC2Client, ids: string[], dryRun: boolean, abortSignal: AbortSignal | undefined) => Promise<unknown>
+}
+
+const ACTION_CALLS: Record<MutatingAction, ActionCall> = {
   stop: {
     outcome: 'stopped',
     permission: PERMISSION.stopInstances,
-    send: (client, InstanceIds, DryRun) => client.send(new StopInstancesCommand({ InstanceIds, DryRun }))
+    doneStates: ['stopping', 'stopped'],
+    send: (client, InstanceIds, DryRun, abortSignal) => client.send(new StopInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
   },
   terminate: {
     outcome: 'terminated',
     permission: PERMISSION.terminateInstances,
+    doneStates: ['shutting-down', 'terminated'],
     // Never DisableApiTermination: a protected instance is reported as failed, not unprotected.
-    send: (client, InstanceIds, DryRun) => client.send(new TerminateInstancesCommand({ InstanceIds, DryRun }))
+    send: (client, InstanceIds, DryRun, abortSignal) => client.send(new TerminateInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
   }
+}
+
+export interface BatchSignals {
+  /** Ends the call (the region's deadline, or the run abandoning its calls). */
+  abortSignal?: AbortSignal
+  /** For reading back a call that got no answer: a fresh deadline, since the call's may be spent. */
+  readBackSignal?: () => AbortSignal
 }
 
 /**
  * One batch, and the rest of it again after each refusal that names its instances: at most one
- * extra call per refused instance, never one call per instance. Throttling and dropped
- * connections are retried underneath by the SDK's retry strategy.
+ * extra call per refused instance, never one call per instance. Throttling, dropped connections
+ * and silent endpoints are retried underneath by the SDK's retry strategy; a call that still got
+ * no answer may or may not have taken effect, so the batch is read back and reported as EC2 says.
  */
-export async function actOnBatch(client: EC2Client, action: MutatingAction, dryRun: boolean, batch: readonly string[]): Promise<Map<string, ActionResult>> {
+export async function actOnBatch(
+  client: EC2Client,
+  action: MutatingAction,
+  dryRun: boolean,
+  batch: readonly string[],
+  signals: BatchSignals = {}
+): Promise<Map<string, ActionResult>> {
   const call = ACTION_CALLS[action]
   const results = new Map<string, ActionResult>()
   let pending = [...batch]
   while (pending.length > 0) {
     try {
-      await call.send(client, pending, dryRun)
+      await call.send(client, pending, dryRun, signals.abortSignal)
       for (const id of pending) results.set(id, { outcome: dryRun ? 'dry-run' : call.outcome })
       return results
     } catch (error) {
@@ -68,6 +94,10 @@ export async function actOnBatch(client: EC2Client, action: MutatingAction, dryR
         return results
       }
       const failure = { outcome: 'failed' as const, error: describeAwsError(error, call.permission) }
+      if (!dryRun && gotNoAnswer(error)) {
+        for (const [id, result] of await readBack(client, call, pending, failure.error, signals.readBackSignal?.())) results.set(id, result)
+        return results
+      }
       const refused = refusedInstanceIds(error, pending)
       const failedNow = refused.length > 0 ? refused : pending
       for (const id of failedNow) results.set(id, failure)
@@ -77,7 +107,50 @@ export async function actOnBatch(client: EC2Client, action: MutatingAction, dryR
   return results
 }
 
-export function toFinding(record: InstanceRecord, now: Date, result: ActionResult & { reason?: string }): InstanceFinding {
+/**
+ * The outcome of a call that got no answer, from the instances' states: changed as asked,
+ * failed (still as before), or unknown when not even the read-back answered. Never claimed
+ * done without EC2 saying so.
+ */
+async function readBack(
+  client: EC2Client,
+  call: ActionCall,
+  ids: readonly string[],
+  callError: AwsErrorInfo,
+  abortSignal: AbortSignal | undefined
+): Promise<Map<string, ActionResult>> {
+  const results = new Map<string, ActionResult>()
+  let states: Map<string, string>
+  try {
+    states = await instanceStates(client, ids, abortSignal)
+  } catch (error) {
+    const reason = `the ${call.outcome === 'stopped' ? 'stop' : 'terminate'} call got no answer and the instance could not be read back (${errorMessage(error)})`
+    for (const id of ids) results.set(id, { outcome: 'unknown', reason, error: callError })
+    return results
+  }
+  for (const id of ids) {
+    const state = states.get(id)
+    if (state !== undefined && call.doneStates.includes(state)) results.set(id, { outcome: call.outcome, reason: `read back as ${state} after the call got no answer` })
+    else results.set(id, { outcome: 'failed', reason: `read back as ${state ?? 'not found'} after the call got no answer`, error: callError })
+  }
+  return results
+}
+
+/** The current state of each instance, in one DescribeInstances per 1,000 IDs. */
+export async function instanceStates(client: EC2Client, ids: readonly string[], abortSignal?: AbortSignal): Promise<Map<string, string>> {
+  const states = new Map<string, string>()
+  for (const batch of chunk(ids, DESCRIBE_PAGE_SIZE)) {
+    // InstanceIds cannot be combined with MaxResults; 1,000 IDs fit one answer.
+    for await (const page of paginateDescribeInstances({ client }, { InstanceIds: batch }, { abortSignal })) {
+      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        if (instance.InstanceId) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
+      }
+    }
+  }
+  return states
+}
+
+export function toFinding(record: InstanceRecord, now: Date, result: ActionResult): InstanceFinding {
   const finding: InstanceFinding = {
     id: record.id,
     region: record.region,
@@ -98,13 +171,30 @@ export function instancesToChange(stale: readonly InstanceRecord[], inputs: Inpu
   return stale.filter((record) => decideInstance(record, inputs).call)
 }
 
+export interface ActOptions extends BatchSignals {
+  /** Aborted when the job is cancelled: no batch is started after it. */
+  cancelled?: AbortSignal
+  /** Called with each batch's findings as soon as they are known, so the log is a record even if the process is killed. */
+  onSettled?: (findings: InstanceFinding[]) => void
+}
+
+/** The reason on instances whose batch was never sent because the job was cancelled. */
+export const NOT_STARTED_CANCELLED = 'not acted on: the job was cancelled first'
+
 /**
  * Acts on the stale instances of one region as the inputs say and returns each one's outcome.
  * Batches run one after another so that a region never floods its own API rate limit; regions
  * run side by side.
  */
-export async function actOnInstances(client: EC2Client, stale: readonly InstanceRecord[], inputs: Inputs, now: Date): Promise<InstanceFinding[]> {
-  const results = new Map<string, ActionResult & { reason?: string }>()
+export async function actOnInstances(
+  client: EC2Client,
+  stale: readonly InstanceRecord[],
+  inputs: Inputs,
+  now: Date,
+  options: ActOptions = {}
+): Promise<InstanceFinding[]> {
+  const records = new Map(stale.map((record) => [record.id, record]))
+  const results = new Map<string, ActionResult>()
   const toCall: string[] = []
   for (const record of stale) {
     const decision = decideInstance(record, inputs)
@@ -114,7 +204,11 @@ export async function actOnInstances(client: EC2Client, stale: readonly Instance
   const action = inputs.action
   if (action !== 'notify') {
     for (const batch of chunk(toCall, ACTION_BATCH_SIZE)) {
-      for (const [id, result] of await actOnBatch(client, action, inputs['dry-run'], batch)) results.set(id, result)
+      const settled = options.cancelled?.aborted
+        ? new Map(batch.map((id) => [id, { outcome: 'notified' as const, reason: NOT_STARTED_CANCELLED }]))
+        : await actOnBatch(client, action, inputs['dry-run'], batch, options)
+      for (const [id, result] of settled) results.set(id, result)
+      options.onSettled?.(batch.map((id) => toFinding(records.get(id) as InstanceRecord, now, settled.get(id) as ActionResult)))
     }
   }
   return stale.map((record) => {

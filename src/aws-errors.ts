@@ -49,3 +49,14 @@ export function describeAwsError(error: unknown, permission?: string): AwsErrorI
 export function formatAwsError(info: AwsErrorInfo): string {
   return `${info.code}: ${info.message}`
 }
+
+/**
+ * True when a call ended without any answer from AWS: a dropped connection, an attempt timeout
+ * after the retries ran out, or an aborted deadline. Whether such a call took effect is unknown
+ * until it is read back; an answer of any HTTP status, errors included, is never this.
+ */
+export function gotNoAnswer(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+  return status === undefined && errorCode(error) !== 'DryRunOperation'
+}

@@ -7,9 +7,14 @@ import type { AwsCredentialIdentity } from '@smithy/types'
  */
 export const MAX_ATTEMPTS = 8
 
-const CONNECTION_TIMEOUT_MS = 10_000
-/** A DescribeInstances page of 1,000 instances takes a few seconds at worst. */
-const REQUEST_TIMEOUT_MS = 60_000
+/** A TCP connection to an AWS endpoint opens in milliseconds; 5 s means the endpoint is not there. */
+export const CONNECTION_TIMEOUT_MS = 5_000
+/**
+ * One attempt of one call, answer included. A DescribeInstances page of 1,000 instances takes a
+ * few seconds at worst; an attempt past this is abandoned with a TimeoutError that the retry
+ * strategy retries like a dropped connection. The region deadline (region-timeout) bounds the sum.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000
 
 export interface ClientOptions {
   region: string
@@ -26,9 +31,9 @@ export function clientConfig({ region, credentials }: ClientOptions) {
     region,
     retryMode: 'adaptive' as const,
     maxAttempts: MAX_ATTEMPTS,
-    // An endpoint that accepts the connection and never answers must fail (and be retried), not
-    // hold the job until GitHub's six-hour limit.
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
+    // keeps waiting: an endpoint that accepts the connection and never answers would hold the run.
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
     ...(credentials ? { credentials } : {})
   }
 }

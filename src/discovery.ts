@@ -63,10 +63,10 @@ export interface RegionDiscovery {
  * Only stale ones are kept, as small records, so memory follows what is reported rather than
  * the size of the fleet.
  */
-export async function discoverInstances(client: EC2Client, region: string, inputs: Inputs, now: Date): Promise<RegionDiscovery> {
+export async function discoverInstances(client: EC2Client, region: string, inputs: Inputs, now: Date, abortSignal?: AbortSignal): Promise<RegionDiscovery> {
   const matches = instanceMatcher(inputs)
   const result: RegionDiscovery = { stale: [], matched: 0, fresh: 0, ignored: 0 }
-  const pages = paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: instanceFilters(inputs) })
+  const pages = paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: instanceFilters(inputs) }, { abortSignal })
   for await (const page of pages) {
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) {

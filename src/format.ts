@@ -64,11 +64,27 @@ export function oneLine(text: string, maxLength = 300): string {
 }
 
 /**
+ * AWS error messages are unbounded; every medium (log, annotations, summary, SNS) shows them cut
+ * to this many characters, the same way, so one run reads the same everywhere.
+ */
+export const MESSAGE_MAX_LENGTH = 500
+
+/** A message from AWS (or any long text) as every medium shows it: one line, at most MESSAGE_MAX_LENGTH. */
+export function shortMessage(text: string): string {
+  return oneLine(text, MESSAGE_MAX_LENGTH)
+}
+
+/** `Code: message`, shortened like every message. */
+export function formatError(info: AwsErrorInfo): string {
+  return shortMessage(formatAwsError(info))
+}
+
+/**
  * How one resource ended, as one line: `terminated`, `stopped (already stopped)`,
  * `skipped (carries the packer-sweeper:keep tag)`, `failed: OperationNotPermitted: …`.
  */
 export function describeOutcome(finding: { outcome: Outcome; reason?: string; error?: AwsErrorInfo }): string {
-  const reason = finding.reason ? ` (${finding.reason})` : ''
-  const error = finding.error ? `: ${formatAwsError(finding.error)}` : ''
+  const reason = finding.reason ? ` (${shortMessage(finding.reason)})` : ''
+  const error = finding.error ? `: ${formatError(finding.error)}` : ''
   return `${finding.outcome}${reason}${error}`
 }

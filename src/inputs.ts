@@ -60,6 +60,19 @@ export function parseDuration(raw: string): number {
   )
 }
 
+/** region-timeout's range: long enough for a region of 100,000 instances, short enough to end the job. */
+const REGION_TIMEOUT_RANGE = { min: 1, max: 30 * 60 }
+
+const parseRegionTimeout: Parser<number> = (raw) => {
+  const text = raw.trim().toLowerCase()
+  const match = /^\d+$/.test(text) ? undefined : DURATION_PATTERN.exec(text)
+  const seconds = match && text ? parseDuration(text) : NaN
+  if (Number.isFinite(seconds) && seconds >= REGION_TIMEOUT_RANGE.min && seconds <= REGION_TIMEOUT_RANGE.max) return seconds
+  throw new InputError(
+    `region-timeout: "${raw}" is not allowed. Use a duration with units (d, h, m, s: 4m, 90s, 2m30s) from ${REGION_TIMEOUT_RANGE.min}s to ${REGION_TIMEOUT_RANGE.max / 60}m.`
+  )
+}
+
 function parseChoice<T extends string>(name: InputName, allowed: readonly T[]): Parser<T> {
   return (raw) => {
     const value = raw.trim().toLowerCase()
@@ -184,6 +197,7 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'exclude-tag': parsePattern('exclude-tag', /^.{1,128}$/, 'Give the tag key (1 to 128 characters) that protects a resource; it cannot be empty.', false),
   'max-instances': parseCount('max-instances'),
   'max-resources': parseCount('max-resources'),
+  'region-timeout': parseRegionTimeout,
   'dry-run': parseBoolean('dry-run'),
   'sns-topic-arn': parseTopicArn,
   'role-to-assume': parsePattern('role-to-assume', ROLE_ARN_PATTERN, 'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.', true),

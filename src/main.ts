@@ -1,3 +1,12 @@
+/**
+ * The action, top-down: read the inputs, sweep every region, tell the topic, keep the record.
+ * Every run ends by itself (each region has a deadline) and leaves a true record, even when the
+ * job is cancelled: what was changed is logged the moment it is known, and the outputs, the
+ * report file and the summary are written before the runner kills the process.
+ */
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as core from '@actions/core'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
@@ -6,16 +15,69 @@ import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
-import { describeOutcome, formatAge } from './format.js'
+import { formatAge } from './format.js'
 import { getInputs } from './inputs.js'
-import { buildNotification, publishNotification } from './notification.js'
+import { annotationsFor, instanceLogLine, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
+import { buildNotifications, publishNotifications } from './notification.js'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
 import { allOrphans, isSelected, stepFailures, writeOutputs } from './report.js'
+import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
 import { writeSummary } from './summary.js'
 import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
+
+/** Read-backs of calls that got no answer get this long (less once the job is cancelled). */
+const READ_BACK_TIMEOUT_MS = 30_000
+/** Publishing the notification (all its parts) gets this long. */
+const PUBLISH_TIMEOUT_MS = 60_000
+
+/**
+ * The action: read the inputs, sweep, and always write outputs and summary before the step
+ * passes or fails.
+ */
+export async function run(): Promise<void> {
+  const control = watchCancellation(forcedExit)
+  try {
+    await sweepAndReport(control)
+  } catch (error) {
+    // Every expected failure is reported by sweepAndReport; this is the net under a bug.
+    core.setFailed(`packer-sweeper stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  } finally {
+    control.dispose()
+  }
+}
+
+function forcedExit(): void {
+  core.setFailed(`packer-sweeper was cancelled and could not finish its record within ${FORCED_EXIT_MS / 1000} s; the log above holds every batch that was answered.`)
+  process.exit(1)
+}
+
+async function sweepAndReport(control: RunControl): Promise<void> {
+  const startedAt = new Date()
+  let inputs: Inputs
+  try {
+    inputs = getInputs()
+  } catch (error) {
+    writeOutputs(undefined)
+    core.setFailed(errorMessage(error))
+    return
+  }
+  const { report, credentials } = await sweep(inputs, startedAt, control)
+  report.cancelled = control.cancelled.aborted
+  await notify(report, inputs, credentials, control)
+  keepReportFile(report)
+  writeOutputs(report)
+  try {
+    await writeSummary(report)
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+  }
+  writeAnnotations(annotationsFor(report))
+  const failures = stepFailures(report)
+  if (failures.length > 0) core.setFailed(failures.join('\n'))
+}
 
 /** What phase one learned about a region, before anything is changed. */
 interface RegionSurvey {
@@ -32,6 +94,227 @@ interface RegionOutcome {
   orphans: OrphanFinding[]
 }
 
+/** Everything between valid inputs and the finished report. Failures end up in the report, never thrown. */
+async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Promise<{ report: Report; credentials?: AwsCredentialIdentity }> {
+  const report = newReport(inputs, startedAt)
+  const home = homeRegion(inputs)
+  const timeoutMs = inputs['region-timeout'] * 1000
+  let credentials: AwsCredentialIdentity
+  try {
+    credentials = await resolveCredentials(inputs, home, regionDeadline(timeoutMs, control))
+  } catch (error) {
+    report.errors.push(errorMessage(error))
+    return { report }
+  }
+  const clients = regionalClients(credentials)
+  try {
+    let regions: string[]
+    try {
+      regions = await resolveRegions(inputs, clients.get(home), regionDeadline(timeoutMs, control))
+    } catch (error) {
+      report.errors.push(errorMessage(error))
+      return { report, credentials }
+    }
+    report.settings.regions = regions
+    core.info(`Sweeping ${regions.length} region(s): ${regions.join(', ')}`)
+
+    const surveying = Promise.all(regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control)))
+    const context = runContext()
+    const surveys = await surveying
+
+    const overCap = capProblems(plannedCounts(surveys, inputs), inputs)
+    report.errors.push(...overCap)
+    const outcomes = await Promise.all(
+      surveys.map(async (survey): Promise<RegionOutcome> => {
+        const findings = overCap.length > 0 ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap') : await settleRegion(survey, inputs, startedAt, control)
+        const outcome = { ...findings, result: regionResult(survey) }
+        logRegion(outcome.result, outcome.instances, outcome.orphans)
+        return outcome
+      })
+    )
+    collect(report, outcomes)
+    report.run = await context
+    if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
+    return { report, credentials }
+  } finally {
+    clients.destroyAll()
+    report.finishedAt = new Date().toISOString()
+  }
+}
+
+/**
+ * Phase one of a region: discovery and the orphan plan, read-only, within the region's deadline.
+ * A region that misses it found nothing as far as the run is concerned: it is reported failed
+ * and never acted on, so the other regions are judged and swept as if it were not there.
+ */
+async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl): Promise<RegionSurvey> {
+  const survey: RegionSurvey = { region, client, errors: [] }
+  const abortSignal = regionDeadline(inputs['region-timeout'] * 1000, control)
+  if (inputs.resources.includes('instances')) {
+    try {
+      survey.discovery = await discoverInstances(client, region, inputs, now, abortSignal)
+    } catch (error) {
+      survey.errors.push(describeAwsError(error, PERMISSION.describeInstances))
+    }
+  }
+  if (sweepsOrphans(inputs) && survey.errors.length === 0) {
+    try {
+      survey.orphanPlan = await planOrphans({ client, region, inputs, now, abortSignal }, terminatingIds(inputs, survey.discovery))
+      // A kind that could not be read fails the region; the kinds that could are still swept.
+      survey.errors.push(...survey.orphanPlan.errors.map((failure) => failure.error))
+    } catch (error) {
+      survey.errors.push(describeOrphanError(error))
+    }
+  }
+  if (abortSignal.aborted) {
+    return { region, client, errors: [deadlineError(region, 'read', inputs, control)] }
+  }
+  return survey
+}
+
+/** Phase two of a region: act on instances first, then on the leftovers they freed, within the region's deadline. */
+async function settleRegion(survey: RegionSurvey, inputs: Inputs, now: Date, control: RunControl): Promise<Pick<RegionOutcome, 'instances' | 'orphans'>> {
+  if (control.cancelled.aborted) return reportWithoutActing(survey, inputs, now, 'not acted on: the job was cancelled first')
+  const abortSignal = regionDeadline(inputs['region-timeout'] * 1000, control)
+  const signals = { abortSignal, cancelled: control.cancelled, readBackSignal: () => readBackSignal(control) }
+  const instances = await actOnInstances(survey.client, survey.discovery?.stale ?? [], inputs, now, {
+    ...signals,
+    onSettled: (findings) => logSettled(survey.region, findings.map(instanceLogLine))
+  })
+  let orphans: OrphanFinding[] = []
+  if (survey.orphanPlan) {
+    const terminated = new Set(instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
+    const context: OrphanContext = {
+      client: survey.client,
+      region: survey.region,
+      inputs,
+      now,
+      ...signals,
+      onSettled: (finding) => logSettled(survey.region, [orphanLogLine(finding)])
+    }
+    try {
+      orphans = await sweepOrphans(context, survey.orphanPlan, terminated)
+    } catch (error) {
+      survey.errors.push(describeOrphanError(error))
+      orphans = reportOnly(survey.orphanPlan)
+    }
+  }
+  if (abortSignal.aborted && !control.abandoned.aborted) survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
+  return { instances, orphans }
+}
+
+/**
+ * A fresh deadline for reading back what calls without an answer did: their own deadline may be
+ * spent. Once the job is cancelled, only until the record must be written.
+ */
+function readBackSignal(control: RunControl): AbortSignal {
+  return AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
+}
+
+function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): AwsErrorInfo {
+  if (control.abandoned.aborted) {
+    return { code: 'Cancelled', message: `the job was cancelled while ${region} was being ${phase === 'read' ? 'read' : 'swept'}; nothing more was done in it` }
+  }
+  const limit = formatAge(inputs['region-timeout'])
+  return phase === 'read'
+    ? { code: 'RegionTimeout', message: `${region} was not read within region-timeout (${limit}): AWS did not answer in time. Nothing in it was acted on.` }
+    : { code: 'RegionTimeout', message: `${region} was not swept within region-timeout (${limit}): what was not done is reported as such.` }
+}
+
+/** One EC2 client per region, made on first use and all closed at the end. */
+function regionalClients(credentials: AwsCredentialIdentity) {
+  const clients = new Map<string, EC2Client>()
+  return {
+    get(region: string): EC2Client {
+      let client = clients.get(region)
+      if (!client) clients.set(region, (client = new EC2Client(clientConfig({ region, credentials }))))
+      return client
+    },
+    destroyAll() {
+      for (const client of clients.values()) client.destroy()
+    }
+  }
+}
+
+/** What the whole run would change: the caps count it before the first mutating call. */
+function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs) {
+  const instances = surveys.reduce((sum, survey) => sum + instancesToChange(survey.discovery?.stale ?? [], inputs).length, 0)
+  const orphans = surveys.reduce((sum, survey) => sum + (survey.orphanPlan ? plannedChanges(survey.orphanPlan) : 0), 0)
+  return { instances, total: instances + orphans }
+}
+
+/** Findings for a region whose changes are held back (a cap, a cancellation): everything is reported only. */
+function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
+  const instances = (survey.discovery?.stale ?? []).map((record) => {
+    const decision = decideInstance(record, inputs)
+    return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
+  })
+  return { instances, orphans: survey.orphanPlan ? reportOnly(survey.orphanPlan) : [] }
+}
+
+function collect(report: Report, outcomes: readonly RegionOutcome[]): void {
+  for (const outcome of outcomes) {
+    report.regions.push(outcome.result)
+    report.instances.push(...outcome.instances)
+    for (const orphan of outcome.orphans) {
+      if (orphan.kind === 'key-pairs') report.keyPairs.push(orphan)
+      else if (orphan.kind === 'security-groups') report.securityGroups.push(orphan)
+      else report.launchTemplates.push(orphan)
+    }
+  }
+  report.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
+}
+
+/**
+ * The notification, published only when it can be done in time: on a cancelled job, only if
+ * there is room before the record must be written. A failed publish is a run error.
+ */
+async function notify(report: Report, inputs: Inputs, credentials: AwsCredentialIdentity | undefined, control: RunControl): Promise<void> {
+  const topicArn = inputs['sns-topic-arn']
+  if (!topicArn || inputs['dry-run'] || !credentials) return
+  let parts
+  try {
+    parts = buildNotifications(report, topicArn)
+  } catch (error) {
+    report.errors.push(`Publishing to ${topicArn} failed: ${errorMessage(error)}`)
+    return
+  }
+  if (parts.length === 0) return
+  report.notification = { topicArn, parts: parts.length, published: 0 }
+  if (control.msUntil(RECORD_BY_MS) < 1_000) {
+    report.notification.error = 'not published: the job was cancelled and there was no time left before the runner ends the step'
+    report.errors.push(`Publishing to ${topicArn} failed: ${report.notification.error}`)
+    return
+  }
+  const abortSignal = AbortSignal.any([AbortSignal.timeout(PUBLISH_TIMEOUT_MS), control.deadline(RECORD_BY_MS)])
+  const result = await publishNotifications(parts, credentials, { abortSignal })
+  report.notification.published = result.published
+  if (result.error === undefined) {
+    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` in ${parts.length} parts` : ''}`)
+    return
+  }
+  const why = formatAwsError(describeAwsError(result.error, PERMISSION.publish))
+  report.notification.error = why
+  const sent = parts.length > 1 ? ` (${result.published} of ${parts.length} parts were published)` : ''
+  report.errors.push(`Publishing to ${topicArn} failed${sent}: ${why}`)
+}
+
+/**
+ * The whole report as a file under RUNNER_TEMP (the `report-file` output): outputs and summary
+ * have size limits, the file has none. Written before the outputs, which name it.
+ */
+function keepReportFile(report: Report): void {
+  const directory = process.env.RUNNER_TEMP || tmpdir()
+  const file = join(directory, `packer-sweeper-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}.json`)
+  try {
+    report.reportFile = file
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
+  } catch (error) {
+    delete report.reportFile
+    core.warning(`Could not write the report file ${file}: ${errorMessage(error)}`)
+  }
+}
+
 function newReport(inputs: Inputs, startedAt: Date): Report {
   return {
     version: 1,
@@ -44,7 +327,8 @@ function newReport(inputs: Inputs, startedAt: Date): Report {
     keyPairs: [],
     securityGroups: [],
     launchTemplates: [],
-    errors: []
+    errors: [],
+    cancelled: false
   }
 }
 
@@ -58,55 +342,9 @@ function sweepsOrphans(inputs: Inputs): boolean {
   return inputs.resources.some((kind) => kind !== 'instances')
 }
 
-/** Phase one of a region: discovery and the orphan plan. Read-only; a failure is recorded, not thrown. */
-async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date): Promise<RegionSurvey> {
-  const survey: RegionSurvey = { region, client, errors: [] }
-  if (inputs.resources.includes('instances')) {
-    try {
-      survey.discovery = await discoverInstances(client, region, inputs, now)
-    } catch (error) {
-      survey.errors.push(describeAwsError(error, PERMISSION.describeInstances))
-      return survey
-    }
-  }
-  if (sweepsOrphans(inputs)) {
-    try {
-      survey.orphanPlan = await planOrphans({ client, region, inputs, now }, terminatingIds(inputs, survey.discovery))
-      // A kind that could not be read fails the region; the kinds that could are still swept.
-      survey.errors.push(...survey.orphanPlan.errors.map((failure) => failure.error))
-    } catch (error) {
-      survey.errors.push(describeOrphanError(error))
-    }
-  }
-  return survey
-}
-
 function describeOrphanError(error: unknown): AwsErrorInfo {
   const info = (error as { info?: AwsErrorInfo }).info
   return info ?? describeAwsError(error)
-}
-
-/** Findings for a region whose changes are held back (a cap tripped): everything is reported only. */
-function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
-  const instances = (survey.discovery?.stale ?? []).map((record) => {
-    const decision = decideInstance(record, inputs)
-    return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
-  })
-  return { instances, orphans: survey.orphanPlan ? reportOnly(survey.orphanPlan) : [] }
-}
-
-/** Phase two of a region: act on instances first, then on the leftovers they freed. */
-async function actInRegion(survey: RegionSurvey, inputs: Inputs, now: Date): Promise<Pick<RegionOutcome, 'instances' | 'orphans'>> {
-  const instances = await actOnInstances(survey.client, survey.discovery?.stale ?? [], inputs, now)
-  if (!survey.orphanPlan) return { instances, orphans: [] }
-  const terminated = new Set(instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
-  const context: OrphanContext = { client: survey.client, region: survey.region, inputs, now }
-  try {
-    return { instances, orphans: await sweepOrphans(context, survey.orphanPlan, terminated) }
-  } catch (error) {
-    survey.errors.push(describeOrphanError(error))
-    return { instances, orphans: reportOnly(survey.orphanPlan) }
-  }
 }
 
 function regionResult(survey: RegionSurvey): RegionResult {
@@ -121,105 +359,22 @@ function regionResult(survey: RegionSurvey): RegionResult {
   return result
 }
 
+/** The workflow run, for links; read after the first AWS requests are on their way, since sweeping does not need it. */
 async function runContext(): Promise<RunContext> {
   if (!process.env.GITHUB_REPOSITORY) return {}
-  // Loaded after the first AWS requests are on their way: it is not needed to start sweeping.
-  const { context } = await import('@actions/github')
-  const repository = `${context.repo.owner}/${context.repo.repo}`
-  return {
-    repository,
-    runUrl: `${context.serverUrl}/${repository}/actions/runs/${context.runId}`,
-    actor: context.actor,
-    sha: context.sha,
-    workflow: context.workflow
-  }
-}
-
-/** The log says what happened to each resource, so a run can be audited without the summary. */
-function logRegion(outcome: RegionOutcome): void {
-  const { result } = outcome
-  if (result.status === 'failed' && result.error) core.error(`${result.region}: ${formatAwsError(result.error)}`)
-  const stale = outcome.instances.length
-  const orphans = outcome.orphans.length
-  core.info(
-    `${result.region}: ${result.matched} matching instances, ${stale} stale` + (orphans > 0 ? `, ${orphans} Packer leftovers` : '')
-  )
-  for (const finding of outcome.instances) {
-    core.info(`  ${finding.id} (${finding.keyName ?? 'no key'}, ${formatAge(finding.ageSeconds)} old): ${describeOutcome(finding)}`)
-  }
-  for (const finding of outcome.orphans) {
-    const age = finding.ageSeconds === undefined ? 'age unknown' : `${formatAge(finding.ageSeconds)} old`
-    core.info(`  ${finding.kind.replace(/s$/, '')} ${finding.id} (${finding.name}, ${age}): ${describeOutcome(finding)}`)
-  }
-}
-
-/** Everything between valid inputs and the finished report. Failures end up in the report, never thrown. */
-async function sweep(inputs: Inputs, startedAt: Date): Promise<{ report: Report; credentials?: AwsCredentialIdentity }> {
-  const report = newReport(inputs, startedAt)
-  const home = homeRegion(inputs)
-  let credentials: AwsCredentialIdentity
   try {
-    credentials = await resolveCredentials(inputs, home)
+    const { context } = await import('@actions/github')
+    const repository = `${context.repo.owner}/${context.repo.repo}`
+    return {
+      repository,
+      runUrl: `${context.serverUrl}/${repository}/actions/runs/${context.runId}`,
+      actor: context.actor,
+      sha: context.sha,
+      workflow: context.workflow
+    }
   } catch (error) {
-    report.errors.push(errorMessage(error))
-    return { report }
-  }
-  const clients = new Map<string, EC2Client>()
-  const ec2 = (region: string): EC2Client => {
-    let client = clients.get(region)
-    if (!client) clients.set(region, (client = new EC2Client(clientConfig({ region, credentials }))))
-    return client
-  }
-  try {
-    let regions: string[]
-    try {
-      regions = await resolveRegions(inputs, ec2(home))
-    } catch (error) {
-      report.errors.push(errorMessage(error))
-      return { report, credentials }
-    }
-    report.settings.regions = regions
-    core.info(`Sweeping ${regions.length} region(s): ${regions.join(', ')}`)
-
-    const surveying = Promise.all(regions.map((region) => surveyRegion(ec2(region), region, inputs, startedAt)))
-    const context = runContext().catch((error: unknown) => {
-      core.warning(`Could not read the workflow run context: ${errorMessage(error)}`)
-      return {}
-    })
-    const surveys = await surveying
-
-    const changingInstances = surveys.reduce((sum, survey) => sum + instancesToChange(survey.discovery?.stale ?? [], inputs).length, 0)
-    const changingOrphans = surveys.reduce((sum, survey) => sum + (survey.orphanPlan ? plannedChanges(survey.orphanPlan) : 0), 0)
-    const overCap = capProblems({ instances: changingInstances, total: changingInstances + changingOrphans }, inputs)
-    report.errors.push(...overCap)
-
-    const outcomes = await Promise.all(
-      surveys.map(async (survey): Promise<RegionOutcome> => {
-        const findings =
-          overCap.length > 0
-            ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap')
-            : await actInRegion(survey, inputs, startedAt)
-        const outcome = { ...findings, result: regionResult(survey) }
-        logRegion(outcome)
-        return outcome
-      })
-    )
-    for (const outcome of outcomes) {
-      report.regions.push(outcome.result)
-      report.instances.push(...outcome.instances)
-      for (const orphan of outcome.orphans) {
-        if (orphan.kind === 'key-pairs') report.keyPairs.push(orphan)
-        else if (orphan.kind === 'security-groups') report.securityGroups.push(orphan)
-        else report.launchTemplates.push(orphan)
-      }
-    }
-    report.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
-    report.run = await context
-    if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
-    return { report, credentials }
-  } finally {
-    for (const client of clients.values()) client.destroy()
-    report.finishedAt = new Date().toISOString()
+    core.warning(`Could not read the workflow run context: ${errorMessage(error)}`)
+    return {}
   }
 }
 
@@ -229,51 +384,3 @@ function staleProblems(report: Report): string[] {
   return found.length > 0 ? [`fail-on-stale: ${found.length} stale Packer resource(s) found.`] : []
 }
 
-/**
- * The action: read the inputs, sweep, and always write outputs and summary before the step
- * passes or fails.
- */
-export async function run(): Promise<void> {
-  try {
-    await runChecked()
-  } catch (error) {
-    // Every expected failure is reported by runChecked; this is the net under a bug.
-    core.setFailed(`packer-sweeper stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-  }
-}
-
-async function runChecked(): Promise<void> {
-  const startedAt = new Date()
-  let inputs: Inputs
-  try {
-    inputs = getInputs()
-  } catch (error) {
-    writeOutputs(undefined)
-    core.setFailed(errorMessage(error))
-    return
-  }
-
-  const { report, credentials } = await sweep(inputs, startedAt)
-  writeOutputs(report)
-  try {
-    await writeSummary(report)
-  } catch (error) {
-    core.warning(`Could not write the job summary: ${errorMessage(error)}`)
-  }
-
-  const topic = inputs['sns-topic-arn']
-  if (topic && !inputs['dry-run'] && credentials) {
-    try {
-      const notification = buildNotification(report, topic)
-      if (notification) {
-        await publishNotification(notification, credentials)
-        core.info(`Published the report to ${topic}`)
-      }
-    } catch (error) {
-      report.errors.push(`Publishing to ${topic} failed: ${formatAwsError(describeAwsError(error, PERMISSION.publish))}`)
-    }
-  }
-
-  const failures = stepFailures(report)
-  if (failures.length > 0) core.setFailed(failures.join('\n'))
-}

@@ -76,6 +76,8 @@ function outcomeVerb(outcome: Outcome, plural: boolean, failedVerb: string): str
       return `${plural ? 'are' : 'is'} still in use and ${has} been left alone`
     case 'failed':
       return `could not be ${failedVerb}`
+    case 'unknown':
+      return `may or may not have been ${failedVerb}: the call got no answer`
   }
 }
 
@@ -226,6 +228,41 @@ export async function publishNotification(notification: Notification, credential
     await client.send(new PublishCommand(publishInput(notification)))
   } finally {
     // Close the connection pool now rather than leaving sockets that keep the step alive.
+    client.destroy()
+  }
+}
+
+/** The notification as the messages to publish, in order; empty when there is nothing to tell. */
+export function buildNotifications(report: Report, topicArn: string): Notification[] {
+  const notification = buildNotification(report, topicArn)
+  return notification ? [notification] : []
+}
+
+export interface PublishOptions {
+  abortSignal?: AbortSignal
+}
+
+/** Publishes the parts in order with one client, stopping at the first failure; says how many went out. */
+export async function publishNotifications(
+  notifications: readonly Notification[],
+  credentials?: AwsCredentialIdentity,
+  options: PublishOptions = {}
+): Promise<{ published: number; error?: unknown }> {
+  const [first] = notifications
+  if (!first) return { published: 0 }
+  const { SNSClient, PublishCommand } = await import('@aws-sdk/client-sns')
+  const client = new SNSClient(clientConfig({ region: topicRegion(first.topicArn), credentials }))
+  let published = 0
+  try {
+    for (const notification of notifications) {
+      if (options.abortSignal?.aborted) return { published, error: options.abortSignal.reason }
+      await client.send(new PublishCommand(publishInput(notification)), { abortSignal: options.abortSignal })
+      published++
+    }
+    return { published }
+  } catch (error) {
+    return { published, error }
+  } finally {
     client.destroy()
   }
 }

@@ -16,10 +16,10 @@ export function homeRegion(inputs: Pick<Inputs, 'regions'>, env: Readonly<Record
  * The regions to sweep. `all` is every region enabled for the account: DescribeRegions without
  * AllRegions lists exactly those, so opt-in regions that are not enabled are never called.
  */
-export async function resolveRegions(inputs: Pick<Inputs, 'regions'>, client: EC2Client): Promise<string[]> {
+export async function resolveRegions(inputs: Pick<Inputs, 'regions'>, client: EC2Client, abortSignal?: AbortSignal): Promise<string[]> {
   if (inputs.regions !== 'all') return inputs.regions
   try {
-    const { Regions } = await client.send(new DescribeRegionsCommand({ AllRegions: false }))
+    const { Regions } = await client.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal })
     const names = (Regions ?? [])
       .filter((region) => region.OptInStatus !== 'not-opted-in')
       .flatMap((region) => (region.RegionName ? [region.RegionName] : []))

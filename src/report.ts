@@ -17,19 +17,22 @@ export const OUTPUT_NAMES = [
   'key-pairs',
   'security-groups',
   'launch-templates',
+  'report-file',
+  'outputs-truncated',
   'report'
 ] as const
 export type OutputName = (typeof OUTPUT_NAMES)[number]
 
 /**
- * GitHub keeps at most 1 MB of outputs per job. The id arrays are kept whole (workflows act on
- * them); the `report` output gets what is left of this budget, with a margin for the other
- * steps' outputs and the delimiters of GITHUB_OUTPUT.
+ * GitHub keeps at most 1 MB of outputs per job. All of this step's outputs together stay within
+ * this budget, with a margin for the other steps' outputs and the delimiters of GITHUB_OUTPUT.
  */
 export const OUTPUTS_BYTE_BUDGET = 900_000
 
 /** Outcomes that mean the resource was changed: stopped, terminated or deleted. */
 const CHANGED_OUTCOMES: ReadonlySet<Outcome> = new Set(['stopped', 'terminated', 'deleted'])
+/** Outcomes that fail the step: the change was refused, or nobody knows whether it was made. */
+const NOT_DONE_OUTCOMES: ReadonlySet<Outcome> = new Set(['failed', 'unknown'])
 
 type Finding = InstanceFinding | OrphanFinding
 
@@ -44,18 +47,25 @@ function isChanged(finding: Finding): boolean {
 
 /** The orphan lists of a report with the words to show them by, in the order the sweep handles them. */
 export type OrphanKey = 'keyPairs' | 'securityGroups' | 'launchTemplates'
-export const ORPHAN_KINDS: readonly { key: OrphanKey; singular: string; plural: string; title: string }[] = [
-  { key: 'keyPairs', singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
-  { key: 'securityGroups', singular: 'security group', plural: 'security groups', title: 'Security groups' },
-  { key: 'launchTemplates', singular: 'launch template', plural: 'launch templates', title: 'Launch templates' }
+export const ORPHAN_KINDS: readonly { kind: OrphanFinding['kind']; key: OrphanKey; singular: string; plural: string; title: string }[] = [
+  { kind: 'key-pairs', key: 'keyPairs', singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
+  { kind: 'security-groups', key: 'securityGroups', singular: 'security group', plural: 'security groups', title: 'Security groups' },
+  { kind: 'launch-templates', key: 'launchTemplates', singular: 'launch template', plural: 'launch templates', title: 'Launch templates' }
 ]
+
+/** The words for one kind of leftover. */
+export function orphanNouns(kind: OrphanFinding['kind']): { singular: string; plural: string } {
+  const found = ORPHAN_KINDS.find((entry) => entry.kind === kind)
+  if (!found) throw new Error(`unknown kind ${kind}`)
+  return found
+}
 
 export function allOrphans(report: Report): OrphanFinding[] {
   return ORPHAN_KINDS.flatMap(({ key }) => report[key])
 }
 
 /** What was done first, then what was not, then what went wrong, then what was left alone. */
-const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'skipped']
+const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'unknown', 'skipped']
 
 /** How many findings had each outcome, in the order of OUTCOMES, without the zeros. */
 export function outcomeCounts(findings: readonly Finding[]): [Outcome, number][] {
@@ -72,6 +82,7 @@ const OUTCOME_LABEL: Record<Outcome, string> = {
   'dry-run': 'dry run',
   'in-use': 'in use',
   failed: 'failed',
+  unknown: 'unknown',
   skipped: 'skipped'
 }
 
@@ -90,10 +101,10 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
   const counts = outcomeCounts(selected)
   const [only] = counts
   if (counts.length === 1 && only && CHANGED_OUTCOMES.has(only[0])) return `${noun} ${only[0]}`
-  if (!selected.some((finding) => isChanged(finding) || finding.outcome === 'failed' || finding.outcome === 'in-use')) return `${noun} found`
+  if (!selected.some((finding) => isChanged(finding) || NOT_DONE_OUTCOMES.has(finding.outcome) || finding.outcome === 'in-use')) return `${noun} found`
   if (!brief) return `${noun} (${outcomeBreakdown(selected)})`
-  const failed = selected.filter((finding) => finding.outcome === 'failed').length
-  return failed > 0 ? `${noun} (${failed} failed)` : noun
+  const notDone = counts.filter(([outcome]) => NOT_DONE_OUTCOMES.has(outcome)).map(([outcome, count]) => `${count} ${OUTCOME_LABEL[outcome]}`)
+  return notDone.length > 0 ? `${noun} (${notDone.join(', ')})` : noun
 }
 
 /**
@@ -114,10 +125,10 @@ export function headline(report: Report, { brief = false } = {}): string {
   if (report.errors.length > 0) parts.push(countOf(report.errors.length, 'error'))
   if (parts.length === 0) {
     const skipped = report.instances.length + allOrphans(report).length
-    if (skipped > 0) return `${countOf(skipped, 'stale Packer resource')} skipped`
-    return `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
+    const quiet = skipped > 0 ? `${countOf(skipped, 'stale Packer resource')} skipped` : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
+    return report.cancelled ? `cancelled: ${quiet}` : quiet
   }
-  return parts.join(', ') + (report.settings['dry-run'] ? ' (dry run)' : '')
+  return (report.cancelled ? 'cancelled: ' : '') + parts.join(', ') + (report.settings['dry-run'] ? ' (dry run)' : '')
 }
 
 /** True when the run selected something for the action or something went wrong: worth telling someone. */
@@ -130,21 +141,19 @@ export function needsAttention(report: Report): boolean {
   )
 }
 
-function sortedIds(findings: readonly Finding[], keep: (finding: Finding) => boolean): string {
-  return JSON.stringify(
-    findings
-      .filter(keep)
-      .map((finding) => finding.id)
-      .sort()
-  )
+function sortedIds(findings: readonly Finding[], keep: (finding: Finding) => boolean): string[] {
+  return findings
+    .filter(keep)
+    .map((finding) => finding.id)
+    .sort()
 }
 
-/** Every output of action.yml, as the strings `core.setOutput` writes. */
-export function outputsFor(report: Report): Record<OutputName, string> {
-  const selectedInstances = report.instances.filter(isSelected)
-  const idOutputs = {
-    'instance-ids': sortedIds(selectedInstances, () => true),
-    count: String(selectedInstances.length),
+type IdOutputName = Exclude<OutputName, 'count' | 'report-file' | 'outputs-truncated' | 'report'>
+
+/** The JSON arrays of IDs, whole. */
+function idLists(report: Report): Record<IdOutputName, string[]> {
+  return {
+    'instance-ids': sortedIds(report.instances, isSelected),
     'acted-ids': sortedIds(report.instances, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated'),
     'failed-ids': sortedIds(report.instances, (finding) => finding.outcome === 'failed'),
     'skipped-ids': sortedIds(report.instances, (finding) => finding.outcome === 'skipped'),
@@ -152,9 +161,77 @@ export function outputsFor(report: Report): Record<OutputName, string> {
     'security-groups': sortedIds(report.securityGroups, isSelected),
     'launch-templates': sortedIds(report.launchTemplates, isSelected)
   }
-  const idBytes = Object.values(idOutputs).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
-  const reportBudget = Math.max(0, OUTPUTS_BYTE_BUDGET - idBytes)
-  return { ...idOutputs, report: reportJsonWithin(report, reportBudget) ?? minimalReportJson(report) }
+}
+
+/** The longest prefix of `ids` whose JSON array takes at most `maxBytes`. */
+function idsWithin(ids: readonly string[], maxBytes: number): string {
+  let bytes = 2
+  let keep = 0
+  for (const id of ids) {
+    const more = Buffer.byteLength(JSON.stringify(id)) + (keep > 0 ? 1 : 0)
+    if (bytes + more > maxBytes) break
+    bytes += more
+    keep++
+  }
+  return JSON.stringify(ids.slice(0, keep))
+}
+
+/**
+ * Shares `budget` bytes among the lists: each gets an equal share of what the shorter ones leave,
+ * so short lists (failed-ids, above all) stay whole and only the longest are cut.
+ */
+function fitIdLists(lists: Record<IdOutputName, string[]>, budget: number): { values: Record<IdOutputName, string>; cut: IdOutputName[] } {
+  const whole = Object.entries(lists).map(([name, ids]) => ({ name: name as IdOutputName, ids, json: JSON.stringify(ids) }))
+  const values = {} as Record<IdOutputName, string>
+  const cut: IdOutputName[] = []
+  let remaining = budget
+  const bySize = [...whole].sort((a, b) => a.json.length - b.json.length)
+  bySize.forEach((list, index) => {
+    const share = Math.floor(remaining / (bySize.length - index))
+    const bytes = Buffer.byteLength(list.json)
+    if (bytes <= share) values[list.name] = list.json
+    else {
+      values[list.name] = idsWithin(list.ids, share)
+      cut.push(list.name)
+    }
+    remaining -= Buffer.byteLength(values[list.name])
+  })
+  // In action.yml's order.
+  return { values: Object.fromEntries(whole.map(({ name }) => [name, values[name]])) as Record<IdOutputName, string>, cut }
+}
+
+export interface FittedOutputs {
+  values: Record<OutputName, string>
+  /** Outputs that were shortened to keep all of them within OUTPUTS_BYTE_BUDGET. */
+  shortened: OutputName[]
+}
+
+/**
+ * Every output of action.yml, as the strings `core.setOutput` writes, within OUTPUTS_BYTE_BUDGET
+ * together. When everything does not fit, the `report` output keeps the report without its
+ * resource lists (it says `truncated` and where `reportFile` is), and the ID arrays share the rest.
+ */
+export function fitOutputs(report: Report, budget = OUTPUTS_BYTE_BUDGET): FittedOutputs {
+  const lists = idLists(report)
+  const reportFile = report.reportFile ?? ''
+  const fixed = { count: String(lists['instance-ids'].length), 'report-file': reportFile }
+  const fixedBytes = Object.values(fixed).reduce((sum, value) => sum + Buffer.byteLength(value), 0) + 'false'.length
+  const wholeIds = fitIdLists(lists, Infinity).values
+  const wholeIdBytes = Object.values(wholeIds).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+  const wholeReport = JSON.stringify(report)
+  if (Buffer.byteLength(wholeReport) <= budget - fixedBytes - wholeIdBytes) {
+    return { values: { ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }, shortened: [] }
+  }
+  const minimal = minimalReportJson(report)
+  const ids = fitIdLists(lists, budget - fixedBytes - Buffer.byteLength(minimal))
+  const idBytes = Object.values(ids.values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+  const reportJson = reportJsonWithin(report, budget - fixedBytes - idBytes) ?? minimal
+  return { values: { ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }, shortened: [...ids.cut, 'report'] }
+}
+
+/** Every output of action.yml, as the strings `core.setOutput` writes. */
+export function outputsFor(report: Report): Record<OutputName, string> {
+  return fitOutputs(report).values
 }
 
 /**
@@ -170,13 +247,23 @@ export const OUTPUTS_WITHOUT_REPORT: Readonly<Record<OutputName, string>> = {
   'key-pairs': '[]',
   'security-groups': '[]',
   'launch-templates': '[]',
+  'report-file': '',
+  'outputs-truncated': 'false',
   report: 'null'
 }
 
 /** Sets every output. Called on every path, also when the step is about to fail, and without a report when the inputs were invalid. */
 export function writeOutputs(report: Report | undefined): void {
-  const outputs = report ? outputsFor(report) : OUTPUTS_WITHOUT_REPORT
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+  if (!report) {
+    for (const [name, value] of Object.entries(OUTPUTS_WITHOUT_REPORT)) core.setOutput(name, value)
+    return
+  }
+  const { values, shortened } = fitOutputs(report)
+  for (const [name, value] of Object.entries(values)) core.setOutput(name, value)
+  if (shortened.length > 0) {
+    const where = report.reportFile ? `the whole report is in ${report.reportFile} (output report-file)` : 'the whole report could not be written to a file'
+    core.warning(`Outputs shortened to stay within GitHub's 1 MB per job: ${shortened.join(', ')}; ${where}.`, { title: 'packer-sweeper: outputs shortened' })
+  }
 }
 
 /** How many entries of each resource list a size-limited report JSON left out. */
@@ -239,27 +326,30 @@ function minimalReportJson(report: Report): string {
 
 const MAX_IDS_PER_FAILURE_LINE = 20
 
-function failureLine(failed: readonly Finding[], singular: string, plural: string): string {
+function failureLine(failed: readonly Finding[], singular: string, plural: string, outcome: Outcome): string {
   const shown = failed.slice(0, MAX_IDS_PER_FAILURE_LINE).map((finding) => `${finding.id} (${finding.error?.code ?? 'no error recorded'})`)
   const more = failed.length - shown.length
-  return `${countOf(failed.length, singular, plural)} failed: ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
+  const verb = outcome === 'unknown' ? 'got no answer (outcome unknown)' : 'failed'
+  return `${countOf(failed.length, singular, plural)} ${verb}: ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
 }
 
 /**
- * Why the step must fail, most important first: the run-level errors main collected (cap,
- * fail-on-stale, a failed publish), then each failed region, then the failed actions.
- * Empty = the step succeeds.
+ * Why the step must fail, most important first: a cancellation, the run-level errors main
+ * collected (cap, fail-on-stale, a failed publish), then each failed region, then the failed
+ * and unknown actions. Empty = the step succeeds.
  */
 export function stepFailures(report: Report): string[] {
-  const failures = [...report.errors]
+  const failures = report.cancelled ? ['The job was cancelled before the sweep finished; the report says what was done.'] : []
+  failures.push(...report.errors)
   for (const region of report.regions) {
     if (region.status === 'failed') failures.push(`region ${region.region}: ${region.error ? formatAwsError(region.error) : 'failed'}`)
   }
-  const failedInstances = report.instances.filter((finding) => finding.outcome === 'failed')
-  if (failedInstances.length > 0) failures.push(failureLine(failedInstances, 'instance', 'instances'))
-  for (const { key, singular, plural } of ORPHAN_KINDS) {
-    const failed = report[key].filter((finding) => finding.outcome === 'failed')
-    if (failed.length > 0) failures.push(failureLine(failed, singular, plural))
+  const lists = [{ findings: report.instances, singular: 'instance', plural: 'instances' }, ...ORPHAN_KINDS.map(({ key, singular, plural }) => ({ findings: report[key], singular, plural }))]
+  for (const outcome of ['failed', 'unknown'] as const) {
+    for (const { findings, singular, plural } of lists) {
+      const matching = findings.filter((finding) => finding.outcome === outcome)
+      if (matching.length > 0) failures.push(failureLine(matching, singular, plural, outcome))
+    }
   }
   return failures
 }

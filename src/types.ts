@@ -37,6 +37,8 @@ export interface Inputs {
   'max-instances': number
   /** 0 = no cap. */
   'max-resources': number
+  /** Seconds one region may take to be read, and again to be acted on. */
+  'region-timeout': number
   'dry-run': boolean
   /** Empty = no notification. */
   'sns-topic-arn': string
@@ -55,8 +57,10 @@ export interface Inputs {
  * - skipped: never acted on (exclude-tag, age unknown); see `reason`
  * - in-use: an orphan candidate that something still used when it was to be deleted
  * - failed: the change was refused or errored; see `error`
+ * - unknown: the call got no answer (a silent endpoint, a cancelled job) and could not be read
+ *   back: it may or may not have taken effect; see `reason`
  */
-export const OUTCOMES = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'skipped', 'in-use', 'failed'] as const
+export const OUTCOMES = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'skipped', 'in-use', 'failed', 'unknown'] as const
 export type Outcome = (typeof OUTCOMES)[number]
 
 export interface AwsErrorInfo {
@@ -148,6 +152,22 @@ export interface Report {
   launchTemplates: OrphanFinding[]
   /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
   errors: string[]
+  /** True when the job was cancelled (SIGINT/SIGTERM) before the sweep finished. */
+  cancelled: boolean
+  /** Where the whole report was written (the `report-file` output); absent when it could not be. */
+  reportFile?: string
+  /** The SNS notification, when one was due. */
+  notification?: NotificationRecord
+}
+
+export interface NotificationRecord {
+  topicArn: string
+  /** Messages the notification was split into (one per 256 KiB). */
+  parts: number
+  /** How many of them SNS accepted, in order. */
+  published: number
+  /** Why the rest were not published. */
+  error?: string
 }
 
 /** The inputs as reported: everything but nothing secret (there is nothing secret in the inputs). */

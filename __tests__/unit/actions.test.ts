@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
+import { DescribeInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
-import { ACTION_BATCH_SIZE, actOnBatch, actOnInstances, instancesToChange, refusedInstanceIds, toFinding } from '../../src/actions.js'
+import { ACTION_BATCH_SIZE, actOnBatch, actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, refusedInstanceIds, toFinding } from '../../src/actions.js'
 import { chunk } from '../../src/batches.js'
 import { POLICY_HINT } from '../../src/aws-errors.js'
 import type { InstanceFinding, InstanceRecord, Inputs } from '../../src/types.js'
@@ -226,7 +226,7 @@ describe('actOnBatch', () => {
     ['a refusal naming no instance', ec2Error('OperationNotPermitted', 'The operation is not permitted.')],
     ['a refusal naming an instance outside the batch', ec2Error('OperationNotPermitted', protectedMessage(instanceId(0xfff)))],
     ['access denied', ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.')],
-    ['an unknown server error', new Error('socket hang up')]
+    ['a server error', ec2Error('InternalError', 'An internal error has occurred.')]
   ])('%s: the whole batch fails, no retry', async (_title, error) => {
     const batch = ids(1, 3)
     ec2Mock.on(TerminateInstancesCommand).rejectsOnce(error).resolves({})
@@ -250,7 +250,93 @@ describe('actOnBatch', () => {
   })
 })
 
+describe('actOnBatch: a call that got no answer', () => {
+  /** What the SDK throws when the retries ran out on timeouts or dropped connections: no HTTP status. */
+  const noAnswer = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 8 } })
+  const described = (states: Record<string, string>) => ({
+    Reservations: [{ Instances: Object.entries(states).map(([InstanceId, Name]) => ({ InstanceId, State: { Name } })) }]
+  })
+
+  it.each([
+    ['terminate', 'shutting-down', 'terminated'],
+    ['terminate', 'terminated', 'terminated'],
+    ['stop', 'stopping', 'stopped'],
+    ['stop', 'stopped', 'stopped']
+  ] as const)('%s, read back as %s: %s, said to be read back, with one DescribeInstances and no second call', async (action, state, outcome) => {
+    const batch = ids(1, 3)
+    const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
+    ec2Mock.on(command).rejects(noAnswer())
+    ec2Mock.on(DescribeInstancesCommand).resolves(described(Object.fromEntries(batch.map((id) => [id, state]))))
+    const results = await actOnBatch(ec2.client(), action, false, batch)
+    expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: batch })
+    for (const id of batch) expect(results.get(id)).toEqual({ outcome, reason: `read back as ${state} after the call got no answer` })
+  })
+
+  it('read back as still running (or not found): failed, with the call error and the state', async () => {
+    const batch = ids(1, 2)
+    ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
+    ec2Mock.on(DescribeInstancesCommand).resolves(described({ [batch[0] as string]: 'running' }))
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
+    expect(results.get(batch[0] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as running after the call got no answer', error: { code: 'TimeoutError' } })
+    expect(results.get(batch[1] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as not found after the call got no answer' })
+  })
+
+  it('the read-back gets no answer either: unknown, never claimed done', async () => {
+    const batch = ids(1, 2)
+    ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
+    ec2Mock.on(DescribeInstancesCommand).rejects(noAnswer())
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
+    for (const id of batch) {
+      expect(results.get(id)?.outcome).toBe('unknown')
+      expect(results.get(id)?.reason).toMatch(/^the terminate call got no answer and the instance could not be read back/)
+    }
+  })
+
+  it('passes the abort signal to the call and a fresh one to the read-back', async () => {
+    const callSignal = new AbortController().signal
+    const readBackSignal = new AbortController().signal
+    ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
+    ec2Mock.on(DescribeInstancesCommand).resolves(described({ [instanceId(1)]: 'terminated' }))
+    await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1), { abortSignal: callSignal, readBackSignal: () => readBackSignal })
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[1]).toEqual({ abortSignal: callSignal })
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[1]).toEqual({ abortSignal: readBackSignal })
+  })
+
+  it('dry-run: an unanswered call is failed, not read back (nothing could have changed)', async () => {
+    ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
+    const results = await actOnBatch(ec2.client(), 'terminate', true, ids(1, 1))
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 0)
+    expect(results.get(instanceId(1))?.outcome).toBe('failed')
+  })
+})
+
 describe('actOnInstances', () => {
+  it('reports each batch the moment it returns, in order', async () => {
+    ec2Mock.on(TerminateInstancesCommand).resolves({})
+    const settled: string[][] = []
+    await actOnInstances(ec2.client(), records(ids(1, 250)), inputs({ action: 'terminate' }), NOW, {
+      onSettled: (findings) => settled.push(findings.map((finding) => `${finding.id}:${finding.outcome}`))
+    })
+    expect(settled.map((batch) => batch.length)).toEqual([100, 100, 50])
+    expect(settled[0]?.[0]).toBe(`${instanceId(1)}:terminated`)
+  })
+
+  it('cancelled: no batch is started after it; those instances are notified with the reason', async () => {
+    const cancel = new AbortController()
+    ec2Mock.on(TerminateInstancesCommand).callsFake(() => {
+      cancel.abort()
+      return {}
+    })
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 250)), inputs({ action: 'terminate' }), NOW, { cancelled: cancel.signal })
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1)
+    expect(findings.filter((finding) => finding.outcome === 'terminated')).toHaveLength(100)
+    const notStarted = findings.filter((finding) => finding.outcome === 'notified')
+    expect(notStarted).toHaveLength(150)
+    for (const finding of notStarted) expect(finding.reason).toBe(NOT_STARTED_CANCELLED)
+  })
+
   it('250 instances → 3 calls of at most 100, in order', async () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const idList = ids(1, 250)

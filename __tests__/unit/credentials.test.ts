@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AssumeRoleWithWebIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts'
@@ -32,10 +34,30 @@ function clearCredentialSources(): void {
   process.env.AWS_EC2_METADATA_DISABLED = 'true'
 }
 
+/** A stand-in for GitHub's OIDC token endpoint: answers `tokenAnswer` (or never, when silent). */
+let tokenServer: Server
+let tokenAnswer: { status: number; body: string } | 'silent'
+const tokenRequests: { url: string; authorization?: string }[] = []
+
+beforeAll(async () => {
+  tokenServer = createServer((req, res) => {
+    tokenRequests.push({ url: req.url ?? '', authorization: req.headers.authorization })
+    if (tokenAnswer === 'silent') return
+    res.writeHead(tokenAnswer.status, { 'content-type': 'application/json' })
+    res.end(tokenAnswer.body)
+  })
+  await new Promise<void>((done) => tokenServer.listen(0, '127.0.0.1', done))
+})
+
+afterAll(async () => {
+  tokenServer.closeAllConnections()
+  await new Promise((done) => tokenServer.close(done))
+})
+
 function withOidc(): void {
-  process.env.ACTIONS_ID_TOKEN_REQUEST_URL = 'https://token.actions.example/oidc?api-version=2.0'
+  process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oidc?api-version=2.0`
   process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'request-token'
-  core.getIDToken.mockResolvedValue(TOKEN)
+  tokenAnswer = { status: 200, body: JSON.stringify({ value: TOKEN }) }
 }
 
 /** Every string that went to a log function of @actions/core. */
@@ -55,6 +77,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 beforeEach(() => {
   jest.resetAllMocks()
+  tokenRequests.length = 0
   stsMock.reset()
   scratch = mkdtempSync(join(tmpdir(), 'packer-sweeper-credentials-'))
   clearCredentialSources()
@@ -80,17 +103,46 @@ describe('role-to-assume: GitHub OIDC', () => {
     expect(error.name).toBe('CredentialsError')
     expect(error.message).toContain('permissions: id-token: write')
     expect(error.message).toMatch(/^role-to-assume is set, but GitHub gave this job no OIDC token\./)
-    expect(core.getIDToken).not.toHaveBeenCalled()
+    expect(tokenRequests).toHaveLength(0)
     expect(stsMock.calls()).toHaveLength(0)
   })
 
-  it('getIDToken failing: the same advice, with the cause', async () => {
+  it('the token endpoint refusing (403): the status, and the id-token: write advice', async () => {
     withOidc()
-    core.getIDToken.mockRejectedValue(new Error('Failed to get ID Token. Error Code : 403'))
+    tokenAnswer = { status: 403, body: '{"message":"forbidden"}' }
     const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
     expect(error).toBeInstanceOf(CredentialsError)
+    expect(error.message).toContain('HTTP 403')
     expect(error.message).toContain('id-token: write')
-    expect(error.message).toContain('Failed to get ID Token. Error Code : 403')
+    expect(stsMock.calls()).toHaveLength(0)
+  })
+
+  it.each([500, 502, 503])('the token endpoint failing (%i): the status, and no id-token: write advice', async (status) => {
+    withOidc()
+    tokenAnswer = { status, body: '{}' }
+    const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
+    expect(error).toBeInstanceOf(CredentialsError)
+    expect(error.message).toContain(`answered HTTP ${status}`)
+    expect(error.message).toContain('not a missing permission')
+    expect(error.message).not.toContain('id-token: write')
+    expect(stsMock.calls()).toHaveLength(0)
+  })
+
+  it('a silent token endpoint: the request ends with the deadline and says so', async () => {
+    withOidc()
+    tokenAnswer = 'silent'
+    const error = await rejection(resolveCredentials(inputs, 'us-east-1', AbortSignal.timeout(200)))
+    expect(error).toBeInstanceOf(CredentialsError)
+    expect(error.message).toContain('did not answer in time')
+    expect(tokenRequests).toHaveLength(1)
+    expect(stsMock.calls()).toHaveLength(0)
+  })
+
+  it('a token endpoint answering without a token: says so', async () => {
+    withOidc()
+    tokenAnswer = { status: 200, body: '{"count":0}' }
+    const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
+    expect(error.message).toContain('without a token')
     expect(stsMock.calls()).toHaveLength(0)
   })
 
@@ -98,8 +150,7 @@ describe('role-to-assume: GitHub OIDC', () => {
     withOidc()
     stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: ISSUED })
     const credentials = await resolveCredentials(inputs, 'eu-west-1')
-    expect(core.getIDToken).toHaveBeenCalledTimes(1)
-    expect(core.getIDToken).toHaveBeenCalledWith('sts.example.com')
+    expect(tokenRequests).toEqual([{ url: '/oidc?api-version=2.0&audience=sts.example.com', authorization: 'Bearer request-token' }])
     expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleWithWebIdentityCommand, 1)
     expect(stsMock).toHaveReceivedCommandWith(AssumeRoleWithWebIdentityCommand, {
       RoleArn: ROLE,
@@ -122,12 +173,12 @@ describe('role-to-assume: GitHub OIDC', () => {
     await expect(sts.config.region()).resolves.toBe('eu-west-1')
   })
 
-  it('masks the key ID, the secret key and the session token, and logs none of them', async () => {
+  it('masks the OIDC token, the key ID, the secret key and the session token, and logs none of them', async () => {
     withOidc()
     stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: ISSUED })
     await resolveCredentials(inputs, 'us-east-1')
     const masked = core.setSecret.mock.calls.map(([secret]) => secret)
-    expect(masked).toEqual(expect.arrayContaining([ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken]))
+    expect(masked).toEqual(expect.arrayContaining([TOKEN, ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken]))
     for (const secret of [ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken, TOKEN]) expect(logged()).not.toContain(secret)
   })
 
@@ -146,7 +197,8 @@ describe('role-to-assume: GitHub OIDC', () => {
     expect(error.message).toContain('trusts token.actions.githubusercontent.com')
     expect(error.message).toContain('"sts.example.com"')
     expect(error.message).not.toContain(TOKEN)
-    expect(core.setSecret).not.toHaveBeenCalled()
+    // Only the OIDC token was masked: no credentials were issued.
+    expect(core.setSecret.mock.calls).toEqual([[TOKEN]])
   })
 
   it.each([
@@ -180,7 +232,7 @@ describe('no role-to-assume: the default credential chain', () => {
     expect(error.message).toMatch(/^No AWS credentials found\. Set role-to-assume \(with "permissions: id-token: write"\)/)
     expect(error.message).toContain('aws-actions/configure-aws-credentials')
     expect(stsMock.calls()).toHaveLength(0)
-    expect(core.getIDToken).not.toHaveBeenCalled()
+    expect(tokenRequests).toHaveLength(0)
   })
 
   it('environment credentials are returned and masked', async () => {
@@ -197,7 +249,7 @@ describe('no role-to-assume: the default credential chain', () => {
     expect(masked).toEqual(expect.arrayContaining(['AKIAENVIRONMENTKEY01', 'environment-secret', 'environment-session-token']))
     expect(logged()).not.toContain('environment-secret')
     expect(stsMock.calls()).toHaveLength(0)
-    expect(core.getIDToken).not.toHaveBeenCalled()
+    expect(tokenRequests).toHaveLength(0)
   })
 
   it('long-term keys without a session token: both masked, nothing undefined masked', async () => {

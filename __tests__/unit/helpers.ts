@@ -41,6 +41,7 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     'exclude-tag': 'packer-sweeper:keep',
     'max-instances': 50,
     'max-resources': 200,
+    'region-timeout': 240,
     'dry-run': false,
     'sns-topic-arn': '',
     'role-to-assume': '',

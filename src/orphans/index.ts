@@ -8,7 +8,7 @@
  *   const findings = await sweepOrphans(ctx, plan, idsTerminated)   // or reportOnly(plan)
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { describeAwsError, errorCode, formatAwsError } from '../aws-errors.js'
+import { describeAwsError, errorCode, formatAwsError, gotNoAnswer } from '../aws-errors.js'
 import type { Inputs, OrphanFinding } from '../types.js'
 import { mapWithConcurrency } from '../batches.js'
 import { DescribeError } from './describe-error.js'
@@ -31,7 +31,18 @@ export interface OrphanContext {
   now: Date
   /** How long to wait for instances this run terminated; DEFAULT_TERMINATION_WAIT when absent. */
   terminationWait?: TerminationWait
+  /** Ends every call (the region's deadline, or the run abandoning its calls). */
+  abortSignal?: AbortSignal
+  /** Aborted when the job is cancelled: no wait goes on and no delete is started after it. */
+  cancelled?: AbortSignal
+  /** For reading back instance states after a wait was cut short: a fresh deadline. */
+  readBackSignal?: () => AbortSignal
+  /** Called with each delete's finding as soon as it is known. */
+  onSettled?: (finding: OrphanFinding) => void
 }
+
+/** The reason on leftovers whose delete was never started because the job was cancelled. */
+export const NOT_DELETED_CANCELLED = 'not deleted: the job was cancelled first'
 
 /** In the order findings are reported: Packer deletes the group before the key, templates are separate. */
 const SWEEPERS: readonly OrphanKindSweeper[] = [keyPairSweeper, securityGroupSweeper, launchTemplateSweeper]
@@ -65,7 +76,7 @@ async function planKind(
 ): Promise<{ orphans: PlannedOrphan[]; errors: OrphanDiscoveryError[] }> {
   let candidates: Candidate[]
   try {
-    candidates = await sweeper.discover(ctx.client, ctx.inputs)
+    candidates = await sweeper.discover(ctx.client, ctx.inputs, ctx.abortSignal)
   } catch (error) {
     return { orphans: [], errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
   }
@@ -80,7 +91,7 @@ async function planKind(
   }
   let usage: Map<string, Usage>
   try {
-    usage = stale.length > 0 ? await sweeper.findUsage(ctx.client, stale.map(({ candidate }) => candidate)) : new Map()
+    usage = stale.length > 0 ? await sweeper.findUsage(ctx.client, stale.map(({ candidate }) => candidate), ctx.abortSignal) : new Map()
   } catch (error) {
     // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
     return { orphans: byName(skipped), errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
@@ -128,14 +139,21 @@ export async function sweepOrphans(
 ): Promise<OrphanFinding[]> {
   if (plan.action !== 'terminate') return reportOnly(plan)
   const settled = new Map<PlannedOrphan, OrphanFinding>()
-  const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) =>
-    settled.set(planned, toFinding(planned, plan.region, outcome, reason, error))
+  const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => {
+    const finding = toFinding(planned, plan.region, outcome, reason, error)
+    settled.set(planned, finding)
+    ctx.onSettled?.(finding)
+  }
 
   for (const planned of plan.orphans) {
     if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action))
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
   const gone = await instancesGone(ctx, plan, waiting, terminated)
+  if (ctx.cancelled?.aborted) {
+    waiting.forEach((planned) => settle(planned, 'notified', NOT_DELETED_CANCELLED))
+    return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
+  }
   waiting = waiting.filter((planned) => {
     const holding = planned.dependsOn.filter((id) => !gone.ids.has(id))
     if (holding.length === 0) return true
@@ -179,7 +197,11 @@ async function instancesGone(
   for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
   const toWaitFor = needed.filter((id) => terminated.has(id))
   if (toWaitFor.length === 0) return { ids: new Set(), whyNot }
-  const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT)
+  const signals = [ctx.abortSignal, ctx.cancelled].filter((signal): signal is AbortSignal => signal !== undefined)
+  const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
+    ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
+    ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
+  })
   result.notTerminated.forEach((why, id) => whyNot.set(id, why))
   return { ids: result.terminated, whyNot }
 }
@@ -199,7 +221,8 @@ async function stillFree(
   try {
     usage = await sweeper.findUsage(
       ctx.client,
-      orphans.map(({ candidate }) => candidate)
+      orphans.map(({ candidate }) => candidate),
+      ctx.abortSignal
     )
   } catch (error) {
     orphans.forEach((planned) => settle(planned, 'failed', 'could not check what uses it before deleting', readErrorInfo(error)))
@@ -221,12 +244,14 @@ async function deleteOrphan(
   settle: Settle
 ): Promise<void> {
   const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
+  if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
   try {
-    await sweeper.remove(ctx.client, planned.candidate, dryRun)
+    await sweeper.remove(ctx.client, planned.candidate, dryRun, ctx.abortSignal)
     settle(planned, 'deleted', after && `deleted after ${after} terminated`)
   } catch (error) {
     const code = errorCode(error)
-    if (code === 'DryRunOperation') settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
+    if (gotNoAnswer(error)) settle(planned, 'unknown', 'the delete call got no answer: it may or may not have been deleted', describeAwsError(error))
+    else if (code === 'DryRunOperation') settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
     else if (sweeper.alreadyGoneCodes.includes(code)) settle(planned, 'deleted', 'already deleted')
     else if (code === 'DependencyViolation') settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
     else settle(planned, 'failed', undefined, describeAwsError(error, sweeper.removePermission))

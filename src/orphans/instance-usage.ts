@@ -34,8 +34,8 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
 
 /** A kind's `findUsage` for resources whose only users are instances. */
 export function instanceUsageOf(query: InstanceUseQuery): OrphanKindSweeper['findUsage'] {
-  return async (client, candidates) => {
-    const byValue = await instanceUsage(client, query, candidates.map(query.candidateValue))
+  return async (client, candidates, abortSignal) => {
+    const byValue = await instanceUsage(client, query, candidates.map(query.candidateValue), abortSignal)
     const usage = new Map<string, Usage>()
     for (const candidate of candidates) {
       const found = byValue.get(query.candidateValue(candidate))
@@ -60,7 +60,8 @@ export function literalFilterValue(value: string): string {
 async function instanceUsage(
   client: EC2Client,
   query: InstanceUseQuery,
-  values: readonly string[]
+  values: readonly string[],
+  abortSignal: AbortSignal | undefined
 ): Promise<Map<string, Usage>> {
   const wanted = new Set(values)
   const usage = new Map<string, Usage>()
@@ -70,7 +71,7 @@ async function instanceUsage(
       { Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }
     ]
     await describing(PERMISSION.describeInstances, async () => {
-      for await (const page of paginateDescribeInstances({ client }, { Filters: filters, MaxResults: 1000 })) {
+      for await (const page of paginateDescribeInstances({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
         for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
           // A terminated instance holds nothing, whatever an endpoint's filtering let through.
           if (instance.State?.Name === 'terminated') continue

@@ -17,7 +17,7 @@ import { matchesAnyPattern, matchesTags } from './rules.js'
 export const keyPairSweeper: OrphanKindSweeper = {
   kind: 'key-pairs',
 
-  async discover(client: EC2Client, inputs: Inputs): Promise<Candidate[]> {
+  async discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]> {
     const patterns = inputs['key-name']
     // Empty patterns: no name filter (allowed only with `tags`), so one call with the tag filters.
     const nameFilters: Filter[][] =
@@ -27,7 +27,7 @@ export const keyPairSweeper: OrphanKindSweeper = {
     const found = new Map<string, Candidate>()
     for (const nameFilter of nameFilters) {
       const response = await describing(PERMISSION.describeKeyPairs, () =>
-        client.send(new DescribeKeyPairsCommand({ Filters: [...nameFilter, ...tagFilters(inputs)] }))
+        client.send(new DescribeKeyPairsCommand({ Filters: [...nameFilter, ...tagFilters(inputs)] }), { abortSignal })
       )
       for (const keyPair of response.KeyPairs ?? []) {
         if (!keyPair.KeyName) continue
@@ -51,9 +51,9 @@ export const keyPairSweeper: OrphanKindSweeper = {
 
   recheckBeforeDelete: true,
 
-  async remove(client, candidate, dryRun) {
+  async remove(client, candidate, dryRun, abortSignal) {
     const target = candidate.keyPairId ? { KeyPairId: candidate.keyPairId } : { KeyName: candidate.name }
-    await client.send(new DeleteKeyPairCommand({ ...target, DryRun: dryRun }))
+    await client.send(new DeleteKeyPairCommand({ ...target, DryRun: dryRun }), { abortSignal })
   },
 
   removePermission: PERMISSION.deleteKeyPair,

@@ -7,9 +7,9 @@ import type { Candidate, OrphanKind, Usage } from './model.js'
 export interface OrphanKindSweeper {
   kind: OrphanKind
   /** Resources matching the kind's name, description and `tags` filters (server-side, then re-checked). */
-  discover(client: EC2Client, inputs: Inputs): Promise<Candidate[]>
+  discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]>
   /** What uses each candidate, keyed by candidate ID; a candidate nothing uses has no entry. */
-  findUsage(client: EC2Client, candidates: readonly Candidate[]): Promise<Map<string, Usage>>
+  findUsage(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>>
   /**
    * DeleteKeyPair and DeleteLaunchTemplate succeed while an instance still uses the resource, so
    * their use is looked up again right before deleting. DeleteSecurityGroup refuses by itself
@@ -17,7 +17,7 @@ export interface OrphanKindSweeper {
    */
   recheckBeforeDelete: boolean
   /** Throws what EC2 threw; DryRunOperation when `dryRun` and the call would have been allowed. */
-  remove(client: EC2Client, candidate: Candidate, dryRun: boolean): Promise<void>
+  remove(client: EC2Client, candidate: Candidate, dryRun: boolean, abortSignal?: AbortSignal): Promise<void>
   removePermission: Permission
   /** Error codes meaning the resource is already gone: the goal is reached. */
   alreadyGoneCodes: readonly string[]

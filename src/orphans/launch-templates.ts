@@ -20,11 +20,11 @@ export const LAUNCH_TEMPLATE_NAME_PATTERN = 'packer-fleet-launch-template-*'
 export const launchTemplateSweeper: OrphanKindSweeper = {
   kind: 'launch-templates',
 
-  async discover(client, inputs) {
+  async discover(client, inputs, abortSignal) {
     const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
     const found: Candidate[] = []
     await describing(PERMISSION.describeLaunchTemplates, async () => {
-      for await (const page of paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 })) {
+      for await (const page of paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal })) {
         for (const template of page.LaunchTemplates ?? []) {
           if (!template.LaunchTemplateId || !template.LaunchTemplateName) continue
           const candidate: Candidate = {
@@ -47,8 +47,8 @@ export const launchTemplateSweeper: OrphanKindSweeper = {
 
   recheckBeforeDelete: true,
 
-  async remove(client, candidate, dryRun) {
-    await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }))
+  async remove(client, candidate, dryRun, abortSignal) {
+    await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
   },
 
   removePermission: PERMISSION.deleteLaunchTemplate,

@@ -25,7 +25,7 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
 export const securityGroupSweeper: OrphanKindSweeper = {
   kind: 'security-groups',
 
-  async discover(client, inputs) {
+  async discover(client, inputs, abortSignal) {
     const filters = [
       { Name: 'group-name', Values: [SECURITY_GROUP_NAME_PATTERN] },
       { Name: 'description', Values: [PACKER_GROUP_DESCRIPTION] },
@@ -33,7 +33,7 @@ export const securityGroupSweeper: OrphanKindSweeper = {
     ]
     const found: Candidate[] = []
     await describing(PERMISSION.describeSecurityGroups, async () => {
-      for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 })) {
+      for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
         for (const group of page.SecurityGroups ?? []) {
           if (!group.GroupId || !group.GroupName) continue
           const candidate: Candidate = {
@@ -55,7 +55,7 @@ export const securityGroupSweeper: OrphanKindSweeper = {
     return found
   },
 
-  async findUsage(client, candidates) {
+  async findUsage(client, candidates, abortSignal) {
     const usage = new Map<string, Usage>()
     const usageOf = (groupId: string): Usage => {
       const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
@@ -67,16 +67,16 @@ export const securityGroupSweeper: OrphanKindSweeper = {
       MAX_FILTER_VALUES
     )) {
       const wanted = new Set(batch)
-      await addInterfaceUse(client, batch, wanted, usageOf)
-      await addGroupReferences(client, batch, wanted, usageOf)
+      await addInterfaceUse(client, batch, wanted, usageOf, abortSignal)
+      await addGroupReferences(client, batch, wanted, usageOf, abortSignal)
     }
     return usage
   },
 
   recheckBeforeDelete: false,
 
-  async remove(client, candidate, dryRun) {
-    await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }))
+  async remove(client, candidate, dryRun, abortSignal) {
+    await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }), { abortSignal })
   },
 
   removePermission: PERMISSION.deleteSecurityGroup,
@@ -92,11 +92,12 @@ async function addInterfaceUse(
   client: EC2Client,
   groupIds: string[],
   wanted: ReadonlySet<string>,
-  usageOf: (groupId: string) => Usage
+  usageOf: (groupId: string) => Usage,
+  abortSignal: AbortSignal | undefined
 ): Promise<void> {
   const input = { Filters: [{ Name: 'group-id', Values: groupIds }], MaxResults: 1000 }
   await describing(PERMISSION.describeNetworkInterfaces, async () => {
-    for await (const page of paginateDescribeNetworkInterfaces({ client }, input)) {
+    for await (const page of paginateDescribeNetworkInterfaces({ client }, input, { abortSignal })) {
       for (const networkInterface of page.NetworkInterfaces ?? []) {
         const instanceId = networkInterface.Attachment?.InstanceId
         for (const { GroupId } of networkInterface.Groups ?? []) {
@@ -118,12 +119,13 @@ async function addGroupReferences(
   client: EC2Client,
   groupIds: string[],
   wanted: ReadonlySet<string>,
-  usageOf: (groupId: string) => Usage
+  usageOf: (groupId: string) => Usage,
+  abortSignal: AbortSignal | undefined
 ): Promise<void> {
   for (const filterName of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
     const input = { Filters: [{ Name: filterName, Values: groupIds }], MaxResults: 1000 }
     await describing(PERMISSION.describeSecurityGroups, async () => {
-      for await (const page of paginateDescribeSecurityGroups({ client }, input)) {
+      for await (const page of paginateDescribeSecurityGroups({ client }, input, { abortSignal })) {
         for (const referencing of page.SecurityGroups ?? []) {
           const rules = [...(referencing.IpPermissions ?? []), ...(referencing.IpPermissionsEgress ?? [])]
           for (const referenced of referencedGroupIds(rules)) {

@@ -1,4 +1,5 @@
-import { type DescribeInstancesCommandInput, type EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import type { DescribeInstancesCommandInput, EC2Client } from '@aws-sdk/client-ec2'
+import { instanceStates } from '../actions.js'
 import { createWaiter, WaiterState } from '@smithy/core/client'
 import { errorCode, errorMessage } from '../aws-errors.js'
 import { chunk } from '../batches.js'
@@ -30,37 +31,48 @@ export interface TerminationResult {
  * not "give up": only the deadline ends the wait. Afterwards the instances' states are read once
  * so the ones that did terminate still free what they held.
  */
+export interface WaitSignals {
+  /** Ends the wait and its polls early (a deadline, a cancellation); the states are then read once. */
+  abortSignal?: AbortSignal
+  /** For that last read: a fresh deadline, since the wait's own may be spent. */
+  readBackSignal?: () => AbortSignal
+}
+
 export async function waitForTermination(
   client: EC2Client,
   instanceIds: readonly string[],
-  wait: TerminationWait
+  wait: TerminationWait,
+  signals: WaitSignals = {}
 ): Promise<TerminationResult> {
   const result: TerminationResult = { terminated: new Set(), notTerminated: new Map() }
+  const { abortSignal } = signals
   const waiterConfig = {
     client,
     maxWaitTime: wait.maxWaitSeconds,
     minDelay: wait.minDelaySeconds,
-    maxDelay: wait.maxDelaySeconds
+    maxDelay: wait.maxDelaySeconds,
+    ...(abortSignal ? { abortSignal } : {})
   }
   await Promise.all(
     chunk([...new Set(instanceIds)], WAIT_BATCH).map(async (batch) => {
-      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, allTerminated)
+      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, (polled, input) => allTerminated(polled, input, abortSignal)).catch(
+        (error: unknown) => ({ state: WaiterState.FAILURE, reason: error })
+      )
       if (outcome.state === WaiterState.SUCCESS) batch.forEach((id) => result.terminated.add(id))
-      else await sortByState(client, batch, result)
+      else await sortByState(client, batch, result, signals.readBackSignal?.())
     })
   )
   return result
 }
 
 /** The waiter's acceptor: success once every instance reads `terminated`; anything else polls again. */
-async function allTerminated(client: EC2Client, input: DescribeInstancesCommandInput): Promise<{ state: WaiterState; reason?: unknown }> {
+async function allTerminated(
+  client: EC2Client,
+  input: DescribeInstancesCommandInput,
+  abortSignal: AbortSignal | undefined
+): Promise<{ state: WaiterState; reason?: unknown }> {
   try {
-    const states = new Map<string, string>()
-    for await (const page of paginateDescribeInstances({ client }, input)) {
-      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-        if (instance.InstanceId) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
-      }
-    }
+    const states = await instanceStates(client, input.InstanceIds ?? [], abortSignal)
     const done = (input.InstanceIds ?? []).every((id) => states.get(id) === 'terminated')
     return { state: done ? WaiterState.SUCCESS : WaiterState.RETRY, reason: Object.fromEntries(states) }
   } catch (error) {
@@ -70,18 +82,10 @@ async function allTerminated(client: EC2Client, input: DescribeInstancesCommandI
   }
 }
 
-async function sortByState(
-  client: EC2Client,
-  batch: string[],
-  result: TerminationResult
-): Promise<void> {
-  const states = new Map<string, string>()
+async function sortByState(client: EC2Client, batch: string[], result: TerminationResult, abortSignal: AbortSignal | undefined): Promise<void> {
+  let states: Map<string, string>
   try {
-    for await (const page of paginateDescribeInstances({ client }, { InstanceIds: batch })) {
-      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-        if (instance.InstanceId) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
-      }
-    }
+    states = await instanceStates(client, batch, abortSignal)
   } catch (error) {
     batch.forEach((id) => result.notTerminated.set(id, `state of ${id} unknown after the wait: ${errorMessage(error)}`))
     return
