@@ -17,6 +17,15 @@ export type FaultEffect =
   | { kind: 'error'; code: string; message: string; status: number }
   /** Destroy the socket: before the call is processed, or after (the change is made, the answer lost). */
   | { kind: 'drop'; afterProcessing: boolean }
+  /** Keep the socket open and never answer: before the call is processed, or after (the change is made). */
+  | { kind: 'silence'; afterProcessing: boolean }
+
+/** A `slow` rule: the delay it adds to each matching call. */
+interface SlowRule {
+  match: FaultMatch
+  remaining: number
+  delayMs: number
+}
 
 interface Rule {
   match: FaultMatch
@@ -36,6 +45,7 @@ const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns
 
 export class Faults {
   private rules: Rule[] = []
+  private slowRules: SlowRule[] = []
   /** Regions disabled for the account (opt-in regions not enabled): AuthFailure on every EC2/SNS call. */
   readonly disabledRegions = new Set<string>()
 
@@ -60,6 +70,38 @@ export class Faults {
     return this.add(match, match.count, { kind: 'drop', afterProcessing: match.afterProcessing ?? false })
   }
 
+  /**
+   * Never answer the matching calls (all of a region, a service or an action until `clear`, or the
+   * next `count`): the request is read, the socket stays open and nothing is written, so only the
+   * client's own timeout or abort ends the call. With `afterProcessing` the change is made first.
+   * `close()` destroys these sockets.
+   */
+  silence(match: FaultMatch & { count?: number; afterProcessing?: boolean }): this {
+    return this.add(match, match.count ?? Infinity, { kind: 'silence', afterProcessing: match.afterProcessing ?? false })
+  }
+
+  /**
+   * Delay the matching calls (all until `clear`, or the next `count`) by `delayMs` before they are
+   * processed. Independent of the other faults: a slow call can still be throttled, dropped or
+   * silenced, and the delays of several matching `slow` rules add up.
+   */
+  slow(match: FaultMatch & { count?: number; delayMs: number }): this {
+    const { action, region, service } = match
+    this.slowRules.push({ match: { action, region, service }, remaining: match.count ?? Infinity, delayMs: match.delayMs })
+    return this
+  }
+
+  /** The added-up delay of the `slow` rules this call matches (and uses one of each up). */
+  delayOf(call: FaultCall): number {
+    let delayMs = 0
+    for (const rule of this.slowRules) {
+      if (rule.remaining <= 0 || !matches(rule.match, call)) continue
+      rule.remaining--
+      delayMs += rule.delayMs
+    }
+    return delayMs
+  }
+
   /** Any AWS error for the next `count` matching calls (Infinity = until `clear`). */
   fail(match: FaultMatch & { count?: number; code: string; message: string; status?: number }): this {
     return this.add(match, match.count ?? Infinity, { kind: 'error', code: match.code, message: match.message, status: match.status ?? 400 })
@@ -67,6 +109,7 @@ export class Faults {
 
   clear(): void {
     this.rules = []
+    this.slowRules = []
     this.disabledRegions.clear()
   }
 

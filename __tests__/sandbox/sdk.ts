@@ -11,10 +11,13 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'AKIASANDBOXTEST00001', secretAcc
 export interface ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
   maxAttempts?: number
+  /** The node HTTP handler's options, e.g. `{ requestTimeout: 300, throwOnRequestTimeout: true }`. */
+  requestHandler?: { requestTimeout?: number; connectionTimeout?: number; throwOnRequestTimeout?: boolean }
 }
 
 function config(sandbox: Sandbox, region: string, options: ClientOptions) {
-  return { endpoint: sandbox.url, region, credentials: options.credentials ?? FAKE_CREDENTIALS, maxAttempts: options.maxAttempts ?? 1 }
+  const { credentials = FAKE_CREDENTIALS, maxAttempts = 1, requestHandler } = options
+  return { endpoint: sandbox.url, region, credentials, maxAttempts, ...(requestHandler ? { requestHandler } : {}) }
 }
 
 export function ec2(sandbox: Sandbox, region = 'us-east-1', options: ClientOptions = {}): EC2Client {

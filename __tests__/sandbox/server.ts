@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { EC2_HANDLERS } from './ec2.js'
-import { faultError, Faults } from './faults.js'
+import { faultError, Faults, type FaultEffect } from './faults.js'
 import { Fleet } from './fleet.js'
 import { SnsService, StsService, type StsOptions } from './services.js'
 import type { CallRecord, FleetSeed } from './types.js'
@@ -53,6 +53,12 @@ export interface SandboxOptions {
   /** How long a pending/stopping instance still reads as such after TerminateInstances, in ms (default 0). */
   terminationLagMs?: number
   sts?: StsOptions
+  /**
+   * Hold every request this long before processing it (default 0), each on its own timer so that
+   * concurrent requests are delayed concurrently: a client's sequential round trips are then
+   * (wall time with delay D − wall time without) / D.
+   */
+  requestDelayMs?: number
   /** Seed for generated IDs (default 1). */
   seed?: number
 }
@@ -73,6 +79,7 @@ export interface Sandbox {
   /** Roles assumed through AssumeRoleWithWebIdentity, with the credentials handed out. */
   assumedRoles: StsService['assumed']
   regions: { enabled: string[]; notOptedIn: string[] }
+  /** Stops the server: clears pending delays and destroys every connection, silenced ones included. Idempotent. */
   close(): Promise<void>
 }
 
@@ -98,6 +105,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
+  /** Sockets of silenced calls and timers of delayed ones, ended by close(). */
+  const silent = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+
   const handle = (req: IncomingMessage, res: ServerResponse, body: string, receivedAt: number): void => {
     const params: Params = Object.fromEntries(new URLSearchParams(body))
     const scope = SCOPE.exec(req.headers.authorization ?? '')
@@ -105,24 +116,49 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
     const action = params.Action ?? ''
-    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, receivedAt }
+    const call = { service, action, region }
+    const fault = faults.take(call, sts.principal(accessKeyId))
+    const delayMs = (options.requestDelayMs ?? 0) + faults.delayOf(call)
+    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, outcome: 'pending', delayMs, receivedAt }
     calls.push(record)
+    if (delayMs <= 0) return answer(req, res, record, fault)
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      guarded(res, () => answer(req, res, record, fault))
+    }, delayMs)
+    timers.add(timer)
+  }
+
+  /** Processes a call (after its delay) and answers it, unless a fault drops or silences it. */
+  const answer = (req: IncomingMessage, res: ServerResponse, record: CallRecord, fault: FaultEffect | undefined): void => {
+    const { service, action, region, accessKeyId, params } = record
+    const unanswered = (outcome: 'dropped' | 'silenced') => {
+      record.outcome = outcome
+      if (outcome === 'dropped') return void req.socket.destroy()
+      silent.add(req.socket)
+      req.socket.once('close', () => {
+        record.closedAt = performance.now()
+        silent.delete(req.socket)
+      })
+    }
     const send = (status: number, xml: string, errorCode?: string) => {
+      if (req.socket.destroyed) return void (record.outcome = 'client-closed')
       record.status = status
       record.errorCode = errorCode
+      record.outcome = 'answered'
+      record.answeredAt = performance.now()
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId })
       res.end(xml)
     }
     const requestId = randomUUID()
     try {
-      const fault = faults.take({ service, action, region }, sts.principal(accessKeyId))
-      if (fault?.kind === 'drop' && !fault.afterProcessing) return void req.socket.destroy()
+      if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing) return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       if (fault?.kind === 'error') throw faultError(fault)
       if (region && service !== 'sts' && !regions.enabled.includes(region)) {
         throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
       }
       const xml = dispatch(service, action, params, region, accessKeyId)
-      if (fault?.kind === 'drop') return void req.socket.destroy()
+      if (fault?.kind === 'drop' || fault?.kind === 'silence') return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       send(200, wrap(service, action, xml, requestId))
     } catch (error) {
       if (!(error instanceof AwsFault)) throw error
@@ -149,19 +185,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const receivedAt = performance.now()
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt)
-      } catch (error) {
-        res.writeHead(500, { 'content-type': 'text/plain' })
-        res.end(`sandbox bug: ${error instanceof Error ? error.stack : String(error)}`)
-      }
-    })
+    req.on('end', () => guarded(res, () => handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt)))
   })
   // Keep-alive sockets would hold close() open; the SDK reconnects as needed.
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
+  let closing: Promise<void> | undefined
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -175,10 +205,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     assumedRoles: sts.assumed,
     regions,
     close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
+      (closing ??= new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer)
+        timers.clear()
+        // Resolves once every silenced socket has closed too, so their `closedAt` is set.
+        const silencedClosed = [...silent].map((socket) => new Promise((closed) => socket.once('close', closed)))
+        server.close((error) => (error ? reject(error) : Promise.all(silencedClosed).then(() => resolve())))
+        for (const socket of silent) socket.destroy()
         server.closeAllConnections()
-      })
+      }))
+  }
+}
+
+/** Runs a step of answering a request; a sandbox bug becomes a plain-text 500 instead of a crash. */
+function guarded(res: ServerResponse, step: () => void): void {
+  try {
+    step()
+  } catch (error) {
+    if (res.headersSent || res.destroyed) return
+    res.writeHead(500, { 'content-type': 'text/plain' })
+    res.end(`sandbox bug: ${error instanceof Error ? error.stack : String(error)}`)
   }
 }
 

@@ -185,8 +185,20 @@ export interface CallRecord {
   accessKeyId?: string
   /** The form parameters as sent, Action and Version included. */
   params: Record<string, string>
-  /** HTTP status answered; 0 when the connection was dropped. */
+  /** HTTP status answered; 0 while there is no answer (pending, dropped, silenced, client gone). */
   status: number
+  /**
+   * What became of the call: `pending` (delayed, not answered yet), `answered`, `dropped` (socket
+   * destroyed by a `drop` fault), `silenced` (a `silence` fault: the socket was left open and never
+   * written), `client-closed` (the client hung up while the call was delayed; it was processed anyway).
+   */
+  outcome: 'pending' | 'answered' | 'dropped' | 'silenced' | 'client-closed'
+  /** How long the call was held before processing: `requestDelayMs` plus matching `slow` faults. */
+  delayMs: number
+  /** `performance.now()` when the answer was written (answered calls only). */
+  answeredAt?: number
+  /** `performance.now()` when a silenced call's socket closed (the client gave up, or `close()`). */
+  closedAt?: number
   /** AWS error code answered, if any. */
   errorCode?: string
   /**

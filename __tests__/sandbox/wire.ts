@@ -154,8 +154,15 @@ function decodeToken(token: string): { o: number; f: string } | undefined {
 
 // ---- XML ----
 
+const XML_ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;', '\r': '&#xD;', '\n': '&#xA;' }
+
+/**
+ * Text for an XML element. CR and LF are written as character references (as the SDK's own XML
+ * builder does): raw line breaks would be normalised by any XML parser (CR and CRLF → LF, XML 1.0
+ * §2.11; the SDK's parser does exactly that), character references survive. See README.md.
+ */
 export function esc(value: string): string {
-  return value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string)
+  return value.replace(/[<>&'"\r\n]/g, (c) => XML_ESCAPES[c] as string)
 }
 
 /** `<name>value</name>`, or nothing when the value is undefined. */
