@@ -8,7 +8,7 @@ import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
 import { describeOutcome, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
-import { buildNotification, publishNotification } from './notification.js'
+import { buildNotifications, publishNotifications } from './notification.js'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { capProblems, decideInstance } from './plan.js'
@@ -264,11 +264,11 @@ async function runChecked(): Promise<void> {
   const topic = inputs['sns-topic-arn']
   if (topic && !inputs['dry-run'] && credentials) {
     try {
-      const notification = buildNotification(report, topic)
-      if (notification) {
-        await publishNotification(notification, credentials)
-        core.info(`Published the report to ${topic}`)
-      }
+      const notifications = buildNotifications(report, topic)
+      const { published, error } = await publishNotifications(notifications, credentials)
+      const parts = notifications.length > 1 ? ` (${published} of ${notifications.length} parts published)` : ''
+      if (error !== undefined) report.errors.push(`Publishing to ${topic} failed: ${formatAwsError(describeAwsError(error, PERMISSION.publish))}${parts}`)
+      else if (published > 0) core.info(`Published the report to ${topic}${parts}`)
     } catch (error) {
       report.errors.push(`Publishing to ${topic} failed: ${formatAwsError(describeAwsError(error, PERMISSION.publish))}`)
     }
