@@ -5,6 +5,7 @@
  * and there is exactly one Publish per part, in order.
  */
 import { describe, expect, it } from '@jest/globals'
+import type { NotificationJson as PartJson } from '../../src/notification.js'
 import { generateFleet } from '../sandbox/index.js'
 import { changedIds, sandboxPerTest, sorted } from './fleet.js'
 import { expectExit, runAction } from './harness.js'
@@ -13,14 +14,6 @@ const { start } = sandboxPerTest()
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:image-builds'
 const BUILDERS = 20_000
 
-interface PartJson {
-  kind: string
-  version: number
-  runId: string
-  part: number
-  parts: number
-  ids: Record<string, Record<string, string[]>>
-}
 
 describe('SNS at any size', () => {
   it(`${BUILDERS.toLocaleString('en')} terminated builders: every ID reaches text and JSON subscribers, one Publish per part`, async () => {

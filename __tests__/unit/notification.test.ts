@@ -4,7 +4,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../__fixtures__/core.js'
 import { instance, instanceId, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
-import type { InstanceFinding, OrphanFinding, Report } from '../../src/types.js'
+import type { NotificationJson as PartJson } from '../../src/notification.js'
+import type { Report } from '../../src/types.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const {
@@ -30,20 +31,6 @@ interface Envelope {
   sqs: string
   lambda: string
   https: string
-}
-interface PartJson {
-  kind: string
-  version: number
-  runId: string
-  part: number
-  parts: number
-  ids: Record<List, Record<string, string[]>>
-  totals: Record<List, Record<string, number>>
-  headline: string
-  regions?: Report['regions']
-  errors?: string[]
-  findings: Record<List, (InstanceFinding | OrphanFinding)[]>
-  truncated: number
 }
 
 const envelopeOf = (notification: Notification) => JSON.parse(notification.message) as Envelope
