@@ -126,16 +126,29 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   const names = splitList(raw.toLowerCase())
   const allowed = `${RESOURCE_KINDS.join(', ')} or all`
   if (names.length === 0) throw new InputError(`resources: empty. Use one or more of ${allowed}.`)
-  if (names.includes('all')) return [...RESOURCE_KINDS]
-  const unknown = names.filter((name) => !(RESOURCE_KINDS as readonly string[]).includes(name))
+  // Checked before `all` wins: `all,bogus` is a typo to report, not a value to ignore.
+  const unknown = names.filter((name) => name !== 'all' && !(RESOURCE_KINDS as readonly string[]).includes(name))
   if (unknown.length > 0) throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
+  if (names.includes('all')) return [...RESOURCE_KINDS]
   return RESOURCE_KINDS.filter((kind) => names.includes(kind))
+}
+
+/** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */
+export function isOnlyWildcards(pattern: string): boolean {
+  return /^[*?]+$/.test(pattern)
 }
 
 const parseKeyNames: Parser<string[]> = (raw) => {
   const patterns = [...new Set(splitList(raw))]
   if (patterns.length > MAX_FILTER_VALUES) {
     throw new InputError(`key-name: ${patterns.length} patterns; EC2 takes at most ${MAX_FILTER_VALUES} in one filter.`)
+  }
+  const everything = patterns.filter(isOnlyWildcards)
+  if (everything.length > 0) {
+    throw new InputError(
+      `key-name: "${everything.join(', ')}" is only wildcards and would match every key pair, so every instance launched with a key. ` +
+        'Use patterns with a fixed part, e.g. packer_*.'
+    )
   }
   return patterns
 }
@@ -206,11 +219,35 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'fail-on-stale': parseBoolean('fail-on-stale')
 }
 
-/** Checks between inputs that each parse fine on their own. */
-function crossCheck(inputs: Pick<Inputs, 'key-name' | 'tags'>): string[] {
+type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age'>
+
+/** A tags line that narrows the sweep: its value is more than wildcards. */
+const isConcreteTag = (filter: TagFilter) => !isOnlyWildcards(filter.value)
+
+/**
+ * Checks between inputs that each parse fine on their own: each keeps the sweep from matching
+ * every instance (or every live build) in the account. Only inputs that parsed are checked.
+ */
+function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
   const problems: string[] = []
-  if (inputs['key-name'].length === 0 && inputs.tags.length === 0) {
-    problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
+  const { 'key-name': keyNames, tags, 'max-age': maxAge } = inputs
+  if (keyNames?.length === 0 && tags !== undefined) {
+    if (tags.length === 0) {
+      problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
+    } else if (!tags.some(isConcreteTag)) {
+      const lines = tags.map(({ key, value }) => `${key}=${value}`).join(', ')
+      problems.push(
+        `tags: "${lines}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
+          'With an empty key-name, give at least one tags line whose value is not only wildcards, e.g. github-run-id=1234.'
+      )
+    }
+  }
+  if (maxAge === 0 && tags !== undefined && !tags.some(isConcreteTag)) {
+    problems.push(
+      `max-age: "${raw('max-age')}" is 0, which means every matching resource however young, including live builds; ` +
+        'that is only safe scoped to one run with tags whose value is not only wildcards, e.g. tags: github-run-id=${{ github.run_id }}. ' +
+        'Give such tags, or a max-age above 0 such as 2h.'
+    )
   }
   return problems
 }
@@ -222,15 +259,17 @@ function crossCheck(inputs: Pick<Inputs, 'key-name' | 'tags'>): string[] {
 export function getInputs(getInput: (name: string) => string = core.getInput, env: Env = process.env): Inputs {
   const problems: string[] = []
   const parsed: Partial<Record<InputName, unknown>> = {}
+  const raw: Partial<Record<InputName, string>> = {}
   for (const name of Object.keys(PARSERS) as InputName[]) {
     try {
-      parsed[name] = PARSERS[name](getInput(name), env)
+      raw[name] = getInput(name)
+      parsed[name] = PARSERS[name](raw[name], env)
     } catch (error) {
       if (!(error instanceof InputError)) throw error
       problems.push(error.message)
     }
   }
-  if (parsed['key-name'] !== undefined && parsed.tags !== undefined) problems.push(...crossCheck(parsed as Pick<Inputs, 'key-name' | 'tags'>))
+  problems.push(...crossCheck(parsed as Partial<CrossChecked>, (name) => raw[name] ?? ''))
   if (problems.length > 0) {
     const heading = problems.length === 1 ? 'Invalid input' : `${problems.length} invalid inputs`
     throw new InputError(`${heading}: ${problems.join('\n')}`)

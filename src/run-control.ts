@@ -31,7 +31,11 @@ export interface RunControl {
   dispose(): void
 }
 
-type SignalSource = Pick<NodeJS.Process, 'on' | 'off'>
+/** Where the signals come from: the process, or a stand-in in tests. */
+export interface SignalSource {
+  on(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+  off(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+}
 
 /**
  * Starts listening for the runner's signals. Listening replaces Node's default of dying on

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { DescribeInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
+import { DescribeInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type InstanceStateName } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { ACTION_BATCH_SIZE, actOnBatch, actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, refusedInstanceIds, toFinding } from '../../src/actions.js'
 import { chunk } from '../../src/batches.js'
@@ -254,7 +254,7 @@ describe('actOnBatch: a call that got no answer', () => {
   /** What the SDK throws when the retries ran out on timeouts or dropped connections: no HTTP status. */
   const noAnswer = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 8 } })
   const described = (states: Record<string, string>) => ({
-    Reservations: [{ Instances: Object.entries(states).map(([InstanceId, Name]) => ({ InstanceId, State: { Name } })) }]
+    Reservations: [{ Instances: Object.entries(states).map(([InstanceId, Name]) => ({ InstanceId, State: { Name: Name as InstanceStateName } })) }]
   })
 
   it.each([
@@ -300,8 +300,8 @@ describe('actOnBatch: a call that got no answer', () => {
     ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
     ec2Mock.on(DescribeInstancesCommand).resolves(described({ [instanceId(1)]: 'terminated' }))
     await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1), { abortSignal: callSignal, readBackSignal: () => readBackSignal })
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[1]).toEqual({ abortSignal: callSignal })
-    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[1]).toEqual({ abortSignal: readBackSignal })
+    expect((ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: callSignal })
+    expect((ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: readBackSignal })
   })
 
   it('dry-run: an unanswered call is failed, not read back (nothing could have changed)', async () => {

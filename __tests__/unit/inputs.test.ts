@@ -71,8 +71,6 @@ describe('valid values', () => {
     ['max-age', '2d12h', 216000],
     ['max-age', '3', 10800], // a bare number is hours, like Packer Cleaner's max_runtime
     ['max-age', '24', 86400],
-    ['max-age', '0', 0],
-    ['max-age', '0m', 0],
     ['max-age', ' 2h ', 7200],
     // action
     ['action', 'notify', 'notify'],
@@ -300,6 +298,66 @@ describe('invalid values: one message naming the input, the value and what is al
   it('more than 200 key-name patterns', () => {
     const patterns = Array.from({ length: 201 }, (_, i) => `packer_${i}*`)
     expect(inputError({ 'key-name': patterns.join(',') }).message).toBe('Invalid input: key-name: 201 patterns; EC2 takes at most 200 in one filter.')
+  })
+})
+
+describe('guards that keep the sweep from matching everything', () => {
+  it.each(['*', '**', '?*', '*?*', '?', 'packer_*, *'])('key-name %j: only wildcards would match every key pair; suggests packer_*', (raw) => {
+    const message = inputError({ 'key-name': raw }).message
+    expect(message).toMatch(/^Invalid input: key-name: "[*?]+" is only wildcards and would match every key pair/)
+    expect(message).toContain('e.g. packer_*.')
+  })
+
+  it('key-name lists every wildcard-only pattern, and keeps patterns with a fixed part', () => {
+    expect(inputError({ 'key-name': '*, packer_*, ??' }).message).toMatch(/^Invalid input: key-name: "\*, \?\?" is only wildcards/)
+    expect(parse({ 'key-name': 'packer_*, ?packer*' })['key-name']).toEqual(['packer_*', '?packer*'])
+  })
+
+  it.each(['Name=*', 'Name=?*', 'Name=*\nteam=**'])('tags %j with an empty key-name: every tagged instance would match', (tags) => {
+    const message = inputError({ 'key-name': '', tags }).message
+    expect(message).toMatch(/^Invalid input: tags: "Name=[^"]*" has only wildcard values, and key-name is empty: every tagged instance would match\./)
+    expect(message).toContain('give at least one tags line whose value is not only wildcards')
+  })
+
+  it('wildcard tag values are fine next to a concrete one, or with a key-name pattern', () => {
+    expect(parse({ 'key-name': '', tags: 'Name=*\ngithub-run-id=1234' }).tags).toHaveLength(2)
+    expect(parse({ 'key-name': '', tags: 'team=plat*' }).tags).toEqual([{ key: 'team', value: 'plat*' }])
+    expect(parse({ 'key-name': 'packer_*', tags: 'Name=*' }).tags).toEqual([{ key: 'Name', value: '*' }])
+  })
+
+  it.each(['all,bogus', 'bogus all', 'all\nkeypairs'])('resources %j: an unknown name next to all is refused, by name', (raw) => {
+    const name = raw.includes('bogus') ? 'bogus' : 'keypairs'
+    expect(inputError({ resources: raw }).message).toBe(
+      `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates or all.`
+    )
+  })
+
+  it('resources all next to a known kind is all', () => {
+    expect(parse({ resources: 'all,instances' }).resources).toEqual([...RESOURCE_KINDS])
+  })
+
+  it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])('max-age %j without tags: 0 is every match, only safe scoped to one run', (raw) => {
+    const message = inputError({ 'max-age': raw }).message
+    expect(message).toContain(`max-age: "${raw}" is 0, which means every matching resource however young`)
+    expect(message).toContain('tags: github-run-id=${{ github.run_id }}')
+  })
+
+  it('max-age 0 with only wildcard tags is refused too; with a concrete tag it is allowed', () => {
+    expect(inputError({ 'max-age': '0', tags: 'Name=*' }).message).toMatch(/^Invalid input: max-age: "0" is 0/)
+    expect(parse({ 'max-age': '0', tags: 'github-run-id=1234' })['max-age']).toBe(0)
+    expect(parse({ 'max-age': '0', 'key-name': '', tags: 'github-run-id=1234', resources: 'all' })).toMatchObject({ 'max-age': 0, 'key-name': [] })
+  })
+
+  it('every guard is collected with the other problems in one InputError', () => {
+    const error = inputError({ 'key-name': '*', 'max-age': '0', resources: 'all,bogus', action: 'terminte' })
+    const lines = error.message.replace(/^\d+ invalid inputs: /, '').split('\n')
+    expect(lines.map((line) => line.split(':')[0])).toEqual(['action', 'resources', 'key-name', 'max-age'])
+    expect(error.message).toMatch(/^4 invalid inputs: /)
+
+    const empty = inputError({ 'key-name': '', tags: 'Name=*', 'max-age': '0m' }).message.split('\n')
+    expect(empty).toHaveLength(2)
+    expect(empty[0]).toMatch(/^2 invalid inputs: tags: "Name=\*" has only wildcard values/)
+    expect(empty[1]).toMatch(/^max-age: "0m" is 0/)
   })
 })
 
