@@ -90,6 +90,12 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
+/**
+ * The Node that runs the bundle: PACKER_SWEEPER_E2E_NODE when set (npm run test:e2e:node24 and
+ * demo:node24 set it to the Node 24 from the npm registry, see scripts/node24.mjs), else this Node.
+ */
+const NODE = process.env.PACKER_SWEEPER_E2E_NODE || process.execPath
+
 /** Runs `node dist/index.js` once and collects everything the runner would see. */
 export async function runAction(options: RunOptions = {}): Promise<RunResult> {
   const script = options.dist ?? DIST
@@ -139,7 +145,7 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     else env[name] = value
   }
   try {
-    const child = spawn(process.execPath, [script], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(NODE, [script], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

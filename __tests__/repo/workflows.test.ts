@@ -13,6 +13,7 @@ import { getInputs } from '../../src/inputs.js'
 import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
+import { parseTemplate, render, TemplateError } from './cloudformation.js'
 
 /** How the examples refer to the published action (a placeholder owner, see README). */
 export const PUBLISHED = 'packer-sweeper/packer-sweeper@v1'
@@ -204,8 +205,176 @@ describe('workflows that use this action', () => {
 
   it('explains every example in the README', () => {
     const readme = read(resolve(ROOT, 'README.md'))
-    for (const file of [...workflows.map((w) => w.file).filter(isExample), 'examples/packer/build.pkr.hcl', 'examples/local.env']) {
+    for (const file of [...workflows.map((w) => w.file).filter(isExample), 'examples/packer/build.pkr.hcl', 'examples/local.env', 'examples/chatbot/chatbot.yml']) {
       expect(readme).toContain(file)
     }
+  })
+})
+
+interface AnyStep extends Step {
+  if?: string
+  env?: Record<string, unknown>
+  run?: string
+}
+interface AnyJob {
+  'timeout-minutes'?: unknown
+  if?: string
+  uses?: string
+  env?: Record<string, unknown>
+  needs?: string | string[]
+  outputs?: Record<string, string>
+  permissions?: Record<string, string> | string
+  strategy?: { 'fail-fast'?: boolean; 'max-parallel'?: number; matrix?: Record<string, unknown> }
+  steps?: AnyStep[]
+}
+const examples = workflows
+  .filter(({ file }) => isExample(file))
+  .map(({ file, workflow }) => ({ file, workflow: workflow as { env?: Record<string, unknown>; jobs: Record<string, AnyJob> } }))
+const example = (name: string) => {
+  const found = examples.find(({ file }) => file === `examples/workflows/${name}`)
+  if (!found) throw new Error(`examples/workflows/${name} is missing`)
+  return found.workflow
+}
+/** The report output itself, not report-file: `outputs.report` not followed by a name character or `-`. */
+const REPORT_OUTPUT = /outputs\.report(?![\w-])|outputs\[['"]report['"]\]/
+
+describe('the examples', () => {
+  it('set timeout-minutes on every job (a hung sweep must not burn six hours of runner time)', () => {
+    const missing = examples.flatMap(({ file, workflow }) =>
+      Object.entries(workflow.jobs)
+        .filter(([, job]) => job.uses === undefined && !(typeof job['timeout-minutes'] === 'number' && job['timeout-minutes'] > 0))
+        .map(([name]) => `${file}: job ${name}`)
+    )
+    expect(missing).toEqual([])
+  })
+
+  it('never pass the report output through env: (one variable is limited to 128 KiB, E2BIG)', () => {
+    const envs = examples.flatMap(({ file, workflow }) => [
+      { where: `${file}`, env: workflow.env },
+      ...Object.entries(workflow.jobs).flatMap(([name, job]) => [
+        { where: `${file}: job ${name}`, env: job.env },
+        ...(job.steps ?? []).map((step) => ({ where: `${file}: job ${name}, step "${step.name ?? step.id ?? step.uses}"`, env: step.env }))
+      ])
+    ])
+    const through = envs.flatMap(({ where, env }) =>
+      Object.entries(env ?? {})
+        .filter(([, value]) => REPORT_OUTPUT.test(String(value)))
+        .map(([name]) => `${where}: env ${name}`)
+    )
+    expect(through).toEqual([])
+    expect(REPORT_OUTPUT.test('${{ steps.sweep.outputs.report }}')).toBe(true)
+    expect(REPORT_OUTPUT.test('${{ steps.sweep.outputs.report-file }}')).toBe(false)
+  })
+
+  it('keep the report by uploading report-file of the sweep step, never a copy of the output', () => {
+    const uploads = examples.flatMap(({ file, workflow }) =>
+      Object.values(workflow.jobs).flatMap((job) => {
+        const sweepIds = (job.steps ?? []).filter((step) => step.uses === PUBLISHED && step.id).map((step) => step.id)
+        return (job.steps ?? [])
+          .filter((step) => step.uses?.startsWith('actions/upload-artifact@'))
+          .map((step) => ({ file, path: String(step.with?.path), sweepIds }))
+      })
+    )
+    expect(uploads.map((u) => u.file)).toEqual(expect.arrayContaining(['examples/workflows/scheduled-sweep.yml', 'examples/workflows/org-sweep.yml']))
+    for (const { file, path, sweepIds } of uploads) {
+      const id = /^\$\{\{ steps\.([\w-]+)\.outputs\.report-file \}\}$/.exec(path)?.[1]
+      expect(`${file}: ${id ?? path}`).toBe(`${file}: ${sweepIds.find((s) => s === id) ?? 'steps.<sweep id>.outputs.report-file'}`)
+    }
+  })
+
+  it('post to Slack with slackapi/slack-github-action v2 and an incoming webhook, from count, acted-ids and the run URL', () => {
+    const job = example('slack-notify.yml').jobs.sweep
+    const steps = job?.steps ?? []
+    const sweep = steps.find((step) => step.uses === PUBLISHED)
+    const slack = steps.find((step) => step.uses?.startsWith('slackapi/slack-github-action@'))
+    expect(slack?.uses).toBe('slackapi/slack-github-action@v2')
+    expect(slack?.with).toEqual({
+      webhook: '${{ secrets.SLACK_WEBHOOK_URL }}',
+      'webhook-type': 'incoming-webhook',
+      payload: expect.stringMatching(/^\$\{\{ steps\.([\w-]+)\.outputs\.payload \}\}$/)
+    })
+    const composeId = /steps\.([\w-]+)\.outputs\.payload/.exec(String(slack?.with?.payload))?.[1]
+    const compose = steps.find((step) => step.id === composeId)
+    expect(compose?.env).toMatchObject({
+      COUNT: `\${{ steps.${sweep?.id}.outputs.count }}`,
+      ACTED_IDS: `\${{ steps.${sweep?.id}.outputs.acted-ids }}`,
+      RUN_URL: '${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}'
+    })
+    // The outputs are set also when the sweep fails: the message goes out then too.
+    expect(compose?.if).toMatch(/!cancelled\(\)/)
+    expect(slack?.if).toMatch(/!cancelled\(\)/)
+  })
+
+  it('sweep every active account of the organisation, one matrix job each, within GitHub\'s 256 jobs per run', () => {
+    const org = example('org-sweep.yml')
+    const accounts = org.jobs.accounts
+    const sweep = org.jobs.sweep
+    const list = accounts?.steps?.find((step) => step.id === 'list')
+    expect(list?.run).toContain('aws organizations list-accounts')
+    expect(list?.run).toMatch(/select\(\(\.State \/\/ \.Status\) == "ACTIVE"\)/)
+    expect(list?.run).toContain('>> "$GITHUB_OUTPUT"')
+    expect(accounts?.outputs?.accounts).toBe('${{ steps.list.outputs.accounts }}')
+    expect(sweep?.needs).toBe('accounts')
+    expect(sweep?.strategy).toMatchObject({ 'fail-fast': false, matrix: { account: '${{ fromJSON(needs.accounts.outputs.accounts) }}' } })
+    expect(sweep?.strategy?.['max-parallel']).toBeGreaterThan(0)
+    expect(Number(org.env?.SHARD_SIZE)).toBeLessThanOrEqual(256)
+    expect(org.jobs['next-shard']?.if).toContain('needs.accounts.outputs.next-shard')
+    const step = sweep?.steps?.find((s) => s.uses === PUBLISHED)
+    expect(step?.with?.['role-to-assume']).toBe('arn:aws:iam::${{ matrix.account }}:role/${{ vars.PACKER_SWEEPER_ROLE_NAME }}')
+  })
+})
+
+describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
+  const template = parseTemplate(read(resolve(ROOT, 'examples/chatbot/chatbot.yml')))
+  const topicArn = 'arn:aws:sns:us-east-1:123456789012:packer-sweeper-NotificationTopic-EXAMPLE'
+  const rendered = render(template, { TopicArn: topicArn, SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD' })
+  const byType = (type: string) => Object.entries(rendered.resources).filter(([, resource]) => resource.Type === type)
+
+  it('subscribes a Slack channel to a topic that the packer-sweeper topic feeds', () => {
+    const [[, channel] = ['', undefined]] = byType('AWS::Chatbot::SlackChannelConfiguration')
+    expect(channel?.Properties).toMatchObject({ SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD', SnsTopicArns: ['ref:ChatbotTopic'] })
+    expect(rendered.resources.ChatbotTopic?.Type).toBe('AWS::SNS::Topic')
+    const subscriptions = byType('AWS::SNS::Subscription').map(([, s]) => s.Properties)
+    expect(subscriptions).toEqual([{ TopicArn: topicArn, Protocol: 'lambda', Endpoint: 'getatt:ForwarderFunction.Arn' }])
+    const [[, permission] = ['', undefined]] = byType('AWS::Lambda::Permission')
+    expect(permission?.Properties).toMatchObject({ Principal: 'sns.amazonaws.com', SourceArn: topicArn, FunctionName: 'ref:ForwarderFunction' })
+    expect(rendered.resources.ForwarderFunction?.Properties.Environment).toEqual({ Variables: { CHATBOT_TOPIC_ARN: 'ref:ChatbotTopic' } })
+  })
+
+  it('accepts the TopicArn output of deploy/cloudformation.yml and nothing else', () => {
+    expect(() => render(template, { TopicArn: 'packer-sweeper', SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD' })).toThrow(TemplateError)
+  })
+
+  it('turns a report into an AWS Chatbot custom notification on the Chatbot topic', async () => {
+    const code = String((rendered.resources.ForwarderFunction?.Properties.Code as { ZipFile: string }).ZipFile)
+    const sent: Array<{ TopicArn: string; Message: string }> = []
+    class PublishCommand {
+      constructor(readonly input: { TopicArn: string; Message: string }) {}
+    }
+    const fakeRequire = (name: string) => {
+      if (name !== '@aws-sdk/client-sns') throw new Error(`unexpected require ${name}`)
+      return { SNSClient: class { send = async (command: PublishCommand) => void sent.push(command.input) }, PublishCommand }
+    }
+    const module = { exports: {} as { handler?: (event: unknown) => Promise<void> } }
+    process.env.CHATBOT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:chatbot'
+    try {
+      new Function('require', 'module', 'exports', code)(fakeRequire, module, module.exports)
+      const report = {
+        instances: [{ id: 'i-0abc', region: 'eu-west-1', name: 'packer', outcome: 'terminated' }],
+        keyPairs: [{ id: 'key-1', name: 'packer_1', region: 'eu-west-1', outcome: 'deleted' }],
+        errors: [],
+        run: { runUrl: 'https://github.com/o/r/actions/runs/1' }
+      }
+      await module.exports.handler?.({ Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: JSON.stringify(report) } }] })
+    } finally {
+      delete process.env.CHATBOT_TOPIC_ARN
+    }
+    expect(sent).toHaveLength(1)
+    expect(sent[0]?.TopicArn).toBe('arn:aws:sns:us-east-1:123456789012:chatbot')
+    const notification = JSON.parse(sent[0]?.Message ?? '{}')
+    expect(notification).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: 'packer-sweeper: 1 terminated' } })
+    expect(notification.content.description).toContain('`i-0abc` (eu-west-1, packer): terminated')
+    expect(notification.content.description).toContain('key pair `key-1` (eu-west-1): deleted')
+    expect(notification.content.description).toContain('<https://github.com/o/r/actions/runs/1|The workflow run>')
   })
 })
