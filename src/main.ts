@@ -11,6 +11,7 @@ import { getInputs } from './inputs.js'
 import { buildNotification, publishNotification } from './notification.js'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
+import { estimateCost } from './pricing.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
 import { allOrphans, isSelected, stepFailures, writeOutputs } from './report.js'
@@ -214,6 +215,7 @@ async function sweep(inputs: Inputs, startedAt: Date): Promise<{ report: Report;
       }
     }
     report.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
+    if (inputs['estimate-cost']) report.cost = await estimateCost(report.instances, { credentials, ec2For: ec2, now: startedAt })
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }

@@ -9,6 +9,7 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
+import { costParagraphs } from './cost.js'
 import { describeOutcome, formatAge, formatMaxAge, oneLine } from './format.js'
 import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, reportJsonWithin } from './report.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
@@ -142,6 +143,7 @@ export function notificationText(report: Report, listBytes: number): string {
     lines.push(closingSentence(orphans.flatMap(({ key }) => report[key]), 'deleted'))
     paragraphs.push(lines.join('\n'))
   }
+  paragraphs.push(...costParagraphs(report.cost))
   const failedRegions = report.regions.filter((region) => region.status === 'failed')
   if (failedRegions.length > 0) {
     const lines = failedRegions.map(({ region, error }) => `* ${region}: ${oneLine(error ? formatAwsError(error) : 'failed', MAX_TEXT_ERROR_LENGTH)}`)
