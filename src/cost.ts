@@ -229,10 +229,10 @@ export function costSummaryHtml(cost: CostReport | undefined, escape: (text: str
       perHour(figures.usdPerHourStillRunning),
       String(figures.stopped),
       String(figures.priceUnknown)
-    ].map(escape)
+    ].map((cell) => escape(cell))
   const rows = [...cost.regions.map((region) => row(region.region, region)), ...(cost.regions.length > 1 ? [row('All regions', cost)] : [])]
   const cells = (cellsOfRow: string[], tag: 'th' | 'td') => `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
-  const table = rows.length > 0 ? `<table>${cells(COST_HEADERS.map(escape), 'th')}${rows.map((r) => cells(r, 'td')).join('')}</table>` : ''
+  const table = rows.length > 0 ? `<table>${cells(COST_HEADERS.map((header) => escape(header)), 'th')}${rows.map((r) => cells(r, 'td')).join('')}</table>` : ''
   const items = costLines(cost, cost.unknown).map((line) => `<li>${escape(line)}</li>`)
   return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}<p><i>${escape(COST_BASIS_NOTE)}</i></p>`
 }
