@@ -58,10 +58,13 @@ interface PriceListProduct {
   terms?: { OnDemand?: Record<string, { priceDimensions?: Record<string, { unit?: string; pricePerUnit?: Record<string, string> }> }> }
 }
 
-/** One PriceList entry: a JSON string in the API, whatever the SDK wraps it in. */
+/**
+ * One PriceList entry: a JSON string on the wire, which the SDK hands over as a String object
+ * (its LazyJsonString), not a primitive string.
+ */
 function parseEntry(entry: unknown): PriceListProduct | undefined {
   try {
-    if (typeof entry === 'string') return JSON.parse(entry) as PriceListProduct
+    if (typeof entry === 'string' || entry instanceof String) return JSON.parse(String(entry)) as PriceListProduct
     if (entry && typeof entry === 'object') return entry as PriceListProduct
   } catch {
     return undefined

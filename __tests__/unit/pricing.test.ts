@@ -139,6 +139,8 @@ describe('hourlyPriceFromPriceList', () => {
     expect(hourlyPriceFromPriceList([])).toBeUndefined()
     expect(hourlyPriceFromPriceList(undefined)).toBeUndefined()
     expect(hourlyPriceFromPriceList(['not json'])).toBeUndefined()
+    // The SDK's LazyJsonString: a String object, not a primitive.
+    expect(hourlyPriceFromPriceList([new String(priceListEntry('t3.micro', 'us-east-1', '0.0104000000'))])).toBe(0.0104)
   })
 })
 
