@@ -22,6 +22,7 @@ export function instance(overrides: Partial<InstanceFinding> = {}): InstanceFind
     ageSeconds: 3 * 3600 + 12 * 60,
     state: 'running',
     outcome: 'terminated',
+    instanceType: 't3.micro',
     ...overrides
   }
 }

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
 import { DIST, ROOT, runAction, type RunResult } from '../__tests__/e2e/harness.js'
 import { DEFAULT_TOPIC_ARN, packerName, startSandbox, type FleetSeed, type Sandbox } from '../__tests__/sandbox/index.js'
+import { costLines } from '../src/cost.js'
 import { formatAge } from '../src/format.js'
 
 const REGIONS = ['us-east-1', 'eu-west-1']
@@ -22,7 +23,8 @@ const INPUTS = {
   'max-age': '2h',
   resources: 'all',
   regions: REGIONS.join(','),
-  'sns-topic-arn': DEFAULT_TOPIC_ARN
+  'sns-topic-arn': DEFAULT_TOPIC_ARN,
+  'estimate-cost': 'true'
 }
 
 const H = 3600
@@ -45,9 +47,9 @@ function demoFleet(): FleetSeed {
   return {
     'us-east-1': {
       instances: [
-        { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale] },
-        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live] },
-        { ref: 'kept for debugging', keyName: BUILD.kept, age: '6h', tags: { ...builder, 'packer-sweeper:keep': 'debugging the AMI' } },
+        { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale], instanceType: 'c5.xlarge' },
+        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live], instanceType: 'c5.xlarge' },
+        { ref: 'kept for debugging', keyName: BUILD.kept, age: '6h', tags: { ...builder, 'packer-sweeper:keep': 'debugging the AMI' }, instanceType: 't3.medium' },
         { ref: 'not Packer', keyName: 'deploy', age: '40d', tags: { Name: 'web-1' } }
       ],
       keyPairs: [
@@ -65,8 +67,8 @@ function demoFleet(): FleetSeed {
     },
     'eu-west-1': {
       instances: [
-        { ref: 'protected', keyName: BUILD.protected, age: '4h', tags: builder, disableApiTermination: true },
-        { ref: 'stopped orphan', keyName: BUILD.stoppedOrphan, age: '26h', state: 'stopped', tags: builder }
+        { ref: 'protected', keyName: BUILD.protected, age: '4h', tags: builder, disableApiTermination: true, instanceType: 'm5.large' },
+        { ref: 'stopped orphan', keyName: BUILD.stoppedOrphan, age: '26h', state: 'stopped', tags: builder, instanceType: 'm5.large' }
       ]
     }
   }
@@ -80,7 +82,9 @@ const EXPECTED = {
   skipped: ['kept for debugging'],
   deletedKeyPairs: [BUILD.stale, BUILD.killed],
   deletedGroups: [GROUP.stale, GROUP.killed],
-  publishes: 1
+  publishes: 1,
+  /** Stale and running: the stale builder, the kept one and the protected one (the stopped orphan is not billed). */
+  pricedRunning: 3
 }
 
 // ---- terminal rendering ----
@@ -233,6 +237,7 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
   check('key pairs deleted', before.keyPairs.filter((k) => !after.keyPairs.includes(k)).map((k) => k.split('/')[1] ?? k), EXPECTED.deletedKeyPairs)
   check('security groups deleted', before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g), EXPECTED.deletedGroups)
   if (sandbox.published.length !== EXPECTED.publishes) problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
+  if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0) problems.push(`cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`)
   return problems
 }
 
@@ -278,6 +283,8 @@ async function main(): Promise<number> {
     console.log(indent(leftoversTable(leftovers, sandbox)))
     section('Job summary (GITHUB_STEP_SUMMARY, rendered as text)')
     console.log(indent(summaryAsText(run.summary)))
+    section('What the leftovers cost (estimate-cost, report.cost)')
+    console.log(run.report?.cost ? indent(costLines(run.report.cost, run.report.cost.unknown).join('\n')) : '  (no cost estimate in the report)')
     section('Outputs (GITHUB_OUTPUT)')
     printOutputs(run)
     section('SNS notification')

@@ -157,9 +157,12 @@ export function toFinding(record: InstanceRecord, now: Date, result: ActionResul
     launchTime: record.launchTime,
     ageSeconds: ageSeconds(record.launchTime, now),
     state: record.state,
-    outcome: result.outcome
+    outcome: result.outcome,
+    instanceType: record.instanceType
   }
   if (record.keyName) finding.keyName = record.keyName
+  if (record.lifecycle) finding.lifecycle = record.lifecycle
+  if (record.availabilityZone) finding.availabilityZone = record.availabilityZone
   if (record.name) finding.name = record.name
   if (result.reason) finding.reason = result.reason
   if (result.error) finding.error = result.error

@@ -41,9 +41,12 @@ export function toRecord(instance: Instance, region: string, tags: ReadonlyMap<s
     region,
     launchTime: instance.LaunchTime.toISOString(),
     state: instance.State?.Name ?? 'unknown',
-    excluded: tags.has(excludeTag)
+    excluded: tags.has(excludeTag),
+    instanceType: instance.InstanceType ?? 'unknown'
   }
   if (instance.KeyName) record.keyName = instance.KeyName
+  if (instance.InstanceLifecycle) record.lifecycle = instance.InstanceLifecycle
+  if (instance.Placement?.AvailabilityZone) record.availabilityZone = instance.Placement.AvailabilityZone
   const name = tags.get('Name')
   if (name) record.name = name
   return record

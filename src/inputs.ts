@@ -216,7 +216,8 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'role-to-assume': parsePattern('role-to-assume', ROLE_ARN_PATTERN, 'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.', true),
   'role-session-name': parsePattern('role-session-name', SESSION_NAME_PATTERN, 'Use 2 to 64 letters, digits or +=,.@_- characters.', false),
   audience: parsePattern('audience', /^\S+$/, 'Give the OIDC audience, e.g. sts.amazonaws.com.', false),
-  'fail-on-stale': parseBoolean('fail-on-stale')
+  'fail-on-stale': parseBoolean('fail-on-stale'),
+  'estimate-cost': parseBoolean('estimate-cost')
 }
 
 type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age'>

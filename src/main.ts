@@ -21,6 +21,7 @@ import { annotationsFor, instanceLogLine, logRegion, logSettled, orphanLogLine, 
 import { buildNotifications, publishNotifications } from './notification.js'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
+import { costFrom, lookUpPricesFor } from './pricing.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
 import { allOrphans, isSelected, stepFailures, writeOutputs } from './report.js'
@@ -124,6 +125,12 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
 
     const overCap = capProblems(plannedCounts(surveys, inputs), inputs)
     report.errors.push(...overCap)
+    const prices = inputs['estimate-cost']
+      ? lookUpPricesFor(
+          surveys.flatMap((survey) => survey.discovery?.stale ?? []),
+          { credentials, ec2For: (region) => clients.get(region), now: startedAt, abortSignal: regionDeadline(timeoutMs, control) }
+        )
+      : undefined
     const outcomes = await Promise.all(
       surveys.map(async (survey): Promise<RegionOutcome> => {
         const findings = overCap.length > 0 ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap') : await settleRegion(survey, inputs, startedAt, control)
@@ -133,6 +140,7 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       })
     )
     collect(report, outcomes)
+    if (prices) report.cost = costFrom(report.instances, await prices, startedAt)
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }
@@ -290,7 +298,7 @@ async function notify(report: Report, inputs: Inputs, credentials: AwsCredential
   const result = await publishNotifications(parts, credentials, { abortSignal })
   report.notification.published = result.published
   if (result.error === undefined) {
-    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` in ${parts.length} parts` : ''}`)
+    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` (${parts.length} of ${parts.length} parts published)` : ''}`)
     return
   }
   const why = formatAwsError(describeAwsError(result.error, PERMISSION.publish))

@@ -11,6 +11,7 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
+import { costParagraphs } from './cost.js'
 import { describeOutcome, formatAge, formatMaxAge, oneLine } from './format.js'
 import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
@@ -228,6 +229,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(lines.join('\n'))
   }
   if (part === 1) {
+    paragraphs.push(...costParagraphs(report.cost))
     const failedRegions = report.regions.filter((region) => region.status === 'failed')
     if (failedRegions.length > 0) {
       const lines = failedRegions.map(({ region, error }) => `* ${oneLine(region)}: ${oneLine(error ? formatAwsError(error) : 'failed', MAX_TEXT_ERROR_LENGTH)}`)

@@ -18,6 +18,8 @@ export const PERMISSION = {
   describeLaunchTemplates: 'ec2:DescribeLaunchTemplates',
   deleteLaunchTemplate: 'ec2:DeleteLaunchTemplate',
   publish: 'sns:Publish',
+  getProducts: 'pricing:GetProducts',
+  describeSpotPriceHistory: 'ec2:DescribeSpotPriceHistory',
   assumeRoleWithWebIdentity: 'sts:AssumeRoleWithWebIdentity'
 } as const
 
@@ -40,6 +42,8 @@ export interface PermissionNeeds {
   allRegions: boolean
   /** True when `sns-topic-arn` is set. */
   notify: boolean
+  /** True when `estimate-cost` is on: list prices and spot prices. */
+  estimateCost?: boolean
 }
 
 /**
@@ -59,5 +63,6 @@ export function requiredPermissions(needs: PermissionNeeds): Permission[] {
     if (needs.action === 'terminate') granted.add(orphan.remove)
   }
   if (needs.notify) granted.add(PERMISSION.publish)
+  if (needs.estimateCost) [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))
   return [...granted].sort()
 }

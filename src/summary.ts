@@ -8,6 +8,7 @@
  */
 import * as core from '@actions/core'
 import { formatAwsError } from './aws-errors.js'
+import { costSummaryHtml } from './cost.js'
 import { countOf, describeOutcome, formatAge, formatMaxAge, formatTime, oneLine } from './format.js'
 import { headline, ORPHAN_KINDS, outcomeBreakdown, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
@@ -191,7 +192,8 @@ export function renderSummary(report: Report): string {
     countsLine(report),
     settingsLine(report),
     errorsSection(report.errors),
-    failedRegionsSection(report.regions)
+    failedRegionsSection(report.regions),
+    costSummaryHtml(report.cost, escapeForSummary)
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))

@@ -4,6 +4,8 @@
  * write) stay pure functions over it.
  */
 
+import type { CostReport } from './cost.js'
+
 export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
 export type SweepAction = (typeof SWEEP_ACTIONS)[number]
 
@@ -47,6 +49,8 @@ export interface Inputs {
   'role-session-name': string
   audience: string
   'fail-on-stale': boolean
+  /** Price the stale builders (needs pricing:GetProducts and ec2:DescribeSpotPriceHistory). */
+  'estimate-cost': boolean
 }
 
 /**
@@ -83,6 +87,11 @@ export interface InstanceRecord {
   state: string
   /** True when the instance carries the exclude-tag key. */
   excluded: boolean
+  /** t3.micro …; 'unknown' when EC2 did not say. */
+  instanceType: string
+  /** 'spot', 'scheduled' or 'capacity-block'; absent for On-Demand. */
+  lifecycle?: string
+  availabilityZone?: string
 }
 
 /** One instance in the report, with its age and outcome. */
@@ -98,6 +107,9 @@ export interface InstanceFinding {
   /** Why it was skipped, or a note on the outcome ("already stopped"). */
   reason?: string
   error?: AwsErrorInfo
+  instanceType: string
+  lifecycle?: string
+  availabilityZone?: string
 }
 
 /** A key pair, security group or launch template Packer left behind. */
@@ -158,6 +170,8 @@ export interface Report {
   reportFile?: string
   /** The SNS notification, when one was due. */
   notification?: NotificationRecord
+  /** What the stale builders cost: only with estimate-cost. */
+  cost?: CostReport
 }
 
 export interface NotificationRecord {

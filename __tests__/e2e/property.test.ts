@@ -112,8 +112,11 @@ const settings: fc.Arbitrary<Settings> = fc
     // The action accepts only the states an instance can be acted on in (it refuses shutting-down and terminated).
     states: fc.subarray<InstanceStateName>(['pending', 'running', 'stopping', 'stopped'], { minLength: 1 })
   })
-  // An empty key-name is only allowed together with tags.
-  .filter((c) => c.patterns.length > 0 || c.tags.length > 0)
+  // The input guards: an empty key-name, and max-age 0, are only allowed with a tag whose value is more than wildcards.
+  .filter((c) => {
+    const scoped = c.tags.some((tag) => !/^[*?]+$/.test(tag.slice(tag.indexOf('=') + 1)))
+    return (c.patterns.length > 0 || scoped) && (c.maxAge !== '0' || scoped)
+  })
 
 const scenario: fc.Arbitrary<Case> = settings
   .chain((s) => fc.array(fc.oneof(anyInstance, fittingInstance(s)), { minLength: 3, maxLength: 24 }).map((instances) => ({ ...s, instances })))

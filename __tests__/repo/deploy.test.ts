@@ -30,11 +30,14 @@ interface Mode {
   orphans: boolean
   allRegions: boolean
   notify: boolean
+  estimateCost: boolean
 }
 
 const MODES: Mode[] = SWEEP_ACTIONS.flatMap((action) =>
   [true, false].flatMap((orphans) =>
-    [true, false].flatMap((allRegions) => [true, false].map((notify) => ({ action, orphans, allRegions, notify })))
+    [true, false].flatMap((allRegions) =>
+      [true, false].flatMap((notify) => [true, false].map((estimateCost) => ({ action, orphans, allRegions, notify, estimateCost })))
+    )
   )
 )
 
@@ -45,6 +48,7 @@ function renderMode(mode: Mode, extra: Record<string, string> = {}): Rendered {
     OrphanSweep: String(mode.orphans),
     Regions: mode.allRegions ? 'all' : 'eu-west-1,us-east-1',
     EnableNotifications: String(mode.notify),
+    EstimateCost: String(mode.estimateCost),
     ...extra
   })
 }
@@ -63,11 +67,12 @@ const expectedFor = (mode: Mode): string[] =>
     action: mode.action,
     resources: mode.orphans ? [...RESOURCE_KINDS] : ['instances'],
     allRegions: mode.allRegions,
-    notify: mode.notify
+    notify: mode.notify,
+    estimateCost: mode.estimateCost
   })
 
 describe('deploy/cloudformation.yml', () => {
-  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, all regions ${mode.allRegions}, sns ${mode.notify}`, mode]))(
+  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, all regions ${mode.allRegions}, sns ${mode.notify}, estimate cost ${mode.estimateCost}`, mode]))(
     'grants exactly requiredPermissions() for %s',
     (_name, mode) => {
       expect(allowedActions(policyOf(renderMode(mode)))).toEqual(expectedFor(mode))
@@ -84,7 +89,7 @@ describe('deploy/cloudformation.yml', () => {
   })
 
   it('scopes every change to resource ARNs of the account, key pairs by name', () => {
-    const rendered = renderMode({ action: 'terminate', orphans: true, allRegions: true, notify: true })
+    const rendered = renderMode({ action: 'terminate', orphans: true, allRegions: true, notify: true, estimateCost: true })
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
       allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
@@ -101,7 +106,7 @@ describe('deploy/cloudformation.yml', () => {
   })
 
   it('limits every EC2 statement to the listed regions when regions is not all', () => {
-    const rendered = renderMode({ action: 'stop', orphans: true, allRegions: false, notify: false })
+    const rendered = renderMode({ action: 'stop', orphans: true, allRegions: false, notify: false, estimateCost: true })
     const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
     expect(ec2.length).toBeGreaterThan(0)
     for (const statement of ec2) {
@@ -109,9 +114,20 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
+  it('reads list prices in any region (the Price List API answers in us-east-1), spot prices only in the listed regions', () => {
+    const rendered = renderMode({ action: 'notify', orphans: false, allRegions: false, notify: false, estimateCost: true })
+    const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
+    const pricing = allow.filter((s) => asList(s.Action).includes(PERMISSION.getProducts))
+    expect(pricing).toHaveLength(1)
+    expect(asList(pricing[0]?.Action)).toEqual([PERMISSION.getProducts])
+    expect(pricing[0]?.Condition).toBeUndefined()
+    const spot = allow.find((s) => asList(s.Action).includes(PERMISSION.describeSpotPriceHistory))
+    expect(spot?.Condition?.StringEquals?.['aws:RequestedRegion']).toEqual(['eu-west-1', 'us-east-1'])
+  })
+
   it('requires the packer-sweeper:managed tag on instances only when asked to', () => {
     const instanceStatement = (require: string): { Condition?: Record<string, Record<string, unknown>> } | undefined =>
-      statements(policyOf(renderMode({ action: 'terminate', orphans: false, allRegions: true, notify: false }, { RequireManagedTag: require }))).find(
+      statements(policyOf(renderMode({ action: 'terminate', orphans: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require }))).find(
         (s) => asList(s.Action).includes(PERMISSION.terminateInstances)
       )
     expect(instanceStatement('true')?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' } })
@@ -160,7 +176,7 @@ describe('deploy/cloudformation.yml', () => {
 
   it('creates the SNS topic only with notifications on', () => {
     const types = (notify: boolean): string[] =>
-      Object.values(renderMode({ action: 'notify', orphans: false, allRegions: true, notify }).resources).map((r) => r.Type)
+      Object.values(renderMode({ action: 'notify', orphans: false, allRegions: true, notify, estimateCost: false }).resources).map((r) => r.Type)
     expect(types(true)).toContain('AWS::SNS::Topic')
     expect(types(false)).not.toContain('AWS::SNS::Topic')
   })
@@ -174,8 +190,8 @@ describe('deploy/cloudformation.yml', () => {
 describe('deploy/iam-policy.json', () => {
   const policy: unknown = JSON.parse(read('deploy/iam-policy.json'))
 
-  it('is the terminate + all resources + all regions + SNS mode, exactly', () => {
-    expect(allowedActions(policy)).toEqual(expectedFor({ action: 'terminate', orphans: true, allRegions: true, notify: true }))
+  it('is the terminate + all resources + all regions + SNS + estimate-cost mode, exactly', () => {
+    expect(allowedActions(policy)).toEqual(expectedFor({ action: 'terminate', orphans: true, allRegions: true, notify: true, estimateCost: true }))
   })
 
   it('scopes the changes like the template and denies the exclude tag', () => {
@@ -204,7 +220,7 @@ describe('deploy/terraform/main.tf', () => {
   const grantedActions = (): string[] => {
     const sweeper = hcl.slice(hcl.indexOf('data "aws_iam_policy_document" "sweeper"'), hcl.indexOf('resource "aws_iam_role" "sweeper"'))
     const allow = sweeper.split(/\n\s*(?:dynamic "statement" \{|statement \{)/).filter((block) => !/effect\s*=\s*"Deny"/.test(block))
-    const names = allow.flatMap((block) => [...block.matchAll(/"((?:ec2|sns|sts|iam):[A-Za-z*]+)"/g)].map((m) => m[1] as string))
+    const names = allow.flatMap((block) => [...block.matchAll(/"((?:ec2|sns|sts|iam|pricing):[A-Za-z*]+)"/g)].map((m) => m[1] as string))
     return [...new Set(names)].sort()
   }
 

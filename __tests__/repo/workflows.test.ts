@@ -59,18 +59,23 @@ export function unknownInputs(steps: SelfStep[], declared: readonly string[]): s
   )
 }
 
-/** A value GitHub only knows at run time (`${{ … }}` anywhere in it). */
-const hasExpression = (value: unknown): boolean => String(value).includes('${{')
+/** Stands for what an expression inside a literal gives at run time: digits fit a run ID and an account ID alike. */
+const RUN_TIME_VALUE = '123456789012'
+
+/** A value that is one expression and nothing else (`${{ inputs.max_age }}`). */
+const isOnlyExpression = (value: unknown): boolean => /^\$\{\{[^}]*\}\}$/.test(String(value).trim())
 
 /**
  * What the action would read for a step: action.yml's defaults, overridden by the step's literal
- * `with:` values as the runner passes them (strings). Values with an expression are left out (their
- * input keeps its default): they can only be checked at run time.
+ * `with:` values as the runner passes them (strings). A value that is only an expression is left
+ * out (its input keeps its default): it can only be checked at run time. An expression inside a
+ * literal (`github-run-id=${{ github.run_id }}`) stands for a run-time value: RUN_TIME_VALUE is put in its place,
+ * so the literal around it is still checked.
  */
 export function literalInputs(step: Step, defaults: Readonly<Record<string, string>>): Record<string, string> {
   const literal = Object.entries(step.with ?? {})
-    .filter(([, value]) => !hasExpression(value))
-    .map(([name, value]): [string, string] => [name, String(value)])
+    .filter(([, value]) => !isOnlyExpression(value))
+    .map(([name, value]): [string, string] => [name, String(value).replace(/\$\{\{[^}]*\}\}/g, RUN_TIME_VALUE)])
   return { ...defaults, ...Object.fromEntries(literal) }
 }
 

@@ -3,6 +3,7 @@
  * refusals (see shared/REFERENCE.md). Each handler returns the XML inside `<XResponse>`.
  */
 import { LAUNCH_TEMPLATE_TAG, stateCode, type Fleet } from './fleet.js'
+import { describeSpotPriceHistory } from './pricing.js'
 import type { InstanceStateName, SandboxInstance, SandboxIpPermission, SandboxKeyPair, SandboxLaunchTemplate, SandboxNetworkInterface, SandboxSecurityGroup } from './types.js'
 import { AwsFault, boolParam, compileFilters, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
 
@@ -373,7 +374,8 @@ export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DeleteSecurityGroup: deleteSecurityGroup,
   DescribeNetworkInterfaces: describeNetworkInterfaces,
   DescribeLaunchTemplates: describeLaunchTemplates,
-  DeleteLaunchTemplate: deleteLaunchTemplate
+  DeleteLaunchTemplate: deleteLaunchTemplate,
+  DescribeSpotPriceHistory: describeSpotPriceHistory
 }
 
 export { LAUNCH_TEMPLATE_TAG }

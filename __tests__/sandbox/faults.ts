@@ -10,7 +10,7 @@ export interface FaultMatch {
   /** Region of the call; undefined = any region. */
   region?: string
   /** Service; undefined = any. */
-  service?: 'ec2' | 'sns' | 'sts'
+  service?: 'ec2' | 'sns' | 'sts' | 'pricing'
 }
 
 export type FaultEffect =
@@ -34,14 +34,14 @@ interface Rule {
 }
 
 export interface FaultCall {
-  service: 'ec2' | 'sns' | 'sts' | 'unknown'
+  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'unknown'
   action: string
   region?: string
 }
 
 /** Which error EC2, SNS and STS answer when IAM denies a call. */
-const DENIED: Record<FaultCall['service'], string> = { ec2: 'UnauthorizedOperation', sns: 'AuthorizationError', sts: 'AccessDenied', unknown: 'AccessDenied' }
-const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', unknown: '?' }
+const DENIED: Record<FaultCall['service'], string> = { ec2: 'UnauthorizedOperation', sns: 'AuthorizationError', sts: 'AccessDenied', pricing: 'AccessDeniedException', unknown: 'AccessDenied' }
+const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', pricing: 'pricing', unknown: '?' }
 
 export class Faults {
   private rules: Rule[] = []

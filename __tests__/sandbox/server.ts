@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { EC2_HANDLERS } from './ec2.js'
 import { faultError, Faults, type FaultEffect } from './faults.js'
 import { Fleet } from './fleet.js'
+import { handlePricingRequest, PRICING_TARGET } from './pricing.js'
 import { SnsService, StsService, type StsOptions } from './services.js'
 import type { CallRecord, FleetSeed } from './types.js'
 import { AwsFault, esc, type Params } from './wire.js'
@@ -112,6 +113,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const handle = (req: IncomingMessage, res: ServerResponse, body: string, receivedAt: number): void => {
     const params: Params = Object.fromEntries(new URLSearchParams(body))
     const scope = SCOPE.exec(req.headers.authorization ?? '')
+    if (String(req.headers['x-amz-target'] ?? '').startsWith(PRICING_TARGET)) {
+      return handlePricingRequest({ req, res, body, receivedAt, calls, faults, principal: (id) => sts.principal(id), scope: { accessKeyId: scope?.[1], region: scope?.[2] } })
+    }
     const accessKeyId = scope?.[1]
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'

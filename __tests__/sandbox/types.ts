@@ -178,7 +178,7 @@ export interface SandboxLaunchTemplate {
 /** One request the sandbox received, as tests assert on it. */
 export interface CallRecord {
   seq: number
-  service: 'ec2' | 'sns' | 'sts' | 'unknown'
+  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'unknown'
   action: string
   /** From the SigV4 credential scope; undefined for unsigned calls (AssumeRoleWithWebIdentity). */
   region?: string

@@ -437,7 +437,7 @@ describe('actOnInstances', () => {
 
 describe('toFinding', () => {
   it('carries the record, the age at start, and the outcome', () => {
-    const found = record({ id: instanceId(1), name: 'Packer Builder', keyName: 'packer_1', launchTime: '2026-03-01T09:30:00.000Z', state: 'stopped' })
+    const found = record({ id: instanceId(1), name: 'Packer Builder', keyName: 'packer_1', launchTime: '2026-03-01T09:30:00.000Z', state: 'stopped', lifecycle: 'spot', availabilityZone: 'us-east-1b' })
     expect(toFinding(found, NOW, { outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'no' } })).toStrictEqual({
       id: instanceId(1),
       region: 'us-east-1',
@@ -447,19 +447,23 @@ describe('toFinding', () => {
       ageSeconds: 9000,
       state: 'stopped',
       outcome: 'failed',
+      instanceType: 't3.micro',
+      lifecycle: 'spot',
+      availabilityZone: 'us-east-1b',
       error: { code: 'OperationNotPermitted', message: 'no' }
     })
   })
 
   it('leaves out what is absent', () => {
-    const found: InstanceRecord = { id: instanceId(1), region: 'eu-west-1', launchTime: '2026-03-01T11:00:00.000Z', state: 'running', excluded: false }
+    const found: InstanceRecord = { id: instanceId(1), region: 'eu-west-1', launchTime: '2026-03-01T11:00:00.000Z', state: 'running', excluded: false, instanceType: 'm5.large' }
     expect(toFinding(found, NOW, { outcome: 'notified' })).toStrictEqual({
       id: instanceId(1),
       region: 'eu-west-1',
       launchTime: '2026-03-01T11:00:00.000Z',
       ageSeconds: 3600,
       state: 'running',
-      outcome: 'notified'
+      outcome: 'notified',
+      instanceType: 'm5.large'
     })
   })
 })

@@ -160,6 +160,7 @@ describe('toRecord', () => {
       LaunchTime: new Date('2026-03-01T07:00:00Z'),
       State: { Code: 80, Name: 'stopped' },
       InstanceLifecycle: 'spot',
+      Placement: { AvailabilityZone: 'eu-west-1c' },
       SecurityGroups: [{ GroupId: 'sg-1' }, { GroupName: 'no id' }, { GroupId: 'sg-2' }],
       Tags: [
         { Key: 'Name', Value: 'Packer Builder' },
@@ -173,7 +174,10 @@ describe('toRecord', () => {
       name: 'Packer Builder',
       launchTime: '2026-03-01T07:00:00.000Z',
       state: 'stopped',
-      excluded: true
+      excluded: true,
+      instanceType: 't3.micro',
+      lifecycle: 'spot',
+      availabilityZone: 'eu-west-1c'
     })
   })
 
@@ -185,7 +189,8 @@ describe('toRecord', () => {
       region: 'us-east-1',
       launchTime: HOURS_AGO(5).toISOString(),
       state: 'running',
-      excluded: false
+      excluded: false,
+      instanceType: 't3.micro'
     })
   })
 
@@ -349,7 +354,8 @@ describe('discoverInstances', () => {
         name: 'Packer Builder',
         launchTime: '2026-03-01T06:00:00.000Z',
         state: 'running',
-        excluded: false
+        excluded: false,
+        instanceType: 't3.micro'
       }
     ])
   })
@@ -359,7 +365,7 @@ describe('discoverInstances', () => {
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale).toHaveLength(1000)
     for (const found of result.stale) {
-      expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded'].includes(key))).toBe(true)
+      expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key))).toBe(true)
       expect(typeof found.launchTime).toBe('string')
     }
   })

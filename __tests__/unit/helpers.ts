@@ -48,6 +48,7 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     'role-session-name': 'packer-sweeper',
     audience: 'sts.amazonaws.com',
     'fail-on-stale': false,
+    'estimate-cost': false,
     ...overrides
   }
 }
@@ -65,6 +66,7 @@ export function record(overrides: Partial<InstanceRecord> = {}): InstanceRecord 
     launchTime: '2026-01-01T00:00:00.000Z',
     state: 'running',
     excluded: false,
+    instanceType: 't3.micro',
     ...overrides
   }
 }

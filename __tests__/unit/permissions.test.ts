@@ -12,7 +12,7 @@ const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
 
 describe('PERMISSION', () => {
   it('every entry is service:Action', () => {
-    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|sns|sts):[A-Z][A-Za-z]+$/)
+    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|sns|sts|pricing):[A-Z][A-Za-z]+$/)
   })
 })
 
@@ -67,7 +67,10 @@ describe('requiredPermissions', () => {
       'terminate everything everywhere with a topic',
       needs({ action: 'terminate', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
       [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances'].sort()
-    ]
+    ],
+    // estimate-cost: list prices and spot prices, in every mode that asks for them
+    ['notify with estimate-cost', needs({ estimateCost: true }), ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']],
+    ['estimate-cost off: neither', needs({ action: 'terminate', estimateCost: false }), ['ec2:DescribeInstances', 'ec2:TerminateInstances']]
   ])('%s', (_title, input, expected) => {
     expect(requiredPermissions(input)).toEqual(expected)
   })

@@ -89,6 +89,12 @@ variable "require_managed_tag" {
   default     = false
 }
 
+variable "estimate_cost" {
+  description = "true for the action's estimate-cost input: allow pricing:GetProducts and ec2:DescribeSpotPriceHistory (both only read prices)."
+  type        = bool
+  default     = false
+}
+
 variable "enable_notifications" {
   description = "Create the SNS topic and allow sns:Publish on it (and only on it)."
   type        = bool
@@ -241,6 +247,36 @@ data "aws_iam_policy_document" "sweeper" {
           values   = condition.value.values
         }
       }
+    }
+  }
+
+  # estimate-cost: spot prices from the swept regions; list prices from the Price List API, which
+  # answers in us-east-1 whatever the swept regions are, so it has no region condition.
+  dynamic "statement" {
+    for_each = var.estimate_cost ? [1] : []
+    content {
+      sid       = "ReadSpotPrices"
+      effect    = "Allow"
+      actions   = ["ec2:DescribeSpotPriceHistory"]
+      resources = ["*"]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.estimate_cost ? [1] : []
+    content {
+      sid       = "ReadListPrices"
+      effect    = "Allow"
+      actions   = ["pricing:GetProducts"]
+      resources = ["*"]
     }
   }
 

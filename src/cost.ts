@@ -1,0 +1,240 @@
+/**
+ * What the stale builders cost (estimate-cost): pure arithmetic over the findings and the prices
+ * pricing.ts looked up, and the words the summary and the notification show it with. Every
+ * figure is an estimate at list price in USD: On-Demand Linux for On-Demand builders, the
+ * current spot price for spot builders, compute only (no EBS, no data transfer, no discounts).
+ */
+import { countOf } from './format.js'
+import type { InstanceFinding } from './types.js'
+
+/** AWS's month for monthly rates: 730 hours (365 × 24 / 12). */
+export const HOURS_PER_MONTH = 730
+
+/** How a builder is billed for compute, and so where its price comes from. */
+export type PriceSource = 'on-demand' | 'spot'
+
+/** One price asked for in a run: per instance type and region, and per Availability Zone for spot. */
+export interface PriceKey {
+  region: string
+  instanceType: string
+  source: PriceSource
+  /** Spot only: spot prices differ per zone. */
+  availabilityZone?: string
+}
+
+/** One rate the estimate used, with the instances it priced. */
+export interface RateUsed extends PriceKey {
+  /** USD per hour; null = price unknown. */
+  usdPerHour: number | null
+  instances: number
+}
+
+/** The figures of one region, or of the whole run. USD amounts cover the priced instances only. */
+export interface CostFigures {
+  /** Stale builders that were running when the sweep found them (the ones billed for compute). */
+  running: number
+  /** Of those, how many have no price. */
+  priceUnknown: number
+  /** Stale builders found stopped or stopping: not billed for compute (their volumes still are). */
+  stopped: number
+  /** Hours the running builders had run, launch time to now, all of them. */
+  instanceHours: number
+  /** What those hours cost, priced builders only. */
+  usdSoFar: number
+  /** USD per hour of the running builders this run stopped or terminated. */
+  usdPerHourStopped: number
+  /** The same, per month of 730 hours. */
+  usdPerMonthStopped: number
+  /** USD per hour of the running builders still running after the run (reported, skipped, failed, dry run). */
+  usdPerHourStillRunning: number
+}
+
+/** `report.cost`: present only with estimate-cost. */
+export interface CostReport extends CostFigures {
+  currency: 'USD'
+  /** Always an estimate: list price, Linux, compute only. */
+  basis: 'list-price-estimate'
+  /** The moment the hours were counted to (ISO 8601). */
+  asOf: string
+  regions: (CostFigures & { region: string })[]
+  rates: RateUsed[]
+  /** Why some prices are unknown, one line per cause (the one warning of the run says the same). */
+  unknown: string[]
+}
+
+/** What a price lookup found: a price, or why there is none. */
+export type PriceLookup = { usdPerHour: number } | { unknown: string }
+
+/** Outcomes after which a builder that was running is no longer billed for compute. */
+const STOPPING_OUTCOMES = new Set(['stopped', 'terminated'])
+
+type Priced = Pick<InstanceFinding, 'region' | 'state' | 'instanceType' | 'lifecycle' | 'availabilityZone'>
+
+const isRunning = (finding: Priced) => finding.state === 'running'
+const isStopped = (finding: InstanceFinding) => finding.state === 'stopped' || finding.state === 'stopping'
+
+/** The price a builder needs: spot builders by zone (undefined zone: the lookup says unknown). */
+export function priceKeyOf(finding: Pick<InstanceFinding, 'region' | 'instanceType' | 'lifecycle' | 'availabilityZone'>): PriceKey {
+  if (finding.lifecycle === 'spot') return { region: finding.region, instanceType: finding.instanceType, source: 'spot', availabilityZone: finding.availabilityZone }
+  return { region: finding.region, instanceType: finding.instanceType, source: 'on-demand' }
+}
+
+/** The key as a string, for maps: `on-demand/us-east-1/t3.micro`, `spot/us-east-1/us-east-1a/t3.micro`. */
+export function priceKeyId(key: PriceKey): string {
+  return key.source === 'spot' ? `spot/${key.region}/${key.availabilityZone ?? '?'}/${key.instanceType}` : `on-demand/${key.region}/${key.instanceType}`
+}
+
+/** The distinct prices the running builders need: what pricing.ts asks for, once each. */
+export function priceKeysFor(findings: readonly Priced[]): PriceKey[] {
+  const keys = new Map<string, PriceKey>()
+  for (const finding of findings.filter(isRunning)) {
+    const key = priceKeyOf(finding)
+    keys.set(priceKeyId(key), key)
+  }
+  return [...keys.values()]
+}
+
+/** Money and hours as stored in the report: no float noise (0.30000000000000004), six decimals. */
+const exact = (value: number) => Math.round(value * 1e6) / 1e6
+
+function emptyFigures(): CostFigures {
+  return { running: 0, priceUnknown: 0, stopped: 0, instanceHours: 0, usdSoFar: 0, usdPerHourStopped: 0, usdPerMonthStopped: 0, usdPerHourStillRunning: 0 }
+}
+
+function addFinding(figures: CostFigures, finding: InstanceFinding, price: number | undefined, now: Date): void {
+  if (isStopped(finding)) {
+    figures.stopped += 1
+    return
+  }
+  if (!isRunning(finding)) return
+  figures.running += 1
+  const hours = Math.max(0, now.getTime() - Date.parse(finding.launchTime)) / 3_600_000
+  figures.instanceHours += Number.isFinite(hours) ? hours : 0
+  if (price === undefined) {
+    figures.priceUnknown += 1
+    return
+  }
+  figures.usdSoFar += Number.isFinite(hours) ? hours * price : 0
+  if (STOPPING_OUTCOMES.has(finding.outcome)) figures.usdPerHourStopped += price
+  else figures.usdPerHourStillRunning += price
+}
+
+function rounded(figures: CostFigures): CostFigures {
+  return {
+    running: figures.running,
+    priceUnknown: figures.priceUnknown,
+    stopped: figures.stopped,
+    instanceHours: exact(figures.instanceHours),
+    usdSoFar: exact(figures.usdSoFar),
+    usdPerHourStopped: exact(figures.usdPerHourStopped),
+    usdPerMonthStopped: exact(figures.usdPerHourStopped * HOURS_PER_MONTH),
+    usdPerHourStillRunning: exact(figures.usdPerHourStillRunning)
+  }
+}
+
+/**
+ * The cost report for these findings with these prices (keyed by priceKeyId), counting hours to
+ * `now`. Pure. Regions are in the order of the findings' regions, sorted.
+ */
+export function computeCost(findings: readonly InstanceFinding[], prices: ReadonlyMap<string, PriceLookup>, now: Date): CostReport {
+  const total = emptyFigures()
+  const regions = new Map<string, CostFigures>()
+  const rates = new Map<string, RateUsed>()
+  const unknown = new Set<string>()
+  for (const finding of [...findings].sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))) {
+    if (!isRunning(finding) && !isStopped(finding)) continue
+    const key = priceKeyOf(finding)
+    const lookup = isRunning(finding) ? prices.get(priceKeyId(key)) : undefined
+    const price = lookup && 'usdPerHour' in lookup ? lookup.usdPerHour : undefined
+    if (isRunning(finding)) {
+      const rate = rates.get(priceKeyId(key)) ?? { ...key, usdPerHour: price ?? null, instances: 0 }
+      rate.instances += 1
+      rates.set(priceKeyId(key), rate)
+      if (price === undefined) unknown.add(lookup && 'unknown' in lookup ? lookup.unknown : `no price was looked up for ${describeKey(key)}`)
+    }
+    const region = regions.get(finding.region) ?? emptyFigures()
+    regions.set(finding.region, region)
+    addFinding(region, finding, price, now)
+    addFinding(total, finding, price, now)
+  }
+  return {
+    currency: 'USD',
+    basis: 'list-price-estimate',
+    asOf: now.toISOString(),
+    ...rounded(total),
+    regions: [...regions].map(([region, figures]) => ({ region, ...rounded(figures) })),
+    rates: [...rates.values()],
+    unknown: [...unknown]
+  }
+}
+
+/** `t3.micro in us-east-1 (On-Demand)`, `t3.micro in us-east-1a (spot)`. */
+export function describeKey(key: PriceKey): string {
+  return key.source === 'spot' ? `${key.instanceType} in ${key.availabilityZone ?? `${key.region} (zone unknown)`} (spot)` : `${key.instanceType} in ${key.region} (On-Demand)`
+}
+
+// ---- words ----
+
+/** `$1.23`; amounts under a dollar keep four decimals so an hourly rate of a small builder is not `$0.01`. */
+export function formatUsd(amount: number): string {
+  if (amount !== 0 && Math.abs(amount) < 1) return `$${amount.toFixed(4)}`
+  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+}
+
+/** `12.5`: hours to one decimal. */
+export function formatHours(hours: number): string {
+  return hours.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+}
+
+export const COST_BASIS_NOTE = 'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; compute only (no EBS volumes, no discounts or savings plans).'
+
+/** One line per figure, plain text without markup: the notification's lines and the summary's list items. */
+export function costLines(cost: CostFigures, unknown: readonly string[] = []): string[] {
+  const lines: string[] = []
+  if (cost.running > 0) {
+    const priced = cost.running - cost.priceUnknown
+    const soFar = priced > 0 ? `: about ${formatUsd(cost.usdSoFar)} so far` : ''
+    const ofPriced = cost.priceUnknown > 0 && priced > 0 ? ` (${priced} priced)` : ''
+    lines.push(`${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`)
+  }
+  if (cost.usdPerHourStopped > 0) lines.push(`This run stopped ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
+  if (cost.usdPerHourStillRunning > 0) lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
+  if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'stopped builder')}: stopped, not billed for compute`)
+  if (cost.priceUnknown > 0) lines.push(`Price unknown for ${countOf(cost.priceUnknown, 'builder')}${unknown.length > 0 ? `: ${unknown.join('; ')}` : ''}`)
+  if (lines.length === 0) lines.push('No running or stopped builders to price')
+  return lines
+}
+
+/** The notification's paragraph, or none without a cost report: one line in notificationText spreads it. */
+export function costParagraphs(cost: CostReport | undefined): string[] {
+  if (!cost) return []
+  return [['What the leftovers cost (estimate):', ...costLines(cost, cost.unknown).map((line) => `* ${line}`), COST_BASIS_NOTE].join('\n')]
+}
+
+const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'Stopped by this run', 'Still running', 'Stopped, not billed', 'Price unknown']
+
+/**
+ * The job summary's "What the leftovers cost" section as one line of HTML, or '' without a cost
+ * report. `escape` is the summary's own escaping (passed in, so this module does not import the
+ * summary); every value goes through it.
+ */
+export function costSummaryHtml(cost: CostReport | undefined, escape: (text: string) => string): string {
+  if (!cost) return ''
+  const perHour = (amount: number) => (amount > 0 ? `${formatUsd(amount)}/h` : '—')
+  const row = (region: string, figures: CostFigures) =>
+    [
+      region,
+      String(figures.running),
+      formatHours(figures.instanceHours),
+      figures.running > figures.priceUnknown ? formatUsd(figures.usdSoFar) : '—',
+      perHour(figures.usdPerHourStopped),
+      perHour(figures.usdPerHourStillRunning),
+      String(figures.stopped),
+      String(figures.priceUnknown)
+    ].map((cell) => escape(cell))
+  const rows = [...cost.regions.map((region) => row(region.region, region)), ...(cost.regions.length > 1 ? [row('All regions', cost)] : [])]
+  const cells = (cellsOfRow: string[], tag: 'th' | 'td') => `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
+  const table = rows.length > 0 ? `<table>${cells(COST_HEADERS.map((header) => escape(header)), 'th')}${rows.map((r) => cells(r, 'td')).join('')}</table>` : ''
+  const items = costLines(cost, cost.unknown).map((line) => `<li>${escape(line)}</li>`)
+  return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}<p><i>${escape(COST_BASIS_NOTE)}</i></p>`
+}
