@@ -39,6 +39,8 @@ export function escapeForSummary(text: string, maxLength?: number): string {
 interface RowBudget {
   rows: number
   bytes: number
+  /** Rows left out so far, for the line that says where they are. */
+  omitted: number
 }
 
 /** A table with its header row; rows beyond the budget are counted in a last "… and N more" row. */
@@ -57,6 +59,7 @@ function table(headers: readonly string[], rows: readonly string[][], budget: Ro
   }
   const omitted = rows.length - shown
   if (omitted > 0) html.push(`<tr><td colspan="${headers.length}">… and ${omitted} more</td></tr>`)
+  budget.omitted += omitted
   return `<table>${html.join('')}</table>`
 }
 
@@ -178,8 +181,21 @@ function isClean(report: Report): boolean {
     report.instances.length === 0 &&
     ORPHAN_KINDS.every(({ key }) => report[key].length === 0) &&
     report.errors.length === 0 &&
+    !report.cancelled &&
     report.regions.every((region) => region.status === 'ok')
   )
+}
+
+function cancelledLine(report: Report): string {
+  if (!report.cancelled) return ''
+  return '<p><b>The job was cancelled</b> before the sweep finished. Every resource below has its true outcome: what was not acted on says so, and what got no answer is <code>unknown</code>.</p>'
+}
+
+/** Where the rows the tables left out are: the report file, when there is one. */
+function restLine(report: Report, omitted: number): string {
+  if (omitted === 0) return ''
+  const where = report.reportFile ? `the file named by the <code>report-file</code> output (${code(report.reportFile)}); keep it with <code>actions/upload-artifact</code>` : 'the report (the report file could not be written)'
+  return `<p>The tables leave out ${countOf(omitted, 'row')} to stay under GitHub's 1 MiB: every resource is in ${where}.</p>`
 }
 
 /** The whole job summary as HTML (which GitHub's Markdown renders as it is). Pure. */
@@ -189,6 +205,7 @@ export function renderSummary(report: Report): string {
   }
   const fixed = [
     `<h2>packer-sweeper: ${escapeForSummary(headline(report))}</h2>`,
+    cancelledLine(report),
     countsLine(report),
     settingsLine(report),
     errorsSection(report.errors),
@@ -197,8 +214,9 @@ export function renderSummary(report: Report): string {
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))
-  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE) }
+  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE), omitted: 0 }
   const blocks = [...fixed, instancesSection(report, budget), ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))]
+  blocks.push(restLine(report, budget.omitted))
   return `${blocks.filter((block) => block !== '').join('\n')}\n`
 }
 

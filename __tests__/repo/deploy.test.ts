@@ -174,6 +174,13 @@ describe('deploy/cloudformation.yml', () => {
     expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: existing })
   })
 
+  it('names the role only when RoleName is given (the same name in every account of a StackSet)', () => {
+    const roleOf = (given: Record<string, string>) => Object.values(renderMode(MODES[0] as Mode, given).resources).find((r) => r.Type === 'AWS::IAM::Role')
+    expect(roleOf({ RoleName: 'packer-sweeper' })?.Properties?.RoleName).toBe('packer-sweeper')
+    expect(roleOf({})?.Properties).not.toHaveProperty('RoleName')
+    expect(() => render(template, { GitHubRepository: REPO, RoleName: 'no spaces allowed' })).toThrow(TemplateError)
+  })
+
   it('creates the SNS topic only with notifications on', () => {
     const types = (notify: boolean): string[] =>
       Object.values(renderMode({ action: 'notify', orphans: false, allRegions: true, notify, estimateCost: false }).resources).map((r) => r.Type)

@@ -6,7 +6,7 @@ import { instance, instanceId, instances, orphan, region, report, settings } fro
 import type { Outcome, Report } from '../../src/types.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { headline, needsAttention, OUTPUT_NAMES, OUTPUTS_BYTE_BUDGET, OUTPUTS_WITHOUT_REPORT, outputsFor, reportJsonWithin, stepFailures, writeOutputs } = await import(
+const { fitOutputs, headline, needsAttention, OUTPUT_NAMES, OUTPUTS_BYTE_BUDGET, OUTPUTS_WITHOUT_REPORT, outputsFor, reportJsonWithin, stepFailures, writeOutputs } = await import(
   '../../src/report.js'
 )
 
@@ -101,6 +101,46 @@ describe('outputsFor', () => {
   })
 })
 
+describe('fitOutputs', () => {
+  const reportFile = '/runner/_temp/packer-sweeper-report-42-1-7.json'
+
+  it('everything fits: nothing shortened, outputs-truncated false, report-file named', () => {
+    const { values, shortened } = fitOutputs(report({ instances: instances(3), reportFile }))
+    expect(shortened).toEqual([])
+    expect(values['outputs-truncated']).toBe('false')
+    expect(values['report-file']).toBe(reportFile)
+  })
+
+  it('30,000 acted instances: all outputs together within the budget; short lists whole, long ones cut; the report says where the rest is', () => {
+    const failed = instances(20, { outcome: 'failed' }).map((finding, i) => ({ ...finding, id: `i-f${String(i).padStart(16, '0')}` }))
+    const big = report({ instances: [...instances(30_000), ...failed], keyPairs: [orphan()], reportFile })
+    const { values, shortened } = fitOutputs(big)
+    const total = Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+    expect(total).toBeLessThanOrEqual(OUTPUTS_BYTE_BUDGET)
+    expect(values['outputs-truncated']).toBe('true')
+    expect(shortened).toEqual(expect.arrayContaining(['instance-ids', 'acted-ids', 'report']))
+    expect(shortened).not.toContain('failed-ids')
+    expect(parseIds(values['failed-ids'])).toHaveLength(20)
+    expect(parseIds(values['key-pairs'])).toHaveLength(1)
+    const acted = parseIds(values['acted-ids'])
+    expect(acted.length).toBeGreaterThan(5_000)
+    expect(acted.length).toBeLessThan(30_000)
+    expect(acted).toEqual([...acted].sort())
+    expect(values.count).toBe('30020')
+    const cut = JSON.parse(values.report) as ReportOutput
+    expect(cut.reportFile).toBe(reportFile)
+    expect(cut.truncated?.instances).toBe(30_020 - cut.instances.length)
+  })
+
+  it('writeOutputs warns naming what it shortened and where the whole report is', () => {
+    core.warning.mockReset()
+    core.setOutput.mockReset()
+    writeOutputs(report({ instances: instances(30_000), reportFile }))
+    expect(core.warning).toHaveBeenCalledTimes(1)
+    expect(core.warning.mock.calls[0]?.[0]).toMatch(new RegExp(`^Outputs shortened to stay within GitHub's 1 MB per job: .*instance-ids.*; the whole report is in ${reportFile.replace(/[.]/g, '\\.')} \\(output report-file\\)\\.$`))
+  })
+})
+
 describe('reportJsonWithin', () => {
   const sample = report({ instances: instances(40), securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] })
   const size = (json: string) => Buffer.byteLength(json)
@@ -184,6 +224,20 @@ describe('needsAttention', () => {
 })
 
 describe('stepFailures', () => {
+  it('a cancelled run fails, first; unknown outcomes fail, after the failed ones, named as such', () => {
+    const failures = stepFailures(
+      report({
+        cancelled: true,
+        instances: [instance({ id: instanceId(1), outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'x' } }), instance({ id: instanceId(2), outcome: 'unknown', error: { code: 'TimeoutError', message: 'y' } })]
+      })
+    )
+    expect(failures).toEqual([
+      'The job was cancelled before the sweep finished; the report says what was done.',
+      `1 instance failed: ${instanceId(1)} (OperationNotPermitted)`,
+      `1 instance got no answer (outcome unknown): ${instanceId(2)} (TimeoutError)`
+    ])
+  })
+
   it('is empty for a run that did what it was asked, skips and leftovers in use included', () => {
     expect(
       stepFailures(report({ instances: [...instances(2), ...instances(1, { outcome: 'skipped' }, 3)], keyPairs: [orphan({ outcome: 'in-use' })] }))

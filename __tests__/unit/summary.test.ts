@@ -213,6 +213,20 @@ describe('renderSummary', () => {
     expect((html.match(/<tr><td><code>/g) ?? []).length).toBe(SUMMARY_MAX_ROWS)
     expect(html).toContain('<tr><td colspan="7">… and 500 more</td></tr>')
   })
+
+  it('says where the rows it left out are: the report file', () => {
+    const html = renderSummary(report({ instances: instances(SUMMARY_MAX_ROWS + 500), reportFile: '/runner/_temp/packer-sweeper-report-1.json' }))
+    expect(html).toContain("The tables leave out 500 rows to stay under GitHub's 1 MiB")
+    expect(html).toContain('<code>report-file</code> output (<code>/runner/&#95;temp/packer-sweeper-report-1.json</code>)')
+    expect(renderSummary(report({ instances: instances(3), reportFile: '/tmp/r.json' }))).not.toContain('The tables leave out')
+  })
+
+  it('a cancelled run is headed as cancelled, even with nothing found', () => {
+    const html = renderSummary(report({ cancelled: true, instances: [instance({ outcome: 'notified', reason: 'not acted on: the job was cancelled first' })] }))
+    expect(html).toMatch(/^<h2>packer-sweeper: cancelled: /)
+    expect(html).toContain('<b>The job was cancelled</b>')
+    expect(renderSummary(report({ cancelled: true }))).toMatch(/^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/)
+  })
 })
 
 describe('writeSummary', () => {
