@@ -9,10 +9,9 @@
 import { createHash } from 'node:crypto'
 import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
-import { describeOutcome, formatAge, formatMaxAge, oneLine } from './format.js'
+import { describeOutcome, formatAge, formatError, formatMaxAge, oneLine, shortMessage } from './format.js'
 import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
@@ -23,7 +22,6 @@ export const SNS_SUBJECT_MAX_LENGTH = 99
 /** `kind` and `version` of the JSON document for programs. */
 export const NOTIFICATION_KIND = 'packer-sweeper'
 export const NOTIFICATION_VERSION = 2
-const MAX_TEXT_ERROR_LENGTH = 500
 /** IDs are never shortened in the text (key pair names have at most 255 characters). */
 const MAX_TEXT_ID_LENGTH = 1024
 
@@ -105,13 +103,13 @@ export function closingSentence(findings: readonly (InstanceFinding | OrphanFind
 const byRegionThenId = (a: { region: string; id: string }, b: { region: string; id: string }) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id)
 
 function instanceLine(finding: InstanceFinding): string {
-  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)} (${oneLine(finding.region)}, ${formatAge(finding.ageSeconds)}, ${oneLine(describeOutcome(finding), MAX_TEXT_ERROR_LENGTH)})`
+  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)} (${oneLine(finding.region)}, ${formatAge(finding.ageSeconds)}, ${describeOutcome(finding)})`
 }
 
 function orphanLine(finding: OrphanFinding): string {
   const name = finding.name && finding.name !== finding.id ? ` ${oneLine(finding.name)}` : ''
   const age = finding.ageSeconds === undefined ? 'age unknown' : formatAge(finding.ageSeconds)
-  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${oneLine(describeOutcome(finding), MAX_TEXT_ERROR_LENGTH)})`
+  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${describeOutcome(finding)})`
 }
 
 /** The resource lists of a report, in the order the notification lists them. */
@@ -232,11 +230,11 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(...costParagraphs(report.cost))
     const failedRegions = report.regions.filter((region) => region.status === 'failed')
     if (failedRegions.length > 0) {
-      const lines = failedRegions.map(({ region, error }) => `* ${oneLine(region)}: ${oneLine(error ? formatAwsError(error) : 'failed', MAX_TEXT_ERROR_LENGTH)}`)
+      const lines = failedRegions.map(({ region, error }) => `* ${oneLine(region)}: ${error ? formatError(error) : 'failed'}`)
       paragraphs.push(['These regions could not be swept:', ...lines].join('\n'))
     }
     if (report.errors.length > 0) {
-      paragraphs.push(['Errors:', ...report.errors.map((error) => `* ${oneLine(error, MAX_TEXT_ERROR_LENGTH)}`)].join('\n'))
+      paragraphs.push(['Errors:', ...report.errors.map((error) => `* ${shortMessage(error)}`)].join('\n'))
     }
   }
   const settingsParts = [

@@ -9,10 +9,10 @@ import * as core from '@actions/core'
 import { DescribeSpotPriceHistoryCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { GetProductsCommandInput } from '@aws-sdk/client-pricing'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { describeAwsError, formatAwsError } from './aws-errors.js'
+import { describeAwsError, errorMessage } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { computeCost, describeKey, priceKeyId, priceKeysFor, type CostReport, type PriceKey, type PriceLookup } from './cost.js'
-import { countOf, oneLine } from './format.js'
+import { countOf, formatError, shortMessage } from './format.js'
 import { PERMISSION } from './permissions.js'
 import type { InstanceFinding } from './types.js'
 
@@ -20,7 +20,6 @@ import type { InstanceFinding } from './types.js'
 export const PRICING_REGION = 'us-east-1'
 /** Price lookups in flight at once: a handful of keys, not a flood of one API. */
 export const PRICE_LOOKUP_CONCURRENCY = 4
-const MAX_ERROR_LENGTH = 300
 
 /** Regions outside the aws partition: the public price list in USD does not cover them. */
 const OTHER_PARTITION = /^(cn|us-gov|us-iso[a-z]*|eusc)-/
@@ -122,7 +121,7 @@ function lazyPricing(deps: CostDeps): { send: PricingSend; destroy(): void } {
 }
 
 function unknownBecause(error: unknown, permission: string): PriceLookup {
-  return { unknown: oneLine(formatAwsError(describeAwsError(error, permission)), MAX_ERROR_LENGTH) }
+  return { unknown: formatError(describeAwsError(error, permission)) }
 }
 
 async function lookUp(key: PriceKey, deps: CostDeps, pricing: PricingSend): Promise<PriceLookup> {
@@ -200,7 +199,7 @@ export async function lookUpPricesFor(builders: Parameters<typeof priceKeysFor>[
     return await lookUpPrices(keys, deps)
   } catch (error) {
     // A bug or a failed import: every price unknown rather than a failed sweep.
-    const reason = { unknown: `the prices could not be looked up: ${oneLine(String(error instanceof Error ? error.message : error), MAX_ERROR_LENGTH)}` }
+    const reason = { unknown: `the prices could not be looked up: ${shortMessage(errorMessage(error))}` }
     return new Map(keys.map((key) => [priceKeyId(key), reason]))
   }
 }

@@ -7,9 +7,8 @@
  * and drop the text after it into Markdown.
  */
 import * as core from '@actions/core'
-import { formatAwsError } from './aws-errors.js'
 import { costSummaryHtml } from './cost.js'
-import { countOf, describeOutcome, formatAge, formatMaxAge, formatTime, oneLine } from './format.js'
+import { countOf, describeOutcome, formatAge, formatError, formatMaxAge, formatTime, oneLine, shortMessage } from './format.js'
 import { headline, ORPHAN_KINDS, outcomeBreakdown, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
@@ -22,7 +21,6 @@ export const SUMMARY_ROWS_BYTE_BUDGET = 800 * 1024
 /** Room for what surrounds the rows: region headings and counts, table and header tags, "… and N more". */
 const SUMMARY_STRUCTURE_RESERVE = 64 * 1024
 const MAX_LISTED_ERRORS = 50
-const MAX_ERROR_LENGTH = 1000
 
 /**
  * Characters that HTML or Markdown would read as markup, as numeric references. GitHub shows
@@ -93,7 +91,7 @@ function countsLine(report: Report): string {
 
 function errorsSection(errors: readonly string[]): string {
   if (errors.length === 0) return ''
-  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => escapeForSummary(error, MAX_ERROR_LENGTH))
+  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => escapeForSummary(shortMessage(error), Infinity))
   if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`)
   return `<h3>Errors</h3>${list(shown)}`
 }
@@ -103,7 +101,7 @@ function failedRegionsSection(regions: readonly RegionResult[]): string {
   if (failed.length === 0) return ''
   const items = failed.map(({ region, error }) => {
     if (!error) return `${code(region)}: failed`
-    const text = `${code(region)}: ${escapeForSummary(formatAwsError(error), MAX_ERROR_LENGTH)}`
+    const text = `${code(region)}: ${escapeForSummary(formatError(error), Infinity)}`
     // describeAwsError already names the permission in the message; say it only when it did not.
     const permission = error.missingPermission && !error.message.includes(error.missingPermission) ? ` (missing IAM permission ${code(error.missingPermission)})` : ''
     return text + permission
@@ -121,7 +119,7 @@ function instanceRow(finding: InstanceFinding): string[] {
     escapeForSummary(formatTime(finding.launchTime)),
     escapeForSummary(formatAge(finding.ageSeconds)),
     escapeForSummary(finding.state),
-    escapeForSummary(describeOutcome(finding), MAX_ERROR_LENGTH)
+    escapeForSummary(describeOutcome(finding), Infinity)
   ]
 }
 
@@ -171,7 +169,7 @@ function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title
       escapeForSummary(finding.region),
       escapeForSummary(finding.createdAt ? formatTime(finding.createdAt) : 'unknown'),
       escapeForSummary(orphanAge(finding)),
-      escapeForSummary(describeOutcome(finding), MAX_ERROR_LENGTH)
+      escapeForSummary(describeOutcome(finding), Infinity)
     ])
   return `<h3>${title}</h3>${table(headers, rows, budget)}`
 }

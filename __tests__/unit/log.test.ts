@@ -118,3 +118,23 @@ describe('annotationsFor', () => {
     expect(annotationsFor(report({ instances: [instance()] })).map(({ level }) => level)).toEqual(['notice'])
   })
 })
+
+describe('one way to shorten long messages', () => {
+  it('a 10 KB AWS error reads the same, cut the same, in the log, the annotation, the summary and SNS', async () => {
+    const { shortMessage, MESSAGE_MAX_LENGTH } = await import('../../src/format.js')
+    const { renderSummary } = await import('../../src/summary.js')
+    const { buildNotifications } = await import('../../src/notification.js')
+    const { instanceLogLine } = await import('../../src/log.js')
+    const message = `${'The instance may not be terminated. '.repeat(300)}END`
+    const failed = instance({ outcome: 'failed', error: { code: 'OperationNotPermitted', message } })
+    const sample = report({ instances: [failed] })
+    const short = shortMessage(`OperationNotPermitted: ${message}`)
+    expect(short.length).toBe(MESSAGE_MAX_LENGTH)
+    expect(short.endsWith('…')).toBe(true)
+    expect(instanceLogLine(failed)).toContain(short)
+    expect(annotationsFor(sample)[0]?.message).toContain(short)
+    expect(renderSummary(sample)).toContain(short.replace(/'/g, '&#39;'))
+    const [part] = buildNotifications(sample, 'arn:aws:sns:eu-west-1:123456789012:t')
+    expect((JSON.parse(part?.message ?? '{}') as { default: string }).default).toContain(short)
+  })
+})
