@@ -21,7 +21,10 @@ function debrisFleet(): FleetSeed {
   return {
     ...orphansFleet(),
     'eu-west-1': {
-      instances: [{ ref: 'euw1-stale', keyName: name, age: '5h', securityGroupIds: ['sg-0c000000000000001'] }],
+      instances: [
+        { ref: 'euw1-stale', keyName: name, age: '5h', securityGroupIds: ['sg-0c000000000000001'] },
+        { ref: 'euw1-spot', keyName: name, age: '5h', lifecycle: 'spot', instanceType: 'm5.large' }
+      ],
       keyPairs: [{ keyName: name, age: '5h' }],
       securityGroups: [{ groupId: 'sg-0c000000000000001', groupName: name, description: 'Temporary group for Packer' }],
       launchTemplates: [{ launchTemplateName: 'packer-fleet-launch-template-eu00001', age: '1d' }]
@@ -39,6 +42,7 @@ interface Mode {
   resources: 'instances' | 'all'
   regions: 'list' | 'all'
   topic: boolean
+  estimateCost?: boolean
 }
 
 const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action) =>
@@ -47,11 +51,17 @@ const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action
   )
 )
 
-const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}`
+const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}${m.estimateCost ? ', estimate-cost' : ''}`
+
+/** estimate-cost adds its read-only price calls to a few modes: an on-demand and a spot builder are priced. */
+const COST_MODES: Mode[] = [
+  { action: 'terminate', resources: 'all', regions: 'list', topic: true, estimateCost: true },
+  { action: 'notify', resources: 'instances', regions: 'all', topic: false, estimateCost: true }
+]
 
 function required(m: Mode): string[] {
   const resources: ResourceKind[] = m.resources === 'all' ? [...RESOURCE_KINDS] : ['instances']
-  return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic })
+  return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic, estimateCost: m.estimateCost ?? false })
 }
 
 async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
@@ -64,6 +74,7 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
       regions: m.regions === 'all' ? 'all' : REGIONS.join(','),
       'sns-topic-arn': m.topic ? DEFAULT_TOPIC_ARN : '',
       'dry-run': String(dryRun),
+      'estimate-cost': String(m.estimateCost ?? false),
       'max-instances': '0',
       'max-resources': '0'
     }
@@ -74,7 +85,7 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
 }
 
 describe('IAM actions called vs requiredPermissions()', () => {
-  it.each(MODES.map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
+  it.each([...MODES, ...COST_MODES].map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
     const { s } = await runMode(m, debrisFleet())
     expect(receivedPermissions(s)).toEqual(required(m))
   })
