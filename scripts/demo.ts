@@ -258,7 +258,7 @@ function printNotification(sandbox: Sandbox): void {
   console.log(`  Topic:   ${message.topicArn}`)
   console.log(`  Subject: ${message.subject ?? '(none)'}\n`)
   console.log(indent(text.trimEnd(), '  │ '))
-  if (message.messageStructure === 'json') console.log('\n  (The same Publish carries the JSON report for SQS, Lambda and HTTPS subscribers: MessageStructure=json.)')
+  if (message.messageStructure === 'json') console.log('\n  (The same Publish carries a JSON document for SQS, Lambda and HTTPS subscribers: every ID by outcome, then the findings.)')
 }
 
 async function main(): Promise<number> {

@@ -10,16 +10,16 @@ import { join } from 'node:path'
 import * as core from '@actions/core'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { actOnInstances, instancesToChange, toFinding } from './actions.js'
+import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from './actions.js'
 import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
-import { formatAge } from './format.js'
+import { countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
-import { annotationsFor, instanceLogLine, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
+import { annotationsFor, instanceLogLine, logData, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
 import { buildNotifications, publishNotifications } from './notification.js'
-import { planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
+import { NOT_DELETED_CANCELLED, planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
 import { capProblems, decideInstance } from './plan.js'
@@ -29,7 +29,7 @@ import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCan
 import { writeSummary } from './summary.js'
 import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
 
-/** Read-backs of calls that got no answer get this long (less once the job is cancelled). */
+/** Read-backs of calls that got no answer may go on this long past the act deadline (less once the job is cancelled). */
 const READ_BACK_TIMEOUT_MS = 30_000
 /** Publishing the notification (all its parts) gets this long. */
 const PUBLISH_TIMEOUT_MS = 60_000
@@ -117,7 +117,8 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       return { report, credentials }
     }
     report.settings.regions = regions
-    core.info(`Sweeping ${regions.length} region(s): ${regions.join(', ')}`)
+    // Region names from DescribeRegions are AWS data like any other.
+    logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
 
     const surveying = Promise.all(regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control)))
     const context = runContext()
@@ -182,9 +183,13 @@ async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, n
 
 /** Phase two of a region: act on instances first, then on the leftovers they freed, within the region's deadline. */
 async function settleRegion(survey: RegionSurvey, inputs: Inputs, now: Date, control: RunControl): Promise<Pick<RegionOutcome, 'instances' | 'orphans'>> {
-  if (control.cancelled.aborted) return reportWithoutActing(survey, inputs, now, 'not acted on: the job was cancelled first')
-  const abortSignal = regionDeadline(inputs['region-timeout'] * 1000, control)
-  const signals = { abortSignal, cancelled: control.cancelled, readBackSignal: () => readBackSignal(control) }
+  if (control.cancelled.aborted) return reportWithoutActing(survey, inputs, now, NOT_STARTED_CANCELLED, NOT_DELETED_CANCELLED)
+  const timeoutMs = inputs['region-timeout'] * 1000
+  const abortSignal = regionDeadline(timeoutMs, control)
+  // One read-back window for the whole phase, however many read-backs it takes: the phase's own
+  // deadline plus READ_BACK_TIMEOUT_MS, so a silent region's phase ends within that sum.
+  const readBack = AbortSignal.any([AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
+  const signals = { abortSignal, cancelled: control.cancelled, readBackSignal: () => readBack }
   const instances = await actOnInstances(survey.client, survey.discovery?.stale ?? [], inputs, now, {
     ...signals,
     onSettled: (findings) => logSettled(survey.region, findings.map(instanceLogLine))
@@ -209,14 +214,6 @@ async function settleRegion(survey: RegionSurvey, inputs: Inputs, now: Date, con
   }
   if (abortSignal.aborted && !control.abandoned.aborted) survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
   return { instances, orphans }
-}
-
-/**
- * A fresh deadline for reading back what calls without an answer did: their own deadline may be
- * spent. Once the job is cancelled, only until the record must be written.
- */
-function readBackSignal(control: RunControl): AbortSignal {
-  return AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
 }
 
 function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): AwsErrorInfo {
@@ -251,13 +248,20 @@ function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs) {
   return { instances, total: instances + orphans }
 }
 
-/** Findings for a region whose changes are held back (a cap, a cancellation): everything is reported only. */
-function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
+/**
+ * Findings for a region whose changes are held back (a cap, a cancellation): everything is
+ * reported only, with `reason` on what would have been changed; `leftoverReason` replaces the
+ * leftovers' own "not deleted" reason when given.
+ */
+function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string, leftoverReason?: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
   const instances = (survey.discovery?.stale ?? []).map((record) => {
     const decision = decideInstance(record, inputs)
     return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
   })
-  return { instances, orphans: survey.orphanPlan ? reportOnly(survey.orphanPlan) : [] }
+  const orphans = (survey.orphanPlan ? reportOnly(survey.orphanPlan) : []).map((finding) =>
+    leftoverReason && inputs.action === 'terminate' && finding.outcome === 'notified' ? { ...finding, reason: leftoverReason } : finding
+  )
+  return { instances, orphans }
 }
 
 function collect(report: Report, outcomes: readonly RegionOutcome[]): void {

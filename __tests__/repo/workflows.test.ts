@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { parse } from 'yaml'
 
+import { buildNotifications } from '../../src/notification.js'
+import { instance, orphan, report as reportFixture } from '../../__fixtures__/report.js'
 import { getInputs } from '../../src/inputs.js'
 import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
@@ -364,13 +366,15 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
     process.env.CHATBOT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:chatbot'
     try {
       new Function('require', 'module', 'exports', code)(fakeRequire, module, module.exports)
-      const report = {
-        instances: [{ id: 'i-0abc', region: 'eu-west-1', name: 'packer', outcome: 'terminated' }],
-        keyPairs: [{ id: 'key-1', name: 'packer_1', region: 'eu-west-1', outcome: 'deleted' }],
-        errors: [],
+      // The message packer-sweeper really publishes: its `lambda` key is what the function receives.
+      const sample = reportFixture({
+        instances: [instance({ id: 'i-0abc', region: 'eu-west-1', name: 'packer', outcome: 'terminated' })],
+        keyPairs: [orphan({ id: 'key-1', name: 'packer_1', region: 'eu-west-1', outcome: 'deleted' })],
         run: { runUrl: 'https://github.com/o/r/actions/runs/1' }
-      }
-      await module.exports.handler?.({ Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: JSON.stringify(report) } }] })
+      })
+      const [part] = buildNotifications(sample, topicArn)
+      const lambda = (JSON.parse(part?.message ?? '{}') as { lambda: string }).lambda
+      await module.exports.handler?.({ Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: lambda } }] })
     } finally {
       delete process.env.CHATBOT_TOPIC_ARN
     }
@@ -378,7 +382,7 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
     expect(sent[0]?.TopicArn).toBe('arn:aws:sns:us-east-1:123456789012:chatbot')
     const notification = JSON.parse(sent[0]?.Message ?? '{}')
     expect(notification).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: 'packer-sweeper: 1 terminated' } })
-    expect(notification.content.description).toContain('`i-0abc` (eu-west-1, packer): terminated')
+    expect(notification.content.description).toContain('instance `i-0abc` (eu-west-1): terminated')
     expect(notification.content.description).toContain('key pair `key-1` (eu-west-1): deleted')
     expect(notification.content.description).toContain('<https://github.com/o/r/actions/runs/1|The workflow run>')
   })
