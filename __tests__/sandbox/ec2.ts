@@ -75,8 +75,13 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>): st
     el('rootDeviceType', i.rootDeviceType) +
     el('instanceLifecycle', i.lifecycle) +
     items('groupSet', i.securityGroupIds, (g) => el('groupId', g) + el('groupName', groupNames.get(g))) +
+    iamInstanceProfile(i) +
     tagSet(i.tags)
   )
+}
+
+function iamInstanceProfile(i: SandboxInstance): string {
+  return i.iamInstanceProfile ? `<iamInstanceProfile>${el('arn', i.iamInstanceProfile.arn)}${el('id', i.iamInstanceProfile.id)}</iamInstanceProfile>` : ''
 }
 
 const describeInstances: Ec2Handler = (ctx) => {
@@ -363,6 +368,32 @@ const deleteLaunchTemplate: Ec2Handler = (ctx) => {
   return `<launchTemplate>${el('launchTemplateId', template.launchTemplateId)}${el('launchTemplateName', template.launchTemplateName)}${el('createTime', template.createTime.toISOString())}</launchTemplate>`
 }
 
+/**
+ * DescribeIamInstanceProfileAssociations: one `associated` association per instance that runs with
+ * an instance profile and is not terminated (EC2 disassociates at termination).
+ */
+const describeIamInstanceProfileAssociations: Ec2Handler = (ctx) => {
+  const ids = listParam(ctx.params, 'AssociationId')
+  if (ids.length > 0 && ctx.params.MaxResults !== undefined) {
+    throw new AwsFault('InvalidParameterCombination', 'The parameter AssociationIds cannot be used with the parameter maxResults')
+  }
+  const associationId = (i: SandboxInstance) => `iip-assoc-${i.id.slice(2).padStart(17, '0')}`
+  const filters = filtersParam(ctx.params)
+  // compileFilters would read tag filters from the instance's tags: associations have none.
+  const tagFilter = filters.find((f) => f.name.startsWith('tag'))
+  if (tagFilter) throw new AwsFault('InvalidParameterValue', `The filter '${tagFilter.name}' is invalid`)
+  const filter = compileFilters<SandboxInstance>(filters, { 'instance-id': (i) => [i.id], state: () => ['associated'] })
+  const keep = (i: SandboxInstance) => i.iamInstanceProfile !== undefined && i.state !== 'terminated' && (ids.length === 0 || ids.includes(associationId(i))) && filter(i)
+  const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, { min: 5, max: 1000, defaultMax: Number.MAX_SAFE_INTEGER })
+  return (
+    items(
+      'iamInstanceProfileAssociationSet',
+      page.items,
+      (i) => el('associationId', associationId(i)) + el('instanceId', i.id) + iamInstanceProfile(i) + el('state', 'associated') + el('timestamp', i.launchTime.toISOString())
+    ) + el('nextToken', page.nextToken)
+  )
+}
+
 export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DescribeInstances: describeInstances,
   StopInstances: stopInstances,
@@ -375,7 +406,8 @@ export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DescribeNetworkInterfaces: describeNetworkInterfaces,
   DescribeLaunchTemplates: describeLaunchTemplates,
   DeleteLaunchTemplate: deleteLaunchTemplate,
-  DescribeSpotPriceHistory: describeSpotPriceHistory
+  DescribeSpotPriceHistory: describeSpotPriceHistory,
+  DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations
 }
 
 export { LAUNCH_TEMPLATE_TAG }

@@ -10,7 +10,7 @@ export interface FaultMatch {
   /** Region of the call; undefined = any region. */
   region?: string
   /** Service; undefined = any. */
-  service?: 'ec2' | 'sns' | 'sts' | 'pricing'
+  service?: 'ec2' | 'sns' | 'sts' | 'pricing' | 'iam'
 }
 
 export type FaultEffect =
@@ -30,18 +30,34 @@ interface SlowRule {
 interface Rule {
   match: FaultMatch
   remaining: number
-  effect: FaultEffect
+  /** `deny` and `throttle` take the shape of the service the call is for when they apply. */
+  effect: FaultEffect | { kind: 'deny' } | { kind: 'throttle' }
 }
 
 export interface FaultCall {
-  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'unknown'
+  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'iam' | 'unknown'
   action: string
   region?: string
+  /** What the call acts on, for services whose AccessDenied names it (IAM: an ARN). */
+  resource?: string
 }
 
-/** Which error EC2, SNS and STS answer when IAM denies a call. */
-const DENIED: Record<FaultCall['service'], string> = { ec2: 'UnauthorizedOperation', sns: 'AuthorizationError', sts: 'AccessDenied', pricing: 'AccessDeniedException', unknown: 'AccessDenied' }
-const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', pricing: 'pricing', unknown: '?' }
+/** Which error each service answers when IAM denies a call. */
+const DENIED: Record<FaultCall['service'], string> = {
+  ec2: 'UnauthorizedOperation',
+  sns: 'AuthorizationError',
+  sts: 'AccessDenied',
+  pricing: 'AccessDeniedException',
+  iam: 'AccessDenied',
+  unknown: 'AccessDenied'
+}
+const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', pricing: 'pricing', iam: 'iam', unknown: '?' }
+
+/** How a service says it is throttling (default: EC2's RequestLimitExceeded, HTTP 503). */
+const THROTTLED: Partial<Record<FaultCall['service'], Extract<FaultEffect, { kind: 'error' }>>> = {
+  iam: { kind: 'error', code: 'Throttling', message: 'Rate exceeded', status: 400 }
+}
+const REQUEST_LIMIT_EXCEEDED: Extract<FaultEffect, { kind: 'error' }> = { kind: 'error', code: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 }
 
 export class Faults {
   private rules: Rule[] = []
@@ -49,14 +65,14 @@ export class Faults {
   /** Regions disabled for the account (opt-in regions not enabled): AuthFailure on every EC2/SNS call. */
   readonly disabledRegions = new Set<string>()
 
-  /** `RequestLimitExceeded` (HTTP 503) for the next `count` matching calls. */
+  /** `RequestLimitExceeded` (HTTP 503; IAM: `Throttling`, 400) for the next `count` matching calls. */
   throttle(match: FaultMatch & { count: number }): this {
-    return this.add(match, match.count, { kind: 'error', code: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 })
+    return this.add(match, match.count, { kind: 'throttle' })
   }
 
   /** IAM denies the matching calls (all of an action, or every call into a region) until `clear`. */
   deny(match: FaultMatch & { count?: number }): this {
-    return this.add(match, match.count ?? Infinity, { kind: 'error', code: '', message: '', status: 403 })
+    return this.add(match, match.count ?? Infinity, { kind: 'deny' })
   }
 
   /** The region is not enabled for the account: AuthFailure, and DescribeRegions leaves it out. */
@@ -119,21 +135,22 @@ export class Faults {
       if (rule.remaining <= 0 || !matches(rule.match, call)) continue
       rule.remaining--
       const effect = rule.effect
-      if (effect.kind === 'error' && effect.code === '') {
+      if (effect.kind === 'throttle') return THROTTLED[call.service] ?? REQUEST_LIMIT_EXCEEDED
+      if (effect.kind === 'deny') {
         const permission = `${IAM_PREFIX[call.service]}:${call.action}`
-        return {
-          kind: 'error',
-          code: DENIED[call.service],
-          message: `You are not authorized to perform this operation. User: ${principal} is not authorized to perform: ${permission} because no identity-based policy allows the ${permission} action`,
-          status: 403
-        }
+        const because = `because no identity-based policy allows the ${permission} action`
+        const message =
+          call.resource === undefined
+            ? `You are not authorized to perform this operation. User: ${principal} is not authorized to perform: ${permission} ${because}`
+            : `User: ${principal} is not authorized to perform: ${permission} on resource: ${call.resource} ${because}`
+        return { kind: 'error', code: DENIED[call.service], message, status: 403 }
       }
       return effect
     }
     return undefined
   }
 
-  private add(match: FaultMatch, remaining: number, effect: FaultEffect): this {
+  private add(match: FaultMatch, remaining: number, effect: Rule['effect']): this {
     const { action, region, service } = match
     this.rules.push({ match: { action, region, service }, remaining, effect })
     return this

@@ -87,6 +87,7 @@ export class Fleet {
           disableApiStop: s.disableApiStop ?? false,
           securityGroupIds: s.securityGroupIds ?? [],
           instanceType: s.instanceType ?? 't3.micro',
+          iamInstanceProfile: s.iamInstanceProfile ? { ...s.iamInstanceProfile } : undefined,
           history: [state]
         }
         r.instances.push(instance)
@@ -240,7 +241,7 @@ function permission(p: IpPermissionSeed): SandboxIpPermission {
   return { protocol: p.protocol ?? 'tcp', fromPort: p.fromPort, toPort: p.toPort, cidrs: p.cidrs ?? [], groupIds: p.groupIds ?? [] }
 }
 
-function when(aged: Aged, absolute: string | undefined, now: number): Date {
+export function when(aged: Aged, absolute: string | undefined, now: number): Date {
   if (absolute) return new Date(absolute)
   if (aged.ageSeconds !== undefined) return new Date(now - aged.ageSeconds * 1000)
   if (aged.age !== undefined) return new Date(now - durationSeconds(aged.age) * 1000)

@@ -1,5 +1,6 @@
 /** Real SDK v3 clients pointed at a sandbox, for the sandbox's own tests. */
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { IAMClient } from '@aws-sdk/client-iam'
 import { SNSClient } from '@aws-sdk/client-sns'
 import { STSClient } from '@aws-sdk/client-sts'
 import type { Sandbox } from './server.js'
@@ -30,6 +31,11 @@ export function sns(sandbox: Sandbox, region = 'us-east-1', options: ClientOptio
 
 export function sts(sandbox: Sandbox, region = 'us-east-1', options: ClientOptions = {}): STSClient {
   return new STSClient(config(sandbox, region, options))
+}
+
+/** IAM is global; the region only decides what the SigV4 scope says with a custom endpoint. */
+export function iam(sandbox: Sandbox, region = 'us-east-1', options: ClientOptions = {}): IAMClient {
+  return new IAMClient(config(sandbox, region, options))
 }
 
 /** The AWS error code an SDK call rejected with. */

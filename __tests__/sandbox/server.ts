@@ -1,6 +1,6 @@
 /**
- * The sandbox AWS account: one HTTP endpoint on 127.0.0.1 for EC2 (ec2 query protocol), SNS and
- * STS (awsQuery). Point the SDK at it with AWS_ENDPOINT_URL; every region shares the endpoint and
+ * The sandbox AWS account: one HTTP endpoint on 127.0.0.1 for EC2 (ec2 query protocol), SNS,
+ * STS and IAM (awsQuery). Point the SDK at it with AWS_ENDPOINT_URL; every region shares the endpoint and
  * is read from the SigV4 credential scope.
  */
 import { randomUUID } from 'node:crypto'
@@ -9,9 +9,10 @@ import type { AddressInfo, Socket } from 'node:net'
 import { EC2_HANDLERS } from './ec2.js'
 import { faultError, Faults, type FaultEffect } from './faults.js'
 import { Fleet } from './fleet.js'
+import { IamAccount } from './iam.js'
 import { handlePricingRequest, PRICING_TARGET } from './pricing.js'
 import { SnsService, StsService, type StsOptions } from './services.js'
-import type { CallRecord, FleetSeed } from './types.js'
+import type { CallRecord, FleetSeed, IamSeed } from './types.js'
 import { AwsFault, esc, type Params } from './wire.js'
 
 /** Regions enabled for the sandbox account by default (AllRegions=false answers these). */
@@ -43,6 +44,8 @@ export const DEFAULT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:packer-swee
 export interface SandboxOptions {
   /** The fleet to start with. */
   fleet?: FleetSeed
+  /** IAM roles and instance profiles to start with (account-wide). */
+  iam?: IamSeed
   /** Enabled regions (default DEFAULT_REGIONS). */
   regions?: string[]
   /** Opt-in regions not enabled (default DEFAULT_NOT_OPTED_IN). */
@@ -69,6 +72,8 @@ export interface Sandbox {
   url: string
   port: number
   fleet: Fleet
+  /** IAM roles and instance profiles (global: every region's calls see the same). */
+  iam: IamAccount
   faults: Faults
   /** Every request received, in order. */
   calls: CallRecord[]
@@ -85,13 +90,21 @@ export interface Sandbox {
 }
 
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/'
-const NAMESPACES = { sns: 'http://sns.amazonaws.com/doc/2010-03-31/', sts: 'https://sts.amazonaws.com/doc/2011-06-15/' }
-const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '2010-03-31': 'sns', '2011-06-15': 'sts' }
+const NAMESPACES = { sns: 'http://sns.amazonaws.com/doc/2010-03-31/', sts: 'https://sts.amazonaws.com/doc/2011-06-15/', iam: 'https://iam.amazonaws.com/doc/2010-05-08/' }
+const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '2010-03-31': 'sns', '2011-06-15': 'sts', '2010-05-08': 'iam' }
+/**
+ * Services that answer whatever region the call was signed for. IAM is global: against AWS the SDK
+ * signs it for the partition's region (`us-east-1` in `aws`); with a custom endpoint the endpoint
+ * rules set no signing region, so the scope carries the client's own region.
+ */
+const GLOBAL_SERVICES = new Set<CallRecord['service']>(['sts', 'iam'])
 const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const fleet = new Fleet(options.transitionDelayMs ?? 0, options.seed ?? 1, options.terminationLagMs ?? 0)
   if (options.fleet) fleet.seed(options.fleet)
+  const iam = new IamAccount(options.seed ?? 1)
+  if (options.iam) iam.seed(options.iam)
   const faults = new Faults()
   const sns = new SnsService(options.topics ?? [DEFAULT_TOPIC_ARN])
   const sts = new StsService(options.sts)
@@ -120,7 +133,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
     const action = params.Action ?? ''
-    const call = { service, action, region }
+    const call = { service, action, region, resource: service === 'iam' ? iam.resourceOf(action, params) : undefined }
     const fault = faults.take(call, sts.principal(accessKeyId))
     const delayMs = (options.requestDelayMs ?? 0) + faults.delayOf(call)
     const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, outcome: 'pending', delayMs, receivedAt }
@@ -158,7 +171,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing) return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       if (fault?.kind === 'error') throw faultError(fault)
-      if (region && service !== 'sts' && !regions.enabled.includes(region)) {
+      if (region && !GLOBAL_SERVICES.has(service) && !regions.enabled.includes(region)) {
         throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
       }
       const xml = dispatch(service, action, params, region, accessKeyId)
@@ -182,6 +195,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (service === 'sns' && action === 'Publish') return sns.publish(ctx)
     if (service === 'sts' && action === 'AssumeRoleWithWebIdentity') return sts.assumeRoleWithWebIdentity(ctx)
     if (service === 'sts' && action === 'GetCallerIdentity') return sts.getCallerIdentity(ctx)
+    const iamXml = service === 'iam' ? iam.handle(action, params) : undefined
+    if (iamXml !== undefined) return iamXml
     throw invalid
   }
 
@@ -201,6 +216,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url: `http://127.0.0.1:${port}`,
     port,
     fleet,
+    iam,
     faults,
     calls,
     callsOf: (action, region) => calls.filter((c) => c.action === action && (region === undefined || c.region === region)),
@@ -235,15 +251,17 @@ function guarded(res: ServerResponse, step: () => void): void {
 function wrap(service: CallRecord['service'], action: string, inner: string, requestId: string): string {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
   if (service === 'ec2') return `${head}<${action}Response xmlns="${EC2_NS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`
-  const ns = service === 'sns' ? NAMESPACES.sns : NAMESPACES.sts
-  return `${head}<${action}Response xmlns="${ns}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
+  const ns = NAMESPACES[service as keyof typeof NAMESPACES] ?? NAMESPACES.sts
+  // Actions without a result (IAM's deletes) answer only the metadata, as AWS does.
+  const result = inner === '' ? '' : `<${action}Result>${inner}</${action}Result>`
+  return `${head}<${action}Response xmlns="${ns}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
 }
 
 function errorXml(service: CallRecord['service'], error: AwsFault, requestId: string): string {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
   const code = `<Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message>`
   if (service === 'ec2' || service === 'unknown') return `${head}<Response><Errors><Error>${code}</Error></Errors><RequestID>${requestId}</RequestID></Response>`
-  const ns = service === 'sns' ? NAMESPACES.sns : NAMESPACES.sts
+  const ns = NAMESPACES[service as keyof typeof NAMESPACES] ?? NAMESPACES.sts
   const type = error.status >= 500 ? 'Receiver' : 'Sender'
   return `${head}<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type>${code}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
 }

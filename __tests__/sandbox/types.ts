@@ -48,6 +48,15 @@ export interface InstanceSeed extends Aged {
   /** Adds the `aws:ec2launchtemplate:id` tag, as EC2 does for instances launched from a template. */
   launchTemplateId?: string
   instanceType?: string
+  /** The IAM instance profile the instance runs with (`sandbox.iam.profileRef(name)` gives it for a seeded profile). */
+  iamInstanceProfile?: IamInstanceProfileRef
+}
+
+/** An instance's IAM instance profile as EC2 shows it. */
+export interface IamInstanceProfileRef {
+  arn: string
+  /** `AIPA…` */
+  id: string
 }
 
 export interface KeyPairSeed extends Aged {
@@ -103,6 +112,71 @@ export interface RegionSeed {
 /** A whole account: region name → what lives there. */
 export type FleetSeed = Record<string, RegionSeed>
 
+// ---- IAM (global: one per account, not per region) ----
+
+export interface IamRoleSeed extends Aged {
+  roleName: string
+  /** `AROA…`; generated when absent. */
+  roleId?: string
+  /** Default `/`. */
+  path?: string
+  description?: string
+  /** The trust policy as JSON; default: only `ec2.amazonaws.com` may `sts:AssumeRole`. */
+  assumeRolePolicyDocument?: string
+  createDate?: string
+  tags?: Tags
+  /** Inline policies: name → policy document (JSON). */
+  inlinePolicies?: Record<string, string>
+  /** ARNs of attached managed policies. */
+  attachedPolicyArns?: string[]
+  maxSessionDuration?: number
+  /** When and where the role was last used; absent = never (GetRole answers an empty `RoleLastUsed`). */
+  lastUsed?: Aged & { region: string }
+}
+
+export interface IamInstanceProfileSeed extends Aged {
+  instanceProfileName: string
+  /** `AIPA…`; generated when absent. */
+  instanceProfileId?: string
+  /** Default `/`. */
+  path?: string
+  createDate?: string
+  tags?: Tags
+  /** Names of the roles in the profile (at most one in AWS); each must be seeded. */
+  roles?: string[]
+}
+
+export interface IamSeed {
+  roles?: IamRoleSeed[]
+  instanceProfiles?: IamInstanceProfileSeed[]
+}
+
+export interface SandboxIamRole {
+  roleName: string
+  roleId: string
+  path: string
+  arn: string
+  description?: string
+  assumeRolePolicyDocument: string
+  createDate: Date
+  tags: Tags
+  inlinePolicies: Record<string, string>
+  attachedPolicyArns: string[]
+  maxSessionDuration: number
+  lastUsed?: { date: Date; region: string }
+}
+
+export interface SandboxInstanceProfile {
+  instanceProfileName: string
+  instanceProfileId: string
+  path: string
+  arn: string
+  createDate: Date
+  tags: Tags
+  /** Role names, in the order they were added. */
+  roles: string[]
+}
+
 // ---- live state ----
 
 export interface SandboxInstance {
@@ -121,6 +195,7 @@ export interface SandboxInstance {
   disableApiStop: boolean
   securityGroupIds: string[]
   instanceType: string
+  iamInstanceProfile?: IamInstanceProfileRef
   /**
    * A pending transition (stopping → stopped, shutting-down → terminated) and when it completes;
    * `then` is a further one that starts when this one completes (lagged terminations).
@@ -178,7 +253,7 @@ export interface SandboxLaunchTemplate {
 /** One request the sandbox received, as tests assert on it. */
 export interface CallRecord {
   seq: number
-  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'unknown'
+  service: 'ec2' | 'sns' | 'sts' | 'pricing' | 'iam' | 'unknown'
   action: string
   /** From the SigV4 credential scope; undefined for unsigned calls (AssumeRoleWithWebIdentity). */
   region?: string
