@@ -318,6 +318,7 @@ function roundTripReport(results: RoundTripResult[]): string {
     fixed(r.wallMs.withoutDelay / 1000, 2),
     fixed(r.wallMs.withDelay / 1000, 2),
     fixed(r.roundTrips, 2),
+    String(r.chainedCalls),
     `≤ ${r.target}: ${r.met ? 'met' : 'NOT MET'}`,
     Object.entries(r.callsByOperation)
       .sort()
@@ -327,7 +328,7 @@ function roundTripReport(results: RoundTripResult[]): string {
   const lines = [
     `Sequential round trips = (wall with every request held ${results[0]?.delayMs ?? 0} ms − wall without) / ${results[0]?.delayMs ?? 0} ms, medians of ${results[0]?.runs ?? 0} runs each, no SNS topic`,
     '',
-    table([['sweep', 'wall, no delay (s)', 'wall, delay (s)', 'round trips', 'target', 'calls (one run)'], ...rows], 0)
+    table([['sweep', 'wall, no delay (s)', 'wall, delay (s)', 'round trips', 'calls one after another (call log)', 'target', 'calls (one run)'], ...rows], 0)
   ]
   for (const r of results.filter((x) => x.describeTarget)) {
     const perRegion = Object.entries(r.describeInstances).map(([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s)`)

@@ -273,12 +273,35 @@ export interface RoundTripResult {
   runs: number
   wallMs: { withoutDelay: number; withDelay: number; samplesWithout: number[]; samplesWith: number[] }
   roundTrips: number
+  /** Median over the delayed runs of sequentialChain: calls one after another, from the call log. */
+  chainedCalls: number
   target: number
   met: boolean
   callsByOperation: Record<string, number>
   /** Per region: DescribeInstances calls, and of them the polls by instance ID after the region's first TerminateInstances answered. */
   describeInstances: Record<string, { total: number; terminationPolls: number; other: number }>
   describeTarget?: { otherPerRegion: number; met: boolean }
+}
+
+/**
+ * The most calls that ran one after another, none overlapping the next (greedy by earliest
+ * answer): with every call held D ms, a cross-check of the wall-time estimate that CPU load on
+ * the machine does not move, since it reads the sandbox's own clock of each call.
+ */
+export function sequentialChain(sandbox: Sandbox): number {
+  const spans = sandbox.calls
+    .filter((c) => c.answeredAt !== undefined)
+    .map((c) => ({ from: c.receivedAt, to: c.answeredAt as number }))
+    .sort((a, b) => a.to - b.to)
+  let chain = 0
+  let end = -Infinity
+  for (const span of spans) {
+    if (span.from >= end) {
+      chain++
+      end = span.to
+    }
+  }
+  return chain
 }
 
 /** DescribeInstances per region, split into the termination-wait polls (by ID, after a TerminateInstances answered) and the rest. */
@@ -299,6 +322,7 @@ function describeByRegion(sandbox: Sandbox, regions: readonly string[]): RoundTr
 
 async function roundTripCase(scratch: Scratch, action: string, c: RoundTripCase, runs: number, delayMs: number, describeTarget?: number): Promise<RoundTripResult> {
   const walls: Record<'0' | 'd', number[]> = { '0': [], d: [] }
+  const chains: number[] = []
   let last: { sample: Sample; describe: RoundTripResult['describeInstances'] } | undefined
   for (let run = 0; run < runs; run++) {
     // Interleaved, so that drift in the machine's load falls on both sides alike.
@@ -309,6 +333,7 @@ async function roundTripCase(scratch: Scratch, action: string, c: RoundTripCase,
         if (result.exitCode !== 0) throw new Error(`${c.name}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
         walls[key].push(sample.wallMs)
         if (key === '0') last = { sample, describe: describeByRegion(sandbox, c.regions) }
+        else chains.push(sequentialChain(sandbox))
       } finally {
         await sandbox.close()
       }
@@ -326,6 +351,7 @@ async function roundTripCase(scratch: Scratch, action: string, c: RoundTripCase,
     runs,
     wallMs: { withoutDelay, withDelay, samplesWithout: walls['0'], samplesWith: walls.d },
     roundTrips,
+    chainedCalls: median(chains),
     target: c.target,
     met: roundTrips <= c.target,
     callsByOperation: last.sample.callsByOperation,
