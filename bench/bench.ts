@@ -1,20 +1,28 @@
 /**
- * `npm run bench`: the committed bundle dist/index.js against the sandbox AWS account, for fleets
- * of 100, 1,000 and 10,000 instances per region in 1 and 4 regions, `action: terminate` with no
- * caps and an SNS topic. Per point, the median of a few runs of:
+ * `npm run bench`: the committed bundle dist/index.js against the sandbox AWS account.
+ *
+ * The fleet matrix (`matrix`): fleets of 100, 1,000 and 10,000 instances per region in 1 and 4
+ * regions, `action: terminate` with no caps and an SNS topic. Per point, the median of a few runs of:
  *
  * - wall time: spawn of `node dist/index.js` to its exit, as the runner's step would see it;
- * - API calls by operation, from the sandbox's calls log, against the lower bound
- *   (per region ceil(matching/1000) DescribeInstances + ceil(acted/100) TerminateInstances, +1 Publish);
+ * - API calls by operation, from the sandbox's calls log, against the lower bound (per region
+ *   ceil(matching/1000) DescribeInstances + ceil(acted/100) TerminateInstances, + one Publish per
+ *   256 KiB part: ceil(bytes published / 262,144));
  * - peak memory of the action's process: `process.resourceUsage().maxRSS` written at exit by a
  *   preloaded `--require` hook (works wherever node does, unlike GNU time), with its CPU time;
  * - cold start: spawn to the first request the sandbox receives, compared with a bare ncc bundle
  *   of @actions/core + the EC2/SNS/STS clients sending one request (bench/cold-start-baseline.ts).
  *
- * Not part of the test suite: it asserts nothing. Prints a table, writes bench/results/latest.json.
+ * Then the scenarios of bench/scenarios.ts: SIGINT mid-sweep to exit (`cancel`), Publish calls
+ * against the parts needed at 100 to 30,000 terminated instances (`publish`), and sequential round
+ * trips from the sandbox's requestDelayMs (`roundtrips`).
  *
- *   npm run bench                                   the full matrix, 3 runs a point (~3 minutes on 2 cores)
+ * Not part of the test suite: it asserts nothing. Prints tables, writes bench/results/latest.json.
+ *
+ *   npm run bench                                   everything, 3 runs a point (~6 minutes on 2 cores)
  *   npm run bench -- --sizes=100,1000 --runs=1      a quick look (also BENCH_SIZES, BENCH_REGIONS, BENCH_RUNS)
+ *   npm run bench -- --only=cancel,roundtrips       some sections: matrix, cancel, publish, roundtrips (BENCH_ONLY)
+ *   npm run bench -- --publish-sizes=100,1000       the publish section's sizes (BENCH_PUBLISH_SIZES)
  */
 import { spawnSync } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
@@ -23,17 +31,23 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
 import ts from 'typescript'
-import { DIST, ROOT, runAction, type RunResult } from '../__tests__/e2e/harness.js'
-import { DEFAULT_TOPIC_ARN, generateFleet, startSandbox, type FleetSeed, type Sandbox } from '../__tests__/sandbox/index.js'
+import { DIST, ROOT } from '../__tests__/e2e/harness.js'
+import { DEFAULT_TOPIC_ARN, generateFleet, startSandbox, type FleetSeed } from '../__tests__/sandbox/index.js'
+import { benchCancellation, benchPublish, benchRoundTrips, RUNNER_SIGKILL_AFTER_MS, RUNNER_SIGTERM_AFTER_MS, type CancellationResult, type PublishPoint, type RoundTripResult } from './scenarios.js'
+import { fixed, measure, median, table, thousands, USAGE_HOOK, type Sample, type Scratch } from './measure.js'
 
 /** Enough regions for the widest point; the first one is the topic's (us-east-1). */
 const BENCH_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1']
-const DESCRIBE_PAGE = 1000
-const ACTION_BATCH = 100
 const RESULTS_DIR = join(ROOT, 'bench/results')
 
+const SECTIONS = ['matrix', 'cancel', 'publish', 'roundtrips'] as const
+type Section = (typeof SECTIONS)[number]
+
 interface BenchOptions {
+  sections: Section[]
   sizes: number[]
+  publishSizes: number[]
+  roundTripRuns: number
   regionCounts: number[]
   runs: number
   baselineRuns: number
@@ -53,8 +67,15 @@ function parseOptions(argv: string[]): BenchOptions {
   const regionCounts = numbers(flag('regions', 'BENCH_REGIONS', '1,4'), 'regions')
   if (regionCounts.some((n) => n > BENCH_REGIONS.length)) throw new Error(`--regions: at most ${BENCH_REGIONS.length}`)
   const [runs = 3] = numbers(flag('runs', 'BENCH_RUNS', '3'), 'runs')
+  const sections = flag('only', 'BENCH_ONLY', SECTIONS.join(',')).split(',') as Section[]
+  const unknown = sections.filter((section) => !SECTIONS.includes(section))
+  if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; expected some of ${SECTIONS.join(',')}`)
   return {
+    sections,
     sizes: numbers(flag('sizes', 'BENCH_SIZES', '100,1000,10000'), 'sizes'),
+    publishSizes: numbers(flag('publish-sizes', 'BENCH_PUBLISH_SIZES', '100,1000,10000,30000'), 'publish-sizes'),
+    // Differences of wall times are noisier than wall times: two more runs than a matrix point.
+    roundTripRuns: runs + 2,
     regionCounts,
     runs,
     // Cold starts are short and noisy: the baseline gets more runs than a fleet point.
@@ -63,113 +84,11 @@ function parseOptions(argv: string[]): BenchOptions {
   }
 }
 
-// ---- one measured run ----
-
-/** Written at the child's exit by the preload hook. */
-interface ProcessUsage {
-  maxRssKiB: number
-  userMicros: number
-  systemMicros: number
-}
-
-/**
- * CommonJS on purpose: `--require` runs it synchronously before the bundle, so it costs the cold
- * start next to nothing, and 'exit' fires also after process.exit() and uncaught errors.
- */
-const USAGE_HOOK = `process.on('exit', () => {
-  const usage = process.resourceUsage()
-  require('node:fs').writeFileSync(process.env.BENCH_USAGE_FILE, JSON.stringify({ maxRssKiB: usage.maxRSS, userMicros: usage.userCPUTime, systemMicros: usage.systemCPUTime }))
-})
-`
-
-interface Sample {
-  exitCode: number | null
-  wallMs: number
-  coldStartMs: number
-  peakRssMiB: number
-  actionCpuMs: number
-  /** CPU the sandbox (this process) spent answering: on 2 cores it competes with the action. */
-  sandboxCpuMs: number
-  callsByOperation: Record<string, number>
-  calls: number
-  lowerBound: number
-  matching: number
-  acted: number
-}
-
-interface Scratch {
-  dir: string
-  hook: string
-}
-
-async function measure(scratch: Scratch, sandbox: Sandbox, run: { inputs?: Record<string, string>; dist?: string; regions: readonly string[] }): Promise<{ sample: Sample; result: RunResult }> {
-  const usageFile = join(scratch.dir, 'usage.json')
-  rmSync(usageFile, { force: true })
-  const cpuBefore = process.cpuUsage()
-  // runAction spawns before its first await: this is the moment the process starts, to within a millisecond.
-  const spawnedAt = performance.now()
-  const result = await runAction({ inputs: run.inputs, dist: run.dist, sandbox, env: { NODE_OPTIONS: `--require "${scratch.hook}"`, BENCH_USAGE_FILE: usageFile } })
-  const wallMs = performance.now() - spawnedAt
-  const sandboxCpu = process.cpuUsage(cpuBefore)
-  if (!existsSync(usageFile)) throw new Error(`the process left no usage report (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
-  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as ProcessUsage
-  const first = sandbox.calls[0]
-  if (!first) throw new Error(`the process sent no request (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
-  const callsByOperation: Record<string, number> = {}
-  for (const call of sandbox.calls) callsByOperation[call.action] = (callsByOperation[call.action] ?? 0) + 1
-  const bound = lowerBound(sandbox, run.regions, Boolean(run.inputs?.['sns-topic-arn']))
-  return {
-    result,
-    sample: {
-      exitCode: result.exitCode,
-      wallMs,
-      coldStartMs: first.receivedAt - spawnedAt,
-      peakRssMiB: usage.maxRssKiB / 1024,
-      actionCpuMs: (usage.userMicros + usage.systemMicros) / 1000,
-      // Includes this process's share of spawning and reading the outputs: small next to answering.
-      sandboxCpuMs: (sandboxCpu.user + sandboxCpu.system) / 1000,
-      callsByOperation,
-      calls: sandbox.calls.length,
-      ...bound
-    }
-  }
-}
-
-/** The instance states `instance-states` counts by default: what DescribeInstances' filter lets through. */
-const COUNTED_STATES = new Set(['pending', 'running', 'stopping', 'stopped'])
-
-/**
- * The fewest calls any implementation needs, from the sandbox's own account of the run rather
- * than the action's report (whose lists are cut to fit the output size):
- * matching = Packer builders in a counted state before the run, acted = instances it terminated.
- */
-function lowerBound(sandbox: Sandbox, regions: readonly string[], publishes: boolean): { lowerBound: number; matching: number; acted: number } {
-  let calls = publishes ? 1 : 0
-  let matching = 0
-  let acted = 0
-  for (const region of regions) {
-    const instances = sandbox.fleet.instances(region)
-    const matchingHere = instances.filter((i) => i.keyName?.startsWith('packer_') && COUNTED_STATES.has(i.history[0] ?? i.state)).length
-    const actedHere = instances.filter((i) => i.history.includes('shutting-down')).length
-    // Even an empty region takes one DescribeInstances to learn that it is empty.
-    calls += Math.max(1, Math.ceil(matchingHere / DESCRIBE_PAGE)) + Math.ceil(actedHere / ACTION_BATCH)
-    matching += matchingHere
-    acted += actedHere
-  }
-  return { lowerBound: calls, matching, acted }
-}
-
 // ---- the matrix ----
 
 function benchFleet(size: number, regions: string[], seed: number): FleetSeed {
   // One in ten instances is not Packer's (server-side filtering must drop it); half the builders are stale.
   return Object.assign({}, ...regions.map((region) => generateFleet({ region, count: size, staleFraction: 0.5, nonPackerFraction: 0.1, seed })))
-}
-
-const median = (values: number[]): number => {
-  const ordered = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(ordered.length / 2)
-  return ordered.length % 2 === 1 ? (ordered[middle] as number) : ((ordered[middle - 1] as number) + (ordered[middle] as number)) / 2
 }
 
 interface Point {
@@ -317,15 +236,6 @@ function distVersion(): { commit?: string; uncommittedChanges?: boolean } {
   return { commit: log.stdout.trim(), uncommittedChanges: git('status', '--porcelain', '--', relative(ROOT, dirname(DIST))).stdout.trim() !== '' }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
-  const line = (row: string[]) => `| ${row.map((cell, column) => (column < 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`
-  return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n')
-}
-
-const fixed = (n: number, digits = 0) => n.toFixed(digits)
-const thousands = (n: number) => n.toLocaleString('en-US')
-
 function pointsTable(points: Point[]): string {
   const operations = [...new Set(points.flatMap((p) => Object.keys(p.callsByOperation)))].sort()
   const header = ['instances/region', 'regions', 'wall (s)', 'calls / lower bound', ...operations, 'peak RSS (MiB)', 'action CPU (s)', 'sandbox CPU (s)', 'cold start (ms)']
@@ -355,8 +265,81 @@ function wallRatios(points: Point[], regionCounts: number[]): Array<{ instancesP
     })
 }
 
+function cancellationReport(c: CancellationResult): string {
+  const rows = c.runs.map((r, n) => [
+    String(n + 1),
+    fixed(r.signalToCloseMs / 1000, 2),
+    r.signalToExitMs === undefined ? 'killed' : fixed(r.signalToExitMs / 1000, 2),
+    String(r.exitCode),
+    r.signalsSent.join(', '),
+    r.outputsWritten ? `yes (${r.outputNames.length})` : 'NO',
+    r.summaryWritten ? 'yes' : 'NO',
+    `${r.terminateCallsBeforeSignal} + ${r.terminateCallsAfterSignal}`,
+    thousands(r.terminated),
+    String(r.publishes)
+  ])
+  const nonZero = c.runs.every((r) => r.exitCode !== 0 && r.exitCode !== null)
+  const written = c.runs.every((r) => r.outputsWritten && r.summaryWritten)
+  return [
+    `SIGINT → exit: ${thousands(c.setup.builders)} stale builders in us-east-1, action terminate, max-instances 0, SNS topic, TerminateInstances held ${c.setup.terminateDelayMs} ms;` +
+      ` SIGINT ${c.setup.signalAfterFirstTerminateMs} ms after the first TerminateInstances arrived, then SIGTERM at +${RUNNER_SIGTERM_AFTER_MS / 1000} s and SIGKILL at +${RUNNER_SIGKILL_AFTER_MS / 1000} s if still alive (the runner's sequence)`,
+    '',
+    table([['run', 'SIGINT → close (s)', 'SIGINT → exit event (s)', 'exit code', 'signals sent', 'outputs written', 'summary written', 'TerminateInstances before + after SIGINT', 'terminated', 'Publish'], ...rows], 1),
+    '',
+    `median SIGINT → exit ${fixed(c.medianSignalToCloseMs / 1000, 2)} s (target < ${c.targetMs / 1000} s: ${c.met ? 'met' : 'NOT MET'}); exit code non-zero in every run: ${nonZero ? 'yes' : 'NO'}; outputs and summary written in every run: ${written ? 'yes' : 'NO'}`
+  ].join('\n')
+}
+
+function publishReport(points: PublishPoint[]): string {
+  const rows = points.map((p) => [
+    thousands(p.acted),
+    String(p.publishes),
+    String(p.partsNeeded),
+    p.partsDeclared === undefined ? '-' : String(p.partsDeclared),
+    thousands(p.publishedBytes),
+    thousands(p.largestMessageBytes),
+    `${p.partsNeededEssential} (${thousands(p.essentialBytes)} B)`,
+    p.overBound ? `YES (+${p.publishes - p.partsNeeded})` : 'no',
+    fixed(p.wallMs / 1000, 2),
+    fixed(p.peakRssMiB),
+    fixed(p.actionCpuMs / 1000, 2),
+    `${p.calls} / ${p.lowerBound} = ${fixed(p.calls / p.lowerBound, 2)}`
+  ])
+  return [
+    'Publish calls: action terminate, SNS topic, one region, every instance a stale builder; one run a size',
+    '',
+    table([['terminated', 'Publish calls', 'parts needed = ceil(bytes / 262,144)', 'parts declared', 'bytes published', 'largest message', 'parts for text + IDs only', 'calls > parts needed', 'wall (s)', 'peak RSS (MiB)', 'action CPU (s)', 'all calls / lower bound'], ...rows])
+  ].join('\n')
+}
+
+function roundTripReport(results: RoundTripResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    fixed(r.wallMs.withoutDelay / 1000, 2),
+    fixed(r.wallMs.withDelay / 1000, 2),
+    fixed(r.roundTrips, 2),
+    String(r.chainedCalls),
+    `≤ ${r.target}: ${r.met ? 'met' : 'NOT MET'}`,
+    Object.entries(r.callsByOperation)
+      .sort()
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')
+  ])
+  const lines = [
+    `Sequential round trips = (wall with every request held ${results[0]?.delayMs ?? 0} ms − wall without) / ${results[0]?.delayMs ?? 0} ms, medians of ${results[0]?.runs ?? 0} runs each, no SNS topic`,
+    '',
+    table([['sweep', 'wall, no delay (s)', 'wall, delay (s)', 'round trips', 'calls one after another (call log)', 'target', 'calls (one run)'], ...rows], 0)
+  ]
+  for (const r of results.filter((x) => x.describeTarget)) {
+    const perRegion = Object.entries(r.describeInstances).map(([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s)`)
+    lines.push('', `${r.name}: DescribeInstances per region: ${perRegion.join('; ')} (target ≤ ${r.describeTarget?.otherPerRegion} + polls: ${r.describeTarget?.met ? 'met' : 'NOT MET'})`)
+  }
+  return lines.join('\n')
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
+  const runs = (section: Section) => options.sections.includes(section)
   if (!existsSync(DIST)) throw new Error(`${relative(ROOT, DIST)} is missing: the benchmark measures the bundle. Build it with 'npm run build'.`)
   mkdirSync(RESULTS_DIR, { recursive: true })
   // Inside the repository, so that ncc resolves node_modules; bench/results/ is git-ignored.
@@ -366,25 +349,43 @@ async function main(): Promise<void> {
   const started = Date.now()
   try {
     const action = copyActionBundle(scratch)
-    process.stderr.write('cold-start baseline: ')
-    const { bundle: baselineBundle, cached } = buildBaseline(options.rebuildBaseline)
-    process.stderr.write(cached ? `(cached ${relative(ROOT, baselineBundle)}) ` : 'built with ncc, ')
-    const baseline = await benchBaseline(scratch, baselineBundle, options.baselineRuns)
+    let baseline: Baseline | undefined
     const points: Point[] = []
-    for (const size of options.sizes) {
-      for (const regionCount of options.regionCounts) {
-        process.stderr.write(`\n${thousands(size)} × ${regionCount} region(s) `)
-        points.push(await benchPoint(scratch, action, size, regionCount, options.runs))
+    if (runs('matrix')) {
+      process.stderr.write('cold-start baseline: ')
+      const { bundle: baselineBundle, cached } = buildBaseline(options.rebuildBaseline)
+      process.stderr.write(cached ? `(cached ${relative(ROOT, baselineBundle)}) ` : 'built with ncc, ')
+      baseline = await benchBaseline(scratch, baselineBundle, options.baselineRuns)
+      for (const size of options.sizes) {
+        for (const regionCount of options.regionCounts) {
+          process.stderr.write(`\n${thousands(size)} × ${regionCount} region(s) `)
+          points.push(await benchPoint(scratch, action, size, regionCount, options.runs))
+        }
       }
+    }
+    let cancellation: CancellationResult | undefined
+    if (runs('cancel')) {
+      process.stderr.write('\nSIGINT mid-sweep ')
+      cancellation = await benchCancellation(scratch, action, options.runs)
+    }
+    let publish: PublishPoint[] | undefined
+    if (runs('publish')) {
+      process.stderr.write('\nPublish count ')
+      publish = await benchPublish(scratch, action, options.publishSizes)
+    }
+    let roundTrips: RoundTripResult[] | undefined
+    if (runs('roundtrips')) {
+      process.stderr.write('\n')
+      roundTrips = await benchRoundTrips(scratch, action, options.roundTripRuns)
     }
     process.stderr.write('\n\n')
 
-    const actionColdStart = median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs)))
+    const actionColdStart = points.length > 0 ? median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs))) : undefined
     const ratios = wallRatios(points, options.regionCounts)
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }
     const results = {
       date: new Date().toISOString(),
-      command: `npm run bench -- --sizes=${options.sizes.join(',')} --regions=${options.regionCounts.join(',')} --runs=${options.runs}`,
+      command: `npm run bench -- --only=${options.sections.join(',')} --sizes=${options.sizes.join(',')} --regions=${options.regionCounts.join(',')} --publish-sizes=${options.publishSizes.join(',')} --runs=${options.runs}`,
       machine,
       dist: { path: relative(ROOT, DIST), bytes: readFileSync(action).length, ...distVersion() },
       method: {
@@ -393,25 +394,45 @@ async function main(): Promise<void> {
         wall: 'spawn of node dist/index.js to exit, median of runs',
         memory: 'process.resourceUsage().maxRSS of the action process, written at exit by a --require hook',
         coldStart: 'spawn to the first request received by the sandbox',
-        lowerBound: 'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + 1 Publish; matching and terminated counted in the sandbox'
+        lowerBound:
+          'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + ceil(bytes published / 262,144) Publish (one Publish per 256 KiB part); matching, terminated and bytes counted in the sandbox',
+        cancellation: 'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
+        publish: 'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
+        roundTrips: 'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D'
       },
       baseline,
-      coldStart: { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs },
+      coldStart: actionColdStart !== undefined && baseline ? { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs } : undefined,
       wallRatios: ratios,
       points,
+      cancellation,
+      publish,
+      roundTrips,
       benchSeconds: (Date.now() - started) / 1000
     }
     const out = join(RESULTS_DIR, 'latest.json')
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 
     console.log(`packer-sweeper benchmark — ${results.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, median of ${options.runs} run(s) a point\n`)
-    console.log(pointsTable(points))
-    console.log()
-    for (const ratio of ratios) console.log(`wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`)
-    console.log(
-      `cold start (spawn → first request): action ${fixed(actionColdStart)} ms, bare bundle of @actions/core + EC2/SNS/STS clients ${fixed(baseline.coldStartMs)} ms` +
-        ` → ${fixed(results.coldStart.ratio, 2)}× (${fixed(actionColdStart - baseline.coldStartMs)} ms more); peak RSS of the bare bundle ${fixed(baseline.peakRssMiB)} MiB`
-    )
+    if (points.length > 0) {
+      console.log(pointsTable(points))
+      console.log()
+      for (const ratio of ratios) console.log(`wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`)
+      const overFloor = points.filter((p) => p.calls > p.lowerBound)
+      console.log(`calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`)
+    }
+    if (actionColdStart !== undefined && baseline && results.coldStart) {
+      console.log(
+        `cold start (spawn → first request): action ${fixed(actionColdStart)} ms, bare bundle of @actions/core + EC2/SNS/STS clients ${fixed(baseline.coldStartMs)} ms` +
+          ` → ${fixed(results.coldStart.ratio, 2)}× (${fixed(actionColdStart - baseline.coldStartMs)} ms more); peak RSS of the bare bundle ${fixed(baseline.peakRssMiB)} MiB`
+      )
+    }
+    if (cancellation) console.log(`\n${cancellationReport(cancellation)}`)
+    if (publish) {
+      console.log(`\n${publishReport(publish)}`)
+      const over = publish.filter((p) => p.overBound)
+      console.log(`\nPublish calls vs parts needed: ${over.length === 0 ? 'never above' : `ABOVE at ${over.map((p) => thousands(p.acted)).join(', ')} terminated`}`)
+    }
+    if (roundTrips) console.log(`\n${roundTripReport(roundTrips)}`)
     console.log(`\n${relative(ROOT, out)} written; the benchmark took ${fixed(results.benchSeconds)} s.`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
