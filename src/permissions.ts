@@ -17,6 +17,17 @@ export const PERMISSION = {
   deleteSecurityGroup: 'ec2:DeleteSecurityGroup',
   describeLaunchTemplates: 'ec2:DescribeLaunchTemplates',
   deleteLaunchTemplate: 'ec2:DeleteLaunchTemplate',
+  describeIamInstanceProfileAssociations: 'ec2:DescribeIamInstanceProfileAssociations',
+  listInstanceProfiles: 'iam:ListInstanceProfiles',
+  listInstanceProfileTags: 'iam:ListInstanceProfileTags',
+  listRoles: 'iam:ListRoles',
+  listRoleTags: 'iam:ListRoleTags',
+  listRolePolicies: 'iam:ListRolePolicies',
+  listAttachedRolePolicies: 'iam:ListAttachedRolePolicies',
+  removeRoleFromInstanceProfile: 'iam:RemoveRoleFromInstanceProfile',
+  deleteRolePolicy: 'iam:DeleteRolePolicy',
+  deleteRole: 'iam:DeleteRole',
+  deleteInstanceProfile: 'iam:DeleteInstanceProfile',
   publish: 'sns:Publish',
   getProducts: 'pricing:GetProducts',
   describeSpotPriceHistory: 'ec2:DescribeSpotPriceHistory',
@@ -26,13 +37,27 @@ export const PERMISSION = {
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION]
 
 /** What the orphan sweep of each kind reads and deletes. */
-const ORPHAN_PERMISSIONS: Record<Exclude<ResourceKind, 'instances'>, { read: Permission[]; remove: Permission }> = {
-  'key-pairs': { read: [PERMISSION.describeKeyPairs], remove: PERMISSION.deleteKeyPair },
+const ORPHAN_PERMISSIONS: Record<Exclude<ResourceKind, 'instances'>, { read: Permission[]; remove: Permission[] }> = {
+  'key-pairs': { read: [PERMISSION.describeKeyPairs], remove: [PERMISSION.deleteKeyPair] },
   'security-groups': {
     read: [PERMISSION.describeSecurityGroups, PERMISSION.describeNetworkInterfaces],
-    remove: PERMISSION.deleteSecurityGroup
+    remove: [PERMISSION.deleteSecurityGroup]
   },
-  'launch-templates': { read: [PERMISSION.describeLaunchTemplates], remove: PERMISSION.deleteLaunchTemplate }
+  'launch-templates': { read: [PERMISSION.describeLaunchTemplates], remove: [PERMISSION.deleteLaunchTemplate] },
+  // Global: every enabled region is asked which instances use a profile, whatever `regions` says.
+  'instance-profiles': {
+    read: [
+      PERMISSION.describeRegions,
+      PERMISSION.describeIamInstanceProfileAssociations,
+      PERMISSION.listInstanceProfiles,
+      PERMISSION.listInstanceProfileTags,
+      PERMISSION.listRoles,
+      PERMISSION.listRoleTags,
+      PERMISSION.listRolePolicies,
+      PERMISSION.listAttachedRolePolicies
+    ],
+    remove: [PERMISSION.removeRoleFromInstanceProfile, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole, PERMISSION.deleteInstanceProfile]
+  }
 }
 
 export interface PermissionNeeds {
@@ -48,7 +73,8 @@ export interface PermissionNeeds {
 
 /**
  * The IAM actions a run with these settings calls (the role's, not the trust policy's), sorted.
- * Dry-run needs the same ones: EC2 checks them with DryRun.
+ * Dry-run needs the same ones: EC2 checks them with DryRun (IAM has no DryRun: a dry run makes no
+ * IAM write call, so it proves none of the IAM removals).
  */
 export function requiredPermissions(needs: PermissionNeeds): Permission[] {
   const granted = new Set<Permission>([PERMISSION.describeInstances])
@@ -59,8 +85,8 @@ export function requiredPermissions(needs: PermissionNeeds): Permission[] {
     if (kind === 'instances') continue
     const orphan = ORPHAN_PERMISSIONS[kind]
     orphan.read.forEach((permission) => granted.add(permission))
-    // Only terminate deletes leftovers: stop has nothing to stop on a key pair, group or template.
-    if (needs.action === 'terminate') granted.add(orphan.remove)
+    // Only terminate deletes leftovers: stop has nothing to stop on a key pair, group, template or profile.
+    if (needs.action === 'terminate') orphan.remove.forEach((permission) => granted.add(permission))
   }
   if (needs.notify) granted.add(PERMISSION.publish)
   if (needs.estimateCost) [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))

@@ -17,6 +17,7 @@ export const OUTPUT_NAMES = [
   'key-pairs',
   'security-groups',
   'launch-templates',
+  'instance-profiles',
   'report-file',
   'outputs-truncated',
   'report'
@@ -46,11 +47,18 @@ function isChanged(finding: Finding): boolean {
 }
 
 /** The orphan lists of a report with the words to show them by, in the order the sweep handles them. */
-export type OrphanKey = 'keyPairs' | 'securityGroups' | 'launchTemplates'
+export type OrphanKey = 'keyPairs' | 'securityGroups' | 'launchTemplates' | 'instanceProfiles'
 export const ORPHAN_KINDS: readonly { kind: OrphanFinding['kind']; key: OrphanKey; singular: string; plural: string; title: string }[] = [
   { kind: 'key-pairs', key: 'keyPairs', singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
   { kind: 'security-groups', key: 'securityGroups', singular: 'security group', plural: 'security groups', title: 'Security groups' },
-  { kind: 'launch-templates', key: 'launchTemplates', singular: 'launch template', plural: 'launch templates', title: 'Launch templates' }
+  { kind: 'launch-templates', key: 'launchTemplates', singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
+  {
+    kind: 'instance-profiles',
+    key: 'instanceProfiles',
+    singular: 'IAM instance profile and role',
+    plural: 'IAM instance profiles and roles',
+    title: 'IAM instance profiles and roles'
+  }
 ]
 
 /** The words for one kind of leftover. */
@@ -159,7 +167,8 @@ function idLists(report: Report): Record<IdOutputName, string[]> {
     'skipped-ids': sortedIds(report.instances, (finding) => finding.outcome === 'skipped'),
     'key-pairs': sortedIds(report.keyPairs, isSelected),
     'security-groups': sortedIds(report.securityGroups, isSelected),
-    'launch-templates': sortedIds(report.launchTemplates, isSelected)
+    'launch-templates': sortedIds(report.launchTemplates, isSelected),
+    'instance-profiles': sortedIds(report.instanceProfiles, isSelected)
   }
 }
 
@@ -247,6 +256,7 @@ export const OUTPUTS_WITHOUT_REPORT: Readonly<Record<OutputName, string>> = {
   'key-pairs': '[]',
   'security-groups': '[]',
   'launch-templates': '[]',
+  'instance-profiles': '[]',
   'report-file': '',
   'outputs-truncated': 'false',
   report: 'null'
@@ -268,7 +278,7 @@ export function writeOutputs(report: Report | undefined): void {
 
 /** How many entries of each resource list a size-limited report JSON left out. */
 export type TruncatedCounts = Record<'instances' | OrphanKey, number>
-const RESOURCE_LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates'] as const
+const RESOURCE_LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates', 'instanceProfiles'] as const
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
@@ -280,6 +290,7 @@ function reportKeeping(report: Report, keep: number): Report & { truncated?: Tru
     keyPairs: report.keyPairs.slice(0, keep),
     securityGroups: report.securityGroups.slice(0, keep),
     launchTemplates: report.launchTemplates.slice(0, keep),
+    instanceProfiles: report.instanceProfiles.slice(0, keep),
     truncated
   }
 }

@@ -9,7 +9,7 @@ import type { CostReport } from './cost.js'
 export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
 export type SweepAction = (typeof SWEEP_ACTIONS)[number]
 
-export const RESOURCE_KINDS = ['instances', 'key-pairs', 'security-groups', 'launch-templates'] as const
+export const RESOURCE_KINDS = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
 
 /** Every state DescribeInstances knows; `instance-states` takes the live ones (see inputs.ts). */
@@ -112,10 +112,17 @@ export interface InstanceFinding {
   availabilityZone?: string
 }
 
-/** A key pair, security group or launch template Packer left behind. */
+/** One step of removing a build's IAM leftovers, in Packer's clean-up order. */
+export interface RemovalStepOutcome {
+  step: 'remove-role-from-profile' | 'delete-role-policy' | 'delete-role' | 'delete-instance-profile'
+  outcome: 'done' | 'already-gone' | 'failed' | 'unknown'
+  error?: AwsErrorInfo
+}
+
+/** A key pair, security group, launch template or IAM instance profile and role Packer left behind. */
 export interface OrphanFinding {
   kind: Exclude<ResourceKind, 'instances'>
-  /** Key pair name, security group ID (sg-…) or launch template ID (lt-…). */
+  /** Key pair name, security group ID (sg-…), launch template ID (lt-…) or the IAM profile's and role's name. */
   id: string
   /** Key pair name, group name or template name. */
   name: string
@@ -129,6 +136,15 @@ export interface OrphanFinding {
   outcome: Outcome
   reason?: string
   error?: AwsErrorInfo
+  /** IAM leftovers only: what the build left, and each removal step's outcome. */
+  iam?: {
+    /** True when the instance profile exists. */
+    profile: boolean
+    /** The role's name, when Packer's role exists. */
+    role?: string
+    inlinePolicies: string[]
+    steps: RemovalStepOutcome[]
+  }
 }
 
 export interface RegionResult {
@@ -162,6 +178,8 @@ export interface Report {
   keyPairs: OrphanFinding[]
   securityGroups: OrphanFinding[]
   launchTemplates: OrphanFinding[]
+  /** IAM is global: these are swept once per run, reported with region `global`. */
+  instanceProfiles: OrphanFinding[]
   /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
   errors: string[]
   /** True when the job was cancelled (SIGINT/SIGTERM) before the sweep finished. */

@@ -22,7 +22,8 @@ export const SKIP_AGE_UNKNOWN = 'age unknown'
 const KIND_NOUN: Record<OrphanKind, string> = {
   'key-pairs': 'key pairs',
   'security-groups': 'security groups',
-  'launch-templates': 'launch templates'
+  'launch-templates': 'launch templates',
+  'instance-profiles': 'IAM instance profiles and roles'
 }
 
 /**

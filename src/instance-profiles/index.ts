@@ -1,0 +1,379 @@
+/**
+ * Packer's temporary IAM instance profiles and roles (issue: `temporary_iam_instance_profile_policy_document`).
+ * IAM is global: this kind is swept once per run, whatever `regions` says, in the partition of the
+ * credentials (the IAM client takes the run's home region and the SDK picks that partition's
+ * endpoint). A profile an instance still uses, in any region enabled for the account, is never
+ * touched: removing its role would take a live build's credentials away.
+ *
+ *   const plan = await planInstanceProfiles(ctx, terminatingIds)   // read-only
+ *   ... cap: plannedInstanceProfileChanges(plan) ...; terminate instances ...
+ *   const findings = await sweepInstanceProfiles(ctx, plan, terminatedIds)
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
+import type { IAMClient } from '@aws-sdk/client-iam'
+import { describeAwsError, errorCode, gotNoAnswer } from '../aws-errors.js'
+import { mapWithConcurrency } from '../batches.js'
+import { tagMap } from '../discovery.js'
+import { PERMISSION, type Permission } from '../permissions.js'
+import { describing, DescribeError } from '../orphans/describe-error.js'
+import type { DerivedAge } from '../orphans/model.js'
+import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../orphans/termination-wait.js'
+import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../types.js'
+import {
+  isPackerIamName,
+  isPackerProfileName,
+  isPackerRole,
+  judgeLeftover,
+  leftoverAge,
+  removalSteps,
+  type IamLeftover,
+  type ListedProfile,
+  type ListedRole,
+  type RemovalStep
+} from './rules.js'
+
+/** Where IAM leftovers are reported: IAM has no region. */
+export const GLOBAL_REGION = 'global'
+/** IAM calls in flight at once: IAM's rate limits are account-wide and low. */
+const IAM_CONCURRENCY = 4
+
+export interface InstanceProfileContext {
+  /** Loaded lazily by the caller: runs without this kind never load the IAM client. */
+  iam: IAMClient
+  /** Every region enabled for the account, not only the swept ones: a live build anywhere keeps its profile. */
+  enabledRegions: readonly string[]
+  ec2For(region: string): EC2Client
+  inputs: Inputs
+  now: Date
+  abortSignal?: AbortSignal
+  cancelled?: AbortSignal
+  readBackSignal?: () => AbortSignal
+  terminationWait?: TerminationWait
+  onSettled?: (finding: OrphanFinding) => void
+}
+
+/** An instance that uses a profile, and where. */
+export interface ProfileUser {
+  instanceId: string
+  region: string
+}
+
+export interface PlannedInstanceProfile {
+  leftover: IamLeftover
+  age: DerivedAge
+  verdict: 'orphan' | 'skip'
+  skipReason?: string
+  /** Builders this run terminates that use the profile: it is removed after they are gone. */
+  dependsOn: ProfileUser[]
+}
+
+export interface InstanceProfilePlan {
+  planned: PlannedInstanceProfile[]
+  errors: AwsErrorInfo[]
+}
+
+/** Discovery, the rules and the usage check; no change is made. A read that fails leaves nothing to act on. */
+export async function planInstanceProfiles(ctx: InstanceProfileContext, terminating: ReadonlySet<string>): Promise<InstanceProfilePlan> {
+  let leftovers: IamLeftover[]
+  try {
+    leftovers = await discoverLeftovers(ctx)
+  } catch (error) {
+    return { planned: [], errors: [readError(error)] }
+  }
+  const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
+  const planned: PlannedInstanceProfile[] = []
+  for (const leftover of leftovers) {
+    const age = leftoverAge(leftover, ctx.now)
+    const judged = judgeLeftover(leftover, age, rules)
+    if (judged.verdict === 'skip') planned.push({ leftover, age, verdict: 'skip', skipReason: judged.reason, dependsOn: [] })
+    else if (judged.verdict === 'check-usage') planned.push({ leftover, age, verdict: 'orphan', dependsOn: [] })
+  }
+  const withProfiles = planned.filter((entry) => entry.verdict === 'orphan' && entry.leftover.profile)
+  if (withProfiles.length === 0) return { planned: byName(planned), errors: [] }
+  let users: Map<string, ProfileUser[]>
+  try {
+    users = await profileUsers(ctx)
+  } catch (error) {
+    // Without knowing which profiles live builds use, no profile may be touched.
+    const reason = 'could not check which instances use the profile'
+    return { planned: byName(planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason: reason } : entry))), errors: [readError(error)] }
+  }
+  const judged = planned.map((entry): PlannedInstanceProfile => {
+    const arn = entry.leftover.profile?.arn
+    const using = arn ? (users.get(arn) ?? []) : []
+    if (entry.verdict !== 'orphan' || using.length === 0) return entry
+    const staying = using.filter((user) => !(ctx.inputs.action === 'terminate' && terminating.has(user.instanceId)))
+    if (staying.length > 0) return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
+    return { ...entry, dependsOn: using }
+  })
+  return { planned: byName(judged), errors: [] }
+}
+
+function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
+  return planned.sort((a, b) => a.leftover.name.localeCompare(b.leftover.name))
+}
+
+function readError(error: unknown): AwsErrorInfo {
+  return error instanceof DescribeError ? error.info : describeAwsError(error)
+}
+
+/** A profile with its role counts as one resource for max-resources. */
+export function plannedInstanceProfileChanges(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>): number {
+  return inputs.action === 'terminate' ? plan.planned.filter((entry) => entry.verdict === 'orphan').length : 0
+}
+
+/**
+ * Every profile and role named like Packer's, grouped by build, with the tags and policies of
+ * those old enough to matter. A role of Packer's name that is not Packer's is kept as a foreign
+ * role, so the profile that holds it is never taken apart.
+ */
+async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftover[]> {
+  const { paginateListInstanceProfiles, paginateListRoles } = await import('@aws-sdk/client-iam')
+  const options = { abortSignal: ctx.abortSignal }
+  const profiles: ListedProfile[] = []
+  await describing(PERMISSION.listInstanceProfiles, async () => {
+    for await (const page of paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
+      for (const profile of page.InstanceProfiles ?? []) {
+        if (!profile.InstanceProfileName || !profile.Arn) continue
+        const listed: ListedProfile = {
+          name: profile.InstanceProfileName,
+          arn: profile.Arn,
+          path: profile.Path ?? '',
+          roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
+        }
+        if (profile.CreateDate) listed.createDate = profile.CreateDate
+        if (isPackerProfileName(listed)) profiles.push(listed)
+      }
+    }
+  })
+  const roles: ListedRole[] = []
+  await describing(PERMISSION.listRoles, async () => {
+    for await (const page of paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
+      for (const role of page.Roles ?? []) {
+        if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
+        const listed: ListedRole = { name: role.RoleName, arn: role.Arn, path: role.Path ?? '' }
+        if (role.Description !== undefined) listed.description = role.Description
+        if (role.AssumeRolePolicyDocument !== undefined) listed.trustPolicy = role.AssumeRolePolicyDocument
+        if (role.CreateDate) listed.createDate = role.CreateDate
+        roles.push(listed)
+      }
+    }
+  })
+  const names = [...new Set([...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)])].sort()
+  const bare = names.map((name): IamLeftover => {
+    const role = roles.find((candidate) => candidate.name === name)
+    const leftover: IamLeftover = { name }
+    const profile = profiles.find((candidate) => candidate.name === name)
+    if (profile) leftover.profile = { ...profile, tags: new Map() }
+    if (role && isPackerRole(role)) leftover.role = { ...role, tags: new Map(), inlinePolicies: [], managedPolicies: [] }
+    else if (role) leftover.foreignRole = role.name
+    return leftover
+  })
+  // Only a leftover that is not fresh by its name and dates needs its tags and policies read.
+  const worthReading = bare.filter((leftover) => {
+    const age = leftoverAge(leftover, ctx.now)
+    return age.ageSeconds === undefined || ctx.inputs['max-age'] === 0 || age.ageSeconds > ctx.inputs['max-age']
+  })
+  return mapWithConcurrency(worthReading, IAM_CONCURRENCY, (leftover) => readDetails(ctx, leftover))
+}
+
+/** Tags of the profile and the role, and the role's inline and managed policies. */
+async function readDetails(ctx: InstanceProfileContext, leftover: IamLeftover): Promise<IamLeftover> {
+  const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } = await import('@aws-sdk/client-iam')
+  const options = { abortSignal: ctx.abortSignal }
+  const client = { client: ctx.iam }
+  const read = { ...leftover }
+  if (leftover.profile) {
+    const tags: { Key?: string; Value?: string }[] = []
+    await describing(PERMISSION.listInstanceProfileTags, async () => {
+      for await (const page of paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
+    })
+    read.profile = { ...leftover.profile, tags: tagMap(tags) }
+  }
+  if (leftover.role) {
+    const tags: { Key?: string; Value?: string }[] = []
+    const inlinePolicies: string[] = []
+    const managedPolicies: string[] = []
+    await describing(PERMISSION.listRoleTags, async () => {
+      for await (const page of paginateListRoleTags(client, { RoleName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
+    })
+    await describing(PERMISSION.listRolePolicies, async () => {
+      for await (const page of paginateListRolePolicies(client, { RoleName: leftover.name }, options)) inlinePolicies.push(...(page.PolicyNames ?? []))
+    })
+    await describing(PERMISSION.listAttachedRolePolicies, async () => {
+      for await (const page of paginateListAttachedRolePolicies(client, { RoleName: leftover.name }, options)) {
+        managedPolicies.push(...(page.AttachedPolicies ?? []).flatMap((policy) => (policy.PolicyArn ? [policy.PolicyArn] : [])))
+      }
+    })
+    read.role = { ...leftover.role, tags: tagMap(tags), inlinePolicies, managedPolicies }
+  }
+  return read
+}
+
+/** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
+async function profileUsers(ctx: InstanceProfileContext): Promise<Map<string, ProfileUser[]>> {
+  const users = new Map<string, ProfileUser[]>()
+  await Promise.all(
+    ctx.enabledRegions.map((region) =>
+      describing(PERMISSION.describeIamInstanceProfileAssociations, async () => {
+        const input = { Filters: [{ Name: 'state', Values: ['associating', 'associated', 'disassociating'] }], MaxResults: 1000 }
+        for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ctx.ec2For(region) }, input, { abortSignal: ctx.abortSignal })) {
+          for (const association of page.IamInstanceProfileAssociations ?? []) {
+            const arn = association.IamInstanceProfile?.Arn
+            if (!arn || !association.InstanceId) continue
+            users.set(arn, [...(users.get(arn) ?? []), { instanceId: association.InstanceId, region }])
+          }
+        }
+      })
+    )
+  )
+  return users
+}
+
+const STEP_PERMISSION: Record<RemovalStep, Permission> = {
+  'remove-role-from-profile': PERMISSION.removeRoleFromInstanceProfile,
+  'delete-role-policy': PERMISSION.deleteRolePolicy,
+  'delete-role': PERMISSION.deleteRole,
+  'delete-instance-profile': PERMISSION.deleteInstanceProfile
+}
+
+const STEP_WORDS: Record<RemovalStep, string> = {
+  'remove-role-from-profile': 'role removed from the profile',
+  'delete-role-policy': 'inline policy deleted',
+  'delete-role': 'role deleted',
+  'delete-instance-profile': 'profile deleted'
+}
+
+/** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
+export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): OrphanFinding[] {
+  return plan.planned.map((entry) => {
+    if (entry.verdict === 'skip') return finding(entry, 'skipped', entry.skipReason)
+    const why = reason ?? (inputs.action === 'stop' ? 'stop leaves IAM alone: there is nothing to stop' : inputs.action === 'terminate' ? 'not removed: this run made no changes' : undefined)
+    return finding(entry, 'notified', why)
+  })
+}
+
+/**
+ * Removes what the plan found, in terminate mode, after the builders that used a profile read
+ * `terminated`. Each step's outcome is in the finding; a step IAM refuses ends that build's
+ * removal (DeleteConflict is reported `in-use`, never forced); NoSuchEntity means the step's
+ * goal is already reached. Dry-run makes no IAM write call: IAM has no DryRun.
+ */
+export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: InstanceProfilePlan, terminated: ReadonlySet<string>): Promise<OrphanFinding[]> {
+  const { inputs } = ctx
+  if (inputs.action !== 'terminate') return reportInstanceProfilesOnly(plan, inputs)
+  const settled = new Map<PlannedInstanceProfile, OrphanFinding>()
+  const settle = (entry: PlannedInstanceProfile, outcome: OrphanFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => {
+    const result = finding(entry, outcome, reason, error, steps)
+    settled.set(entry, result)
+    if (outcome !== 'skipped') ctx.onSettled?.(result)
+  }
+  for (const entry of plan.planned) if (entry.verdict === 'skip') settle(entry, 'skipped', entry.skipReason)
+  let orphans = plan.planned.filter((entry) => entry.verdict === 'orphan')
+  if (inputs['dry-run']) {
+    for (const entry of orphans) settle(entry, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven')
+    return plan.planned.map((entry) => settled.get(entry) as OrphanFinding)
+  }
+  const gone = await buildersGone(ctx, orphans, terminated)
+  orphans = orphans.filter((entry) => {
+    const holding = entry.dependsOn.filter((user) => !gone.has(user.instanceId))
+    if (holding.length === 0) return true
+    settle(entry, 'in-use', `still used by ${holding.map((user) => `${user.instanceId} (${user.region})`).join(', ')}, which did not reach terminated`)
+    return false
+  })
+  await mapWithConcurrency(orphans, IAM_CONCURRENCY, async (entry) => {
+    if (ctx.cancelled?.aborted) return settle(entry, 'notified', 'not removed: the job was cancelled first')
+    await removeLeftover(ctx, entry, settle)
+  })
+  return plan.planned.map((entry) => settled.get(entry) as OrphanFinding)
+}
+
+/** The builders a plan waits on that read `terminated` now, waited for per region like the regional leftovers. */
+async function buildersGone(ctx: InstanceProfileContext, orphans: readonly PlannedInstanceProfile[], terminated: ReadonlySet<string>): Promise<Set<string>> {
+  const byRegion = new Map<string, string[]>()
+  for (const user of orphans.flatMap((entry) => entry.dependsOn)) {
+    if (terminated.has(user.instanceId)) byRegion.set(user.region, [...new Set([...(byRegion.get(user.region) ?? []), user.instanceId])])
+  }
+  const gone = new Set<string>()
+  const signals = [ctx.abortSignal, ctx.cancelled].filter((signal): signal is AbortSignal => signal !== undefined)
+  await Promise.all(
+    [...byRegion].map(async ([region, ids]) => {
+      const result = await waitForTermination(ctx.ec2For(region), ids, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
+        ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
+        ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
+      })
+      result.terminated.forEach((id) => gone.add(id))
+    })
+  )
+  return gone
+}
+
+async function removeLeftover(
+  ctx: InstanceProfileContext,
+  entry: PlannedInstanceProfile,
+  settle: (entry: PlannedInstanceProfile, outcome: OrphanFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => void
+): Promise<void> {
+  const { RemoveRoleFromInstanceProfileCommand, DeleteRolePolicyCommand, DeleteRoleCommand, DeleteInstanceProfileCommand } = await import('@aws-sdk/client-iam')
+  const { leftover } = entry
+  const name = leftover.name
+  const calls: Record<RemovalStep, () => Promise<unknown>> = {
+    'remove-role-from-profile': () => ctx.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }), { abortSignal: ctx.abortSignal }),
+    'delete-role-policy': () => ctx.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }), { abortSignal: ctx.abortSignal }),
+    'delete-role': () => ctx.iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.abortSignal }),
+    'delete-instance-profile': () => ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })
+  }
+  const steps: RemovalStepOutcome[] = []
+  for (const step of removalSteps(leftover)) {
+    try {
+      await calls[step]()
+      steps.push({ step, outcome: 'done' })
+    } catch (error) {
+      const code = errorCode(error)
+      if (code === 'NoSuchEntity') {
+        steps.push({ step, outcome: 'already-gone' })
+        continue
+      }
+      const info = describeAwsError(error, STEP_PERMISSION[step])
+      steps.push({ step, outcome: gotNoAnswer(error) ? 'unknown' : 'failed', error: info })
+      const done = describeSteps(steps.slice(0, -1))
+      if (gotNoAnswer(error)) return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
+      if (code === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
+      return settle(entry, 'failed', `${step} failed${done}`, info, steps)
+    }
+  }
+  settle(entry, 'deleted', after(entry) + (describeSteps(steps) || ''), undefined, steps)
+}
+
+function after(entry: PlannedInstanceProfile): string {
+  return entry.dependsOn.length > 0 ? `removed after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated` : 'removed'
+}
+
+/** `; done: role removed from the profile, role deleted (already gone)`. */
+function describeSteps(steps: readonly RemovalStepOutcome[]): string {
+  if (steps.length === 0) return ''
+  return `; done: ${steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')}`
+}
+
+function finding(
+  entry: PlannedInstanceProfile,
+  outcome: OrphanFinding['outcome'],
+  reason?: string,
+  error?: AwsErrorInfo,
+  steps?: RemovalStepOutcome[]
+): OrphanFinding {
+  const { leftover, age } = entry
+  const result: OrphanFinding = { kind: 'instance-profiles', id: leftover.name, name: leftover.name, region: GLOBAL_REGION, ageSource: age.ageSource, outcome }
+  if (age.createdAt) result.createdAt = age.createdAt.toISOString()
+  if (age.ageSeconds !== undefined) result.ageSeconds = age.ageSeconds
+  const reasons = [reason, age.note].filter((text): text is string => Boolean(text))
+  if (reasons.length > 0) result.reason = reasons.join('; ')
+  if (error) result.error = error
+  result.iam = {
+    profile: leftover.profile !== undefined,
+    ...(leftover.role ? { role: leftover.role.name } : {}),
+    inlinePolicies: leftover.role?.inlinePolicies ?? [],
+    steps: steps ?? []
+  }
+  return result
+}

@@ -1,0 +1,90 @@
+/**
+ * The global phase of a run for IAM leftovers, beside the regional ones: read while the regions
+ * are surveyed, judged once the run knows which builders it terminates, carried out after the
+ * regions acted. Its failures are run errors (IAM has no region to fail).
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { AwsCredentialIdentity } from '@smithy/types'
+import { formatAwsError } from '../aws-errors.js'
+import { clientConfig } from '../clients.js'
+import { resolveRegions } from '../regions.js'
+import { regionDeadline, type RunControl } from '../run-control.js'
+import type { Inputs, OrphanFinding } from '../types.js'
+import {
+  planInstanceProfiles,
+  plannedInstanceProfileChanges,
+  reportInstanceProfilesOnly,
+  sweepInstanceProfiles,
+  type InstanceProfileContext,
+  type InstanceProfilePlan
+} from './index.js'
+
+export interface InstanceProfilePhaseDeps {
+  inputs: Inputs
+  now: Date
+  credentials: AwsCredentialIdentity
+  /** The run's home region: its partition is the IAM partition swept. */
+  home: string
+  /** The regions `regions: all` resolved to, when it did: the same list of enabled regions. */
+  regions: readonly string[]
+  ec2For(region: string): EC2Client
+  control: RunControl
+  readBackSignal: () => AbortSignal
+  onSettled(finding: OrphanFinding): void
+}
+
+export interface InstanceProfilePhase {
+  /** The plan, read-only; `terminating` is every builder ID this run will terminate, in any region. */
+  plan(terminating: Promise<ReadonlySet<string>>): Promise<InstanceProfilePlan>
+  changes(plan: InstanceProfilePlan): number
+  /** Carries the plan out (terminate) or reports it (`heldBack`: why nothing is changed). */
+  settle(plan: InstanceProfilePlan, terminated: ReadonlySet<string>, heldBack?: string): Promise<OrphanFinding[]>
+  errors: string[]
+  dispose(): void
+}
+
+export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps): Promise<InstanceProfilePhase> {
+  const { inputs, control } = deps
+  const timeoutMs = inputs['region-timeout'] * 1000
+  // Loaded only when the kind is swept: other runs never pay for the IAM client.
+  const { IAMClient } = await import('@aws-sdk/client-iam')
+  const iam = new IAMClient(clientConfig({ region: deps.home, credentials: deps.credentials }))
+  const errors: string[] = []
+  const context = (abortSignal: AbortSignal, enabledRegions: readonly string[]): InstanceProfileContext => ({
+    iam,
+    enabledRegions,
+    ec2For: deps.ec2For,
+    inputs,
+    now: deps.now,
+    abortSignal,
+    cancelled: control.cancelled,
+    readBackSignal: deps.readBackSignal,
+    onSettled: deps.onSettled
+  })
+  let enabledRegions: readonly string[] = deps.regions
+  return {
+    errors,
+    async plan(terminating) {
+      const abortSignal = regionDeadline(timeoutMs, control)
+      try {
+        if (inputs.regions !== 'all') enabledRegions = await resolveRegions({ regions: 'all' }, deps.ec2For(deps.home), abortSignal)
+      } catch (error) {
+        errors.push(`IAM instance profiles: which regions to check for instances using them is unknown, so none was touched: ${error instanceof Error ? error.message : String(error)}`)
+        return { planned: [], errors: [] }
+      }
+      const plan = await planInstanceProfiles(context(abortSignal, enabledRegions), await terminating)
+      if (abortSignal.aborted) {
+        errors.push(`IAM instance profiles were not read within region-timeout: nothing of them was acted on`)
+        return { planned: [], errors: [] }
+      }
+      errors.push(...plan.errors.map((error) => `IAM instance profiles: ${formatAwsError(error)}`))
+      return plan
+    },
+    changes: (plan) => plannedInstanceProfileChanges(plan, inputs),
+    async settle(plan, terminated, heldBack) {
+      if (heldBack !== undefined) return reportInstanceProfilesOnly(plan, inputs, inputs.action === 'terminate' ? heldBack : undefined)
+      return sweepInstanceProfiles(context(regionDeadline(timeoutMs, control), enabledRegions), plan, terminated)
+    },
+    dispose: () => iam.destroy()
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * What makes an IAM instance profile and role Packer's temporary ones, as pure functions over what
+ * IAM lists (packer-plugin-amazon, builder/common/step_iam_instance_profile.go): profile, role and
+ * inline role policy all named `packer-<TimeOrderedUUID>`, the role described `Temporary role for
+ * Packer`, trusting only `ec2.amazonaws.com` to `sts:AssumeRole`, on path `/`.
+ */
+import { deriveAge, isExcluded, matchesTags } from '../orphans/rules.js'
+import type { DerivedAge } from '../orphans/model.js'
+import { isStale } from '../plan.js'
+import type { TagFilter } from '../types.js'
+
+/** A hyphen where the key pair and group use an underscore; lowercase hex as Go's %x writes it. */
+const PACKER_IAM_NAME = /^packer-([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+export const PACKER_ROLE_DESCRIPTION = 'Temporary role for Packer'
+export const PACKER_PATH = '/'
+
+export function isPackerIamName(name: string): boolean {
+  return PACKER_IAM_NAME.test(name)
+}
+
+/** The same name with the key pair's underscore, so one parser reads the build start of both. */
+export function asKeyPairName(name: string): string {
+  return name.replace(/^packer-/, 'packer_')
+}
+
+/**
+ * True when a trust policy (as IAM returns it: URL-encoded JSON) lets exactly `ec2.amazonaws.com`
+ * `sts:AssumeRole` and nothing else: one Allow statement, no condition, no other principal.
+ */
+export function trustsOnlyEc2(encodedDocument: string | undefined): boolean {
+  if (!encodedDocument) return false
+  let document: unknown
+  try {
+    document = JSON.parse(decodeURIComponent(encodedDocument))
+  } catch {
+    return false
+  }
+  const raw = (document as { Statement?: unknown }).Statement
+  const statements = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
+  if (statements.length !== 1) return false
+  const statement = statements[0] as Record<string, unknown>
+  const only = (value: unknown, expected: string) => value === expected || (Array.isArray(value) && value.length === 1 && value[0] === expected)
+  const principal = statement.Principal as Record<string, unknown> | undefined
+  return (
+    statement.Effect === 'Allow' &&
+    statement.Condition === undefined &&
+    statement.NotPrincipal === undefined &&
+    statement.NotAction === undefined &&
+    principal !== undefined &&
+    Object.keys(principal).length === 1 &&
+    only(principal.Service, 'ec2.amazonaws.com') &&
+    only(statement.Action, 'sts:AssumeRole')
+  )
+}
+
+export interface ListedRole {
+  name: string
+  arn: string
+  path: string
+  description?: string
+  trustPolicy?: string
+  createDate?: Date
+}
+
+export interface ListedProfile {
+  name: string
+  arn: string
+  path: string
+  createDate?: Date
+  /** Names of the roles the profile holds. */
+  roles: string[]
+}
+
+/** A role Packer created for a build: name, path, description and trust policy all as Packer writes them. */
+export function isPackerRole(role: ListedRole): boolean {
+  return isPackerIamName(role.name) && role.path === PACKER_PATH && role.description === PACKER_ROLE_DESCRIPTION && trustsOnlyEc2(role.trustPolicy)
+}
+
+export function isPackerProfileName(profile: Pick<ListedProfile, 'name' | 'path'>): boolean {
+  return isPackerIamName(profile.name) && profile.path === PACKER_PATH
+}
+
+/**
+ * One build's leftovers, grouped by their shared name: any prefix of Packer's creation order (a
+ * profile alone, a profile and a role, the role with its policy, the full set), or what a failed
+ * clean-up left (a role alone).
+ */
+export interface IamLeftover {
+  name: string
+  profile?: ListedProfile & { tags: ReadonlyMap<string, string> }
+  role?: ListedRole & { tags: ReadonlyMap<string, string>; inlinePolicies: string[]; managedPolicies: string[] }
+  /** A role of the same name that is not Packer's (another description, trust policy or path): never touched. */
+  foreignRole?: string
+}
+
+/** The age of a build's leftovers: the name's build start against every CreateDate, the youngest counts. */
+export function leftoverAge(leftover: IamLeftover, now: Date): DerivedAge {
+  const dates = [leftover.profile?.createDate, leftover.role?.createDate].filter((date): date is Date => date !== undefined)
+  const youngest = dates.length > 0 ? new Date(Math.max(...dates.map((date) => date.getTime()))) : undefined
+  return deriveAge({ name: asKeyPairName(leftover.name), ...(youngest ? { createTime: youngest } : {}) }, now)
+}
+
+export interface IamRules {
+  maxAgeSeconds: number
+  excludeTag: string
+  tags: readonly TagFilter[]
+}
+
+/**
+ * What a build's leftovers are before anyone asks whether an instance uses the profile: not
+ * reported (fresh, or `tags` do not match), skipped with the reason (exclude-tag on the role or
+ * the profile, age unknown, something Packer would not have made), or worth the usage check.
+ */
+export type IamVerdict = { verdict: 'ignore' } | { verdict: 'skip'; reason: string } | { verdict: 'check-usage' }
+
+export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: IamRules): IamVerdict {
+  if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'ignore' }
+  const tagged = [leftover.profile?.tags, leftover.role?.tags].filter((tags): tags is ReadonlyMap<string, string> => tags !== undefined)
+  // Packer tags both with run_tags: with `tags` set, each part the build left must carry them.
+  if (!tagged.every((tags) => matchesTags(tags, rules.tags))) return { verdict: 'ignore' }
+  if (tagged.some((tags) => isExcluded(tags, rules.excludeTag))) return { verdict: 'skip', reason: `carries the ${rules.excludeTag} tag` }
+  if (age.ageSeconds === undefined) return { verdict: 'skip', reason: 'age unknown' }
+  if (leftover.foreignRole) return { verdict: 'skip', reason: `the role ${leftover.foreignRole} is not Packer's (description, trust policy or path differ)` }
+  const foreignRoles = (leftover.profile?.roles ?? []).filter((role) => role !== leftover.name)
+  if (foreignRoles.length > 0) return { verdict: 'skip', reason: `the profile holds ${foreignRoles.join(', ')}, a role Packer did not create for it` }
+  const role = leftover.role
+  if (role && role.managedPolicies.length > 0) return { verdict: 'skip', reason: `the role has managed policies attached (${role.managedPolicies.join(', ')}), which Packer never attaches` }
+  const foreignPolicies = (role?.inlinePolicies ?? []).filter((policy) => policy !== leftover.name)
+  if (foreignPolicies.length > 0) return { verdict: 'skip', reason: `the role has inline policies Packer would not have created (${foreignPolicies.join(', ')})` }
+  return { verdict: 'check-usage' }
+}
+
+/** The steps that remove a build's leftovers, in Packer's own clean-up order, for what is there. */
+export type RemovalStep = 'remove-role-from-profile' | 'delete-role-policy' | 'delete-role' | 'delete-instance-profile'
+
+export function removalSteps(leftover: IamLeftover): RemovalStep[] {
+  const steps: RemovalStep[] = []
+  if (leftover.profile && leftover.role && leftover.profile.roles.includes(leftover.role.name)) steps.push('remove-role-from-profile')
+  if (leftover.role && leftover.role.inlinePolicies.length > 0) steps.push('delete-role-policy')
+  if (leftover.role) steps.push('delete-role')
+  if (leftover.profile) steps.push('delete-instance-profile')
+  return steps
+}
