@@ -95,7 +95,10 @@ export async function actOnBatch(
       }
       const failure = { outcome: 'failed' as const, error: describeAwsError(error, call.permission) }
       if (!dryRun && gotNoAnswer(error)) {
-        for (const [id, result] of await readBack(client, call, pending, failure.error, signals.readBackSignal?.())) results.set(id, result)
+        // An abandoned call (a deadline or a cancellation aborted it) may still be carried out after
+        // the read-back: unchanged then proves nothing. Retries that ran out on their own do.
+        const abandoned = errorCode(error) === 'AbortError'
+        for (const [id, result] of await readBack(client, call, pending, failure.error, abandoned, signals.readBackSignal?.())) results.set(id, result)
         return results
       }
       const refused = refusedInstanceIds(error, pending)
@@ -108,15 +111,17 @@ export async function actOnBatch(
 }
 
 /**
- * The outcome of a call that got no answer, from the instances' states: changed as asked,
- * failed (still as before), or unknown when not even the read-back answered. Never claimed
- * done without EC2 saying so.
+ * The outcome of a call that got no answer, from the instances' states: changed as asked; failed
+ * (still as before) when the call's retries ran out; unknown when the call was abandoned and may
+ * still take effect, or when not even the read-back answered. Never claimed done without EC2
+ * saying so.
  */
 async function readBack(
   client: EC2Client,
   call: ActionCall,
   ids: readonly string[],
   callError: AwsErrorInfo,
+  abandoned: boolean,
   abortSignal: AbortSignal | undefined
 ): Promise<Map<string, ActionResult>> {
   const results = new Map<string, ActionResult>()
@@ -131,6 +136,7 @@ async function readBack(
   for (const id of ids) {
     const state = states.get(id)
     if (state !== undefined && call.doneStates.includes(state)) results.set(id, { outcome: call.outcome, reason: `read back as ${state} after the call got no answer` })
+    else if (abandoned) results.set(id, { outcome: 'unknown', reason: `read back as ${state ?? 'not found'} after the call was abandoned; it may still take effect`, error: callError })
     else results.set(id, { outcome: 'failed', reason: `read back as ${state ?? 'not found'} after the call got no answer`, error: callError })
   }
   return results

@@ -48,6 +48,14 @@ export async function run(): Promise<void> {
   } finally {
     control.dispose()
   }
+  // The record of a cancelled run is written: end now. What the run abandoned (a waiter's sleep
+  // of up to 15 s, a retry's backoff) would otherwise hold the process until the forced exit.
+  if (control.cancelled.aborted) await exitOnceFlushed()
+}
+
+/** Exits with the code setFailed set, once everything written to stdout has been handed over. */
+function exitOnceFlushed(): Promise<never> {
+  return new Promise(() => process.stdout.write('', () => process.exit()))
 }
 
 function forcedExit(): void {

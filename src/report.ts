@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core'
 import { formatAwsError } from './aws-errors.js'
-import { countOf } from './format.js'
+import { countOf, oneLine } from './format.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
 /** The outputs declared in action.yml, in its order. */
@@ -362,5 +362,6 @@ export function stepFailures(report: Report): string[] {
       if (matching.length > 0) failures.push(failureLine(matching, singular, plural, outcome))
     }
   }
-  return failures
+  // Names and messages come from AWS: each failure stays one line of the step's error.
+  return failures.map((failure) => oneLine(failure, Infinity))
 }

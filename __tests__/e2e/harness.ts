@@ -4,7 +4,7 @@
  * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the run context variables, and a clean environment
  * (nothing of the developer's AWS configuration leaks in). AWS goes to the sandbox.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -52,6 +52,31 @@ export interface RunOptions {
   region?: string
   /** The script to run instead of DIST (the benchmark's bare baseline bundle). */
   dist?: string
+  /** Cancel the step the way the runner does: SIGINT at a trigger, then SIGTERM and SIGKILL. */
+  cancel?: CancelPlan
+}
+
+/**
+ * GitHub's cancellation of a step (a cancelled run, or timeout-minutes): SIGINT, SIGTERM 7.5 s
+ * later, and the process tree killed 2.5 s after that.
+ */
+export const RUNNER_SIGTERM_AFTER_MS = 7_500
+export const RUNNER_KILL_AFTER_SIGTERM_MS = 2_500
+
+export interface CancelPlan {
+  /** SIGINT this long after the process started (when `when` is not given, or as a fallback: whichever comes first). */
+  afterMs?: number
+  /** SIGINT as soon as this returns true (polled every 5 ms), e.g. once the sandbox received N calls. */
+  when?: () => boolean
+}
+
+export interface CancelTimings {
+  /** Signals sent, in order, with the milliseconds after the SIGINT at which each went. */
+  sent: Array<{ signal: NodeJS.Signals; atMs: number }>
+  /** From the SIGINT to the process's exit, in milliseconds. */
+  sigintToExitMs: number
+  /** The process ended by a signal (SIGKILL: the runner's kill) rather than by exiting itself. */
+  killedBy: NodeJS.Signals | null
 }
 
 export interface RunResult {
@@ -68,6 +93,12 @@ export interface RunResult {
   list(name: string): string[]
   /** stdout + stderr, for message assertions. */
   log: string
+  /** Size in bytes of the GITHUB_OUTPUT file as written. */
+  outputFileBytes: number
+  /** The text of the file the `report-file` output names, read before the work directory is removed. */
+  reportFileText?: string
+  /** When the run was cancelled (`cancel`): the signals sent and how long the process took to end. */
+  cancel?: CancelTimings
 }
 
 /** Parses the GITHUB_OUTPUT file: `name<<DELIMITER` heredocs and `name=value` lines. */
@@ -152,9 +183,16 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     // A hang must not wait for jest's timeout silently: kill it and say so.
     const guard = setTimeout(() => child.kill('SIGKILL'), 55_000)
+    const cancelling = options.cancel ? cancelLikeTheRunner(child, options.cancel) : undefined
+    // Awaited after 'close'; until then a rejection must not count as unhandled.
+    cancelling?.catch(() => undefined)
     const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)))
     clearTimeout(guard)
-    const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
+    const cancel = await cancelling
+    const outputText = readFileSync(outputFile, 'utf8')
+    const outputs = parseOutputFile(outputText)
+    const reportFile = outputs['report-file']
+    const reportFileText = reportFile && existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : undefined
     let report: Report | undefined
     try {
       report = outputs.report ? (JSON.parse(outputs.report) as Report) : undefined
@@ -173,11 +211,54 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
         if (raw === undefined) throw new Error(`output '${name}' was not set.\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
         return JSON.parse(raw) as string[]
       },
-      log: `${stdout}\n${stderr}`
+      log: `${stdout}\n${stderr}`,
+      outputFileBytes: Buffer.byteLength(outputText),
+      ...(reportFileText === undefined ? {} : { reportFileText }),
+      ...(cancel ? { cancel } : {})
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * Sends the runner's cancellation signals to `child`: SIGINT at the plan's trigger, SIGTERM
+ * RUNNER_SIGTERM_AFTER_MS later and SIGKILL RUNNER_KILL_AFTER_SIGTERM_MS after that, each only
+ * while the process is still running. Resolves once it has exited, with the timings; rejects if
+ * the trigger never fired.
+ */
+function cancelLikeTheRunner(child: ChildProcess, plan: CancelPlan): Promise<CancelTimings> {
+  return new Promise((resolveTimings, reject) => {
+    const sent: CancelTimings['sent'] = []
+    const timers: NodeJS.Timeout[] = []
+    let sigintAt: number | undefined
+    let exited = false
+    const send = (signal: NodeJS.Signals) => {
+      if (exited || sigintAt === undefined) return
+      sent.push({ signal, atMs: performance.now() - sigintAt })
+      child.kill(signal)
+    }
+    const interrupt = () => {
+      if (sigintAt !== undefined || exited) return
+      clearInterval(poll)
+      sigintAt = performance.now()
+      send('SIGINT')
+      timers.push(setTimeout(() => send('SIGTERM'), RUNNER_SIGTERM_AFTER_MS))
+      timers.push(setTimeout(() => send('SIGKILL'), RUNNER_SIGTERM_AFTER_MS + RUNNER_KILL_AFTER_SIGTERM_MS))
+    }
+    const poll = setInterval(() => {
+      if (plan.when?.()) interrupt()
+    }, 5)
+    if (plan.afterMs !== undefined) timers.push(setTimeout(interrupt, plan.afterMs))
+    child.on('exit', (_code, signal) => {
+      const exitAt = performance.now()
+      exited = true
+      clearInterval(poll)
+      for (const timer of timers) clearTimeout(timer)
+      if (sigintAt === undefined) return reject(new Error('the run ended before the cancellation trigger fired: no SIGINT was sent'))
+      resolveTimings({ sent, sigintToExitMs: exitAt - sigintAt, killedBy: signal })
+    })
+  })
 }
 
 /** What to print when an expectation on a run fails. */
@@ -196,8 +277,15 @@ export interface TokenServer {
   close(): Promise<void>
 }
 
+export interface TokenServerOptions {
+  idToken?: string
+  /** Answer every request with this HTTP status and GitHub's error body instead of a token (e.g. 503). */
+  status?: number
+}
+
 /** A stand-in for GitHub's OIDC token endpoint, as `core.getIDToken(audience)` calls it. */
-export async function startTokenServer(idToken = 'eyJhbGciOiJSUzI1NiJ9.e2e-oidc-token.signature'): Promise<TokenServer> {
+export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const idToken = options.idToken ?? 'eyJhbGciOiJSUzI1NiJ9.e2e-oidc-token.signature'
   const requestToken = 'e2e-request-token'
   const requests: TokenServer['requests'] = []
   const server = createServer((req, res) => {
@@ -206,6 +294,10 @@ export async function startTokenServer(idToken = 'eyJhbGciOiJSUzI1NiJ9.e2e-oidc-
     if (req.headers.authorization !== `Bearer ${requestToken}`) {
       res.writeHead(401, { 'content-type': 'application/json' })
       return void res.end('{"message":"bad request token"}')
+    }
+    if (options.status !== undefined) {
+      res.writeHead(options.status, { 'content-type': 'application/json' })
+      return void res.end('{"message":"Service Unavailable"}')
     }
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ value: idToken }))

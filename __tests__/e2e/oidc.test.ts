@@ -48,6 +48,22 @@ describe('OIDC', () => {
     expect(s.calls).toEqual([])
   })
 
+  it('a token endpoint answering 503 fails the step saying HTTP 503 and GitHub\'s side, not id-token: write; no AWS call', async () => {
+    const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 2, staleFraction: 1, seed: 4 }) })
+    tokens = await startTokenServer({ status: 503 })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', 'role-to-assume': ROLE },
+      env: { ACTIONS_ID_TOKEN_REQUEST_URL: tokens.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: tokens.requestToken }
+    })
+    expectExit(run, 1)
+    expect(tokens.requests).toHaveLength(1)
+    expect(run.log).toContain("GitHub's OIDC token endpoint answered HTTP 503 Service Unavailable. This is GitHub's side, not a missing permission: re-run the job.")
+    expect(run.log).not.toContain('id-token: write')
+    expect(run.report?.errors).toEqual([expect.stringContaining('HTTP 503')])
+    expect(s.calls).toEqual([])
+  })
+
   it('a token STS rejects fails the step and touches nothing', async () => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 2, staleFraction: 1, seed: 4 }), sts: { acceptToken: () => false } })
     tokens = await startTokenServer()

@@ -283,6 +283,14 @@ describe('actOnBatch: a call that got no answer', () => {
     expect(results.get(batch[1] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as not found after the call got no answer' })
   })
 
+  it('an abandoned call (aborted) read back unchanged: unknown, since it may still take effect', async () => {
+    const batch = ids(1, 1)
+    ec2Mock.on(TerminateInstancesCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError', $metadata: {} }))
+    ec2Mock.on(DescribeInstancesCommand).resolves(described({ [batch[0] as string]: 'running' }))
+    const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
+    expect(results.get(batch[0] as string)).toMatchObject({ outcome: 'unknown', reason: 'read back as running after the call was abandoned; it may still take effect' })
+  })
+
   it('the read-back gets no answer either: unknown, never claimed done', async () => {
     const batch = ids(1, 2)
     ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())

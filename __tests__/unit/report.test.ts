@@ -271,6 +271,16 @@ describe('stepFailures', () => {
     ])
   })
 
+  it('keeps each failure on one line when names and messages from AWS hold line breaks', () => {
+    const failures = stepFailures(
+      report({
+        regions: [region({ region: 'eu-west-1', status: 'failed', error: { code: 'InternalError', message: 'boom\r\n::error::pwned' } })],
+        keyPairs: [orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })]
+      })
+    )
+    expect(failures).toEqual(['region eu-west-1: InternalError: boom ::error::pwned', '1 key pair failed: packer_x ::add-mask::x (InternalError)'])
+  })
+
   it('names at most 20 failed ids per line and counts the rest', () => {
     const [line] = stepFailures(report({ instances: instances(25, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no' } }) }))
     expect(line).toMatch(/^25 instances failed: /)
