@@ -58,6 +58,7 @@ export function report(overrides: Partial<Report> = {}): Report {
     keyPairs: [],
     securityGroups: [],
     launchTemplates: [],
+    instanceProfiles: [],
     errors: [],
     cancelled: false,
     ...overrides

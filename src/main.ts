@@ -17,14 +17,16 @@ import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
 import { countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
-import { annotationsFor, instanceLogLine, logData, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
+import { annotationsFor, instanceLogLine, logData, logGroup, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
+import { GLOBAL_REGION } from './instance-profiles/index.js'
+import { startInstanceProfilePhase } from './instance-profiles/phase.js'
 import { buildNotifications, publishNotifications } from './notification.js'
 import { NOT_DELETED_CANCELLED, planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
-import { allOrphans, isSelected, stepFailures, writeOutputs } from './report.js'
+import { allOrphans, isSelected, orphanNouns, stepFailures, writeOutputs } from './report.js'
 import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
 import { writeSummary } from './summary.js'
 import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
@@ -116,6 +118,7 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     return { report }
   }
   const clients = regionalClients(credentials)
+  let disposeIam = () => {}
   try {
     let regions: string[]
     try {
@@ -129,10 +132,27 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
 
     const surveying = Promise.all(regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control)))
+    const iam = inputs.resources.includes('instance-profiles')
+      ? await startInstanceProfilePhase({
+          inputs,
+          now: startedAt,
+          credentials,
+          home,
+          regions,
+          ec2For: (region) => clients.get(region),
+          control,
+          readBackSignal: () => AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
+          onSettled: (finding) => logSettled(GLOBAL_REGION, [orphanLogLine(finding)])
+        })
+      : undefined
+    disposeIam = () => iam?.dispose()
+    // IAM is read while the regions are surveyed; it is judged once the builders to terminate are known.
+    const iamPlanning = iam?.plan(surveying.then((surveys) => new Set(surveys.flatMap((survey) => [...terminatingIds(inputs, survey.discovery)]))))
     const context = runContext()
     const surveys = await surveying
+    const iamPlan = await iamPlanning
 
-    const overCap = capProblems(plannedCounts(surveys, inputs), inputs)
+    const overCap = capProblems(plannedCounts(surveys, inputs, iam && iamPlan ? iam.changes(iamPlan) : 0), inputs)
     report.errors.push(...overCap)
     const prices = inputs['estimate-cost']
       ? lookUpPricesFor(
@@ -149,12 +169,21 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       })
     )
     collect(report, outcomes)
+    if (iam && iamPlan) {
+      const terminated = new Set(report.instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
+      const heldBack = overCap.length > 0 ? 'not acted on: the run is over its cap' : control.cancelled.aborted ? 'not removed: the job was cancelled first' : undefined
+      report.instanceProfiles = await iam.settle(iamPlan, terminated, heldBack)
+      report.errors.push(...iam.errors)
+      const { singular, plural } = orphanNouns('instance-profiles')
+      if (report.instanceProfiles.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(report.instanceProfiles.length, singular, plural)}`, report.instanceProfiles.map(orphanLogLine))
+    }
     if (prices) report.cost = costFrom(report.instances, await prices, startedAt)
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }
   } finally {
     clients.destroyAll()
+    disposeIam()
     report.finishedAt = new Date().toISOString()
   }
 }
@@ -250,10 +279,10 @@ function regionalClients(credentials: AwsCredentialIdentity) {
 }
 
 /** What the whole run would change: the caps count it before the first mutating call. */
-function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs) {
+function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs, globalChanges: number) {
   const instances = surveys.reduce((sum, survey) => sum + instancesToChange(survey.discovery?.stale ?? [], inputs).length, 0)
   const orphans = surveys.reduce((sum, survey) => sum + (survey.orphanPlan ? plannedChanges(survey.orphanPlan) : 0), 0)
-  return { instances, total: instances + orphans }
+  return { instances, total: instances + orphans + globalChanges }
 }
 
 /**
@@ -279,7 +308,7 @@ function collect(report: Report, outcomes: readonly RegionOutcome[]): void {
     for (const orphan of outcome.orphans) {
       if (orphan.kind === 'key-pairs') report.keyPairs.push(orphan)
       else if (orphan.kind === 'security-groups') report.securityGroups.push(orphan)
-      else report.launchTemplates.push(orphan)
+      else if (orphan.kind === 'launch-templates') report.launchTemplates.push(orphan)
     }
   }
   report.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
@@ -347,6 +376,7 @@ function newReport(inputs: Inputs, startedAt: Date): Report {
     keyPairs: [],
     securityGroups: [],
     launchTemplates: [],
+    instanceProfiles: [],
     errors: [],
     cancelled: false
   }
@@ -358,8 +388,9 @@ function terminatingIds(inputs: Inputs, discovery: RegionDiscovery | undefined):
   return new Set(instancesToChange(discovery.stale, inputs).map((record) => record.id))
 }
 
+/** The regional leftover kinds; IAM's global one has its own phase. */
 function sweepsOrphans(inputs: Inputs): boolean {
-  return inputs.resources.some((kind) => kind !== 'instances')
+  return inputs.resources.some((kind) => kind !== 'instances' && kind !== 'instance-profiles')
 }
 
 function describeOrphanError(error: unknown): AwsErrorInfo {

@@ -342,17 +342,21 @@ async function removeLeftover(
       return settle(entry, 'failed', `${step} failed${done}`, info, steps)
     }
   }
-  settle(entry, 'deleted', after(entry) + (describeSteps(steps) || ''), undefined, steps)
+  settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
 }
 
 function after(entry: PlannedInstanceProfile): string {
   return entry.dependsOn.length > 0 ? `removed after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated` : 'removed'
 }
 
-/** `; done: role removed from the profile, role deleted (already gone)`. */
+/** `role removed from the profile, role deleted (already gone)`. */
+function stepWords(steps: readonly RemovalStepOutcome[]): string {
+  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')
+}
+
+/** `; done before: role removed from the profile`, or nothing when no step had been done. */
 function describeSteps(steps: readonly RemovalStepOutcome[]): string {
-  if (steps.length === 0) return ''
-  return `; done: ${steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')}`
+  return steps.length === 0 ? '' : `; done before: ${stepWords(steps)}`
 }
 
 function finding(
