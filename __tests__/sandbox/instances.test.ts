@@ -12,7 +12,7 @@ import {
   type Instance
 } from '@aws-sdk/client-ec2'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { generateFleet, packerName, startSandbox, wildcard, type Sandbox, type SandboxOptions } from './index.js'
+import { generateFleet, packerName, startSandbox, wildcard, type Sandbox, type SandboxOptions } from '../../sandbox/index.js'
 import { ec2, errorOf } from './sdk.js'
 
 let sandbox: Sandbox | undefined

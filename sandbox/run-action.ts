@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import type { Report } from '../../src/types.js'
-import type { Sandbox } from '../sandbox/index.js'
+import type { Report } from '../src/types.js'
+import type { Sandbox } from './index.js'
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The bundle under test; PACKER_SWEEPER_E2E_DIST points at another build (e.g. a scratch ncc output). */
 export const DIST = process.env.PACKER_SWEEPER_E2E_DIST ? resolve(process.env.PACKER_SWEEPER_E2E_DIST) : join(ROOT, 'dist/index.js')
 
