@@ -3,6 +3,9 @@
  * a fresh `node` process, every input of action.yml as `INPUT_<NAME>` with the defaults filled in,
  * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the run context variables, and a clean environment
  * (nothing of the developer's AWS configuration leaks in). AWS goes to the sandbox.
+ *
+ * Used by the end-to-end tests (their jest-only helpers are in __tests__/e2e/), `npm run demo` and
+ * `npm run bench`.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -180,11 +183,6 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
   }
 }
 
-/** What to print when an expectation on a run fails. */
-export function describeRun(run: RunResult): string {
-  return `exit ${run.exitCode}\n--- stdout\n${run.stdout.slice(-6000)}\n--- stderr\n${run.stderr.slice(-3000)}`
-}
-
 export interface TokenServer {
   /** For ACTIONS_ID_TOKEN_REQUEST_URL (already has a query, as GitHub's has). */
   url: string
@@ -219,9 +217,4 @@ export async function startTokenServer(idToken = 'eyJhbGciOiJSUzI1NiJ9.e2e-oidc-
     requests,
     close: () => new Promise<void>((done) => server.close(() => done()))
   }
-}
-
-/** Asserts the exit code, showing the run's output when it differs. */
-export function expectExit(run: RunResult, code: number): void {
-  if (run.exitCode !== code) throw new Error(`expected exit code ${code}, got ${describeRun(run)}`)
 }

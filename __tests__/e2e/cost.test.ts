@@ -6,7 +6,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { expectExit, runAction } from '../../sandbox/run-action.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const H = 3600

@@ -2,7 +2,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { generateFleet } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { expectExit, runAction } from '../../sandbox/run-action.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 

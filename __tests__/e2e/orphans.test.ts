@@ -9,7 +9,8 @@ import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orph
 import type { Sandbox } from '../../sandbox/index.js'
 import type { OrphanFinding } from '../../src/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, expectExit, runAction, type RunResult } from '../../sandbox/run-action.js'
+import { runAction, type RunResult } from '../../sandbox/run-action.js'
+import { describeRun, expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const R = 'us-east-1'

@@ -10,7 +10,8 @@ import { RESOURCE_KINDS, type ResourceKind, type SweepAction } from '../../src/t
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
 import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, runAction } from '../../sandbox/run-action.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { describeRun } from './harness.js'
 
 const { start } = sandboxPerTest()
 const REGIONS = ['us-east-1', 'eu-west-1']

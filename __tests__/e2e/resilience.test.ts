@@ -5,7 +5,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { generateFleet } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, runAction } from '../../sandbox/run-action.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const noCap = { 'max-instances': '0', 'max-resources': '0' }

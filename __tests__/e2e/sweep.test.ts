@@ -5,7 +5,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { MIXED_EXCLUDED, MIXED_REGIONS, MIXED_STALE, mixedFleet } from '../../__fixtures__/mixed-fleet.js'
 import { changedIds, idsInCall, idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, RUN_URL, runAction } from '../../sandbox/run-action.js'
+import { RUN_URL, runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const regions = MIXED_REGIONS.join(',')
