@@ -14,13 +14,13 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
-  EC2ServiceException,
   type Filter,
   type Instance,
   type SecurityGroup,
   type Tag
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
+import { ec2Error } from '../../../__fixtures__/support.js'
 
 export const ec2 = mockClient(EC2Client)
 
@@ -69,10 +69,6 @@ export interface FakeWorld {
 
 export function emptyWorld(): FakeWorld {
   return { instances: [], keyPairs: [], groups: [], interfaces: [], templates: [] }
-}
-
-export function ec2Error(name: string, message = `${name} (fake)`): EC2ServiceException {
-  return new EC2ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 400 }, message })
 }
 
 /** EC2's filter value syntax, written independently of the code under test. */
@@ -223,16 +219,6 @@ export function installFakeEc2(world: FakeWorld, pageSize = 2): void {
     world.templates = world.templates.filter((template) => template.id !== input.LaunchTemplateId)
     return {}
   })
-}
-
-/** A `packer_<uuid>` name whose time-ordered UUID starts at `buildStart`, as Packer writes it. */
-export function packerName(buildStart: Date, tail = '0001-0002-0003-000400000005'): string {
-  const seconds = Math.floor(buildStart.getTime() / 1000)
-  return `packer_${seconds.toString(16).padStart(8, '0')}-${tail}`
-}
-
-export function hoursBefore(now: Date, hours: number): Date {
-  return new Date(now.getTime() - hours * 3600 * 1000)
 }
 
 /** Test-speed waits: a stuck instance gives up after two seconds, not five minutes. */
