@@ -11,5 +11,27 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
     }
+  },
+  {
+    // The dev tools and fixtures stand on their own: nothing of them lives in, or imports, the tests.
+    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'sandbox/**/*.ts', '__fixtures__/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/__tests__/**'], message: 'scripts/, bench/, sandbox/ and __fixtures__/ import nothing from __tests__/' }] }]
+    }
+  },
+  {
+    // The fake AWS must not reuse the code it checks (types are fine: they run nothing).
+    files: ['sandbox/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/__tests__/**'], message: 'sandbox/ imports nothing from __tests__/.' },
+            { group: ['**/src/**'], allowTypeImports: true, message: 'The sandbox imports no code from src/: it would check nothing' }
+          ]
+        }
+      ]
+    }
   }
 )

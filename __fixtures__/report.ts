@@ -2,7 +2,7 @@
  * Builders for `Report` and its findings, for the tests of everything that renders a report
  * (outputs, job summary, SNS). Each builder gives a plausible default and takes overrides.
  */
-import { defaultInputs, instanceId } from '../__tests__/unit/helpers.js'
+import { defaultInputs, instanceId } from './support.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report, ReportSettings } from '../src/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
@@ -10,8 +10,6 @@ export function settings(overrides: Partial<ReportSettings> = {}): ReportSetting
   const { regions: _regions, ...inputs } = defaultInputs({ action: 'terminate' })
   return { ...inputs, regions: ['eu-west-1'], ...overrides }
 }
-
-export { instanceId }
 
 export function instance(overrides: Partial<InstanceFinding> = {}): InstanceFinding {
   return {

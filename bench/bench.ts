@@ -31,8 +31,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
 import ts from 'typescript'
-import { DIST, ROOT } from '../__tests__/e2e/harness.js'
-import { DEFAULT_TOPIC_ARN, generateFleet, startSandbox, type FleetSeed } from '../__tests__/sandbox/index.js'
+import { DIST, ROOT } from '../sandbox/run-action.js'
+import { DEFAULT_TOPIC_ARN, generateFleet, startSandbox, type FleetSeed } from '../sandbox/index.js'
 import { benchCancellation, benchPublish, benchRoundTrips, RUNNER_SIGKILL_AFTER_MS, RUNNER_SIGTERM_AFTER_MS, type CancellationResult, type PublishPoint, type RoundTripResult } from './scenarios.js'
 import { fixed, measure, median, table, thousands, USAGE_HOOK, type Sample, type Scratch } from './measure.js'
 

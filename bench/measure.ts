@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { runAction, type RunResult } from '../__tests__/e2e/harness.js'
-import type { Sandbox } from '../__tests__/sandbox/index.js'
+import { runAction, type RunResult } from '../sandbox/run-action.js'
+import type { Sandbox } from '../sandbox/index.js'
 
 export const DESCRIBE_PAGE = 1000
 export const ACTION_BATCH = 100

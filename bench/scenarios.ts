@@ -8,8 +8,8 @@
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { runAction } from '../__tests__/e2e/harness.js'
-import { DEFAULT_TOPIC_ARN, generateFleet, packerName, startSandbox, type FleetSeed, type RegionSeed, type Sandbox } from '../__tests__/sandbox/index.js'
+import { runAction } from '../sandbox/run-action.js'
+import { DEFAULT_TOPIC_ARN, generateFleet, packerName, startSandbox, type FleetSeed, type RegionSeed, type Sandbox } from '../sandbox/index.js'
 import { epochNow, hookEnv, measure, median, publishedBytes, readUsage, SNS_MESSAGE_MAX_BYTES, type Sample, type Scratch } from './measure.js'
 
 const progress = (mark = '.') => process.stderr.write(mark)

@@ -12,8 +12,8 @@
  */
 import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
-import { DIST, ROOT, runAction, type RunResult } from '../__tests__/e2e/harness.js'
-import { DEFAULT_TOPIC_ARN, packerName, startSandbox, type FleetSeed, type Sandbox } from '../__tests__/sandbox/index.js'
+import { DIST, ROOT, runAction, type RunResult } from '../sandbox/run-action.js'
+import { DEFAULT_TOPIC_ARN, packerName, startSandbox, type FleetSeed, type Sandbox } from '../sandbox/index.js'
 import { costLines } from '../src/cost.js'
 import { formatAge } from '../src/format.js'
 

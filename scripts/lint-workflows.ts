@@ -6,7 +6,7 @@
  * file system or process access, so it does not read local actions (`uses: ./`), does not run
  * shellcheck/pyflakes on `run:` scripts, and knows the inputs of popular actions only up to the
  * versions released before actionlint 1.7.7 (actions/checkout@v4, not @v5). The inputs this
- * repository passes to its own action are checked by __tests__/repo/workflows.test.ts instead.
+ * repository passes to its own action are checked by the repository tests (workflows.test.ts) instead.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'

@@ -7,10 +7,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { NOT_STARTED_CANCELLED } from '../../src/actions.js'
 import { NOT_DELETED_CANCELLED } from '../../src/orphans/index.js'
-import { SLOW, slowTerminationFleet } from '../fixtures/orphans-fleet.js'
-import { generateFleet, type Sandbox } from '../sandbox/index.js'
+import { SLOW, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
+import { generateFleet, type Sandbox } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, runAction, type RunResult } from './harness.js'
+import { runAction, type RunResult } from '../../sandbox/run-action.js'
+import { describeRun } from './harness.js'
 
 const { start } = sandboxPerTest()
 const noCap = { 'max-instances': '0', 'max-resources': '0' }

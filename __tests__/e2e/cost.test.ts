@@ -4,9 +4,10 @@
  * denied, and the step still succeeds; nothing priced (and the Pricing client never asked) without it.
  */
 import { describe, expect, it } from '@jest/globals'
-import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed } from '../sandbox/index.js'
+import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const H = 3600

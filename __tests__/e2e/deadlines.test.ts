@@ -4,9 +4,10 @@
  * retries used up on dropped connections) is read back and reported as EC2 says.
  */
 import { describe, expect, it } from '@jest/globals'
-import { generateFleet, type Sandbox } from '../sandbox/index.js'
+import { generateFleet, type Sandbox } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { describeRun, expectExit } from './harness.js'
 import { workflowCommands } from './runner-log.js'
 
 const { start } = sandboxPerTest()

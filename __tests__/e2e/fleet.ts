@@ -1,7 +1,7 @@
 /** Shared set-up and fleet queries of the end-to-end suites. */
 import { afterEach, beforeAll } from '@jest/globals'
-import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js'
-import { requireDist } from './harness.js'
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js'
+import { requireDist } from '../../sandbox/run-action.js'
 
 /**
  * A fresh sandbox per test (closed afterwards), and a loud failure when dist/index.js is missing.

@@ -5,10 +5,11 @@
  * summary's rows carry them flattened and inert.
  */
 import { describe, expect, it } from '@jest/globals'
-import { HOSTILE, HOSTILE_MESSAGE, hostileFleet } from '../fixtures/hostile-fleet.js'
-import { DEFAULT_TOPIC_ARN, type Sandbox } from '../sandbox/index.js'
+import { HOSTILE, HOSTILE_MESSAGE, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
+import { DEFAULT_TOPIC_ARN, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { describeRun, runAction, STATIC_KEY_ID, type RunResult } from './harness.js'
+import { runAction, STATIC_KEY_ID, type RunResult } from '../../sandbox/run-action.js'
+import { describeRun } from './harness.js'
 import { workflowCommands } from './runner-log.js'
 
 const { start } = sandboxPerTest()

@@ -1,8 +1,9 @@
 /** Every invalid input fails the step with one message naming the input and value, before any AWS call. */
 import { describe, expect, it } from '@jest/globals'
-import { generateFleet } from '../sandbox/index.js'
+import { generateFleet } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 

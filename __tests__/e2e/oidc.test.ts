@@ -1,8 +1,9 @@
 /** role-to-assume: GitHub OIDC token → STS AssumeRoleWithWebIdentity → EC2 signed with the role. */
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { generateFleet } from '../sandbox/index.js'
+import { generateFleet } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
-import { expectExit, runAction, STATIC_KEY_ID, startTokenServer, type TokenServer } from './harness.js'
+import { runAction, STATIC_KEY_ID, startTokenServer, type TokenServer } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const ROLE = 'arn:aws:iam::123456789012:role/packer-sweeper'

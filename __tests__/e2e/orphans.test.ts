@@ -5,11 +5,12 @@
  * listed at all.
  */
 import { describe, expect, it } from '@jest/globals'
-import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orphansFleet, slowTerminationFleet } from '../fixtures/orphans-fleet.js'
-import type { Sandbox } from '../sandbox/index.js'
+import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orphansFleet, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
+import type { Sandbox } from '../../sandbox/index.js'
 import type { OrphanFinding } from '../../src/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, expectExit, runAction, type RunResult } from './harness.js'
+import { runAction, type RunResult } from '../../sandbox/run-action.js'
+import { describeRun, expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const R = 'us-east-1'

@@ -7,10 +7,11 @@
 import { describe, expect, it } from '@jest/globals'
 import { requiredPermissions } from '../../src/permissions.js'
 import { RESOURCE_KINDS, type ResourceKind, type SweepAction } from '../../src/types.js'
-import { orphansFleet } from '../fixtures/orphans-fleet.js'
-import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed, type Sandbox } from '../sandbox/index.js'
+import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
+import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
-import { describeRun, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { describeRun } from './harness.js'
 
 const { start } = sandboxPerTest()
 const REGIONS = ['us-east-1', 'eu-west-1']

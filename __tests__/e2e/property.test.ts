@@ -7,9 +7,10 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { startSandbox, wildcard, type FleetSeed, type InstanceStateName } from '../sandbox/index.js'
+import { startSandbox, wildcard, type FleetSeed, type InstanceStateName } from '../../sandbox/index.js'
 import { changedIds, sorted } from './fleet.js'
-import { describeRun, requireDist, runAction } from './harness.js'
+import { requireDist, runAction } from '../../sandbox/run-action.js'
+import { describeRun } from './harness.js'
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const
 type Region = (typeof REGIONS)[number]

@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import type { Report } from '../../src/types.js'
-import { DEFAULT_TOPIC_ARN, generateFleet } from '../sandbox/index.js'
+import { DEFAULT_TOPIC_ARN, generateFleet } from '../../sandbox/index.js'
 import { changedIds, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 import { workflowCommands, type WorkflowCommand } from './runner-log.js'
 
 const { start } = sandboxPerTest()

@@ -3,9 +3,10 @@
  * connections, a refusal inside a batch, a region that refuses.
  */
 import { describe, expect, it } from '@jest/globals'
-import { generateFleet } from '../sandbox/index.js'
+import { generateFleet } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const noCap = { 'max-instances': '0', 'max-resources': '0' }

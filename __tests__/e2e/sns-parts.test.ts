@@ -6,9 +6,10 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import type { NotificationJson as PartJson } from '../../src/notification.js'
-import { generateFleet } from '../sandbox/index.js'
+import { generateFleet } from '../../sandbox/index.js'
 import { changedIds, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, runAction } from './harness.js'
+import { runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:image-builds'

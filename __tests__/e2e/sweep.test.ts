@@ -3,9 +3,10 @@
  * nothing else does, and outputs, report, summary and SNS agree.
  */
 import { describe, expect, it } from '@jest/globals'
-import { MIXED_EXCLUDED, MIXED_REGIONS, MIXED_STALE, mixedFleet } from '../fixtures/mixed-fleet.js'
+import { MIXED_EXCLUDED, MIXED_REGIONS, MIXED_STALE, mixedFleet } from '../../__fixtures__/mixed-fleet.js'
 import { changedIds, idsInCall, idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
-import { expectExit, RUN_URL, runAction } from './harness.js'
+import { RUN_URL, runAction } from '../../sandbox/run-action.js'
+import { expectExit } from './harness.js'
 
 const { start } = sandboxPerTest()
 const regions = MIXED_REGIONS.join(',')

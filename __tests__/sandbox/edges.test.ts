@@ -6,7 +6,7 @@
 import { DescribeInstancesCommand, DescribeRegionsCommand, TerminateInstancesCommand, paginateDescribeInstances } from '@aws-sdk/client-ec2'
 import { PublishCommand } from '@aws-sdk/client-sns'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DEFAULT_TOPIC_ARN, startSandbox, type CallRecord, type Sandbox, type SandboxOptions } from './index.js'
+import { DEFAULT_TOPIC_ARN, startSandbox, type CallRecord, type Sandbox, type SandboxOptions } from '../../sandbox/index.js'
 import { ec2, errorOf, sns } from './sdk.js'
 
 const FLEET: SandboxOptions['fleet'] = {

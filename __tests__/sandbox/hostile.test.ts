@@ -18,8 +18,8 @@ import {
   hostileKeyName,
   hostileTags,
   hostileTemplateName
-} from '../fixtures/hostile-fleet.js'
-import { DEFAULT_TOPIC_ARN, startSandbox, type Sandbox } from './index.js'
+} from '../../__fixtures__/hostile-fleet.js'
+import { DEFAULT_TOPIC_ARN, startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf, sns } from './sdk.js'
 
 let s: Sandbox

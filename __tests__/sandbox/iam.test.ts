@@ -19,7 +19,7 @@ import {
   type IAMClient
 } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { EC2_TRUST_POLICY, packerIamLeftovers, PACKER_POLICY_DOCUMENT, PACKER_ROLE_DESCRIPTION, startSandbox, type PackerIamState, type Sandbox } from './index.js'
+import { EC2_TRUST_POLICY, packerIamLeftovers, PACKER_POLICY_DOCUMENT, PACKER_ROLE_DESCRIPTION, startSandbox, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf, iam } from './sdk.js'
 
 const RUN_TAGS = { team: 'images', build: 'nightly' }

@@ -12,7 +12,7 @@ import {
   type Instance
 } from '@aws-sdk/client-ec2'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { generateFleet, packerName, startSandbox, wildcard, type Sandbox, type SandboxOptions } from './index.js'
+import { generateFleet, packerName, startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js'
 import { ec2, errorOf } from './sdk.js'
 
 let sandbox: Sandbox | undefined
@@ -35,21 +35,6 @@ async function describeAll(s: Sandbox, region: string, filters: Array<{ Name: st
 }
 
 const ids = (list: Instance[]) => list.map((i) => i.InstanceId).sort()
-
-describe('wildcards', () => {
-  it.each([
-    ['packer_*', 'packer_abc', true],
-    ['packer_*', 'Packer_abc', false],
-    ['packer_?', 'packer_ab', false],
-    ['packer_??', 'packer_ab', true],
-    ['a\\*b', 'a*b', true],
-    ['a\\*b', 'axb', false],
-    ['*', '', true],
-    ['a.c', 'abc', false]
-  ])('%s matches %s: %s', (pattern, value, expected) => {
-    expect(wildcard(pattern)(value)).toBe(expected)
-  })
-})
 
 describe('DescribeInstances', () => {
   it('returns every field the sweep reads, parsed by the SDK', async () => {

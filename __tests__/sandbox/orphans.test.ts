@@ -12,7 +12,7 @@ import {
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { LAUNCH_TEMPLATE_TAG, startSandbox, type Sandbox } from './index.js'
+import { LAUNCH_TEMPLATE_TAG, startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf } from './sdk.js'
 
 const R = 'us-west-2'

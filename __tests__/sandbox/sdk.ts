@@ -3,7 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { SNSClient } from '@aws-sdk/client-sns'
 import { STSClient } from '@aws-sdk/client-sts'
-import type { Sandbox } from './server.js'
+import type { Sandbox } from '../../sandbox/server.js'
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true'
 

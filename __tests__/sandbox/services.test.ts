@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, DescribeRegionsCommand, TerminateInstancesCom
 import { PublishCommand } from '@aws-sdk/client-sns'
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DEFAULT_TOPIC_ARN, startSandbox, type Sandbox } from './index.js'
+import { DEFAULT_TOPIC_ARN, startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf, sns, sts } from './sdk.js'
 
 let s: Sandbox

@@ -5,9 +5,8 @@ import { ACTION_BATCH_SIZE, actOnBatch, actOnInstances, instancesToChange, NOT_S
 import { chunk } from '../../src/batches.js'
 import { POLICY_HINT } from '../../src/aws-errors.js'
 import type { InstanceFinding, InstanceRecord, Inputs } from '../../src/types.js'
-import { defaultInputs, ec2Error, instanceId, record, useMockedEc2 } from './helpers.js'
+import { defaultInputs, ec2Error, instanceId, NOW, record, useMockedEc2 } from '../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00.000Z')
 const ids = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => instanceId(from + i))
 const records = (idList: readonly string[], overrides: Partial<InstanceRecord> = {}): InstanceRecord[] =>
   idList.map((id) => record({ id, launchTime: '2026-03-01T09:00:00.000Z', ...overrides }))

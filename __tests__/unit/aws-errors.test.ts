@@ -7,7 +7,7 @@ import {
   formatAwsError,
   isPermissionError,
 } from '../../src/aws-errors.js'
-import { ec2Error } from './helpers.js'
+import { ec2Error } from '../../__fixtures__/support.js'
 
 const named = (name: string, message = 'boom'): Error => Object.assign(new Error(message), { name })
 

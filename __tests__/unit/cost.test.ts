@@ -3,7 +3,7 @@
  * the words the summary and notification show them with.
  */
 import { describe, expect, it } from '@jest/globals'
-import { instance, instanceId } from '../../__fixtures__/report.js'
+import { instance } from '../../__fixtures__/report.js'
 import {
   computeCost,
   costLines,
@@ -16,18 +16,17 @@ import {
 } from '../../src/cost.js'
 import { escapeForSummary } from '../../src/summary.js'
 import type { InstanceFinding } from '../../src/types.js'
+import { instanceId, hoursBefore, NOW } from '../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00.000Z')
-const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000).toISOString()
 
 /** Six stale builders in two regions: On-Demand and spot, acted on or not, one stopped, one without a price. */
 const FLEET: InstanceFinding[] = [
-  instance({ id: instanceId(1), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursAgo(3), state: 'running', outcome: 'terminated' }),
-  instance({ id: instanceId(2), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursAgo(5.5), state: 'running', outcome: 'failed' }),
-  instance({ id: instanceId(3), region: 'us-east-1', instanceType: 'm5.large', lifecycle: 'spot', availabilityZone: 'us-east-1b', launchTime: hoursAgo(2), state: 'running', outcome: 'terminated' }),
-  instance({ id: instanceId(4), region: 'us-east-1', instanceType: 't3.micro', launchTime: hoursAgo(26), state: 'stopped', outcome: 'terminated' }),
-  instance({ id: instanceId(5), region: 'eu-west-1', instanceType: 'c5.xlarge', launchTime: hoursAgo(4), state: 'running', outcome: 'skipped' }),
-  instance({ id: instanceId(6), region: 'eu-west-1', instanceType: 'm5.large', launchTime: hoursAgo(10), state: 'running', outcome: 'stopped' })
+  instance({ id: instanceId(1), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursBefore(NOW, 3).toISOString(), state: 'running', outcome: 'terminated' }),
+  instance({ id: instanceId(2), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursBefore(NOW, 5.5).toISOString(), state: 'running', outcome: 'failed' }),
+  instance({ id: instanceId(3), region: 'us-east-1', instanceType: 'm5.large', lifecycle: 'spot', availabilityZone: 'us-east-1b', launchTime: hoursBefore(NOW, 2).toISOString(), state: 'running', outcome: 'terminated' }),
+  instance({ id: instanceId(4), region: 'us-east-1', instanceType: 't3.micro', launchTime: hoursBefore(NOW, 26).toISOString(), state: 'stopped', outcome: 'terminated' }),
+  instance({ id: instanceId(5), region: 'eu-west-1', instanceType: 'c5.xlarge', launchTime: hoursBefore(NOW, 4).toISOString(), state: 'running', outcome: 'skipped' }),
+  instance({ id: instanceId(6), region: 'eu-west-1', instanceType: 'm5.large', launchTime: hoursBefore(NOW, 10).toISOString(), state: 'running', outcome: 'stopped' })
 ]
 
 const PRICES = new Map<string, PriceLookup>([
@@ -120,7 +119,7 @@ describe('computeCost on a fixed fleet', () => {
   })
 
   it('a launch time after now counts as no hours', () => {
-    const future = instance({ launchTime: hoursAgo(-1), instanceType: 't3.medium', region: 'us-east-1' })
+    const future = instance({ launchTime: hoursBefore(NOW, -1).toISOString(), instanceType: 't3.medium', region: 'us-east-1' })
     expect(computeCost([future], PRICES, NOW)).toMatchObject({ instanceHours: 0, usdSoFar: 0 })
   })
 })

@@ -8,7 +8,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient, STSServiceException } from
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import * as core from '../../__fixtures__/core.js'
-import { defaultInputs } from './helpers.js'
+import { defaultInputs } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { CredentialsError, resolveCredentials } = await import('../../src/credentials.js')

@@ -10,9 +10,8 @@ import {
   toRecord
 } from '../../src/discovery.js'
 import type { Inputs } from '../../src/types.js'
-import { defaultInputs, instanceId, useMockedEc2 } from './helpers.js'
+import { defaultInputs, instanceId, NOW, useMockedEc2 } from '../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00.000Z')
 const HOURS_AGO = (hours: number): Date => new Date(NOW.getTime() - hours * 3600_000)
 
 /** An instance as DescribeInstances returns it, with the fields a real answer carries. */

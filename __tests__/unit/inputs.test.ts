@@ -5,7 +5,7 @@ import { STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
 import { InputError, getInputs, parseDuration, splitList } from '../../src/inputs.js'
 import { RESOURCE_KINDS, type Inputs } from '../../src/types.js'
-import { actionDefaults, defaultInputs, inputGetter } from './helpers.js'
+import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/support.js'
 
 const ENV = { AWS_REGION: 'us-east-1' }
 

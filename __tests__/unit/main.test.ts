@@ -8,7 +8,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import * as core from '../../__fixtures__/core.js'
-import { ec2Error, inputGetter, instanceId } from './helpers.js'
+import { ec2Error, inputGetter, instanceId } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => ({
   ...core,

@@ -3,9 +3,10 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../__fixtures__/core.js'
-import { instance, instanceId, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../src/notification.js'
 import type { Report } from '../../src/types.js'
+import { instanceId } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const {

@@ -2,9 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { ageSeconds, capProblems, decideInstance, isStale } from '../../src/plan.js'
 import { SWEEP_ACTIONS } from '../../src/types.js'
-import { record } from './helpers.js'
-
-const NOW = new Date('2026-03-01T12:00:00.000Z')
+import { NOW, record } from '../../__fixtures__/support.js'
 
 describe('ageSeconds', () => {
   it.each([

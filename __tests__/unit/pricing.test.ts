@@ -9,14 +9,13 @@ import { DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { GetProductsCommand, PricingClient, PricingServiceException } from '@aws-sdk/client-pricing'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../__fixtures__/core.js'
-import { instance, instanceId } from '../../__fixtures__/report.js'
+import { instance } from '../../__fixtures__/report.js'
 import type { InstanceFinding } from '../../src/types.js'
+import { instanceId, hoursBefore, NOW } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { currentSpotPrice, estimateCost, getProductsInput, hourlyPriceFromPriceList, PRICING_REGION } = await import('../../src/pricing.js')
 
-const NOW = new Date('2026-03-01T12:00:00.000Z')
-const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000).toISOString()
 
 /** A PriceList entry as GetProducts returns it: the product, OnDemand and Reserved terms, as a JSON string. */
 function priceListEntry(instanceType: string, regionCode: string, usd: string): string {
@@ -111,7 +110,7 @@ beforeEach(() => {
 /** Four t3.medium in two regions, two m5.large, two spot m5.large in two zones, one stopped builder. */
 function fleet(): InstanceFinding[] {
   const running = (n: number, region: string, instanceType: string, extra: Partial<InstanceFinding> = {}) =>
-    instance({ id: instanceId(n), region, instanceType, launchTime: hoursAgo(4), state: 'running', outcome: 'terminated', ...extra })
+    instance({ id: instanceId(n), region, instanceType, launchTime: hoursBefore(NOW, 4).toISOString(), state: 'running', outcome: 'terminated', ...extra })
   return [
     running(1, 'us-east-1', 't3.medium'),
     running(2, 'us-east-1', 't3.medium'),
@@ -122,7 +121,7 @@ function fleet(): InstanceFinding[] {
     running(7, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1a' }),
     running(8, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1b' }),
     running(9, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1b' }),
-    instance({ id: instanceId(10), region: 'us-east-1', instanceType: 'c5.xlarge', state: 'stopped', launchTime: hoursAgo(30) })
+    instance({ id: instanceId(10), region: 'us-east-1', instanceType: 'c5.xlarge', state: 'stopped', launchTime: hoursBefore(NOW, 30).toISOString() })
   ]
 }
 

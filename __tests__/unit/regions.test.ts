@@ -3,7 +3,7 @@ import { DescribeRegionsCommand } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { POLICY_HINT } from '../../src/aws-errors.js'
 import { FALLBACK_HOME_REGION, homeRegion, resolveRegions } from '../../src/regions.js'
-import { ec2Error, useMockedEc2 } from './helpers.js'
+import { ec2Error, useMockedEc2 } from '../../__fixtures__/support.js'
 
 const ec2 = useMockedEc2()
 const ec2Mock = ec2.mock

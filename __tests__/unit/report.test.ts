@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { parse } from 'yaml'
 import * as core from '../../__fixtures__/core.js'
-import { instance, instanceId, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import type { Outcome, Report } from '../../src/types.js'
+import { instanceId } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { fitOutputs, headline, needsAttention, OUTPUT_NAMES, OUTPUTS_BYTE_BUDGET, OUTPUTS_WITHOUT_REPORT, outputsFor, reportJsonWithin, stepFailures, writeOutputs } = await import(

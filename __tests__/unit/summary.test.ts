@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { instance, instanceId, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../src/format.js'
 import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../src/summary.js'
+import { instanceId } from '../../__fixtures__/support.js'
 
 const HOSTILE = [
   '<img src=x onerror=alert(1)>',

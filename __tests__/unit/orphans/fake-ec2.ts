@@ -1,7 +1,8 @@
 /**
  * A small in-memory EC2 behind aws-sdk-client-mock, for the orphan sweep's tests: the describe
- * calls apply their filters (EC2 wildcards, `\` escapes, OR within a filter, AND across filters)
- * and page with NextToken in pages of `pageSize`, so every test goes through the SDK paginators;
+ * calls apply their filters (EC2 wildcards by the sandbox's matcher, written independently of the
+ * code under test; OR within a filter, AND across filters) and page with NextToken in pages of
+ * `pageSize`, so every test goes through the SDK paginators;
  * the deletes change the world and refuse the way EC2 does (DryRun, DependencyViolation).
  */
 import {
@@ -14,13 +15,14 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
-  EC2ServiceException,
   type Filter,
   type Instance,
   type SecurityGroup,
   type Tag
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
+import { ec2Error } from '../../../__fixtures__/support.js'
+import { wildcard } from '../../../sandbox/index.js'
 
 export const ec2 = mockClient(EC2Client)
 
@@ -71,21 +73,6 @@ export function emptyWorld(): FakeWorld {
   return { instances: [], keyPairs: [], groups: [], interfaces: [], templates: [] }
 }
 
-export function ec2Error(name: string, message = `${name} (fake)`): EC2ServiceException {
-  return new EC2ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 400 }, message })
-}
-
-/** EC2's filter value syntax, written independently of the code under test. */
-function globMatches(pattern: string, value: string): boolean {
-  if (pattern === '') return value === ''
-  const [head, rest] = [pattern[0], pattern.slice(1)]
-  if (head === '*') return globMatches(rest, value) || (value !== '' && globMatches(pattern, value.slice(1)))
-  if (value === '') return false
-  if (head === '?') return globMatches(rest, value.slice(1))
-  if (head === '\\' && rest !== '') return rest[0] === value[0] && globMatches(rest.slice(1), value.slice(1))
-  return head === value[0] && globMatches(rest, value.slice(1))
-}
-
 type Attributes = (name: string) => string[] | undefined
 
 /** `attributes(filterName)` = the resource's values for that filter; undefined = unsupported filter. */
@@ -93,7 +80,7 @@ function passes(filters: Filter[] | undefined, attributes: Attributes): boolean 
   return (filters ?? []).every((filter) => {
     const values = attributes(filter.Name ?? '')
     if (values === undefined) throw ec2Error('InvalidParameterValue', `The filter '${filter.Name}' is invalid`)
-    return values.some((value) => (filter.Values ?? []).some((pattern) => globMatches(pattern, value)))
+    return values.some((value) => (filter.Values ?? []).some((pattern) => wildcard(pattern)(value)))
   })
 }
 
@@ -223,16 +210,6 @@ export function installFakeEc2(world: FakeWorld, pageSize = 2): void {
     world.templates = world.templates.filter((template) => template.id !== input.LaunchTemplateId)
     return {}
   })
-}
-
-/** A `packer_<uuid>` name whose time-ordered UUID starts at `buildStart`, as Packer writes it. */
-export function packerName(buildStart: Date, tail = '0001-0002-0003-000400000005'): string {
-  const seconds = Math.floor(buildStart.getTime() / 1000)
-  return `packer_${seconds.toString(16).padStart(8, '0')}-${tail}`
-}
-
-export function hoursBefore(now: Date, hours: number): Date {
-  return new Date(now.getTime() - hours * 3600 * 1000)
 }
 
 /** Test-speed waits: a stuck instance gives up after two seconds, not five minutes. */

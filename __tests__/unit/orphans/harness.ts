@@ -3,10 +3,8 @@ import { afterEach, beforeEach } from '@jest/globals'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { type OrphanContext, planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { defaultInputs } from '../helpers.js'
 import { ec2, emptyWorld, type FakeWorld, installFakeEc2, QUICK_WAIT } from './fake-ec2.js'
-
-export const NOW = new Date('2026-03-01T12:00:00Z')
+import { defaultInputs, NOW } from '../../../__fixtures__/support.js'
 
 /** Registers a fresh world per test; call it in a describe or at the top of a test file. */
 export function useFakeEc2(): { world: () => FakeWorld } {

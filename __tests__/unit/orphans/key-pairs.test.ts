@@ -3,15 +3,16 @@ import { DeleteKeyPairCommand, DescribeInstancesCommand, DescribeKeyPairsCommand
 import 'aws-sdk-client-mock-jest'
 import { type OrphanContext, planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { ec2, hoursBefore, packerName } from './fake-ec2.js'
-import { NOW, orphanContext, planAndSweep as sweep, useFakeEc2 } from './harness.js'
+import { ec2 } from './fake-ec2.js'
+import { orphanContext, planAndSweep as sweep, useFakeEc2 } from './harness.js'
+import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const fake = useFakeEc2()
 const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['key-pairs'], ...inputs })
 
 describe('key pairs', () => {
   it("deletes a killed build's stale key that nothing uses, by KeyPairId", async () => {
-    const name = packerName(hoursBefore(NOW, 3))
+    const name = packerName(3 * 3600, NOW)
     fake.world().keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
     const { plan, findings } = await sweep(context())
     expect(plannedChanges(plan)).toBe(1)
@@ -52,7 +53,7 @@ describe('key pairs', () => {
   })
 
   it('leaves alone a key a stopped instance still uses, and says so', async () => {
-    const name = packerName(hoursBefore(NOW, 30))
+    const name = packerName(30 * 3600, NOW)
     fake.world().keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
     fake.world().instances = [{ id: 'i-stopped', state: 'stopped', keyName: name }]
     const { plan, findings } = await sweep(context())
@@ -62,7 +63,7 @@ describe('key pairs', () => {
   })
 
   it('does not count terminated instances as users', async () => {
-    const name = packerName(hoursBefore(NOW, 30))
+    const name = packerName(30 * 3600, NOW)
     fake.world().keyPairs = [{ name, createTime: hoursBefore(NOW, 30) }]
     fake.world().instances = [{ id: 'i-gone', state: 'terminated', keyName: name }]
     const { findings } = await sweep(context())
@@ -70,7 +71,7 @@ describe('key pairs', () => {
   })
 
   it('leaves out a key younger than max-age', async () => {
-    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 1)), createTime: hoursBefore(NOW, 1) }]
+    fake.world().keyPairs = [{ name: packerName(3600, NOW), createTime: hoursBefore(NOW, 1) }]
     const { findings } = await sweep(context())
     expect(findings).toEqual([])
     expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand)
@@ -86,9 +87,9 @@ describe('key pairs', () => {
   })
 
   it('ages by the younger clock when the name and CreateTime disagree, and says so', async () => {
-    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 1) }]
+    fake.world().keyPairs = [{ name: packerName(72 * 3600, NOW), createTime: hoursBefore(NOW, 1) }]
     expect((await sweep(context())).findings).toEqual([])
-    fake.world().keyPairs = [{ name: packerName(hoursBefore(NOW, 72)), createTime: hoursBefore(NOW, 5) }]
+    fake.world().keyPairs = [{ name: packerName(72 * 3600, NOW), createTime: hoursBefore(NOW, 5) }]
     const { findings } = await sweep(context())
     expect(findings).toEqual([expect.objectContaining({ ageSeconds: 5 * 3600, outcome: 'deleted', reason: expect.stringMatching(/disagree/) })])
   })
@@ -124,7 +125,7 @@ describe('key pairs', () => {
   })
 
   describe('freed by an instance this run terminates', () => {
-    const name = packerName(hoursBefore(NOW, 3))
+    const name = packerName(3 * 3600, NOW)
     beforeEach(() => {
       fake.world().keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
       fake.world().instances = [{ id: 'i-builder', state: 'running', keyName: name }]

@@ -3,8 +3,9 @@ import { DeleteLaunchTemplateCommand, DescribeInstancesCommand, DescribeLaunchTe
 import 'aws-sdk-client-mock-jest'
 import { type OrphanContext, planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { ec2, hoursBefore } from './fake-ec2.js'
-import { NOW, orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { ec2 } from './fake-ec2.js'
+import { orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 const fake = useFakeEc2()
 const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['launch-templates'], ...inputs })

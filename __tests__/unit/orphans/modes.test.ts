@@ -11,15 +11,16 @@ import {
 } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/orphans/index.js'
-import { ec2, ec2Error, hoursBefore, packerName } from './fake-ec2.js'
-import { NOW, orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { ec2 } from './fake-ec2.js'
+import { orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { ec2Error, hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const fake = useFakeEc2()
 const DELETES = [DeleteKeyPairCommand, DeleteSecurityGroupCommand, DeleteLaunchTemplateCommand] as const
 
 /** A killed build's debris of every kind, all stale and unused. */
 function leaveDebris(): void {
-  const name = packerName(hoursBefore(NOW, 3))
+  const name = packerName(3 * 3600, NOW)
   fake.world().keyPairs = [{ name, id: 'key-1', createTime: hoursBefore(NOW, 3) }]
   fake.world().groups = [{ id: 'sg-1', name, description: 'Temporary group for Packer' }]
   fake.world().templates = [{ id: 'lt-1', name: 'packer-fleet-launch-template-abc1234', createTime: hoursBefore(NOW, 3) }]
@@ -136,7 +137,7 @@ describe('errors', () => {
 
   it('keeps the skipped findings of a kind whose usage check failed', async () => {
     fake.world().groups = [{ id: 'sg-x', name: 'packer_custom', description: 'Temporary group for Packer' }]
-    fake.world().groups.push({ id: 'sg-1', name: packerName(hoursBefore(NOW, 3)), description: 'Temporary group for Packer' })
+    fake.world().groups.push({ id: 'sg-1', name: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' })
     ec2.on(DescribeSecurityGroupsCommand, { Filters: [{ Name: 'ip-permission.group-id', Values: ['sg-1'] }] }).rejects(ec2Error('Throttling', 'slow down'))
     const plan = await planOrphans(orphanContext(), new Set())
     expect(plan.errors).toEqual([{ kind: 'security-groups', error: expect.objectContaining({ code: 'Throttling' }) }])

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { buildStartFromName, FUTURE_SKEW_SECONDS } from '../../../src/orphans/packer-names.js'
+import { NOW } from '../../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00Z')
 const NOW_HEX = (NOW.getTime() / 1000).toString(16) // 69a429b0
 
 describe('buildStartFromName', () => {

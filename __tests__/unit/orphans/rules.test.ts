@@ -11,9 +11,8 @@ import {
   remainingUses,
   reportedFinding
 } from '../../../src/orphans/rules.js'
-import { hoursBefore, packerName } from './fake-ec2.js'
+import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00Z')
 const RULES = { maxAgeSeconds: 2 * 3600, excludeTag: 'packer-sweeper:keep' }
 
 function candidate(overrides: Partial<Candidate> = {}): Candidate {
@@ -30,7 +29,7 @@ describe('deriveAge', () => {
   })
 
   it("uses the name's build start when there is no CreateTime (security groups)", () => {
-    expect(deriveAge({ name: packerName(hoursBefore(NOW, 5)) }, NOW)).toEqual({
+    expect(deriveAge({ name: packerName(5 * 3600, NOW) }, NOW)).toEqual({
       createdAt: hoursBefore(NOW, 5),
       ageSource: 'name',
       ageSeconds: 5 * 3600
@@ -42,19 +41,19 @@ describe('deriveAge', () => {
   })
 
   it('uses CreateTime without a note when it follows the build start closely, as Packer does', () => {
-    const age = deriveAge({ name: packerName(hoursBefore(NOW, 3)), createTime: new Date(hoursBefore(NOW, 3).getTime() + 40_000) }, NOW)
+    const age = deriveAge({ name: packerName(3 * 3600, NOW), createTime: new Date(hoursBefore(NOW, 3).getTime() + 40_000) }, NOW)
     expect(age).toEqual({ createdAt: new Date(hoursBefore(NOW, 3).getTime() + 40_000), ageSource: 'create-time', ageSeconds: 3 * 3600 - 40 })
   })
 
   it('takes the younger CreateTime and says so when the name claims a much older build', () => {
-    const age = deriveAge({ name: packerName(hoursBefore(NOW, 48)), createTime: hoursBefore(NOW, 1) }, NOW)
+    const age = deriveAge({ name: packerName(48 * 3600, NOW), createTime: hoursBefore(NOW, 1) }, NOW)
     expect(age.ageSource).toBe('create-time')
     expect(age.ageSeconds).toBe(3600)
     expect(age.note).toMatch(/disagree; aged by the younger \(CreateTime\)/)
   })
 
   it('takes the younger name timestamp and says so when CreateTime is much older', () => {
-    const age = deriveAge({ name: packerName(hoursBefore(NOW, 1)), createTime: hoursBefore(NOW, 48) }, NOW)
+    const age = deriveAge({ name: packerName(3600, NOW), createTime: hoursBefore(NOW, 48) }, NOW)
     expect(age.ageSource).toBe('name')
     expect(age.ageSeconds).toBe(3600)
     expect(age.note).toMatch(/aged by the younger \(name\)/)
@@ -62,16 +61,16 @@ describe('deriveAge', () => {
 
   it('notes a disagreement only beyond the tolerance', () => {
     const createTime = hoursBefore(NOW, 3)
-    const within = new Date(createTime.getTime() - AGE_DISAGREEMENT_TOLERANCE_SECONDS * 1000)
-    const beyond = new Date(within.getTime() - 1000)
-    expect(deriveAge({ name: packerName(within), createTime }, NOW).note).toBeUndefined()
-    expect(deriveAge({ name: packerName(beyond), createTime }, NOW).note).toBeDefined()
+    const within = 3 * 3600 + AGE_DISAGREEMENT_TOLERANCE_SECONDS
+    const beyond = within + 1
+    expect(deriveAge({ name: packerName(within, NOW), createTime }, NOW).note).toBeUndefined()
+    expect(deriveAge({ name: packerName(beyond, NOW), createTime }, NOW).note).toBeDefined()
   })
 
   it('is never older than either clock says', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), (nameAge, createAge) => {
-        const age = deriveAge({ name: packerName(new Date(NOW.getTime() - nameAge * 1000)), createTime: new Date(NOW.getTime() - createAge * 1000) }, NOW)
+        const age = deriveAge({ name: packerName(nameAge, NOW), createTime: new Date(NOW.getTime() - createAge * 1000) }, NOW)
         expect(age.ageSeconds).toBe(Math.min(nameAge, createAge))
       })
     )

@@ -9,10 +9,9 @@ import { DeleteKeyPairCommand, DeleteLaunchTemplateCommand, DeleteSecurityGroupC
 import fc from 'fast-check'
 import { planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import { SWEEP_ACTIONS } from '../../../src/types.js'
-import { defaultInputs } from '../helpers.js'
-import { ec2, emptyWorld, type FakeWorld, hoursBefore, installFakeEc2, packerName, QUICK_WAIT } from './fake-ec2.js'
+import { ec2, emptyWorld, type FakeWorld, installFakeEc2, QUICK_WAIT } from './fake-ec2.js'
+import { defaultInputs, hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
-const NOW = new Date('2026-03-01T12:00:00Z')
 const KEEP = 'packer-sweeper:keep'
 const INSTANCES = ['i-0', 'i-1', 'i-2', 'i-3', 'i-4']
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminated'] as const
@@ -43,9 +42,8 @@ type Resource = Scenario['keyPairs'][number]
 
 function buildWorld(s: Scenario): FakeWorld {
   const world = emptyWorld()
-  const tail = (kind: number, n: number) => `000${kind}-000${n}-0000-000000000000`
   const nameOf = (r: Resource, kind: number, n: number) =>
-    r.buildAgeHours === undefined ? `packer_custom${kind}${n}` : packerName(hoursBefore(NOW, r.buildAgeHours), tail(kind, n))
+    r.buildAgeHours === undefined ? `packer_custom${kind}${n}` : packerName(r.buildAgeHours * 3600, NOW, `${kind}/${n}`)
   const tags = (r: Resource): Record<string, string> => (r.excluded ? { [KEEP]: '' } : {})
   const at = (age: number | undefined) => (age === undefined ? undefined : hoursBefore(NOW, age))
   world.instances = INSTANCES.map((id, n) => ({ id, state: s.states[n] ?? 'running' }))

@@ -3,14 +3,17 @@ import { DeleteSecurityGroupCommand, DescribeInstancesCommand, DescribeNetworkIn
 import 'aws-sdk-client-mock-jest'
 import { type OrphanContext, planOrphans, plannedChanges, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { ec2, ec2Error, type FakeGroup, hoursBefore, packerName } from './fake-ec2.js'
-import { NOW, orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { ec2, type FakeGroup } from './fake-ec2.js'
+import { orphanContext, planAndSweep, useFakeEc2 } from './harness.js'
+import { ec2Error, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const fake = useFakeEc2()
 const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['security-groups'], ...inputs })
 
+/** A Packer group whose name sorts like its ID: every random hex digit of the UUID is the ID's last one. */
 function packerGroup(id: string, builtHoursAgo: number, overrides: Partial<FakeGroup> = {}): FakeGroup {
-  return { id, name: packerName(hoursBefore(NOW, builtHoursAgo), `000${id.slice(-1)}-0002-0003-000400000005`), description: 'Temporary group for Packer', ...overrides }
+  const digit = Number.parseInt(id.slice(-1), 16) / 16
+  return { id, name: packerName(builtHoursAgo * 3600, NOW, () => digit), description: 'Temporary group for Packer', ...overrides }
 }
 
 describe('security groups', () => {

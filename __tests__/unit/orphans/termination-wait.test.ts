@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, EC2Client, type InstanceStateName } from '@aw
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import { waitForTermination } from '../../../src/orphans/termination-wait.js'
-import { ec2Error } from '../helpers.js'
+import { ec2Error } from '../../../__fixtures__/support.js'
 
 const ec2 = mockClient(EC2Client)
 const client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } })

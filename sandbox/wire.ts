@@ -1,8 +1,9 @@
 /**
  * Wire helpers shared by the service handlers: query-protocol parameter lists, EC2 filters with
- * AWS's wildcard semantics, XML writing, pagination tokens and the AWS error type.
+ * AWS's wildcard semantics (wildcard.ts), XML writing, pagination tokens and the AWS error type.
  */
 import type { Tags } from './types.js'
+import { wildcard } from './wildcard.js'
 
 /** An error the sandbox answers with, in the service's own error envelope. */
 export class AwsFault extends Error {
@@ -40,27 +41,6 @@ export function filtersParam(params: Params): Filter[] {
     filters.push({ name: params[`Filter.${i}.Name`] as string, values: listParam(params, `Filter.${i}.Value`) })
   }
   return filters
-}
-
-/**
- * An EC2 filter value as a matcher: `*` is zero or more characters, `?` exactly one, `\`
- * escapes the next character; case-sensitive, anchored at both ends.
- */
-export function wildcard(pattern: string): (value: string) => boolean {
-  let source = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string
-    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string)
-    else if (c === '*') source += '[\\s\\S]*'
-    else if (c === '?') source += '[\\s\\S]'
-    else source += escapeRegExp(c)
-  }
-  const re = new RegExp(`^${source}$`)
-  return (value) => re.test(value)
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /** How each supported filter name reads a resource (tag filters are generic and need no entry). */

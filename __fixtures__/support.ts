@@ -1,13 +1,24 @@
 /**
- * Shared builders for the unit tests of the core modules: inputs as action.yml defaults them,
- * instance records, and EC2 errors shaped the way the SDK throws them.
+ * The constants and builders the tests share (import them from here, never define them again):
+ * the tests' clock, inputs as action.yml defaults them, instance records, Packer names (the
+ * sandbox's generator) and EC2 errors shaped the way the SDK throws them.
  */
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach } from '@jest/globals'
 import { EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2'
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock'
 import { parse } from 'yaml'
-import type { InstanceRecord, Inputs } from '../../src/types.js'
+import type { InstanceRecord, Inputs } from '../src/types.js'
+
+export { packerName } from '../sandbox/index.js'
+
+/** The tests' "now": every test that needs a fixed clock uses this one. */
+export const NOW = new Date('2026-03-01T12:00:00.000Z')
+
+/** `hours` before `now`. */
+export function hoursBefore(now: Date, hours: number): Date {
+  return new Date(now.getTime() - hours * 3600 * 1000)
+}
 
 interface ActionYml {
   inputs: Record<string, { default?: string | number | boolean }>
@@ -15,7 +26,7 @@ interface ActionYml {
 
 /** The inputs' defaults, read from action.yml so the tests follow it. */
 export function actionDefaults(): Record<string, string> {
-  const yml = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as ActionYml
+  const yml = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8')) as ActionYml
   return Object.fromEntries(Object.entries(yml.inputs).map(([name, spec]) => [name, String(spec.default ?? '')]))
 }
 
@@ -72,7 +83,7 @@ export function record(overrides: Partial<InstanceRecord> = {}): InstanceRecord 
 }
 
 /** An EC2 error as the SDK throws it for an error code the model does not list. */
-export function ec2Error(code: string, message: string): EC2ServiceException {
+export function ec2Error(code: string, message = `${code} (fake)`): EC2ServiceException {
   return new EC2ServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message })
 }
 

@@ -258,7 +258,12 @@ export function packerUuid(startSeconds: number, random: () => number = prng(str
   return `${head}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 12)}`
 }
 
-/** `packer_<uuid>` for a build that started `ageSeconds` before `now`. */
-export function packerName(ageSeconds: number, now = Date.now(), random?: () => number): string {
-  return `packer_${packerUuid(Math.floor(now / 1000) - ageSeconds, random)}`
+/**
+ * `packer_<uuid>` for a build that started `ageSeconds` before `now` (epoch milliseconds or a
+ * Date). The rest of the UUID is reproducible: seeded by the start, or by `random` (a generator,
+ * or a string that tells apart names of builds that started in the same second).
+ */
+export function packerName(ageSeconds: number, now: number | Date = Date.now(), random?: (() => number) | string): string {
+  const start = Math.floor(Number(now) / 1000) - ageSeconds
+  return `packer_${packerUuid(start, typeof random === 'string' ? prng(stringSeed(`${start}/${random}`)) : random)}`
 }
