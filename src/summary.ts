@@ -77,6 +77,8 @@ function settingsLine(report: Report): string {
     `resources ${settings.resources.map(code).join(', ')}`
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
+  // EC2 proves a dry run's permissions with DryRun; IAM has no such thing.
+  if (settings['dry-run'] && settings.resources.includes('instance-profiles')) parts.push('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
   return `<p>${parts.join(' · ')}</p>`
 }
 
