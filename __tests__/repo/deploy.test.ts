@@ -2,14 +2,16 @@
  * The shipped AWS set-up grants exactly what the code calls: for every mode, the CloudFormation
  * template's policy allows each action requiredPermissions() returns and nothing more; the plain JSON
  * policy is the terminate + all resources mode; the Terraform snippet names the same actions; the
- * trust policy pins one repository and the audience.
+ * trust policy pins one repository and the audience. OrphanSweep switches the EC2 leftovers
+ * (key pairs, security groups, launch templates), IamSweep the instance profiles: both together are
+ * `resources: all`.
  */
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { PERMISSION, requiredPermissions } from '../../src/permissions.js'
-import { RESOURCE_KINDS, SWEEP_ACTIONS, type SweepAction } from '../../src/types.js'
+import { RESOURCE_KINDS, SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
 import { ROOT } from '../../scripts/readme-tables.js'
 import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
 
@@ -17,17 +19,31 @@ const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
 const template = parseTemplate(read('deploy/cloudformation.yml'))
 const REPO = 'octo-org/infrastructure'
 const CODE_PERMISSIONS: string[] = Object.values(PERMISSION)
-const MUTATING = [
+const EC2_MUTATING = [
   PERMISSION.stopInstances,
   PERMISSION.terminateInstances,
   PERMISSION.deleteKeyPair,
   PERMISSION.deleteSecurityGroup,
   PERMISSION.deleteLaunchTemplate
 ] as string[]
+const IAM_MUTATING = [
+  PERMISSION.removeRoleFromInstanceProfile,
+  PERMISSION.deleteRolePolicy,
+  PERMISSION.deleteRole,
+  PERMISSION.deleteInstanceProfile
+] as string[]
+const MUTATING = [...EC2_MUTATING, ...IAM_MUTATING]
+const KEEP = { Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } }
+/** The IAM sweep's reads that every enabled region answers, whatever Regions says. */
+const GLOBAL_EC2_READS = [PERMISSION.describeIamInstanceProfileAssociations, PERMISSION.describeRegions] as string[]
+
+const ROLE = 'arn:aws:iam::123456789012:role/packer-*'
+const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-*'
 
 interface Mode {
   action: SweepAction
   orphans: boolean
+  iam: boolean
   allRegions: boolean
   notify: boolean
   estimateCost: boolean
@@ -35,17 +51,25 @@ interface Mode {
 
 const MODES: Mode[] = SWEEP_ACTIONS.flatMap((action) =>
   [true, false].flatMap((orphans) =>
-    [true, false].flatMap((allRegions) =>
-      [true, false].flatMap((notify) => [true, false].map((estimateCost) => ({ action, orphans, allRegions, notify, estimateCost })))
+    [true, false].flatMap((iam) =>
+      [true, false].flatMap((allRegions) =>
+        [true, false].flatMap((notify) => [true, false].map((estimateCost) => ({ action, orphans, iam, allRegions, notify, estimateCost })))
+      )
     )
   )
 )
+const FULL: Mode = { action: 'terminate', orphans: true, iam: true, allRegions: true, notify: true, estimateCost: true }
+
+/** The `resources` a mode is for: OrphanSweep the EC2 leftovers, IamSweep the instance profiles. */
+const resourcesFor = (mode: Pick<Mode, 'orphans' | 'iam'>): ResourceKind[] =>
+  RESOURCE_KINDS.filter((kind) => kind === 'instances' || (kind === 'instance-profiles' ? mode.iam : mode.orphans))
 
 function renderMode(mode: Mode, extra: Record<string, string> = {}): Rendered {
   return render(template, {
     GitHubRepository: REPO,
     SweepAction: mode.action,
     OrphanSweep: String(mode.orphans),
+    IamSweep: String(mode.iam),
     Regions: mode.allRegions ? 'all' : 'eu-west-1,us-east-1',
     EnableNotifications: String(mode.notify),
     EstimateCost: String(mode.estimateCost),
@@ -65,14 +89,21 @@ const trustOf = (rendered: Rendered): unknown => resourceOfType(rendered, 'AWS::
 const expectedFor = (mode: Mode): string[] =>
   requiredPermissions({
     action: mode.action,
-    resources: mode.orphans ? [...RESOURCE_KINDS] : ['instances'],
+    resources: resourcesFor(mode),
     allRegions: mode.allRegions,
     notify: mode.notify,
     estimateCost: mode.estimateCost
   })
 
 describe('deploy/cloudformation.yml', () => {
-  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, all regions ${mode.allRegions}, sns ${mode.notify}, estimate cost ${mode.estimateCost}`, mode]))(
+  it('covers every resource kind: OrphanSweep and IamSweep together are resources: all', () => {
+    expect(resourcesFor({ orphans: true, iam: true })).toEqual([...RESOURCE_KINDS])
+    expect(resourcesFor({ orphans: false, iam: false })).toEqual(['instances'])
+    expect(resourcesFor({ orphans: true, iam: false })).not.toContain('instance-profiles')
+    expect(resourcesFor({ orphans: false, iam: true })).toEqual(['instances', 'instance-profiles'])
+  })
+
+  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, iam ${mode.iam}, all regions ${mode.allRegions}, sns ${mode.notify}, estimate cost ${mode.estimateCost}`, mode]))(
     'grants exactly requiredPermissions() for %s',
     (_name, mode) => {
       expect(allowedActions(policyOf(renderMode(mode)))).toEqual(expectedFor(mode))
@@ -89,7 +120,7 @@ describe('deploy/cloudformation.yml', () => {
   })
 
   it('scopes every change to resource ARNs of the account, key pairs by name', () => {
-    const rendered = renderMode({ action: 'terminate', orphans: true, allRegions: true, notify: true, estimateCost: true })
+    const rendered = renderMode(FULL)
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
       allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
@@ -105,8 +136,41 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
+  it('scopes the IAM sweep to Packer\'s packer-* roles and instance profiles of the account', () => {
+    const allow = statements(policyOf(renderMode(FULL))).filter((s) => s.Effect === 'Allow')
+    const resourcesOf = (action: string): string[] =>
+      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
+    for (const action of [PERMISSION.listRoleTags, PERMISSION.listRolePolicies, PERMISSION.listAttachedRolePolicies, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole]) {
+      expect(resourcesOf(action)).toEqual([ROLE])
+    }
+    for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
+      expect(resourcesOf(action)).toEqual([PROFILE])
+    }
+    // IAM authorizes it on both the instance profile and the role.
+    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual([PROFILE, ROLE].sort())
+    // List calls are authorized on the path they list (PathPrefix / → arn:…:role/), not on the names
+    // they return: role/packer-* would refuse them. They only read.
+    expect(resourcesOf(PERMISSION.listRoles)).toEqual(['arn:aws:iam::123456789012:role/*'])
+    expect(resourcesOf(PERMISSION.listInstanceProfiles)).toEqual(['arn:aws:iam::123456789012:instance-profile/*'])
+    // EC2's describe calls take no resource-level permissions.
+    expect(resourcesOf(PERMISSION.describeIamInstanceProfileAssociations)).toEqual(['*'])
+    expect(resourcesOf(PERMISSION.describeRegions)).toEqual(['*'])
+    for (const statement of allow.filter((s) => asList(s.Action).some((action) => action.startsWith('iam:')))) {
+      expect(asList(statement.Action).every((action) => action.startsWith('iam:'))).toBe(true)
+      expect(statement.Condition).toBeUndefined()
+    }
+  })
+
+  it('grants no IAM action without IamSweep, and no IAM change unless the action is terminate', () => {
+    for (const mode of MODES) {
+      const iam = allowedActions(policyOf(renderMode(mode))).filter((action) => action.startsWith('iam:'))
+      if (!mode.iam) expect(iam).toEqual([])
+      else expect(iam.filter((action) => IAM_MUTATING.includes(action)).sort()).toEqual(mode.action === 'terminate' ? [...IAM_MUTATING].sort() : [])
+    }
+  })
+
   it('limits every EC2 statement to the listed regions when regions is not all', () => {
-    const rendered = renderMode({ action: 'stop', orphans: true, allRegions: false, notify: false, estimateCost: true })
+    const rendered = renderMode({ action: 'stop', orphans: true, iam: false, allRegions: false, notify: false, estimateCost: true })
     const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
     expect(ec2.length).toBeGreaterThan(0)
     for (const statement of ec2) {
@@ -114,8 +178,21 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
+  it('lets the IAM sweep read every region (it asks each which instances use a profile), and nothing else', () => {
+    for (const action of ['notify', 'terminate'] as const) {
+      const rendered = renderMode({ action, orphans: true, iam: true, allRegions: false, notify: false, estimateCost: true })
+      const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
+      const unlimited = ec2.filter((s) => s.Condition?.StringEquals?.['aws:RequestedRegion'] === undefined)
+      expect(unlimited.flatMap((s) => asList(s.Action)).sort()).toEqual([...GLOBAL_EC2_READS].sort())
+      for (const statement of ec2.filter((s) => !unlimited.includes(s))) {
+        expect(statement.Condition?.StringEquals?.['aws:RequestedRegion']).toEqual(['eu-west-1', 'us-east-1'])
+      }
+      for (const statement of unlimited) expect(statement.Condition).toBeUndefined()
+    }
+  })
+
   it('reads list prices in any region (the Price List API answers in us-east-1), spot prices only in the listed regions', () => {
-    const rendered = renderMode({ action: 'notify', orphans: false, allRegions: false, notify: false, estimateCost: true })
+    const rendered = renderMode({ action: 'notify', orphans: false, iam: false, allRegions: false, notify: false, estimateCost: true })
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
     const pricing = allow.filter((s) => asList(s.Action).includes(PERMISSION.getProducts))
     expect(pricing).toHaveLength(1)
@@ -127,20 +204,32 @@ describe('deploy/cloudformation.yml', () => {
 
   it('requires the packer-sweeper:managed tag on instances only when asked to', () => {
     const instanceStatement = (require: string): { Condition?: Record<string, Record<string, unknown>> } | undefined =>
-      statements(policyOf(renderMode({ action: 'terminate', orphans: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require }))).find(
+      statements(policyOf(renderMode({ action: 'terminate', orphans: false, iam: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require }))).find(
         (s) => asList(s.Action).includes(PERMISSION.terminateInstances)
       )
     expect(instanceStatement('true')?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' } })
     expect(instanceStatement('false')?.Condition).toBeUndefined()
   })
 
-  it('denies every change to resources that carry the exclude tag, in every mode', () => {
+  it('denies every change to resources that carry the exclude tag, in every mode, IAM roles and profiles included', () => {
     for (const mode of MODES) {
       const deny = statements(policyOf(renderMode(mode))).filter((s) => s.Effect === 'Deny')
-      expect(deny).toHaveLength(1)
-      expect(asList(deny[0]?.Action).sort()).toEqual([...MUTATING].sort())
-      expect(deny[0]?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } })
+      expect(deny).toHaveLength(2)
+      const [ec2, iam] = deny
+      expect(asList(ec2?.Action).sort()).toEqual([...EC2_MUTATING].sort())
+      // aws:ResourceTag: IAM evaluates it for roles and instance profiles alike (iam:ResourceTag knows no profiles).
+      expect(asList(iam?.Action).sort()).toEqual([...IAM_MUTATING].sort())
+      for (const statement of deny) {
+        expect(statement.Resource).toBe('*')
+        expect(statement.Condition).toEqual(KEEP)
+      }
     }
+  })
+
+  it('stays well under the 6,144 characters IAM allows a managed policy, in the largest mode', () => {
+    const largest = renderMode({ ...FULL, allRegions: false }, { RequireManagedTag: 'true', Regions: 'eu-west-1,eu-central-1,us-east-1,us-west-2,ap-southeast-2' })
+    // The real topic ARN is longer than the checker's ref:NotificationTopic: leave it 500 characters.
+    expect(JSON.stringify(policyOf(largest)).length + 500).toBeLessThan(6144)
   })
 
   it('trusts one repository and branch, with the audience pinned', () => {
@@ -183,7 +272,7 @@ describe('deploy/cloudformation.yml', () => {
 
   it('creates the SNS topic only with notifications on', () => {
     const types = (notify: boolean): string[] =>
-      Object.values(renderMode({ action: 'notify', orphans: false, allRegions: true, notify, estimateCost: false }).resources).map((r) => r.Type)
+      Object.values(renderMode({ action: 'notify', orphans: false, iam: false, allRegions: true, notify, estimateCost: false }).resources).map((r) => r.Type)
     expect(types(true)).toContain('AWS::SNS::Topic')
     expect(types(false)).not.toContain('AWS::SNS::Topic')
   })
@@ -198,7 +287,8 @@ describe('deploy/iam-policy.json', () => {
   const policy: unknown = JSON.parse(read('deploy/iam-policy.json'))
 
   it('is the terminate + all resources + all regions + SNS + estimate-cost mode, exactly', () => {
-    expect(allowedActions(policy)).toEqual(expectedFor({ action: 'terminate', orphans: true, allRegions: true, notify: true, estimateCost: true }))
+    expect(resourcesFor(FULL)).toEqual([...RESOURCE_KINDS])
+    expect(allowedActions(policy)).toEqual(expectedFor(FULL))
   })
 
   it('scopes the changes like the template and denies the exclude tag', () => {
@@ -211,8 +301,24 @@ describe('deploy/iam-policy.json', () => {
     const key = all.find((s) => asList(s.Action).includes(PERMISSION.deleteKeyPair) && s.Effect === 'Allow')
     expect(asList(key?.Resource)).toEqual(['arn:aws:ec2:*:*:key-pair/packer_*'])
     const deny = all.filter((s) => s.Effect === 'Deny')
-    expect(deny).toHaveLength(1)
-    expect(deny[0]?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } })
+    expect(deny.flatMap((s) => asList(s.Action)).sort()).toEqual([...MUTATING].sort())
+    for (const statement of deny) expect(statement.Condition).toEqual(KEEP)
+  })
+
+  it('scopes the IAM sweep like the template, with * for the account', () => {
+    const allow = statements(policy).filter((s) => s.Effect === 'Allow')
+    const resourcesOf = (action: string): string[] =>
+      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
+    for (const action of [PERMISSION.listRoleTags, PERMISSION.listRolePolicies, PERMISSION.listAttachedRolePolicies, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole]) {
+      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:role/packer-*'])
+    }
+    for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
+      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:instance-profile/packer-*'])
+    }
+    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual(['arn:aws:iam::*:instance-profile/packer-*', 'arn:aws:iam::*:role/packer-*'])
+    expect(resourcesOf(PERMISSION.listRoles)).toEqual(['arn:aws:iam::*:role/*'])
+    expect(resourcesOf(PERMISSION.listInstanceProfiles)).toEqual(['arn:aws:iam::*:instance-profile/*'])
+    expect(resourcesOf(PERMISSION.describeIamInstanceProfileAssociations)).toEqual(['*'])
   })
 
   it('is the file the error messages point to', async () => {

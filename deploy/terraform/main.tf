@@ -66,9 +66,15 @@ variable "sweep_action" {
 }
 
 variable "orphan_sweep" {
-  description = "true for resources: all (key pairs, security groups, launch templates); false for instances only."
+  description = "true to sweep key pairs, security groups and launch templates too (resources: all together with iam_sweep); false for instances only."
   type        = bool
   default     = true
+}
+
+variable "iam_sweep" {
+  description = "true for resources: instance-profiles (part of all): read IAM instance profiles and roles, delete packer-* ones with terminate. Also reads every enabled region (DescribeRegions, DescribeIamInstanceProfileAssociations) whatever regions says."
+  type        = bool
+  default     = false
 }
 
 variable "regions" {
@@ -118,6 +124,10 @@ locals {
     { test = "Null", variable = "aws:ResourceTag/packer-sweeper:managed", values = ["false"] }
   ] : [])
   delete_orphans = var.sweep_action == "terminate" && var.orphan_sweep
+  delete_iam     = var.sweep_action == "terminate" && var.iam_sweep
+  # Packer's temporary instance profile and role: both named packer-<uuid>, on path /.
+  packer_roles    = "arn:${local.partition}:iam::${local.account}:role/packer-*"
+  packer_profiles = "arn:${local.partition}:iam::${local.account}:instance-profile/packer-*"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -165,8 +175,9 @@ data "aws_iam_policy_document" "sweeper" {
     }
   }
 
+  # regions: all lists the enabled regions; so does the instance-profile sweep, whatever regions says.
   dynamic "statement" {
-    for_each = local.all ? [1] : []
+    for_each = local.all || var.iam_sweep ? [1] : []
     content {
       sid       = "ListEnabledRegions"
       effect    = "Allow"
@@ -250,6 +261,32 @@ data "aws_iam_policy_document" "sweeper" {
     }
   }
 
+  # IAM is global: the instance-profile sweep lists profiles and roles once per run. List calls are
+  # authorized on the path they list (PathPrefix /: arn:...:role/ and instance-profile/), not on the
+  # names they return, so they cannot be limited to packer-*; they only read. Every other IAM call is
+  # limited to Packer's packer-* names; RemoveRoleFromInstanceProfile is authorized on the profile and
+  # on the role, so it names both. DescribeIamInstanceProfileAssociations asks every enabled region
+  # which instances still use a profile: no region condition.
+  dynamic "statement" {
+    for_each = concat(var.iam_sweep ? [
+      { sid = "ListInstanceProfiles", actions = ["iam:ListInstanceProfiles"], resources = ["arn:${local.partition}:iam::${local.account}:instance-profile/*"] },
+      { sid = "ListRoles", actions = ["iam:ListRoles"], resources = ["arn:${local.partition}:iam::${local.account}:role/*"] },
+      { sid = "ReadPackerInstanceProfiles", actions = ["iam:ListInstanceProfileTags"], resources = [local.packer_profiles] },
+      { sid = "ReadPackerRoles", actions = ["iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:ListRoleTags"], resources = [local.packer_roles] },
+      { sid = "FindInstancesUsingPackerProfiles", actions = ["ec2:DescribeIamInstanceProfileAssociations"], resources = ["*"] },
+      ] : [], local.delete_iam ? [
+      { sid = "RemovePackerRolesFromProfiles", actions = ["iam:RemoveRoleFromInstanceProfile"], resources = [local.packer_profiles, local.packer_roles] },
+      { sid = "DeletePackerRoles", actions = ["iam:DeleteRole", "iam:DeleteRolePolicy"], resources = [local.packer_roles] },
+      { sid = "DeletePackerInstanceProfiles", actions = ["iam:DeleteInstanceProfile"], resources = [local.packer_profiles] },
+    ] : [])
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
   # estimate-cost: spot prices from the swept regions; list prices from the Price List API, which
   # answers in us-east-1 whatever the swept regions are, so it has no region condition.
   dynamic "statement" {
@@ -295,6 +332,21 @@ data "aws_iam_policy_document" "sweeper" {
     sid       = "NeverTouchKeptResources"
     effect    = "Deny"
     actions   = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
+    resources = ["*"]
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/packer-sweeper:keep"
+      values   = ["false"]
+    }
+  }
+
+  # The same for IAM roles and instance profiles: aws:ResourceTag is the key IAM evaluates for both
+  # (iam:ResourceTag covers users and roles only); RemoveRoleFromInstanceProfile is denied when either
+  # the profile or the role carries the tag.
+  statement {
+    sid       = "NeverTouchKeptIamResources"
+    effect    = "Deny"
+    actions   = ["iam:DeleteInstanceProfile", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:RemoveRoleFromInstanceProfile"]
     resources = ["*"]
     condition {
       test     = "Null"
