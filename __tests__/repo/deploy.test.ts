@@ -37,8 +37,22 @@ const KEEP = { Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } }
 /** The IAM sweep's reads that every enabled region answers, whatever Regions says. */
 const GLOBAL_EC2_READS = [PERMISSION.describeIamInstanceProfileAssociations, PERMISSION.describeRegions] as string[]
 
-const ROLE = 'arn:aws:iam::123456789012:role/packer-*'
-const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-*'
+const ROLE = 'arn:aws:iam::123456789012:role/packer-????????-????-????-????-????????????'
+const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-????????-????-????-????-????????????'
+
+/** IAM's own wildcard semantics for a Resource ARN pattern: `*` any run, `?` one character. */
+function arnMatches(pattern: string, arn: string): boolean {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn)
+}
+
+describe('the IAM name pattern', () => {
+  it("matches Packer's packer-<uuid> and not the sweeper's own packer-sweeper role", () => {
+    expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-6745a1b2-0000-4000-8000-000000000000')).toBe(true)
+    expect(arnMatches(PROFILE, 'arn:aws:iam::123456789012:instance-profile/packer-6745a1b2-0000-4000-8000-000000000000')).toBe(true)
+    expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-sweeper-SweeperRole-ABC123')).toBe(false)
+    expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-sweeper')).toBe(false)
+  })
+})
 
 interface Mode {
   action: SweepAction
@@ -136,7 +150,7 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
-  it('scopes the IAM sweep to Packer\'s packer-* roles and instance profiles of the account', () => {
+  it('scopes the IAM sweep to roles and instance profiles of the account named like Packer\'s packer-<uuid> (never packer-sweeper-…)', () => {
     const allow = statements(policyOf(renderMode(FULL))).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
       allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
@@ -149,7 +163,7 @@ describe('deploy/cloudformation.yml', () => {
     // IAM authorizes it on both the instance profile and the role.
     expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual([PROFILE, ROLE].sort())
     // List calls are authorized on the path they list (PathPrefix / → arn:…:role/), not on the names
-    // they return: role/packer-* would refuse them. They only read.
+    // they return: role/packer-????????-????-????-????-???????????? would refuse them. They only read.
     expect(resourcesOf(PERMISSION.listRoles)).toEqual(['arn:aws:iam::123456789012:role/*'])
     expect(resourcesOf(PERMISSION.listInstanceProfiles)).toEqual(['arn:aws:iam::123456789012:instance-profile/*'])
     // EC2's describe calls take no resource-level permissions.
@@ -310,12 +324,12 @@ describe('deploy/iam-policy.json', () => {
     const resourcesOf = (action: string): string[] =>
       allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
     for (const action of [PERMISSION.listRoleTags, PERMISSION.listRolePolicies, PERMISSION.listAttachedRolePolicies, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole]) {
-      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:role/packer-*'])
+      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:role/packer-????????-????-????-????-????????????'])
     }
     for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
-      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:instance-profile/packer-*'])
+      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????'])
     }
-    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual(['arn:aws:iam::*:instance-profile/packer-*', 'arn:aws:iam::*:role/packer-*'])
+    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual(['arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????', 'arn:aws:iam::*:role/packer-????????-????-????-????-????????????'])
     expect(resourcesOf(PERMISSION.listRoles)).toEqual(['arn:aws:iam::*:role/*'])
     expect(resourcesOf(PERMISSION.listInstanceProfiles)).toEqual(['arn:aws:iam::*:instance-profile/*'])
     expect(resourcesOf(PERMISSION.describeIamInstanceProfileAssociations)).toEqual(['*'])

@@ -126,8 +126,8 @@ locals {
   delete_orphans = var.sweep_action == "terminate" && var.orphan_sweep
   delete_iam     = var.sweep_action == "terminate" && var.iam_sweep
   # Packer's temporary instance profile and role: both named packer-<uuid>, on path /.
-  packer_roles    = "arn:${local.partition}:iam::${local.account}:role/packer-*"
-  packer_profiles = "arn:${local.partition}:iam::${local.account}:instance-profile/packer-*"
+  packer_roles    = "arn:${local.partition}:iam::${local.account}:role/packer-????????-????-????-????-????????????"
+  packer_profiles = "arn:${local.partition}:iam::${local.account}:instance-profile/packer-????????-????-????-????-????????????"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -264,7 +264,8 @@ data "aws_iam_policy_document" "sweeper" {
   # IAM is global: the instance-profile sweep lists profiles and roles once per run. List calls are
   # authorized on the path they list (PathPrefix /: arn:...:role/ and instance-profile/), not on the
   # names they return, so they cannot be limited to packer-*; they only read. Every other IAM call is
-  # limited to Packer's packer-* names; RemoveRoleFromInstanceProfile is authorized on the profile and
+  # limited to names of Packer's exact shape, packer-<uuid> (so not this module's own packer-sweeper-*
+  # role); RemoveRoleFromInstanceProfile is authorized on the profile and
   # on the role, so it names both. DescribeIamInstanceProfileAssociations asks every enabled region
   # which instances still use a profile: no region condition.
   dynamic "statement" {
