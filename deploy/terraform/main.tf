@@ -72,9 +72,9 @@ variable "orphan_sweep" {
 }
 
 variable "iam_sweep" {
-  description = "true for resources: instance-profiles (part of all): read IAM instance profiles and roles, delete packer-* ones with terminate. Also reads every enabled region (DescribeRegions, DescribeIamInstanceProfileAssociations) whatever regions says."
+  description = "true for resources: instance-profiles (part of all, like orphan_sweep's kinds): read IAM instance profiles and roles, delete packer-<uuid> ones with terminate. Also reads every enabled region (DescribeRegions, DescribeIamInstanceProfileAssociations) whatever regions says."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "regions" {
