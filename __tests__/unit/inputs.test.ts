@@ -90,9 +90,12 @@ describe('valid values', () => {
     // resources
     ['resources', 'instances', ['instances']],
     ['resources', 'all', [...RESOURCE_KINDS]],
+    ['resources', ' all ', ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles']],
     ['resources', 'key-pairs, instances', ['instances', 'key-pairs']],
     ['resources', 'security-groups\nlaunch-templates', ['security-groups', 'launch-templates']],
     ['resources', 'instances instances', ['instances']],
+    ['resources', 'instance-profiles', ['instance-profiles']],
+    ['resources', 'instance-profiles, instances', ['instances', 'instance-profiles']],
     // key-name
     ['key-name', 'packer_*', ['packer_*']],
     ['key-name', 'packer_*, ci-builder-?', ['packer_*', 'ci-builder-?']],
@@ -225,9 +228,9 @@ describe('invalid values: one message naming the input, the value and what is al
     ['regions', 'us-east-1a', /^regions: "us-east-1a" is not a region name\./],
     ['regions', 'all, us-east-1', /^regions: "all, us-east-1" mixes "all" with region names\. Use either "all" or a list of regions\.$/],
     ['regions', 'us-east-1\nall', /^regions: "us-east-1\nall" mixes "all" with region names\./],
-    ['resources', 'amis', /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates or all\.$/],
+    ['resources', 'amis', /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/],
     ['resources', 'instances, keypairs', /^resources: "keypairs" is not a resource kind\./],
-    ['resources', '', /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates or all\.$/],
+    ['resources', '', /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/],
     ['tags', '=1234', /^tags: "=1234" is not Key=Value\./],
     ['tags', 'team=', /^tags: "team=" is not Key=Value\./],
     ['tags', 'team=a\nowner', /^tags: "owner" is not Key=Value\./],
@@ -328,7 +331,7 @@ describe('guards that keep the sweep from matching everything', () => {
   it.each(['all,bogus', 'bogus all', 'all\nkeypairs'])('resources %j: an unknown name next to all is refused, by name', (raw) => {
     const name = raw.includes('bogus') ? 'bogus' : 'keypairs'
     expect(inputError({ resources: raw }).message).toBe(
-      `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates or all.`
+      `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all.`
     )
   })
 

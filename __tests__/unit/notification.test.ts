@@ -24,7 +24,7 @@ const {
 type Notification = ReturnType<typeof buildNotifications>[number]
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'
-const LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates'] as const
+const LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates', 'instanceProfiles'] as const
 type List = (typeof LISTS)[number]
 
 interface Envelope {
@@ -175,10 +175,11 @@ describe('buildNotifications', () => {
       instances: { terminated: [instanceId(1), instanceId(2)], failed: [instanceId(3)] },
       keyPairs: {},
       securityGroups: { deleted: ['sg-1'] },
-      launchTemplates: {}
+      launchTemplates: {},
+      instanceProfiles: {}
     })
-    expect(json.totals).toEqual({ instances: { terminated: 2, failed: 1 }, keyPairs: {}, securityGroups: { deleted: 1 }, launchTemplates: {} })
-    expect(json.findings).toEqual({ instances: sample.instances, keyPairs: [], securityGroups: sample.securityGroups, launchTemplates: [] })
+    expect(json.totals).toEqual({ instances: { terminated: 2, failed: 1 }, keyPairs: {}, securityGroups: { deleted: 1 }, launchTemplates: {}, instanceProfiles: {} })
+    expect(json.findings).toEqual({ instances: sample.instances, keyPairs: [], securityGroups: sample.securityGroups, launchTemplates: [], instanceProfiles: [] })
     expect(message.indexOf('\\"ids\\"')).toBeLessThan(message.indexOf('\\"findings\\"'))
   })
 
@@ -237,7 +238,10 @@ describe('buildNotifications', () => {
       ],
       keyPairs: Array.from({ length: 700 }, (_, i) => orphan({ id: `packer_${i}`, name: `packer_${i}` })),
       securityGroups: Array.from({ length: 300 }, (_, i) => orphan({ kind: 'security-groups', id: `sg-${i}`, name: `packer_${i}`, outcome: i % 3 ? 'deleted' : 'in-use' })),
-      launchTemplates: Array.from({ length: 40 }, (_, i) => orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } }))
+      launchTemplates: Array.from({ length: 40 }, (_, i) => orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } })),
+      instanceProfiles: Array.from({ length: 30 }, (_, i) =>
+        orphan({ kind: 'instance-profiles', id: `packer-${i}`, name: `packer-${i}`, region: 'global', outcome: i % 2 ? 'deleted' : 'in-use' })
+      )
     })
     const notifications = buildNotifications(big, TOPIC)
     const expected = expectedOutcomes(big)

@@ -12,7 +12,7 @@ const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
 
 describe('PERMISSION', () => {
   it('every entry is service:Action', () => {
-    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|sns|sts|pricing):[A-Z][A-Za-z]+$/)
+    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|iam|sns|sts|pricing):[A-Z][A-Za-z]+$/)
   })
 })
 
@@ -20,8 +20,21 @@ describe('requiredPermissions', () => {
   const KEY_READ = ['ec2:DescribeKeyPairs']
   const SG_READ = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']
   const LT_READ = ['ec2:DescribeLaunchTemplates']
+  /** IAM is global: every enabled region (DescribeRegions, even without `regions: all`) is asked which instances use a profile. */
+  const IP_READ = [
+    'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:DescribeRegions',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListInstanceProfileTags',
+    'iam:ListInstanceProfiles',
+    'iam:ListRolePolicies',
+    'iam:ListRoleTags',
+    'iam:ListRoles'
+  ]
+  /** Packer's own clean-up calls, only in terminate. */
+  const IP_REMOVE = ['iam:DeleteInstanceProfile', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:RemoveRoleFromInstanceProfile']
   /** What notify with every kind, every region and a topic calls. */
-  const ALL_READ = ['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, 'ec2:DescribeRegions', 'sns:Publish'].sort()
+  const ALL_READ = [...new Set(['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, ...IP_READ, 'ec2:DescribeRegions', 'sns:Publish'])].sort()
 
   it.each([
     // instances only
@@ -50,6 +63,18 @@ describe('requiredPermissions', () => {
       needs({ action: 'terminate', resources: ['launch-templates'] }),
       ['ec2:DeleteLaunchTemplate', 'ec2:DescribeInstances', ...LT_READ]
     ],
+    ['notify instance profiles', needs({ resources: ['instance-profiles'] }), ['ec2:DescribeInstances', ...IP_READ].sort()],
+    ['stop instance profiles (nothing to stop)', needs({ action: 'stop', resources: ['instance-profiles'] }), ['ec2:DescribeInstances', ...IP_READ].sort()],
+    [
+      'terminate instance profiles',
+      needs({ action: 'terminate', resources: ['instance-profiles'] }),
+      ['ec2:DescribeInstances', ...IP_READ, ...IP_REMOVE].sort()
+    ],
+    [
+      'terminate instance profiles, all regions: DescribeRegions once',
+      needs({ action: 'terminate', resources: ['instance-profiles'], allRegions: true }),
+      ['ec2:DescribeInstances', ...IP_READ, ...IP_REMOVE].sort()
+    ],
     ['stop without instances: no StopInstances', needs({ action: 'stop', resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
     [
       'terminate without instances: no TerminateInstances',
@@ -66,7 +91,7 @@ describe('requiredPermissions', () => {
     [
       'terminate everything everywhere with a topic',
       needs({ action: 'terminate', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
-      [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances'].sort()
+      [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances', ...IP_REMOVE].sort()
     ],
     // estimate-cost: list prices and spot prices, in every mode that asks for them
     ['notify with estimate-cost', needs({ estimateCost: true }), ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']],
@@ -75,20 +100,29 @@ describe('requiredPermissions', () => {
     expect(requiredPermissions(input)).toEqual(expected)
   })
 
+  const REGIONAL_KINDS = RESOURCE_KINDS.filter((kind) => kind !== 'instance-profiles')
   const everyMode = SWEEP_ACTIONS.flatMap((action) =>
-    [false, true].flatMap((allRegions) => [false, true].map((notify) => needs({ action, allRegions, notify, resources: [...RESOURCE_KINDS] })))
+    [false, true].flatMap((allRegions) =>
+      [false, true].flatMap((notify) => [RESOURCE_KINDS, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] })))
+    )
   )
 
-  it.each(everyMode)('$action (all regions $allRegions, sns $notify): sorted, unique, exactly what the mode calls', (input) => {
+  it.each(everyMode)('$action (all regions $allRegions, sns $notify, $resources.length kinds): sorted, unique, exactly what the mode calls', (input) => {
+    const profiles = input.resources.includes('instance-profiles')
     const permissions = requiredPermissions(input)
     expect(permissions).toEqual([...new Set(permissions)].sort())
     // The role's policy, not the trust policy: AssumeRoleWithWebIdentity is never listed.
     expect(permissions).not.toContain(PERMISSION.assumeRoleWithWebIdentity)
-    expect(permissions.includes(PERMISSION.describeRegions)).toBe(input.allRegions)
+    // IAM is global: the profile check asks every enabled region, so instance-profiles needs DescribeRegions without `regions: all`.
+    expect(permissions.includes(PERMISSION.describeRegions)).toBe(input.allRegions || profiles)
     expect(permissions.includes(PERMISSION.publish)).toBe(input.notify)
     expect(permissions.includes(PERMISSION.stopInstances)).toBe(input.action === 'stop')
     expect(permissions.includes(PERMISSION.terminateInstances)).toBe(input.action === 'terminate')
     const deletes = permissions.filter((permission) => permission.startsWith('ec2:Delete'))
     expect(deletes.length).toBe(input.action === 'terminate' ? 3 : 0)
+    // IAM has no DryRun and no stop: its writes are granted only for terminate, and only with the kind.
+    const iamWrites = permissions.filter((permission) => permission.startsWith('iam:') && !permission.startsWith('iam:List'))
+    expect(iamWrites).toEqual(input.action === 'terminate' && profiles ? IP_REMOVE : [])
+    expect(permissions.filter((permission) => permission.startsWith('iam:List'))).toEqual(profiles ? IP_READ.filter((p) => p.startsWith('iam:')) : [])
   })
 })

@@ -57,12 +57,18 @@ describe('outputsFor', () => {
       report({
         keyPairs: [orphan({ id: 'packer_b' }), orphan({ id: 'packer_a', outcome: 'in-use' }), orphan({ id: 'packer_c', outcome: 'skipped' })],
         securityGroups: [orphan({ kind: 'security-groups', id: 'sg-2', outcome: 'failed' }), orphan({ kind: 'security-groups', id: 'sg-1' })],
-        launchTemplates: [orphan({ kind: 'launch-templates', id: 'lt-1', outcome: 'notified' })]
+        launchTemplates: [orphan({ kind: 'launch-templates', id: 'lt-1', outcome: 'notified' })],
+        instanceProfiles: [
+          orphan({ kind: 'instance-profiles', id: 'packer-b', region: 'global', outcome: 'in-use' }),
+          orphan({ kind: 'instance-profiles', id: 'packer-c', region: 'global', outcome: 'skipped' }),
+          orphan({ kind: 'instance-profiles', id: 'packer-a', region: 'global' })
+        ]
       })
     )
     expect(parseIds(outputs['key-pairs'])).toEqual(['packer_a', 'packer_b'])
     expect(parseIds(outputs['security-groups'])).toEqual(['sg-1', 'sg-2'])
     expect(parseIds(outputs['launch-templates'])).toEqual(['lt-1'])
+    expect(parseIds(outputs['instance-profiles'])).toEqual(['packer-a', 'packer-b'])
     expect(parseIds(outputs['instance-ids'])).toEqual([])
   })
 
@@ -89,7 +95,7 @@ describe('outputsFor', () => {
     expect(cut.instances.length).toBeGreaterThan(1000)
     expect(cut.instances).toEqual(big.instances.slice(0, cut.instances.length))
     expect(cut.keyPairs).toEqual(big.keyPairs) // short lists stay whole
-    expect(cut.truncated).toEqual({ instances: 5000 - cut.instances.length, keyPairs: 0, securityGroups: 0, launchTemplates: 0 })
+    expect(cut.truncated).toEqual({ instances: 5000 - cut.instances.length, keyPairs: 0, securityGroups: 0, launchTemplates: 0, instanceProfiles: 0 })
     expect(cut.settings).toEqual(big.settings)
   })
 
@@ -97,7 +103,7 @@ describe('outputsFor', () => {
     const huge = report({ instances: instances(25_000) })
     const cut = JSON.parse(outputsFor(huge).report) as ReportOutput
     expect(cut.instances).toEqual([])
-    expect(cut.truncated).toEqual({ instances: 25_000, keyPairs: 0, securityGroups: 0, launchTemplates: 0 })
+    expect(cut.truncated).toEqual({ instances: 25_000, keyPairs: 0, securityGroups: 0, launchTemplates: 0, instanceProfiles: 0 })
     expect(cut.regions).toEqual(huge.regions)
   })
 })
@@ -159,7 +165,8 @@ describe('reportJsonWithin', () => {
       keyPairs: [],
       securityGroups: sample.securityGroups.slice(0, keep),
       launchTemplates: [],
-      truncated: { instances: Math.max(0, 40 - keep), keyPairs: 0, securityGroups: Math.max(0, 1 - keep), launchTemplates: 0 }
+      instanceProfiles: [],
+      truncated: { instances: Math.max(0, 40 - keep), keyPairs: 0, securityGroups: Math.max(0, 1 - keep), launchTemplates: 0, instanceProfiles: 0 }
     })
 
   it.each([0, 1, 1000, 4000, 8000])('keeps the most entries that fit in %i bytes more than the empty lists', (extra) => {

@@ -1,0 +1,280 @@
+/** planInstanceProfiles and sweepInstanceProfiles against the in-process sandbox, with the real IAMClient and EC2Client. */
+import { TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import type { IAMClient } from '@aws-sdk/client-iam'
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import {
+  GLOBAL_REGION,
+  planInstanceProfiles,
+  plannedInstanceProfileChanges,
+  sweepInstanceProfiles,
+  type InstanceProfileContext
+} from '../../../src/instance-profiles/index.js'
+import type { Inputs, RemovalStepOutcome } from '../../../src/types.js'
+import { packerIamLeftovers, startSandbox, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
+import { ec2, iam, type ClientOptions } from '../../sandbox/sdk.js'
+import { defaultInputs } from '../../../__fixtures__/support.js'
+
+const REGIONS = ['us-east-1', 'eu-west-1']
+const QUICK_WAIT = { maxWaitSeconds: 1, minDelaySeconds: 1, maxDelaySeconds: 1 }
+const RUN_TAGS = { team: 'images' }
+
+let s: Sandbox
+let now: Date
+let clients: { destroy(): void }[]
+
+beforeEach(async () => {
+  s = await startSandbox({ regions: REGIONS })
+  now = new Date()
+  clients = []
+})
+afterEach(async () => {
+  clients.forEach((client) => client.destroy())
+  await s.close()
+})
+
+/** Seeds one build's IAM leftovers in `state`, `hours` old, and answers their name. */
+function seedLeftovers(state: PackerIamState, hours = 3, tags: Record<string, string> = RUN_TAGS): string {
+  const seed = packerIamLeftovers({ ageSeconds: hours * 3600, state, tags, now: now.getTime() })
+  s.iam.seed(seed, now.getTime())
+  return seed.name
+}
+
+/** A builder in `region` running with the instance profile `name`; answers its ID. */
+function seedBuilder(region: string, name: string): string {
+  s.fleet.seed({ [region]: { instances: [{ ref: `builder-${name}`, iamInstanceProfile: s.iam.profileRef(name) }] } })
+  return s.fleet.byRef(`builder-${name}`).id
+}
+
+/** A terminate run in us-east-1 with action.yml's other defaults, every enabled region checked for users. */
+function context(inputs: Partial<Inputs> = {}, overrides: Partial<InstanceProfileContext> = {}, options: ClientOptions = {}): InstanceProfileContext {
+  const track = <T extends { destroy(): void }>(client: T): T => {
+    clients.push(client)
+    return client
+  }
+  const regional = new Map<string, EC2Client>()
+  return {
+    iam: track<IAMClient>(iam(s, 'us-east-1', options)),
+    enabledRegions: REGIONS,
+    ec2For: (region) => regional.get(region) ?? (regional.set(region, track(ec2(s, region))).get(region) as EC2Client),
+    inputs: defaultInputs({ action: 'terminate', resources: ['instance-profiles'], ...inputs }),
+    now,
+    terminationWait: QUICK_WAIT,
+    ...overrides
+  }
+}
+
+async function planAndSweep(ctx: InstanceProfileContext, terminating: string[] = [], terminated = terminating) {
+  const plan = await planInstanceProfiles(ctx, new Set(terminating))
+  return { plan, findings: await sweepInstanceProfiles(ctx, plan, new Set(terminated)) }
+}
+
+/** IAM calls that change something: IAM has no DryRun, so only terminate may make them. */
+const iamWrites = () => s.calls.filter((call) => call.service === 'iam' && !/^(List|Get)/.test(call.action)).map((call) => call.action)
+
+const done = (...steps: RemovalStepOutcome['step'][]): RemovalStepOutcome[] => steps.map((step) => ({ step, outcome: 'done' }))
+
+describe('terminate removes every partial state completely, in Packer’s order', () => {
+  it.each<[PackerIamState, RemovalStepOutcome['step'][], string]>([
+    ['profile-only', ['delete-instance-profile'], 'profile deleted'],
+    ['profile-and-role', ['delete-role', 'delete-instance-profile'], 'role deleted, profile deleted'],
+    ['role-with-policy-unattached', ['delete-role-policy', 'delete-role', 'delete-instance-profile'], 'inline policy deleted, role deleted, profile deleted'],
+    [
+      'full',
+      ['remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile'],
+      'role removed from the profile, inline policy deleted, role deleted, profile deleted'
+    ],
+    ['role-only', ['delete-role'], 'role deleted'],
+    ['role-with-policy', ['delete-role-policy', 'delete-role'], 'inline policy deleted, role deleted']
+  ])('%s', async (state, steps, words) => {
+    const name = seedLeftovers(state)
+    const { plan, findings } = await planAndSweep(context())
+    expect(plan.errors).toEqual([])
+    expect(findings).toEqual([
+      expect.objectContaining({
+        kind: 'instance-profiles',
+        id: name,
+        name,
+        region: GLOBAL_REGION,
+        outcome: 'deleted',
+        reason: `removed (${words})`,
+        ageSeconds: 3 * 3600,
+        iam: {
+          profile: state !== 'role-only' && state !== 'role-with-policy',
+          ...(state === 'profile-only' ? {} : { role: name }),
+          inlinePolicies: state === 'full' || state.startsWith('role-with-policy') ? [name] : [],
+          steps: done(...steps)
+        }
+      })
+    ])
+    expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
+    const ACTIONS = {
+      'remove-role-from-profile': 'RemoveRoleFromInstanceProfile',
+      'delete-role-policy': 'DeleteRolePolicy',
+      'delete-role': 'DeleteRole',
+      'delete-instance-profile': 'DeleteInstanceProfile'
+    }
+    expect(iamWrites()).toEqual(steps.map((step) => ACTIONS[step]))
+  })
+})
+
+describe('a step IAM refuses', () => {
+  it('NoSuchEntity: the step is already gone and the rest continue', async () => {
+    const name = seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    // Someone deleted the inline policy between the plan and the removal.
+    delete s.iam.role(name)?.inlinePolicies[name]
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'deleted',
+      reason: 'removed (role removed from the profile, inline policy deleted (already gone), role deleted, profile deleted)',
+      iam: {
+        steps: [
+          { step: 'remove-role-from-profile', outcome: 'done' },
+          { step: 'delete-role-policy', outcome: 'already-gone' },
+          { step: 'delete-role', outcome: 'done' },
+          { step: 'delete-instance-profile', outcome: 'done' }
+        ]
+      }
+    })
+    expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
+  })
+
+  it('DeleteConflict: in use, with the reason and the steps done before; nothing forced, the profile kept', async () => {
+    const name = seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    // A managed policy attached between the plan and the removal: DeleteRole conflicts.
+    s.iam.role(name)?.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess')
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'in-use',
+      reason: 'IAM refused delete-role: something else uses it; done before: role removed from the profile, inline policy deleted',
+      error: { code: 'DeleteConflict' },
+      iam: { steps: [...done('remove-role-from-profile', 'delete-role-policy'), { step: 'delete-role', outcome: 'failed', error: { code: 'DeleteConflict' } }] }
+    })
+    expect(iamWrites()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole'])
+    expect(s.iam.role(name)).toBeDefined()
+    expect(s.iam.instanceProfile(name)).toBeDefined()
+  })
+
+  it('throttling past the retries: failed, with the error and the steps done before', async () => {
+    seedLeftovers('role-with-policy')
+    s.faults.throttle({ service: 'iam', action: 'DeleteRole', count: 10 })
+    const [finding] = (await planAndSweep(context({}, {}, { maxAttempts: 2 }))).findings
+    expect(finding).toMatchObject({
+      outcome: 'failed',
+      reason: 'delete-role failed; done before: inline policy deleted',
+      error: { code: 'Throttling' },
+      iam: { steps: [...done('delete-role-policy'), { step: 'delete-role', outcome: 'failed', error: { code: 'Throttling' } }] }
+    })
+    expect(s.callsOf('DeleteRole')).toHaveLength(2)
+  })
+})
+
+describe('profiles instances use', () => {
+  it('a profile used in a region that is not swept (only enabled) is skipped, naming the instance and its region', async () => {
+    const name = seedLeftovers('full')
+    const builder = seedBuilder('eu-west-1', name)
+    const before = s.iam.snapshot()
+    const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (eu-west-1)`, dependsOn: [] })])
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} (eu-west-1)` })])
+    expect(s.callsOf('DescribeIamInstanceProfileAssociations', 'eu-west-1')).toHaveLength(1)
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it('used only by builders this run terminates: removed after they read terminated', async () => {
+    const name = seedLeftovers('full')
+    const builder = seedBuilder('us-east-1', name)
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set([builder]))
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'us-east-1' }] })])
+    await ctx.ec2For('us-east-1').send(new TerminateInstancesCommand({ InstanceIds: [builder] }))
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
+    expect(finding).toMatchObject({ outcome: 'deleted', reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `)) })
+    expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
+    // The builder was read back as terminated before the first IAM write.
+    const readBack = s.callsOf('DescribeInstances', 'us-east-1').map((call) => call.seq)
+    const firstWrite = s.calls.find((call) => call.action === 'RemoveRoleFromInstanceProfile')?.seq as number
+    expect(readBack.some((seq) => seq < firstWrite)).toBe(true)
+  })
+
+  it.each([
+    ['the run did not terminate it', [] as string[]],
+    ['the run counted it terminated but it still reads running', undefined]
+  ])('a builder this run meant to terminate still holds the profile when %s: in use, nothing removed', async (_, terminatedOverride) => {
+    const name = seedLeftovers('full')
+    const builder = seedBuilder('us-east-1', name)
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(context(), [builder], terminatedOverride ?? [builder])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} (us-east-1), which did not reach terminated` })
+    ])
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it('notify never counts on a termination: a builder of the run keeps its profile skipped', async () => {
+    const name = seedLeftovers('full')
+    const builder = seedBuilder('us-east-1', name)
+    const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (us-east-1)` })])
+  })
+})
+
+describe('modes that change nothing in IAM', () => {
+  it.each<[string, Partial<Inputs>, string, string]>([
+    ['notify', { action: 'notify' }, 'notified', ''],
+    ['stop', { action: 'stop' }, 'notified', 'stop leaves IAM alone: there is nothing to stop'],
+    ['dry-run', { 'dry-run': true }, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven']
+  ])('%s makes no IAM write call', async (_, inputs, outcome, reason) => {
+    const name = seedLeftovers('full')
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(context(inputs))
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome, iam: expect.objectContaining({ steps: [] }) })])
+    expect(findings[0]?.reason).toBe(reason || undefined)
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it('cancelled before the removal: reported, with the cancel reason, nothing written', async () => {
+    const name = seedLeftovers('full')
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(context({}, { cancelled: AbortSignal.abort() }))
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'notified', reason: 'not removed: the job was cancelled first' })])
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+})
+
+describe('plannedInstanceProfileChanges', () => {
+  it('counts a profile with its role as one change, only in terminate, and not what is skipped or fresh', async () => {
+    seedLeftovers('full')
+    seedLeftovers('profile-only', 4)
+    seedLeftovers('role-with-policy', 5)
+    seedLeftovers('full', 1) // fresh
+    seedLeftovers('full', 6, { 'packer-sweeper:keep': '' }) // excluded
+    const plan = await planInstanceProfiles(context(), new Set())
+    expect(plan.planned.map((entry) => entry.verdict).sort()).toEqual(['orphan', 'orphan', 'orphan', 'skip'])
+    expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(3)
+    expect(plannedInstanceProfileChanges(plan, { action: 'notify' })).toBe(0)
+    expect(plannedInstanceProfileChanges(plan, { action: 'stop' })).toBe(0)
+  })
+})
+
+describe('a read that fails', () => {
+  it('a denied ListRoles is a plan error naming iam:ListRoles, and nothing is acted on', async () => {
+    seedLeftovers('full')
+    seedLeftovers('profile-only', 4)
+    const before = s.iam.snapshot()
+    s.faults.deny({ service: 'iam', action: 'ListRoles' })
+    const { plan, findings } = await planAndSweep(context())
+    expect(plan.planned).toEqual([])
+    expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: 'iam:ListRoles', message: expect.stringContaining('iam:ListRoles') })])
+    expect(findings).toEqual([])
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+})
