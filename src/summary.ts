@@ -160,9 +160,9 @@ function orphanAge(finding: OrphanFinding): string {
 
 function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title: string, budget: RowBudget): string {
   if (findings.length === 0) return ''
-  // A key pair's id is its name: one column says it.
-  const namedById = key === 'keyPairs'
-  const headers = namedById ? ['Key pair', 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  // A key pair's or an IAM profile's ID is its name: one column says it.
+  const namedById = findings.every((finding) => finding.id === finding.name)
+  const headers = namedById ? [key === 'keyPairs' ? 'Key pair' : 'Name', 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
   const rows = [...findings]
     .sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
     .map((finding) => [

@@ -167,6 +167,26 @@ describe('renderSummary', () => {
     expect(html).not.toContain('<h3>Instances</h3>')
   })
 
+  it('IAM instance profiles and roles: one name column, region global, each step in the outcome; a dry run says the IAM permissions were not proven', () => {
+    const name = 'packer-6745a1b2-0000-4000-8000-000000000000'
+    const removed = orphan({
+      kind: 'instance-profiles',
+      id: name,
+      name,
+      region: 'global',
+      outcome: 'deleted',
+      reason: 'removed (role removed from the profile, inline policy deleted, role deleted, profile deleted)',
+      iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }
+    })
+    const html = renderSummary(report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
+    expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
+    expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td>global</td>`)
+    expect(html).toContain('deleted &#40;removed &#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;&#41;')
+    const dry = renderSummary(report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] }))
+    expect(dry).toContain('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
+    expect(renderSummary(report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] }))).not.toContain('IAM has no DryRun')
+  })
+
   it.each(HOSTILE)('renders the hostile value %j as text only', (value) => {
     const html = renderSummary(
       report({
