@@ -7,13 +7,17 @@
  * No AWS account, no network, no GitHub: the harness gives the action a clean environment with
  * throwaway credentials and AWS_ENDPOINT_URL pointing at the sandbox, so nothing can reach AWS.
  *
+ * IAM (global) holds the temporary instance profile and role of three builds: a killed one's
+ * (5 h old, nobody uses it: removed), the live build's (too young to count) and the kept
+ * builder's (stale, but a running instance uses it: left alone).
+ *
  * The fleet contains a builder with termination protection, so the action is *expected* to fail
  * the step (exit 1). This script exits 0 when the action did exactly what it should, 1 otherwise.
  */
 import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
 import { DIST, ROOT, runAction, type RunResult } from '../sandbox/run-action.js'
-import { DEFAULT_TOPIC_ARN, packerName, startSandbox, type FleetSeed, type Sandbox } from '../sandbox/index.js'
+import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, startSandbox, type FleetSeed, type IamSeed, type IamInstanceProfileRef, type Sandbox } from '../sandbox/index.js'
 import { costLines } from '../src/cost.js'
 import { formatAge } from '../src/format.js'
 
@@ -40,16 +44,42 @@ const BUILD = {
   protected: packerName(4 * H, now),
   stoppedOrphan: packerName(26 * H, now)
 }
+/** Packer's temporary IAM instance profile and role (state `full`: the profile holds the role, which has its policy). */
+const IAM = {
+  killed: packerIamLeftovers({ ageSeconds: 5 * H, state: 'full', now, random: seeded(1) }),
+  live: packerIamLeftovers({ ageSeconds: 25 * 60, state: 'full', now, random: seeded(2) }),
+  kept: packerIamLeftovers({ ageSeconds: 6 * H, state: 'full', now, random: seeded(3) })
+}
+
+/** A small reproducible generator, so the three builds' IAM names differ. */
+function seeded(seed: number): () => number {
+  let state = seed
+  return () => ((state = (state * 48271) % 2147483647) / 2147483647)
+}
+
+function demoIam(): IamSeed {
+  const builds = Object.values(IAM)
+  return { roles: builds.flatMap((build) => build.roles ?? []), instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? []) }
+}
+
 const GROUP = { stale: 'sg-0de300000000000a1', live: 'sg-0de300000000000a2', killed: 'sg-0de300000000000a3' }
 
-function demoFleet(): FleetSeed {
+/** The fleet; `profile` gives a seeded instance profile's reference (IAM is seeded first). */
+function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed {
   const builder = { Name: 'Packer Builder' }
   return {
     'us-east-1': {
       instances: [
         { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale], instanceType: 'c5.xlarge' },
-        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live], instanceType: 'c5.xlarge' },
-        { ref: 'kept for debugging', keyName: BUILD.kept, age: '6h', tags: { ...builder, 'packer-sweeper:keep': 'debugging the AMI' }, instanceType: 't3.medium' },
+        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live], instanceType: 'c5.xlarge', iamInstanceProfile: profile(IAM.live.name) },
+        {
+          ref: 'kept for debugging',
+          keyName: BUILD.kept,
+          age: '6h',
+          tags: { ...builder, 'packer-sweeper:keep': 'debugging the AMI' },
+          instanceType: 't3.medium',
+          iamInstanceProfile: profile(IAM.kept.name)
+        },
         { ref: 'not Packer', keyName: 'deploy', age: '40d', tags: { Name: 'web-1' } }
       ],
       keyPairs: [
@@ -82,6 +112,9 @@ const EXPECTED = {
   skipped: ['kept for debugging'],
   deletedKeyPairs: [BUILD.stale, BUILD.killed],
   deletedGroups: [GROUP.stale, GROUP.killed],
+  /** The killed build's profile and role; the live build's (fresh) and the kept builder's (in use) stay. */
+  removedIam: [IAM.killed.name],
+  skippedIam: [IAM.kept.name],
   publishes: 1,
   /** Stale and running: the stale builder, the kept one and the protected one (the stopped orphan is not billed). */
   pricedRunning: 3
@@ -207,6 +240,28 @@ function leftoversTable(leftovers: Leftover[], sandbox: Sandbox): string {
   return alignColumns([['Region', 'Kind', 'Name / ID', 'Age', 'Before → after'], ...rows])
 }
 
+/** IAM names (profile and role share one) with what each holds, before the run. */
+function iamBefore(sandbox: Sandbox): Map<string, string> {
+  const what = new Map<string, string>()
+  for (const profile of sandbox.iam.instanceProfiles) what.set(profile.instanceProfileName, profile.roles.length > 0 ? 'profile holding its role' : 'profile')
+  for (const role of sandbox.iam.roles) {
+    const policies = Object.keys(role.inlinePolicies).length > 0 ? ' with its inline policy' : ''
+    what.set(role.roleName, `${what.get(role.roleName) ?? ''}${what.has(role.roleName) ? ', ' : ''}role${policies}`)
+  }
+  return what
+}
+
+const IAM_ROLES: Record<string, string> = { killed: 'killed build', live: 'live build (25m)', kept: 'builder kept for debugging' }
+
+function iamTable(before: Map<string, string>, sandbox: Sandbox): string {
+  const rows = [...before].map(([name, what]) => {
+    const left = sandbox.iam.instanceProfile(name) || sandbox.iam.role(name)
+    const role = Object.entries(IAM).find(([, build]) => build.name === name)?.[0] ?? ''
+    return [name, IAM_ROLES[role] ?? '', what, changeOf('present', left ? 'present' : 'removed')]
+  })
+  return alignColumns([['Name (profile and role)', 'Whose', 'What is there', 'Before → after'], ...rows])
+}
+
 // ---- checking the run ----
 
 const sorted = (list: Iterable<string>) => [...list].sort()
@@ -236,6 +291,11 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
   const after = sandbox.fleet.snapshot()
   check('key pairs deleted', before.keyPairs.filter((k) => !after.keyPairs.includes(k)).map((k) => k.split('/')[1] ?? k), EXPECTED.deletedKeyPairs)
   check('security groups deleted', before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g), EXPECTED.deletedGroups)
+  const iamLeft = new Set([...sandbox.iam.instanceProfiles.map((p) => p.instanceProfileName), ...sandbox.iam.roles.map((r) => r.roleName)])
+  check('IAM profiles and roles removed', Object.values(IAM).map((build) => build.name).filter((name) => !iamLeft.has(name)), EXPECTED.removedIam)
+  check('instance-profiles output', list('instance-profiles'), EXPECTED.removedIam)
+  const iamSkipped = (run.report?.instanceProfiles ?? []).filter((f) => f.outcome === 'skipped' && f.reason?.startsWith('in use by '))
+  check('IAM skipped as in use', iamSkipped.map((f) => f.name), EXPECTED.skippedIam)
   if (sandbox.published.length !== EXPECTED.publishes) problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
   if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0) problems.push(`cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`)
   return problems
@@ -266,10 +326,12 @@ async function main(): Promise<number> {
     console.error(`${relative(ROOT, DIST)} is missing: the demo runs the bundled action. Build it first with 'npm run build'.`)
     return 2
   }
-  const sandbox = await startSandbox({ fleet: demoFleet(), regions: REGIONS })
+  const sandbox = await startSandbox({ iam: demoIam(), regions: REGIONS })
   try {
+    sandbox.fleet.seed(demoFleet((name) => sandbox.iam.profileRef(name)), now)
     const before = sandbox.fleet.snapshot()
     const leftovers = leftoversBefore(sandbox)
+    const iam = iamBefore(sandbox)
     console.log(`packer-sweeper demo: node ${relative(ROOT, DIST)} against a sandbox AWS account at ${sandbox.url} (no real AWS, no network).`)
     console.log(`Inputs: ${Object.entries(INPUTS).map(([name, value]) => `${name}: ${value}`).join(' · ')}`)
 
@@ -281,6 +343,8 @@ async function main(): Promise<number> {
     console.log(indent(fleetTable(before, sandbox)))
     section('Key pairs and security groups before → after')
     console.log(indent(leftoversTable(leftovers, sandbox)))
+    section('IAM instance profiles and roles before → after (global)')
+    console.log(indent(iamTable(iam, sandbox)))
     section('Job summary (GITHUB_STEP_SUMMARY, rendered as text)')
     console.log(indent(summaryAsText(run.summary)))
     section('What the leftovers cost (estimate-cost, report.cost)')
@@ -298,7 +362,8 @@ async function main(): Promise<number> {
     if (problems.length === 0) {
       console.log(
         '  As expected: exit 1 fails the step because the termination-protected builder in eu-west-1 could not be\n' +
-          '  terminated (packer-sweeper never turns protection off); everything else stale was terminated or deleted.'
+          '  terminated (packer-sweeper never turns protection off); everything else stale was terminated or deleted,\n' +
+          '  and the IAM profile a running builder still uses was left alone.'
       )
       return 0
     }

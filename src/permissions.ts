@@ -77,7 +77,8 @@ export interface PermissionNeeds {
  * IAM write call, so it proves none of the IAM removals).
  */
 export function requiredPermissions(needs: PermissionNeeds): Permission[] {
-  const granted = new Set<Permission>([PERMISSION.describeInstances])
+  // Every kind but IAM's reads instances (discovery, or who uses a leftover); IAM alone asks EC2 only for profile associations.
+  const granted = new Set<Permission>(needs.resources.some((kind) => kind !== 'instance-profiles') ? [PERMISSION.describeInstances] : [])
   if (needs.allRegions) granted.add(PERMISSION.describeRegions)
   if (needs.action === 'stop' && needs.resources.includes('instances')) granted.add(PERMISSION.stopInstances)
   if (needs.action === 'terminate' && needs.resources.includes('instances')) granted.add(PERMISSION.terminateInstances)

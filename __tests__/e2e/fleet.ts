@@ -4,20 +4,23 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/i
 import { requireDist } from '../../sandbox/run-action.js'
 
 /**
- * A fresh sandbox per test (closed afterwards), and a loud failure when dist/index.js is missing.
+ * Fresh sandboxes per test (all closed afterwards), and a loud failure when dist/index.js is missing.
  * Call `start(options)` inside the test.
  */
 export function sandboxPerTest(): { start(options?: SandboxOptions): Promise<Sandbox> } {
-  let current: Sandbox | undefined
+  // A test may start more than one: every one is closed.
+  let started: Sandbox[] = []
   beforeAll(requireDist)
   afterEach(async () => {
-    await current?.close()
-    current = undefined
+    const closing = started
+    started = []
+    await Promise.all(closing.map((sandbox) => sandbox.close()))
   })
   return {
     start: async (options = {}) => {
-      current = await startSandbox(options)
-      return current
+      const sandbox = await startSandbox(options)
+      started.push(sandbox)
+      return sandbox
     }
   }
 }

@@ -10,7 +10,7 @@ import type { Sandbox } from '../../sandbox/index.js'
 import type { OrphanFinding } from '../../src/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
 import { runAction, type RunResult } from '../../sandbox/run-action.js'
-import { describeRun, expectExit } from './harness.js'
+import { describeRun, expectExit, summarySection } from './harness.js'
 
 const { start } = sandboxPerTest()
 const R = 'us-east-1'
@@ -38,15 +38,6 @@ function findings(run: RunResult, kind: Kind): Record<string, OrphanFinding> {
 
 function outcomes(run: RunResult, kind: Kind): Record<string, string> {
   return Object.fromEntries(Object.entries(findings(run, kind)).map(([key, f]) => [key, f.outcome]))
-}
-
-/** The summary's text under one `<h3>` heading, with HTML entities decoded (names are escaped). */
-function summarySection(summary: string, heading: string): string {
-  const decode = (html: string) => html.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&amp;/g, '&')
-  const sections = summary.split(/<h3>/).slice(1)
-  const section = sections.find((text) => text.startsWith(`${heading}</h3>`))
-  if (section === undefined) throw new Error(`the summary has no <h3>${heading}</h3> section:\n${summary}`)
-  return decode(section)
 }
 
 /** Asserts a stale-but-used resource: skipped, `in use by …`, the user named. */

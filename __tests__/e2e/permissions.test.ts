@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals'
 import { requiredPermissions } from '../../src/permissions.js'
 import { RESOURCE_KINDS, type ResourceKind, type SweepAction } from '../../src/types.js'
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
-import { DEFAULT_TOPIC_ARN, packerName, type FleetSeed, type Sandbox } from '../../sandbox/index.js'
+import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type FleetSeed, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
 import { runAction } from '../../sandbox/run-action.js'
 import { describeRun } from './harness.js'
@@ -33,6 +33,20 @@ function debrisFleet(): FleetSeed {
   }
 }
 
+const IAM_STATES: readonly PackerIamState[] = ['profile-only', 'profile-and-role', 'role-with-policy-unattached', 'full', 'role-only', 'role-with-policy']
+
+/** IAM debris of every state a killed build or a failed clean-up leaves, each 5 hours old. */
+function iamDebris(): IamSeed {
+  const builds = IAM_STATES.map((state, i) => packerIamLeftovers({ ageSeconds: 5 * 3600, state, random: prngFor(i) }))
+  return { roles: builds.flatMap((build) => build.roles ?? []), instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? []) }
+}
+
+/** A small reproducible generator per build, so that builds of the same age get different names. */
+function prngFor(seed: number): () => number {
+  let state = seed + 1
+  return () => ((state = (state * 48271) % 2147483647) / 2147483647)
+}
+
 /** `service:Action` of every request the sandbox received, but the web-identity exchange (the trust policy's). */
 function receivedPermissions(s: Sandbox): string[] {
   return sorted(new Set(s.calls.map((c) => `${c.service}:${c.action}`).filter((p) => p !== 'sts:AssumeRoleWithWebIdentity')))
@@ -40,7 +54,7 @@ function receivedPermissions(s: Sandbox): string[] {
 
 interface Mode {
   action: SweepAction
-  resources: 'instances' | 'all'
+  resources: 'instances' | 'all' | 'instance-profiles'
   regions: 'list' | 'all'
   topic: boolean
   estimateCost?: boolean
@@ -52,6 +66,9 @@ const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action
   )
 )
 
+/** IAM's kind alone: only IAM and the EC2 reads that guard it. */
+const IAM_ONLY_MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).map((action) => ({ action, resources: 'instance-profiles', regions: 'list', topic: false }))
+
 const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}${m.estimateCost ? ', estimate-cost' : ''}`
 
 /** estimate-cost adds its read-only price calls to a few modes: an on-demand and a spot builder are priced. */
@@ -61,12 +78,12 @@ const COST_MODES: Mode[] = [
 ]
 
 function required(m: Mode): string[] {
-  const resources: ResourceKind[] = m.resources === 'all' ? [...RESOURCE_KINDS] : ['instances']
+  const resources: ResourceKind[] = m.resources === 'all' ? [...RESOURCE_KINDS] : [m.resources]
   return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic, estimateCost: m.estimateCost ?? false })
 }
 
-async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
-  const s = await start({ fleet, regions: REGIONS, notOptedIn: [] })
+async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed = {}) {
+  const s = await start({ fleet, iam, regions: REGIONS, notOptedIn: [] })
   const run = await runAction({
     sandbox: s,
     inputs: {
@@ -86,8 +103,8 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false) {
 }
 
 describe('IAM actions called vs requiredPermissions()', () => {
-  it.each([...MODES, ...COST_MODES].map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
-    const { s } = await runMode(m, debrisFleet())
+  it.each([...MODES, ...COST_MODES, ...IAM_ONLY_MODES].map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
+    const { s } = await runMode(m, debrisFleet(), false, iamDebris())
     expect(receivedPermissions(s)).toEqual(required(m))
   })
 
@@ -97,13 +114,17 @@ describe('IAM actions called vs requiredPermissions()', () => {
     for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
   })
 
-  it.each(MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic).map((m) => [label(m), m] as const))(
-    '%s, dry-run: a subset (DryRun proves the same permissions, nothing is published)',
+  it.each([...MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic), ...IAM_ONLY_MODES.filter((m) => m.action === 'terminate')].map((m) => [label(m), m] as const))(
+    '%s, dry-run: a subset (DryRun proves the same permissions, nothing is published, IAM gets no write call)',
     async (_, m) => {
-      const { s } = await runMode(m, debrisFleet(), true)
+      const { s } = await runMode(m, debrisFleet(), true, iamDebris())
       const granted = required(m)
-      for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
+      const received = receivedPermissions(s)
+      for (const permission of received) expect(granted).toContain(permission)
       expect(s.published).toEqual([])
+      // IAM has no DryRun: its reads are made, its writes are not.
+      if (m.resources !== 'instances') expect(received.filter((p) => p.startsWith('iam:'))).toEqual(granted.filter((p) => /^iam:(List|Get)/.test(p)))
+      expect(received.filter((p) => /^iam:(Remove|Delete)/.test(p))).toEqual([])
     }
   )
 })

@@ -63,17 +63,18 @@ describe('requiredPermissions', () => {
       needs({ action: 'terminate', resources: ['launch-templates'] }),
       ['ec2:DeleteLaunchTemplate', 'ec2:DescribeInstances', ...LT_READ]
     ],
-    ['notify instance profiles', needs({ resources: ['instance-profiles'] }), ['ec2:DescribeInstances', ...IP_READ].sort()],
-    ['stop instance profiles (nothing to stop)', needs({ action: 'stop', resources: ['instance-profiles'] }), ['ec2:DescribeInstances', ...IP_READ].sort()],
+    // Instance profiles alone read no instances: their users come from DescribeIamInstanceProfileAssociations.
+    ['notify instance profiles', needs({ resources: ['instance-profiles'] }), [...IP_READ].sort()],
+    ['stop instance profiles (nothing to stop)', needs({ action: 'stop', resources: ['instance-profiles'] }), [...IP_READ].sort()],
     [
       'terminate instance profiles',
       needs({ action: 'terminate', resources: ['instance-profiles'] }),
-      ['ec2:DescribeInstances', ...IP_READ, ...IP_REMOVE].sort()
+      [...IP_READ, ...IP_REMOVE].sort()
     ],
     [
       'terminate instance profiles, all regions: DescribeRegions once',
       needs({ action: 'terminate', resources: ['instance-profiles'], allRegions: true }),
-      ['ec2:DescribeInstances', ...IP_READ, ...IP_REMOVE].sort()
+      [...IP_READ, ...IP_REMOVE].sort()
     ],
     ['stop without instances: no StopInstances', needs({ action: 'stop', resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
     [

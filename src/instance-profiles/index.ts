@@ -323,8 +323,22 @@ async function removeLeftover(
     'delete-role': () => ctx.iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.abortSignal }),
     'delete-instance-profile': () => ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })
   }
+  // Looked at once more right before the first write: a policy attached or a tag added since the
+  // plan must stop the removal before any part of the set is taken apart.
+  let current: IamLeftover
+  try {
+    current = await readDetails(ctx, leftover)
+  } catch (error) {
+    return settle(entry, 'failed', 'could not read it again before removing it; nothing was removed', readError(error))
+  }
+  const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
+  const recheck = judgeLeftover(current, entry.age, rules)
+  if (recheck.verdict !== 'check-usage') {
+    const why = recheck.verdict === 'skip' ? recheck.reason : 'it no longer matches tags'
+    return settle(entry, 'in-use', `changed since it was planned (${why}); nothing was removed`)
+  }
   const steps: RemovalStepOutcome[] = []
-  for (const step of removalSteps(leftover)) {
+  for (const step of removalSteps(current)) {
     try {
       await calls[step]()
       steps.push({ step, outcome: 'done' })

@@ -122,16 +122,17 @@ describe('a step IAM refuses', () => {
     const name = seedLeftovers('full')
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
-    // Someone deleted the inline policy between the plan and the removal.
-    delete s.iam.role(name)?.inlinePolicies[name]
+    // Someone took the role out of the profile after the plan: IAM answers NoSuchEntity.
+    const profile = s.iam.instanceProfile(name)
+    if (profile) profile.roles = []
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: 'removed (role removed from the profile, inline policy deleted (already gone), role deleted, profile deleted)',
+      reason: 'removed (role removed from the profile (already gone), inline policy deleted, role deleted, profile deleted)',
       iam: {
         steps: [
-          { step: 'remove-role-from-profile', outcome: 'done' },
-          { step: 'delete-role-policy', outcome: 'already-gone' },
+          { step: 'remove-role-from-profile', outcome: 'already-gone' },
+          { step: 'delete-role-policy', outcome: 'done' },
           { step: 'delete-role', outcome: 'done' },
           { step: 'delete-instance-profile', outcome: 'done' }
         ]
@@ -140,12 +141,29 @@ describe('a step IAM refuses', () => {
     expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
   })
 
+  it('a managed policy attached between the plan and the removal: read again first, nothing removed, nothing stripped', async () => {
+    const name = seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    s.iam.role(name)?.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess')
+    const before = s.iam.snapshot()
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'in-use',
+      reason:
+        'changed since it was planned (the role has managed policies attached (arn:aws:iam::aws:policy/ReadOnlyAccess), which Packer never attaches); nothing was removed',
+      iam: { steps: [] }
+    })
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
   it('DeleteConflict: in use, with the reason and the steps done before; nothing forced, the profile kept', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
-    // A managed policy attached between the plan and the removal: DeleteRole conflicts.
-    s.iam.role(name)?.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess')
+    // IAM refuses DeleteRole (a race the last look could not see): reported, never forced.
+    s.faults.fail({ service: 'iam', action: 'DeleteRole', code: 'DeleteConflict', status: 409, message: 'Cannot delete entity, must detach all policies first.', count: 1 })
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'in-use',
