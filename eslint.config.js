@@ -13,6 +13,15 @@ export default tseslint.config(
     }
   },
   {
+    // A switch over a union (an outcome, a kind, an action) must name every member: a new member is
+    // then a lint error wherever it is not handled, not a silent fall-through.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: true }]
+    }
+  },
+  {
     // The dev tools and fixtures stand on their own: nothing of them lives in, or imports, the tests.
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'sandbox/**/*.ts', '__fixtures__/**/*.ts'],
     rules: {

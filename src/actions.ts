@@ -3,7 +3,8 @@ import { describeAwsError, errorCode, errorMessage, gotNoAnswer } from './aws-er
 import { chunk } from './batches.js'
 import { DESCRIBE_PAGE_SIZE } from './discovery.js'
 import { PERMISSION } from './permissions.js'
-import { ageSeconds, decideInstance } from './plan.js'
+import { ageSeconds } from './aws-data.js'
+import { decideInstance } from './plan.js'
 import type { AwsErrorInfo, InstanceFinding, InstanceRecord, Inputs, Outcome } from './types.js'
 
 /** At most this many IDs per Stop/TerminateInstances call: AWS advises small batches. */

@@ -1,5 +1,6 @@
 import { paginateDescribeInstances, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
-import { ageSeconds, isStale } from './plan.js'
+import { ageSeconds, tagMap } from './aws-data.js'
+import { isStale } from './plan.js'
 import type { InstanceRecord, Inputs } from './types.js'
 import { tagMatcher, wildcardMatcher } from './wildcard.js'
 
@@ -15,12 +16,6 @@ export function instanceFilters(inputs: FilterInputs): Filter[] {
   filters.push({ Name: 'instance-state-name', Values: [...inputs['instance-states']] })
   for (const tag of inputs.tags) filters.push({ Name: `tag:${tag.key}`, Values: [tag.value] })
   return filters
-}
-
-export function tagMap(tags: readonly { Key?: string; Value?: string }[] | undefined): Map<string, string> {
-  const map = new Map<string, string>()
-  for (const tag of tags ?? []) if (tag.Key !== undefined) map.set(tag.Key, tag.Value ?? '')
-  return map
 }
 
 /**

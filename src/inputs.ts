@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './batches.js'
-import { isTopicArn } from './notification.js'
+import { isTopicArn } from './sns-topic.js'
 import {
   INSTANCE_STATES,
   RESOURCE_KINDS,

@@ -13,6 +13,7 @@ import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
 import { describeOutcome, formatAge, formatError, formatMaxAge, oneLine, shortMessage } from './format.js'
 import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, type OrphanKey } from './report.js'
+import { topicRegion } from './sns-topic.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
 /** SNS refuses a message over 256 KiB, UTF-8. */
@@ -37,20 +38,6 @@ export interface Notification {
   parts: number
   /** The same in every part of one run: see notificationRunId. */
   runId: string
-}
-
-const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:([a-z]+(?:-[a-z]+)+-\d+):\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/
-
-/** `arn:<partition>:sns:<region>:<account>:<name>`, in any partition (aws, aws-cn, aws-us-gov, …). */
-export function isTopicArn(value: string): boolean {
-  return TOPIC_ARN.test(value)
-}
-
-/** The region a topic lives in, where it must be published to. */
-export function topicRegion(arn: string): string {
-  const region = TOPIC_ARN.exec(arn)?.[1]
-  if (!region) throw new Error(`sns-topic-arn: "${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`)
-  return region
 }
 
 /**

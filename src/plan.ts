@@ -1,11 +1,5 @@
 import type { InstanceRecord, Inputs, Outcome } from './types.js'
 
-/** Whole seconds from `since` to `now`; never negative (clock skew makes fresh things look unborn). */
-export function ageSeconds(since: string | Date, now: Date): number {
-  const start = typeof since === 'string' ? Date.parse(since) : since.getTime()
-  return Math.max(0, Math.floor((now.getTime() - start) / 1000))
-}
-
 /** Older than max-age; max-age 0 takes every matching resource, for post-build cleanup of one run. */
 export function isStale(age: number, maxAgeSeconds: number): boolean {
   return maxAgeSeconds === 0 || age > maxAgeSeconds

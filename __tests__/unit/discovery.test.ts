@@ -6,9 +6,9 @@ import {
   discoverInstances,
   instanceFilters,
   instanceMatcher,
-  tagMap,
   toRecord
 } from '../../src/discovery.js'
+import { tagMap } from '../../src/aws-data.js'
 import type { Inputs } from '../../src/types.js'
 import { defaultInputs, instanceId, NOW, useMockedEc2 } from '../../__fixtures__/support.js'
 

@@ -12,15 +12,14 @@ jest.unstable_mockModule('@actions/core', () => core)
 const {
   buildNotifications,
   closingSentence,
-  isTopicArn,
   notificationRunId,
   publishInput,
   publishNotifications,
   SNS_MESSAGE_MAX_BYTES,
   SNS_SUBJECT_MAX_LENGTH,
-  subjectFor,
-  topicRegion
+  subjectFor
 } = await import('../../src/notification.js')
+const { isTopicArn, topicRegion } = await import('../../src/sns-topic.js')
 type Notification = ReturnType<typeof buildNotifications>[number]
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { ageSeconds, capProblems, decideInstance, isStale } from '../../src/plan.js'
+import { ageSeconds } from '../../src/aws-data.js'
+import { capProblems, decideInstance, isStale } from '../../src/plan.js'
 import { SWEEP_ACTIONS } from '../../src/types.js'
 import { NOW, record } from '../../__fixtures__/support.js'
 

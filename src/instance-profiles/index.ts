@@ -14,7 +14,7 @@ import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { describeAwsError, errorCode, gotNoAnswer } from '../aws-errors.js'
 import { mapWithConcurrency } from '../batches.js'
-import { tagMap } from '../discovery.js'
+import { tagMap } from '../aws-data.js'
 import { PERMISSION, type Permission } from '../permissions.js'
 import { describing, DescribeError } from '../orphans/describe-error.js'
 import type { DerivedAge } from '../orphans/model.js'

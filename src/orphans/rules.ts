@@ -6,7 +6,8 @@
 import type { OrphanFinding, SweepAction, TagFilter } from '../types.js'
 import type { Candidate, DerivedAge, OrphanKind, PlannedOrphan, Usage } from './model.js'
 import { buildStartFromName } from './packer-names.js'
-import { ageSeconds, isStale } from '../plan.js'
+import { ageSeconds } from '../aws-data.js'
+import { isStale } from '../plan.js'
 import { tagMatcher, wildcardMatcher } from '../wildcard.js'
 
 /**
