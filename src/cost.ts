@@ -4,7 +4,7 @@
  * figure is an estimate at list price in USD: On-Demand Linux for On-Demand builders, the
  * current spot price for spot builders, compute only (no EBS, no data transfer, no discounts).
  */
-import { countOf } from './format.js'
+import { byRegionThenId, countOf } from './format.js'
 import type { InstanceFinding } from './types.js'
 
 /** AWS's month for monthly rates: 730 hours (365 × 24 / 12). */
@@ -141,7 +141,7 @@ export function computeCost(findings: readonly InstanceFinding[], prices: Readon
   const regions = new Map<string, CostFigures>()
   const rates = new Map<string, RateUsed>()
   const unknown = new Set<string>()
-  for (const finding of [...findings].sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))) {
+  for (const finding of [...findings].sort(byRegionThenId)) {
     if (!isRunning(finding) && !isStopped(finding)) continue
     const key = priceKeyOf(finding)
     const lookup = isRunning(finding) ? prices.get(priceKeyId(key)) : undefined

@@ -79,6 +79,37 @@ export function formatError(info: AwsErrorInfo): string {
   return shortMessage(formatAwsError(info))
 }
 
+/** What was done first, then what was not, then what went wrong, then what was left alone. */
+const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'unknown', 'skipped']
+
+
+/** How many findings had each outcome, in OUTCOME_ORDER, without the zeros. */
+export function outcomeCounts(findings: readonly { outcome: Outcome }[]): [Outcome, number][] {
+  const counts = new Map<Outcome, number>()
+  for (const finding of findings) counts.set(finding.outcome, (counts.get(finding.outcome) ?? 0) + 1)
+  return [...counts].sort(([a], [b]) => OUTCOME_ORDER.indexOf(a) - OUTCOME_ORDER.indexOf(b))
+}
+
+/**
+ * `2 terminated, 1 failed`. Outcomes are named as the report JSON, the outputs and the README name
+ * them, in the summary's rows and counts, the SNS text and the log alike: `notified`, `in-use`.
+ */
+export function outcomeBreakdown(findings: readonly { outcome: Outcome }[]): string {
+  return outcomeCounts(findings)
+    .map(([outcome, count]) => `${count} ${outcome}`)
+    .join(', ')
+}
+
+/** Every list that shows resources orders them so: by region, then by ID. */
+export function byRegionThenId(a: { region: string; id: string }, b: { region: string; id: string }): number {
+  return a.region.localeCompare(b.region) || a.id.localeCompare(b.id)
+}
+
+/** What a cut list says about the rest: `… and 12 more`. */
+export function andMore(count: number): string {
+  return `… and ${count} more`
+}
+
 /**
  * How one resource ended, as one line: `terminated`, `stopped (already stopped)`,
  * `skipped (carries the packer-sweeper:keep tag)`, `failed: OperationNotPermitted: …`.

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { countOf, describeOutcome, formatAge, formatError, oneLine, shortMessage } from './format.js'
+import { andMore, countOf, describeOutcome, formatAge, formatError, oneLine, shortMessage } from './format.js'
 import { allOrphans, headline, ORPHAN_KINDS, orphanNouns } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
@@ -108,7 +108,7 @@ export function annotationsFor(report: Report): Annotation[] {
           {
             level: 'error' as const,
             title: 'packer-sweeper: more failures',
-            message: `… and ${errors.length - (ERROR_ANNOTATIONS - 1)} more failed regions or resources: see the job summary for all of them.`
+            message: `${andMore(errors.length - (ERROR_ANNOTATIONS - 1))} failed regions or resources: see the job summary for all of them.`
           }
         ]
   const annotations = [...shownErrors]

@@ -15,7 +15,7 @@ import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
 import { discoverInstances, type RegionDiscovery } from './discovery.js'
-import { countOf, formatAge } from './format.js'
+import { byRegionThenId, countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
 import { annotationsFor, instanceLogLine, logData, logGroup, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
 import { GLOBAL_REGION } from './instance-profiles/index.js'
@@ -311,7 +311,7 @@ function collect(report: Report, outcomes: readonly RegionOutcome[]): void {
       else if (orphan.kind === 'launch-templates') report.launchTemplates.push(orphan)
     }
   }
-  report.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
+  report.instances.sort(byRegionThenId)
 }
 
 /**

@@ -11,8 +11,8 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
-import { describeOutcome, formatAge, formatError, formatMaxAge, oneLine, shortMessage } from './format.js'
-import { headline, needsAttention, ORPHAN_KINDS, outcomeCounts, type OrphanKey } from './report.js'
+import { byRegionThenId, describeOutcome, formatAge, formatError, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
+import { headline, needsAttention, ORPHAN_KINDS, type OrphanKey } from './report.js'
 import { topicRegion } from './sns-topic.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
@@ -87,7 +87,6 @@ export function closingSentence(findings: readonly (InstanceFinding | OrphanFind
   return `${counts.map(([outcome, count]) => `${count} ${outcomeVerb(outcome, count > 1, failedVerb)}`).join('; ')}.`
 }
 
-const byRegionThenId = (a: { region: string; id: string }, b: { region: string; id: string }) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id)
 
 function instanceLine(finding: InstanceFinding): string {
   return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)} (${oneLine(finding.region)}, ${formatAge(finding.ageSeconds)}, ${describeOutcome(finding)})`

@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core'
 import { formatAwsError } from './aws-errors.js'
-import { countOf, oneLine } from './format.js'
+import { andMore, countOf, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
 import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
 /** The outputs declared in action.yml, in its order. */
@@ -72,35 +72,6 @@ export function allOrphans(report: Report): OrphanFinding[] {
   return ORPHAN_KINDS.flatMap(({ key }) => report[key])
 }
 
-/** What was done first, then what was not, then what went wrong, then what was left alone. */
-const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'unknown', 'skipped']
-
-/** How many findings had each outcome, in the order of OUTCOMES, without the zeros. */
-export function outcomeCounts(findings: readonly Finding[]): [Outcome, number][] {
-  const counts = new Map<Outcome, number>()
-  for (const finding of findings) counts.set(finding.outcome, (counts.get(finding.outcome) ?? 0) + 1)
-  return [...counts].sort(([a], [b]) => OUTCOME_ORDER.indexOf(a) - OUTCOME_ORDER.indexOf(b))
-}
-
-const OUTCOME_LABEL: Record<Outcome, string> = {
-  stopped: 'stopped',
-  terminated: 'terminated',
-  deleted: 'deleted',
-  notified: 'reported',
-  'dry-run': 'dry run',
-  'in-use': 'in use',
-  failed: 'failed',
-  unknown: 'unknown',
-  skipped: 'skipped'
-}
-
-/** `2 terminated, 1 failed`. */
-export function outcomeBreakdown(findings: readonly Finding[]): string {
-  return outcomeCounts(findings)
-    .map(([outcome, count]) => `${count} ${OUTCOME_LABEL[outcome]}`)
-    .join(', ')
-}
-
 /**
  * `3 stale Packer instances terminated`, `3 … found`, `3 … (2 terminated, 1 failed)`; brief:
  * only the failures in parentheses, `3 … (1 failed)`.
@@ -111,7 +82,7 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
   if (counts.length === 1 && only && CHANGED_OUTCOMES.has(only[0])) return `${noun} ${only[0]}`
   if (!selected.some((finding) => isChanged(finding) || NOT_DONE_OUTCOMES.has(finding.outcome) || finding.outcome === 'in-use')) return `${noun} found`
   if (!brief) return `${noun} (${outcomeBreakdown(selected)})`
-  const notDone = counts.filter(([outcome]) => NOT_DONE_OUTCOMES.has(outcome)).map(([outcome, count]) => `${count} ${OUTCOME_LABEL[outcome]}`)
+  const notDone = counts.filter(([outcome]) => NOT_DONE_OUTCOMES.has(outcome)).map(([outcome, count]) => `${count} ${outcome}`)
   return notDone.length > 0 ? `${noun} (${notDone.join(', ')})` : noun
 }
 
@@ -341,7 +312,7 @@ function failureLine(failed: readonly Finding[], singular: string, plural: strin
   const shown = failed.slice(0, MAX_IDS_PER_FAILURE_LINE).map((finding) => `${finding.id} (${finding.error?.code ?? 'no error recorded'})`)
   const more = failed.length - shown.length
   const verb = outcome === 'unknown' ? 'got no answer (outcome unknown)' : 'failed'
-  return `${countOf(failed.length, singular, plural)} ${verb}: ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
+  return `${countOf(failed.length, singular, plural)} ${verb}: ${shown.join(', ')}${more > 0 ? `, ${andMore(more)}` : ''}`
 }
 
 /**

@@ -8,8 +8,8 @@
  */
 import * as core from '@actions/core'
 import { costSummaryHtml } from './cost.js'
-import { countOf, describeOutcome, formatAge, formatError, formatMaxAge, formatTime, oneLine, shortMessage } from './format.js'
-import { headline, ORPHAN_KINDS, outcomeBreakdown, type OrphanKey } from './report.js'
+import { andMore, byRegionThenId, countOf, describeOutcome, formatAge, formatError, formatMaxAge, formatTime, oneLine, outcomeBreakdown, shortMessage } from './format.js'
+import { headline, ORPHAN_KINDS, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
 /** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
@@ -56,7 +56,7 @@ function table(headers: readonly string[], rows: readonly string[][], budget: Ro
     shown += 1
   }
   const omitted = rows.length - shown
-  if (omitted > 0) html.push(`<tr><td colspan="${headers.length}">… and ${omitted} more</td></tr>`)
+  if (omitted > 0) html.push(`<tr><td colspan="${headers.length}">${andMore(omitted)}</td></tr>`)
   budget.omitted += omitted
   return `<table>${html.join('')}</table>`
 }
@@ -94,7 +94,7 @@ function countsLine(report: Report): string {
 function errorsSection(errors: readonly string[]): string {
   if (errors.length === 0) return ''
   const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => escapeForSummary(shortMessage(error), Infinity))
-  if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`)
+  if (errors.length > shown.length) shown.push(andMore(errors.length - shown.length))
   return `<h3>Errors</h3>${list(shown)}`
 }
 
@@ -164,7 +164,7 @@ function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title
   const namedById = findings.every((finding) => finding.id === finding.name)
   const headers = namedById ? [key === 'keyPairs' ? 'Key pair' : 'Name', 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
   const rows = [...findings]
-    .sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id))
+    .sort(byRegionThenId)
     .map((finding) => [
       code(finding.id),
       ...(namedById ? [] : [escapeForSummary(finding.name)]),

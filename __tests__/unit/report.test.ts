@@ -198,7 +198,7 @@ describe('headline', () => {
     ['skipped are not counted', { instances: [...instances(1), ...instances(2, { outcome: 'skipped' }, 2)] }, '1 stale Packer instance terminated'],
     ['only skipped', { instances: instances(2, { outcome: 'skipped' }) }, '2 stale Packer resources skipped'],
     ['leftovers', { keyPairs: [orphan()], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] }, '2 Packer leftovers deleted'],
-    ['leftovers in use', { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] }, '2 Packer leftovers (1 deleted, 1 in use)'],
+    ['leftovers in use', { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] }, '2 Packer leftovers (1 deleted, 1 in-use)'],
     ['failed region', { regions: [region({ status: 'failed' })] }, '1 region failed'],
     ['run errors', { instances: instances(60, { outcome: 'notified' }), errors: ['max-instances: …'] }, '60 stale Packer instances found, 1 error']
   ])('%s', (_, overrides, expected) => {
@@ -294,7 +294,7 @@ describe('stepFailures', () => {
     expect(line).toMatch(/^25 instances failed: /)
     expect(line).toContain(instanceId(20))
     expect(line).not.toContain(instanceId(21))
-    expect(line).toMatch(/, and 5 more$/)
+    expect(line).toMatch(/, … and 5 more$/)
   })
 })
 

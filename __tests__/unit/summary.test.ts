@@ -105,7 +105,7 @@ describe('renderSummary', () => {
       })
     )
     expect(html).toContain('<h2>packer-sweeper: 2 stale Packer instances found &#40;dry run&#41;</h2>')
-    expect(html).toContain('3 stale instances (2 dry run, 1 skipped)')
+    expect(html).toContain('3 stale instances (2 dry-run, 1 skipped)')
     expect(html).toContain('max-age <code>1h 30m</code>')
     expect(html).toContain('regions <code>eu-west-1</code>, <code>us-east-1</code>')
     expect(html).toContain('<b>dry run</b>')

@@ -18,7 +18,7 @@ export interface Candidate {
 /** What still uses a candidate: instances (which this run may terminate) and anything else. */
 export interface Usage {
   instanceIds: string[]
-  /** Uses no instance termination frees, e.g. "referenced by sg-…", "eni-… (not attached)". */
+  /** Uses no instance termination frees, e.g. "group sg-… (its rules reference it)", "eni-… (not attached to an instance)". */
   others: string[]
 }
 

@@ -131,7 +131,7 @@ async function addGroupReferences(
           for (const referenced of referencedGroupIds(rules)) {
             if (!wanted.has(referenced) || referenced === referencing.GroupId) continue
             const entry = usageOf(referenced)
-            const note = `referenced by ${referencing.GroupId ?? 'another group'}`
+            const note = `group ${referencing.GroupId ?? '(no ID)'} (its rules reference it)`
             if (!entry.others.includes(note)) entry.others.push(note)
           }
         }

@@ -136,7 +136,7 @@ describe('judgeUsage', () => {
     ['nothing uses it', undefined, { verdict: 'orphan', dependsOn: [] }],
     ['only instances this run terminates', { instanceIds: ['i-2', 'i-1', 'i-2'], others: [] }, { verdict: 'orphan', dependsOn: ['i-1', 'i-2'] }],
     ['an instance that stays', { instanceIds: ['i-1', 'i-3'], others: [] }, { verdict: 'in-use' }],
-    ['another group references it', { instanceIds: [], others: ['referenced by sg-1'] }, { verdict: 'in-use' }]
+    ['another group references it', { instanceIds: [], others: ['group sg-1 (its rules reference it)'] }, { verdict: 'in-use' }]
   ])('%s', (_what, usage, expected) => {
     expect(judgeUsage(usage, terminating)).toEqual(expected)
   })
