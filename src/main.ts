@@ -26,7 +26,7 @@ import { PERMISSION } from './permissions.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
 import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
-import { allOrphans, isSelected, orphanNouns, stepFailures, writeOutputs } from './report.js'
+import { allOrphans, isSelected, orphanList, orphanNouns, stepFailures, writeOutputs } from './report.js'
 import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
 import { writeSummary } from './summary.js'
 import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
@@ -305,11 +305,7 @@ function collect(report: Report, outcomes: readonly RegionOutcome[]): void {
   for (const outcome of outcomes) {
     report.regions.push(outcome.result)
     report.instances.push(...outcome.instances)
-    for (const orphan of outcome.orphans) {
-      if (orphan.kind === 'key-pairs') report.keyPairs.push(orphan)
-      else if (orphan.kind === 'security-groups') report.securityGroups.push(orphan)
-      else if (orphan.kind === 'launch-templates') report.launchTemplates.push(orphan)
-    }
+    for (const orphan of outcome.orphans) report[orphanList(orphan.kind)].push(orphan)
   }
   report.instances.sort(byRegionThenId)
 }

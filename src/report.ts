@@ -61,11 +61,20 @@ export const ORPHAN_KINDS: readonly { kind: OrphanFinding['kind']; key: OrphanKe
   }
 ]
 
-/** The words for one kind of leftover. */
-export function orphanNouns(kind: OrphanFinding['kind']): { singular: string; plural: string } {
+function orphanKind(kind: OrphanFinding['kind']): (typeof ORPHAN_KINDS)[number] {
   const found = ORPHAN_KINDS.find((entry) => entry.kind === kind)
   if (!found) throw new Error(`unknown kind ${kind}`)
   return found
+}
+
+/** The words for one kind of leftover. */
+export function orphanNouns(kind: OrphanFinding['kind']): { singular: string; plural: string } {
+  return orphanKind(kind)
+}
+
+/** The report's list of one kind of leftover: every kind has its own, none falls into another's. */
+export function orphanList(kind: OrphanFinding['kind']): OrphanKey {
+  return orphanKind(kind).key
 }
 
 export function allOrphans(report: Report): OrphanFinding[] {

@@ -4,10 +4,11 @@
  * the data these functions judge and carry out what they decide.
  */
 import type { OrphanFinding, SweepAction, TagFilter } from '../types.js'
-import type { Candidate, DerivedAge, OrphanKind, PlannedOrphan, Usage } from './model.js'
+import type { Candidate, DerivedAge, PlannedOrphan, Usage } from './model.js'
 import { buildStartFromName } from './packer-names.js'
 import { ageSeconds } from '../aws-data.js'
 import { isStale } from '../plan.js'
+import { orphanNouns } from '../report.js'
 import { tagMatcher, wildcardMatcher } from '../wildcard.js'
 
 /**
@@ -19,13 +20,6 @@ export const AGE_DISAGREEMENT_TOLERANCE_SECONDS = 15 * 60
 
 export const SKIP_EXCLUDED = 'exclude-tag'
 export const SKIP_AGE_UNKNOWN = 'age unknown'
-
-const KIND_NOUN: Record<OrphanKind, string> = {
-  'key-pairs': 'key pairs',
-  'security-groups': 'security groups',
-  'launch-templates': 'launch templates',
-  'instance-profiles': 'IAM instance profiles and roles'
-}
 
 /**
  * The age of a resource from the two clocks it may carry: the build start in a `packer_<uuid>`
@@ -146,7 +140,7 @@ export function reportedFinding(planned: PlannedOrphan, region: string, action: 
 }
 
 function notDeletedReason(planned: PlannedOrphan, action: SweepAction): string | undefined {
-  const noun = KIND_NOUN[planned.candidate.kind]
+  const noun = orphanNouns(planned.candidate.kind).plural
   if (action === 'stop') return `stop leaves ${noun} alone: there is nothing to stop`
   if (action === 'terminate') {
     const waitingFor = planned.dependsOn.length > 0 ? ` (used by ${planned.dependsOn.join(', ')})` : ''
