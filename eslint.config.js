@@ -25,7 +25,10 @@ export default tseslint.config(
     // The dev tools and fixtures stand on their own: nothing of them lives in, or imports, the tests.
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'sandbox/**/*.ts', '__fixtures__/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/__tests__/**'], message: 'scripts/, bench/, sandbox/ and __fixtures__/ import nothing from __tests__/' }] }]
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/__tests__/**'], message: 'scripts/, bench/, sandbox/ and __fixtures__/ import nothing from __tests__/' }] }
+      ]
     }
   },
   {

@@ -33,7 +33,16 @@ import { basename, dirname, join, relative } from 'node:path'
 import ts from 'typescript'
 import { DIST, ROOT } from '../sandbox/run-action.js'
 import { DEFAULT_TOPIC_ARN, generateFleet, startSandbox, type FleetSeed } from '../sandbox/index.js'
-import { benchCancellation, benchPublish, benchRoundTrips, RUNNER_SIGKILL_AFTER_MS, RUNNER_SIGTERM_AFTER_MS, type CancellationResult, type PublishPoint, type RoundTripResult } from './scenarios.js'
+import {
+  benchCancellation,
+  benchPublish,
+  benchRoundTrips,
+  RUNNER_SIGKILL_AFTER_MS,
+  RUNNER_SIGTERM_AFTER_MS,
+  type CancellationResult,
+  type PublishPoint,
+  type RoundTripResult
+} from './scenarios.js'
 import { fixed, measure, median, table, thousands, USAGE_HOOK, type Sample, type Scratch } from './measure.js'
 
 /** Enough regions for the widest point; the first one is the topic's (us-east-1). */
@@ -61,7 +70,8 @@ function parseOptions(argv: string[]): BenchOptions {
   }
   const numbers = (text: string, what: string): number[] => {
     const list = text.split(',').map((part) => Number(part.replace(/_/g, '')))
-    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${what}: expected positive integers separated by commas, got '${text}'`)
+    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(`--${what}: expected positive integers separated by commas, got '${text}'`)
     return list
   }
   const regionCounts = numbers(flag('regions', 'BENCH_REGIONS', '1,4'), 'regions')
@@ -134,7 +144,14 @@ function summarize(size: number, regions: number, samples: Sample[]): Point {
 
 async function benchPoint(scratch: Scratch, action: string, size: number, regionCount: number, runs: number): Promise<Point> {
   const regions = BENCH_REGIONS.slice(0, regionCount)
-  const inputs = { action: 'terminate', 'max-age': '2h', regions: regions.join(','), 'max-instances': '0', 'max-resources': '0', 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+  const inputs = {
+    action: 'terminate',
+    'max-age': '2h',
+    regions: regions.join(','),
+    'max-instances': '0',
+    'max-resources': '0',
+    'sns-topic-arn': DEFAULT_TOPIC_ARN
+  }
   const samples: Sample[] = []
   for (let run = 0; run < runs; run++) {
     // A fresh account per run: the previous run terminated half of it.
@@ -177,7 +194,12 @@ function buildBaseline(rebuild: boolean): { bundle: string; cached: boolean } {
   const source = readFileSync(join(ROOT, 'bench/cold-start-baseline.ts'), 'utf8')
   const require = createRequire(import.meta.url)
   const ncc = require.resolve('@vercel/ncc/dist/ncc/cli.js')
-  const key = createHash('sha256').update(source).update(readFileSync(join(ROOT, 'package-lock.json'))).update(readFileSync(ncc)).digest('hex').slice(0, 16)
+  const key = createHash('sha256')
+    .update(source)
+    .update(readFileSync(join(ROOT, 'package-lock.json')))
+    .update(readFileSync(ncc))
+    .digest('hex')
+    .slice(0, 16)
   const folder = join(RESULTS_DIR, `baseline-${key}`)
   const cached = findBundle(folder)
   if (cached && !rebuild) return { bundle: cached, cached: true }
@@ -238,7 +260,17 @@ function distVersion(): { commit?: string; uncommittedChanges?: boolean } {
 
 function pointsTable(points: Point[]): string {
   const operations = [...new Set(points.flatMap((p) => Object.keys(p.callsByOperation)))].sort()
-  const header = ['instances/region', 'regions', 'wall (s)', 'calls / lower bound', ...operations, 'peak RSS (MiB)', 'action CPU (s)', 'sandbox CPU (s)', 'cold start (ms)']
+  const header = [
+    'instances/region',
+    'regions',
+    'wall (s)',
+    'calls / lower bound',
+    ...operations,
+    'peak RSS (MiB)',
+    'action CPU (s)',
+    'sandbox CPU (s)',
+    'cold start (ms)'
+  ]
   const rows = points.map((p) => [
     thousands(p.instancesPerRegion),
     String(p.regions),
@@ -284,7 +316,24 @@ function cancellationReport(c: CancellationResult): string {
     `SIGINT → exit: ${thousands(c.setup.builders)} stale builders in us-east-1, action terminate, max-instances 0, SNS topic, TerminateInstances held ${c.setup.terminateDelayMs} ms;` +
       ` SIGINT ${c.setup.signalAfterFirstTerminateMs} ms after the first TerminateInstances arrived, then SIGTERM at +${RUNNER_SIGTERM_AFTER_MS / 1000} s and SIGKILL at +${RUNNER_SIGKILL_AFTER_MS / 1000} s if still alive (the runner's sequence)`,
     '',
-    table([['run', 'SIGINT → close (s)', 'SIGINT → exit event (s)', 'exit code', 'signals sent', 'outputs written', 'summary written', 'TerminateInstances before + after SIGINT', 'terminated', 'Publish'], ...rows], 1),
+    table(
+      [
+        [
+          'run',
+          'SIGINT → close (s)',
+          'SIGINT → exit event (s)',
+          'exit code',
+          'signals sent',
+          'outputs written',
+          'summary written',
+          'TerminateInstances before + after SIGINT',
+          'terminated',
+          'Publish'
+        ],
+        ...rows
+      ],
+      1
+    ),
     '',
     `median SIGINT → exit ${fixed(c.medianSignalToCloseMs / 1000, 2)} s (target < ${c.targetMs / 1000} s: ${c.met ? 'met' : 'NOT MET'}); exit code non-zero in every run: ${nonZero ? 'yes' : 'NO'}; outputs and summary written in every run: ${written ? 'yes' : 'NO'}`
   ].join('\n')
@@ -308,7 +357,23 @@ function publishReport(points: PublishPoint[]): string {
   return [
     'Publish calls: action terminate, SNS topic, one region, every instance a stale builder; one run a size',
     '',
-    table([['terminated', 'Publish calls', 'parts needed = ceil(bytes / 262,144)', 'parts declared', 'bytes published', 'largest message', 'parts for text + IDs only', 'calls > parts needed', 'wall (s)', 'peak RSS (MiB)', 'action CPU (s)', 'all calls / lower bound'], ...rows])
+    table([
+      [
+        'terminated',
+        'Publish calls',
+        'parts needed = ceil(bytes / 262,144)',
+        'parts declared',
+        'bytes published',
+        'largest message',
+        'parts for text + IDs only',
+        'calls > parts needed',
+        'wall (s)',
+        'peak RSS (MiB)',
+        'action CPU (s)',
+        'all calls / lower bound'
+      ],
+      ...rows
+    ])
   ].join('\n')
 }
 
@@ -331,8 +396,13 @@ function roundTripReport(results: RoundTripResult[]): string {
     table([['sweep', 'wall, no delay (s)', 'wall, delay (s)', 'round trips', 'calls one after another (call log)', 'target', 'calls (one run)'], ...rows], 0)
   ]
   for (const r of results.filter((x) => x.describeTarget)) {
-    const perRegion = Object.entries(r.describeInstances).map(([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s)`)
-    lines.push('', `${r.name}: DescribeInstances per region: ${perRegion.join('; ')} (target ≤ ${r.describeTarget?.otherPerRegion} + polls: ${r.describeTarget?.met ? 'met' : 'NOT MET'})`)
+    const perRegion = Object.entries(r.describeInstances).map(
+      ([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s)`
+    )
+    lines.push(
+      '',
+      `${r.name}: DescribeInstances per region: ${perRegion.join('; ')} (target ≤ ${r.describeTarget?.otherPerRegion} + polls: ${r.describeTarget?.met ? 'met' : 'NOT MET'})`
+    )
   }
   return lines.join('\n')
 }
@@ -382,7 +452,13 @@ async function main(): Promise<void> {
 
     const actionColdStart = points.length > 0 ? median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs))) : undefined
     const ratios = wallRatios(points, options.regionCounts)
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`
+    }
     const results = {
       date: new Date().toISOString(),
       command: `npm run bench -- --only=${options.sections.join(',')} --sizes=${options.sizes.join(',')} --regions=${options.regionCounts.join(',')} --publish-sizes=${options.publishSizes.join(',')} --runs=${options.runs}`,
@@ -396,12 +472,16 @@ async function main(): Promise<void> {
         coldStart: 'spawn to the first request received by the sandbox',
         lowerBound:
           'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + ceil(bytes published / 262,144) Publish (one Publish per 256 KiB part); matching, terminated and bytes counted in the sandbox',
-        cancellation: 'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
+        cancellation:
+          'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
         publish: 'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
         roundTrips: 'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D'
       },
       baseline,
-      coldStart: actionColdStart !== undefined && baseline ? { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs } : undefined,
+      coldStart:
+        actionColdStart !== undefined && baseline
+          ? { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs }
+          : undefined,
       wallRatios: ratios,
       points,
       cancellation,
@@ -412,13 +492,20 @@ async function main(): Promise<void> {
     const out = join(RESULTS_DIR, 'latest.json')
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 
-    console.log(`packer-sweeper benchmark — ${results.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, median of ${options.runs} run(s) a point\n`)
+    console.log(
+      `packer-sweeper benchmark — ${results.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, median of ${options.runs} run(s) a point\n`
+    )
     if (points.length > 0) {
       console.log(pointsTable(points))
       console.log()
-      for (const ratio of ratios) console.log(`wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`)
+      for (const ratio of ratios)
+        console.log(
+          `wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`
+        )
       const overFloor = points.filter((p) => p.calls > p.lowerBound)
-      console.log(`calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`)
+      console.log(
+        `calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`
+      )
     }
     if (actionColdStart !== undefined && baseline && results.coldStart) {
       console.log(
@@ -430,7 +517,9 @@ async function main(): Promise<void> {
     if (publish) {
       console.log(`\n${publishReport(publish)}`)
       const over = publish.filter((p) => p.overBound)
-      console.log(`\nPublish calls vs parts needed: ${over.length === 0 ? 'never above' : `ABOVE at ${over.map((p) => thousands(p.acted)).join(', ')} terminated`}`)
+      console.log(
+        `\nPublish calls vs parts needed: ${over.length === 0 ? 'never above' : `ABOVE at ${over.map((p) => thousands(p.acted)).join(', ')} terminated`}`
+      )
     }
     if (roundTrips) console.log(`\n${roundTripReport(roundTrips)}`)
     console.log(`\n${relative(ROOT, out)} written; the benchmark took ${fixed(results.benchSeconds)} s.`)

@@ -72,7 +72,11 @@ export interface Sample {
   partsNeeded: number
 }
 
-export async function measure(scratch: Scratch, sandbox: Sandbox, run: { inputs?: Record<string, string>; dist?: string; regions: readonly string[] }): Promise<{ sample: Sample; result: RunResult }> {
+export async function measure(
+  scratch: Scratch,
+  sandbox: Sandbox,
+  run: { inputs?: Record<string, string>; dist?: string; regions: readonly string[] }
+): Promise<{ sample: Sample; result: RunResult }> {
   const { env, usageFile } = hookEnv(scratch)
   const cpuBefore = process.cpuUsage()
   // runAction spawns before its first await: this is the moment the process starts, to within a millisecond.
@@ -123,7 +127,10 @@ export function publishedBytes(sandbox: Sandbox): { published: number; published
  * matching = Packer builders in a counted state before the run, acted = instances it terminated,
  * and as many Publish calls as the bytes published need 256 KiB messages (one Publish per part).
  */
-export function lowerBound(sandbox: Sandbox, regions: readonly string[]): { lowerBound: number; matching: number; acted: number; published: number; publishedBytes: number; partsNeeded: number } {
+export function lowerBound(
+  sandbox: Sandbox,
+  regions: readonly string[]
+): { lowerBound: number; matching: number; acted: number; published: number; publishedBytes: number; partsNeeded: number } {
   const sns = publishedBytes(sandbox)
   let calls = sns.partsNeeded
   let matching = 0
@@ -148,7 +155,8 @@ export const median = (values: number[]): number => {
 
 export function table(rows: string[][], rightAligned = 2): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
-  const line = (row: string[]) => `| ${row.map((cell, column) => (column < rightAligned ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`
+  const line = (row: string[]) =>
+    `| ${row.map((cell, column) => (column < rightAligned ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`
   return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n')
 }
 

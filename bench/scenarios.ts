@@ -120,7 +120,13 @@ export async function benchCancellation(scratch: Scratch, action: string, runs: 
     progress()
   }
   const medianSignalToCloseMs = median(results.map((r) => r.signalToCloseMs))
-  return { setup: CANCEL_SETUP, runs: results, medianSignalToCloseMs, targetMs: CANCEL_TARGET_MS, met: medianSignalToCloseMs < CANCEL_TARGET_MS && results.every((r) => r.signalToCloseMs < CANCEL_TARGET_MS) }
+  return {
+    setup: CANCEL_SETUP,
+    runs: results,
+    medianSignalToCloseMs,
+    targetMs: CANCEL_TARGET_MS,
+    met: medianSignalToCloseMs < CANCEL_TARGET_MS && results.every((r) => r.signalToCloseMs < CANCEL_TARGET_MS)
+  }
 }
 
 // ---- publish count ----
@@ -236,9 +242,17 @@ const H = 3600
  */
 export function orphanRegion(region: string, builders: number, leftovers: number): RegionSeed {
   const now = Date.now()
-  const tag = region.replace(/[^a-z0-9]/g, '').slice(0, 6).padEnd(6, '0')
+  const tag = region
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 6)
+    .padEnd(6, '0')
   const hex = (kind: number, n: number) => `${kind.toString(16)}${Buffer.from(tag).toString('hex').slice(0, 10)}${n.toString(16).padStart(6, '0')}`
-  const seed: Required<Pick<RegionSeed, 'instances' | 'keyPairs' | 'securityGroups' | 'launchTemplates'>> = { instances: [], keyPairs: [], securityGroups: [], launchTemplates: [] }
+  const seed: Required<Pick<RegionSeed, 'instances' | 'keyPairs' | 'securityGroups' | 'launchTemplates'>> = {
+    instances: [],
+    keyPairs: [],
+    securityGroups: [],
+    launchTemplates: []
+  }
   const build = (n: number, ageSeconds: number, withInstance: boolean) => {
     const name = packerName(ageSeconds, now)
     const groupId = `sg-${hex(1, n)}`
@@ -246,9 +260,16 @@ export function orphanRegion(region: string, builders: number, leftovers: number
     const templateId = spot ? `lt-${hex(2, n)}` : undefined
     seed.keyPairs.push({ keyName: name, ageSeconds })
     seed.securityGroups.push({ groupId, groupName: name, description: PACKER_GROUP, ingress: [{ fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'] }] })
-    if (templateId) seed.launchTemplates.push({ launchTemplateId: templateId, launchTemplateName: `packer-fleet-launch-template-${hex(3, n).slice(-7)}`, ageSeconds })
+    if (templateId)
+      seed.launchTemplates.push({ launchTemplateId: templateId, launchTemplateName: `packer-fleet-launch-template-${hex(3, n).slice(-7)}`, ageSeconds })
     if (withInstance) {
-      seed.instances.push({ ref: `${region}-build-${n}`, keyName: name, ageSeconds, securityGroupIds: [groupId], ...(spot ? { lifecycle: 'spot', launchTemplateId: templateId } : {}) })
+      seed.instances.push({
+        ref: `${region}-build-${n}`,
+        keyName: name,
+        ageSeconds,
+        securityGroupIds: [groupId],
+        ...(spot ? { lifecycle: 'spot', launchTemplateId: templateId } : {})
+      })
     }
   }
   let n = 0
@@ -320,7 +341,14 @@ function describeByRegion(sandbox: Sandbox, regions: readonly string[]): RoundTr
   return out
 }
 
-async function roundTripCase(scratch: Scratch, action: string, c: RoundTripCase, runs: number, delayMs: number, describeTarget?: number): Promise<RoundTripResult> {
+async function roundTripCase(
+  scratch: Scratch,
+  action: string,
+  c: RoundTripCase,
+  runs: number,
+  delayMs: number,
+  describeTarget?: number
+): Promise<RoundTripResult> {
   const walls: Record<'0' | 'd', number[]> = { '0': [], d: [] }
   const chains: number[] = []
   let last: { sample: Sample; describe: RoundTripResult['describeInstances'] } | undefined
@@ -366,7 +394,11 @@ export async function benchRoundTrips(scratch: Scratch, action: string, runs: nu
   const instances: RoundTripCase = {
     name: '(a) instances, terminate, 8 regions',
     regions: EIGHT_REGIONS,
-    fleet: () => Object.assign({}, ...EIGHT_REGIONS.map((region) => generateFleet({ region, count: 100, staleFraction: 0.5, nonPackerFraction: 0.1, seed: 3 }))) as FleetSeed,
+    fleet: () =>
+      Object.assign(
+        {},
+        ...EIGHT_REGIONS.map((region) => generateFleet({ region, count: 100, staleFraction: 0.5, nonPackerFraction: 0.1, seed: 3 }))
+      ) as FleetSeed,
     inputs: { action: 'terminate', 'max-age': '2h', regions: EIGHT_REGIONS.join(','), 'max-instances': '0', 'max-resources': '0' },
     target: ROUND_TRIP_TARGETS.instances8
   }

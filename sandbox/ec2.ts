@@ -4,7 +4,15 @@
  */
 import { LAUNCH_TEMPLATE_TAG, stateCode, type Fleet } from './fleet.js'
 import { describeSpotPriceHistory } from './pricing.js'
-import type { InstanceStateName, SandboxInstance, SandboxIpPermission, SandboxKeyPair, SandboxLaunchTemplate, SandboxNetworkInterface, SandboxSecurityGroup } from './types.js'
+import type {
+  InstanceStateName,
+  SandboxInstance,
+  SandboxIpPermission,
+  SandboxKeyPair,
+  SandboxLaunchTemplate,
+  SandboxNetworkInterface,
+  SandboxSecurityGroup
+} from './types.js'
 import { AwsFault, boolParam, compileFilters, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
 
 export const ACCOUNT_ID = '123456789012'
@@ -110,7 +118,8 @@ const describeInstances: Ec2Handler = (ctx) => {
     items(
       'reservationSet',
       reservations,
-      (r) => el('reservationId', r[0]?.reservationId) + el('ownerId', ACCOUNT_ID) + '<groupSet/>' + items('instancesSet', r, (i) => renderInstance(i, groupNames))
+      (r) =>
+        el('reservationId', r[0]?.reservationId) + el('ownerId', ACCOUNT_ID) + '<groupSet/>' + items('instancesSet', r, (i) => renderInstance(i, groupNames))
     ) + el('nextToken', page.nextToken)
   )
 }
@@ -135,7 +144,10 @@ const terminateInstances: Ec2Handler = (ctx) => {
   }
   const first = protectedOnes[0]
   if (first) {
-    throw new AwsFault('OperationNotPermitted', `The instance '${first.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`)
+    throw new AwsFault(
+      'OperationNotPermitted',
+      `The instance '${first.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`
+    )
   }
   return items('instancesSet', changes, (c) => c)
 }
@@ -178,7 +190,10 @@ const describeRegions: Ec2Handler = (ctx) => {
   ]
   const unknown = named.find((n) => !regions.some((r) => r.name === n))
   if (unknown) throw new AwsFault('InvalidParameterValue', `Invalid region names: ${unknown}`)
-  const keep = compileFilters<{ name: string; status: string; tags: Record<string, string> }>(filtersParam(ctx.params), { 'region-name': (r) => [r.name], 'opt-in-status': (r) => [r.status] })
+  const keep = compileFilters<{ name: string; status: string; tags: Record<string, string> }>(filtersParam(ctx.params), {
+    'region-name': (r) => [r.name],
+    'opt-in-status': (r) => [r.status]
+  })
   const shown = regions.map((r) => ({ ...r, tags: {} })).filter((r) => (named.length === 0 || named.includes(r.name)) && keep(r))
   return items('regionInfo', shown, (r) => el('regionName', r.name) + el('regionEndpoint', `ec2.${r.name}.amazonaws.com`) + el('optInStatus', r.status))
 }
@@ -193,7 +208,11 @@ const describeKeyPairs: Ec2Handler = (ctx) => {
   if (missing) throw new AwsFault('InvalidKeyPair.NotFound', `The key pair '${missing}' does not exist`)
   const missingId = ids.find((n) => !all.some((k) => k.keyPairId === n))
   if (missingId) throw new AwsFault('InvalidKeyPair.NotFound', `The key pair '${missingId}' does not exist`)
-  const keep = compileFilters<SandboxKeyPair>(filtersParam(ctx.params), { 'key-name': (k) => [k.keyName], 'key-pair-id': (k) => [k.keyPairId], 'key-type': () => ['rsa'] })
+  const keep = compileFilters<SandboxKeyPair>(filtersParam(ctx.params), {
+    'key-name': (k) => [k.keyName],
+    'key-pair-id': (k) => [k.keyPairId],
+    'key-type': () => ['rsa']
+  })
   const shown = all.filter((k) => (names.length === 0 || names.includes(k.keyName)) && (ids.length === 0 || ids.includes(k.keyPairId)) && keep(k))
   return items(
     'keySet',
@@ -334,7 +353,8 @@ const describeLaunchTemplates: Ec2Handler = (ctx) => {
     'launch-template-name': (t) => [t.launchTemplateName],
     'create-time': (t) => [t.createTime.toISOString()]
   })
-  const keep = (t: SandboxLaunchTemplate) => (ids.length === 0 || ids.includes(t.launchTemplateId)) && (names.length === 0 || names.includes(t.launchTemplateName)) && filter(t)
+  const keep = (t: SandboxLaunchTemplate) =>
+    (ids.length === 0 || ids.includes(t.launchTemplateId)) && (names.length === 0 || names.includes(t.launchTemplateName)) && filter(t)
   const page = paginate(all, keep, ctx.params, { min: 1, max: 200, defaultMax: Number.MAX_SAFE_INTEGER })
   return (
     items(
@@ -383,13 +403,19 @@ const describeIamInstanceProfileAssociations: Ec2Handler = (ctx) => {
   const tagFilter = filters.find((f) => f.name.startsWith('tag'))
   if (tagFilter) throw new AwsFault('InvalidParameterValue', `The filter '${tagFilter.name}' is invalid`)
   const filter = compileFilters<SandboxInstance>(filters, { 'instance-id': (i) => [i.id], state: () => ['associated'] })
-  const keep = (i: SandboxInstance) => i.iamInstanceProfile !== undefined && i.state !== 'terminated' && (ids.length === 0 || ids.includes(associationId(i))) && filter(i)
+  const keep = (i: SandboxInstance) =>
+    i.iamInstanceProfile !== undefined && i.state !== 'terminated' && (ids.length === 0 || ids.includes(associationId(i))) && filter(i)
   const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, { min: 5, max: 1000, defaultMax: Number.MAX_SAFE_INTEGER })
   return (
     items(
       'iamInstanceProfileAssociationSet',
       page.items,
-      (i) => el('associationId', associationId(i)) + el('instanceId', i.id) + iamInstanceProfile(i) + el('state', 'associated') + el('timestamp', i.launchTime.toISOString())
+      (i) =>
+        el('associationId', associationId(i)) +
+        el('instanceId', i.id) +
+        iamInstanceProfile(i) +
+        el('state', 'associated') +
+        el('timestamp', i.launchTime.toISOString())
     ) + el('nextToken', page.nextToken)
   )
 }

@@ -57,7 +57,12 @@ const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns
 const THROTTLED: Partial<Record<FaultCall['service'], Extract<FaultEffect, { kind: 'error' }>>> = {
   iam: { kind: 'error', code: 'Throttling', message: 'Rate exceeded', status: 400 }
 }
-const REQUEST_LIMIT_EXCEEDED: Extract<FaultEffect, { kind: 'error' }> = { kind: 'error', code: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 }
+const REQUEST_LIMIT_EXCEEDED: Extract<FaultEffect, { kind: 'error' }> = {
+  kind: 'error',
+  code: 'RequestLimitExceeded',
+  message: 'Request limit exceeded.',
+  status: 503
+}
 
 export class Faults {
   private rules: Rule[] = []
@@ -158,7 +163,11 @@ export class Faults {
 }
 
 function matches(m: FaultMatch, call: FaultCall): boolean {
-  return (m.action === undefined || m.action === call.action) && (m.region === undefined || m.region === call.region) && (m.service === undefined || m.service === call.service)
+  return (
+    (m.action === undefined || m.action === call.action) &&
+    (m.region === undefined || m.region === call.region) &&
+    (m.service === undefined || m.service === call.service)
+  )
 }
 
 export function faultError(effect: Extract<FaultEffect, { kind: 'error' }>): AwsFault {

@@ -94,7 +94,13 @@ export class Fleet {
         this.instancesById.set(id, instance)
       }
       for (const s of content.keyPairs ?? []) {
-        r.keyPairs.push({ keyPairId: s.keyPairId ?? `key-${this.hex(17)}`, keyName: s.keyName, region, createTime: when(s, s.createTime, now), tags: { ...s.tags } })
+        r.keyPairs.push({
+          keyPairId: s.keyPairId ?? `key-${this.hex(17)}`,
+          keyName: s.keyName,
+          region,
+          createTime: when(s, s.createTime, now),
+          tags: { ...s.tags }
+        })
       }
       for (const s of content.networkInterfaces ?? []) {
         r.networkInterfaces.push({
@@ -199,17 +205,15 @@ export class Fleet {
     const own = this.region(region).networkInterfaces
     const primaries = this.instances(region)
       .filter((i) => i.state !== 'terminated')
-      .map(
-        (i): SandboxNetworkInterface => ({
-          networkInterfaceId: `eni-${i.id.slice(2)}`,
-          region,
-          groupIds: i.securityGroupIds,
-          description: '',
-          status: 'in-use',
-          attachedInstanceId: i.id,
-          tags: {}
-        })
-      )
+      .map((i): SandboxNetworkInterface => ({
+        networkInterfaceId: `eni-${i.id.slice(2)}`,
+        region,
+        groupIds: i.securityGroupIds,
+        description: '',
+        status: 'in-use',
+        attachedInstanceId: i.id,
+        tags: {}
+      }))
     return [...own, ...primaries]
   }
 

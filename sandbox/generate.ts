@@ -44,7 +44,14 @@ export function generateFleet(options: GenerateOptions): FleetSeed {
     const id = `i-${hex(random, 17)}`
     const availabilityZone = zones[n % zones.length]
     if (pick(options.nonPackerFraction)) {
-      instances.push({ id, ref: `other-${n}`, keyName: `deploy-${n % 7}`, ageSeconds: Math.floor(random() * 30 * 86400), availabilityZone, tags: { Name: `web-${n}` } })
+      instances.push({
+        id,
+        ref: `other-${n}`,
+        keyName: `deploy-${n % 7}`,
+        ageSeconds: Math.floor(random() * 30 * 86400),
+        availabilityZone,
+        tags: { Name: `web-${n}` }
+      })
       continue
     }
     const stale = random() < (options.staleFraction ?? 0.5)

@@ -143,7 +143,8 @@ export class IamAccount {
 
   /** The resource an IAM call acts on, as IAM names it in AccessDenied messages. */
   resourceOf(action: string, params: Params): string {
-    const arn = (kind: 'role' | 'instance-profile', name: string | undefined, found?: { arn: string }) => found?.arn ?? `arn:aws:iam::${ACCOUNT_ID}:${kind}/${name ?? ''}`
+    const arn = (kind: 'role' | 'instance-profile', name: string | undefined, found?: { arn: string }) =>
+      found?.arn ?? `arn:aws:iam::${ACCOUNT_ID}:${kind}/${name ?? ''}`
     if (action === 'ListRoles') return `arn:aws:iam::${ACCOUNT_ID}:role${params.PathPrefix ?? '/'}`
     if (action === 'ListInstanceProfiles') return `arn:aws:iam::${ACCOUNT_ID}:instance-profile${params.PathPrefix ?? '/'}`
     if (params.InstanceProfileName !== undefined) return arn('instance-profile', params.InstanceProfileName, this.instanceProfile(params.InstanceProfileName))
@@ -161,7 +162,8 @@ export class IamAccount {
   need(kind: 'profile', name: string | undefined): SandboxInstanceProfile
   need(kind: 'role' | 'profile', name: string | undefined): SandboxIamRole | SandboxInstanceProfile {
     const param = kind === 'role' ? 'roleName' : 'instanceProfileName'
-    if (!name) throw new AwsFault('ValidationError', `1 validation error detected: Value null at '${param}' failed to satisfy constraint: Member must not be null`)
+    if (!name)
+      throw new AwsFault('ValidationError', `1 validation error detected: Value null at '${param}' failed to satisfy constraint: Member must not be null`)
     const found = kind === 'role' ? this.role(name) : this.instanceProfile(name)
     if (found) return found
     throw kind === 'role' ? noSuchEntity(`The role with name ${name} cannot be found.`) : noSuchEntity(`Instance Profile ${name} cannot be found.`)
@@ -246,7 +248,10 @@ function pageOf<T>(all: readonly T[], name: (item: T) => string, params: Params,
   const max = params.MaxItems === undefined ? MAX_ITEMS.default : Number(params.MaxItems)
   if (!Number.isInteger(max) || max < MAX_ITEMS.min || max > MAX_ITEMS.max) {
     const bound = max < MAX_ITEMS.min ? `greater than or equal to ${MAX_ITEMS.min}` : `less than or equal to ${MAX_ITEMS.max}`
-    throw new AwsFault('ValidationError', `1 validation error detected: Value '${params.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value ${bound}`)
+    throw new AwsFault(
+      'ValidationError',
+      `1 validation error detected: Value '${params.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value ${bound}`
+    )
   }
   const fingerprint = Object.keys(params)
     .filter((k) => k !== 'Marker' && k !== 'MaxItems')
@@ -376,7 +381,8 @@ function policyPath(arn: string): string {
 }
 
 function inlinePolicyName(role: SandboxIamRole, name: string | undefined): string {
-  if (!name) throw new AwsFault('ValidationError', "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: Member must not be null")
+  if (!name)
+    throw new AwsFault('ValidationError', "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: Member must not be null")
   const found = Object.keys(role.inlinePolicies).find((n) => n.toLowerCase() === name.toLowerCase())
   if (found === undefined) throw noSuchEntity(`The role policy with name ${name} cannot be found.`)
   return found

@@ -151,11 +151,18 @@ export const describeSpotPriceHistory: Ec2Handler = (ctx) => {
       }
     }
   }
-  return items(
-    'spotPriceHistorySet',
-    rows,
-    (r) => el('instanceType', r.type) + el('productDescription', 'Linux/UNIX') + el('spotPrice', r.price.toFixed(6)) + el('timestamp', r.at.toISOString()) + el('availabilityZone', r.zone)
-  ) + el('nextToken', '')
+  return (
+    items(
+      'spotPriceHistorySet',
+      rows,
+      (r) =>
+        el('instanceType', r.type) +
+        el('productDescription', 'Linux/UNIX') +
+        el('spotPrice', r.price.toFixed(6)) +
+        el('timestamp', r.at.toISOString()) +
+        el('availabilityZone', r.zone)
+    ) + el('nextToken', '')
+  )
 }
 
 /** The X-Amz-Target prefix of the Price List Query API. */
@@ -206,7 +213,11 @@ export function handlePricingRequest(ctx: PricingRequestContext): void {
     record.outcome = 'answered'
     record.answeredAt = performance.now()
     record.errorCode = errorCode
-    ctx.res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(errorCode ? { 'x-amzn-errortype': errorCode } : {}) })
+    ctx.res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-requestid': randomUUID(),
+      ...(errorCode ? { 'x-amzn-errortype': errorCode } : {})
+    })
     ctx.res.end(JSON.stringify(json))
   }
   try {

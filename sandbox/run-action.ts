@@ -264,7 +264,6 @@ function cancelLikeTheRunner(child: ChildProcess, plan: CancelPlan): Promise<Can
   })
 }
 
-
 export interface TokenServer {
   /** For ACTIONS_ID_TOKEN_REQUEST_URL (already has a query, as GitHub's has). */
   url: string

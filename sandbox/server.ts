@@ -90,7 +90,11 @@ export interface Sandbox {
 }
 
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/'
-const NAMESPACES = { sns: 'http://sns.amazonaws.com/doc/2010-03-31/', sts: 'https://sts.amazonaws.com/doc/2011-06-15/', iam: 'https://iam.amazonaws.com/doc/2010-05-08/' }
+const NAMESPACES = {
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  iam: 'https://iam.amazonaws.com/doc/2010-05-08/'
+}
 const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '2010-03-31': 'sns', '2011-06-15': 'sts', '2010-05-08': 'iam' }
 /**
  * Services that answer whatever region the call was signed for. IAM is global: against AWS the SDK
@@ -127,7 +131,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const params: Params = Object.fromEntries(new URLSearchParams(body))
     const scope = SCOPE.exec(req.headers.authorization ?? '')
     if (String(req.headers['x-amz-target'] ?? '').startsWith(PRICING_TARGET)) {
-      return handlePricingRequest({ req, res, body, receivedAt, calls, faults, principal: (id) => sts.principal(id), scope: { accessKeyId: scope?.[1], region: scope?.[2] } })
+      return handlePricingRequest({
+        req,
+        res,
+        body,
+        receivedAt,
+        calls,
+        faults,
+        principal: (id) => sts.principal(id),
+        scope: { accessKeyId: scope?.[1], region: scope?.[2] }
+      })
     }
     const accessKeyId = scope?.[1]
     const region = scope?.[2]
@@ -260,7 +273,8 @@ function wrap(service: CallRecord['service'], action: string, inner: string, req
 function errorXml(service: CallRecord['service'], error: AwsFault, requestId: string): string {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
   const code = `<Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message>`
-  if (service === 'ec2' || service === 'unknown') return `${head}<Response><Errors><Error>${code}</Error></Errors><RequestID>${requestId}</RequestID></Response>`
+  if (service === 'ec2' || service === 'unknown')
+    return `${head}<Response><Errors><Error>${code}</Error></Errors><RequestID>${requestId}</RequestID></Response>`
   const ns = NAMESPACES[service as keyof typeof NAMESPACES] ?? NAMESPACES.sts
   const type = error.status >= 500 ? 'Receiver' : 'Sender'
   return `${head}<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type>${code}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`

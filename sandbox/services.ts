@@ -70,14 +70,23 @@ export class StsService {
   assumeRoleWithWebIdentity(ctx: CallerContext): string {
     const { RoleArn: roleArn = '', RoleSessionName: session = '', WebIdentityToken: token = '' } = ctx.params
     if (token.length < 4) {
-      throw new AwsFault('ValidationError', "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4")
+      throw new AwsFault(
+        'ValidationError',
+        "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4"
+      )
     }
     if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn)) throw new AwsFault('ValidationError', `${roleArn} is invalid`)
     if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
-      throw new AwsFault('ValidationError', "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+      throw new AwsFault(
+        'ValidationError',
+        "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+      )
     }
     if (this.options.acceptToken && !this.options.acceptToken(token)) {
-      throw new AwsFault('InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.')
+      throw new AwsFault(
+        'InvalidIdentityToken',
+        'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.'
+      )
     }
     const role: AssumedRole = {
       roleArn,

@@ -80,12 +80,7 @@ export interface Page<T> {
  * a fingerprint of the request, so a token replayed with other filters is refused as AWS does.
  * Resources are never removed from the arrays (terminated instances stay), so offsets are stable.
  */
-export function paginate<T>(
-  all: readonly T[],
-  keep: (item: T) => boolean,
-  params: Params,
-  limits: { min: number; max: number; defaultMax: number }
-): Page<T> {
+export function paginate<T>(all: readonly T[], keep: (item: T) => boolean, params: Params, limits: { min: number; max: number; defaultMax: number }): Page<T> {
   const fingerprint = requestFingerprint(params)
   let start = 0
   const token = params.NextToken
@@ -98,7 +93,10 @@ export function paginate<T>(
   if (params.MaxResults !== undefined) {
     max = Number(params.MaxResults)
     if (!Number.isInteger(max) || max < limits.min || max > limits.max) {
-      throw new AwsFault('InvalidParameterValue', `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`)
+      throw new AwsFault(
+        'InvalidParameterValue',
+        `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`
+      )
     }
   }
   const items: T[] = []

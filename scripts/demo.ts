@@ -17,7 +17,16 @@
 import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
 import { DIST, ROOT, runAction, type RunResult } from '../sandbox/run-action.js'
-import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, startSandbox, type FleetSeed, type IamSeed, type IamInstanceProfileRef, type Sandbox } from '../sandbox/index.js'
+import {
+  DEFAULT_TOPIC_ARN,
+  packerIamLeftovers,
+  packerName,
+  startSandbox,
+  type FleetSeed,
+  type IamSeed,
+  type IamInstanceProfileRef,
+  type Sandbox
+} from '../sandbox/index.js'
 import { costLines } from '../src/cost.js'
 import { formatAge } from '../src/format.js'
 
@@ -54,7 +63,7 @@ const IAM = {
 /** A small reproducible generator, so the three builds' IAM names differ. */
 function seeded(seed: number): () => number {
   let state = seed
-  return () => ((state = (state * 48271) % 2147483647) / 2147483647)
+  return () => (state = (state * 48271) % 2147483647) / 2147483647
 }
 
 function demoIam(): IamSeed {
@@ -71,7 +80,15 @@ function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed 
     'us-east-1': {
       instances: [
         { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale], instanceType: 'c5.xlarge' },
-        { ref: 'live build', keyName: BUILD.live, age: '25m', tags: builder, securityGroupIds: [GROUP.live], instanceType: 'c5.xlarge', iamInstanceProfile: profile(IAM.live.name) },
+        {
+          ref: 'live build',
+          keyName: BUILD.live,
+          age: '25m',
+          tags: builder,
+          securityGroupIds: [GROUP.live],
+          instanceType: 'c5.xlarge',
+          iamInstanceProfile: profile(IAM.live.name)
+        },
         {
           ref: 'kept for debugging',
           keyName: BUILD.kept,
@@ -125,7 +142,11 @@ const EXPECTED = {
 /** Pads every column but the last to its widest cell; the last one may run long (error messages). */
 function alignColumns(rows: string[][], header = true): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
-  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd()
   const lines = rows.map(line)
   if (header && lines.length > 0) lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '))
   return lines.join('\n')
@@ -144,11 +165,15 @@ function decodeEntities(text: string): string {
 /** Inline HTML → plain text: links keep their target, every other tag goes. */
 function inlineText(html: string): string {
   const linked = html.replace(/<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis, (_, href: string, text: string) => `${text} (${href})`)
-  return decodeEntities(linked.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim()
+  return decodeEntities(linked.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]+>/g, ''))
+    .replace(/\s+/g, ' ')
+    .trim()
 }
 
 function renderTable(tableHtml: string): string {
-  const rows = [...tableHtml.matchAll(/<tr[^>]*>(.*?)<\/tr>/gis)].map(([, row]) => [...(row ?? '').matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gis)].map(([, cell]) => inlineText(cell ?? '')))
+  const rows = [...tableHtml.matchAll(/<tr[^>]*>(.*?)<\/tr>/gis)].map(([, row]) =>
+    [...(row ?? '').matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gis)].map(([, cell]) => inlineText(cell ?? ''))
+  )
   return alignColumns(rows, /<th[\s>]/i.test(tableHtml))
 }
 
@@ -210,7 +235,15 @@ const ageSince = (time: Date) => formatAge((Date.now() - time.getTime()) / 1000)
 function fleetTable(before: Snapshot, sandbox: Sandbox): string {
   const rows = before.instances.map((instance) => {
     const after = sandbox.fleet.instance(instance.id)?.state ?? 'gone'
-    return [instance.region, instance.id, shortKey(instance.keyName), instance.tags.Name ?? '', ageSince(instance.launchTime), instance.ref ?? '', changeOf(instance.state, after)]
+    return [
+      instance.region,
+      instance.id,
+      shortKey(instance.keyName),
+      instance.tags.Name ?? '',
+      ageSince(instance.launchTime),
+      instance.ref ?? '',
+      changeOf(instance.state, after)
+    ]
   })
   return alignColumns([['Region', 'Instance', 'Key', 'Name', 'Age', 'What it is', 'State before → after'], ...rows])
 }
@@ -227,9 +260,21 @@ interface Leftover {
 /** Key pairs and groups as they are before the run: deleted ones cannot be looked up afterwards. */
 function leftoversBefore(sandbox: Sandbox): Leftover[] {
   return [
-    ...sandbox.fleet.keyPairs().map((k): Leftover => ({ region: k.region, kind: 'key pair', entry: `${k.region}/${k.keyName}`, label: shortKey(k.keyName), age: ageSince(k.createTime) })),
+    ...sandbox.fleet.keyPairs().map((k): Leftover => ({
+      region: k.region,
+      kind: 'key pair',
+      entry: `${k.region}/${k.keyName}`,
+      label: shortKey(k.keyName),
+      age: ageSince(k.createTime)
+    })),
     // AWS keeps no creation time for a group: Packer's name carries the build time instead.
-    ...sandbox.fleet.securityGroups().map((g): Leftover => ({ region: g.region, kind: 'security group', entry: `${g.region}/${g.groupId}`, label: `${g.groupId} ${shortKey(g.groupName)}`, age: '' }))
+    ...sandbox.fleet.securityGroups().map((g): Leftover => ({
+      region: g.region,
+      kind: 'security group',
+      entry: `${g.region}/${g.groupId}`,
+      label: `${g.groupId} ${shortKey(g.groupName)}`,
+      age: ''
+    }))
   ]
 }
 
@@ -276,8 +321,19 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
   }
   if (run.exitCode !== EXPECTED.exitCode) problems.push(`exit code: expected ${EXPECTED.exitCode}, got ${run.exitCode}`)
   const terminated = sandbox.fleet.instances().filter((i) => i.state === 'terminated' || i.state === 'shutting-down')
-  check('instances terminated in the sandbox', terminated.map((i) => i.id), idsOf(EXPECTED.terminated))
-  check('instances whose state changed', sandbox.fleet.instances().filter((i) => i.history.length > 1).map((i) => i.id), idsOf(EXPECTED.terminated))
+  check(
+    'instances terminated in the sandbox',
+    terminated.map((i) => i.id),
+    idsOf(EXPECTED.terminated)
+  )
+  check(
+    'instances whose state changed',
+    sandbox.fleet
+      .instances()
+      .filter((i) => i.history.length > 1)
+      .map((i) => i.id),
+    idsOf(EXPECTED.terminated)
+  )
   const list = (name: string): string[] => {
     try {
       return run.list(name)
@@ -289,15 +345,34 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
   check('failed-ids', list('failed-ids'), idsOf(EXPECTED.failed))
   check('skipped-ids', list('skipped-ids'), idsOf(EXPECTED.skipped))
   const after = sandbox.fleet.snapshot()
-  check('key pairs deleted', before.keyPairs.filter((k) => !after.keyPairs.includes(k)).map((k) => k.split('/')[1] ?? k), EXPECTED.deletedKeyPairs)
-  check('security groups deleted', before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g), EXPECTED.deletedGroups)
+  check(
+    'key pairs deleted',
+    before.keyPairs.filter((k) => !after.keyPairs.includes(k)).map((k) => k.split('/')[1] ?? k),
+    EXPECTED.deletedKeyPairs
+  )
+  check(
+    'security groups deleted',
+    before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g),
+    EXPECTED.deletedGroups
+  )
   const iamLeft = new Set([...sandbox.iam.instanceProfiles.map((p) => p.instanceProfileName), ...sandbox.iam.roles.map((r) => r.roleName)])
-  check('IAM profiles and roles removed', Object.values(IAM).map((build) => build.name).filter((name) => !iamLeft.has(name)), EXPECTED.removedIam)
+  check(
+    'IAM profiles and roles removed',
+    Object.values(IAM)
+      .map((build) => build.name)
+      .filter((name) => !iamLeft.has(name)),
+    EXPECTED.removedIam
+  )
   check('instance-profiles output', list('instance-profiles'), EXPECTED.removedIam)
   const iamSkipped = (run.report?.instanceProfiles ?? []).filter((f) => f.outcome === 'skipped' && f.reason?.startsWith('in use by '))
-  check('IAM skipped as in use', iamSkipped.map((f) => f.name), EXPECTED.skippedIam)
+  check(
+    'IAM skipped as in use',
+    iamSkipped.map((f) => f.name),
+    EXPECTED.skippedIam
+  )
   if (sandbox.published.length !== EXPECTED.publishes) problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
-  if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0) problems.push(`cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`)
+  if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0)
+    problems.push(`cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`)
   return problems
 }
 
@@ -318,7 +393,8 @@ function printNotification(sandbox: Sandbox): void {
   console.log(`  Topic:   ${message.topicArn}`)
   console.log(`  Subject: ${message.subject ?? '(none)'}\n`)
   console.log(indent(text.trimEnd(), '  │ '))
-  if (message.messageStructure === 'json') console.log('\n  (The same Publish carries a JSON document for SQS, Lambda and HTTPS subscribers: every ID by outcome, then the findings.)')
+  if (message.messageStructure === 'json')
+    console.log('\n  (The same Publish carries a JSON document for SQS, Lambda and HTTPS subscribers: every ID by outcome, then the findings.)')
 }
 
 async function main(): Promise<number> {
@@ -328,12 +404,19 @@ async function main(): Promise<number> {
   }
   const sandbox = await startSandbox({ iam: demoIam(), regions: REGIONS })
   try {
-    sandbox.fleet.seed(demoFleet((name) => sandbox.iam.profileRef(name)), now)
+    sandbox.fleet.seed(
+      demoFleet((name) => sandbox.iam.profileRef(name)),
+      now
+    )
     const before = sandbox.fleet.snapshot()
     const leftovers = leftoversBefore(sandbox)
     const iam = iamBefore(sandbox)
     console.log(`packer-sweeper demo: node ${relative(ROOT, DIST)} against a sandbox AWS account at ${sandbox.url} (no real AWS, no network).`)
-    console.log(`Inputs: ${Object.entries(INPUTS).map(([name, value]) => `${name}: ${value}`).join(' · ')}`)
+    console.log(
+      `Inputs: ${Object.entries(INPUTS)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join(' · ')}`
+    )
 
     const startedAt = performance.now()
     const run = await runAction({ sandbox, inputs: INPUTS })

@@ -37,7 +37,10 @@ export function readActionMetadata(root = ROOT): ActionMetadata {
 
 /** One table cell: a single line, pipes escaped so a description cannot split the row. */
 function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim()
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim()
 }
 
 /** Inline code that survives backticks inside the value. */

@@ -136,8 +136,14 @@ async function readBack(
   }
   for (const id of ids) {
     const state = states.get(id)
-    if (state !== undefined && call.doneStates.includes(state)) results.set(id, { outcome: call.outcome, reason: `read back as ${state} after the call got no answer` })
-    else if (abandoned) results.set(id, { outcome: 'unknown', reason: `read back as ${state ?? 'not found'} after the call was abandoned; it may still take effect`, error: callError })
+    if (state !== undefined && call.doneStates.includes(state))
+      results.set(id, { outcome: call.outcome, reason: `read back as ${state} after the call got no answer` })
+    else if (abandoned)
+      results.set(id, {
+        outcome: 'unknown',
+        reason: `read back as ${state ?? 'not found'} after the call was abandoned; it may still take effect`,
+        error: callError
+      })
     else results.set(id, { outcome: 'failed', reason: `read back as ${state ?? 'not found'} after the call got no answer`, error: callError })
   }
   return results

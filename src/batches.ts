@@ -12,11 +12,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * at once keep a sweep of hundreds of key pairs short without leaning on EC2's rate limits (the
  * clients' adaptive retries absorb what throttling remains).
  */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>
-): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
   async function worker(): Promise<void> {

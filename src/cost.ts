@@ -75,7 +75,8 @@ const isStopped = (finding: InstanceFinding) => finding.state === 'stopped' || f
 
 /** The price a builder needs: spot builders by zone (undefined zone: the lookup says unknown). */
 export function priceKeyOf(finding: Pick<InstanceFinding, 'region' | 'instanceType' | 'lifecycle' | 'availabilityZone'>): PriceKey {
-  if (finding.lifecycle === 'spot') return { region: finding.region, instanceType: finding.instanceType, source: 'spot', availabilityZone: finding.availabilityZone }
+  if (finding.lifecycle === 'spot')
+    return { region: finding.region, instanceType: finding.instanceType, source: 'spot', availabilityZone: finding.availabilityZone }
   return { region: finding.region, instanceType: finding.instanceType, source: 'on-demand' }
 }
 
@@ -170,7 +171,9 @@ export function computeCost(findings: readonly InstanceFinding[], prices: Readon
 
 /** `t3.micro in us-east-1 (On-Demand)`, `t3.micro in us-east-1a (spot)`. */
 export function describeKey(key: PriceKey): string {
-  return key.source === 'spot' ? `${key.instanceType} in ${key.availabilityZone ?? `${key.region} (zone unknown)`} (spot)` : `${key.instanceType} in ${key.region} (On-Demand)`
+  return key.source === 'spot'
+    ? `${key.instanceType} in ${key.availabilityZone ?? `${key.region} (zone unknown)`} (spot)`
+    : `${key.instanceType} in ${key.region} (On-Demand)`
 }
 
 // ---- words ----
@@ -186,7 +189,8 @@ export function formatHours(hours: number): string {
   return hours.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
 }
 
-export const COST_BASIS_NOTE = 'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; compute only (no EBS volumes, no discounts or savings plans).'
+export const COST_BASIS_NOTE =
+  'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; compute only (no EBS volumes, no discounts or savings plans).'
 
 /** One line per figure, plain text without markup: the notification's lines and the summary's list items. */
 export function costLines(cost: CostFigures, unknown: readonly string[] = []): string[] {
@@ -197,8 +201,10 @@ export function costLines(cost: CostFigures, unknown: readonly string[] = []): s
     const ofPriced = cost.priceUnknown > 0 && priced > 0 ? ` (${priced} priced)` : ''
     lines.push(`${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`)
   }
-  if (cost.usdPerHourStopped > 0) lines.push(`This run stopped ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
-  if (cost.usdPerHourStillRunning > 0) lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
+  if (cost.usdPerHourStopped > 0)
+    lines.push(`This run stopped ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
+  if (cost.usdPerHourStillRunning > 0)
+    lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
   if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'stopped builder')}: stopped, not billed for compute`)
   if (cost.priceUnknown > 0) lines.push(`Price unknown for ${countOf(cost.priceUnknown, 'builder')}${unknown.length > 0 ? `: ${unknown.join('; ')}` : ''}`)
   if (lines.length === 0) lines.push('No running or stopped builders to price')
@@ -234,7 +240,13 @@ export function costSummaryHtml(cost: CostReport | undefined, escape: (text: str
     ].map((cell) => escape(cell))
   const rows = [...cost.regions.map((region) => row(region.region, region)), ...(cost.regions.length > 1 ? [row('All regions', cost)] : [])]
   const cells = (cellsOfRow: string[], tag: 'th' | 'td') => `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
-  const table = rows.length > 0 ? `<table>${cells(COST_HEADERS.map((header) => escape(header)), 'th')}${rows.map((r) => cells(r, 'td')).join('')}</table>` : ''
+  const table =
+    rows.length > 0
+      ? `<table>${cells(
+          COST_HEADERS.map((header) => escape(header)),
+          'th'
+        )}${rows.map((r) => cells(r, 'td')).join('')}</table>`
+      : ''
   const items = costLines(cost, cost.unknown).map((line) => `<li>${escape(line)}</li>`)
   return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}<p><i>${escape(COST_BASIS_NOTE)}</i></p>`
 }

@@ -60,7 +60,7 @@ async function requestIdToken(audience: string, abortSignal: AbortSignal | undef
   }
   const body = (await response.json().catch(() => undefined)) as { value?: unknown } | undefined
   if (typeof body?.value !== 'string' || body.value === '') {
-    throw new CredentialsError("GitHub's OIDC token endpoint answered without a token (no \"value\" in its JSON).")
+    throw new CredentialsError('GitHub\'s OIDC token endpoint answered without a token (no "value" in its JSON).')
   }
   core.setSecret(body.value)
   return body.value

@@ -60,7 +60,9 @@ export function oneLine(text: string, maxLength = 300): string {
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
   if (flat.length <= maxLength) return flat
   // By code point, so an emoji in a tag is never cut in half.
-  return `${Array.from(flat).slice(0, maxLength - 1).join('')}…`
+  return `${Array.from(flat)
+    .slice(0, maxLength - 1)
+    .join('')}…`
 }
 
 /**
@@ -81,7 +83,6 @@ export function formatError(info: AwsErrorInfo): string {
 
 /** What was done first, then what was not, then what went wrong, then what was left alone. */
 const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'unknown', 'skipped']
-
 
 /** How many findings had each outcome, in OUTCOME_ORDER, without the zeros. */
 export function outcomeCounts(findings: readonly { outcome: Outcome }[]): [Outcome, number][] {

@@ -24,7 +24,6 @@ type Parser<T> = (raw: string, env: Env) => T
 /** States the sweep may act on; shutting-down and terminated instances are already going away. */
 const COUNTABLE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped']
 
-
 /** us-east-1, us-gov-west-1, ap-southeast-7, eusc-de-east-1, cn-north-1 … */
 const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}$/
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/
@@ -52,12 +51,7 @@ export function parseDuration(raw: string): number {
     )
   }
   const [, days, hours, minutes, seconds] = match
-  return (
-    Number(days ?? 0) * DURATION_UNITS.d! +
-    Number(hours ?? 0) * DURATION_UNITS.h! +
-    Number(minutes ?? 0) * DURATION_UNITS.m! +
-    Number(seconds ?? 0)
-  )
+  return Number(days ?? 0) * DURATION_UNITS.d! + Number(hours ?? 0) * DURATION_UNITS.h! + Number(minutes ?? 0) * DURATION_UNITS.m! + Number(seconds ?? 0)
 }
 
 /** region-timeout's range: long enough for a region of 100,000 instances, short enough to end the job. */
@@ -103,9 +97,7 @@ const parseRegions: Parser<string[] | 'all'> = (raw, env) => {
   if (names.length === 0) {
     const jobRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION
     if (!jobRegion) {
-      throw new InputError(
-        'regions: empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Name the regions (e.g. "us-east-1, eu-west-1") or use "all".'
-      )
+      throw new InputError('regions: empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Name the regions (e.g. "us-east-1, eu-west-1") or use "all".')
     }
     names.push(jobRegion)
   }
@@ -213,7 +205,12 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'region-timeout': parseRegionTimeout,
   'dry-run': parseBoolean('dry-run'),
   'sns-topic-arn': parseTopicArn,
-  'role-to-assume': parsePattern('role-to-assume', ROLE_ARN_PATTERN, 'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.', true),
+  'role-to-assume': parsePattern(
+    'role-to-assume',
+    ROLE_ARN_PATTERN,
+    'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.',
+    true
+  ),
   'role-session-name': parsePattern('role-session-name', SESSION_NAME_PATTERN, 'Use 2 to 64 letters, digits or +=,.@_- characters.', false),
   audience: parsePattern('audience', /^\S+$/, 'Give the OIDC audience, e.g. sts.amazonaws.com.', false),
   'fail-on-stale': parseBoolean('fail-on-stale'),

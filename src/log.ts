@@ -95,7 +95,9 @@ export function annotationsFor(report: Report): Annotation[] {
         title: `packer-sweeper: region ${region.region} failed`,
         message: region.error ? formatError(region.error) : 'failed'
       })),
-    ...report.instances.filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown').map((finding) => failedResourceAnnotation(finding, verb)),
+    ...report.instances
+      .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
+      .map((finding) => failedResourceAnnotation(finding, verb)),
     ...allOrphans(report)
       .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
       .map((finding) => failedResourceAnnotation(finding, 'delete'))

@@ -61,7 +61,9 @@ function exitOnceFlushed(): Promise<never> {
 }
 
 function forcedExit(): void {
-  core.setFailed(`packer-sweeper was cancelled and could not finish its record within ${FORCED_EXIT_MS / 1000} s; the log above holds every batch that was answered.`)
+  core.setFailed(
+    `packer-sweeper was cancelled and could not finish its record within ${FORCED_EXIT_MS / 1000} s; the log above holds every batch that was answered.`
+  )
   process.exit(1)
 }
 
@@ -162,7 +164,10 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       : undefined
     const outcomes = await Promise.all(
       surveys.map(async (survey): Promise<RegionOutcome> => {
-        const findings = overCap.length > 0 ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap') : await settleRegion(survey, inputs, startedAt, control)
+        const findings =
+          overCap.length > 0
+            ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap')
+            : await settleRegion(survey, inputs, startedAt, control)
         const outcome = { ...findings, result: regionResult(survey) }
         logRegion(outcome.result, outcome.instances, outcome.orphans)
         return outcome
@@ -171,11 +176,13 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     collect(report, outcomes)
     if (iam && iamPlan) {
       const terminated = new Set(report.instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
-      const heldBack = overCap.length > 0 ? 'not acted on: the run is over its cap' : control.cancelled.aborted ? 'not removed: the job was cancelled first' : undefined
+      const heldBack =
+        overCap.length > 0 ? 'not acted on: the run is over its cap' : control.cancelled.aborted ? 'not removed: the job was cancelled first' : undefined
       report.instanceProfiles = await iam.settle(iamPlan, terminated, heldBack)
       report.errors.push(...iam.errors)
       const { singular, plural } = orphanNouns('instance-profiles')
-      if (report.instanceProfiles.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(report.instanceProfiles.length, singular, plural)}`, report.instanceProfiles.map(orphanLogLine))
+      if (report.instanceProfiles.length > 0)
+        logGroup(`${GLOBAL_REGION} · ${countOf(report.instanceProfiles.length, singular, plural)}`, report.instanceProfiles.map(orphanLogLine))
     }
     if (prices) report.cost = costFrom(report.instances, await prices, startedAt)
     report.run = await context
@@ -290,7 +297,13 @@ function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs, globalC
  * reported only, with `reason` on what would have been changed; `leftoverReason` replaces the
  * leftovers' own "not deleted" reason when given.
  */
-function reportWithoutActing(survey: RegionSurvey, inputs: Inputs, now: Date, reason: string, leftoverReason?: string): Pick<RegionOutcome, 'instances' | 'orphans'> {
+function reportWithoutActing(
+  survey: RegionSurvey,
+  inputs: Inputs,
+  now: Date,
+  reason: string,
+  leftoverReason?: string
+): Pick<RegionOutcome, 'instances' | 'orphans'> {
   const instances = (survey.discovery?.stale ?? []).map((record) => {
     const decision = decideInstance(record, inputs)
     return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
@@ -430,4 +443,3 @@ function staleProblems(report: Report): string[] {
   const found = [...report.instances, ...allOrphans(report)].filter(isSelected)
   return found.length > 0 ? [`fail-on-stale: ${found.length} stale Packer resource(s) found.`] : []
 }
-

@@ -87,7 +87,6 @@ export function closingSentence(findings: readonly (InstanceFinding | OrphanFind
   return `${counts.map(([outcome, count]) => `${count} ${outcomeVerb(outcome, count > 1, failedVerb)}`).join('; ')}.`
 }
 
-
 function instanceLine(finding: InstanceFinding): string {
   return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)} (${oneLine(finding.region)}, ${formatAge(finding.ageSeconds)}, ${describeOutcome(finding)})`
 }
@@ -112,7 +111,9 @@ interface Entry {
 /** Every resource of the report: instances, then key pairs, groups and templates, each by region and ID. */
 function entriesOf(report: Report): Entry[] {
   const instances = [...report.instances].sort(byRegionThenId).map((finding): Entry => ({ list: 'instances', finding, line: instanceLine(finding) }))
-  const orphans = ORPHAN_KINDS.flatMap(({ key }) => [...report[key]].sort(byRegionThenId).map((finding): Entry => ({ list: key, finding, line: orphanLine(finding) })))
+  const orphans = ORPHAN_KINDS.flatMap(({ key }) =>
+    [...report[key]].sort(byRegionThenId).map((finding): Entry => ({ list: key, finding, line: orphanLine(finding) }))
+  )
   return [...instances, ...orphans]
 }
 
@@ -174,7 +175,10 @@ interface Context {
  * of one workflow run (a matrix over accounts) and the re-runs of one job all differ.
  */
 export function notificationRunId(report: Report): string {
-  return createHash('sha256').update(`${report.run.runUrl ?? ''}\n${report.startedAt}`).digest('hex').slice(0, 16)
+  return createHash('sha256')
+    .update(`${report.run.runUrl ?? ''}\n${report.startedAt}`)
+    .digest('hex')
+    .slice(0, 16)
 }
 
 /** The plain text of one part: every resource of the part on its own line. */
@@ -237,7 +241,9 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
 /** The JSON of one part, with the findings of its first `keep` resources. */
 function partJson(context: Context, entries: readonly Entry[], part: number, parts: number, keep: number): string {
   const { report } = context
-  const findings = Object.fromEntries(RESOURCE_LISTS.map((list): [ResourceList, (InstanceFinding | OrphanFinding)[]] => [list, []])) as NotificationJson['findings']
+  const findings = Object.fromEntries(
+    RESOURCE_LISTS.map((list): [ResourceList, (InstanceFinding | OrphanFinding)[]] => [list, []])
+  ) as NotificationJson['findings']
   for (const { list, finding } of entries.slice(0, keep)) findings[list].push(finding)
   const json: NotificationJson = {
     kind: NOTIFICATION_KIND,
@@ -373,7 +379,10 @@ export function buildNotifications(report: Report, topicArn: string): Notificati
     const part = index + 1
     const text = partText(context, slice, part, parts)
     const textBytes = escapedBytes(text)
-    const keep = largestFitting(slice.length, (count) => ENVELOPE_OVERHEAD + textBytes + JSON_PROTOCOLS.length * escapedBytes(partJson(context, slice, part, parts, count)) <= SNS_MESSAGE_MAX_BYTES)
+    const keep = largestFitting(
+      slice.length,
+      (count) => ENVELOPE_OVERHEAD + textBytes + JSON_PROTOCOLS.length * escapedBytes(partJson(context, slice, part, parts, count)) <= SNS_MESSAGE_MAX_BYTES
+    )
     const message = envelope(text, partJson(context, slice, part, parts, keep))
     if (Buffer.byteLength(message) > SNS_MESSAGE_MAX_BYTES) throw new Error(`part ${part} of the SNS message takes more than ${SNS_MESSAGE_MAX_BYTES} bytes`)
     return { topicArn, subject: subjectFor(report, part, parts), message, messageStructure: 'json', part, parts, runId: context.runId }

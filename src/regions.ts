@@ -20,9 +20,7 @@ export async function resolveRegions(inputs: Pick<Inputs, 'regions'>, client: EC
   if (inputs.regions !== 'all') return inputs.regions
   try {
     const { Regions } = await client.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal })
-    const names = (Regions ?? [])
-      .filter((region) => region.OptInStatus !== 'not-opted-in')
-      .flatMap((region) => (region.RegionName ? [region.RegionName] : []))
+    const names = (Regions ?? []).filter((region) => region.OptInStatus !== 'not-opted-in').flatMap((region) => (region.RegionName ? [region.RegionName] : []))
     if (names.length === 0) throw new Error('DescribeRegions listed no enabled region')
     return names.sort()
   } catch (error) {

@@ -113,7 +113,8 @@ export function headline(report: Report, { brief = false } = {}): string {
   if (report.errors.length > 0) parts.push(countOf(report.errors.length, 'error'))
   if (parts.length === 0) {
     const skipped = report.instances.length + allOrphans(report).length
-    const quiet = skipped > 0 ? `${countOf(skipped, 'stale Packer resource')} skipped` : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
+    const quiet =
+      skipped > 0 ? `${countOf(skipped, 'stale Packer resource')} skipped` : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
     return report.cancelled ? `cancelled: ${quiet}` : quiet
   }
   return (report.cancelled ? 'cancelled: ' : '') + parts.join(', ') + (report.settings['dry-run'] ? ' (dry run)' : '')
@@ -335,7 +336,10 @@ export function stepFailures(report: Report): string[] {
   for (const region of report.regions) {
     if (region.status === 'failed') failures.push(`region ${region.region}: ${region.error ? formatAwsError(region.error) : 'failed'}`)
   }
-  const lists = [{ findings: report.instances, singular: 'instance', plural: 'instances' }, ...ORPHAN_KINDS.map(({ key, singular, plural }) => ({ findings: report[key], singular, plural }))]
+  const lists = [
+    { findings: report.instances, singular: 'instance', plural: 'instances' },
+    ...ORPHAN_KINDS.map(({ key, singular, plural }) => ({ findings: report[key], singular, plural }))
+  ]
   for (const outcome of ['failed', 'unknown'] as const) {
     for (const { findings, singular, plural } of lists) {
       const matching = findings.filter((finding) => finding.outcome === outcome)

@@ -8,7 +8,19 @@
  */
 import * as core from '@actions/core'
 import { costSummaryHtml } from './cost.js'
-import { andMore, byRegionThenId, countOf, describeOutcome, formatAge, formatError, formatMaxAge, formatTime, oneLine, outcomeBreakdown, shortMessage } from './format.js'
+import {
+  andMore,
+  byRegionThenId,
+  countOf,
+  describeOutcome,
+  formatAge,
+  formatError,
+  formatMaxAge,
+  formatTime,
+  oneLine,
+  outcomeBreakdown,
+  shortMessage
+} from './format.js'
 import { headline, ORPHAN_KINDS, type OrphanKey } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
@@ -78,7 +90,8 @@ function settingsLine(report: Report): string {
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
   // EC2 proves a dry run's permissions with DryRun; IAM has no such thing.
-  if (settings['dry-run'] && settings.resources.includes('instance-profiles')) parts.push('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
+  if (settings['dry-run'] && settings.resources.includes('instance-profiles'))
+    parts.push('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
   return `<p>${parts.join(' · ')}</p>`
 }
 
@@ -105,7 +118,8 @@ function failedRegionsSection(regions: readonly RegionResult[]): string {
     if (!error) return `${code(region)}: failed`
     const text = `${code(region)}: ${escapeForSummary(formatError(error), Infinity)}`
     // describeAwsError already names the permission in the message; say it only when it did not.
-    const permission = error.missingPermission && !error.message.includes(error.missingPermission) ? ` (missing IAM permission ${code(error.missingPermission)})` : ''
+    const permission =
+      error.missingPermission && !error.message.includes(error.missingPermission) ? ` (missing IAM permission ${code(error.missingPermission)})` : ''
     return text + permission
   })
   return `<h3>Failed regions</h3>${list(items)}`
@@ -162,7 +176,9 @@ function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title
   if (findings.length === 0) return ''
   // A key pair's or an IAM profile's ID is its name: one column says it.
   const namedById = findings.every((finding) => finding.id === finding.name)
-  const headers = namedById ? [key === 'keyPairs' ? 'Key pair' : 'Name', 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  const headers = namedById
+    ? [key === 'keyPairs' ? 'Key pair' : 'Name', 'Region', 'Created', 'Age', 'Outcome']
+    : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
   const rows = [...findings]
     .sort(byRegionThenId)
     .map((finding) => [
@@ -194,7 +210,9 @@ function cancelledLine(report: Report): string {
 /** Where the rows the tables left out are: the report file, when there is one. */
 function restLine(report: Report, omitted: number): string {
   if (omitted === 0) return ''
-  const where = report.reportFile ? `the file named by the <code>report-file</code> output (${code(report.reportFile)}); keep it with <code>actions/upload-artifact</code>` : 'the report (the report file could not be written)'
+  const where = report.reportFile
+    ? `the file named by the <code>report-file</code> output (${code(report.reportFile)}); keep it with <code>actions/upload-artifact</code>`
+    : 'the report (the report file could not be written)'
   return `<p>The tables leave out ${countOf(omitted, 'row')} to stay under GitHub's 1 MiB: every resource is in ${where}.</p>`
 }
 
@@ -214,7 +232,11 @@ export function renderSummary(report: Report): string {
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))
-  const budget: RowBudget = { rows: SUMMARY_MAX_ROWS, bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE), omitted: 0 }
+  const budget: RowBudget = {
+    rows: SUMMARY_MAX_ROWS,
+    bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE),
+    omitted: 0
+  }
   const blocks = [...fixed, instancesSection(report, budget), ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))]
   blocks.push(restLine(report, budget.omitted))
   return `${blocks.filter((block) => block !== '').join('\n')}\n`

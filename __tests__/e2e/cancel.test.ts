@@ -82,7 +82,11 @@ describe('SIGINT during the batches', () => {
     expect(run.list('acted-ids')).toEqual(sent)
     for (const id of answered) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'terminated' })
     for (const id of answered) expect(outcomeOf(run, id)?.reason).toBeUndefined()
-    for (const id of inFlight) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'terminated', reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/) })
+    for (const id of inFlight)
+      expect(outcomeOf(run, id)).toMatchObject({
+        outcome: 'terminated',
+        reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/)
+      })
     for (const id of unsent) {
       expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
       expect(s.fleet.instance(id)?.history).toEqual(['running'])
@@ -96,7 +100,9 @@ describe('SIGINT during the batches', () => {
     expect(sorted(lines.keys())).toEqual(all)
     for (const [id, ofId] of lines) {
       expect(ofId).toHaveLength(1)
-      expect(ofId[0]).toMatch(sent.includes(id) ? /: terminated/ : /: reported \(not acted on: the job was cancelled first\)$|not acted on: the job was cancelled first/)
+      expect(ofId[0]).toMatch(
+        sent.includes(id) ? /: terminated/ : /: reported \(not acted on: the job was cancelled first\)$|not acted on: the job was cancelled first/
+      )
     }
   })
 
@@ -124,7 +130,11 @@ describe('SIGINT during the batches', () => {
     const inFlight = sorted(idsInCall(first?.params ?? {}))
     expect(inFlight).toHaveLength(100)
     expect(changedIds(s)).toEqual(inFlight)
-    for (const id of inFlight) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'unknown', reason: expect.stringMatching(/^the terminate call got no answer and the instance could not be read back/) })
+    for (const id of inFlight)
+      expect(outcomeOf(run, id)).toMatchObject({
+        outcome: 'unknown',
+        reason: expect.stringMatching(/^the terminate call got no answer and the instance could not be read back/)
+      })
     for (const id of all.filter((i) => !inFlight.includes(i))) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
     expect(run.list('acted-ids')).toEqual([])
     expect(sorted(settledLines(run, region).keys())).toEqual(all)
@@ -132,7 +142,7 @@ describe('SIGINT during the batches', () => {
 })
 
 describe('SIGINT during the termination wait (resources: all)', () => {
-  it('the instances are terminated, what they held is notified as not deleted, nothing is deleted; the waiter\'s sleep does not hold the exit', async () => {
+  it("the instances are terminated, what they held is notified as not deleted, nothing is deleted; the waiter's sleep does not hold the exit", async () => {
     const s = await start({ fleet: slowTerminationFleet(), transitionDelayMs: 60_000, terminationLagMs: 60_000 })
     // The waiter's 4th poll is followed by its longest sleep (maxDelay, 15 s): SIGINT right after it.
     const waitPolls = () => s.callsOf('DescribeInstances').filter((c) => idsInCall(c.params).length > 0 && c.outcome === 'answered').length >= 4
@@ -155,10 +165,14 @@ describe('SIGINT during the termination wait (resources: all)', () => {
 
 describe('SIGINT while a region is silent', () => {
   it('the silent region is abandoned (Cancelled), the other is reported without acting, and the run still ends in time', async () => {
-    const fleet = { ...generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 52 }), ...generateFleet({ region: 'eu-west-1', count: 3, staleFraction: 1, seed: 53 }) }
+    const fleet = {
+      ...generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 52 }),
+      ...generateFleet({ region: 'eu-west-1', count: 3, staleFraction: 1, seed: 53 })
+    }
     const s: Sandbox = await start({ fleet })
     s.faults.silence({ region: 'eu-west-1' })
-    const readBoth = () => s.callsOf('DescribeInstances', 'eu-west-1').length > 0 && s.callsOf('DescribeInstances', 'us-east-1').some((c) => c.outcome === 'answered')
+    const readBoth = () =>
+      s.callsOf('DescribeInstances', 'eu-west-1').length > 0 && s.callsOf('DescribeInstances', 'us-east-1').some((c) => c.outcome === 'answered')
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1' }, cancel: { when: readBoth } })
     expectCancelledRecord(run)
     measured.push(`a region silent: ${run.cancel?.sigintToExitMs.toFixed(0)} ms`)

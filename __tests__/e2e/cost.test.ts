@@ -47,7 +47,17 @@ describe('estimate-cost', () => {
     const cost = run.report?.cost
     // Rates are exact; hours and money so far grow by the second or so the run took to start.
     // Stopped: 0.0416 (t3.medium) + 0.0385 (spot m5.large, us-east-1b) + 0.107 (m5.large, eu-west-1).
-    expect(cost).toMatchObject({ currency: 'USD', basis: 'list-price-estimate', running: 4, priceUnknown: 0, stopped: 1, usdPerHourStopped: 0.1871, usdPerMonthStopped: 136.583, usdPerHourStillRunning: 0.17, unknown: [] })
+    expect(cost).toMatchObject({
+      currency: 'USD',
+      basis: 'list-price-estimate',
+      running: 4,
+      priceUnknown: 0,
+      stopped: 1,
+      usdPerHourStopped: 0.1871,
+      usdPerMonthStopped: 136.583,
+      usdPerHourStillRunning: 0.17,
+      unknown: []
+    })
     // 3 h × 0.0416 + 2.5 h × 0.0385 + 4 h × 0.17 + 5 h × 0.107
     expect(cost?.usdSoFar).toBeCloseTo(1.43605, 3)
     expect(cost?.instanceHours).toBeCloseTo(14.5, 2)
@@ -56,12 +66,16 @@ describe('estimate-cost', () => {
       ['us-east-1', 3, 1, 0.0801]
     ])
     expect(cost?.rates).toEqual(
-      expect.arrayContaining([{ region: 'us-east-1', instanceType: 'm5.large', source: 'spot', availabilityZone: 'us-east-1b', usdPerHour: 0.0385, instances: 1 }])
+      expect.arrayContaining([
+        { region: 'us-east-1', instanceType: 'm5.large', source: 'spot', availabilityZone: 'us-east-1b', usdPerHour: 0.0385, instances: 1 }
+      ])
     )
 
     // Once per type and region, once per zone for spot; the Pricing endpoint is us-east-1's.
     expect(s.callsOf('GetProducts').map((call) => call.region)).toEqual(['us-east-1', 'us-east-1', 'us-east-1'])
-    expect(s.callsOf('DescribeSpotPriceHistory')).toMatchObject([{ region: 'us-east-1', params: { AvailabilityZone: 'us-east-1b', 'InstanceType.1': 'm5.large' } }])
+    expect(s.callsOf('DescribeSpotPriceHistory')).toMatchObject([
+      { region: 'us-east-1', params: { AvailabilityZone: 'us-east-1b', 'InstanceType.1': 'm5.large' } }
+    ])
 
     expect(run.summary).toContain('<h3>What the leftovers cost</h3>')
     expect(run.summary).toContain('<li>4 running builders had run 14.5 instance-hours: about &#36;1.44 so far</li>')
@@ -70,7 +84,9 @@ describe('estimate-cost', () => {
     expect(run.summary).toContain('<li>1 stopped builder: stopped, not billed for compute</li>')
 
     const text = publishedText(s.published[0]?.message)
-    expect(text).toContain('What the leftovers cost (estimate):\n* 4 running builders had run 14.5 instance-hours: about $1.44 so far\n* This run stopped $0.1871 per hour (about $136.58 a month)')
+    expect(text).toContain(
+      'What the leftovers cost (estimate):\n* 4 running builders had run 14.5 instance-hours: about $1.44 so far\n* This run stopped $0.1871 per hour (about $136.58 a month)'
+    )
     expect(run.log).not.toContain('::warning::Cost estimate')
   })
 

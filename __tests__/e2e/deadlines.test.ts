@@ -37,13 +37,21 @@ describe('a region that never answers (region-timeout 3s)', () => {
       ['us-east-1', 'ok']
     ])
     const failed = report?.regions.find((r) => r.region === SILENT)
-    expect(failed?.error).toEqual({ code: 'RegionTimeout', message: `${SILENT} was not read within region-timeout (3s): AWS did not answer in time. Nothing in it was acted on.` })
+    expect(failed?.error).toEqual({
+      code: 'RegionTimeout',
+      message: `${SILENT} was not read within region-timeout (3s): AWS did not answer in time. Nothing in it was acted on.`
+    })
     // Nothing of the silent region is listed: it found nothing as far as the run knows.
     expect(report?.instances.filter((i) => i.region === SILENT)).toEqual([])
     expect(sorted(report?.instances.map((i) => `${i.id} ${i.outcome}`) ?? [])).toEqual(swept.map((id) => `${id} terminated`))
-    expect(run.summary).toMatch(new RegExp(`<h3>Failed regions</h3><ul><li><code>${SILENT}</code>: RegionTimeout: ${SILENT} was not read within region-timeout`))
+    expect(run.summary).toMatch(
+      new RegExp(`<h3>Failed regions</h3><ul><li><code>${SILENT}</code>: RegionTimeout: ${SILENT} was not read within region-timeout`)
+    )
     expect(errorAnnotations(run.stdout)).toContainEqual(
-      expect.objectContaining({ properties: { title: `packer-sweeper: region ${SILENT} failed` }, data: expect.stringMatching(/^RegionTimeout: eu-west-1 was not read within/) })
+      expect.objectContaining({
+        properties: { title: `packer-sweeper: region ${SILENT} failed` },
+        data: expect.stringMatching(/^RegionTimeout: eu-west-1 was not read within/)
+      })
     )
     // The silent calls were given up by the client, not left open until the sandbox closed.
     const silenced = s.calls.filter((c) => c.region === SILENT)
@@ -60,7 +68,10 @@ describe('a region that goes silent while acting (TerminateInstances never answe
     // Whatever EC2 says, the region missed its deadline for acting: it fails the step.
     expectExit(run, 1)
     const region = run.report?.regions.find((r) => r.region === SILENT)
-    expect(region).toMatchObject({ status: 'failed', error: { code: 'RegionTimeout', message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.` } })
+    expect(region).toMatchObject({
+      status: 'failed',
+      error: { code: 'RegionTimeout', message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.` }
+    })
     const others = idsIn(s, 'us-east-1', 'ap-south-1')
     for (const id of others) expect(run.report?.instances.find((i) => i.id === id)?.outcome).toBe('terminated')
     // One batch was sent into the silent region, then read back with one DescribeInstances of its IDs.
@@ -77,7 +88,10 @@ describe('a region that goes silent while acting (TerminateInstances never answe
     expect(run.list('acted-ids')).toEqual(sorted([...others, ...silent]))
     expect(run.list('failed-ids')).toEqual([])
     for (const id of silent) {
-      expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({ outcome: 'terminated', reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/) })
+      expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({
+        outcome: 'terminated',
+        reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/)
+      })
     }
   })
 
@@ -114,7 +128,10 @@ describe('retries ran out without an answer', () => {
     expect(run.list('acted-ids')).toEqual(all)
     expect(run.list('failed-ids')).toEqual([])
     for (const id of all) {
-      expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({ outcome: 'terminated', reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/) })
+      expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({
+        outcome: 'terminated',
+        reason: expect.stringMatching(/^read back as (shutting-down|terminated) after the call got no answer$/)
+      })
     }
     expect(run.report?.regions).toEqual([expect.objectContaining({ region: 'us-east-1', status: 'ok' })])
     expect(run.log).toMatch(/us-east-1: i-[0-9a-f]+ \(.*\): terminated/)

@@ -34,7 +34,12 @@ export function idsOf(sandbox: Sandbox, refs: readonly string[]): string[] {
 
 /** Every instance whose state changed since it was seeded, sorted. */
 export function changedIds(sandbox: Sandbox): string[] {
-  return sorted(sandbox.fleet.instances().filter((i) => i.history.length > 1).map((i) => i.id))
+  return sorted(
+    sandbox.fleet
+      .instances()
+      .filter((i) => i.history.length > 1)
+      .map((i) => i.id)
+  )
 }
 
 /** The calls that could have changed something (stop, terminate, delete), DryRun or not. */

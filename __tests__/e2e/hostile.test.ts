@@ -24,9 +24,15 @@ function expectOnlyOwnCommands(run: RunResult): void {
   const commands = workflowCommands(run.stdout)
   const why = describeRun(run)
   const names = new Set(commands.filter((c) => !c.resumes).map((c) => c.command))
-  for (const name of names) expect({ name, why }).toEqual({ name: expect.stringMatching(/^(add-mask|group|endgroup|stop-commands|error|warning|notice)$/), why })
+  for (const name of names)
+    expect({ name, why }).toEqual({ name: expect.stringMatching(/^(add-mask|group|endgroup|stop-commands|error|warning|notice)$/), why })
   // add-mask: the two credentials, nothing a name could add.
-  expect(commands.filter((c) => c.command === 'add-mask').map((c) => c.data).sort()).toEqual([STATIC_KEY_ID, SECRET].sort())
+  expect(
+    commands
+      .filter((c) => c.command === 'add-mask')
+      .map((c) => c.data)
+      .sort()
+  ).toEqual([STATIC_KEY_ID, SECRET].sort())
   // Every pause is a fresh UUID, and every one is resumed by its own token and nothing else.
   const stops = commands.filter((c) => c.command === 'stop-commands')
   expect(stops.length).toBeGreaterThan(0)

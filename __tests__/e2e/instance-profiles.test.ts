@@ -56,7 +56,12 @@ interface Leftover {
 function iamSeed(leftovers: readonly Leftover[]): { seed: Required<IamSeed>; names: string[] } {
   const seed: Required<IamSeed> = { roles: [], instanceProfiles: [] }
   const names = leftovers.map((leftover) => {
-    const one = packerIamLeftovers({ ageSeconds: leftover.ageSeconds ?? 5 * H, state: leftover.state, random: Math.random, ...(leftover.tags ? { tags: leftover.tags } : {}) })
+    const one = packerIamLeftovers({
+      ageSeconds: leftover.ageSeconds ?? 5 * H,
+      state: leftover.state,
+      random: Math.random,
+      ...(leftover.tags ? { tags: leftover.tags } : {})
+    })
     seed.roles.push(...(one.roles ?? []))
     seed.instanceProfiles.push(...(one.instanceProfiles ?? []))
     return one.name
@@ -113,47 +118,50 @@ function removed(name: string, state: PackerIamState, reason = 'removed'): Parti
 }
 
 describe('IAM instance profiles and roles (resources: instance-profiles)', () => {
-  it.each(['instance-profiles', 'all'])('terminate, resources %s: every partial state a killed build leaves is removed completely, in Packer order', async (resources) => {
-    const { seed, names } = iamSeed(STATES.map((state) => ({ state })))
-    const s = await start({ iam: seed, regions: REGIONS })
-    const run = await terminate(s, { resources, 'sns-topic-arn': DEFAULT_TOPIC_ARN })
-    expectExit(run, 0)
+  it.each(['instance-profiles', 'all'])(
+    'terminate, resources %s: every partial state a killed build leaves is removed completely, in Packer order',
+    async (resources) => {
+      const { seed, names } = iamSeed(STATES.map((state) => ({ state })))
+      const s = await start({ iam: seed, regions: REGIONS })
+      const run = await terminate(s, { resources, 'sns-topic-arn': DEFAULT_TOPIC_ARN })
+      expectExit(run, 0)
 
-    // Nothing is left, and each build got exactly the calls its state needs, in Packer's order.
-    expect(s.iam.roles).toEqual([])
-    expect(s.iam.instanceProfiles).toEqual([])
-    expect(writesByName(s)).toEqual(Object.fromEntries(names.map((name, i) => [name, WRITES_FOR[STATES[i] as PackerIamState]])))
-    for (const call of iamWrites(s)) {
-      const name = call.params.InstanceProfileName ?? call.params.RoleName
-      if (call.action === 'RemoveRoleFromInstanceProfile') expect(call.params.RoleName).toBe(name)
-      if (call.action === 'DeleteRolePolicy') expect(call.params.PolicyName).toBe(name)
+      // Nothing is left, and each build got exactly the calls its state needs, in Packer's order.
+      expect(s.iam.roles).toEqual([])
+      expect(s.iam.instanceProfiles).toEqual([])
+      expect(writesByName(s)).toEqual(Object.fromEntries(names.map((name, i) => [name, WRITES_FOR[STATES[i] as PackerIamState]])))
+      for (const call of iamWrites(s)) {
+        const name = call.params.InstanceProfileName ?? call.params.RoleName
+        if (call.action === 'RemoveRoleFromInstanceProfile') expect(call.params.RoleName).toBe(name)
+        if (call.action === 'DeleteRolePolicy') expect(call.params.PolicyName).toBe(name)
+      }
+
+      // Outputs and report.
+      expect(run.list('instance-profiles')).toEqual(sorted(names))
+      const found = byName(run)
+      expect(Object.keys(found).sort()).toEqual(sorted(names))
+      names.forEach((name, i) => {
+        const state = STATES[i] as PackerIamState
+        expect(found[name]).toMatchObject(removed(name, state))
+        expect(found[name]?.ageSeconds).toBeGreaterThanOrEqual(5 * H)
+        expect(found[name]?.ageSeconds).toBeLessThan(5 * H + 120)
+      })
+      expect(run.report?.errors).toEqual([])
+
+      // Summary: its own section, every build deleted.
+      const section = summarySection(run.summary, 'IAM instance profiles and roles')
+      for (const name of names) expect(section).toContain(name)
+      expect(section.match(/deleted \(removed/g)).toHaveLength(names.length)
+      expect(run.summary).toContain('6 IAM instance profiles and roles (6 deleted)')
+
+      // SNS: the text and the JSON carry every name as deleted.
+      expect(s.published).toHaveLength(1)
+      const envelope = JSON.parse(s.published[0]?.message ?? '{}') as Record<string, string>
+      for (const name of names) expect(envelope.default).toContain(name)
+      const json = JSON.parse(envelope.sqs ?? '{}') as { ids: Record<string, Record<string, string[]>> }
+      expect(json.ids.instanceProfiles).toEqual({ deleted: sorted(names) })
     }
-
-    // Outputs and report.
-    expect(run.list('instance-profiles')).toEqual(sorted(names))
-    const found = byName(run)
-    expect(Object.keys(found).sort()).toEqual(sorted(names))
-    names.forEach((name, i) => {
-      const state = STATES[i] as PackerIamState
-      expect(found[name]).toMatchObject(removed(name, state))
-      expect(found[name]?.ageSeconds).toBeGreaterThanOrEqual(5 * H)
-      expect(found[name]?.ageSeconds).toBeLessThan(5 * H + 120)
-    })
-    expect(run.report?.errors).toEqual([])
-
-    // Summary: its own section, every build deleted.
-    const section = summarySection(run.summary, 'IAM instance profiles and roles')
-    for (const name of names) expect(section).toContain(name)
-    expect(section.match(/deleted \(removed/g)).toHaveLength(names.length)
-    expect(run.summary).toContain('6 IAM instance profiles and roles (6 deleted)')
-
-    // SNS: the text and the JSON carry every name as deleted.
-    expect(s.published).toHaveLength(1)
-    const envelope = JSON.parse(s.published[0]?.message ?? '{}') as Record<string, string>
-    for (const name of names) expect(envelope.default).toContain(name)
-    const json = JSON.parse(envelope.sqs ?? '{}') as { ids: Record<string, Record<string, string[]>> }
-    expect(json.ids.instanceProfiles).toEqual({ deleted: sorted(names) })
-  })
+  )
 
   it("a live build's profile used by an instance in another region than the swept one is never touched", async () => {
     const { seed, names } = iamSeed([{ state: 'full', ageSeconds: 3 * H }, { state: 'full' }])
@@ -167,7 +175,11 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
 
     const builder = s.fleet.byRef('live build')
     expect(builder.history).toEqual(['running'])
-    expect(byName(run)[live]).toMatchObject({ outcome: 'skipped', reason: `in use by ${builder.id} (eu-west-1)`, iam: { profile: true, role: live, inlinePolicies: [live], steps: [] } })
+    expect(byName(run)[live]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by ${builder.id} (eu-west-1)`,
+      iam: { profile: true, role: live, inlinePolicies: [live], steps: [] }
+    })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
     expect(iamState(s)).toEqual(Object.fromEntries(Object.entries(liveBefore).filter(([key]) => key.endsWith(live))))
@@ -182,13 +194,21 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const [managed, extraInline] = names as [string, string]
     const policy = 'arn:aws:iam::aws:policy/ReadOnlyAccess'
     seed.roles[0] = { ...seed.roles[0], roleName: managed, attachedPolicyArns: [policy] }
-    seed.roles[1] = { ...seed.roles[1], roleName: extraInline, inlinePolicies: { ...seed.roles[1]?.inlinePolicies, 'ops-debug': '{"Version":"2012-10-17","Statement":[]}' } }
+    seed.roles[1] = {
+      ...seed.roles[1],
+      roleName: extraInline,
+      inlinePolicies: { ...seed.roles[1]?.inlinePolicies, 'ops-debug': '{"Version":"2012-10-17","Statement":[]}' }
+    }
     const s = await start({ iam: seed, regions: REGIONS })
     const before = s.iam.snapshot()
     const run = await terminate(s)
     expectExit(run, 0)
 
-    expect(byName(run)[managed]).toMatchObject({ outcome: 'skipped', reason: `the role has managed policies attached (${policy}), which Packer never attaches`, iam: { steps: [] } })
+    expect(byName(run)[managed]).toMatchObject({
+      outcome: 'skipped',
+      reason: `the role has managed policies attached (${policy}), which Packer never attaches`,
+      iam: { steps: [] }
+    })
     expect(byName(run)[extraInline]).toMatchObject({
       outcome: 'skipped',
       reason: 'the role has inline policies Packer would not have created (ops-debug)',
@@ -258,7 +278,8 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(run.report?.errors).toEqual([
       'max-resources: 2 resources would be terminated or deleted, more than the cap of 1; nothing was changed. Check the report, then raise max-resources (0 = no cap) or narrow resources, regions, tags or key-name.'
     ])
-    for (const name of names) expect(byName(run)[name]).toMatchObject({ outcome: 'notified', reason: 'not acted on: the run is over its cap', iam: { steps: [] } })
+    for (const name of names)
+      expect(byName(run)[name]).toMatchObject({ outcome: 'notified', reason: 'not acted on: the run is over its cap', iam: { steps: [] } })
     expect(iamWrites(s)).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
   })
@@ -277,7 +298,12 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
 
     // tags: only builds whose every part carries them; the rest is not even listed.
-    const tagged = iamSeed([{ state: 'full', tags: { team: 'images' } }, { state: 'role-with-policy', tags: { team: 'images' } }, { state: 'full' }, { state: 'full' }])
+    const tagged = iamSeed([
+      { state: 'full', tags: { team: 'images' } },
+      { state: 'role-with-policy', tags: { team: 'images' } },
+      { state: 'full' },
+      { state: 'full' }
+    ])
     const [mine, mineRole, untagged, halfTagged] = tagged.names as [string, string, string, string]
     tagged.seed.instanceProfiles[2] = { ...tagged.seed.instanceProfiles[2], instanceProfileName: halfTagged, tags: { team: 'images' } }
     const t = await start({ iam: tagged.seed, regions: REGIONS })

@@ -15,7 +15,10 @@ afterEach(async () => {
 
 describe('OIDC', () => {
   it('assumes the role with the GitHub token and signs every EC2 call with the assumed credentials', async () => {
-    const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 4, staleFraction: 1, seed: 4 }), sts: { acceptToken: (t) => t === tokens?.idToken } })
+    const s = await start({
+      fleet: generateFleet({ region: 'us-east-1', count: 4, staleFraction: 1, seed: 4 }),
+      sts: { acceptToken: (t) => t === tokens?.idToken }
+    })
     tokens = await startTokenServer()
     const run = await runAction({
       sandbox: s,
@@ -34,7 +37,14 @@ describe('OIDC', () => {
     expect(run.list('acted-ids')).toHaveLength(4)
     // Secrets are masked (`::add-mask::`, which the runner consumes) and appear nowhere else.
     const masked = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'))
-    const visible = run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n') + run.stderr + JSON.stringify(run.outputs) + run.summary
+    const visible =
+      run.stdout
+        .split('\n')
+        .filter((line) => !line.startsWith('::add-mask::'))
+        .join('\n') +
+      run.stderr +
+      JSON.stringify(run.outputs) +
+      run.summary
     for (const secret of [role?.secretAccessKey, role?.sessionToken, tokens.idToken] as string[]) {
       expect(masked).toContain(`::add-mask::${secret}`)
       expect(visible).not.toContain(secret)
@@ -49,7 +59,7 @@ describe('OIDC', () => {
     expect(s.calls).toEqual([])
   })
 
-  it('a token endpoint answering 503 fails the step saying HTTP 503 and GitHub\'s side, not id-token: write; no AWS call', async () => {
+  it("a token endpoint answering 503 fails the step saying HTTP 503 and GitHub's side, not id-token: write; no AWS call", async () => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 2, staleFraction: 1, seed: 4 }) })
     tokens = await startTokenServer({ status: 503 })
     const run = await runAction({
@@ -59,7 +69,9 @@ describe('OIDC', () => {
     })
     expectExit(run, 1)
     expect(tokens.requests).toHaveLength(1)
-    expect(run.log).toContain("GitHub's OIDC token endpoint answered HTTP 503 Service Unavailable. This is GitHub's side, not a missing permission: re-run the job.")
+    expect(run.log).toContain(
+      "GitHub's OIDC token endpoint answered HTTP 503 Service Unavailable. This is GitHub's side, not a missing permission: re-run the job."
+    )
     expect(run.log).not.toContain('id-token: write')
     expect(run.report?.errors).toEqual([expect.stringContaining('HTTP 503')])
     expect(s.calls).toEqual([])

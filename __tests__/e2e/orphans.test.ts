@@ -113,7 +113,8 @@ describe('the orphan sweep (resources: all)', () => {
     for (const name of [BUILDS.live, 'packer_mine', 'deploy']) expect(keySection).not.toContain(name)
     expect(keySection).toContain('in use by')
     const groupSection = summarySection(run.summary, 'Security groups')
-    for (const g of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_IN_USE.securityGroups.map((x) => x.id), GROUPS.noTimestamp]) expect(groupSection).toContain(g)
+    for (const g of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_IN_USE.securityGroups.map((x) => x.id), GROUPS.noTimestamp])
+      expect(groupSection).toContain(g)
     // (GROUPS.referencing may appear: it is what uses GROUPS.referenced.)
     for (const g of [GROUPS.live, GROUPS.userDefault]) expect(groupSection).not.toContain(g)
     const templateSection = summarySection(run.summary, 'Launch templates')
@@ -171,7 +172,12 @@ describe('the orphan sweep (resources: all)', () => {
     const after = (call: (typeof deletes)[number]) => call.receivedAt - (terminateCall?.receivedAt ?? Infinity)
     for (const call of deletes) expect(after(call)).toBeGreaterThanOrEqual(delayMs - 50)
     // The builder caught mid-stop frees its key and group only after the lag and the shutdown.
-    const ofStopping = deletes.filter((c) => c.params.GroupId === SLOW.groups.stopping || c.params.KeyName === SLOW.stopping || (c.params.KeyPairId && keyIds.get(c.params.KeyPairId) === SLOW.stopping))
+    const ofStopping = deletes.filter(
+      (c) =>
+        c.params.GroupId === SLOW.groups.stopping ||
+        c.params.KeyName === SLOW.stopping ||
+        (c.params.KeyPairId && keyIds.get(c.params.KeyPairId) === SLOW.stopping)
+    )
     expect(ofStopping).toHaveLength(2)
     for (const call of ofStopping) expect(after(call)).toBeGreaterThanOrEqual(lagMs + delayMs - 50)
   })
@@ -191,7 +197,10 @@ describe('the orphan sweep (resources: all)', () => {
         }
       }
     })
-    const run = await runAction({ sandbox: t, inputs: { action: 'terminate', resources: 'all', 'max-resources': '1', 'max-instances': '1', 'fail-on-stale': 'true' } })
+    const run = await runAction({
+      sandbox: t,
+      inputs: { action: 'terminate', resources: 'all', 'max-resources': '1', 'max-instances': '1', 'fail-on-stale': 'true' }
+    })
     expectExit(run, 0)
     expect(run.report?.errors).toEqual([])
     expect(mutatingCalls(t)).toEqual([])

@@ -44,7 +44,7 @@ function iamDebris(): IamSeed {
 /** A small reproducible generator per build, so that builds of the same age get different names. */
 function prngFor(seed: number): () => number {
   let state = seed + 1
-  return () => ((state = (state * 48271) % 2147483647) / 2147483647)
+  return () => (state = (state * 48271) % 2147483647) / 2147483647
 }
 
 /** `service:Action` of every request the sandbox received, but the web-identity exchange (the trust policy's). */
@@ -67,7 +67,12 @@ const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action
 )
 
 /** IAM's kind alone: only IAM and the EC2 reads that guard it. */
-const IAM_ONLY_MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).map((action) => ({ action, resources: 'instance-profiles', regions: 'list', topic: false }))
+const IAM_ONLY_MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).map((action) => ({
+  action,
+  resources: 'instance-profiles',
+  regions: 'list',
+  topic: false
+}))
 
 const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}${m.estimateCost ? ', estimate-cost' : ''}`
 
@@ -103,10 +108,13 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed =
 }
 
 describe('IAM actions called vs requiredPermissions()', () => {
-  it.each([...MODES, ...COST_MODES, ...IAM_ONLY_MODES].map((m) => [label(m), m] as const))('%s: with debris of every kind, exactly the required ones', async (_, m) => {
-    const { s } = await runMode(m, debrisFleet(), false, iamDebris())
-    expect(receivedPermissions(s)).toEqual(required(m))
-  })
+  it.each([...MODES, ...COST_MODES, ...IAM_ONLY_MODES].map((m) => [label(m), m] as const))(
+    '%s: with debris of every kind, exactly the required ones',
+    async (_, m) => {
+      const { s } = await runMode(m, debrisFleet(), false, iamDebris())
+      expect(receivedPermissions(s)).toEqual(required(m))
+    }
+  )
 
   it.each(MODES.filter((m) => m.regions === 'list').map((m) => [label(m), m] as const))('%s: on a clean fleet, a subset', async (_, m) => {
     const { s } = await runMode(m, { 'us-east-1': { instances: [{ keyName: 'deploy', age: '30d' }] } })
@@ -114,17 +122,18 @@ describe('IAM actions called vs requiredPermissions()', () => {
     for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
   })
 
-  it.each([...MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic), ...IAM_ONLY_MODES.filter((m) => m.action === 'terminate')].map((m) => [label(m), m] as const))(
-    '%s, dry-run: a subset (DryRun proves the same permissions, nothing is published, IAM gets no write call)',
-    async (_, m) => {
-      const { s } = await runMode(m, debrisFleet(), true, iamDebris())
-      const granted = required(m)
-      const received = receivedPermissions(s)
-      for (const permission of received) expect(granted).toContain(permission)
-      expect(s.published).toEqual([])
-      // IAM has no DryRun: its reads are made, its writes are not.
-      if (m.resources !== 'instances') expect(received.filter((p) => p.startsWith('iam:'))).toEqual(granted.filter((p) => /^iam:(List|Get)/.test(p)))
-      expect(received.filter((p) => /^iam:(Remove|Delete)/.test(p))).toEqual([])
-    }
-  )
+  it.each(
+    [...MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic), ...IAM_ONLY_MODES.filter((m) => m.action === 'terminate')].map(
+      (m) => [label(m), m] as const
+    )
+  )('%s, dry-run: a subset (DryRun proves the same permissions, nothing is published, IAM gets no write call)', async (_, m) => {
+    const { s } = await runMode(m, debrisFleet(), true, iamDebris())
+    const granted = required(m)
+    const received = receivedPermissions(s)
+    for (const permission of received) expect(granted).toContain(permission)
+    expect(s.published).toEqual([])
+    // IAM has no DryRun: its reads are made, its writes are not.
+    if (m.resources !== 'instances') expect(received.filter((p) => p.startsWith('iam:'))).toEqual(granted.filter((p) => /^iam:(List|Get)/.test(p)))
+    expect(received.filter((p) => /^iam:(Remove|Delete)/.test(p))).toEqual([])
+  })
 })

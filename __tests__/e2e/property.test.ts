@@ -199,7 +199,8 @@ describe('property: the acted-on set is exactly what the filters select and EC2 
           const excluded = (i: Instance) => i.keepTag === c.excludeTag
           const targets = chosen.filter(({ i }) => !excluded(i))
           const refused = c.action === 'notify' ? [] : sorted(targets.filter(({ i }) => refusal(c.action, i) !== undefined).map(({ id }) => id))
-          const expected = c.action === 'notify' || c.dryRun ? [] : sorted(targets.filter(({ i }) => !refusal(c.action, i) && changes(c.action, i)).map(({ id }) => id))
+          const expected =
+            c.action === 'notify' || c.dryRun ? [] : sorted(targets.filter(({ i }) => !refusal(c.action, i) && changes(c.action, i)).map(({ id }) => id))
           const context = `${JSON.stringify(c)}\n${describeRun(run)}`
 
           expect({ context, ids: run.list('instance-ids') }).toEqual({ context, ids: sorted(targets.map(({ id }) => id)) })

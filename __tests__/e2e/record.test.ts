@@ -80,7 +80,11 @@ describe('a failed publish', () => {
     expect(run.summary).toContain('<h3>Errors</h3><ul><li>Publishing to')
     expect(run.summary).toContain('KMSDisabled: The request was rejected because the specified CMK is not enabled.')
     expect(JSON.parse(run.reportFileText ?? 'null')).toEqual(run.report)
-    expect(workflowCommands(run.stdout).filter((c) => c.command === 'error' && c.properties.title === undefined).map((c) => c.data)).toEqual([error])
+    expect(
+      workflowCommands(run.stdout)
+        .filter((c) => c.command === 'error' && c.properties.title === undefined)
+        .map((c) => c.data)
+    ).toEqual([error])
   })
 })
 
@@ -107,7 +111,10 @@ function groupsOf(commands: readonly WorkflowCommand[]): string[] {
 
 describe('log groups and annotations, as the runner reads stdout', () => {
   it('two regions with failures: a group per region and kind, an error per failed region and resource, the headline notice outside groups', async () => {
-    const fleet = { ...generateFleet({ region: 'us-east-1', count: 4, staleFraction: 1, seed: 66, zones: ['us-east-1a'] }), ...generateFleet({ region: 'eu-west-1', count: 2, staleFraction: 1, seed: 67 }) }
+    const fleet = {
+      ...generateFleet({ region: 'us-east-1', count: 4, staleFraction: 1, seed: 66, zones: ['us-east-1a'] }),
+      ...generateFleet({ region: 'eu-west-1', count: 2, staleFraction: 1, seed: 67 })
+    }
     const east = fleet['us-east-1'] ?? {}
     const guarded = east.instances?.[1]
     if (guarded) guarded.disableApiTermination = true
@@ -132,11 +139,16 @@ describe('log groups and annotations, as the runner reads stdout', () => {
     expect(errors[0]?.data).toMatch(/^UnauthorizedOperation: .*ec2:DescribeKeyPairs/)
     expect(errors[1]?.data).toMatch(/^failed: OperationNotPermitted: /)
     const notices = commands.filter((c) => c.command === 'notice')
-    expect(notices).toEqual([expect.objectContaining({ properties: { title: 'packer-sweeper' }, data: '6 stale Packer instances (5 terminated, 1 failed), 1 Packer leftover deleted, 1 region failed' })])
+    expect(notices).toEqual([
+      expect.objectContaining({
+        properties: { title: 'packer-sweeper' },
+        data: '6 stale Packer instances (5 terminated, 1 failed), 1 Packer leftover deleted, 1 region failed'
+      })
+    ])
     expect(commands.filter((c) => c.command === 'warning')).toEqual([])
   })
 
-  it('more than 9 failures: exactly 9 error annotations from the action, the last counting the rest, plus setFailed\'s one', async () => {
+  it("more than 9 failures: exactly 9 error annotations from the action, the last counting the rest, plus setFailed's one", async () => {
     const fleet = generateFleet({ region: 'us-east-1', count: 14, staleFraction: 1, protectedFraction: 1, seed: 68 })
     const s = await start({ fleet })
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate' } })
@@ -147,7 +159,10 @@ describe('log groups and annotations, as the runner reads stdout', () => {
     const ours = errors.filter((c) => c.properties.title !== undefined)
     expect(ours).toHaveLength(9)
     for (const error of ours.slice(0, 8)) expect(error.properties.title).toMatch(/^packer-sweeper: instance i-[0-9a-f]+ \(us-east-1\): terminate failed$/)
-    expect(ours[8]).toMatchObject({ properties: { title: 'packer-sweeper: more failures' }, data: '… and 6 more failed regions or resources: see the job summary for all of them.' })
+    expect(ours[8]).toMatchObject({
+      properties: { title: 'packer-sweeper: more failures' },
+      data: '… and 6 more failed regions or resources: see the job summary for all of them.'
+    })
     expect(errors[9]?.properties.title).toBeUndefined()
     expect(errors[9]?.data).toMatch(/^14 instances failed: /)
   })

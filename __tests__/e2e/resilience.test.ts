@@ -36,7 +36,10 @@ describe('throttling and flaky connections', () => {
   it('retries RequestLimitExceeded on the first calls and a dropped connection; no instance is acted on twice', async () => {
     const fleet = generateFleet({ region: 'us-east-1', count: 150, staleFraction: 1, seed: 5 })
     const s = await start({ fleet })
-    s.faults.throttle({ action: 'DescribeInstances', count: 2 }).throttle({ action: 'TerminateInstances', count: 2 }).drop({ action: 'DescribeInstances', count: 1 })
+    s.faults
+      .throttle({ action: 'DescribeInstances', count: 2 })
+      .throttle({ action: 'TerminateInstances', count: 2 })
+      .drop({ action: 'DescribeInstances', count: 1 })
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', ...noCap } })
     expectExit(run, 0)
     const all = sorted(s.fleet.instances('us-east-1').map((i) => i.id))
@@ -92,7 +95,12 @@ describe('a region that refuses', () => {
     expect(changedIds(s)).toEqual(done)
     const region = run.report?.regions.find((r) => r.region === 'eu-west-1')
     expect(region).toMatchObject({ status: 'failed', error: { code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeInstances' } })
-    expect(run.report?.regions.filter((r) => r.status === 'ok').map((r) => r.region).sort()).toEqual(['ap-south-1', 'us-east-1'])
+    expect(
+      run.report?.regions
+        .filter((r) => r.status === 'ok')
+        .map((r) => r.region)
+        .sort()
+    ).toEqual(['ap-south-1', 'us-east-1'])
     expect(run.log).toContain('eu-west-1')
     expect(run.summary).toContain('eu-west-1')
   })

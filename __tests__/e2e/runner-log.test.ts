@@ -15,7 +15,14 @@ describe('runnerLines', () => {
 describe('workflowCommands', () => {
   it('parses the name, properties and data', () => {
     expect(workflowCommands('::error title=x,file=a%2Cb.ts::msg%0Anext')).toEqual([
-      { command: 'error', raw: '::error title=x,file=a%2Cb.ts::msg%0Anext', data: 'msg\nnext', properties: { title: 'x', file: 'a,b.ts' }, line: 0, syntax: '::' }
+      {
+        command: 'error',
+        raw: '::error title=x,file=a%2Cb.ts::msg%0Anext',
+        data: 'msg\nnext',
+        properties: { title: 'x', file: 'a,b.ts' },
+        line: 0,
+        syntax: '::'
+      }
     ])
     expect(names('::group::Sweep\n::add-mask::x\n::set-output name=x::y\n::warning::w\n::notice::n\n::debug::d\n::endgroup::')).toEqual([
       'group',
@@ -51,7 +58,17 @@ describe('workflowCommands', () => {
   })
 
   it('stop-commands pauses until its own token, then commands count again', () => {
-    const out = ['::stop-commands::abc', '::error::ignored', '::wrong::', '::abd::', '::error::still ignored', '::abc::', '::warning::counts again', 'text', '::error::and again'].join('\n')
+    const out = [
+      '::stop-commands::abc',
+      '::error::ignored',
+      '::wrong::',
+      '::abd::',
+      '::error::still ignored',
+      '::abc::',
+      '::warning::counts again',
+      'text',
+      '::error::and again'
+    ].join('\n')
     expect(workflowCommands(out).map((c) => [c.command, c.line, c.resumes ?? false])).toEqual([
       ['stop-commands', 0, false],
       ['abc', 5, true],

@@ -123,7 +123,10 @@ function commandOf(info: string, data: string, registered: Set<string>, syntax: 
   if (!registered.has(name)) return undefined
   const properties: Record<string, string> = {}
   if (space > 0) {
-    for (const pair of info.slice(space + 1).trim().split(syntax.separator)) {
+    for (const pair of info
+      .slice(space + 1)
+      .trim()
+      .split(syntax.separator)) {
       const eq = pair.indexOf('=')
       // .NET Split('=', 2, RemoveEmptyEntries): a pair needs a key and a non-empty value.
       const [key, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)]

@@ -15,7 +15,6 @@ const { start } = sandboxPerTest()
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:image-builds'
 const BUILDERS = 20_000
 
-
 describe('SNS at any size', () => {
   it(`${BUILDERS.toLocaleString('en')} terminated builders: every ID reaches text and JSON subscribers, one Publish per part`, async () => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: BUILDERS, staleFraction: 1, seed: 7 }), topics: [TOPIC] })
@@ -30,7 +29,13 @@ describe('SNS at any size', () => {
 
     const parts = s.published.map((message) => {
       const envelope = JSON.parse(message.message) as Record<string, string>
-      return { subject: message.subject ?? '', text: envelope.default ?? '', json: JSON.parse(envelope.sqs ?? 'null') as PartJson, envelope, bytes: Buffer.byteLength(message.message) }
+      return {
+        subject: message.subject ?? '',
+        text: envelope.default ?? '',
+        json: JSON.parse(envelope.sqs ?? 'null') as PartJson,
+        envelope,
+        bytes: Buffer.byteLength(message.message)
+      }
     })
     expect(parts.length).toBeGreaterThan(1)
     expect(s.callsOf('Publish')).toHaveLength(parts.length)
@@ -50,7 +55,9 @@ describe('SNS at any size', () => {
     expect(sorted(fromJson)).toEqual(terminated)
     expect(parts.flatMap((part) => Object.keys(part.json.ids.instances ?? {}))).toEqual(parts.map(() => 'terminated'))
     // The e-mail subscriber: one line per instance, with its outcome.
-    const fromText = parts.flatMap((part) => [...part.text.matchAll(/^\* (i-[0-9a-f]+) \(us-east-1, [^,]+, terminated\)$/gm)].map((match) => match[1] as string))
+    const fromText = parts.flatMap((part) =>
+      [...part.text.matchAll(/^\* (i-[0-9a-f]+) \(us-east-1, [^,]+, terminated\)$/gm)].map((match) => match[1] as string)
+    )
     expect(sorted(fromText)).toEqual(terminated)
     expect(run.log).toContain(`Published the report to ${TOPIC} (${parts.length} of ${parts.length} parts published)`)
     expect(run.stdout).not.toMatch(/^::error/m)

@@ -17,7 +17,10 @@ describe('a mixed fleet in three regions', () => {
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions } })
     const id = (ref: string) => s.fleet.byRef(ref).id
     const stale = idsOf(s, MIXED_STALE)
-    const acted = idsOf(s, MIXED_STALE.filter((r) => r !== 'usw2-protected'))
+    const acted = idsOf(
+      s,
+      MIXED_STALE.filter((r) => r !== 'usw2-protected')
+    )
 
     expectExit(run, 1)
     expect(run.list('instance-ids')).toEqual(stale)
@@ -92,7 +95,10 @@ describe('a mixed fleet in three regions', () => {
 
   it('dry-run: proves the permission with DryRun, changes nothing and publishes nothing', async () => {
     const s = await start({ fleet: { 'us-east-1': mixedFleet()['us-east-1'] ?? {} } })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'dry-run': 'true', 'sns-topic-arn': 'arn:aws:sns:us-east-1:123456789012:packer-sweeper' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', 'dry-run': 'true', 'sns-topic-arn': 'arn:aws:sns:us-east-1:123456789012:packer-sweeper' }
+    })
     expectExit(run, 0)
     expect(changedIds(s)).toEqual([])
     expect(s.published).toEqual([])

@@ -42,7 +42,12 @@ const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-????????-????
 
 /** IAM's own wildcard semantics for a Resource ARN pattern: `*` any run, `?` one character. */
 function arnMatches(pattern: string, arn: string): boolean {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn)
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`
+  ).test(arn)
 }
 
 describe('the IAM name pattern', () => {
@@ -117,12 +122,14 @@ describe('deploy/cloudformation.yml', () => {
     expect(resourcesFor({ orphans: false, iam: true })).toEqual(['instances', 'instance-profiles'])
   })
 
-  it.each(MODES.map((mode): [string, Mode] => [`${mode.action}, orphans ${mode.orphans}, iam ${mode.iam}, all regions ${mode.allRegions}, sns ${mode.notify}, estimate cost ${mode.estimateCost}`, mode]))(
-    'grants exactly requiredPermissions() for %s',
-    (_name, mode) => {
-      expect(allowedActions(policyOf(renderMode(mode)))).toEqual(expectedFor(mode))
-    }
-  )
+  it.each(
+    MODES.map((mode): [string, Mode] => [
+      `${mode.action}, orphans ${mode.orphans}, iam ${mode.iam}, all regions ${mode.allRegions}, sns ${mode.notify}, estimate cost ${mode.estimateCost}`,
+      mode
+    ])
+  )('grants exactly requiredPermissions() for %s', (_name, mode) => {
+    expect(allowedActions(policyOf(renderMode(mode)))).toEqual(expectedFor(mode))
+  })
 
   it('never grants a wildcard action or an action the code does not call', () => {
     for (const mode of MODES) {
@@ -136,8 +143,7 @@ describe('deploy/cloudformation.yml', () => {
   it('scopes every change to resource ARNs of the account, key pairs by name', () => {
     const rendered = renderMode(FULL)
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
-    const resourcesOf = (action: string): string[] =>
-      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
+    const resourcesOf = (action: string): string[] => allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
     expect(resourcesOf(PERMISSION.terminateInstances)).toEqual(['arn:aws:ec2:*:123456789012:instance/*'])
     expect(resourcesOf(PERMISSION.deleteKeyPair)).toEqual(['arn:aws:ec2:*:123456789012:key-pair/packer_*'])
     expect(resourcesOf(PERMISSION.deleteSecurityGroup)).toContain('arn:aws:ec2:*:123456789012:security-group/*')
@@ -150,11 +156,20 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
-  it('scopes the IAM sweep to roles and instance profiles of the account named like Packer\'s packer-<uuid> (never packer-sweeper-…)', () => {
+  it("scopes the IAM sweep to roles and instance profiles of the account named like Packer's packer-<uuid> (never packer-sweeper-…)", () => {
     const allow = statements(policyOf(renderMode(FULL))).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
-      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
-    for (const action of [PERMISSION.listRoleTags, PERMISSION.listRolePolicies, PERMISSION.listAttachedRolePolicies, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole]) {
+      allow
+        .filter((s) => asList(s.Action).includes(action))
+        .flatMap((s) => asList(s.Resource))
+        .sort()
+    for (const action of [
+      PERMISSION.listRoleTags,
+      PERMISSION.listRolePolicies,
+      PERMISSION.listAttachedRolePolicies,
+      PERMISSION.deleteRolePolicy,
+      PERMISSION.deleteRole
+    ]) {
       expect(resourcesOf(action)).toEqual([ROLE])
     }
     for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
@@ -218,9 +233,11 @@ describe('deploy/cloudformation.yml', () => {
 
   it('requires the packer-sweeper:managed tag on instances only when asked to', () => {
     const instanceStatement = (require: string): { Condition?: Record<string, Record<string, unknown>> } | undefined =>
-      statements(policyOf(renderMode({ action: 'terminate', orphans: false, iam: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require }))).find(
-        (s) => asList(s.Action).includes(PERMISSION.terminateInstances)
-      )
+      statements(
+        policyOf(
+          renderMode({ action: 'terminate', orphans: false, iam: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require })
+        )
+      ).find((s) => asList(s.Action).includes(PERMISSION.terminateInstances))
     expect(instanceStatement('true')?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' } })
     expect(instanceStatement('false')?.Condition).toBeUndefined()
   })
@@ -241,7 +258,10 @@ describe('deploy/cloudformation.yml', () => {
   })
 
   it('stays well under the 6,144 characters IAM allows a managed policy, in the largest mode', () => {
-    const largest = renderMode({ ...FULL, allRegions: false }, { RequireManagedTag: 'true', Regions: 'eu-west-1,eu-central-1,us-east-1,us-west-2,ap-southeast-2' })
+    const largest = renderMode(
+      { ...FULL, allRegions: false },
+      { RequireManagedTag: 'true', Regions: 'eu-west-1,eu-central-1,us-east-1,us-west-2,ap-southeast-2' }
+    )
     // The real topic ARN is longer than the checker's ref:NotificationTopic: leave it 500 characters.
     expect(JSON.stringify(policyOf(largest)).length + 500).toBeLessThan(6144)
   })
@@ -322,14 +342,26 @@ describe('deploy/iam-policy.json', () => {
   it('scopes the IAM sweep like the template, with * for the account', () => {
     const allow = statements(policy).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
-      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource)).sort()
-    for (const action of [PERMISSION.listRoleTags, PERMISSION.listRolePolicies, PERMISSION.listAttachedRolePolicies, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole]) {
+      allow
+        .filter((s) => asList(s.Action).includes(action))
+        .flatMap((s) => asList(s.Resource))
+        .sort()
+    for (const action of [
+      PERMISSION.listRoleTags,
+      PERMISSION.listRolePolicies,
+      PERMISSION.listAttachedRolePolicies,
+      PERMISSION.deleteRolePolicy,
+      PERMISSION.deleteRole
+    ]) {
       expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:role/packer-????????-????-????-????-????????????'])
     }
     for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
       expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????'])
     }
-    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual(['arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????', 'arn:aws:iam::*:role/packer-????????-????-????-????-????????????'])
+    expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual([
+      'arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????',
+      'arn:aws:iam::*:role/packer-????????-????-????-????-????????????'
+    ])
     expect(resourcesOf(PERMISSION.listRoles)).toEqual(['arn:aws:iam::*:role/*'])
     expect(resourcesOf(PERMISSION.listInstanceProfiles)).toEqual(['arn:aws:iam::*:instance-profile/*'])
     expect(resourcesOf(PERMISSION.describeIamInstanceProfileAssociations)).toEqual(['*'])

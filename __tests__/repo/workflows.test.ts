@@ -110,7 +110,14 @@ describe('workflows that use this action', () => {
 
   it('would report a renamed input', () => {
     const renamed = selfSteps('renamed.yml', {
-      jobs: { sweep: { steps: [{ uses: PUBLISHED, with: { 'max-age': '2h', 'max-runtime': 2 } }, { uses: './', with: { regoins: 'all' } }] } }
+      jobs: {
+        sweep: {
+          steps: [
+            { uses: PUBLISHED, with: { 'max-age': '2h', 'max-runtime': 2 } },
+            { uses: './', with: { regoins: 'all' } }
+          ]
+        }
+      }
     })
     expect(unknownInputs(renamed, declared)).toEqual([
       'renamed.yml: job sweep, step "packer-sweeper/packer-sweeper@v1": unknown input max-runtime',
@@ -129,12 +136,15 @@ describe('workflows that use this action', () => {
       const { action, resources } = step.with ?? {}
       if (action !== undefined && !isExpression(action)) expect(SWEEP_ACTIONS).toContain(action)
       if (resources !== undefined && !isExpression(resources)) {
-        for (const kind of String(resources).split(/[\s,]+/).filter(Boolean)) expect([...RESOURCE_KINDS, 'all']).toContain(kind)
+        for (const kind of String(resources)
+          .split(/[\s,]+/)
+          .filter(Boolean))
+          expect([...RESOURCE_KINDS, 'all']).toContain(kind)
       }
     }
   })
 
-  it('passes literal values the action accepts: each step, over action.yml\'s defaults, parses without error', () => {
+  it("passes literal values the action accepts: each step, over action.yml's defaults, parses without error", () => {
     const examples = steps.filter(({ file }) => isExample(file))
     expect(examples.length).toBeGreaterThan(0)
     const problems = steps.flatMap(({ file, job, step }) => {
@@ -212,7 +222,12 @@ describe('workflows that use this action', () => {
 
   it('explains every example in the README', () => {
     const readme = read(resolve(ROOT, 'README.md'))
-    for (const file of [...workflows.map((w) => w.file).filter(isExample), 'examples/packer/build.pkr.hcl', 'examples/local.env', 'examples/chatbot/chatbot.yml']) {
+    for (const file of [
+      ...workflows.map((w) => w.file).filter(isExample),
+      'examples/packer/build.pkr.hcl',
+      'examples/local.env',
+      'examples/chatbot/chatbot.yml'
+    ]) {
       expect(readme).toContain(file)
     }
   })
@@ -312,7 +327,7 @@ describe('the examples', () => {
     expect(slack?.if).toMatch(/!cancelled\(\)/)
   })
 
-  it('sweep every active account of the organisation, one matrix job each, within GitHub\'s 256 jobs per run', () => {
+  it("sweep every active account of the organisation, one matrix job each, within GitHub's 256 jobs per run", () => {
     const org = example('org-sweep.yml')
     const accounts = org.jobs.accounts
     const sweep = org.jobs.sweep
@@ -360,7 +375,12 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
     }
     const fakeRequire = (name: string) => {
       if (name !== '@aws-sdk/client-sns') throw new Error(`unexpected require ${name}`)
-      return { SNSClient: class { send = async (command: PublishCommand) => void sent.push(command.input) }, PublishCommand }
+      return {
+        SNSClient: class {
+          send = async (command: PublishCommand) => void sent.push(command.input)
+        },
+        PublishCommand
+      }
     }
     const module = { exports: {} as { handler?: (event: unknown) => Promise<void> } }
     process.env.CHATBOT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:chatbot'

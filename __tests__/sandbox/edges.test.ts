@@ -55,7 +55,9 @@ describe('silence', () => {
 
   it('silences one service: SNS hangs, EC2 answers', async () => {
     s.faults.silence({ service: 'sns' })
-    expect(await errorOf(sns(s, 'us-east-1', IMPATIENT).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))).toMatchObject({ name: 'TimeoutError' })
+    expect(await errorOf(sns(s, 'us-east-1', IMPATIENT).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))).toMatchObject({
+      name: 'TimeoutError'
+    })
     await ec2(s, 'us-east-1', IMPATIENT).send(new DescribeRegionsCommand({}))
     expect(s.published).toEqual([])
     expect(s.calls.map((c) => [c.action, c.outcome])).toEqual([
@@ -123,7 +125,10 @@ describe('slow', () => {
     expect(s.fleet.instance('i-00000002')?.state).toBe('terminated')
 
     s.faults.throttle({ action: 'TerminateInstances', count: 1 })
-    expect(await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000001'] })))).toMatchObject({ name: 'RequestLimitExceeded', status: 503 })
+    expect(await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000001'] })))).toMatchObject({
+      name: 'RequestLimitExceeded',
+      status: 503
+    })
     expect(held(s.calls[1] as CallRecord)).toBeGreaterThanOrEqual(600)
   })
 })
@@ -140,7 +145,8 @@ describe('requestDelayMs', () => {
     expect(s.calls.map((c) => c.delayMs)).toEqual([D, D, D])
     for (const c of s.calls) expect(held(c)).toBeGreaterThanOrEqual(D)
     // Sequential: each page is asked for after the previous one was answered.
-    for (let n = 1; n < s.calls.length; n++) expect((s.calls[n] as CallRecord).receivedAt).toBeGreaterThanOrEqual((s.calls[n - 1] as CallRecord).answeredAt as number)
+    for (let n = 1; n < s.calls.length; n++)
+      expect((s.calls[n] as CallRecord).receivedAt).toBeGreaterThanOrEqual((s.calls[n - 1] as CallRecord).answeredAt as number)
     expect(wall).toBeGreaterThanOrEqual(3 * D)
   })
 

@@ -4,7 +4,14 @@
  * launch templates and error messages. The one normalisation the SDK's XML parser applies to
  * escaped text is pinned here, and so is what it would do to raw line breaks.
  */
-import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeLaunchTemplatesCommand, DescribeSecurityGroupsCommand, TerminateInstancesCommand, type Tag } from '@aws-sdk/client-ec2'
+import {
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSecurityGroupsCommand,
+  TerminateInstancesCommand,
+  type Tag
+} from '@aws-sdk/client-ec2'
 import { PublishCommand } from '@aws-sdk/client-sns'
 import { parseXML } from '@aws-sdk/xml-builder'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
@@ -56,7 +63,9 @@ describe('hostile names round-trip exactly', () => {
         ]
       })
     )
-    const templates = await ec2(s).send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] }))
+    const templates = await ec2(s).send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] })
+    )
     for (const kind of NAME_KINDS) {
       expect(tagsOf(keys.KeyPairs?.find((k) => k.KeyName === hostileKeyName(kind))?.Tags)).toEqual(hostileTags(kind))
       expect(tagsOf(groups.SecurityGroups?.find((g) => g.GroupName === hostileGroupName(kind))?.Tags)).toEqual(hostileTags(kind))
@@ -71,9 +80,17 @@ describe('hostile names round-trip exactly', () => {
     s.faults.fail({ action: 'TerminateInstances', code: 'InternalError', message: HOSTILE_MESSAGE, status: 500 })
     s.faults.fail({ action: 'Publish', code: 'InternalError', message: HOSTILE_MESSAGE, status: 500 })
     const id = s.fleet.byRef('hostile-lf').id
-    expect(await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: [id] })))).toEqual({ name: 'InternalError', message: HOSTILE_MESSAGE, status: 500 })
+    expect(await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: [id] })))).toEqual({
+      name: 'InternalError',
+      message: HOSTILE_MESSAGE,
+      status: 500
+    })
     // SNS models InternalError, so the SDK names it InternalErrorException.
-    expect(await errorOf(sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))).toEqual({ name: 'InternalErrorException', message: HOSTILE_MESSAGE, status: 500 })
+    expect(await errorOf(sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))).toEqual({
+      name: 'InternalErrorException',
+      message: HOSTILE_MESSAGE,
+      status: 500
+    })
   })
 })
 

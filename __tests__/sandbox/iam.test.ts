@@ -19,7 +19,15 @@ import {
   type IAMClient
 } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { EC2_TRUST_POLICY, packerIamLeftovers, PACKER_POLICY_DOCUMENT, PACKER_ROLE_DESCRIPTION, startSandbox, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
+import {
+  EC2_TRUST_POLICY,
+  packerIamLeftovers,
+  PACKER_POLICY_DOCUMENT,
+  PACKER_ROLE_DESCRIPTION,
+  startSandbox,
+  type PackerIamState,
+  type Sandbox
+} from '../../sandbox/index.js'
 import { ec2, errorOf, iam } from './sdk.js'
 
 const RUN_TAGS = { team: 'images', build: 'nightly' }
@@ -82,7 +90,13 @@ describe('listing', () => {
     const seconds = parseInt(name.slice('packer-'.length, 'packer-'.length + 8), 16)
     expect(Math.abs(Date.now() / 1000 - 7200 - seconds)).toBeLessThan(5)
     const { Role: role } = await client.send(new GetRoleCommand({ RoleName: name }))
-    expect(role).toMatchObject({ RoleName: name, Path: '/', Description: PACKER_ROLE_DESCRIPTION, Arn: `arn:aws:iam::123456789012:role/${name}`, MaxSessionDuration: 3600 })
+    expect(role).toMatchObject({
+      RoleName: name,
+      Path: '/',
+      Description: PACKER_ROLE_DESCRIPTION,
+      Arn: `arn:aws:iam::123456789012:role/${name}`,
+      MaxSessionDuration: 3600
+    })
     expect(role?.RoleId).toMatch(/^AROA[A-Z2-7]{17}$/)
     expect(JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? ''))).toEqual(JSON.parse(EC2_TRUST_POLICY))
     expect(role?.Tags).toEqual([
@@ -97,7 +111,12 @@ describe('listing', () => {
     expect(listed?.Tags).toBeUndefined()
 
     const { InstanceProfile: profile } = await client.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))
-    expect(profile).toMatchObject({ InstanceProfileName: name, Path: '/', Arn: `arn:aws:iam::123456789012:instance-profile/${name}`, Roles: [{ RoleName: name, RoleId: role?.RoleId }] })
+    expect(profile).toMatchObject({
+      InstanceProfileName: name,
+      Path: '/',
+      Arn: `arn:aws:iam::123456789012:instance-profile/${name}`,
+      Roles: [{ RoleName: name, RoleId: role?.RoleId }]
+    })
     expect(profile?.InstanceProfileId).toMatch(/^AIPA/)
     expect(profile?.Tags).toHaveLength(2)
     expect((await client.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.[0]?.Tags).toBeUndefined()
@@ -164,11 +183,15 @@ describe('removal', () => {
     expect(await errorOf(client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })))).toEqual(
       conflict('Cannot delete entity, must remove roles from instance profile first.')
     )
-    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict('Cannot delete entity, must remove roles from instance profile first.'))
+    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(
+      conflict('Cannot delete entity, must remove roles from instance profile first.')
+    )
     expect(s.iam.snapshot()).toEqual(before)
     await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }))
     expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict('Cannot delete entity, must delete policies first.'))
-    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: 'managed' })))).toEqual(conflict('Cannot delete entity, must detach all policies first.'))
+    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: 'managed' })))).toEqual(
+      conflict('Cannot delete entity, must detach all policies first.')
+    )
     expect(s.iam.role(name)).toBeDefined()
   })
 
@@ -176,12 +199,20 @@ describe('removal', () => {
     const name = leftovers('profile-and-role')
     const missing = (message: string) => ({ name: 'NoSuchEntityException', message, status: 404 })
     expect(await errorOf(client.send(new GetRoleCommand({ RoleName: 'packer-nope' })))).toEqual(missing('The role with name packer-nope cannot be found.'))
-    expect(await errorOf(client.send(new GetInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toEqual(missing('Instance Profile packer-nope cannot be found.'))
-    expect(await errorOf(client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toMatchObject({ name: 'NoSuchEntityException' })
-    expect(await errorOf(client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name })))).toEqual(missing(`The role policy with name ${name} cannot be found.`))
+    expect(await errorOf(client.send(new GetInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toEqual(
+      missing('Instance Profile packer-nope cannot be found.')
+    )
+    expect(await errorOf(client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toMatchObject({
+      name: 'NoSuchEntityException'
+    })
+    expect(await errorOf(client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name })))).toEqual(
+      missing(`The role policy with name ${name} cannot be found.`)
+    )
     expect(await errorOf(client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: name })))).toMatchObject({ name: 'NoSuchEntityException' })
     // The role exists but is not in the profile (killed before AddRoleToInstanceProfile).
-    expect(await errorOf(client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })))).toMatchObject({ name: 'NoSuchEntityException' })
+    expect(await errorOf(client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })))).toMatchObject({
+      name: 'NoSuchEntityException'
+    })
     expect(await errorOf(client.send(new ListRoleTagsCommand({ RoleName: 'packer-nope' })))).toMatchObject({ name: 'NoSuchEntityException' })
   })
 
@@ -281,9 +312,17 @@ describe('EC2 instance profiles', () => {
 
     const one = await ec2(s).send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: ['i-00000001'] }] }))
     expect(one.IamInstanceProfileAssociations).toEqual([
-      { AssociationId: 'iip-assoc-00000000000000001', InstanceId: 'i-00000001', IamInstanceProfile: { Arn: ref.arn, Id: ref.id }, State: 'associated', Timestamp: expect.any(Date) }
+      {
+        AssociationId: 'iip-assoc-00000000000000001',
+        InstanceId: 'i-00000001',
+        IamInstanceProfile: { Arn: ref.arn, Id: ref.id },
+        State: 'associated',
+        Timestamp: expect.any(Date)
+      }
     ])
-    const pages = await collect(paginateDescribeIamInstanceProfileAssociations({ client: ec2(s), pageSize: 5 }, { Filters: [{ Name: 'state', Values: ['associated'] }] }))
+    const pages = await collect(
+      paginateDescribeIamInstanceProfileAssociations({ client: ec2(s), pageSize: 5 }, { Filters: [{ Name: 'state', Values: ['associated'] }] })
+    )
     expect(pages.map((p) => p.IamInstanceProfileAssociations?.length)).toEqual([5, 3])
     const all = pages.flatMap((p) => p.IamInstanceProfileAssociations ?? []).map((a) => a.InstanceId)
     expect(all).not.toContain('i-00000002')

@@ -93,7 +93,10 @@ describe('DescribeInstances', () => {
     })
     const f = (Name: string, ...Values: string[]) => ({ Name, Values })
     expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_*')]))).toEqual(['i-00000001', 'i-00000002', 'i-00000005'])
-    expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_?'), f('instance-state-name', 'running', 'stopped')]))).toEqual(['i-00000001', 'i-00000002'])
+    expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_?'), f('instance-state-name', 'running', 'stopped')]))).toEqual([
+      'i-00000001',
+      'i-00000002'
+    ])
     expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '4?')]))).toEqual(['i-00000001', 'i-00000002', 'i-00000004'])
     expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '42'), f('key-name', 'packer_*', 'deploy')]))).toEqual(['i-00000001', 'i-00000004'])
     expect(ids(await describeAll(s, 'us-east-1', [f('tag-key', 'packer-sweeper:*')]))).toEqual(['i-00000006'])

@@ -113,12 +113,16 @@ describe('launch templates', () => {
     const client = ec2(s, R)
     const instance = await client.send(new DescribeInstancesCommand({ InstanceIds: ['i-000000a1'] }))
     expect(instance.Reservations?.[0]?.Instances?.[0]?.Tags).toEqual([{ Key: LAUNCH_TEMPLATE_TAG, Value: 'lt-00000001' }])
-    const out = await client.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] }))
+    const out = await client.send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] })
+    )
     expect(out.LaunchTemplates?.map((t) => [t.LaunchTemplateId, t.LaunchTemplateName])).toEqual([['lt-00000001', 'packer-fleet-launch-template-abcdefg']])
     expect(Math.round((Date.now() - (out.LaunchTemplates?.[0]?.CreateTime as Date).getTime()) / 3600_000)).toBe(4)
     const tagged = await client.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:team', Values: ['x'] }] }))
     expect(tagged.LaunchTemplates?.map((t) => t.LaunchTemplateId)).toEqual(['lt-00000002'])
-    expect(await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002', DryRun: true })))).toMatchObject({
+      name: 'DryRunOperation'
+    })
     const deleted = await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002' }))
     expect(deleted.LaunchTemplate?.LaunchTemplateName).toBe('mine')
     expect(await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002' })))).toMatchObject({

@@ -45,7 +45,10 @@ describe('GetProducts', () => {
     })
     s.faults.clear()
     s.faults.throttle({ action: 'GetProducts', count: 1 })
-    expect(await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))).toMatchObject({ name: 'ThrottlingException', status: 503 })
+    expect(await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))).toMatchObject({
+      name: 'ThrottlingException',
+      status: 503
+    })
     expect(hourlyPriceFromPriceList((await pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1')))).PriceList)).toBe(0.0104)
   })
 })
@@ -53,7 +56,12 @@ describe('GetProducts', () => {
 describe('DescribeSpotPriceHistory', () => {
   it('answers the history of a type in a zone; the newest entry is the current price', async () => {
     const out = await ec2(s, 'eu-west-1').send(
-      new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.large'], ProductDescriptions: ['Linux/UNIX'], AvailabilityZone: 'eu-west-1b', StartTime: new Date() })
+      new DescribeSpotPriceHistoryCommand({
+        InstanceTypes: ['m5.large'],
+        ProductDescriptions: ['Linux/UNIX'],
+        AvailabilityZone: 'eu-west-1b',
+        StartTime: new Date()
+      })
     )
     expect(out.SpotPriceHistory).toHaveLength(2)
     expect(out.SpotPriceHistory?.every((entry) => entry.AvailabilityZone === 'eu-west-1b' && entry.InstanceType === 'm5.large')).toBe(true)

@@ -17,9 +17,17 @@ afterEach(() => s.close())
 describe('SNS Publish', () => {
   it('keeps published messages, in the topic’s region only', async () => {
     const message = JSON.stringify({ default: 'text', email: 'text', sqs: '{"a":1}' })
-    const out = await sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'packer-sweeper: 2 found', Message: message, MessageStructure: 'json' }))
+    const out = await sns(s).send(
+      new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'packer-sweeper: 2 found', Message: message, MessageStructure: 'json' })
+    )
     expect(out.MessageId).toBe(s.published[0]?.messageId)
-    expect(s.published[0]).toMatchObject({ topicArn: DEFAULT_TOPIC_ARN, region: 'us-east-1', subject: 'packer-sweeper: 2 found', message, messageStructure: 'json' })
+    expect(s.published[0]).toMatchObject({
+      topicArn: DEFAULT_TOPIC_ARN,
+      region: 'us-east-1',
+      subject: 'packer-sweeper: 2 found',
+      message,
+      messageStructure: 'json'
+    })
     const wrongRegion = await errorOf(sns(s, 'eu-west-1').send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))
     expect(wrongRegion).toMatchObject({ name: 'InvalidParameterException' })
   })
@@ -40,12 +48,20 @@ describe('SNS Publish', () => {
 describe('STS', () => {
   it('hands out fresh credentials for a web identity token, and later calls are signed with them', async () => {
     const out = await sts(s).send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::123456789012:role/sweeper', RoleSessionName: 'packer-sweeper', WebIdentityToken: 'oidc-token' })
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: 'arn:aws:iam::123456789012:role/sweeper',
+        RoleSessionName: 'packer-sweeper',
+        WebIdentityToken: 'oidc-token'
+      })
     )
     const creds = out.Credentials
     expect(creds?.AccessKeyId).toMatch(/^ASIA/)
     expect(creds?.Expiration).toBeInstanceOf(Date)
-    expect(s.assumedRoles[0]).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/sweeper', webIdentityToken: 'oidc-token', accessKeyId: creds?.AccessKeyId })
+    expect(s.assumedRoles[0]).toMatchObject({
+      roleArn: 'arn:aws:iam::123456789012:role/sweeper',
+      webIdentityToken: 'oidc-token',
+      accessKeyId: creds?.AccessKeyId
+    })
     const credentials = { accessKeyId: creds?.AccessKeyId as string, secretAccessKey: creds?.SecretAccessKey as string, sessionToken: creds?.SessionToken }
     const who = await sts(s, 'us-east-1', { credentials }).send(new GetCallerIdentityCommand({}))
     expect(who.Arn).toBe('arn:aws:sts::123456789012:assumed-role/sweeper/packer-sweeper')
@@ -74,9 +90,13 @@ describe('unknown actions', () => {
       headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x' }
     })
     expect(ec2Reply.status).toBe(400)
-    expect(await ec2Reply.text()).toContain('<Response><Errors><Error><Code>InvalidAction</Code><Message>The action RunInstances is not valid for this web service.</Message>')
+    expect(await ec2Reply.text()).toContain(
+      '<Response><Errors><Error><Code>InvalidAction</Code><Message>The action RunInstances is not valid for this web service.</Message>'
+    )
     const snsReply = await fetch(s.url, { method: 'POST', body: 'Action=CreateTopic&Version=2010-03-31' })
-    expect(await snsReply.text()).toContain('<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidAction</Code>')
+    expect(await snsReply.text()).toContain(
+      '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidAction</Code>'
+    )
   })
 })
 

@@ -24,16 +24,21 @@ function sentIds(command: typeof StopInstancesCommand | typeof TerminateInstance
   return ec2Mock.commandCalls(command).map((call) => [...(call.args[0].input.InstanceIds ?? [])])
 }
 
-const outcomes = (findings: readonly InstanceFinding[]): Record<string, string> =>
-  Object.fromEntries(findings.map((finding) => [finding.id, finding.outcome]))
-
+const outcomes = (findings: readonly InstanceFinding[]): Record<string, string> => Object.fromEntries(findings.map((finding) => [finding.id, finding.outcome]))
 
 describe('chunk', () => {
   it.each([
     [[], 100, []],
     [[1], 100, [[1]]],
     [[1, 2, 3], 2, [[1, 2], [3]]],
-    [[1, 2, 3, 4], 2, [[1, 2], [3, 4]]],
+    [
+      [1, 2, 3, 4],
+      2,
+      [
+        [1, 2],
+        [3, 4]
+      ]
+    ],
     [[1, 2, 3], 3, [[1, 2, 3]]],
     [[1, 2, 3], 1, [[1], [2], [3]]]
   ])('%j in chunks of %i → %j', (items, size, expected) => {
@@ -57,7 +62,11 @@ describe('refusedInstanceIds', () => {
 
   it.each([
     ['termination protection names one', ec2Error('OperationNotPermitted', protectedMessage(b)), [b]],
-    ['stop protection', ec2Error('OperationNotPermitted', `The instance '${a}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`), [a]],
+    [
+      'stop protection',
+      ec2Error('OperationNotPermitted', `The instance '${a}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`),
+      [a]
+    ],
     [
       'spot cannot be stopped',
       ec2Error('UnsupportedOperation', `You can't stop the Spot Instance '${c}' because it is associated with a one-time Spot Instance request.`),
@@ -213,7 +222,10 @@ describe('actOnBatch', () => {
   it("InvalidInstanceID.NotFound naming two: 'The instance IDs 'a, b' do not exist' → both fail, one retry", async () => {
     const batch = ids(1, 4)
     const gone = [batch[1], batch[3]] as string[]
-    ec2Mock.on(TerminateInstancesCommand).rejectsOnce(ec2Error('InvalidInstanceID.NotFound', notFoundMessage(gone))).resolves({})
+    ec2Mock
+      .on(TerminateInstancesCommand)
+      .rejectsOnce(ec2Error('InvalidInstanceID.NotFound', notFoundMessage(gone)))
+      .resolves({})
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, [batch[0], batch[2]]])
     for (const id of gone) expect(results.get(id)).toEqual({ outcome: 'failed', error: { code: 'InvalidInstanceID.NotFound', message: notFoundMessage(gone) } })
@@ -278,7 +290,11 @@ describe('actOnBatch: a call that got no answer', () => {
     ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
     ec2Mock.on(DescribeInstancesCommand).resolves(described({ [batch[0] as string]: 'running' }))
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
-    expect(results.get(batch[0] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as running after the call got no answer', error: { code: 'TimeoutError' } })
+    expect(results.get(batch[0] as string)).toMatchObject({
+      outcome: 'failed',
+      reason: 'read back as running after the call got no answer',
+      error: { code: 'TimeoutError' }
+    })
     expect(results.get(batch[1] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as not found after the call got no answer' })
   })
 
@@ -287,7 +303,10 @@ describe('actOnBatch: a call that got no answer', () => {
     ec2Mock.on(TerminateInstancesCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError', $metadata: {} }))
     ec2Mock.on(DescribeInstancesCommand).resolves(described({ [batch[0] as string]: 'running' }))
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
-    expect(results.get(batch[0] as string)).toMatchObject({ outcome: 'unknown', reason: 'read back as running after the call was abandoned; it may still take effect' })
+    expect(results.get(batch[0] as string)).toMatchObject({
+      outcome: 'unknown',
+      reason: 'read back as running after the call was abandoned; it may still take effect'
+    })
   })
 
   it('the read-back gets no answer either: unknown, never claimed done', async () => {
@@ -444,7 +463,15 @@ describe('actOnInstances', () => {
 
 describe('toFinding', () => {
   it('carries the record, the age at start, and the outcome', () => {
-    const found = record({ id: instanceId(1), name: 'Packer Builder', keyName: 'packer_1', launchTime: '2026-03-01T09:30:00.000Z', state: 'stopped', lifecycle: 'spot', availabilityZone: 'us-east-1b' })
+    const found = record({
+      id: instanceId(1),
+      name: 'Packer Builder',
+      keyName: 'packer_1',
+      launchTime: '2026-03-01T09:30:00.000Z',
+      state: 'stopped',
+      lifecycle: 'spot',
+      availabilityZone: 'us-east-1b'
+    })
     expect(toFinding(found, NOW, { outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'no' } })).toStrictEqual({
       id: instanceId(1),
       region: 'us-east-1',
@@ -462,7 +489,14 @@ describe('toFinding', () => {
   })
 
   it('leaves out what is absent', () => {
-    const found: InstanceRecord = { id: instanceId(1), region: 'eu-west-1', launchTime: '2026-03-01T11:00:00.000Z', state: 'running', excluded: false, instanceType: 'm5.large' }
+    const found: InstanceRecord = {
+      id: instanceId(1),
+      region: 'eu-west-1',
+      launchTime: '2026-03-01T11:00:00.000Z',
+      state: 'running',
+      excluded: false,
+      instanceType: 'm5.large'
+    }
     expect(toFinding(found, NOW, { outcome: 'notified' })).toStrictEqual({
       id: instanceId(1),
       region: 'eu-west-1',

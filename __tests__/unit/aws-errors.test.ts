@@ -1,12 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  POLICY_HINT,
-  describeAwsError,
-  errorCode,
-  errorMessage,
-  formatAwsError,
-  isPermissionError,
-} from '../../src/aws-errors.js'
+import { POLICY_HINT, describeAwsError, errorCode, errorMessage, formatAwsError, isPermissionError } from '../../src/aws-errors.js'
 import { ec2Error } from '../../__fixtures__/support.js'
 
 const named = (name: string, message = 'boom'): Error => Object.assign(new Error(message), { name })

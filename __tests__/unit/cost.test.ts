@@ -4,29 +4,63 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { instance } from '../../__fixtures__/report.js'
-import {
-  computeCost,
-  costLines,
-  costParagraphs,
-  costSummaryHtml,
-  formatUsd,
-  priceKeyId,
-  priceKeysFor,
-  type PriceLookup
-} from '../../src/cost.js'
+import { computeCost, costLines, costParagraphs, costSummaryHtml, formatUsd, priceKeyId, priceKeysFor, type PriceLookup } from '../../src/cost.js'
 import { escapeForSummary } from '../../src/summary.js'
 import type { InstanceFinding } from '../../src/types.js'
 import { instanceId, hoursBefore, NOW } from '../../__fixtures__/support.js'
 
-
 /** Six stale builders in two regions: On-Demand and spot, acted on or not, one stopped, one without a price. */
 const FLEET: InstanceFinding[] = [
-  instance({ id: instanceId(1), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursBefore(NOW, 3).toISOString(), state: 'running', outcome: 'terminated' }),
-  instance({ id: instanceId(2), region: 'us-east-1', instanceType: 't3.medium', launchTime: hoursBefore(NOW, 5.5).toISOString(), state: 'running', outcome: 'failed' }),
-  instance({ id: instanceId(3), region: 'us-east-1', instanceType: 'm5.large', lifecycle: 'spot', availabilityZone: 'us-east-1b', launchTime: hoursBefore(NOW, 2).toISOString(), state: 'running', outcome: 'terminated' }),
-  instance({ id: instanceId(4), region: 'us-east-1', instanceType: 't3.micro', launchTime: hoursBefore(NOW, 26).toISOString(), state: 'stopped', outcome: 'terminated' }),
-  instance({ id: instanceId(5), region: 'eu-west-1', instanceType: 'c5.xlarge', launchTime: hoursBefore(NOW, 4).toISOString(), state: 'running', outcome: 'skipped' }),
-  instance({ id: instanceId(6), region: 'eu-west-1', instanceType: 'm5.large', launchTime: hoursBefore(NOW, 10).toISOString(), state: 'running', outcome: 'stopped' })
+  instance({
+    id: instanceId(1),
+    region: 'us-east-1',
+    instanceType: 't3.medium',
+    launchTime: hoursBefore(NOW, 3).toISOString(),
+    state: 'running',
+    outcome: 'terminated'
+  }),
+  instance({
+    id: instanceId(2),
+    region: 'us-east-1',
+    instanceType: 't3.medium',
+    launchTime: hoursBefore(NOW, 5.5).toISOString(),
+    state: 'running',
+    outcome: 'failed'
+  }),
+  instance({
+    id: instanceId(3),
+    region: 'us-east-1',
+    instanceType: 'm5.large',
+    lifecycle: 'spot',
+    availabilityZone: 'us-east-1b',
+    launchTime: hoursBefore(NOW, 2).toISOString(),
+    state: 'running',
+    outcome: 'terminated'
+  }),
+  instance({
+    id: instanceId(4),
+    region: 'us-east-1',
+    instanceType: 't3.micro',
+    launchTime: hoursBefore(NOW, 26).toISOString(),
+    state: 'stopped',
+    outcome: 'terminated'
+  }),
+  instance({
+    id: instanceId(5),
+    region: 'eu-west-1',
+    instanceType: 'c5.xlarge',
+    launchTime: hoursBefore(NOW, 4).toISOString(),
+    state: 'running',
+    outcome: 'skipped'
+  }),
+  instance({
+    id: instanceId(6),
+    region: 'eu-west-1',
+    instanceType: 'm5.large',
+    launchTime: hoursBefore(NOW, 10).toISOString(),
+    state: 'running',
+    outcome: 'stopped'
+  })
 ]
 
 const PRICES = new Map<string, PriceLookup>([
@@ -128,7 +162,13 @@ describe('words', () => {
   const cost = computeCost(FLEET, PRICES, NOW)
 
   it('formatUsd keeps four decimals under a dollar', () => {
-    expect([formatUsd(0.0416), formatUsd(1.4936), formatUsd(134.028), formatUsd(0), formatUsd(1234.5)]).toEqual(['$0.0416', '$1.49', '$134.03', '$0.00', '$1,234.50'])
+    expect([formatUsd(0.0416), formatUsd(1.4936), formatUsd(134.028), formatUsd(0), formatUsd(1234.5)]).toEqual([
+      '$0.0416',
+      '$1.49',
+      '$134.03',
+      '$0.00',
+      '$1,234.50'
+    ])
   })
 
   it('costLines: one line per figure', () => {

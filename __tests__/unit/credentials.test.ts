@@ -62,7 +62,10 @@ function withOidc(): void {
 
 /** Every string that went to a log function of @actions/core. */
 function logged(): string {
-  return [core.debug, core.info, core.notice, core.warning, core.error, core.setFailed, core.setOutput].flatMap((fn) => fn.mock.calls.flat()).map(String).join('\n')
+  return [core.debug, core.info, core.notice, core.warning, core.error, core.setFailed, core.setOutput]
+    .flatMap((fn) => fn.mock.calls.flat())
+    .map(String)
+    .join('\n')
 }
 
 /** The rejection of a promise that must reject. */
@@ -193,7 +196,9 @@ describe('role-to-assume: GitHub OIDC', () => {
     stsMock.on(AssumeRoleWithWebIdentityCommand).rejects(denied)
     const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
     expect(error).toBeInstanceOf(CredentialsError)
-    expect(error.message).toMatch(new RegExp(`^Could not assume ${ROLE} with the GitHub OIDC token: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`))
+    expect(error.message).toMatch(
+      new RegExp(`^Could not assume ${ROLE} with the GitHub OIDC token: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`)
+    )
     expect(error.message).toContain('trusts token.actions.githubusercontent.com')
     expect(error.message).toContain('"sts.example.com"')
     expect(error.message).not.toContain(TOKEN)

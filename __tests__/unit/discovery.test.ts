@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { DescribeInstancesCommand, type Instance, type _InstanceType } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
-import {
-  DESCRIBE_PAGE_SIZE,
-  discoverInstances,
-  instanceFilters,
-  instanceMatcher,
-  toRecord
-} from '../../src/discovery.js'
+import { DESCRIBE_PAGE_SIZE, discoverInstances, instanceFilters, instanceMatcher, toRecord } from '../../src/discovery.js'
 import { tagMap } from '../../src/aws-data.js'
 import type { Inputs } from '../../src/types.js'
 import { defaultInputs, instanceId, NOW, useMockedEc2 } from '../../__fixtures__/support.js'
@@ -39,7 +33,6 @@ const page = (instances: Instance[], NextToken?: string) => ({
 const ec2 = useMockedEc2()
 const ec2Mock = ec2.mock
 
-
 describe('instanceFilters', () => {
   it.each<[string, Partial<Inputs>, unknown[]]>([
     [
@@ -60,7 +53,12 @@ describe('instanceFilters', () => {
     ],
     [
       'one filter per tag (ANDed)',
-      { tags: [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: 'plat*' }] },
+      {
+        tags: [
+          { key: 'github-run-id', value: '1234' },
+          { key: 'team', value: 'plat*' }
+        ]
+      },
       [
         { Name: 'key-name', Values: ['packer_*'] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
@@ -131,22 +129,17 @@ describe('instanceMatcher: the filters checked again client-side', () => {
     ],
     [
       'tags: one of two missing',
-      { tags: [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: '*' }] },
+      {
+        tags: [
+          { key: 'github-run-id', value: '1234' },
+          { key: 'team', value: '*' }
+        ]
+      },
       instance(1, { Tags: [{ Key: 'github-run-id', Value: '1234' }] }),
       false
     ],
-    [
-      'tags: wrong value',
-      { tags: [{ key: 'github-run-id', value: '1234' }] },
-      instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }),
-      false
-    ],
-    [
-      'tags: wildcard value',
-      { tags: [{ key: 'github-run-id', value: '12*' }] },
-      instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }),
-      true
-    ]
+    ['tags: wrong value', { tags: [{ key: 'github-run-id', value: '1234' }] }, instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }), false],
+    ['tags: wildcard value', { tags: [{ key: 'github-run-id', value: '12*' }] }, instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }), true]
   ])('%s: %s', (_title, overrides, found, expected) => {
     expect(matches(overrides, found)).toBe(expected)
   })
@@ -296,9 +289,9 @@ describe('discoverInstances', () => {
   })
 
   it('marks excluded instances but keeps them, to report as skipped', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves(
-      page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }), instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })])
-    )
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }), instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })]))
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale.map((found) => [found.id, found.excluded])).toEqual([
       [instanceId(1), true],
@@ -307,7 +300,9 @@ describe('discoverInstances', () => {
   })
 
   it('uses the exclude-tag input', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }), instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })]))
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }), instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })]))
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': 'do-not-touch' }), NOW)
     expect(result.stale.map((found) => found.excluded)).toEqual([false, true])
   })
@@ -364,14 +359,21 @@ describe('discoverInstances', () => {
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale).toHaveLength(1000)
     for (const found of result.stale) {
-      expect(Object.keys(found).every((key) => ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key))).toBe(true)
+      expect(
+        Object.keys(found).every((key) =>
+          ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key)
+        )
+      ).toBe(true)
       expect(typeof found.launchTime).toBe('string')
     }
   })
 
   it('a failing page rejects with the SDK error', async () => {
     const denied = Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' })
-    ec2Mock.on(DescribeInstancesCommand).resolvesOnce(page([instance(1)], 'token-1')).rejectsOnce(denied)
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolvesOnce(page([instance(1)], 'token-1'))
+      .rejectsOnce(denied)
     await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).rejects.toThrow('You are not authorized')
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2)
   })

@@ -84,7 +84,11 @@ describe('valid values', () => {
     ['regions', 'us-east-1\neu-west-1\n', ['us-east-1', 'eu-west-1']],
     ['regions', ' us-east-1 ,\n\n eu-west-1,, ', ['us-east-1', 'eu-west-1']],
     ['regions', 'us-east-1, eu-west-1, us-east-1', ['us-east-1', 'eu-west-1']],
-    ['regions', 'us-gov-west-1 cn-north-1 ap-southeast-7 eusc-de-east-1 il-central-1', ['us-gov-west-1', 'cn-north-1', 'ap-southeast-7', 'eusc-de-east-1', 'il-central-1']],
+    [
+      'regions',
+      'us-gov-west-1 cn-north-1 ap-southeast-7 eusc-de-east-1 il-central-1',
+      ['us-gov-west-1', 'cn-north-1', 'ap-southeast-7', 'eusc-de-east-1', 'il-central-1']
+    ],
     ['regions', 'all', 'all'],
     ['regions', ' all\n', 'all'],
     // resources
@@ -228,7 +232,11 @@ describe('invalid values: one message naming the input, the value and what is al
     ['regions', 'us-east-1a', /^regions: "us-east-1a" is not a region name\./],
     ['regions', 'all, us-east-1', /^regions: "all, us-east-1" mixes "all" with region names\. Use either "all" or a list of regions\.$/],
     ['regions', 'us-east-1\nall', /^regions: "us-east-1\nall" mixes "all" with region names\./],
-    ['resources', 'amis', /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/],
+    [
+      'resources',
+      'amis',
+      /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/
+    ],
     ['resources', 'instances, keypairs', /^resources: "keypairs" is not a resource kind\./],
     ['resources', '', /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/],
     ['tags', '=1234', /^tags: "=1234" is not Key=Value\./],
@@ -255,11 +263,19 @@ describe('invalid values: one message naming the input, the value and what is al
     ['dry-run', 'tRUE', /^dry-run: "tRUE" is not a boolean\./],
     ['dry-run', '', /^dry-run: "" is not a boolean\./],
     ['fail-on-stale', 'yes', /^fail-on-stale: "yes" is not a boolean\. Use true or false\.$/],
-    ['sns-topic-arn', 'packer-alerts', /^sns-topic-arn: "packer-alerts" is not an SNS topic ARN\. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty\.$/],
+    [
+      'sns-topic-arn',
+      'packer-alerts',
+      /^sns-topic-arn: "packer-alerts" is not an SNS topic ARN\. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty\.$/
+    ],
     ['sns-topic-arn', 'arn:aws:sns:eu-west-1:12345:alerts', /^sns-topic-arn: "arn:aws:sns:eu-west-1:12345:alerts" is not an SNS topic ARN\./],
     ['sns-topic-arn', 'arn:aws:sqs:eu-west-1:123456789012:queue', /^sns-topic-arn: "arn:aws:sqs:eu-west-1:123456789012:queue" is not an SNS topic ARN\./],
     ['sns-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:a b', /^sns-topic-arn: "arn:aws:sns:eu-west-1:123456789012:a b" is not an SNS topic ARN\./],
-    ['role-to-assume', 'packer-sweeper', /^role-to-assume: "packer-sweeper" is not allowed\. Use an IAM role ARN like arn:aws:iam::123456789012:role\/packer-sweeper, or leave it empty\.$/],
+    [
+      'role-to-assume',
+      'packer-sweeper',
+      /^role-to-assume: "packer-sweeper" is not allowed\. Use an IAM role ARN like arn:aws:iam::123456789012:role\/packer-sweeper, or leave it empty\.$/
+    ],
     ['role-to-assume', 'arn:aws:iam::123456789012:user/bob', /^role-to-assume: "arn:aws:iam::123456789012:user\/bob" is not allowed\./],
     ['role-to-assume', 'arn:aws:iam::12345:role/x', /^role-to-assume: "arn:aws:iam::12345:role\/x" is not allowed\./],
     ['role-to-assume', 'arn:aws:iam::123456789012:role/', /^role-to-assume: "arn:aws:iam::123456789012:role\/" is not allowed\./],
@@ -395,7 +411,11 @@ describe('no AWS call before the inputs are valid', () => {
   beforeEach(() => mocks.forEach((mock) => mock.reset()))
 
   it('an invalid input throws synchronously and reaches no AWS client', () => {
-    const getter = inputGetter({ action: 'terminte', 'sns-topic-arn': 'arn:aws:sns:eu-west-1:123456789012:alerts', 'role-to-assume': 'arn:aws:iam::123456789012:role/x' })
+    const getter = inputGetter({
+      action: 'terminte',
+      'sns-topic-arn': 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      'role-to-assume': 'arn:aws:iam::123456789012:role/x'
+    })
     expect(() => getInputs(getter, ENV)).toThrow(InputError)
     for (const mock of mocks) expect(mock.calls()).toHaveLength(0)
   })

@@ -16,7 +16,9 @@ function stdout(): string {
     [core.startGroup, 'group'],
     [core.endGroup, 'endgroup']
   ] as const) {
-    fn.mock.calls.forEach((call, index) => lines.push(`${fn.mock.invocationCallOrder[index]}\u0000${name === 'info' ? call[0] : name === 'group' ? `::group::${call[0]}` : '::endgroup::'}`))
+    fn.mock.calls.forEach((call, index) =>
+      lines.push(`${fn.mock.invocationCallOrder[index]}\u0000${name === 'info' ? call[0] : name === 'group' ? `::group::${call[0]}` : '::endgroup::'}`)
+    )
   }
   return lines
     .sort((a, b) => Number(a.split('\u0000')[0]) - Number(b.split('\u0000')[0]))
@@ -63,8 +65,16 @@ describe('logGroup and logRegion', () => {
   })
 
   it('a group per kind that found anything, key pairs named once', () => {
-    logRegion(region({ region: 'eu-west-1', matched: 3 }), [instance({ keyName: HOSTILE })], [orphan(), orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })])
-    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 3 matching instances, 1 stale', 'eu-west-1 · 1 key pair', 'eu-west-1 · 1 security group'])
+    logRegion(
+      region({ region: 'eu-west-1', matched: 3 }),
+      [instance({ keyName: HOSTILE })],
+      [orphan(), orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]
+    )
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
+      'eu-west-1 · instances: 3 matching instances, 1 stale',
+      'eu-west-1 · 1 key pair',
+      'eu-west-1 · 1 security group'
+    ])
     const keyLine = orphanLogLine(orphan())
     expect(keyLine.match(/packer_6745a1b2/g)).toHaveLength(1)
     expect(workflowCommands(stdout()).filter(({ command }) => command === 'error')).toEqual([])
@@ -79,7 +89,8 @@ describe('logGroup and logRegion', () => {
 })
 
 describe('annotationsFor', () => {
-  const failed = (n: number) => instance({ id: `i-${String(n).padStart(17, '0')}`, outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'protected' } })
+  const failed = (n: number) =>
+    instance({ id: `i-${String(n).padStart(17, '0')}`, outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'protected' } })
 
   it('an error per failed region and resource, a notice with the headline', () => {
     const annotations = annotationsFor(
@@ -100,7 +111,9 @@ describe('annotationsFor', () => {
   })
 
   it('exactly the limit: no counting annotation', () => {
-    const errors = annotationsFor(report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })).filter(({ level }) => level === 'error')
+    const errors = annotationsFor(report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })).filter(
+      ({ level }) => level === 'error'
+    )
     expect(errors).toHaveLength(ANNOTATIONS_PER_TYPE - 1)
     expect(errors.every(({ title }) => title.includes('terminate failed'))).toBe(true)
   })

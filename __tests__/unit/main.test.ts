@@ -3,7 +3,14 @@
  * aws-sdk-client-mock, @actions/core's outputs and failure captured by the fixture.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client, StopInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
+import {
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  EC2Client,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type Instance
+} from '@aws-sdk/client-ec2'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'

@@ -118,14 +118,26 @@ describe('buildNotifications', () => {
   it.each<[string, Partial<Report>, string]>([
     ['terminated', { instances: instances(3) }, 'packer-sweeper: 3 stale Packer instances terminated'],
     ['stopped', { settings: settings({ action: 'stop' }), instances: instances(1, { outcome: 'stopped' }) }, 'packer-sweeper: 1 stale Packer instance stopped'],
-    ['notify', { settings: settings({ action: 'notify' }), instances: instances(2, { outcome: 'notified' }) }, 'packer-sweeper: 2 stale Packer instances found'],
+    [
+      'notify',
+      { settings: settings({ action: 'notify' }), instances: instances(2, { outcome: 'notified' }) },
+      'packer-sweeper: 2 stale Packer instances found'
+    ],
     [
       'dry run',
       { settings: settings({ 'dry-run': true }), instances: instances(3, { outcome: 'dry-run' }) },
       'packer-sweeper: 3 stale Packer instances found (dry run)'
     ],
-    ['partly failed', { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] }, 'packer-sweeper: 3 stale Packer instances (2 terminated, 1 failed)'],
-    ['only a failed region', { regions: [region({ status: 'failed' }), region({ region: 'us-east-1', status: 'failed' })] }, 'packer-sweeper: 2 regions failed'],
+    [
+      'partly failed',
+      { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] },
+      'packer-sweeper: 3 stale Packer instances (2 terminated, 1 failed)'
+    ],
+    [
+      'only a failed region',
+      { regions: [region({ status: 'failed' }), region({ region: 'us-east-1', status: 'failed' })] },
+      'packer-sweeper: 2 regions failed'
+    ],
     ['only leftovers', { keyPairs: [orphan(), orphan({ id: 'k2' })] }, 'packer-sweeper: 2 Packer leftovers deleted'],
     [
       'everything at once, briefly',
@@ -160,14 +172,27 @@ describe('buildNotifications', () => {
   })
 
   it('sends the text to people (default) and the JSON, IDs first, to programs (sqs, lambda, https)', () => {
-    const sample = report({ instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })] })
+    const sample = report({
+      instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)],
+      securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]
+    })
     const { envelope, json, runId, topicArn, messageStructure, message } = build(sample)
     expect({ topicArn, messageStructure }).toEqual({ topicArn: TOPIC, messageStructure: 'json' })
     expect(Object.keys(envelope).sort()).toEqual(['default', 'https', 'lambda', 'sqs'])
     expect(envelope.lambda).toBe(envelope.sqs)
     expect(envelope.https).toBe(envelope.sqs)
     expect(Object.keys(json).slice(0, 6)).toEqual(['kind', 'version', 'runId', 'part', 'parts', 'ids'])
-    expect(json).toMatchObject({ kind: 'packer-sweeper', version: 2, runId, part: 1, parts: 1, truncated: 0, errors: [], regions: sample.regions, run: sample.run })
+    expect(json).toMatchObject({
+      kind: 'packer-sweeper',
+      version: 2,
+      runId,
+      part: 1,
+      parts: 1,
+      truncated: 0,
+      errors: [],
+      regions: sample.regions,
+      run: sample.run
+    })
     expect(runId).toBe(notificationRunId(sample))
     expect(runId).toMatch(/^[0-9a-f]{16}$/)
     expect(json.ids).toEqual({
@@ -177,8 +202,20 @@ describe('buildNotifications', () => {
       launchTemplates: {},
       instanceProfiles: {}
     })
-    expect(json.totals).toEqual({ instances: { terminated: 2, failed: 1 }, keyPairs: {}, securityGroups: { deleted: 1 }, launchTemplates: {}, instanceProfiles: {} })
-    expect(json.findings).toEqual({ instances: sample.instances, keyPairs: [], securityGroups: sample.securityGroups, launchTemplates: [], instanceProfiles: [] })
+    expect(json.totals).toEqual({
+      instances: { terminated: 2, failed: 1 },
+      keyPairs: {},
+      securityGroups: { deleted: 1 },
+      launchTemplates: {},
+      instanceProfiles: {}
+    })
+    expect(json.findings).toEqual({
+      instances: sample.instances,
+      keyPairs: [],
+      securityGroups: sample.securityGroups,
+      launchTemplates: [],
+      instanceProfiles: []
+    })
     expect(message.indexOf('\\"ids\\"')).toBeLessThan(message.indexOf('\\"findings\\"'))
   })
 
@@ -192,12 +229,25 @@ describe('buildNotifications', () => {
   it("extends Packer Cleaner's text with region, age, outcome, leftovers, failed regions, errors and the run link", () => {
     const { envelope } = build({
       errors: ['fail-on-stale: 3 stale resources were found'],
-      regions: [region(), region({ region: 'ap-east-1', status: 'failed', error: { code: 'AuthFailure', message: 'AWS was not able to validate\nthe credentials' } })],
+      regions: [
+        region(),
+        region({ region: 'ap-east-1', status: 'failed', error: { code: 'AuthFailure', message: 'AWS was not able to validate\nthe credentials' } })
+      ],
       instances: [
         instance({ id: instanceId(2), region: 'us-east-1', ageSeconds: 90_000 }),
         instance({ outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'may not be terminated' } })
       ],
-      securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0abc', name: 'packer_6745a1b2', ageSeconds: undefined, ageSource: 'unknown', outcome: 'skipped', reason: 'age unknown' })]
+      securityGroups: [
+        orphan({
+          kind: 'security-groups',
+          id: 'sg-0abc',
+          name: 'packer_6745a1b2',
+          ageSeconds: undefined,
+          ageSource: 'unknown',
+          outcome: 'skipped',
+          reason: 'age unknown'
+        })
+      ]
     })
     expect(envelope.default).toBe(
       [
@@ -236,8 +286,12 @@ describe('buildNotifications', () => {
         ...instances(50, { outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' }, 20_151)
       ],
       keyPairs: Array.from({ length: 700 }, (_, i) => orphan({ id: `packer_${i}`, name: `packer_${i}` })),
-      securityGroups: Array.from({ length: 300 }, (_, i) => orphan({ kind: 'security-groups', id: `sg-${i}`, name: `packer_${i}`, outcome: i % 3 ? 'deleted' : 'in-use' })),
-      launchTemplates: Array.from({ length: 40 }, (_, i) => orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } })),
+      securityGroups: Array.from({ length: 300 }, (_, i) =>
+        orphan({ kind: 'security-groups', id: `sg-${i}`, name: `packer_${i}`, outcome: i % 3 ? 'deleted' : 'in-use' })
+      ),
+      launchTemplates: Array.from({ length: 40 }, (_, i) =>
+        orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } })
+      ),
       instanceProfiles: Array.from({ length: 30 }, (_, i) =>
         orphan({ kind: 'instance-profiles', id: `packer-${i}`, name: `packer-${i}`, region: 'global', outcome: i % 2 ? 'deleted' : 'in-use' })
       )
@@ -248,7 +302,11 @@ describe('buildNotifications', () => {
     it('every ID and outcome is in the union of the parts’ JSON, each in exactly one part', () => {
       expect(outcomesFromJson(notifications)).toEqual(expected)
       const totals = jsonOf(notifications[0] as Notification).totals
-      expect(Object.values(totals).flatMap((counts) => Object.values(counts)).reduce((a, b) => a + b, 0)).toBe(expected.size)
+      expect(
+        Object.values(totals)
+          .flatMap((counts) => Object.values(counts))
+          .reduce((a, b) => a + b, 0)
+      ).toBe(expected.size)
     })
 
     it('every ID and outcome is in the union of the parts’ text, one line each', () => {
@@ -265,7 +323,9 @@ describe('buildNotifications', () => {
         expect(Object.keys(envelopeOf(notification)).sort()).toEqual(['default', 'https', 'lambda', 'sqs'])
         expect(notification).toMatchObject({ part: index + 1, parts: notifications.length, runId, topicArn: TOPIC })
         expect(jsonOf(notification)).toMatchObject({ kind: 'packer-sweeper', version: 2, runId, part: index + 1, parts: notifications.length })
-        expect(envelopeOf(notification).default.split('\n')[0]).toBe(`Part ${index + 1} of ${notifications.length} of packer-sweeper run ${runId}; every resource is listed in exactly one part.`)
+        expect(envelopeOf(notification).default.split('\n')[0]).toBe(
+          `Part ${index + 1} of ${notifications.length} of packer-sweeper run ${runId}; every resource is listed in exactly one part.`
+        )
         expect(notification.subject).toMatch(new RegExp(`^packer-sweeper, part ${index + 1} of ${notifications.length}: `))
         expect(notification.subject.length).toBeLessThan(100)
         expect(notification.subject).toMatch(/^[\x20-\x7e]+$/)
@@ -282,7 +342,8 @@ describe('buildNotifications', () => {
         const ids = LISTS.flatMap((list) => Object.values(json.ids[list]).flat())
         const findings = LISTS.flatMap((list) => json.findings[list])
         expect(findings.length + json.truncated).toBe(ids.length)
-        for (const finding of findings) expect(expected.get(`${LISTS.find((list) => json.findings[list].includes(finding))}:${finding.id}`)).toBe(finding.outcome)
+        for (const finding of findings)
+          expect(expected.get(`${LISTS.find((list) => json.findings[list].includes(finding))}:${finding.id}`)).toBe(finding.outcome)
       }
       const last = jsonOf(notifications.at(-1) as Notification)
       expect(LISTS.flatMap((list) => last.findings[list]).length).toBeGreaterThan(0) // room left in the last part is used
@@ -291,7 +352,14 @@ describe('buildNotifications', () => {
     it('uses the fewest parts: each part is full, the next resource would not fit, and the count meets the byte bound', () => {
       const minimumCost = (list: List, id: string, line: string) =>
         Buffer.byteLength(JSON.stringify(line)) - 2 + 2 + 3 * (Buffer.byteLength(JSON.stringify(JSON.stringify(id))) - 2 + 1)
-      const lines = new Map(notifications.flatMap((n) => envelopeOf(n).default.split('\n').filter((line) => line.startsWith('* ')).map((line): [string, string] => [line.split(' ')[1] as string, line])))
+      const lines = new Map(
+        notifications.flatMap((n) =>
+          envelopeOf(n)
+            .default.split('\n')
+            .filter((line) => line.startsWith('* '))
+            .map((line): [string, string] => [line.split(' ')[1] as string, line])
+        )
+      )
       let total = 0
       for (const notification of notifications) {
         const json = jsonOf(notification)
@@ -303,7 +371,9 @@ describe('buildNotifications', () => {
         const json = jsonOf(notification)
         const idCount = LISTS.flatMap((list) => Object.values(json.ids[list]).flat()).length
         const bare = { ...json, findings: Object.fromEntries(LISTS.map((list) => [list, []])), truncated: idCount }
-        const bytes = Buffer.byteLength(JSON.stringify({ ...envelopeOf(notification), sqs: JSON.stringify(bare), lambda: JSON.stringify(bare), https: JSON.stringify(bare) }))
+        const bytes = Buffer.byteLength(
+          JSON.stringify({ ...envelopeOf(notification), sqs: JSON.stringify(bare), lambda: JSON.stringify(bare), https: JSON.stringify(bare) })
+        )
         const next = jsonOf(notifications[index + 1] as Notification)
         const list = LISTS.find((name) => Object.values(next.ids[name]).flat().length > 0) as List
         const nextId = LISTS.flatMap((name) => Object.values(next.ids[name]).flat())[0] as string
@@ -322,7 +392,10 @@ describe('buildNotifications', () => {
   it('flattens hostile strings from AWS: no CR, no line of its own, no workflow command in text or subject', () => {
     const hostile = 'x\r\n::error::pwned\n::add-mask::y\u2028z'
     const sample = report({
-      instances: [instance({ outcome: 'failed', error: { code: 'Bad\n::error::code', message: hostile } }), instance({ id: instanceId(2), reason: hostile, outcome: 'skipped' })],
+      instances: [
+        instance({ outcome: 'failed', error: { code: 'Bad\n::error::code', message: hostile } }),
+        instance({ id: instanceId(2), reason: hostile, outcome: 'skipped' })
+      ],
       keyPairs: [orphan({ id: `packer_${hostile}`, name: hostile })],
       regions: [region({ status: 'failed', error: { code: 'AuthFailure', message: hostile } })],
       errors: [hostile],
@@ -371,7 +444,15 @@ describe('closingSentence', () => {
 })
 
 describe('publishInput', () => {
-  const notification = { topicArn: TOPIC, subject: 's', message: '{"default":"x"}', messageStructure: 'json' as const, part: 1, parts: 1, runId: '0123456789abcdef' }
+  const notification = {
+    topicArn: TOPIC,
+    subject: 's',
+    message: '{"default":"x"}',
+    messageStructure: 'json' as const,
+    part: 1,
+    parts: 1,
+    runId: '0123456789abcdef'
+  }
 
   it('publishes the envelope as MessageStructure json', () => {
     expect(publishInput(notification)).toEqual({ TopicArn: TOPIC, Subject: 's', Message: '{"default":"x"}', MessageStructure: 'json' })
@@ -381,7 +462,9 @@ describe('publishInput', () => {
     const fifo = publishInput({ ...notification, topicArn: `${TOPIC}.fifo` })
     expect(fifo.MessageGroupId).toBe('packer-sweeper')
     expect(fifo.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/)
-    expect(publishInput({ ...notification, topicArn: `${TOPIC}.fifo`, message: '{"default":"y"}' }).MessageDeduplicationId).not.toBe(fifo.MessageDeduplicationId)
+    expect(publishInput({ ...notification, topicArn: `${TOPIC}.fifo`, message: '{"default":"y"}' }).MessageDeduplicationId).not.toBe(
+      fifo.MessageDeduplicationId
+    )
   })
 })
 
@@ -407,7 +490,9 @@ describe('publishNotifications', () => {
     const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }
     const published: number[] = []
     const abort = new AbortController()
-    expect(await publishNotifications(parts, credentials, { abortSignal: abort.signal, onPublished: (index) => published.push(index) })).toEqual({ published: 3 })
+    expect(await publishNotifications(parts, credentials, { abortSignal: abort.signal, onPublished: (index) => published.push(index) })).toEqual({
+      published: 3
+    })
 
     const calls = sns.commandCalls(PublishCommand)
     expect(calls.map((call) => call.args[0].input)).toEqual(parts.map(publishInput))

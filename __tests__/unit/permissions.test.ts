@@ -66,11 +66,7 @@ describe('requiredPermissions', () => {
     // Instance profiles alone read no instances: their users come from DescribeIamInstanceProfileAssociations.
     ['notify instance profiles', needs({ resources: ['instance-profiles'] }), [...IP_READ].sort()],
     ['stop instance profiles (nothing to stop)', needs({ action: 'stop', resources: ['instance-profiles'] }), [...IP_READ].sort()],
-    [
-      'terminate instance profiles',
-      needs({ action: 'terminate', resources: ['instance-profiles'] }),
-      [...IP_READ, ...IP_REMOVE].sort()
-    ],
+    ['terminate instance profiles', needs({ action: 'terminate', resources: ['instance-profiles'] }), [...IP_READ, ...IP_REMOVE].sort()],
     [
       'terminate instance profiles, all regions: DescribeRegions once',
       needs({ action: 'terminate', resources: ['instance-profiles'], allRegions: true }),

@@ -16,7 +16,6 @@ import { instanceId, hoursBefore, NOW } from '../../__fixtures__/support.js'
 jest.unstable_mockModule('@actions/core', () => core)
 const { currentSpotPrice, estimateCost, getProductsInput, hourlyPriceFromPriceList, PRICING_REGION } = await import('../../src/pricing.js')
 
-
 /** A PriceList entry as GetProducts returns it: the product, OnDemand and Reserved terms, as a JSON string. */
 function priceListEntry(instanceType: string, regionCode: string, usd: string): string {
   const sku = `SKU${instanceType.replace(/\W/g, '').toUpperCase()}${regionCode.replace(/\W/g, '').toUpperCase()}`
@@ -96,13 +95,28 @@ beforeEach(() => {
   jest.clearAllMocks()
   pricing.on(GetProductsCommand).callsFake((input: { Filters?: { Field?: string; Value?: string }[] }) => {
     const price = LIST_PRICES[`${filterValue(input, 'regionCode')}/${filterValue(input, 'instanceType')}`]
-    return { FormatVersion: 'aws_v1', PriceList: price ? [priceListEntry(filterValue(input, 'instanceType') ?? '', filterValue(input, 'regionCode') ?? '', price)] : [] }
+    return {
+      FormatVersion: 'aws_v1',
+      PriceList: price ? [priceListEntry(filterValue(input, 'instanceType') ?? '', filterValue(input, 'regionCode') ?? '', price)] : []
+    }
   })
   ec2.on(DescribeSpotPriceHistoryCommand).callsFake((input: { AvailabilityZone?: string; InstanceTypes?: string[] }) => ({
     // Oldest first: the newest entry is the current price, wherever it is in the list.
     SpotPriceHistory: [
-      { AvailabilityZone: input.AvailabilityZone, InstanceType: input.InstanceTypes?.[0], ProductDescription: 'Linux/UNIX', SpotPrice: '0.050000', Timestamp: new Date('2026-03-01T08:00:00Z') },
-      { AvailabilityZone: input.AvailabilityZone, InstanceType: input.InstanceTypes?.[0], ProductDescription: 'Linux/UNIX', SpotPrice: '0.035000', Timestamp: new Date('2026-03-01T11:00:00Z') }
+      {
+        AvailabilityZone: input.AvailabilityZone,
+        InstanceType: input.InstanceTypes?.[0],
+        ProductDescription: 'Linux/UNIX',
+        SpotPrice: '0.050000',
+        Timestamp: new Date('2026-03-01T08:00:00Z')
+      },
+      {
+        AvailabilityZone: input.AvailabilityZone,
+        InstanceType: input.InstanceTypes?.[0],
+        ProductDescription: 'Linux/UNIX',
+        SpotPrice: '0.035000',
+        Timestamp: new Date('2026-03-01T11:00:00Z')
+      }
     ]
   }))
 })
@@ -175,7 +189,9 @@ describe('getProductsInput', () => {
 describe('estimateCost', () => {
   it('asks once per type and region (per zone for spot), never per instance, and prices spot builders at the spot price', async () => {
     const cost = await estimateCost(fleet(), deps)
-    const asked = pricing.commandCalls(GetProductsCommand).map((call) => `${filterValue(call.args[0].input, 'regionCode')}/${filterValue(call.args[0].input, 'instanceType')}`)
+    const asked = pricing
+      .commandCalls(GetProductsCommand)
+      .map((call) => `${filterValue(call.args[0].input, 'regionCode')}/${filterValue(call.args[0].input, 'instanceType')}`)
     expect(asked.sort()).toEqual(['eu-west-1/t3.medium', 'us-east-1/m5.large', 'us-east-1/t3.medium'])
     const spot = ec2.commandCalls(DescribeSpotPriceHistoryCommand).map((call) => call.args[0].input)
     expect(spot.map((input) => input.AvailabilityZone).sort()).toEqual(['us-east-1a', 'us-east-1b'])
@@ -201,7 +217,14 @@ describe('estimateCost', () => {
   })
 
   it('denied GetProducts: the On-Demand builders are "price unknown", spot ones still priced, one warning that names the permission', async () => {
-    pricing.on(GetProductsCommand).rejects(new PricingServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'User is not authorized to perform: pricing:GetProducts' }))
+    pricing.on(GetProductsCommand).rejects(
+      new PricingServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'User is not authorized to perform: pricing:GetProducts'
+      })
+    )
     const cost = await estimateCost(fleet(), deps)
     expect(cost).toMatchObject({ running: 9, priceUnknown: 6, usdPerHourStopped: 0.105 })
     expect(cost.unknown).toHaveLength(1)
@@ -213,8 +236,12 @@ describe('estimateCost', () => {
   })
 
   it('throttled after the SDK retries, and denied spot prices: price unknown with one warning', async () => {
-    pricing.on(GetProductsCommand).rejects(new PricingServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }))
-    ec2.on(DescribeSpotPriceHistoryCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' }))
+    pricing
+      .on(GetProductsCommand)
+      .rejects(new PricingServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }))
+    ec2
+      .on(DescribeSpotPriceHistoryCommand)
+      .rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' }))
     const cost = await estimateCost(fleet(), deps)
     expect(cost).toMatchObject({ running: 9, priceUnknown: 9, usdSoFar: 0, instanceHours: 36 })
     expect(cost.unknown.sort()).toEqual([
@@ -226,7 +253,10 @@ describe('estimateCost', () => {
 
   it('no list price for the type: unknown; a region outside the aws partition is never asked', async () => {
     const cost = await estimateCost(
-      [instance({ region: 'us-east-1', instanceType: 'x9.huge', state: 'running' }), instance({ id: instanceId(2), region: 'cn-north-1', instanceType: 't3.micro', state: 'running' })],
+      [
+        instance({ region: 'us-east-1', instanceType: 'x9.huge', state: 'running' }),
+        instance({ id: instanceId(2), region: 'cn-north-1', instanceType: 't3.micro', state: 'running' })
+      ],
       deps
     )
     expect(cost.priceUnknown).toBe(2)

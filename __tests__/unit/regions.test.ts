@@ -8,7 +8,6 @@ import { ec2Error, useMockedEc2 } from '../../__fixtures__/support.js'
 const ec2 = useMockedEc2()
 const ec2Mock = ec2.mock
 
-
 describe('resolveRegions', () => {
   it.each([[['us-east-1']], [['eu-west-1', 'us-east-1']], [['us-west-2', 'ap-southeast-7', 'eu-central-1']]])(
     'an explicit list %j passes through as given, without a call',
@@ -55,7 +54,9 @@ describe('resolveRegions', () => {
     ['only regions not opted in', { Regions: [{ RegionName: 'af-south-1', OptInStatus: 'not-opted-in' }] }]
   ])('all with %s: an error rather than a sweep of nothing', async (_title, answer) => {
     ec2Mock.on(DescribeRegionsCommand).resolves(answer)
-    await expect(resolveRegions({ regions: 'all' }, ec2.client())).rejects.toThrow('regions: all could not be resolved: Error: DescribeRegions listed no enabled region')
+    await expect(resolveRegions({ regions: 'all' }, ec2.client())).rejects.toThrow(
+      'regions: all could not be resolved: Error: DescribeRegions listed no enabled region'
+    )
   })
 })
 

@@ -7,9 +7,18 @@ import type { Outcome, Report } from '../../src/types.js'
 import { instanceId } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { fitOutputs, headline, needsAttention, OUTPUT_NAMES, OUTPUTS_BYTE_BUDGET, OUTPUTS_WITHOUT_REPORT, outputsFor, reportJsonWithin, stepFailures, writeOutputs } = await import(
-  '../../src/report.js'
-)
+const {
+  fitOutputs,
+  headline,
+  needsAttention,
+  OUTPUT_NAMES,
+  OUTPUTS_BYTE_BUDGET,
+  OUTPUTS_WITHOUT_REPORT,
+  outputsFor,
+  reportJsonWithin,
+  stepFailures,
+  writeOutputs
+} = await import('../../src/report.js')
 
 const parseIds = (json: string): string[] => JSON.parse(json) as string[]
 type ReportOutput = Report & { truncated?: Record<string, number> }
@@ -144,7 +153,11 @@ describe('fitOutputs', () => {
     core.setOutput.mockReset()
     writeOutputs(report({ instances: instances(30_000), reportFile }))
     expect(core.warning).toHaveBeenCalledTimes(1)
-    expect(core.warning.mock.calls[0]?.[0]).toMatch(new RegExp(`^Outputs shortened to stay within GitHub's 1 MB per job: .*instance-ids.*; the whole report is in ${reportFile.replace(/[.]/g, '\\.')} \\(output report-file\\)\\.$`))
+    expect(core.warning.mock.calls[0]?.[0]).toMatch(
+      new RegExp(
+        `^Outputs shortened to stay within GitHub's 1 MB per job: .*instance-ids.*; the whole report is in ${reportFile.replace(/[.]/g, '\\.')} \\(output report-file\\)\\.$`
+      )
+    )
   })
 })
 
@@ -206,7 +219,10 @@ describe('headline', () => {
   })
 
   it('in brief drops words and the breakdown but never the failures', () => {
-    const mixed = report({ instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)], keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] })
+    const mixed = report({
+      instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)],
+      keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })]
+    })
     expect(headline(mixed, { brief: true })).toBe('3 stale instances (1 failed), 2 leftovers')
     expect(headline(report({ instances: instances(3) }), { brief: true })).toBe('3 stale instances terminated')
   })
@@ -236,7 +252,10 @@ describe('stepFailures', () => {
     const failures = stepFailures(
       report({
         cancelled: true,
-        instances: [instance({ id: instanceId(1), outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'x' } }), instance({ id: instanceId(2), outcome: 'unknown', error: { code: 'TimeoutError', message: 'y' } })]
+        instances: [
+          instance({ id: instanceId(1), outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'x' } }),
+          instance({ id: instanceId(2), outcome: 'unknown', error: { code: 'TimeoutError', message: 'y' } })
+        ]
       })
     )
     expect(failures).toEqual([
@@ -258,7 +277,11 @@ describe('stepFailures', () => {
         errors: ['max-instances: 60 instances would be terminated', 'fail-on-stale: stale resources were found'],
         regions: [
           region(),
-          region({ region: 'ap-east-1', status: 'failed', error: { code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials' } }),
+          region({
+            region: 'ap-east-1',
+            status: 'failed',
+            error: { code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials' }
+          }),
           region({ region: 'me-south-1', status: 'failed' })
         ],
         instances: [

@@ -20,7 +20,11 @@ describe('watchCancellation', () => {
   it.each(['SIGINT', 'SIGTERM'])('%s: cancelled at once, abandoned after the grace period, deadlines measured from the signal', async (signal) => {
     const source = new FakeProcess()
     let clock = 1_000
-    control = watchCancellation(() => undefined, source, () => clock)
+    control = watchCancellation(
+      () => undefined,
+      source,
+      () => clock
+    )
     const early = control.deadline(50)
     source.emit(signal, signal)
     expect(control.cancelled.aborted).toBe(true)
@@ -37,7 +41,11 @@ describe('watchCancellation', () => {
   it('a second signal changes nothing (SIGTERM follows SIGINT on a cancel)', () => {
     const source = new FakeProcess()
     let clock = 0
-    control = watchCancellation(() => undefined, source, () => clock)
+    control = watchCancellation(
+      () => undefined,
+      source,
+      () => clock
+    )
     source.emit('SIGINT', 'SIGINT')
     clock = 5_000
     source.emit('SIGTERM', 'SIGTERM')

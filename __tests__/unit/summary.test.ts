@@ -140,14 +140,20 @@ describe('renderSummary', () => {
           region({
             region: 'us-east-1',
             status: 'failed',
-            error: { code: 'UnauthorizedOperation', message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)', missingPermission: 'ec2:DescribeInstances' }
+            error: {
+              code: 'UnauthorizedOperation',
+              message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)',
+              missingPermission: 'ec2:DescribeInstances'
+            }
           })
         ]
       })
     )
     expect(html).toContain('<h3>Errors</h3><ul><li>max-instances: 60 instances would be terminated</li></ul>')
     expect(html).toContain('<li><code>eu-west-1</code>: UnauthorizedOperation: denied (missing IAM permission <code>ec2:DescribeInstances</code>)</li>')
-    expect(html).toContain('<li><code>us-east-1</code>: UnauthorizedOperation: denied &#40;missing IAM permission ec2:DescribeInstances: see the policy&#41;</li>')
+    expect(html).toContain(
+      '<li><code>us-east-1</code>: UnauthorizedOperation: denied &#40;missing IAM permission ec2:DescribeInstances: see the policy&#41;</li>'
+    )
     expect(html).not.toContain('<p>No stale instances in')
   })
 
@@ -156,13 +162,26 @@ describe('renderSummary', () => {
       report({
         settings: settings({ resources: ['key-pairs', 'security-groups', 'launch-templates'] }),
         keyPairs: [orphan()],
-        securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0abc', name: 'packer_6745a1b2', ageSource: 'unknown', ageSeconds: undefined, createdAt: undefined, outcome: 'skipped', reason: 'age unknown' })]
+        securityGroups: [
+          orphan({
+            kind: 'security-groups',
+            id: 'sg-0abc',
+            name: 'packer_6745a1b2',
+            ageSource: 'unknown',
+            ageSeconds: undefined,
+            createdAt: undefined,
+            outcome: 'skipped',
+            reason: 'age unknown'
+          })
+        ]
       })
     )
     expect(html).toContain('<h3>Key pairs</h3><table><tr><th>Key pair</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
     expect(html).toContain('<td>3h 12m &#40;from name&#41;</td><td>deleted</td>')
     expect(html).toContain('<h3>Security groups</h3><table><tr><th>ID</th><th>Name</th>')
-    expect(html).toContain('<td><code>sg-0abc</code></td><td>packer&#95;6745a1b2</td><td>eu-west-1</td><td>unknown</td><td>unknown</td><td>skipped &#40;age unknown&#41;</td>')
+    expect(html).toContain(
+      '<td><code>sg-0abc</code></td><td>packer&#95;6745a1b2</td><td>eu-west-1</td><td>unknown</td><td>unknown</td><td>skipped &#40;age unknown&#41;</td>'
+    )
     expect(html).not.toContain('Launch templates')
     expect(html).not.toContain('<h3>Instances</h3>')
   })
@@ -182,7 +201,9 @@ describe('renderSummary', () => {
     expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
     expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td>global</td>`)
     expect(html).toContain('deleted &#40;removed &#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;&#41;')
-    const dry = renderSummary(report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] }))
+    const dry = renderSummary(
+      report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] })
+    )
     expect(dry).toContain('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
     expect(renderSummary(report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] }))).not.toContain('IAM has no DryRun')
   })
@@ -211,7 +232,9 @@ describe('renderSummary', () => {
       regions: [
         region({ matched: 6000 }),
         region({ region: 'us-east-1', matched: 3000 }),
-        ...Array.from({ length: 30 }, (_, i) => region({ region: `xx-failed-${i}`, status: 'failed' as const, error: { code: 'AuthFailure', message: name.repeat(10) } }))
+        ...Array.from({ length: 30 }, (_, i) =>
+          region({ region: `xx-failed-${i}`, status: 'failed' as const, error: { code: 'AuthFailure', message: name.repeat(10) } })
+        )
       ],
       instances: [
         ...instances(6000, { name, keyName: name, reason: name, outcome: 'failed', error: { code: 'OperationNotPermitted', message: name.repeat(4) } }),

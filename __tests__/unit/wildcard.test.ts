@@ -123,8 +123,22 @@ describe('tagMatcher: tag filters are ANDed', () => {
     ['one exact match', [{ key: 'github-run-id', value: '1234' }], true],
     ['one wildcard match', [{ key: 'team', value: 'plat*' }], true],
     ['one `?` match', [{ key: 'github-run-id', value: '12?4' }], true],
-    ['all of several', [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: '*' }], true],
-    ['one of several fails', [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: 'data' }], false],
+    [
+      'all of several',
+      [
+        { key: 'github-run-id', value: '1234' },
+        { key: 'team', value: '*' }
+      ],
+      true
+    ],
+    [
+      'one of several fails',
+      [
+        { key: 'github-run-id', value: '1234' },
+        { key: 'team', value: 'data' }
+      ],
+      false
+    ],
     ['value mismatch', [{ key: 'github-run-id', value: '12345' }], false],
     ['missing key, even with *', [{ key: 'owner', value: '*' }], false],
     ['key is case-sensitive', [{ key: 'Team', value: 'platform' }], false],

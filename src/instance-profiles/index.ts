@@ -97,14 +97,18 @@ export async function planInstanceProfiles(ctx: InstanceProfileContext, terminat
   } catch (error) {
     // Without knowing which profiles live builds use, no profile may be touched.
     const reason = 'could not check which instances use the profile'
-    return { planned: byName(planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason: reason } : entry))), errors: [readError(error)] }
+    return {
+      planned: byName(planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason: reason } : entry))),
+      errors: [readError(error)]
+    }
   }
   const judged = planned.map((entry): PlannedInstanceProfile => {
     const arn = entry.leftover.profile?.arn
     const using = arn ? (users.get(arn) ?? []) : []
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
     const staying = using.filter((user) => !(ctx.inputs.action === 'terminate' && terminating.has(user.instanceId)))
-    if (staying.length > 0) return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
+    if (staying.length > 0)
+      return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
   return { planned: byName(judged), errors: [] }
@@ -180,7 +184,8 @@ async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftov
 
 /** Tags of the profile and the role, and the role's inline and managed policies. */
 async function readDetails(ctx: InstanceProfileContext, leftover: IamLeftover): Promise<IamLeftover> {
-  const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } = await import('@aws-sdk/client-iam')
+  const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } =
+    await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
   const client = { client: ctx.iam }
   const read = { ...leftover }
@@ -249,7 +254,13 @@ const STEP_WORDS: Record<RemovalStep, string> = {
 export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): OrphanFinding[] {
   return plan.planned.map((entry) => {
     if (entry.verdict === 'skip') return finding(entry, 'skipped', entry.skipReason)
-    const why = reason ?? (inputs.action === 'stop' ? 'stop leaves IAM alone: there is nothing to stop' : inputs.action === 'terminate' ? 'not removed: this run made no changes' : undefined)
+    const why =
+      reason ??
+      (inputs.action === 'stop'
+        ? 'stop leaves IAM alone: there is nothing to stop'
+        : inputs.action === 'terminate'
+          ? 'not removed: this run made no changes'
+          : undefined)
     return finding(entry, 'notified', why)
   })
 }
@@ -318,7 +329,8 @@ async function removeLeftover(
   const { leftover } = entry
   const name = leftover.name
   const calls: Record<RemovalStep, () => Promise<unknown>> = {
-    'remove-role-from-profile': () => ctx.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }), { abortSignal: ctx.abortSignal }),
+    'remove-role-from-profile': () =>
+      ctx.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }), { abortSignal: ctx.abortSignal }),
     'delete-role-policy': () => ctx.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }), { abortSignal: ctx.abortSignal }),
     'delete-role': () => ctx.iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.abortSignal }),
     'delete-instance-profile': () => ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })

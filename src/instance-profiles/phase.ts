@@ -69,7 +69,9 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
       try {
         if (inputs.regions !== 'all') enabledRegions = await resolveRegions({ regions: 'all' }, deps.ec2For(deps.home), abortSignal)
       } catch (error) {
-        errors.push(`IAM instance profiles: which regions to check for instances using them is unknown, so none was touched: ${error instanceof Error ? error.message : String(error)}`)
+        errors.push(
+          `IAM instance profiles: which regions to check for instances using them is unknown, so none was touched: ${error instanceof Error ? error.message : String(error)}`
+        )
         return { planned: [], errors: [] }
       }
       const plan = await planInstanceProfiles(context(abortSignal, enabledRegions), await terminating)

@@ -124,9 +124,11 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
   const foreignRoles = (leftover.profile?.roles ?? []).filter((role) => role !== leftover.name)
   if (foreignRoles.length > 0) return { verdict: 'skip', reason: `the profile holds ${foreignRoles.join(', ')}, a role Packer did not create for it` }
   const role = leftover.role
-  if (role && role.managedPolicies.length > 0) return { verdict: 'skip', reason: `the role has managed policies attached (${role.managedPolicies.join(', ')}), which Packer never attaches` }
+  if (role && role.managedPolicies.length > 0)
+    return { verdict: 'skip', reason: `the role has managed policies attached (${role.managedPolicies.join(', ')}), which Packer never attaches` }
   const foreignPolicies = (role?.inlinePolicies ?? []).filter((policy) => policy !== leftover.name)
-  if (foreignPolicies.length > 0) return { verdict: 'skip', reason: `the role has inline policies Packer would not have created (${foreignPolicies.join(', ')})` }
+  if (foreignPolicies.length > 0)
+    return { verdict: 'skip', reason: `the role has inline policies Packer would not have created (${foreignPolicies.join(', ')})` }
   return { verdict: 'check-usage' }
 }
 

@@ -91,7 +91,14 @@ async function planKind(
   }
   let usage: Map<string, Usage>
   try {
-    usage = stale.length > 0 ? await sweeper.findUsage(ctx.client, stale.map(({ candidate }) => candidate), ctx.abortSignal) : new Map()
+    usage =
+      stale.length > 0
+        ? await sweeper.findUsage(
+            ctx.client,
+            stale.map(({ candidate }) => candidate),
+            ctx.abortSignal
+          )
+        : new Map()
   } catch (error) {
     // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
     return { orphans: byName(skipped), errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
@@ -132,11 +139,7 @@ export function reportOnly(plan: OrphanPlan): OrphanFinding[] {
  * `in-use`, never forced. Under dry-run every delete is made with DryRun and the instances the
  * plan depends on count as gone (they would be). Returns every finding with its final outcome.
  */
-export async function sweepOrphans(
-  ctx: OrphanContext,
-  plan: OrphanPlan,
-  terminated: ReadonlySet<string>
-): Promise<OrphanFinding[]> {
+export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, terminated: ReadonlySet<string>): Promise<OrphanFinding[]> {
   if (plan.action !== 'terminate') return reportOnly(plan)
   const settled = new Map<PlannedOrphan, OrphanFinding>()
   const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => {
@@ -185,12 +188,7 @@ interface GoneInstances {
  * waited for, and only when something depends on them; under dry-run nothing was terminated and
  * they count as gone, so the report says what a real run would do.
  */
-async function instancesGone(
-  ctx: OrphanContext,
-  plan: OrphanPlan,
-  orphans: readonly PlannedOrphan[],
-  terminated: ReadonlySet<string>
-): Promise<GoneInstances> {
+async function instancesGone(ctx: OrphanContext, plan: OrphanPlan, orphans: readonly PlannedOrphan[], terminated: ReadonlySet<string>): Promise<GoneInstances> {
   const needed = [...new Set(orphans.flatMap((planned) => planned.dependsOn))]
   if (plan.dryRun) return { ids: new Set(needed), whyNot: new Map() }
   const whyNot = new Map<string, string>()
@@ -236,13 +234,7 @@ async function stillFree(
   })
 }
 
-async function deleteOrphan(
-  ctx: OrphanContext,
-  sweeper: OrphanKindSweeper,
-  planned: PlannedOrphan,
-  dryRun: boolean,
-  settle: Settle
-): Promise<void> {
+async function deleteOrphan(ctx: OrphanContext, sweeper: OrphanKindSweeper, planned: PlannedOrphan, dryRun: boolean, settle: Settle): Promise<void> {
   const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
   if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
   try {

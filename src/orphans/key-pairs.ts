@@ -20,10 +20,7 @@ export const keyPairSweeper: OrphanKindSweeper = {
   async discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]> {
     const patterns = inputs['key-name']
     // Empty patterns: no name filter (allowed only with `tags`), so one call with the tag filters.
-    const nameFilters: Filter[][] =
-      patterns.length === 0
-        ? [[]]
-        : chunk(patterns, MAX_FILTER_VALUES).map((batch) => [{ Name: 'key-name', Values: batch }])
+    const nameFilters: Filter[][] = patterns.length === 0 ? [[]] : chunk(patterns, MAX_FILTER_VALUES).map((batch) => [{ Name: 'key-name', Values: batch }])
     const found = new Map<string, Candidate>()
     for (const nameFilter of nameFilters) {
       const response = await describing(PERMISSION.describeKeyPairs, () =>

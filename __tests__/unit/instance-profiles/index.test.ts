@@ -163,7 +163,14 @@ describe('a step IAM refuses', () => {
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
     // IAM refuses DeleteRole (a race the last look could not see): reported, never forced.
-    s.faults.fail({ service: 'iam', action: 'DeleteRole', code: 'DeleteConflict', status: 409, message: 'Cannot delete entity, must detach all policies first.', count: 1 })
+    s.faults.fail({
+      service: 'iam',
+      action: 'DeleteRole',
+      code: 'DeleteConflict',
+      status: 409,
+      message: 'Cannot delete entity, must detach all policies first.',
+      count: 1
+    })
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'in-use',
@@ -211,7 +218,10 @@ describe('profiles instances use', () => {
     expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'us-east-1' }] })])
     await ctx.ec2For('us-east-1').send(new TerminateInstancesCommand({ InstanceIds: [builder] }))
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
-    expect(finding).toMatchObject({ outcome: 'deleted', reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `)) })
+    expect(finding).toMatchObject({
+      outcome: 'deleted',
+      reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `))
+    })
     expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
     // The builder was read back as terminated before the first IAM write.
     const readBack = s.callsOf('DescribeInstances', 'us-east-1').map((call) => call.seq)
@@ -290,7 +300,9 @@ describe('a read that fails', () => {
     s.faults.deny({ service: 'iam', action: 'ListRoles' })
     const { plan, findings } = await planAndSweep(context())
     expect(plan.planned).toEqual([])
-    expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: 'iam:ListRoles', message: expect.stringContaining('iam:ListRoles') })])
+    expect(plan.errors).toEqual([
+      expect.objectContaining({ code: 'AccessDenied', missingPermission: 'iam:ListRoles', message: expect.stringContaining('iam:ListRoles') })
+    ])
     expect(findings).toEqual([])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)

@@ -47,11 +47,21 @@ function role(name: string, overrides: Partial<LeftoverRole> = {}): LeftoverRole
 }
 
 function profile(name: string, overrides: Partial<LeftoverProfile> = {}): LeftoverProfile {
-  return { name, arn: `arn:aws:iam::123456789012:instance-profile/${name}`, path: '/', createDate: hoursBefore(NOW, 3), roles: [name], tags: new Map(), ...overrides }
+  return {
+    name,
+    arn: `arn:aws:iam::123456789012:instance-profile/${name}`,
+    path: '/',
+    createDate: hoursBefore(NOW, 3),
+    roles: [name],
+    tags: new Map(),
+    ...overrides
+  }
 }
 
 /** The full set a build killed mid-way leaves, 3 hours old: the profile holding the role, the role with its policy. */
-function leftover(parts: { name?: string; profile?: Partial<LeftoverProfile> | false; role?: Partial<LeftoverRole> | false; foreignRole?: string } = {}): IamLeftover {
+function leftover(
+  parts: { name?: string; profile?: Partial<LeftoverProfile> | false; role?: Partial<LeftoverRole> | false; foreignRole?: string } = {}
+): IamLeftover {
   const name = parts.name ?? iamName(3)
   const result: IamLeftover = { name }
   if (parts.profile !== false) result.profile = profile(name, parts.profile || {})
@@ -119,7 +129,10 @@ describe('trustsOnlyEc2', () => {
     ['an account principal', [{ ...EC2_ASSUME, Principal: { AWS: 'arn:aws:iam::123456789012:root' } }]],
     ['a wildcard principal', [{ ...EC2_ASSUME, Principal: '*' }]],
     ['NotAction', [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, NotAction: 'sts:AssumeRole' }]],
-    ['NotPrincipal', [{ Effect: 'Allow', NotPrincipal: { Service: 'ec2.amazonaws.com' }, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]],
+    [
+      'NotPrincipal',
+      [{ Effect: 'Allow', NotPrincipal: { Service: 'ec2.amazonaws.com' }, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+    ],
     ['Deny', [{ ...EC2_ASSUME, Effect: 'Deny' }]],
     ['another action', [{ ...EC2_ASSUME, Action: 'sts:AssumeRoleWithWebIdentity' }]],
     ['two actions', [{ ...EC2_ASSUME, Action: ['sts:AssumeRole', 'sts:TagSession'] }]],
@@ -172,7 +185,9 @@ describe('leftoverAge', () => {
     const subject = leftover({ name: iamName(30), profile: { createDate: hoursBefore(NOW, 29) }, role: { createDate: hoursBefore(NOW, 4) } })
     const age = leftoverAge(subject, NOW)
     expect(age).toMatchObject({ createdAt: hoursBefore(NOW, 4), ageSource: 'create-time', ageSeconds: 4 * 3600 })
-    expect(age.note).toBe(`name timestamp ${hoursBefore(NOW, 30).toISOString()} and CreateTime ${hoursBefore(NOW, 4).toISOString()} disagree; aged by the younger (CreateTime)`)
+    expect(age.note).toBe(
+      `name timestamp ${hoursBefore(NOW, 30).toISOString()} and CreateTime ${hoursBefore(NOW, 4).toISOString()} disagree; aged by the younger (CreateTime)`
+    )
   })
 
   it('takes the name when it is younger than both CreateDates (a name reused on older resources)', () => {
@@ -207,15 +222,23 @@ describe('judgeLeftover', () => {
   })
 
   it('ignores a fresh one, and a stale one only when it is older than max-age (0: every age)', () => {
-    expect(judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({ verdict: 'ignore' })
-    expect(judge(leftover({ name: iamName(2), profile: { createDate: hoursBefore(NOW, 2) }, role: { createDate: hoursBefore(NOW, 2) } }))).toEqual({ verdict: 'ignore' })
-    expect(judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }), { maxAgeSeconds: 0 })).toEqual({
+    expect(judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({
+      verdict: 'ignore'
+    })
+    expect(judge(leftover({ name: iamName(2), profile: { createDate: hoursBefore(NOW, 2) }, role: { createDate: hoursBefore(NOW, 2) } }))).toEqual({
+      verdict: 'ignore'
+    })
+    expect(
+      judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }), { maxAgeSeconds: 0 })
+    ).toEqual({
       verdict: 'check-usage'
     })
   })
 
   it('ignores a leftover whose name is old but whose role was created recently: the youngest counts', () => {
-    expect(judge(leftover({ name: iamName(30), profile: { createDate: hoursBefore(NOW, 30) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({ verdict: 'ignore' })
+    expect(judge(leftover({ name: iamName(30), profile: { createDate: hoursBefore(NOW, 30) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({
+      verdict: 'ignore'
+    })
   })
 
   it('skips a leftover of unknown age', () => {
@@ -240,7 +263,9 @@ describe('judgeLeftover', () => {
     })
 
     it('match by EC2 wildcards in the value', () => {
-      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), { tags: [{ key: 'github-run-id', value: '4?' }] })).toEqual({ verdict: 'check-usage' })
+      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), { tags: [{ key: 'github-run-id', value: '4?' }] })).toEqual({
+        verdict: 'check-usage'
+      })
     })
   })
 
@@ -273,7 +298,8 @@ describe('judgeLeftover', () => {
     const subject = leftover({ role: { managedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/ci'] } })
     expect(judge(subject)).toEqual({
       verdict: 'skip',
-      reason: 'the role has managed policies attached (arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::123456789012:policy/ci), which Packer never attaches'
+      reason:
+        'the role has managed policies attached (arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::123456789012:policy/ci), which Packer never attaches'
     })
   })
 

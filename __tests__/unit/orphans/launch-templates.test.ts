@@ -17,7 +17,9 @@ describe('launch templates', () => {
       { id: 'lt-new', name: 'packer-fleet-launch-template-def5678', createTime: hoursBefore(NOW, 1) }
     ]
     const { findings } = await planAndSweep(context())
-    expect(findings).toEqual([expect.objectContaining({ id: 'lt-old', name: 'packer-fleet-launch-template-abc1234', ageSource: 'create-time', outcome: 'deleted' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: 'lt-old', name: 'packer-fleet-launch-template-abc1234', ageSource: 'create-time', outcome: 'deleted' })
+    ])
     expect(ec2).toHaveReceivedCommandWith(DescribeLaunchTemplatesCommand, {
       MaxResults: 200,
       Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }]

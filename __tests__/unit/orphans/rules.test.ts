@@ -95,7 +95,12 @@ describe('matching', () => {
     ])
     expect(matchesTags(tags, [])).toBe(true)
     expect(matchesTags(tags, [{ key: 'github-run-id', value: '12*' }])).toBe(true)
-    expect(matchesTags(tags, [{ key: 'github-run-id', value: '1234' }, { key: 'team', value: 'img' }])).toBe(false)
+    expect(
+      matchesTags(tags, [
+        { key: 'github-run-id', value: '1234' },
+        { key: 'team', value: 'img' }
+      ])
+    ).toBe(false)
     expect(matchesTags(tags, [{ key: 'missing', value: '*' }])).toBe(false)
   })
 })

@@ -87,10 +87,7 @@ function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template',
   }
   const name = world.keyPairs.find((key) => key.id === id)?.name
   return !world.instances.some(
-    (instance) =>
-      instance.state !== 'terminated' &&
-      holds(instance.id) &&
-      (kind === 'key' ? instance.keyName === name : instance.launchTemplateId === id)
+    (instance) => instance.state !== 'terminated' && holds(instance.id) && (kind === 'key' ? instance.keyName === name : instance.launchTemplateId === id)
   )
 }
 

@@ -21,9 +21,7 @@ describe('security groups', () => {
     fake.world().groups = [packerGroup('sg-1', 3)]
     const { plan, findings } = await planAndSweep(context())
     expect(plannedChanges(plan)).toBe(1)
-    expect(findings).toEqual([
-      expect.objectContaining({ kind: 'security-groups', id: 'sg-1', ageSource: 'name', ageSeconds: 3 * 3600, outcome: 'deleted' })
-    ])
+    expect(findings).toEqual([expect.objectContaining({ kind: 'security-groups', id: 'sg-1', ageSource: 'name', ageSeconds: 3 * 3600, outcome: 'deleted' })])
     expect(ec2).toHaveReceivedCommandWith(DeleteSecurityGroupCommand, { GroupId: 'sg-1', DryRun: false })
     expect(fake.world().groups).toEqual([])
   })
