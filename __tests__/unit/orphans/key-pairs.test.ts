@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { type OrphanContext, planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { inputsOf, orphanContext, planAndSweep as sweep, REGION, useSandbox } from './sandbox-harness.js'
+import { inputsOf, orphanContext, planAndSweep as sweep, REGION, useSandbox } from './harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()

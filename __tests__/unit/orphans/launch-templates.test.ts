@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { type OrphanContext, planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
-import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from './sandbox-harness.js'
+import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from './harness.js'
 import { hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/orphans/index.js'
-import { inputsOf, orphanContext, planAndSweep, useSandbox } from './sandbox-harness.js'
+import { inputsOf, orphanContext, planAndSweep, useSandbox } from './harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { type OrphanContext, planOrphans, plannedChanges, sweepOrphans } from '../../../src/orphans/index.js'
 import type { Inputs } from '../../../src/types.js'
 import type { SecurityGroupSeed } from '../../../sandbox/index.js'
-import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from './sandbox-harness.js'
+import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from './harness.js'
 import { NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
