@@ -23,6 +23,8 @@ export interface Ec2Context {
   fleet: Fleet
   /** Regions enabled for the account, and opt-in regions that are not. */
   regions: { enabled: string[]; notOptedIn: string[] }
+  /** The sandbox's `pageSize`: at most this many items per page of a paginated answer. */
+  pageSize?: number
 }
 
 export type Ec2Handler = (ctx: Ec2Context) => string
@@ -105,7 +107,7 @@ const describeInstances: Ec2Handler = (ctx) => {
     page = { items: wanted.filter(keep) }
   } else {
     // Without MaxResults EC2 still cuts long answers: a client that ignores NextToken misses instances.
-    page = paginate(ctx.fleet.instances(ctx.region), keep, params, { min: 5, max: 1000, defaultMax: 1000 })
+    page = paginate(ctx.fleet.instances(ctx.region), keep, params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: 1000 })
   }
   const groupNames = new Map(ctx.fleet.securityGroups(ctx.region).map((g) => [g.groupId, g.groupName]))
   const reservations: SandboxInstance[][] = []
@@ -223,7 +225,7 @@ const describeKeyPairs: Ec2Handler = (ctx) => {
       el('keyFingerprint', `sandbox:${k.keyPairId}`) +
       el('keyType', 'rsa') +
       tagSet(k.tags) +
-      el('createTime', k.createTime.toISOString())
+      el('createTime', k.createTime?.toISOString())
   )
 }
 
@@ -279,7 +281,7 @@ const describeSecurityGroups: Ec2Handler = (ctx) => {
   if (missing) throw new AwsFault('InvalidGroup.NotFound', `The security group '${missing}' does not exist`)
   const filter = compileFilters(filtersParam(ctx.params), groupFields)
   const keep = (g: SandboxSecurityGroup) => (ids.length === 0 || ids.includes(g.groupId)) && (names.length === 0 || names.includes(g.groupName)) && filter(g)
-  const page = paginate(all, keep, ctx.params, { min: 5, max: 1000, defaultMax: Number.MAX_SAFE_INTEGER })
+  const page = paginate(all, keep, ctx.params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
   return (
     items(
       'securityGroupInfo',
@@ -325,6 +327,7 @@ const describeNetworkInterfaces: Ec2Handler = (ctx) => {
   const page = paginate(all, (n) => (ids.length === 0 || ids.includes(n.networkInterfaceId)) && filter(n), ctx.params, {
     min: 5,
     max: 1000,
+    cap: ctx.pageSize,
     defaultMax: Number.MAX_SAFE_INTEGER
   })
   const groupNames = new Map(ctx.fleet.securityGroups(ctx.region).map((g) => [g.groupId, g.groupName]))
@@ -351,11 +354,11 @@ const describeLaunchTemplates: Ec2Handler = (ctx) => {
   if (missing) throw new AwsFault('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${missing}, does not exist.`)
   const filter = compileFilters<SandboxLaunchTemplate>(filtersParam(ctx.params), {
     'launch-template-name': (t) => [t.launchTemplateName],
-    'create-time': (t) => [t.createTime.toISOString()]
+    'create-time': (t) => [t.createTime?.toISOString()]
   })
   const keep = (t: SandboxLaunchTemplate) =>
     (ids.length === 0 || ids.includes(t.launchTemplateId)) && (names.length === 0 || names.includes(t.launchTemplateName)) && filter(t)
-  const page = paginate(all, keep, ctx.params, { min: 1, max: 200, defaultMax: Number.MAX_SAFE_INTEGER })
+  const page = paginate(all, keep, ctx.params, { min: 1, max: 200, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
   return (
     items(
       'launchTemplates',
@@ -363,7 +366,7 @@ const describeLaunchTemplates: Ec2Handler = (ctx) => {
       (t) =>
         el('launchTemplateId', t.launchTemplateId) +
         el('launchTemplateName', t.launchTemplateName) +
-        el('createTime', t.createTime.toISOString()) +
+        el('createTime', t.createTime?.toISOString()) +
         el('createdBy', `arn:aws:iam::${ACCOUNT_ID}:user/packer`) +
         el('defaultVersionNumber', 1) +
         el('latestVersionNumber', 1) +
@@ -385,7 +388,7 @@ const deleteLaunchTemplate: Ec2Handler = (ctx) => {
   dryRun(ctx.params)
   // EC2 deletes a template even while instances launched from it run; they keep the tag.
   list.splice(index, 1)
-  return `<launchTemplate>${el('launchTemplateId', template.launchTemplateId)}${el('launchTemplateName', template.launchTemplateName)}${el('createTime', template.createTime.toISOString())}</launchTemplate>`
+  return `<launchTemplate>${el('launchTemplateId', template.launchTemplateId)}${el('launchTemplateName', template.launchTemplateName)}${el('createTime', template.createTime?.toISOString())}</launchTemplate>`
 }
 
 /**
@@ -405,7 +408,7 @@ const describeIamInstanceProfileAssociations: Ec2Handler = (ctx) => {
   const filter = compileFilters<SandboxInstance>(filters, { 'instance-id': (i) => [i.id], state: () => ['associated'] })
   const keep = (i: SandboxInstance) =>
     i.iamInstanceProfile !== undefined && i.state !== 'terminated' && (ids.length === 0 || ids.includes(associationId(i))) && filter(i)
-  const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, { min: 5, max: 1000, defaultMax: Number.MAX_SAFE_INTEGER })
+  const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
   return (
     items(
       'iamInstanceProfileAssociationSet',

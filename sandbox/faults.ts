@@ -11,6 +11,8 @@ export interface FaultMatch {
   region?: string
   /** Service; undefined = any. */
   service?: 'ec2' | 'sns' | 'sts' | 'pricing' | 'iam'
+  /** Form parameters the call must carry with exactly these values (`{ 'Filter.1.Name': 'group-id' }`); undefined = any. */
+  params?: Record<string, string>
 }
 
 export type FaultEffect =
@@ -40,6 +42,8 @@ export interface FaultCall {
   region?: string
   /** What the call acts on, for services whose AccessDenied names it (IAM: an ARN). */
   resource?: string
+  /** The form parameters as sent. */
+  params?: Record<string, string>
 }
 
 /** Which error each service answers when IAM denies a call. */
@@ -67,6 +71,7 @@ const REQUEST_LIMIT_EXCEEDED: Extract<FaultEffect, { kind: 'error' }> = {
 export class Faults {
   private rules: Rule[] = []
   private slowRules: SlowRule[] = []
+  private ignoreFilterRules: Array<{ match: FaultMatch; remaining: number }> = []
   /** Regions disabled for the account (opt-in regions not enabled): AuthFailure on every EC2/SNS call. */
   readonly disabledRegions = new Set<string>()
 
@@ -107,9 +112,24 @@ export class Faults {
    * silenced, and the delays of several matching `slow` rules add up.
    */
   slow(match: FaultMatch & { count?: number; delayMs: number }): this {
-    const { action, region, service } = match
-    this.slowRules.push({ match: { action, region, service }, remaining: match.count ?? Infinity, delayMs: match.delayMs })
+    this.slowRules.push({ match: pick(match), remaining: match.count ?? Infinity, delayMs: match.delayMs })
     return this
+  }
+
+  /**
+   * Answer the matching calls as if they carried no `Filter.N` (an endpoint that ignores filters),
+   * all until `clear` or the next `count`. The call records keep the filters as sent.
+   */
+  ignoreFilters(match: FaultMatch & { count?: number }): this {
+    this.ignoreFilterRules.push({ match: pick(match), remaining: match.count ?? Infinity })
+    return this
+  }
+
+  /** Whether this call's filters are to be ignored (and uses one up). */
+  ignoresFilters(call: FaultCall): boolean {
+    const rule = this.ignoreFilterRules.find((r) => r.remaining > 0 && matches(r.match, call))
+    if (rule) rule.remaining--
+    return rule !== undefined
   }
 
   /** The added-up delay of the `slow` rules this call matches (and uses one of each up). */
@@ -131,6 +151,7 @@ export class Faults {
   clear(): void {
     this.rules = []
     this.slowRules = []
+    this.ignoreFilterRules = []
     this.disabledRegions.clear()
   }
 
@@ -156,17 +177,21 @@ export class Faults {
   }
 
   private add(match: FaultMatch, remaining: number, effect: Rule['effect']): this {
-    const { action, region, service } = match
-    this.rules.push({ match: { action, region, service }, remaining, effect })
+    this.rules.push({ match: pick(match), remaining, effect })
     return this
   }
+}
+
+function pick({ action, region, service, params }: FaultMatch): FaultMatch {
+  return { action, region, service, params: params && { ...params } }
 }
 
 function matches(m: FaultMatch, call: FaultCall): boolean {
   return (
     (m.action === undefined || m.action === call.action) &&
     (m.region === undefined || m.region === call.region) &&
-    (m.service === undefined || m.service === call.service)
+    (m.service === undefined || m.service === call.service) &&
+    (m.params === undefined || Object.entries(m.params).every(([name, value]) => call.params?.[name] === value))
   )
 }
 

@@ -98,7 +98,7 @@ export class Fleet {
           keyPairId: s.keyPairId ?? `key-${this.hex(17)}`,
           keyName: s.keyName,
           region,
-          createTime: when(s, s.createTime, now),
+          createTime: s.createTime === null ? undefined : when(s, s.createTime, now),
           tags: { ...s.tags }
         })
       }
@@ -118,7 +118,7 @@ export class Fleet {
           launchTemplateId: s.launchTemplateId ?? `lt-${this.hex(17)}`,
           launchTemplateName: s.launchTemplateName,
           region,
-          createTime: when(s, s.createTime, now),
+          createTime: s.createTime === null ? undefined : when(s, s.createTime, now),
           tags: { ...s.tags }
         })
       }

@@ -63,6 +63,11 @@ export interface SandboxOptions {
    * (wall time with delay D − wall time without) / D.
    */
   requestDelayMs?: number
+  /**
+   * At most this many items per page of a paginated EC2 answer, whatever MaxResults asks (EC2 may
+   * answer fewer with a NextToken); default: as many as MaxResults allows.
+   */
+  pageSize?: number
   /** Seed for generated IDs (default 1). */
   seed?: number
 }
@@ -146,7 +151,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
     const action = params.Action ?? ''
-    const call = { service, action, region, resource: service === 'iam' ? iam.resourceOf(action, params) : undefined }
+    const call = { service, action, region, params, resource: service === 'iam' ? iam.resourceOf(action, params) : undefined }
     const fault = faults.take(call, sts.principal(accessKeyId))
     const delayMs = (options.requestDelayMs ?? 0) + faults.delayOf(call)
     const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, outcome: 'pending', delayMs, receivedAt }
@@ -187,7 +192,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (region && !GLOBAL_SERVICES.has(service) && !regions.enabled.includes(region)) {
         throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
       }
-      const xml = dispatch(service, action, params, region, accessKeyId)
+      const seen = faults.ignoresFilters({ service, action, region, params }) ? withoutFilters(params) : params
+      const xml = dispatch(service, action, seen, region, accessKeyId)
       if (fault?.kind === 'drop' || fault?.kind === 'silence') return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       send(200, wrap(service, action, xml, requestId))
     } catch (error) {
@@ -202,7 +208,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const handler = EC2_HANDLERS[action]
       if (!handler) throw invalid
       if (!region) throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
-      return handler({ params, region, fleet, regions })
+      return handler({ params, region, fleet, regions, pageSize: options.pageSize })
     }
     const ctx = { params, region, accessKeyId }
     if (service === 'sns' && action === 'Publish') return sns.publish(ctx)
@@ -278,4 +284,9 @@ function errorXml(service: CallRecord['service'], error: AwsFault, requestId: st
   const ns = NAMESPACES[service as keyof typeof NAMESPACES] ?? NAMESPACES.sts
   const type = error.status >= 500 ? 'Receiver' : 'Sender'
   return `${head}<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type>${code}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+}
+
+/** The parameters without any `Filter.N.…` (for `faults.ignoreFilters`). */
+function withoutFilters(params: Params): Params {
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !/^Filter\.\d+\./.test(name)))
 }

@@ -62,7 +62,8 @@ export interface IamInstanceProfileRef {
 export interface KeyPairSeed extends Aged {
   keyName: string
   keyPairId?: string
-  createTime?: string
+  /** `null`: EC2 answers no CreateTime (key pairs from before 2021 have none). */
+  createTime?: string | null
   tags?: Tags
 }
 
@@ -97,7 +98,8 @@ export interface NetworkInterfaceSeed {
 export interface LaunchTemplateSeed extends Aged {
   launchTemplateId?: string
   launchTemplateName: string
-  createTime?: string
+  /** `null`: the answer carries no CreateTime. */
+  createTime?: string | null
   tags?: Tags
 }
 
@@ -209,7 +211,8 @@ export interface SandboxKeyPair {
   keyPairId: string
   keyName: string
   region: string
-  createTime: Date
+  /** Undefined when seeded with `createTime: null`. */
+  createTime?: Date
   tags: Tags
 }
 
@@ -246,7 +249,8 @@ export interface SandboxLaunchTemplate {
   launchTemplateId: string
   launchTemplateName: string
   region: string
-  createTime: Date
+  /** Undefined when seeded with `createTime: null`. */
+  createTime?: Date
   tags: Tags
 }
 

@@ -80,7 +80,12 @@ export interface Page<T> {
  * a fingerprint of the request, so a token replayed with other filters is refused as AWS does.
  * Resources are never removed from the arrays (terminated instances stay), so offsets are stable.
  */
-export function paginate<T>(all: readonly T[], keep: (item: T) => boolean, params: Params, limits: { min: number; max: number; defaultMax: number }): Page<T> {
+export function paginate<T>(
+  all: readonly T[],
+  keep: (item: T) => boolean,
+  params: Params,
+  limits: { min: number; max: number; defaultMax: number; cap?: number }
+): Page<T> {
   const fingerprint = requestFingerprint(params)
   let start = 0
   const token = params.NextToken
@@ -99,6 +104,8 @@ export function paginate<T>(all: readonly T[], keep: (item: T) => boolean, param
       )
     }
   }
+  // EC2 may answer fewer than MaxResults with a NextToken: `cap` (the sandbox's pageSize) does so.
+  if (limits.cap !== undefined) max = Math.min(max, limits.cap)
   const items: T[] = []
   for (let i = start; i < all.length; i++) {
     const item = all[i] as T

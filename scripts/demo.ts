@@ -265,7 +265,7 @@ function leftoversBefore(sandbox: Sandbox): Leftover[] {
       kind: 'key pair',
       entry: `${k.region}/${k.keyName}`,
       label: shortKey(k.keyName),
-      age: ageSince(k.createTime)
+      age: k.createTime ? ageSince(k.createTime) : 'unknown'
     })),
     // AWS keeps no creation time for a group: Packer's name carries the build time instead.
     ...sandbox.fleet.securityGroups().map((g): Leftover => ({

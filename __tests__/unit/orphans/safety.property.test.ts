@@ -2,18 +2,19 @@
  * The promise of issue 4 as a property over random regions: nothing carrying the exclude-tag,
  * nothing younger than max-age by either of its clocks, and nothing still used by an instance
  * that is not being terminated (or by an interface or group reference) is ever deleted; notify,
- * stop and dry-run delete nothing at all. The oracle below reads the fake world directly.
+ * stop and dry-run delete nothing at all. Each run seeds a fresh in-process sandbox from a plain
+ * model of the region; the oracle below reads that model, the checks read the sandbox.
  */
-import { afterEach, describe, expect, it } from '@jest/globals'
-import { DeleteKeyPairCommand, DeleteLaunchTemplateCommand, DeleteSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2'
+import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import { SWEEP_ACTIONS } from '../../../src/types.js'
-import { ec2, emptyWorld, type FakeWorld, installFakeEc2, QUICK_WAIT } from './fake-ec2.js'
+import { type InstanceStateName, type RegionSeed, type Sandbox, startSandbox } from '../../../sandbox/index.js'
+import { QUICK_WAIT, REGION, sandboxClient } from './harness.js'
 import { defaultInputs, hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const KEEP = 'packer-sweeper:keep'
-const INSTANCES = ['i-0', 'i-1', 'i-2', 'i-3', 'i-4']
+const INSTANCES = ['i-00000000', 'i-00000001', 'i-00000002', 'i-00000003', 'i-00000004']
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminated'] as const
 
 const hours = fc.integer({ min: 0, max: 8 })
@@ -40,8 +41,17 @@ const scenario = fc.record({
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
 type Resource = Scenario['keyPairs'][number]
 
-function buildWorld(s: Scenario): FakeWorld {
-  const world = emptyWorld()
+/** The region as the oracle sees it. */
+interface World {
+  instances: Array<{ id: string; state: InstanceStateName; keyName?: string; launchTemplateId?: string }>
+  keyPairs: Array<{ name: string; id: string; createTime?: Date; tags: Record<string, string> }>
+  groups: Array<{ id: string; name: string; description: string; tags?: Record<string, string>; ingressFrom?: string[] }>
+  interfaces: Array<{ id: string; groupIds: string[]; instanceId?: string }>
+  templates: Array<{ id: string; name: string; createTime?: Date; tags: Record<string, string> }>
+}
+
+function buildWorld(s: Scenario): World {
+  const world: World = { instances: [], keyPairs: [], groups: [], interfaces: [], templates: [] }
   const nameOf = (r: Resource, kind: number, n: number) =>
     r.buildAgeHours === undefined ? `packer_custom${kind}${n}` : packerName(r.buildAgeHours * 3600, NOW, `${kind}/${n}`)
   const tags = (r: Resource): Record<string, string> => (r.excluded ? { [KEEP]: '' } : {})
@@ -65,14 +75,38 @@ function buildWorld(s: Scenario): FakeWorld {
   return world
 }
 
-/** What the core does between plan and sweep: the terminating instances that succeeded are gone. */
-function terminate(world: FakeWorld, ids: ReadonlySet<string>): void {
-  for (const instance of world.instances) if (ids.has(instance.id)) instance.state = 'terminated'
-  world.interfaces = world.interfaces.filter((eni) => !eni.instanceId || !ids.has(eni.instanceId))
+/** The sandbox seed for `world`. */
+function seedOf(world: World): RegionSeed {
+  const iso = (date: Date | undefined) => date?.toISOString() ?? null
+  return {
+    instances: world.instances.map(({ id, state, keyName, launchTemplateId }) => ({ id, state, keyName, launchTemplateId })),
+    keyPairs: world.keyPairs.map((key) => ({ keyName: key.name, keyPairId: key.id, createTime: iso(key.createTime), tags: key.tags })),
+    securityGroups: world.groups.map((group) => ({
+      groupId: group.id,
+      groupName: group.name,
+      description: group.description,
+      tags: group.tags,
+      ingress: group.ingressFrom && [{ protocol: '-1', groupIds: group.ingressFrom }]
+    })),
+    networkInterfaces: world.interfaces.map((eni) => ({ networkInterfaceId: eni.id, groupIds: eni.groupIds, attachedInstanceId: eni.instanceId })),
+    launchTemplates: world.templates.map((template) => ({
+      launchTemplateId: template.id,
+      launchTemplateName: template.name,
+      createTime: iso(template.createTime),
+      tags: template.tags
+    }))
+  }
+}
+
+/** What the core does between plan and sweep: the terminating instances that succeeded are gone, with their interfaces. */
+function terminate(sandbox: Sandbox, ids: ReadonlySet<string>): void {
+  for (const id of ids) sandbox.fleet.update(id, { state: 'terminated' })
+  const interfaces = sandbox.fleet.region(REGION).networkInterfaces
+  interfaces.splice(0, interfaces.length, ...interfaces.filter((eni) => !eni.attachedInstanceId || !ids.has(eni.attachedInstanceId)))
 }
 
 /** The oracle, reading the world as planned: may this resource be deleted at all? */
-function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template', id: string, world: FakeWorld, freed: ReadonlySet<string>): boolean {
+function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template', id: string, world: World, freed: ReadonlySet<string>): boolean {
   if (r.excluded) return false
   const clocks = [kind === 'template' ? undefined : r.buildAgeHours, kind === 'group' ? undefined : r.createAgeHours].filter(
     (age): age is number => age !== undefined
@@ -91,55 +125,59 @@ function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template',
   )
 }
 
-afterEach(() => {
-  ec2.reset()
-})
-
 describe('safety', () => {
   it('never deletes what is excluded, young or still used; notify, stop and dry-run delete nothing', async () => {
     let runsThatDeleted = 0
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        ec2.reset()
-        const world = buildWorld(s)
-        installFakeEc2(world)
-        const original = structuredClone(world)
-        const inputs = defaultInputs({
-          resources: ['instances', 'key-pairs', 'security-groups', 'launch-templates'],
-          action: s.action,
-          'dry-run': s.dryRun,
-          'max-age': s.maxAgeHours * 3600
-        })
-        const ctx = { client: new EC2Client({ region: 'us-east-1' }), region: 'us-east-1', inputs, now: NOW, terminationWait: QUICK_WAIT }
-        // Like the core: only terminate terminates, and only instances that are not terminated yet.
-        const terminating = new Set(s.action === 'terminate' ? s.terminating : [])
-        const terminated = new Set([...terminating].filter((id) => !s.failedToTerminate.includes(id)))
-        const plan = await planOrphans(ctx, terminating)
-        if (!s.dryRun) terminate(world, terminated)
-        const findings = await sweepOrphans(ctx, plan, terminated)
+        const original = buildWorld(s)
+        const sandbox = await startSandbox({ regions: [REGION], pageSize: 2, fleet: { [REGION]: seedOf(original) } })
+        const client = sandboxClient(sandbox)
+        try {
+          const inputs = defaultInputs({
+            resources: ['instances', 'key-pairs', 'security-groups', 'launch-templates'],
+            action: s.action,
+            'dry-run': s.dryRun,
+            'max-age': s.maxAgeHours * 3600
+          })
+          const ctx = { client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
+          // Like the core: only terminate terminates, and only instances that are not terminated yet.
+          const terminating = new Set(s.action === 'terminate' ? s.terminating : [])
+          const terminated = new Set([...terminating].filter((id) => !s.failedToTerminate.includes(id)))
+          const plan = await planOrphans(ctx, terminating)
+          if (!s.dryRun) terminate(sandbox, terminated)
+          const findings = await sweepOrphans(ctx, plan, terminated)
 
-        const deleted = findings.filter((finding) => finding.outcome === 'deleted').map((finding) => finding.id)
-        if (deleted.length > 0) runsThatDeleted++
-        const real = [DeleteKeyPairCommand, DeleteSecurityGroupCommand, DeleteLaunchTemplateCommand].flatMap((command) =>
-          ec2.commandCalls(command).filter((call) => !call.args[0].input.DryRun)
-        )
-        if (s.action !== 'terminate' || s.dryRun) {
-          expect(real).toEqual([])
-          expect(deleted).toEqual([])
-          return
+          const deleted = findings.filter((finding) => finding.outcome === 'deleted').map((finding) => finding.id)
+          if (deleted.length > 0) runsThatDeleted++
+          const real = ['DeleteKeyPair', 'DeleteSecurityGroup', 'DeleteLaunchTemplate'].flatMap((action) =>
+            sandbox.callsOf(action, REGION).filter((call) => call.params.DryRun !== 'true')
+          )
+          if (s.action !== 'terminate' || s.dryRun) {
+            expect(real).toEqual([])
+            expect(deleted).toEqual([])
+            return
+          }
+          const freed = terminated
+          s.keyPairs.forEach((r, n) => {
+            if (!mayDelete(r, s, 'key', `key-${n}`, original, freed)) expect(sandbox.fleet.keyPairs(REGION).map((key) => key.keyPairId)).toContain(`key-${n}`)
+          })
+          s.groups.forEach((r, n) => {
+            if (!mayDelete(r, s, 'group', `sg-${n}`, original, freed))
+              expect(sandbox.fleet.securityGroups(REGION).map((group) => group.groupId)).toContain(`sg-${n}`)
+          })
+          s.templates.forEach((r, n) => {
+            if (!mayDelete(r, s, 'template', `lt-${n}`, original, freed))
+              expect(sandbox.fleet.launchTemplates(REGION).map((template) => template.launchTemplateId)).toContain(`lt-${n}`)
+          })
+          // And what is deleted was debris to begin with: nothing outside the Packer patterns.
+          expect(original.groups.filter((group) => group.name === 'app').length).toBe(
+            sandbox.fleet.securityGroups(REGION).filter((group) => group.groupName === 'app').length
+          )
+        } finally {
+          client.destroy()
+          await sandbox.close()
         }
-        const freed = terminated
-        s.keyPairs.forEach((r, n) => {
-          if (!mayDelete(r, s, 'key', `key-${n}`, original, freed)) expect(world.keyPairs.map((key) => key.id)).toContain(`key-${n}`)
-        })
-        s.groups.forEach((r, n) => {
-          if (!mayDelete(r, s, 'group', `sg-${n}`, original, freed)) expect(world.groups.map((group) => group.id)).toContain(`sg-${n}`)
-        })
-        s.templates.forEach((r, n) => {
-          if (!mayDelete(r, s, 'template', `lt-${n}`, original, freed)) expect(world.templates.map((template) => template.id)).toContain(`lt-${n}`)
-        })
-        // And what is deleted was debris to begin with: nothing outside the Packer patterns.
-        expect(original.groups.filter((group) => group.name === 'app').length).toBe(world.groups.filter((group) => group.name === 'app').length)
       }),
       { numRuns: 150 }
     )
