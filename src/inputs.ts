@@ -1,16 +1,8 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './batches.js'
+import { KIND_NAMES } from './kinds/registry.js'
 import { isTopicArn } from './sns-topic.js'
-import {
-  INSTANCE_STATES,
-  RESOURCE_KINDS,
-  SWEEP_ACTIONS,
-  type InstanceState,
-  type Inputs,
-  type ResourceKind,
-  type SweepAction,
-  type TagFilter
-} from './types.js'
+import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './types.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
 export class InputError extends Error {
@@ -116,13 +108,13 @@ const parseRegions: Parser<string[] | 'all'> = (raw, env) => {
 
 const parseResources: Parser<ResourceKind[]> = (raw) => {
   const names = splitList(raw.toLowerCase())
-  const allowed = `${RESOURCE_KINDS.join(', ')} or all`
+  const allowed = `${KIND_NAMES.join(', ')} or all`
   if (names.length === 0) throw new InputError(`resources: empty. Use one or more of ${allowed}.`)
   // Checked before `all` wins: `all,bogus` is a typo to report, not a value to ignore.
-  const unknown = names.filter((name) => name !== 'all' && !(RESOURCE_KINDS as readonly string[]).includes(name))
+  const unknown = names.filter((name) => name !== 'all' && !(KIND_NAMES as readonly string[]).includes(name))
   if (unknown.length > 0) throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
-  if (names.includes('all')) return [...RESOURCE_KINDS]
-  return RESOURCE_KINDS.filter((kind) => names.includes(kind))
+  if (names.includes('all')) return [...KIND_NAMES]
+  return KIND_NAMES.filter((kind) => names.includes(kind))
 }
 
 /** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */

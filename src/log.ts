@@ -9,8 +9,10 @@
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { andMore, countOf, describeOutcome, formatAge, formatError, oneLine, shortMessage } from './format.js'
-import { allOrphans, headline, ORPHAN_KINDS, orphanNouns } from './report.js'
-import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
+import { GLOBAL_REGION, type FindingsByKind } from './kinds/kind.js'
+import { findingsOf, isBuilderKind, KIND_MODULES, kindModule } from './kinds/registry.js'
+import { allFindings, headline } from './report.js'
+import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
 /** A log line holds an ID, a few names and one shortened message: more than this is not one of ours. */
 const LOG_LINE_MAX_LENGTH = 2_000
@@ -39,7 +41,12 @@ export function orphanLogLine(finding: OrphanFinding): string {
   // A key pair's ID is its name: say it once.
   const name = finding.name !== finding.id ? ` ${finding.name}` : ''
   const age = finding.ageSeconds === undefined ? 'age unknown' : `${formatAge(finding.ageSeconds)} old`
-  return `${orphanNouns(finding.kind).singular} ${finding.id}${name} (${age}): ${describeOutcome(finding)}`
+  return `${kindModule(finding.kind).nouns.singular} ${finding.id}${name} (${age}): ${describeOutcome(finding)}`
+}
+
+/** A builder's or a leftover's log line. */
+export function findingLogLine(finding: Finding): string {
+  return 'kind' in finding ? orphanLogLine(finding) : instanceLogLine(finding)
 }
 
 /**
@@ -50,14 +57,26 @@ export function logSettled(region: string, lines: readonly string[]): void {
   logData(lines.map((line) => `${region}: ${line}`))
 }
 
-/** What one region found and did: a folded group per kind that found anything, and the region's failure outside them. */
-export function logRegion(result: RegionResult, instances: readonly InstanceFinding[], orphans: readonly OrphanFinding[]): void {
+/**
+ * What one region found and did: a folded group per kind that found anything (the builders' also
+ * when nothing was found, with the region's counts), and the region's failure outside them.
+ */
+export function logRegion(result: RegionResult, findings: FindingsByKind): void {
   if (result.status === 'failed' && result.error) logData([`${result.region}: failed: ${formatError(result.error)}`])
-  const counts = `${result.matched} matching instances, ${instances.length} stale`
-  if (instances.length > 0 || orphans.length === 0) logGroup(`${result.region} · instances: ${counts}`, instances.map(instanceLogLine))
-  for (const { kind, singular, plural } of ORPHAN_KINDS) {
-    const ofKind = orphans.filter((finding) => finding.kind === kind)
-    if (ofKind.length > 0) logGroup(`${result.region} · ${countOf(ofKind.length, singular, plural)}`, ofKind.map(orphanLogLine))
+  const foundAny = [...findings.values()].some((list) => list.length > 0)
+  for (const kind of KIND_MODULES) {
+    const ofKind = findings.get(kind.name) ?? []
+    if (isBuilderKind(kind) && (ofKind.length > 0 || !foundAny)) {
+      logGroup(`${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`, ofKind.map(findingLogLine))
+    } else if (ofKind.length > 0) logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, ofKind.map(findingLogLine))
+  }
+}
+
+/** What an account-wide kind found and did, in one group after the regions'. */
+export function logAccount(findings: FindingsByKind): void {
+  for (const [kind, list] of findings) {
+    const { singular, plural } = kindModule(kind).nouns
+    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, list.map(findingLogLine))
   }
 }
 
@@ -74,8 +93,7 @@ export interface Annotation {
   message: string
 }
 
-function failedResourceAnnotation(finding: InstanceFinding | OrphanFinding, verb: string): Annotation {
-  const noun = 'kind' in finding ? orphanNouns(finding.kind).singular : 'instance'
+function failedResourceAnnotation(finding: Finding, noun: string, verb: string): Annotation {
   const what = finding.outcome === 'unknown' ? `no answer on ${verb}` : `${verb} failed`
   return { level: 'error', title: oneLine(`packer-sweeper: ${noun} ${finding.id} (${finding.region}): ${what}`), message: describeOutcome(finding) }
 }
@@ -95,12 +113,11 @@ export function annotationsFor(report: Report): Annotation[] {
         title: `packer-sweeper: region ${region.region} failed`,
         message: region.error ? formatError(region.error) : 'failed'
       })),
-    ...report.instances
-      .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
-      .map((finding) => failedResourceAnnotation(finding, verb)),
-    ...allOrphans(report)
-      .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
-      .map((finding) => failedResourceAnnotation(finding, 'delete'))
+    ...KIND_MODULES.flatMap((kind) =>
+      findingsOf(report, kind)
+        .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
+        .map((finding) => failedResourceAnnotation(finding, kind.nouns.singular, isBuilderKind(kind) ? verb : 'delete'))
+    )
   ]
   const shownErrors =
     errors.length <= ERROR_ANNOTATIONS
@@ -114,7 +131,7 @@ export function annotationsFor(report: Report): Annotation[] {
           }
         ]
   const annotations = [...shownErrors]
-  const found = [...report.instances, ...allOrphans(report)].filter((finding) => finding.outcome !== 'skipped').length
+  const found = allFindings(report).filter((finding) => finding.outcome !== 'skipped').length
   if (isPostBuildSweep(report) && found > 0) {
     annotations.push({
       level: 'warning',

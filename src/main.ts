@@ -10,26 +10,43 @@ import { join } from 'node:path'
 import * as core from '@actions/core'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from './actions.js'
 import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
-import { discoverInstances, type RegionDiscovery } from './discovery.js'
+import { isSelected } from './findings.js'
 import { byRegionThenId, countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
-import { annotationsFor, instanceLogLine, logData, logGroup, logRegion, logSettled, orphanLogLine, writeAnnotations } from './log.js'
-import { GLOBAL_REGION } from './instance-profiles/index.js'
-import { startInstanceProfilePhase } from './instance-profiles/phase.js'
+import {
+  GLOBAL_REGION,
+  type AccountScope,
+  type AccountSurvey,
+  type FindingsByKind,
+  type HeldBack,
+  type PhaseSignals,
+  type RegionalSurvey,
+  type RegionScope
+} from './kinds/kind.js'
+import {
+  emptyLists,
+  findingsOf,
+  isAccountLeftoverKind,
+  isBuilderKind,
+  isRegionalLeftoverKind,
+  KIND_MODULES,
+  kindModule,
+  selectedKinds
+} from './kinds/registry.js'
+import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './log.js'
 import { buildNotifications, publishNotifications } from './notification.js'
-import { NOT_DELETED_CANCELLED, planOrphans, plannedChanges, reportOnly, sweepOrphans, type OrphanContext, type OrphanPlan } from './orphans/index.js'
+import { surveyLeftovers } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
+import { capProblems, type PlannedChanges } from './plan.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
-import { capProblems, decideInstance } from './plan.js'
 import { homeRegion, resolveRegions } from './regions.js'
-import { allOrphans, isSelected, orphanList, orphanNouns, stepFailures, writeOutputs } from './report.js'
+import { stepFailures, writeOutputs } from './report.js'
 import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
 import { writeSummary } from './summary.js'
-import type { AwsErrorInfo, InstanceFinding, Inputs, OrphanFinding, RegionResult, Report, RunContext } from './types.js'
+import type { AwsErrorInfo, Inputs, RegionResult, Report, RunContext } from './types.js'
 
 /** Read-backs of calls that got no answer may go on this long past the act deadline (less once the job is cancelled). */
 const READ_BACK_TIMEOUT_MS = 30_000
@@ -96,15 +113,16 @@ async function sweepAndReport(control: RunControl): Promise<void> {
 interface RegionSurvey {
   region: string
   client: EC2Client
-  discovery?: RegionDiscovery
-  orphanPlan?: OrphanPlan
+  /** The builders' work first, then the leftovers' (judged by what the builders free). */
+  builders: RegionalSurvey[]
+  leftovers: RegionalSurvey[]
+  /** Errors of the region itself (a missed deadline): the engines' own are in them. */
   errors: AwsErrorInfo[]
 }
 
 interface RegionOutcome {
   result: RegionResult
-  instances: InstanceFinding[]
-  orphans: OrphanFinding[]
+  findings: FindingsByKind
 }
 
 /** Everything between valid inputs and the finished report. Failures end up in the report, never thrown. */
@@ -120,7 +138,7 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     return { report }
   }
   const clients = regionalClients(credentials)
-  let disposeIam = () => {}
+  const accountWork: AccountSurvey[] = []
   try {
     let regions: string[]
     try {
@@ -134,130 +152,138 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
 
     const surveying = Promise.all(regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control)))
-    const iam = inputs.resources.includes('instance-profiles')
-      ? await startInstanceProfilePhase({
-          inputs,
-          now: startedAt,
-          credentials,
-          home,
-          regions,
-          ec2For: (region) => clients.get(region),
-          control,
-          readBackSignal: () => AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
-          onSettled: (finding) => logSettled(GLOBAL_REGION, [orphanLogLine(finding)])
+    // Account-wide kinds are read while the regions are surveyed, and judged once the builders to terminate are known.
+    const terminating = surveying.then((surveys) => new Set(surveys.flatMap((survey) => survey.builders.flatMap((work) => [...work.terminating]))))
+    const accountScope: AccountScope = {
+      inputs,
+      now: startedAt,
+      credentials,
+      home,
+      regions,
+      ec2For: (region) => clients.get(region),
+      control,
+      readBackSignal: () => AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
+      onSettled: (findings) => logSettled(GLOBAL_REGION, findings.map(findingLogLine))
+    }
+    const accountSurveys = Promise.all(
+      selectedKinds(inputs.resources)
+        .filter(isAccountLeftoverKind)
+        .map(async (kind) => {
+          const work = await kind.survey(accountScope, terminating)
+          accountWork.push(work)
+          return work
         })
-      : undefined
-    disposeIam = () => iam?.dispose()
-    // IAM is read while the regions are surveyed; it is judged once the builders to terminate are known.
-    const iamPlanning = iam?.plan(surveying.then((surveys) => new Set(surveys.flatMap((survey) => [...terminatingIds(inputs, survey.discovery)]))))
+    )
+    // Awaited after the surveys; a rejection before then must not count as unhandled.
+    accountSurveys.catch(() => undefined)
     const context = runContext()
     const surveys = await surveying
-    const iamPlan = await iamPlanning
+    const accounts = await accountSurveys
 
-    const overCap = capProblems(plannedCounts(surveys, inputs, iam && iamPlan ? iam.changes(iamPlan) : 0), inputs)
+    const overCap = capProblems(plannedCounts(surveys, accounts), inputs)
     report.errors.push(...overCap)
     const prices = inputs['estimate-cost']
       ? lookUpPricesFor(
-          surveys.flatMap((survey) => survey.discovery?.stale ?? []),
+          surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])),
           { credentials, ec2For: (region) => clients.get(region), now: startedAt, abortSignal: regionDeadline(timeoutMs, control) }
         )
       : undefined
     const outcomes = await Promise.all(
       surveys.map(async (survey): Promise<RegionOutcome> => {
-        const findings =
-          overCap.length > 0
-            ? reportWithoutActing(survey, inputs, startedAt, 'not acted on: the run is over its cap')
-            : await settleRegion(survey, inputs, startedAt, control)
-        const outcome = { ...findings, result: regionResult(survey) }
-        logRegion(outcome.result, outcome.instances, outcome.orphans)
+        const findings = overCap.length > 0 ? holdBack([...survey.builders, ...survey.leftovers], 'over-cap') : await settleRegion(survey, inputs, control)
+        const outcome = { findings, result: regionResult(survey) }
+        logRegion(outcome.result, outcome.findings)
         return outcome
       })
     )
-    collect(report, outcomes)
-    if (iam && iamPlan) {
-      const terminated = new Set(report.instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
-      const heldBack =
-        overCap.length > 0 ? 'not acted on: the run is over its cap' : control.cancelled.aborted ? 'not removed: the job was cancelled first' : undefined
-      report.instanceProfiles = await iam.settle(iamPlan, terminated, heldBack)
-      report.errors.push(...iam.errors)
-      const { singular, plural } = orphanNouns('instance-profiles')
-      if (report.instanceProfiles.length > 0)
-        logGroup(`${GLOBAL_REGION} · ${countOf(report.instanceProfiles.length, singular, plural)}`, report.instanceProfiles.map(orphanLogLine))
+    for (const outcome of outcomes) {
+      report.regions.push(outcome.result)
+      addFindings(report, outcome.findings)
     }
+    for (const kind of selectedKinds(inputs.resources).filter(isBuilderKind)) findingsOf(report, kind).sort(byRegionThenId)
+    const terminated = terminatedIds(outcomes.map((outcome) => outcome.findings))
+    await Promise.all(
+      accounts.map(async (work) => {
+        const heldBack = overCap.length > 0 ? 'over-cap' : control.cancelled.aborted ? 'cancelled' : undefined
+        const findings = heldBack ? work.holdBack(heldBack) : await work.act(actSignals(inputs, control), terminated)
+        addFindings(report, findings)
+        report.errors.push(...work.errors)
+        logAccount(findings)
+      })
+    )
     if (prices) report.cost = costFrom(report.instances, await prices, startedAt)
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }
   } finally {
     clients.destroyAll()
-    disposeIam()
+    for (const work of accountWork) work.dispose()
     report.finishedAt = new Date().toISOString()
   }
 }
 
 /**
- * Phase one of a region: discovery and the orphan plan, read-only, within the region's deadline.
- * A region that misses it found nothing as far as the run is concerned: it is reported failed
- * and never acted on, so the other regions are judged and swept as if it were not there.
+ * Phase one of a region: every engine's plan, read-only, within the region's deadline: the
+ * builders first, then the leftovers, judged by what the builders' action frees. A region that
+ * misses its deadline found nothing as far as the run is concerned: it is reported failed and
+ * never acted on, so the other regions are judged and swept as if it were not there.
  */
 async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl): Promise<RegionSurvey> {
-  const survey: RegionSurvey = { region, client, errors: [] }
-  const abortSignal = regionDeadline(inputs['region-timeout'] * 1000, control)
-  if (inputs.resources.includes('instances')) {
-    try {
-      survey.discovery = await discoverInstances(client, region, inputs, now, abortSignal)
-    } catch (error) {
-      survey.errors.push(describeAwsError(error, PERMISSION.describeInstances))
-    }
+  const signals = phaseSignals(inputs, control)
+  const scope: RegionScope = { region, client, inputs, now, onSettled: (findings) => logSettled(region, findings.map(findingLogLine)) }
+  const kinds = selectedKinds(inputs.resources)
+  const builders = await Promise.all(kinds.filter(isBuilderKind).map((kind) => kind.survey(scope, signals)))
+  const survey: RegionSurvey = { region, client, builders, leftovers: [], errors: [] }
+  // Without knowing the builders, nothing they might hold is judged.
+  if (kinds.some(isRegionalLeftoverKind) && builders.every((work) => work.errors.length === 0)) {
+    const terminating = new Set(builders.flatMap((work) => [...work.terminating]))
+    survey.leftovers.push(await surveyLeftovers(scope, signals, terminating))
   }
-  if (sweepsOrphans(inputs) && survey.errors.length === 0) {
-    try {
-      survey.orphanPlan = await planOrphans({ client, region, inputs, now, abortSignal }, terminatingIds(inputs, survey.discovery))
-      // A kind that could not be read fails the region; the kinds that could are still swept.
-      survey.errors.push(...survey.orphanPlan.errors.map((failure) => failure.error))
-    } catch (error) {
-      survey.errors.push(describeOrphanError(error))
-    }
-  }
-  if (abortSignal.aborted) {
-    return { region, client, errors: [deadlineError(region, 'read', inputs, control)] }
-  }
+  if (signals.abortSignal.aborted) return { region, client, builders: [], leftovers: [], errors: [deadlineError(region, 'read', inputs, control)] }
   return survey
 }
 
-/** Phase two of a region: act on instances first, then on the leftovers they freed, within the region's deadline. */
-async function settleRegion(survey: RegionSurvey, inputs: Inputs, now: Date, control: RunControl): Promise<Pick<RegionOutcome, 'instances' | 'orphans'>> {
-  if (control.cancelled.aborted) return reportWithoutActing(survey, inputs, now, NOT_STARTED_CANCELLED, NOT_DELETED_CANCELLED)
-  const timeoutMs = inputs['region-timeout'] * 1000
-  const abortSignal = regionDeadline(timeoutMs, control)
-  // One read-back window for the whole phase, however many read-backs it takes: the phase's own
-  // deadline plus READ_BACK_TIMEOUT_MS, so a silent region's phase ends within that sum.
-  const readBack = AbortSignal.any([AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
-  const signals = { abortSignal, cancelled: control.cancelled, readBackSignal: () => readBack }
-  const instances = await actOnInstances(survey.client, survey.discovery?.stale ?? [], inputs, now, {
-    ...signals,
-    onSettled: (findings) => logSettled(survey.region, findings.map(instanceLogLine))
-  })
-  let orphans: OrphanFinding[] = []
-  if (survey.orphanPlan) {
-    const terminated = new Set(instances.filter((finding) => finding.outcome === 'terminated').map((finding) => finding.id))
-    const context: OrphanContext = {
-      client: survey.client,
-      region: survey.region,
-      inputs,
-      now,
-      ...signals,
-      onSettled: (finding) => logSettled(survey.region, [orphanLogLine(finding)])
-    }
-    try {
-      orphans = await sweepOrphans(context, survey.orphanPlan, terminated)
-    } catch (error) {
-      survey.errors.push(describeOrphanError(error))
-      orphans = reportOnly(survey.orphanPlan)
-    }
+/** Phase two of a region: the builders first, then the leftovers they freed, within the region's deadline. */
+async function settleRegion(survey: RegionSurvey, inputs: Inputs, control: RunControl): Promise<FindingsByKind> {
+  const work = [...survey.builders, ...survey.leftovers]
+  if (control.cancelled.aborted) return holdBack(work, 'cancelled')
+  const signals = actSignals(inputs, control)
+  const findings: FindingsByKind = new Map()
+  for (const engine of work) {
+    for (const [kind, settled] of await engine.act(signals, terminatedIds([findings]))) findings.set(kind, [...(findings.get(kind) ?? []), ...settled])
   }
-  if (abortSignal.aborted && !control.abandoned.aborted) survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
-  return { instances, orphans }
+  if (signals.abortSignal.aborted && !control.abandoned.aborted) survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
+  return findings
+}
+
+/** The signals of the read phase: the region's deadline. */
+function phaseSignals(inputs: Inputs, control: RunControl): PhaseSignals {
+  const timeoutMs = inputs['region-timeout'] * 1000
+  return { abortSignal: regionDeadline(timeoutMs, control), cancelled: control.cancelled, readBackSignal: () => control.deadline(READ_BACK_BY_MS) }
+}
+
+/**
+ * The signals of the act phase: the region's deadline, and one read-back window for the whole
+ * phase however many read-backs it takes (the phase's deadline plus READ_BACK_TIMEOUT_MS), so a
+ * silent region's phase ends within that sum.
+ */
+function actSignals(inputs: Inputs, control: RunControl): PhaseSignals {
+  const timeoutMs = inputs['region-timeout'] * 1000
+  const readBack = AbortSignal.any([AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
+  return { abortSignal: regionDeadline(timeoutMs, control), cancelled: control.cancelled, readBackSignal: () => readBack }
+}
+
+function holdBack(work: readonly (RegionalSurvey | AccountSurvey)[], why: HeldBack): FindingsByKind {
+  const findings: FindingsByKind = new Map()
+  for (const engine of work) for (const [kind, held] of engine.holdBack(why)) findings.set(kind, [...(findings.get(kind) ?? []), ...held])
+  return findings
+}
+
+/** The builders this run terminated: they free what they held. */
+function terminatedIds(findings: readonly FindingsByKind[]): Set<string> {
+  const ids = new Set<string>()
+  for (const byKind of findings) for (const list of byKind.values()) for (const finding of list) if (finding.outcome === 'terminated') ids.add(finding.id)
+  return ids
 }
 
 function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): AwsErrorInfo {
@@ -285,42 +311,15 @@ function regionalClients(credentials: AwsCredentialIdentity) {
   }
 }
 
-/** What the whole run would change: the caps count it before the first mutating call. */
-function plannedCounts(surveys: readonly RegionSurvey[], inputs: Inputs, globalChanges: number) {
-  const instances = surveys.reduce((sum, survey) => sum + instancesToChange(survey.discovery?.stale ?? [], inputs).length, 0)
-  const orphans = surveys.reduce((sum, survey) => sum + (survey.orphanPlan ? plannedChanges(survey.orphanPlan) : 0), 0)
-  return { instances, total: instances + orphans + globalChanges }
+/** What the whole run would change, the one place the caps count it, before the first mutating call. */
+function plannedCounts(surveys: readonly RegionSurvey[], accounts: readonly AccountSurvey[]): PlannedChanges {
+  const sum = (work: readonly (RegionalSurvey | AccountSurvey)[]) => work.reduce((total, engine) => total + engine.changes, 0)
+  const instances = sum(surveys.flatMap((survey) => survey.builders))
+  return { instances, total: instances + sum(surveys.flatMap((survey) => survey.leftovers)) + sum(accounts) }
 }
 
-/**
- * Findings for a region whose changes are held back (a cap, a cancellation): everything is
- * reported only, with `reason` on what would have been changed; `leftoverReason` replaces the
- * leftovers' own "not deleted" reason when given.
- */
-function reportWithoutActing(
-  survey: RegionSurvey,
-  inputs: Inputs,
-  now: Date,
-  reason: string,
-  leftoverReason?: string
-): Pick<RegionOutcome, 'instances' | 'orphans'> {
-  const instances = (survey.discovery?.stale ?? []).map((record) => {
-    const decision = decideInstance(record, inputs)
-    return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
-  })
-  const orphans = (survey.orphanPlan ? reportOnly(survey.orphanPlan) : []).map((finding) =>
-    leftoverReason && inputs.action === 'terminate' && finding.outcome === 'notified' ? { ...finding, reason: leftoverReason } : finding
-  )
-  return { instances, orphans }
-}
-
-function collect(report: Report, outcomes: readonly RegionOutcome[]): void {
-  for (const outcome of outcomes) {
-    report.regions.push(outcome.result)
-    report.instances.push(...outcome.instances)
-    for (const orphan of outcome.orphans) report[orphanList(orphan.kind)].push(orphan)
-  }
-  report.instances.sort(byRegionThenId)
+function addFindings(report: Report, findings: FindingsByKind): void {
+  for (const [kind, list] of findings) findingsOf(report, kindModule(kind)).push(...list)
 }
 
 /**
@@ -381,40 +380,22 @@ function newReport(inputs: Inputs, startedAt: Date): Report {
     settings: { ...inputs, regions: inputs.regions === 'all' ? [] : [...inputs.regions] },
     run: {},
     regions: [],
-    instances: [],
-    keyPairs: [],
-    securityGroups: [],
-    launchTemplates: [],
-    instanceProfiles: [],
+    ...emptyLists(),
     errors: [],
     cancelled: false
   }
 }
 
-/** The IDs this run will terminate in a region: orphans they hold are freed within the run. */
-function terminatingIds(inputs: Inputs, discovery: RegionDiscovery | undefined): Set<string> {
-  if (inputs.action !== 'terminate' || !discovery) return new Set()
-  return new Set(instancesToChange(discovery.stale, inputs).map((record) => record.id))
-}
-
-/** The regional leftover kinds; IAM's global one has its own phase. */
-function sweepsOrphans(inputs: Inputs): boolean {
-  return inputs.resources.some((kind) => kind !== 'instances' && kind !== 'instance-profiles')
-}
-
-function describeOrphanError(error: unknown): AwsErrorInfo {
-  const info = (error as { info?: AwsErrorInfo }).info
-  return info ?? describeAwsError(error)
-}
-
 function regionResult(survey: RegionSurvey): RegionResult {
+  const work = [...survey.builders, ...survey.leftovers]
+  const errors = [...work.flatMap((engine) => engine.errors), ...survey.errors]
   const result: RegionResult = {
     region: survey.region,
-    status: survey.errors.length > 0 ? 'failed' : 'ok',
-    matched: survey.discovery?.matched ?? 0,
-    fresh: survey.discovery?.fresh ?? 0
+    status: errors.length > 0 ? 'failed' : 'ok',
+    matched: work.reduce((sum, engine) => sum + (engine.counts?.matched ?? 0), 0),
+    fresh: work.reduce((sum, engine) => sum + (engine.counts?.fresh ?? 0), 0)
   }
-  const [first, ...more] = survey.errors
+  const [first, ...more] = errors
   if (first) result.error = more.length > 0 ? { ...first, message: [first, ...more].map(formatAwsError).join('; ') } : first
   return result
 }
@@ -440,6 +421,6 @@ async function runContext(): Promise<RunContext> {
 
 /** fail-on-stale: anything stale that was not excluded fails the step (a guard after a build). */
 function staleProblems(report: Report): string[] {
-  const found = [...report.instances, ...allOrphans(report)].filter(isSelected)
+  const found = KIND_MODULES.flatMap((kind) => findingsOf(report, kind)).filter(isSelected)
   return found.length > 0 ? [`fail-on-stale: ${found.length} stale Packer resource(s) found.`] : []
 }

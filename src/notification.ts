@@ -12,9 +12,10 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
 import { byRegionThenId, describeOutcome, formatAge, formatError, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
-import { headline, needsAttention, ORPHAN_KINDS, type OrphanKey } from './report.js'
+import { findingsOf, isBuilderKind, KIND_MODULES, type ListName } from './kinds/registry.js'
+import { headline, needsAttention } from './report.js'
 import { topicRegion } from './sns-topic.js'
-import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
+import type { Finding, InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
 /** SNS refuses a message over 256 KiB, UTF-8. */
 export const SNS_MESSAGE_MAX_BYTES = 262_144
@@ -80,7 +81,7 @@ function outcomeVerb(outcome: Outcome, plural: boolean, failedVerb: string): str
  * "They have been terminated." when all went one way; otherwise one clause per outcome:
  * "2 have been terminated; 1 could not be terminated."
  */
-export function closingSentence(findings: readonly (InstanceFinding | OrphanFinding)[], failedVerb: string): string {
+export function closingSentence(findings: readonly Finding[], failedVerb: string): string {
   const counts = outcomeCounts(findings)
   const [only] = counts
   if (counts.length === 1 && only) return `${only[1] === 1 ? 'It' : 'They'} ${outcomeVerb(only[0], only[1] > 1, failedVerb)}.`
@@ -97,24 +98,29 @@ function orphanLine(finding: OrphanFinding): string {
   return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${describeOutcome(finding)})`
 }
 
-/** The resource lists of a report, in the order the notification lists them. */
-export type ResourceList = 'instances' | OrphanKey
-const RESOURCE_LISTS: readonly ResourceList[] = ['instances', ...ORPHAN_KINDS.map(({ key }) => key)]
+/** The resource lists of a report (one per kind), in registry order, as the notification lists them. */
+export type ResourceList = ListName
+const RESOURCE_LISTS: readonly ResourceList[] = KIND_MODULES.map((kind) => kind.list as ResourceList)
 
 /** One resource as the notification carries it: its list, its finding and its line of text. */
 interface Entry {
   list: ResourceList
-  finding: InstanceFinding | OrphanFinding
+  /** True for the builders, which have a paragraph of their own. */
+  builder: boolean
+  finding: Finding
   line: string
 }
 
-/** Every resource of the report: instances, then key pairs, groups and templates, each by region and ID. */
+/** Every resource of the report, kind by kind in registry order, each by region and ID. */
 function entriesOf(report: Report): Entry[] {
-  const instances = [...report.instances].sort(byRegionThenId).map((finding): Entry => ({ list: 'instances', finding, line: instanceLine(finding) }))
-  const orphans = ORPHAN_KINDS.flatMap(({ key }) =>
-    [...report[key]].sort(byRegionThenId).map((finding): Entry => ({ list: key, finding, line: orphanLine(finding) }))
+  return KIND_MODULES.flatMap((kind) =>
+    [...findingsOf(report, kind)].sort(byRegionThenId).map((finding): Entry => ({
+      list: kind.list as ResourceList,
+      builder: isBuilderKind(kind),
+      finding,
+      line: 'kind' in finding ? orphanLine(finding) : instanceLine(finding)
+    }))
   )
-  return [...instances, ...orphans]
 }
 
 /** Resource IDs by outcome, e.g. `{ "terminated": [...], "failed": [...] }`. */
@@ -156,7 +162,7 @@ export interface NotificationJson {
   regions?: Report['regions']
   errors?: Report['errors']
   /** The full findings of this part's resources, in the order of `ids`, as far as they fit. */
-  findings: Record<ResourceList, (InstanceFinding | OrphanFinding)[]>
+  findings: Record<ResourceList, Finding[]>
   /** Findings of this part's resources left out of `findings` for size; their IDs are in `ids`. */
   truncated: number
 }
@@ -187,7 +193,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
   const settings = report.settings
   const paragraphs: string[] = []
   if (parts > 1) paragraphs.push(`Part ${part} of ${parts} of packer-sweeper run ${context.runId}; every resource is listed in exactly one part.`)
-  const instances = entries.filter((entry) => entry.list === 'instances')
+  const instances = entries.filter((entry) => entry.builder)
   if (instances.length > 0) {
     const failedVerb = settings.action === 'stop' ? 'stopped' : 'terminated'
     paragraphs.push(
@@ -201,12 +207,12 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
       ].join('\n')
     )
   }
-  const orphans = entries.filter((entry) => entry.list !== 'instances')
+  const orphans = entries.filter((entry) => !entry.builder)
   if (orphans.length > 0) {
     const lines = ['The following Packer leftovers were found:']
-    for (const { key, title } of ORPHAN_KINDS) {
-      const ofKind = orphans.filter((entry) => entry.list === key)
-      if (ofKind.length > 0) lines.push(`${title}:`, ...ofKind.map((entry) => entry.line))
+    for (const { list, nouns } of KIND_MODULES) {
+      const ofKind = orphans.filter((entry) => entry.list === list)
+      if (ofKind.length > 0) lines.push(`${nouns.title}:`, ...ofKind.map((entry) => entry.line))
     }
     lines.push(
       closingSentence(
@@ -241,9 +247,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
 /** The JSON of one part, with the findings of its first `keep` resources. */
 function partJson(context: Context, entries: readonly Entry[], part: number, parts: number, keep: number): string {
   const { report } = context
-  const findings = Object.fromEntries(
-    RESOURCE_LISTS.map((list): [ResourceList, (InstanceFinding | OrphanFinding)[]] => [list, []])
-  ) as NotificationJson['findings']
+  const findings = Object.fromEntries(RESOURCE_LISTS.map((list): [ResourceList, Finding[]] => [list, []])) as NotificationJson['findings']
   for (const { list, finding } of entries.slice(0, keep)) findings[list].push(finding)
   const json: NotificationJson = {
     kind: NOTIFICATION_KIND,

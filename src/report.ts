@@ -4,25 +4,17 @@
  */
 import * as core from '@actions/core'
 import { formatAwsError } from './aws-errors.js'
+import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from './findings.js'
 import { andMore, countOf, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
-import type { InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
+import { findingsOf, isBuilderKind, KIND_MODULES, leftoverFindings, type KindOutputName, type ListName } from './kinds/registry.js'
+import type { Finding, Outcome, Report } from './types.js'
 
-/** The outputs declared in action.yml, in its order. */
-export const OUTPUT_NAMES = [
-  'instance-ids',
-  'count',
-  'acted-ids',
-  'failed-ids',
-  'skipped-ids',
-  'key-pairs',
-  'security-groups',
-  'launch-templates',
-  'instance-profiles',
-  'report-file',
-  'outputs-truncated',
-  'report'
-] as const
-export type OutputName = (typeof OUTPUT_NAMES)[number]
+/** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
+const RUN_OUTPUT_NAMES = ['report-file', 'outputs-truncated', 'report'] as const
+
+/** The outputs declared in action.yml, in its order: each kind's (registry order), then the run's. */
+export const OUTPUT_NAMES = [...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name as KindOutputName)), ...RUN_OUTPUT_NAMES]
+export type OutputName = KindOutputName | (typeof RUN_OUTPUT_NAMES)[number]
 
 /**
  * GitHub keeps at most 1 MB of outputs per job. All of this step's outputs together stay within
@@ -30,55 +22,14 @@ export type OutputName = (typeof OUTPUT_NAMES)[number]
  */
 export const OUTPUTS_BYTE_BUDGET = 900_000
 
-/** Outcomes that mean the resource was changed: stopped, terminated or deleted. */
-const CHANGED_OUTCOMES: ReadonlySet<Outcome> = new Set(['stopped', 'terminated', 'deleted'])
-/** Outcomes that fail the step: the change was refused, or nobody knows whether it was made. */
-const NOT_DONE_OUTCOMES: ReadonlySet<Outcome> = new Set(['failed', 'unknown'])
-
-type Finding = InstanceFinding | OrphanFinding
-
-/** Selected for the action: everything found except what was skipped (exclude-tag, age unknown). */
-export function isSelected(finding: Finding): boolean {
-  return finding.outcome !== 'skipped'
+/** The builders' findings: what the headline calls stale Packer instances. */
+function builderFindings(report: Report): Finding[] {
+  return KIND_MODULES.filter(isBuilderKind).flatMap((kind) => findingsOf(report, kind))
 }
 
-function isChanged(finding: Finding): boolean {
-  return CHANGED_OUTCOMES.has(finding.outcome)
-}
-
-/** The orphan lists of a report with the words to show them by, in the order the sweep handles them. */
-export type OrphanKey = 'keyPairs' | 'securityGroups' | 'launchTemplates' | 'instanceProfiles'
-export const ORPHAN_KINDS: readonly { kind: OrphanFinding['kind']; key: OrphanKey; singular: string; plural: string; title: string }[] = [
-  { kind: 'key-pairs', key: 'keyPairs', singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
-  { kind: 'security-groups', key: 'securityGroups', singular: 'security group', plural: 'security groups', title: 'Security groups' },
-  { kind: 'launch-templates', key: 'launchTemplates', singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
-  {
-    kind: 'instance-profiles',
-    key: 'instanceProfiles',
-    singular: 'IAM instance profile and role',
-    plural: 'IAM instance profiles and roles',
-    title: 'IAM instance profiles and roles'
-  }
-]
-
-function orphanKind(kind: OrphanFinding['kind']): (typeof ORPHAN_KINDS)[number] {
-  const found = ORPHAN_KINDS.find((entry) => entry.kind === kind)
-  if (!found) throw new Error(`unknown kind ${kind}`)
-  return found
-}
-
-/** The words for one kind of leftover. */
-export function orphanNouns(kind: OrphanFinding['kind']): { singular: string; plural: string } {
-  return orphanKind(kind)
-}
-
-/** The report's list of one kind of leftover: every kind has its own, none falls into another's. */
-export function orphanList(kind: OrphanFinding['kind']): OrphanKey {
-  return orphanKind(kind).key
-}
-
-export function allOrphans(report: Report): OrphanFinding[] {
-  return ORPHAN_KINDS.flatMap(({ key }) => report[key])
+/** Every finding of the report, kind by kind in registry order. */
+export function allFindings(report: Report): Finding[] {
+  return KIND_MODULES.flatMap((kind) => findingsOf(report, kind))
 }
 
 /**
@@ -102,17 +53,17 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
  */
 export function headline(report: Report, { brief = false } = {}): string {
   const parts: string[] = []
-  const instances = report.instances.filter(isSelected)
+  const instances = builderFindings(report).filter(isSelected)
   const instanceNoun = brief ? 'stale instance' : 'stale Packer instance'
   if (instances.length > 0) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
-  const orphans = allOrphans(report).filter(isSelected)
+  const orphans = leftoverFindings(report).filter(isSelected)
   const orphanNoun = brief ? 'leftover' : 'Packer leftover'
   if (orphans.length > 0) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
   const failedRegions = report.regions.filter((region) => region.status === 'failed').length
   if (failedRegions > 0) parts.push(`${countOf(failedRegions, 'region')} failed`)
   if (report.errors.length > 0) parts.push(countOf(report.errors.length, 'error'))
   if (parts.length === 0) {
-    const skipped = report.instances.length + allOrphans(report).length
+    const skipped = allFindings(report).length
     const quiet =
       skipped > 0 ? `${countOf(skipped, 'stale Packer resource')} skipped` : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
     return report.cancelled ? `cancelled: ${quiet}` : quiet
@@ -122,35 +73,25 @@ export function headline(report: Report, { brief = false } = {}): string {
 
 /** True when the run selected something for the action or something went wrong: worth telling someone. */
 export function needsAttention(report: Report): boolean {
-  return (
-    report.instances.some(isSelected) ||
-    allOrphans(report).some(isSelected) ||
-    report.regions.some((region) => region.status === 'failed') ||
-    report.errors.length > 0
-  )
+  return allFindings(report).some(isSelected) || report.regions.some((region) => region.status === 'failed') || report.errors.length > 0
 }
 
-function sortedIds(findings: readonly Finding[], keep: (finding: Finding) => boolean): string[] {
-  return findings
-    .filter(keep)
-    .map((finding) => finding.id)
-    .sort()
-}
-
-type IdOutputName = Exclude<OutputName, 'count' | 'report-file' | 'outputs-truncated' | 'report'>
-
-/** The JSON arrays of IDs, whole. */
-function idLists(report: Report): Record<IdOutputName, string[]> {
-  return {
-    'instance-ids': sortedIds(report.instances, isSelected),
-    'acted-ids': sortedIds(report.instances, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated'),
-    'failed-ids': sortedIds(report.instances, (finding) => finding.outcome === 'failed'),
-    'skipped-ids': sortedIds(report.instances, (finding) => finding.outcome === 'skipped'),
-    'key-pairs': sortedIds(report.keyPairs, isSelected),
-    'security-groups': sortedIds(report.securityGroups, isSelected),
-    'launch-templates': sortedIds(report.launchTemplates, isSelected),
-    'instance-profiles': sortedIds(report.instanceProfiles, isSelected)
+/** The JSON arrays of IDs, whole, by output name. */
+function idLists(report: Report): Map<OutputName, string[]> {
+  const lists = new Map<OutputName, string[]>()
+  for (const kind of KIND_MODULES) {
+    for (const output of kind.outputs) if ('ids' in output) lists.set(output.name as KindOutputName, output.ids(findingsOf(report, kind)))
   }
+  return lists
+}
+
+/** The outputs that count a kind's resources, as strings. */
+function countOutputs(report: Report): Partial<Record<OutputName, string>> {
+  const counts: Partial<Record<OutputName, string>> = {}
+  for (const kind of KIND_MODULES) {
+    for (const output of kind.outputs) if ('count' in output) counts[output.name as KindOutputName] = String(output.count(findingsOf(report, kind)))
+  }
+  return counts
 }
 
 /** The longest prefix of `ids` whose JSON array takes at most `maxBytes`. */
@@ -170,24 +111,20 @@ function idsWithin(ids: readonly string[], maxBytes: number): string {
  * Shares `budget` bytes among the lists: each gets an equal share of what the shorter ones leave,
  * so short lists (failed-ids, above all) stay whole and only the longest are cut.
  */
-function fitIdLists(lists: Record<IdOutputName, string[]>, budget: number): { values: Record<IdOutputName, string>; cut: IdOutputName[] } {
-  const whole = Object.entries(lists).map(([name, ids]) => ({ name: name as IdOutputName, ids, json: JSON.stringify(ids) }))
-  const values = {} as Record<IdOutputName, string>
-  const cut: IdOutputName[] = []
+function fitIdLists(lists: ReadonlyMap<OutputName, string[]>, budget: number): { values: Partial<Record<OutputName, string>>; cut: OutputName[] } {
+  const whole = [...lists].map(([name, ids]) => ({ name, ids, json: JSON.stringify(ids) }))
+  const values: Partial<Record<OutputName, string>> = {}
+  const cut: OutputName[] = []
   let remaining = budget
   const bySize = [...whole].sort((a, b) => a.json.length - b.json.length)
   bySize.forEach((list, index) => {
     const share = Math.floor(remaining / (bySize.length - index))
-    const bytes = Buffer.byteLength(list.json)
-    if (bytes <= share) values[list.name] = list.json
-    else {
-      values[list.name] = idsWithin(list.ids, share)
-      cut.push(list.name)
-    }
-    remaining -= Buffer.byteLength(values[list.name])
+    const value = Buffer.byteLength(list.json) <= share ? list.json : idsWithin(list.ids, share)
+    if (value !== list.json) cut.push(list.name)
+    values[list.name] = value
+    remaining -= Buffer.byteLength(value)
   })
-  // In action.yml's order.
-  return { values: Object.fromEntries(whole.map(({ name }) => [name, values[name]])) as Record<IdOutputName, string>, cut }
+  return { values, cut }
 }
 
 export interface FittedOutputs {
@@ -204,19 +141,28 @@ export interface FittedOutputs {
 export function fitOutputs(report: Report, budget = OUTPUTS_BYTE_BUDGET): FittedOutputs {
   const lists = idLists(report)
   const reportFile = report.reportFile ?? ''
-  const fixed = { count: String(lists['instance-ids'].length), 'report-file': reportFile }
-  const fixedBytes = Object.values(fixed).reduce((sum, value) => sum + Buffer.byteLength(value), 0) + 'false'.length
+  const fixed = { ...countOutputs(report), 'report-file': reportFile }
+  const fixedBytes = bytesOf(fixed) + 'false'.length
   const wholeIds = fitIdLists(lists, Infinity).values
-  const wholeIdBytes = Object.values(wholeIds).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+  const wholeIdBytes = bytesOf(wholeIds)
   const wholeReport = JSON.stringify(report)
   if (Buffer.byteLength(wholeReport) <= budget - fixedBytes - wholeIdBytes) {
-    return { values: { ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }, shortened: [] }
+    return { values: inActionOrder({ ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }), shortened: [] }
   }
   const minimal = minimalReportJson(report)
   const ids = fitIdLists(lists, budget - fixedBytes - Buffer.byteLength(minimal))
-  const idBytes = Object.values(ids.values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+  const idBytes = bytesOf(ids.values)
   const reportJson = reportJsonWithin(report, budget - fixedBytes - idBytes) ?? minimal
-  return { values: { ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }, shortened: [...ids.cut, 'report'] }
+  return { values: inActionOrder({ ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }), shortened: [...ids.cut, 'report'] }
+}
+
+function bytesOf(values: Partial<Record<OutputName, string>>): number {
+  return Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+}
+
+/** Every output, in action.yml's order. */
+function inActionOrder(values: Partial<Record<OutputName, string>>): Record<OutputName, string> {
+  return Object.fromEntries(OUTPUT_NAMES.map((name) => [name, values[name] ?? ''])) as Record<OutputName, string>
 }
 
 /** Every output of action.yml, as the strings `core.setOutput` writes. */
@@ -228,20 +174,12 @@ export function outputsFor(report: Report): Record<OutputName, string> {
  * The outputs of a run that produced no report (invalid inputs): empty lists, and `null` for
  * the report, so that every output still parses as JSON in `fromJSON(...)`.
  */
-export const OUTPUTS_WITHOUT_REPORT: Readonly<Record<OutputName, string>> = {
-  'instance-ids': '[]',
-  count: '0',
-  'acted-ids': '[]',
-  'failed-ids': '[]',
-  'skipped-ids': '[]',
-  'key-pairs': '[]',
-  'security-groups': '[]',
-  'launch-templates': '[]',
-  'instance-profiles': '[]',
+export const OUTPUTS_WITHOUT_REPORT: Readonly<Record<OutputName, string>> = inActionOrder({
+  ...Object.fromEntries(KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))),
   'report-file': '',
   'outputs-truncated': 'false',
   report: 'null'
-}
+})
 
 /** Sets every output. Called on every path, also when the step is about to fail, and without a report when the inputs were invalid. */
 export function writeOutputs(report: Report | undefined): void {
@@ -258,22 +196,14 @@ export function writeOutputs(report: Report | undefined): void {
 }
 
 /** How many entries of each resource list a size-limited report JSON left out. */
-export type TruncatedCounts = Record<'instances' | OrphanKey, number>
-const RESOURCE_LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates', 'instanceProfiles'] as const
+export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(RESOURCE_LISTS.map((list) => [list, Math.max(0, report[list].length - keep)])) as TruncatedCounts
+  const truncated = Object.fromEntries(KIND_MODULES.map((kind) => [kind.list, Math.max(0, findingsOf(report, kind).length - keep)])) as TruncatedCounts
   if (Object.values(truncated).every((count) => count === 0)) return report
-  return {
-    ...report,
-    instances: report.instances.slice(0, keep),
-    keyPairs: report.keyPairs.slice(0, keep),
-    securityGroups: report.securityGroups.slice(0, keep),
-    launchTemplates: report.launchTemplates.slice(0, keep),
-    instanceProfiles: report.instanceProfiles.slice(0, keep),
-    truncated
-  }
+  const kept = Object.fromEntries(KIND_MODULES.map((kind) => [kind.list, findingsOf(report, kind).slice(0, keep)]))
+  return { ...report, ...kept, truncated }
 }
 
 /**
@@ -288,7 +218,7 @@ export function reportJsonWithin(report: Report, maxBytes: number, measure: (jso
     const json = JSON.stringify(reportKeeping(report, keep))
     return measure(json) <= maxBytes ? json : undefined
   }
-  const longest = Math.max(...RESOURCE_LISTS.map((list) => report[list].length))
+  const longest = Math.max(...KIND_MODULES.map((kind) => findingsOf(report, kind).length))
   const whole = fits(longest)
   if (whole !== undefined) return whole
   // Binary search for the largest `keep` that fits: about log2(n) serialisations, not n.
@@ -336,13 +266,10 @@ export function stepFailures(report: Report): string[] {
   for (const region of report.regions) {
     if (region.status === 'failed') failures.push(`region ${region.region}: ${region.error ? formatAwsError(region.error) : 'failed'}`)
   }
-  const lists = [
-    { findings: report.instances, singular: 'instance', plural: 'instances' },
-    ...ORPHAN_KINDS.map(({ key, singular, plural }) => ({ findings: report[key], singular, plural }))
-  ]
   for (const outcome of ['failed', 'unknown'] as const) {
-    for (const { findings, singular, plural } of lists) {
-      const matching = findings.filter((finding) => finding.outcome === outcome)
+    for (const kind of KIND_MODULES) {
+      const { singular, plural } = kind.nouns
+      const matching = findingsOf(report, kind).filter((finding) => finding.outcome === outcome)
       if (matching.length > 0) failures.push(failureLine(matching, singular, plural, outcome))
     }
   }

@@ -21,7 +21,9 @@ import {
   outcomeBreakdown,
   shortMessage
 } from './format.js'
-import { headline, ORPHAN_KINDS, type OrphanKey } from './report.js'
+import type { KindModule } from './kinds/kind.js'
+import { findingsOf, isBuilderKind, KIND_MODULES, selectedKinds } from './kinds/registry.js'
+import { allFindings, headline } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
 
 /** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
@@ -89,17 +91,18 @@ function settingsLine(report: Report): string {
     `resources ${settings.resources.map(code).join(', ')}`
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
-  // EC2 proves a dry run's permissions with DryRun; IAM has no such thing.
-  if (settings['dry-run'] && settings.resources.includes('instance-profiles'))
-    parts.push('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
+  // EC2 proves a dry run's permissions with DryRun; a kind that cannot says what is left unproven.
+  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
   return `<p>${parts.join(' · ')}</p>`
 }
 
 function countsLine(report: Report): string {
   const parts: string[] = []
-  if (report.instances.length > 0) parts.push(`${countOf(report.instances.length, 'stale instance')} (${outcomeBreakdown(report.instances)})`)
-  for (const { key, singular, plural } of ORPHAN_KINDS) {
-    if (report[key].length > 0) parts.push(`${countOf(report[key].length, singular, plural)} (${outcomeBreakdown(report[key])})`)
+  for (const kind of KIND_MODULES) {
+    const findings = findingsOf(report, kind)
+    const { singular, plural } = kind.nouns
+    const noun = isBuilderKind(kind) ? countOf(findings.length, `stale ${singular}`, `stale ${plural}`) : countOf(findings.length, singular, plural)
+    if (findings.length > 0) parts.push(`${noun} (${outcomeBreakdown(findings)})`)
   }
   return parts.length > 0 ? `<p>${parts.join(' · ')}</p>` : ''
 }
@@ -144,12 +147,13 @@ function regionCounts(region: RegionResult | undefined, stale: number): string {
   return `${countOf(stale, 'stale instance')} of ${region.matched} matching, ${region.fresh} younger than max-age`
 }
 
-function instancesSection(report: Report, budget: RowBudget): string {
-  if (!report.settings.resources.includes('instances')) return ''
+/** The builders, a table per region with the region's counts, and the quiet regions in one line. */
+function buildersSection(kind: KindModule, report: Report, budget: RowBudget): string {
+  if (!report.settings.resources.includes(kind.name)) return ''
   const byRegion = new Map<string, InstanceFinding[]>()
   // Regions in the report's order first, then any region only an instance names.
   for (const region of report.regions) byRegion.set(region.region, [])
-  for (const finding of report.instances) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
+  for (const finding of findingsOf(report, kind) as InstanceFinding[]) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
   const regionResults = new Map(report.regions.map((region) => [region.region, region]))
   const quiet: string[] = []
   const tables: string[] = []
@@ -163,7 +167,7 @@ function instancesSection(report: Report, budget: RowBudget): string {
     tables.push(`<h4>${escapeForSummary(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`)
   }
   const quietLine = quiet.length > 0 ? `<p>No stale instances in ${quiet.join(', ')}.</p>` : ''
-  return `<h3>Instances</h3>${tables.join('')}${quietLine}`
+  return `<h3>${kind.nouns.title}</h3>${tables.join('')}${quietLine}`
 }
 
 function orphanAge(finding: OrphanFinding): string {
@@ -172,13 +176,13 @@ function orphanAge(finding: OrphanFinding): string {
   return `${formatAge(finding.ageSeconds)}${source}`
 }
 
-function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title: string, budget: RowBudget): string {
+/** A leftover kind: one table over every region. */
+function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): string {
+  const findings = findingsOf(report, kind) as OrphanFinding[]
   if (findings.length === 0) return ''
-  // A key pair's or an IAM profile's ID is its name: one column says it.
+  // Where the ID is the name (a key pair, an IAM profile), one column says it.
   const namedById = findings.every((finding) => finding.id === finding.name)
-  const headers = namedById
-    ? [key === 'keyPairs' ? 'Key pair' : 'Name', 'Region', 'Created', 'Age', 'Outcome']
-    : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  const headers = namedById ? [kind.nameHeader, 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
   const rows = [...findings]
     .sort(byRegionThenId)
     .map((finding) => [
@@ -189,17 +193,11 @@ function orphanSection(findings: readonly OrphanFinding[], key: OrphanKey, title
       escapeForSummary(orphanAge(finding)),
       escapeForSummary(describeOutcome(finding), Infinity)
     ])
-  return `<h3>${title}</h3>${table(headers, rows, budget)}`
+  return `<h3>${kind.nouns.title}</h3>${table(headers, rows, budget)}`
 }
 
 function isClean(report: Report): boolean {
-  return (
-    report.instances.length === 0 &&
-    ORPHAN_KINDS.every(({ key }) => report[key].length === 0) &&
-    report.errors.length === 0 &&
-    !report.cancelled &&
-    report.regions.every((region) => region.status === 'ok')
-  )
+  return allFindings(report).length === 0 && report.errors.length === 0 && !report.cancelled && report.regions.every((region) => region.status === 'ok')
 }
 
 function cancelledLine(report: Report): string {
@@ -237,7 +235,8 @@ export function renderSummary(report: Report): string {
     bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE),
     omitted: 0
   }
-  const blocks = [...fixed, instancesSection(report, budget), ...ORPHAN_KINDS.map(({ key, title }) => orphanSection(report[key], key, title, budget))]
+  const sections = KIND_MODULES.map((kind) => (isBuilderKind(kind) ? buildersSection(kind, report, budget) : leftoverSection(kind, report, budget)))
+  const blocks = [...fixed, ...sections]
   blocks.push(restLine(report, budget.omitted))
   return `${blocks.filter((block) => block !== '').join('\n')}\n`
 }

@@ -5,12 +5,13 @@
  */
 
 import type { CostReport } from './cost.js'
+import type { Kind, ReportLists } from './kinds/registry.js'
 
 export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
 export type SweepAction = (typeof SWEEP_ACTIONS)[number]
 
-export const RESOURCE_KINDS = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
-export type ResourceKind = (typeof RESOURCE_KINDS)[number]
+/** A kind of Packer resource, as the `resources` input names it: the registry (kinds/registry.ts) lists them. */
+export type ResourceKind = Kind
 
 /** Every state DescribeInstances knows; `instance-states` takes the live ones (see inputs.ts). */
 export const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'] as const
@@ -119,12 +120,12 @@ export interface RemovalStepOutcome {
   error?: AwsErrorInfo
 }
 
-/** A key pair, security group, launch template or IAM instance profile and role Packer left behind. */
+/** Something a Packer build left behind besides its instance, of any leftover kind. */
 export interface OrphanFinding {
-  kind: Exclude<ResourceKind, 'instances'>
-  /** Key pair name, security group ID (sg-…), launch template ID (lt-…) or the IAM profile's and role's name. */
+  kind: ResourceKind
+  /** Its ID as its kind reports it (a name, where the kind has no other ID). */
   id: string
-  /** Key pair name, group name or template name. */
+  /** Its name. */
   name: string
   region: string
   /** ISO 8601 creation time as derived (name timestamp or CreateTime); undefined = age unknown. */
@@ -136,7 +137,7 @@ export interface OrphanFinding {
   outcome: Outcome
   reason?: string
   error?: AwsErrorInfo
-  /** IAM leftovers only: what the build left, and each removal step's outcome. */
+  /** Leftovers removed in several steps (IAM's): what the build left, and each step's outcome. */
   iam?: {
     /** True when the instance profile exists. */
     profile: boolean
@@ -166,20 +167,22 @@ export interface RunContext {
   workflow?: string
 }
 
-/** The whole result of a run: the `report` output, and the source of summary and SNS message. */
-export interface Report {
+/** A resource of any kind in the report. */
+export type Finding = InstanceFinding | OrphanFinding
+
+/**
+ * The whole result of a run: the `report` output, and the source of summary and SNS message.
+ * Its resource lists (`instances`, `keyPairs`, …) are one per kind, from the registry.
+ */
+export type Report = ReportBase & ReportLists
+
+interface ReportBase {
   version: 1
   startedAt: string
   finishedAt: string
   settings: ReportSettings
   run: RunContext
   regions: RegionResult[]
-  instances: InstanceFinding[]
-  keyPairs: OrphanFinding[]
-  securityGroups: OrphanFinding[]
-  launchTemplates: OrphanFinding[]
-  /** IAM is global: these are swept once per run, reported with region `global`. */
-  instanceProfiles: OrphanFinding[]
   /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
   errors: string[]
   /** True when the job was cancelled (SIGINT/SIGTERM) before the sweep finished. */

@@ -5,8 +5,9 @@
  * act on it calls every one of them — the list is neither short nor padded.
  */
 import { describe, expect, it } from '@jest/globals'
-import { requiredPermissions } from '../../src/permissions.js'
-import { RESOURCE_KINDS, type ResourceKind, type SweepAction } from '../../src/types.js'
+import { requiredPermissions } from '../../src/required-permissions.js'
+import { type ResourceKind, type SweepAction } from '../../src/types.js'
+import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
 import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type FleetSeed, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
@@ -83,7 +84,7 @@ const COST_MODES: Mode[] = [
 ]
 
 function required(m: Mode): string[] {
-  const resources: ResourceKind[] = m.resources === 'all' ? [...RESOURCE_KINDS] : [m.resources]
+  const resources: ResourceKind[] = m.resources === 'all' ? [...KIND_NAMES] : [m.resources]
   return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic, estimateCost: m.estimateCost ?? false })
 }
 

@@ -10,8 +10,10 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
-import { PERMISSION, requiredPermissions } from '../../src/permissions.js'
-import { RESOURCE_KINDS, SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
+import { PERMISSION } from '../../src/permissions.js'
+import { requiredPermissions } from '../../src/required-permissions.js'
+import { SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
+import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { ROOT } from '../../scripts/readme-tables.js'
 import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
 
@@ -81,7 +83,7 @@ const FULL: Mode = { action: 'terminate', orphans: true, iam: true, allRegions: 
 
 /** The `resources` a mode is for: OrphanSweep the EC2 leftovers, IamSweep the instance profiles. */
 const resourcesFor = (mode: Pick<Mode, 'orphans' | 'iam'>): ResourceKind[] =>
-  RESOURCE_KINDS.filter((kind) => kind === 'instances' || (kind === 'instance-profiles' ? mode.iam : mode.orphans))
+  KIND_NAMES.filter((kind) => kind === 'instances' || (kind === 'instance-profiles' ? mode.iam : mode.orphans))
 
 function renderMode(mode: Mode, extra: Record<string, string> = {}): Rendered {
   return render(template, {
@@ -116,7 +118,7 @@ const expectedFor = (mode: Mode): string[] =>
 
 describe('deploy/cloudformation.yml', () => {
   it('covers every resource kind: OrphanSweep and IamSweep together are resources: all', () => {
-    expect(resourcesFor({ orphans: true, iam: true })).toEqual([...RESOURCE_KINDS])
+    expect(resourcesFor({ orphans: true, iam: true })).toEqual([...KIND_NAMES])
     expect(resourcesFor({ orphans: false, iam: false })).toEqual(['instances'])
     expect(resourcesFor({ orphans: true, iam: false })).not.toContain('instance-profiles')
     expect(resourcesFor({ orphans: false, iam: true })).toEqual(['instances', 'instance-profiles'])
@@ -321,7 +323,7 @@ describe('deploy/iam-policy.json', () => {
   const policy: unknown = JSON.parse(read('deploy/iam-policy.json'))
 
   it('is the terminate + all resources + all regions + SNS + estimate-cost mode, exactly', () => {
-    expect(resourcesFor(FULL)).toEqual([...RESOURCE_KINDS])
+    expect(resourcesFor(FULL)).toEqual([...KIND_NAMES])
     expect(allowedActions(policy)).toEqual(expectedFor(FULL))
   })
 

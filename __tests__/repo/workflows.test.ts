@@ -12,7 +12,8 @@ import { parse } from 'yaml'
 import { buildNotifications } from '../../src/notification.js'
 import { instance, orphan, report as reportFixture } from '../../__fixtures__/report.js'
 import { getInputs } from '../../src/inputs.js'
-import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
+import { SWEEP_ACTIONS } from '../../src/types.js'
+import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
 import { parseTemplate, render, TemplateError } from './cloudformation.js'
@@ -139,7 +140,7 @@ describe('workflows that use this action', () => {
         for (const kind of String(resources)
           .split(/[\s,]+/)
           .filter(Boolean))
-          expect([...RESOURCE_KINDS, 'all']).toContain(kind)
+          expect([...KIND_NAMES, 'all']).toContain(kind)
       }
     }
   })

@@ -4,7 +4,8 @@ import { SNSClient } from '@aws-sdk/client-sns'
 import { STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
 import { InputError, getInputs, parseDuration, splitList } from '../../src/inputs.js'
-import { RESOURCE_KINDS, type Inputs } from '../../src/types.js'
+import { type Inputs } from '../../src/types.js'
+import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/support.js'
 
 const ENV = { AWS_REGION: 'us-east-1' }
@@ -93,7 +94,7 @@ describe('valid values', () => {
     ['regions', ' all\n', 'all'],
     // resources
     ['resources', 'instances', ['instances']],
-    ['resources', 'all', [...RESOURCE_KINDS]],
+    ['resources', 'all', [...KIND_NAMES]],
     ['resources', ' all ', ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles']],
     ['resources', 'key-pairs, instances', ['instances', 'key-pairs']],
     ['resources', 'security-groups\nlaunch-templates', ['security-groups', 'launch-templates']],
@@ -352,7 +353,7 @@ describe('guards that keep the sweep from matching everything', () => {
   })
 
   it('resources all next to a known kind is all', () => {
-    expect(parse({ resources: 'all,instances' }).resources).toEqual([...RESOURCE_KINDS])
+    expect(parse({ resources: 'all,instances' }).resources).toEqual([...KIND_NAMES])
   })
 
   it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])('max-age %j without tags: 0 is every match, only safe scoped to one run', (raw) => {

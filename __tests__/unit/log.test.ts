@@ -67,8 +67,11 @@ describe('logGroup and logRegion', () => {
   it('a group per kind that found anything, key pairs named once', () => {
     logRegion(
       region({ region: 'eu-west-1', matched: 3 }),
-      [instance({ keyName: HOSTILE })],
-      [orphan(), orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]
+      new Map([
+        ['instances', [instance({ keyName: HOSTILE })]],
+        ['key-pairs', [orphan()]],
+        ['security-groups', [orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]]
+      ])
     )
     expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
       'eu-west-1 · instances: 3 matching instances, 1 stale',
@@ -81,7 +84,7 @@ describe('logGroup and logRegion', () => {
   })
 
   it('a failed region says why, flat, outside the groups', () => {
-    logRegion(region({ status: 'failed', error: { code: 'InternalError', message: HOSTILE } }), [], [])
+    logRegion(region({ status: 'failed', error: { code: 'InternalError', message: HOSTILE } }), new Map())
     const text = stdout()
     expect(text).toContain('eu-west-1: failed: InternalError: x ::error::pwned')
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import { PERMISSION, requiredPermissions, type PermissionNeeds } from '../../src/permissions.js'
-import { RESOURCE_KINDS, SWEEP_ACTIONS } from '../../src/types.js'
+import { PERMISSION } from '../../src/permissions.js'
+import { requiredPermissions, type PermissionNeeds } from '../../src/required-permissions.js'
+import { SWEEP_ACTIONS } from '../../src/types.js'
+import { KIND_NAMES } from '../../src/kinds/registry.js'
 
 const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
   action: 'notify',
@@ -51,12 +53,8 @@ describe('requiredPermissions', () => {
     ['notify key pairs', needs({ resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
     ['stop key pairs (nothing to stop)', needs({ action: 'stop', resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
     ['terminate key pairs', needs({ action: 'terminate', resources: ['key-pairs'] }), ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]],
-    ['notify security groups', needs({ resources: ['security-groups'] }), ['ec2:DescribeInstances', ...SG_READ]],
-    [
-      'terminate security groups',
-      needs({ action: 'terminate', resources: ['security-groups'] }),
-      ['ec2:DeleteSecurityGroup', 'ec2:DescribeInstances', ...SG_READ]
-    ],
+    ['notify security groups', needs({ resources: ['security-groups'] }), [...SG_READ]],
+    ['terminate security groups', needs({ action: 'terminate', resources: ['security-groups'] }), ['ec2:DeleteSecurityGroup', ...SG_READ]],
     ['notify launch templates', needs({ resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
     [
       'terminate launch templates',
@@ -79,15 +77,15 @@ describe('requiredPermissions', () => {
       ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]
     ],
     // everything
-    ['notify everything everywhere with a topic', needs({ resources: [...RESOURCE_KINDS], allRegions: true, notify: true }), ALL_READ],
+    ['notify everything everywhere with a topic', needs({ resources: [...KIND_NAMES], allRegions: true, notify: true }), ALL_READ],
     [
       'stop everything everywhere with a topic',
-      needs({ action: 'stop', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
+      needs({ action: 'stop', resources: [...KIND_NAMES], allRegions: true, notify: true }),
       [...ALL_READ, 'ec2:StopInstances'].sort()
     ],
     [
       'terminate everything everywhere with a topic',
-      needs({ action: 'terminate', resources: [...RESOURCE_KINDS], allRegions: true, notify: true }),
+      needs({ action: 'terminate', resources: [...KIND_NAMES], allRegions: true, notify: true }),
       [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances', ...IP_REMOVE].sort()
     ],
     // estimate-cost: list prices and spot prices, in every mode that asks for them
@@ -97,10 +95,10 @@ describe('requiredPermissions', () => {
     expect(requiredPermissions(input)).toEqual(expected)
   })
 
-  const REGIONAL_KINDS = RESOURCE_KINDS.filter((kind) => kind !== 'instance-profiles')
+  const REGIONAL_KINDS = KIND_NAMES.filter((kind) => kind !== 'instance-profiles')
   const everyMode = SWEEP_ACTIONS.flatMap((action) =>
     [false, true].flatMap((allRegions) =>
-      [false, true].flatMap((notify) => [RESOURCE_KINDS, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] })))
+      [false, true].flatMap((notify) => [KIND_NAMES, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] })))
     )
   )
 

@@ -1,7 +1,8 @@
 /**
- * The sweep of what Packer leaves besides its instance: temporary key pairs, security groups and
- * spot launch templates (issue 4). The core plans it before any instance is touched (so the
- * `max-resources` cap can count it), acts on the instances, then executes it:
+ * The engine of the regional leftover kinds (key pairs, security groups, launch templates: see
+ * kinds/registry.ts): each kind brings its EC2 edges, this plans and deletes them all alike. The
+ * core plans before any instance is touched (so the `max-resources` cap can count it), acts on
+ * the instances, then executes the plan:
  *
  *   const plan = await planOrphans(ctx, idsToTerminate)
  *   ... cap: plannedChanges(plan) ...; terminate instances ...
@@ -9,15 +10,21 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, formatAwsError, gotNoAnswer } from '../aws-errors.js'
-import type { Inputs, OrphanFinding } from '../types.js'
 import { mapWithConcurrency } from '../batches.js'
+import {
+  failedSurvey,
+  type FindingsByKind,
+  type HeldBack,
+  type PhaseSignals,
+  type RegionalLeftoverKind,
+  type RegionalSurvey,
+  type RegionScope
+} from '../kinds/kind.js'
+import { isRegionalLeftoverKind, kindModule, selectedKinds } from '../kinds/registry.js'
+import type { Inputs, OrphanFinding } from '../types.js'
 import { DescribeError } from './describe-error.js'
-import type { OrphanKindSweeper } from './kind.js'
-import { keyPairSweeper } from './key-pairs.js'
-import { launchTemplateSweeper } from './launch-templates.js'
 import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './model.js'
 import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, toFinding } from './rules.js'
-import { securityGroupSweeper } from './security-groups.js'
 import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
 
 export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from './model.js'
@@ -44,8 +51,16 @@ export interface OrphanContext {
 /** The reason on leftovers whose delete was never started because the job was cancelled. */
 export const NOT_DELETED_CANCELLED = 'not deleted: the job was cancelled first'
 
-/** In the order findings are reported: Packer deletes the group before the key, templates are separate. */
-const SWEEPERS: readonly OrphanKindSweeper[] = [keyPairSweeper, securityGroupSweeper, launchTemplateSweeper]
+/** The regional leftover kinds the inputs select, in registry order. */
+function regionalKinds(inputs: Pick<Inputs, 'resources'>): RegionalLeftoverKind[] {
+  return selectedKinds(inputs.resources).filter(isRegionalLeftoverKind)
+}
+
+function regionalKind(kind: OrphanFinding['kind']): RegionalLeftoverKind {
+  const module = kindModule(kind)
+  if (!isRegionalLeftoverKind(module)) throw new Error(`${kind} is not a regional leftover kind`)
+  return module
+}
 
 /** Deletes in flight at once, per kind and region. */
 const DELETE_CONCURRENCY = 5
@@ -58,8 +73,7 @@ const DELETE_CONCURRENCY = 5
 export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<string>): Promise<OrphanPlan> {
   // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
   const freedByThisRun = ctx.inputs.action === 'terminate' ? terminating : new Set<string>()
-  const kinds = SWEEPERS.filter((sweeper) => ctx.inputs.resources.includes(sweeper.kind))
-  const planned = await Promise.all(kinds.map((sweeper) => planKind(ctx, sweeper, freedByThisRun)))
+  const planned = await Promise.all(regionalKinds(ctx.inputs).map((kind) => planKind(ctx, kind, freedByThisRun)))
   return {
     region: ctx.region,
     action: ctx.inputs.action,
@@ -71,14 +85,15 @@ export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<s
 
 async function planKind(
   ctx: OrphanContext,
-  sweeper: OrphanKindSweeper,
+  kind: RegionalLeftoverKind,
   terminating: ReadonlySet<string>
 ): Promise<{ orphans: PlannedOrphan[]; errors: OrphanDiscoveryError[] }> {
+  const { sweeper } = kind
   let candidates: Candidate[]
   try {
     candidates = await sweeper.discover(ctx.client, ctx.inputs, ctx.abortSignal)
   } catch (error) {
-    return { orphans: [], errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
+    return { orphans: [], errors: [{ kind: kind.name, error: readErrorInfo(error) }] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
   const skipped: PlannedOrphan[] = []
@@ -101,7 +116,7 @@ async function planKind(
         : new Map()
   } catch (error) {
     // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
-    return { orphans: byName(skipped), errors: [{ kind: sweeper.kind, error: readErrorInfo(error) }] }
+    return { orphans: byName(skipped), errors: [{ kind: kind.name, error: readErrorInfo(error) }] }
   }
   const orphans = stale.map((planned): PlannedOrphan => {
     const used = usage.get(planned.candidate.id)
@@ -129,7 +144,7 @@ export function plannedChanges(plan: OrphanPlan): number {
 
 /** Findings for a plan that is not executed (cap tripped, notify, stop): each `notified` or `skipped`. */
 export function reportOnly(plan: OrphanPlan): OrphanFinding[] {
-  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action))
+  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action, kindModule(planned.candidate.kind).nouns.plural))
 }
 
 /**
@@ -149,7 +164,7 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
   }
 
   for (const planned of plan.orphans) {
-    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action))
+    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action, kindModule(planned.candidate.kind).nouns.plural))
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
   const gone = await instancesGone(ctx, plan, waiting, terminated)
@@ -165,12 +180,12 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
     return false
   })
 
+  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map(regionalKind)
   await Promise.all(
-    SWEEPERS.map(async (sweeper) => {
-      const ofKind = waiting.filter((planned) => planned.candidate.kind === sweeper.kind)
-      if (ofKind.length === 0) return
-      const free = sweeper.recheckBeforeDelete ? await stillFree(ctx, sweeper, ofKind, gone.ids, settle) : ofKind
-      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) => deleteOrphan(ctx, sweeper, planned, plan.dryRun, settle))
+    kinds.map(async (kind) => {
+      const ofKind = waiting.filter((planned) => planned.candidate.kind === kind.name)
+      const free = kind.sweeper.recheckBeforeDelete ? await stillFree(ctx, kind, ofKind, gone.ids, settle) : ofKind
+      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) => deleteOrphan(ctx, kind, planned, plan.dryRun, settle))
     })
   )
   return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
@@ -210,7 +225,7 @@ async function instancesGone(ctx: OrphanContext, plan: OrphanPlan, orphans: read
  */
 async function stillFree(
   ctx: OrphanContext,
-  sweeper: OrphanKindSweeper,
+  { sweeper }: RegionalLeftoverKind,
   orphans: readonly PlannedOrphan[],
   gone: ReadonlySet<string>,
   settle: Settle
@@ -234,7 +249,8 @@ async function stillFree(
   })
 }
 
-async function deleteOrphan(ctx: OrphanContext, sweeper: OrphanKindSweeper, planned: PlannedOrphan, dryRun: boolean, settle: Settle): Promise<void> {
+async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, planned: PlannedOrphan, dryRun: boolean, settle: Settle): Promise<void> {
+  const { sweeper } = kind
   const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
   if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
   try {
@@ -245,7 +261,54 @@ async function deleteOrphan(ctx: OrphanContext, sweeper: OrphanKindSweeper, plan
     if (gotNoAnswer(error)) settle(planned, 'unknown', 'the delete call got no answer: it may or may not have been deleted', describeAwsError(error))
     else if (code === 'DryRunOperation') settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
     else if (sweeper.alreadyGoneCodes.includes(code)) settle(planned, 'deleted', 'already deleted')
-    else if (code === 'DependencyViolation') settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
+    else if (kind.inUseCodes.includes(code)) settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
     else settle(planned, 'failed', undefined, describeAwsError(error, sweeper.removePermission))
   }
+}
+
+/**
+ * The regional leftovers of one region as the core drives every engine: planned now (read-only),
+ * carried out or held back later. A kind that could not be read fails the region; the kinds that
+ * could are still swept.
+ */
+export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: ReadonlySet<string>): Promise<RegionalSurvey> {
+  const context = (phase: PhaseSignals): OrphanContext => ({
+    client: scope.client,
+    region: scope.region,
+    inputs: scope.inputs,
+    now: scope.now,
+    ...phase,
+    onSettled: (finding) => scope.onSettled([finding])
+  })
+  let plan: OrphanPlan
+  try {
+    plan = await planOrphans(context(signals), terminating)
+  } catch (error) {
+    return failedSurvey([readErrorInfo(error)])
+  }
+  const errors = plan.errors.map((failure) => failure.error)
+  return {
+    errors,
+    terminating: new Set(),
+    changes: plannedChanges(plan),
+    async act(act, terminated) {
+      try {
+        return byKind(await sweepOrphans(context(act), plan, terminated))
+      } catch (error) {
+        errors.push(readErrorInfo(error))
+        return byKind(reportOnly(plan))
+      }
+    },
+    holdBack(why: HeldBack) {
+      const findings = reportOnly(plan)
+      if (why !== 'cancelled' || scope.inputs.action !== 'terminate') return byKind(findings)
+      return byKind(findings.map((finding) => (finding.outcome === 'notified' ? { ...finding, reason: NOT_DELETED_CANCELLED } : finding)))
+    }
+  }
+}
+
+function byKind(findings: readonly OrphanFinding[]): FindingsByKind {
+  const grouped: FindingsByKind = new Map()
+  for (const finding of findings) grouped.set(finding.kind, [...(grouped.get(finding.kind) ?? []), finding])
+  return grouped
 }

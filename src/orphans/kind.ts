@@ -1,11 +1,10 @@
 import type { EC2Client, Filter } from '@aws-sdk/client-ec2'
 import type { Permission } from '../permissions.js'
 import type { Inputs } from '../types.js'
-import type { Candidate, OrphanKind, Usage } from './model.js'
+import type { Candidate, Usage } from './model.js'
 
-/** The EC2 edges of one kind of leftover; the decisions about it live in rules.ts. */
+/** The EC2 edges of one regional kind of leftover; the decisions about it live in rules.ts. */
 export interface OrphanKindSweeper {
-  kind: OrphanKind
   /** Resources matching the kind's name, description and `tags` filters (server-side, then re-checked). */
   discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]>
   /** What uses each candidate, keyed by candidate ID; a candidate nothing uses has no entry. */

@@ -5,11 +5,11 @@ export type OrphanKind = OrphanFinding['kind']
 /** A resource that matched a kind's name, description and tag filters: not yet judged. */
 export interface Candidate {
   kind: OrphanKind
-  /** As reported: key pair name, security group ID or launch template ID. */
+  /** As reported: the kind's ID (its name, where the kind has no other). */
   id: string
   name: string
-  /** Key pairs only: EC2's key-… ID, which DeleteKeyPair prefers; without it the key is deleted by name. */
-  keyPairId?: string
+  /** What the kind's delete call takes when it is not `id` (a key pair's key-… ID). */
+  deleteId?: string
   tags: ReadonlyMap<string, string>
   /** EC2's CreateTime; security groups have none. */
   createTime?: Date
@@ -52,7 +52,7 @@ export interface OrphanPlan {
   region: string
   action: SweepAction
   dryRun: boolean
-  /** Sorted by kind (key pairs, security groups, launch templates), then name. */
+  /** Sorted by kind (registry order), then name. */
   orphans: PlannedOrphan[]
   /** Non-empty means the region's orphan sweep is incomplete: the core reports the region as failed. */
   errors: OrphanDiscoveryError[]

@@ -8,7 +8,6 @@ import type { Candidate, DerivedAge, PlannedOrphan, Usage } from './model.js'
 import { buildStartFromName } from './packer-names.js'
 import { ageSeconds } from '../aws-data.js'
 import { isStale } from '../plan.js'
-import { orphanNouns } from '../report.js'
 import { tagMatcher, wildcardMatcher } from '../wildcard.js'
 
 /**
@@ -134,13 +133,13 @@ export function toFinding(
  * The finding of a resource that is not deleted in this run: skipped ones keep their reason,
  * orphans are `notified`, with a reason saying why nothing was done where the action asked more.
  */
-export function reportedFinding(planned: PlannedOrphan, region: string, action: SweepAction): OrphanFinding {
+export function reportedFinding(planned: PlannedOrphan, region: string, action: SweepAction, plural: string): OrphanFinding {
   if (planned.verdict === 'skip') return toFinding(planned, region, 'skipped', planned.skipReason)
-  return toFinding(planned, region, 'notified', notDeletedReason(planned, action))
+  return toFinding(planned, region, 'notified', notDeletedReason(planned, action, plural))
 }
 
-function notDeletedReason(planned: PlannedOrphan, action: SweepAction): string | undefined {
-  const noun = orphanNouns(planned.candidate.kind).plural
+/** `plural` names the kind: `stop leaves key pairs alone`. */
+function notDeletedReason(planned: PlannedOrphan, action: SweepAction, noun: string): string | undefined {
   if (action === 'stop') return `stop leaves ${noun} alone: there is nothing to stop`
   if (action === 'terminate') {
     const waitingFor = planned.dependsOn.length > 0 ? ` (used by ${planned.dependsOn.join(', ')})` : ''

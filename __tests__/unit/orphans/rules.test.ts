@@ -164,7 +164,7 @@ describe('reportedFinding', () => {
   })
 
   it('reports orphans as notified, with why stop leaves them and the age note', () => {
-    expect(reportedFinding(planned(), 'eu-west-1', 'notify')).toEqual({
+    expect(reportedFinding(planned(), 'eu-west-1', 'notify', 'key pairs')).toEqual({
       kind: 'key-pairs',
       id: 'packer_x',
       name: 'packer_x',
@@ -175,12 +175,19 @@ describe('reportedFinding', () => {
       outcome: 'notified',
       reason: 'clocks disagree'
     })
-    expect(reportedFinding(planned(), 'eu-west-1', 'stop').reason).toBe('stop leaves key pairs alone: there is nothing to stop; clocks disagree')
-    expect(reportedFinding(planned({ dependsOn: ['i-1'] }), 'eu-west-1', 'terminate').reason).toMatch(/^not deleted: this run made no changes \(used by i-1\)/)
+    expect(reportedFinding(planned(), 'eu-west-1', 'stop', 'key pairs').reason).toBe('stop leaves key pairs alone: there is nothing to stop; clocks disagree')
+    expect(reportedFinding(planned({ dependsOn: ['i-1'] }), 'eu-west-1', 'terminate', 'key pairs').reason).toMatch(
+      /^not deleted: this run made no changes \(used by i-1\)/
+    )
   })
 
   it('keeps the skip reason and leaves out an unknown age', () => {
-    const finding = reportedFinding(planned({ verdict: 'skip', skipReason: 'age unknown', age: { ageSource: 'unknown' } }), 'eu-west-1', 'terminate')
+    const finding = reportedFinding(
+      planned({ verdict: 'skip', skipReason: 'age unknown', age: { ageSource: 'unknown' } }),
+      'eu-west-1',
+      'terminate',
+      'key pairs'
+    )
     expect(finding).toMatchObject({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
     expect(finding).not.toHaveProperty('createdAt')
     expect(finding).not.toHaveProperty('ageSeconds')

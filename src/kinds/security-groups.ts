@@ -5,14 +5,15 @@ import {
   paginateDescribeNetworkInterfaces,
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
-import { PERMISSION } from '../permissions.js'
-import { chunk, MAX_FILTER_VALUES } from '../batches.js'
-import { describing } from './describe-error.js'
-import type { OrphanKindSweeper } from './kind.js'
 import { tagMap } from '../aws-data.js'
-import { tagFilters } from './kind.js'
-import type { Candidate, Usage } from './model.js'
-import { matchesAnyPattern, matchesTags } from './rules.js'
+import { chunk, MAX_FILTER_VALUES } from '../batches.js'
+import { describing } from '../orphans/describe-error.js'
+import { tagFilters } from '../orphans/kind.js'
+import type { Candidate, Usage } from '../orphans/model.js'
+import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
+import { PERMISSION } from '../permissions.js'
+import type { OrphanFinding } from '../types.js'
+import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
 
 /** Packer's temporary group: `packer_<uuid>` with this exact description (common/step_security_group.go). */
 export const SECURITY_GROUP_NAME_PATTERN = 'packer_*'
@@ -22,65 +23,78 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
  * Packer's temporary security groups. Their only age is the build start in their name; what uses
  * them is any network interface carrying them and any other group whose rules point at them.
  */
-export const securityGroupSweeper: OrphanKindSweeper = {
-  kind: 'security-groups',
-
-  async discover(client, inputs, abortSignal) {
-    const filters = [
-      { Name: 'group-name', Values: [SECURITY_GROUP_NAME_PATTERN] },
-      { Name: 'description', Values: [PACKER_GROUP_DESCRIPTION] },
-      ...tagFilters(inputs)
-    ]
-    const found: Candidate[] = []
-    await describing(PERMISSION.describeSecurityGroups, async () => {
-      for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
-        for (const group of page.SecurityGroups ?? []) {
-          if (!group.GroupId || !group.GroupName) continue
-          const candidate: Candidate = {
-            kind: 'security-groups',
-            id: group.GroupId,
-            name: group.GroupName,
-            tags: tagMap(group.Tags)
-          }
-          if (
-            group.Description === PACKER_GROUP_DESCRIPTION &&
-            matchesAnyPattern(candidate.name, [SECURITY_GROUP_NAME_PATTERN]) &&
-            matchesTags(candidate.tags, inputs.tags)
-          ) {
-            found.push(candidate)
+export const securityGroups: RegionalLeftoverKind<'security-groups', 'securityGroups', OrphanFinding, 'security-groups'> = {
+  name: 'security-groups',
+  list: 'securityGroups',
+  nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
+  description: 'Packer’s temporary security groups (`packer_<uuid>`, described “Temporary group for Packer”) that no network interface or other group uses.',
+  outputs: [selectedIdsOutput('security-groups')],
+  permissions: leftoverPermissions({
+    read: [PERMISSION.describeSecurityGroups, PERMISSION.describeNetworkInterfaces],
+    remove: [PERMISSION.deleteSecurityGroup]
+  }),
+  // DeleteSecurityGroup refuses a group still in use by itself: the check that cannot race.
+  inUseCodes: ['DependencyViolation'],
+  nameHeader: 'Name',
+  engine: 'regional-leftovers',
+  sweeper: {
+    async discover(client, inputs, abortSignal) {
+      const filters = [
+        { Name: 'group-name', Values: [SECURITY_GROUP_NAME_PATTERN] },
+        { Name: 'description', Values: [PACKER_GROUP_DESCRIPTION] },
+        ...tagFilters(inputs)
+      ]
+      const found: Candidate[] = []
+      await describing(PERMISSION.describeSecurityGroups, async () => {
+        for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
+          for (const group of page.SecurityGroups ?? []) {
+            if (!group.GroupId || !group.GroupName) continue
+            const candidate: Candidate = {
+              kind: 'security-groups',
+              id: group.GroupId,
+              name: group.GroupName,
+              tags: tagMap(group.Tags)
+            }
+            if (
+              group.Description === PACKER_GROUP_DESCRIPTION &&
+              matchesAnyPattern(candidate.name, [SECURITY_GROUP_NAME_PATTERN]) &&
+              matchesTags(candidate.tags, inputs.tags)
+            ) {
+              found.push(candidate)
+            }
           }
         }
+      })
+      return found
+    },
+
+    async findUsage(client, candidates, abortSignal) {
+      const usage = new Map<string, Usage>()
+      const usageOf = (groupId: string): Usage => {
+        const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
+        usage.set(groupId, entry)
+        return entry
       }
-    })
-    return found
-  },
+      for (const batch of chunk(
+        candidates.map((candidate) => candidate.id),
+        MAX_FILTER_VALUES
+      )) {
+        const wanted = new Set(batch)
+        await addInterfaceUse(client, batch, wanted, usageOf, abortSignal)
+        await addGroupReferences(client, batch, wanted, usageOf, abortSignal)
+      }
+      return usage
+    },
 
-  async findUsage(client, candidates, abortSignal) {
-    const usage = new Map<string, Usage>()
-    const usageOf = (groupId: string): Usage => {
-      const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
-      usage.set(groupId, entry)
-      return entry
-    }
-    for (const batch of chunk(
-      candidates.map((candidate) => candidate.id),
-      MAX_FILTER_VALUES
-    )) {
-      const wanted = new Set(batch)
-      await addInterfaceUse(client, batch, wanted, usageOf, abortSignal)
-      await addGroupReferences(client, batch, wanted, usageOf, abortSignal)
-    }
-    return usage
-  },
+    recheckBeforeDelete: false,
 
-  recheckBeforeDelete: false,
+    async remove(client, candidate, dryRun, abortSignal) {
+      await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }), { abortSignal })
+    },
 
-  async remove(client, candidate, dryRun, abortSignal) {
-    await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }), { abortSignal })
-  },
-
-  removePermission: PERMISSION.deleteSecurityGroup,
-  alreadyGoneCodes: ['InvalidGroup.NotFound']
+    removePermission: PERMISSION.deleteSecurityGroup,
+    alreadyGoneCodes: ['InvalidGroup.NotFound']
+  }
 }
 
 /**

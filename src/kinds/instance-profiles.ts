@@ -1,0 +1,65 @@
+/**
+ * Packer's temporary IAM instance profiles and roles (`temporary_iam_instance_profile_policy_document`).
+ * IAM is global: swept once per run beside the regions; its rules, reads and removal steps live in
+ * src/instance-profiles/.
+ */
+import { reportInstanceProfilesOnly } from '../instance-profiles/index.js'
+import { startInstanceProfilePhase } from '../instance-profiles/phase.js'
+import { PERMISSION } from '../permissions.js'
+import type { OrphanFinding } from '../types.js'
+import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from './kind.js'
+
+/** The reason on a profile whose removal was never started because the job was cancelled. */
+const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
+
+export const instanceProfiles: AccountLeftoverKind<'instance-profiles', 'instanceProfiles', OrphanFinding, 'instance-profiles'> = {
+  name: 'instance-profiles',
+  list: 'instanceProfiles',
+  nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },
+  description:
+    'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses.',
+  outputs: [selectedIdsOutput('instance-profiles')],
+  // Global: every enabled region is asked which instances use a profile, whatever `regions` says.
+  permissions: leftoverPermissions({
+    read: [
+      PERMISSION.describeRegions,
+      PERMISSION.describeIamInstanceProfileAssociations,
+      PERMISSION.listInstanceProfiles,
+      PERMISSION.listInstanceProfileTags,
+      PERMISSION.listRoles,
+      PERMISSION.listRoleTags,
+      PERMISSION.listRolePolicies,
+      PERMISSION.listAttachedRolePolicies
+    ],
+    remove: [PERMISSION.removeRoleFromInstanceProfile, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole, PERMISSION.deleteInstanceProfile]
+  }),
+  inUseCodes: ['DeleteConflict'],
+  nameHeader: 'Name',
+  dryRunCaveat: 'the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)',
+  engine: 'account-leftovers',
+  survey: surveyInstanceProfiles
+}
+
+async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> {
+  const { inputs } = scope
+  const phase = await startInstanceProfilePhase({ ...scope, onSettled: (finding) => scope.onSettled([finding]) })
+  try {
+    const plan = await phase.plan(terminating)
+    return {
+      errors: phase.errors,
+      changes: phase.changes(plan),
+      act: async (_signals, terminated) => new Map([['instance-profiles', await phase.settle(plan, terminated)]]),
+      holdBack: (why) =>
+        new Map([
+          [
+            'instance-profiles',
+            reportInstanceProfilesOnly(plan, inputs, inputs.action === 'terminate' ? (why === 'over-cap' ? OVER_CAP : NOT_REMOVED_CANCELLED) : undefined)
+          ]
+        ]),
+      dispose: () => phase.dispose()
+    }
+  } catch (error) {
+    phase.dispose()
+    throw error
+  }
+}

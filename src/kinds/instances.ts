@@ -1,0 +1,75 @@
+/**
+ * The builder instances Packer launched: found by `key-name`, `tags` and `instance-states`,
+ * stopped or terminated in batches of 100. Every other kind is judged by what these free, so
+ * they are surveyed and acted on first.
+ */
+import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from '../actions.js'
+import { describeAwsError } from '../aws-errors.js'
+import { discoverInstances, type RegionDiscovery } from '../discovery.js'
+import { isSelected, sortedIds } from '../findings.js'
+import { PERMISSION } from '../permissions.js'
+import { decideInstance } from '../plan.js'
+import type { InstanceFinding, Outcome } from '../types.js'
+import {
+  failedSurvey,
+  OVER_CAP,
+  type BuilderKind,
+  type FindingsByKind,
+  type HeldBack,
+  type PhaseSignals,
+  type RegionalSurvey,
+  type RegionScope
+} from './kind.js'
+
+const withOutcome = (outcome: Outcome) => (finding: InstanceFinding) => finding.outcome === outcome
+
+export const instances: BuilderKind<'instances', 'instances', InstanceFinding, 'instance-ids' | 'count' | 'acted-ids' | 'failed-ids' | 'skipped-ids'> = {
+  name: 'instances',
+  list: 'instances',
+  nouns: { singular: 'instance', plural: 'instances', title: 'Instances' },
+  description: 'The builder instances: launched with a key matching `key-name` (Packer’s `packer_<uuid>`), in `instance-states`, carrying `tags`.',
+  outputs: [
+    { name: 'instance-ids', ids: (findings) => sortedIds(findings, isSelected) },
+    { name: 'count', count: (findings) => findings.filter(isSelected).length },
+    { name: 'acted-ids', ids: (findings) => sortedIds(findings, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated') },
+    { name: 'failed-ids', ids: (findings) => sortedIds(findings, withOutcome('failed')) },
+    { name: 'skipped-ids', ids: (findings) => sortedIds(findings, withOutcome('skipped')) }
+  ],
+  permissions: { read: [PERMISSION.describeInstances], stop: [PERMISSION.stopInstances], terminate: [PERMISSION.terminateInstances] },
+  // Stop and terminate refuse one instance at a time; nothing "uses" an instance.
+  inUseCodes: [],
+  nameHeader: 'Instance',
+  engine: 'builders',
+  survey: surveyBuilders
+}
+
+async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> {
+  let discovery: RegionDiscovery
+  try {
+    discovery = await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
+  } catch (error) {
+    return failedSurvey([describeAwsError(error, PERMISSION.describeInstances)])
+  }
+  const { inputs, now } = scope
+  const { stale } = discovery
+  const toChange = instancesToChange(stale, inputs)
+  return {
+    errors: [],
+    counts: { matched: discovery.matched, fresh: discovery.fresh },
+    stale,
+    terminating: new Set(inputs.action === 'terminate' ? toChange.map((record) => record.id) : []),
+    changes: toChange.length,
+    async act(act: PhaseSignals): Promise<FindingsByKind> {
+      const findings = await actOnInstances(scope.client, stale, inputs, now, { ...act, onSettled: (settled) => scope.onSettled(settled) })
+      return new Map([['instances', findings]])
+    },
+    holdBack(why: HeldBack): FindingsByKind {
+      const reason = why === 'over-cap' ? OVER_CAP : NOT_STARTED_CANCELLED
+      const findings = stale.map((record) => {
+        const decision = decideInstance(record, inputs)
+        return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
+      })
+      return new Map([['instances', findings]])
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * What one kind of Packer leftover declares about itself, and the shape of the work a sweep does
+ * with it. A kind is one module in this folder and one line in registry.ts; everything that lists
+ * kinds (the `resources` input, the outputs, the report's lists, the permissions, the summary,
+ * the notification, the log) reads them from the registry.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { AwsCredentialIdentity } from '@smithy/types'
+import type { Permission } from '../permissions.js'
+import type { RunControl } from '../run-control.js'
+import { isSelected, sortedIds } from '../findings.js'
+import type { AwsErrorInfo, Finding, InstanceRecord, Inputs } from '../types.js'
+import type { OrphanKindSweeper } from '../orphans/kind.js'
+import type { Kind } from './registry.js'
+
+/** Why a planned change is not made: the run is over a cap, or the job was cancelled first. */
+export type HeldBack = 'over-cap' | 'cancelled'
+
+/** The reason on everything a cap held back. */
+export const OVER_CAP = 'not acted on: the run is over its cap'
+
+export interface KindNouns {
+  singular: string
+  plural: string
+  /** The heading of its section in the summary and the notification. */
+  title: string
+}
+
+/** The IAM actions a kind's sweep calls: always `read`, and per action what changing it takes. */
+export interface KindPermissions {
+  read: readonly Permission[]
+  stop: readonly Permission[]
+  terminate: readonly Permission[]
+}
+
+/** One output of action.yml that lists IDs of this kind (a JSON array), or counts them. */
+export type KindOutput<F, O extends string = string> = { name: O; ids(findings: readonly F[]): string[] } | { name: O; count(findings: readonly F[]): number }
+
+/** An output listing the IDs of the kind's selected resources (all but the skipped ones). */
+export function selectedIdsOutput<F extends Finding, O extends string>(name: O): KindOutput<F, O> {
+  return { name, ids: (findings) => sortedIds(findings, isSelected) }
+}
+
+/** A leftover's permissions: only terminate deletes leftovers; stop has nothing to stop on them. */
+export function leftoverPermissions({ read, remove }: { read: readonly Permission[]; remove: readonly Permission[] }): KindPermissions {
+  return { read, stop: [], terminate: remove }
+}
+
+/** A survey that found nothing it may act on: the region (or the account) failed for this engine. */
+export function failedSurvey(errors: AwsErrorInfo[]): RegionalSurvey {
+  return { errors, terminating: new Set(), changes: 0, act: async () => new Map(), holdBack: () => new Map() }
+}
+
+/** Where account-wide kinds (IAM has no region) report their findings. */
+export const GLOBAL_REGION = 'global'
+
+interface Declaration<K extends Kind, L extends string, F extends Finding, O extends string> {
+  /** Its name in the `resources` input. */
+  name: K
+  /** Its list in the report (the `report` output, the report file, the notification's JSON). */
+  list: L
+  nouns: KindNouns
+  /** One line for the README's table of kinds. */
+  description: string
+  /** Its outputs, in action.yml's order. */
+  outputs: readonly KindOutput<F, O>[]
+  permissions: KindPermissions
+  /** Error codes of its change call that mean something still uses it: reported `in-use`, never forced. */
+  inUseCodes: readonly string[]
+  /** The summary's heading of the column that names a resource whose ID is its name. */
+  nameHeader: string
+  /** What a dry run of this kind cannot prove, said in the summary; absent when DryRun proves it all. */
+  dryRunCaveat?: string
+}
+
+/**
+ * The instances Packer launched: found by the filters, stopped or terminated in batches. Every
+ * other kind is judged by what this one frees, so it is surveyed and acted on first.
+ */
+export interface BuilderKind<K extends Kind = Kind, L extends string = string, F extends Finding = Finding, O extends string = string> extends Declaration<
+  K,
+  L,
+  F,
+  O
+> {
+  engine: 'builders'
+  survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey>
+}
+
+/** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
+export interface RegionalLeftoverKind<
+  K extends Kind = Kind,
+  L extends string = string,
+  F extends Finding = Finding,
+  O extends string = string
+> extends Declaration<K, L, F, O> {
+  engine: 'regional-leftovers'
+  sweeper: OrphanKindSweeper
+}
+
+/** A leftover of the account (IAM is global): swept once per run, beside the regions. */
+export interface AccountLeftoverKind<
+  K extends Kind = Kind,
+  L extends string = string,
+  F extends Finding = Finding,
+  O extends string = string
+> extends Declaration<K, L, F, O> {
+  engine: 'account-leftovers'
+  survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>
+}
+
+export type KindModule<K extends Kind = Kind, L extends string = string, F extends Finding = Finding, O extends string = string> =
+  BuilderKind<K, L, F, O> | RegionalLeftoverKind<K, L, F, O> | AccountLeftoverKind<K, L, F, O>
+
+export type EngineName = KindModule['engine']
+
+/** A kind's findings grouped by kind, as the engines hand them back. */
+export type FindingsByKind = Map<Kind, Finding[]>
+
+/** What a region's engines share. */
+export interface RegionScope {
+  region: string
+  client: EC2Client
+  inputs: Inputs
+  now: Date
+  /** Called with each change's findings the moment they are known. */
+  onSettled(findings: readonly Finding[]): void
+}
+
+/** The signals of one phase (reading, or acting) in one region. */
+export interface PhaseSignals {
+  /** The region's deadline for the phase (and the run abandoning its calls). */
+  abortSignal: AbortSignal
+  /** Aborted when the job is cancelled: no new change is started after it. */
+  cancelled: AbortSignal
+  /** A fresh deadline for reading back what got no answer. */
+  readBackSignal: () => AbortSignal
+}
+
+/** The work one engine planned in one region (or the account): read-only so far. */
+export interface Work {
+  /** Changes the plan would make, for max-resources (and max-instances for builders). */
+  readonly changes: number
+  /** Carries the plan out; `terminated` = builder IDs this run terminated. */
+  act(signals: PhaseSignals, terminated: ReadonlySet<string>): Promise<FindingsByKind>
+  /** Reports the plan without carrying it out. */
+  holdBack(why: HeldBack): FindingsByKind
+}
+
+export interface RegionalSurvey extends Work {
+  /** Non-empty means the region failed; acting adds what it met. */
+  errors: AwsErrorInfo[]
+  /** Builder IDs this run will terminate in the region: what only they hold is freed. */
+  terminating: ReadonlySet<string>
+  /** Matching instances, and how many of them are younger than max-age. */
+  counts?: { matched: number; fresh: number }
+  /** The stale builders, for estimate-cost. */
+  stale?: readonly InstanceRecord[]
+}
+
+/** What an account-wide kind gets: the credentials and the regions, since it is not one region's. */
+export interface AccountScope {
+  inputs: Inputs
+  now: Date
+  credentials: AwsCredentialIdentity
+  /** The run's home region: its partition is the one swept. */
+  home: string
+  /** The regions this run sweeps (for `regions: all`, every enabled one). */
+  regions: readonly string[]
+  ec2For(region: string): EC2Client
+  control: RunControl
+  readBackSignal: () => AbortSignal
+  onSettled(findings: readonly Finding[]): void
+}
+
+export interface AccountSurvey extends Work {
+  /** Run errors: an account-wide kind has no region to fail. */
+  errors: string[]
+  dispose(): void
+}

@@ -1,0 +1,67 @@
+import { DeleteLaunchTemplateCommand, paginateDescribeLaunchTemplates } from '@aws-sdk/client-ec2'
+import { tagMap } from '../aws-data.js'
+import { describing } from '../orphans/describe-error.js'
+import { BY_LAUNCH_TEMPLATE, instanceUsageOf } from '../orphans/instance-usage.js'
+import { tagFilters } from '../orphans/kind.js'
+import type { Candidate } from '../orphans/model.js'
+import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
+import { PERMISSION } from '../permissions.js'
+import type { OrphanFinding } from '../types.js'
+import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
+
+/** The launch template a Packer spot build creates for its CreateFleet call. */
+export const LAUNCH_TEMPLATE_NAME_PATTERN = 'packer-fleet-launch-template-*'
+
+/**
+ * Spot builds' launch templates. The `tags` input applies to them as to every other kind, so a
+ * run scoped to one workflow run's tags only touches templates carrying those tags too.
+ * Use is read from the `aws:ec2launchtemplate:id` tag EC2 puts on the fleet's instances: an
+ * instant fleet keeps no state of its own once its instances are launched.
+ */
+export const launchTemplates: RegionalLeftoverKind<'launch-templates', 'launchTemplates', OrphanFinding, 'launch-templates'> = {
+  name: 'launch-templates',
+  list: 'launchTemplates',
+  nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
+  description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
+  outputs: [selectedIdsOutput('launch-templates')],
+  permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
+  // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
+  inUseCodes: [],
+  nameHeader: 'Name',
+  engine: 'regional-leftovers',
+  sweeper: {
+    async discover(client, inputs, abortSignal) {
+      const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
+      const found: Candidate[] = []
+      await describing(PERMISSION.describeLaunchTemplates, async () => {
+        for await (const page of paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal })) {
+          for (const template of page.LaunchTemplates ?? []) {
+            if (!template.LaunchTemplateId || !template.LaunchTemplateName) continue
+            const candidate: Candidate = {
+              kind: 'launch-templates',
+              id: template.LaunchTemplateId,
+              name: template.LaunchTemplateName,
+              tags: tagMap(template.Tags)
+            }
+            if (template.CreateTime) candidate.createTime = template.CreateTime
+            if (matchesAnyPattern(candidate.name, [LAUNCH_TEMPLATE_NAME_PATTERN]) && matchesTags(candidate.tags, inputs.tags)) {
+              found.push(candidate)
+            }
+          }
+        }
+      })
+      return found
+    },
+
+    findUsage: instanceUsageOf(BY_LAUNCH_TEMPLATE),
+
+    recheckBeforeDelete: true,
+
+    async remove(client, candidate, dryRun, abortSignal) {
+      await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
+    },
+
+    removePermission: PERMISSION.deleteLaunchTemplate,
+    alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The IAM actions a run with given settings calls, derived from the kinds' own declarations
+ * (kinds/registry.ts) and the run's extras (regions, SNS, prices). The deploy policies are tested
+ * against this.
+ */
+import { selectedKinds } from './kinds/registry.js'
+import { PERMISSION, type Permission } from './permissions.js'
+import type { ResourceKind, SweepAction } from './types.js'
+
+export interface PermissionNeeds {
+  action: SweepAction
+  resources: readonly ResourceKind[]
+  /** True when `regions: all`, which needs DescribeRegions. */
+  allRegions: boolean
+  /** True when `sns-topic-arn` is set. */
+  notify: boolean
+  /** True when `estimate-cost` is on: list prices and spot prices. */
+  estimateCost?: boolean
+}
+
+/**
+ * The IAM actions a run with these settings calls (the role's, not the trust policy's), sorted.
+ * Dry-run needs the same ones: EC2 checks them with DryRun (IAM has no DryRun: a dry run makes no
+ * IAM write call, so it proves none of the IAM removals).
+ */
+export function requiredPermissions(needs: PermissionNeeds): Permission[] {
+  const granted = new Set<Permission>()
+  for (const { permissions } of selectedKinds(needs.resources)) {
+    permissions.read.forEach((permission) => granted.add(permission))
+    if (needs.action !== 'notify') permissions[needs.action].forEach((permission) => granted.add(permission))
+  }
+  if (needs.allRegions) granted.add(PERMISSION.describeRegions)
+  if (needs.notify) granted.add(PERMISSION.publish)
+  if (needs.estimateCost) [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))
+  return [...granted].sort()
+}
