@@ -1,5 +1,6 @@
 /**
- * Generates the README's inputs and outputs tables from action.yml, the source of truth.
+ * Generates the README's inputs and outputs tables from action.yml, the source of truth, and its
+ * table of kinds from the kinds' registry (src/kinds/registry.ts).
  *
  *   npm run docs          rewrite README.md between the table markers
  *   npm run docs -- --check   exit 1 when README.md is stale (what the repo test also checks)
@@ -8,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
+import { KIND_MODULES } from '../src/kinds/registry.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -24,7 +26,8 @@ export interface ActionMetadata {
 
 export const MARKERS = {
   inputs: ['<!-- inputs:start (generated from action.yml by npm run docs) -->', '<!-- inputs:end -->'],
-  outputs: ['<!-- outputs:start (generated from action.yml by npm run docs) -->', '<!-- outputs:end -->']
+  outputs: ['<!-- outputs:start (generated from action.yml by npm run docs) -->', '<!-- outputs:end -->'],
+  kinds: ['<!-- kinds:start (generated from src/kinds/registry.ts by npm run docs) -->', '<!-- kinds:end -->']
 } as const
 
 export function readActionMetadata(root = ROOT): ActionMetadata {
@@ -64,6 +67,21 @@ export function outputsTable(meta: ActionMetadata): string {
   return ['| Output | Description |', '| --- | --- |', ...rows].join('\n')
 }
 
+/** The kinds of the registry: what each is, its outputs, and the IAM actions it needs per action. */
+export function kindsTable(): string {
+  const actions = (permissions: readonly string[]) => (permissions.length > 0 ? permissions.map(code).join(', ') : '—')
+  const rows = KIND_MODULES.map((kind) => {
+    const outputs = kind.outputs.map((output) => code(output.name)).join(', ')
+    const { read, stop, terminate } = kind.permissions
+    return `| ${code(kind.name)} | ${cell(kind.description)} | ${outputs} | ${actions(read)} | ${actions(stop)} | ${actions(terminate)} |`
+  })
+  return [
+    '| `resources` | What it sweeps | Outputs | IAM actions to read | and to stop | and to terminate |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows
+  ].join('\n')
+}
+
 function replaceBetween(text: string, [start, end]: readonly [string, string], body: string): string {
   const from = text.indexOf(start)
   const to = text.indexOf(end)
@@ -71,10 +89,11 @@ function replaceBetween(text: string, [start, end]: readonly [string, string], b
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
 }
 
-/** README with both tables regenerated; everything outside the markers is kept as it is. */
+/** README with its tables regenerated; everything outside the markers is kept as it is. */
 export function renderReadme(readme: string, meta: ActionMetadata): string {
   const withInputs = replaceBetween(readme, MARKERS.inputs, inputsTable(meta))
-  return replaceBetween(withInputs, MARKERS.outputs, outputsTable(meta))
+  const withOutputs = replaceBetween(withInputs, MARKERS.outputs, outputsTable(meta))
+  return replaceBetween(withOutputs, MARKERS.kinds, kindsTable())
 }
 
 function main(argv: string[]): number {
@@ -83,11 +102,11 @@ function main(argv: string[]): number {
   const expected = renderReadme(current, readActionMetadata())
   if (argv.includes('--check')) {
     if (current === expected) return 0
-    console.error('README.md tables differ from action.yml: run npm run docs and commit README.md.')
+    console.error('README.md tables differ from action.yml or the kinds registry: run npm run docs and commit README.md.')
     return 1
   }
   if (current !== expected) writeFileSync(path, expected)
-  console.log(current === expected ? 'README.md is up to date.' : 'README.md tables regenerated from action.yml.')
+  console.log(current === expected ? 'README.md is up to date.' : 'README.md tables regenerated from action.yml and the kinds registry.')
   return 0
 }
 

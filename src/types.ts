@@ -172,7 +172,7 @@ export type Finding = InstanceFinding | OrphanFinding
 
 /**
  * The whole result of a run: the `report` output, and the source of summary and SNS message.
- * Its resource lists (`instances`, `keyPairs`, …) are one per kind, from the registry.
+ * Its resource lists are one per kind, named by the registry.
  */
 export type Report = ReportBase & ReportLists
 
