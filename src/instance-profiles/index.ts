@@ -35,7 +35,10 @@ import {
 
 /** Where IAM leftovers are reported: IAM has no region. */
 export const GLOBAL_REGION = 'global'
-/** IAM calls in flight at once: IAM's rate limits are account-wide and low. */
+/**
+ * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has
+ * up to four independent listings in flight at a time.
+ */
 const IAM_CONCURRENCY = 4
 
 export interface InstanceProfileContext {
@@ -132,38 +135,36 @@ export function plannedInstanceProfileChanges(plan: InstanceProfilePlan, inputs:
  * those old enough to matter. A role of Packer's name that is not Packer's is kept as a foreign
  * role, so the profile that holds it is never taken apart.
  */
-async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftover[]> {
+async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<IamLeftover[]> {
   const { paginateListInstanceProfiles, paginateListRoles } = await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
+  const [listedProfiles, listedRoles] = await inOrder([
+    describing(PERMISSION.listInstanceProfiles, () =>
+      collect(paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.InstanceProfiles)
+    ),
+    describing(PERMISSION.listRoles, () => collect(paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.Roles))
+  ] as const)
   const profiles: ListedProfile[] = []
-  await describing(PERMISSION.listInstanceProfiles, async () => {
-    for await (const page of paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
-      for (const profile of page.InstanceProfiles ?? []) {
-        if (!profile.InstanceProfileName || !profile.Arn) continue
-        const listed: ListedProfile = {
-          name: profile.InstanceProfileName,
-          arn: profile.Arn,
-          path: profile.Path ?? '',
-          roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
-        }
-        if (profile.CreateDate) listed.createDate = profile.CreateDate
-        if (isPackerProfileName(listed)) profiles.push(listed)
-      }
+  for (const profile of listedProfiles) {
+    if (!profile.InstanceProfileName || !profile.Arn) continue
+    const listed: ListedProfile = {
+      name: profile.InstanceProfileName,
+      arn: profile.Arn,
+      path: profile.Path ?? '',
+      roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
     }
-  })
+    if (profile.CreateDate) listed.createDate = profile.CreateDate
+    if (isPackerProfileName(listed)) profiles.push(listed)
+  }
   const roles: ListedRole[] = []
-  await describing(PERMISSION.listRoles, async () => {
-    for await (const page of paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
-      for (const role of page.Roles ?? []) {
-        if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
-        const listed: ListedRole = { name: role.RoleName, arn: role.Arn, path: role.Path ?? '' }
-        if (role.Description !== undefined) listed.description = role.Description
-        if (role.AssumeRolePolicyDocument !== undefined) listed.trustPolicy = role.AssumeRolePolicyDocument
-        if (role.CreateDate) listed.createDate = role.CreateDate
-        roles.push(listed)
-      }
-    }
-  })
+  for (const role of listedRoles) {
+    if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
+    const listed: ListedRole = { name: role.RoleName, arn: role.Arn, path: role.Path ?? '' }
+    if (role.Description !== undefined) listed.description = role.Description
+    if (role.AssumeRolePolicyDocument !== undefined) listed.trustPolicy = role.AssumeRolePolicyDocument
+    if (role.CreateDate) listed.createDate = role.CreateDate
+    roles.push(listed)
+  }
   const names = [...new Set([...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)])].sort()
   const bare = names.map((name): IamLeftover => {
     const role = roles.find((candidate) => candidate.name === name)
@@ -182,38 +183,54 @@ async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftov
   return mapWithConcurrency(worthReading, IAM_CONCURRENCY, (leftover) => readDetails(ctx, leftover))
 }
 
-/** Tags of the profile and the role, and the role's inline and managed policies. */
-async function readDetails(ctx: InstanceProfileContext, leftover: IamLeftover): Promise<IamLeftover> {
+/** Tags of the profile and the role, and the role's inline and managed policies: four independent listings, side by side. */
+async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, leftover: IamLeftover): Promise<IamLeftover> {
   const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } =
     await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
   const client = { client: ctx.iam }
+  const { profile, role } = leftover
+  const byRole = { RoleName: leftover.name }
+  const none = Promise.resolve(undefined)
+  const [profileTags, roleTags, inlinePolicies, managedPolicies] = await inOrder([
+    profile
+      ? describing(PERMISSION.listInstanceProfileTags, () =>
+          collect(paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options), (page) => page.Tags)
+        )
+      : none,
+    role ? describing(PERMISSION.listRoleTags, () => collect(paginateListRoleTags(client, byRole, options), (page) => page.Tags)) : none,
+    role ? describing(PERMISSION.listRolePolicies, () => collect(paginateListRolePolicies(client, byRole, options), (page) => page.PolicyNames)) : none,
+    role
+      ? describing(PERMISSION.listAttachedRolePolicies, () =>
+          collect(paginateListAttachedRolePolicies(client, byRole, options), (page) =>
+            (page.AttachedPolicies ?? []).flatMap((policy) => (policy.PolicyArn ? [policy.PolicyArn] : []))
+          )
+        )
+      : none
+  ] as const)
   const read = { ...leftover }
-  if (leftover.profile) {
-    const tags: { Key?: string; Value?: string }[] = []
-    await describing(PERMISSION.listInstanceProfileTags, async () => {
-      for await (const page of paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
-    })
-    read.profile = { ...leftover.profile, tags: tagMap(tags) }
-  }
-  if (leftover.role) {
-    const tags: { Key?: string; Value?: string }[] = []
-    const inlinePolicies: string[] = []
-    const managedPolicies: string[] = []
-    await describing(PERMISSION.listRoleTags, async () => {
-      for await (const page of paginateListRoleTags(client, { RoleName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
-    })
-    await describing(PERMISSION.listRolePolicies, async () => {
-      for await (const page of paginateListRolePolicies(client, { RoleName: leftover.name }, options)) inlinePolicies.push(...(page.PolicyNames ?? []))
-    })
-    await describing(PERMISSION.listAttachedRolePolicies, async () => {
-      for await (const page of paginateListAttachedRolePolicies(client, { RoleName: leftover.name }, options)) {
-        managedPolicies.push(...(page.AttachedPolicies ?? []).flatMap((policy) => (policy.PolicyArn ? [policy.PolicyArn] : [])))
-      }
-    })
-    read.role = { ...leftover.role, tags: tagMap(tags), inlinePolicies, managedPolicies }
-  }
+  if (profile) read.profile = { ...profile, tags: tagMap(profileTags ?? []) }
+  if (role) read.role = { ...role, tags: tagMap(roleTags ?? []), inlinePolicies: inlinePolicies ?? [], managedPolicies: managedPolicies ?? [] }
   return read
+}
+
+/** Every item of every page. */
+async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
+  const all: Item[] = []
+  for await (const page of pages) all.push(...(items(page) ?? []))
+  return all
+}
+
+/**
+ * Independent reads run side by side; when some fail, the first of them in the order given is the
+ * error, as when they ran one after another (the others are let finish, not aborted, so an abort
+ * never stands in for the real cause).
+ */
+async function inOrder<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(reads)
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
