@@ -78,11 +78,29 @@ export interface InstanceProfilePlan {
 
 /** Discovery, the rules and the usage check; no change is made. A read that fails leaves nothing to act on. */
 export async function planInstanceProfiles(ctx: InstanceProfileContext, terminating: ReadonlySet<string>): Promise<InstanceProfilePlan> {
+  return judgeInstanceProfiles(await checkInstanceProfileUsers(ctx, await discoverInstanceProfiles(ctx)), terminating, ctx.inputs)
+}
+
+/**
+ * What the plan is judged from: the leftovers the rules keep (`orphan` still waiting for the usage
+ * check), then which instances use their profiles. Read in parts so that a caller can start
+ * discovery before it knows the regions to check, and read everything before it knows which
+ * builders it terminates.
+ */
+export interface InstanceProfileReading {
+  planned: PlannedInstanceProfile[]
+  /** Instances using each profile (by ARN), in every enabled region: empty until the usage check ran. */
+  users: ReadonlyMap<string, ProfileUser[]>
+  errors: AwsErrorInfo[]
+}
+
+/** Discovery and the rules: needs neither the region list nor the builders. Never throws: a failed read is in `errors`, with nothing planned. */
+export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<InstanceProfileReading> {
   let leftovers: IamLeftover[]
   try {
     leftovers = await discoverLeftovers(ctx)
   } catch (error) {
-    return { planned: [], errors: [readError(error)] }
+    return { planned: [], users: new Map(), errors: [readError(error)] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
   const planned: PlannedInstanceProfile[] = []
@@ -92,29 +110,37 @@ export async function planInstanceProfiles(ctx: InstanceProfileContext, terminat
     if (judged.verdict === 'skip') planned.push({ leftover, age, verdict: 'skip', skipReason: judged.reason, dependsOn: [] })
     else if (judged.verdict === 'check-usage') planned.push({ leftover, age, verdict: 'orphan', dependsOn: [] })
   }
-  const withProfiles = planned.filter((entry) => entry.verdict === 'orphan' && entry.leftover.profile)
-  if (withProfiles.length === 0) return { planned: byName(planned), errors: [] }
-  let users: Map<string, ProfileUser[]>
+  return { planned, users: new Map(), errors: [] }
+}
+
+/** The usage check, in `ctx.enabledRegions`, when a profile is left to remove. Without its answer no profile may be touched. */
+export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, reading: InstanceProfileReading): Promise<InstanceProfileReading> {
+  const { planned } = reading
+  if (!planned.some((entry) => entry.verdict === 'orphan' && entry.leftover.profile)) return reading
   try {
-    users = await profileUsers(ctx)
+    return { ...reading, users: await profileUsers(ctx) }
   } catch (error) {
-    // Without knowing which profiles live builds use, no profile may be touched.
-    const reason = 'could not check which instances use the profile'
+    const skipReason = 'could not check which instances use the profile'
     return {
-      planned: byName(planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason: reason } : entry))),
-      errors: [readError(error)]
+      planned: planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
+      users: new Map(),
+      errors: [...reading.errors, readError(error)]
     }
   }
-  const judged = planned.map((entry): PlannedInstanceProfile => {
+}
+
+/** The plan: a profile an instance uses stays, unless every such instance is a builder this run terminates (then it waits for them). */
+export function judgeInstanceProfiles(reading: InstanceProfileReading, terminating: ReadonlySet<string>, inputs: Pick<Inputs, 'action'>): InstanceProfilePlan {
+  const judged = reading.planned.map((entry): PlannedInstanceProfile => {
     const arn = entry.leftover.profile?.arn
-    const using = arn ? (users.get(arn) ?? []) : []
+    const using = arn ? (reading.users.get(arn) ?? []) : []
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
-    const staying = using.filter((user) => !(ctx.inputs.action === 'terminate' && terminating.has(user.instanceId)))
+    const staying = using.filter((user) => !(inputs.action === 'terminate' && terminating.has(user.instanceId)))
     if (staying.length > 0)
       return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
-  return { planned: byName(judged), errors: [] }
+  return { planned: byName(judged), errors: reading.errors }
 }
 
 function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
