@@ -37,7 +37,7 @@ import {
 export const GLOBAL_REGION = 'global'
 /**
  * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has
- * up to four independent listings in flight at a time.
+ * up to four independent listings, or two writes, in flight at a time.
  */
 const IAM_CONCURRENCY = 4
 
@@ -293,6 +293,36 @@ const STEP_WORDS: Record<RemovalStep, string> = {
   'delete-instance-profile': 'profile deleted'
 }
 
+/**
+ * The removal's stages, each started only once the one before had no step refused or unanswered.
+ * Taking the role out of the profile and deleting its inline policy are independent, so they go
+ * side by side; DeleteRole needs both done. DeleteInstanceProfile waits for DeleteRole: a role IAM
+ * refuses to delete keeps its profile, as when the steps ran one after another.
+ */
+const REMOVAL_STAGES: readonly (readonly RemovalStep[])[] = [['remove-role-from-profile', 'delete-role-policy'], ['delete-role'], ['delete-instance-profile']]
+
+/** One step's outcome, with what the call threw when it failed. */
+interface Attempt {
+  outcome: RemovalStepOutcome
+  error?: unknown
+}
+
+/** One write call: NoSuchEntity means its goal is already reached. */
+async function attempt(step: RemovalStep, call: () => Promise<unknown>): Promise<Attempt> {
+  try {
+    await call()
+    return { outcome: { step, outcome: 'done' } }
+  } catch (error) {
+    if (errorCode(error) === 'NoSuchEntity') return { outcome: { step, outcome: 'already-gone' } }
+    const info = describeAwsError(error, STEP_PERMISSION[step])
+    return { outcome: { step, outcome: gotNoAnswer(error) ? 'unknown' : 'failed', error: info }, error }
+  }
+}
+
+function isRefused(outcome: RemovalStepOutcome): boolean {
+  return outcome.outcome === 'failed' || outcome.outcome === 'unknown'
+}
+
 /** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
 export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): OrphanFinding[] {
   return plan.planned.map((entry) => {
@@ -392,24 +422,23 @@ async function removeLeftover(
     const why = recheck.verdict === 'skip' ? recheck.reason : 'it no longer matches tags'
     return settle(entry, 'in-use', `changed since it was planned (${why}); nothing was removed`)
   }
-  const steps: RemovalStepOutcome[] = []
-  for (const step of removalSteps(current)) {
-    try {
-      await calls[step]()
-      steps.push({ step, outcome: 'done' })
-    } catch (error) {
-      const code = errorCode(error)
-      if (code === 'NoSuchEntity') {
-        steps.push({ step, outcome: 'already-gone' })
-        continue
-      }
-      const info = describeAwsError(error, STEP_PERMISSION[step])
-      steps.push({ step, outcome: gotNoAnswer(error) ? 'unknown' : 'failed', error: info })
-      const done = describeSteps(steps.slice(0, -1))
-      if (gotNoAnswer(error)) return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
-      if (code === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
-      return settle(entry, 'failed', `${step} failed${done}`, info, steps)
-    }
+  const needed = removalSteps(current)
+  const attempted = new Map<RemovalStep, Attempt>()
+  for (const stage of REMOVAL_STAGES) {
+    await Promise.all(needed.filter((step) => stage.includes(step)).map(async (step) => attempted.set(step, await attempt(step, calls[step]))))
+    // A step refused or unanswered ends the removal: nothing of a later stage is started.
+    if ([...attempted.values()].some(({ outcome }) => isRefused(outcome))) break
+  }
+  // Packer's order, whatever order the answers came in.
+  const tried = needed.flatMap((step) => attempted.get(step) ?? [])
+  const steps = tried.map(({ outcome }) => outcome)
+  const refused = tried.find(({ outcome }) => isRefused(outcome))
+  if (refused) {
+    const { step, error: info } = refused.outcome
+    const done = describeSteps(steps.filter((outcome) => !isRefused(outcome)))
+    if (refused.outcome.outcome === 'unknown') return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
+    if (errorCode(refused.error) === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
+    return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
   settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
 }
