@@ -1,9 +1,10 @@
 /**
  * `resources: instance-profiles` on the bundle: Packer's temporary IAM instance profiles and roles
  * (global, swept once per run). Every partial state a killed build or a failed clean-up leaves is
- * removed with exactly the IAM write calls it needs, in Packer's own order; what a live build uses
- * (in any enabled region, swept or not), what Packer would not have made, and what is excluded is
- * left alone with the reason; notify and dry-run write nothing to IAM.
+ * removed with exactly the IAM write calls it needs, in Packer's own order (the two that do not
+ * depend on each other side by side, each later one only once what it needs was answered); what a
+ * live build uses (in any enabled region, swept or not), what Packer would not have made, and what
+ * is excluded is left alone with the reason; notify and dry-run write nothing to IAM.
  */
 import { describe, expect, it } from '@jest/globals'
 import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
@@ -72,14 +73,35 @@ function iamSeed(leftovers: readonly Leftover[]): { seed: Required<IamSeed>; nam
 /** Every IAM write call the sandbox received, in order. */
 const iamWrites = (s: Sandbox) => s.calls.filter((c) => c.service === 'iam' && (IAM_WRITES as readonly string[]).includes(c.action))
 
-/** Leftover name → its IAM write actions in the order they were received. */
+/**
+ * What each write waits for, per build: IAM's own dependencies, and DeleteInstanceProfile after
+ * DeleteRole (a role IAM refuses to delete keeps its profile). RemoveRoleFromInstanceProfile and
+ * DeleteRolePolicy wait for nothing: they go side by side, in either order.
+ */
+const WAITS_FOR: Record<IamWrite, IamWrite[]> = {
+  RemoveRoleFromInstanceProfile: [],
+  DeleteRolePolicy: [],
+  DeleteRole: ['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy'],
+  DeleteInstanceProfile: ['RemoveRoleFromInstanceProfile', 'DeleteRole']
+}
+
+/**
+ * Leftover name → its IAM write actions in Packer's order, once each write is shown to have been
+ * received only after every write of the same build it waits for was answered.
+ */
 function writesByName(s: Sandbox): Record<string, string[]> {
-  const by: Record<string, string[]> = {}
-  for (const call of iamWrites(s)) {
-    const name = call.params.InstanceProfileName ?? call.params.RoleName ?? '?'
-    ;(by[name] ??= []).push(call.action)
-  }
-  return by
+  const by: Record<string, ReturnType<typeof iamWrites>> = {}
+  for (const call of iamWrites(s)) (by[call.params.InstanceProfileName ?? call.params.RoleName ?? '?'] ??= []).push(call)
+  return Object.fromEntries(
+    Object.entries(by).map(([name, calls]) => {
+      for (const call of calls) {
+        for (const before of calls.filter((other) => WAITS_FOR[call.action as IamWrite].includes(other.action as IamWrite)))
+          expect(call.receivedAt).toBeGreaterThan(before.answeredAt ?? Infinity)
+      }
+      const order = (action: string) => IAM_WRITES.indexOf(action as IamWrite)
+      return [name, calls.map((call) => call.action).sort((a, b) => order(a) - order(b))]
+    })
+  )
 }
 
 /** What IAM holds, by name: `profile[role]` and `role{policies}+managed`. */

@@ -35,7 +35,10 @@ import {
 
 /** Where IAM leftovers are reported: IAM has no region. */
 export const GLOBAL_REGION = 'global'
-/** IAM calls in flight at once: IAM's rate limits are account-wide and low. */
+/**
+ * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has
+ * up to four independent listings, or two writes, in flight at a time.
+ */
 const IAM_CONCURRENCY = 4
 
 export interface InstanceProfileContext {
@@ -75,11 +78,29 @@ export interface InstanceProfilePlan {
 
 /** Discovery, the rules and the usage check; no change is made. A read that fails leaves nothing to act on. */
 export async function planInstanceProfiles(ctx: InstanceProfileContext, terminating: ReadonlySet<string>): Promise<InstanceProfilePlan> {
+  return judgeInstanceProfiles(await checkInstanceProfileUsers(ctx, await discoverInstanceProfiles(ctx)), terminating, ctx.inputs)
+}
+
+/**
+ * What the plan is judged from: the leftovers the rules keep (`orphan` still waiting for the usage
+ * check), then which instances use their profiles. Read in parts so that a caller can start
+ * discovery before it knows the regions to check, and read everything before it knows which
+ * builders it terminates.
+ */
+export interface InstanceProfileReading {
+  planned: PlannedInstanceProfile[]
+  /** Instances using each profile (by ARN), in every enabled region: empty until the usage check ran. */
+  users: ReadonlyMap<string, ProfileUser[]>
+  errors: AwsErrorInfo[]
+}
+
+/** Discovery and the rules: needs neither the region list nor the builders. Never throws: a failed read is in `errors`, with nothing planned. */
+export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<InstanceProfileReading> {
   let leftovers: IamLeftover[]
   try {
     leftovers = await discoverLeftovers(ctx)
   } catch (error) {
-    return { planned: [], errors: [readError(error)] }
+    return { planned: [], users: new Map(), errors: [readError(error)] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
   const planned: PlannedInstanceProfile[] = []
@@ -89,29 +110,37 @@ export async function planInstanceProfiles(ctx: InstanceProfileContext, terminat
     if (judged.verdict === 'skip') planned.push({ leftover, age, verdict: 'skip', skipReason: judged.reason, dependsOn: [] })
     else if (judged.verdict === 'check-usage') planned.push({ leftover, age, verdict: 'orphan', dependsOn: [] })
   }
-  const withProfiles = planned.filter((entry) => entry.verdict === 'orphan' && entry.leftover.profile)
-  if (withProfiles.length === 0) return { planned: byName(planned), errors: [] }
-  let users: Map<string, ProfileUser[]>
+  return { planned, users: new Map(), errors: [] }
+}
+
+/** The usage check, in `ctx.enabledRegions`, when a profile is left to remove. Without its answer no profile may be touched. */
+export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, reading: InstanceProfileReading): Promise<InstanceProfileReading> {
+  const { planned } = reading
+  if (!planned.some((entry) => entry.verdict === 'orphan' && entry.leftover.profile)) return reading
   try {
-    users = await profileUsers(ctx)
+    return { ...reading, users: await profileUsers(ctx) }
   } catch (error) {
-    // Without knowing which profiles live builds use, no profile may be touched.
-    const reason = 'could not check which instances use the profile'
+    const skipReason = 'could not check which instances use the profile'
     return {
-      planned: byName(planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason: reason } : entry))),
-      errors: [readError(error)]
+      planned: planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
+      users: new Map(),
+      errors: [...reading.errors, readError(error)]
     }
   }
-  const judged = planned.map((entry): PlannedInstanceProfile => {
+}
+
+/** The plan: a profile an instance uses stays, unless every such instance is a builder this run terminates (then it waits for them). */
+export function judgeInstanceProfiles(reading: InstanceProfileReading, terminating: ReadonlySet<string>, inputs: Pick<Inputs, 'action'>): InstanceProfilePlan {
+  const judged = reading.planned.map((entry): PlannedInstanceProfile => {
     const arn = entry.leftover.profile?.arn
-    const using = arn ? (users.get(arn) ?? []) : []
+    const using = arn ? (reading.users.get(arn) ?? []) : []
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
-    const staying = using.filter((user) => !(ctx.inputs.action === 'terminate' && terminating.has(user.instanceId)))
+    const staying = using.filter((user) => !(inputs.action === 'terminate' && terminating.has(user.instanceId)))
     if (staying.length > 0)
       return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
-  return { planned: byName(judged), errors: [] }
+  return { planned: byName(judged), errors: reading.errors }
 }
 
 function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
@@ -132,38 +161,36 @@ export function plannedInstanceProfileChanges(plan: InstanceProfilePlan, inputs:
  * those old enough to matter. A role of Packer's name that is not Packer's is kept as a foreign
  * role, so the profile that holds it is never taken apart.
  */
-async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftover[]> {
+async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<IamLeftover[]> {
   const { paginateListInstanceProfiles, paginateListRoles } = await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
+  const [listedProfiles, listedRoles] = await inOrder([
+    describing(PERMISSION.listInstanceProfiles, () =>
+      collect(paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.InstanceProfiles)
+    ),
+    describing(PERMISSION.listRoles, () => collect(paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.Roles))
+  ] as const)
   const profiles: ListedProfile[] = []
-  await describing(PERMISSION.listInstanceProfiles, async () => {
-    for await (const page of paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
-      for (const profile of page.InstanceProfiles ?? []) {
-        if (!profile.InstanceProfileName || !profile.Arn) continue
-        const listed: ListedProfile = {
-          name: profile.InstanceProfileName,
-          arn: profile.Arn,
-          path: profile.Path ?? '',
-          roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
-        }
-        if (profile.CreateDate) listed.createDate = profile.CreateDate
-        if (isPackerProfileName(listed)) profiles.push(listed)
-      }
+  for (const profile of listedProfiles) {
+    if (!profile.InstanceProfileName || !profile.Arn) continue
+    const listed: ListedProfile = {
+      name: profile.InstanceProfileName,
+      arn: profile.Arn,
+      path: profile.Path ?? '',
+      roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
     }
-  })
+    if (profile.CreateDate) listed.createDate = profile.CreateDate
+    if (isPackerProfileName(listed)) profiles.push(listed)
+  }
   const roles: ListedRole[] = []
-  await describing(PERMISSION.listRoles, async () => {
-    for await (const page of paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options)) {
-      for (const role of page.Roles ?? []) {
-        if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
-        const listed: ListedRole = { name: role.RoleName, arn: role.Arn, path: role.Path ?? '' }
-        if (role.Description !== undefined) listed.description = role.Description
-        if (role.AssumeRolePolicyDocument !== undefined) listed.trustPolicy = role.AssumeRolePolicyDocument
-        if (role.CreateDate) listed.createDate = role.CreateDate
-        roles.push(listed)
-      }
-    }
-  })
+  for (const role of listedRoles) {
+    if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
+    const listed: ListedRole = { name: role.RoleName, arn: role.Arn, path: role.Path ?? '' }
+    if (role.Description !== undefined) listed.description = role.Description
+    if (role.AssumeRolePolicyDocument !== undefined) listed.trustPolicy = role.AssumeRolePolicyDocument
+    if (role.CreateDate) listed.createDate = role.CreateDate
+    roles.push(listed)
+  }
   const names = [...new Set([...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)])].sort()
   const bare = names.map((name): IamLeftover => {
     const role = roles.find((candidate) => candidate.name === name)
@@ -182,38 +209,54 @@ async function discoverLeftovers(ctx: InstanceProfileContext): Promise<IamLeftov
   return mapWithConcurrency(worthReading, IAM_CONCURRENCY, (leftover) => readDetails(ctx, leftover))
 }
 
-/** Tags of the profile and the role, and the role's inline and managed policies. */
-async function readDetails(ctx: InstanceProfileContext, leftover: IamLeftover): Promise<IamLeftover> {
+/** Tags of the profile and the role, and the role's inline and managed policies: four independent listings, side by side. */
+async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, leftover: IamLeftover): Promise<IamLeftover> {
   const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } =
     await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
   const client = { client: ctx.iam }
+  const { profile, role } = leftover
+  const byRole = { RoleName: leftover.name }
+  const none = Promise.resolve(undefined)
+  const [profileTags, roleTags, inlinePolicies, managedPolicies] = await inOrder([
+    profile
+      ? describing(PERMISSION.listInstanceProfileTags, () =>
+          collect(paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options), (page) => page.Tags)
+        )
+      : none,
+    role ? describing(PERMISSION.listRoleTags, () => collect(paginateListRoleTags(client, byRole, options), (page) => page.Tags)) : none,
+    role ? describing(PERMISSION.listRolePolicies, () => collect(paginateListRolePolicies(client, byRole, options), (page) => page.PolicyNames)) : none,
+    role
+      ? describing(PERMISSION.listAttachedRolePolicies, () =>
+          collect(paginateListAttachedRolePolicies(client, byRole, options), (page) =>
+            (page.AttachedPolicies ?? []).flatMap((policy) => (policy.PolicyArn ? [policy.PolicyArn] : []))
+          )
+        )
+      : none
+  ] as const)
   const read = { ...leftover }
-  if (leftover.profile) {
-    const tags: { Key?: string; Value?: string }[] = []
-    await describing(PERMISSION.listInstanceProfileTags, async () => {
-      for await (const page of paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
-    })
-    read.profile = { ...leftover.profile, tags: tagMap(tags) }
-  }
-  if (leftover.role) {
-    const tags: { Key?: string; Value?: string }[] = []
-    const inlinePolicies: string[] = []
-    const managedPolicies: string[] = []
-    await describing(PERMISSION.listRoleTags, async () => {
-      for await (const page of paginateListRoleTags(client, { RoleName: leftover.name }, options)) tags.push(...(page.Tags ?? []))
-    })
-    await describing(PERMISSION.listRolePolicies, async () => {
-      for await (const page of paginateListRolePolicies(client, { RoleName: leftover.name }, options)) inlinePolicies.push(...(page.PolicyNames ?? []))
-    })
-    await describing(PERMISSION.listAttachedRolePolicies, async () => {
-      for await (const page of paginateListAttachedRolePolicies(client, { RoleName: leftover.name }, options)) {
-        managedPolicies.push(...(page.AttachedPolicies ?? []).flatMap((policy) => (policy.PolicyArn ? [policy.PolicyArn] : [])))
-      }
-    })
-    read.role = { ...leftover.role, tags: tagMap(tags), inlinePolicies, managedPolicies }
-  }
+  if (profile) read.profile = { ...profile, tags: tagMap(profileTags ?? []) }
+  if (role) read.role = { ...role, tags: tagMap(roleTags ?? []), inlinePolicies: inlinePolicies ?? [], managedPolicies: managedPolicies ?? [] }
   return read
+}
+
+/** Every item of every page. */
+async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
+  const all: Item[] = []
+  for await (const page of pages) all.push(...(items(page) ?? []))
+  return all
+}
+
+/**
+ * Independent reads run side by side; when some fail, the first of them in the order given is the
+ * error, as when they ran one after another (the others are let finish, not aborted, so an abort
+ * never stands in for the real cause).
+ */
+async function inOrder<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(reads)
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
@@ -248,6 +291,36 @@ const STEP_WORDS: Record<RemovalStep, string> = {
   'delete-role-policy': 'inline policy deleted',
   'delete-role': 'role deleted',
   'delete-instance-profile': 'profile deleted'
+}
+
+/**
+ * The removal's stages, each started only once the one before had no step refused or unanswered.
+ * Taking the role out of the profile and deleting its inline policy are independent, so they go
+ * side by side; DeleteRole needs both done. DeleteInstanceProfile waits for DeleteRole: a role IAM
+ * refuses to delete keeps its profile, as when the steps ran one after another.
+ */
+const REMOVAL_STAGES: readonly (readonly RemovalStep[])[] = [['remove-role-from-profile', 'delete-role-policy'], ['delete-role'], ['delete-instance-profile']]
+
+/** One step's outcome, with what the call threw when it failed. */
+interface Attempt {
+  outcome: RemovalStepOutcome
+  error?: unknown
+}
+
+/** One write call: NoSuchEntity means its goal is already reached. */
+async function attempt(step: RemovalStep, call: () => Promise<unknown>): Promise<Attempt> {
+  try {
+    await call()
+    return { outcome: { step, outcome: 'done' } }
+  } catch (error) {
+    if (errorCode(error) === 'NoSuchEntity') return { outcome: { step, outcome: 'already-gone' } }
+    const info = describeAwsError(error, STEP_PERMISSION[step])
+    return { outcome: { step, outcome: gotNoAnswer(error) ? 'unknown' : 'failed', error: info }, error }
+  }
+}
+
+function isRefused(outcome: RemovalStepOutcome): boolean {
+  return outcome.outcome === 'failed' || outcome.outcome === 'unknown'
 }
 
 /** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
@@ -349,24 +422,23 @@ async function removeLeftover(
     const why = recheck.verdict === 'skip' ? recheck.reason : 'it no longer matches tags'
     return settle(entry, 'in-use', `changed since it was planned (${why}); nothing was removed`)
   }
-  const steps: RemovalStepOutcome[] = []
-  for (const step of removalSteps(current)) {
-    try {
-      await calls[step]()
-      steps.push({ step, outcome: 'done' })
-    } catch (error) {
-      const code = errorCode(error)
-      if (code === 'NoSuchEntity') {
-        steps.push({ step, outcome: 'already-gone' })
-        continue
-      }
-      const info = describeAwsError(error, STEP_PERMISSION[step])
-      steps.push({ step, outcome: gotNoAnswer(error) ? 'unknown' : 'failed', error: info })
-      const done = describeSteps(steps.slice(0, -1))
-      if (gotNoAnswer(error)) return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
-      if (code === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
-      return settle(entry, 'failed', `${step} failed${done}`, info, steps)
-    }
+  const needed = removalSteps(current)
+  const attempted = new Map<RemovalStep, Attempt>()
+  for (const stage of REMOVAL_STAGES) {
+    await Promise.all(needed.filter((step) => stage.includes(step)).map(async (step) => attempted.set(step, await attempt(step, calls[step]))))
+    // A step refused or unanswered ends the removal: nothing of a later stage is started.
+    if ([...attempted.values()].some(({ outcome }) => isRefused(outcome))) break
+  }
+  // Packer's order, whatever order the answers came in.
+  const tried = needed.flatMap((step) => attempted.get(step) ?? [])
+  const steps = tried.map(({ outcome }) => outcome)
+  const refused = tried.find(({ outcome }) => isRefused(outcome))
+  if (refused) {
+    const { step, error: info } = refused.outcome
+    const done = describeSteps(steps.filter((outcome) => !isRefused(outcome)))
+    if (refused.outcome.outcome === 'unknown') return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
+    if (errorCode(refused.error) === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
+    return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
   settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
 }

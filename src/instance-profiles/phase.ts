@@ -11,7 +11,9 @@ import { resolveRegions } from '../regions.js'
 import { regionDeadline, type RunControl } from '../run-control.js'
 import type { Inputs, OrphanFinding } from '../types.js'
 import {
-  planInstanceProfiles,
+  checkInstanceProfileUsers,
+  discoverInstanceProfiles,
+  judgeInstanceProfiles,
   plannedInstanceProfileChanges,
   reportInstanceProfilesOnly,
   sweepInstanceProfiles,
@@ -65,20 +67,28 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
   return {
     errors,
     async plan(terminating) {
-      const abortSignal = regionDeadline(timeoutMs, control)
+      const deadline = regionDeadline(timeoutMs, control)
+      // Also aborted when the plan is known to touch nothing: no read is left running behind it.
+      const nothing = new AbortController()
+      const abortSignal = AbortSignal.any([deadline, nothing.signal])
+      // Discovery needs neither the region list nor the builders this run terminates: it starts at once.
+      const discovering = discoverInstanceProfiles(context(abortSignal, enabledRegions))
       try {
         if (inputs.regions !== 'all') enabledRegions = await resolveRegions({ regions: 'all' }, deps.ec2For(deps.home), abortSignal)
       } catch (error) {
+        nothing.abort()
         errors.push(
           `IAM instance profiles: which regions to check for instances using them is unknown, so none was touched: ${error instanceof Error ? error.message : String(error)}`
         )
         return { planned: [], errors: [] }
       }
-      const plan = await planInstanceProfiles(context(abortSignal, enabledRegions), await terminating)
-      if (abortSignal.aborted) {
+      const reading = await checkInstanceProfileUsers(context(abortSignal, enabledRegions), await discovering)
+      if (deadline.aborted) {
         errors.push(`IAM instance profiles were not read within region-timeout: nothing of them was acted on`)
         return { planned: [], errors: [] }
       }
+      // Only the judgement needs the builders this run terminates.
+      const plan = judgeInstanceProfiles(reading, await terminating, inputs)
       errors.push(...plan.errors.map((error) => `IAM instance profiles: ${formatAwsError(error)}`))
       return plan
     },

@@ -10,7 +10,7 @@ import {
   type InstanceProfileContext
 } from '../../../src/instance-profiles/index.js'
 import type { Inputs, RemovalStepOutcome } from '../../../src/types.js'
-import { packerIamLeftovers, startSandbox, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
+import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
 import { ec2, iam, type ClientOptions } from '../../sandbox/sdk.js'
 import { defaultInputs } from '../../../__fixtures__/support.js'
 
@@ -73,6 +73,39 @@ const iamWrites = () => s.calls.filter((call) => call.service === 'iam' && !/^(L
 
 const done = (...steps: RemovalStepOutcome['step'][]): RemovalStepOutcome[] => steps.map((step) => ({ step, outcome: 'done' }))
 
+const PACKER_ORDER = ['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole', 'DeleteInstanceProfile']
+/** What each IAM write waits for: IAM's own dependencies, and DeleteInstanceProfile after DeleteRole (a role IAM refuses to delete keeps its profile). */
+const WAITS_FOR: Record<string, string[]> = {
+  DeleteRole: ['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy'],
+  DeleteInstanceProfile: ['RemoveRoleFromInstanceProfile', 'DeleteRole']
+}
+
+/**
+ * The IAM write calls in Packer's order, once each is shown to have been received only after
+ * what it waits for (for the same build) was answered. The two independent ones may come in either order.
+ */
+function iamWritesInOrder(): string[] {
+  const writes = s.calls.filter((call) => PACKER_ORDER.includes(call.action))
+  const nameOf = (call: (typeof writes)[number]) => call.params.InstanceProfileName ?? call.params.RoleName
+  for (const call of writes)
+    expectAfter(
+      call,
+      writes.filter((other) => nameOf(other) === nameOf(call) && WAITS_FOR[call.action]?.includes(other.action))
+    )
+  return writes.map((call) => call.action).sort((a, b) => PACKER_ORDER.indexOf(a) - PACKER_ORDER.indexOf(b))
+}
+
+/** Each call was received before every other one was answered: they were in flight together. */
+function expectSideBySide(calls: readonly CallRecord[]): void {
+  expect(calls.length).toBeGreaterThan(1)
+  for (const a of calls) for (const b of calls) if (a !== b) expect(a.receivedAt).toBeLessThan(b.answeredAt ?? -Infinity)
+}
+
+/** `call` was received only after every one of `before` was answered. */
+function expectAfter(call: CallRecord | undefined, before: readonly (CallRecord | undefined)[]): void {
+  for (const earlier of before) expect(call?.receivedAt).toBeGreaterThan(earlier?.answeredAt ?? Infinity)
+}
+
 describe('terminate removes every partial state completely, in Packer’s order', () => {
   it.each<[PackerIamState, RemovalStepOutcome['step'][], string]>([
     ['profile-only', ['delete-instance-profile'], 'profile deleted'],
@@ -113,7 +146,7 @@ describe('terminate removes every partial state completely, in Packer’s order'
       'delete-role': 'DeleteRole',
       'delete-instance-profile': 'DeleteInstanceProfile'
     }
-    expect(iamWrites()).toEqual(steps.map((step) => ACTIONS[step]))
+    expect(iamWritesInOrder()).toEqual(steps.map((step) => ACTIONS[step]))
   })
 })
 
@@ -178,7 +211,7 @@ describe('a step IAM refuses', () => {
       error: { code: 'DeleteConflict' },
       iam: { steps: [...done('remove-role-from-profile', 'delete-role-policy'), { step: 'delete-role', outcome: 'failed', error: { code: 'DeleteConflict' } }] }
     })
-    expect(iamWrites()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole'])
+    expect(iamWritesInOrder()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole'])
     expect(s.iam.role(name)).toBeDefined()
     expect(s.iam.instanceProfile(name)).toBeDefined()
   })
@@ -306,5 +339,127 @@ describe('a read that fails', () => {
     expect(findings).toEqual([])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
+  })
+})
+
+describe('independent IAM calls go side by side; dependent ones wait for the answer', () => {
+  /** Every IAM call held a while, so calls sent together are seen in flight together. */
+  const slowIam = () => s.faults.slow({ service: 'iam', delayMs: 200 })
+  const iamCalls = (...actions: string[]) => s.calls.filter((call) => call.service === 'iam' && actions.includes(call.action))
+
+  it('discovery lists the instance profiles and the roles side by side, then reads a build’s four detail listings side by side', async () => {
+    const name = seedLeftovers('full')
+    slowIam()
+    const plan = await planInstanceProfiles(context(), new Set())
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+    const lists = iamCalls('ListInstanceProfiles', 'ListRoles')
+    expect(lists.map((call) => call.action).sort()).toEqual(['ListInstanceProfiles', 'ListRoles'])
+    expectSideBySide(lists)
+    const details = iamCalls('ListInstanceProfileTags', 'ListRoleTags', 'ListRolePolicies', 'ListAttachedRolePolicies')
+    expect(details.map((call) => call.params.InstanceProfileName ?? call.params.RoleName)).toEqual([name, name, name, name])
+    expectSideBySide(details)
+    // The details need the lists' answer.
+    for (const call of details) expectAfter(call, lists)
+  })
+
+  it('the full set: out of the profile and inline policy side by side, DeleteRole once both answered, DeleteInstanceProfile once DeleteRole answered', async () => {
+    seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    slowIam()
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'deleted',
+      iam: { steps: done('remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile') }
+    })
+    const [remove, deletePolicy, deleteRole, deleteProfile] = PACKER_ORDER.map((action) => s.callsOf(action)[0])
+    expectSideBySide([remove, deletePolicy].filter((call): call is CallRecord => call !== undefined))
+    expectAfter(deleteRole, [remove, deletePolicy])
+    expectAfter(deleteProfile, [deleteRole])
+    // The last look before the writes (four listings side by side) is answered before the first write.
+    const recheck = iamCalls('ListInstanceProfileTags', 'ListRoleTags', 'ListRolePolicies', 'ListAttachedRolePolicies').slice(-4)
+    expectSideBySide(recheck)
+    expectAfter(remove, recheck)
+    expectAfter(deletePolicy, recheck)
+  })
+
+  it('RemoveRoleFromInstanceProfile refused: the inline policy deleted beside it is reported done, nothing of the next stage is started', async () => {
+    const name = seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    s.faults.deny({ service: 'iam', action: 'RemoveRoleFromInstanceProfile' })
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'failed',
+      reason: 'remove-role-from-profile failed; done before: inline policy deleted',
+      error: { code: 'AccessDenied', missingPermission: 'iam:RemoveRoleFromInstanceProfile' },
+      iam: {
+        steps: [
+          { step: 'remove-role-from-profile', outcome: 'failed', error: { code: 'AccessDenied' } },
+          { step: 'delete-role-policy', outcome: 'done' }
+        ]
+      }
+    })
+    expect(iamWritesInOrder()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy'])
+    expect(s.iam.instanceProfile(name)?.roles).toEqual([name])
+    expect(s.iam.role(name)?.inlinePolicies).toEqual({})
+  })
+
+  it('both steps of the first stage refused: the first in Packer’s order is the reason, each step keeps its own error', async () => {
+    const name = seedLeftovers('full')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    s.faults.deny({ service: 'iam', action: 'RemoveRoleFromInstanceProfile' })
+    s.faults.fail({ service: 'iam', action: 'DeleteRolePolicy', code: 'ServiceFailure', status: 400, message: 'boom' })
+    const before = s.iam.snapshot()
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'failed',
+      reason: 'remove-role-from-profile failed',
+      error: { code: 'AccessDenied' },
+      iam: {
+        steps: [
+          { step: 'remove-role-from-profile', outcome: 'failed', error: { code: 'AccessDenied' } },
+          { step: 'delete-role-policy', outcome: 'failed', error: { code: 'ServiceFailure' } }
+        ]
+      }
+    })
+    expect(iamWritesInOrder()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy'])
+    expect(s.iam.snapshot()).toEqual(before)
+    expect(s.iam.role(name)).toBeDefined()
+  })
+
+  it('DeleteRole refused on a profile and role (role not in the profile): the profile is kept, DeleteInstanceProfile never sent', async () => {
+    const name = seedLeftovers('profile-and-role')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    s.faults.fail({
+      service: 'iam',
+      action: 'DeleteRole',
+      code: 'DeleteConflict',
+      status: 409,
+      message: 'Cannot delete entity, must detach all policies first.'
+    })
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'in-use',
+      reason: 'IAM refused delete-role: something else uses it',
+      iam: { steps: [{ step: 'delete-role', outcome: 'failed', error: { code: 'DeleteConflict' } }] }
+    })
+    expect(iamWritesInOrder()).toEqual(['DeleteRole'])
+    expect(s.iam.instanceProfile(name)).toBeDefined()
+  })
+
+  it.each([
+    ['both lists', ['ListInstanceProfiles', 'ListRoles'], 'iam:ListInstanceProfiles'],
+    ['two detail listings', ['ListRolePolicies', 'ListInstanceProfileTags'], 'iam:ListInstanceProfileTags']
+  ])('%s denied: the plan error names the first of them in the order they used to run', async (_, denied, permission) => {
+    seedLeftovers('full')
+    for (const action of denied) s.faults.deny({ service: 'iam', action })
+    const plan = await planInstanceProfiles(context(), new Set())
+    expect(plan.planned).toEqual([])
+    expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: permission })])
+    // Both were asked: they went side by side.
+    for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
   })
 })
