@@ -4,7 +4,7 @@
  * another name) a compile error, and everything that lists kinds derives from this object.
  */
 import type { Finding, Report } from '../types.js'
-import { instanceProfiles } from './instance-profiles.js'
+import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
 import type { AccountLeftoverKind, BuilderKind, KindModule, RegionalLeftoverKind } from './kind.js'
 import { keyPairs } from './key-pairs.js'

@@ -2,13 +2,13 @@
 import { TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { GLOBAL_REGION } from '../../../src/kinds/kind.js'
 import {
-  GLOBAL_REGION,
   planInstanceProfiles,
   plannedInstanceProfileChanges,
   sweepInstanceProfiles,
   type InstanceProfileContext
-} from '../../../src/instance-profiles/index.js'
+} from '../../../src/kinds/instance-profiles/sweep.js'
 import type { Inputs, RemovalStepOutcome } from '../../../src/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
 import { ec2, iam, type ClientOptions } from '../../sandbox/sdk.js'

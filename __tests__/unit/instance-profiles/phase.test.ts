@@ -4,7 +4,7 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { startInstanceProfilePhase, type InstanceProfilePhase } from '../../../src/instance-profiles/phase.js'
+import { startInstanceProfilePhase, type InstanceProfilePhase } from '../../../src/kinds/instance-profiles/phase.js'
 import { watchCancellation, type RunControl } from '../../../src/run-control.js'
 import type { Inputs } from '../../../src/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type Sandbox } from '../../../sandbox/index.js'

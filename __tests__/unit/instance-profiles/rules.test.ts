@@ -10,7 +10,7 @@ import {
   type IamLeftover,
   type IamRules,
   type ListedRole
-} from '../../../src/instance-profiles/rules.js'
+} from '../../../src/kinds/instance-profiles/rules.js'
 import { EC2_TRUST_POLICY } from '../../../sandbox/index.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 

@@ -3,13 +3,12 @@
  * are surveyed, judged once the run knows which builders it terminates, carried out after the
  * regions acted. Its failures are run errors (IAM has no region to fail).
  */
-import type { EC2Client } from '@aws-sdk/client-ec2'
-import type { AwsCredentialIdentity } from '@smithy/types'
-import { formatAwsError } from '../aws-errors.js'
-import { clientConfig } from '../clients.js'
-import { resolveRegions } from '../regions.js'
-import { regionDeadline, type RunControl } from '../run-control.js'
-import type { Inputs, OrphanFinding } from '../types.js'
+import { formatAwsError } from '../../aws-errors.js'
+import { clientConfig } from '../../clients.js'
+import { resolveRegions } from '../../regions.js'
+import { regionDeadline } from '../../run-control.js'
+import type { OrphanFinding } from '../../types.js'
+import type { AccountScope } from '../kind.js'
 import {
   checkInstanceProfileUsers,
   discoverInstanceProfiles,
@@ -19,21 +18,10 @@ import {
   sweepInstanceProfiles,
   type InstanceProfileContext,
   type InstanceProfilePlan
-} from './index.js'
+} from './sweep.js'
 
-export interface InstanceProfilePhaseDeps {
-  inputs: Inputs
-  now: Date
-  credentials: AwsCredentialIdentity
-  /** The run's home region: its partition is the IAM partition swept. */
-  home: string
-  /** The regions `regions: all` resolved to, when it did: the same list of enabled regions. */
-  regions: readonly string[]
-  ec2For(region: string): EC2Client
-  control: RunControl
-  readBackSignal: () => AbortSignal
-  onSettled(finding: OrphanFinding): void
-}
+/** What the phase needs of the run: an account-wide kind's scope. */
+export type InstanceProfilePhaseDeps = AccountScope
 
 export interface InstanceProfilePhase {
   /** The plan, read-only; `terminating` is every builder ID this run will terminate, in any region. */
@@ -61,7 +49,7 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
     abortSignal,
     cancelled: control.cancelled,
     readBackSignal: deps.readBackSignal,
-    onSettled: deps.onSettled
+    onSettled: (finding) => deps.onSettled([finding])
   })
   let enabledRegions: readonly string[] = deps.regions
   return {

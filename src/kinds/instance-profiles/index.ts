@@ -1,13 +1,14 @@
 /**
  * Packer's temporary IAM instance profiles and roles (`temporary_iam_instance_profile_policy_document`).
- * IAM is global: swept once per run beside the regions; its rules, reads and removal steps live in
- * src/instance-profiles/.
+ * IAM is global: swept once per run beside the regions (phase.ts); what makes them Packer's is in
+ * rules.ts, the reads and removal steps in sweep.ts.
  */
-import { reportInstanceProfilesOnly } from '../instance-profiles/index.js'
-import { startInstanceProfilePhase } from '../instance-profiles/phase.js'
-import { PERMISSION } from '../permissions.js'
-import type { OrphanFinding } from '../types.js'
-import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from './kind.js'
+import { IAM_IN_USE_CODES } from './rules.js'
+import { reportInstanceProfilesOnly } from './sweep.js'
+import { startInstanceProfilePhase } from './phase.js'
+import { PERMISSION } from '../../permissions.js'
+import type { OrphanFinding } from '../../types.js'
+import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../kind.js'
 
 /** The reason on a profile whose removal was never started because the job was cancelled. */
 const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
@@ -33,7 +34,7 @@ export const instanceProfiles: AccountLeftoverKind<'instance-profiles', 'instanc
     ],
     remove: [PERMISSION.removeRoleFromInstanceProfile, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole, PERMISSION.deleteInstanceProfile]
   }),
-  inUseCodes: ['DeleteConflict'],
+  inUseCodes: IAM_IN_USE_CODES,
   nameHeader: 'Name',
   dryRunCaveat: 'the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)',
   engine: 'account-leftovers',
@@ -42,7 +43,7 @@ export const instanceProfiles: AccountLeftoverKind<'instance-profiles', 'instanc
 
 async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> {
   const { inputs } = scope
-  const phase = await startInstanceProfilePhase({ ...scope, onSettled: (finding) => scope.onSettled([finding]) })
+  const phase = await startInstanceProfilePhase(scope)
   try {
     const plan = await phase.plan(terminating)
     return {

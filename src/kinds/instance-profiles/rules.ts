@@ -4,15 +4,17 @@
  * inline role policy all named `packer-<TimeOrderedUUID>`, the role described `Temporary role for
  * Packer`, trusting only `ec2.amazonaws.com` to `sts:AssumeRole`, on path `/`.
  */
-import { deriveAge, isExcluded, matchesTags } from '../orphans/rules.js'
-import type { DerivedAge } from '../orphans/model.js'
-import { isStale } from '../plan.js'
-import type { TagFilter } from '../types.js'
+import { deriveAge, isExcluded, matchesTags } from '../../orphans/rules.js'
+import type { DerivedAge } from '../../orphans/model.js'
+import { isStale } from '../../plan.js'
+import type { TagFilter } from '../../types.js'
 
 /** A hyphen where the key pair and group use an underscore; lowercase hex as Go's %x writes it. */
 const PACKER_IAM_NAME = /^packer-([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const PACKER_ROLE_DESCRIPTION = 'Temporary role for Packer'
 export const PACKER_PATH = '/'
+/** IAM refuses to delete what something still uses with DeleteConflict: reported `in-use`, never forced. */
+export const IAM_IN_USE_CODES: readonly string[] = ['DeleteConflict']
 
 export function isPackerIamName(name: string): boolean {
   return PACKER_IAM_NAME.test(name)

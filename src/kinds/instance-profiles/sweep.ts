@@ -12,14 +12,14 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import { describeAwsError, errorCode, gotNoAnswer } from '../aws-errors.js'
-import { mapWithConcurrency } from '../batches.js'
-import { tagMap } from '../aws-data.js'
-import { PERMISSION, type Permission } from '../permissions.js'
-import { describing, DescribeError } from '../orphans/describe-error.js'
-import type { DerivedAge } from '../orphans/model.js'
-import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../orphans/termination-wait.js'
-import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../types.js'
+import { describeAwsError, errorCode, gotNoAnswer } from '../../aws-errors.js'
+import { mapWithConcurrency } from '../../batches.js'
+import { tagMap } from '../../aws-data.js'
+import { PERMISSION, type Permission } from '../../permissions.js'
+import { describing, DescribeError } from '../../orphans/describe-error.js'
+import type { DerivedAge } from '../../orphans/model.js'
+import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
+import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../../types.js'
 import {
   isPackerIamName,
   isPackerProfileName,
@@ -30,11 +30,11 @@ import {
   type IamLeftover,
   type ListedProfile,
   type ListedRole,
-  type RemovalStep
+  type RemovalStep,
+  IAM_IN_USE_CODES
 } from './rules.js'
+import { GLOBAL_REGION } from '../kind.js'
 
-/** Where IAM leftovers are reported: IAM has no region. */
-export const GLOBAL_REGION = 'global'
 /**
  * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has
  * up to four independent listings, or two writes, in flight at a time.
@@ -437,7 +437,7 @@ async function removeLeftover(
     const { step, error: info } = refused.outcome
     const done = describeSteps(steps.filter((outcome) => !isRefused(outcome)))
     if (refused.outcome.outcome === 'unknown') return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
-    if (errorCode(refused.error) === 'DeleteConflict') return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
+    if (IAM_IN_USE_CODES.includes(errorCode(refused.error))) return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
     return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
   settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
