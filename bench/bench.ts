@@ -397,7 +397,7 @@ function roundTripReport(results: RoundTripResult[]): string {
   ]
   for (const r of results.filter((x) => x.describeTarget)) {
     const perRegion = Object.entries(r.describeInstances).map(
-      ([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s)`
+      ([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s), the last of them also the recheck before deleting`
     )
     lines.push(
       '',

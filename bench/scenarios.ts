@@ -325,7 +325,12 @@ export function sequentialChain(sandbox: Sandbox): number {
   return chain
 }
 
-/** DescribeInstances per region, split into the termination-wait polls (by ID, after a TerminateInstances answered) and the rest. */
+/**
+ * DescribeInstances per region, split into the termination-wait polls and the rest. A poll is any
+ * DescribeInstances received after the region's first TerminateInstances answered: by ID when the
+ * leftovers waiting are only groups, otherwise a listing of the region's live instances, the last
+ * of which is also the recheck of who uses a key or template right before it is deleted.
+ */
 function describeByRegion(sandbox: Sandbox, regions: readonly string[]): RoundTripResult['describeInstances'] {
   const out: RoundTripResult['describeInstances'] = {}
   for (const region of regions) {
@@ -335,7 +340,7 @@ function describeByRegion(sandbox: Sandbox, regions: readonly string[]): RoundTr
       .map((c) => c.answeredAt)
       .filter((t): t is number => t !== undefined)
     const after = terminateAnswered.length > 0 ? Math.min(...terminateAnswered) : Infinity
-    const polls = calls.filter((c) => c.receivedAt >= after && Object.keys(c.params).some((k) => k.startsWith('InstanceId.'))).length
+    const polls = calls.filter((c) => c.receivedAt >= after).length
     out[region] = { total: calls.length, terminationPolls: polls, other: calls.length - polls }
   }
   return out

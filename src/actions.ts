@@ -1,7 +1,6 @@
 import { paginateDescribeInstances, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, errorMessage, gotNoAnswer } from './aws-errors.js'
-import { chunk } from './batches.js'
-import { DESCRIBE_PAGE_SIZE } from './discovery.js'
+import { chunk, DESCRIBE_PAGE_SIZE } from './batches.js'
 import { PERMISSION } from './permissions.js'
 import { ageSeconds } from './aws-data.js'
 import { decideInstance } from './plan.js'

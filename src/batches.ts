@@ -1,3 +1,6 @@
+/** DescribeInstances' largest page: one call per 1,000 instances. */
+export const DESCRIBE_PAGE_SIZE = 1000
+
 /** EC2 takes at most 200 values in one filter. */
 export const MAX_FILTER_VALUES = 200
 
@@ -23,4 +26,16 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return results
+}
+
+/**
+ * Independent reads run side by side; when some fail, the first of them in the order given is the
+ * error, as when they ran one after another (the others are let finish, not aborted, so an abort
+ * never stands in for the real cause).
+ */
+export async function inOrder<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(reads)
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }

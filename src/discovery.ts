@@ -1,11 +1,10 @@
 import { paginateDescribeInstances, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import { ageSeconds, tagMap } from './aws-data.js'
+import { DESCRIBE_PAGE_SIZE } from './batches.js'
+import { listLiveInstances, type InstanceUseQuery, type LiveInstances } from './orphans/instance-usage.js'
 import { isStale } from './plan.js'
 import type { InstanceRecord, Inputs } from './types.js'
 import { tagMatcher, wildcardMatcher } from './wildcard.js'
-
-/** DescribeInstances' largest page: one call per 1,000 matching instances. */
-export const DESCRIBE_PAGE_SIZE = 1000
 
 type FilterInputs = Pick<Inputs, 'key-name' | 'tags' | 'instance-states'>
 
@@ -56,29 +55,56 @@ export interface RegionDiscovery {
   ignored: number
 }
 
+/** Sorts the instances of one region as they are read: only stale builders are kept, as small records. */
+function builderCollector(region: string, inputs: Inputs, now: Date): { visit: (instance: Instance) => void; result: RegionDiscovery } {
+  const matches = instanceMatcher(inputs)
+  const result: RegionDiscovery = { stale: [], matched: 0, fresh: 0, ignored: 0 }
+  const visit = (instance: Instance) => {
+    const tags = tagMap(instance.Tags)
+    const record = matches(instance, tags) ? toRecord(instance, region, tags, inputs['exclude-tag']) : undefined
+    if (!record) {
+      result.ignored++
+      return
+    }
+    result.matched++
+    if (isStale(ageSeconds(record.launchTime, now), inputs['max-age'])) result.stale.push(record)
+    else result.fresh++
+  }
+  return { visit, result }
+}
+
 /**
  * Every instance of one region that matches the filters, one page of up to 1,000 at a time.
  * Only stale ones are kept, as small records, so memory follows what is reported rather than
  * the size of the fleet.
  */
 export async function discoverInstances(client: EC2Client, region: string, inputs: Inputs, now: Date, abortSignal?: AbortSignal): Promise<RegionDiscovery> {
-  const matches = instanceMatcher(inputs)
-  const result: RegionDiscovery = { stale: [], matched: 0, fresh: 0, ignored: 0 }
+  const { visit, result } = builderCollector(region, inputs, now)
   const pages = paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: instanceFilters(inputs) }, { abortSignal })
-  for await (const page of pages) {
-    for (const reservation of page.Reservations ?? []) {
-      for (const instance of reservation.Instances ?? []) {
-        const tags = tagMap(instance.Tags)
-        const record = matches(instance, tags) ? toRecord(instance, region, tags, inputs['exclude-tag']) : undefined
-        if (!record) {
-          result.ignored++
-          continue
-        }
-        result.matched++
-        if (isStale(ageSeconds(record.launchTime, now), inputs['max-age'])) result.stale.push(record)
-        else result.fresh++
-      }
-    }
-  }
+  for await (const page of pages) for (const reservation of page.Reservations ?? []) for (const instance of reservation.Instances ?? []) visit(instance)
   return result
+}
+
+/** One pass over a region's live instances: the builders, and who uses what the leftover kinds ask about. */
+export interface RegionPass {
+  builders: RegionDiscovery
+  live: LiveInstances
+}
+
+/**
+ * The builders and the users of every leftover in one DescribeInstances pass, for a sweep of
+ * leftovers that instances use: the pass lists every live instance of the region (one page per
+ * 1,000) and picks the builders out of it with the same filters, checked on each instance.
+ */
+export async function surveyLiveInstances(
+  client: EC2Client,
+  region: string,
+  inputs: Inputs,
+  now: Date,
+  queries: readonly InstanceUseQuery[],
+  abortSignal?: AbortSignal
+): Promise<RegionPass> {
+  const { visit, result } = builderCollector(region, inputs, now)
+  const live = await listLiveInstances(client, { queries, visit, abortSignal })
+  return { builders: result, live }
 }

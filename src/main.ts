@@ -13,6 +13,7 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
+import { surveyLiveInstances } from './discovery.js'
 import { isSelected } from './findings.js'
 import { byRegionThenId, countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
@@ -38,7 +39,7 @@ import {
 } from './kinds/registry.js'
 import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './log.js'
 import { buildNotifications, publishNotifications } from './notification.js'
-import { surveyLeftovers } from './orphans/index.js'
+import { instanceUseQueries, surveyLeftovers } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { capProblems, type PlannedChanges } from './plan.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
@@ -230,17 +231,30 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
  */
 async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl): Promise<RegionSurvey> {
   const signals = phaseSignals(inputs, control)
-  const scope: RegionScope = { region, client, inputs, now, onSettled: (findings) => logSettled(region, findings.map(findingLogLine)) }
-  const kinds = selectedKinds(inputs.resources)
-  const builders = await Promise.all(kinds.filter(isBuilderKind).map((kind) => kind.survey(scope, signals)))
-  const survey: RegionSurvey = { region, client, builders, leftovers: [], errors: [] }
-  // Without knowing the builders, nothing they might hold is judged.
-  if (kinds.some(isRegionalLeftoverKind) && builders.every((work) => work.errors.length === 0)) {
-    const terminating = new Set(builders.flatMap((work) => [...work.terminating]))
-    survey.leftovers.push(await surveyLeftovers(scope, signals, terminating))
+  // One DescribeInstances pass serves the builders and every leftover that instances use.
+  const queries = instanceUseQueries(inputs)
+  const pass = queries.length > 0 ? surveyLiveInstances(client, region, inputs, now, queries, signals.abortSignal) : undefined
+  // Whoever reads the pass reports its failure; unread, it must not count as unhandled.
+  pass?.catch(() => undefined)
+  const scope: RegionScope = {
+    region,
+    client,
+    inputs,
+    now,
+    onSettled: (findings) => logSettled(region, findings.map(findingLogLine)),
+    ...(pass ? { pass } : {})
   }
+  const kinds = selectedKinds(inputs.resources)
+  const surveyingBuilders = Promise.all(kinds.filter(isBuilderKind).map((kind) => kind.survey(scope, signals)))
+  // The leftovers are read beside the builders and judged once the builders to terminate are known.
+  const terminating = surveyingBuilders.then((builders) => new Set(builders.flatMap((work) => [...work.terminating])))
+  const surveyingLeftovers = kinds.some(isRegionalLeftoverKind) ? surveyLeftovers(scope, signals, terminating) : undefined
+  const builders = await surveyingBuilders
+  const leftovers = await surveyingLeftovers
   if (signals.abortSignal.aborted) return { region, client, builders: [], leftovers: [], errors: [deadlineError(region, 'read', inputs, control)] }
-  return survey
+  // Without knowing the builders, nothing they might hold is judged.
+  const judged = leftovers && builders.every((work) => work.errors.length === 0) ? [leftovers] : []
+  return { region, client, builders, leftovers: judged, errors: [] }
 }
 
 /** Phase two of a region: the builders first, then the leftovers they freed, within the region's deadline. */

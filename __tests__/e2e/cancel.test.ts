@@ -144,8 +144,13 @@ describe('SIGINT during the batches', () => {
 describe('SIGINT during the termination wait (resources: all)', () => {
   it("the instances are terminated, what they held is notified as not deleted, nothing is deleted; the waiter's sleep does not hold the exit", async () => {
     const s = await start({ fleet: slowTerminationFleet(), transitionDelayMs: 60_000, terminationLagMs: 60_000 })
-    // The waiter's 4th poll is followed by its longest sleep (maxDelay, 15 s): SIGINT right after it.
-    const waitPolls = () => s.callsOf('DescribeInstances').filter((c) => idsInCall(c.params).length > 0 && c.outcome === 'answered').length >= 4
+    // The waiter's 4th poll (a listing of the live instances, after TerminateInstances answered) is
+    // followed by its longest sleep (maxDelay, 15 s): SIGINT right after it.
+    const waitPolls = () => {
+      const terminatedAt = s.callsOf('TerminateInstances').find((c) => c.answeredAt !== undefined)?.answeredAt
+      if (terminatedAt === undefined) return false
+      return s.callsOf('DescribeInstances').filter((c) => c.receivedAt >= terminatedAt && c.outcome === 'answered').length >= 4
+    }
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' }, cancel: { when: waitPolls } })
     expectCancelledRecord(run)
     measured.push(`during the termination wait: ${run.cancel?.sigintToExitMs.toFixed(0)} ms`)

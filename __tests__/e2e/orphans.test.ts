@@ -47,6 +47,33 @@ function expectInUse(finding: OrphanFinding | undefined, user: string): void {
   expect(finding?.reason).toContain(user.replace(/^i-/, ''))
 }
 
+describe('fewer waits on AWS (resources: all)', () => {
+  it('one DescribeInstances pass per region serves the builders and who uses each key and template; the leftovers are read beside it', async () => {
+    // Every call held 50 ms, so calls that overlap are seen overlapping in the call log.
+    const s = await start({ fleet: orphansFleet(), requestDelayMs: 50 })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' } })
+    expectExit(run, 0)
+    const terminate = s.callsOf('TerminateInstances', R)
+    expect(terminate).toHaveLength(1)
+    const terminatedAt = terminate[0]?.answeredAt ?? Infinity
+    const survey = s.callsOf('DescribeInstances', R).filter((c) => c.receivedAt < terminatedAt)
+    // One listing of the live instances (one page here), no key name or template ID sent.
+    expect(survey.map((c) => c.params)).toEqual([expect.not.objectContaining({ 'Filter.2.Name': expect.anything(), NextToken: expect.anything() })])
+    expect(survey[0]?.params).toMatchObject({ 'Filter.1.Name': 'instance-state-name' })
+    // The leftovers' discovery went out before that listing was answered: read side by side.
+    const listed = survey[0]?.answeredAt ?? 0
+    for (const action of ['DescribeKeyPairs', 'DescribeSecurityGroups', 'DescribeLaunchTemplates']) {
+      expect(s.callsOf(action, R)[0]?.receivedAt).toBeLessThan(listed)
+    }
+    // After the terminate: the polls of the wait are listings, the last of them the recheck; nothing more.
+    const after = s.callsOf('DescribeInstances', R).filter((c) => c.receivedAt >= terminatedAt)
+    expect(after.length).toBeGreaterThanOrEqual(1)
+    for (const call of after) expect(call.params).toMatchObject({ 'Filter.1.Name': 'instance-state-name' })
+    const firstDelete = Math.min(...s.calls.filter((c) => c.action.startsWith('Delete')).map((c) => c.receivedAt))
+    expect(after.every((c) => (c.answeredAt ?? Infinity) <= firstDelete)).toBe(true)
+  })
+})
+
 describe('the orphan sweep (resources: all)', () => {
   it('terminate: deletes the debris of killed builds after their instances are gone; what is in use is skipped and survives', async () => {
     const s = await start({ fleet: orphansFleet() })

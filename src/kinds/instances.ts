@@ -4,9 +4,9 @@
  * they are surveyed and acted on first.
  */
 import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from '../actions.js'
-import { describeAwsError } from '../aws-errors.js'
 import { discoverInstances, type RegionDiscovery } from '../discovery.js'
 import { isSelected, sortedIds } from '../findings.js'
+import { describeReadError } from '../orphans/describe-error.js'
 import { PERMISSION } from '../permissions.js'
 import { decideInstance } from '../plan.js'
 import type { InstanceFinding, Outcome } from '../types.js'
@@ -46,9 +46,10 @@ export const instances: BuilderKind<'instances', 'instances', InstanceFinding, '
 async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> {
   let discovery: RegionDiscovery
   try {
-    discovery = await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
+    // With a pass over the region's live instances, the builders come out of it: one DescribeInstances serves all.
+    discovery = scope.pass ? (await scope.pass).builders : await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
   } catch (error) {
-    return failedSurvey([describeAwsError(error, PERMISSION.describeInstances)])
+    return failedSurvey([describeReadError(error, PERMISSION.describeInstances)])
   }
   const { inputs, now } = scope
   const { stale } = discovery

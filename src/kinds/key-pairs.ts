@@ -2,7 +2,7 @@ import { DeleteKeyPairCommand, DescribeKeyPairsCommand, type EC2Client, type Fil
 import { tagMap } from '../aws-data.js'
 import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
-import { BY_KEY_NAME, instanceUsageOf } from '../orphans/instance-usage.js'
+import { BY_KEY_NAME } from '../orphans/instance-usage.js'
 import { tagFilters } from '../orphans/kind.js'
 import type { Candidate } from '../orphans/model.js'
 import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
@@ -53,9 +53,7 @@ export const keyPairs: RegionalLeftoverKind<'key-pairs', 'keyPairs', OrphanFindi
       return [...found.values()]
     },
 
-    findUsage: instanceUsageOf(BY_KEY_NAME),
-
-    recheckBeforeDelete: true,
+    usage: { instanceUse: BY_KEY_NAME },
 
     async remove(client, candidate, dryRun, abortSignal) {
       // The key-… ID, which DeleteKeyPair prefers; without it the key is deleted by name.

@@ -6,6 +6,7 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
+import type { RegionPass } from '../discovery.js'
 import type { Permission } from '../permissions.js'
 import type { RunControl } from '../run-control.js'
 import { isSelected, sortedIds } from '../findings.js'
@@ -125,6 +126,8 @@ export interface RegionScope {
   now: Date
   /** Called with each change's findings the moment they are known. */
   onSettled(findings: readonly Finding[]): void
+  /** The region's one pass over its live instances, when a selected kind needs to know who uses it. */
+  pass?: Promise<RegionPass>
 }
 
 /** The signals of one phase (reading, or acting) in one region. */

@@ -1,7 +1,7 @@
 import { DeleteLaunchTemplateCommand, paginateDescribeLaunchTemplates } from '@aws-sdk/client-ec2'
 import { tagMap } from '../aws-data.js'
 import { describing } from '../orphans/describe-error.js'
-import { BY_LAUNCH_TEMPLATE, instanceUsageOf } from '../orphans/instance-usage.js'
+import { BY_LAUNCH_TEMPLATE } from '../orphans/instance-usage.js'
 import { tagFilters } from '../orphans/kind.js'
 import type { Candidate } from '../orphans/model.js'
 import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
@@ -53,9 +53,7 @@ export const launchTemplates: RegionalLeftoverKind<'launch-templates', 'launchTe
       return found
     },
 
-    findUsage: instanceUsageOf(BY_LAUNCH_TEMPLATE),
-
-    recheckBeforeDelete: true,
+    usage: { instanceUse: BY_LAUNCH_TEMPLATE },
 
     async remove(client, candidate, dryRun, abortSignal) {
       await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })

@@ -6,7 +6,7 @@ import {
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
 import { tagMap } from '../aws-data.js'
-import { chunk, MAX_FILTER_VALUES } from '../batches.js'
+import { chunk, inOrder, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
 import { tagFilters } from '../orphans/kind.js'
 import type { Candidate, Usage } from '../orphans/model.js'
@@ -68,25 +68,7 @@ export const securityGroups: RegionalLeftoverKind<'security-groups', 'securityGr
       return found
     },
 
-    async findUsage(client, candidates, abortSignal) {
-      const usage = new Map<string, Usage>()
-      const usageOf = (groupId: string): Usage => {
-        const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
-        usage.set(groupId, entry)
-        return entry
-      }
-      for (const batch of chunk(
-        candidates.map((candidate) => candidate.id),
-        MAX_FILTER_VALUES
-      )) {
-        const wanted = new Set(batch)
-        await addInterfaceUse(client, batch, wanted, usageOf, abortSignal)
-        await addGroupReferences(client, batch, wanted, usageOf, abortSignal)
-      }
-      return usage
-    },
-
-    recheckBeforeDelete: false,
+    usage: { find: groupUsage },
 
     async remove(client, candidate, dryRun, abortSignal) {
       await client.send(new DeleteSecurityGroupCommand({ GroupId: candidate.id, DryRun: dryRun }), { abortSignal })
@@ -95,6 +77,36 @@ export const securityGroups: RegionalLeftoverKind<'security-groups', 'securityGr
     removePermission: PERMISSION.deleteSecurityGroup,
     alreadyGoneCodes: ['InvalidGroup.NotFound']
   }
+}
+
+/**
+ * What uses each candidate group: network interfaces carrying it and other groups whose rules
+ * point at it. The three lookups of each batch of 200 IDs run side by side.
+ */
+async function groupUsage(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>> {
+  const usage = new Map<string, Usage>()
+  const usageOf = (groupId: string): Usage => {
+    const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
+    usage.set(groupId, entry)
+    return entry
+  }
+  const batches = chunk(
+    candidates.map((candidate) => candidate.id),
+    MAX_FILTER_VALUES
+  )
+  await inOrder(
+    batches.flatMap((groupIds) => {
+      const wanted = new Set(groupIds)
+      return [
+        addInterfaceUse(client, groupIds, wanted, usageOf, abortSignal),
+        // Separate calls: values of separate filters are AND'd.
+        ...['ip-permission.group-id', 'egress.ip-permission.group-id'].map((filterName) =>
+          addGroupReferences(client, filterName, groupIds, wanted, usageOf, abortSignal)
+        )
+      ]
+    })
+  )
+  return usage
 }
 
 /**
@@ -125,33 +137,31 @@ async function addInterfaceUse(
 }
 
 /**
- * Other groups whose ingress or egress rules name a candidate. A group's rules naming itself do
- * not stop it from being deleted, so they do not count. The two filters are separate calls
- * because values of separate filters are AND'd.
+ * Other groups whose ingress (`ip-permission.group-id`) or egress rules name a candidate. A
+ * group's rules naming itself do not stop it from being deleted, so they do not count.
  */
 async function addGroupReferences(
   client: EC2Client,
+  filterName: string,
   groupIds: string[],
   wanted: ReadonlySet<string>,
   usageOf: (groupId: string) => Usage,
   abortSignal: AbortSignal | undefined
 ): Promise<void> {
-  for (const filterName of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
-    const input = { Filters: [{ Name: filterName, Values: groupIds }], MaxResults: 1000 }
-    await describing(PERMISSION.describeSecurityGroups, async () => {
-      for await (const page of paginateDescribeSecurityGroups({ client }, input, { abortSignal })) {
-        for (const referencing of page.SecurityGroups ?? []) {
-          const rules = [...(referencing.IpPermissions ?? []), ...(referencing.IpPermissionsEgress ?? [])]
-          for (const referenced of referencedGroupIds(rules)) {
-            if (!wanted.has(referenced) || referenced === referencing.GroupId) continue
-            const entry = usageOf(referenced)
-            const note = `group ${referencing.GroupId ?? '(no ID)'} (its rules reference it)`
-            if (!entry.others.includes(note)) entry.others.push(note)
-          }
+  const input = { Filters: [{ Name: filterName, Values: groupIds }], MaxResults: 1000 }
+  await describing(PERMISSION.describeSecurityGroups, async () => {
+    for await (const page of paginateDescribeSecurityGroups({ client }, input, { abortSignal })) {
+      for (const referencing of page.SecurityGroups ?? []) {
+        const rules = [...(referencing.IpPermissions ?? []), ...(referencing.IpPermissionsEgress ?? [])]
+        for (const referenced of referencedGroupIds(rules)) {
+          if (!wanted.has(referenced) || referenced === referencing.GroupId) continue
+          const entry = usageOf(referenced)
+          const note = `group ${referencing.GroupId ?? '(no ID)'} (its rules reference it)`
+          if (!entry.others.includes(note)) entry.others.push(note)
         }
       }
-    })
-  }
+    }
+  })
 }
 
 function referencedGroupIds(rules: readonly IpPermission[]): Set<string> {

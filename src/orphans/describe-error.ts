@@ -24,3 +24,8 @@ export async function describing<T>(permission: Permission, read: () => Promise<
     throw error instanceof DescribeError ? error : new DescribeError(error, permission)
   }
 }
+
+/** What a failed read says: the permission it needed when `describing` wrapped it. */
+export function describeReadError(error: unknown, permission?: Permission): AwsErrorInfo {
+  return error instanceof DescribeError ? error.info : describeAwsError(error, permission)
+}

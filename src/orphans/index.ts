@@ -22,7 +22,8 @@ import {
 } from '../kinds/kind.js'
 import { isRegionalLeftoverKind, kindModule, selectedKinds } from '../kinds/registry.js'
 import type { Inputs, OrphanFinding } from '../types.js'
-import { DescribeError } from './describe-error.js'
+import { describeReadError } from './describe-error.js'
+import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
 import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './model.js'
 import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, toFinding } from './rules.js'
 import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
@@ -46,6 +47,11 @@ export interface OrphanContext {
   readBackSignal?: () => AbortSignal
   /** Called with each delete's finding as soon as it is known. */
   onSettled?: (finding: OrphanFinding) => void
+  /**
+   * The region's one listing of live instances, when the core made it (it picks the builders out
+   * of the same pass); without it the plan lists them itself, once for every kind.
+   */
+  live?: () => Promise<LiveInstances>
 }
 
 /** The reason on leftovers whose delete was never started because the job was cancelled. */
@@ -62,18 +68,34 @@ function regionalKind(kind: OrphanFinding['kind']): RegionalLeftoverKind {
   return module
 }
 
-/** Deletes in flight at once, per kind and region. */
-const DELETE_CONCURRENCY = 5
+/** What instances use, for the selected kinds that only instances use: what one listing must index. */
+export function instanceUseQueries(inputs: Pick<Inputs, 'resources'>): InstanceUseQuery[] {
+  return queriesOf(regionalKinds(inputs))
+}
+
+function queriesOf(kinds: readonly RegionalLeftoverKind[]): InstanceUseQuery[] {
+  return kinds.flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+}
+
+/**
+ * Deletes in flight at once, per kind and region. EC2 throttles each API per account and region
+ * with a bucket of tokens (50 for most mutating calls, refilled at 5 a second): half of it lets a
+ * region's leftovers of a kind go in one wave without starving other clients of the account.
+ */
+const DELETE_CONCURRENCY = 25
 
 /**
  * Discovery and rules, no mutating call. `terminating` = instance IDs this run will terminate in
  * this region: what only they use is planned for deletion after them. A kind that cannot be read
  * is left out and named in `plan.errors`; the other kinds are still planned.
  */
-export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<string>): Promise<OrphanPlan> {
+export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<string> | PromiseLike<ReadonlySet<string>>): Promise<OrphanPlan> {
   // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
-  const freedByThisRun = ctx.inputs.action === 'terminate' ? terminating : new Set<string>()
-  const planned = await Promise.all(regionalKinds(ctx.inputs).map((kind) => planKind(ctx, kind, freedByThisRun)))
+  const freedByThisRun = ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
+  // One listing of live instances serves every kind that instances use; made only when one is selected.
+  const queries = instanceUseQueries(ctx.inputs)
+  const live = once(() => ctx.live?.() ?? listLiveInstances(ctx.client, { queries, abortSignal: ctx.abortSignal }))
+  const planned = await Promise.all(regionalKinds(ctx.inputs).map((kind) => planKind(ctx, kind, live, freedByThisRun)))
   return {
     region: ctx.region,
     action: ctx.inputs.action,
@@ -83,17 +105,36 @@ export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<s
   }
 }
 
+/** `make()` the first time, the same promise after. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined
+  return () => (made ??= make())
+}
+
+/** What uses each stale candidate: from the region's listing of live instances, or the kind's own lookup. */
+async function usageOf(
+  ctx: OrphanContext,
+  kind: RegionalLeftoverKind,
+  candidates: readonly Candidate[],
+  live: () => Promise<LiveInstances>
+): Promise<Map<string, Usage>> {
+  const { usage } = kind.sweeper
+  if (candidates.length === 0) return new Map()
+  return 'instanceUse' in usage ? usageFrom(await live(), usage.instanceUse, candidates) : usage.find(ctx.client, candidates, ctx.abortSignal)
+}
+
 async function planKind(
   ctx: OrphanContext,
   kind: RegionalLeftoverKind,
-  terminating: ReadonlySet<string>
+  live: () => Promise<LiveInstances>,
+  terminatingSoon: Promise<ReadonlySet<string>>
 ): Promise<{ orphans: PlannedOrphan[]; errors: OrphanDiscoveryError[] }> {
   const { sweeper } = kind
   let candidates: Candidate[]
   try {
     candidates = await sweeper.discover(ctx.client, ctx.inputs, ctx.abortSignal)
   } catch (error) {
-    return { orphans: [], errors: [{ kind: kind.name, error: readErrorInfo(error) }] }
+    return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
   const skipped: PlannedOrphan[] = []
@@ -106,18 +147,18 @@ async function planKind(
   }
   let usage: Map<string, Usage>
   try {
-    usage =
-      stale.length > 0
-        ? await sweeper.findUsage(
-            ctx.client,
-            stale.map(({ candidate }) => candidate),
-            ctx.abortSignal
-          )
-        : new Map()
+    usage = await usageOf(
+      ctx,
+      kind,
+      stale.map(({ candidate }) => candidate),
+      live
+    )
   } catch (error) {
     // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
-    return { orphans: byName(skipped), errors: [{ kind: kind.name, error: readErrorInfo(error) }] }
+    return { orphans: byName(skipped), errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
+  // Reads are done; what frees them is known once the builders were surveyed.
+  const terminating = await terminatingSoon
   const orphans = stale.map((planned): PlannedOrphan => {
     const used = usage.get(planned.candidate.id)
     const judged = judgeUsage(used, terminating)
@@ -130,10 +171,6 @@ async function planKind(
 
 function byName(planned: PlannedOrphan[]): PlannedOrphan[] {
   return planned.sort((a, b) => a.candidate.name.localeCompare(b.candidate.name) || a.candidate.id.localeCompare(b.candidate.id))
-}
-
-function readErrorInfo(error: unknown) {
-  return error instanceof DescribeError ? error.info : describeAwsError(error)
 }
 
 /** How many deletions the plan would make (for the max-resources cap), 0 unless action is terminate. */
@@ -167,7 +204,8 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
     if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action, kindModule(planned.candidate.kind).nouns.plural))
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
-  const gone = await instancesGone(ctx, plan, waiting, terminated)
+  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map(regionalKind)
+  const gone = await instancesGone(ctx, plan, waiting, terminated, queriesOf(kinds))
   if (ctx.cancelled?.aborted) {
     waiting.forEach((planned) => settle(planned, 'notified', NOT_DELETED_CANCELLED))
     return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
@@ -180,11 +218,11 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
     return false
   })
 
-  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map(regionalKind)
   await Promise.all(
     kinds.map(async (kind) => {
       const ofKind = waiting.filter((planned) => planned.candidate.kind === kind.name)
-      const free = kind.sweeper.recheckBeforeDelete ? await stillFree(ctx, kind, ofKind, gone.ids, settle) : ofKind
+      const { usage } = kind.sweeper
+      const free = 'instanceUse' in usage ? stillFree(ofKind, usage.instanceUse, gone, settle) : ofKind
       await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) => deleteOrphan(ctx, kind, planned, plan.dryRun, settle))
     })
   )
@@ -196,53 +234,66 @@ type Settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason
 interface GoneInstances {
   ids: ReadonlySet<string>
   whyNot: ReadonlyMap<string, string>
+  /** The region's live instances as last listed, once the wait was over: who uses what right before deleting. */
+  live: LiveInstances | { error: unknown } | undefined
 }
 
 /**
- * The instances the orphans waited on that are gone now. Only the ones this run terminated are
- * waited for, and only when something depends on them; under dry-run nothing was terminated and
- * they count as gone, so the report says what a real run would do.
+ * The instances the orphans waited on that are gone now, and, when a kind that instances use is
+ * to be deleted, what uses it right before deleting (a build may have started using a key since
+ * the plan was made, and DeleteKeyPair would not refuse). Only the instances this run terminated
+ * are waited for, and only when something depends on them; under dry-run nothing was terminated
+ * and they count as gone, so the report says what a real run would do. With `queries`, each poll
+ * of the wait is one listing of the region's live instances, and the last one is the recheck.
  */
-async function instancesGone(ctx: OrphanContext, plan: OrphanPlan, orphans: readonly PlannedOrphan[], terminated: ReadonlySet<string>): Promise<GoneInstances> {
+async function instancesGone(
+  ctx: OrphanContext,
+  plan: OrphanPlan,
+  orphans: readonly PlannedOrphan[],
+  terminated: ReadonlySet<string>,
+  queries: readonly InstanceUseQuery[]
+): Promise<GoneInstances> {
   const needed = [...new Set(orphans.flatMap((planned) => planned.dependsOn))]
-  if (plan.dryRun) return { ids: new Set(needed), whyNot: new Map() }
   const whyNot = new Map<string, string>()
-  for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
-  const toWaitFor = needed.filter((id) => terminated.has(id))
-  if (toWaitFor.length === 0) return { ids: new Set(), whyNot }
+  const toWaitFor = plan.dryRun ? [] : needed.filter((id) => terminated.has(id))
+  if (!plan.dryRun) for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
+  let live: GoneInstances['live']
+  const listing = async (watch: readonly string[], abortSignal?: AbortSignal) => {
+    const listed = await listLiveInstances(ctx.client, { queries, watch, ...(abortSignal ? { abortSignal } : {}) })
+    live = listed
+    return listed.states
+  }
   const signals = [ctx.abortSignal, ctx.cancelled].filter((signal): signal is AbortSignal => signal !== undefined)
+  const abortSignal = signals.length > 0 ? AbortSignal.any(signals) : undefined
+  if (toWaitFor.length === 0) {
+    if (queries.length > 0) await listing([], abortSignal).catch((error: unknown) => (live = { error }))
+    return { ids: new Set(plan.dryRun ? needed : []), whyNot, live }
+  }
   const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
-    ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
-    ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
+    ...(abortSignal ? { abortSignal } : {}),
+    ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {}),
+    ...(queries.length > 0 ? { probe: listing } : {})
   })
   result.notTerminated.forEach((why, id) => whyNot.set(id, why))
-  return { ids: result.terminated, whyNot }
+  if (queries.length > 0 && live === undefined) live = { error: result.probeError ?? new Error('the live instances could not be listed') }
+  return { ids: result.terminated, whyNot, live }
 }
 
-/**
- * Looks up once more what uses the orphans right before deleting them: a build may have started
- * using a key since the plan was made, and DeleteKeyPair would not refuse.
- */
-async function stillFree(
-  ctx: OrphanContext,
-  { sweeper }: RegionalLeftoverKind,
-  orphans: readonly PlannedOrphan[],
-  gone: ReadonlySet<string>,
-  settle: Settle
-): Promise<PlannedOrphan[]> {
-  let usage: Map<string, Usage>
-  try {
-    usage = await sweeper.findUsage(
-      ctx.client,
-      orphans.map(({ candidate }) => candidate),
-      ctx.abortSignal
-    )
-  } catch (error) {
-    orphans.forEach((planned) => settle(planned, 'failed', 'could not check what uses it before deleting', readErrorInfo(error)))
+/** The orphans nothing but the `gone` instances uses, as the last listing saw them; the rest are settled. */
+function stillFree(orphans: readonly PlannedOrphan[], query: InstanceUseQuery, gone: GoneInstances, settle: Settle): PlannedOrphan[] {
+  const { live } = gone
+  if (!live || 'error' in live) {
+    const error = describeReadError(live?.error ?? new Error('the live instances were not listed'))
+    orphans.forEach((planned) => settle(planned, 'failed', 'could not check what uses it before deleting', error))
     return []
   }
+  const usage = usageFrom(
+    live,
+    query,
+    orphans.map(({ candidate }) => candidate)
+  )
   return orphans.filter((planned) => {
-    const uses = remainingUses(usage.get(planned.candidate.id), gone)
+    const uses = remainingUses(usage.get(planned.candidate.id), gone.ids)
     if (uses.length === 0) return true
     settle(planned, 'in-use', `in use by ${uses.join(', ')}`)
     return false
@@ -271,7 +322,7 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
  * carried out or held back later. A kind that could not be read fails the region; the kinds that
  * could are still swept.
  */
-export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: ReadonlySet<string>): Promise<RegionalSurvey> {
+export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: Promise<ReadonlySet<string>>): Promise<RegionalSurvey> {
   const context = (phase: PhaseSignals): OrphanContext => ({
     client: scope.client,
     region: scope.region,
@@ -280,11 +331,12 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
     ...phase,
     onSettled: (finding) => scope.onSettled([finding])
   })
+  const { pass } = scope
   let plan: OrphanPlan
   try {
-    plan = await planOrphans(context(signals), terminating)
+    plan = await planOrphans({ ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) }, terminating)
   } catch (error) {
-    return failedSurvey([readErrorInfo(error)])
+    return failedSurvey([describeReadError(error)])
   }
   const errors = plan.errors.map((failure) => failure.error)
   return {
@@ -295,7 +347,7 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
       try {
         return byKind(await sweepOrphans(context(act), plan, terminated))
       } catch (error) {
-        errors.push(readErrorInfo(error))
+        errors.push(describeReadError(error))
         return byKind(reportOnly(plan))
       }
     },

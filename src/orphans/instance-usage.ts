@@ -1,8 +1,7 @@
-import { type EC2Client, type Filter, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import { type EC2Client, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import { DESCRIBE_PAGE_SIZE } from '../batches.js'
 import { PERMISSION } from '../permissions.js'
-import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from './describe-error.js'
-import type { OrphanKindSweeper } from './kind.js'
 import type { Candidate, Usage } from './model.js'
 
 /** Every state but `terminated`: a stopped builder still holds its key pair. */
@@ -11,9 +10,8 @@ export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'sto
 /** The tag EC2 puts on every instance launched from a launch template (CreateFleet included). */
 export const LAUNCH_TEMPLATE_ID_TAG = 'aws:ec2launchtemplate:id'
 
+/** How instances name a resource they use: a leftover kind whose only users are instances declares one. */
 export interface InstanceUseQuery {
-  /** The DescribeInstances filter naming the used resource, e.g. `key-name`. */
-  filterName: string
   /** What instances know the candidate by: the key's name, the template's ID. */
   candidateValue: (candidate: Candidate) => string
   /** What the instance uses, read from the instance, matched against the candidates' values. */
@@ -21,68 +19,68 @@ export interface InstanceUseQuery {
 }
 
 export const BY_KEY_NAME: InstanceUseQuery = {
-  filterName: 'key-name',
   candidateValue: (candidate) => candidate.name,
   usedValue: (instance) => instance.KeyName
 }
 
 export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
-  filterName: `tag:${LAUNCH_TEMPLATE_ID_TAG}`,
   candidateValue: (candidate) => candidate.id,
   usedValue: (instance) => instance.Tags?.find((tag) => tag.Key === LAUNCH_TEMPLATE_ID_TAG)?.Value
 }
 
-/** A kind's `findUsage` for resources whose only users are instances. */
-export function instanceUsageOf(query: InstanceUseQuery): OrphanKindSweeper['findUsage'] {
-  return async (client, candidates, abortSignal) => {
-    const byValue = await instanceUsage(client, query, candidates.map(query.candidateValue), abortSignal)
-    const usage = new Map<string, Usage>()
-    for (const candidate of candidates) {
-      const found = byValue.get(query.candidateValue(candidate))
-      if (found) usage.set(candidate.id, found)
-    }
-    return usage
-  }
+/**
+ * One listing of a region's live instances: which instances use what each query asks about, and
+ * the state of the instances watched (`terminated` for one no longer listed).
+ */
+export interface LiveInstances {
+  usersOf(query: InstanceUseQuery, value: string): readonly string[]
+  states: ReadonlyMap<string, string>
+}
+
+export interface LiveInstanceListing {
+  /** What to index: who uses each value. */
+  queries: readonly InstanceUseQuery[]
+  /** Instances whose state to report. */
+  watch?: readonly string[]
+  /** Sees every live instance as it is read (the builders are picked out of the same pass). */
+  visit?: (instance: Instance) => void
+  abortSignal?: AbortSignal
 }
 
 /**
- * A literal value as an EC2 filter value: key names may contain `*`, `?` or `\`, which the filter
- * would otherwise read as wildcards and match other keys with.
+ * Every live instance of the region, one page per 1,000, in one pass that serves every question
+ * asked of it: who uses each key pair and launch template, whether the instances waited for are
+ * gone, and (through `visit`) which of them are builders. Filter values that name a key are not
+ * needed, so a key name holding `*` or `?` cannot widen what is matched.
  */
-export function literalFilterValue(value: string): string {
-  return value.replace(/[*?\\]/g, '\\$&')
-}
-
-/**
- * The non-terminated instances that use each of `values` (key names or template IDs), in
- * batches of 200 filter values. Values are sent as literals: a key name may contain `*`.
- */
-async function instanceUsage(
-  client: EC2Client,
-  query: InstanceUseQuery,
-  values: readonly string[],
-  abortSignal: AbortSignal | undefined
-): Promise<Map<string, Usage>> {
-  const wanted = new Set(values)
-  const usage = new Map<string, Usage>()
-  for (const batch of chunk([...wanted], MAX_FILTER_VALUES)) {
-    const filters: Filter[] = [
-      { Name: query.filterName, Values: batch.map(literalFilterValue) },
-      { Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }
-    ]
-    await describing(PERMISSION.describeInstances, async () => {
-      for await (const page of paginateDescribeInstances({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
-        for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-          // A terminated instance holds nothing, whatever an endpoint's filtering let through.
-          if (instance.State?.Name === 'terminated') continue
+export async function listLiveInstances(client: EC2Client, listing: LiveInstanceListing): Promise<LiveInstances> {
+  const index = new Map(listing.queries.map((query) => [query, new Map<string, string[]>()]))
+  const watched = new Set(listing.watch ?? [])
+  const states = new Map([...watched].map((id) => [id, 'terminated']))
+  const input = { Filters: [{ Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }
+  await describing(PERMISSION.describeInstances, async () => {
+    for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, { abortSignal: listing.abortSignal })) {
+      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        // A terminated instance holds nothing, whatever an endpoint's filtering let through.
+        if (instance.State?.Name === 'terminated' || !instance.InstanceId) continue
+        listing.visit?.(instance)
+        if (watched.has(instance.InstanceId)) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
+        for (const [query, users] of index) {
           const used = query.usedValue(instance)
-          if (!used || !wanted.has(used) || !instance.InstanceId) continue
-          const entry = usage.get(used) ?? { instanceIds: [], others: [] }
-          entry.instanceIds.push(instance.InstanceId)
-          usage.set(used, entry)
+          if (used) users.set(used, [...(users.get(used) ?? []), instance.InstanceId])
         }
       }
-    })
+    }
+  })
+  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], states }
+}
+
+/** What uses each candidate, by candidate ID, as a listing saw it; a candidate nothing uses has no entry. */
+export function usageFrom(live: LiveInstances, query: InstanceUseQuery, candidates: readonly Candidate[]): Map<string, Usage> {
+  const usage = new Map<string, Usage>()
+  for (const candidate of candidates) {
+    const users = live.usersOf(query, query.candidateValue(candidate))
+    if (users.length > 0) usage.set(candidate.id, { instanceIds: [...users], others: [] })
   }
   return usage
 }

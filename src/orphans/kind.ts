@@ -1,20 +1,24 @@
 import type { EC2Client, Filter } from '@aws-sdk/client-ec2'
 import type { Permission } from '../permissions.js'
 import type { Inputs } from '../types.js'
+import type { InstanceUseQuery } from './instance-usage.js'
 import type { Candidate, Usage } from './model.js'
+
+/**
+ * What uses a kind's resources. Only instances: read from the region's one listing of live
+ * instances, and read again right before deleting, since DeleteKeyPair and DeleteLaunchTemplate
+ * succeed while an instance still uses the resource. Anything else: the kind looks it up itself,
+ * and its delete call must refuse what is still in use (DeleteSecurityGroup's DependencyViolation,
+ * the check that cannot race).
+ */
+export type KindUsage =
+  { instanceUse: InstanceUseQuery } | { find(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>> }
 
 /** The EC2 edges of one regional kind of leftover; the decisions about it live in rules.ts. */
 export interface OrphanKindSweeper {
   /** Resources matching the kind's name, description and `tags` filters (server-side, then re-checked). */
   discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]>
-  /** What uses each candidate, keyed by candidate ID; a candidate nothing uses has no entry. */
-  findUsage(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>>
-  /**
-   * DeleteKeyPair and DeleteLaunchTemplate succeed while an instance still uses the resource, so
-   * their use is looked up again right before deleting. DeleteSecurityGroup refuses by itself
-   * (DependencyViolation), which is the check that cannot race.
-   */
-  recheckBeforeDelete: boolean
+  usage: KindUsage
   /** Throws what EC2 threw; DryRunOperation when `dryRun` and the call would have been allowed. */
   remove(client: EC2Client, candidate: Candidate, dryRun: boolean, abortSignal?: AbortSignal): Promise<void>
   removePermission: Permission

@@ -22,7 +22,12 @@ export interface TerminationResult {
   terminated: Set<string>
   /** For each instance that did not reach `terminated`: why, in words for a reason. */
   notTerminated: Map<string, string>
+  /** Why the last read of the states failed, when it did. */
+  probeError?: unknown
 }
+
+/** Reads the state of each of `ids` (`terminated` for one that is gone). */
+export type StateProbe = (ids: readonly string[], abortSignal?: AbortSignal) => Promise<ReadonlyMap<string, string>>
 
 /**
  * Waits, with the SDK's waiter machinery, until `instanceIds` are terminated. Unlike the stock
@@ -36,6 +41,11 @@ export interface WaitSignals {
   abortSignal?: AbortSignal
   /** For that last read: a fresh deadline, since the wait's own may be spent. */
   readBackSignal?: () => AbortSignal
+  /**
+   * How each poll reads the states, when not by ID in batches of 100: one listing of the region's
+   * live instances answers for every ID at once (and for what the leftovers' recheck needs).
+   */
+  probe?: StateProbe
 }
 
 export async function waitForTermination(
@@ -46,6 +56,7 @@ export async function waitForTermination(
 ): Promise<TerminationResult> {
   const result: TerminationResult = { terminated: new Set(), notTerminated: new Map() }
   const { abortSignal } = signals
+  const probe: StateProbe = signals.probe ?? ((ids, signal) => instanceStates(client, ids, signal))
   const waiterConfig = {
     client,
     maxWaitTime: wait.maxWaitSeconds,
@@ -54,12 +65,12 @@ export async function waitForTermination(
     ...(abortSignal ? { abortSignal } : {})
   }
   await Promise.all(
-    chunk([...new Set(instanceIds)], WAIT_BATCH).map(async (batch) => {
-      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, (polled, input) => allTerminated(polled, input, abortSignal)).catch(
+    chunk([...new Set(instanceIds)], signals.probe ? Infinity : WAIT_BATCH).map(async (batch) => {
+      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, (_client, input) => allTerminated(probe, input, abortSignal)).catch(
         (error: unknown) => ({ state: WaiterState.FAILURE, reason: error })
       )
       if (outcome.state === WaiterState.SUCCESS) batch.forEach((id) => result.terminated.add(id))
-      else await sortByState(client, batch, result, signals.readBackSignal?.())
+      else await sortByState(probe, batch, result, signals.readBackSignal?.())
     })
   )
   return result
@@ -67,12 +78,12 @@ export async function waitForTermination(
 
 /** The waiter's acceptor: success once every instance reads `terminated`; anything else polls again. */
 async function allTerminated(
-  client: EC2Client,
+  probe: StateProbe,
   input: DescribeInstancesCommandInput,
   abortSignal: AbortSignal | undefined
 ): Promise<{ state: WaiterState; reason?: unknown }> {
   try {
-    const states = await instanceStates(client, input.InstanceIds ?? [], abortSignal)
+    const states = await probe(input.InstanceIds ?? [], abortSignal)
     const done = (input.InstanceIds ?? []).every((id) => states.get(id) === 'terminated')
     return { state: done ? WaiterState.SUCCESS : WaiterState.RETRY, reason: Object.fromEntries(states) }
   } catch (error) {
@@ -82,11 +93,12 @@ async function allTerminated(
   }
 }
 
-async function sortByState(client: EC2Client, batch: string[], result: TerminationResult, abortSignal: AbortSignal | undefined): Promise<void> {
-  let states: Map<string, string>
+async function sortByState(probe: StateProbe, batch: string[], result: TerminationResult, abortSignal: AbortSignal | undefined): Promise<void> {
+  let states: ReadonlyMap<string, string>
   try {
-    states = await instanceStates(client, batch, abortSignal)
+    states = await probe(batch, abortSignal)
   } catch (error) {
+    result.probeError = error
     batch.forEach((id) => result.notTerminated.set(id, `state of ${id} unknown after the wait: ${errorMessage(error)}`))
     return
   }

@@ -52,4 +52,25 @@ describe('waitForTermination', () => {
     expect(result.terminated.size).toBe(0)
     expect(result.notTerminated.get('i-1')).toMatch(/state of i-1 unknown after the wait: You are not authorized/)
   })
+
+  it('with a probe, reads every ID at once through it each poll (one listing, not one call per 100 IDs)', async () => {
+    ec2.reset()
+    const ids = Array.from({ length: 250 }, (_, n) => `i-${n}`)
+    const polls: number[] = []
+    const probe = async (asked: readonly string[]) => {
+      polls.push(asked.length)
+      return new Map(asked.map((id) => [id, polls.length < 2 ? 'shutting-down' : 'terminated']))
+    }
+    const result = await waitForTermination(client, ids, QUICK, { probe })
+    expect(result.terminated.size).toBe(250)
+    expect(polls).toEqual([250, 250])
+    expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 0)
+  })
+
+  it('with a probe that fails, says why the states are unknown and keeps the error', async () => {
+    const denied = ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.')
+    const result = await waitForTermination(client, ['i-1'], QUICK, { probe: () => Promise.reject(denied) })
+    expect(result.notTerminated.get('i-1')).toMatch(/state of i-1 unknown after the wait/)
+    expect(result.probeError).toBe(denied)
+  })
 })

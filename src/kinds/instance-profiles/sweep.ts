@@ -13,10 +13,10 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { describeAwsError, errorCode, gotNoAnswer } from '../../aws-errors.js'
-import { mapWithConcurrency } from '../../batches.js'
+import { inOrder, mapWithConcurrency } from '../../batches.js'
 import { tagMap } from '../../aws-data.js'
 import { PERMISSION, type Permission } from '../../permissions.js'
-import { describing, DescribeError } from '../../orphans/describe-error.js'
+import { describeReadError, describing } from '../../orphans/describe-error.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
 import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../../types.js'
@@ -100,7 +100,7 @@ export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext,
   try {
     leftovers = await discoverLeftovers(ctx)
   } catch (error) {
-    return { planned: [], users: new Map(), errors: [readError(error)] }
+    return { planned: [], users: new Map(), errors: [describeReadError(error)] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
   const planned: PlannedInstanceProfile[] = []
@@ -124,7 +124,7 @@ export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, rea
     return {
       planned: planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
       users: new Map(),
-      errors: [...reading.errors, readError(error)]
+      errors: [...reading.errors, describeReadError(error)]
     }
   }
 }
@@ -145,10 +145,6 @@ export function judgeInstanceProfiles(reading: InstanceProfileReading, terminati
 
 function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
   return planned.sort((a, b) => a.leftover.name.localeCompare(b.leftover.name))
-}
-
-function readError(error: unknown): AwsErrorInfo {
-  return error instanceof DescribeError ? error.info : describeAwsError(error)
 }
 
 /** A profile with its role counts as one resource for max-resources. */
@@ -245,18 +241,6 @@ async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Pag
   const all: Item[] = []
   for await (const page of pages) all.push(...(items(page) ?? []))
   return all
-}
-
-/**
- * Independent reads run side by side; when some fail, the first of them in the order given is the
- * error, as when they ran one after another (the others are let finish, not aborted, so an abort
- * never stands in for the real cause).
- */
-async function inOrder<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const settled = await Promise.allSettled(reads)
-  const failed = settled.find((result) => result.status === 'rejected')
-  if (failed) throw failed.reason
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
@@ -414,7 +398,7 @@ async function removeLeftover(
   try {
     current = await readDetails(ctx, leftover)
   } catch (error) {
-    return settle(entry, 'failed', 'could not read it again before removing it; nothing was removed', readError(error))
+    return settle(entry, 'failed', 'could not read it again before removing it; nothing was removed', describeReadError(error))
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
   const recheck = judgeLeftover(current, entry.age, rules)

@@ -1,0 +1,98 @@
+/**
+ * The regional leftovers take as few sequential round trips as the work allows: one listing of
+ * the live instances serves every kind instances use, reads do not wait for the builders, the
+ * wait's last poll is the recheck, and a group's usage lookups run side by side.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { EC2Client } from '@aws-sdk/client-ec2'
+import { planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
+import { startSandbox, type Sandbox } from '../../../sandbox/index.js'
+import { defaultInputs, NOW, packerName } from '../../../__fixtures__/support.js'
+import { inputsOf, orphanContext, QUICK_WAIT, REGION, useSandbox } from './harness.js'
+
+const { sandbox, seed } = useSandbox()
+const BUILDER = 'i-0b111de0'
+const at = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3600 * 1000).toISOString()
+
+describe('one listing of the live instances', () => {
+  it('serves the plan of key pairs and launch templates together', async () => {
+    seed({
+      keyPairs: [{ keyName: packerName(3 * 3600, NOW), createTime: at(3) }],
+      launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }]
+    })
+    await planOrphans(orphanContext({ resources: ['key-pairs', 'launch-templates'] }), new Set())
+    expect(inputsOf(sandbox(), 'DescribeInstances')).toHaveLength(1)
+  })
+
+  it('is not made when no selected kind is used by instances', async () => {
+    seed({ securityGroups: [] })
+    await planOrphans(orphanContext({ resources: ['security-groups'] }), new Set())
+    expect(inputsOf(sandbox(), 'DescribeInstances')).toEqual([])
+  })
+
+  it('is read before the builders to terminate are known; only the judgement waits for them', async () => {
+    const name = packerName(3 * 3600, NOW)
+    seed({ keyPairs: [{ keyName: name, createTime: at(3) }], instances: [{ id: BUILDER, state: 'running', keyName: name }] })
+    let release: (ids: ReadonlySet<string>) => void = () => undefined
+    const terminating = new Promise<ReadonlySet<string>>((resolve) => (release = resolve))
+    const planning = planOrphans(orphanContext({ resources: ['key-pairs'] }), terminating)
+    await until(() =>
+      ['DescribeKeyPairs', 'DescribeInstances'].every((action) =>
+        sandbox()
+          .callsOf(action)
+          .some((c) => c.outcome === 'answered')
+      )
+    )
+    release(new Set([BUILDER]))
+    const plan = await planning
+    expect(plan.orphans.map((planned) => [planned.verdict, planned.dependsOn])).toEqual([['orphan', [BUILDER]]])
+  })
+
+  it("the wait's last poll is the recheck before deleting: no listing after it", async () => {
+    const name = packerName(3 * 3600, NOW)
+    seed({ keyPairs: [{ keyName: name, createTime: at(3) }], instances: [{ id: BUILDER, state: 'running', keyName: name }] })
+    const ctx = orphanContext({ resources: ['key-pairs'] })
+    const plan = await planOrphans(ctx, new Set([BUILDER]))
+    sandbox().fleet.update(BUILDER, { state: 'terminated' })
+    const before = sandbox().callsOf('DescribeInstances').length
+    const findings = await sweepOrphans({ ...ctx, terminationWait: QUICK_WAIT }, plan, new Set([BUILDER]))
+    expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
+    expect(sandbox().callsOf('DescribeInstances').length - before).toBe(1)
+  })
+})
+
+describe("a security group's usage", () => {
+  let delayed: Sandbox | undefined
+  afterEach(async () => {
+    await delayed?.close()
+    delayed = undefined
+  })
+
+  it('is looked up with its three calls side by side', async () => {
+    // Every call held 50 ms, so calls in flight together are seen overlapping.
+    delayed = await startSandbox({ regions: [REGION], requestDelayMs: 50 })
+    delayed.fleet.seed(
+      { [REGION]: { securityGroups: [{ groupId: 'sg-1', groupName: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' }] } },
+      NOW.getTime()
+    )
+    const client = new EC2Client({
+      region: REGION,
+      endpoint: delayed.url,
+      credentials: { accessKeyId: 'AKIASANDBOXUNIT00001', secretAccessKey: 'x' },
+      maxAttempts: 1
+    })
+    try {
+      await planOrphans({ client, region: REGION, inputs: defaultInputs({ resources: ['security-groups'], action: 'terminate' }), now: NOW }, new Set())
+    } finally {
+      client.destroy()
+    }
+    const lookups = delayed.calls.filter((c) => c.action === 'DescribeNetworkInterfaces' || (c.action === 'DescribeSecurityGroups' && c.seq > 1))
+    expect(lookups).toHaveLength(3)
+    const firstAnswer = Math.min(...lookups.map((c) => c.answeredAt ?? Infinity))
+    for (const call of lookups) expect(call.receivedAt).toBeLessThan(firstAnswer)
+  })
+})
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
