@@ -39,3 +39,10 @@ export async function inOrder<T extends readonly unknown[]>(reads: { readonly [K
   if (failed) throw failed.reason
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
+
+/** Every item of every page. */
+export async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
+  const all: Item[] = []
+  for await (const page of pages) all.push(...(items(page) ?? []))
+  return all
+}

@@ -112,8 +112,9 @@ describe('slow', () => {
     const [first, second, other] = s.calls as [CallRecord, CallRecord, CallRecord]
     // Delays of matching rules add up; a counted rule runs out.
     expect([first.delayMs, second.delayMs, other.delayMs]).toEqual([500, 400, 0])
-    expect(held(first)).toBeGreaterThanOrEqual(500)
-    expect(held(second)).toBeGreaterThanOrEqual(400)
+    // Node's timers may fire up to a millisecond before performance.now() says the delay is over.
+    expect(held(first)).toBeGreaterThanOrEqual(499)
+    expect(held(second)).toBeGreaterThanOrEqual(399)
   })
 
   it('a slow call still meets the other faults, and a client that gives up first leaves it processed', async () => {

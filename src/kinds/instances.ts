@@ -23,7 +23,12 @@ import {
 
 const withOutcome = (outcome: Outcome) => (finding: InstanceFinding) => finding.outcome === outcome
 
-export const instances: BuilderKind<'instances', 'instances', InstanceFinding, 'instance-ids' | 'count' | 'acted-ids' | 'failed-ids' | 'skipped-ids'> = {
+export const instances: BuilderKind<{
+  kind: 'instances'
+  list: 'instances'
+  finding: InstanceFinding
+  output: 'instance-ids' | 'count' | 'acted-ids' | 'failed-ids' | 'skipped-ids'
+}> = {
   name: 'instances',
   list: 'instances',
   nouns: { singular: 'instance', plural: 'instances', title: 'Instances' },

@@ -1,11 +1,10 @@
 import { DeleteKeyPairCommand, DescribeKeyPairsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2'
-import { tagMap } from '../aws-data.js'
 import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
 import { BY_KEY_NAME } from '../orphans/instance-usage.js'
-import { tagFilters } from '../orphans/kind.js'
+import { candidatesOf, tagFilters, type Listed } from '../orphans/kind.js'
 import type { Candidate } from '../orphans/model.js'
-import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
+import { matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
 import type { Inputs, OrphanFinding } from '../types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
@@ -14,7 +13,7 @@ import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } fro
  * Packer's temporary key pair `packer_<uuid>`, or whatever the `key-name` patterns say marks a
  * builder's key. DescribeKeyPairs has no pagination (a region holds at most 5,000 key pairs).
  */
-export const keyPairs: RegionalLeftoverKind<'key-pairs', 'keyPairs', OrphanFinding, 'key-pairs'> = {
+export const keyPairs: RegionalLeftoverKind<{ kind: 'key-pairs'; list: 'keyPairs'; finding: OrphanFinding; output: 'key-pairs' }> = {
   name: 'key-pairs',
   list: 'keyPairs',
   nouns: { singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
@@ -30,27 +29,16 @@ export const keyPairs: RegionalLeftoverKind<'key-pairs', 'keyPairs', OrphanFindi
       const patterns = inputs['key-name']
       // Empty patterns: no name filter (allowed only with `tags`), so one call with the tag filters.
       const nameFilters: Filter[][] = patterns.length === 0 ? [[]] : chunk(patterns, MAX_FILTER_VALUES).map((batch) => [{ Name: 'key-name', Values: batch }])
-      const found = new Map<string, Candidate>()
+      const listed: Listed[] = []
       for (const nameFilter of nameFilters) {
         const response = await describing(PERMISSION.describeKeyPairs, () =>
           client.send(new DescribeKeyPairsCommand({ Filters: [...nameFilter, ...tagFilters(inputs)] }), { abortSignal })
         )
-        for (const keyPair of response.KeyPairs ?? []) {
-          if (!keyPair.KeyName) continue
-          const candidate: Candidate = {
-            kind: 'key-pairs',
-            id: keyPair.KeyName,
-            name: keyPair.KeyName,
-            tags: tagMap(keyPair.Tags)
-          }
-          if (keyPair.KeyPairId) candidate.deleteId = keyPair.KeyPairId
-          if (keyPair.CreateTime) candidate.createTime = keyPair.CreateTime
-          if (matchesAnyPattern(candidate.name, patterns) && matchesTags(candidate.tags, inputs.tags)) {
-            found.set(candidate.name, candidate)
-          }
-        }
+        // A key pair is known by its name; its key-… ID is what DeleteKeyPair prefers.
+        for (const key of response.KeyPairs ?? [])
+          listed.push({ id: key.KeyName, name: key.KeyName, tags: key.Tags, createTime: key.CreateTime, deleteId: key.KeyPairId })
       }
-      return [...found.values()]
+      return candidatesOf('key-pairs', listed, inputs, (name) => matchesAnyPattern(name, patterns))
     },
 
     usage: { instanceUse: BY_KEY_NAME },

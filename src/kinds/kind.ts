@@ -55,16 +55,24 @@ export function failedSurvey(errors: AwsErrorInfo[]): RegionalSurvey {
 /** Where account-wide kinds (IAM has no region) report their findings. */
 export const GLOBAL_REGION = 'global'
 
-interface Declaration<K extends Kind, L extends string, F extends Finding, O extends string> {
+/** The types a kind's declaration fixes: its name, its report list, its finding and its output names. */
+export interface KindTypes {
+  kind: Kind
+  list: string
+  finding: Finding
+  output: string
+}
+
+interface Declaration<T extends KindTypes> {
   /** Its name in the `resources` input. */
-  name: K
+  name: T['kind']
   /** Its list in the report (the `report` output, the report file, the notification's JSON). */
-  list: L
+  list: T['list']
   nouns: KindNouns
   /** One line for the README's table of kinds. */
   description: string
   /** Its outputs, in action.yml's order. */
-  outputs: readonly KindOutput<F, O>[]
+  outputs: readonly KindOutput<T['finding'], T['output']>[]
   permissions: KindPermissions
   /** Error codes of its change call that mean something still uses it: reported `in-use`, never forced. */
   inUseCodes: readonly string[]
@@ -74,44 +82,27 @@ interface Declaration<K extends Kind, L extends string, F extends Finding, O ext
   dryRunCaveat?: string
 }
 
-/**
- * The instances Packer launched: found by the filters, stopped or terminated in batches. Every
- * other kind is judged by what this one frees, so it is surveyed and acted on first.
- */
-export interface BuilderKind<K extends Kind = Kind, L extends string = string, F extends Finding = Finding, O extends string = string> extends Declaration<
-  K,
-  L,
-  F,
-  O
-> {
-  engine: 'builders'
-  survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey>
+/** What each engine needs of a kind besides its declaration. */
+interface EngineParts {
+  /**
+   * The instances Packer launched: found by the filters, stopped or terminated in batches. Every
+   * other kind is judged by what this one frees, so it is surveyed and acted on first.
+   */
+  builders: { survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> }
+  /** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
+  'regional-leftovers': { sweeper: OrphanKindSweeper }
+  /** A leftover of the account (IAM is global): swept once per run, beside the regions. */
+  'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> }
 }
 
-/** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
-export interface RegionalLeftoverKind<
-  K extends Kind = Kind,
-  L extends string = string,
-  F extends Finding = Finding,
-  O extends string = string
-> extends Declaration<K, L, F, O> {
-  engine: 'regional-leftovers'
-  sweeper: OrphanKindSweeper
-}
+type KindOf<E extends keyof EngineParts, T extends KindTypes> = Declaration<T> & { engine: E } & EngineParts[E]
 
-/** A leftover of the account (IAM is global): swept once per run, beside the regions. */
-export interface AccountLeftoverKind<
-  K extends Kind = Kind,
-  L extends string = string,
-  F extends Finding = Finding,
-  O extends string = string
-> extends Declaration<K, L, F, O> {
-  engine: 'account-leftovers'
-  survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>
-}
+export type BuilderKind<T extends KindTypes = KindTypes> = KindOf<'builders', T>
+export type RegionalLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'regional-leftovers', T>
+export type AccountLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'account-leftovers', T>
 
-export type KindModule<K extends Kind = Kind, L extends string = string, F extends Finding = Finding, O extends string = string> =
-  BuilderKind<K, L, F, O> | RegionalLeftoverKind<K, L, F, O> | AccountLeftoverKind<K, L, F, O>
+/** Every kind: its declaration, and what its engine needs. */
+export type KindModule<T extends KindTypes = KindTypes> = { [E in keyof EngineParts]: KindOf<E, T> }[keyof EngineParts]
 
 export type EngineName = KindModule['engine']
 

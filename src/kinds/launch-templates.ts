@@ -1,10 +1,9 @@
 import { DeleteLaunchTemplateCommand, paginateDescribeLaunchTemplates } from '@aws-sdk/client-ec2'
-import { tagMap } from '../aws-data.js'
+import { collect } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
 import { BY_LAUNCH_TEMPLATE } from '../orphans/instance-usage.js'
-import { tagFilters } from '../orphans/kind.js'
-import type { Candidate } from '../orphans/model.js'
-import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
+import { candidatesOf, tagFilters } from '../orphans/kind.js'
+import { matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
 import type { OrphanFinding } from '../types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
@@ -18,48 +17,40 @@ export const LAUNCH_TEMPLATE_NAME_PATTERN = 'packer-fleet-launch-template-*'
  * Use is read from the `aws:ec2launchtemplate:id` tag EC2 puts on the fleet's instances: an
  * instant fleet keeps no state of its own once its instances are launched.
  */
-export const launchTemplates: RegionalLeftoverKind<'launch-templates', 'launchTemplates', OrphanFinding, 'launch-templates'> = {
-  name: 'launch-templates',
-  list: 'launchTemplates',
-  nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
-  description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
-  outputs: [selectedIdsOutput('launch-templates')],
-  permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
-  // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
-  inUseCodes: [],
-  nameHeader: 'Name',
-  engine: 'regional-leftovers',
-  sweeper: {
-    async discover(client, inputs, abortSignal) {
-      const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
-      const found: Candidate[] = []
-      await describing(PERMISSION.describeLaunchTemplates, async () => {
-        for await (const page of paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal })) {
-          for (const template of page.LaunchTemplates ?? []) {
-            if (!template.LaunchTemplateId || !template.LaunchTemplateName) continue
-            const candidate: Candidate = {
-              kind: 'launch-templates',
-              id: template.LaunchTemplateId,
-              name: template.LaunchTemplateName,
-              tags: tagMap(template.Tags)
-            }
-            if (template.CreateTime) candidate.createTime = template.CreateTime
-            if (matchesAnyPattern(candidate.name, [LAUNCH_TEMPLATE_NAME_PATTERN]) && matchesTags(candidate.tags, inputs.tags)) {
-              found.push(candidate)
-            }
-          }
-        }
-      })
-      return found
-    },
+export const launchTemplates: RegionalLeftoverKind<{ kind: 'launch-templates'; list: 'launchTemplates'; finding: OrphanFinding; output: 'launch-templates' }> =
+  {
+    name: 'launch-templates',
+    list: 'launchTemplates',
+    nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
+    description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
+    outputs: [selectedIdsOutput('launch-templates')],
+    permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
+    // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
+    inUseCodes: [],
+    nameHeader: 'Name',
+    engine: 'regional-leftovers',
+    sweeper: {
+      async discover(client, inputs, abortSignal) {
+        const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
+        const templates = await describing(PERMISSION.describeLaunchTemplates, () =>
+          collect(paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal }), (page) => page.LaunchTemplates)
+        )
+        const listed = templates.map((template) => ({
+          id: template.LaunchTemplateId,
+          name: template.LaunchTemplateName,
+          tags: template.Tags,
+          createTime: template.CreateTime
+        }))
+        return candidatesOf('launch-templates', listed, inputs, (name) => matchesAnyPattern(name, [LAUNCH_TEMPLATE_NAME_PATTERN]))
+      },
 
-    usage: { instanceUse: BY_LAUNCH_TEMPLATE },
+      usage: { instanceUse: BY_LAUNCH_TEMPLATE },
 
-    async remove(client, candidate, dryRun, abortSignal) {
-      await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
-    },
+      async remove(client, candidate, dryRun, abortSignal) {
+        await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
+      },
 
-    removePermission: PERMISSION.deleteLaunchTemplate,
-    alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
+      removePermission: PERMISSION.deleteLaunchTemplate,
+      alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
+    }
   }
-}

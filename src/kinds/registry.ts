@@ -6,7 +6,7 @@
 import type { Finding, Report } from '../types.js'
 import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
-import type { AccountLeftoverKind, BuilderKind, KindModule, RegionalLeftoverKind } from './kind.js'
+import type { AccountLeftoverKind, BuilderKind, KindModule, KindOutput, KindTypes, RegionalLeftoverKind } from './kind.js'
 import { keyPairs } from './key-pairs.js'
 import { launchTemplates } from './launch-templates.js'
 import { securityGroups } from './security-groups.js'
@@ -21,15 +21,15 @@ export const KINDS = {
   'security-groups': securityGroups,
   'launch-templates': launchTemplates,
   'instance-profiles': instanceProfiles
-} satisfies { [K in Kind]: KindModule<K> }
+} satisfies { [K in Kind]: KindModule<KindTypes & { kind: K }> }
 
 type ModuleOf<K extends Kind> = (typeof KINDS)[K]
 /** The report list a kind's findings go to, e.g. `keyPairs`. */
 export type ListName<K extends Kind = Kind> = ModuleOf<K>['list']
 /** The finding type a kind reports. */
-export type FindingOf<K extends Kind> = ModuleOf<K> extends KindModule<K, string, infer F, string> ? F : never
+export type FindingOf<K extends Kind> = ModuleOf<K>['outputs'] extends readonly KindOutput<infer F, string>[] ? F : never
 /** The outputs of action.yml that the kinds declare. */
-export type KindOutputName = { [K in Kind]: ModuleOf<K> extends KindModule<K, string, Finding, infer O> ? O : never }[Kind]
+export type KindOutputName = { [K in Kind]: ModuleOf<K>['outputs'][number]['name'] }[Kind]
 /** The report's resource lists, one per kind. */
 export type ReportLists = { [K in Kind as ListName<K>]: FindingOf<K>[] }
 

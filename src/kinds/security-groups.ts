@@ -5,12 +5,11 @@ import {
   paginateDescribeNetworkInterfaces,
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
-import { tagMap } from '../aws-data.js'
-import { chunk, inOrder, MAX_FILTER_VALUES } from '../batches.js'
+import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
-import { tagFilters } from '../orphans/kind.js'
+import { candidatesOf, tagFilters } from '../orphans/kind.js'
 import type { Candidate, Usage } from '../orphans/model.js'
-import { matchesAnyPattern, matchesTags } from '../orphans/rules.js'
+import { matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
 import type { OrphanFinding } from '../types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
@@ -23,7 +22,7 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
  * Packer's temporary security groups. Their only age is the build start in their name; what uses
  * them is any network interface carrying them and any other group whose rules point at them.
  */
-export const securityGroups: RegionalLeftoverKind<'security-groups', 'securityGroups', OrphanFinding, 'security-groups'> = {
+export const securityGroups: RegionalLeftoverKind<{ kind: 'security-groups'; list: 'securityGroups'; finding: OrphanFinding; output: 'security-groups' }> = {
   name: 'security-groups',
   list: 'securityGroups',
   nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
@@ -44,28 +43,13 @@ export const securityGroups: RegionalLeftoverKind<'security-groups', 'securityGr
         { Name: 'description', Values: [PACKER_GROUP_DESCRIPTION] },
         ...tagFilters(inputs)
       ]
-      const found: Candidate[] = []
-      await describing(PERMISSION.describeSecurityGroups, async () => {
-        for await (const page of paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal })) {
-          for (const group of page.SecurityGroups ?? []) {
-            if (!group.GroupId || !group.GroupName) continue
-            const candidate: Candidate = {
-              kind: 'security-groups',
-              id: group.GroupId,
-              name: group.GroupName,
-              tags: tagMap(group.Tags)
-            }
-            if (
-              group.Description === PACKER_GROUP_DESCRIPTION &&
-              matchesAnyPattern(candidate.name, [SECURITY_GROUP_NAME_PATTERN]) &&
-              matchesTags(candidate.tags, inputs.tags)
-            ) {
-              found.push(candidate)
-            }
-          }
-        }
-      })
-      return found
+      const groups = await describing(PERMISSION.describeSecurityGroups, () =>
+        collect(paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal }), (page) => page.SecurityGroups)
+      )
+      const listed = groups
+        .filter((group) => group.Description === PACKER_GROUP_DESCRIPTION)
+        .map((group) => ({ id: group.GroupId, name: group.GroupName, tags: group.Tags }))
+      return candidatesOf('security-groups', listed, inputs, (name) => matchesAnyPattern(name, [SECURITY_GROUP_NAME_PATTERN]))
     },
 
     usage: { find: groupUsage },

@@ -25,7 +25,7 @@ import type { Inputs, OrphanFinding } from '../types.js'
 import { describeReadError } from './describe-error.js'
 import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
 import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './model.js'
-import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, toFinding } from './rules.js'
+import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, sortByJudgement, toFinding } from './rules.js'
 import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
 
 export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from './model.js'
@@ -137,14 +137,12 @@ async function planKind(
     return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
-  const skipped: PlannedOrphan[] = []
-  const stale: PlannedOrphan[] = []
-  for (const candidate of candidates) {
+  const judged = sortByJudgement(candidates, (candidate) => {
     const age = deriveAge(candidate, ctx.now)
-    const first = judgeCandidate(candidate, age, rules)
-    if (first.verdict === 'skip') skipped.push({ candidate, age, verdict: 'skip', skipReason: first.reason, dependsOn: [] })
-    else if (first.verdict === 'check-usage') stale.push({ candidate, age, verdict: 'orphan', dependsOn: [] })
-  }
+    return { age, ...judgeCandidate(candidate, age, rules) }
+  })
+  const skipped = judged.skipped.map(({ item, age, reason }): PlannedOrphan => ({ candidate: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] }))
+  const stale = judged.stale.map(({ item, age }): PlannedOrphan => ({ candidate: item, age, verdict: 'orphan', dependsOn: [] }))
   let usage: Map<string, Usage>
   try {
     usage = await usageOf(

@@ -1,8 +1,11 @@
-import type { EC2Client, Filter } from '@aws-sdk/client-ec2'
+import type { EC2Client, Filter, Tag } from '@aws-sdk/client-ec2'
+import { tagMap } from '../aws-data.js'
+import type { Kind } from '../kinds/registry.js'
 import type { Permission } from '../permissions.js'
 import type { Inputs } from '../types.js'
 import type { InstanceUseQuery } from './instance-usage.js'
 import type { Candidate, Usage } from './model.js'
+import { matchesTags } from './rules.js'
 
 /**
  * What uses a kind's resources. Only instances: read from the region's one listing of live
@@ -29,4 +32,30 @@ export interface OrphanKindSweeper {
 /** The `tags` input as server-side filters; values keep their wildcards. */
 export function tagFilters(inputs: Inputs): Filter[] {
   return inputs.tags.map(({ key, value }) => ({ Name: `tag:${key}`, Values: [value] }))
+}
+
+/** A resource as its kind's listing gives it, before it is judged. */
+export interface Listed {
+  id?: string | undefined
+  name?: string | undefined
+  tags?: Tag[] | undefined
+  createTime?: Date | undefined
+  deleteId?: string | undefined
+}
+
+/**
+ * The candidates among what a kind listed: each with an ID and a name, passing the kind's own
+ * test of its name and every `tags` line. Both are checked here again, so an endpoint that ignores
+ * a filter never widens the sweep; what two listings both gave counts once.
+ */
+export function candidatesOf(kind: Kind, listed: Iterable<Listed>, inputs: Pick<Inputs, 'tags'>, nameMatches: (name: string) => boolean): Candidate[] {
+  const found = new Map<string, Candidate>()
+  for (const { id, name, tags, createTime, deleteId } of listed) {
+    if (!id || !name || !nameMatches(name)) continue
+    const candidate: Candidate = { kind, id, name, tags: tagMap(tags) }
+    if (createTime) candidate.createTime = createTime
+    if (deleteId) candidate.deleteId = deleteId
+    if (matchesTags(candidate.tags, inputs.tags)) found.set(id, candidate)
+  }
+  return [...found.values()]
 }

@@ -85,6 +85,27 @@ export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: Age
   return { verdict: 'check-usage' }
 }
 
+/** The first verdict on one resource (any kind's rules), with the age it was judged by. */
+export type Judgement = { age: DerivedAge } & ({ verdict: 'skip'; reason: string } | { verdict: 'check-usage' } | { verdict: 'fresh' | 'ignore' })
+
+/**
+ * The resources worth reporting, by their first verdict: the skipped ones with their reason, the
+ * stale ones to check for usage. Fresh ones, and ones the rules ignore, are left out.
+ */
+export function sortByJudgement<T>(
+  items: readonly T[],
+  judge: (item: T) => Judgement
+): { skipped: { item: T; age: DerivedAge; reason: string }[]; stale: { item: T; age: DerivedAge }[] } {
+  const skipped: { item: T; age: DerivedAge; reason: string }[] = []
+  const stale: { item: T; age: DerivedAge }[] = []
+  for (const item of items) {
+    const judged = judge(item)
+    if (judged.verdict === 'skip') skipped.push({ item, age: judged.age, reason: judged.reason })
+    else if (judged.verdict === 'check-usage') stale.push({ item, age: judged.age })
+  }
+  return { skipped, stale }
+}
+
 /**
  * A stale resource is an orphan when nothing uses it, or only instances this run terminates
  * (it is then deleted after they are gone). Anything else using it means it is not debris.

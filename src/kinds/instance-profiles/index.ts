@@ -13,7 +13,12 @@ import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverK
 /** The reason on a profile whose removal was never started because the job was cancelled. */
 const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
 
-export const instanceProfiles: AccountLeftoverKind<'instance-profiles', 'instanceProfiles', OrphanFinding, 'instance-profiles'> = {
+export const instanceProfiles: AccountLeftoverKind<{
+  kind: 'instance-profiles'
+  list: 'instanceProfiles'
+  finding: OrphanFinding
+  output: 'instance-profiles'
+}> = {
   name: 'instance-profiles',
   list: 'instanceProfiles',
   nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },

@@ -13,10 +13,11 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { describeAwsError, errorCode, gotNoAnswer } from '../../aws-errors.js'
-import { inOrder, mapWithConcurrency } from '../../batches.js'
+import { collect, inOrder, mapWithConcurrency } from '../../batches.js'
 import { tagMap } from '../../aws-data.js'
 import { PERMISSION, type Permission } from '../../permissions.js'
 import { describeReadError, describing } from '../../orphans/describe-error.js'
+import { sortByJudgement } from '../../orphans/rules.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
 import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../../types.js'
@@ -103,14 +104,15 @@ export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext,
     return { planned: [], users: new Map(), errors: [describeReadError(error)] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
-  const planned: PlannedInstanceProfile[] = []
-  for (const leftover of leftovers) {
+  const judged = sortByJudgement(leftovers, (leftover) => {
     const age = leftoverAge(leftover, ctx.now)
-    const judged = judgeLeftover(leftover, age, rules)
-    if (judged.verdict === 'skip') planned.push({ leftover, age, verdict: 'skip', skipReason: judged.reason, dependsOn: [] })
-    else if (judged.verdict === 'check-usage') planned.push({ leftover, age, verdict: 'orphan', dependsOn: [] })
-  }
-  return { planned, users: new Map(), errors: [] }
+    return { age, ...judgeLeftover(leftover, age, rules) }
+  })
+  const planned = [
+    ...judged.skipped.map(({ item, age, reason }): PlannedInstanceProfile => ({ leftover: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] })),
+    ...judged.stale.map(({ item, age }): PlannedInstanceProfile => ({ leftover: item, age, verdict: 'orphan', dependsOn: [] }))
+  ]
+  return { planned: byName(planned), users: new Map(), errors: [] }
 }
 
 /** The usage check, in `ctx.enabledRegions`, when a profile is left to remove. Without its answer no profile may be touched. */
@@ -234,13 +236,6 @@ async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, 
   if (profile) read.profile = { ...profile, tags: tagMap(profileTags ?? []) }
   if (role) read.role = { ...role, tags: tagMap(roleTags ?? []), inlinePolicies: inlinePolicies ?? [], managedPolicies: managedPolicies ?? [] }
   return read
-}
-
-/** Every item of every page. */
-async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
-  const all: Item[] = []
-  for await (const page of pages) all.push(...(items(page) ?? []))
-  return all
 }
 
 /** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
