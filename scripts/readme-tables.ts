@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
-import { KIND_MODULES } from '../src/kinds/registry.js'
+import { isAccountLeftoverKind, KIND_MODULES } from '../src/kinds/registry.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -73,7 +73,9 @@ export function kindsTable(): string {
   const rows = KIND_MODULES.map((kind) => {
     const outputs = kind.outputs.map((output) => code(output.name)).join(', ')
     const { read, stop, terminate } = kind.permissions
-    return `| ${code(kind.name)} | ${cell(kind.description)} | ${outputs} | ${actions(read)} | ${actions(stop)} | ${actions(terminate)} |`
+    const elsewhere =
+      isAccountLeftoverKind(kind) && kind.instanceUse ? `; ${code(kind.instanceUse.elsewhere)} in the enabled regions no listing of live instances covers` : ''
+    return `| ${code(kind.name)} | ${cell(kind.description)} | ${outputs} | ${actions(read)}${elsewhere} | ${actions(stop)} | ${actions(terminate)} |`
   })
   return [
     '| `resources` | What it sweeps | Outputs | IAM actions to read | and to stop | and to terminate |',

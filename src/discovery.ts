@@ -1,7 +1,7 @@
 import { paginateDescribeInstances, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import { ageSeconds, tagMap } from './aws-data.js'
 import { DESCRIBE_PAGE_SIZE } from './batches.js'
-import { listLiveInstances, type InstanceUseQuery, type LiveInstances } from './orphans/instance-usage.js'
+import { listLiveInstances, type InstanceLink, type LiveInstances } from './orphans/instance-usage.js'
 import { isStale } from './plan.js'
 import type { InstanceRecord, Inputs } from './types.js'
 import { tagMatcher, wildcardMatcher } from './wildcard.js'
@@ -101,7 +101,7 @@ export async function surveyLiveInstances(
   region: string,
   inputs: Inputs,
   now: Date,
-  queries: readonly InstanceUseQuery[],
+  queries: readonly InstanceLink[],
   abortSignal?: AbortSignal
 ): Promise<RegionPass> {
   const { visit, result } = builderCollector(region, inputs, now)

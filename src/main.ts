@@ -13,7 +13,7 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
 import { clientConfig } from './clients.js'
 import { resolveCredentials } from './credentials.js'
-import { surveyLiveInstances } from './discovery.js'
+import { surveyLiveInstances, type RegionPass } from './discovery.js'
 import { isSelected } from './findings.js'
 import { byRegionThenId, countOf, formatAge } from './format.js'
 import { getInputs } from './inputs.js'
@@ -30,6 +30,7 @@ import {
 import {
   emptyLists,
   findingsOf,
+  instancePassQueries,
   isAccountLeftoverKind,
   isBuilderKind,
   isRegionalLeftoverKind,
@@ -39,7 +40,8 @@ import {
 } from './kinds/registry.js'
 import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './log.js'
 import { buildNotifications, publishNotifications } from './notification.js'
-import { instanceUseQueries, surveyLeftovers } from './orphans/index.js'
+import type { InstanceLink } from './orphans/instance-usage.js'
+import { surveyLeftovers } from './orphans/index.js'
 import { PERMISSION } from './permissions.js'
 import { capProblems, type PlannedChanges } from './plan.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
@@ -152,7 +154,12 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
     // Region names from DescribeRegions are AWS data like any other.
     logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
 
-    const surveying = Promise.all(regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control)))
+    // With a kind that instances use, one DescribeInstances pass per region serves every kind.
+    const queries = instancePassQueries(inputs.resources)
+    const reads = new Map(regions.map((region) => [region, regionRead(clients.get(region), region, inputs, startedAt, control, queries)]))
+    const surveying = Promise.all(
+      regions.map((region) => surveyRegion(clients.get(region), region, inputs, startedAt, control, reads.get(region) as RegionRead))
+    )
     // Account-wide kinds are read while the regions are surveyed, and judged once the builders to terminate are known.
     const terminating = surveying.then((surveys) => new Set(surveys.flatMap((survey) => survey.builders.flatMap((work) => [...work.terminating]))))
     const accountScope: AccountScope = {
@@ -164,7 +171,8 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       ec2For: (region) => clients.get(region),
       control,
       readBackSignal: () => AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
-      onSettled: (findings) => logSettled(GLOBAL_REGION, findings.map(findingLogLine))
+      onSettled: (findings) => logSettled(GLOBAL_REGION, findings.map(findingLogLine)),
+      instancesIn: (region) => reads.get(region)?.pass?.then(({ live }) => live)
     }
     const accountSurveys = Promise.all(
       selectedKinds(inputs.resources)
@@ -229,13 +237,23 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
  * misses its deadline found nothing as far as the run is concerned: it is reported failed and
  * never acted on, so the other regions are judged and swept as if it were not there.
  */
-async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl): Promise<RegionSurvey> {
+/** A region's read phase: its deadline, and its one pass over the live instances when the run makes one. */
+interface RegionRead {
+  signals: PhaseSignals
+  pass?: Promise<RegionPass>
+}
+
+function regionRead(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl, queries: readonly InstanceLink[]): RegionRead {
   const signals = phaseSignals(inputs, control)
-  // One DescribeInstances pass serves the builders and every leftover that instances use.
-  const queries = instanceUseQueries(inputs)
-  const pass = queries.length > 0 ? surveyLiveInstances(client, region, inputs, now, queries, signals.abortSignal) : undefined
+  if (queries.length === 0) return { signals }
+  const pass = surveyLiveInstances(client, region, inputs, now, queries, signals.abortSignal)
   // Whoever reads the pass reports its failure; unread, it must not count as unhandled.
-  pass?.catch(() => undefined)
+  pass.catch(() => undefined)
+  return { signals, pass }
+}
+
+async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl, read: RegionRead): Promise<RegionSurvey> {
+  const { signals, pass } = read
   const scope: RegionScope = {
     region,
     client,

@@ -3,7 +3,7 @@
  * (kinds/registry.ts) and the run's extras (regions, SNS, prices). The deploy policies are tested
  * against this.
  */
-import { selectedKinds } from './kinds/registry.js'
+import { instancePassQueries, isAccountLeftoverKind, selectedKinds } from './kinds/registry.js'
 import { PERMISSION, type Permission } from './permissions.js'
 import type { ResourceKind, SweepAction } from './types.js'
 
@@ -25,10 +25,15 @@ export interface PermissionNeeds {
  */
 export function requiredPermissions(needs: PermissionNeeds): Permission[] {
   const granted = new Set<Permission>()
-  for (const { permissions } of selectedKinds(needs.resources)) {
+  const kinds = selectedKinds(needs.resources)
+  for (const { permissions } of kinds) {
     permissions.read.forEach((permission) => granted.add(permission))
     if (needs.action !== 'notify') permissions[needs.action].forEach((permission) => granted.add(permission))
   }
+  // The swept regions' listings answer what account-wide kinds ask of instances; with `regions: all`
+  // they cover every enabled region, otherwise the rest are asked.
+  const listingsCoverAll = needs.allRegions && instancePassQueries(needs.resources).length > 0
+  for (const kind of kinds.filter(isAccountLeftoverKind)) if (kind.instanceUse && !listingsCoverAll) granted.add(kind.instanceUse.elsewhere)
   if (needs.allRegions) granted.add(PERMISSION.describeRegions)
   if (needs.notify) granted.add(PERMISSION.publish)
   if (needs.estimateCost) [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))

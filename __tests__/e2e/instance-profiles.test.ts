@@ -262,6 +262,23 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(s.callsOf('DescribeInstances').some((c) => c.seq > terminatedAt && c.seq < firstWrite)).toBe(true)
   })
 
+  it("resources all: a swept region's one listing of its live instances says which use a profile; only regions not swept are asked for associations", async () => {
+    const { seed, names } = iamSeed([{ state: 'full', ageSeconds: 3 * H }, { state: 'full' }])
+    const [used, killed] = names as [string, string]
+    const s = await start({ iam: seed, regions: REGIONS })
+    // Not a builder (another key), in the swept region, running with the stale profile.
+    s.fleet.seed({ 'us-east-1': { instances: [{ ref: 'web', keyName: 'deploy', age: '30m', iamInstanceProfile: s.iam.profileRef(used) }] } })
+    const run = await terminate(s, { resources: 'all', regions: 'us-east-1' })
+    expectExit(run, 0)
+
+    const web = s.fleet.byRef('web')
+    expect(web.history).toEqual(['running'])
+    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} (us-east-1)`, iam: { steps: [] } })
+    expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
+    // us-east-1's listing answered for it; eu-west-1, enabled but not swept, was asked for its associations.
+    expect(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region)).toEqual(['eu-west-1'])
+  })
+
   it('notify and dry-run make no IAM write call; dry-run says the IAM permissions were not proven', async () => {
     const { seed, names } = iamSeed(STATES.map((state) => ({ state })))
     const s = await start({ iam: seed, regions: REGIONS })

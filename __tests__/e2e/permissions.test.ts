@@ -16,6 +16,7 @@ import { describeRun } from './harness.js'
 
 const { start } = sandboxPerTest()
 const REGIONS = ['us-east-1', 'eu-west-1']
+const UNLISTED = 'ca-central-1'
 
 /** Debris of every kind in both regions: a stale builder, its key pair, group and a spot template. */
 function debrisFleet(): FleetSeed {
@@ -89,7 +90,8 @@ function required(m: Mode): string[] {
 }
 
 async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed = {}) {
-  const s = await start({ fleet, iam, regions: REGIONS, notOptedIn: [] })
+  // One more enabled region than `regions` lists: the IAM usage check asks it for profile associations.
+  const s = await start({ fleet, iam, regions: [...REGIONS, UNLISTED], notOptedIn: [] })
   const run = await runAction({
     sandbox: s,
     inputs: {

@@ -35,8 +35,14 @@ describe('requiredPermissions', () => {
   ]
   /** Packer's own clean-up calls, only in terminate. */
   const IP_REMOVE = ['iam:DeleteInstanceProfile', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:RemoveRoleFromInstanceProfile']
-  /** What notify with every kind, every region and a topic calls. */
-  const ALL_READ = [...new Set(['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, ...IP_READ, 'ec2:DescribeRegions', 'sns:Publish'])].sort()
+  /**
+   * What notify with every kind, every region and a topic calls. Every enabled region is swept and
+   * lists its live instances: those listings say which instances use a profile, so no region is
+   * asked for its profile associations.
+   */
+  const ALL_READ = [...new Set(['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, ...IP_READ, 'ec2:DescribeRegions', 'sns:Publish'])]
+    .filter((permission) => permission !== 'ec2:DescribeIamInstanceProfileAssociations')
+    .sort()
 
   it.each([
     // instances only
@@ -87,6 +93,16 @@ describe('requiredPermissions', () => {
       'terminate everything everywhere with a topic',
       needs({ action: 'terminate', resources: [...KIND_NAMES], allRegions: true, notify: true }),
       [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances', ...IP_REMOVE].sort()
+    ],
+    [
+      'every kind in listed regions: the regions not listed are asked for profile associations',
+      needs({ resources: [...KIND_NAMES], notify: true }),
+      [...ALL_READ, 'ec2:DescribeIamInstanceProfileAssociations'].sort()
+    ],
+    [
+      'instance profiles and instances in every region: no listing of live instances is made, so associations are asked',
+      needs({ resources: ['instances', 'instance-profiles'], allRegions: true }),
+      ['ec2:DescribeInstances', ...IP_READ].sort()
     ],
     // estimate-cost: list prices and spot prices, in every mode that asks for them
     ['notify with estimate-cost', needs({ estimateCost: true }), ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']],

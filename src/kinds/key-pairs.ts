@@ -1,13 +1,19 @@
 import { DeleteKeyPairCommand, DescribeKeyPairsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2'
 import { chunk, MAX_FILTER_VALUES } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
-import { BY_KEY_NAME } from '../orphans/instance-usage.js'
+import type { InstanceUseQuery } from '../orphans/instance-usage.js'
 import { candidatesOf, tagFilters, type Listed } from '../orphans/kind.js'
 import type { Candidate } from '../orphans/model.js'
 import { matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
 import type { Inputs, OrphanFinding } from '../types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
+
+/** Instances know a key pair by its name. */
+export const BY_KEY_NAME: InstanceUseQuery = {
+  candidateValue: (candidate) => candidate.name,
+  usedValue: (instance) => instance.KeyName
+}
 
 /**
  * Packer's temporary key pair `packer_<uuid>`, or whatever the `key-name` patterns say marks a

@@ -11,6 +11,7 @@ import type { Permission } from '../permissions.js'
 import type { RunControl } from '../run-control.js'
 import { isSelected, sortedIds } from '../findings.js'
 import type { AwsErrorInfo, Finding, InstanceRecord, Inputs } from '../types.js'
+import type { InstanceLink, LiveInstances } from '../orphans/instance-usage.js'
 import type { OrphanKindSweeper } from '../orphans/kind.js'
 import type { Kind } from './registry.js'
 
@@ -82,6 +83,16 @@ interface Declaration<T extends KindTypes> {
   dryRunCaveat?: string
 }
 
+/**
+ * What instances use of an account-wide kind. Where a swept region lists its live instances anyway
+ * (a regional kind needs the listing), `link` is read from that listing; every other enabled
+ * region is asked with the call that needs `elsewhere`.
+ */
+export interface AccountInstanceUse {
+  link: InstanceLink
+  elsewhere: Permission
+}
+
 /** What each engine needs of a kind besides its declaration. */
 interface EngineParts {
   /**
@@ -92,7 +103,7 @@ interface EngineParts {
   /** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
   'regional-leftovers': { sweeper: OrphanKindSweeper }
   /** A leftover of the account (IAM is global): swept once per run, beside the regions. */
-  'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> }
+  'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>; instanceUse?: AccountInstanceUse }
 }
 
 type KindOf<E extends keyof EngineParts, T extends KindTypes> = Declaration<T> & { engine: E } & EngineParts[E]
@@ -165,6 +176,8 @@ export interface AccountScope {
   control: RunControl
   readBackSignal: () => AbortSignal
   onSettled(findings: readonly Finding[]): void
+  /** A swept region's one listing of its live instances, when the run makes one (undefined otherwise). */
+  instancesIn(region: string): Promise<LiveInstances> | undefined
 }
 
 export interface AccountSurvey extends Work {

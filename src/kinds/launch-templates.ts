@@ -1,7 +1,7 @@
 import { DeleteLaunchTemplateCommand, paginateDescribeLaunchTemplates } from '@aws-sdk/client-ec2'
 import { collect } from '../batches.js'
 import { describing } from '../orphans/describe-error.js'
-import { BY_LAUNCH_TEMPLATE } from '../orphans/instance-usage.js'
+import type { InstanceUseQuery } from '../orphans/instance-usage.js'
 import { candidatesOf, tagFilters } from '../orphans/kind.js'
 import { matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
@@ -10,6 +10,15 @@ import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } fro
 
 /** The launch template a Packer spot build creates for its CreateFleet call. */
 export const LAUNCH_TEMPLATE_NAME_PATTERN = 'packer-fleet-launch-template-*'
+
+/** The tag EC2 puts on every instance launched from a launch template (CreateFleet included). */
+export const LAUNCH_TEMPLATE_ID_TAG = 'aws:ec2launchtemplate:id'
+
+/** Instances know the template they were launched from by its ID, in that tag: an instant fleet keeps no state of its own. */
+export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
+  candidateValue: (candidate) => candidate.id,
+  usedValue: (instance) => instance.Tags?.find((tag) => tag.Key === LAUNCH_TEMPLATE_ID_TAG)?.Value
+}
 
 /**
  * Spot builds' launch templates. The `tags` input applies to them as to every other kind, so a

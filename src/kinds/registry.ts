@@ -3,6 +3,7 @@
  * and one entry here; `satisfies` makes a kind that is named but not declared (or declared under
  * another name) a compile error, and everything that lists kinds derives from this object.
  */
+import type { InstanceLink } from '../orphans/instance-usage.js'
 import type { Finding, Report } from '../types.js'
 import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
@@ -55,6 +56,18 @@ export function isRegionalLeftoverKind(kind: KindModule): kind is RegionalLeftov
 
 export function isAccountLeftoverKind(kind: KindModule): kind is AccountLeftoverKind {
   return kind.engine === 'account-leftovers'
+}
+
+/**
+ * What a region's one listing of its live instances must answer: who uses each resource of the
+ * selected regional kinds that instances use, and then also what account-wide kinds ask of
+ * instances. Empty when no regional kind needs the listing: the run then makes none.
+ */
+export function instancePassQueries(resources: readonly Kind[]): InstanceLink[] {
+  const kinds = selectedKinds(resources)
+  const regional = kinds.filter(isRegionalLeftoverKind).flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+  if (regional.length === 0) return []
+  return [...regional, ...kinds.filter(isAccountLeftoverKind).flatMap(({ instanceUse }) => (instanceUse ? [instanceUse.link] : []))]
 }
 
 /** The report's list of one kind. Every kind has its own; none falls into another's. */

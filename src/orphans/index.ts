@@ -68,11 +68,6 @@ function regionalKind(kind: OrphanFinding['kind']): RegionalLeftoverKind {
   return module
 }
 
-/** What instances use, for the selected kinds that only instances use: what one listing must index. */
-export function instanceUseQueries(inputs: Pick<Inputs, 'resources'>): InstanceUseQuery[] {
-  return queriesOf(regionalKinds(inputs))
-}
-
 function queriesOf(kinds: readonly RegionalLeftoverKind[]): InstanceUseQuery[] {
   return kinds.flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
 }
@@ -93,7 +88,7 @@ export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<s
   // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
   const freedByThisRun = ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
   // One listing of live instances serves every kind that instances use; made only when one is selected.
-  const queries = instanceUseQueries(ctx.inputs)
+  const queries = queriesOf(regionalKinds(ctx.inputs))
   const live = once(() => ctx.live?.() ?? listLiveInstances(ctx.client, { queries, abortSignal: ctx.abortSignal }))
   const planned = await Promise.all(regionalKinds(ctx.inputs).map((kind) => planKind(ctx, kind, live, freedByThisRun)))
   return {

@@ -7,25 +7,14 @@ import type { Candidate, Usage } from './model.js'
 /** Every state but `terminated`: a stopped builder still holds its key pair. */
 export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped']
 
-/** The tag EC2 puts on every instance launched from a launch template (CreateFleet included). */
-export const LAUNCH_TEMPLATE_ID_TAG = 'aws:ec2launchtemplate:id'
-
-/** How instances name a resource they use: a leftover kind whose only users are instances declares one. */
-export interface InstanceUseQuery {
-  /** What instances know the candidate by: the key's name, the template's ID. */
-  candidateValue: (candidate: Candidate) => string
-  /** What the instance uses, read from the instance, matched against the candidates' values. */
+/** What an instance uses of a kind's resources (its key's name, its template's ID, its profile's ARN), read from the instance. */
+export interface InstanceLink {
   usedValue: (instance: Instance) => string | undefined
 }
 
-export const BY_KEY_NAME: InstanceUseQuery = {
-  candidateValue: (candidate) => candidate.name,
-  usedValue: (instance) => instance.KeyName
-}
-
-export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
-  candidateValue: (candidate) => candidate.id,
-  usedValue: (instance) => instance.Tags?.find((tag) => tag.Key === LAUNCH_TEMPLATE_ID_TAG)?.Value
+/** How instances name a regional leftover they use, and what that name is for a candidate. */
+export interface InstanceUseQuery extends InstanceLink {
+  candidateValue: (candidate: Candidate) => string
 }
 
 /**
@@ -33,13 +22,13 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
  * the state of the instances watched (`terminated` for one no longer listed).
  */
 export interface LiveInstances {
-  usersOf(query: InstanceUseQuery, value: string): readonly string[]
+  usersOf(link: InstanceLink, value: string): readonly string[]
   states: ReadonlyMap<string, string>
 }
 
 export interface LiveInstanceListing {
   /** What to index: who uses each value. */
-  queries: readonly InstanceUseQuery[]
+  queries: readonly InstanceLink[]
   /** Instances whose state to report. */
   watch?: readonly string[]
   /** Sees every live instance as it is read (the builders are picked out of the same pass). */

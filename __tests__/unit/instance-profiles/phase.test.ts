@@ -66,7 +66,8 @@ async function start(inputs: Partial<Inputs> = {}): Promise<InstanceProfilePhase
     ec2For,
     control,
     readBackSignal: () => new AbortController().signal,
-    onSettled: () => undefined
+    onSettled: () => undefined,
+    instancesIn: () => undefined
   })
   return phase
 }

@@ -1,6 +1,8 @@
 /** One listing of a region's live instances, against the in-process sandbox with a real EC2Client. */
 import { describe, expect, it } from '@jest/globals'
-import { BY_KEY_NAME, BY_LAUNCH_TEMPLATE, listLiveInstances, usageFrom } from '../../../src/orphans/instance-usage.js'
+import { BY_KEY_NAME } from '../../../src/kinds/key-pairs.js'
+import { BY_LAUNCH_TEMPLATE } from '../../../src/kinds/launch-templates.js'
+import { listLiveInstances, usageFrom } from '../../../src/orphans/instance-usage.js'
 import type { Candidate } from '../../../src/orphans/model.js'
 import { inputsOf, sandboxClient, useSandbox } from './harness.js'
 

@@ -3,7 +3,7 @@
  * IAM is global: swept once per run beside the regions (phase.ts); what makes them Packer's is in
  * rules.ts, the reads and removal steps in sweep.ts.
  */
-import { IAM_IN_USE_CODES } from './rules.js'
+import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES } from './rules.js'
 import { reportInstanceProfilesOnly } from './sweep.js'
 import { startInstanceProfilePhase } from './phase.js'
 import { PERMISSION } from '../../permissions.js'
@@ -29,7 +29,6 @@ export const instanceProfiles: AccountLeftoverKind<{
   permissions: leftoverPermissions({
     read: [
       PERMISSION.describeRegions,
-      PERMISSION.describeIamInstanceProfileAssociations,
       PERMISSION.listInstanceProfiles,
       PERMISSION.listInstanceProfileTags,
       PERMISSION.listRoles,
@@ -43,7 +42,9 @@ export const instanceProfiles: AccountLeftoverKind<{
   nameHeader: 'Name',
   dryRunCaveat: 'the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)',
   engine: 'account-leftovers',
-  survey: surveyInstanceProfiles
+  survey: surveyInstanceProfiles,
+  // Which instances run with a profile: from the swept regions' listings when the run makes them.
+  instanceUse: { link: BY_INSTANCE_PROFILE, elsewhere: PERMISSION.describeIamInstanceProfileAssociations }
 }
 
 async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> {

@@ -44,6 +44,7 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
     iam,
     enabledRegions,
     ec2For: deps.ec2For,
+    instancesIn: deps.instancesIn,
     inputs,
     now: deps.now,
     abortSignal,

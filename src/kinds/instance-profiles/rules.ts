@@ -5,6 +5,7 @@
  * Packer`, trusting only `ec2.amazonaws.com` to `sts:AssumeRole`, on path `/`.
  */
 import { deriveAge, isExcluded, matchesTags } from '../../orphans/rules.js'
+import type { InstanceLink } from '../../orphans/instance-usage.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import { isStale } from '../../plan.js'
 import type { TagFilter } from '../../types.js'
@@ -13,6 +14,9 @@ import type { TagFilter } from '../../types.js'
 const PACKER_IAM_NAME = /^packer-([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const PACKER_ROLE_DESCRIPTION = 'Temporary role for Packer'
 export const PACKER_PATH = '/'
+/** Instances name the profile they run with by its ARN. */
+export const BY_INSTANCE_PROFILE: InstanceLink = { usedValue: (instance) => instance.IamInstanceProfile?.Arn }
+
 /** IAM refuses to delete what something still uses with DeleteConflict: reported `in-use`, never forced. */
 export const IAM_IN_USE_CODES: readonly string[] = ['DeleteConflict']
 

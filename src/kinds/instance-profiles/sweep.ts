@@ -19,6 +19,7 @@ import { PERMISSION, type Permission } from '../../permissions.js'
 import { describeReadError, describing } from '../../orphans/describe-error.js'
 import { sortByJudgement } from '../../orphans/rules.js'
 import type { DerivedAge } from '../../orphans/model.js'
+import type { LiveInstances } from '../../orphans/instance-usage.js'
 import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
 import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../../types.js'
 import {
@@ -32,7 +33,8 @@ import {
   type ListedProfile,
   type ListedRole,
   type RemovalStep,
-  IAM_IN_USE_CODES
+  IAM_IN_USE_CODES,
+  BY_INSTANCE_PROFILE
 } from './rules.js'
 import { GLOBAL_REGION } from '../kind.js'
 
@@ -48,6 +50,8 @@ export interface InstanceProfileContext {
   /** Every region enabled for the account, not only the swept ones: a live build anywhere keeps its profile. */
   enabledRegions: readonly string[]
   ec2For(region: string): EC2Client
+  /** A swept region's listing of its live instances, when the run made one: it says which instances use a profile. */
+  instancesIn?: (region: string) => Promise<LiveInstances> | undefined
   inputs: Inputs
   now: Date
   abortSignal?: AbortSignal
@@ -120,7 +124,8 @@ export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, rea
   const { planned } = reading
   if (!planned.some((entry) => entry.verdict === 'orphan' && entry.leftover.profile)) return reading
   try {
-    return { ...reading, users: await profileUsers(ctx) }
+    const arns = planned.flatMap((entry) => (entry.verdict === 'orphan' && entry.leftover.profile ? [entry.leftover.profile.arn] : []))
+    return { ...reading, users: await profileUsers(ctx, arns) }
   } catch (error) {
     const skipReason = 'could not check which instances use the profile'
     return {
@@ -238,22 +243,32 @@ async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, 
   return read
 }
 
-/** Which instances use each instance profile (by ARN), in every enabled region. Terminated instances hold none. */
-async function profileUsers(ctx: InstanceProfileContext): Promise<Map<string, ProfileUser[]>> {
+/**
+ * Which instances use each of `arns`, in every enabled region. A swept region that listed its
+ * live instances already knows; the others are asked for their profile associations.
+ * Terminated instances hold none.
+ */
+async function profileUsers(ctx: InstanceProfileContext, arns: readonly string[]): Promise<Map<string, ProfileUser[]>> {
   const users = new Map<string, ProfileUser[]>()
+  const add = (arn: string, instanceId: string, region: string) => users.set(arn, [...(users.get(arn) ?? []), { instanceId, region }])
   await Promise.all(
-    ctx.enabledRegions.map((region) =>
-      describing(PERMISSION.describeIamInstanceProfileAssociations, async () => {
+    ctx.enabledRegions.map(async (region) => {
+      const listed = ctx.instancesIn?.(region)
+      if (listed) {
+        const live = await listed
+        for (const arn of arns) for (const instanceId of live.usersOf(BY_INSTANCE_PROFILE, arn)) add(arn, instanceId, region)
+        return
+      }
+      await describing(PERMISSION.describeIamInstanceProfileAssociations, async () => {
         const input = { Filters: [{ Name: 'state', Values: ['associating', 'associated', 'disassociating'] }], MaxResults: 1000 }
         for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ctx.ec2For(region) }, input, { abortSignal: ctx.abortSignal })) {
           for (const association of page.IamInstanceProfileAssociations ?? []) {
             const arn = association.IamInstanceProfile?.Arn
-            if (!arn || !association.InstanceId) continue
-            users.set(arn, [...(users.get(arn) ?? []), { instanceId: association.InstanceId, region }])
+            if (arn && association.InstanceId) add(arn, association.InstanceId, region)
           }
         }
       })
-    )
+    })
   )
   return users
 }
