@@ -3,7 +3,7 @@
  * nouns, one-line text. Nothing here escapes for a particular medium; callers do that.
  */
 import { formatAwsError } from './aws-errors.js'
-import type { AwsErrorInfo, Outcome } from './types.js'
+import type { AwsErrorInfo, Outcome, RegionResult } from './types.js'
 
 const UNITS = [
   ['d', 86_400],
@@ -99,6 +99,11 @@ export function outcomeBreakdown(findings: readonly { outcome: Outcome }[]): str
   return outcomeCounts(findings)
     .map(([outcome, count]) => `${count} ${outcome}`)
     .join(', ')
+}
+
+/** A region that could not be swept, in one line, as the log, the notification and the step's failure say it. */
+export function failedRegionLine(region: Pick<RegionResult, 'region' | 'error'>): string {
+  return `${oneLine(region.region)}: failed${region.error ? `: ${formatError(region.error)}` : ''}`
 }
 
 /** Every list that shows resources orders them so: by region, then by ID. */

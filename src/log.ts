@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { andMore, countOf, describeOutcome, formatAge, formatError, oneLine, shortMessage } from './format.js'
+import { andMore, countOf, describeOutcome, failedRegionLine, formatAge, formatError, oneLine, shortMessage } from './format.js'
 import { GLOBAL_REGION, type FindingsByKind } from './kinds/kind.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, kindModule } from './kinds/registry.js'
 import { allFindings, headline } from './report.js'
@@ -62,7 +62,7 @@ export function logSettled(region: string, lines: readonly string[]): void {
  * when nothing was found, with the region's counts), and the region's failure outside them.
  */
 export function logRegion(result: RegionResult, findings: FindingsByKind): void {
-  if (result.status === 'failed' && result.error) logData([`${result.region}: failed: ${formatError(result.error)}`])
+  if (result.status === 'failed') logData([failedRegionLine(result)])
   const foundAny = [...findings.values()].some((list) => list.length > 0)
   for (const kind of KIND_MODULES) {
     const ofKind = findings.get(kind.name) ?? []

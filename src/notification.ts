@@ -11,7 +11,7 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
-import { byRegionThenId, describeOutcome, formatAge, formatError, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
+import { byRegionThenId, describeOutcome, failedRegionLine, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, type ListName } from './kinds/registry.js'
 import { headline, needsAttention } from './report.js'
 import { topicRegion } from './sns-topic.js'
@@ -226,7 +226,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(...costParagraphs(report.cost))
     const failedRegions = report.regions.filter((region) => region.status === 'failed')
     if (failedRegions.length > 0) {
-      const lines = failedRegions.map(({ region, error }) => `* ${oneLine(region)}: ${error ? formatError(error) : 'failed'}`)
+      const lines = failedRegions.map((region) => `* ${failedRegionLine(region)}`)
       paragraphs.push(['These regions could not be swept:', ...lines].join('\n'))
     }
     if (report.errors.length > 0) {

@@ -3,9 +3,8 @@
  * `writeOutputs` is pure: main decides when to write, these functions decide what.
  */
 import * as core from '@actions/core'
-import { formatAwsError } from './aws-errors.js'
 import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from './findings.js'
-import { andMore, countOf, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
+import { andMore, countOf, failedRegionLine, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, leftoverFindings, type KindOutputName, type ListName } from './kinds/registry.js'
 import type { Finding, Outcome, Report } from './types.js'
 
@@ -264,7 +263,7 @@ export function stepFailures(report: Report): string[] {
   const failures = report.cancelled ? ['The job was cancelled before the sweep finished; the report says what was done.'] : []
   failures.push(...report.errors)
   for (const region of report.regions) {
-    if (region.status === 'failed') failures.push(`region ${region.region}: ${region.error ? formatAwsError(region.error) : 'failed'}`)
+    if (region.status === 'failed') failures.push(`region ${failedRegionLine(region)}`)
   }
   for (const outcome of ['failed', 'unknown'] as const) {
     for (const kind of KIND_MODULES) {

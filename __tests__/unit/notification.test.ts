@@ -262,7 +262,7 @@ describe('buildNotifications', () => {
         'It has been skipped.',
         '',
         'These regions could not be swept:',
-        '* ap-east-1: AuthFailure: AWS was not able to validate the credentials',
+        '* ap-east-1: failed: AuthFailure: AWS was not able to validate the credentials',
         '',
         'Errors:',
         '* fail-on-stale: 3 stale resources were found',

@@ -295,7 +295,7 @@ describe('stepFailures', () => {
     expect(failures).toEqual([
       'max-instances: 60 instances would be terminated',
       'fail-on-stale: stale resources were found',
-      'region ap-east-1: AuthFailure: AWS was not able to validate the provided access credentials',
+      'region ap-east-1: failed: AuthFailure: AWS was not able to validate the provided access credentials',
       'region me-south-1: failed',
       `2 instances failed: ${instanceId(2)} (OperationNotPermitted), ${instanceId(3)} (no error recorded)`,
       '1 security group failed: sg-1 (DependencyViolation)'
@@ -309,7 +309,7 @@ describe('stepFailures', () => {
         keyPairs: [orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })]
       })
     )
-    expect(failures).toEqual(['region eu-west-1: InternalError: boom ::error::pwned', '1 key pair failed: packer_x ::add-mask::x (InternalError)'])
+    expect(failures).toEqual(['region eu-west-1: failed: InternalError: boom ::error::pwned', '1 key pair failed: packer_x ::add-mask::x (InternalError)'])
   })
 
   it('names at most 20 failed ids per line and counts the rest', () => {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { clientConfig } from '../../../src/clients.js'
 import { planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
 import { startSandbox, type Sandbox } from '../../../sandbox/index.js'
 import { defaultInputs, NOW, packerName } from '../../../__fixtures__/support.js'
@@ -61,16 +62,20 @@ describe('one listing of the live instances', () => {
   })
 })
 
-describe("a security group's usage", () => {
-  let delayed: Sandbox | undefined
-  afterEach(async () => {
-    await delayed?.close()
-    delayed = undefined
-  })
+/** A sandbox that holds every call 50 ms, so calls in flight together are seen overlapping; closed after each test. */
+let delayed: Sandbox | undefined
+afterEach(async () => {
+  await delayed?.close()
+  delayed = undefined
+})
+async function delayedSandbox(): Promise<Sandbox> {
+  delayed = await startSandbox({ regions: [REGION], requestDelayMs: 50 })
+  return delayed
+}
 
+describe("a security group's usage", () => {
   it('is looked up with its three calls side by side', async () => {
-    // Every call held 50 ms, so calls in flight together are seen overlapping.
-    delayed = await startSandbox({ regions: [REGION], requestDelayMs: 50 })
+    const delayed = await delayedSandbox()
     delayed.fleet.seed(
       { [REGION]: { securityGroups: [{ groupId: 'sg-1', groupName: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' }] } },
       NOW.getTime()
@@ -90,6 +95,47 @@ describe("a security group's usage", () => {
     expect(lookups).toHaveLength(3)
     const firstAnswer = Math.min(...lookups.map((c) => c.answeredAt ?? Infinity))
     for (const call of lookups) expect(call.receivedAt).toBeLessThan(firstAnswer)
+  })
+})
+
+describe("a region's deletes", () => {
+  it('of three kinds, 25 each, are all in flight at once with the clients the run makes', async () => {
+    const delayed = await delayedSandbox()
+    const name = (n: number) => packerName(3 * 3600 + n * 60, NOW)
+    delayed.fleet.seed(
+      {
+        [REGION]: {
+          keyPairs: Array.from({ length: 25 }, (_, n) => ({ keyName: name(n), createTime: at(3) })),
+          securityGroups: Array.from({ length: 25 }, (_, n) => ({ groupId: `sg-${n}`, groupName: name(n), description: 'Temporary group for Packer' })),
+          launchTemplates: Array.from({ length: 25 }, (_, n) => ({
+            launchTemplateId: `lt-${n}`,
+            launchTemplateName: `packer-fleet-launch-template-${n}`,
+            createTime: at(3)
+          }))
+        }
+      },
+      NOW.getTime()
+    )
+    const client = new EC2Client({
+      ...clientConfig({ region: REGION, credentials: { accessKeyId: 'AKIASANDBOXUNIT00001', secretAccessKey: 'x' } }),
+      endpoint: delayed.url,
+      maxAttempts: 1
+    })
+    try {
+      const ctx = {
+        client,
+        region: REGION,
+        inputs: defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate' }),
+        now: NOW
+      }
+      await sweepOrphans(ctx, await planOrphans(ctx, new Set()), new Set())
+    } finally {
+      client.destroy()
+    }
+    const deletes = delayed.calls.filter((c) => c.action.startsWith('Delete'))
+    expect(deletes).toHaveLength(75)
+    const firstAnswer = Math.min(...deletes.map((c) => c.answeredAt ?? Infinity))
+    for (const call of deletes) expect(call.receivedAt).toBeLessThan(firstAnswer)
   })
 })
 
