@@ -3,6 +3,7 @@
  * (outputs, job summary, SNS). Each builder gives a plausible default and takes overrides.
  */
 import { defaultInputs, instanceId } from './support.js'
+import { emptyLists } from '../src/kinds/registry.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report, ReportSettings } from '../src/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
@@ -52,11 +53,7 @@ export function report(overrides: Partial<Report> = {}): Report {
     settings: settings(),
     run: { repository: 'acme/images', runUrl: 'https://github.com/acme/images/actions/runs/42' },
     regions: [region()],
-    instances: [],
-    keyPairs: [],
-    securityGroups: [],
-    launchTemplates: [],
-    instanceProfiles: [],
+    ...emptyLists(),
     errors: [],
     cancelled: false,
     ...overrides

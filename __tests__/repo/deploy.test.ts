@@ -14,7 +14,7 @@ import { resolve } from 'node:path'
 import { PERMISSION } from '../../src/permissions.js'
 import { requiredPermissions } from '../../src/required-permissions.js'
 import { SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
-import { KIND_NAMES } from '../../src/kinds/registry.js'
+import { KIND_MODULES, KIND_NAMES } from '../../src/kinds/registry.js'
 import { ROOT } from '../../scripts/readme-tables.js'
 import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
 
@@ -22,19 +22,10 @@ const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
 const template = parseTemplate(read('deploy/cloudformation.yml'))
 const REPO = 'octo-org/infrastructure'
 const CODE_PERMISSIONS: string[] = Object.values(PERMISSION)
-const EC2_MUTATING = [
-  PERMISSION.stopInstances,
-  PERMISSION.terminateInstances,
-  PERMISSION.deleteKeyPair,
-  PERMISSION.deleteSecurityGroup,
-  PERMISSION.deleteLaunchTemplate
-] as string[]
-const IAM_MUTATING = [
-  PERMISSION.removeRoleFromInstanceProfile,
-  PERMISSION.deleteRolePolicy,
-  PERMISSION.deleteRole,
-  PERMISSION.deleteInstanceProfile
-] as string[]
+/** Every change any kind can make, from the registry: the keep-tag Deny must cover each one. */
+const KIND_CHANGES = [...new Set(KIND_MODULES.flatMap(({ permissions }) => [...permissions.stop, ...permissions.terminate]))] as string[]
+const EC2_MUTATING = KIND_CHANGES.filter((permission) => permission.startsWith('ec2:'))
+const IAM_MUTATING = KIND_CHANGES.filter((permission) => permission.startsWith('iam:'))
 const MUTATING = [...EC2_MUTATING, ...IAM_MUTATING]
 const KEEP = { Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } }
 /** The IAM sweep's reads that every enabled region answers, whatever Regions says. */

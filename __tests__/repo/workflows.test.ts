@@ -391,6 +391,7 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
       const sample = reportFixture({
         instances: [instance({ id: 'i-0abc', region: 'eu-west-1', name: 'packer', outcome: 'terminated' })],
         keyPairs: [orphan({ id: 'key-1', name: 'packer_1', region: 'eu-west-1', outcome: 'deleted' })],
+        instanceProfiles: [orphan({ kind: 'instance-profiles', id: 'packer-1', name: 'packer-1', region: 'global', outcome: 'deleted' })],
         run: { runUrl: 'https://github.com/o/r/actions/runs/1' }
       })
       const [part] = buildNotifications(sample, topicArn)
@@ -405,6 +406,8 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
     expect(notification).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: 'packer-sweeper: 1 terminated' } })
     expect(notification.content.description).toContain('instance `i-0abc` (eu-west-1): terminated')
     expect(notification.content.description).toContain('key pair `key-1` (eu-west-1): deleted')
+    // Every list of the message, whatever kinds it has: nothing is kept by a list in the forwarder.
+    expect(notification.content.description).toContain('instance profile `packer-1` (global): deleted')
     expect(notification.content.description).toContain('<https://github.com/o/r/actions/runs/1|The workflow run>')
   })
 })
