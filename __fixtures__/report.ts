@@ -3,6 +3,7 @@
  * (outputs, job summary, SNS). Each builder gives a plausible default and takes overrides.
  */
 import { defaultInputs, instanceId } from './support.js'
+import type { IamFinding } from '../src/kinds/instance-profiles/rules.js'
 import { emptyLists } from '../src/kinds/registry.js'
 import type { InstanceFinding, OrphanFinding, RegionResult, Report, ReportSettings } from '../src/types.js'
 
@@ -36,6 +37,16 @@ export function orphan(overrides: Partial<OrphanFinding> = {}): OrphanFinding {
     ageSource: 'name',
     ageSeconds: 3 * 3600 + 12 * 60,
     outcome: 'deleted',
+    ...overrides
+  }
+}
+
+/** An IAM instance profile and role Packer left, in the report (region `global`). */
+export function iamLeftover(overrides: Partial<IamFinding> = {}): IamFinding {
+  const name = overrides.id ?? 'packer-6745a1b2-0000-4000-8000-000000000000'
+  return {
+    ...orphan({ kind: 'instance-profiles', id: name, name, region: 'global' }),
+    iam: { profile: true, role: name, inlinePolicies: [name], steps: [] },
     ...overrides
   }
 }

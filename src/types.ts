@@ -113,13 +113,6 @@ export interface InstanceFinding {
   availabilityZone?: string
 }
 
-/** One step of removing a build's IAM leftovers, in Packer's clean-up order. */
-export interface RemovalStepOutcome {
-  step: 'remove-role-from-profile' | 'delete-role-policy' | 'delete-role' | 'delete-instance-profile'
-  outcome: 'done' | 'already-gone' | 'failed' | 'unknown'
-  error?: AwsErrorInfo
-}
-
 /** Something a Packer build left behind besides its instance, of any leftover kind. */
 export interface OrphanFinding {
   kind: ResourceKind
@@ -137,15 +130,6 @@ export interface OrphanFinding {
   outcome: Outcome
   reason?: string
   error?: AwsErrorInfo
-  /** Leftovers removed in several steps (IAM's): what the build left, and each step's outcome. */
-  iam?: {
-    /** True when the instance profile exists. */
-    profile: boolean
-    /** The role's name, when Packer's role exists. */
-    role?: string
-    inlinePolicies: string[]
-    steps: RemovalStepOutcome[]
-  }
 }
 
 export interface RegionResult {

@@ -9,7 +9,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { runAction, type RunResult } from '../../sandbox/run-action.js'
-import type { OrphanFinding, RemovalStepOutcome } from '../../src/types.js'
+import type { IamFinding, RemovalStepOutcome } from '../../src/kinds/instance-profiles/rules.js'
 import { sandboxPerTest, sorted } from './fleet.js'
 import { expectExit, summarySection } from './harness.js'
 
@@ -112,7 +112,7 @@ function iamState(s: Sandbox): Record<string, string> {
   return state
 }
 
-const byName = (run: RunResult): Record<string, OrphanFinding> => Object.fromEntries((run.report?.instanceProfiles ?? []).map((f) => [f.name, f]))
+const byName = (run: RunResult): Record<string, IamFinding> => Object.fromEntries((run.report?.instanceProfiles ?? []).map((f) => [f.name, f]))
 const outcomes = (run: RunResult) => Object.fromEntries(Object.entries(byName(run)).map(([name, f]) => [name, f.outcome]))
 
 function terminate(s: Sandbox, inputs: Record<string, string> = {}) {
@@ -120,7 +120,7 @@ function terminate(s: Sandbox, inputs: Record<string, string> = {}) {
 }
 
 /** The finding of a build's leftovers removed completely: every step it needed done. */
-function removed(name: string, state: PackerIamState, reason = 'removed'): Partial<OrphanFinding> {
+function removed(name: string, state: PackerIamState, reason = 'removed'): Partial<IamFinding> {
   const writes = WRITES_FOR[state]
   const hasRole = state !== 'profile-only'
   return {

@@ -10,7 +10,7 @@ import { relative, resolve } from 'node:path'
 import { parse } from 'yaml'
 
 import { buildNotifications } from '../../src/notification.js'
-import { instance, orphan, report as reportFixture } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, orphan, report as reportFixture } from '../../__fixtures__/report.js'
 import { getInputs } from '../../src/inputs.js'
 import { SWEEP_ACTIONS } from '../../src/types.js'
 import { KIND_NAMES } from '../../src/kinds/registry.js'
@@ -391,7 +391,7 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
       const sample = reportFixture({
         instances: [instance({ id: 'i-0abc', region: 'eu-west-1', name: 'packer', outcome: 'terminated' })],
         keyPairs: [orphan({ id: 'key-1', name: 'packer_1', region: 'eu-west-1', outcome: 'deleted' })],
-        instanceProfiles: [orphan({ kind: 'instance-profiles', id: 'packer-1', name: 'packer-1', region: 'global', outcome: 'deleted' })],
+        instanceProfiles: [iamLeftover({ id: 'packer-1', name: 'packer-1', outcome: 'deleted' })],
         run: { runUrl: 'https://github.com/o/r/actions/runs/1' }
       })
       const [part] = buildNotifications(sample, topicArn)

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../__fixtures__/core.js'
-import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../src/notification.js'
 import type { Report } from '../../src/types.js'
 import { instanceId } from '../../__fixtures__/support.js'
@@ -292,9 +292,7 @@ describe('buildNotifications', () => {
       launchTemplates: Array.from({ length: 40 }, (_, i) =>
         orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } })
       ),
-      instanceProfiles: Array.from({ length: 30 }, (_, i) =>
-        orphan({ kind: 'instance-profiles', id: `packer-${i}`, name: `packer-${i}`, region: 'global', outcome: i % 2 ? 'deleted' : 'in-use' })
-      )
+      instanceProfiles: Array.from({ length: 30 }, (_, i) => iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' }))
     })
     const notifications = buildNotifications(big, TOPIC)
     const expected = expectedOutcomes(big)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { parse } from 'yaml'
 import * as core from '../../__fixtures__/core.js'
-import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import type { Outcome, Report } from '../../src/types.js'
 import { instanceId } from '../../__fixtures__/support.js'
 
@@ -68,9 +68,9 @@ describe('outputsFor', () => {
         securityGroups: [orphan({ kind: 'security-groups', id: 'sg-2', outcome: 'failed' }), orphan({ kind: 'security-groups', id: 'sg-1' })],
         launchTemplates: [orphan({ kind: 'launch-templates', id: 'lt-1', outcome: 'notified' })],
         instanceProfiles: [
-          orphan({ kind: 'instance-profiles', id: 'packer-b', region: 'global', outcome: 'in-use' }),
-          orphan({ kind: 'instance-profiles', id: 'packer-c', region: 'global', outcome: 'skipped' }),
-          orphan({ kind: 'instance-profiles', id: 'packer-a', region: 'global' })
+          iamLeftover({ id: 'packer-b', outcome: 'in-use' }),
+          iamLeftover({ id: 'packer-c', outcome: 'skipped' }),
+          iamLeftover({ id: 'packer-a', outcome: 'deleted' })
         ]
       })
     )

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../src/format.js'
 import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../src/summary.js'
 import { instanceId } from '../../__fixtures__/support.js'
@@ -188,11 +188,9 @@ describe('renderSummary', () => {
 
   it('IAM instance profiles and roles: one name column, region global, each step in the outcome; a dry run says the IAM permissions were not proven', () => {
     const name = 'packer-6745a1b2-0000-4000-8000-000000000000'
-    const removed = orphan({
-      kind: 'instance-profiles',
+    const removed = iamLeftover({
       id: name,
       name,
-      region: 'global',
       outcome: 'deleted',
       reason: 'removed (role removed from the profile, inline policy deleted, role deleted, profile deleted)',
       iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }

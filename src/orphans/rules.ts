@@ -125,7 +125,24 @@ export function remainingUses(usage: Usage | undefined, gone: ReadonlySet<string
   return [...usage.instanceIds.filter((id) => !gone.has(id)).map((id) => `instance ${id}`), ...usage.others]
 }
 
-/** The report entry of a planned resource, with an outcome and the reasons joined. */
+/** The report entry of a resource of any leftover kind, with its age, an outcome and the reasons joined. */
+export function leftoverFinding(
+  resource: Pick<OrphanFinding, 'kind' | 'id' | 'name' | 'region'>,
+  age: DerivedAge,
+  outcome: OrphanFinding['outcome'],
+  reason?: string,
+  error?: OrphanFinding['error']
+): OrphanFinding {
+  const finding: OrphanFinding = { ...resource, ageSource: age.ageSource, outcome }
+  if (age.createdAt) finding.createdAt = age.createdAt.toISOString()
+  if (age.ageSeconds !== undefined) finding.ageSeconds = age.ageSeconds
+  const reasons = [reason, age.note].filter((text): text is string => Boolean(text))
+  if (reasons.length > 0) finding.reason = reasons.join('; ')
+  if (error) finding.error = error
+  return finding
+}
+
+/** The report entry of a planned regional leftover. */
 export function toFinding(
   planned: PlannedOrphan,
   region: string,
@@ -133,21 +150,8 @@ export function toFinding(
   reason?: string,
   error?: OrphanFinding['error']
 ): OrphanFinding {
-  const { candidate, age } = planned
-  const finding: OrphanFinding = {
-    kind: candidate.kind,
-    id: candidate.id,
-    name: candidate.name,
-    region,
-    ageSource: age.ageSource,
-    outcome
-  }
-  if (age.createdAt) finding.createdAt = age.createdAt.toISOString()
-  if (age.ageSeconds !== undefined) finding.ageSeconds = age.ageSeconds
-  const reasons = [reason, age.note].filter((text): text is string => Boolean(text))
-  if (reasons.length > 0) finding.reason = reasons.join('; ')
-  if (error) finding.error = error
-  return finding
+  const { kind, id, name } = planned.candidate
+  return leftoverFinding({ kind, id, name, region }, planned.age, outcome, reason, error)
 }
 
 /**

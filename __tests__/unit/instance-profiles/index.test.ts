@@ -9,7 +9,8 @@ import {
   sweepInstanceProfiles,
   type InstanceProfileContext
 } from '../../../src/kinds/instance-profiles/sweep.js'
-import type { Inputs, RemovalStepOutcome } from '../../../src/types.js'
+import type { RemovalStepOutcome } from '../../../src/kinds/instance-profiles/rules.js'
+import type { Inputs } from '../../../src/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
 import { ec2, iam, type ClientOptions } from '../../sandbox/sdk.js'
 import { defaultInputs } from '../../../__fixtures__/support.js'

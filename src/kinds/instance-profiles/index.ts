@@ -3,11 +3,10 @@
  * IAM is global: swept once per run beside the regions (phase.ts); what makes them Packer's is in
  * rules.ts, the reads and removal steps in sweep.ts.
  */
-import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES } from './rules.js'
+import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES, type IamFinding } from './rules.js'
 import { reportInstanceProfilesOnly } from './sweep.js'
 import { startInstanceProfilePhase } from './phase.js'
 import { PERMISSION } from '../../permissions.js'
-import type { OrphanFinding } from '../../types.js'
 import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../kind.js'
 
 /** The reason on a profile whose removal was never started because the job was cancelled. */
@@ -16,7 +15,7 @@ const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
 export const instanceProfiles: AccountLeftoverKind<{
   kind: 'instance-profiles'
   list: 'instanceProfiles'
-  finding: OrphanFinding
+  finding: IamFinding
   output: 'instance-profiles'
 }> = {
   name: 'instance-profiles',

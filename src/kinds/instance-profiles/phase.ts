@@ -7,7 +7,7 @@ import { formatAwsError } from '../../aws-errors.js'
 import { clientConfig } from '../../clients.js'
 import { resolveRegions } from '../../regions.js'
 import { regionDeadline } from '../../run-control.js'
-import type { OrphanFinding } from '../../types.js'
+import type { IamFinding } from './rules.js'
 import type { AccountScope } from '../kind.js'
 import {
   checkInstanceProfileUsers,
@@ -28,7 +28,7 @@ export interface InstanceProfilePhase {
   plan(terminating: Promise<ReadonlySet<string>>): Promise<InstanceProfilePlan>
   changes(plan: InstanceProfilePlan): number
   /** Carries the plan out (terminate) or reports it (`heldBack`: why nothing is changed). */
-  settle(plan: InstanceProfilePlan, terminated: ReadonlySet<string>, heldBack?: string): Promise<OrphanFinding[]>
+  settle(plan: InstanceProfilePlan, terminated: ReadonlySet<string>, heldBack?: string): Promise<IamFinding[]>
   errors: string[]
   dispose(): void
 }

@@ -17,11 +17,11 @@ import { collect, inOrder, mapWithConcurrency } from '../../batches.js'
 import { tagMap } from '../../aws-data.js'
 import { PERMISSION, type Permission } from '../../permissions.js'
 import { describeReadError, describing } from '../../orphans/describe-error.js'
-import { sortByJudgement } from '../../orphans/rules.js'
+import { leftoverFinding, sortByJudgement } from '../../orphans/rules.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import type { LiveInstances } from '../../orphans/instance-usage.js'
 import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
-import type { AwsErrorInfo, Inputs, OrphanFinding, RemovalStepOutcome } from '../../types.js'
+import type { AwsErrorInfo, Inputs } from '../../types.js'
 import {
   isPackerIamName,
   isPackerProfileName,
@@ -32,7 +32,9 @@ import {
   type IamLeftover,
   type ListedProfile,
   type ListedRole,
+  type IamFinding,
   type RemovalStep,
+  type RemovalStepOutcome,
   IAM_IN_USE_CODES,
   BY_INSTANCE_PROFILE
 } from './rules.js'
@@ -58,7 +60,7 @@ export interface InstanceProfileContext {
   cancelled?: AbortSignal
   readBackSignal?: () => AbortSignal
   terminationWait?: TerminationWait
-  onSettled?: (finding: OrphanFinding) => void
+  onSettled?: (finding: IamFinding) => void
 }
 
 /** An instance that uses a profile, and where. */
@@ -318,7 +320,7 @@ function isRefused(outcome: RemovalStepOutcome): boolean {
 }
 
 /** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
-export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): OrphanFinding[] {
+export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): IamFinding[] {
   return plan.planned.map((entry) => {
     if (entry.verdict === 'skip') return finding(entry, 'skipped', entry.skipReason)
     const why =
@@ -338,11 +340,11 @@ export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pi
  * removal (DeleteConflict is reported `in-use`, never forced); NoSuchEntity means the step's
  * goal is already reached. Dry-run makes no IAM write call: IAM has no DryRun.
  */
-export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: InstanceProfilePlan, terminated: ReadonlySet<string>): Promise<OrphanFinding[]> {
+export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: InstanceProfilePlan, terminated: ReadonlySet<string>): Promise<IamFinding[]> {
   const { inputs } = ctx
   if (inputs.action !== 'terminate') return reportInstanceProfilesOnly(plan, inputs)
-  const settled = new Map<PlannedInstanceProfile, OrphanFinding>()
-  const settle = (entry: PlannedInstanceProfile, outcome: OrphanFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => {
+  const settled = new Map<PlannedInstanceProfile, IamFinding>()
+  const settle = (entry: PlannedInstanceProfile, outcome: IamFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => {
     const result = finding(entry, outcome, reason, error, steps)
     settled.set(entry, result)
     if (outcome !== 'skipped') ctx.onSettled?.(result)
@@ -351,7 +353,7 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
   let orphans = plan.planned.filter((entry) => entry.verdict === 'orphan')
   if (inputs['dry-run']) {
     for (const entry of orphans) settle(entry, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven')
-    return plan.planned.map((entry) => settled.get(entry) as OrphanFinding)
+    return plan.planned.map((entry) => settled.get(entry) as IamFinding)
   }
   const gone = await buildersGone(ctx, orphans, terminated)
   orphans = orphans.filter((entry) => {
@@ -364,7 +366,7 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
     if (ctx.cancelled?.aborted) return settle(entry, 'notified', 'not removed: the job was cancelled first')
     await removeLeftover(ctx, entry, settle)
   })
-  return plan.planned.map((entry) => settled.get(entry) as OrphanFinding)
+  return plan.planned.map((entry) => settled.get(entry) as IamFinding)
 }
 
 /** The builders a plan waits on that read `terminated` now, waited for per region like the regional leftovers. */
@@ -390,7 +392,7 @@ async function buildersGone(ctx: InstanceProfileContext, orphans: readonly Plann
 async function removeLeftover(
   ctx: InstanceProfileContext,
   entry: PlannedInstanceProfile,
-  settle: (entry: PlannedInstanceProfile, outcome: OrphanFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => void
+  settle: (entry: PlannedInstanceProfile, outcome: IamFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => void
 ): Promise<void> {
   const { RemoveRoleFromInstanceProfileCommand, DeleteRolePolicyCommand, DeleteRoleCommand, DeleteInstanceProfileCommand } = await import('@aws-sdk/client-iam')
   const { leftover } = entry
@@ -453,23 +455,21 @@ function describeSteps(steps: readonly RemovalStepOutcome[]): string {
 
 function finding(
   entry: PlannedInstanceProfile,
-  outcome: OrphanFinding['outcome'],
+  outcome: IamFinding['outcome'],
   reason?: string,
   error?: AwsErrorInfo,
   steps?: RemovalStepOutcome[]
-): OrphanFinding {
+): IamFinding {
   const { leftover, age } = entry
-  const result: OrphanFinding = { kind: 'instance-profiles', id: leftover.name, name: leftover.name, region: GLOBAL_REGION, ageSource: age.ageSource, outcome }
-  if (age.createdAt) result.createdAt = age.createdAt.toISOString()
-  if (age.ageSeconds !== undefined) result.ageSeconds = age.ageSeconds
-  const reasons = [reason, age.note].filter((text): text is string => Boolean(text))
-  if (reasons.length > 0) result.reason = reasons.join('; ')
-  if (error) result.error = error
-  result.iam = {
-    profile: leftover.profile !== undefined,
-    ...(leftover.role ? { role: leftover.role.name } : {}),
-    inlinePolicies: leftover.role?.inlinePolicies ?? [],
-    steps: steps ?? []
+  const resource = { kind: 'instance-profiles' as const, id: leftover.name, name: leftover.name, region: GLOBAL_REGION }
+  const result: IamFinding = {
+    ...leftoverFinding(resource, age, outcome, reason, error),
+    iam: {
+      profile: leftover.profile !== undefined,
+      ...(leftover.role ? { role: leftover.role.name } : {}),
+      inlinePolicies: leftover.role?.inlinePolicies ?? [],
+      steps: steps ?? []
+    }
   }
   return result
 }
