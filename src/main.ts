@@ -29,6 +29,7 @@ import {
 } from './kinds/kind.js'
 import {
   emptyLists,
+  builderFindings,
   findingsOf,
   instancePassQueries,
   isAccountLeftoverKind,
@@ -220,7 +221,7 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
         logAccount(findings)
       })
     )
-    if (prices) report.cost = costFrom(report.instances, await prices, startedAt)
+    if (prices) report.cost = costFrom(builderFindings(report), await prices, startedAt)
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }
@@ -231,12 +232,6 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
   }
 }
 
-/**
- * Phase one of a region: every engine's plan, read-only, within the region's deadline: the
- * builders first, then the leftovers, judged by what the builders' action frees. A region that
- * misses its deadline found nothing as far as the run is concerned: it is reported failed and
- * never acted on, so the other regions are judged and swept as if it were not there.
- */
 /** A region's read phase: its deadline, and its one pass over the live instances when the run makes one. */
 interface RegionRead {
   signals: PhaseSignals
@@ -252,6 +247,12 @@ function regionRead(client: EC2Client, region: string, inputs: Inputs, now: Date
   return { signals, pass }
 }
 
+/**
+ * Phase one of a region: every engine's plan, read-only, within the region's deadline: the
+ * builders first, then the leftovers, judged by what the builders' action frees. A region that
+ * misses its deadline found nothing as far as the run is concerned: it is reported failed and
+ * never acted on, so the other regions are judged and swept as if it were not there.
+ */
 async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, now: Date, control: RunControl, read: RegionRead): Promise<RegionSurvey> {
   const { signals, pass } = read
   const scope: RegionScope = {

@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from './findings.js'
 import { andMore, countOf, failedRegionLine, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
-import { findingsOf, isBuilderKind, KIND_MODULES, leftoverFindings, type KindOutputName, type ListName } from './kinds/registry.js'
+import { builderFindings, findingsOf, KIND_MODULES, leftoverFindings, type KindOutputName, type ListName } from './kinds/registry.js'
 import type { Finding, Outcome, Report } from './types.js'
 
 /** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
@@ -20,11 +20,6 @@ export type OutputName = KindOutputName | (typeof RUN_OUTPUT_NAMES)[number]
  * this budget, with a margin for the other steps' outputs and the delimiters of GITHUB_OUTPUT.
  */
 export const OUTPUTS_BYTE_BUDGET = 900_000
-
-/** The builders' findings: what the headline calls stale Packer instances. */
-function builderFindings(report: Report): Finding[] {
-  return KIND_MODULES.filter(isBuilderKind).flatMap((kind) => findingsOf(report, kind))
-}
 
 /** Every finding of the report, kind by kind in registry order. */
 export function allFindings(report: Report): Finding[] {

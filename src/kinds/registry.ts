@@ -4,7 +4,7 @@
  * another name) a compile error, and everything that lists kinds derives from this object.
  */
 import type { InstanceLink } from '../orphans/instance-usage.js'
-import type { Finding, Report } from '../types.js'
+import type { Finding, InstanceFinding, Report } from '../types.js'
 import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
 import type { AccountLeftoverKind, BuilderKind, KindModule, KindOutput, KindTypes, RegionalLeftoverKind } from './kind.js'
@@ -78,6 +78,11 @@ export function findingsOf(report: Pick<Report, ListName>, kind: KindModule): Fi
 /** Every list of the report empty, for a new report. */
 export function emptyLists(): ReportLists {
   return Object.fromEntries(KIND_MODULES.map((kind) => [kind.list, []])) as unknown as ReportLists
+}
+
+/** The builders' findings: instances, the one kind whose findings are. */
+export function builderFindings(report: Pick<Report, ListName>): InstanceFinding[] {
+  return KIND_MODULES.filter(isBuilderKind).flatMap((kind) => findingsOf(report, kind) as InstanceFinding[])
 }
 
 /** The leftovers of every kind but the builders, in registry order. */
