@@ -115,8 +115,6 @@ export type AccountLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'accou
 /** Every kind: its declaration, and what its engine needs. */
 export type KindModule<T extends KindTypes = KindTypes> = { [E in keyof EngineParts]: KindOf<E, T> }[keyof EngineParts]
 
-export type EngineName = KindModule['engine']
-
 /** A kind's findings grouped by kind, as the engines hand them back. */
 export type FindingsByKind = Map<Kind, Finding[]>
 
