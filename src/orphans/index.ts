@@ -132,12 +132,12 @@ async function planKind(
     return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
-  const judged = sortByJudgement(candidates, (candidate) => {
+  const first = sortByJudgement(candidates, (candidate) => {
     const age = deriveAge(candidate, ctx.now)
     return { age, ...judgeCandidate(candidate, age, rules) }
   })
-  const skipped = judged.skipped.map(({ item, age, reason }): PlannedOrphan => ({ candidate: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] }))
-  const stale = judged.stale.map(({ item, age }): PlannedOrphan => ({ candidate: item, age, verdict: 'orphan', dependsOn: [] }))
+  const skipped = first.skipped.map(({ item, age, reason }): PlannedOrphan => ({ candidate: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] }))
+  const stale = first.stale.map(({ item, age }): PlannedOrphan => ({ candidate: item, age, verdict: 'orphan', dependsOn: [] }))
   let usage: Map<string, Usage>
   try {
     usage = await usageOf(
