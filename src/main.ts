@@ -303,7 +303,7 @@ function phaseSignals(inputs: Inputs, control: RunControl): PhaseSignals {
 function actSignals(inputs: Inputs, control: RunControl): PhaseSignals {
   const timeoutMs = inputs['region-timeout'] * 1000
   const readBack = AbortSignal.any([AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
-  return { abortSignal: regionDeadline(timeoutMs, control), cancelled: control.cancelled, readBackSignal: () => readBack }
+  return { abortSignal: regionDeadline(timeoutMs, control), deadlineAt: Date.now() + timeoutMs, cancelled: control.cancelled, readBackSignal: () => readBack }
 }
 
 function holdBack(work: readonly (RegionalSurvey | AccountSurvey)[], why: HeldBack): FindingsByKind {

@@ -138,6 +138,8 @@ export interface PhaseSignals {
   cancelled: AbortSignal
   /** A fresh deadline for reading back what got no answer. */
   readBackSignal: () => AbortSignal
+  /** When `abortSignal`'s deadline passes (epoch ms): waits end before it by themselves. */
+  deadlineAt?: number
 }
 
 /** The work one engine planned in one region (or the account): read-only so far. */

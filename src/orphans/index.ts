@@ -45,6 +45,8 @@ export interface OrphanContext {
   cancelled?: AbortSignal
   /** For reading back instance states after a wait was cut short: a fresh deadline. */
   readBackSignal?: () => AbortSignal
+  /** When `abortSignal`'s deadline passes (epoch ms): the termination wait ends before it by itself. */
+  deadlineAt?: number
   /** Called with each delete's finding as soon as it is known. */
   onSettled?: (finding: OrphanFinding) => void
   /**
@@ -264,6 +266,7 @@ async function instancesGone(
   }
   const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
     ...(abortSignal ? { abortSignal } : {}),
+    ...(ctx.deadlineAt !== undefined ? { deadlineAt: ctx.deadlineAt } : {}),
     ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {}),
     ...(queries.length > 0 ? { probe: listing } : {})
   })

@@ -15,6 +15,9 @@ export interface TerminationWait {
 /** Five minutes covers an EC2 termination; 2 s between early polls lets a fast endpoint finish fast. */
 export const DEFAULT_TERMINATION_WAIT: TerminationWait = { maxWaitSeconds: 300, minDelaySeconds: 2, maxDelaySeconds: 15 }
 
+/** How long before the phase's deadline the wait gives up: room to read the states once and delete. */
+export const WAIT_MARGIN_SECONDS = 5
+
 /** Instance IDs per waiter: each poll is one DescribeInstances with these IDs. */
 const WAIT_BATCH = 100
 
@@ -39,6 +42,12 @@ export type StateProbe = (ids: readonly string[], abortSignal?: AbortSignal) => 
 export interface WaitSignals {
   /** Ends the wait and its polls early (a deadline, a cancellation); the states are then read once. */
   abortSignal?: AbortSignal
+  /**
+   * When the phase's deadline passes (epoch ms). The wait gives up WAIT_MARGIN_SECONDS before it by
+   * itself, so what it freed can still be deleted in time, and no poll's sleep is left pending
+   * behind an aborted waiter to hold the process once the run is done.
+   */
+  deadlineAt?: number
   /** For that last read: a fresh deadline, since the wait's own may be spent. */
   readBackSignal?: () => AbortSignal
   /**
@@ -57,18 +66,19 @@ export async function waitForTermination(
   const result: TerminationResult = { terminated: new Set(), notTerminated: new Map() }
   const { abortSignal } = signals
   const probe: StateProbe = signals.probe ?? ((ids, signal) => instanceStates(client, ids, signal))
-  const waiterConfig = {
-    client,
-    maxWaitTime: wait.maxWaitSeconds,
-    minDelay: wait.minDelaySeconds,
-    maxDelay: wait.maxDelaySeconds,
-    ...(abortSignal ? { abortSignal } : {})
-  }
+  const untilDeadline = signals.deadlineAt === undefined ? Infinity : (signals.deadlineAt - Date.now()) / 1000 - WAIT_MARGIN_SECONDS
+  const maxWaitTime = Math.min(wait.maxWaitSeconds, untilDeadline)
+  const waiterConfig = { client, maxWaitTime, minDelay: wait.minDelaySeconds, maxDelay: wait.maxDelaySeconds, ...(abortSignal ? { abortSignal } : {}) }
   await Promise.all(
     chunk([...new Set(instanceIds)], signals.probe ? Infinity : WAIT_BATCH).map(async (batch) => {
-      const outcome = await createWaiter(waiterConfig, { InstanceIds: batch }, (_client, input) => allTerminated(probe, input, abortSignal)).catch(
-        (error: unknown) => ({ state: WaiterState.FAILURE, reason: error })
-      )
+      // Too little time left for a wait: the states are read once.
+      const outcome =
+        maxWaitTime <= wait.minDelaySeconds
+          ? { state: WaiterState.TIMEOUT }
+          : await createWaiter(waiterConfig, { InstanceIds: batch }, (_client, input) => allTerminated(probe, input, abortSignal)).catch((error: unknown) => ({
+              state: WaiterState.FAILURE,
+              reason: error
+            }))
       if (outcome.state === WaiterState.SUCCESS) batch.forEach((id) => result.terminated.add(id))
       else await sortByState(probe, batch, result, signals.readBackSignal?.())
     })

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { DescribeInstancesCommand, EC2Client, type InstanceStateName } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
-import { waitForTermination } from '../../../src/orphans/termination-wait.js'
+import { WAIT_MARGIN_SECONDS, waitForTermination } from '../../../src/orphans/termination-wait.js'
 import { ec2Error } from '../../../__fixtures__/support.js'
 
 const ec2 = mockClient(EC2Client)
@@ -72,5 +72,24 @@ describe('waitForTermination', () => {
     const result = await waitForTermination(client, ['i-1'], QUICK, { probe: () => Promise.reject(denied) })
     expect(result.notTerminated.get('i-1')).toMatch(/state of i-1 unknown after the wait/)
     expect(result.probeError).toBe(denied)
+  })
+
+  it("gives up by itself before the phase's deadline, so no poll's sleep outlives it and what it freed can still be deleted", async () => {
+    ec2.reset()
+    ec2.on(DescribeInstancesCommand).resolves(states(['i-1', 'shutting-down']))
+    // A five-minute wait with 15 s between late polls, but the deadline is the margin plus 1.5 s away:
+    // without the deadline this would run for minutes; nothing aborts it.
+    const deadlineAt = Date.now() + (WAIT_MARGIN_SECONDS + 1.5) * 1000
+    const result = await waitForTermination(client, ['i-1'], { maxWaitSeconds: 300, minDelaySeconds: 0.2, maxDelaySeconds: 15 }, { deadlineAt })
+    expect(result.notTerminated.get('i-1')).toMatch(/did not reach terminated within the wait \(state shutting-down\)/)
+    expect(Date.now()).toBeLessThan(deadlineAt)
+  })
+
+  it('reads the states once when the deadline leaves no time to wait', async () => {
+    ec2.reset()
+    ec2.on(DescribeInstancesCommand).resolves(states(['i-1', 'terminated']))
+    const result = await waitForTermination(client, ['i-1'], QUICK, { deadlineAt: Date.now() + 1000 })
+    expect([...result.terminated]).toEqual(['i-1'])
+    expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
   })
 })

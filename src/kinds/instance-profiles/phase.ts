@@ -84,7 +84,8 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
     changes: (plan) => plannedInstanceProfileChanges(plan, inputs),
     async settle(plan, terminated, heldBack) {
       if (heldBack !== undefined) return reportInstanceProfilesOnly(plan, inputs, inputs.action === 'terminate' ? heldBack : undefined)
-      return sweepInstanceProfiles(context(regionDeadline(timeoutMs, control), enabledRegions), plan, terminated)
+      const deadlineAt = Date.now() + timeoutMs
+      return sweepInstanceProfiles({ ...context(regionDeadline(timeoutMs, control), enabledRegions), deadlineAt }, plan, terminated)
     },
     dispose: () => iam.destroy()
   }

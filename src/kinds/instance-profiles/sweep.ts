@@ -59,6 +59,8 @@ export interface InstanceProfileContext {
   abortSignal?: AbortSignal
   cancelled?: AbortSignal
   readBackSignal?: () => AbortSignal
+  /** When `abortSignal`'s deadline passes (epoch ms): the wait for builders ends before it by itself. */
+  deadlineAt?: number
   terminationWait?: TerminationWait
   onSettled?: (finding: IamFinding) => void
 }
@@ -381,6 +383,7 @@ async function buildersGone(ctx: InstanceProfileContext, orphans: readonly Plann
     [...byRegion].map(async ([region, ids]) => {
       const result = await waitForTermination(ctx.ec2For(region), ids, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
         ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
+        ...(ctx.deadlineAt !== undefined ? { deadlineAt: ctx.deadlineAt } : {}),
         ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
       })
       result.terminated.forEach((id) => gone.add(id))
