@@ -90,8 +90,8 @@ function required(m: Mode): string[] {
 }
 
 async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed = {}) {
-  // One more enabled region than `regions` lists: the IAM usage check asks it for profile associations.
-  const s = await start({ fleet, iam, regions: [...REGIONS, UNLISTED], notOptedIn: [] })
+  // With `regions` listed, one more region is enabled than it lists: the IAM usage check asks that one for profile associations.
+  const s = await start({ fleet, iam, regions: m.regions === 'list' ? [...REGIONS, UNLISTED] : REGIONS, notOptedIn: [] })
   const run = await runAction({
     sandbox: s,
     inputs: {
