@@ -4,13 +4,10 @@
  * rules.ts, the reads and removal steps in sweep.ts.
  */
 import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES, type IamFinding } from './rules.js'
-import { reportInstanceProfilesOnly } from './sweep.js'
+import { NOT_REMOVED_CANCELLED, reportInstanceProfilesOnly } from './sweep.js'
 import { startInstanceProfilePhase } from './phase.js'
 import { PERMISSION } from '../../permissions.js'
 import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../kind.js'
-
-/** The reason on a profile whose removal was never started because the job was cancelled. */
-const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
 
 export const instanceProfiles: AccountLeftoverKind<{
   kind: 'instance-profiles'
@@ -24,7 +21,7 @@ export const instanceProfiles: AccountLeftoverKind<{
   description:
     'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses.',
   outputs: [selectedIdsOutput('instance-profiles')],
-  // Global: every enabled region is asked which instances use a profile, whatever `regions` says.
+  // Global: every enabled region is checked for instances using a profile, whatever `regions` says.
   permissions: leftoverPermissions({
     read: [
       PERMISSION.describeRegions,

@@ -14,7 +14,6 @@ import {
   discoverInstanceProfiles,
   judgeInstanceProfiles,
   plannedInstanceProfileChanges,
-  reportInstanceProfilesOnly,
   sweepInstanceProfiles,
   type InstanceProfileContext,
   type InstanceProfilePlan
@@ -27,8 +26,8 @@ export interface InstanceProfilePhase {
   /** The plan, read-only; `terminating` is every builder ID this run will terminate, in any region. */
   plan(terminating: Promise<ReadonlySet<string>>): Promise<InstanceProfilePlan>
   changes(plan: InstanceProfilePlan): number
-  /** Carries the plan out (terminate) or reports it (`heldBack`: why nothing is changed). */
-  settle(plan: InstanceProfilePlan, terminated: ReadonlySet<string>, heldBack?: string): Promise<IamFinding[]>
+  /** Carries the plan out (terminate) or reports it (notify, stop). */
+  settle(plan: InstanceProfilePlan, terminated: ReadonlySet<string>): Promise<IamFinding[]>
   errors: string[]
   dispose(): void
 }
@@ -82,8 +81,7 @@ export async function startInstanceProfilePhase(deps: InstanceProfilePhaseDeps):
       return plan
     },
     changes: (plan) => plannedInstanceProfileChanges(plan, inputs),
-    async settle(plan, terminated, heldBack) {
-      if (heldBack !== undefined) return reportInstanceProfilesOnly(plan, inputs, inputs.action === 'terminate' ? heldBack : undefined)
+    async settle(plan, terminated) {
       const deadlineAt = Date.now() + timeoutMs
       return sweepInstanceProfiles({ ...context(regionDeadline(timeoutMs, control), enabledRegions), deadlineAt }, plan, terminated)
     },

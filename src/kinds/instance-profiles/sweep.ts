@@ -321,6 +321,9 @@ function isRefused(outcome: RemovalStepOutcome): boolean {
   return outcome.outcome === 'failed' || outcome.outcome === 'unknown'
 }
 
+/** The reason on a profile whose removal was never started because the job was cancelled. */
+export const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
+
 /** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
 export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): IamFinding[] {
   return plan.planned.map((entry) => {
@@ -365,7 +368,7 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
     return false
   })
   await mapWithConcurrency(orphans, IAM_CONCURRENCY, async (entry) => {
-    if (ctx.cancelled?.aborted) return settle(entry, 'notified', 'not removed: the job was cancelled first')
+    if (ctx.cancelled?.aborted) return settle(entry, 'notified', NOT_REMOVED_CANCELLED)
     await removeLeftover(ctx, entry, settle)
   })
   return plan.planned.map((entry) => settled.get(entry) as IamFinding)
