@@ -197,14 +197,7 @@ describe('a step IAM refuses', () => {
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
     // IAM refuses DeleteRole (a race the last look could not see): reported, never forced.
-    s.faults.fail({
-      service: 'iam',
-      action: 'DeleteRole',
-      code: 'DeleteConflict',
-      status: 409,
-      message: 'Cannot delete entity, must detach all policies first.',
-      count: 1
-    })
+    refuseDeleteRole({ count: 1 })
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'in-use',
@@ -434,13 +427,7 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     const name = seedLeftovers('profile-and-role')
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
-    s.faults.fail({
-      service: 'iam',
-      action: 'DeleteRole',
-      code: 'DeleteConflict',
-      status: 409,
-      message: 'Cannot delete entity, must detach all policies first.'
-    })
+    refuseDeleteRole()
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'in-use',
@@ -464,3 +451,15 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
   })
 })
+
+/** IAM refuses DeleteRole as it does while something still holds the role. */
+function refuseDeleteRole(limit: { count?: number } = {}): void {
+  s.faults.fail({
+    service: 'iam',
+    action: 'DeleteRole',
+    code: 'DeleteConflict',
+    status: 409,
+    message: 'Cannot delete entity, must detach all policies first.',
+    ...limit
+  })
+}
