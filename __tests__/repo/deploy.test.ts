@@ -3,7 +3,8 @@
  * template's policy allows each action requiredPermissions() returns for a sweep the mode allows
  * (any choice among its `resources`) and nothing more; the plain JSON
  * policy is the terminate + all resources mode; the Terraform snippet names the same actions; the
- * trust policy pins one repository and the audience. OrphanSweep switches the EC2 leftovers
+ * trust policy pins one repository and the audience, and trusts GitHub's OIDC provider by its fixed ARN
+ * whether the stack creates it or not (a provider it created is never deleted). OrphanSweep switches the EC2 leftovers
  * (key pairs, security groups, launch templates), IamSweep the instance profiles: both together are
  * `resources: all`.
  */
@@ -33,6 +34,8 @@ const GLOBAL_EC2_READS = [PERMISSION.describeIamInstanceProfileAssociations, PER
 
 const ROLE = 'arn:aws:iam::123456789012:role/packer-????????-????-????-????-????????????'
 const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-????????-????-????-????-????????????'
+/** The ARN of GitHub's OIDC provider in the checker's account: IAM names it after its URL, one per account. */
+const GITHUB_PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
 
 /** IAM's own wildcard semantics for a Resource ARN pattern: `*` any run, `?` one character. */
 function arnMatches(pattern: string, arn: string): boolean {
@@ -271,29 +274,19 @@ describe('deploy/cloudformation.yml', () => {
     expect(more).toHaveLength(0)
     expect(trust?.Effect).toBe('Allow')
     expect(trust?.Action).toBe('sts:AssumeRoleWithWebIdentity')
-    expect(trust?.Principal).toEqual({ Federated: 'ref:GitHubOidcProvider' })
+    expect(trust?.Principal).toEqual({ Federated: GITHUB_PROVIDER })
     expect(trust?.Condition).toEqual({
       StringEquals: {
         'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
         'token.actions.githubusercontent.com:sub': `repo:${REPO}:ref:refs/heads/main`
       }
     })
-    const provider = resourceOfType(rendered, 'AWS::IAM::OIDCProvider')
-    expect(provider.Url).toBe('https://token.actions.githubusercontent.com')
-    expect(provider.ClientIdList).toEqual(['sts.amazonaws.com'])
   })
 
   it('trusts a GitHub environment instead of a branch when one is given', () => {
     const rendered = renderMode(MODES[0] as Mode, { GitHubEnvironment: 'aws-sweeper', GitHubBranch: 'release' })
     const [trust] = statements(trustOf(rendered))
     expect(trust?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(`repo:${REPO}:environment:aws-sweeper`)
-  })
-
-  it('reuses an existing OIDC provider instead of creating a second one', () => {
-    const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
-    const rendered = renderMode(MODES[0] as Mode, { ExistingOidcProviderArn: existing })
-    expect(Object.values(rendered.resources).map((r) => r.Type)).not.toContain('AWS::IAM::OIDCProvider')
-    expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: existing })
   })
 
   it('names the role only when RoleName is given (the same name in every account of a StackSet)', () => {
@@ -313,6 +306,69 @@ describe('deploy/cloudformation.yml', () => {
   it('rejects a repository pattern with wildcards and an unknown action', () => {
     expect(() => render(template, { GitHubRepository: 'octo-org/*' })).toThrow(TemplateError)
     expect(() => render(template, { GitHubRepository: REPO, SweepAction: 'terminte' })).toThrow(TemplateError)
+  })
+})
+
+describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
+  const providersOf = (rendered: Rendered) => Object.entries(rendered.resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+  const principalOf = (rendered: Rendered) => statements(trustOf(rendered))[0]?.Principal
+
+  it.each([
+    ['true', 1],
+    ['false', 0]
+  ])('CreateOidcProvider=%s: creates %i provider, and the role trusts the provider by its fixed ARN', (create, count) => {
+    const rendered = renderMode(FULL, { CreateOidcProvider: create })
+    expect(providersOf(rendered)).toHaveLength(count)
+    // The same principal either way: turning creation off or on leaves the role's trust as it is.
+    expect(principalOf(rendered)).toEqual({ Federated: GITHUB_PROVIDER })
+    expect(rendered.outputs.OidcProviderArn).toBe(GITHUB_PROVIDER)
+  })
+
+  it('creates the provider for GitHub with the audience the role checks', () => {
+    const [[, provider] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true', Audience: 'sigstore' }))
+    expect(provider?.Properties.Url).toBe('https://token.actions.githubusercontent.com')
+    expect(provider?.Properties.ClientIdList).toEqual(['sigstore'])
+  })
+
+  it('keeps a provider it created when the stack is deleted, when an update stops creating it, and on replacement (other roles may trust it)', () => {
+    const declared = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+    expect(declared).toHaveLength(1)
+    for (const [, resource] of declared) {
+      expect(resource.DeletionPolicy).toBe('Retain')
+      expect(resource.UpdateReplacePolicy).toBe('Retain')
+    }
+    const [[, rendered] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true' }))
+    expect(rendered).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' })
+  })
+
+  it('still creates it, under the logical ID older stacks used, when an update does not mention CreateOidcProvider', () => {
+    // Stacks deployed before CreateOidcProvider created GitHubOidcProvider without a DeletionPolicy:
+    // an update that dropped or renamed it by default would delete the account's provider.
+    expect(providersOf(renderMode(FULL)).map(([name]) => name)).toEqual(['GitHubOidcProvider'])
+  })
+
+  it('honours the deprecated ExistingOidcProviderArn: it wins over CreateOidcProvider and is trusted as given', () => {
+    for (const [create, existing] of [
+      [undefined, GITHUB_PROVIDER],
+      ['true', GITHUB_PROVIDER],
+      ['false', 'arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com']
+    ] as const) {
+      const rendered = renderMode(FULL, { ExistingOidcProviderArn: existing, ...(create === undefined ? {} : { CreateOidcProvider: create }) })
+      expect(providersOf(rendered)).toHaveLength(0)
+      expect(principalOf(rendered)).toEqual({ Federated: existing })
+      expect(rendered.outputs.OidcProviderArn).toBe(existing)
+    }
+  })
+
+  it('refuses an ExistingOidcProviderArn that is not a GitHub provider, and a CreateOidcProvider that is not true or false', () => {
+    for (const wrong of [
+      'arn:aws:iam::123456789012:oidc-provider/accounts.google.com',
+      'token.actions.githubusercontent.com',
+      `${GITHUB_PROVIDER}/octo-enterprise`
+    ]) {
+      expect(() => renderMode(FULL, { ExistingOidcProviderArn: wrong })).toThrow(TemplateError)
+    }
+    expect(() => renderMode(FULL, { CreateOidcProvider: 'yes' })).toThrow(TemplateError)
   })
 })
 
