@@ -443,6 +443,28 @@ describe('deploy/terraform/main.tf', () => {
     expect(grantedActions()).toEqual(union)
   })
 
+  /** One top-level block, from its header to its closing brace. */
+  const block = (header: string): string => {
+    const from = hcl.indexOf(header)
+    if (from < 0) throw new Error(`deploy/terraform/main.tf has no ${header}`)
+    return hcl.slice(from, hcl.indexOf('\n}\n', from) + 2)
+  }
+
+  it("creates GitHub's OIDC provider only when asked and never destroys it; otherwise looks it up by its URL", () => {
+    // true by default: a module that created the provider before create_oidc_provider existed keeps it.
+    expect(block('variable "create_oidc_provider"')).toMatch(/type\s*=\s*bool[\s\S]*default\s*=\s*true/)
+    expect(hcl).toMatch(/create_oidc_provider\s*=\s*var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
+    expect(hcl).toMatch(/look_up_oidc_provider\s*=\s*!var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
+    const created = block('resource "aws_iam_openid_connect_provider" "github"')
+    expect(created).toMatch(/count\s*=\s*local\.create_oidc_provider \? 1 : 0/)
+    // Terraform's Retain: a plan that would destroy it (count 1 → 0, or destroy) fails instead.
+    expect(created).toMatch(/lifecycle\s*\{\s*prevent_destroy\s*=\s*true\s*\}/)
+    const found = block('data "aws_iam_openid_connect_provider" "github"')
+    expect(found).toMatch(/count\s*=\s*local\.look_up_oidc_provider \? 1 : 0/)
+    expect(found).toMatch(/url\s*=\s*"https:\/\/token\.actions\.githubusercontent\.com"/)
+    expect(block('data "aws_iam_policy_document" "trust"')).toContain('identifiers = [local.provider_arn]')
+  })
+
   it('pins repository and audience in the trust policy', () => {
     expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:aud"/)
     expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:sub"/)
