@@ -339,6 +339,8 @@ describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
     }
     const [[, rendered] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true' }))
     expect(rendered).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' })
+    // It outlives the stack: the tag says which stack made it (and makes upgrading a real change of it).
+    expect(rendered?.Properties.Tags).toEqual([{ Key: 'packer-sweeper:stack', Value: 'packer-sweeper' }])
   })
 
   it('still creates it, under the logical ID older stacks used, when an update does not mention CreateOidcProvider', () => {
