@@ -29,10 +29,21 @@ export function parseTemplate(text: string): Template {
   return parse(text, { customTags: cfnTags() }) as Template
 }
 
+/** What CloudFormation does with a resource the stack deletes, or an update removes or replaces. */
+export type RemovalPolicy = 'Delete' | 'Retain' | 'RetainExceptOnCreate' | 'Snapshot'
+
+export interface TemplateResource {
+  Type: string
+  Condition?: string
+  DeletionPolicy?: RemovalPolicy
+  UpdateReplacePolicy?: RemovalPolicy
+  Properties?: Record<string, Json>
+}
+
 export interface Template {
   Parameters?: Record<string, { Type: string; Default?: string; AllowedValues?: string[]; AllowedPattern?: string }>
   Conditions?: Record<string, Json>
-  Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, Json> }>
+  Resources: Record<string, TemplateResource>
   Outputs?: Record<string, { Condition?: string; Value: Json }>
 }
 
@@ -51,7 +62,7 @@ export const PSEUDO: Record<string, string> = {
 /** A template rendered for one set of parameters: the resources that exist, with plain values. */
 export interface Rendered {
   conditions: Record<string, boolean>
-  resources: Record<string, { Type: string; Properties: Record<string, Json> }>
+  resources: Record<string, { Type: string; Properties: Record<string, Json>; DeletionPolicy?: RemovalPolicy; UpdateReplacePolicy?: RemovalPolicy }>
   outputs: Record<string, Json>
 }
 
@@ -102,9 +113,15 @@ export function render(template: Template, given: Record<string, string>): Rende
     }
     if (name in resources) {
       if (!exists(name)) throw new TemplateError(`Ref to ${name}, which this configuration does not create`)
-      return `ref:${name}`
+      return resources[name]?.Type === 'AWS::IAM::OIDCProvider' ? oidcProviderArn(name) : `ref:${name}`
     }
     throw new TemplateError(`Ref to unknown ${name}`)
+  }
+  /** The Ref of an AWS::IAM::OIDCProvider is its ARN, which IAM builds from the account and the provider's URL. */
+  const oidcProviderArn = (name: string): string => {
+    const url = resources[name]?.Properties?.Url
+    if (typeof url !== 'string' || !url.startsWith('https://')) throw new TemplateError(`${name}: Url must be a literal https:// URL`)
+    return `arn:${PSEUDO['AWS::Partition']}:iam::${PSEUDO['AWS::AccountId']}:oidc-provider/${url.slice('https://'.length)}`
   }
   const getAtt = (name: string, attribute: string): string => {
     if (!(name in resources)) throw new TemplateError(`GetAtt of unknown resource ${name}`)
@@ -204,7 +221,13 @@ export function render(template: Template, given: Record<string, string>): Rende
   const renderedResources: Rendered['resources'] = {}
   for (const [name, resource] of Object.entries(resources)) {
     if (!exists(name)) continue
-    renderedResources[name] = { Type: resource.Type, Properties: evaluate(resource.Properties ?? {}) as Record<string, Json> }
+    const { Type, DeletionPolicy, UpdateReplacePolicy } = resource
+    renderedResources[name] = {
+      Type,
+      Properties: evaluate(resource.Properties ?? {}) as Record<string, Json>,
+      ...(DeletionPolicy === undefined ? {} : { DeletionPolicy }),
+      ...(UpdateReplacePolicy === undefined ? {} : { UpdateReplacePolicy })
+    }
   }
   const outputs: Record<string, Json> = {}
   for (const [name, output] of Object.entries(template.Outputs ?? {})) {

@@ -3,19 +3,25 @@
  * template's policy allows each action requiredPermissions() returns for a sweep the mode allows
  * (any choice among its `resources`) and nothing more; the plain JSON
  * policy is the terminate + all resources mode; the Terraform snippet names the same actions; the
- * trust policy pins one repository and the audience. OrphanSweep switches the EC2 leftovers
+ * trust policy pins one repository and the audience, and trusts GitHub's OIDC provider by its fixed ARN
+ * whether the stack creates it or not (a provider it created is never deleted). OrphanSweep switches the EC2 leftovers
  * (key pairs, security groups, launch templates), IamSweep the instance profiles: both together are
- * `resources: all`.
+ * `resources: all`. The README's Quick start deploy command is run as written against a stand-in
+ * `aws`, and its workflow is checked to start as a dry run.
  */
 import { describe, expect, it } from '@jest/globals'
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parse } from 'yaml'
 
 import { PERMISSION } from '../../src/permissions.js'
 import { requiredPermissions } from '../../src/required-permissions.js'
 import { SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
 import { KIND_MODULES, KIND_NAMES } from '../../src/kinds/registry.js'
-import { ROOT } from '../../scripts/readme-tables.js'
+import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
+import { getInputs } from '../../src/inputs.js'
 import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
 
 const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
@@ -33,6 +39,8 @@ const GLOBAL_EC2_READS = [PERMISSION.describeIamInstanceProfileAssociations, PER
 
 const ROLE = 'arn:aws:iam::123456789012:role/packer-????????-????-????-????-????????????'
 const PROFILE = 'arn:aws:iam::123456789012:instance-profile/packer-????????-????-????-????-????????????'
+/** The ARN of GitHub's OIDC provider in the checker's account: IAM names it after its URL, one per account. */
+const GITHUB_PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
 
 /** IAM's own wildcard semantics for a Resource ARN pattern: `*` any run, `?` one character. */
 function arnMatches(pattern: string, arn: string): boolean {
@@ -271,29 +279,19 @@ describe('deploy/cloudformation.yml', () => {
     expect(more).toHaveLength(0)
     expect(trust?.Effect).toBe('Allow')
     expect(trust?.Action).toBe('sts:AssumeRoleWithWebIdentity')
-    expect(trust?.Principal).toEqual({ Federated: 'ref:GitHubOidcProvider' })
+    expect(trust?.Principal).toEqual({ Federated: GITHUB_PROVIDER })
     expect(trust?.Condition).toEqual({
       StringEquals: {
         'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
         'token.actions.githubusercontent.com:sub': `repo:${REPO}:ref:refs/heads/main`
       }
     })
-    const provider = resourceOfType(rendered, 'AWS::IAM::OIDCProvider')
-    expect(provider.Url).toBe('https://token.actions.githubusercontent.com')
-    expect(provider.ClientIdList).toEqual(['sts.amazonaws.com'])
   })
 
   it('trusts a GitHub environment instead of a branch when one is given', () => {
     const rendered = renderMode(MODES[0] as Mode, { GitHubEnvironment: 'aws-sweeper', GitHubBranch: 'release' })
     const [trust] = statements(trustOf(rendered))
     expect(trust?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(`repo:${REPO}:environment:aws-sweeper`)
-  })
-
-  it('reuses an existing OIDC provider instead of creating a second one', () => {
-    const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
-    const rendered = renderMode(MODES[0] as Mode, { ExistingOidcProviderArn: existing })
-    expect(Object.values(rendered.resources).map((r) => r.Type)).not.toContain('AWS::IAM::OIDCProvider')
-    expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: existing })
   })
 
   it('names the role only when RoleName is given (the same name in every account of a StackSet)', () => {
@@ -313,6 +311,81 @@ describe('deploy/cloudformation.yml', () => {
   it('rejects a repository pattern with wildcards and an unknown action', () => {
     expect(() => render(template, { GitHubRepository: 'octo-org/*' })).toThrow(TemplateError)
     expect(() => render(template, { GitHubRepository: REPO, SweepAction: 'terminte' })).toThrow(TemplateError)
+  })
+})
+
+describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
+  const providersOf = (rendered: Rendered) => Object.entries(rendered.resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+  const principalOf = (rendered: Rendered) => statements(trustOf(rendered))[0]?.Principal
+
+  it.each([
+    ['true', 1],
+    ['false', 0]
+  ])('CreateOidcProvider=%s: creates %i provider, and the role trusts the provider by its fixed ARN', (create, count) => {
+    const rendered = renderMode(FULL, { CreateOidcProvider: create })
+    expect(providersOf(rendered)).toHaveLength(count)
+    // The same principal either way: turning creation off or on leaves the role's trust as it is.
+    expect(principalOf(rendered)).toEqual({ Federated: GITHUB_PROVIDER })
+    expect(rendered.outputs.OidcProviderArn).toBe(GITHUB_PROVIDER)
+  })
+
+  it('creates the provider for GitHub with the audience the role checks', () => {
+    const [[, provider] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true', Audience: 'sigstore' }))
+    expect(provider?.Properties.Url).toBe('https://token.actions.githubusercontent.com')
+    expect(provider?.Properties.ClientIdList).toEqual(['sigstore'])
+  })
+
+  it('keeps a provider it created when the stack is deleted, when an update stops creating it, and on replacement (other roles may trust it)', () => {
+    const declared = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+    expect(declared).toHaveLength(1)
+    for (const [, resource] of declared) {
+      expect(resource.DeletionPolicy).toBe('Retain')
+      expect(resource.UpdateReplacePolicy).toBe('Retain')
+    }
+    const [[, rendered] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true' }))
+    expect(rendered).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' })
+    // It outlives the stack: the tag says which stack made it (and makes upgrading a real change of it).
+    expect(rendered?.Properties.Tags).toEqual([{ Key: 'packer-sweeper:stack', Value: 'packer-sweeper' }])
+  })
+
+  it("has the one DeletionPolicy line the README's upgrade check counts", () => {
+    const check = /grep -c '(DeletionPolicy: Retain)'` prints `1`/.exec(read('README.md').replace(/\s*\n\s*/g, ' '))
+    expect(check).not.toBeNull()
+    expect(
+      read('deploy/cloudformation.yml')
+        .split('\n')
+        .filter((line) => line.includes(check?.[1] ?? '?'))
+    ).toHaveLength(1)
+  })
+
+  it('still creates it, under the logical ID older stacks used, when an update does not mention CreateOidcProvider', () => {
+    // Stacks deployed before CreateOidcProvider created GitHubOidcProvider without a DeletionPolicy:
+    // an update that dropped or renamed it by default would delete the account's provider.
+    expect(providersOf(renderMode(FULL)).map(([name]) => name)).toEqual(['GitHubOidcProvider'])
+  })
+
+  it('honours the deprecated ExistingOidcProviderArn: it wins over CreateOidcProvider and is trusted as given', () => {
+    for (const [create, existing] of [
+      [undefined, GITHUB_PROVIDER],
+      ['true', GITHUB_PROVIDER],
+      ['false', 'arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com']
+    ] as const) {
+      const rendered = renderMode(FULL, { ExistingOidcProviderArn: existing, ...(create === undefined ? {} : { CreateOidcProvider: create }) })
+      expect(providersOf(rendered)).toHaveLength(0)
+      expect(principalOf(rendered)).toEqual({ Federated: existing })
+      expect(rendered.outputs.OidcProviderArn).toBe(existing)
+    }
+  })
+
+  it('refuses an ExistingOidcProviderArn that is not a GitHub provider, and a CreateOidcProvider that is not true or false', () => {
+    for (const wrong of [
+      'arn:aws:iam::123456789012:oidc-provider/accounts.google.com',
+      'token.actions.githubusercontent.com',
+      `${GITHUB_PROVIDER}/octo-enterprise`
+    ]) {
+      expect(() => renderMode(FULL, { ExistingOidcProviderArn: wrong })).toThrow(TemplateError)
+    }
+    expect(() => renderMode(FULL, { CreateOidcProvider: 'yes' })).toThrow(TemplateError)
   })
 })
 
@@ -387,10 +460,164 @@ describe('deploy/terraform/main.tf', () => {
     expect(grantedActions()).toEqual(union)
   })
 
+  /** One top-level block, from its header to its closing brace. */
+  const block = (header: string): string => {
+    const from = hcl.indexOf(header)
+    if (from < 0) throw new Error(`deploy/terraform/main.tf has no ${header}`)
+    return hcl.slice(from, hcl.indexOf('\n}\n', from) + 2)
+  }
+
+  it("creates GitHub's OIDC provider only when asked and never destroys it; otherwise looks it up by its URL", () => {
+    // true by default: a module that created the provider before create_oidc_provider existed keeps it.
+    expect(block('variable "create_oidc_provider"')).toMatch(/type\s*=\s*bool[\s\S]*default\s*=\s*true/)
+    expect(hcl).toMatch(/create_oidc_provider\s*=\s*var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
+    expect(hcl).toMatch(/look_up_oidc_provider\s*=\s*!var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
+    const created = block('resource "aws_iam_openid_connect_provider" "github"')
+    expect(created).toMatch(/count\s*=\s*local\.create_oidc_provider \? 1 : 0/)
+    // Terraform's Retain: a plan that would destroy it (count 1 → 0, or destroy) fails instead.
+    expect(created).toMatch(/lifecycle\s*\{\s*prevent_destroy\s*=\s*true\s*\}/)
+    const found = block('data "aws_iam_openid_connect_provider" "github"')
+    expect(found).toMatch(/count\s*=\s*local\.look_up_oidc_provider \? 1 : 0/)
+    expect(found).toMatch(/url\s*=\s*"https:\/\/token\.actions\.githubusercontent\.com"/)
+    expect(block('data "aws_iam_policy_document" "trust"')).toContain('identifiers = [local.provider_arn]')
+  })
+
   it('pins repository and audience in the trust policy', () => {
     expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:aud"/)
     expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:sub"/)
     expect(hcl).toContain('"repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"')
     expect(hcl).toContain('key-pair/${var.key_pair_name_pattern}')
+  })
+})
+
+describe('README.md: Quick start', () => {
+  const readme = read('README.md')
+  const start = readme.indexOf('\n## Quick start\n')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
+  const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] as string, code: m[2] as string }))
+  const deploy = blocks.find((b) => b.lang === 'sh' && b.code.includes('aws cloudformation deploy'))
+  const workflowBlock = blocks.find((b) => b.lang === 'yaml' && b.code.includes('jobs:'))
+
+  it('has the deploy command and the workflow', () => {
+    expect(start).toBeGreaterThan(0)
+    expect(deploy).toBeDefined()
+    expect(workflowBlock).toBeDefined()
+  })
+
+  it('says first what the stack creates and whom the role trusts: one repository, on main unless told otherwise', () => {
+    const intro = section.slice(0, section.indexOf('```'))
+    for (const said of ['role', 'OIDC provider', '`main`', '`GitHubBranch', '`GitHubEnvironment', 'never deletes']) expect(intro).toContain(said)
+  })
+
+  /** The README's deploy command, run by bash against a stand-in `aws` that never reaches AWS. */
+  function runQuickStart(account: { providers: string[]; stackMadeTheProvider: boolean }): string[][] {
+    const dir = mkdtempSync(join(tmpdir(), 'quick-start-'))
+    try {
+      const log = join(dir, 'calls')
+      writeFileSync(join(dir, 'providers.json'), JSON.stringify({ OpenIDConnectProviderList: account.providers.map((Arn) => ({ Arn })) }, null, 4))
+      writeFileSync(
+        join(dir, 'aws'),
+        [
+          '#!/bin/bash',
+          '{ printf "%s\\n" "$@"; echo "<end of call>"; } >> "$FAKE_AWS_CALLS"',
+          'case "$1 $2" in',
+          '  "iam list-open-id-connect-providers") cat "$FAKE_AWS_PROVIDERS" ;;',
+          '  "cloudformation describe-stack-resource")',
+          '    [ "$FAKE_AWS_STACK_MADE_PROVIDER" = true ] && { echo "{}"; exit 0; }',
+          '    echo "An error occurred (ValidationError) when calling the DescribeStackResource operation" >&2; exit 254 ;;',
+          '  "cloudformation deploy") ;;',
+          '  *) echo "unexpected aws call: $*" >&2; exit 99 ;;',
+          'esac',
+          ''
+        ].join('\n'),
+        { mode: 0o755 }
+      )
+      const result = spawnSync('bash', ['-c', deploy?.code ?? 'exit 1'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          PATH: `${dir}:/usr/bin:/bin`,
+          HOME: dir,
+          FAKE_AWS_CALLS: log,
+          FAKE_AWS_PROVIDERS: join(dir, 'providers.json'),
+          FAKE_AWS_STACK_MADE_PROVIDER: String(account.stackMadeTheProvider)
+        }
+      })
+      expect(result.stderr).toBe('')
+      expect(result.status).toBe(0)
+      return readFileSync(log, 'utf8')
+        .split('<end of call>\n')
+        .filter(Boolean)
+        .map((call) => call.split('\n').filter(Boolean))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  const optionOf = (call: string[], option: string): string | undefined => (call.includes(option) ? call[call.indexOf(option) + 1] : undefined)
+  const deployOf = (calls: string[][]): string[] => {
+    const deploys = calls.filter((call) => call[0] === 'cloudformation' && call[1] === 'deploy')
+    expect(deploys).toHaveLength(1)
+    return deploys[0] as string[]
+  }
+  /** The stack's parameters as the deploy command passes them. */
+  const parametersOf = (call: string[]): Record<string, string> => {
+    const from = call.indexOf('--parameter-overrides') + 1
+    const until = call.findIndex((arg, index) => index >= from && arg.startsWith('--'))
+    return Object.fromEntries(call.slice(from, until < 0 ? undefined : until).map((pair) => pair.split(/=(.*)/s, 2) as [string, string]))
+  }
+
+  const OTHERS = ['arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', `${GITHUB_PROVIDER}/octo-enterprise`]
+  it.each([
+    ["an account without GitHub's provider", 'true', { providers: [], stackMadeTheProvider: false }],
+    ['an account with only other OIDC providers (EKS, a GitHub Enterprise issuer)', 'true', { providers: OTHERS, stackMadeTheProvider: false }],
+    ['an account whose GitHub provider someone else created', 'false', { providers: [...OTHERS, GITHUB_PROVIDER], stackMadeTheProvider: false }],
+    // Before CreateOidcProvider the stack created it with no DeletionPolicy: false would delete it.
+    ['an account whose GitHub provider this stack created', 'true', { providers: [GITHUB_PROVIDER], stackMadeTheProvider: true }]
+  ])('in %s, deploys the template with CreateOidcProvider=%s and a role that trusts the provider', (_name, create, account) => {
+    const call = deployOf(runQuickStart(account))
+    expect(optionOf(call, '--template-file')).toBe('deploy/cloudformation.yml')
+    expect(optionOf(call, '--capabilities')).toBe('CAPABILITY_IAM')
+    const parameters = parametersOf(call)
+    expect(parameters.CreateOidcProvider).toBe(create)
+    // render() refuses a parameter the template does not have, or a value it does not allow.
+    const rendered = render(template, parameters)
+    expect(Object.values(rendered.resources).filter((r) => r.Type === 'AWS::IAM::OIDCProvider')).toHaveLength(create === 'true' ? 1 : 0)
+    expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: GITHUB_PROVIDER })
+  })
+
+  it("asks CloudFormation about the stack it deploys and the template's provider", () => {
+    const calls = runQuickStart({ providers: [GITHUB_PROVIDER], stackMadeTheProvider: false })
+    const asked = calls.find((call) => call[1] === 'describe-stack-resource') ?? []
+    expect(optionOf(asked, '--stack-name')).toBe(optionOf(deployOf(calls), '--stack-name'))
+    expect(template.Resources[optionOf(asked, '--logical-resource-id') ?? '']?.Type).toBe('AWS::IAM::OIDCProvider')
+    expect(calls.find((call) => call[1] === 'list-open-id-connect-providers')).toContain('json')
+  })
+
+  interface QuickStartWorkflow {
+    permissions: Record<string, string>
+    concurrency: { group: string; 'cancel-in-progress': boolean }
+    jobs: Record<string, { 'timeout-minutes': number; steps: Array<{ uses?: string; with?: Record<string, unknown> }> }>
+  }
+
+  it('starts with a dry run of the full terminate sweep, with a timeout, one sweep at a time, and says which line to change', () => {
+    const workflow = parse(workflowBlock?.code ?? '') as QuickStartWorkflow
+    expect(workflow.permissions['id-token']).toBe('write')
+    expect(workflow.concurrency).toEqual({ group: expect.stringMatching(/^packer-sweeper-/), 'cancel-in-progress': false })
+    const [job, ...more] = Object.values(workflow.jobs)
+    expect(more).toHaveLength(0)
+    expect(job?.['timeout-minutes']).toBeGreaterThan(0)
+    const step = job?.steps.find((s) => s.uses === 'packer-sweeper/packer-sweeper@v1')
+    const declared = readActionMetadata().inputs
+    expect(Object.keys(step?.with ?? {}).filter((name) => !(name in declared))).toEqual([])
+    // What the action reads: its literal inputs over action.yml's defaults, expressions left at their defaults.
+    const literal = Object.entries(step?.with ?? {}).filter(([, value]) => !String(value).startsWith('${{'))
+    const given: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(declared).map(([name, input]) => [name, String(input.default ?? '')])),
+      ...Object.fromEntries(literal.map(([name, value]) => [name, String(value)]))
+    }
+    const inputs = getInputs((name) => (given[name] ?? '').trim(), { AWS_REGION: 'us-east-1' })
+    expect(inputs).toMatchObject({ 'dry-run': true, action: 'terminate', regions: 'all', resources: [...KIND_NAMES] })
+    expect(section.slice(section.indexOf(workflowBlock?.code ?? ''))).toContain('`dry-run: false`')
   })
 })

@@ -2,10 +2,12 @@
 # as deploy/cloudformation.yml, chosen by the same settings. The permissions follow
 # requiredPermissions() in src/permissions.ts. __tests__/repo/deploy.test.ts checks this file by text
 # matching only: the IAM actions of its allowing statements, all modes together, equal the union of
-# requiredPermissions() over all modes; which actions a given set of variables grants is not checked.
+# requiredPermissions() over all modes, and the OIDC provider is created or looked up as described
+# below; which actions a given set of variables grants is not checked.
 #
 # Terraform generates the role's and the topic's names (name_prefix): use the outputs role_arn and
-# topic_arn for the action's role-to-assume and sns-topic-arn.
+# topic_arn for the action's role-to-assume and sns-topic-arn. Set create_oidc_provider = false when
+# the account already has GitHub's OIDC provider (it can hold only one).
 #
 #   module "packer_sweeper" {
 #     source            = "./deploy/terraform"
@@ -49,10 +51,20 @@ variable "audience" {
   default     = "sts.amazonaws.com"
 }
 
+variable "create_oidc_provider" {
+  description = "true creates GitHub's OIDC provider (token.actions.githubusercontent.com); false looks up the one the account already has (an account holds only one). The provider has prevent_destroy, other roles may trust it: before setting this to false or destroying the module, `terraform state rm` it, which leaves it in the account."
+  type        = bool
+  default     = true
+}
+
 variable "existing_oidc_provider_arn" {
-  description = "ARN of the account's token.actions.githubusercontent.com provider; empty creates it."
+  description = "Deprecated: use create_oidc_provider = false. When set, it wins: no provider is created or looked up, and the role trusts this ARN of the account's token.actions.githubusercontent.com provider."
   type        = string
   default     = ""
+  validation {
+    condition     = var.existing_oidc_provider_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.existing_oidc_provider_arn))
+    error_message = "existing_oidc_provider_arn is empty or the ARN of a token.actions.githubusercontent.com OIDC provider."
+  }
 }
 
 variable "sweep_action" {
@@ -117,7 +129,13 @@ locals {
   subject = (var.github_environment != ""
     ? "repo:${var.github_repository}:environment:${var.github_environment}"
   : "repo:${var.github_repository}:ref:refs/heads/${var.github_branch}")
-  provider_arn = var.existing_oidc_provider_arn != "" ? var.existing_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+  create_oidc_provider  = var.create_oidc_provider && var.existing_oidc_provider_arn == ""
+  look_up_oidc_provider = !var.create_oidc_provider && var.existing_oidc_provider_arn == ""
+  # The same ARN whoever created the provider (IAM names it after its URL); referring to the resource
+  # makes Terraform create the provider before the role.
+  provider_arn = (var.existing_oidc_provider_arn != "" ? var.existing_oidc_provider_arn
+    : local.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn
+  : data.aws_iam_openid_connect_provider.github[0].arn)
   # The conditions of the instance statements: the regions, and the optional managed tag.
   region_condition = local.all ? [] : [{ test = "StringEquals", variable = "aws:RequestedRegion", values = var.regions }]
   instance_conditions = concat(local.region_condition, var.require_managed_tag ? [
@@ -131,10 +149,20 @@ locals {
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
-  count           = var.existing_oidc_provider_arn == "" ? 1 : 0
+  count           = local.create_oidc_provider ? 1 : 0
   url             = "https://token.actions.githubusercontent.com"
   client_id_list  = [var.audience]
   thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+  # The account's only GitHub provider, which other roles may trust: a plan that would destroy it fails.
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+# Fails the plan when the account has no GitHub provider: set create_oidc_provider = true then.
+data "aws_iam_openid_connect_provider" "github" {
+  count = local.look_up_oidc_provider ? 1 : 0
+  url   = "https://token.actions.githubusercontent.com"
 }
 
 data "aws_iam_policy_document" "trust" {
