@@ -20,6 +20,8 @@ import { parseTemplate, render, TemplateError } from './cloudformation.js'
 
 /** How the examples refer to the published action (a placeholder owner, see README). */
 export const PUBLISHED = 'packer-sweeper/packer-sweeper@v1'
+/** The post-build tag value: unique to one job of one attempt of one run (README, "Post-build step"). */
+const JOB_VALUE = '${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 const SELF = /^(?:\.\/?|packer-sweeper\/packer-sweeper@.+)$/
 
 interface Step {
@@ -200,18 +202,39 @@ describe('workflows that use this action', () => {
     }
   })
 
-  it('sweeps exactly the run the Packer template tags', () => {
+  it('sweeps exactly the job the Packer template tags, never the other jobs of the same run', () => {
     const hcl = read(resolve(ROOT, 'examples/packer/build.pkr.hcl'))
-    const build = read(resolve(ROOT, 'examples/workflows/packer-build.yml'))
+    const build = parse(read(resolve(ROOT, 'examples/workflows/packer-build.yml'))) as { jobs: { build: { steps: AnyStep[] } } }
     const [cleanup] = steps.filter((s) => s.file === 'examples/workflows/packer-build.yml')
-    expect(cleanup?.step.with).toMatchObject({ 'max-age': '0', tags: 'github-run-id=${{ github.run_id }}', resources: 'all' })
-    expect((parse(build) as { jobs: { build: { steps: Array<Step & { if?: string }> } } }).jobs.build.steps.at(-1)?.if).toBe('always()')
-    expect(build).toContain('-var "github_run_id=${{ github.run_id }}"')
-    expect(hcl).toMatch(/variable "github_run_id"/)
-    expect(hcl).toMatch(/"github-run-id"\s*=\s*var\.github_run_id/)
+    expect(cleanup?.step.with).toMatchObject({ 'max-age': '0', tags: `packer-sweeper-job=${JOB_VALUE}`, resources: 'all' })
+    // Every job of a run (every matrix job too) shares github.run_id: the value must also carry the
+    // attempt, the job and its index in the matrix, or one job's cleanup terminates the others' builders.
+    for (const part of ['github.run_id', 'github.run_attempt', 'github.job', 'strategy.job-index']) {
+      expect(String(cleanup?.step.with?.tags)).toContain(`\${{ ${part} }}`)
+    }
+    expect((cleanup?.step as AnyStep | undefined)?.if).toBe('always()')
+    const packer = build.jobs.build.steps.find((step) => step.run?.includes('packer build'))
+    expect(packer?.env).toEqual({ PACKER_SWEEPER_JOB: JOB_VALUE })
+    expect(packer?.run).toContain('-var "packer_sweeper_job=$PACKER_SWEEPER_JOB"')
+    expect(hcl).toMatch(/variable "packer_sweeper_job"/)
+    expect(hcl).toMatch(/"packer-sweeper-job"\s*=\s*var\.packer_sweeper_job/)
+    expect(hcl).not.toMatch(/github_run_id|"github-run-id"/)
     expect(hcl).toMatch(/run_tags\s*=\s*local\.run_tags/)
     // A spot build's launch template gets spot_tags, not run_tags: the same tags, or tags: misses it.
     expect(hcl).toMatch(/spot_tags\s*=\s*var\.spot_price != "" \? local\.run_tags : null/)
+  })
+
+  it('recommend the per-job tag, never the run ID alone, wherever the docs and examples show a post-build tags value', () => {
+    const docs = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'RELEASING.md', 'scripts/demo.ts', ...files.map((path) => relative(ROOT, path))]
+    const runIdOnly = /tags:\s*[\w:.-]+=\$\{\{ github\.run_id \}\}(?!-)/
+    const offenders = docs.flatMap((file) =>
+      read(resolve(ROOT, file))
+        .split('\n')
+        .map((line, index) => ({ line, where: `${file}:${index + 1}` }))
+        .filter(({ line }) => runIdOnly.test(line))
+        .map(({ where }) => where)
+    )
+    expect(offenders).toEqual([])
   })
 
   it('lists every input with its default in the local .env example (dry-run deliberately on)', () => {
