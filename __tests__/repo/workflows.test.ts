@@ -74,9 +74,9 @@ const isOnlyExpression = (value: unknown): boolean => /^\$\{\{[^}]*\}\}$/.test(S
 /**
  * What the action would read for a step: action.yml's defaults, overridden by the step's literal
  * `with:` values as the runner passes them (strings). A value that is only an expression is left
- * out (its input keeps its default): it can only be checked at run time. An expression inside a
- * literal (`github-run-id=${{ github.run_id }}`) stands for a run-time value: RUN_TIME_VALUE is put in its place,
- * so the literal around it is still checked.
+ * out (its input keeps its default): it can only be checked at run time. Each expression inside a
+ * literal (`packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-…`) stands for a run-time
+ * value: RUN_TIME_VALUE is put in its place, so the literal around it is still checked.
  */
 export function literalInputs(step: Step, defaults: Readonly<Record<string, string>>): Record<string, string> {
   const literal = Object.entries(step.with ?? {})
