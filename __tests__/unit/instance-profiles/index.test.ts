@@ -417,6 +417,23 @@ describe('modes that change nothing in IAM', () => {
   })
 })
 
+describe('the exclude-tag in any casing (issue 17): IAM tag keys are case-insensitive', () => {
+  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP'])('a set whose role and profile carry %s is skipped, nothing written', async (key) => {
+    const name = seedLeftovers('full', 3, { ...RUN_TAGS, [key]: '' })
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(context())
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })])
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it('`tags` keys match IAM tag keys in any casing', async () => {
+    const name = seedLeftovers('full', 3, { Team: 'images' })
+    const plan = await planInstanceProfiles(context({ tags: [{ key: 'team', value: 'images' }] }), new Set())
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', leftover: expect.objectContaining({ name }) })])
+  })
+})
+
 describe('plannedInstanceProfileChanges', () => {
   it('counts a profile with its role as one change, only in terminate, and not what is skipped or fresh', async () => {
     seedLeftovers('full')

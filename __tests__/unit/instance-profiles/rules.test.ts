@@ -282,6 +282,26 @@ describe('judgeLeftover', () => {
     expect(judge(leftover(parts))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
   })
 
+  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP', 'packer-Sweeper:keep'])(
+    'skips when the exclude-tag is written %s: IAM tag keys are case-insensitive',
+    (key) => {
+      expect(judge(leftover({ role: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+      expect(judge(leftover({ profile: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+      expect(judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: key })).toMatchObject({ verdict: 'skip' })
+    }
+  )
+
+  it('matches `tags` keys ignoring case, values still as written', () => {
+    const runTags = new Map([['GitHub-Run-Id', '42']])
+    const subject = leftover({ profile: { tags: runTags }, role: { tags: runTags } })
+    expect(judge(subject, { tags: [{ key: 'github-run-id', value: '42' }] })).toEqual({ verdict: 'check-usage' })
+    expect(judge(subject, { tags: [{ key: 'GITHUB-RUN-ID', value: '4?' }] })).toEqual({ verdict: 'check-usage' })
+    const lowerValue = new Map([['team', 'images']])
+    expect(judge(leftover({ profile: { tags: lowerValue }, role: { tags: lowerValue } }), { tags: [{ key: 'team', value: 'Images' }] })).toEqual({
+      verdict: 'ignore'
+    })
+  })
+
   it('an empty exclude-tag excludes nothing', () => {
     expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: '' })).toEqual({ verdict: 'check-usage' })
   })

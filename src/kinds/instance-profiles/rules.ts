@@ -194,8 +194,9 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'ignore' }
   const tagged = [leftover.profile?.tags, leftover.role?.tags].filter((tags): tags is ReadonlyMap<string, string> => tags !== undefined)
   // Packer tags both with run_tags: with `tags` set, each part the build left must carry them.
-  if (!tagged.every((tags) => matchesTags(tags, rules.tags))) return { verdict: 'ignore' }
-  if (tagged.some((tags) => isExcluded(tags, rules.excludeTag))) return { verdict: 'skip', reason: `carries the ${rules.excludeTag} tag` }
+  // IAM tag keys are case-insensitive: `Packer-Sweeper:Keep` is the exclude-tag there.
+  if (!tagged.every((tags) => matchesTags(tags, rules.tags, 'case-insensitive'))) return { verdict: 'ignore' }
+  if (tagged.some((tags) => isExcluded(tags, rules.excludeTag, 'case-insensitive'))) return { verdict: 'skip', reason: `carries the ${rules.excludeTag} tag` }
   // Another profile holding the role uses it, whatever runs with that profile: none of the build's parts is touched.
   if (leftover.heldBy && leftover.heldBy.length > 0) return { verdict: 'skip', reason: heldByReason(leftover.heldBy), heldBy: leftover.heldBy }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: 'age unknown' }
