@@ -353,6 +353,61 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(sorted(t.iam.roles.map((r) => r.roleName))).toEqual(sorted([untagged, halfTagged]))
   })
 
+  it('issue 17: a role another instance profile also holds keeps its whole build untouched, with zero writes, naming the profile and the instance using it', async () => {
+    const { seed, names } = iamSeed([{ state: 'full' }, { state: 'role-with-policy' }, { state: 'full' }])
+    const [shared, otherPath, killed] = names as [string, string, string]
+    // Packer's own profile at another path than /, holding its role: not Packer's.
+    const elsewhere = packerIamLeftovers({ ageSeconds: 5 * H, state: 'full', random: Math.random, profilePath: '/builds/' })
+    seed.roles.push(...(elsewhere.roles ?? []))
+    seed.instanceProfiles.push(
+      ...(elsewhere.instanceProfiles ?? []),
+      { instanceProfileName: 'my-app-profile', roles: [shared] },
+      { instanceProfileName: 'ci-profile', path: '/ci/', roles: [otherPath] }
+    )
+    const s = await start({ iam: seed, regions: REGIONS })
+    s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'app', keyName: 'deploy', age: '2d', iamInstanceProfile: s.iam.profileRef('my-app-profile') }] } })
+    const untouched = Object.fromEntries(Object.entries(iamState(s)).filter(([key]) => !key.endsWith(killed)))
+    const run = await terminate(s)
+    expectExit(run, 0)
+
+    const app = s.fleet.byRef('app')
+    expect(byName(run)[shared]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by instance profile my-app-profile, itself used by ${app.id} (eu-west-1)`,
+      iam: { profile: true, role: shared, steps: [] }
+    })
+    expect(byName(run)[otherPath]).toMatchObject({ outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile', iam: { steps: [] } })
+    expect(byName(run)[elsewhere.name]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by instance profile /builds/${elsewhere.name}`,
+      iam: { steps: [] }
+    })
+    expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
+    // Not one write to any of them, nor to the profiles that hold their roles.
+    expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
+    expect(iamState(s)).toEqual(untouched)
+    expect(run.list('instance-profiles')).toEqual([killed])
+    const section = summarySection(run.summary, 'IAM instance profiles and roles')
+    expect(section).toContain('my-app-profile')
+    expect(section).toContain(app.id)
+  })
+
+  it('issue 17: the exclude-tag in any casing keeps a set (IAM tag keys are case-insensitive); `tags` keys match in any casing', async () => {
+    const { seed, names } = iamSeed([
+      { state: 'full', tags: { 'Packer-Sweeper:Keep': '', Team: 'images' } },
+      { state: 'role-with-policy', tags: { 'PACKER-SWEEPER:KEEP': 'debugging', team: 'images' } },
+      { state: 'full', tags: { TEAM: 'images' } }
+    ])
+    const [camel, upper, killed] = names as [string, string, string]
+    const s = await start({ iam: seed, regions: REGIONS })
+    const run = await terminate(s, { tags: 'team=images' })
+    expectExit(run, 0)
+    expect(byName(run)[camel]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
+    expect(byName(run)[upper]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
+    expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
+    expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
+  })
+
   it('DeleteConflict on DeleteRole: in-use with the steps done before, the profile kept, the step not failed', async () => {
     const { seed, names } = iamSeed([{ state: 'full' }])
     const [name] = names as [string]

@@ -55,7 +55,7 @@ export function candidatesOf(kind: Kind, listed: Iterable<Listed>, inputs: Pick<
     const candidate: Candidate = { kind, id, name, tags: tagMap(tags) }
     if (createTime) candidate.createTime = createTime
     if (deleteId) candidate.deleteId = deleteId
-    if (matchesTags(candidate.tags, inputs.tags)) found.set(id, candidate)
+    if (matchesTags(candidate.tags, inputs.tags, 'case-sensitive')) found.set(id, candidate)
   }
   return [...found.values()]
 }

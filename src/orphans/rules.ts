@@ -57,13 +57,30 @@ export function matchesAnyPattern(name: string, patterns: readonly string[]): bo
   return patterns.length === 0 || wildcardMatcher(patterns)(name)
 }
 
-/** Every `tags` line must match: the key exactly, the value by EC2 wildcards. */
-export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[]): boolean {
-  return tagMatcher(filters)(tags)
+/**
+ * How a service compares tag keys: EC2 exactly; IAM ignoring case (there a key is unique ignoring
+ * case, so `Packer-Sweeper:Keep` is the exclude-tag). Values are case-sensitive in both.
+ */
+export type TagKeyCase = 'case-sensitive' | 'case-insensitive'
+
+/** The one place tag keys are compared: `tags` and `key` brought to the service's case rule. */
+function byKeyCase(tags: ReadonlyMap<string, string>, key: string, keyCase: TagKeyCase): { tags: ReadonlyMap<string, string>; key: string } {
+  if (keyCase === 'case-sensitive') return { tags, key }
+  return { tags: new Map([...tags].map(([name, value]) => [name.toLowerCase(), value])), key: key.toLowerCase() }
 }
 
-export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string): boolean {
-  return excludeTag !== '' && tags.has(excludeTag)
+/** Every `tags` line must match: the key by the service's case rule, the value by EC2 wildcards. */
+export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[], keyCase: TagKeyCase): boolean {
+  return filters.every((filter) => {
+    const compared = byKeyCase(tags, filter.key, keyCase)
+    return tagMatcher([{ ...filter, key: compared.key }])(compared.tags)
+  })
+}
+
+export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string, keyCase: TagKeyCase): boolean {
+  if (excludeTag === '') return false
+  const compared = byKeyCase(tags, excludeTag, keyCase)
+  return compared.tags.has(compared.key)
 }
 
 export interface AgeRules {
@@ -80,7 +97,7 @@ export type FirstVerdict = { verdict: 'fresh' } | { verdict: 'skip'; reason: str
 
 export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: AgeRules): FirstVerdict {
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'fresh' }
-  if (isExcluded(candidate.tags, rules.excludeTag)) return { verdict: 'skip', reason: SKIP_EXCLUDED }
+  if (isExcluded(candidate.tags, rules.excludeTag, 'case-sensitive')) return { verdict: 'skip', reason: SKIP_EXCLUDED }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: SKIP_AGE_UNKNOWN }
   return { verdict: 'check-usage' }
 }

@@ -4,6 +4,7 @@ import type { Candidate, PlannedOrphan } from '../../../src/orphans/model.js'
 import {
   AGE_DISAGREEMENT_TOLERANCE_SECONDS,
   deriveAge,
+  isExcluded,
   judgeCandidate,
   judgeUsage,
   matchesAnyPattern,
@@ -93,15 +94,42 @@ describe('matching', () => {
       ['github-run-id', '1234'],
       ['team', 'images']
     ])
-    expect(matchesTags(tags, [])).toBe(true)
-    expect(matchesTags(tags, [{ key: 'github-run-id', value: '12*' }])).toBe(true)
+    expect(matchesTags(tags, [], 'case-sensitive')).toBe(true)
+    expect(matchesTags(tags, [{ key: 'github-run-id', value: '12*' }], 'case-sensitive')).toBe(true)
     expect(
-      matchesTags(tags, [
-        { key: 'github-run-id', value: '1234' },
-        { key: 'team', value: 'img' }
-      ])
+      matchesTags(
+        tags,
+        [
+          { key: 'github-run-id', value: '1234' },
+          { key: 'team', value: 'img' }
+        ],
+        'case-sensitive'
+      )
     ).toBe(false)
-    expect(matchesTags(tags, [{ key: 'missing', value: '*' }])).toBe(false)
+    expect(matchesTags(tags, [{ key: 'missing', value: '*' }], 'case-sensitive')).toBe(false)
+  })
+})
+
+describe('tag keys by the service’s case rule (EC2 exact, IAM ignoring case)', () => {
+  const tags = new Map([
+    ['Team', 'Images'],
+    ['Packer-Sweeper:Keep', '']
+  ])
+
+  it('matchesTags: keys exactly for EC2, ignoring case for IAM; values by wildcard, case-sensitive either way', () => {
+    expect(matchesTags(tags, [{ key: 'team', value: 'Images' }], 'case-sensitive')).toBe(false)
+    expect(matchesTags(tags, [{ key: 'Team', value: 'Images' }], 'case-sensitive')).toBe(true)
+    expect(matchesTags(tags, [{ key: 'team', value: 'Images' }], 'case-insensitive')).toBe(true)
+    expect(matchesTags(tags, [{ key: 'TEAM', value: 'Im*' }], 'case-insensitive')).toBe(true)
+    expect(matchesTags(tags, [{ key: 'team', value: 'images' }], 'case-insensitive')).toBe(false)
+  })
+
+  it('isExcluded: the exclude-tag key exactly for EC2, in any casing for IAM; an empty one excludes nothing', () => {
+    expect(isExcluded(tags, 'packer-sweeper:keep', 'case-sensitive')).toBe(false)
+    expect(isExcluded(tags, 'Packer-Sweeper:Keep', 'case-sensitive')).toBe(true)
+    expect(isExcluded(tags, 'packer-sweeper:keep', 'case-insensitive')).toBe(true)
+    expect(isExcluded(tags, 'PACKER-SWEEPER:KEEP', 'case-insensitive')).toBe(true)
+    expect(isExcluded(tags, '', 'case-insensitive')).toBe(false)
   })
 })
 
