@@ -17,7 +17,6 @@ import { tagMatcher, wildcardMatcher } from '../wildcard.js'
  */
 export const AGE_DISAGREEMENT_TOLERANCE_SECONDS = 15 * 60
 
-export const SKIP_EXCLUDED = 'exclude-tag'
 export const SKIP_AGE_UNKNOWN = 'age unknown'
 
 /**
@@ -62,13 +61,19 @@ export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly
   return tagMatcher(filters)(tags)
 }
 
-export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string): boolean {
-  return excludeTag !== '' && tags.has(excludeTag)
+/** The first of the exclude-tag keys that `tags` carries, matched exactly; undefined when none. */
+export function excludedBy(tags: ReadonlyMap<string, string>, excludeTag: readonly string[]): string | undefined {
+  return excludeTag.find((key) => key !== '' && tags.has(key))
+}
+
+export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: readonly string[]): boolean {
+  return excludedBy(tags, excludeTag) !== undefined
 }
 
 export interface AgeRules {
   maxAgeSeconds: number
-  excludeTag: string
+  /** The exclude-tag keys: carrying any of them excludes. */
+  excludeTag: readonly string[]
 }
 
 /**
@@ -80,7 +85,8 @@ export type FirstVerdict = { verdict: 'fresh' } | { verdict: 'skip'; reason: str
 
 export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: AgeRules): FirstVerdict {
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'fresh' }
-  if (isExcluded(candidate.tags, rules.excludeTag)) return { verdict: 'skip', reason: SKIP_EXCLUDED }
+  const excludingKey = excludedBy(candidate.tags, rules.excludeTag)
+  if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: SKIP_AGE_UNKNOWN }
   return { verdict: 'check-usage' }
 }

@@ -4,7 +4,7 @@
  * inline role policy all named `packer-<TimeOrderedUUID>`, the role described `Temporary role for
  * Packer`, trusting only `ec2.amazonaws.com` to `sts:AssumeRole`, on path `/`.
  */
-import { deriveAge, isExcluded, matchesTags } from '../../orphans/rules.js'
+import { deriveAge, excludedBy, matchesTags } from '../../orphans/rules.js'
 import type { InstanceLink } from '../../orphans/instance-usage.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import { isStale } from '../../plan.js'
@@ -108,7 +108,8 @@ export function leftoverAge(leftover: IamLeftover, now: Date): DerivedAge {
 
 export interface IamRules {
   maxAgeSeconds: number
-  excludeTag: string
+  /** The exclude-tag keys: the role or the profile carrying any of them excludes the build. */
+  excludeTag: readonly string[]
   tags: readonly TagFilter[]
 }
 
@@ -124,7 +125,8 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
   const tagged = [leftover.profile?.tags, leftover.role?.tags].filter((tags): tags is ReadonlyMap<string, string> => tags !== undefined)
   // Packer tags both with run_tags: with `tags` set, each part the build left must carry them.
   if (!tagged.every((tags) => matchesTags(tags, rules.tags))) return { verdict: 'ignore' }
-  if (tagged.some((tags) => isExcluded(tags, rules.excludeTag))) return { verdict: 'skip', reason: `carries the ${rules.excludeTag} tag` }
+  const excludingKey = tagged.map((tags) => excludedBy(tags, rules.excludeTag)).find((key) => key !== undefined)
+  if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: 'age unknown' }
   if (leftover.foreignRole) return { verdict: 'skip', reason: `the role ${leftover.foreignRole} is not Packer's (description, trust policy or path differ)` }
   const foreignRoles = (leftover.profile?.roles ?? []).filter((role) => role !== leftover.name)
