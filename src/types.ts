@@ -35,7 +35,8 @@ export interface Inputs {
   'key-name': string[]
   tags: TagFilter[]
   'instance-states': InstanceState[]
-  'exclude-tag': string
+  /** Exact tag keys: a resource carrying any of them is never acted on. */
+  'exclude-tag': string[]
   /** 0 = no cap. */
   'max-instances': number
   /** 0 = no cap. */
@@ -86,8 +87,8 @@ export interface InstanceRecord {
   /** ISO 8601. */
   launchTime: string
   state: string
-  /** True when the instance carries the exclude-tag key. */
-  excluded: boolean
+  /** The exclude-tag key the instance carries (the first listed, of several); absent when it carries none. */
+  excludedBy?: string
   /** t3.micro …; 'unknown' when EC2 did not say. */
   instanceType: string
   /** 'spot', 'scheduled' or 'capacity-block'; absent for On-Demand. */

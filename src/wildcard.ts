@@ -40,3 +40,13 @@ export function tagMatcher(filters: readonly TagFilter[]): (tags: ReadonlyMap<st
   const tests = filters.map((filter) => ({ key: filter.key, matches: wildcardMatcher([filter.value]) }))
   return (tags) => tests.every((test) => test.matches(tags.get(test.key)))
 }
+
+/** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */
+export function isOnlyWildcards(pattern: string): boolean {
+  return /^[*?]+$/.test(pattern)
+}
+
+/** A `tags` line that narrows the sweep (to one run or job): its value is more than wildcards. */
+export function isConcreteTag(filter: TagFilter): boolean {
+  return !isOnlyWildcards(filter.value)
+}

@@ -17,7 +17,6 @@ import { tagMatcher, wildcardMatcher } from '../wildcard.js'
  */
 export const AGE_DISAGREEMENT_TOLERANCE_SECONDS = 15 * 60
 
-export const SKIP_EXCLUDED = 'exclude-tag'
 export const SKIP_AGE_UNKNOWN = 'age unknown'
 
 /**
@@ -77,15 +76,23 @@ export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly
   })
 }
 
-export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string, keyCase: TagKeyCase): boolean {
-  if (excludeTag === '') return false
-  const compared = byKeyCase(tags, excludeTag, keyCase)
-  return compared.tags.has(compared.key)
+/** The first of the exclude-tag keys that `tags` carries, by the service's case rule; undefined when none. */
+export function excludedBy(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): string | undefined {
+  return excludeTag.find((key) => {
+    if (key === '') return false
+    const compared = byKeyCase(tags, key, keyCase)
+    return compared.tags.has(compared.key)
+  })
+}
+
+export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): boolean {
+  return excludedBy(tags, excludeTag, keyCase) !== undefined
 }
 
 export interface AgeRules {
   maxAgeSeconds: number
-  excludeTag: string
+  /** The exclude-tag keys: carrying any of them excludes. */
+  excludeTag: readonly string[]
 }
 
 /**
@@ -97,7 +104,8 @@ export type FirstVerdict = { verdict: 'fresh' } | { verdict: 'skip'; reason: str
 
 export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: AgeRules): FirstVerdict {
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'fresh' }
-  if (isExcluded(candidate.tags, rules.excludeTag, 'case-sensitive')) return { verdict: 'skip', reason: SKIP_EXCLUDED }
+  const excludingKey = excludedBy(candidate.tags, rules.excludeTag, 'case-sensitive')
+  if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: SKIP_AGE_UNKNOWN }
   return { verdict: 'check-usage' }
 }

@@ -19,7 +19,7 @@ import {
 import { EC2_TRUST_POLICY } from '../../../sandbox/index.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
-const RULES: IamRules = { maxAgeSeconds: 2 * 3600, excludeTag: 'packer-sweeper:keep', tags: [] }
+const RULES: IamRules = { maxAgeSeconds: 2 * 3600, excludeTag: ['packer-sweeper:keep'], tags: [] }
 
 /** `packer-<uuid>` of a build that started `hours` before NOW: the key pair's name with Packer's IAM hyphen. */
 function iamName(hours: number, seed?: string): string {
@@ -287,7 +287,7 @@ describe('judgeLeftover', () => {
     (key) => {
       expect(judge(leftover({ role: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
       expect(judge(leftover({ profile: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
-      expect(judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: key })).toMatchObject({ verdict: 'skip' })
+      expect(judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: [key] })).toMatchObject({ verdict: 'skip' })
     }
   )
 
@@ -303,7 +303,15 @@ describe('judgeLeftover', () => {
   })
 
   it('an empty exclude-tag excludes nothing', () => {
-    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: '' })).toEqual({ verdict: 'check-usage' })
+    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: [] })).toEqual({ verdict: 'check-usage' })
+  })
+
+  it.each<[string, Parameters<typeof leftover>[0], string]>([
+    ['the role carries the second key', { role: { tags: new Map([['do-not-delete', 'true']]) } }, 'do-not-delete'],
+    ['the profile carries the second key', { profile: { tags: new Map([['do-not-delete', '']]) } }, 'do-not-delete'],
+    ['the role carries the first key', { role: { tags: new Map([['packer-sweeper:keep', '']]) } }, 'packer-sweeper:keep']
+  ])('with several exclude-tag keys, any of them skips and the reason names it: %s', (_, parts, key) => {
+    expect(judge(leftover(parts), { excludeTag: ['packer-sweeper:keep', 'do-not-delete'] })).toEqual({ verdict: 'skip', reason: `carries the ${key} tag` })
   })
 
   it('skips a profile that holds a role Packer did not create for it', () => {

@@ -170,7 +170,7 @@ describe('IAM safety (issue 17)', () => {
               resources: ['instance-profiles'],
               regions: a.swept,
               'max-age': a.maxAgeHours * 3600,
-              'exclude-tag': KEEP
+              'exclude-tag': [KEEP]
             }),
             now: NOW,
             terminationWait: QUICK_WAIT

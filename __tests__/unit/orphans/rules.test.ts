@@ -4,6 +4,7 @@ import type { Candidate, PlannedOrphan } from '../../../src/orphans/model.js'
 import {
   AGE_DISAGREEMENT_TOLERANCE_SECONDS,
   deriveAge,
+  excludedBy,
   isExcluded,
   judgeCandidate,
   judgeUsage,
@@ -14,7 +15,7 @@ import {
 } from '../../../src/orphans/rules.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
-const RULES = { maxAgeSeconds: 2 * 3600, excludeTag: 'packer-sweeper:keep' }
+const RULES = { maxAgeSeconds: 2 * 3600, excludeTag: ['packer-sweeper:keep'] }
 
 function candidate(overrides: Partial<Candidate> = {}): Candidate {
   return { kind: 'key-pairs', id: 'packer_x', name: 'packer_x', tags: new Map(), ...overrides }
@@ -125,11 +126,11 @@ describe('tag keys by the service’s case rule (EC2 exact, IAM ignoring case)',
   })
 
   it('isExcluded: the exclude-tag key exactly for EC2, in any casing for IAM; an empty one excludes nothing', () => {
-    expect(isExcluded(tags, 'packer-sweeper:keep', 'case-sensitive')).toBe(false)
-    expect(isExcluded(tags, 'Packer-Sweeper:Keep', 'case-sensitive')).toBe(true)
-    expect(isExcluded(tags, 'packer-sweeper:keep', 'case-insensitive')).toBe(true)
-    expect(isExcluded(tags, 'PACKER-SWEEPER:KEEP', 'case-insensitive')).toBe(true)
-    expect(isExcluded(tags, '', 'case-insensitive')).toBe(false)
+    expect(isExcluded(tags, ['packer-sweeper:keep'], 'case-sensitive')).toBe(false)
+    expect(isExcluded(tags, ['Packer-Sweeper:Keep'], 'case-sensitive')).toBe(true)
+    expect(isExcluded(tags, ['packer-sweeper:keep'], 'case-insensitive')).toBe(true)
+    expect(isExcluded(tags, ['PACKER-SWEEPER:KEEP'], 'case-insensitive')).toBe(true)
+    expect(isExcluded(tags, [''], 'case-insensitive')).toBe(false)
   })
 })
 
@@ -144,8 +145,11 @@ describe('judgeCandidate', () => {
   })
 
   it('skips the exclude-tag, also over an unknown age', () => {
-    expect(judgeCandidate(candidate({ tags: keep }), stale, RULES)).toEqual({ verdict: 'skip', reason: 'exclude-tag' })
-    expect(judgeCandidate(candidate({ tags: keep }), { ageSource: 'unknown' }, RULES)).toEqual({ verdict: 'skip', reason: 'exclude-tag' })
+    expect(judgeCandidate(candidate({ tags: keep }), stale, RULES)).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+    expect(judgeCandidate(candidate({ tags: keep }), { ageSource: 'unknown' }, RULES)).toEqual({
+      verdict: 'skip',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
   })
 
   it('skips an unknown age', () => {
@@ -158,7 +162,41 @@ describe('judgeCandidate', () => {
   })
 
   it('ignores the exclude-tag when the input is empty', () => {
-    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: '' })).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [] })).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [''] })).toEqual({ verdict: 'check-usage' })
+  })
+
+  it('skips a resource carrying any of several exclude-tag keys, naming the key it carries', () => {
+    const rules = { ...RULES, excludeTag: ['packer-sweeper:keep', 'do-not-delete'] }
+    expect(judgeCandidate(candidate({ tags: new Map([['do-not-delete', 'true']]) }), stale, rules)).toEqual({
+      verdict: 'skip',
+      reason: 'carries the do-not-delete tag'
+    })
+    expect(judgeCandidate(candidate({ tags: keep }), stale, rules)).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+    expect(judgeCandidate(candidate({ tags: new Map([['keep', '']]) }), stale, rules)).toEqual({ verdict: 'check-usage' })
+  })
+})
+
+describe('excludedBy and isExcluded', () => {
+  const keys = ['packer-sweeper:keep', 'do-not-delete']
+
+  it.each<[string, [string, string][], string | undefined]>([
+    ['the first key', [['packer-sweeper:keep', '']], 'packer-sweeper:keep'],
+    ['the second key', [['do-not-delete', 'yes']], 'do-not-delete'],
+    [
+      'both: the first listed',
+      [
+        ['do-not-delete', ''],
+        ['packer-sweeper:keep', '']
+      ],
+      'packer-sweeper:keep'
+    ],
+    ['a key only as a value', [['note', 'do-not-delete']], undefined],
+    ['a key in another case (EC2 tag keys are case-sensitive)', [['Do-Not-Delete', '']], undefined],
+    ['no tags', [], undefined]
+  ])('%s → %s', (_title, tags, expected) => {
+    expect(excludedBy(new Map(tags), keys, 'case-sensitive')).toBe(expected)
+    expect(isExcluded(new Map(tags), keys, 'case-sensitive')).toBe(expected !== undefined)
   })
 })
 

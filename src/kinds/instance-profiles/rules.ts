@@ -6,7 +6,7 @@
  * instance profile holds (at any path, of any name) belongs to that profile too: the build is
  * left whole, before anything is written.
  */
-import { deriveAge, isExcluded, matchesTags } from '../../orphans/rules.js'
+import { deriveAge, excludedBy, matchesTags } from '../../orphans/rules.js'
 import type { InstanceLink } from '../../orphans/instance-usage.js'
 import type { DerivedAge } from '../../orphans/model.js'
 import { isStale } from '../../plan.js'
@@ -175,7 +175,8 @@ export function leftoverAge(leftover: IamLeftover, now: Date): DerivedAge {
 
 export interface IamRules {
   maxAgeSeconds: number
-  excludeTag: string
+  /** The exclude-tag keys: the role or the profile carrying any of them excludes the build. */
+  excludeTag: readonly string[]
   tags: readonly TagFilter[]
 }
 
@@ -196,7 +197,8 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
   // Packer tags both with run_tags: with `tags` set, each part the build left must carry them.
   // IAM tag keys are case-insensitive: `Packer-Sweeper:Keep` is the exclude-tag there.
   if (!tagged.every((tags) => matchesTags(tags, rules.tags, 'case-insensitive'))) return { verdict: 'ignore' }
-  if (tagged.some((tags) => isExcluded(tags, rules.excludeTag, 'case-insensitive'))) return { verdict: 'skip', reason: `carries the ${rules.excludeTag} tag` }
+  const excludingKey = tagged.map((tags) => excludedBy(tags, rules.excludeTag, 'case-insensitive')).find((key) => key !== undefined)
+  if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   // Another profile holding the role uses it, whatever runs with that profile: none of the build's parts is touched.
   if (leftover.heldBy && leftover.heldBy.length > 0) return { verdict: 'skip', reason: heldByReason(leftover.heldBy), heldBy: leftover.heldBy }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: 'age unknown' }
