@@ -48,6 +48,7 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     resources: ['instances'],
     'key-name': ['packer_*'],
     tags: [],
+    'delete-custom-key-pairs': false,
     'instance-states': ['pending', 'running', 'stopping', 'stopped'],
     'exclude-tag': 'packer-sweeper:keep',
     'max-instances': 50,

@@ -3,6 +3,7 @@ import { MAX_FILTER_VALUES } from './batches.js'
 import { KIND_NAMES } from './kinds/registry.js'
 import { isTopicArn } from './sns-topic.js'
 import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './types.js'
+import { isConcreteTag, isOnlyWildcards } from './wildcard.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
 export class InputError extends Error {
@@ -117,11 +118,6 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   return KIND_NAMES.filter((kind) => names.includes(kind))
 }
 
-/** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */
-export function isOnlyWildcards(pattern: string): boolean {
-  return /^[*?]+$/.test(pattern)
-}
-
 const parseKeyNames: Parser<string[]> = (raw) => {
   const patterns = [...new Set(splitList(raw))]
   if (patterns.length > MAX_FILTER_VALUES) {
@@ -190,6 +186,7 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   resources: parseResources,
   'key-name': parseKeyNames,
   tags: parseTags,
+  'delete-custom-key-pairs': parseBoolean('delete-custom-key-pairs'),
   'instance-states': parseStates,
   'exclude-tag': parsePattern('exclude-tag', /^.{1,128}$/, 'Give the tag key (1 to 128 characters) that protects a resource; it cannot be empty.', false),
   'max-instances': parseCount('max-instances'),
@@ -209,10 +206,7 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'estimate-cost': parseBoolean('estimate-cost')
 }
 
-type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age'>
-
-/** A tags line that narrows the sweep: its value is more than wildcards. */
-const isConcreteTag = (filter: TagFilter) => !isOnlyWildcards(filter.value)
+type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age' | 'delete-custom-key-pairs'>
 
 /**
  * Checks between inputs that each parse fine on their own: each keeps the sweep from matching
@@ -225,9 +219,8 @@ function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => str
     if (tags.length === 0) {
       problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
     } else if (!tags.some(isConcreteTag)) {
-      const lines = tags.map(({ key, value }) => `${key}=${value}`).join(', ')
       problems.push(
-        `tags: "${lines}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
+        `tags: "${tagLines(tags)}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
           'With an empty key-name, give at least one tags line whose value is not only wildcards, e.g. github-run-id=1234.'
       )
     }
@@ -239,7 +232,25 @@ function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => str
         'Give such tags, or a max-age above 0 such as 2h.'
     )
   }
+  problems.push(...customKeyPairProblems(inputs, raw))
   return problems
+}
+
+/** The parsed tags lines as the user wrote them, on one line. */
+const tagLines = (tags: readonly TagFilter[]) => tags.map(({ key, value }) => `${key}=${value}`).join(', ')
+
+/**
+ * A key pair not named packer_<uuid> may be anyone's: deleting such keys needs a tag that marks
+ * Packer's own (the run_tags it puts on its temporary key pair), not a wildcard that any key carries.
+ */
+function customKeyPairProblems({ 'delete-custom-key-pairs': deleteCustom, tags }: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+  if (deleteCustom !== true || tags === undefined || tags.some(isConcreteTag)) return []
+  const what = tags.length === 0 ? 'tags is empty' : `tags has only wildcard values ("${tagLines(tags)}")`
+  return [
+    `delete-custom-key-pairs: "${raw('delete-custom-key-pairs')}" needs a tags line whose value is not only wildcards, and ${what}. ` +
+      'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
+      'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
+  ]
 }
 
 /**
