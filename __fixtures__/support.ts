@@ -46,7 +46,7 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     action: 'notify',
     regions: ['us-east-1'],
     resources: ['instances'],
-    'key-name': ['packer_*'],
+    'key-name': ['packer_????????-????-????-????-????????????'],
     tags: [],
     'delete-custom-key-pairs': false,
     'instance-states': ['pending', 'running', 'stopping', 'stopped'],
