@@ -233,6 +233,7 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   resources: parseResources,
   'key-name': parseKeyNames,
   tags: parseTags,
+  'delete-custom-key-pairs': parseBoolean('delete-custom-key-pairs'),
   'instance-states': parseStates,
   'exclude-tag': parseExcludeTags,
   'max-instances': parseCount('max-instances'),
@@ -252,7 +253,7 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'estimate-cost': parseBoolean('estimate-cost')
 }
 
-type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age'>
+type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age' | 'delete-custom-key-pairs'>
 
 /**
  * Checks between inputs that each parse fine on their own: each keeps the sweep from matching
@@ -263,13 +264,13 @@ function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => str
   const problems: string[] = []
   const warnings: string[] = []
   const { 'key-name': keyNames, tags, 'max-age': maxAge } = inputs
+  problems.push(...customKeyPairProblems(inputs, raw))
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
       problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
     } else if (!tags.some(isConcreteTag)) {
-      const lines = tags.map(({ key, value }) => `${key}=${value}`).join(', ')
       problems.push(
-        `tags: "${lines}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
+        `tags: "${tagLines(tags)}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
           'With an empty key-name, give at least one tags line whose value is not only wildcards, e.g. github-run-id=1234.'
       )
     }
@@ -294,6 +295,23 @@ function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => str
     )
   }
   return { problems, warnings }
+}
+
+/** The parsed tags lines as the user wrote them, on one line. */
+const tagLines = (tags: readonly TagFilter[]) => tags.map(({ key, value }) => `${key}=${value}`).join(', ')
+
+/**
+ * A key pair not named packer_<uuid> may be anyone's: deleting such keys needs a tag that marks
+ * Packer's own (the run_tags it puts on its temporary key pair), not a wildcard that any key carries.
+ */
+function customKeyPairProblems({ 'delete-custom-key-pairs': deleteCustom, tags }: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+  if (deleteCustom !== true || tags === undefined || tags.some(isConcreteTag)) return []
+  const what = tags.length === 0 ? 'tags is empty' : `tags has only wildcard values ("${tagLines(tags)}")`
+  return [
+    `delete-custom-key-pairs: "${raw('delete-custom-key-pairs')}" needs a tags line whose value is not only wildcards, and ${what}. ` +
+      'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
+      'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
+  ]
 }
 
 /**

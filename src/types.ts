@@ -34,6 +34,11 @@ export interface Inputs {
   /** EC2 wildcard patterns; empty only when `tags` is set. */
   'key-name': string[]
   tags: TagFilter[]
+  /**
+   * Also delete key pairs not named `packer_<uuid>` (a template's temporary_key_pair_name) that match
+   * `key-name` and a `tags` line whose value is not only wildcards; true only with such a line.
+   */
+  'delete-custom-key-pairs': boolean
   'instance-states': InstanceState[]
   /** Exact tag keys: a resource carrying any of them is never acted on. */
   'exclude-tag': string[]

@@ -5,7 +5,7 @@
  * summary's rows carry them flattened and inert.
  */
 import { describe, expect, it } from '@jest/globals'
-import { HOSTILE, HOSTILE_MESSAGE, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
+import { HOSTILE, HOSTILE_KEY_NAME, HOSTILE_MESSAGE, HOSTILE_RUN_TAG, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
 import { DEFAULT_TOPIC_ARN, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
 import { runAction, STATIC_KEY_ID, type RunResult } from '../../sandbox/run-action.js'
@@ -77,7 +77,19 @@ describe('hostile strings in every AWS-controlled field', () => {
   it('terminate, resources all, a topic, and DeleteKeyPair failing with a hostile message', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
     s.faults.fail({ action: 'DeleteKeyPair', code: 'InvalidParameterValue', message: HOSTILE_MESSAGE, status: 400 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all', 'sns-topic-arn': DEFAULT_TOPIC_ARN, 'max-resources': '0' } })
+    // The hostile key names are not Packer's packer_<uuid>: deleting their key pairs takes the opt-in and a concrete tag.
+    const run = await runAction({
+      sandbox: s,
+      inputs: {
+        action: 'terminate',
+        resources: 'all',
+        'key-name': HOSTILE_KEY_NAME,
+        tags: HOSTILE_RUN_TAG,
+        'delete-custom-key-pairs': 'true',
+        'sns-topic-arn': DEFAULT_TOPIC_ARN,
+        'max-resources': '0'
+      }
+    })
     expect(run.exitCode).toBe(1)
     const keyPairs = run.report?.keyPairs ?? []
     expect(keyPairs.length).toBeGreaterThan(0)
@@ -94,7 +106,7 @@ describe('hostile strings in every AWS-controlled field', () => {
   it('terminate with TerminateInstances failing (InternalError, retries used up) with a hostile message', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
     s.faults.fail({ action: 'TerminateInstances', code: 'InternalError', message: HOSTILE_MESSAGE, status: 500, count: 8 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
     expect(run.exitCode).toBe(1)
     const instances = run.report?.instances ?? []
     expect(instances.length).toBe(Object.keys(HOSTILE).length)
@@ -106,7 +118,10 @@ describe('hostile strings in every AWS-controlled field', () => {
 
   it('notify, resources all, a topic', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
-    const run = await runAction({ sandbox: s, inputs: { action: 'notify', resources: 'all', 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'notify', resources: 'all', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+    })
     expect(run.exitCode).toBe(0)
     expectOnlyOwnCommands(run)
     expectInertSummary(run.summary)

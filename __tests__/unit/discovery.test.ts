@@ -8,6 +8,8 @@ import type { Inputs } from '../../src/types.js'
 import { defaultInputs, instanceId, NOW, useMockedEc2 } from '../../__fixtures__/support.js'
 
 const HOURS_AGO = (hours: number): Date => new Date(NOW.getTime() - hours * 3600_000)
+/** action.yml's default key-name: the shape of Packer's temporary key, packer_<uuid>. */
+const PACKER_KEYS = 'packer_????????-????-????-????-????????????'
 
 /** An instance as DescribeInstances returns it, with the fields a real answer carries. */
 function instance(n: number, overrides: Partial<Instance> = {}): Instance {
@@ -40,7 +42,7 @@ describe('instanceFilters', () => {
       'defaults: key-name and the four states',
       {},
       [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }
       ]
     ],
@@ -61,7 +63,7 @@ describe('instanceFilters', () => {
         ]
       },
       [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
         { Name: 'tag:github-run-id', Values: ['1234'] },
         { Name: 'tag:team', Values: ['plat*'] }
@@ -83,7 +85,7 @@ describe('instanceFilters', () => {
     const inputs = defaultInputs()
     const filters = instanceFilters(inputs)
     filters[0]?.Values?.push('other')
-    expect(inputs['key-name']).toEqual(['packer_*'])
+    expect(inputs['key-name']).toEqual([PACKER_KEYS])
   })
 })
 
@@ -232,7 +234,7 @@ describe('discoverInstances', () => {
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       MaxResults: 1000,
       Filters: [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
         { Name: 'tag:github-run-id', Values: ['1234'] }
       ]

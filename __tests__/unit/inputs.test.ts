@@ -579,3 +579,39 @@ describe('parseDuration', () => {
     expect(() => parseDuration(raw)).toThrow(`max-age: "${raw}"`)
   })
 })
+
+describe('delete-custom-key-pairs: deleting key pairs not named packer_<uuid> needs a concrete tags line', () => {
+  it('is false by default, and a boolean like the others', () => {
+    expect(parse()['delete-custom-key-pairs']).toBe(false)
+    expect(parse({ 'delete-custom-key-pairs': 'false' })['delete-custom-key-pairs']).toBe(false)
+    expect(inputError({ 'delete-custom-key-pairs': 'yes' }).message).toBe('Invalid input: delete-custom-key-pairs: "yes" is not a boolean. Use true or false.')
+  })
+
+  it.each(['team=platform', 'Name=*\nteam=platform', 'team=plat*'])('true with tags %j (a value that is not only wildcards) is allowed', (tags) => {
+    expect(parse({ 'delete-custom-key-pairs': 'true', tags })['delete-custom-key-pairs']).toBe(true)
+    expect(parse({ 'delete-custom-key-pairs': 'True', 'key-name': '', tags })['delete-custom-key-pairs']).toBe(true)
+  })
+
+  it.each([
+    ['', 'tags is empty'],
+    ['Name=*', 'tags has only wildcard values ("Name=*")'],
+    ['Name=*\nteam=?*', 'tags has only wildcard values ("Name=*, team=?*")']
+  ])('true with tags %j is refused, in one message naming the input, the value and what is allowed', (tags, what) => {
+    const message = inputError({ 'delete-custom-key-pairs': 'true', tags }).message
+    expect(message).toBe(
+      `Invalid input: delete-custom-key-pairs: "true" needs a tags line whose value is not only wildcards, and ${what}. ` +
+        'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
+        'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
+    )
+  })
+
+  it('false needs no tags, and the refusal is listed with the other problems', () => {
+    expect(parse({ 'delete-custom-key-pairs': 'false', tags: '' })['delete-custom-key-pairs']).toBe(false)
+    const lines = inputError({ 'delete-custom-key-pairs': 'true', action: 'terminte' }).message.split('\n')
+    expect(lines.map((line) => line.replace(/^\d+ invalid inputs: /, '').split(':')[0])).toEqual(['action', 'delete-custom-key-pairs'])
+  })
+
+  it('is not checked against tags that did not parse', () => {
+    expect(inputError({ 'delete-custom-key-pairs': 'true', tags: 'no-equals-sign' }).message).not.toMatch(/delete-custom-key-pairs/)
+  })
+})

@@ -15,7 +15,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import * as core from '../../__fixtures__/core.js'
-import { ec2Error, inputGetter, instanceId } from '../../__fixtures__/support.js'
+import { ec2Error, inputGetter, instanceId, packerName } from '../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => ({
   ...core,
@@ -31,7 +31,7 @@ const savedEnv = { ...process.env }
 function builder(n: number, ageHours: number, extra: Partial<Instance> = {}): Instance {
   return {
     InstanceId: instanceId(n),
-    KeyName: `packer_${n}`,
+    KeyName: packerName(ageHours * 3600, Date.now(), String(n)),
     LaunchTime: new Date(Date.now() - ageHours * HOURS),
     State: { Name: 'running', Code: 16 },
     ...extra

@@ -203,6 +203,7 @@ const SETTINGS: Shape<ReportSettings> = {
   tags: 'required',
   'instance-states': 'required',
   'exclude-tag': 'required',
+  'delete-custom-key-pairs': 'required',
   'max-instances': 'required',
   'max-resources': 'required',
   'region-timeout': 'required',

@@ -133,7 +133,11 @@ async function planKind(
   } catch (error) {
     return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
-  const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
+  const rules = {
+    maxAgeSeconds: ctx.inputs['max-age'],
+    excludeTag: ctx.inputs['exclude-tag'],
+    onlyReported: (candidate: Candidate) => sweeper.onlyReported?.(candidate, ctx.inputs)
+  }
   const first = sortByJudgement(candidates, (candidate) => {
     const age = deriveAge(candidate, ctx.now)
     return { age, ...judgeCandidate(candidate, age, rules) }

@@ -22,6 +22,8 @@ export interface OrphanKindSweeper {
   /** Resources matching the kind's name, description and `tags` filters (server-side, then re-checked). */
   discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]>
   usage: KindUsage
+  /** Why a stale match of this kind is only reported, never deleted (undefined: it may be); judged before its usage. */
+  onlyReported?(candidate: Candidate, inputs: Inputs): string | undefined
   /** Throws what EC2 threw; DryRunOperation when `dryRun` and the call would have been allowed. */
   remove(client: EC2Client, candidate: Candidate, dryRun: boolean, abortSignal?: AbortSignal): Promise<void>
   removePermission: Permission
