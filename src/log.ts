@@ -8,11 +8,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { andMore, countOf, describeOutcome, failedRegionLine, formatAge, formatError, oneLine, shortMessage } from './format.js'
+import { andMore, countOf, describeOutcome, formatAge, oneLine, shortMessage } from './format.js'
 import { GLOBAL_REGION, type FindingsByKind } from './kinds/kind.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, kindModule } from './kinds/registry.js'
-import { allFindings, headline } from './report.js'
-import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
+import { allFindings, headline, isNotSwept, REGION_VERDICTS, regionDetails, regionLine } from './report.js'
+import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report, ResourceKind } from './types.js'
 
 /** A log line holds an ID, a few names and one shortened message: more than this is not one of ours. */
 const LOG_LINE_MAX_LENGTH = 2_000
@@ -59,10 +59,11 @@ export function logSettled(region: string, lines: readonly string[]): void {
 
 /**
  * What one region found and did: a folded group per kind that found anything (the builders' also
- * when nothing was found, with the region's counts), and the region's failure outside them.
+ * when nothing was found, with the region's counts), and what failed in the region outside them.
+ * `resources` = the selected kinds, for what a partly swept region did sweep.
  */
-export function logRegion(result: RegionResult, findings: FindingsByKind): void {
-  if (result.status === 'failed') logData([failedRegionLine(result)])
+export function logRegion(result: RegionResult, findings: FindingsByKind, resources: readonly ResourceKind[]): void {
+  if (isNotSwept(result)) logData([regionLine(result, resources)])
   const foundAny = [...findings.values()].some((list) => list.length > 0)
   for (const kind of KIND_MODULES) {
     const ofKind = findings.get(kind.name) ?? []
@@ -106,13 +107,11 @@ function failedResourceAnnotation(finding: Finding, noun: string, verb: string):
 export function annotationsFor(report: Report): Annotation[] {
   const verb = report.settings.action === 'stop' ? 'stop' : 'terminate'
   const errors: Annotation[] = [
-    ...report.regions
-      .filter((region) => region.status === 'failed')
-      .map((region): Annotation => ({
-        level: 'error',
-        title: `packer-sweeper: region ${region.region} failed`,
-        message: region.error ? formatError(region.error) : 'failed'
-      })),
+    ...report.regions.filter(isNotSwept).map((region): Annotation => ({
+      level: 'error',
+      title: `packer-sweeper: region ${region.region} ${REGION_VERDICTS[region.status]}`,
+      message: regionDetails(region, report.settings.resources) || region.status
+    })),
     ...KIND_MODULES.flatMap((kind) =>
       findingsOf(report, kind)
         .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')

@@ -138,14 +138,37 @@ export interface OrphanFinding {
   error?: AwsErrorInfo
 }
 
+/**
+ * What failed in a region, and why: one kind (its `resources` name), or the region as a whole
+ * when `kind` is absent (its deadline passed: RegionTimeout, or Cancelled).
+ */
+export interface RegionFailure extends AwsErrorInfo {
+  kind?: ResourceKind
+}
+
+/** A failure of one kind in one region: what an engine reports. */
+export type KindFailure = RegionFailure & { kind: ResourceKind }
+
+/**
+ * How far a region was swept.
+ * - ok: every selected kind was swept
+ * - partial: something failed (named in `failures`) while other kinds were swept, whose findings
+ *   keep their true outcomes; or the act deadline passed, and what was not done says so
+ * - failed: nothing in the region could be judged: its instances could not be read, every
+ *   selected kind failed, or the read deadline passed; nothing in it was acted on
+ */
+export const REGION_STATUSES = ['ok', 'partial', 'failed'] as const
+export type RegionStatus = (typeof REGION_STATUSES)[number]
+
 export interface RegionResult {
   region: string
-  status: 'ok' | 'failed'
+  status: RegionStatus
   /** Instances that matched the filters (stale or not). */
   matched: number
   /** Matching instances younger than max-age. */
   fresh: number
-  error?: AwsErrorInfo
+  /** Empty when the status is ok; each failed kind, and the region's own failure, with its error. */
+  failures: RegionFailure[]
 }
 
 /** Context of the workflow run, for links in the summary and the notification. */

@@ -101,7 +101,7 @@ describe('estimate-cost', () => {
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
     expect(warnings.filter((line) => line.includes('Cost estimate'))).toHaveLength(1)
     expect(warnings.join('\n')).toContain('price unknown for 3 running builders')
-    expect(run.summary).toContain('<li>Price unknown for 3 builders: AccessDeniedException')
+    expect(run.summary).toContain('<li>Price unknown for 3 builders: <code>AccessDeniedException')
     // Asked once per key even when denied: no retry storm, no per-instance calls.
     expect(s.callsOf('GetProducts')).toHaveLength(3)
     expect(run.list('acted-ids')).toHaveLength(4)

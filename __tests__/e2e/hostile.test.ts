@@ -5,6 +5,7 @@
  * summary's rows carry them flattened and inert.
  */
 import { describe, expect, it } from '@jest/globals'
+import { expectNothingLinked, LINKY } from '../../__fixtures__/gfm.js'
 import { HOSTILE, HOSTILE_KEY_NAME, HOSTILE_MESSAGE, HOSTILE_RUN_TAG, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
 import { DEFAULT_TOPIC_ARN, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
@@ -126,5 +127,26 @@ describe('hostile strings in every AWS-controlled field', () => {
     expectOnlyOwnCommands(run)
     expectInertSummary(run.summary)
     expectInertNotification(s)
+  })
+})
+
+describe('nothing from AWS becomes a link or a mention in the job summary', () => {
+  it('URLs, www. names, e-mail addresses and @mentions in Name tags, key names and AWS error messages stay text inside <code>', async () => {
+    const instances = LINKY.map((value, i) => ({
+      ref: `linky-${i}`,
+      keyName: `packer_${value}`,
+      age: '5h',
+      tags: { Name: value, 'packer-run': `run ${value}` }
+    }))
+    const s = await start({ fleet: { 'us-east-1': { instances } } })
+    const message = `denied, see https://evil.example/x or ask @team (www.evil.example, a@b.example, @org/team)`
+    s.faults.fail({ action: 'DescribeKeyPairs', code: 'UnauthorizedOperation', message, status: 403 })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instances,key-pairs' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.report?.instances.map((i) => i.outcome)).toEqual(LINKY.map(() => 'terminated'))
+    expect(run.report?.regions[0]).toMatchObject({ status: 'partial', failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation' }] })
+    expectNothingLinked(run.summary, [...LINKY, ...LINKY.map((value) => `packer_${value}`), 'https://evil.example/x or ask @team'])
+    // The log and the SNS text are plain text, unchanged: the values are there as they are.
+    for (const value of LINKY) expect(run.log).toContain(value)
   })
 })

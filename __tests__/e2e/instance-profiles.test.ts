@@ -173,7 +173,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       // Summary: its own section, every build deleted.
       const section = summarySection(run.summary, 'IAM instance profiles and roles')
       for (const name of names) expect(section).toContain(name)
-      expect(section.match(/deleted \(removed/g)).toHaveLength(names.length)
+      expect(section.match(/deleted <code>\(removed/g)).toHaveLength(names.length)
       expect(run.summary).toContain('6 IAM instance profiles and roles (6 deleted)')
 
       // SNS: the text and the JSON carry every name as deleted.
@@ -294,7 +294,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expectExit(dryRun, 0)
     const why = 'would be removed; IAM has no DryRun, so the IAM permissions were not proven'
     for (const name of names) expect(byName(dryRun)[name]).toMatchObject({ outcome: 'dry-run', reason: why, iam: { steps: [] } })
-    expect(summarySection(dryRun.summary, 'IAM instance profiles and roles')).toContain(`dry-run (${why})`)
+    expect(summarySection(dryRun.summary, 'IAM instance profiles and roles')).toContain(`dry-run <code>(${why})</code>`)
 
     expect(s.calls.filter((c) => c.service === 'iam' && !/^(List|Get)/.test(c.action))).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import * as core from '../../__fixtures__/core.js'
-import { instance, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { instance, orphan, region, regionFailure, report, settings } from '../../__fixtures__/report.js'
 import { workflowCommands } from '../e2e/runner-log.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
@@ -71,7 +71,8 @@ describe('logGroup and logRegion', () => {
         ['instances', [instance({ keyName: HOSTILE })]],
         ['key-pairs', [orphan()]],
         ['security-groups', [orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]]
-      ])
+      ]),
+      ['instances', 'key-pairs', 'security-groups']
     )
     expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
       'eu-west-1 · instances: 3 matching instances, 1 stale',
@@ -84,9 +85,18 @@ describe('logGroup and logRegion', () => {
   })
 
   it('a failed region says why, flat, outside the groups', () => {
-    logRegion(region({ status: 'failed', error: { code: 'InternalError', message: HOSTILE } }), new Map())
+    logRegion(region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }), new Map(), ['instances'])
     const text = stdout()
-    expect(text).toContain('eu-west-1: failed: InternalError: x ::error::pwned')
+    expect(text).toContain('eu-west-1: nothing swept: instances failed: InternalError: x ::error::pwned')
+    expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
+  })
+
+  it('a partly swept region names the kind that failed and what it swept, and still logs what it swept', () => {
+    const failure = regionFailure({ kind: 'key-pairs', message: HOSTILE })
+    logRegion(region({ status: 'partial', matched: 1, failures: [failure] }), new Map([['instances', [instance()]]]), ['instances', 'key-pairs'])
+    const text = stdout()
+    expect(text).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: x ::error::pwned .*; instances swept$/m)
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 1 matching instances, 1 stale'])
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
   })
 })
@@ -97,13 +107,31 @@ describe('annotationsFor', () => {
 
   it('an error per failed region and resource, a notice with the headline', () => {
     const annotations = annotationsFor(
-      report({ regions: [region({ region: 'us-east-1', status: 'failed', error: { code: 'RegionTimeout', message: 'late' } })], instances: [failed(1)] })
+      report({
+        regions: [region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'late' })] })],
+        instances: [failed(1)]
+      })
     )
     expect(annotations.map(({ level, title }) => [level, title])).toEqual([
       ['error', 'packer-sweeper: region us-east-1 failed'],
       ['error', 'packer-sweeper: instance i-00000000000000001 (eu-west-1): terminate failed'],
       ['notice', 'packer-sweeper']
     ])
+    expect(annotations[0]?.message).toBe('RegionTimeout: late')
+  })
+
+  it('a partly swept region: an error naming the kinds that failed and what was swept', () => {
+    const [annotation] = annotationsFor(
+      report({
+        settings: settings({ resources: ['instances', 'key-pairs'] }),
+        regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })] })]
+      })
+    )
+    expect(annotation).toEqual({
+      level: 'error',
+      title: 'packer-sweeper: region eu-west-1 partly swept',
+      message: 'key pairs failed: UnauthorizedOperation: denied; instances swept'
+    })
   })
 
   it('never more errors than GitHub shows beside setFailed: the rest are counted in one', () => {

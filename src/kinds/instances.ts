@@ -56,7 +56,7 @@ async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promis
     // With a pass over the region's live instances, the builders come out of it: one DescribeInstances serves all.
     discovery = scope.pass ? (await scope.pass).builders : await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
   } catch (error) {
-    return failedSurvey([describeReadError(error, PERMISSION.describeInstances)])
+    return failedSurvey([{ kind: 'instances', ...describeReadError(error, PERMISSION.describeInstances) }])
   }
   const { inputs, now } = scope
   const { stale } = discovery
