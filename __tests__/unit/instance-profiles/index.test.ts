@@ -130,7 +130,7 @@ describe('terminate removes every partial state completely, in Packer’s order'
         name,
         region: GLOBAL_REGION,
         outcome: 'deleted',
-        reason: `removed (${words})`,
+        reason: words,
         ageSeconds: 3 * 3600,
         iam: {
           profile: state !== 'role-only' && state !== 'role-with-policy',
@@ -162,7 +162,8 @@ describe('a step IAM refuses', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: 'removed (role removed from the profile (already gone), inline policy deleted, role deleted, profile deleted)',
+      // One level of parentheses once the outcome is printed around it: `deleted (…)`.
+      reason: 'role removed from the profile already, inline policy deleted, role deleted, profile deleted',
       iam: {
         steps: [
           { step: 'remove-role-from-profile', outcome: 'already-gone' },
@@ -230,8 +231,8 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('eu-west-1', name)
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (eu-west-1)`, dependsOn: [] })])
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} (eu-west-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })])
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations', 'eu-west-1')).toHaveLength(1)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -247,7 +248,7 @@ describe('profiles instances use', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `))
+      reason: expect.stringMatching(new RegExp(`^after ${builder} terminated: role removed from the profile, [^()]*$`))
     })
     expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
     // The builder was read back as terminated before the first IAM write.
@@ -275,7 +276,7 @@ describe('profiles instances use', () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
     const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (us-east-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })])
   })
 })
 

@@ -148,7 +148,7 @@ export function judgeInstanceProfiles(reading: InstanceProfileReading, terminati
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
     const staying = using.filter((user) => !(inputs.action === 'terminate' && terminating.has(user.instanceId)))
     if (staying.length > 0)
-      return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
+      return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} in ${user.region}`).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
   return { planned: byName(judged), errors: reading.errors }
@@ -442,16 +442,17 @@ async function removeLeftover(
     if (IAM_IN_USE_CODES.includes(errorCode(refused.error))) return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
     return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
-  settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
+  settle(entry, 'deleted', `${after(entry)}${stepWords(steps)}`, undefined, steps)
 }
 
+/** `after i-0abc terminated: `, or nothing. The outcome (`deleted`) is said around the reason: not again in it. */
 function after(entry: PlannedInstanceProfile): string {
-  return entry.dependsOn.length > 0 ? `removed after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated` : 'removed'
+  return entry.dependsOn.length > 0 ? `after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated: ` : ''
 }
 
-/** `role removed from the profile, role deleted (already gone)`. */
+/** `role removed from the profile already, role deleted`: no parentheses, as the reason is printed inside some. */
 function stepWords(steps: readonly RemovalStepOutcome[]): string {
-  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')
+  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' already' : ''}`).join(', ')
 }
 
 /** `; done before: role removed from the profile`, or nothing when no step had been done. */
