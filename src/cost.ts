@@ -209,11 +209,12 @@ export function costLines(cost: CostFigures, unknown: readonly string[] = [], re
     const ofPriced = cost.priceUnknown > 0 && priced > 0 ? ` (${priced} priced)` : ''
     lines.push(`${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`)
   }
+  // The run stopped or terminated them (one action a run): words that are true of both.
   if (cost.usdPerHourStopped > 0)
-    lines.push(`This run stopped ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
+    lines.push(`No longer running after this run: ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
   if (cost.usdPerHourStillRunning > 0)
     lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
-  if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'stopped builder')}: stopped, not billed for compute`)
+  if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'builder')} found stopped: not billed for compute`)
   if (lines.length === 0 && cost.priceUnknown === 0) lines.push('No running or stopped builders to price')
   const rendered = lines.map((line) => text(line))
   if (cost.priceUnknown > 0)
@@ -229,7 +230,7 @@ export function costParagraphs(cost: CostReport | undefined): string[] {
   return [['What the leftovers cost (estimate):', ...costLines(cost, cost.unknown).map((line) => `* ${line}`), COST_BASIS_NOTE].join('\n')]
 }
 
-const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'Stopped by this run', 'Still running', 'Stopped, not billed', 'Price unknown']
+const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'No longer running', 'Still running', 'Found stopped', 'Price unknown']
 
 /**
  * The job summary's "What the leftovers cost" section as one line of HTML, or '' without a cost

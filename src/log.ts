@@ -49,12 +49,25 @@ export function findingLogLine(finding: Finding): string {
   return 'kind' in finding ? orphanLogLine(finding) : instanceLogLine(finding)
 }
 
+/** Lines logSettled wrote, by region: the groups at the end count them instead of writing them again. */
+const settledLines = new Set<string>()
+const settledKey = (region: string, line: string) => `${region}\u0000${line}`
+
 /**
  * One batch's or one delete's outcome, the moment it is known, so that the log is a record of
  * what was changed even if the process is killed before the end.
  */
 export function logSettled(region: string, lines: readonly string[]): void {
+  for (const line of lines) settledLines.add(settledKey(region, line))
   logData(lines.map((line) => `${region}: ${line}`))
+}
+
+/** A group's lines: those logSettled has not written (each match used once), then how many it had. */
+function groupLines(region: string, findings: readonly Finding[]): string[] {
+  const lines = findings.map(findingLogLine)
+  const fresh = lines.filter((line) => !settledLines.delete(settledKey(region, line)))
+  const above = lines.length - fresh.length
+  return above === 0 ? fresh : [...fresh, `${countOf(above, 'result')} logged above, as each was done`]
 }
 
 /**
@@ -68,8 +81,12 @@ export function logRegion(result: RegionResult, findings: FindingsByKind, resour
   for (const kind of KIND_MODULES) {
     const ofKind = findings.get(kind.name) ?? []
     if (isBuilderKind(kind) && (ofKind.length > 0 || !foundAny)) {
-      logGroup(`${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`, ofKind.map(findingLogLine))
-    } else if (ofKind.length > 0) logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, ofKind.map(findingLogLine))
+      logGroup(
+        `${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`,
+        groupLines(result.region, ofKind)
+      )
+    } else if (ofKind.length > 0)
+      logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, groupLines(result.region, ofKind))
   }
 }
 
@@ -77,7 +94,7 @@ export function logRegion(result: RegionResult, findings: FindingsByKind, resour
 export function logAccount(findings: FindingsByKind): void {
   for (const [kind, list] of findings) {
     const { singular, plural } = kindModule(kind).nouns
-    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, list.map(findingLogLine))
+    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(GLOBAL_REGION, list))
   }
 }
 

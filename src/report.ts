@@ -58,12 +58,13 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
  */
 export function headline(report: Report, { brief = false } = {}): string {
   const parts: string[] = []
-  const instances = builderFindings(report).filter(isSelected)
+  // Every stale one is counted, the skipped with their part, as the summary's count line counts them.
+  const instances = builderFindings(report)
   const instanceNoun = brief ? 'stale instance' : 'stale Packer instance'
-  if (instances.length > 0) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
-  const orphans = leftoverFindings(report).filter(isSelected)
+  if (instances.some(isSelected)) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
+  const orphans = leftoverFindings(report)
   const orphanNoun = brief ? 'leftover' : 'Packer leftover'
-  if (orphans.length > 0) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
+  if (orphans.some(isSelected)) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
   for (const status of ['failed', 'partial'] as const) {
     const regions = report.regions.filter((region) => region.status === status).length
     if (regions > 0) parts.push(`${countOf(regions, 'region')} ${REGION_VERDICTS[status]}`)

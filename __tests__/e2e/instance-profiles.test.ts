@@ -120,7 +120,7 @@ function terminate(s: Sandbox, inputs: Record<string, string> = {}) {
 }
 
 /** The finding of a build's leftovers removed completely: every step it needed done. */
-function removed(name: string, state: PackerIamState, reason = 'removed'): Partial<IamFinding> {
+function removed(name: string, state: PackerIamState, after?: string): Partial<IamFinding> {
   const writes = WRITES_FOR[state]
   const hasRole = state !== 'profile-only'
   return {
@@ -129,7 +129,7 @@ function removed(name: string, state: PackerIamState, reason = 'removed'): Parti
     name,
     region: 'global',
     outcome: 'deleted',
-    reason: `${reason} (${writes.map((w) => STEP_WORDS[w]).join(', ')})`,
+    reason: `${after ? `${after}: ` : ''}${writes.map((w) => STEP_WORDS[w]).join(', ')}`,
     iam: {
       profile: writes.includes('DeleteInstanceProfile'),
       ...(hasRole ? { role: name } : {}),
@@ -173,7 +173,9 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       // Summary: its own section, every build deleted.
       const section = summarySection(run.summary, 'IAM instance profiles and roles')
       for (const name of names) expect(section).toContain(name)
-      expect(section.match(/deleted <code>\(removed/g)).toHaveLength(names.length)
+      // `deleted (` and the steps: one level of parentheses, the outcome not said twice.
+      expect(section.match(/deleted <code>\((?!removed)/g)).toHaveLength(names.length)
+      expect(section).not.toMatch(/\([^()]*\(/)
       expect(run.summary).toContain('6 IAM instance profiles and roles (6 deleted)')
 
       // SNS: the text and the JSON carry every name as deleted.
@@ -199,7 +201,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(builder.history).toEqual(['running'])
     expect(byName(run)[live]).toMatchObject({
       outcome: 'skipped',
-      reason: `in use by ${builder.id} (eu-west-1)`,
+      reason: `in use by ${builder.id} in eu-west-1`,
       iam: { profile: true, role: live, inlinePolicies: [live], steps: [] }
     })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
@@ -252,7 +254,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const builder = s.fleet.byRef('stale builder')
     expect(run.list('acted-ids')).toEqual([builder.id])
     expect(builder.state).toBe('terminated')
-    expect(byName(run)[name]).toMatchObject(removed(name, 'full', `removed after ${builder.id} terminated`))
+    expect(byName(run)[name]).toMatchObject(removed(name, 'full', `after ${builder.id} terminated`))
     expect(writesByName(s)).toEqual({ [name]: WRITES_FOR.full })
     expect(iamState(s)).toEqual({})
     // The first IAM write comes after TerminateInstances and after a read that saw the builder terminated.
@@ -273,7 +275,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
 
     const web = s.fleet.byRef('web')
     expect(web.history).toEqual(['running'])
-    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} (us-east-1)`, iam: { steps: [] } })
+    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} in us-east-1`, iam: { steps: [] } })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     // us-east-1's listing answered for it; eu-west-1, enabled but not swept, was asked for its associations.
     expect(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region)).toEqual(['eu-west-1'])
@@ -373,7 +375,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const app = s.fleet.byRef('app')
     expect(byName(run)[shared]).toMatchObject({
       outcome: 'skipped',
-      reason: `in use by instance profile my-app-profile, itself used by ${app.id} (eu-west-1)`,
+      reason: `in use by instance profile my-app-profile, itself used by ${app.id} in eu-west-1`,
       iam: { profile: true, role: shared, steps: [] }
     })
     expect(byName(run)[otherPath]).toMatchObject({ outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile', iam: { steps: [] } })

@@ -174,11 +174,18 @@ describe('words', () => {
   it('costLines: one line per figure', () => {
     expect(costLines(cost, cost.unknown)).toEqual([
       '5 running builders had run 24.5 instance-hours: about $1.49 so far (4 priced)',
-      'This run stopped $0.1836 per hour (about $134.03 a month)',
+      'No longer running after this run: $0.1836 per hour (about $134.03 a month)',
       'Still running: $0.0416 per hour (about $30.37 a month)',
-      '1 stopped builder: stopped, not billed for compute',
+      '1 builder found stopped: not billed for compute',
       'Price unknown for 1 builder: AccessDeniedException: not authorized to perform pricing:GetProducts'
     ])
+  })
+
+  it('says what this run ended without saying "stopped", which would be wrong for a terminate run', () => {
+    // The rate is the same whether the run stopped or terminated them: the words must fit both.
+    const words = [...costLines(cost, cost.unknown), costSummaryHtml(cost, escapeForSummary, literal)].join('\n')
+    expect(words).not.toMatch(/this run stopped|stopped by this run/i)
+    expect(costSummaryHtml(cost, escapeForSummary, literal)).toContain('<th>No longer running</th><th>Still running</th><th>Found stopped</th>')
   })
 
   it('the notification paragraph, and none without a cost report', () => {
@@ -187,7 +194,7 @@ describe('words', () => {
     expect(paragraph?.split('\n').slice(0, 3)).toEqual([
       'What the leftovers cost (estimate):',
       '* 5 running builders had run 24.5 instance-hours: about $1.49 so far (4 priced)',
-      '* This run stopped $0.1836 per hour (about $134.03 a month)'
+      '* No longer running after this run: $0.1836 per hour (about $134.03 a month)'
     ])
     expect(paragraph).toContain('list price')
   })

@@ -4,7 +4,8 @@ import { instance, orphan, region, regionFailure, report, settings } from '../..
 import { workflowCommands } from '../e2e/runner-log.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { ANNOTATIONS_PER_TYPE, annotationsFor, logData, logGroup, logRegion, orphanLogLine } = await import('../../src/log.js')
+const { ANNOTATIONS_PER_TYPE, annotationsFor, findingLogLine, logAccount, logData, logGroup, logRegion, logSettled, orphanLogLine } =
+  await import('../../src/log.js')
 
 const HOSTILE = 'x\r::error::pwned\n::add-mask::secret\r\n%0A::warning::x'
 
@@ -82,6 +83,32 @@ describe('logGroup and logRegion', () => {
     const keyLine = orphanLogLine(orphan())
     expect(keyLine.match(/packer_6745a1b2/g)).toHaveLength(1)
     expect(workflowCommands(stdout()).filter(({ command }) => command === 'error')).toEqual([])
+  })
+
+  it('writes each result once: what logSettled wrote as it was done is counted in the group, not repeated', () => {
+    const terminated = instance({ id: 'i-00000000000000001' })
+    const kept = instance({ id: 'i-00000000000000002', outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+    const key = orphan()
+    logSettled('eu-west-1', [findingLogLine(terminated), findingLogLine(key)])
+    logRegion(
+      region({ region: 'eu-west-1', matched: 2 }),
+      new Map([
+        ['instances', [terminated, kept]],
+        ['key-pairs', [key]]
+      ]),
+      ['instances', 'key-pairs']
+    )
+    const text = stdout()
+    for (const finding of [terminated, kept, key]) expect(text.split(findingLogLine(finding))).toHaveLength(2)
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 2 matching instances, 2 stale', 'eu-west-1 · 1 key pair'])
+    expect(text.split('1 result logged above, as each was done')).toHaveLength(3)
+
+    // The account-wide kinds alike; and a line is held back once only: the next run's group writes it again.
+    const profile = orphan({ kind: 'instance-profiles', id: 'packer-x', name: 'packer-x', region: 'global' })
+    logSettled('global', [findingLogLine(profile)])
+    logAccount(new Map([['instance-profiles', [profile]]]))
+    logAccount(new Map([['instance-profiles', [profile]]]))
+    expect(stdout().split(findingLogLine(profile))).toHaveLength(3)
   })
 
   it('a failed region says why, flat, outside the groups', () => {

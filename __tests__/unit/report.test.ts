@@ -208,7 +208,25 @@ describe('headline', () => {
     ['one stopped', { instances: instances(1, { outcome: 'stopped' }) }, '1 stale Packer instance stopped'],
     ['reported only', { instances: instances(2, { outcome: 'notified' }) }, '2 stale Packer instances found'],
     ['mixed', { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] }, '3 stale Packer instances (2 terminated, 1 failed)'],
-    ['skipped are not counted', { instances: [...instances(1), ...instances(2, { outcome: 'skipped' }, 2)] }, '1 stale Packer instance terminated'],
+    // One count of stale instances, as the summary's count line and the region tables give it: the skipped are stale too.
+    [
+      'skipped are counted with their part',
+      { instances: [...instances(1), ...instances(2, { outcome: 'skipped' }, 2)] },
+      '3 stale Packer instances (1 terminated, 2 skipped)'
+    ],
+    [
+      'the demo run',
+      {
+        instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3), ...instances(1, { outcome: 'skipped' }, 4)],
+        keyPairs: [orphan(), orphan({ id: 'k2' }), orphan({ id: 'k3', outcome: 'skipped' })]
+      },
+      '4 stale Packer instances (2 terminated, 1 failed, 1 skipped), 3 Packer leftovers (2 deleted, 1 skipped)'
+    ],
+    [
+      'reported and skipped',
+      { instances: [...instances(2, { outcome: 'notified' }), ...instances(1, { outcome: 'skipped' }, 3)] },
+      '3 stale Packer instances found'
+    ],
     ['only skipped', { instances: instances(2, { outcome: 'skipped' }) }, '2 stale Packer resources skipped'],
     ['leftovers', { keyPairs: [orphan()], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] }, '2 Packer leftovers deleted'],
     ['leftovers in use', { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] }, '2 Packer leftovers (1 deleted, 1 in-use)'],

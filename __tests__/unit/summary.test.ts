@@ -106,7 +106,8 @@ describe('renderSummary', () => {
         instances: [...instances(2, { outcome: 'dry-run' }), instance({ id: instanceId(3), outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })]
       })
     )
-    expect(html).toContain('<h2>packer-sweeper: 2 stale Packer instances found &#40;dry run&#41;</h2>')
+    // The heading and the count line below it count the same 3 stale instances.
+    expect(html).toContain('<h2>packer-sweeper: 3 stale Packer instances found &#40;dry run&#41;</h2>')
     expect(html).toContain('3 stale instances (2 dry-run, 1 skipped)')
     expect(html).toContain('max-age <code>1h 30m</code>')
     expect(html).toContain('regions <code>eu-west-1</code>, <code>us-east-1</code>')
@@ -228,15 +229,13 @@ describe('renderSummary', () => {
       id: name,
       name,
       outcome: 'deleted',
-      reason: 'removed (role removed from the profile, inline policy deleted, role deleted, profile deleted)',
+      reason: 'role removed from the profile, inline policy deleted, role deleted, profile deleted',
       iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }
     })
     const html = renderSummary(report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
     expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
     expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td><code>global</code></td>`)
-    expect(html).toContain(
-      'deleted <code>&#40;removed &#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;&#41;</code>'
-    )
+    expect(html).toContain('deleted <code>&#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;</code>')
     const dry = renderSummary(
       report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] })
     )

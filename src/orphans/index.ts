@@ -306,7 +306,7 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
   if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
   try {
     await sweeper.remove(ctx.client, planned.candidate, dryRun, ctx.abortSignal)
-    settle(planned, 'deleted', after && `deleted after ${after} terminated`)
+    settle(planned, 'deleted', after && `after ${after} terminated`)
   } catch (error) {
     const code = errorCode(error)
     if (gotNoAnswer(error)) settle(planned, 'unknown', 'the delete call got no answer: it may or may not have been deleted', describeAwsError(error))

@@ -130,7 +130,7 @@ describe('terminate removes every partial state completely, in Packer’s order'
         name,
         region: GLOBAL_REGION,
         outcome: 'deleted',
-        reason: `removed (${words})`,
+        reason: words,
         ageSeconds: 3 * 3600,
         iam: {
           profile: state !== 'role-only' && state !== 'role-with-policy',
@@ -161,7 +161,8 @@ describe('a step IAM refuses', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: 'removed (inline policy deleted, role deleted, profile deleted)',
+      // One level of parentheses once the outcome is printed around it: `deleted (…)`.
+      reason: 'inline policy deleted, role deleted, profile deleted',
       iam: { steps: done('delete-role-policy', 'delete-role', 'delete-instance-profile') }
     })
     expect(iamWritesInOrder()).toEqual(['DeleteRolePolicy', 'DeleteRole', 'DeleteInstanceProfile'])
@@ -177,7 +178,7 @@ describe('a step IAM refuses', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: 'removed (role deleted (already gone), profile deleted)',
+      reason: 'role deleted already, profile deleted',
       iam: {
         steps: [
           { step: 'delete-role', outcome: 'already-gone' },
@@ -233,8 +234,8 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('eu-west-1', name)
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (eu-west-1)`, dependsOn: [] })])
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} (eu-west-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })])
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations', 'eu-west-1')).toHaveLength(1)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -250,7 +251,7 @@ describe('profiles instances use', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `))
+      reason: expect.stringMatching(new RegExp(`^after ${builder} terminated: role removed from the profile, [^()]*$`))
     })
     expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
     // The builder was read back as terminated before the first IAM write.
@@ -268,7 +269,7 @@ describe('profiles instances use', () => {
     const before = s.iam.snapshot()
     const { findings } = await planAndSweep(context(), [builder], terminatedOverride ?? [builder])
     expect(findings).toEqual([
-      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} (us-east-1), which did not reach terminated` })
+      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} in us-east-1, which did not reach terminated` })
     ])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -278,7 +279,7 @@ describe('profiles instances use', () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
     const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (us-east-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })])
   })
 })
 
@@ -310,7 +311,7 @@ describe('a role another instance profile holds (issue 17): every part is judged
     const app = seedInstance('eu-west-1', 'my-app-profile')
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    const reason = `in use by instance profile my-app-profile, itself used by ${app} (eu-west-1)`
+    const reason = `in use by instance profile my-app-profile, itself used by ${app} in eu-west-1`
     expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: reason })])
     expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason, iam: expect.objectContaining({ steps: [] }) })])
     expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(0)
@@ -340,7 +341,7 @@ describe('a role another instance profile holds (issue 17): every part is judged
     expect(findings).toEqual([
       expect.objectContaining({
         outcome: 'skipped',
-        reason: `in use by instance profile a-profile, itself used by ${east} (us-east-1) and by instance profile /apps/b-profile, itself used by ${west} (eu-west-1)`
+        reason: `in use by instance profile a-profile, itself used by ${east} in us-east-1 and by instance profile /apps/b-profile, itself used by ${west} in eu-west-1`
       })
     ])
     expect(iamWrites()).toEqual([])
@@ -355,7 +356,7 @@ describe('a role another instance profile holds (issue 17): every part is judged
       expect.objectContaining({
         id: seed.name,
         outcome: 'skipped',
-        reason: `in use by instance profile /builds/${seed.name}, itself used by ${user} (us-east-1)`
+        reason: `in use by instance profile /builds/${seed.name}, itself used by ${user} in us-east-1`
       })
     ])
   })

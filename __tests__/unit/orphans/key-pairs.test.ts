@@ -236,7 +236,7 @@ describe('key pairs', () => {
       sandbox().fleet.update(BUILDER, { state: 'terminated' }) // the core terminated it
       const planned = sandbox().calls.length
       const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
-      expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `deleted after ${BUILDER} terminated` })])
+      expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `after ${BUILDER} terminated` })])
       const calls = sandbox().calls
       const waiterPoll = calls.findIndex((call, index) => index >= planned && call.action === 'DescribeInstances')
       const deletion = calls.findIndex((call) => call.action === 'DeleteKeyPair')

@@ -175,9 +175,9 @@ export function judgeInstanceProfiles(reading: InstanceProfileReading, terminati
   return { planned: byName(judged), errors: reading.errors }
 }
 
-/** `i-0abc (eu-west-1)`. */
+/** `i-0abc in eu-west-1`: no parentheses, since the outcome is printed around the reason. */
 function userWords(user: ProfileUser): string {
-  return `${user.instanceId} (${user.region})`
+  return `${user.instanceId} in ${user.region}`
 }
 
 function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
@@ -481,16 +481,17 @@ async function removeLeftover(
     if (IAM_IN_USE_CODES.includes(errorCode(refused.error))) return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
     return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
-  settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
+  settle(entry, 'deleted', `${after(entry)}${stepWords(steps)}`, undefined, steps)
 }
 
+/** `after i-0abc terminated: `, or nothing. The outcome (`deleted`) is said around the reason: not again in it. */
 function after(entry: PlannedInstanceProfile): string {
-  return entry.dependsOn.length > 0 ? `removed after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated` : 'removed'
+  return entry.dependsOn.length > 0 ? `after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated: ` : ''
 }
 
-/** `role removed from the profile, role deleted (already gone)`. */
+/** `role removed from the profile already, role deleted`: no parentheses, as the reason is printed inside some. */
 function stepWords(steps: readonly RemovalStepOutcome[]): string {
-  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')
+  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' already' : ''}`).join(', ')
 }
 
 /** `; done before: role removed from the profile`, or nothing when no step had been done. */
