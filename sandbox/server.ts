@@ -64,6 +64,13 @@ export interface SandboxOptions {
    */
   requestDelayMs?: number
   /**
+   * Holds every call `matches` selects until `count` of them have arrived, then answers them all:
+   * a test sees whether a client has that many calls in flight at once, however slow the machine.
+   * A client that never sends that many together is answered after `maxHoldMs`, so its test fails
+   * on what it sent instead of hanging.
+   */
+  holdUntilInFlight?: { matches(call: Pick<CallRecord, 'seq' | 'service' | 'action'>): boolean; count: number; maxHoldMs: number }
+  /**
    * At most this many items per page of a paginated EC2 answer, whatever MaxResults asks (EC2 may
    * answer fewer with a NextToken); default: as many as MaxResults allows.
    */
@@ -131,6 +138,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   /** Sockets of silenced calls and timers of delayed ones, ended by close(). */
   const silent = new Set<Socket>()
   const timers = new Set<NodeJS.Timeout>()
+  /** Calls held by holdUntilInFlight, answered together once `count` arrived (or maxHoldMs passed). */
+  const gate = options.holdUntilInFlight
+  let held: (() => void)[] = []
+  let holdTimer: NodeJS.Timeout | undefined
+  const releaseHeld = () => {
+    if (holdTimer) {
+      clearTimeout(holdTimer)
+      timers.delete(holdTimer)
+      holdTimer = undefined
+    }
+    const waiting = held
+    held = []
+    for (const release of waiting) release()
+  }
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string, receivedAt: number): void => {
     const params: Params = Object.fromEntries(new URLSearchParams(body))
@@ -156,6 +177,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const delayMs = (options.requestDelayMs ?? 0) + faults.delayOf(call)
     const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, outcome: 'pending', delayMs, receivedAt }
     calls.push(record)
+    if (gate?.matches(record)) {
+      held.push(() => guarded(res, () => answer(req, res, record, fault)))
+      if (held.length >= gate.count) return releaseHeld()
+      if (!holdTimer) timers.add((holdTimer = setTimeout(releaseHeld, gate.maxHoldMs)))
+      return
+    }
     if (delayMs <= 0) return answer(req, res, record, fault)
     const timer = setTimeout(() => {
       timers.delete(timer)

@@ -134,6 +134,27 @@ describe('slow', () => {
   })
 })
 
+describe('holdUntilInFlight', () => {
+  it('answers the selected calls only once that many are in flight, all together; other calls pass', async () => {
+    await restart({ holdUntilInFlight: { matches: (c) => c.action === 'DescribeRegions', count: 4, maxHoldMs: 60_000 } })
+    const client = ec2(s)
+    await client.send(new DescribeInstancesCommand({}))
+    await Promise.all(Array.from({ length: 4 }, () => client.send(new DescribeRegionsCommand({}))))
+    const held = s.calls.filter((c) => c.action === 'DescribeRegions')
+    const firstAnswer = Math.min(...held.map((c) => c.answeredAt as number))
+    for (const c of held) expect(c.receivedAt).toBeLessThan(firstAnswer)
+  })
+
+  it('answers after maxHoldMs when fewer arrive together, so a call sent after an answer shows', async () => {
+    await restart({ holdUntilInFlight: { matches: (c) => c.action === 'DescribeRegions', count: 3, maxHoldMs: 50 } })
+    const client = ec2(s)
+    await Promise.all([client.send(new DescribeRegionsCommand({})), client.send(new DescribeRegionsCommand({}))])
+    await client.send(new DescribeRegionsCommand({}))
+    const [first, , third] = s.calls
+    expect(third?.receivedAt).toBeGreaterThan(first?.answeredAt as number)
+  })
+})
+
 describe('requestDelayMs', () => {
   it('holds every call that long before processing; a client’s sequential round trips add up', async () => {
     const D = 300

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { clientConfig } from '../../../src/clients.js'
 import { planOrphans, sweepOrphans } from '../../../src/orphans/index.js'
-import { startSandbox, type Sandbox } from '../../../sandbox/index.js'
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/index.js'
 import { defaultInputs, NOW, packerName } from '../../../__fixtures__/support.js'
 import { inputsOf, orphanContext, QUICK_WAIT, REGION, useSandbox } from './harness.js'
 
@@ -62,20 +62,26 @@ describe('one listing of the live instances', () => {
   })
 })
 
-/** A sandbox that holds every call 50 ms, so calls in flight together are seen overlapping; closed after each test. */
+/**
+ * A sandbox that answers the calls `matches` selects only once `count` of them are in flight
+ * together (or after 10 s, when the client never sends that many at once): a call received after
+ * the first answer proves it was not in flight beside the others, however busy the machine is.
+ * Closed after each test.
+ */
 let delayed: Sandbox | undefined
 afterEach(async () => {
   await delayed?.close()
   delayed = undefined
 })
-async function delayedSandbox(): Promise<Sandbox> {
-  delayed = await startSandbox({ regions: [REGION], requestDelayMs: 50 })
+async function delayedSandbox(holdUntilInFlight: SandboxOptions['holdUntilInFlight']): Promise<Sandbox> {
+  delayed = await startSandbox({ regions: [REGION], holdUntilInFlight })
   return delayed
 }
+const isUsageLookup = (c: { seq: number; action: string }) => c.action === 'DescribeNetworkInterfaces' || (c.action === 'DescribeSecurityGroups' && c.seq > 1)
 
 describe("a security group's usage", () => {
   it('is looked up with its three calls side by side', async () => {
-    const delayed = await delayedSandbox()
+    const delayed = await delayedSandbox({ matches: isUsageLookup, count: 3, maxHoldMs: 10_000 })
     delayed.fleet.seed(
       { [REGION]: { securityGroups: [{ groupId: 'sg-1', groupName: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' }] } },
       NOW.getTime()
@@ -91,7 +97,7 @@ describe("a security group's usage", () => {
     } finally {
       client.destroy()
     }
-    const lookups = delayed.calls.filter((c) => c.action === 'DescribeNetworkInterfaces' || (c.action === 'DescribeSecurityGroups' && c.seq > 1))
+    const lookups = delayed.calls.filter(isUsageLookup)
     expect(lookups).toHaveLength(3)
     const firstAnswer = Math.min(...lookups.map((c) => c.answeredAt ?? Infinity))
     for (const call of lookups) expect(call.receivedAt).toBeLessThan(firstAnswer)
@@ -100,7 +106,7 @@ describe("a security group's usage", () => {
 
 describe("a region's deletes", () => {
   it('of three kinds, 25 each, are all in flight at once with the clients the run makes', async () => {
-    const delayed = await delayedSandbox()
+    const delayed = await delayedSandbox({ matches: (c) => c.action.startsWith('Delete'), count: 75, maxHoldMs: 10_000 })
     const name = (n: number) => packerName(3 * 3600 + n * 60, NOW)
     delayed.fleet.seed(
       {
