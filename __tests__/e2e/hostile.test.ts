@@ -141,7 +141,7 @@ describe('nothing from AWS becomes a link or a mention in the job summary', () =
     const s = await start({ fleet: { 'us-east-1': { instances } } })
     const message = `denied, see https://evil.example/x or ask @team (www.evil.example, a@b.example, @org/team)`
     s.faults.fail({ action: 'DescribeKeyPairs', code: 'UnauthorizedOperation', message, status: 403 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instances,key-pairs' } })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instances,key-pairs', 'key-name': 'packer_*' } })
     expect(run.exitCode).toBe(1)
     expect(run.report?.instances.map((i) => i.outcome)).toEqual(LINKY.map(() => 'terminated'))
     expect(run.report?.regions[0]).toMatchObject({ status: 'partial', failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation' }] })
