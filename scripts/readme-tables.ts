@@ -175,7 +175,12 @@ export function inputsReference(meta: ActionMetadata): string {
 
 /** README: every output with what it holds and its first sentence. */
 export function outputsTable(meta: ActionMetadata): string {
-  const rows = Object.entries(meta.outputs).map(([name, output]) => `| ${code(name)} | ${outputType(name)} | ${cell(summarize(name, output.description))} |`)
+  const rows = Object.entries(meta.outputs).map(([name, output]) => {
+    const type = outputType(name)
+    // "JSON array of the names …" under the type `JSON array`: the type says it once.
+    const short = summarize(name, output.description).replace(new RegExp(`^${type} of (the )?(.)`), (_, _the, first: string) => first.toUpperCase())
+    return `| ${code(name)} | ${type} | ${cell(short)} |`
+  })
   return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
@@ -185,10 +190,10 @@ export function outputsReference(meta: ActionMetadata): string {
   return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
-/** README: the kinds, what each sweeps and its outputs. */
+/** README: the kinds and what each sweeps (docs/permissions.md adds their outputs and IAM actions). */
 export function kindsSummaryTable(): string {
-  const rows = KIND_MODULES.map((kind) => `| ${code(kind.name)} | ${cell(kind.description)} | ${kind.outputs.map((output) => code(output.name)).join(', ')} |`)
-  return ['| `resources` | What it sweeps | Outputs |', '| --- | --- | --- |', ...rows].join('\n')
+  const rows = KIND_MODULES.map((kind) => `| ${code(kind.name)} | ${cell(kind.description)} |`)
+  return ['| `resources` | What it sweeps |', '| --- | --- |', ...rows].join('\n')
 }
 
 /** docs/permissions.md: the kinds with the IAM actions each needs per action. */

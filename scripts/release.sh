@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Tag a release: verify the tree, rebuild and check dist/, create vX.Y.Z and move the major tag vX.
+# Tag a release: verify the tree, rebuild and check dist/, create the annotated tag vX.Y.Z.
 # Usage: scripts/release.sh X.Y.Z [--push]      (see RELEASING.md)
+#
+# It does not move the major tag vX: pushing vX.Y.Z starts .github/workflows/release.yml, which runs
+# the checks again on GitHub and moves vX only when they pass, so a failed check leaves vX where it was.
 set -euo pipefail
 
 die() { echo "release: $*" >&2; exit 1; }
@@ -10,7 +13,6 @@ push=${2:-}
 [[ $version =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$ ]] || die "usage: $0 X.Y.Z [--push]"
 [[ -z $push || $push == --push ]] || die "unknown option $push"
 tag="v$version"
-major="v${version%%.*}"
 
 cd "$(git rev-parse --show-toplevel)"
 
@@ -34,12 +36,11 @@ if [[ -n $(git status --porcelain --untracked-files=all) ]]; then
 fi
 
 git tag -a "$tag" -m "packer-sweeper $tag"
-git tag -fa "$major" -m "packer-sweeper $major (at $tag)"
-echo "release: tagged $tag and moved $major to $(git rev-parse --short "$tag^{commit}")"
+echo "release: tagged $tag at $(git rev-parse --short "$tag^{commit}")"
 
 if [[ $push == --push ]]; then
   git push origin "refs/tags/$tag"
-  git push --force origin "refs/tags/$major"
+  echo "release: pushed $tag; the Release workflow moves the major tag and creates the GitHub release"
 else
-  echo "push with: git push origin refs/tags/$tag && git push --force origin refs/tags/$major"
+  echo "push with: git push origin refs/tags/$tag   (the Release workflow then moves the major tag)"
 fi

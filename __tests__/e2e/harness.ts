@@ -1,5 +1,10 @@
-/** Test-only helpers of the end-to-end suites: what a failed expectation on a run prints. */
-import type { RunResult } from '../../sandbox/run-action.js'
+/**
+ * Test-only helpers of the end-to-end suites: what a failed expectation on a run prints, and the
+ * schema check every run passes (every suite that runs the action imports this module).
+ */
+import type { Sandbox } from '../../sandbox/index.js'
+import { checkEveryRun, type RunResult } from '../../sandbox/run-action.js'
+import { expectMatchesSchema, expectValidSnsMessage, REPORT_SCHEMA } from '../schemas.js'
 
 /** What to print when an expectation on a run fails. */
 export function describeRun(run: RunResult): string {
@@ -19,3 +24,31 @@ export function summarySection(summary: string, heading: string): string {
   if (section === undefined) throw new Error(`the summary has no <h3>${heading}</h3> section:\n${summary}`)
   return decode(section)
 }
+
+/** How many of each sandbox's SNS messages were checked already: a sandbox may serve several runs. */
+const checkedMessages = new WeakMap<Sandbox, number>()
+
+/**
+ * The run's report (the `report` output, unless `null` after invalid inputs, and the report file)
+ * and every SNS message it published must match the published schemas (schema/).
+ */
+export function checkRunAgainstSchemas(run: RunResult, sandbox: Sandbox | undefined): void {
+  try {
+    const output = run.outputs.report
+    if (output !== undefined && output !== 'null') expectMatchesSchema(REPORT_SCHEMA, JSON.parse(output), 'the report output')
+    if (run.reportFileText !== undefined) {
+      const file = JSON.parse(run.reportFileText) as Record<string, unknown>
+      expectMatchesSchema(REPORT_SCHEMA, file, 'the report file')
+      if ('truncated' in file) throw new Error('the report file is truncated: only the report output may be')
+    }
+    if (sandbox) {
+      const messages = sandbox.published.slice(checkedMessages.get(sandbox) ?? 0)
+      checkedMessages.set(sandbox, sandbox.published.length)
+      for (const [index, published] of messages.entries()) expectValidSnsMessage(published.message, `SNS message ${index + 1} of this run`)
+    }
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${describeRun(run)}`, { cause: error })
+  }
+}
+
+checkEveryRun(checkRunAgainstSchemas)

@@ -224,7 +224,7 @@ describe('the table generator', () => {
       tags: { description: 'Key=Value lines,\nfor example a|b. More.', default: '' },
       'max-age': { description: 'How long (in hours) it may live. 0 means all.', required: false, default: '2h' }
     },
-    outputs: { count: { description: 'How many.' } }
+    outputs: { count: { description: 'How many.' }, 'instance-ids': { description: 'JSON array of the stale ones (sorted).' } }
   }
 
   it('keeps a row on one line, escapes pipes, shows the type and empty defaults, and links the full text', () => {
@@ -235,6 +235,7 @@ describe('the table generator', () => {
       '| [`max-age`](docs/inputs.md#max-age) | duration | `2h` | How long it may live. |'
     ])
     expect(outputsTable(sample)).toContain('| `count` | number | How many. |')
+    expect(outputsTable(sample)).toContain('| `instance-ids` | JSON array | Stale ones. |')
   })
 
   it('refuses an input without a type', () => {

@@ -15,11 +15,14 @@ import { getInputs } from '../../src/inputs.js'
 import { SWEEP_ACTIONS } from '../../src/types.js'
 import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
+import { collectPins, readWorkflows, SELF_REPO, syncPins, unpinned, usesLines } from '../../scripts/sync-pins.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
 import { parseTemplate, render, TemplateError } from './cloudformation.js'
 
 /** How the examples refer to the published action (a placeholder owner, see README). */
 export const PUBLISHED = 'packer-sweeper/packer-sweeper@v1'
+/** The post-build tag value: unique to one job of one attempt of one run (README, "Post-build step"). */
+const JOB_VALUE = '${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 const SELF = /^(?:\.\/?|packer-sweeper\/packer-sweeper@.+)$/
 
 interface Step {
@@ -71,9 +74,9 @@ const isOnlyExpression = (value: unknown): boolean => /^\$\{\{[^}]*\}\}$/.test(S
 /**
  * What the action would read for a step: action.yml's defaults, overridden by the step's literal
  * `with:` values as the runner passes them (strings). A value that is only an expression is left
- * out (its input keeps its default): it can only be checked at run time. An expression inside a
- * literal (`github-run-id=${{ github.run_id }}`) stands for a run-time value: RUN_TIME_VALUE is put in its place,
- * so the literal around it is still checked.
+ * out (its input keeps its default): it can only be checked at run time. Each expression inside a
+ * literal (`packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-…`) stands for a run-time
+ * value: RUN_TIME_VALUE is put in its place, so the literal around it is still checked.
  */
 export function literalInputs(step: Step, defaults: Readonly<Record<string, string>>): Record<string, string> {
   const literal = Object.entries(step.with ?? {})
@@ -200,18 +203,39 @@ describe('workflows that use this action', () => {
     }
   })
 
-  it('sweeps exactly the run the Packer template tags', () => {
+  it('sweeps exactly the job the Packer template tags, never the other jobs of the same run', () => {
     const hcl = read(resolve(ROOT, 'examples/packer/build.pkr.hcl'))
-    const build = read(resolve(ROOT, 'examples/workflows/packer-build.yml'))
+    const build = parse(read(resolve(ROOT, 'examples/workflows/packer-build.yml'))) as { jobs: { build: { steps: AnyStep[] } } }
     const [cleanup] = steps.filter((s) => s.file === 'examples/workflows/packer-build.yml')
-    expect(cleanup?.step.with).toMatchObject({ 'max-age': '0', tags: 'github-run-id=${{ github.run_id }}', resources: 'all' })
-    expect((parse(build) as { jobs: { build: { steps: Array<Step & { if?: string }> } } }).jobs.build.steps.at(-1)?.if).toBe('always()')
-    expect(build).toContain('-var "github_run_id=${{ github.run_id }}"')
-    expect(hcl).toMatch(/variable "github_run_id"/)
-    expect(hcl).toMatch(/"github-run-id"\s*=\s*var\.github_run_id/)
+    expect(cleanup?.step.with).toMatchObject({ 'max-age': '0', tags: `packer-sweeper-job=${JOB_VALUE}`, resources: 'all' })
+    // Every job of a run (every matrix job too) shares github.run_id: the value must also carry the
+    // attempt, the job and its index in the matrix, or one job's cleanup terminates the others' builders.
+    for (const part of ['github.run_id', 'github.run_attempt', 'github.job', 'strategy.job-index']) {
+      expect(String(cleanup?.step.with?.tags)).toContain(`\${{ ${part} }}`)
+    }
+    expect((cleanup?.step as AnyStep | undefined)?.if).toBe('always()')
+    const packer = build.jobs.build.steps.find((step) => step.run?.includes('packer build'))
+    expect(packer?.env).toEqual({ PACKER_SWEEPER_JOB: JOB_VALUE })
+    expect(packer?.run).toContain('-var "packer_sweeper_job=$PACKER_SWEEPER_JOB"')
+    expect(hcl).toMatch(/variable "packer_sweeper_job"/)
+    expect(hcl).toMatch(/"packer-sweeper-job"\s*=\s*var\.packer_sweeper_job/)
+    expect(hcl).not.toMatch(/github_run_id|"github-run-id"/)
     expect(hcl).toMatch(/run_tags\s*=\s*local\.run_tags/)
     // A spot build's launch template gets spot_tags, not run_tags: the same tags, or tags: misses it.
     expect(hcl).toMatch(/spot_tags\s*=\s*var\.spot_price != "" \? local\.run_tags : null/)
+  })
+
+  it('recommend the per-job tag, never the run ID alone, wherever the docs and examples show a post-build tags value', () => {
+    const docs = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'RELEASING.md', 'scripts/demo.ts', ...files.map((path) => relative(ROOT, path))]
+    const runIdOnly = /tags:\s*[\w:.-]+=\$\{\{ github\.run_id \}\}(?!-)/
+    const offenders = docs.flatMap((file) =>
+      read(resolve(ROOT, file))
+        .split('\n')
+        .map((line, index) => ({ line, where: `${file}:${index + 1}` }))
+        .filter(({ line }) => runIdOnly.test(line))
+        .map(({ where }) => where)
+    )
+    expect(offenders).toEqual([])
   })
 
   it('lists every input with its default in the local .env example (dry-run deliberately on)', () => {
@@ -239,8 +263,13 @@ interface AnyStep extends Step {
   env?: Record<string, unknown>
   run?: string
 }
+interface Concurrency {
+  group?: string
+  'cancel-in-progress'?: boolean
+}
 interface AnyJob {
   'timeout-minutes'?: unknown
+  concurrency?: Concurrency | string
   if?: string
   uses?: string
   env?: Record<string, unknown>
@@ -252,7 +281,16 @@ interface AnyJob {
 }
 const examples = workflows
   .filter(({ file }) => isExample(file))
-  .map(({ file, workflow }) => ({ file, workflow: workflow as { env?: Record<string, unknown>; jobs: Record<string, AnyJob> } }))
+  .map(({ file, workflow }) => ({
+    file,
+    workflow: workflow as { env?: Record<string, unknown>; concurrency?: Concurrency | string; jobs: Record<string, AnyJob> }
+  }))
+/** The example that cleans up after its own Packer build; every other example is a sweep of an account. */
+const POST_BUILD = 'examples/workflows/packer-build.yml'
+/** Every job of an example that runs the sweep, with that step. */
+const sweepJobs = examples.flatMap(({ file, workflow }) =>
+  Object.entries(workflow.jobs).flatMap(([name, job]) => (job.steps ?? []).filter((step) => step.uses === PUBLISHED).map((step) => ({ file, name, job, step })))
+)
 const example = (name: string) => {
   const found = examples.find(({ file }) => file === `examples/workflows/${name}`)
   if (!found) throw new Error(`examples/workflows/${name} is missing`)
@@ -289,20 +327,54 @@ describe('the examples', () => {
     expect(REPORT_OUTPUT.test('${{ steps.sweep.outputs.report-file }}')).toBe(false)
   })
 
-  it('keep the report by uploading report-file of the sweep step, never a copy of the output', () => {
-    const uploads = examples.flatMap(({ file, workflow }) =>
-      Object.values(workflow.jobs).flatMap((job) => {
-        const sweepIds = (job.steps ?? []).filter((step) => step.uses === PUBLISHED && step.id).map((step) => step.id)
-        return (job.steps ?? [])
-          .filter((step) => step.uses?.startsWith('actions/upload-artifact@'))
-          .map((step) => ({ file, path: String(step.with?.path), sweepIds }))
-      })
-    )
-    expect(uploads.map((u) => u.file)).toEqual(expect.arrayContaining(['examples/workflows/scheduled-sweep.yml', 'examples/workflows/org-sweep.yml']))
-    for (const { file, path, sweepIds } of uploads) {
-      const id = /^\$\{\{ steps\.([\w-]+)\.outputs\.report-file \}\}$/.exec(path)?.[1]
-      expect(`${file}: ${id ?? path}`).toBe(`${file}: ${sweepIds.find((s) => s === id) ?? 'steps.<sweep id>.outputs.report-file'}`)
+  it('give the sweep step an id and keep its report by uploading its report-file, never a copy of the output, in every job', () => {
+    expect(new Set(sweepJobs.map(({ file }) => file))).toEqual(new Set(examples.map(({ file }) => file)))
+    const problems = sweepJobs.flatMap(({ file, name, job, step }) => {
+      const where = `${file}: job ${name}`
+      if (!step.id) return [`${where}: the sweep step has no id`]
+      const uploads = (job.steps ?? []).filter((s) => s.uses?.startsWith('actions/upload-artifact@'))
+      const keeps = uploads.filter((s) => s.with?.path === `\${{ steps.${step.id}.outputs.report-file }}`)
+      return keeps.length === 1 && keeps[0]?.if?.includes(`steps.${step.id}.outputs.report-file != ''`)
+        ? []
+        : [`${where}: no upload of \${{ steps.${step.id}.outputs.report-file }} when there is one`]
+    })
+    expect(problems).toEqual([])
+  })
+
+  it("name each job's report artifact apart, so the jobs of one run (a matrix) do not clash", () => {
+    const perJob = sweepJobs.filter(({ file, job }) => job.strategy?.matrix !== undefined || file === POST_BUILD)
+    expect(perJob.map(({ file }) => file).sort()).toEqual([
+      'examples/workflows/many-accounts.yml',
+      'examples/workflows/org-sweep.yml',
+      'examples/workflows/packer-build.yml'
+    ])
+    for (const { file, job } of perJob) {
+      const upload = job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))
+      expect(`${file}: ${String(upload?.with?.name)}`).toMatch(/\$\{\{ (matrix\.\w+|strategy\.job-index) \}\}/)
     }
+  })
+
+  it('share one concurrency group per account: the role the job assumes, in every sweeping example, never cancelling', () => {
+    const sweeping = sweepJobs.filter(({ file }) => file !== POST_BUILD)
+    expect(new Set(sweeping.map(({ file }) => file)).size).toBe(examples.length - 1)
+    for (const { file, name, job, step } of sweeping) {
+      const role = step.with?.['role-to-assume']
+      expect(typeof role).toBe('string')
+      expect({ where: `${file}: job ${name}`, concurrency: job.concurrency }).toEqual({
+        where: `${file}: job ${name}`,
+        concurrency: { group: `packer-sweeper-${String(role)}`, 'cancel-in-progress': false }
+      })
+    }
+    // The scheduled and the manual sweep of one account: the same group, so the manual one waits.
+    const groupOf = (name: string) => sweepJobs.find(({ file }) => file === `examples/workflows/${name}`)?.job.concurrency
+    expect(groupOf('manual-sweep.yml')).toEqual(groupOf('scheduled-sweep.yml'))
+    expect(groupOf('slack-notify.yml')).toEqual(groupOf('scheduled-sweep.yml'))
+  })
+
+  it('keep the post-build cleanup out of every concurrency group: it must run right after its own build', () => {
+    const build = example('packer-build.yml')
+    expect(build.concurrency).toBeUndefined()
+    for (const job of Object.values(build.jobs)) expect(job.concurrency).toBeUndefined()
   })
 
   it('post to Slack with slackapi/slack-github-action v2 and an incoming webhook, from count, acted-ids and the run URL', () => {
@@ -310,7 +382,9 @@ describe('the examples', () => {
     const steps = job?.steps ?? []
     const sweep = steps.find((step) => step.uses === PUBLISHED)
     const slack = steps.find((step) => step.uses?.startsWith('slackapi/slack-github-action@'))
-    expect(slack?.uses).toBe('slackapi/slack-github-action@v2')
+    expect(slack?.uses).toMatch(/^slackapi\/slack-github-action@[0-9a-f]{40}$/)
+    const pinned = usesLines(read(resolve(ROOT, 'examples/workflows/slack-notify.yml'))).find((u) => u.action === 'slackapi/slack-github-action')
+    expect(pinned?.version).toMatch(/^v2\./)
     expect(slack?.with).toEqual({
       webhook: '${{ secrets.SLACK_WEBHOOK_URL }}',
       'webhook-type': 'incoming-webhook',
@@ -344,6 +418,76 @@ describe('the examples', () => {
     expect(org.jobs['next-shard']?.if).toContain('needs.accounts.outputs.next-shard')
     const step = sweep?.steps?.find((s) => s.uses === PUBLISHED)
     expect(step?.with?.['role-to-assume']).toBe('arn:aws:iam::${{ matrix.account }}:role/${{ vars.PACKER_SWEEPER_ROLE_NAME }}')
+  })
+})
+
+describe('pinned actions', () => {
+  const { own, examples: exampleTexts } = readWorkflows()
+  const { pins, problems } = collectPins(own)
+
+  it('pin every third-party action by full commit SHA with its release in a comment, in every workflow', () => {
+    expect(unpinned([...own, ...exampleTexts])).toEqual([])
+    // The line reader sees every `uses:` the YAML holds: none escapes it by quoting or layout.
+    const parsedUses = (text: string): string[] =>
+      Object.values((parse(text) as { jobs: Record<string, AnyJob & { uses?: string }> }).jobs).flatMap((job) => [
+        ...(job.uses ? [job.uses] : []),
+        ...(job.steps ?? []).flatMap((step) => (step.uses ? [step.uses] : []))
+      ])
+    for (const { file, text } of [...own, ...exampleTexts]) {
+      const remote = parsedUses(text).filter((uses) => !uses.startsWith('./'))
+      expect(`${file}: ${usesLines(text).map((u) => `${u.action}@${u.ref}`)}`).toBe(`${file}: ${remote}`)
+    }
+  })
+
+  it('pin an action the repository workflows also use at the same commit in the examples (npm run sync-pins)', () => {
+    expect(problems).toEqual([])
+    expect(pins.size).toBeGreaterThan(0)
+    const drifted = exampleTexts.flatMap(({ file, text }) => syncPins(text, pins).changes.map((change) => `${file} ${change}`))
+    expect(drifted).toEqual([])
+  })
+
+  it('sync-pins rewrites a drifted pin and its version, and leaves the placeholder, local actions and the rest alone', () => {
+    const sha = 'a'.repeat(40)
+    const known = new Map([['actions/checkout', { sha, version: 'v5.1.0' }]])
+    const text = [
+      'steps:',
+      `  - uses: actions/checkout@${'b'.repeat(40)} # v5.0.0`,
+      '  - uses: actions/checkout@v5',
+      `  - uses: ${SELF_REPO}@v1`,
+      '  - uses: ./',
+      `  - uses: other/action@${'c'.repeat(40)} # v1.2.3`
+    ].join('\n')
+    const synced = syncPins(text, known)
+    expect(synced.text.split('\n')).toEqual([
+      'steps:',
+      `  - uses: actions/checkout@${sha} # v5.1.0`,
+      `  - uses: actions/checkout@${sha} # v5.1.0`,
+      `  - uses: ${SELF_REPO}@v1`,
+      '  - uses: ./',
+      `  - uses: other/action@${'c'.repeat(40)} # v1.2.3`
+    ])
+    expect(synced.changes).toHaveLength(2)
+    expect(syncPins(synced.text, known).changes).toEqual([])
+    expect(unpinned([{ file: 'x.yml', text }])).toEqual(['x.yml:3: actions/checkout@v5 is not pinned as <40-hex commit SHA> # v<version>'])
+    // One repository at two commits in the repository's own workflows is refused: which would the examples take?
+    const twice = collectPins([{ file: 'a.yml', text: synced.text.replace(`${sha} # v5.1.0`, `${'d'.repeat(40)} # v5.2.0`) }])
+    expect(twice.problems).toHaveLength(1)
+    // github/codeql-action/init and /analyze are one repository, one pin.
+    expect(
+      collectPins([{ file: 'c.yml', text: `- uses: github/codeql-action/init@${sha} # v4.1.0\n- uses: github/codeql-action/analyze@${sha} # v4.1.0` }]).problems
+    ).toEqual([])
+  })
+
+  it('let Dependabot keep the pins current: npm and github-actions, the latter over .github/workflows and the examples', () => {
+    const config = parse(read(resolve(ROOT, '.github/dependabot.yml'))) as {
+      updates: Array<{ 'package-ecosystem': string; directory?: string; directories?: string[]; ignore?: Array<{ 'dependency-name': string }> }>
+    }
+    const ecosystem = (name: string) => config.updates.find((update) => update['package-ecosystem'] === name)
+    expect(ecosystem('npm')?.directory).toBe('/')
+    const actions = ecosystem('github-actions')
+    expect(actions?.directories).toEqual(['/', '/examples/workflows'])
+    expect(actions?.ignore).toContainEqual({ 'dependency-name': SELF_REPO })
+    expect(read(resolve(ROOT, 'package.json'))).toContain('"sync-pins": "tsx scripts/sync-pins.ts"')
   })
 })
 

@@ -1,7 +1,10 @@
 # The tagging half of examples/workflows/packer-build.yml: every builder this template starts carries
-# the GitHub run ID, so the workflow's last step can sweep exactly this run's leftovers with
-#   tags: github-run-id=${{ github.run_id }}
-# The workflow passes the ID with: packer build -var "github_run_id=${{ github.run_id }}" packer/
+# a value unique to the GitHub Actions job that runs the build, so the job's last step can sweep
+# exactly this job's leftovers with
+#   tags: packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}
+# The workflow passes the same value with: packer build -var "packer_sweeper_job=$PACKER_SWEEPER_JOB" packer/
+# (github.run_id alone is not enough: every job of a run, every matrix job included, shares it, and
+# one job's cleanup would terminate the builders of the others.)
 
 packer {
   required_plugins {
@@ -12,9 +15,9 @@ packer {
   }
 }
 
-variable "github_run_id" {
+variable "packer_sweeper_job" {
   type        = string
-  description = "ID of the GitHub Actions run that builds the image (github.run_id)."
+  description = "Unique to the GitHub Actions job that builds the image: run_id-run_attempt-job-job_index."
   default     = "local"
 }
 
@@ -33,7 +36,7 @@ locals {
   # run_tags go on the builder instance and, in packer-plugin-amazon, also on the temporary key pair
   # (packer_<uuid>) and security group (packer_<uuid>) it creates for the build.
   run_tags = {
-    "github-run-id" = var.github_run_id
+    "packer-sweeper-job" = var.packer_sweeper_job
     # Optional: deploy/cloudformation.yml with RequireManagedTag=true only lets the sweeper stop or
     # terminate instances that carry this tag key.
     "packer-sweeper:managed" = "true"
@@ -63,15 +66,15 @@ source "amazon-ebs" "base" {
   run_volume_tags = local.run_tags
 
   # A spot build also creates a packer-fleet-launch-template-*, and packer-plugin-amazon tags that
-  # launch template with spot_tags, not run_tags: without them it lacks github-run-id, and the
-  # post-build sweep (tags: github-run-id=...) does not match it. Packer rejects spot_tags on an
+  # launch template with spot_tags, not run_tags: without them it lacks packer-sweeper-job, and the
+  # post-build sweep (tags: packer-sweeper-job=...) does not match it. Packer rejects spot_tags on an
   # on-demand build, hence null (unset) when spot_price is empty.
   spot_price = var.spot_price
   spot_tags  = var.spot_price != "" ? local.run_tags : null
 
   # Tags of the resulting AMI, not of the builder.
   tags = {
-    "github-run-id" = var.github_run_id
+    "packer-sweeper-job" = var.packer_sweeper_job
   }
 }
 
