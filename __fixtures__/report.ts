@@ -5,7 +5,7 @@
 import { defaultInputs, instanceId } from './support.js'
 import type { IamFinding } from '../src/kinds/instance-profiles/rules.js'
 import { emptyLists } from '../src/kinds/registry.js'
-import type { InstanceFinding, OrphanFinding, RegionResult, Report, ReportSettings } from '../src/types.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report, ReportSettings } from '../src/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
 export function settings(overrides: Partial<ReportSettings> = {}): ReportSettings {
@@ -52,7 +52,12 @@ export function iamLeftover(overrides: Partial<IamFinding> = {}): IamFinding {
 }
 
 export function region(overrides: Partial<RegionResult> = {}): RegionResult {
-  return { region: 'eu-west-1', status: 'ok', matched: 0, fresh: 0, ...overrides }
+  return { region: 'eu-west-1', status: 'ok', matched: 0, fresh: 0, failures: [], ...overrides }
+}
+
+/** What failed in a region: a kind (`instances` by default) or, with `kind: undefined`, the region itself. */
+export function regionFailure(overrides: Partial<RegionFailure> = {}): RegionFailure {
+  return { kind: 'instances', code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.', ...overrides }
 }
 
 /** A report of one clean region; pass findings and regions to make it say something. */

@@ -46,10 +46,11 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     action: 'notify',
     regions: ['us-east-1'],
     resources: ['instances'],
-    'key-name': ['packer_*'],
+    'key-name': ['packer_????????-????-????-????-????????????'],
     tags: [],
+    'delete-custom-key-pairs': false,
     'instance-states': ['pending', 'running', 'stopping', 'stopped'],
-    'exclude-tag': 'packer-sweeper:keep',
+    'exclude-tag': ['packer-sweeper:keep'],
     'max-instances': 50,
     'max-resources': 200,
     'region-timeout': 240,
@@ -76,7 +77,6 @@ export function record(overrides: Partial<InstanceRecord> = {}): InstanceRecord 
     keyName: 'packer_6745a1b2-0000-0000-0000-000000000000',
     launchTime: '2026-01-01T00:00:00.000Z',
     state: 'running',
-    excluded: false,
     instanceType: 't3.micro',
     ...overrides
   }

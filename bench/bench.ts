@@ -17,17 +17,22 @@
  * against the parts needed at 100 to 30,000 terminated instances (`publish`), and sequential round
  * trips from the sandbox's requestDelayMs (`roundtrips`).
  *
- * Not part of the test suite: it asserts nothing. Prints tables, writes bench/results/latest.json.
+ * Not part of the test suite: it asserts nothing. Each table is printed as soon as its section is
+ * measured and appended to bench/results/latest.md at once; bench/results/latest.json is rewritten
+ * after every point. A section that fails is reported and the others still run. No fixed time
+ * limit kills a run (a busy machine only makes it slower); the last line prints the time taken,
+ * in total and per section: 1,422 s (matrix 759, cancel 41, publish 343, round trips 278) on
+ * 2 cores shared with other jobs, load average 10 to 20 (2026-12-05).
  *
- *   npm run bench                                   everything, 3 runs a point (~6 minutes on 2 cores)
+ *   npm run bench                                   everything, 3 runs a point
  *   npm run bench -- --sizes=100,1000 --runs=1      a quick look (also BENCH_SIZES, BENCH_REGIONS, BENCH_RUNS)
  *   npm run bench -- --only=cancel,roundtrips       some sections: matrix, cancel, publish, roundtrips (BENCH_ONLY)
  *   npm run bench -- --publish-sizes=100,1000       the publish section's sizes (BENCH_PUBLISH_SIZES)
  */
 import { spawnSync } from 'node:child_process'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { createHash } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
 import ts from 'typescript'
@@ -377,6 +382,16 @@ function publishReport(points: PublishPoint[]): string {
   ].join('\n')
 }
 
+/**
+ * On a machine busier than its cores, the action waits for CPU as well as for the held requests,
+ * and the wall-time difference stops measuring round trips: say so next to the table.
+ */
+function busyNote(): string {
+  const [load = 0] = loadavg()
+  if (load <= cpus().length) return ''
+  return `\n\nLoad average ${fixed(load, 1)} on ${cpus().length} cores: the wall times, and the round trips computed from them, measure the wait for CPU too; the call log's count of calls one after another does not.`
+}
+
 function roundTripReport(results: RoundTripResult[]): string {
   const rows = results.map((r) => [
     r.name,
@@ -407,6 +422,43 @@ function roundTripReport(results: RoundTripResult[]): string {
   return lines.join('\n')
 }
 
+/**
+ * The results so far, on disk as soon as they are measured: bench/results/latest.json is rewritten
+ * after every point and section (`finished: false` until the end), and every table printed to
+ * stdout is appended to bench/results/latest.md at the same moment. A run that dies half-way
+ * (a crash, Ctrl-C, a machine gone) keeps every table it had finished.
+ */
+class ResultsFiles {
+  readonly json = join(RESULTS_DIR, 'latest.json')
+  readonly text = join(RESULTS_DIR, 'latest.md')
+  constructor(private readonly results: Record<string, unknown>) {
+    writeFileSync(this.text, '')
+    this.save()
+  }
+  save(): void {
+    writeFileSync(this.json, `${JSON.stringify(this.results, null, 2)}\n`)
+  }
+  /** A list under `key` of the results, saved each time an item is added. */
+  collect<T>(key: string): { items: T[]; add: (item: T) => void } {
+    const items: T[] = []
+    this.results[key] = items
+    this.save()
+    return {
+      items,
+      add: (item) => {
+        items.push(item)
+        this.save()
+      }
+    }
+  }
+  /** Prints `text` and appends it to latest.md; then saves the JSON. */
+  print(text = ''): void {
+    console.log(text)
+    appendFileSync(this.text, `${text}\n`)
+    this.save()
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   const runs = (section: Section) => options.sections.includes(section)
@@ -417,114 +469,134 @@ async function main(): Promise<void> {
   const scratch: Scratch = { dir, hook: join(dir, 'usage-hook.cjs') }
   writeFileSync(scratch.hook, USAGE_HOOK)
   const started = Date.now()
+  const seconds = (since: number) => (Date.now() - since) / 1000
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverageAtStart: loadavg().map((n) => Number(n.toFixed(2)))
+  }
+  const results: Record<string, unknown> & { sectionSeconds: Record<string, number>; errors: string[] } = {
+    date: new Date().toISOString(),
+    finished: false,
+    command: `npm run bench -- --only=${options.sections.join(',')} --sizes=${options.sizes.join(',')} --regions=${options.regionCounts.join(',')} --publish-sizes=${options.publishSizes.join(',')} --runs=${options.runs}`,
+    machine,
+    dist: { path: relative(ROOT, DIST), ...distVersion() },
+    method: {
+      fleet: 'generateFleet per region: 10% non-Packer, half of the builders stale (max-age 2h), all running',
+      inputs: 'action: terminate, max-age: 2h, max-instances: 0, max-resources: 0, sns-topic-arn set, regions listed',
+      wall: 'spawn of node dist/index.js to exit, median of runs',
+      memory: 'process.resourceUsage().maxRSS of the action process, written at exit by a --require hook',
+      coldStart: 'spawn to the first request received by the sandbox',
+      lowerBound:
+        'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + ceil(bytes published / 262,144) Publish (one Publish per 256 KiB part); matching, terminated and bytes counted in the sandbox',
+      cancellation:
+        'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
+      publish: 'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
+      roundTrips: 'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D',
+      guard: 'none: the runs are not killed after a fixed time (sandbox/run-action.ts killAfterMs: never)'
+    },
+    sectionSeconds: {},
+    errors: []
+  }
+  const files = new ResultsFiles(results)
+  /** Runs one section; a failure is printed and recorded, and the other sections still run. */
+  const section = async (name: Section, measureAndPrint: () => Promise<void>): Promise<void> => {
+    if (!runs(name)) return
+    const sectionStarted = Date.now()
+    try {
+      await measureAndPrint()
+    } catch (error) {
+      process.stderr.write('\n')
+      const message = `${name} FAILED after ${fixed(seconds(sectionStarted))} s: ${error instanceof Error ? error.message : String(error)}`
+      results.errors.push(message)
+      files.print(`\n${message}`)
+    } finally {
+      results.sectionSeconds[name] = seconds(sectionStarted)
+      files.save()
+    }
+  }
   try {
     const action = copyActionBundle(scratch)
-    let baseline: Baseline | undefined
-    const points: Point[] = []
-    if (runs('matrix')) {
+    results.dist = { ...(results.dist as object), bytes: readFileSync(action).length }
+    files.print(
+      `packer-sweeper benchmark — ${(results.date as string).slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}, median of ${options.runs} run(s) a point\n` +
+        `(tables also in ${relative(ROOT, files.text)}, numbers in ${relative(ROOT, files.json)}, each written as soon as it is measured)`
+    )
+
+    await section('matrix', async () => {
       process.stderr.write('cold-start baseline: ')
       const { bundle: baselineBundle, cached } = buildBaseline(options.rebuildBaseline)
       process.stderr.write(cached ? `(cached ${relative(ROOT, baselineBundle)}) ` : 'built with ncc, ')
-      baseline = await benchBaseline(scratch, baselineBundle, options.baselineRuns)
+      const baseline = await benchBaseline(scratch, baselineBundle, options.baselineRuns)
+      results.baseline = baseline
+      const { items: points, add } = files.collect<Point>('points')
       for (const size of options.sizes) {
         for (const regionCount of options.regionCounts) {
           process.stderr.write(`\n${thousands(size)} × ${regionCount} region(s) `)
-          points.push(await benchPoint(scratch, action, size, regionCount, options.runs))
+          add(await benchPoint(scratch, action, size, regionCount, options.runs))
         }
       }
-    }
-    let cancellation: CancellationResult | undefined
-    if (runs('cancel')) {
-      process.stderr.write('\nSIGINT mid-sweep ')
-      cancellation = await benchCancellation(scratch, action, options.runs)
-    }
-    let publish: PublishPoint[] | undefined
-    if (runs('publish')) {
-      process.stderr.write('\nPublish count ')
-      publish = await benchPublish(scratch, action, options.publishSizes)
-    }
-    let roundTrips: RoundTripResult[] | undefined
-    if (runs('roundtrips')) {
       process.stderr.write('\n')
-      roundTrips = await benchRoundTrips(scratch, action, options.roundTripRuns)
-    }
-    process.stderr.write('\n\n')
-
-    const actionColdStart = points.length > 0 ? median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs))) : undefined
-    const ratios = wallRatios(points, options.regionCounts)
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`
-    }
-    const results = {
-      date: new Date().toISOString(),
-      command: `npm run bench -- --only=${options.sections.join(',')} --sizes=${options.sizes.join(',')} --regions=${options.regionCounts.join(',')} --publish-sizes=${options.publishSizes.join(',')} --runs=${options.runs}`,
-      machine,
-      dist: { path: relative(ROOT, DIST), bytes: readFileSync(action).length, ...distVersion() },
-      method: {
-        fleet: 'generateFleet per region: 10% non-Packer, half of the builders stale (max-age 2h), all running',
-        inputs: 'action: terminate, max-age: 2h, max-instances: 0, max-resources: 0, sns-topic-arn set, regions listed',
-        wall: 'spawn of node dist/index.js to exit, median of runs',
-        memory: 'process.resourceUsage().maxRSS of the action process, written at exit by a --require hook',
-        coldStart: 'spawn to the first request received by the sandbox',
-        lowerBound:
-          'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + ceil(bytes published / 262,144) Publish (one Publish per 256 KiB part); matching, terminated and bytes counted in the sandbox',
-        cancellation:
-          'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
-        publish: 'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
-        roundTrips: 'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D'
-      },
-      baseline,
-      coldStart:
-        actionColdStart !== undefined && baseline
-          ? { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs }
-          : undefined,
-      wallRatios: ratios,
-      points,
-      cancellation,
-      publish,
-      roundTrips,
-      benchSeconds: (Date.now() - started) / 1000
-    }
-    const out = join(RESULTS_DIR, 'latest.json')
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
-
-    console.log(
-      `packer-sweeper benchmark — ${results.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, median of ${options.runs} run(s) a point\n`
-    )
-    if (points.length > 0) {
-      console.log(pointsTable(points))
-      console.log()
+      const ratios = wallRatios(points, options.regionCounts)
+      const actionColdStart = median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs)))
+      results.wallRatios = ratios
+      results.coldStart = { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs }
+      const lines = ['', pointsTable(points), '']
       for (const ratio of ratios)
-        console.log(
-          `wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`
-        )
+        lines.push(`wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`)
       const overFloor = points.filter((p) => p.calls > p.lowerBound)
-      console.log(
-        `calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`
-      )
-    }
-    if (actionColdStart !== undefined && baseline && results.coldStart) {
-      console.log(
+      lines.push(
+        `calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`,
         `cold start (spawn → first request): action ${fixed(actionColdStart)} ms, bare bundle of @actions/core + EC2/SNS/STS clients ${fixed(baseline.coldStartMs)} ms` +
-          ` → ${fixed(results.coldStart.ratio, 2)}× (${fixed(actionColdStart - baseline.coldStartMs)} ms more); peak RSS of the bare bundle ${fixed(baseline.peakRssMiB)} MiB`
+          ` → ${fixed(actionColdStart / baseline.coldStartMs, 2)}× (${fixed(Math.abs(actionColdStart - baseline.coldStartMs))} ms ${actionColdStart >= baseline.coldStartMs ? 'more' : 'less'}); peak RSS of the bare bundle ${fixed(baseline.peakRssMiB)} MiB`
       )
-    }
-    if (cancellation) console.log(`\n${cancellationReport(cancellation)}`)
-    if (publish) {
-      console.log(`\n${publishReport(publish)}`)
+      files.print(lines.join('\n'))
+    })
+
+    await section('cancel', async () => {
+      process.stderr.write('SIGINT mid-sweep ')
+      const cancellation = await benchCancellation(scratch, action, options.runs)
+      process.stderr.write('\n')
+      results.cancellation = cancellation
+      files.print(`\n${cancellationReport(cancellation)}`)
+    })
+
+    await section('publish', async () => {
+      process.stderr.write('Publish count ')
+      const { items: publish, add } = files.collect<PublishPoint>('publish')
+      await benchPublish(scratch, action, options.publishSizes, add)
+      process.stderr.write('\n')
       const over = publish.filter((p) => p.overBound)
-      console.log(
-        `\nPublish calls vs parts needed: ${over.length === 0 ? 'never above' : `ABOVE at ${over.map((p) => thousands(p.acted)).join(', ')} terminated`}`
+      files.print(
+        `\n${publishReport(publish)}\n\nPublish calls vs parts needed: ${over.length === 0 ? 'never above' : `ABOVE at ${over.map((p) => thousands(p.acted)).join(', ')} terminated`}`
       )
-    }
-    if (roundTrips) console.log(`\n${roundTripReport(roundTrips)}`)
-    console.log(`\n${relative(ROOT, out)} written; the benchmark took ${fixed(results.benchSeconds)} s.`)
+    })
+
+    await section('roundtrips', async () => {
+      const { items: roundTrips, add } = files.collect<RoundTripResult>('roundTrips')
+      await benchRoundTrips(scratch, action, options.roundTripRuns, add)
+      process.stderr.write('\n')
+      files.print(`\n${roundTripReport(roundTrips)}${busyNote()}`)
+    })
   } finally {
     rmSync(dir, { recursive: true, force: true })
+    results.benchSeconds = seconds(started)
+    results.finished = true
+    const took = Object.entries(results.sectionSeconds)
+      .map(([name, s]) => `${name} ${fixed(s)} s`)
+      .join(', ')
+    files.print(
+      `\n${relative(ROOT, files.json)} and ${relative(ROOT, files.text)} written; the benchmark took ${fixed(results.benchSeconds as number)} s (${took}), load average at the end ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}.`
+    )
+  }
+  if (results.errors.length > 0) {
+    console.error(`\n${results.errors.length} section(s) failed: ${results.errors.join('; ')}`)
+    process.exitCode = 1
   }
 }
 

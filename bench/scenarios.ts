@@ -10,7 +10,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction } from '../sandbox/run-action.js'
 import { DEFAULT_TOPIC_ARN, generateFleet, packerName, startSandbox, type FleetSeed, type RegionSeed, type Sandbox } from '../sandbox/index.js'
-import { epochNow, hookEnv, measure, median, publishedBytes, readUsage, SNS_MESSAGE_MAX_BYTES, type Sample, type Scratch } from './measure.js'
+import { BENCH_KILL_AFTER, epochNow, hookEnv, measure, median, publishedBytes, readUsage, SNS_MESSAGE_MAX_BYTES, type Sample, type Scratch } from './measure.js'
 
 const progress = (mark = '.') => process.stderr.write(mark)
 
@@ -87,7 +87,7 @@ async function cancelOnce(scratch: Scratch, action: string, seed: number): Promi
     timers.push(setTimeout(() => send(pid, 'SIGKILL'), RUNNER_SIGKILL_AFTER_MS))
   }, 5)
   try {
-    const result = await runAction({ inputs, dist: action, sandbox, env })
+    const result = await runAction({ inputs, dist: action, sandbox, env, killAfterMs: BENCH_KILL_AFTER })
     const closedAt = epochNow()
     exited = true
     if (signalAt === undefined) throw new Error(`cancellation: the action finished (exit ${result.exitCode}) before the signal; make the fleet larger`)
@@ -190,8 +190,16 @@ function declaredParts(sandbox: Sandbox): number | undefined {
   }
 }
 
-/** `action: terminate` with a topic on one region of `acted` stale builders (all Packer's, all stale): one run a size. */
-export async function benchPublish(scratch: Scratch, action: string, sizes: readonly number[]): Promise<PublishPoint[]> {
+/**
+ * `action: terminate` with a topic on one region of `acted` stale builders (all Packer's, all stale):
+ * one run a size; `measured` gets each point as soon as it is measured.
+ */
+export async function benchPublish(
+  scratch: Scratch,
+  action: string,
+  sizes: readonly number[],
+  measured: (point: PublishPoint) => void = () => undefined
+): Promise<PublishPoint[]> {
   const region = 'us-east-1'
   const points: PublishPoint[] = []
   for (const size of sizes) {
@@ -201,7 +209,7 @@ export async function benchPublish(scratch: Scratch, action: string, sizes: read
       const { sample, result } = await measure(scratch, sandbox, { inputs, dist: action, regions: [region] })
       if (result.exitCode !== 0) throw new Error(`publish ${size}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
       const sns = publishedBytes(sandbox)
-      points.push({
+      const point: PublishPoint = {
         acted: sample.acted,
         publishes: sandbox.callsOf('Publish').length,
         partsNeeded: sns.partsNeeded,
@@ -217,7 +225,9 @@ export async function benchPublish(scratch: Scratch, action: string, sizes: read
         calls: sample.calls,
         lowerBound: sample.lowerBound,
         callsByOperation: sample.callsByOperation
-      })
+      }
+      points.push(point)
+      measured(point)
     } finally {
       await sandbox.close()
     }
@@ -395,7 +405,14 @@ async function roundTripCase(
 
 export const ROUND_TRIP_TARGETS = { instances8: 3.5, all2: 6.5, describePerRegion: 2 }
 
-export async function benchRoundTrips(scratch: Scratch, action: string, runs: number, delayMs = ROUND_TRIP_DELAY_MS): Promise<RoundTripResult[]> {
+/** Both round-trip cases; `measured` gets each as soon as it is measured. */
+export async function benchRoundTrips(
+  scratch: Scratch,
+  action: string,
+  runs: number,
+  measured: (result: RoundTripResult) => void = () => undefined,
+  delayMs = ROUND_TRIP_DELAY_MS
+): Promise<RoundTripResult[]> {
   const instances: RoundTripCase = {
     name: '(a) instances, terminate, 8 regions',
     regions: EIGHT_REGIONS,
@@ -416,7 +433,9 @@ export async function benchRoundTrips(scratch: Scratch, action: string, runs: nu
   }
   process.stderr.write(`${instances.name} `)
   const a = await roundTripCase(scratch, action, instances, runs, delayMs)
+  measured(a)
   process.stderr.write(`\n${all.name} `)
   const b = await roundTripCase(scratch, action, all, runs, delayMs, ROUND_TRIP_TARGETS.describePerRegion)
+  measured(b)
   return [a, b]
 }

@@ -45,6 +45,8 @@ export interface PackerIamOptions {
   tags?: Tags
   /** The inline policy's document (default PACKER_POLICY_DOCUMENT). */
   policyDocument?: string
+  /** Where the profile sits (default `/`, where Packer creates it): another path makes it a profile Packer did not create. */
+  profilePath?: string
   now?: number
   random?: () => number
 }
@@ -66,7 +68,13 @@ export function packerIamLeftovers(options: PackerIamOptions): IamSeed & { name:
     tags,
     inlinePolicies: hasPolicy ? { [name]: options.policyDocument ?? PACKER_POLICY_DOCUMENT } : {}
   }
-  const profile: IamInstanceProfileSeed = { instanceProfileName: name, ageSeconds, tags, roles: state === 'full' ? [name] : [] }
+  const profile: IamInstanceProfileSeed = {
+    instanceProfileName: name,
+    ageSeconds,
+    tags,
+    roles: state === 'full' ? [name] : [],
+    ...(options.profilePath ? { path: options.profilePath } : {})
+  }
   return { name, roles: hasRole ? [role] : [], instanceProfiles: hasProfile ? [profile] : [] }
 }
 
@@ -81,8 +89,18 @@ export class IamAccount {
     this.random = prng(seed ^ 0x1a4)
   }
 
-  /** Adds roles, then instance profiles (whose `roles` must name seeded roles); ages are measured back from `now`. */
+  /**
+   * Adds roles, then instance profiles (at any path, each holding at most one seeded role, which
+   * other profiles may hold too); ages are measured back from `now`. Tag keys that differ only in
+   * case, and a profile with two roles, refuse the whole seed before anything is added.
+   */
   seed(seed: IamSeed, now = Date.now()): void {
+    for (const s of seed.roles ?? []) uniqueTagKeys(`role ${s.roleName}`, s.tags)
+    for (const s of seed.instanceProfiles ?? []) {
+      uniqueTagKeys(`instance profile ${s.instanceProfileName}`, s.tags)
+      const held = s.roles ?? []
+      if (held.length > 1) throw new Error(`sandbox: instance profile ${s.instanceProfileName} holds ${held.length} roles; IAM allows one`)
+    }
     for (const s of seed.roles ?? []) {
       if (this.role(s.roleName)) throw new Error(`sandbox: duplicate role ${s.roleName}`)
       const path = s.path ?? '/'
@@ -175,6 +193,14 @@ export class IamAccount {
     for (let i = 0; i < 17; i++) s += alphabet[Math.floor(this.random() * alphabet.length)]
     return s
   }
+}
+
+/** IAM tag keys are case-insensitive: a role or profile cannot carry two keys that differ only in case. */
+function uniqueTagKeys(owner: string, tags: Tags | undefined): void {
+  const keys = Object.keys(tags ?? {})
+  const clashing = keys.filter((key) => keys.some((other) => other !== key && other.toLowerCase() === key.toLowerCase()))
+  if (clashing.length > 0)
+    throw new Error(`sandbox: ${owner} has tag keys that differ only in case (${clashing.join(', ')}); IAM tag keys are case-insensitive`)
 }
 
 function noSuchEntity(message: string): AwsFault {

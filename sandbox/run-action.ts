@@ -5,7 +5,7 @@
  * (nothing of the developer's AWS configuration leaks in). AWS goes to the sandbox.
  *
  * Used by the end-to-end tests (their jest-only helpers are in __tests__/e2e/), `npm run demo` and
- * `npm run bench`.
+ * `npm run bench`. A run is killed after RUN_GUARD_MS unless `killAfterMs` says otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -57,6 +57,21 @@ export interface RunOptions {
   dist?: string
   /** Cancel the step the way the runner does: SIGINT at a trigger, then SIGTERM and SIGKILL. */
   cancel?: CancelPlan
+  /**
+   * The guard: SIGKILL the process this long after it started, and say so in its stderr, so that a
+   * hung action fails its test with that message instead of waiting for jest's timeout. 'never'
+   * lets it run as long as it takes (the benchmark, whose runs grow with the machine's load).
+   * Default RUN_GUARD_MS.
+   */
+  killAfterMs?: number | 'never'
+}
+
+/** The guard's default: under jest's 60 s testTimeout (jest.config.js), so the guard fires first. */
+export const RUN_GUARD_MS = 55_000
+
+/** The line the guard adds to stderr (and so to `log`) when it killed the process. */
+export function guardMessage(killAfterMs: number): string {
+  return `killed by the sandbox runner's ${killAfterMs / 1000} s guard (sandbox/run-action.ts, option killAfterMs): the action had not exited`
 }
 
 /**
@@ -102,6 +117,8 @@ export interface RunResult {
   reportFileText?: string
   /** When the run was cancelled (`cancel`): the signals sent and how long the process took to end. */
   cancel?: CancelTimings
+  /** The guard (`killAfterMs`) killed the process: its stderr ends with guardMessage(). */
+  killedByGuard: boolean
 }
 
 /** Parses the GITHUB_OUTPUT file: `name<<DELIMITER` heredocs and `name=value` lines. */
@@ -194,12 +211,21 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     // A hang must not wait for jest's timeout silently: kill it and say so.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 55_000)
+    const killAfterMs = options.killAfterMs ?? RUN_GUARD_MS
+    let killedByGuard = false
+    const guard =
+      killAfterMs === 'never'
+        ? undefined
+        : setTimeout(() => {
+            killedByGuard = true
+            child.kill('SIGKILL')
+          }, killAfterMs)
     const cancelling = options.cancel ? cancelLikeTheRunner(child, options.cancel) : undefined
     // Awaited after 'close'; until then a rejection must not count as unhandled.
     cancelling?.catch(() => undefined)
     const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)))
     clearTimeout(guard)
+    if (killedByGuard) stderr += `${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}${guardMessage(killAfterMs as number)}\n`
     const cancel = await cancelling
     const outputText = readFileSync(outputFile, 'utf8')
     const outputs = parseOutputFile(outputText)
@@ -226,7 +252,8 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
       log: `${stdout}\n${stderr}`,
       outputFileBytes: Buffer.byteLength(outputText),
       ...(reportFileText === undefined ? {} : { reportFileText }),
-      ...(cancel ? { cancel } : {})
+      ...(cancel ? { cancel } : {}),
+      killedByGuard
     }
     for (const check of runChecks) check(run, options.sandbox)
     return run

@@ -126,6 +126,7 @@ export interface IamRoleSeed extends Aged {
   /** The trust policy as JSON; default: only `ec2.amazonaws.com` may `sts:AssumeRole`. */
   assumeRolePolicyDocument?: string
   createDate?: string
+  /** Keys are unique ignoring case, as IAM's are (a seed with `Team` and `team` is refused). */
   tags?: Tags
   /** Inline policies: name → policy document (JSON). */
   inlinePolicies?: Record<string, string>
@@ -143,8 +144,9 @@ export interface IamInstanceProfileSeed extends Aged {
   /** Default `/`. */
   path?: string
   createDate?: string
+  /** Keys are unique ignoring case, as IAM's are (a seed with `Team` and `team` is refused). */
   tags?: Tags
-  /** Names of the roles in the profile (at most one in AWS); each must be seeded. */
+  /** Names of the roles in the profile: at most one, as in IAM; each must be seeded. A role may sit in several profiles, at any paths. */
   roles?: string[]
 }
 

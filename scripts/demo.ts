@@ -2,13 +2,13 @@
  * `npm run demo`: runs the committed bundle dist/index.js, as the GitHub runner would, against the
  * sandbox AWS account on 127.0.0.1 seeded with a small Packer mess in two regions, and prints what
  * a newcomer wants to see: the fleet before → after, the job summary as text, the outputs, the SNS
- * message and the exit code.
+ * message, the step log as the run page shows it and the exit code.
  *
  * No AWS account, no network, no GitHub: the harness gives the action a clean environment with
  * throwaway credentials and AWS_ENDPOINT_URL pointing at the sandbox, so nothing can reach AWS.
  *
  * IAM (global) holds the temporary instance profile and role of three builds: a killed one's
- * (5 h old, nobody uses it: removed), the live build's (too young to count) and the kept
+ * (5 h old, nobody uses it: deleted), the live build's (too young to count) and the kept
  * builder's (stale, but a running instance uses it: left alone).
  *
  * The fleet contains a builder with termination protection, so the action is *expected* to fail
@@ -27,7 +27,6 @@ import {
   type IamInstanceProfileRef,
   type Sandbox
 } from '../sandbox/index.js'
-import { costLines } from '../src/cost.js'
 import { formatAge } from '../src/format.js'
 
 const REGIONS = ['us-east-1', 'eu-west-1']
@@ -205,6 +204,40 @@ export function summaryAsText(summary: string): string {
   return text.replace(/\n{3,}/g, '\n\n').trim()
 }
 
+/** A workflow command's data or property as the runner unescapes it. */
+const unescapeCommand = (text: string) =>
+  text.replace(/%(0D|0A|3A|2C|25)/g, (_, code: string) => ({ '0D': '\r', '0A': '\n', '3A': ':', '2C': ',', '25': '%' })[code] ?? '')
+
+/**
+ * The step log as the run page shows it: workflow commands are applied, not printed (masks and
+ * stop-commands tokens vanish, a group is a ▸ heading over its indented lines, an annotation reads
+ * `Error: …`), and nothing between `::stop-commands::<token>` and `::<token>::` counts as a command.
+ */
+export function logAsRunPage(stdout: string): string {
+  const shown: string[] = []
+  let stopToken: string | undefined
+  let inGroup = false
+  for (const line of stdout.split('\n')) {
+    const pad = inGroup ? '    ' : ''
+    if (stopToken !== undefined) {
+      if (line === `::${stopToken}::`) stopToken = undefined
+      else shown.push(pad + line)
+      continue
+    }
+    const [, name, data = ''] = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line) ?? []
+    if (name === undefined) shown.push(pad + line)
+    else if (name === 'stop-commands') stopToken = data
+    else if (name === 'group') {
+      shown.push(`▸ ${unescapeCommand(data)}`)
+      inGroup = true
+    } else if (name === 'endgroup') inGroup = false
+    else if (name === 'error' || name === 'warning' || name === 'notice')
+      shown.push(`${pad}${name[0]?.toUpperCase()}${name.slice(1)}: ${unescapeCommand(data)}`)
+    // Any other command (add-mask, set-output, …) shows nothing.
+  }
+  return shown.join('\n')
+}
+
 function section(title: string): void {
   console.log(`\n${'━'.repeat(3)} ${title} ${'━'.repeat(Math.max(3, 76 - title.length))}\n`)
 }
@@ -302,7 +335,7 @@ function iamTable(before: Map<string, string>, sandbox: Sandbox): string {
   const rows = [...before].map(([name, what]) => {
     const left = sandbox.iam.instanceProfile(name) || sandbox.iam.role(name)
     const role = Object.entries(IAM).find(([, build]) => build.name === name)?.[0] ?? ''
-    return [name, IAM_ROLES[role] ?? '', what, changeOf('present', left ? 'present' : 'removed')]
+    return [name, IAM_ROLES[role] ?? '', what, changeOf('present', left ? 'present' : 'deleted')]
   })
   return alignColumns([['Name (profile and role)', 'Whose', 'What is there', 'Before → after'], ...rows])
 }
@@ -432,14 +465,13 @@ async function main(): Promise<number> {
     console.log(indent(iamTable(iam, sandbox)))
     section('Job summary (GITHUB_STEP_SUMMARY, rendered as text)')
     console.log(indent(summaryAsText(run.summary)))
-    section('What the leftovers cost (estimate-cost, report.cost)')
-    console.log(run.report?.cost ? indent(costLines(run.report.cost, run.report.cost.unknown).join('\n')) : '  (no cost estimate in the report)')
     section('Outputs (GITHUB_OUTPUT)')
     printOutputs(run)
     section('SNS notification')
     printNotification(sandbox)
-    section('Step log')
-    console.log(indent(run.log.trim()))
+    section('Step log (as the run page shows it)')
+    console.log(indent(logAsRunPage(run.stdout).trim()))
+    if (run.stderr.trim() !== '') console.log(`\n  stderr:\n${indent(run.stderr.trim(), '  │ ')}`)
 
     section('Result')
     const problems = deviations(run, before, sandbox)
@@ -447,8 +479,8 @@ async function main(): Promise<number> {
     if (problems.length === 0) {
       console.log(
         '  As expected: exit 1 fails the step because the termination-protected builder in eu-west-1 could not be\n' +
-          '  terminated (packer-sweeper never turns protection off); everything else stale was terminated or deleted,\n' +
-          '  and the IAM profile a running builder still uses was left alone.'
+          '  terminated (packer-sweeper never turns protection off). The builder tagged packer-sweeper:keep was skipped,\n' +
+          '  and so were the key pair and the IAM profile it still uses; everything else stale was terminated or deleted.'
       )
       return 0
     }

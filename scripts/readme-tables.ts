@@ -34,7 +34,7 @@ export function readActionMetadata(root = ROOT): ActionMetadata {
 }
 
 /** What a user may write for an input, in one word; TYPE_LEGEND says what each word allows. */
-export type InputType = 'duration' | 'choice' | 'list' | 'lines' | 'boolean' | 'number' | 'ARN' | 'string'
+export type InputType = 'duration' | 'choice' | 'list' | 'keys' | 'lines' | 'boolean' | 'number' | 'ARN' | 'string'
 
 /**
  * The type of every input. action.yml has no place for it (GitHub passes every input as a string)
@@ -48,8 +48,9 @@ export const INPUT_TYPES: Record<string, InputType> = {
   resources: 'list',
   'key-name': 'list',
   tags: 'lines',
+  'delete-custom-key-pairs': 'boolean',
   'instance-states': 'list',
-  'exclude-tag': 'string',
+  'exclude-tag': 'keys',
   'max-instances': 'number',
   'max-resources': 'number',
   'region-timeout': 'duration',
@@ -66,6 +67,7 @@ export const TYPE_LEGEND: Record<InputType, string> = {
   duration: 'a number with units `d`, `h`, `m`, `s` (`90m`, `2h`, `1h30m`)',
   choice: 'one of the values the description names',
   list: 'values separated by commas, spaces or newlines',
+  keys: 'tag keys separated by commas or newlines (a key may contain spaces)',
   lines: '`Key=Value`, one per line',
   boolean: '`true` or `false`',
   number: 'a whole number, `0` for none',

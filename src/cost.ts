@@ -192,8 +192,16 @@ export function formatHours(hours: number): string {
 export const COST_BASIS_NOTE =
   'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; compute only (no EBS volumes, no discounts or savings plans).'
 
-/** One line per figure, plain text without markup: the notification's lines and the summary's list items. */
-export function costLines(cost: CostFigures, unknown: readonly string[] = []): string[] {
+/** How costLines writes its own words (`text`) and what AWS said about an unknown price (`data`): as they are by default. */
+interface CostLineRender {
+  text: (words: string) => string
+  data: (value: string) => string
+}
+const AS_IS: CostLineRender = { text: (words) => words, data: (value) => value }
+
+/** One line per figure: the notification's lines (plain text) and the summary's list items (rendered by `render`). */
+export function costLines(cost: CostFigures, unknown: readonly string[] = [], render: CostLineRender = AS_IS): string[] {
+  const { text, data } = render
   const lines: string[] = []
   if (cost.running > 0) {
     const priced = cost.running - cost.priceUnknown
@@ -201,14 +209,19 @@ export function costLines(cost: CostFigures, unknown: readonly string[] = []): s
     const ofPriced = cost.priceUnknown > 0 && priced > 0 ? ` (${priced} priced)` : ''
     lines.push(`${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`)
   }
+  // The run stopped or terminated them (one action a run): words that are true of both.
   if (cost.usdPerHourStopped > 0)
-    lines.push(`This run stopped ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
+    lines.push(`No longer running after this run: ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
   if (cost.usdPerHourStillRunning > 0)
     lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
-  if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'stopped builder')}: stopped, not billed for compute`)
-  if (cost.priceUnknown > 0) lines.push(`Price unknown for ${countOf(cost.priceUnknown, 'builder')}${unknown.length > 0 ? `: ${unknown.join('; ')}` : ''}`)
-  if (lines.length === 0) lines.push('No running or stopped builders to price')
-  return lines
+  if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'builder')} found stopped: not billed for compute`)
+  if (lines.length === 0 && cost.priceUnknown === 0) lines.push('No running or stopped builders to price')
+  const rendered = lines.map((line) => text(line))
+  if (cost.priceUnknown > 0)
+    rendered.push(
+      `${text(`Price unknown for ${countOf(cost.priceUnknown, 'builder')}`)}${unknown.length > 0 ? `: ${unknown.map((reason) => data(reason)).join('; ')}` : ''}`
+    )
+  return rendered
 }
 
 /** The notification's paragraph, or none without a cost report: one line in notificationText spreads it. */
@@ -217,19 +230,20 @@ export function costParagraphs(cost: CostReport | undefined): string[] {
   return [['What the leftovers cost (estimate):', ...costLines(cost, cost.unknown).map((line) => `* ${line}`), COST_BASIS_NOTE].join('\n')]
 }
 
-const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'Stopped by this run', 'Still running', 'Stopped, not billed', 'Price unknown']
+const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'No longer running', 'Still running', 'Found stopped', 'Price unknown']
 
 /**
  * The job summary's "What the leftovers cost" section as one line of HTML, or '' without a cost
- * report. `escape` is the summary's own escaping (passed in, so this module does not import the
- * summary); every value goes through it.
+ * report. `escape` is the summary's own escaping and `literal` its rendering of data from AWS
+ * (region names, why a price is unknown), passed in so this module does not import the summary;
+ * every value goes through one of them.
  */
-export function costSummaryHtml(cost: CostReport | undefined, escape: (text: string) => string): string {
+export function costSummaryHtml(cost: CostReport | undefined, escape: (text: string) => string, literal: (value: string) => string): string {
   if (!cost) return ''
   const perHour = (amount: number) => (amount > 0 ? `${formatUsd(amount)}/h` : '—')
-  const row = (region: string, figures: CostFigures) =>
-    [
-      region,
+  const row = (region: string, figures: CostFigures) => [
+    region,
+    ...[
       String(figures.running),
       formatHours(figures.instanceHours),
       figures.running > figures.priceUnknown ? formatUsd(figures.usdSoFar) : '—',
@@ -238,7 +252,8 @@ export function costSummaryHtml(cost: CostReport | undefined, escape: (text: str
       String(figures.stopped),
       String(figures.priceUnknown)
     ].map((cell) => escape(cell))
-  const rows = [...cost.regions.map((region) => row(region.region, region)), ...(cost.regions.length > 1 ? [row('All regions', cost)] : [])]
+  ]
+  const rows = [...cost.regions.map((region) => row(literal(region.region), region)), ...(cost.regions.length > 1 ? [row(escape('All regions'), cost)] : [])]
   const cells = (cellsOfRow: string[], tag: 'th' | 'td') => `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
   const table =
     rows.length > 0
@@ -247,6 +262,6 @@ export function costSummaryHtml(cost: CostReport | undefined, escape: (text: str
           'th'
         )}${rows.map((r) => cells(r, 'td')).join('')}</table>`
       : ''
-  const items = costLines(cost, cost.unknown).map((line) => `<li>${escape(line)}</li>`)
+  const items = costLines(cost, cost.unknown, { text: escape, data: literal }).map((line) => `<li>${line}</li>`)
   return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}<p><i>${escape(COST_BASIS_NOTE)}</i></p>`
 }

@@ -2,6 +2,7 @@ import { paginateDescribeInstances, type EC2Client, type Filter, type Instance }
 import { ageSeconds, tagMap } from './aws-data.js'
 import { DESCRIBE_PAGE_SIZE } from './batches.js'
 import { listLiveInstances, type InstanceLink, type LiveInstances } from './orphans/instance-usage.js'
+import { excludedBy } from './orphans/rules.js'
 import { isStale } from './plan.js'
 import type { InstanceRecord, Inputs } from './types.js'
 import { tagMatcher, wildcardMatcher } from './wildcard.js'
@@ -28,16 +29,17 @@ export function instanceMatcher(inputs: FilterInputs): (instance: Instance, tags
   return (instance, tags) => keyNameMatches(instance.KeyName) && states.has(instance.State?.Name ?? '') && tagsMatch(tags)
 }
 
-export function toRecord(instance: Instance, region: string, tags: ReadonlyMap<string, string>, excludeTag: string): InstanceRecord | undefined {
+export function toRecord(instance: Instance, region: string, tags: ReadonlyMap<string, string>, excludeTag: readonly string[]): InstanceRecord | undefined {
   if (!instance.InstanceId || !instance.LaunchTime) return undefined
   const record: InstanceRecord = {
     id: instance.InstanceId,
     region,
     launchTime: instance.LaunchTime.toISOString(),
     state: instance.State?.Name ?? 'unknown',
-    excluded: tags.has(excludeTag),
     instanceType: instance.InstanceType ?? 'unknown'
   }
+  const excludingKey = excludedBy(tags, excludeTag, 'case-sensitive')
+  if (excludingKey !== undefined) record.excludedBy = excludingKey
   if (instance.KeyName) record.keyName = instance.KeyName
   if (instance.InstanceLifecycle) record.lifecycle = instance.InstanceLifecycle
   if (instance.Placement?.AvailabilityZone) record.availabilityZone = instance.Placement.AvailabilityZone

@@ -3,7 +3,7 @@
  * nouns, one-line text. Nothing here escapes for a particular medium; callers do that.
  */
 import { formatAwsError } from './aws-errors.js'
-import type { AwsErrorInfo, Outcome, RegionResult } from './types.js'
+import type { AwsErrorInfo, Outcome } from './types.js'
 
 const UNITS = [
   ['d', 86_400],
@@ -101,11 +101,6 @@ export function outcomeBreakdown(findings: readonly { outcome: Outcome }[]): str
     .join(', ')
 }
 
-/** A region that could not be swept, in one line, as the log, the notification and the step's failure say it. */
-export function failedRegionLine(region: Pick<RegionResult, 'region' | 'error'>): string {
-  return `${oneLine(region.region)}: failed${region.error ? `: ${formatError(region.error)}` : ''}`
-}
-
 /** Every list that shows resources orders them so: by region, then by ID. */
 export function byRegionThenId(a: { region: string; id: string }, b: { region: string; id: string }): number {
   return a.region.localeCompare(b.region) || a.id.localeCompare(b.id)
@@ -119,9 +114,15 @@ export function andMore(count: number): string {
 /**
  * How one resource ended, as one line: `terminated`, `stopped (already stopped)`,
  * `skipped (carries the packer-sweeper:keep tag)`, `failed: OperationNotPermitted: …`.
+ * `detail` renders the part after the outcome, its reason and error.
  */
-export function describeOutcome(finding: { outcome: Outcome; reason?: string; error?: AwsErrorInfo }): string {
-  const reason = finding.reason ? ` (${shortMessage(finding.reason)})` : ''
-  const error = finding.error ? `: ${formatError(finding.error)}` : ''
-  return `${finding.outcome}${reason}${error}`
+export function describeOutcome(
+  finding: { outcome: Outcome; reason?: string; error?: AwsErrorInfo },
+  detail: (text: string) => string = (text) => text
+): string {
+  const reason = finding.reason ? `(${shortMessage(finding.reason)})` : ''
+  const error = finding.error ? formatError(finding.error) : ''
+  if (!reason && !error) return finding.outcome
+  // `detail` renders what came with the outcome (the summary shows it as a literal): everything but the outcome itself.
+  return `${finding.outcome}${reason ? ' ' : ': '}${detail([reason, error].filter(Boolean).join(': '))}`
 }

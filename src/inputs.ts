@@ -1,8 +1,11 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './batches.js'
 import { KIND_NAMES } from './kinds/registry.js'
+import { TYPICAL_BUILD_SECONDS } from './plan.js'
+import { guessRegions, REGION_PATTERN } from './regions.js'
 import { isTopicArn } from './sns-topic.js'
 import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './types.js'
+import { isConcreteTag, isOnlyWildcards } from './wildcard.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
 export class InputError extends Error {
@@ -16,8 +19,6 @@ type Parser<T> = (raw: string, env: Env) => T
 /** States the sweep may act on; shutting-down and terminated instances are already going away. */
 const COUNTABLE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped']
 
-/** us-east-1, us-gov-west-1, ap-southeast-7, eusc-de-east-1, cn-north-1 … */
-const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}$/
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/
 const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/
 const TAG_KEY_LIMIT = 128
@@ -28,8 +29,21 @@ export function splitList(raw: string): string[] {
   return raw.split(/[\s,]+/).filter((item) => item !== '')
 }
 
+/** Lines, whatever ends them: LF, CRLF or a bare CR (the runner, too, ends a line at either). */
+export function splitLines(raw: string): string[] {
+  return raw.split(/\r\n|\r|\n/)
+}
+
 const DURATION_UNITS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 }
+
 const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/
+
+/** The longest max-age: a year. More is a typo (and 400 nines would be Infinity, so nothing stale). */
+const MAX_AGE_LIMIT_SECONDS = 365 * DURATION_UNITS.d!
+/** The shortest max-age a sweep not scoped by tags to one job may use: below it, live builds count as stale. */
+const UNSCOPED_MAX_AGE_MIN_SECONDS = DURATION_UNITS.h!
+/** The tags line that scopes a post-build sweep to one job (every job of a run, and of a matrix, shares github.run_id). */
+const JOB_TAG_RECIPE = 'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 
 /** `90m`, `2h`, `1d`, `1h30m`, `45s`, or a bare number of hours (Packer Cleaner's max_runtime). */
 export function parseDuration(raw: string): number {
@@ -44,6 +58,12 @@ export function parseDuration(raw: string): number {
   }
   const [, days, hours, minutes, seconds] = match
   return Number(days ?? 0) * DURATION_UNITS.d! + Number(hours ?? 0) * DURATION_UNITS.h! + Number(minutes ?? 0) * DURATION_UNITS.m! + Number(seconds ?? 0)
+}
+
+const parseMaxAge: Parser<number> = (raw) => {
+  const seconds = parseDuration(raw)
+  if (seconds <= MAX_AGE_LIMIT_SECONDS) return seconds
+  throw new InputError(`max-age: "${raw}" is more than 365 days. Use a duration from 0 to 365d (90m, 2h, 1d), or a bare number of hours up to 8760.`)
 }
 
 /** region-timeout's range: long enough for a region of 100,000 instances, short enough to end the job. */
@@ -99,8 +119,10 @@ const parseRegions: Parser<string[] | 'all'> = (raw, env) => {
   }
   const invalid = names.filter((name) => !REGION_PATTERN.test(name))
   if (invalid.length > 0) {
+    const guesses = guessRegions(invalid)
     throw new InputError(
-      `regions: "${invalid.join(', ')}" is not a region name. Use names like us-east-1 or eu-central-2, separated by commas, spaces or newlines, or "all".`
+      `regions: "${invalid.join(', ')}" is not a region name.${guesses ? ` Did you mean ${guesses}?` : ''} ` +
+        'Use names like us-east-1 or eu-central-2, separated by commas, spaces or newlines, or "all".'
     )
   }
   return [...new Set(names)]
@@ -115,11 +137,6 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   if (unknown.length > 0) throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
   if (names.includes('all')) return [...KIND_NAMES]
   return KIND_NAMES.filter((kind) => names.includes(kind))
-}
-
-/** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */
-export function isOnlyWildcards(pattern: string): boolean {
-  return /^[*?]+$/.test(pattern)
 }
 
 const parseKeyNames: Parser<string[]> = (raw) => {
@@ -139,7 +156,7 @@ const parseKeyNames: Parser<string[]> = (raw) => {
 
 const parseTags: Parser<TagFilter[]> = (raw) => {
   const filters: TagFilter[] = []
-  for (const line of raw.split(/\r?\n/)) {
+  for (const line of splitLines(raw)) {
     const text = line.trim()
     if (!text) continue
     const separator = text.indexOf('=')
@@ -157,6 +174,32 @@ const parseTags: Parser<TagFilter[]> = (raw) => {
     filters.push({ key, value })
   }
   return filters
+}
+
+const parseExcludeTags: Parser<string[]> = (raw) => {
+  const keys = [
+    ...new Set(
+      splitLines(raw)
+        .flatMap((line) => line.split(','))
+        .map((key) => key.trim())
+    )
+  ].filter((key) => key !== '')
+  const tooLong = keys.filter((key) => key.length > TAG_KEY_LIMIT)
+  if (keys.length === 0 || tooLong.length > 0) {
+    throw new InputError(
+      `exclude-tag: "${tooLong.length > 0 ? tooLong.join(', ') : raw}" is not allowed. Give the tag key (1 to 128 characters) that protects a resource, ` +
+        'or several, one per line or separated by commas; it cannot be empty.'
+    )
+  }
+  // A value or a wildcard would be compared as part of the key, match no tag, and protect nothing.
+  const notKeys = keys.filter((key) => /[=*?]/.test(key))
+  if (notKeys.length > 0) {
+    throw new InputError(
+      `exclude-tag: "${notKeys.join(', ')}" is not a tag key: exclude-tag takes tag keys only, each matched exactly, without =value and without * or ?. ` +
+        'Give the keys one per line or separated by commas, e.g. packer-sweeper:keep, do-not-delete; a resource carrying any of them is never acted on.'
+    )
+  }
+  return keys
 }
 
 const parseStates: Parser<InstanceState[]> = (raw) => {
@@ -184,14 +227,15 @@ const parseTopicArn: Parser<string> = (raw) => {
 }
 
 const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
-  'max-age': (raw) => parseDuration(raw),
+  'max-age': parseMaxAge,
   action: parseChoice<SweepAction>('action', SWEEP_ACTIONS),
   regions: parseRegions,
   resources: parseResources,
   'key-name': parseKeyNames,
   tags: parseTags,
+  'delete-custom-key-pairs': parseBoolean('delete-custom-key-pairs'),
   'instance-states': parseStates,
-  'exclude-tag': parsePattern('exclude-tag', /^.{1,128}$/, 'Give the tag key (1 to 128 characters) that protects a resource; it cannot be empty.', false),
+  'exclude-tag': parseExcludeTags,
   'max-instances': parseCount('max-instances'),
   'max-resources': parseCount('max-resources'),
   'region-timeout': parseRegionTimeout,
@@ -209,44 +253,77 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   'estimate-cost': parseBoolean('estimate-cost')
 }
 
-type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age'>
-
-/** A tags line that narrows the sweep: its value is more than wildcards. */
-const isConcreteTag = (filter: TagFilter) => !isOnlyWildcards(filter.value)
+type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age' | 'delete-custom-key-pairs'>
 
 /**
  * Checks between inputs that each parse fine on their own: each keeps the sweep from matching
  * every instance (or every live build) in the account. Only inputs that parsed are checked.
+ * Warnings are for values that are allowed but likely wrong.
  */
-function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): { problems: string[]; warnings: string[] } {
   const problems: string[] = []
+  const warnings: string[] = []
   const { 'key-name': keyNames, tags, 'max-age': maxAge } = inputs
+  problems.push(...customKeyPairProblems(inputs, raw))
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
       problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
     } else if (!tags.some(isConcreteTag)) {
-      const lines = tags.map(({ key, value }) => `${key}=${value}`).join(', ')
       problems.push(
-        `tags: "${lines}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
+        `tags: "${tagLines(tags)}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
           'With an empty key-name, give at least one tags line whose value is not only wildcards, e.g. github-run-id=1234.'
       )
     }
   }
-  if (maxAge === 0 && tags !== undefined && !tags.some(isConcreteTag)) {
+  if (maxAge === undefined || tags === undefined || tags.some(isConcreteTag)) return { problems, warnings }
+  // Not scoped to one job: max-age alone keeps the sweep off live builds.
+  const scopeToOneJob = `scoped to one job by a tags line whose value is not only wildcards, e.g. tags: ${JOB_TAG_RECIPE}`
+  if (maxAge === 0) {
     problems.push(
       `max-age: "${raw('max-age')}" is 0, which means every matching resource however young, including live builds; ` +
-        'that is only safe scoped to one run with tags whose value is not only wildcards, e.g. tags: github-run-id=${{ github.run_id }}. ' +
-        'Give such tags, or a max-age above 0 such as 2h.'
+        `that is only safe ${scopeToOneJob} (the tag the build's run_tags set). Give such tags, or a max-age such as 2h.`
+    )
+  } else if (maxAge < UNSCOPED_MAX_AGE_MIN_SECONDS) {
+    problems.push(
+      `max-age: "${raw('max-age')}" is under 1h: builders younger than a build takes, live builds included, would count as stale. ` +
+        `Without tags a max-age must be at least 1h and must exceed your longest build, the AMI wait included (default 2h); a shorter one is only safe ${scopeToOneJob}.`
+    )
+  } else if (maxAge < TYPICAL_BUILD_SECONDS) {
+    warnings.push(
+      `max-age: "${raw('max-age')}" is under the 2h default, shorter than typical Packer builds: a build running longer is taken for stale. ` +
+        'max-age must exceed your longest build, the AMI wait included.'
     )
   }
-  return problems
+  return { problems, warnings }
+}
+
+/** The parsed tags lines as the user wrote them, on one line. */
+const tagLines = (tags: readonly TagFilter[]) => tags.map(({ key, value }) => `${key}=${value}`).join(', ')
+
+/**
+ * A key pair not named packer_<uuid> may be anyone's: deleting such keys needs a tag that marks
+ * Packer's own (the run_tags it puts on its temporary key pair), not a wildcard that any key carries.
+ */
+function customKeyPairProblems({ 'delete-custom-key-pairs': deleteCustom, tags }: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+  if (deleteCustom !== true || tags === undefined || tags.some(isConcreteTag)) return []
+  const what = tags.length === 0 ? 'tags is empty' : `tags has only wildcard values ("${tagLines(tags)}")`
+  return [
+    `delete-custom-key-pairs: "${raw('delete-custom-key-pairs')}" needs a tags line whose value is not only wildcards, and ${what}. ` +
+      'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
+      'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
+  ]
 }
 
 /**
  * Reads and validates every input in one place. All problems are collected so one run shows
- * them all; any problem throws before an AWS client exists.
+ * them all; any problem throws before an AWS client exists. Valid but likely wrong values are
+ * warned about (only when nothing is refused).
  */
-export function getInputs(getInput: (name: string) => string = core.getInput, env: Env = process.env): Inputs {
+export function getInputs(
+  getInput: (name: string) => string = core.getInput,
+  env: Env = process.env,
+  warn: (message: string) => void = (message) => core.warning(message)
+): Inputs {
   const problems: string[] = []
   const parsed: Partial<Record<InputName, unknown>> = {}
   const raw: Partial<Record<InputName, string>> = {}
@@ -259,10 +336,12 @@ export function getInputs(getInput: (name: string) => string = core.getInput, en
       problems.push(error.message)
     }
   }
-  problems.push(...crossCheck(parsed as Partial<CrossChecked>, (name) => raw[name] ?? ''))
+  const checked = crossCheck(parsed as Partial<CrossChecked>, (name) => raw[name] ?? '')
+  problems.push(...checked.problems)
   if (problems.length > 0) {
     const heading = problems.length === 1 ? 'Invalid input' : `${problems.length} invalid inputs`
     throw new InputError(`${heading}: ${problems.join('\n')}`)
   }
+  checked.warnings.forEach(warn)
   return parsed as Inputs
 }

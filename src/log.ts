@@ -8,11 +8,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { andMore, countOf, describeOutcome, failedRegionLine, formatAge, formatError, oneLine, shortMessage } from './format.js'
+import { andMore, countOf, describeOutcome, formatAge, oneLine, shortMessage } from './format.js'
 import { GLOBAL_REGION, type FindingsByKind } from './kinds/kind.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, kindModule } from './kinds/registry.js'
-import { allFindings, headline } from './report.js'
-import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
+import { allFindings, headline, isNotSwept, REGION_VERDICTS, regionDetails, regionLine } from './report.js'
+import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report, ResourceKind } from './types.js'
 
 /** A log line holds an ID, a few names and one shortened message: more than this is not one of ours. */
 const LOG_LINE_MAX_LENGTH = 2_000
@@ -49,26 +49,44 @@ export function findingLogLine(finding: Finding): string {
   return 'kind' in finding ? orphanLogLine(finding) : instanceLogLine(finding)
 }
 
+/** Lines logSettled wrote, by region: the groups at the end count them instead of writing them again. */
+const settledLines = new Set<string>()
+const settledKey = (region: string, line: string) => `${region}\u0000${line}`
+
 /**
  * One batch's or one delete's outcome, the moment it is known, so that the log is a record of
  * what was changed even if the process is killed before the end.
  */
 export function logSettled(region: string, lines: readonly string[]): void {
+  for (const line of lines) settledLines.add(settledKey(region, line))
   logData(lines.map((line) => `${region}: ${line}`))
+}
+
+/** A group's lines: those logSettled has not written (each match used once), then how many it had. */
+function groupLines(region: string, findings: readonly Finding[]): string[] {
+  const lines = findings.map(findingLogLine)
+  const fresh = lines.filter((line) => !settledLines.delete(settledKey(region, line)))
+  const above = lines.length - fresh.length
+  return above === 0 ? fresh : [...fresh, `${countOf(above, 'result')} logged above, as each was done`]
 }
 
 /**
  * What one region found and did: a folded group per kind that found anything (the builders' also
- * when nothing was found, with the region's counts), and the region's failure outside them.
+ * when nothing was found, with the region's counts), and what failed in the region outside them.
+ * `resources` = the selected kinds, for what a partly swept region did sweep.
  */
-export function logRegion(result: RegionResult, findings: FindingsByKind): void {
-  if (result.status === 'failed') logData([failedRegionLine(result)])
+export function logRegion(result: RegionResult, findings: FindingsByKind, resources: readonly ResourceKind[]): void {
+  if (isNotSwept(result)) logData([regionLine(result, resources)])
   const foundAny = [...findings.values()].some((list) => list.length > 0)
   for (const kind of KIND_MODULES) {
     const ofKind = findings.get(kind.name) ?? []
     if (isBuilderKind(kind) && (ofKind.length > 0 || !foundAny)) {
-      logGroup(`${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`, ofKind.map(findingLogLine))
-    } else if (ofKind.length > 0) logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, ofKind.map(findingLogLine))
+      logGroup(
+        `${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`,
+        groupLines(result.region, ofKind)
+      )
+    } else if (ofKind.length > 0)
+      logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, groupLines(result.region, ofKind))
   }
 }
 
@@ -76,7 +94,7 @@ export function logRegion(result: RegionResult, findings: FindingsByKind): void 
 export function logAccount(findings: FindingsByKind): void {
   for (const [kind, list] of findings) {
     const { singular, plural } = kindModule(kind).nouns
-    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, list.map(findingLogLine))
+    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(GLOBAL_REGION, list))
   }
 }
 
@@ -106,13 +124,11 @@ function failedResourceAnnotation(finding: Finding, noun: string, verb: string):
 export function annotationsFor(report: Report): Annotation[] {
   const verb = report.settings.action === 'stop' ? 'stop' : 'terminate'
   const errors: Annotation[] = [
-    ...report.regions
-      .filter((region) => region.status === 'failed')
-      .map((region): Annotation => ({
-        level: 'error',
-        title: `packer-sweeper: region ${region.region} failed`,
-        message: region.error ? formatError(region.error) : 'failed'
-      })),
+    ...report.regions.filter(isNotSwept).map((region): Annotation => ({
+      level: 'error',
+      title: `packer-sweeper: region ${region.region} ${REGION_VERDICTS[region.status]}`,
+      message: regionDetails(region, report.settings.resources) || region.status
+    })),
     ...KIND_MODULES.flatMap((kind) =>
       findingsOf(report, kind)
         .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')

@@ -37,7 +37,8 @@ import {
   isRegionalLeftoverKind,
   KIND_MODULES,
   kindModule,
-  selectedKinds
+  selectedKinds,
+  type Kind
 } from './kinds/registry.js'
 import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './log.js'
 import { buildNotifications, publishNotifications } from './notification.js'
@@ -47,10 +48,10 @@ import { PERMISSION } from './permissions.js'
 import { capProblems, type PlannedChanges } from './plan.js'
 import { costFrom, lookUpPricesFor } from './pricing.js'
 import { homeRegion, resolveRegions } from './regions.js'
-import { stepFailures, writeOutputs } from './report.js'
+import { regionKinds, stepFailures, writeOutputs } from './report.js'
 import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
 import { writeSummary } from './summary.js'
-import type { AwsErrorInfo, Inputs, RegionResult, Report, RunContext } from './types.js'
+import type { Inputs, RegionFailure, RegionResult, Report, RunContext } from './types.js'
 
 /** Read-backs of calls that got no answer may go on this long past the act deadline (less once the job is cancelled). */
 const READ_BACK_TIMEOUT_MS = 30_000
@@ -120,8 +121,10 @@ interface RegionSurvey {
   /** The builders' work first, then the leftovers' (judged by what the builders free). */
   builders: RegionalSurvey[]
   leftovers: RegionalSurvey[]
-  /** Errors of the region itself (a missed deadline): the engines' own are in them. */
-  errors: AwsErrorInfo[]
+  /** The kinds whose plans were judged: none when the region's instances could not be read or its read deadline passed. */
+  judged: Kind[]
+  /** Failures of the region itself (a missed deadline), without a kind: the engines' own are in them. */
+  errors: RegionFailure[]
 }
 
 interface RegionOutcome {
@@ -202,7 +205,7 @@ async function sweep(inputs: Inputs, startedAt: Date, control: RunControl): Prom
       surveys.map(async (survey): Promise<RegionOutcome> => {
         const findings = overCap.length > 0 ? holdBack([...survey.builders, ...survey.leftovers], 'over-cap') : await settleRegion(survey, inputs, control)
         const outcome = { findings, result: regionResult(survey) }
-        logRegion(outcome.result, outcome.findings)
+        logRegion(outcome.result, outcome.findings, inputs.resources)
         return outcome
       })
     )
@@ -270,10 +273,10 @@ async function surveyRegion(client: EC2Client, region: string, inputs: Inputs, n
   const surveyingLeftovers = kinds.some(isRegionalLeftoverKind) ? surveyLeftovers(scope, signals, terminating) : undefined
   const builders = await surveyingBuilders
   const leftovers = await surveyingLeftovers
-  if (signals.abortSignal.aborted) return { region, client, builders: [], leftovers: [], errors: [deadlineError(region, 'read', inputs, control)] }
+  if (signals.abortSignal.aborted) return { region, client, builders: [], leftovers: [], judged: [], errors: [deadlineError(region, 'read', inputs, control)] }
   // Without knowing the builders, nothing they might hold is judged.
-  const judged = leftovers && builders.every((work) => work.errors.length === 0) ? [leftovers] : []
-  return { region, client, builders, leftovers: judged, errors: [] }
+  if (builders.some((work) => work.errors.length > 0)) return { region, client, builders, leftovers: [], judged: [], errors: [] }
+  return { region, client, builders, leftovers: leftovers ? [leftovers] : [], judged: regionKinds(inputs.resources), errors: [] }
 }
 
 /** Phase two of a region: the builders first, then the leftovers they freed, within the region's deadline. */
@@ -319,7 +322,7 @@ function terminatedIds(findings: readonly FindingsByKind[]): Set<string> {
   return ids
 }
 
-function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): AwsErrorInfo {
+function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): RegionFailure {
   if (control.abandoned.aborted) {
     return { code: 'Cancelled', message: `the job was cancelled while ${region} was being ${phase === 'read' ? 'read' : 'swept'}; nothing more was done in it` }
   }
@@ -419,18 +422,21 @@ function newReport(inputs: Inputs, startedAt: Date): Report {
   }
 }
 
+/**
+ * The region as the report tells it: each failed kind with its error, and the region's own
+ * failure without a kind. Partial while any judged kind was swept; failed when none was.
+ */
 function regionResult(survey: RegionSurvey): RegionResult {
   const work = [...survey.builders, ...survey.leftovers]
-  const errors = [...work.flatMap((engine) => engine.errors), ...survey.errors]
-  const result: RegionResult = {
+  const failures: RegionFailure[] = [...work.flatMap((engine) => engine.errors), ...survey.errors]
+  const swept = survey.judged.filter((kind) => !failures.some((failure) => failure.kind === kind))
+  return {
     region: survey.region,
-    status: errors.length > 0 ? 'failed' : 'ok',
+    status: failures.length === 0 ? 'ok' : swept.length > 0 ? 'partial' : 'failed',
     matched: work.reduce((sum, engine) => sum + (engine.counts?.matched ?? 0), 0),
-    fresh: work.reduce((sum, engine) => sum + (engine.counts?.fresh ?? 0), 0)
+    fresh: work.reduce((sum, engine) => sum + (engine.counts?.fresh ?? 0), 0),
+    failures
   }
-  const [first, ...more] = errors
-  if (first) result.error = more.length > 0 ? { ...first, message: [first, ...more].map(formatAwsError).join('; ') } : first
-  return result
 }
 
 /** The workflow run, for links; read after the first AWS requests are on their way, since sweeping does not need it. */

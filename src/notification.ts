@@ -11,9 +11,9 @@ import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from './clients.js'
 import { costParagraphs } from './cost.js'
-import { byRegionThenId, describeOutcome, failedRegionLine, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
+import { byRegionThenId, describeOutcome, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from './format.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, type ListName } from './kinds/registry.js'
-import { headline, needsAttention } from './report.js'
+import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
 import { topicRegion } from './sns-topic.js'
 import type { Finding, InstanceFinding, OrphanFinding, Outcome, Report } from './types.js'
 
@@ -224,10 +224,10 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
   }
   if (part === 1) {
     paragraphs.push(...costParagraphs(report.cost))
-    const failedRegions = report.regions.filter((region) => region.status === 'failed')
-    if (failedRegions.length > 0) {
-      const lines = failedRegions.map((region) => `* ${failedRegionLine(region)}`)
-      paragraphs.push(['These regions could not be swept:', ...lines].join('\n'))
+    const notSwept = report.regions.filter(isNotSwept)
+    if (notSwept.length > 0) {
+      const lines = notSwept.map((region) => `* ${regionLine(region, settings.resources)}`)
+      paragraphs.push(['These regions could not be swept in full:', ...lines].join('\n'))
     }
     if (report.errors.length > 0) {
       paragraphs.push(['Errors:', ...report.errors.map((error) => `* ${shortMessage(error)}`)].join('\n'))

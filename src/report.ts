@@ -4,9 +4,20 @@
  */
 import * as core from '@actions/core'
 import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from './findings.js'
-import { andMore, countOf, failedRegionLine, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
-import { builderFindings, findingsOf, KIND_MODULES, leftoverFindings, type KindOutputName, type ListName } from './kinds/registry.js'
-import type { Finding, Outcome, Report } from './types.js'
+import { andMore, countOf, formatError, oneLine, outcomeBreakdown, outcomeCounts } from './format.js'
+import {
+  builderFindings,
+  findingsOf,
+  isAccountLeftoverKind,
+  KIND_MODULES,
+  kindModule,
+  leftoverFindings,
+  selectedKinds,
+  type Kind,
+  type KindOutputName,
+  type ListName
+} from './kinds/registry.js'
+import type { Finding, Outcome, RegionFailure, RegionResult, RegionStatus, Report } from './types.js'
 
 /** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
 const RUN_OUTPUT_NAMES = ['report-file', 'outputs-truncated', 'report'] as const
@@ -47,14 +58,17 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
  */
 export function headline(report: Report, { brief = false } = {}): string {
   const parts: string[] = []
-  const instances = builderFindings(report).filter(isSelected)
+  // Every stale one is counted, the skipped with their part, as the summary's count line counts them.
+  const instances = builderFindings(report)
   const instanceNoun = brief ? 'stale instance' : 'stale Packer instance'
-  if (instances.length > 0) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
-  const orphans = leftoverFindings(report).filter(isSelected)
+  if (instances.some(isSelected)) parts.push(resultPhrase(instances, countOf(instances.length, instanceNoun), brief))
+  const orphans = leftoverFindings(report)
   const orphanNoun = brief ? 'leftover' : 'Packer leftover'
-  if (orphans.length > 0) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
-  const failedRegions = report.regions.filter((region) => region.status === 'failed').length
-  if (failedRegions > 0) parts.push(`${countOf(failedRegions, 'region')} failed`)
+  if (orphans.some(isSelected)) parts.push(resultPhrase(orphans, countOf(orphans.length, orphanNoun), brief))
+  for (const status of ['failed', 'partial'] as const) {
+    const regions = report.regions.filter((region) => region.status === status).length
+    if (regions > 0) parts.push(`${countOf(regions, 'region')} ${REGION_VERDICTS[status]}`)
+  }
   if (report.errors.length > 0) parts.push(countOf(report.errors.length, 'error'))
   if (parts.length === 0) {
     const skipped = allFindings(report).length
@@ -67,7 +81,60 @@ export function headline(report: Report, { brief = false } = {}): string {
 
 /** True when the run selected something for the action or something went wrong: worth telling someone. */
 export function needsAttention(report: Report): boolean {
-  return allFindings(report).some(isSelected) || report.regions.some((region) => region.status === 'failed') || report.errors.length > 0
+  return allFindings(report).some(isSelected) || report.regions.some(isNotSwept) || report.errors.length > 0
+}
+
+/** A region where something failed: partly swept, or not at all. */
+export function isNotSwept(region: RegionResult): boolean {
+  return region.status !== 'ok'
+}
+
+/** The selected kinds a region holds: its builders and regional leftovers (account-wide kinds are swept outside the regions). */
+export function regionKinds(resources: readonly Kind[]): Kind[] {
+  return selectedKinds(resources)
+    .filter((kind) => !isAccountLeftoverKind(kind))
+    .map((kind) => kind.name)
+}
+
+/** How a region's status reads in a line about the region (`eu-west-1: nothing swept: …`). */
+export const REGION_STATUS_WORDS: Readonly<Record<RegionStatus, string>> = { ok: 'swept', partial: 'partly swept', failed: 'nothing swept' }
+/** How a region's status reads after the region's name, in the headline and the annotations' titles (`1 region failed`). */
+export const REGION_VERDICTS: Readonly<Record<RegionStatus, string>> = { ok: 'swept', partial: 'partly swept', failed: 'failed' }
+
+/** What a failure says before its error: `key pairs failed`, or nothing for the region's own (its deadline). */
+export function failedKindWords(failure: RegionFailure): string | undefined {
+  return failure.kind ? `${kindModule(failure.kind).nouns.plural} failed` : undefined
+}
+
+/**
+ * The kinds a partly swept region swept: those that did not fail. None when the region's own
+ * failure (a passed deadline) says what was not done: the kinds were swept only in part.
+ */
+export function sweptKinds(region: RegionResult, resources: readonly Kind[]): Kind[] {
+  if (region.status !== 'partial' || region.failures.some((failure) => !failure.kind)) return []
+  return regionKinds(resources).filter((kind) => !region.failures.some((failure) => failure.kind === kind))
+}
+
+/** `instances, security groups swept`, or undefined when there is nothing to say. */
+export function sweptWords(region: RegionResult, resources: readonly Kind[]): string | undefined {
+  const swept = sweptKinds(region, resources)
+  return swept.length > 0 ? `${swept.map((kind) => kindModule(kind).nouns.plural).join(', ')} swept` : undefined
+}
+
+/**
+ * A region that was not swept in full, in one line, as the log, the annotations, the notification
+ * and the step's failure say it: `us-east-1: partly swept: key pairs failed: UnauthorizedOperation: …;
+ * instances swept`, `eu-west-1: nothing swept: RegionTimeout: …`.
+ */
+export function regionLine(region: RegionResult, resources: readonly Kind[]): string {
+  const details = regionDetails(region, resources)
+  return `${oneLine(region.region)}: ${REGION_STATUS_WORDS[region.status]}${details ? `: ${details}` : ''}`
+}
+
+/** What failed in a region and what was swept: `key pairs failed: UnauthorizedOperation: …; instances swept`. */
+export function regionDetails(region: RegionResult, resources: readonly Kind[]): string {
+  const failures = region.failures.map((failure) => [failedKindWords(failure), formatError(failure)].filter(Boolean).join(': '))
+  return [...failures, sweptWords(region, resources)].filter((part) => part !== undefined).join('; ')
 }
 
 /** The JSON arrays of IDs, whole, by output name. */
@@ -251,15 +318,13 @@ function failureLine(failed: readonly Finding[], singular: string, plural: strin
 
 /**
  * Why the step must fail, most important first: a cancellation, the run-level errors main
- * collected (cap, fail-on-stale, a failed publish), then each failed region, then the failed
- * and unknown actions. Empty = the step succeeds.
+ * collected (cap, fail-on-stale, a failed publish), then each region not swept in full (naming the
+ * kinds that failed in it), then the failed and unknown actions. Empty = the step succeeds.
  */
 export function stepFailures(report: Report): string[] {
   const failures = report.cancelled ? ['The job was cancelled before the sweep finished; the report says what was done.'] : []
   failures.push(...report.errors)
-  for (const region of report.regions) {
-    if (region.status === 'failed') failures.push(`region ${failedRegionLine(region)}`)
-  }
+  for (const region of report.regions.filter(isNotSwept)) failures.push(`region ${regionLine(region, report.settings.resources)}`)
   for (const outcome of ['failed', 'unknown'] as const) {
     for (const kind of KIND_MODULES) {
       const { singular, plural } = kind.nouns

@@ -10,7 +10,11 @@ import type { ResourceKind, SweepAction } from './types.js'
 export interface PermissionNeeds {
   action: SweepAction
   resources: readonly ResourceKind[]
-  /** True when `regions: all`, which needs DescribeRegions. */
+  /**
+   * True when `regions: all`, which needs DescribeRegions. (A listed region the bundled SDK does not
+   * know is looked up with it once, before the sweep: an exception for regions newer than the
+   * release, and typos, rather than a mode; a sweep of known regions never calls it.)
+   */
   allRegions: boolean
   /** True when `sns-topic-arn` is set. */
   notify: boolean

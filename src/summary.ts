@@ -5,6 +5,12 @@
  * do not escape cell text, and the size limit needs the exact bytes that will be written.
  * Every block is a single line of HTML, so no value can end an HTML block with a blank line
  * and drop the text after it into Markdown.
+ *
+ * Nothing from AWS becomes a link or a mention. Inside an HTML block Markdown links nothing (no
+ * autolink literal: a URL, a `www.` name, an e-mail address stay text), but GitHub then links
+ * `@mentions`, issue references and commit SHAs in the rendered HTML's text, skipping only what
+ * is inside `<code>`, `<pre>` and `<a>`. So every string from AWS (names, tags, states, reasons,
+ * error messages, region names) is shown as `literal`: escaped, inside `<code>`.
  */
 import * as core from '@actions/core'
 import { costSummaryHtml } from './cost.js'
@@ -23,8 +29,8 @@ import {
 } from './format.js'
 import type { KindModule } from './kinds/kind.js'
 import { findingsOf, isBuilderKind, KIND_MODULES, selectedKinds } from './kinds/registry.js'
-import { allFindings, headline } from './report.js'
-import type { InstanceFinding, OrphanFinding, RegionResult, Report } from './types.js'
+import { allFindings, failedKindWords, headline, isNotSwept, REGION_STATUS_WORDS, sweptWords } from './report.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report } from './types.js'
 
 /** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
 export const SUMMARY_MAX_BYTES = 1024 * 1024
@@ -79,16 +85,17 @@ function list(items: readonly string[]): string {
   return `<ul>${items.map((item) => `<li>${item}</li>`).join('')}</ul>`
 }
 
-const code = (text: string) => `<code>${escapeForSummary(text)}</code>`
+/** A value as code: escaped, inside `<code>`, where GitHub links and mentions nothing. Every string from AWS is shown so. */
+const literal = (text: string, maxLength?: number) => `<code>${escapeForSummary(text, maxLength)}</code>`
 
 function settingsLine(report: Report): string {
   const settings = report.settings
-  const regions = settings.regions.length > 0 ? settings.regions.map(code).join(', ') : 'none'
+  const regions = settings.regions.length > 0 ? settings.regions.map((value) => literal(value)).join(', ') : 'none'
   const parts = [
-    `Action ${code(settings.action)}`,
-    `max-age ${code(formatMaxAge(settings['max-age']))}`,
+    `Action ${literal(settings.action)}`,
+    `max-age ${literal(formatMaxAge(settings['max-age']))}`,
     `regions ${regions}`,
-    `resources ${settings.resources.map(code).join(', ')}`
+    `resources ${settings.resources.map((value) => literal(value)).join(', ')}`
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
   // EC2 proves a dry run's permissions with DryRun; a kind that cannot says what is left unproven.
@@ -109,36 +116,56 @@ function countsLine(report: Report): string {
 
 function errorsSection(errors: readonly string[]): string {
   if (errors.length === 0) return ''
-  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => escapeForSummary(shortMessage(error), Infinity))
+  // Run errors quote AWS (a topic ARN, a refused publish's message): each one is a literal.
+  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((error) => literal(shortMessage(error), Infinity))
   if (errors.length > shown.length) shown.push(andMore(errors.length - shown.length))
   return `<h3>Errors</h3>${list(shown)}`
 }
 
-function failedRegionsSection(regions: readonly RegionResult[]): string {
-  const failed = regions.filter((region) => region.status === 'failed')
-  if (failed.length === 0) return ''
-  const items = failed.map(({ region, error }) => {
-    if (!error) return `${code(region)}: failed`
-    const text = `${code(region)}: ${escapeForSummary(formatError(error), Infinity)}`
-    // describeAwsError already names the permission in the message; say it only when it did not.
-    const permission =
-      error.missingPermission && !error.message.includes(error.missingPermission) ? ` (missing IAM permission ${code(error.missingPermission)})` : ''
-    return text + permission
+/** A region's failure: `key pairs failed: <code>UnauthorizedOperation: …</code>`, the region's own without a kind. */
+function regionFailureHtml(failure: RegionFailure): string {
+  const kind = failedKindWords(failure)
+  // describeAwsError already names the permission in the message; say it only when it did not.
+  const permission =
+    failure.missingPermission && !failure.message.includes(failure.missingPermission) ? ` (missing IAM permission ${literal(failure.missingPermission)})` : ''
+  return `${kind ? `${escapeForSummary(kind)}: ` : ''}${literal(formatError(failure), Infinity)}${permission}`
+}
+
+/** The regions not swept in full: what failed in each, and what a partly swept one did sweep. */
+function regionsWithFailuresSection(report: Report): string {
+  const regions = report.regions.filter(isNotSwept)
+  if (regions.length === 0) return ''
+  const items = regions.map((region) => {
+    const swept = sweptWords(region, report.settings.resources)
+    const parts = [...region.failures.map(regionFailureHtml), ...(swept ? [escapeForSummary(swept)] : [])]
+    return `${literal(region.region)}: ${REGION_STATUS_WORDS[region.status]}${parts.length > 0 ? `: ${parts.join('; ')}` : ''}`
   })
-  return `<h3>Failed regions</h3>${list(items)}`
+  return `<h3>Regions with failures</h3>${list(items)}`
 }
 
 const INSTANCE_HEADERS = ['Instance', 'Name', 'Key', 'Launched', 'Age', 'State', 'Outcome']
 
+/** An empty cell for what a resource does not have, else the value as a literal. */
+const optionalLiteral = (text: string | undefined) => (text ? literal(text) : '')
+
+/** A time we could read, as we write it; else what AWS said, as a literal. */
+function timeCell(iso: string): string {
+  const time = formatTime(iso)
+  return time === iso ? literal(iso) : escapeForSummary(time)
+}
+
+/** The outcome, and what came with it (a reason, AWS's error) as a literal. */
+const outcomeCell = (finding: InstanceFinding | OrphanFinding) => describeOutcome(finding, (detail) => literal(detail, Infinity))
+
 function instanceRow(finding: InstanceFinding): string[] {
   return [
-    code(finding.id),
-    escapeForSummary(finding.name ?? ''),
-    escapeForSummary(finding.keyName ?? ''),
-    escapeForSummary(formatTime(finding.launchTime)),
+    literal(finding.id),
+    optionalLiteral(finding.name),
+    optionalLiteral(finding.keyName),
+    timeCell(finding.launchTime),
     escapeForSummary(formatAge(finding.ageSeconds)),
-    escapeForSummary(finding.state),
-    escapeForSummary(describeOutcome(finding), Infinity)
+    literal(finding.state),
+    outcomeCell(finding)
   ]
 }
 
@@ -160,11 +187,11 @@ function buildersSection(kind: KindModule, report: Report, budget: RowBudget): s
   for (const [region, findings] of byRegion) {
     const result = regionResults.get(region)
     if (findings.length === 0) {
-      if (result?.status !== 'failed') quiet.push(`${code(region)} (${result?.matched ?? 0} matching, ${result?.fresh ?? 0} younger than max-age)`)
+      if (result?.status !== 'failed') quiet.push(`${literal(region)} (${result?.matched ?? 0} matching, ${result?.fresh ?? 0} younger than max-age)`)
       continue
     }
     const rows = [...findings].sort((a, b) => a.id.localeCompare(b.id)).map(instanceRow)
-    tables.push(`<h4>${escapeForSummary(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`)
+    tables.push(`<h4>${literal(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`)
   }
   const quietLine = quiet.length > 0 ? `<p>No stale instances in ${quiet.join(', ')}.</p>` : ''
   return `<h3>${kind.nouns.title}</h3>${tables.join('')}${quietLine}`
@@ -186,18 +213,18 @@ function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): s
   const rows = [...findings]
     .sort(byRegionThenId)
     .map((finding) => [
-      code(finding.id),
-      ...(namedById ? [] : [escapeForSummary(finding.name)]),
-      escapeForSummary(finding.region),
-      escapeForSummary(finding.createdAt ? formatTime(finding.createdAt) : 'unknown'),
+      literal(finding.id),
+      ...(namedById ? [] : [optionalLiteral(finding.name)]),
+      literal(finding.region),
+      finding.createdAt ? timeCell(finding.createdAt) : 'unknown',
       escapeForSummary(orphanAge(finding)),
-      escapeForSummary(describeOutcome(finding), Infinity)
+      outcomeCell(finding)
     ])
   return `<h3>${kind.nouns.title}</h3>${table(headers, rows, budget)}`
 }
 
 function isClean(report: Report): boolean {
-  return allFindings(report).length === 0 && report.errors.length === 0 && !report.cancelled && report.regions.every((region) => region.status === 'ok')
+  return allFindings(report).length === 0 && report.errors.length === 0 && !report.cancelled && !report.regions.some(isNotSwept)
 }
 
 function cancelledLine(report: Report): string {
@@ -209,7 +236,7 @@ function cancelledLine(report: Report): string {
 function restLine(report: Report, omitted: number): string {
   if (omitted === 0) return ''
   const where = report.reportFile
-    ? `the file named by the <code>report-file</code> output (${code(report.reportFile)}); keep it with <code>actions/upload-artifact</code>`
+    ? `the file named by the <code>report-file</code> output (${literal(report.reportFile)}); keep it with <code>actions/upload-artifact</code>`
     : 'the report (the report file could not be written)'
   return `<p>The tables leave out ${countOf(omitted, 'row')} to stay under GitHub's 1 MiB: every resource is in ${where}.</p>`
 }
@@ -225,8 +252,8 @@ export function renderSummary(report: Report): string {
     countsLine(report),
     settingsLine(report),
     errorsSection(report.errors),
-    failedRegionsSection(report.regions),
-    costSummaryHtml(report.cost, escapeForSummary)
+    regionsWithFailuresSection(report),
+    costSummaryHtml(report.cost, escapeForSummary, literal)
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))

@@ -34,8 +34,14 @@ export interface Inputs {
   /** EC2 wildcard patterns; empty only when `tags` is set. */
   'key-name': string[]
   tags: TagFilter[]
+  /**
+   * Also delete key pairs not named `packer_<uuid>` (a template's temporary_key_pair_name) that match
+   * `key-name` and a `tags` line whose value is not only wildcards; true only with such a line.
+   */
+  'delete-custom-key-pairs': boolean
   'instance-states': InstanceState[]
-  'exclude-tag': string
+  /** Exact tag keys: a resource carrying any of them is never acted on. */
+  'exclude-tag': string[]
   /** 0 = no cap. */
   'max-instances': number
   /** 0 = no cap. */
@@ -86,8 +92,8 @@ export interface InstanceRecord {
   /** ISO 8601. */
   launchTime: string
   state: string
-  /** True when the instance carries the exclude-tag key. */
-  excluded: boolean
+  /** The exclude-tag key the instance carries (the first listed, of several); absent when it carries none. */
+  excludedBy?: string
   /** t3.micro …; 'unknown' when EC2 did not say. */
   instanceType: string
   /** 'spot', 'scheduled' or 'capacity-block'; absent for On-Demand. */
@@ -132,14 +138,37 @@ export interface OrphanFinding {
   error?: AwsErrorInfo
 }
 
+/**
+ * What failed in a region, and why: one kind (its `resources` name), or the region as a whole
+ * when `kind` is absent (its deadline passed: RegionTimeout, or Cancelled).
+ */
+export interface RegionFailure extends AwsErrorInfo {
+  kind?: ResourceKind
+}
+
+/** A failure of one kind in one region: what an engine reports. */
+export type KindFailure = RegionFailure & { kind: ResourceKind }
+
+/**
+ * How far a region was swept.
+ * - ok: every selected kind was swept
+ * - partial: something failed (named in `failures`) while other kinds were swept, whose findings
+ *   keep their true outcomes; or the act deadline passed, and what was not done says so
+ * - failed: nothing in the region could be judged: its instances could not be read, every
+ *   selected kind failed, or the read deadline passed; nothing in it was acted on
+ */
+export const REGION_STATUSES = ['ok', 'partial', 'failed'] as const
+export type RegionStatus = (typeof REGION_STATUSES)[number]
+
 export interface RegionResult {
   region: string
-  status: 'ok' | 'failed'
+  status: RegionStatus
   /** Instances that matched the filters (stale or not). */
   matched: number
   /** Matching instances younger than max-age. */
   fresh: number
-  error?: AwsErrorInfo
+  /** Empty when the status is ok; each failed kind, and the region's own failure, with its error. */
+  failures: RegionFailure[]
 }
 
 /** Context of the workflow run, for links in the summary and the notification. */

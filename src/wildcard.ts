@@ -35,6 +35,16 @@ export function wildcardMatcher(patterns: readonly string[]): (value: string | u
   return (value) => value !== undefined && expressions.some((expression) => expression.test(value))
 }
 
+/** `*`, `**`, `?*`, `*?*`: an EC2 pattern with nothing but wildcards, which matches any name (of some length). */
+export function isOnlyWildcards(pattern: string): boolean {
+  return /^[*?]+$/.test(pattern)
+}
+
+/** A tags line that narrows the sweep: its value is more than wildcards. */
+export function isConcreteTag(filter: TagFilter): boolean {
+  return !isOnlyWildcards(filter.value)
+}
+
 /** A test for "every `Key=Value` filter matches a tag" (separate EC2 filters are AND'd), compiled once. */
 export function tagMatcher(filters: readonly TagFilter[]): (tags: ReadonlyMap<string, string>) => boolean {
   const tests = filters.map((filter) => ({ key: filter.key, matches: wildcardMatcher([filter.value]) }))

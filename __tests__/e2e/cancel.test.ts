@@ -185,7 +185,7 @@ describe('SIGINT while a region is silent', () => {
     expect(changedIds(s)).toEqual([])
     expect(run.report?.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({
       status: 'failed',
-      error: { code: 'Cancelled', message: 'the job was cancelled while eu-west-1 was being read; nothing more was done in it' }
+      failures: [{ code: 'Cancelled', message: 'the job was cancelled while eu-west-1 was being read; nothing more was done in it' }]
     })
     expect(run.report?.regions.find((r) => r.region === 'us-east-1')).toMatchObject({ status: 'ok' })
     const east = sorted(s.fleet.instances('us-east-1').map((i) => i.id))

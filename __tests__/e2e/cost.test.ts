@@ -39,7 +39,7 @@ function publishedText(message: string | undefined): string {
 }
 
 describe('estimate-cost', () => {
-  it('prices a fixed fleet: the hours run, their cost, the rate this run stopped, the rate still running', async () => {
+  it('prices a fixed fleet: the hours run, their cost, the rate no longer running after the run, the rate still running', async () => {
     const s = await start({ fleet: pricedFleet(), topics: [DEFAULT_TOPIC_ARN] })
     const run = await runAction({ sandbox: s, inputs })
     expectExit(run, 0)
@@ -79,13 +79,13 @@ describe('estimate-cost', () => {
 
     expect(run.summary).toContain('<h3>What the leftovers cost</h3>')
     expect(run.summary).toContain('<li>4 running builders had run 14.5 instance-hours: about &#36;1.44 so far</li>')
-    expect(run.summary).toContain('<li>This run stopped &#36;0.1871 per hour &#40;about &#36;136.58 a month&#41;</li>')
+    expect(run.summary).toContain('<li>No longer running after this run: &#36;0.1871 per hour &#40;about &#36;136.58 a month&#41;</li>')
     expect(run.summary).toContain('<li>Still running: &#36;0.1700 per hour &#40;about &#36;124.10 a month&#41;</li>')
-    expect(run.summary).toContain('<li>1 stopped builder: stopped, not billed for compute</li>')
+    expect(run.summary).toContain('<li>1 builder found stopped: not billed for compute</li>')
 
     const text = publishedText(s.published[0]?.message)
     expect(text).toContain(
-      'What the leftovers cost (estimate):\n* 4 running builders had run 14.5 instance-hours: about $1.44 so far\n* This run stopped $0.1871 per hour (about $136.58 a month)'
+      'What the leftovers cost (estimate):\n* 4 running builders had run 14.5 instance-hours: about $1.44 so far\n* No longer running after this run: $0.1871 per hour (about $136.58 a month)'
     )
     expect(run.log).not.toContain('::warning::Cost estimate')
   })
@@ -101,7 +101,7 @@ describe('estimate-cost', () => {
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
     expect(warnings.filter((line) => line.includes('Cost estimate'))).toHaveLength(1)
     expect(warnings.join('\n')).toContain('price unknown for 3 running builders')
-    expect(run.summary).toContain('<li>Price unknown for 3 builders: AccessDeniedException')
+    expect(run.summary).toContain('<li>Price unknown for 3 builders: <code>AccessDeniedException')
     // Asked once per key even when denied: no retry storm, no per-instance calls.
     expect(s.callsOf('GetProducts')).toHaveLength(3)
     expect(run.list('acted-ids')).toHaveLength(4)

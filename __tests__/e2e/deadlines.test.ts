@@ -37,15 +37,20 @@ describe('a region that never answers (region-timeout 3s)', () => {
       ['us-east-1', 'ok']
     ])
     const failed = report?.regions.find((r) => r.region === SILENT)
-    expect(failed?.error).toEqual({
-      code: 'RegionTimeout',
-      message: `${SILENT} was not read within region-timeout (3s): AWS did not answer in time. Nothing in it was acted on.`
-    })
+    // The region's own failure: no kind is named, nothing in it was judged.
+    expect(failed?.failures).toEqual([
+      {
+        code: 'RegionTimeout',
+        message: `${SILENT} was not read within region-timeout (3s): AWS did not answer in time. Nothing in it was acted on.`
+      }
+    ])
     // Nothing of the silent region is listed: it found nothing as far as the run knows.
     expect(report?.instances.filter((i) => i.region === SILENT)).toEqual([])
     expect(sorted(report?.instances.map((i) => `${i.id} ${i.outcome}`) ?? [])).toEqual(swept.map((id) => `${id} terminated`))
     expect(run.summary).toMatch(
-      new RegExp(`<h3>Failed regions</h3><ul><li><code>${SILENT}</code>: RegionTimeout: ${SILENT} was not read within region-timeout`)
+      new RegExp(
+        `<h3>Regions with failures</h3><ul><li><code>${SILENT}</code>: nothing swept: <code>RegionTimeout: ${SILENT} was not read within region-timeout`
+      )
     )
     expect(errorAnnotations(run.stdout)).toContainEqual(
       expect.objectContaining({
@@ -68,9 +73,10 @@ describe('a region that goes silent while acting (TerminateInstances never answe
     // Whatever EC2 says, the region missed its deadline for acting: it fails the step.
     expectExit(run, 1)
     const region = run.report?.regions.find((r) => r.region === SILENT)
+    // Its instances were read and judged, and what was done is reported: partly swept, the deadline named.
     expect(region).toMatchObject({
-      status: 'failed',
-      error: { code: 'RegionTimeout', message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.` }
+      status: 'partial',
+      failures: [{ code: 'RegionTimeout', message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.` }]
     })
     const others = idsIn(s, 'us-east-1', 'ap-south-1')
     for (const id of others) expect(run.report?.instances.find((i) => i.id === id)?.outcome).toBe('terminated')
@@ -111,7 +117,7 @@ describe('a region that goes silent while acting (TerminateInstances never answe
     // One error annotation per instance whose outcome is unknown, besides the region's.
     const titles = errorAnnotations(run.stdout).map((c) => c.properties.title)
     for (const id of silent) expect(titles).toContain(`packer-sweeper: instance ${id} (${SILENT}): no answer on terminate`)
-    expect(titles).toContain(`packer-sweeper: region ${SILENT} failed`)
+    expect(titles).toContain(`packer-sweeper: region ${SILENT} partly swept`)
   })
 })
 

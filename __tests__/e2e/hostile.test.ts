@@ -5,7 +5,8 @@
  * summary's rows carry them flattened and inert.
  */
 import { describe, expect, it } from '@jest/globals'
-import { HOSTILE, HOSTILE_MESSAGE, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
+import { expectNothingLinked, LINKY } from '../../__fixtures__/gfm.js'
+import { HOSTILE, HOSTILE_KEY_NAME, HOSTILE_MESSAGE, HOSTILE_RUN_TAG, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
 import { DEFAULT_TOPIC_ARN, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
 import { runAction, STATIC_KEY_ID, type RunResult } from '../../sandbox/run-action.js'
@@ -77,7 +78,19 @@ describe('hostile strings in every AWS-controlled field', () => {
   it('terminate, resources all, a topic, and DeleteKeyPair failing with a hostile message', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
     s.faults.fail({ action: 'DeleteKeyPair', code: 'InvalidParameterValue', message: HOSTILE_MESSAGE, status: 400 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all', 'sns-topic-arn': DEFAULT_TOPIC_ARN, 'max-resources': '0' } })
+    // The hostile key names are not Packer's packer_<uuid>: deleting their key pairs takes the opt-in and a concrete tag.
+    const run = await runAction({
+      sandbox: s,
+      inputs: {
+        action: 'terminate',
+        resources: 'all',
+        'key-name': HOSTILE_KEY_NAME,
+        tags: HOSTILE_RUN_TAG,
+        'delete-custom-key-pairs': 'true',
+        'sns-topic-arn': DEFAULT_TOPIC_ARN,
+        'max-resources': '0'
+      }
+    })
     expect(run.exitCode).toBe(1)
     const keyPairs = run.report?.keyPairs ?? []
     expect(keyPairs.length).toBeGreaterThan(0)
@@ -94,7 +107,7 @@ describe('hostile strings in every AWS-controlled field', () => {
   it('terminate with TerminateInstances failing (InternalError, retries used up) with a hostile message', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
     s.faults.fail({ action: 'TerminateInstances', code: 'InternalError', message: HOSTILE_MESSAGE, status: 500, count: 8 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
     expect(run.exitCode).toBe(1)
     const instances = run.report?.instances ?? []
     expect(instances.length).toBe(Object.keys(HOSTILE).length)
@@ -106,10 +119,34 @@ describe('hostile strings in every AWS-controlled field', () => {
 
   it('notify, resources all, a topic', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
-    const run = await runAction({ sandbox: s, inputs: { action: 'notify', resources: 'all', 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'notify', resources: 'all', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+    })
     expect(run.exitCode).toBe(0)
     expectOnlyOwnCommands(run)
     expectInertSummary(run.summary)
     expectInertNotification(s)
+  })
+})
+
+describe('nothing from AWS becomes a link or a mention in the job summary', () => {
+  it('URLs, www. names, e-mail addresses and @mentions in Name tags, key names and AWS error messages stay text inside <code>', async () => {
+    const instances = LINKY.map((value, i) => ({
+      ref: `linky-${i}`,
+      keyName: `packer_${value}`,
+      age: '5h',
+      tags: { Name: value, 'packer-run': `run ${value}` }
+    }))
+    const s = await start({ fleet: { 'us-east-1': { instances } } })
+    const message = `denied, see https://evil.example/x or ask @team (www.evil.example, a@b.example, @org/team)`
+    s.faults.fail({ action: 'DescribeKeyPairs', code: 'UnauthorizedOperation', message, status: 403 })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instances,key-pairs' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.report?.instances.map((i) => i.outcome)).toEqual(LINKY.map(() => 'terminated'))
+    expect(run.report?.regions[0]).toMatchObject({ status: 'partial', failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation' }] })
+    expectNothingLinked(run.summary, [...LINKY, ...LINKY.map((value) => `packer_${value}`), 'https://evil.example/x or ask @team'])
+    // The log and the SNS text are plain text, unchanged: the values are there as they are.
+    for (const value of LINKY) expect(run.log).toContain(value)
   })
 })

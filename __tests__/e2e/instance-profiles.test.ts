@@ -120,7 +120,7 @@ function terminate(s: Sandbox, inputs: Record<string, string> = {}) {
 }
 
 /** The finding of a build's leftovers removed completely: every step it needed done. */
-function removed(name: string, state: PackerIamState, reason = 'removed'): Partial<IamFinding> {
+function removed(name: string, state: PackerIamState, after?: string): Partial<IamFinding> {
   const writes = WRITES_FOR[state]
   const hasRole = state !== 'profile-only'
   return {
@@ -129,7 +129,7 @@ function removed(name: string, state: PackerIamState, reason = 'removed'): Parti
     name,
     region: 'global',
     outcome: 'deleted',
-    reason: `${reason} (${writes.map((w) => STEP_WORDS[w]).join(', ')})`,
+    reason: `${after ? `${after}: ` : ''}${writes.map((w) => STEP_WORDS[w]).join(', ')}`,
     iam: {
       profile: writes.includes('DeleteInstanceProfile'),
       ...(hasRole ? { role: name } : {}),
@@ -173,7 +173,9 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       // Summary: its own section, every build deleted.
       const section = summarySection(run.summary, 'IAM instance profiles and roles')
       for (const name of names) expect(section).toContain(name)
-      expect(section.match(/deleted \(removed/g)).toHaveLength(names.length)
+      // `deleted (` and the steps: one level of parentheses, the outcome not said twice.
+      expect(section.match(/deleted <code>\((?!removed)/g)).toHaveLength(names.length)
+      expect(section).not.toMatch(/\([^()]*\(/)
       expect(run.summary).toContain('6 IAM instance profiles and roles (6 deleted)')
 
       // SNS: the text and the JSON carry every name as deleted.
@@ -199,7 +201,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(builder.history).toEqual(['running'])
     expect(byName(run)[live]).toMatchObject({
       outcome: 'skipped',
-      reason: `in use by ${builder.id} (eu-west-1)`,
+      reason: `in use by ${builder.id} in eu-west-1`,
       iam: { profile: true, role: live, inlinePolicies: [live], steps: [] }
     })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
@@ -252,7 +254,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const builder = s.fleet.byRef('stale builder')
     expect(run.list('acted-ids')).toEqual([builder.id])
     expect(builder.state).toBe('terminated')
-    expect(byName(run)[name]).toMatchObject(removed(name, 'full', `removed after ${builder.id} terminated`))
+    expect(byName(run)[name]).toMatchObject(removed(name, 'full', `after ${builder.id} terminated`))
     expect(writesByName(s)).toEqual({ [name]: WRITES_FOR.full })
     expect(iamState(s)).toEqual({})
     // The first IAM write comes after TerminateInstances and after a read that saw the builder terminated.
@@ -273,7 +275,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
 
     const web = s.fleet.byRef('web')
     expect(web.history).toEqual(['running'])
-    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} (us-east-1)`, iam: { steps: [] } })
+    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} in us-east-1`, iam: { steps: [] } })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     // us-east-1's listing answered for it; eu-west-1, enabled but not swept, was asked for its associations.
     expect(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region)).toEqual(['eu-west-1'])
@@ -294,7 +296,7 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expectExit(dryRun, 0)
     const why = 'would be removed; IAM has no DryRun, so the IAM permissions were not proven'
     for (const name of names) expect(byName(dryRun)[name]).toMatchObject({ outcome: 'dry-run', reason: why, iam: { steps: [] } })
-    expect(summarySection(dryRun.summary, 'IAM instance profiles and roles')).toContain(`dry-run (${why})`)
+    expect(summarySection(dryRun.summary, 'IAM instance profiles and roles')).toContain(`dry-run <code>(${why})</code>`)
 
     expect(s.calls.filter((c) => c.service === 'iam' && !/^(List|Get)/.test(c.action))).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -351,6 +353,61 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     expect(outcomes(withTags)).toEqual({ [mine]: 'deleted', [mineRole]: 'deleted' })
     expect(writesByName(t)).toEqual({ [mine]: WRITES_FOR.full, [mineRole]: WRITES_FOR['role-with-policy'] })
     expect(sorted(t.iam.roles.map((r) => r.roleName))).toEqual(sorted([untagged, halfTagged]))
+  })
+
+  it('issue 17: a role another instance profile also holds keeps its whole build untouched, with zero writes, naming the profile and the instance using it', async () => {
+    const { seed, names } = iamSeed([{ state: 'full' }, { state: 'role-with-policy' }, { state: 'full' }])
+    const [shared, otherPath, killed] = names as [string, string, string]
+    // Packer's own profile at another path than /, holding its role: not Packer's.
+    const elsewhere = packerIamLeftovers({ ageSeconds: 5 * H, state: 'full', random: Math.random, profilePath: '/builds/' })
+    seed.roles.push(...(elsewhere.roles ?? []))
+    seed.instanceProfiles.push(
+      ...(elsewhere.instanceProfiles ?? []),
+      { instanceProfileName: 'my-app-profile', roles: [shared] },
+      { instanceProfileName: 'ci-profile', path: '/ci/', roles: [otherPath] }
+    )
+    const s = await start({ iam: seed, regions: REGIONS })
+    s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'app', keyName: 'deploy', age: '2d', iamInstanceProfile: s.iam.profileRef('my-app-profile') }] } })
+    const untouched = Object.fromEntries(Object.entries(iamState(s)).filter(([key]) => !key.endsWith(killed)))
+    const run = await terminate(s)
+    expectExit(run, 0)
+
+    const app = s.fleet.byRef('app')
+    expect(byName(run)[shared]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by instance profile my-app-profile, itself used by ${app.id} in eu-west-1`,
+      iam: { profile: true, role: shared, steps: [] }
+    })
+    expect(byName(run)[otherPath]).toMatchObject({ outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile', iam: { steps: [] } })
+    expect(byName(run)[elsewhere.name]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by instance profile /builds/${elsewhere.name}`,
+      iam: { steps: [] }
+    })
+    expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
+    // Not one write to any of them, nor to the profiles that hold their roles.
+    expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
+    expect(iamState(s)).toEqual(untouched)
+    expect(run.list('instance-profiles')).toEqual([killed])
+    const section = summarySection(run.summary, 'IAM instance profiles and roles')
+    expect(section).toContain('my-app-profile')
+    expect(section).toContain(app.id)
+  })
+
+  it('issue 17: the exclude-tag in any casing keeps a set (IAM tag keys are case-insensitive); `tags` keys match in any casing', async () => {
+    const { seed, names } = iamSeed([
+      { state: 'full', tags: { 'Packer-Sweeper:Keep': '', Team: 'images' } },
+      { state: 'role-with-policy', tags: { 'PACKER-SWEEPER:KEEP': 'debugging', team: 'images' } },
+      { state: 'full', tags: { TEAM: 'images' } }
+    ])
+    const [camel, upper, killed] = names as [string, string, string]
+    const s = await start({ iam: seed, regions: REGIONS })
+    const run = await terminate(s, { tags: 'team=images' })
+    expectExit(run, 0)
+    expect(byName(run)[camel]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
+    expect(byName(run)[upper]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
+    expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
+    expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
   })
 
   it('DeleteConflict on DeleteRole: in-use with the steps done before, the profile kept, the step not failed', async () => {

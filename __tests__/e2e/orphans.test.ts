@@ -94,14 +94,14 @@ describe('the orphan sweep (resources: all)', () => {
     expect(templateIds(s)).toEqual(sorted(ORPHANS_EXPECTED.survivingTemplates))
 
     // What the report says, per resource: exactly the stale ones, deleted or skipped with the reason.
-    // Young ones (the live build's, packer_mine, the fresh templates) and non-Packer ones are not listed.
+    // Young ones (the live build's, packer_mine, the fresh templates) and non-Packer ones (packer_something, deploy) are not listed.
     expect(outcomes(run, 'keyPairs')).toEqual({
       ...Object.fromEntries(ORPHANS_EXPECTED.deletedKeyPairs.map((name) => [name, 'deleted'])),
       ...Object.fromEntries(ORPHANS_IN_USE.keyPairs.map(({ name }) => [name, 'skipped']))
     })
     const keys = findings(run, 'keyPairs')
     for (const { name, userRef } of ORPHANS_IN_USE.keyPairs) expectInUse(keys[name], id(userRef))
-    expect(keys['packer_something']).toMatchObject({ ageSource: 'create-time' })
+    expect(keys['packer_something']).toBeUndefined()
     expect(keys[BUILDS.killed]?.ageSource).toMatch(/name|create-time/)
 
     expect(outcomes(run, 'securityGroups')).toEqual({
@@ -137,7 +137,7 @@ describe('the orphan sweep (resources: all)', () => {
     // The summary has a section per kind, listing each finding with its outcome.
     const keySection = summarySection(run.summary, 'Key pairs')
     for (const name of [...ORPHANS_EXPECTED.deletedKeyPairs, ...ORPHANS_IN_USE.keyPairs.map((k) => k.name)]) expect(keySection).toContain(name)
-    for (const name of [BUILDS.live, 'packer_mine', 'deploy']) expect(keySection).not.toContain(name)
+    for (const name of [BUILDS.live, 'packer_something', 'packer_mine', 'deploy']) expect(keySection).not.toContain(name)
     expect(keySection).toContain('in use by')
     const groupSection = summarySection(run.summary, 'Security groups')
     for (const g of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_IN_USE.securityGroups.map((x) => x.id), GROUPS.noTimestamp])
@@ -247,7 +247,8 @@ describe('the orphan sweep (resources: all)', () => {
     expect(mutatingCalls(s)).toEqual([])
     expect(s.fleet.snapshot()).toEqual(before)
     const keys = outcomes(run, 'keyPairs')
-    for (const name of [BUILDS.leftovers, 'packer_something']) expect(keys[name]).toBe('notified')
+    expect(keys[BUILDS.leftovers]).toBe('notified')
+    expect(keys['packer_something']).toBeUndefined()
     expect(outcomes(run, 'securityGroups')[GROUPS.leftovers]).toBe('notified')
     expect(outcomes(run, 'launchTemplates')[TEMPLATES.old]).toBe('notified')
     for (const { name } of ORPHANS_IN_USE.keyPairs) expect(keys[name]).toBe('skipped')

@@ -36,7 +36,7 @@ interface Instance {
   ageMinutes: number
   team?: string
   run?: string
-  /** The exclusion tag key it carries, if any (excluded only when it is the run's exclude-tag). */
+  /** The exclusion tag key it carries, if any (excluded only when it is one of the run's exclude-tag keys). */
   keepTag?: string
   spot: boolean
   instanceStore: boolean
@@ -48,7 +48,7 @@ interface Case {
   instances: Instance[]
   action: Action
   dryRun: boolean
-  excludeTag: string
+  excludeTags: string[]
   regions: Region[]
   maxAge: string
   patterns: string[]
@@ -105,7 +105,7 @@ const settings: fc.Arbitrary<Settings> = fc
   .record({
     action: fc.constantFrom<Action>('notify', 'stop', 'stop', 'terminate', 'terminate'),
     dryRun: fc.constantFrom(false, false, true),
-    excludeTag: fc.constantFrom(DEFAULT_EXCLUDE, DEFAULT_EXCLUDE, OTHER_EXCLUDE),
+    excludeTags: fc.constantFrom<string[]>([DEFAULT_EXCLUDE], [DEFAULT_EXCLUDE], [OTHER_EXCLUDE], [DEFAULT_EXCLUDE, OTHER_EXCLUDE]),
     regions: fc.subarray([...REGIONS], { minLength: 1 }),
     maxAge: fc.constantFrom(...Object.keys(MAX_AGES)),
     patterns: fc.constantFrom(...PATTERNS),
@@ -113,10 +113,10 @@ const settings: fc.Arbitrary<Settings> = fc
     // The action accepts only the states an instance can be acted on in (it refuses shutting-down and terminated).
     states: fc.subarray<InstanceStateName>(['pending', 'running', 'stopping', 'stopped'], { minLength: 1 })
   })
-  // The input guards: an empty key-name, and max-age 0, are only allowed with a tag whose value is more than wildcards.
+  // The input guards: an empty key-name, and a max-age under 1h (0 here), are only allowed with a tag whose value is more than wildcards.
   .filter((c) => {
     const scoped = c.tags.some((tag) => !/^[*?]+$/.test(tag.slice(tag.indexOf('=') + 1)))
-    return (c.patterns.length > 0 || scoped) && (c.maxAge !== '0' || scoped)
+    return (c.patterns.length > 0 || scoped) && ((MAX_AGES[c.maxAge] as number) >= 60 || scoped)
   })
 
 const scenario: fc.Arbitrary<Case> = settings
@@ -184,7 +184,7 @@ describe('property: the acted-on set is exactly what the filters select and EC2 
             inputs: {
               action: c.action,
               'dry-run': String(c.dryRun),
-              'exclude-tag': c.excludeTag,
+              'exclude-tag': c.excludeTags.join(', '),
               regions: c.regions.join(','),
               'max-age': c.maxAge,
               'key-name': c.patterns.join(','),
@@ -196,7 +196,7 @@ describe('property: the acted-on set is exactly what the filters select and EC2 
           })
           const id = (n: number) => s.fleet.byRef(String(n)).id
           const chosen = c.instances.map((i, n) => ({ i, id: id(n) })).filter(({ i }) => selects(c, i))
-          const excluded = (i: Instance) => i.keepTag === c.excludeTag
+          const excluded = (i: Instance) => i.keepTag !== undefined && c.excludeTags.includes(i.keepTag)
           const targets = chosen.filter(({ i }) => !excluded(i))
           const refused = c.action === 'notify' ? [] : sorted(targets.filter(({ i }) => refusal(c.action, i) !== undefined).map(({ id }) => id))
           const expected =

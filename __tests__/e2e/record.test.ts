@@ -77,7 +77,7 @@ describe('a failed publish', () => {
     const error = `Publishing to ${DEFAULT_TOPIC_ARN} failed: KMSDisabled: ${message}`
     expect(run.report?.errors).toEqual([error])
     expect(run.report?.notification).toEqual({ topicArn: DEFAULT_TOPIC_ARN, parts: 1, published: 0, error: `KMSDisabled: ${message}` })
-    expect(run.summary).toContain('<h3>Errors</h3><ul><li>Publishing to')
+    expect(run.summary).toContain('<h3>Errors</h3><ul><li><code>Publishing to')
     expect(run.summary).toContain('KMSDisabled: The request was rejected because the specified CMK is not enabled.')
     expect(JSON.parse(run.reportFileText ?? 'null')).toEqual(run.report)
     expect(
@@ -130,19 +130,20 @@ describe('log groups and annotations, as the runner reads stdout', () => {
     expect(groups).toContain('us-east-1 · instances: 4 matching instances, 4 stale')
 
     const errors = commands.filter((c) => c.command === 'error')
+    // Only its key pairs failed: its builders were swept, so the region is partly swept, not failed.
     expect(errors.map((c) => c.properties.title)).toEqual([
-      'packer-sweeper: region eu-west-1 failed',
+      'packer-sweeper: region eu-west-1 partly swept',
       `packer-sweeper: instance ${guarded?.id} (us-east-1): terminate failed`,
       // setFailed's own, untitled, last.
       undefined
     ])
-    expect(errors[0]?.data).toMatch(/^UnauthorizedOperation: .*ec2:DescribeKeyPairs/)
+    expect(errors[0]?.data).toMatch(/^key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/)
     expect(errors[1]?.data).toMatch(/^failed: OperationNotPermitted: /)
     const notices = commands.filter((c) => c.command === 'notice')
     expect(notices).toEqual([
       expect.objectContaining({
         properties: { title: 'packer-sweeper' },
-        data: '6 stale Packer instances (5 terminated, 1 failed), 1 Packer leftover deleted, 1 region failed'
+        data: '6 stale Packer instances (5 terminated, 1 failed), 1 Packer leftover deleted, 1 region partly swept'
       })
     ])
     expect(commands.filter((c) => c.command === 'warning')).toEqual([])

@@ -94,7 +94,10 @@ describe('a region that refuses', () => {
     expect(run.list('acted-ids')).toEqual(done)
     expect(changedIds(s)).toEqual(done)
     const region = run.report?.regions.find((r) => r.region === 'eu-west-1')
-    expect(region).toMatchObject({ status: 'failed', error: { code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeInstances' } })
+    expect(region).toMatchObject({
+      status: 'failed',
+      failures: [{ kind: 'instances', code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeInstances' }]
+    })
     expect(
       run.report?.regions
         .filter((r) => r.status === 'ok')
@@ -110,12 +113,52 @@ describe('a region that refuses', () => {
     s.faults.disableRegion('ap-south-1')
     const named = await runAction({ sandbox: s, inputs: { regions: 'us-east-1,ap-south-1' } })
     expectExit(named, 1)
-    expect(named.report?.regions.find((r) => r.region === 'ap-south-1')).toMatchObject({ status: 'failed', error: { code: 'AuthFailure' } })
+    expect(named.report?.regions.find((r) => r.region === 'ap-south-1')).toMatchObject({
+      status: 'failed',
+      failures: [{ kind: 'instances', code: 'AuthFailure' }]
+    })
 
     const all = await runAction({ sandbox: s, inputs: { regions: 'all' } })
     expectExit(all, 0)
     expect(all.report?.regions.map((r) => r.region).sort()).toEqual(['eu-west-1', 'us-east-1'])
     expect(all.list('instance-ids')).toEqual(sorted([...s.fleet.instances('us-east-1'), ...s.fleet.instances('eu-west-1')].map((i) => i.id)))
     expect(s.callsOf('DescribeRegions')).toHaveLength(1)
+  })
+})
+
+describe('one kind refused in a region', () => {
+  it('DescribeKeyPairs denied: the builders are terminated with their true outcome; the region is partial, naming key pairs and why', async () => {
+    const fleet = {
+      ...generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 21 }),
+      ...generateFleet({ region: 'eu-west-1', count: 2, staleFraction: 1, seed: 22 })
+    }
+    const s = await start({ fleet })
+    s.faults.deny({ region: 'eu-west-1', action: 'DescribeKeyPairs' })
+    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1', resources: 'instances,key-pairs' } })
+    // Something failed: the step fails at the end, after everything else was done.
+    expectExit(run, 1)
+    const west = sorted(s.fleet.instances('eu-west-1').map((i) => i.id))
+    expect(changedIds(s)).toEqual(sorted(s.fleet.instances().map((i) => i.id)))
+    for (const id of west) expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({ outcome: 'terminated' })
+    expect(run.report?.regions.find((r) => r.region === 'eu-west-1')).toEqual({
+      region: 'eu-west-1',
+      status: 'partial',
+      matched: 2,
+      fresh: 0,
+      failures: [
+        {
+          kind: 'key-pairs',
+          code: 'UnauthorizedOperation',
+          message: expect.stringContaining('missing IAM permission ec2:DescribeKeyPairs'),
+          missingPermission: 'ec2:DescribeKeyPairs'
+        }
+      ]
+    })
+    expect(run.report?.regions.find((r) => r.region === 'us-east-1')).toMatchObject({ status: 'ok', failures: [] })
+    expect(run.summary).toMatch(
+      /<li><code>eu-west-1<\/code>: partly swept: key pairs failed: <code>UnauthorizedOperation: [^<]*ec2:DescribeKeyPairs[^<]*<\/code>; instances swept<\/li>/
+    )
+    expect(run.summary).toMatch(/^<h2>packer-sweeper: 5 stale Packer instances terminated, 1 region partly swept<\/h2>/m)
+    expect(run.log).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: .*; instances swept$/m)
   })
 })

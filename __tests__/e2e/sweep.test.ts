@@ -44,7 +44,7 @@ describe('a mixed fleet in three regions', () => {
     expect(sorted(report?.instances.map((i) => i.id) ?? [])).toEqual(sorted([...stale, ...run.list('skipped-ids')]))
     expect(report?.regions.map((r) => [r.region, r.status]).sort()).toEqual(MIXED_REGIONS.map((r) => [r, 'ok']).sort())
     expect(report?.regions.find((r) => r.region === 'us-east-1')).toMatchObject({ fresh: 1 })
-    expect(report?.settings).toMatchObject({ action: 'terminate', 'max-age': 7200, 'key-name': ['packer_*'] })
+    expect(report?.settings).toMatchObject({ action: 'terminate', 'max-age': 7200, 'key-name': ['packer_????????-????-????-????-????????????'] })
 
     // The summary lists what the outputs list, nothing of other people's instances, and escapes tags.
     for (const instanceId of [...stale, ...run.list('skipped-ids')]) expect(run.summary).toContain(instanceId)

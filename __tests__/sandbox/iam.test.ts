@@ -238,6 +238,77 @@ describe('removal', () => {
   })
 })
 
+describe('profiles at any path, holding any role', () => {
+  it('a role held by Packer’s profile and by profiles at other paths: ListInstanceProfiles lists every holder; DeleteRole conflicts until none holds it', async () => {
+    const name = leftovers('full')
+    s.iam.seed({
+      roles: [{ roleName: 'app-role', path: '/apps/' }],
+      instanceProfiles: [
+        { instanceProfileName: 'my-app-profile', roles: [name] },
+        { instanceProfileName: 'ci-profile', path: '/ci/', roles: [name] },
+        { instanceProfileName: 'app-profile', path: '/apps/', roles: ['app-role'] }
+      ]
+    })
+    const listed = (await client.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []
+    expect(listed.map((p) => [p.InstanceProfileName, p.Path, p.Arn, p.Roles?.map((r) => r.RoleName)])).toEqual([
+      ['app-profile', '/apps/', 'arn:aws:iam::123456789012:instance-profile/apps/app-profile', ['app-role']],
+      ['ci-profile', '/ci/', 'arn:aws:iam::123456789012:instance-profile/ci/ci-profile', [name]],
+      ['my-app-profile', '/', 'arn:aws:iam::123456789012:instance-profile/my-app-profile', [name]],
+      [name, '/', `arn:aws:iam::123456789012:instance-profile/${name}`, [name]]
+    ])
+    expect(listed[0]?.Roles?.[0]).toMatchObject({ Path: '/apps/', Arn: 'arn:aws:iam::123456789012:role/apps/app-role' })
+    const ci = (await client.send(new ListInstanceProfilesCommand({ PathPrefix: '/ci/' }))).InstanceProfiles ?? []
+    expect(ci.map((p) => p.InstanceProfileName)).toEqual(['ci-profile'])
+
+    await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }))
+    await client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }))
+    const conflict = { name: 'DeleteConflictException', message: 'Cannot delete entity, must remove roles from instance profile first.', status: 409 }
+    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict)
+    await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: 'my-app-profile', RoleName: name }))
+    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict)
+    await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: 'ci-profile', RoleName: name }))
+    await client.send(new DeleteRoleCommand({ RoleName: name }))
+    expect(s.iam.role(name)).toBeUndefined()
+  })
+
+  it('packerIamLeftovers puts Packer’s profile at another path when asked (Packer itself uses /)', async () => {
+    const seed = packerIamLeftovers({ ageSeconds: 7200, state: 'full', profilePath: '/builds/' })
+    s.iam.seed(seed)
+    const { InstanceProfile: profile } = await client.send(new GetInstanceProfileCommand({ InstanceProfileName: seed.name }))
+    expect(profile).toMatchObject({ Path: '/builds/', Arn: `arn:aws:iam::123456789012:instance-profile/builds/${seed.name}`, Roles: [{ Path: '/' }] })
+    expect(s.iam.profileRef(seed.name).arn).toBe(profile?.Arn)
+  })
+
+  it('refuses to seed a profile holding more than one role, as IAM allows one', () => {
+    s.iam.seed({ roles: [{ roleName: 'a' }, { roleName: 'b' }] })
+    expect(() => s.iam.seed({ instanceProfiles: [{ instanceProfileName: 'two', roles: ['a', 'b'] }] })).toThrow(
+      'sandbox: instance profile two holds 2 roles; IAM allows one'
+    )
+    expect(s.iam.instanceProfile('two')).toBeUndefined()
+  })
+})
+
+describe('tag keys', () => {
+  it('are unique ignoring case, as IAM’s are: a seed with two keys differing only in case is refused', () => {
+    expect(() => s.iam.seed({ roles: [{ roleName: 'r', tags: { 'Packer-Sweeper:Keep': '', 'packer-sweeper:keep': 'x' } }] })).toThrow(
+      'sandbox: role r has tag keys that differ only in case (Packer-Sweeper:Keep, packer-sweeper:keep); IAM tag keys are case-insensitive'
+    )
+    expect(() => s.iam.seed({ instanceProfiles: [{ instanceProfileName: 'p', tags: { Team: 'a', TEAM: 'b' } }] })).toThrow(
+      'sandbox: instance profile p has tag keys that differ only in case (Team, TEAM); IAM tag keys are case-insensitive'
+    )
+    expect(s.iam.roles).toEqual([])
+  })
+
+  it('keep the casing they were written with', async () => {
+    s.iam.seed({
+      roles: [{ roleName: 'r', tags: { 'Packer-Sweeper:Keep': 'yes' } }],
+      instanceProfiles: [{ instanceProfileName: 'p', tags: { 'PACKER-SWEEPER:KEEP': '' } }]
+    })
+    expect((await client.send(new ListRoleTagsCommand({ RoleName: 'r' }))).Tags).toEqual([{ Key: 'Packer-Sweeper:Keep', Value: 'yes' }])
+    expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'p' }))).Tags).toEqual([{ Key: 'PACKER-SWEEPER:KEEP', Value: '' }])
+  })
+})
+
 describe('faults', () => {
   it('deny: AccessDenied naming the principal, the iam: action and the resource ARN; nothing changes', async () => {
     const name = leftovers('profile-only')

@@ -396,7 +396,7 @@ describe('actOnInstances', () => {
   it('excluded instances are never sent, whatever the action', async () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     const [kept, gone] = ids(1, 2) as [string, string]
-    const stale = [record({ id: kept, excluded: true }), record({ id: gone })]
+    const stale = [record({ id: kept, excludedBy: 'packer-sweeper:keep' }), record({ id: gone })]
     const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'terminate' }), NOW)
     expect(sentIds(TerminateInstancesCommand)).toEqual([[gone]])
     expect(findings[0]).toMatchObject({ id: kept, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
@@ -405,7 +405,7 @@ describe('actOnInstances', () => {
   })
 
   it('only excluded instances: no call', async () => {
-    const findings = await actOnInstances(ec2.client(), records(ids(1, 2), { excluded: true }), inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 2), { excludedBy: 'packer-sweeper:keep' }), inputs({ action: 'terminate' }), NOW)
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.map((finding) => finding.outcome)).toEqual(['skipped', 'skipped'])
   })
@@ -455,7 +455,11 @@ describe('actOnInstances', () => {
 
   it('keeps the order of the stale list and reports every instance once', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
-    const stale = [record({ id: instanceId(3), state: 'stopped' }), record({ id: instanceId(1), excluded: true }), record({ id: instanceId(2) })]
+    const stale = [
+      record({ id: instanceId(3), state: 'stopped' }),
+      record({ id: instanceId(1), excludedBy: 'packer-sweeper:keep' }),
+      record({ id: instanceId(2) })
+    ]
     const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'stop' }), NOW)
     expect(findings.map((finding) => finding.id)).toEqual([instanceId(3), instanceId(1), instanceId(2)])
   })
@@ -494,7 +498,6 @@ describe('toFinding', () => {
       region: 'eu-west-1',
       launchTime: '2026-03-01T11:00:00.000Z',
       state: 'running',
-      excluded: false,
       instanceType: 'm5.large'
     }
     expect(toFinding(found, NOW, { outcome: 'notified' })).toStrictEqual({
@@ -513,7 +516,7 @@ describe('instancesToChange: what the caps count', () => {
   const stale = [
     record({ id: instanceId(1), state: 'running' }),
     record({ id: instanceId(2), state: 'stopped' }),
-    record({ id: instanceId(3), state: 'running', excluded: true }),
+    record({ id: instanceId(3), state: 'running', excludedBy: 'packer-sweeper:keep' }),
     record({ id: instanceId(4), state: 'stopping' }),
     record({ id: instanceId(5), state: 'pending' })
   ]

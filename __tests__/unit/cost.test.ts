@@ -174,11 +174,18 @@ describe('words', () => {
   it('costLines: one line per figure', () => {
     expect(costLines(cost, cost.unknown)).toEqual([
       '5 running builders had run 24.5 instance-hours: about $1.49 so far (4 priced)',
-      'This run stopped $0.1836 per hour (about $134.03 a month)',
+      'No longer running after this run: $0.1836 per hour (about $134.03 a month)',
       'Still running: $0.0416 per hour (about $30.37 a month)',
-      '1 stopped builder: stopped, not billed for compute',
+      '1 builder found stopped: not billed for compute',
       'Price unknown for 1 builder: AccessDeniedException: not authorized to perform pricing:GetProducts'
     ])
+  })
+
+  it('says what this run ended without saying "stopped", which would be wrong for a terminate run', () => {
+    // The rate is the same whether the run stopped or terminated them: the words must fit both.
+    const words = [...costLines(cost, cost.unknown), costSummaryHtml(cost, escapeForSummary, literal)].join('\n')
+    expect(words).not.toMatch(/this run stopped|stopped by this run/i)
+    expect(costSummaryHtml(cost, escapeForSummary, literal)).toContain('<th>No longer running</th><th>Still running</th><th>Found stopped</th>')
   })
 
   it('the notification paragraph, and none without a cost report', () => {
@@ -187,24 +194,37 @@ describe('words', () => {
     expect(paragraph?.split('\n').slice(0, 3)).toEqual([
       'What the leftovers cost (estimate):',
       '* 5 running builders had run 24.5 instance-hours: about $1.49 so far (4 priced)',
-      '* This run stopped $0.1836 per hour (about $134.03 a month)'
+      '* No longer running after this run: $0.1836 per hour (about $134.03 a month)'
     ])
     expect(paragraph).toContain('list price')
   })
 
+  const literal = (value: string) => `<code>${escapeForSummary(value)}</code>`
+
   it('the summary section: escaped, a row per region and a total', () => {
-    expect(costSummaryHtml(undefined, escapeForSummary)).toBe('')
-    const html = costSummaryHtml(cost, escapeForSummary)
+    expect(costSummaryHtml(undefined, escapeForSummary, literal)).toBe('')
+    const html = costSummaryHtml(cost, escapeForSummary, literal)
     expect(html.startsWith('<h3>What the leftovers cost</h3>')).toBe(true)
     expect(html).not.toContain('\n')
     // `$` and parentheses are markup to GitHub's Markdown: escaped like every other value.
     expect(html).not.toContain('$')
-    expect(html).toContain('<td>us-east-1</td><td>3</td><td>10.5</td><td>&#36;0.4236</td><td>&#36;0.0766/h</td><td>&#36;0.0416/h</td><td>1</td><td>0</td>')
+    // Every line whole, each escaped on its own; the reasons for unknown prices as literals.
+    for (const line of costLines(cost)) expect(html).toContain(`<li>${escapeForSummary(line)}`)
+    expect(html).toContain(`<li>Price unknown for 1 builder: <code>${escapeForSummary(cost.unknown[0] ?? '')}</code></li>`)
+    expect(html).toContain(
+      '<td><code>us-east-1</code></td><td>3</td><td>10.5</td><td>&#36;0.4236</td><td>&#36;0.0766/h</td><td>&#36;0.0416/h</td><td>1</td><td>0</td>'
+    )
     expect(html).toContain('<td>All regions</td><td>5</td><td>24.5</td><td>&#36;1.49</td>')
   })
 
-  it('escapes what AWS said in an unknown price', () => {
-    const hostile = computeCost([FLEET[0] as InstanceFinding], new Map([['on-demand/us-east-1/t3.medium', { unknown: '<img src=x onerror=alert(1)>' }]]), NOW)
-    expect(costSummaryHtml(hostile, escapeForSummary)).not.toContain('<img')
+  it('escapes what AWS said in an unknown price, and shows it as a literal', () => {
+    const hostile = computeCost(
+      [FLEET[0] as InstanceFinding],
+      new Map([['on-demand/us-east-1/t3.medium', { unknown: '<img src=x onerror=alert(1)> @team' }]]),
+      NOW
+    )
+    const html = costSummaryHtml(hostile, escapeForSummary, literal)
+    expect(html).not.toContain('<img')
+    expect(html).toContain('<li>Price unknown for 1 builder: <code>&#60;img src=x onerror=alert&#40;1&#41;&#62; @team</code></li>')
   })
 })

@@ -8,6 +8,8 @@ import type { Inputs } from '../../src/types.js'
 import { defaultInputs, instanceId, NOW, useMockedEc2 } from '../../__fixtures__/support.js'
 
 const HOURS_AGO = (hours: number): Date => new Date(NOW.getTime() - hours * 3600_000)
+/** action.yml's default key-name: the shape of Packer's temporary key, packer_<uuid>. */
+const PACKER_KEYS = 'packer_????????-????-????-????-????????????'
 
 /** An instance as DescribeInstances returns it, with the fields a real answer carries. */
 function instance(n: number, overrides: Partial<Instance> = {}): Instance {
@@ -40,7 +42,7 @@ describe('instanceFilters', () => {
       'defaults: key-name and the four states',
       {},
       [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }
       ]
     ],
@@ -61,7 +63,7 @@ describe('instanceFilters', () => {
         ]
       },
       [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
         { Name: 'tag:github-run-id', Values: ['1234'] },
         { Name: 'tag:team', Values: ['plat*'] }
@@ -83,7 +85,7 @@ describe('instanceFilters', () => {
     const inputs = defaultInputs()
     const filters = instanceFilters(inputs)
     filters[0]?.Values?.push('other')
-    expect(inputs['key-name']).toEqual(['packer_*'])
+    expect(inputs['key-name']).toEqual([PACKER_KEYS])
   })
 })
 
@@ -160,14 +162,14 @@ describe('toRecord', () => {
         { Key: 'packer-sweeper:keep', Value: '' }
       ]
     })
-    expect(toRecord(found, 'eu-west-1', tagMap(found.Tags), 'packer-sweeper:keep')).toStrictEqual({
+    expect(toRecord(found, 'eu-west-1', tagMap(found.Tags), ['packer-sweeper:keep'])).toStrictEqual({
       id: instanceId(7),
       region: 'eu-west-1',
       keyName: 'packer_abc',
       name: 'Packer Builder',
       launchTime: '2026-03-01T07:00:00.000Z',
       state: 'stopped',
-      excluded: true,
+      excludedBy: 'packer-sweeper:keep',
       instanceType: 't3.micro',
       lifecycle: 'spot',
       availabilityZone: 'eu-west-1c'
@@ -176,13 +178,12 @@ describe('toRecord', () => {
 
   it('leaves out what is absent instead of writing undefined', () => {
     const found = instance(1, { KeyName: undefined, SecurityGroups: [], Tags: [{ Key: 'Name', Value: '' }] })
-    const result = toRecord(found, 'us-east-1', tagMap(found.Tags), 'packer-sweeper:keep')
+    const result = toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep'])
     expect(result).toStrictEqual({
       id: instanceId(1),
       region: 'us-east-1',
       launchTime: HOURS_AGO(5).toISOString(),
       state: 'running',
-      excluded: false,
       instanceType: 't3.micro'
     })
   })
@@ -192,17 +193,34 @@ describe('toRecord', () => {
     ['no launch time', { LaunchTime: undefined }]
   ])('%s: no record', (_title, overrides) => {
     const found = instance(1, overrides)
-    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), 'packer-sweeper:keep')).toBeUndefined()
+    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep'])).toBeUndefined()
   })
 
   it.each([
-    ['the exclude tag key, any value', [{ Key: 'packer-sweeper:keep', Value: 'yes' }], true],
-    ['the exclude tag key, empty value', [{ Key: 'packer-sweeper:keep', Value: '' }], true],
-    ['the key in another case', [{ Key: 'Packer-Sweeper:Keep', Value: 'yes' }], false],
-    ['only as a value', [{ Key: 'note', Value: 'packer-sweeper:keep' }], false]
+    ['the exclude tag key, any value', [{ Key: 'packer-sweeper:keep', Value: 'yes' }], 'packer-sweeper:keep'],
+    ['the exclude tag key, empty value', [{ Key: 'packer-sweeper:keep', Value: '' }], 'packer-sweeper:keep'],
+    ['the key in another case', [{ Key: 'Packer-Sweeper:Keep', Value: 'yes' }], undefined],
+    ['only as a value', [{ Key: 'note', Value: 'packer-sweeper:keep' }], undefined],
+    ['the key with a suffix', [{ Key: 'packer-sweeper:keep=true', Value: '' }], undefined]
   ])('excluded when it carries %s: %s', (_title, tags, expected) => {
     const found = instance(1, { Tags: tags })
-    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), 'packer-sweeper:keep')?.excluded).toBe(expected)
+    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep'])?.excludedBy).toBe(expected)
+  })
+
+  it.each([
+    ['the second key only', [{ Key: 'do-not-delete', Value: 'true' }], 'do-not-delete'],
+    [
+      'both keys: the first listed',
+      [
+        { Key: 'do-not-delete', Value: '' },
+        { Key: 'packer-sweeper:keep', Value: '' }
+      ],
+      'packer-sweeper:keep'
+    ],
+    ['neither', [{ Key: 'keep', Value: '' }], undefined]
+  ])('with several exclude-tag keys, any of them excludes: %s → %s', (_title, tags, expected) => {
+    const found = instance(1, { Tags: tags })
+    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep', 'do-not-delete'])?.excludedBy).toBe(expected)
   })
 })
 
@@ -216,7 +234,7 @@ describe('discoverInstances', () => {
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       MaxResults: 1000,
       Filters: [
-        { Name: 'key-name', Values: ['packer_*'] },
+        { Name: 'key-name', Values: [PACKER_KEYS] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
         { Name: 'tag:github-run-id', Values: ['1234'] }
       ]
@@ -294,9 +312,9 @@ describe('discoverInstances', () => {
       .on(DescribeInstancesCommand)
       .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }), instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })]))
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
-    expect(result.stale.map((found) => [found.id, found.excluded])).toEqual([
-      [instanceId(1), true],
-      [instanceId(2), false]
+    expect(result.stale.map((found) => [found.id, found.excludedBy])).toEqual([
+      [instanceId(1), 'packer-sweeper:keep'],
+      [instanceId(2), undefined]
     ])
   })
 
@@ -304,8 +322,22 @@ describe('discoverInstances', () => {
     ec2Mock
       .on(DescribeInstancesCommand)
       .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }), instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })]))
-    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': 'do-not-touch' }), NOW)
-    expect(result.stale.map((found) => found.excluded)).toEqual([false, true])
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': ['do-not-touch'] }), NOW)
+    expect(result.stale.map((found) => found.excludedBy)).toEqual([undefined, 'do-not-touch'])
+  })
+
+  it('honours every key of the exclude-tag input', async () => {
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(
+        page([
+          instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }),
+          instance(2, { Tags: [{ Key: 'do-not-delete', Value: 'true' }] }),
+          instance(3, { Tags: [{ Key: 'other', Value: '' }] })
+        ])
+      )
+    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': ['packer-sweeper:keep', 'do-not-delete'] }), NOW)
+    expect(result.stale.map((found) => found.excludedBy)).toEqual(['packer-sweeper:keep', 'do-not-delete', undefined])
   })
 
   it('ignores what the endpoint should have filtered out', async () => {
@@ -349,7 +381,6 @@ describe('discoverInstances', () => {
         name: 'Packer Builder',
         launchTime: '2026-03-01T06:00:00.000Z',
         state: 'running',
-        excluded: false,
         instanceType: 't3.micro'
       }
     ])
@@ -362,7 +393,7 @@ describe('discoverInstances', () => {
     for (const found of result.stale) {
       expect(
         Object.keys(found).every((key) =>
-          ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excluded', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key)
+          ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excludedBy', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key)
         )
       ).toBe(true)
       expect(typeof found.launchTime).toBe('string')

@@ -10,13 +10,24 @@ import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/s
 
 const ENV = { AWS_REGION: 'us-east-1' }
 
-/** getInputs over action.yml's defaults with some inputs changed. */
-const parse = (overrides: Record<string, string> = {}, env: Record<string, string | undefined> = ENV): Inputs => getInputs(inputGetter(overrides), env)
+/** The per-job tag the guards recommend for a post-build sweep (the same key as the examples' run_tags). */
+const JOB_TAG = 'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
+
+/** getInputs over action.yml's defaults with some inputs changed; its warnings go to `warnings`. */
+const parse = (overrides: Record<string, string> = {}, env: Record<string, string | undefined> = ENV, warnings: string[] = []): Inputs =>
+  getInputs(inputGetter(overrides), env, (message) => warnings.push(message))
+
+/** The warnings getInputs gives for these inputs (they parse). */
+function warningsFor(overrides: Record<string, string>): string[] {
+  const warnings: string[] = []
+  parse(overrides, ENV, warnings)
+  return warnings
+}
 
 /** The InputError getInputs throws, for a closer look at its message. */
 function inputError(overrides: Record<string, string>, env: Record<string, string | undefined> = ENV): InputError {
   try {
-    parse(overrides, env)
+    parse(overrides, env, [])
   } catch (error) {
     if (error instanceof InputError) return error
     throw error
@@ -45,7 +56,7 @@ describe('getInputs with action.yml defaults', () => {
     const saved = { ...process.env }
     beforeEach(() => {
       for (const [name, value] of Object.entries(actionDefaults())) process.env[`INPUT_${name.toUpperCase()}`] = value
-      process.env['INPUT_MAX-AGE'] = '90m'
+      process.env['INPUT_MAX-AGE'] = '3h'
       process.env.INPUT_ACTION = 'stop'
       process.env.AWS_REGION = 'eu-west-1'
     })
@@ -55,7 +66,7 @@ describe('getInputs with action.yml defaults', () => {
     })
 
     it('INPUT_MAX-AGE, INPUT_ACTION, AWS_REGION', () => {
-      expect(getInputs()).toEqual(defaultInputs({ 'max-age': 5400, action: 'stop', regions: ['eu-west-1'] }))
+      expect(getInputs()).toEqual(defaultInputs({ 'max-age': 10800, action: 'stop', regions: ['eu-west-1'] }))
     })
   })
 })
@@ -67,12 +78,13 @@ describe('valid values', () => {
     ['max-age', '2h', 7200],
     ['max-age', '1d', 86400],
     ['max-age', '1h30m', 5400],
-    ['max-age', '45s', 45],
     ['max-age', '1d2h3m4s', 93784],
     ['max-age', '2d12h', 216000],
     ['max-age', '3', 10800], // a bare number is hours, like Packer Cleaner's max_runtime
     ['max-age', '24', 86400],
     ['max-age', ' 2h ', 7200],
+    ['max-age', '365d', 365 * 86400], // the upper bound
+    ['max-age', '8760', 365 * 86400], // 365 days in hours
     // action
     ['action', 'notify', 'notify'],
     ['action', 'stop', 'stop'],
@@ -125,14 +137,40 @@ describe('valid values', () => {
     ],
     ['tags', 'expr=a=b', [{ key: 'expr', value: 'a=b' }]],
     ['tags', 'aws:cloudformation:stack-name=pack?r', [{ key: 'aws:cloudformation:stack-name', value: 'pack?r' }]],
+    // every line break splits: LF, CRLF and a bare CR (an editor's or a generated value's)
+    [
+      'tags',
+      'a=1\rb=2',
+      [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' }
+      ]
+    ],
+    [
+      'tags',
+      'a=1\r\rb=2\r\nc=3\nd=4\r',
+      [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+        { key: 'c', value: '3' },
+        { key: 'd', value: '4' }
+      ]
+    ],
     // instance-states
     ['instance-states', 'running', ['running']],
     ['instance-states', 'stopped, running', ['running', 'stopped']],
     ['instance-states', 'stopped\nstopped', ['stopped']],
     ['instance-states', 'pending,running,stopping,stopped', ['pending', 'running', 'stopping', 'stopped']],
     // exclude-tag
-    ['exclude-tag', 'do-not-sweep', 'do-not-sweep'],
-    ['exclude-tag', 'aws:keep me', 'aws:keep me'],
+    ['exclude-tag', 'do-not-sweep', ['do-not-sweep']],
+    ['exclude-tag', 'aws:keep me', ['aws:keep me']],
+    ['exclude-tag', ' packer-sweeper:keep ', ['packer-sweeper:keep']],
+    // a list: one key per line, or separated by commas (real keep tags exist beside ours)
+    ['exclude-tag', 'packer-sweeper:keep, do-not-delete', ['packer-sweeper:keep', 'do-not-delete']],
+    ['exclude-tag', 'packer-sweeper:keep,do-not-delete', ['packer-sweeper:keep', 'do-not-delete']],
+    ['exclude-tag', 'packer-sweeper:keep\ndo-not-delete\r\nretain\rlegal hold\n', ['packer-sweeper:keep', 'do-not-delete', 'retain', 'legal hold']],
+    ['exclude-tag', 'keep, keep\nkeep', ['keep']],
+    ['exclude-tag', 'k'.repeat(128), ['k'.repeat(128)]],
     // caps
     ['max-instances', '0', 0],
     ['max-instances', '1', 1],
@@ -230,7 +268,16 @@ describe('invalid values: one message naming the input, the value and what is al
     ['regions', 'us-east-1, mars-1', /^regions: "mars-1" is not a region name\./],
     ['regions', 'us-east-1; eu-west-1', /^regions: "us-east-1;" is not a region name\./],
     ['regions', 'useast1', /^regions: "useast1" is not a region name\./],
-    ['regions', 'us-east-1a', /^regions: "us-east-1a" is not a region name\./],
+    ['regions', 'us-east-1a', /^regions: "us-east-1a" is not a region name\. Did you mean us-east-1\? Use names like us-east-1/],
+    ['regions', 'us-east1', /^regions: "us-east1" is not a region name\. Did you mean us-east-1\? /],
+    ['regions', 'US-EAST-1', /^regions: "US-EAST-1" is not a region name\. Did you mean us-east-1\? /],
+    ['regions', 'eu_west_1', /^regions: "eu_west_1" is not a region name\. Did you mean eu-west-1\? /],
+    [
+      'regions',
+      'us-east1, eu-west-1a',
+      /^regions: "us-east1, eu-west-1a" is not a region name\. Did you mean us-east-1 \(for us-east1\), eu-west-1 \(for eu-west-1a\)\? /
+    ],
+    ['regions', 'aws-global', /^regions: "aws-global" is not a region name\. Use names like us-east-1/],
     ['regions', 'all, us-east-1', /^regions: "all, us-east-1" mixes "all" with region names\. Use either "all" or a list of regions\.$/],
     ['regions', 'us-east-1\nall', /^regions: "us-east-1\nall" mixes "all" with region names\./],
     [
@@ -244,6 +291,8 @@ describe('invalid values: one message naming the input, the value and what is al
     ['tags', 'team=', /^tags: "team=" is not Key=Value\./],
     ['tags', 'team=a\nowner', /^tags: "owner" is not Key=Value\./],
     ['tags', 'team=a\nteam=b', /^tags: the key "team" appears twice\./],
+    ['tags', 'team=a\rteam=b', /^tags: the key "team" appears twice\./],
+    ['tags', 'team=a\rowner', /^tags: "owner" is not Key=Value\./],
     ['tags', `${'k'.repeat(129)}=v`, /^tags: "k{129}=v" is too long\. Tag keys have at most 128 characters, values at most 256\.$/],
     ['tags', `k=${'v'.repeat(257)}`, /^tags: "k=v{257}" is too long\./],
     ['instance-states', 'terminated', /^instance-states: "terminated" is not allowed\. Use one or more of pending, running, stopping, stopped\.$/],
@@ -252,6 +301,24 @@ describe('invalid values: one message naming the input, the value and what is al
     ['instance-states', '', /^instance-states: empty\. Use one or more of pending, running, stopping, stopped\.$/],
     ['exclude-tag', '', /^exclude-tag: "" is not allowed\. Give the tag key \(1 to 128 characters\)/],
     ['exclude-tag', 'k'.repeat(129), /^exclude-tag: "k{129}" is not allowed\./],
+    ['exclude-tag', ' ,\n, ', /^exclude-tag: " ,\n, " is not allowed\. Give the tag key \(1 to 128 characters\)/],
+    ['exclude-tag', `keep, ${'k'.repeat(129)}`, /^exclude-tag: "k{129}" is not allowed\./],
+    // a key=value or a wildcard is not a key: the exclusion would silently protect nothing
+    ['exclude-tag', 'packer-sweeper:keep=true', /^exclude-tag: "packer-sweeper:keep=true" is not a tag key: exclude-tag takes tag keys only, /],
+    ['exclude-tag', 'packer-sweeper:keep*', /^exclude-tag: "packer-sweeper:keep\*" is not a tag key: exclude-tag takes tag keys only, /],
+    ['exclude-tag', 'keep?', /^exclude-tag: "keep\?" is not a tag key: exclude-tag takes tag keys only, /],
+    [
+      'exclude-tag',
+      'do-not-delete\npacker-sweeper:keep=true\n*',
+      /^exclude-tag: "packer-sweeper:keep=true, \*" is not a tag key: exclude-tag takes tag keys only, /
+    ],
+    ['exclude-tag', '=', /^exclude-tag: "=" is not a tag key: exclude-tag takes tag keys only, /],
+    // max-age: an upper bound, never Infinity
+    ['max-age', '9'.repeat(400), /^max-age: "9{400}" is more than 365 days\./],
+    ['max-age', '366d', /^max-age: "366d" is more than 365 days\. /],
+    ['max-age', '8761', /^max-age: "8761" is more than 365 days\. /],
+    ['max-age', '365d1s', /^max-age: "365d1s" is more than 365 days\. /],
+    ['max-age', `${'9'.repeat(400)}d`, /^max-age: "9{400}d" is more than 365 days\. /],
     ['max-instances', '-1', /^max-instances: "-1" is not a whole number\./],
     ['max-instances', '1.5', /^max-instances: "1.5" is not a whole number\./],
     ['max-instances', '', /^max-instances: "" is not a whole number\./],
@@ -356,10 +423,60 @@ describe('guards that keep the sweep from matching everything', () => {
     expect(parse({ resources: 'all,instances' }).resources).toEqual([...KIND_NAMES])
   })
 
-  it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])('max-age %j without tags: 0 is every match, only safe scoped to one run', (raw) => {
+  it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])('max-age %j without tags: 0 is every match, only safe scoped to one job', (raw) => {
     const message = inputError({ 'max-age': raw }).message
     expect(message).toContain(`max-age: "${raw}" is 0, which means every matching resource however young`)
-    expect(message).toContain('tags: github-run-id=${{ github.run_id }}')
+    // Every job of a run (and of a matrix) shares github.run_id: the recipe tells the jobs apart.
+    expect(message).toContain(`tags: ${JOB_TAG}`)
+    expect(message).not.toContain('github-run-id=')
+  })
+
+  it.each(['1s', '45s', '30m', '59m59s', '0h59m'])('max-age %j without tags: under 1h is refused like 0, with the per-job recipe', (raw) => {
+    const message = inputError({ 'max-age': raw }).message
+    expect(message).toMatch(new RegExp(`^Invalid input: max-age: "${raw}" is under 1h: `))
+    expect(message).toContain('live builds included')
+    expect(message).toContain('must exceed your longest build, the AMI wait included')
+    expect(message).toContain(`tags: ${JOB_TAG}`)
+  })
+
+  it('max-age under 1h with only wildcard tags is refused; with a concrete tag it is allowed, without a warning', () => {
+    expect(inputError({ 'max-age': '30m', tags: 'Name=*' }).message).toMatch(/^Invalid input: max-age: "30m" is under 1h/)
+    const warnings: string[] = []
+    expect(parse({ 'max-age': '1s', tags: 'packer-sweeper-job=42-1-build-0' }, ENV, warnings)['max-age']).toBe(1)
+    expect(parse({ 'max-age': '45s', tags: 'packer-sweeper-job=42-1-build-0\nName=*' }, ENV, warnings)['max-age']).toBe(45)
+    expect(warnings).toEqual([])
+  })
+
+  it.each([
+    ['1h', 3600],
+    ['90m', 5400],
+    ['1h59m59s', 7199]
+  ])('max-age %j without tags: allowed, with a warning that it is shorter than typical builds', (raw, seconds) => {
+    const warnings: string[] = []
+    expect(parse({ 'max-age': raw }, ENV, warnings)['max-age']).toBe(seconds)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(new RegExp(`^max-age: "${raw}" is under the 2h default, shorter than typical Packer builds`))
+    expect(warnings[0]).toContain('must exceed your longest build, the AMI wait included')
+  })
+
+  it.each(['2h', '3', '1d', '365d'])('max-age %j: no warning', (raw) => {
+    expect(warningsFor({ 'max-age': raw })).toEqual([])
+  })
+
+  it('max-age under 2h scoped by a concrete tag: no warning', () => {
+    expect(warningsFor({ 'max-age': '90m', tags: 'packer-sweeper-job=42-1-build-0' })).toEqual([])
+  })
+
+  it('no warning when the inputs are refused: the error says it all', () => {
+    const warnings: string[] = []
+    expect(() => parse({ 'max-age': '90m', action: 'terminte' }, ENV, warnings)).toThrow(InputError)
+    expect(warnings).toEqual([])
+  })
+
+  it('the max-age bound and the under-1h guard are two problems apart from the others', () => {
+    const error = inputError({ 'max-age': '400d', 'exclude-tag': 'keep=true' })
+    expect(error.message).toMatch(/^2 invalid inputs: max-age: "400d" is more than 365 days\./)
+    expect(error.message.split('\n')[1]).toMatch(/^exclude-tag: "keep=true" is not a tag key/)
   })
 
   it('max-age 0 with only wildcard tags is refused too; with a concrete tag it is allowed', () => {
@@ -460,5 +577,41 @@ describe('parseDuration', () => {
   it.each(['', '-1', '2x', 'abc', '1h-30m'])('%j throws an InputError naming max-age', (raw) => {
     expect(() => parseDuration(raw)).toThrow(InputError)
     expect(() => parseDuration(raw)).toThrow(`max-age: "${raw}"`)
+  })
+})
+
+describe('delete-custom-key-pairs: deleting key pairs not named packer_<uuid> needs a concrete tags line', () => {
+  it('is false by default, and a boolean like the others', () => {
+    expect(parse()['delete-custom-key-pairs']).toBe(false)
+    expect(parse({ 'delete-custom-key-pairs': 'false' })['delete-custom-key-pairs']).toBe(false)
+    expect(inputError({ 'delete-custom-key-pairs': 'yes' }).message).toBe('Invalid input: delete-custom-key-pairs: "yes" is not a boolean. Use true or false.')
+  })
+
+  it.each(['team=platform', 'Name=*\nteam=platform', 'team=plat*'])('true with tags %j (a value that is not only wildcards) is allowed', (tags) => {
+    expect(parse({ 'delete-custom-key-pairs': 'true', tags })['delete-custom-key-pairs']).toBe(true)
+    expect(parse({ 'delete-custom-key-pairs': 'True', 'key-name': '', tags })['delete-custom-key-pairs']).toBe(true)
+  })
+
+  it.each([
+    ['', 'tags is empty'],
+    ['Name=*', 'tags has only wildcard values ("Name=*")'],
+    ['Name=*\nteam=?*', 'tags has only wildcard values ("Name=*, team=?*")']
+  ])('true with tags %j is refused, in one message naming the input, the value and what is allowed', (tags, what) => {
+    const message = inputError({ 'delete-custom-key-pairs': 'true', tags }).message
+    expect(message).toBe(
+      `Invalid input: delete-custom-key-pairs: "true" needs a tags line whose value is not only wildcards, and ${what}. ` +
+        'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
+        'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
+    )
+  })
+
+  it('false needs no tags, and the refusal is listed with the other problems', () => {
+    expect(parse({ 'delete-custom-key-pairs': 'false', tags: '' })['delete-custom-key-pairs']).toBe(false)
+    const lines = inputError({ 'delete-custom-key-pairs': 'true', action: 'terminte' }).message.split('\n')
+    expect(lines.map((line) => line.replace(/^\d+ invalid inputs: /, '').split(':')[0])).toEqual(['action', 'delete-custom-key-pairs'])
+  })
+
+  it('is not checked against tags that did not parse', () => {
+    expect(inputError({ 'delete-custom-key-pairs': 'true', tags: 'no-equals-sign' }).message).not.toMatch(/delete-custom-key-pairs/)
   })
 })

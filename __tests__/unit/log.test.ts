@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import * as core from '../../__fixtures__/core.js'
-import { instance, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { instance, orphan, region, regionFailure, report, settings } from '../../__fixtures__/report.js'
 import { workflowCommands } from '../e2e/runner-log.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { ANNOTATIONS_PER_TYPE, annotationsFor, logData, logGroup, logRegion, orphanLogLine } = await import('../../src/log.js')
+const { ANNOTATIONS_PER_TYPE, annotationsFor, findingLogLine, logAccount, logData, logGroup, logRegion, logSettled, orphanLogLine } =
+  await import('../../src/log.js')
 
 const HOSTILE = 'x\r::error::pwned\n::add-mask::secret\r\n%0A::warning::x'
 
@@ -71,7 +72,8 @@ describe('logGroup and logRegion', () => {
         ['instances', [instance({ keyName: HOSTILE })]],
         ['key-pairs', [orphan()]],
         ['security-groups', [orphan({ kind: 'security-groups', id: 'sg-1', name: 'packer_x' })]]
-      ])
+      ]),
+      ['instances', 'key-pairs', 'security-groups']
     )
     expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
       'eu-west-1 · instances: 3 matching instances, 1 stale',
@@ -83,10 +85,45 @@ describe('logGroup and logRegion', () => {
     expect(workflowCommands(stdout()).filter(({ command }) => command === 'error')).toEqual([])
   })
 
-  it('a failed region says why, flat, outside the groups', () => {
-    logRegion(region({ status: 'failed', error: { code: 'InternalError', message: HOSTILE } }), new Map())
+  it('writes each result once: what logSettled wrote as it was done is counted in the group, not repeated', () => {
+    const terminated = instance({ id: 'i-00000000000000001' })
+    const kept = instance({ id: 'i-00000000000000002', outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+    const key = orphan()
+    logSettled('eu-west-1', [findingLogLine(terminated), findingLogLine(key)])
+    logRegion(
+      region({ region: 'eu-west-1', matched: 2 }),
+      new Map([
+        ['instances', [terminated, kept]],
+        ['key-pairs', [key]]
+      ]),
+      ['instances', 'key-pairs']
+    )
     const text = stdout()
-    expect(text).toContain('eu-west-1: failed: InternalError: x ::error::pwned')
+    for (const finding of [terminated, kept, key]) expect(text.split(findingLogLine(finding))).toHaveLength(2)
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 2 matching instances, 2 stale', 'eu-west-1 · 1 key pair'])
+    expect(text.split('1 result logged above, as each was done')).toHaveLength(3)
+
+    // The account-wide kinds alike; and a line is held back once only: the next run's group writes it again.
+    const profile = orphan({ kind: 'instance-profiles', id: 'packer-x', name: 'packer-x', region: 'global' })
+    logSettled('global', [findingLogLine(profile)])
+    logAccount(new Map([['instance-profiles', [profile]]]))
+    logAccount(new Map([['instance-profiles', [profile]]]))
+    expect(stdout().split(findingLogLine(profile))).toHaveLength(3)
+  })
+
+  it('a failed region says why, flat, outside the groups', () => {
+    logRegion(region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }), new Map(), ['instances'])
+    const text = stdout()
+    expect(text).toContain('eu-west-1: nothing swept: instances failed: InternalError: x ::error::pwned')
+    expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
+  })
+
+  it('a partly swept region names the kind that failed and what it swept, and still logs what it swept', () => {
+    const failure = regionFailure({ kind: 'key-pairs', message: HOSTILE })
+    logRegion(region({ status: 'partial', matched: 1, failures: [failure] }), new Map([['instances', [instance()]]]), ['instances', 'key-pairs'])
+    const text = stdout()
+    expect(text).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: x ::error::pwned .*; instances swept$/m)
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 1 matching instances, 1 stale'])
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
   })
 })
@@ -97,13 +134,31 @@ describe('annotationsFor', () => {
 
   it('an error per failed region and resource, a notice with the headline', () => {
     const annotations = annotationsFor(
-      report({ regions: [region({ region: 'us-east-1', status: 'failed', error: { code: 'RegionTimeout', message: 'late' } })], instances: [failed(1)] })
+      report({
+        regions: [region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'late' })] })],
+        instances: [failed(1)]
+      })
     )
     expect(annotations.map(({ level, title }) => [level, title])).toEqual([
       ['error', 'packer-sweeper: region us-east-1 failed'],
       ['error', 'packer-sweeper: instance i-00000000000000001 (eu-west-1): terminate failed'],
       ['notice', 'packer-sweeper']
     ])
+    expect(annotations[0]?.message).toBe('RegionTimeout: late')
+  })
+
+  it('a partly swept region: an error naming the kinds that failed and what was swept', () => {
+    const [annotation] = annotationsFor(
+      report({
+        settings: settings({ resources: ['instances', 'key-pairs'] }),
+        regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })] })]
+      })
+    )
+    expect(annotation).toEqual({
+      level: 'error',
+      title: 'packer-sweeper: region eu-west-1 partly swept',
+      message: 'key pairs failed: UnauthorizedOperation: denied; instances swept'
+    })
   })
 
   it('never more errors than GitHub shows beside setFailed: the rest are counted in one', () => {

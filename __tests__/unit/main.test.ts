@@ -15,7 +15,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import * as core from '../../__fixtures__/core.js'
-import { ec2Error, inputGetter, instanceId } from '../../__fixtures__/support.js'
+import { ec2Error, inputGetter, instanceId, packerName } from '../../__fixtures__/support.js'
+import type { Report } from '../../src/types.js'
 
 jest.unstable_mockModule('@actions/core', () => ({
   ...core,
@@ -31,7 +32,7 @@ const savedEnv = { ...process.env }
 function builder(n: number, ageHours: number, extra: Partial<Instance> = {}): Instance {
   return {
     InstanceId: instanceId(n),
-    KeyName: `packer_${n}`,
+    KeyName: packerName(ageHours * 3600, Date.now(), String(n)),
     LaunchTime: new Date(Date.now() - ageHours * HOURS),
     State: { Name: 'running', Code: 16 },
     ...extra
@@ -116,12 +117,54 @@ describe('run', () => {
     ec2.on(TerminateInstancesCommand).resolves({})
     await run()
     expect(output('acted-ids')).toEqual([instanceId(1)])
-    const report = output('report') as { regions: { region: string; status: string; error?: { missingPermission?: string } }[] }
-    expect(report.regions.find((region) => region.region === 'eu-west-1')).toMatchObject({
+    const report = output('report') as Report
+    expect(report.regions.find((region) => region.region === 'eu-west-1')).toEqual({
+      region: 'eu-west-1',
       status: 'failed',
-      error: { missingPermission: 'ec2:DescribeInstances' }
+      matched: 0,
+      fresh: 0,
+      failures: [expect.objectContaining({ kind: 'instances', code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeInstances' })]
     })
-    expect(failure()).toMatch(/eu-west-1/)
+    expect(report.regions.find((region) => region.region === 'us-east-1')).toMatchObject({ status: 'ok', failures: [] })
+    expect(failure()).toMatch(/^region eu-west-1: nothing swept: instances failed: UnauthorizedOperation: /m)
+  })
+
+  it('a kind that cannot be read fails only itself: the builders are swept with their true outcome, the region is partial and names the kind', async () => {
+    givenInputs({ action: 'terminate', resources: 'instances,key-pairs' })
+    fleetByRegion({ 'us-east-1': [builder(1, 5)] })
+    ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: instanceId(1), CurrentState: { Name: 'shutting-down' } }] })
+    ec2.on(DescribeKeyPairsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    await run()
+    expect(output('acted-ids')).toEqual([instanceId(1)])
+    const report = output('report') as Report
+    expect(report.instances).toEqual([expect.objectContaining({ id: instanceId(1), outcome: 'terminated' })])
+    expect(report.regions).toEqual([
+      {
+        region: 'us-east-1',
+        status: 'partial',
+        matched: 1,
+        fresh: 0,
+        failures: [expect.objectContaining({ kind: 'key-pairs', code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeKeyPairs' })]
+      }
+    ])
+    // The step still fails, naming the kind that failed and what was swept.
+    expect(failure()).toMatch(/^region us-east-1: partly swept: key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/m)
+  })
+
+  it('a region where every selected kind failed is failed: nothing in it was swept', async () => {
+    givenInputs({ action: 'terminate', resources: 'key-pairs' })
+    fleetByRegion({ 'us-east-1': [] })
+    ec2.on(DescribeKeyPairsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    await run()
+    const report = output('report') as Report
+    expect(report.regions).toEqual([
+      expect.objectContaining({
+        region: 'us-east-1',
+        status: 'failed',
+        failures: [expect.objectContaining({ kind: 'key-pairs', code: 'UnauthorizedOperation' })]
+      })
+    ])
+    expect(failure()).toMatch(/^region us-east-1: nothing swept: key pairs failed: UnauthorizedOperation: /m)
   })
 
   it('acts on nothing when the plan is over max-instances', async () => {

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../__fixtures__/core.js'
-import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../src/notification.js'
 import type { Report } from '../../src/types.js'
 import { instanceId } from '../../__fixtures__/support.js'
@@ -227,11 +227,16 @@ describe('buildNotifications', () => {
   })
 
   it("extends Packer Cleaner's text with region, age, outcome, leftovers, failed regions, errors and the run link", () => {
-    const { envelope } = build({
+    const { envelope, json } = build({
       errors: ['fail-on-stale: 3 stale resources were found'],
       regions: [
         region(),
-        region({ region: 'ap-east-1', status: 'failed', error: { code: 'AuthFailure', message: 'AWS was not able to validate\nthe credentials' } })
+        region({
+          region: 'ap-east-1',
+          status: 'failed',
+          failures: [regionFailure({ code: 'AuthFailure', message: 'AWS was not able to validate\nthe credentials' })]
+        }),
+        region({ region: 'us-east-1', status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })] })
       ],
       instances: [
         instance({ id: instanceId(2), region: 'us-east-1', ageSeconds: 90_000 }),
@@ -261,8 +266,9 @@ describe('buildNotifications', () => {
         '* sg-0abc packer_6745a1b2 (eu-west-1, age unknown, skipped (age unknown))',
         'It has been skipped.',
         '',
-        'These regions could not be swept:',
-        '* ap-east-1: failed: AuthFailure: AWS was not able to validate the credentials',
+        'These regions could not be swept in full:',
+        '* ap-east-1: nothing swept: instances failed: AuthFailure: AWS was not able to validate the credentials',
+        '* us-east-1: partly swept: key pairs failed: UnauthorizedOperation: denied; instances swept',
         '',
         'Errors:',
         '* fail-on-stale: 3 stale resources were found',
@@ -273,12 +279,18 @@ describe('buildNotifications', () => {
         ''
       ].join('\n')
     )
+    // Programs get each region's status and every failure with its kind.
+    expect(json.regions?.map(({ region: name, status, failures }) => ({ name, status, kinds: failures.map((failure) => failure.kind) }))).toEqual([
+      { name: 'eu-west-1', status: 'ok', kinds: [] },
+      { name: 'ap-east-1', status: 'failed', kinds: ['instances'] },
+      { name: 'us-east-1', status: 'partial', kinds: ['key-pairs'] }
+    ])
   })
 
   describe('20,000 terminated instances, leftovers and failures', () => {
     const message = 'The instance may not be terminated because its disableApiTermination attribute is set. '.repeat(3)
     const big = report({
-      regions: [region(), region({ region: 'ap-east-1', status: 'failed', error: { code: 'AuthFailure', message: 'no' } })],
+      regions: [region(), region({ region: 'ap-east-1', status: 'failed', failures: [regionFailure({ code: 'AuthFailure', message: 'no' })] })],
       errors: ['max-instances: over the cap'],
       instances: [
         ...instances(20_000, { name: 'ünïcödé build 🚀' }),
@@ -330,7 +342,7 @@ describe('buildNotifications', () => {
       })
       // Run-level problems once, in part 1.
       expect(jsonOf(notifications[0] as Notification)).toMatchObject({ errors: big.errors, regions: big.regions })
-      expect(envelopeOf(notifications[0] as Notification).default).toContain('These regions could not be swept:')
+      expect(envelopeOf(notifications[0] as Notification).default).toContain('These regions could not be swept in full:')
       for (const notification of notifications.slice(1)) expect(jsonOf(notification).errors).toBeUndefined()
     })
 
@@ -395,7 +407,7 @@ describe('buildNotifications', () => {
         instance({ id: instanceId(2), reason: hostile, outcome: 'skipped' })
       ],
       keyPairs: [orphan({ id: `packer_${hostile}`, name: hostile })],
-      regions: [region({ status: 'failed', error: { code: 'AuthFailure', message: hostile } })],
+      regions: [region({ status: 'failed', failures: [regionFailure({ code: 'AuthFailure', message: hostile })] })],
       errors: [hostile],
       run: { runUrl: `https://example.test/${hostile}` }
     })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { ageSeconds } from '../../src/aws-data.js'
-import { capProblems, decideInstance, isStale } from '../../src/plan.js'
+import { capProblems, decideInstance, isStale, youngBuilderWarning } from '../../src/plan.js'
 import { SWEEP_ACTIONS } from '../../src/types.js'
-import { NOW, record } from '../../__fixtures__/support.js'
+import { instanceId, NOW, record } from '../../__fixtures__/support.js'
 
 describe('ageSeconds', () => {
   it.each([
@@ -55,16 +55,23 @@ describe('isStale', () => {
 })
 
 describe('decideInstance', () => {
-  const exclude = 'packer-sweeper:keep'
-  const modes = SWEEP_ACTIONS.flatMap((action) => [false, true].map((dryRun) => ({ action, 'dry-run': dryRun, 'exclude-tag': exclude })))
+  const modes = SWEEP_ACTIONS.flatMap((action) => [false, true].map((dryRun) => ({ action, 'dry-run': dryRun })))
   const states = ['pending', 'running', 'stopping', 'stopped']
 
   describe.each(modes)('action $action, dry-run $dry-run', (inputs) => {
     it.each(states)('an excluded %s instance is skipped and names the tag', (state) => {
-      expect(decideInstance(record({ state, excluded: true }), inputs)).toEqual({
+      expect(decideInstance(record({ state, excludedBy: 'packer-sweeper:keep' }), inputs)).toEqual({
         call: false,
         outcome: 'skipped',
-        reason: `carries the ${exclude} tag`
+        reason: 'carries the packer-sweeper:keep tag'
+      })
+    })
+
+    it('the reason names the key the instance carries, of several', () => {
+      expect(decideInstance(record({ excludedBy: 'do-not-delete' }), inputs)).toEqual({
+        call: false,
+        outcome: 'skipped',
+        reason: 'carries the do-not-delete tag'
       })
     })
   })
@@ -91,7 +98,7 @@ describe('decideInstance', () => {
     ['terminate', true, 'stopped', { call: true }],
     ['terminate', true, 'running', { call: true }]
   ] as const)('%s (dry-run %s) on a %s instance: %j', (action, dryRun, state, expected) => {
-    expect(decideInstance(record({ state }), { action, 'dry-run': dryRun, 'exclude-tag': exclude })).toEqual(expected)
+    expect(decideInstance(record({ state }), { action, 'dry-run': dryRun })).toEqual(expected)
   })
 })
 
@@ -148,5 +155,40 @@ describe('capProblems', () => {
         expect(problems.length).toBe(cap > 0 && planned > cap ? 1 : 0)
       })
     )
+  })
+})
+
+describe('youngBuilderWarning: a max-age under the 2h default names the youngest builder acted on', () => {
+  const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString()
+  const builders = [
+    record({ id: instanceId(1), region: 'us-east-1', launchTime: minutesAgo(300) }),
+    record({ id: instanceId(2), region: 'eu-west-1', launchTime: minutesAgo(95) }),
+    record({ id: instanceId(3), region: 'us-east-1', launchTime: minutesAgo(130) })
+  ]
+  const settings = { 'max-age': 90 * 60, tags: [], action: 'terminate' as const }
+
+  it('names the youngest, its region and age, and what max-age must exceed', () => {
+    expect(youngBuilderWarning(builders, settings, NOW)).toBe(
+      `max-age 1h 30m is under the 2h default: ${instanceId(2)} in eu-west-1, the youngest builder to terminate, is 1h 35m old. ` +
+        'If that is a live build, it is cut short: max-age must exceed your longest build, the AMI wait included.'
+    )
+  })
+
+  it('says stop for a stop sweep', () => {
+    expect(youngBuilderWarning(builders, { ...settings, action: 'stop' }, NOW)).toContain('the youngest builder to stop, is 1h 35m old')
+  })
+
+  it.each<[string, Parameters<typeof youngBuilderWarning>[1], typeof builders]>([
+    ['max-age 2h', { ...settings, 'max-age': 7200 }, builders],
+    ['max-age 1d', { ...settings, 'max-age': 86400 }, builders],
+    ['nothing to act on', settings, []],
+    ['a sweep scoped by a concrete tag', { ...settings, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] }, builders],
+    ['max-age 0 scoped by a concrete tag', { ...settings, 'max-age': 0, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] }, builders]
+  ])('no warning: %s', (_title, inputs, records) => {
+    expect(youngBuilderWarning(records, inputs, NOW)).toBeUndefined()
+  })
+
+  it('still warns when the only tags are wildcards', () => {
+    expect(youngBuilderWarning(builders, { ...settings, tags: [{ key: 'Name', value: '*' }] }, NOW)).toMatch(/^max-age 1h 30m is under the 2h default/)
   })
 })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { parse } from 'yaml'
 import * as core from '../../__fixtures__/core.js'
-import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../__fixtures__/report.js'
 import type { Outcome, Report } from '../../src/types.js'
 import { instanceId } from '../../__fixtures__/support.js'
 
@@ -208,11 +208,34 @@ describe('headline', () => {
     ['one stopped', { instances: instances(1, { outcome: 'stopped' }) }, '1 stale Packer instance stopped'],
     ['reported only', { instances: instances(2, { outcome: 'notified' }) }, '2 stale Packer instances found'],
     ['mixed', { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] }, '3 stale Packer instances (2 terminated, 1 failed)'],
-    ['skipped are not counted', { instances: [...instances(1), ...instances(2, { outcome: 'skipped' }, 2)] }, '1 stale Packer instance terminated'],
+    // One count of stale instances, as the summary's count line and the region tables give it: the skipped are stale too.
+    [
+      'skipped are counted with their part',
+      { instances: [...instances(1), ...instances(2, { outcome: 'skipped' }, 2)] },
+      '3 stale Packer instances (1 terminated, 2 skipped)'
+    ],
+    [
+      'the demo run',
+      {
+        instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3), ...instances(1, { outcome: 'skipped' }, 4)],
+        keyPairs: [orphan(), orphan({ id: 'k2' }), orphan({ id: 'k3', outcome: 'skipped' })]
+      },
+      '4 stale Packer instances (2 terminated, 1 failed, 1 skipped), 3 Packer leftovers (2 deleted, 1 skipped)'
+    ],
+    [
+      'reported and skipped',
+      { instances: [...instances(2, { outcome: 'notified' }), ...instances(1, { outcome: 'skipped' }, 3)] },
+      '3 stale Packer instances found'
+    ],
     ['only skipped', { instances: instances(2, { outcome: 'skipped' }) }, '2 stale Packer resources skipped'],
     ['leftovers', { keyPairs: [orphan()], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] }, '2 Packer leftovers deleted'],
     ['leftovers in use', { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] }, '2 Packer leftovers (1 deleted, 1 in-use)'],
-    ['failed region', { regions: [region({ status: 'failed' })] }, '1 region failed'],
+    ['failed region', { regions: [region({ status: 'failed', failures: [regionFailure()] })] }, '1 region failed'],
+    [
+      'partly swept regions',
+      { instances: instances(1), regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] }), region({ status: 'partial' })] },
+      '1 stale Packer instance terminated, 2 regions partly swept'
+    ],
     ['run errors', { instances: instances(60, { outcome: 'notified' }), errors: ['max-instances: …'] }, '60 stale Packer instances found, 1 error']
   ])('%s', (_, overrides, expected) => {
     expect(headline(report(overrides))).toBe(expected)
@@ -241,6 +264,7 @@ describe('needsAttention', () => {
     ['a reported instance', { instances: instances(1, { outcome: 'notified' }) }, true],
     ['a leftover in use', { keyPairs: [orphan({ outcome: 'in-use' })] }, true],
     ['a failed region', { regions: [region({ status: 'failed' })] }, true],
+    ['a partly swept region', { regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] })] }, true],
     ['a run error', { errors: ['no credentials'] }, true]
   ])('%s: %p', (_, overrides, expected) => {
     expect(needsAttention(report(overrides))).toBe(expected)
@@ -280,7 +304,7 @@ describe('stepFailures', () => {
           region({
             region: 'ap-east-1',
             status: 'failed',
-            error: { code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials' }
+            failures: [regionFailure({ code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials' })]
           }),
           region({ region: 'me-south-1', status: 'failed' })
         ],
@@ -295,8 +319,8 @@ describe('stepFailures', () => {
     expect(failures).toEqual([
       'max-instances: 60 instances would be terminated',
       'fail-on-stale: stale resources were found',
-      'region ap-east-1: failed: AuthFailure: AWS was not able to validate the provided access credentials',
-      'region me-south-1: failed',
+      'region ap-east-1: nothing swept: instances failed: AuthFailure: AWS was not able to validate the provided access credentials',
+      'region me-south-1: nothing swept',
       `2 instances failed: ${instanceId(2)} (OperationNotPermitted), ${instanceId(3)} (no error recorded)`,
       '1 security group failed: sg-1 (DependencyViolation)'
     ])
@@ -305,11 +329,43 @@ describe('stepFailures', () => {
   it('keeps each failure on one line when names and messages from AWS hold line breaks', () => {
     const failures = stepFailures(
       report({
-        regions: [region({ region: 'eu-west-1', status: 'failed', error: { code: 'InternalError', message: 'boom\r\n::error::pwned' } })],
+        regions: [region({ region: 'eu-west-1', status: 'failed', failures: [regionFailure({ code: 'InternalError', message: 'boom\r\n::error::pwned' })] })],
         keyPairs: [orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })]
       })
     )
-    expect(failures).toEqual(['region eu-west-1: failed: InternalError: boom ::error::pwned', '1 key pair failed: packer_x ::add-mask::x (InternalError)'])
+    expect(failures).toEqual([
+      'region eu-west-1: nothing swept: instances failed: InternalError: boom ::error::pwned',
+      '1 key pair failed: packer_x ::add-mask::x (InternalError)'
+    ])
+  })
+
+  it('a partly swept region fails the step, naming each kind that failed and what was swept', () => {
+    const resources = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
+    const failures = stepFailures(
+      report({
+        settings: settings({ resources: [...resources] }),
+        regions: [
+          region({
+            status: 'partial',
+            failures: [
+              regionFailure({ kind: 'key-pairs', message: 'no keys' }),
+              regionFailure({ kind: 'launch-templates', code: 'RequestLimitExceeded', message: 'slow down' })
+            ]
+          }),
+          region({
+            region: 'us-east-1',
+            status: 'partial',
+            failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'us-east-1 was not swept within region-timeout (4m)' })]
+          })
+        ],
+        instances: instances(1)
+      })
+    )
+    expect(failures).toEqual([
+      'region eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: no keys; launch templates failed: RequestLimitExceeded: slow down; instances, security groups swept',
+      // The region's own failure says what was not done: no kind is claimed as swept.
+      'region us-east-1: partly swept: RegionTimeout: us-east-1 was not swept within region-timeout (4m)'
+    ])
   })
 
   it('names at most 20 failed ids per line and counts the rest', () => {

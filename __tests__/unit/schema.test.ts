@@ -21,6 +21,7 @@ import type {
   NotificationRecord,
   OrphanFinding,
   RegionResult,
+  RegionFailure,
   Report,
   ReportSettings,
   RunContext,
@@ -62,7 +63,15 @@ function fullReport(): Report {
   return report({
     settings: settings({ resources: [...KIND_NAMES], tags: [{ key: 'github-run-id', value: '42*' }], 'sns-topic-arn': TOPIC, 'estimate-cost': true }),
     run: { repository: 'acme/images', runUrl: 'https://github.com/acme/images/actions/runs/42', actor: 'octocat', sha: 'a1b2c3', workflow: 'sweep' },
-    regions: [region({ matched: 4, fresh: 1 }), region({ region: 'us-east-1', status: 'failed', error: { code: 'RequestTimeout', message: 'silent' } })],
+    regions: [
+      region({ matched: 4, fresh: 1 }),
+      region({ region: 'us-east-1', status: 'failed', failures: [{ code: 'RegionTimeout', message: 'silent' }] }),
+      region({
+        region: 'us-west-2',
+        status: 'partial',
+        failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation', message: 'denied', missingPermission: 'ec2:DescribeKeyPairs' }]
+      })
+    ],
     instances: builders,
     keyPairs: [orphan(), orphan({ id: 'packer_x', name: 'packer_x', createdAt: undefined, ageSeconds: undefined, ageSource: 'unknown', outcome: 'skipped' })],
     securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0123456789abcdef0', outcome: 'in-use', reason: 'in use by instance i-1' })],
@@ -203,6 +212,7 @@ const SETTINGS: Shape<ReportSettings> = {
   tags: 'required',
   'instance-states': 'required',
   'exclude-tag': 'required',
+  'delete-custom-key-pairs': 'required',
   'max-instances': 'required',
   'max-resources': 'required',
   'region-timeout': 'required',
@@ -216,7 +226,8 @@ const SETTINGS: Shape<ReportSettings> = {
 }
 const TAG: Shape<TagFilter> = { key: 'required', value: 'required' }
 const RUN: Shape<RunContext> = { repository: 'optional', runUrl: 'optional', actor: 'optional', sha: 'optional', workflow: 'optional' }
-const REGION: Shape<RegionResult> = { region: 'required', status: 'required', matched: 'required', fresh: 'required', error: 'optional' }
+const REGION: Shape<RegionResult> = { region: 'required', status: 'required', matched: 'required', fresh: 'required', failures: 'required' }
+const REGION_FAILURE: Shape<RegionFailure> = { kind: 'optional', code: 'required', message: 'required', missingPermission: 'optional' }
 const AWS_ERROR: Shape<AwsErrorInfo> = { code: 'required', message: 'required', missingPermission: 'optional' }
 const INSTANCE: Shape<InstanceFinding> = {
   id: 'required',
@@ -321,6 +332,7 @@ describe('the schemas follow the source', () => {
     [REPORT_SCHEMA, '#/$defs/tagFilter', TAG],
     [REPORT_SCHEMA, '#/$defs/runContext', RUN],
     [REPORT_SCHEMA, '#/$defs/regionResult', REGION],
+    [REPORT_SCHEMA, '#/$defs/regionFailure', REGION_FAILURE],
     [REPORT_SCHEMA, '#/$defs/awsError', AWS_ERROR],
     [REPORT_SCHEMA, '#/$defs/instanceFinding', INSTANCE],
     [REPORT_SCHEMA, '#/$defs/leftoverFinding', LEFTOVER],
@@ -346,7 +358,7 @@ describe('the schemas follow the source', () => {
     ['#/$defs/kind', KIND_NAMES],
     ['#/$defs/action', SWEEP_ACTIONS],
     ['#/$defs/instanceState', INSTANCE_STATES],
-    ['#/$defs/regionStatus', members<RegionResult['status']>()(['ok', 'failed'])],
+    ['#/$defs/regionStatus', members<RegionResult['status']>()(['ok', 'partial', 'failed'])],
     ['#/$defs/leftoverFields/properties/ageSource', members<OrphanFinding['ageSource']>()(['name', 'create-time', 'unknown'])],
     [
       '#/$defs/iamRemovalStep/properties/step',

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../__fixtures__/report.js'
+import { expectNothingLinked, LINKY, renderGfm } from '../../__fixtures__/gfm.js'
+import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../__fixtures__/report.js'
+import { computeCost, priceKeyId, priceKeyOf } from '../../src/cost.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../src/format.js'
 import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../src/summary.js'
 import { instanceId } from '../../__fixtures__/support.js'
@@ -104,7 +106,8 @@ describe('renderSummary', () => {
         instances: [...instances(2, { outcome: 'dry-run' }), instance({ id: instanceId(3), outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })]
       })
     )
-    expect(html).toContain('<h2>packer-sweeper: 2 stale Packer instances found &#40;dry run&#41;</h2>')
+    // The heading and the count line below it count the same 3 stale instances.
+    expect(html).toContain('<h2>packer-sweeper: 3 stale Packer instances found &#40;dry run&#41;</h2>')
     expect(html).toContain('3 stale instances (2 dry-run, 1 skipped)')
     expect(html).toContain('max-age <code>1h 30m</code>')
     expect(html).toContain('regions <code>eu-west-1</code>, <code>us-east-1</code>')
@@ -121,13 +124,13 @@ describe('renderSummary', () => {
         ]
       })
     )
-    expect(html).toContain('<h4>eu-west-1</h4><p>2 stale instances of 5 matching, 3 younger than max-age</p>')
+    expect(html).toContain('<h4><code>eu-west-1</code></h4><p>2 stale instances of 5 matching, 3 younger than max-age</p>')
     expect(html).toContain('<tr><th>Instance</th><th>Name</th><th>Key</th><th>Launched</th><th>Age</th><th>State</th><th>Outcome</th></tr>')
     expect(html).toContain(
-      `<tr><td><code>${instanceId(1)}</code></td><td>ubuntu build</td><td>packer&#95;6745a1b2-0000-0000-0000-000000000000</td>` +
-        '<td>2026-03-01 08:48 UTC</td><td>3h 12m</td><td>running</td><td>failed: OperationNotPermitted: may not be terminated</td></tr>'
+      `<tr><td><code>${instanceId(1)}</code></td><td><code>ubuntu build</code></td><td><code>packer&#95;6745a1b2-0000-0000-0000-000000000000</code></td>` +
+        '<td>2026-03-01 08:48 UTC</td><td>3h 12m</td><td><code>running</code></td><td>failed: <code>OperationNotPermitted: may not be terminated</code></td></tr>'
     )
-    expect(html).toContain('<td>stopped &#40;already stopped&#41;</td>')
+    expect(html).toContain('<td>stopped <code>&#40;already stopped&#41;</code></td>')
     expect(html).toContain('<p>No stale instances in <code>us-east-1</code> (4 matching, 4 younger than max-age).</p>')
   })
 
@@ -136,25 +139,58 @@ describe('renderSummary', () => {
       report({
         errors: ['max-instances: 60 instances would be terminated'],
         regions: [
-          region({ status: 'failed', error: { code: 'UnauthorizedOperation', message: 'denied', missingPermission: 'ec2:DescribeInstances' } }),
+          region({ status: 'failed', failures: [regionFailure({ message: 'denied', missingPermission: 'ec2:DescribeInstances' })] }),
           region({
             region: 'us-east-1',
             status: 'failed',
-            error: {
-              code: 'UnauthorizedOperation',
-              message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)',
-              missingPermission: 'ec2:DescribeInstances'
-            }
+            failures: [
+              regionFailure({ message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)', missingPermission: 'ec2:DescribeInstances' })
+            ]
           })
         ]
       })
     )
-    expect(html).toContain('<h3>Errors</h3><ul><li>max-instances: 60 instances would be terminated</li></ul>')
-    expect(html).toContain('<li><code>eu-west-1</code>: UnauthorizedOperation: denied (missing IAM permission <code>ec2:DescribeInstances</code>)</li>')
+    expect(html).toContain('<h3>Errors</h3><ul><li><code>max-instances: 60 instances would be terminated</code></li></ul>')
     expect(html).toContain(
-      '<li><code>us-east-1</code>: UnauthorizedOperation: denied &#40;missing IAM permission ec2:DescribeInstances: see the policy&#41;</li>'
+      '<li><code>eu-west-1</code>: nothing swept: instances failed: <code>UnauthorizedOperation: denied</code> (missing IAM permission <code>ec2:DescribeInstances</code>)</li>'
+    )
+    expect(html).toContain(
+      '<li><code>us-east-1</code>: nothing swept: instances failed: <code>UnauthorizedOperation: denied &#40;missing IAM permission ec2:DescribeInstances: see the policy&#41;</code></li>'
     )
     expect(html).not.toContain('<p>No stale instances in')
+  })
+
+  it('a partly swept region names each kind that failed and why, and the kinds it swept; its builders keep their table', () => {
+    const html = renderSummary(
+      report({
+        settings: settings({ resources: ['instances', 'key-pairs', 'security-groups', 'instance-profiles'] }),
+        regions: [
+          region({
+            status: 'partial',
+            matched: 1,
+            failures: [regionFailure({ kind: 'key-pairs', message: 'denied', missingPermission: 'ec2:DescribeKeyPairs' })]
+          })
+        ],
+        instances: [instance()]
+      })
+    )
+    expect(html).toMatch(/^<h2>packer-sweeper: 1 stale Packer instance terminated, 1 region partly swept<\/h2>/)
+    expect(html).toContain(
+      '<h3>Regions with failures</h3><ul><li><code>eu-west-1</code>: partly swept: key pairs failed: <code>UnauthorizedOperation: denied</code> ' +
+        '(missing IAM permission <code>ec2:DescribeKeyPairs</code>); instances, security groups swept</li></ul>'
+    )
+    expect(html).toContain('<h4><code>eu-west-1</code></h4><p>1 stale instance of 1 matching, 0 younger than max-age</p>')
+    // Its quiet counts too: a partly swept region did read its instances.
+    const quiet = renderSummary(report({ regions: [region({ status: 'partial', matched: 2, fresh: 2, failures: [regionFailure({ kind: 'key-pairs' })] })] }))
+    expect(quiet).toContain('<p>No stale instances in <code>eu-west-1</code> (2 matching, 2 younger than max-age).</p>')
+  })
+
+  it('a region past its deadline says so, without claiming any kind was swept', () => {
+    const timeout = regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'eu-west-1 was not swept within region-timeout (4m)' })
+    const html = renderSummary(report({ regions: [region({ status: 'partial', failures: [timeout] })], instances: [instance({ outcome: 'unknown' })] }))
+    expect(html).toContain(
+      '<li><code>eu-west-1</code>: partly swept: <code>RegionTimeout: eu-west-1 was not swept within region-timeout &#40;4m&#41;</code></li>'
+    )
   })
 
   it('has a section per kind of leftover that was found, and none for the others', () => {
@@ -178,9 +214,10 @@ describe('renderSummary', () => {
     )
     expect(html).toContain('<h3>Key pairs</h3><table><tr><th>Key pair</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
     expect(html).toContain('<td>3h 12m &#40;from name&#41;</td><td>deleted</td>')
+    expect(html).toContain('<td><code>eu-west-1</code></td><td>2026-03-01 08:48 UTC</td>')
     expect(html).toContain('<h3>Security groups</h3><table><tr><th>ID</th><th>Name</th>')
     expect(html).toContain(
-      '<td><code>sg-0abc</code></td><td>packer&#95;6745a1b2</td><td>eu-west-1</td><td>unknown</td><td>unknown</td><td>skipped &#40;age unknown&#41;</td>'
+      '<td><code>sg-0abc</code></td><td><code>packer&#95;6745a1b2</code></td><td><code>eu-west-1</code></td><td>unknown</td><td>unknown</td><td>skipped <code>&#40;age unknown&#41;</code></td>'
     )
     expect(html).not.toContain('Launch templates')
     expect(html).not.toContain('<h3>Instances</h3>')
@@ -192,13 +229,13 @@ describe('renderSummary', () => {
       id: name,
       name,
       outcome: 'deleted',
-      reason: 'removed (role removed from the profile, inline policy deleted, role deleted, profile deleted)',
+      reason: 'role removed from the profile, inline policy deleted, role deleted, profile deleted',
       iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }
     })
     const html = renderSummary(report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
     expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
-    expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td>global</td>`)
-    expect(html).toContain('deleted &#40;removed &#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;&#41;')
+    expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td><code>global</code></td>`)
+    expect(html).toContain('deleted <code>&#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;</code>')
     const dry = renderSummary(
       report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] })
     )
@@ -210,7 +247,9 @@ describe('renderSummary', () => {
     const html = renderSummary(
       report({
         errors: [value],
-        regions: [region({ region: value, status: 'failed', error: { code: value, message: value } })],
+        regions: [
+          region({ region: value, status: 'partial', failures: [regionFailure({ kind: 'key-pairs', code: value, message: value, missingPermission: value })] })
+        ],
         instances: [instance({ name: value, keyName: value, state: value, region: value, reason: value, error: { code: value, message: value } })],
         keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
         launchTemplates: [orphan({ kind: 'launch-templates', id: value, name: value, createdAt: value })]
@@ -231,7 +270,7 @@ describe('renderSummary', () => {
         region({ matched: 6000 }),
         region({ region: 'us-east-1', matched: 3000 }),
         ...Array.from({ length: 30 }, (_, i) =>
-          region({ region: `xx-failed-${i}`, status: 'failed' as const, error: { code: 'AuthFailure', message: name.repeat(10) } })
+          region({ region: `xx-failed-${i}`, status: 'failed' as const, failures: [regionFailure({ code: 'AuthFailure', message: name.repeat(10) })] })
         )
       ],
       instances: [
@@ -268,6 +307,35 @@ describe('renderSummary', () => {
     expect(html).toMatch(/^<h2>packer-sweeper: cancelled: /)
     expect(html).toContain('<b>The job was cancelled</b>')
     expect(renderSummary(report({ cancelled: true }))).toMatch(/^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/)
+  })
+})
+
+describe('nothing from AWS becomes a link or a mention', () => {
+  // A mention is not GFM but GitHub's own filter: the test below checks where the text is instead.
+  it.each(LINKY.filter((value) => !value.startsWith('@')))('the renderer links %j in plain Markdown, so the test below means something', (value) => {
+    expect(renderGfm(`Name: ${value}`)).toContain('<a ')
+  })
+
+  it.each(LINKY)('%j in a tag value, a name, a reason, an error and a failed region stays text inside <code>', (value) => {
+    const lookup = { unknown: `AccessDeniedException: ${value}` }
+    const priced = instance({ name: value })
+    const html = renderSummary(
+      report({
+        errors: [`Publishing failed: ${value}`],
+        regions: [
+          region({ region: value, status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: value, missingPermission: value })] }),
+          region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: value })] })
+        ],
+        instances: [
+          instance({ name: value, keyName: value, state: value, region: value, reason: value, error: { code: 'InternalError', message: value } }),
+          instance({ id: instanceId(2), name: `build for ${value}`, launchTime: value })
+        ],
+        keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
+        securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0abc', name: value, createdAt: value, error: { code: value, message: value } })],
+        cost: computeCost([priced], new Map([[priceKeyId(priceKeyOf(priced)), lookup]]), new Date('2026-03-01T12:00:00.000Z'))
+      })
+    )
+    expectNothingLinked(html, [value])
   })
 })
 

@@ -3,12 +3,14 @@
  * stopped or terminated in batches of 100. Every other kind is judged by what these free, so
  * they are surveyed and acted on first.
  */
+import * as core from '@actions/core'
 import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from '../actions.js'
 import { discoverInstances, type RegionDiscovery } from '../discovery.js'
 import { isSelected, sortedIds } from '../findings.js'
 import { describeReadError } from '../orphans/describe-error.js'
 import { PERMISSION } from '../permissions.js'
-import { decideInstance } from '../plan.js'
+import { oneLine } from '../format.js'
+import { decideInstance, youngBuilderWarning } from '../plan.js'
 import type { InstanceFinding, Outcome } from '../types.js'
 import {
   failedSurvey,
@@ -54,11 +56,13 @@ async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promis
     // With a pass over the region's live instances, the builders come out of it: one DescribeInstances serves all.
     discovery = scope.pass ? (await scope.pass).builders : await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
   } catch (error) {
-    return failedSurvey([describeReadError(error, PERMISSION.describeInstances)])
+    return failedSurvey([{ kind: 'instances', ...describeReadError(error, PERMISSION.describeInstances) }])
   }
   const { inputs, now } = scope
   const { stale } = discovery
   const toChange = instancesToChange(stale, inputs)
+  const young = youngBuilderWarning(toChange, inputs, now)
+  if (young) core.warning(oneLine(young))
   return {
     errors: [],
     counts: { matched: discovery.matched, fresh: discovery.fresh },

@@ -4,7 +4,7 @@ import { describing } from '../orphans/describe-error.js'
 import type { InstanceUseQuery } from '../orphans/instance-usage.js'
 import { candidatesOf, tagFilters, type Listed } from '../orphans/kind.js'
 import type { Candidate } from '../orphans/model.js'
-import { matchesAnyPattern } from '../orphans/rules.js'
+import { keyPairOnlyReported, matchesAnyPattern } from '../orphans/rules.js'
 import { PERMISSION } from '../permissions.js'
 import type { Inputs, OrphanFinding } from '../types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
@@ -16,14 +16,17 @@ export const BY_KEY_NAME: InstanceUseQuery = {
 }
 
 /**
- * Packer's temporary key pair `packer_<uuid>`, or whatever the `key-name` patterns say marks a
- * builder's key. DescribeKeyPairs has no pagination (a region holds at most 5,000 key pairs).
+ * Packer's temporary key pair `packer_<uuid>`, found by the `key-name` patterns and `tags`. What
+ * else those match (a template's `temporary_key_pair_name`, anyone's own key) is only reported,
+ * unless `delete-custom-key-pairs` and a concrete `tags` line say it is the user's builds'.
+ * DescribeKeyPairs has no pagination (a region holds at most 5,000 key pairs).
  */
 export const keyPairs: RegionalLeftoverKind<{ kind: 'key-pairs'; list: 'keyPairs'; finding: OrphanFinding; output: 'key-pairs' }> = {
   name: 'key-pairs',
   list: 'keyPairs',
   nouns: { singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
-  description: 'Temporary key pairs (`packer_<uuid>`, or whatever `key-name` matches) that no live instance uses.',
+  description:
+    'Packer’s temporary key pairs (`packer_<uuid>`) matching `key-name` and `tags` that no live instance uses; other names that match are only reported, unless `delete-custom-key-pairs`.',
   outputs: [selectedIdsOutput('key-pairs')],
   permissions: leftoverPermissions({ read: [PERMISSION.describeKeyPairs, PERMISSION.describeInstances], remove: [PERMISSION.deleteKeyPair] }),
   // DeleteKeyPair does not refuse a key in use: its use is looked up again right before deleting.
@@ -48,6 +51,7 @@ export const keyPairs: RegionalLeftoverKind<{ kind: 'key-pairs'; list: 'keyPairs
     },
 
     usage: { instanceUse: BY_KEY_NAME },
+    onlyReported: keyPairOnlyReported,
 
     async remove(client, candidate, dryRun, abortSignal) {
       // The key-… ID, which DeleteKeyPair prefers; without it the key is deleted by name.

@@ -10,7 +10,7 @@ import type { RegionPass } from '../discovery.js'
 import type { Permission } from '../permissions.js'
 import type { RunControl } from '../run-control.js'
 import { isSelected, sortedIds } from '../findings.js'
-import type { AwsErrorInfo, Finding, InstanceRecord, Inputs } from '../types.js'
+import type { Finding, InstanceRecord, Inputs, KindFailure } from '../types.js'
 import type { InstanceLink, LiveInstances } from '../orphans/instance-usage.js'
 import type { OrphanKindSweeper } from '../orphans/kind.js'
 import type { Kind } from './registry.js'
@@ -48,8 +48,8 @@ export function leftoverPermissions({ read, remove }: { read: readonly Permissio
   return { read, stop: [], terminate: remove }
 }
 
-/** A survey that found nothing it may act on: the region (or the account) failed for this engine. */
-export function failedSurvey(errors: AwsErrorInfo[]): RegionalSurvey {
+/** A survey that found nothing it may act on: the region failed for the kinds its errors name. */
+export function failedSurvey(errors: KindFailure[]): RegionalSurvey {
   return { errors, terminating: new Set(), changes: 0, act: async () => new Map(), holdBack: () => new Map() }
 }
 
@@ -153,8 +153,8 @@ export interface Work {
 }
 
 export interface RegionalSurvey extends Work {
-  /** Non-empty means the region failed; acting adds what it met. */
-  errors: AwsErrorInfo[]
+  /** Non-empty means the kinds they name failed in the region; acting adds what it met. */
+  errors: KindFailure[]
   /** Builder IDs this run will terminate in the region: what only they hold is freed. */
   terminating: ReadonlySet<string>
   /** Matching instances, and how many of them are younger than max-age. */

@@ -21,7 +21,7 @@ import {
   type RegionScope
 } from '../kinds/kind.js'
 import { isRegionalLeftoverKind, kindModule, selectedKinds } from '../kinds/registry.js'
-import type { Inputs, OrphanFinding } from '../types.js'
+import type { Inputs, KindFailure, OrphanFinding } from '../types.js'
 import { describeReadError } from './describe-error.js'
 import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
 import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './model.js'
@@ -133,7 +133,11 @@ async function planKind(
   } catch (error) {
     return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
   }
-  const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'] }
+  const rules = {
+    maxAgeSeconds: ctx.inputs['max-age'],
+    excludeTag: ctx.inputs['exclude-tag'],
+    onlyReported: (candidate: Candidate) => sweeper.onlyReported?.(candidate, ctx.inputs)
+  }
   const first = sortByJudgement(candidates, (candidate) => {
     const age = deriveAge(candidate, ctx.now)
     return { age, ...judgeCandidate(candidate, age, rules) }
@@ -302,7 +306,7 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
   if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
   try {
     await sweeper.remove(ctx.client, planned.candidate, dryRun, ctx.abortSignal)
-    settle(planned, 'deleted', after && `deleted after ${after} terminated`)
+    settle(planned, 'deleted', after && `after ${after} terminated`)
   } catch (error) {
     const code = errorCode(error)
     if (gotNoAnswer(error)) settle(planned, 'unknown', 'the delete call got no answer: it may or may not have been deleted', describeAwsError(error))
@@ -315,8 +319,8 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
 
 /**
  * The regional leftovers of one region as the core drives every engine: planned now (read-only),
- * carried out or held back later. A kind that could not be read fails the region; the kinds that
- * could are still swept.
+ * carried out or held back later. A kind that could not be read fails, named in `errors`; the
+ * kinds that could are still swept.
  */
 export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: Promise<ReadonlySet<string>>): Promise<RegionalSurvey> {
   const context = (phase: PhaseSignals): OrphanContext => ({
@@ -328,13 +332,16 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
     onSettled: (finding) => scope.onSettled([finding])
   })
   const { pass } = scope
+  const kinds = regionalKinds(scope.inputs).map((kind) => kind.name)
   let plan: OrphanPlan
   try {
     plan = await planOrphans({ ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) }, terminating)
   } catch (error) {
-    return failedSurvey([describeReadError(error)])
+    // The plan of every kind is lost with it: each of them failed.
+    const info = describeReadError(error)
+    return failedSurvey(kinds.map((kind) => ({ kind, ...info })))
   }
-  const errors = plan.errors.map((failure) => failure.error)
+  const errors: KindFailure[] = plan.errors.map((failure) => ({ kind: failure.kind, ...failure.error }))
   return {
     errors,
     terminating: new Set(),
@@ -343,7 +350,10 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
       try {
         return byKind(await sweepOrphans(context(act), plan, terminated))
       } catch (error) {
-        errors.push(describeReadError(error))
+        // Every kind that was planned is only reported now: each of them failed to be swept.
+        const info = describeReadError(error)
+        const failed = new Set(errors.map((failure) => failure.kind))
+        errors.push(...kinds.filter((kind) => !failed.has(kind)).map((kind) => ({ kind, ...info })))
         return byKind(reportOnly(plan))
       }
     },

@@ -22,6 +22,8 @@ export interface OrphanKindSweeper {
   /** Resources matching the kind's name, description and `tags` filters (server-side, then re-checked). */
   discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]>
   usage: KindUsage
+  /** Why a stale match of this kind is only reported, never deleted (undefined: it may be); judged before its usage. */
+  onlyReported?(candidate: Candidate, inputs: Inputs): string | undefined
   /** Throws what EC2 threw; DryRunOperation when `dryRun` and the call would have been allowed. */
   remove(client: EC2Client, candidate: Candidate, dryRun: boolean, abortSignal?: AbortSignal): Promise<void>
   removePermission: Permission
@@ -55,7 +57,7 @@ export function candidatesOf(kind: Kind, listed: Iterable<Listed>, inputs: Pick<
     const candidate: Candidate = { kind, id, name, tags: tagMap(tags) }
     if (createTime) candidate.createTime = createTime
     if (deleteId) candidate.deleteId = deleteId
-    if (matchesTags(candidate.tags, inputs.tags)) found.set(id, candidate)
+    if (matchesTags(candidate.tags, inputs.tags, 'case-sensitive')) found.set(id, candidate)
   }
   return [...found.values()]
 }

@@ -54,6 +54,6 @@ export interface OrphanPlan {
   dryRun: boolean
   /** Sorted by kind (registry order), then name. */
   orphans: PlannedOrphan[]
-  /** Non-empty means the region's orphan sweep is incomplete: the core reports the region as failed. */
+  /** Non-empty means the kinds they name were not swept: the core names them in the region's failures. */
   errors: OrphanDiscoveryError[]
 }

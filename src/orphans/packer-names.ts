@@ -18,6 +18,20 @@ export const FUTURE_SKEW_SECONDS = 5 * 60
 const PACKER_UUID_NAME = /^packer_([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
+ * The same shape as an EC2 filter value (`?` is any one character), for the server to narrow by:
+ * it also lets through uppercase or non-hex names, which `isPackerTemporaryName` then turns away.
+ */
+export const PACKER_TEMPORARY_NAME_PATTERN = 'packer_????????-????-????-????-????????????'
+
+/**
+ * Whether `name` is exactly what Packer writes for a temporary key pair or group, `packer_<uuid>`.
+ * A template's `temporary_key_pair_name`, or anyone's own key, has another name.
+ */
+export function isPackerTemporaryName(name: string): boolean {
+  return PACKER_UUID_NAME.test(name)
+}
+
+/**
  * The build start encoded in a `packer_<uuid>` name, or undefined when the name does not carry a
  * plausible one (another shape, or a time before Packer existed or after `now` plus skew).
  */

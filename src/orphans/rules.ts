@@ -3,12 +3,12 @@
  * whether it is an orphan, and what is reported for it. The modules that talk to EC2 only gather
  * the data these functions judge and carry out what they decide.
  */
-import type { OrphanFinding, SweepAction, TagFilter } from '../types.js'
+import type { Inputs, OrphanFinding, SweepAction, TagFilter } from '../types.js'
 import type { Candidate, DerivedAge, PlannedOrphan, Usage } from './model.js'
-import { buildStartFromName } from './packer-names.js'
+import { buildStartFromName, isPackerTemporaryName } from './packer-names.js'
 import { ageSeconds } from '../aws-data.js'
 import { isStale } from '../plan.js'
-import { tagMatcher, wildcardMatcher } from '../wildcard.js'
+import { isConcreteTag, tagMatcher, wildcardMatcher } from '../wildcard.js'
 
 /**
  * When a key pair's name timestamp and its CreateTime are further apart than this, the report
@@ -17,7 +17,6 @@ import { tagMatcher, wildcardMatcher } from '../wildcard.js'
  */
 export const AGE_DISAGREEMENT_TOLERANCE_SECONDS = 15 * 60
 
-export const SKIP_EXCLUDED = 'exclude-tag'
 export const SKIP_AGE_UNKNOWN = 'age unknown'
 
 /**
@@ -57,32 +56,83 @@ export function matchesAnyPattern(name: string, patterns: readonly string[]): bo
   return patterns.length === 0 || wildcardMatcher(patterns)(name)
 }
 
-/** Every `tags` line must match: the key exactly, the value by EC2 wildcards. */
-export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[]): boolean {
-  return tagMatcher(filters)(tags)
+/**
+ * How a service compares tag keys: EC2 exactly; IAM ignoring case (there a key is unique ignoring
+ * case, so `Packer-Sweeper:Keep` is the exclude-tag). Values are case-sensitive in both.
+ */
+export type TagKeyCase = 'case-sensitive' | 'case-insensitive'
+
+/** The one place tag keys are compared: `tags` and `key` brought to the service's case rule. */
+function byKeyCase(tags: ReadonlyMap<string, string>, key: string, keyCase: TagKeyCase): { tags: ReadonlyMap<string, string>; key: string } {
+  if (keyCase === 'case-sensitive') return { tags, key }
+  return { tags: new Map([...tags].map(([name, value]) => [name.toLowerCase(), value])), key: key.toLowerCase() }
 }
 
-export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: string): boolean {
-  return excludeTag !== '' && tags.has(excludeTag)
+/** Every `tags` line must match: the key by the service's case rule, the value by EC2 wildcards. */
+export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[], keyCase: TagKeyCase): boolean {
+  return filters.every((filter) => {
+    const compared = byKeyCase(tags, filter.key, keyCase)
+    return tagMatcher([{ ...filter, key: compared.key }])(compared.tags)
+  })
+}
+
+/** The first of the exclude-tag keys that `tags` carries, by the service's case rule; undefined when none. */
+export function excludedBy(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): string | undefined {
+  return excludeTag.find((key) => {
+    if (key === '') return false
+    const compared = byKeyCase(tags, key, keyCase)
+    return compared.tags.has(compared.key)
+  })
+}
+
+export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): boolean {
+  return excludedBy(tags, excludeTag, keyCase) !== undefined
 }
 
 export interface AgeRules {
   maxAgeSeconds: number
-  excludeTag: string
+  /** The exclude-tag keys: carrying any of them excludes. */
+  excludeTag: readonly string[]
+  /** The kind's own rule: why a stale match is only reported, never deleted (undefined: it may be). */
+  onlyReported?: (candidate: Candidate) => string | undefined
 }
 
 /**
  * What a matching resource is before anyone asks what uses it: not reported (fresh), reported as
- * skipped (the exclude-tag wins over everything; an unknown age never allows a delete), or
- * worth the usage check.
+ * skipped (the exclude-tag wins over everything; an unknown age never allows a delete; then the
+ * kind's own rule), or worth the usage check.
  */
 export type FirstVerdict = { verdict: 'fresh' } | { verdict: 'skip'; reason: string } | { verdict: 'check-usage' }
 
 export function judgeCandidate(candidate: Candidate, age: DerivedAge, rules: AgeRules): FirstVerdict {
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'fresh' }
-  if (isExcluded(candidate.tags, rules.excludeTag)) return { verdict: 'skip', reason: SKIP_EXCLUDED }
+  const excludingKey = excludedBy(candidate.tags, rules.excludeTag, 'case-sensitive')
+  if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: SKIP_AGE_UNKNOWN }
+  const onlyReported = rules.onlyReported?.(candidate)
+  if (onlyReported !== undefined) return { verdict: 'skip', reason: onlyReported }
   return { verdict: 'check-usage' }
+}
+
+export const SKIP_CUSTOM_KEY_NAME =
+  "not Packer's temporary key-pair name packer_<uuid>; set delete-custom-key-pairs: true, with a tags line of the run_tags " +
+  'Packer put on its key (a value that is not only wildcards), to delete key pairs a template named with temporary_key_pair_name'
+export const SKIP_CUSTOM_KEY_UNTAGGED =
+  "not Packer's temporary key-pair name packer_<uuid>, and delete-custom-key-pairs deletes only key pairs that carry " +
+  'every tags line, one of them with a value that is not only wildcards'
+
+/**
+ * Why a stale key pair that matched `key-name` and `tags` is only reported, or undefined when it
+ * may be deleted. Packer's own temporary key is `packer_<uuid>`; any other name (a pattern in
+ * `key-name`, or none at all, matches keys Packer never made) is deleted only when the user opts in
+ * with `delete-custom-key-pairs` and the key carries a `tags` line that is more than wildcards:
+ * Packer put its `run_tags` on the key, a wildcard says nothing about who made it.
+ */
+export function keyPairOnlyReported(keyPair: Pick<Candidate, 'name' | 'tags'>, inputs: Pick<Inputs, 'tags' | 'delete-custom-key-pairs'>): string | undefined {
+  if (isPackerTemporaryName(keyPair.name)) return undefined
+  if (!inputs['delete-custom-key-pairs']) return SKIP_CUSTOM_KEY_NAME
+  if (!inputs.tags.some(isConcreteTag) || !matchesTags(keyPair.tags, inputs.tags, 'case-sensitive')) return SKIP_CUSTOM_KEY_UNTAGGED
+  return undefined
 }
 
 /** The first verdict on one resource (any kind's rules), with the age it was judged by. */

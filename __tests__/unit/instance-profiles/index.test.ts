@@ -9,7 +9,7 @@ import {
   sweepInstanceProfiles,
   type InstanceProfileContext
 } from '../../../src/kinds/instance-profiles/sweep.js'
-import type { RemovalStepOutcome } from '../../../src/kinds/instance-profiles/rules.js'
+import type { IamFinding, RemovalStepOutcome } from '../../../src/kinds/instance-profiles/rules.js'
 import type { Inputs } from '../../../src/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../sandbox/index.js'
 import { ec2, iam, type ClientOptions } from '../../sandbox/sdk.js'
@@ -130,7 +130,7 @@ describe('terminate removes every partial state completely, in Packer’s order'
         name,
         region: GLOBAL_REGION,
         outcome: 'deleted',
-        reason: `removed (${words})`,
+        reason: words,
         ageSeconds: 3 * 3600,
         iam: {
           profile: state !== 'role-only' && state !== 'role-with-policy',
@@ -152,44 +152,48 @@ describe('terminate removes every partial state completely, in Packer’s order'
 })
 
 describe('a step IAM refuses', () => {
-  it('NoSuchEntity: the step is already gone and the rest continue', async () => {
+  it('the role taken out of the profile after the plan: the last look sees it, and the rest of the set is removed', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
-    // Someone took the role out of the profile after the plan: IAM answers NoSuchEntity.
     const profile = s.iam.instanceProfile(name)
     if (profile) profile.roles = []
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: 'removed (role removed from the profile (already gone), inline policy deleted, role deleted, profile deleted)',
+      // One level of parentheses once the outcome is printed around it: `deleted (…)`.
+      reason: 'inline policy deleted, role deleted, profile deleted',
+      iam: { steps: done('delete-role-policy', 'delete-role', 'delete-instance-profile') }
+    })
+    expect(iamWritesInOrder()).toEqual(['DeleteRolePolicy', 'DeleteRole', 'DeleteInstanceProfile'])
+    expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
+  })
+
+  it('NoSuchEntity: the step is already gone and the rest continue', async () => {
+    const name = seedLeftovers('profile-and-role')
+    const ctx = context()
+    const plan = await planInstanceProfiles(ctx, new Set())
+    // Someone deleted the role after the last look: IAM answers NoSuchEntity.
+    s.faults.fail({ service: 'iam', action: 'DeleteRole', code: 'NoSuchEntity', status: 404, message: `The role with name ${name} cannot be found.` })
+    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    expect(finding).toMatchObject({
+      outcome: 'deleted',
+      reason: 'role deleted already, profile deleted',
       iam: {
         steps: [
-          { step: 'remove-role-from-profile', outcome: 'already-gone' },
-          { step: 'delete-role-policy', outcome: 'done' },
-          { step: 'delete-role', outcome: 'done' },
+          { step: 'delete-role', outcome: 'already-gone' },
           { step: 'delete-instance-profile', outcome: 'done' }
         ]
       }
     })
-    expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
+    expect(s.iam.instanceProfile(name)).toBeUndefined()
   })
 
   it('a managed policy attached between the plan and the removal: read again first, nothing removed, nothing stripped', async () => {
-    const name = seedLeftovers('full')
-    const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
-    s.iam.role(name)?.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess')
-    const before = s.iam.snapshot()
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
-    expect(finding).toMatchObject({
-      outcome: 'in-use',
-      reason:
-        'changed since it was planned (the role has managed policies attached (arn:aws:iam::aws:policy/ReadOnlyAccess), which Packer never attaches); nothing was removed',
-      iam: { steps: [] }
-    })
-    expect(iamWrites()).toEqual([])
-    expect(s.iam.snapshot()).toEqual(before)
+    await expectLastLookStops(
+      (name) => s.iam.role(name)?.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess'),
+      'the role has managed policies attached (arn:aws:iam::aws:policy/ReadOnlyAccess), which Packer never attaches'
+    )
   })
 
   it('DeleteConflict: in use, with the reason and the steps done before; nothing forced, the profile kept', async () => {
@@ -230,8 +234,8 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('eu-west-1', name)
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (eu-west-1)`, dependsOn: [] })])
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} (eu-west-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })])
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations', 'eu-west-1')).toHaveLength(1)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -247,7 +251,7 @@ describe('profiles instances use', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
     expect(finding).toMatchObject({
       outcome: 'deleted',
-      reason: expect.stringMatching(new RegExp(`^removed after ${builder} terminated \\(role removed from the profile, `))
+      reason: expect.stringMatching(new RegExp(`^after ${builder} terminated: role removed from the profile, [^()]*$`))
     })
     expect(s.iam.snapshot()).toEqual({ roles: [], instanceProfiles: [] })
     // The builder was read back as terminated before the first IAM write.
@@ -265,7 +269,7 @@ describe('profiles instances use', () => {
     const before = s.iam.snapshot()
     const { findings } = await planAndSweep(context(), [builder], terminatedOverride ?? [builder])
     expect(findings).toEqual([
-      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} (us-east-1), which did not reach terminated` })
+      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} in us-east-1, which did not reach terminated` })
     ])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -275,7 +279,117 @@ describe('profiles instances use', () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
     const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} (us-east-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })])
+  })
+})
+
+describe('a role another instance profile holds (issue 17): every part is judged before the first write', () => {
+  /** Seeds a profile (not Packer's) holding the role `role`; answers the profile's name. */
+  function seedHolder(profileName: string, role: string, path = '/'): string {
+    s.iam.seed({ instanceProfiles: [{ instanceProfileName: profileName, path, roles: [role] }] }, now.getTime())
+    return profileName
+  }
+
+  /** Plans and sweeps; asserts nothing was written to IAM and answers the findings. */
+  async function sweepWritingNothing(ctx = context()): Promise<IamFinding[]> {
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(ctx)
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+    return findings
+  }
+
+  /** A running instance in `region` with the instance profile `profileName`; answers its ID. */
+  function seedInstance(region: string, profileName: string): string {
+    s.fleet.seed({ [region]: { instances: [{ ref: `app-${profileName}`, iamInstanceProfile: s.iam.profileRef(profileName) }] } })
+    return s.fleet.byRef(`app-${profileName}`).id
+  }
+
+  it('the full set whose role is also in my-app-profile, which a running instance uses: skipped, naming both, zero writes', async () => {
+    const name = seedLeftovers('full')
+    seedHolder('my-app-profile', name)
+    const app = seedInstance('eu-west-1', 'my-app-profile')
+    const before = s.iam.snapshot()
+    const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
+    const reason = `in use by instance profile my-app-profile, itself used by ${app} in eu-west-1`
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: reason })])
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason, iam: expect.objectContaining({ steps: [] }) })])
+    expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(0)
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it.each<[string, PackerIamState]>([
+    ['the role with its inline policy, no profile of its own', 'role-with-policy'],
+    ['the role alone', 'role-only'],
+    ['profile, role and policy, the role not in its own profile', 'role-with-policy-unattached'],
+    ['the full set', 'full']
+  ])('%s, the role also in a profile at another path that no instance uses: skipped, zero writes', async (_, state) => {
+    const name = seedLeftovers(state)
+    seedHolder('ci-profile', name, '/ci/')
+    const findings = await sweepWritingNothing(context())
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile' })])
+  })
+
+  it('every other holder is named, each with the instances that use it (swept region from its listing, the others by association)', async () => {
+    const name = seedLeftovers('role-with-policy')
+    seedHolder('a-profile', name)
+    seedHolder('b-profile', name, '/apps/')
+    const east = seedInstance('us-east-1', 'a-profile')
+    const west = seedInstance('eu-west-1', 'b-profile')
+    const { findings } = await planAndSweep(context({ action: 'notify' }))
+    expect(findings).toEqual([
+      expect.objectContaining({
+        outcome: 'skipped',
+        reason: `in use by instance profile a-profile, itself used by ${east} in us-east-1 and by instance profile /apps/b-profile, itself used by ${west} in eu-west-1`
+      })
+    ])
+    expect(iamWrites()).toEqual([])
+  })
+
+  it('Packer’s profile at another path than / holding the role: not Packer’s, so the role stays, named with the instance using it', async () => {
+    const seed = packerIamLeftovers({ ageSeconds: 3 * 3600, state: 'full', tags: RUN_TAGS, now: now.getTime(), profilePath: '/builds/' })
+    s.iam.seed(seed, now.getTime())
+    const user = seedInstance('us-east-1', seed.name)
+    const findings = await sweepWritingNothing(context())
+    expect(findings).toEqual([
+      expect.objectContaining({
+        id: seed.name,
+        outcome: 'skipped',
+        reason: `in use by instance profile /builds/${seed.name}, itself used by ${user} in us-east-1`
+      })
+    ])
+  })
+
+  it('Packer’s profile at another path than / not holding the role: the profile is not Packer’s, the build is skipped whole', async () => {
+    const seed = packerIamLeftovers({ ageSeconds: 3 * 3600, state: 'role-with-policy-unattached', now: now.getTime(), profilePath: '/builds/' })
+    s.iam.seed(seed, now.getTime())
+    const findings = await sweepWritingNothing(context())
+    expect(findings).toEqual([
+      expect.objectContaining({
+        id: seed.name,
+        outcome: 'skipped',
+        reason: `the instance profile /builds/${seed.name} is not Packer's (Packer creates it at /)`
+      })
+    ])
+  })
+
+  it('two Packer sets whose profiles hold each other’s role: both skipped, zero writes', async () => {
+    const a = seedLeftovers('role-with-policy-unattached')
+    const b = seedLeftovers('role-with-policy-unattached', 4)
+    const profileA = s.iam.instanceProfile(a)
+    const profileB = s.iam.instanceProfile(b)
+    if (profileA) profileA.roles = [b]
+    if (profileB) profileB.roles = [a]
+    const findings = await sweepWritingNothing(context())
+    expect(Object.fromEntries(findings.map((finding) => [finding.id, [finding.outcome, finding.reason]]))).toEqual({
+      [a]: ['skipped', `in use by instance profile ${b}`],
+      [b]: ['skipped', `in use by instance profile ${a}`]
+    })
+  })
+
+  it('a role put into another profile between the plan and the removal: the last look lists the profiles again, nothing is removed', async () => {
+    await expectLastLookStops((name) => seedHolder('my-app-profile', name), 'in use by instance profile my-app-profile')
   })
 })
 
@@ -301,6 +415,23 @@ describe('modes that change nothing in IAM', () => {
     expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'notified', reason: 'not removed: the job was cancelled first' })])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
+  })
+})
+
+describe('the exclude-tag in any casing (issue 17): IAM tag keys are case-insensitive', () => {
+  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP'])('a set whose role and profile carry %s is skipped, nothing written', async (key) => {
+    const name = seedLeftovers('full', 3, { ...RUN_TAGS, [key]: '' })
+    const before = s.iam.snapshot()
+    const { findings } = await planAndSweep(context())
+    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })])
+    expect(iamWrites()).toEqual([])
+    expect(s.iam.snapshot()).toEqual(before)
+  })
+
+  it('`tags` keys match IAM tag keys in any casing', async () => {
+    const name = seedLeftovers('full', 3, { Team: 'images' })
+    const plan = await planInstanceProfiles(context({ tags: [{ key: 'team', value: 'images' }] }), new Set())
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', leftover: expect.objectContaining({ name }) })])
   })
 })
 
@@ -451,6 +582,23 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
   })
 })
+
+/**
+ * A full set planned for removal, then `change`d before the removal: the last look before the
+ * first write sees it, and the set is reported in use with `why`, nothing written.
+ */
+async function expectLastLookStops(change: (name: string) => unknown, why: string): Promise<void> {
+  const name = seedLeftovers('full')
+  const ctx = context()
+  const plan = await planInstanceProfiles(ctx, new Set())
+  expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+  change(name)
+  const before = s.iam.snapshot()
+  const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+  expect(finding).toMatchObject({ outcome: 'in-use', reason: `changed since it was planned (${why}); nothing was removed`, iam: { steps: [] } })
+  expect(iamWrites()).toEqual([])
+  expect(s.iam.snapshot()).toEqual(before)
+}
 
 /** IAM refuses DeleteRole as it does while something still holds the role. */
 function refuseDeleteRole(limit: { count?: number } = {}): void {

@@ -124,7 +124,7 @@ describe('the plan reads at once, and waits for the builders only to judge', () 
     s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'live', iamInstanceProfile: s.iam.profileRef(name) }] } })
     const live = s.fleet.byRef('live').id
     const plan = await (await start()).plan(Promise.resolve(new Set<string>()))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${live} (eu-west-1)` })])
+    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${live} in eu-west-1` })])
   })
 
   it('the region list (regions not all) is asked beside discovery, not before it', async () => {

@@ -1,20 +1,25 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  groupLeftovers,
+  heldByReason,
   isPackerIamName,
   isPackerProfileName,
   isPackerRole,
   judgeLeftover,
   leftoverAge,
+  placeInProfiles,
+  profileLabel,
   removalSteps,
   trustsOnlyEc2,
   type IamLeftover,
   type IamRules,
+  type ListedProfile,
   type ListedRole
 } from '../../../src/kinds/instance-profiles/rules.js'
 import { EC2_TRUST_POLICY } from '../../../sandbox/index.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
-const RULES: IamRules = { maxAgeSeconds: 2 * 3600, excludeTag: 'packer-sweeper:keep', tags: [] }
+const RULES: IamRules = { maxAgeSeconds: 2 * 3600, excludeTag: ['packer-sweeper:keep'], tags: [] }
 
 /** `packer-<uuid>` of a build that started `hours` before NOW: the key pair's name with Packer's IAM hyphen. */
 function iamName(hours: number, seed?: string): string {
@@ -277,8 +282,36 @@ describe('judgeLeftover', () => {
     expect(judge(leftover(parts))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
   })
 
+  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP', 'packer-Sweeper:keep'])(
+    'skips when the exclude-tag is written %s: IAM tag keys are case-insensitive',
+    (key) => {
+      expect(judge(leftover({ role: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+      expect(judge(leftover({ profile: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+      expect(judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: [key] })).toMatchObject({ verdict: 'skip' })
+    }
+  )
+
+  it('matches `tags` keys ignoring case, values still as written', () => {
+    const runTags = new Map([['GitHub-Run-Id', '42']])
+    const subject = leftover({ profile: { tags: runTags }, role: { tags: runTags } })
+    expect(judge(subject, { tags: [{ key: 'github-run-id', value: '42' }] })).toEqual({ verdict: 'check-usage' })
+    expect(judge(subject, { tags: [{ key: 'GITHUB-RUN-ID', value: '4?' }] })).toEqual({ verdict: 'check-usage' })
+    const lowerValue = new Map([['team', 'images']])
+    expect(judge(leftover({ profile: { tags: lowerValue }, role: { tags: lowerValue } }), { tags: [{ key: 'team', value: 'Images' }] })).toEqual({
+      verdict: 'ignore'
+    })
+  })
+
   it('an empty exclude-tag excludes nothing', () => {
-    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: '' })).toEqual({ verdict: 'check-usage' })
+    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: [] })).toEqual({ verdict: 'check-usage' })
+  })
+
+  it.each<[string, Parameters<typeof leftover>[0], string]>([
+    ['the role carries the second key', { role: { tags: new Map([['do-not-delete', 'true']]) } }, 'do-not-delete'],
+    ['the profile carries the second key', { profile: { tags: new Map([['do-not-delete', '']]) } }, 'do-not-delete'],
+    ['the role carries the first key', { role: { tags: new Map([['packer-sweeper:keep', '']]) } }, 'packer-sweeper:keep']
+  ])('with several exclude-tag keys, any of them skips and the reason names it: %s', (_, parts, key) => {
+    expect(judge(leftover(parts), { excludeTag: ['packer-sweeper:keep', 'do-not-delete'] })).toEqual({ verdict: 'skip', reason: `carries the ${key} tag` })
   })
 
   it('skips a profile that holds a role Packer did not create for it', () => {
@@ -327,5 +360,126 @@ describe('removalSteps', () => {
   it('never takes a foreign role of the same name out of the profile (judgeLeftover skips that leftover anyway)', () => {
     const name = iamName(3)
     expect(removalSteps(leftover({ name, role: false, foreignRole: name }))).toEqual(['delete-instance-profile'])
+  })
+})
+
+/** A profile as ListInstanceProfiles lists it (every path), holding `roles`. */
+function listedProfile(name: string, roles: string[] = [], path = '/'): ListedProfile {
+  return { name, arn: `arn:aws:iam::123456789012:instance-profile${path}${name}`, path, roles, createDate: hoursBefore(NOW, 3) }
+}
+
+function listedRole(name: string, overrides: Partial<ListedRole> = {}): ListedRole {
+  const { tags: _tags, inlinePolicies: _inline, managedPolicies: _managed, ...rest } = role(name)
+  return { ...rest, ...overrides }
+}
+
+describe('groupLeftovers: every part of a build with every profile that holds its role (issue 17)', () => {
+  const name = iamName(3)
+
+  it('the full set alone: its own profile, no other holder', () => {
+    const [only, ...rest] = groupLeftovers([listedProfile(name, [name])], [listedRole(name)])
+    expect(rest).toEqual([])
+    expect(only).toMatchObject({ name, profile: { name, roles: [name] }, role: { name } })
+    expect(only?.heldBy).toBeUndefined()
+    expect(only?.foreignProfile).toBeUndefined()
+  })
+
+  it('keeps every profile that holds the role, at any path and of any name, Packer-named ones included', () => {
+    const other = iamName(4, 'other')
+    const holders = [listedProfile('my-app-profile', [name]), listedProfile('ci', [name], '/ci/'), listedProfile(other, [name])]
+    const leftovers = groupLeftovers([listedProfile(name, [name]), ...holders, listedProfile('unrelated', ['app-role'])], [listedRole(name)])
+    expect(leftovers.find((leftover) => leftover.name === name)?.heldBy).toEqual(holders)
+    // The other Packer-named profile is a build of its own, holding a role that is not its own.
+    expect(leftovers.find((leftover) => leftover.name === other)).toMatchObject({ profile: { roles: [name] } })
+  })
+
+  it('compares role names ignoring case, as IAM does', () => {
+    const [leftover] = groupLeftovers([listedProfile('my-app-profile', [name.toUpperCase()])], [listedRole(name)])
+    expect(leftover?.heldBy?.map((profile) => profile.name)).toEqual(['my-app-profile'])
+  })
+
+  it('a profile of Packer’s name at another path is not the build’s own: it is foreign, and a holder when it holds the role', () => {
+    const elsewhere = listedProfile(name, [name], '/builds/')
+    const [held] = groupLeftovers([elsewhere], [listedRole(name)])
+    expect(held?.profile).toBeUndefined()
+    expect(held).toMatchObject({ foreignProfile: elsewhere, heldBy: [elsewhere] })
+    const [empty] = groupLeftovers([listedProfile(name, [], '/builds/')], [listedRole(name)])
+    expect(empty).toMatchObject({ foreignProfile: { path: '/builds/' } })
+    expect(empty?.heldBy).toBeUndefined()
+  })
+
+  it('a Packer-named profile at another path with no role of its name is still reported, never removed', () => {
+    const [leftover] = groupLeftovers([listedProfile(name, [], '/x/')], [])
+    expect(judge(leftover as IamLeftover)).toEqual({ verdict: 'skip', reason: `the instance profile /x/${name} is not Packer's (Packer creates it at /)` })
+  })
+
+  it('profiles and roles not named like Packer’s make no build', () => {
+    expect(groupLeftovers([listedProfile('my-app-profile', ['app-role'])], [listedRole('app-role')])).toEqual([])
+  })
+})
+
+describe('placeInProfiles: the build as the profiles show it now', () => {
+  const name = iamName(3)
+
+  it('takes its own profile’s roles and the other holders from the new listing, keeping the parts it was planned with', () => {
+    const planned = leftover({ name })
+    const placed = placeInProfiles(planned, [listedProfile(name, []), listedProfile('my-app-profile', [name])])
+    expect(placed.profile).toEqual({ ...planned.profile, roles: [] })
+    expect(placed.role).toBe(planned.role)
+    expect(placed.heldBy?.map((profile) => profile.name)).toEqual(['my-app-profile'])
+  })
+
+  it('never adopts a profile that appeared since: a profile of its name that was not planned is foreign', () => {
+    const planned = leftover({ name, profile: false })
+    const placed = placeInProfiles(planned, [listedProfile(name, [])])
+    expect(placed.profile).toBeUndefined()
+    expect(placed.foreignProfile?.name).toBe(name)
+    expect(removalSteps(placed)).toEqual(['delete-role-policy', 'delete-role'])
+    expect(judge(placed)).toEqual({ verdict: 'skip', reason: `the instance profile ${name} is not Packer's (Packer creates it at /)` })
+  })
+
+  it('drops holders that no longer hold the role', () => {
+    const planned = { ...leftover({ name }), heldBy: [listedProfile('my-app-profile', [name])] }
+    expect(placeInProfiles(planned, [listedProfile(name, [name]), listedProfile('my-app-profile', [])]).heldBy).toBeUndefined()
+  })
+})
+
+describe('judgeLeftover: a role other profiles hold', () => {
+  const name = iamName(3)
+  const holders = [listedProfile('my-app-profile', [name]), listedProfile('ci', [name], '/ci/')]
+
+  it('skips the whole build, naming every holder and carrying them for the usage check', () => {
+    expect(judge({ ...leftover({ name }), heldBy: holders })).toEqual({
+      verdict: 'skip',
+      reason: 'in use by instance profile my-app-profile and by instance profile /ci/ci',
+      heldBy: holders
+    })
+  })
+
+  it('whatever else the build is: a role alone, a build of unknown age', () => {
+    expect(judge({ ...leftover({ name, profile: false }), heldBy: holders })).toMatchObject({ verdict: 'skip', heldBy: holders })
+    const unknown = leftover({ name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab', profile: { createDate: undefined }, role: { createDate: undefined } })
+    expect(judge({ ...unknown, heldBy: holders })).toMatchObject({ verdict: 'skip', heldBy: holders })
+  })
+
+  it('the exclude-tag still comes first; a fresh build is still not reported', () => {
+    expect(judge({ ...leftover({ name, role: { tags: new Map([['packer-sweeper:keep', '']]) } }), heldBy: holders })).toEqual({
+      verdict: 'skip',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
+    const fresh = leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } })
+    expect(judge({ ...fresh, heldBy: holders })).toEqual({ verdict: 'ignore' })
+  })
+
+  it('heldByReason names the instances that run with each holder', () => {
+    const users: Record<string, string[]> = { 'my-app-profile': ['i-0a (eu-west-1)', 'i-0b (us-east-1)'] }
+    expect(heldByReason(holders, (profile) => users[profile.name] ?? [])).toBe(
+      'in use by instance profile my-app-profile, itself used by i-0a (eu-west-1), i-0b (us-east-1) and by instance profile /ci/ci'
+    )
+  })
+
+  it('profileLabel puts a path other than / before the name, as the ARN does', () => {
+    expect(profileLabel({ name: 'a', path: '/' })).toBe('a')
+    expect(profileLabel({ name: 'a', path: '/ci/x/' })).toBe('/ci/x/a')
   })
 })

@@ -14,6 +14,10 @@ const GONE = 'i-090e0000'
 const OTHER = 'i-0f4e1000'
 const BUILDER = 'i-0b111de0'
 const NEW = 'i-0e3e3000'
+/** The run_tags a template gives its builds, and the inputs that opt in to deleting custom-named keys carrying them. */
+const BUILD_TAG = { build: 'ci' }
+const OPTED_IN: Partial<Inputs> = { 'delete-custom-key-pairs': true, tags: [{ key: 'build', value: 'ci' }] }
+const NOT_PACKERS = "not Packer's temporary key-pair name packer_<uuid>; set delete-custom-key-pairs"
 
 describe('key pairs', () => {
   it("deletes a killed build's stale key that nothing uses, by KeyPairId", async () => {
@@ -38,7 +42,7 @@ describe('key pairs', () => {
   })
 
   it('asks EC2 for the key-name patterns and tags, and lists the live instances once for the plan and once before deleting, however many keys', async () => {
-    seed({ keyPairs: Array.from({ length: 250 }, (_, n) => ({ keyName: `packer_k${n}`, createTime: at(3), tags: { run: '7' } })) })
+    seed({ keyPairs: Array.from({ length: 250 }, (_, n) => ({ keyName: packerName(3 * 3600, NOW, `k${n}`), createTime: at(3), tags: { run: '7' } })) })
     const { plan } = await sweep(context({ 'key-name': ['packer_*', 'ci-?'], tags: [{ key: 'run', value: '7' }] }))
     expect(inputsOf(sandbox(), 'DescribeKeyPairs')).toContainEqual(
       expect.objectContaining({
@@ -81,14 +85,19 @@ describe('key pairs', () => {
     expect(sandbox().callsOf('DescribeInstances')).toEqual([])
   })
 
-  it("ages a user's own packer_something key by its CreateTime", async () => {
+  it('asks EC2 for no other name than Packer’s own packer_<uuid> by default', async () => {
+    await sweep(context())
+    expect(inputsOf(sandbox(), 'DescribeKeyPairs')).toEqual([{ Filters: [{ Name: 'key-name', Values: ['packer_????????-????-????-????-????????????'] }] }])
+  })
+
+  it('ages a custom-named key by its CreateTime (opted in, with a concrete tag)', async () => {
     seed({
       keyPairs: [
-        { keyName: 'packer_something', createTime: at(1) },
-        { keyName: 'packer_old-laptop', createTime: at(500) }
+        { keyName: 'packer_something', createTime: at(1), tags: BUILD_TAG },
+        { keyName: 'packer_old-laptop', createTime: at(500), tags: BUILD_TAG }
       ]
     })
-    const { findings } = await sweep(context())
+    const { findings } = await sweep(context({ ...OPTED_IN, 'key-name': ['packer_*'] }))
     expect(findings).toEqual([expect.objectContaining({ name: 'packer_old-laptop', ageSource: 'create-time', outcome: 'deleted' })])
   })
 
@@ -103,30 +112,114 @@ describe('key pairs', () => {
 
   it('reports a key without any age as skipped, never deleted', async () => {
     seed({ keyPairs: [{ keyName: 'packer_imported', createTime: null }] })
-    const { findings } = await sweep(context())
+    const { findings } = await sweep(context({ 'key-name': ['packer_*'] }))
     expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })])
     expect(deletes()).toEqual([])
   })
 
   it('matches client-side by EC2 wildcards, whatever the endpoint returned', async () => {
     // An endpoint that ignores filters returns every key; only the pattern's are judged.
+    const [abc, def] = [packerName(900 * 3600, NOW, 'abc'), packerName(900 * 3600, NOW, 'def')]
     seed({
       keyPairs: [
-        { keyName: 'prod-deploy', createTime: at(900) },
-        { keyName: 'packer_abc', createTime: at(900), tags: { run: '8' } },
-        { keyName: 'packer_def', createTime: at(900), tags: { run: '7' } }
+        { keyName: 'prod-deploy', createTime: at(900), tags: { run: '7' } },
+        { keyName: 'packer_def', createTime: at(900), tags: { run: '7' } },
+        { keyName: abc, createTime: at(900), tags: { run: '8' } },
+        { keyName: def, createTime: at(900), tags: { run: '7' } }
       ]
     })
     sandbox().faults.ignoreFilters({ action: 'DescribeKeyPairs' })
     const { findings } = await sweep(context({ tags: [{ key: 'run', value: '7' }] }))
-    expect(findings.map((finding) => finding.name)).toEqual(['packer_def'])
+    expect(findings.map((finding) => finding.name)).toEqual([def])
   })
 
   it('matches key names exactly: a name holding * or ? is never sent as a pattern and matches no other key', async () => {
-    seed({ keyPairs: [{ keyName: 'packer_*odd?', createTime: at(3) }], instances: [{ id: OTHER, state: 'running', keyName: 'packer_*oddX' }] })
-    const { findings } = await sweep(context())
+    seed({ keyPairs: [{ keyName: 'packer_*odd?', createTime: at(3), tags: BUILD_TAG }], instances: [{ id: OTHER, state: 'running', keyName: 'packer_*oddX' }] })
+    const { findings } = await sweep(context({ ...OPTED_IN, 'key-name': ['packer_*'] }))
     expect(inputsOf(sandbox(), 'DescribeInstances').flatMap((input) => input.Filters ?? [])).not.toContainEqual(expect.objectContaining({ Name: 'key-name' }))
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
+  })
+
+  describe("only Packer's own packer_<uuid> is deleted, unless delete-custom-key-pairs and a concrete tag say otherwise", () => {
+    const THIRTY_DAYS = 30 * 24
+    const PLATFORM = [{ key: 'team', value: 'platform' }]
+
+    it('key-name empty, tags team=platform: a 30-day-old unused prod-bastion with that tag is reported skipped, with the reason, never deleted', async () => {
+      const packers = packerName(THIRTY_DAYS * 3600, NOW)
+      seed({
+        keyPairs: [
+          { keyName: 'prod-bastion', keyPairId: 'key-bastion', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } },
+          { keyName: packers, keyPairId: 'key-packer', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } }
+        ]
+      })
+      const { plan, findings } = await sweep(context({ 'key-name': [], tags: PLATFORM }))
+      expect(plannedChanges(plan)).toBe(1)
+      expect(findings).toEqual([
+        expect.objectContaining({ name: packers, outcome: 'deleted' }),
+        expect.objectContaining({ name: 'prod-bastion', outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS), ageSeconds: THIRTY_DAYS * 3600 })
+      ])
+      expect(inputsOf(sandbox(), 'DeleteKeyPair')).toEqual([expect.objectContaining({ KeyPairId: 'key-packer' })])
+      expect(keyPairs().map((key) => key.keyName)).toEqual(['prod-bastion'])
+    })
+
+    it('key-name packer_* (the old default, set by hand): packer_shared is reported skipped, never deleted', async () => {
+      seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
+      const { plan, findings } = await sweep(context({ 'key-name': ['packer_*'] }))
+      expect(plannedChanges(plan)).toBe(0)
+      expect(findings).toEqual([expect.objectContaining({ name: 'packer_shared', outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(deletes()).toEqual([])
+    })
+
+    it('the defaults never even list packer_shared', async () => {
+      seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
+      expect((await sweep(context())).findings).toEqual([])
+      expect(deletes()).toEqual([])
+    })
+
+    it.each([
+      [
+        'uppercase hex',
+        packerName(THIRTY_DAYS * 3600, NOW)
+          .toUpperCase()
+          .replace('PACKER_', 'packer_')
+      ],
+      ['a suffix', `${packerName(THIRTY_DAYS * 3600, NOW)}-old`],
+      ['one digit short', packerName(THIRTY_DAYS * 3600, NOW).slice(0, -1)]
+    ])('a near miss (%s) is skipped even where key-name lets it through', async (_what, name) => {
+      seed({ keyPairs: [{ keyName: name, createTime: at(THIRTY_DAYS) }] })
+      const { findings } = await sweep(context({ 'key-name': ['packer_*'] }))
+      expect(findings).toEqual([expect.objectContaining({ name, outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(deletes()).toEqual([])
+    })
+
+    it('delete-custom-key-pairs with the concrete tag: the custom-named keys carrying it are deleted, the others skipped', async () => {
+      seed({
+        keyPairs: [
+          { keyName: 'prod-bastion', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } },
+          { keyName: 'packer_shared', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } },
+          { keyName: 'packer_other-team', createTime: at(THIRTY_DAYS), tags: { team: 'data' } }
+        ]
+      })
+      sandbox().faults.ignoreFilters({ action: 'DescribeKeyPairs' })
+      const { findings } = await sweep(context({ 'key-name': ['packer_*'], tags: PLATFORM, 'delete-custom-key-pairs': true }))
+      expect(findings).toEqual([expect.objectContaining({ name: 'packer_shared', outcome: 'deleted' })])
+      expect(keyPairs().map((key) => key.keyName)).toEqual(['prod-bastion', 'packer_other-team'])
+    })
+
+    it('delete-custom-key-pairs with only wildcard tags (the input refuses it; the rule holds anyway): nothing custom is deleted', async () => {
+      seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } }] })
+      const { findings } = await sweep(context({ 'key-name': ['packer_*'], tags: [{ key: 'team', value: '*' }], 'delete-custom-key-pairs': true }))
+      expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringMatching(/delete-custom-key-pairs deletes only/) })])
+      expect(deletes()).toEqual([])
+    })
+
+    it('notify reports a custom-named key as skipped too, without looking up what uses it', async () => {
+      seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
+      const ctx = context({ action: 'notify', 'key-name': ['packer_*'] })
+      const plan = await planOrphans(ctx, new Set())
+      expect(reportOnly(plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(sandbox().callsOf('DescribeInstances')).toEqual([])
+    })
   })
 
   describe('freed by an instance this run terminates', () => {
@@ -143,7 +236,7 @@ describe('key pairs', () => {
       sandbox().fleet.update(BUILDER, { state: 'terminated' }) // the core terminated it
       const planned = sandbox().calls.length
       const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
-      expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `deleted after ${BUILDER} terminated` })])
+      expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `after ${BUILDER} terminated` })])
       const calls = sandbox().calls
       const waiterPoll = calls.findIndex((call, index) => index >= planned && call.action === 'DescribeInstances')
       const deletion = calls.findIndex((call) => call.action === 'DeleteKeyPair')

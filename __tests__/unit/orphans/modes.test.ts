@@ -71,9 +71,9 @@ describe('what each action does with the leftovers', () => {
     const { plan, findings } = await planAndSweep(orphanContext())
     expect(plannedChanges(plan)).toBe(0)
     expect(findings.map((finding) => [finding.outcome, finding.reason])).toEqual([
-      ['skipped', 'exclude-tag'],
-      ['skipped', 'exclude-tag'],
-      ['skipped', 'exclude-tag']
+      ['skipped', 'carries the packer-sweeper:keep tag'],
+      ['skipped', 'carries the packer-sweeper:keep tag'],
+      ['skipped', 'carries the packer-sweeper:keep tag']
     ])
     for (const action of DELETES) expect(sandbox().callsOf(action)).toEqual([])
   })

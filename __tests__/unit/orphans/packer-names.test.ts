@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { buildStartFromName, FUTURE_SKEW_SECONDS } from '../../../src/orphans/packer-names.js'
-import { NOW } from '../../../__fixtures__/support.js'
+import { buildStartFromName, FUTURE_SKEW_SECONDS, isPackerTemporaryName, PACKER_TEMPORARY_NAME_PATTERN } from '../../../src/orphans/packer-names.js'
+import { wildcardMatcher } from '../../../src/wildcard.js'
+import { NOW, packerName } from '../../../__fixtures__/support.js'
 
 const NOW_HEX = (NOW.getTime() / 1000).toString(16) // 69a429b0
 
@@ -54,6 +55,67 @@ describe('buildStartFromName', () => {
           expect(buildStartFromName(name, NOW)?.getTime()).toBe(seconds * 1000)
         }
       )
+    )
+  })
+})
+
+describe("Packer's temporary name packer_<uuid>", () => {
+  const HEX = '0123456789abcdef'
+  const hex = (length: number) => fc.string({ unit: fc.constantFrom(...HEX), minLength: length, maxLength: length })
+  const uuidName = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12)).map((parts) => `packer_${parts.join('-')}`)
+  const byPattern = wildcardMatcher([PACKER_TEMPORARY_NAME_PATTERN])
+
+  it('is the EC2 pattern packer_ then 8-4-4-4-12 characters', () => {
+    expect(PACKER_TEMPORARY_NAME_PATTERN).toBe('packer_????????-????-????-????-????????????')
+  })
+
+  it.each([
+    ['a build of now', packerName(3600, NOW)],
+    ['a build of 2024', 'packer_6745a1b2-0a1b-2c3d-4e5f-0123456789ab'],
+    ['a start Packer could not have written, still its shape', 'packer_ffffffff-0000-0000-0000-000000000000']
+  ])('accepts %s: %s', (_what, name) => {
+    expect(isPackerTemporaryName(name)).toBe(true)
+    expect(byPattern(name)).toBe(true)
+  })
+
+  it.each([
+    ["a user's own key", 'packer_shared'],
+    ['uppercase hex (Go writes lowercase)', 'packer_6745A1B2-0a1b-2c3d-4e5f-0123456789ab'],
+    ['not hex', 'packer_6745a1bz-0a1b-2c3d-4e5f-0123456789ab'],
+    ['dashes moved', 'packer_6745a1b2-0a1b2-c3d-4e5f-0123456789ab'],
+    ['a suffix', 'packer_6745a1b2-0a1b-2c3d-4e5f-0123456789ab-old'],
+    ['short last group', 'packer_6745a1b2-0a1b-2c3d-4e5f-0123456789a'],
+    ['hyphen prefix (an IAM role, not a key)', 'packer-6745a1b2-0a1b-2c3d-4e5f-0123456789ab'],
+    ['another prefix', 'xpacker_6745a1b2-0a1b-2c3d-4e5f-0123456789ab'],
+    ['a line break after it', 'packer_6745a1b2-0a1b-2c3d-4e5f-0123456789ab\n'],
+    ['a bastion key', 'prod-bastion'],
+    ['empty', '']
+  ])('rejects %s: %j', (_what, name) => {
+    expect(isPackerTemporaryName(name)).toBe(false)
+  })
+
+  it('every name Packer writes passes both the EC2 pattern (server-side) and the exact check', () => {
+    fc.assert(
+      fc.property(uuidName, (name) => {
+        expect(isPackerTemporaryName(name)).toBe(true)
+        expect(byPattern(name)).toBe(true)
+      })
+    )
+  })
+
+  it('the exact check is never wider than the EC2 pattern: what it accepts, the pattern matches', () => {
+    const near = fc.oneof(
+      uuidName,
+      uuidName.map((name) => name.toUpperCase()),
+      uuidName.map((name) => name.replace('packer_', 'Packer_')),
+      fc.tuple(uuidName, fc.nat({ max: 40 }), fc.string({ maxLength: 2 })).map(([name, at, text]) => name.slice(0, at) + text + name.slice(at + 1)),
+      fc.string({ maxLength: 50 })
+    )
+    fc.assert(
+      fc.property(near, (name) => {
+        if (isPackerTemporaryName(name)) expect(byPattern(name)).toBe(true)
+        expect(isPackerTemporaryName(name)).toBe(/^packer_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(name))
+      })
     )
   })
 })

@@ -1,7 +1,8 @@
 /**
  * The promise of issue 4 as a property over random regions: nothing carrying the exclude-tag,
- * nothing younger than max-age by either of its clocks, and nothing still used by an instance
- * that is not being terminated (or by an interface or group reference) is ever deleted; notify,
+ * nothing younger than max-age by either of its clocks, nothing still used by an instance
+ * that is not being terminated (or by an interface or group reference), and no key pair not named
+ * packer_<uuid> (issue 17) is ever deleted; notify,
  * stop and dry-run delete nothing at all. Each run seeds a fresh in-process sandbox from a plain
  * model of the region; the oracle below reads that model, the checks read the sandbox.
  */
@@ -16,6 +17,7 @@ import { defaultInputs, hoursBefore, NOW, packerName } from '../../../__fixtures
 const KEEP = 'packer-sweeper:keep'
 const INSTANCES = ['i-00000000', 'i-00000001', 'i-00000002', 'i-00000003', 'i-00000004']
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminated'] as const
+const PACKERS_OWN_KEY = /^packer_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 const hours = fc.integer({ min: 0, max: 8 })
 const resource = fc.record({
@@ -108,6 +110,8 @@ function terminate(sandbox: Sandbox, ids: ReadonlySet<string>): void {
 /** The oracle, reading the world as planned: may this resource be deleted at all? */
 function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template', id: string, world: World, freed: ReadonlySet<string>): boolean {
   if (r.excluded) return false
+  // Only Packer's own packer_<uuid> key pairs (this run does not opt in to deleting custom-named ones).
+  if (kind === 'key' && !PACKERS_OWN_KEY.test(world.keyPairs.find((key) => key.id === id)?.name ?? '')) return false
   const clocks = [kind === 'template' ? undefined : r.buildAgeHours, kind === 'group' ? undefined : r.createAgeHours].filter(
     (age): age is number => age !== undefined
   )
@@ -136,6 +140,8 @@ describe('safety', () => {
         try {
           const inputs = defaultInputs({
             resources: ['instances', 'key-pairs', 'security-groups', 'launch-templates'],
+            // The old default, which lists custom-named keys too: they must be reported, never deleted.
+            'key-name': ['packer_*'],
             action: s.action,
             'dry-run': s.dryRun,
             'max-age': s.maxAgeHours * 3600

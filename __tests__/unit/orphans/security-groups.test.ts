@@ -144,7 +144,7 @@ describe('security groups', () => {
     expect(plan.orphans.map((orphan) => orphan.dependsOn)).toEqual([[BUILDER]])
     sandbox().fleet.update(BUILDER, { state: 'terminated' })
     const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
-    expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `deleted after ${BUILDER} terminated` })])
+    expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `after ${BUILDER} terminated` })])
   })
 
   it('keeps waiting for a builder stuck in stopping; past the deadline its group is in use', async () => {

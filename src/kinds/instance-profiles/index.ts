@@ -19,7 +19,7 @@ export const instanceProfiles: AccountLeftoverKind<{
   list: 'instanceProfiles',
   nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },
   description:
-    'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses.',
+    'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses and no other instance profile holds.',
   outputs: [selectedIdsOutput('instance-profiles')],
   // Global: every enabled region is checked for instances using a profile, whatever `regions` says.
   permissions: leftoverPermissions({

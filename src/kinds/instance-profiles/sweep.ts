@@ -23,11 +23,12 @@ import type { LiveInstances } from '../../orphans/instance-usage.js'
 import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
 import type { AwsErrorInfo, Inputs } from '../../types.js'
 import {
+  groupLeftovers,
+  heldByReason,
   isPackerIamName,
-  isPackerProfileName,
-  isPackerRole,
   judgeLeftover,
   leftoverAge,
+  placeInProfiles,
   removalSteps,
   type IamLeftover,
   type ListedProfile,
@@ -78,6 +79,8 @@ export interface PlannedInstanceProfile {
   skipReason?: string
   /** Builders this run terminates that use the profile: it is removed after they are gone. */
   dependsOn: ProfileUser[]
+  /** For a build skipped because other profiles hold its role: those profiles, whose users the reason names. */
+  heldBy?: readonly ListedProfile[]
 }
 
 export interface InstanceProfilePlan {
@@ -112,28 +115,45 @@ export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext,
     return { planned: [], users: new Map(), errors: [describeReadError(error)] }
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
+  const heldBy = new Map<IamLeftover, readonly ListedProfile[]>()
   const judged = sortByJudgement(leftovers, (leftover) => {
     const age = leftoverAge(leftover, ctx.now)
-    return { age, ...judgeLeftover(leftover, age, rules) }
+    const verdict = judgeLeftover(leftover, age, rules)
+    if (verdict.verdict === 'skip' && verdict.heldBy) heldBy.set(leftover, verdict.heldBy)
+    return { age, ...verdict }
   })
   const planned = [
-    ...judged.skipped.map(({ item, age, reason }): PlannedInstanceProfile => ({ leftover: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] })),
+    ...judged.skipped.map(({ item, age, reason }): PlannedInstanceProfile => {
+      const holders = heldBy.get(item)
+      return { leftover: item, age, verdict: 'skip', skipReason: reason, dependsOn: [], ...(holders ? { heldBy: holders } : {}) }
+    }),
     ...judged.stale.map(({ item, age }): PlannedInstanceProfile => ({ leftover: item, age, verdict: 'orphan', dependsOn: [] }))
   ]
   return { planned: byName(planned), users: new Map(), errors: [] }
 }
 
-/** The usage check, in `ctx.enabledRegions`, when a profile is left to remove. Without its answer no profile may be touched. */
+/**
+ * The usage check, in `ctx.enabledRegions`, when a profile is left to remove (without its answer
+ * no profile may be touched), or when other profiles hold a skipped build's role (the reason then
+ * names the instances that use them).
+ */
 export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, reading: InstanceProfileReading): Promise<InstanceProfileReading> {
   const { planned } = reading
-  if (!planned.some((entry) => entry.verdict === 'orphan' && entry.leftover.profile)) return reading
+  const arns = [
+    ...new Set(
+      planned.flatMap((entry) => [
+        ...(entry.verdict === 'orphan' && entry.leftover.profile ? [entry.leftover.profile.arn] : []),
+        ...(entry.heldBy ?? []).map((profile) => profile.arn)
+      ])
+    )
+  ]
+  if (arns.length === 0) return reading
   try {
-    const arns = planned.flatMap((entry) => (entry.verdict === 'orphan' && entry.leftover.profile ? [entry.leftover.profile.arn] : []))
     return { ...reading, users: await profileUsers(ctx, arns) }
   } catch (error) {
     const skipReason = 'could not check which instances use the profile'
     return {
-      planned: planned.map((entry) => (entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
+      planned: planned.map((entry) => (entry.verdict === 'orphan' && entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
       users: new Map(),
       errors: [...reading.errors, describeReadError(error)]
     }
@@ -142,16 +162,22 @@ export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, rea
 
 /** The plan: a profile an instance uses stays, unless every such instance is a builder this run terminates (then it waits for them). */
 export function judgeInstanceProfiles(reading: InstanceProfileReading, terminating: ReadonlySet<string>, inputs: Pick<Inputs, 'action'>): InstanceProfilePlan {
+  const usedBy = (arn: string) => (reading.users.get(arn) ?? []).map(userWords)
   const judged = reading.planned.map((entry): PlannedInstanceProfile => {
+    if (entry.heldBy) return { ...entry, skipReason: heldByReason(entry.heldBy, (profile) => usedBy(profile.arn)) }
     const arn = entry.leftover.profile?.arn
     const using = arn ? (reading.users.get(arn) ?? []) : []
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
     const staying = using.filter((user) => !(inputs.action === 'terminate' && terminating.has(user.instanceId)))
-    if (staying.length > 0)
-      return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map((user) => `${user.instanceId} (${user.region})`).join(', ')}` }
+    if (staying.length > 0) return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map(userWords).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
   return { planned: byName(judged), errors: reading.errors }
+}
+
+/** `i-0abc in eu-west-1`: no parentheses, since the outcome is printed around the reason. */
+function userWords(user: ProfileUser): string {
+  return `${user.instanceId} in ${user.region}`
 }
 
 function byName(planned: PlannedInstanceProfile[]): PlannedInstanceProfile[] {
@@ -164,31 +190,19 @@ export function plannedInstanceProfileChanges(plan: InstanceProfilePlan, inputs:
 }
 
 /**
- * Every profile and role named like Packer's, grouped by build, with the tags and policies of
- * those old enough to matter. A role of Packer's name that is not Packer's is kept as a foreign
- * role, so the profile that holds it is never taken apart.
+ * Every profile and role named like Packer's, grouped by build, with every profile (at any path)
+ * that holds each build's role, and the tags and policies of those old enough to matter. A role
+ * or profile of Packer's name that is not Packer's is kept as foreign, so that nothing sharing
+ * its name is ever taken apart.
  */
 async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<IamLeftover[]> {
-  const { paginateListInstanceProfiles, paginateListRoles } = await import('@aws-sdk/client-iam')
-  const options = { abortSignal: ctx.abortSignal }
-  const [listedProfiles, listedRoles] = await inOrder([
-    describing(PERMISSION.listInstanceProfiles, () =>
-      collect(paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.InstanceProfiles)
-    ),
-    describing(PERMISSION.listRoles, () => collect(paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, options), (page) => page.Roles))
+  const { paginateListRoles } = await import('@aws-sdk/client-iam')
+  const [profiles, listedRoles] = await inOrder([
+    listProfiles(ctx),
+    describing(PERMISSION.listRoles, () =>
+      collect(paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }), (page) => page.Roles)
+    )
   ] as const)
-  const profiles: ListedProfile[] = []
-  for (const profile of listedProfiles) {
-    if (!profile.InstanceProfileName || !profile.Arn) continue
-    const listed: ListedProfile = {
-      name: profile.InstanceProfileName,
-      arn: profile.Arn,
-      path: profile.Path ?? '',
-      roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
-    }
-    if (profile.CreateDate) listed.createDate = profile.CreateDate
-    if (isPackerProfileName(listed)) profiles.push(listed)
-  }
   const roles: ListedRole[] = []
   for (const role of listedRoles) {
     if (!role.RoleName || !role.Arn || !isPackerIamName(role.RoleName)) continue
@@ -198,22 +212,34 @@ async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegio
     if (role.CreateDate) listed.createDate = role.CreateDate
     roles.push(listed)
   }
-  const names = [...new Set([...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)])].sort()
-  const bare = names.map((name): IamLeftover => {
-    const role = roles.find((candidate) => candidate.name === name)
-    const leftover: IamLeftover = { name }
-    const profile = profiles.find((candidate) => candidate.name === name)
-    if (profile) leftover.profile = { ...profile, tags: new Map() }
-    if (role && isPackerRole(role)) leftover.role = { ...role, tags: new Map(), inlinePolicies: [], managedPolicies: [] }
-    else if (role) leftover.foreignRole = role.name
-    return leftover
-  })
   // Only a leftover that is not fresh by its name and dates needs its tags and policies read.
-  const worthReading = bare.filter((leftover) => {
+  const worthReading = groupLeftovers(profiles, roles).filter((leftover) => {
     const age = leftoverAge(leftover, ctx.now)
     return age.ageSeconds === undefined || ctx.inputs['max-age'] === 0 || age.ageSeconds > ctx.inputs['max-age']
   })
   return mapWithConcurrency(worthReading, IAM_CONCURRENCY, (leftover) => readDetails(ctx, leftover))
+}
+
+/**
+ * Every instance profile of the account, at every path, with the roles it holds: not only
+ * Packer's, for any of them may hold a Packer role.
+ */
+async function listProfiles(ctx: Pick<InstanceProfileContext, 'iam' | 'abortSignal'>): Promise<ListedProfile[]> {
+  const { paginateListInstanceProfiles } = await import('@aws-sdk/client-iam')
+  const listed = await describing(PERMISSION.listInstanceProfiles, () =>
+    collect(paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }), (page) => page.InstanceProfiles)
+  )
+  return listed.flatMap((profile) => {
+    if (!profile.InstanceProfileName || !profile.Arn) return []
+    const one: ListedProfile = {
+      name: profile.InstanceProfileName,
+      arn: profile.Arn,
+      path: profile.Path ?? '',
+      roles: (profile.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []))
+    }
+    if (profile.CreateDate) one.createDate = profile.CreateDate
+    return [one]
+  })
 }
 
 /** Tags of the profile and the role, and the role's inline and managed policies: four independent listings, side by side. */
@@ -364,12 +390,22 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
   orphans = orphans.filter((entry) => {
     const holding = entry.dependsOn.filter((user) => !gone.has(user.instanceId))
     if (holding.length === 0) return true
-    settle(entry, 'in-use', `still used by ${holding.map((user) => `${user.instanceId} (${user.region})`).join(', ')}, which did not reach terminated`)
+    settle(entry, 'in-use', `still used by ${holding.map(userWords).join(', ')}, which did not reach terminated`)
     return false
   })
+  if (orphans.length === 0) return plan.planned.map((entry) => settled.get(entry) as IamFinding)
+  // Every profile listed once more, right before the first write: a profile that took one of the
+  // roles since the plan must stop its removal before any part of the set is taken apart.
+  let profiles: ListedProfile[]
+  try {
+    profiles = await listProfiles(ctx)
+  } catch (error) {
+    for (const entry of orphans) settle(entry, 'failed', NOT_READ_AGAIN, describeReadError(error))
+    return plan.planned.map((entry) => settled.get(entry) as IamFinding)
+  }
   await mapWithConcurrency(orphans, IAM_CONCURRENCY, async (entry) => {
     if (ctx.cancelled?.aborted) return settle(entry, 'notified', NOT_REMOVED_CANCELLED)
-    await removeLeftover(ctx, entry, settle)
+    await removeLeftover(ctx, entry, profiles, settle)
   })
   return plan.planned.map((entry) => settled.get(entry) as IamFinding)
 }
@@ -395,9 +431,12 @@ async function buildersGone(ctx: InstanceProfileContext, orphans: readonly Plann
   return gone
 }
 
+const NOT_READ_AGAIN = 'could not read it again before removing it; nothing was removed'
+
 async function removeLeftover(
   ctx: InstanceProfileContext,
   entry: PlannedInstanceProfile,
+  profiles: readonly ListedProfile[],
   settle: (entry: PlannedInstanceProfile, outcome: IamFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => void
 ): Promise<void> {
   const { RemoveRoleFromInstanceProfileCommand, DeleteRolePolicyCommand, DeleteRoleCommand, DeleteInstanceProfileCommand } = await import('@aws-sdk/client-iam')
@@ -410,13 +449,13 @@ async function removeLeftover(
     'delete-role': () => ctx.iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.abortSignal }),
     'delete-instance-profile': () => ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })
   }
-  // Looked at once more right before the first write: a policy attached or a tag added since the
-  // plan must stop the removal before any part of the set is taken apart.
+  // Looked at once more right before the first write: a policy attached, a tag added or a profile
+  // holding the role since the plan must stop the removal before any part of the set is taken apart.
   let current: IamLeftover
   try {
-    current = await readDetails(ctx, leftover)
+    current = placeInProfiles(await readDetails(ctx, leftover), profiles)
   } catch (error) {
-    return settle(entry, 'failed', 'could not read it again before removing it; nothing was removed', describeReadError(error))
+    return settle(entry, 'failed', NOT_READ_AGAIN, describeReadError(error))
   }
   const rules = { maxAgeSeconds: ctx.inputs['max-age'], excludeTag: ctx.inputs['exclude-tag'], tags: ctx.inputs.tags }
   const recheck = judgeLeftover(current, entry.age, rules)
@@ -442,16 +481,17 @@ async function removeLeftover(
     if (IAM_IN_USE_CODES.includes(errorCode(refused.error))) return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
     return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
-  settle(entry, 'deleted', `${after(entry)} (${stepWords(steps)})`, undefined, steps)
+  settle(entry, 'deleted', `${after(entry)}${stepWords(steps)}`, undefined, steps)
 }
 
+/** `after i-0abc terminated: `, or nothing. The outcome (`deleted`) is said around the reason: not again in it. */
 function after(entry: PlannedInstanceProfile): string {
-  return entry.dependsOn.length > 0 ? `removed after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated` : 'removed'
+  return entry.dependsOn.length > 0 ? `after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated: ` : ''
 }
 
-/** `role removed from the profile, role deleted (already gone)`. */
+/** `role removed from the profile already, role deleted`: no parentheses, as the reason is printed inside some. */
 function stepWords(steps: readonly RemovalStepOutcome[]): string {
-  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' (already gone)' : ''}`).join(', ')
+  return steps.map((step) => `${STEP_WORDS[step.step]}${step.outcome === 'already-gone' ? ' already' : ''}`).join(', ')
 }
 
 /** `; done before: role removed from the profile`, or nothing when no step had been done. */
