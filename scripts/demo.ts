@@ -14,7 +14,7 @@
  * The fleet contains a builder with termination protection, so the action is *expected* to fail
  * the step (exit 1). This script exits 0 when the action did exactly what it should, 1 otherwise.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { DIST, ROOT, runAction, type RunResult } from '../sandbox/run-action.js'
 import {
@@ -454,6 +454,8 @@ async function main(): Promise<number> {
     const startedAt = performance.now()
     const run = await runAction({ sandbox, inputs: INPUTS })
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
+    // npm run docs:summary-image takes the job summary as the action wrote it from here.
+    if (process.env.PACKER_SWEEPER_DEMO_SUMMARY) writeFileSync(process.env.PACKER_SWEEPER_DEMO_SUMMARY, run.summary)
 
     section('Instances before → after')
     console.log(indent(fleetTable(before, sandbox)))

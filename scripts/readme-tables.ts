@@ -1,9 +1,10 @@
 /**
- * Generates the README's inputs and outputs tables from action.yml, the source of truth, and its
- * table of kinds from the kinds' registry (src/kinds/registry.ts).
+ * Generates the documentation's tables: from action.yml, the source of truth for inputs and outputs,
+ * and from the kinds' registry (src/kinds/registry.ts). README.md gets short tables (a type, the
+ * default and the first sentence of each description) that link to the full text in docs/.
  *
- *   npm run docs          rewrite README.md between the table markers
- *   npm run docs -- --check   exit 1 when README.md is stale (what the repo test also checks)
+ *   npm run docs              rewrite every generated block (between its markers) in GENERATED_FILES
+ *   npm run docs -- --check   exit 1 when a file is stale (what the repo test also checks)
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -24,12 +25,6 @@ export interface ActionMetadata {
   outputs: Record<string, { description: string }>
 }
 
-export const MARKERS = {
-  inputs: ['<!-- inputs:start (generated from action.yml by npm run docs) -->', '<!-- inputs:end -->'],
-  outputs: ['<!-- outputs:start (generated from action.yml by npm run docs) -->', '<!-- outputs:end -->'],
-  kinds: ['<!-- kinds:start (generated from src/kinds/registry.ts by npm run docs) -->', '<!-- kinds:end -->']
-} as const
-
 export function readActionMetadata(root = ROOT): ActionMetadata {
   const doc = parse(readFileSync(resolve(root, 'action.yml'), 'utf8')) as Partial<ActionMetadata> | null
   if (!doc || typeof doc.inputs !== 'object' || typeof doc.outputs !== 'object') {
@@ -38,12 +33,98 @@ export function readActionMetadata(root = ROOT): ActionMetadata {
   return { inputs: doc.inputs ?? {}, outputs: doc.outputs ?? {} }
 }
 
+/** What a user may write for an input, in one word; TYPE_LEGEND says what each word allows. */
+export type InputType = 'duration' | 'choice' | 'list' | 'keys' | 'lines' | 'boolean' | 'number' | 'ARN' | 'string'
+
+/**
+ * The type of every input. action.yml has no place for it (GitHub passes every input as a string)
+ * and src/inputs.ts knows it only as a parser, so it is written here; a test checks that every input
+ * of action.yml has one and that each default is a value of its type.
+ */
+export const INPUT_TYPES: Record<string, InputType> = {
+  'max-age': 'duration',
+  action: 'choice',
+  regions: 'list',
+  resources: 'list',
+  'key-name': 'list',
+  tags: 'lines',
+  'delete-custom-key-pairs': 'boolean',
+  'instance-states': 'list',
+  'exclude-tag': 'keys',
+  'max-instances': 'number',
+  'max-resources': 'number',
+  'region-timeout': 'duration',
+  'dry-run': 'boolean',
+  'sns-topic-arn': 'ARN',
+  'role-to-assume': 'ARN',
+  'role-session-name': 'string',
+  audience: 'string',
+  'fail-on-stale': 'boolean',
+  'estimate-cost': 'boolean'
+}
+
+export const TYPE_LEGEND: Record<InputType, string> = {
+  duration: 'a number with units `d`, `h`, `m`, `s` (`90m`, `2h`, `1h30m`)',
+  choice: 'one of the values the description names',
+  list: 'values separated by commas, spaces or newlines',
+  keys: 'tag keys separated by commas or newlines (a key may contain spaces)',
+  lines: '`Key=Value`, one per line',
+  boolean: '`true` or `false`',
+  number: 'a whole number, `0` for none',
+  ARN: 'an Amazon Resource Name, or empty',
+  string: 'text'
+}
+
+/** What a step reads from an output (every output is a string; this is what the string holds). */
+export type OutputType = 'JSON array' | 'JSON' | 'number' | 'boolean' | 'path'
+
+export const OUTPUT_TYPES: Record<string, OutputType> = {
+  'instance-ids': 'JSON array',
+  count: 'number',
+  'acted-ids': 'JSON array',
+  'failed-ids': 'JSON array',
+  'skipped-ids': 'JSON array',
+  'key-pairs': 'JSON array',
+  'security-groups': 'JSON array',
+  'launch-templates': 'JSON array',
+  'instance-profiles': 'JSON array',
+  'report-file': 'path',
+  'outputs-truncated': 'boolean',
+  report: 'JSON'
+}
+
+/** The longest description a short table shows; the full text is one link away. */
+export const SUMMARY_MAX = 160
+
+/** The phrase every list input repeats; the type column's `list` says it once. */
+const LIST_SEPARATORS = /,? separated by commas, spaces or newlines/
+
+/**
+ * A description's short form for the README: its first sentence without the remarks in
+ * parentheses or the list separators, cut at its first `;` when still longer than SUMMARY_MAX.
+ * Throws when even that is too long, so action.yml's first sentence stays a summary.
+ */
+export function summarize(name: string, description: string): string {
+  const text = oneLine(description)
+  const first = text.split(/(?<=\.)\s+(?=[A-Z0-9'])/)[0] ?? text
+  let short = first
+    .replace(/\s*\([^()]*\)/g, '')
+    .replace(LIST_SEPARATORS, '')
+    .trim()
+  if (short.length > SUMMARY_MAX && short.includes(';')) short = `${short.slice(0, short.indexOf(';'))}.`
+  if (short.length > SUMMARY_MAX) {
+    throw new Error(`${name}: the first sentence of its description in action.yml is ${short.length} characters; shorten it to ${SUMMARY_MAX}: "${short}"`)
+  }
+  return short
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
 /** One table cell: a single line, pipes escaped so a description cannot split the row. */
 function cell(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/\|/g, '\\|')
-    .trim()
+  return oneLine(text).replace(/\|/g, '\\|')
 }
 
 /** Inline code that survives backticks inside the value. */
@@ -53,21 +134,71 @@ function code(text: string): string {
   return `${fence}${pad}${text}${pad}${fence}`
 }
 
+function typeOf<T>(types: Record<string, T>, what: string, name: string): T {
+  const type = types[name]
+  if (type === undefined) throw new Error(`${what} ${name} has no type: add it to ${what.toUpperCase()}_TYPES in scripts/readme-tables.ts`)
+  return type
+}
+
+const inputType = (name: string): InputType => typeOf(INPUT_TYPES, 'input', name)
+const outputType = (name: string): OutputType => typeOf(OUTPUT_TYPES, 'output', name)
+
+function defaultOf(input: ActionInput): string {
+  if (input.required === true && (input.default === undefined || input.default === '')) return '**required**'
+  return input.default === undefined || input.default === '' ? '*(empty)*' : code(String(input.default))
+}
+
+/** Where docs/inputs.md explains an input in full: its `### `name`` heading. */
+export const inputLink = (name: string): string => `docs/inputs.md#${name}`
+
+/** README: every input with its type, default and first sentence, linked to its section in docs/inputs.md. */
 export function inputsTable(meta: ActionMetadata): string {
-  const rows = Object.entries(meta.inputs).map(([name, input]) => {
-    const fallback = input.default === undefined || input.default === '' ? '*(empty)*' : code(String(input.default))
-    const required = input.required === true ? 'yes' : 'no'
-    return `| ${code(name)} | ${cell(fallback)} | ${required} | ${cell(input.description)} |`
-  })
-  return ['| Input | Default | Required | Description |', '| --- | --- | --- | --- |', ...rows].join('\n')
+  const rows = Object.entries(meta.inputs).map(
+    ([name, input]) => `| [${code(name)}](${inputLink(name)}) | ${inputType(name)} | ${cell(defaultOf(input))} | ${cell(summarize(name, input.description))} |`
+  )
+  return ['| Input | Type | Default | Description |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
 
+/** docs/inputs.md: the types' legend, then one section per input with its full description. */
+export function inputsReference(meta: ActionMetadata): string {
+  const used = [...new Set(Object.keys(meta.inputs).map(inputType))]
+  const legend = ['| Type | What it takes |', '| --- | --- |', ...used.map((type) => `| ${type} | ${TYPE_LEGEND[type]} |`)]
+  const sections = Object.entries(meta.inputs).map(([name, input]) =>
+    [
+      `### ${code(name)}`,
+      '',
+      `Type: ${inputType(name)} · Default: ${defaultOf(input)} · Required: ${input.required === true ? 'yes' : 'no'}`,
+      '',
+      oneLine(input.description)
+    ].join('\n')
+  )
+  return [...legend, '', ...sections.flatMap((section) => [section, ''])].join('\n').trimEnd()
+}
+
+/** README: every output with what it holds and its first sentence. */
 export function outputsTable(meta: ActionMetadata): string {
-  const rows = Object.entries(meta.outputs).map(([name, output]) => `| ${code(name)} | ${cell(output.description)} |`)
-  return ['| Output | Description |', '| --- | --- |', ...rows].join('\n')
+  const rows = Object.entries(meta.outputs).map(([name, output]) => {
+    const type = outputType(name)
+    // "JSON array of the names …" under the type `JSON array`: the type says it once.
+    const short = summarize(name, output.description).replace(new RegExp(`^${type} of (the )?(.)`), (_, _the, first: string) => first.toUpperCase())
+    return `| ${code(name)} | ${type} | ${cell(short)} |`
+  })
+  return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
-/** The kinds of the registry: what each is, its outputs, and the IAM actions it needs per action. */
+/** docs/report.md: every output with its full description. */
+export function outputsReference(meta: ActionMetadata): string {
+  const rows = Object.entries(meta.outputs).map(([name, output]) => `| ${code(name)} | ${outputType(name)} | ${cell(output.description)} |`)
+  return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
+}
+
+/** README: the kinds and what each sweeps (docs/permissions.md adds their outputs and IAM actions). */
+export function kindsSummaryTable(): string {
+  const rows = KIND_MODULES.map((kind) => `| ${code(kind.name)} | ${cell(kind.description)} |`)
+  return ['| `resources` | What it sweeps |', '| --- | --- |', ...rows].join('\n')
+}
+
+/** docs/permissions.md: the kinds with the IAM actions each needs per action. */
 export function kindsTable(): string {
   const actions = (permissions: readonly string[]) => (permissions.length > 0 ? permissions.map(code).join(', ') : '—')
   const rows = KIND_MODULES.map((kind) => {
@@ -84,31 +215,131 @@ export function kindsTable(): string {
   ].join('\n')
 }
 
-function replaceBetween(text: string, [start, end]: readonly [string, string], body: string): string {
+/** A heading of a Markdown file, outside code blocks, with the anchor GitHub gives it. */
+export interface Heading {
+  level: number
+  text: string
+  anchor: string
+}
+
+/**
+ * GitHub's anchor for a heading's text (github-slugger): the rendered text lower-cased, every
+ * character but letters, digits, spaces, `-` and `_` dropped, spaces made `-`.
+ */
+export function githubAnchor(heading: string): string {
+  const rendered = heading
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/<[^>]+>/g, '')
+    .replace(/`/g, '')
+  return rendered
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-')
+}
+
+/** Every heading of a Markdown text, in order; a repeated anchor gets `-1`, `-2`, … as on GitHub. */
+export function headingsOf(markdown: string): Heading[] {
+  const seen = new Map<string, number>()
+  const found: Heading[] = []
+  let fence: string | undefined
+  for (const line of markdown.split('\n')) {
+    const opening = /^\s*(```+|~~~+)/.exec(line)
+    if (opening) {
+      const marker = opening[1] as string
+      if (fence === undefined) fence = marker
+      else if (marker.startsWith(fence)) fence = undefined
+      continue
+    }
+    const heading = fence === undefined ? /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line) : null
+    if (!heading) continue
+    const text = heading[2] as string
+    const base = githubAnchor(text)
+    const count = seen.get(base) ?? 0
+    seen.set(base, count + 1)
+    found.push({ level: (heading[1] as string).length, text, anchor: count === 0 ? base : `${base}-${count}` })
+  }
+  return found
+}
+
+/** The heading the table of contents sits under; it does not list itself. */
+export const CONTENTS_HEADING = 'Contents'
+
+/** README: a list of its `##` headings, in order, linked by GitHub's anchors. */
+export function tableOfContents(readme: string): string {
+  return headingsOf(readme)
+    .filter((heading) => heading.level === 2 && heading.text !== CONTENTS_HEADING)
+    .map((heading) => `- [${heading.text.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')}](#${heading.anchor})`)
+    .join('\n')
+}
+
+/** Every generated block: where its data comes from, and how it is rendered (from the metadata and the file's own text). */
+export const BLOCKS = {
+  contents: { source: 'the headings below', render: (_meta: ActionMetadata, text: string) => tableOfContents(text) },
+  inputs: { source: 'action.yml', render: inputsTable },
+  outputs: { source: 'action.yml', render: outputsTable },
+  kinds: { source: 'src/kinds/registry.ts', render: kindsSummaryTable },
+  'inputs-reference': { source: 'action.yml', render: inputsReference },
+  'outputs-reference': { source: 'action.yml', render: outputsReference },
+  'kinds-reference': { source: 'src/kinds/registry.ts', render: kindsTable }
+} satisfies Record<string, { source: string; render(meta: ActionMetadata, text: string): string }>
+
+export type BlockName = keyof typeof BLOCKS
+
+/** The files that hold generated blocks, and which. */
+export const GENERATED_FILES: Record<string, BlockName[]> = {
+  'README.md': ['contents', 'kinds', 'inputs', 'outputs'],
+  'docs/inputs.md': ['inputs-reference'],
+  'docs/report.md': ['outputs-reference'],
+  'docs/permissions.md': ['kinds-reference']
+}
+
+export function markers(name: BlockName): readonly [string, string] {
+  return [`<!-- ${name}:start (generated from ${BLOCKS[name].source} by npm run docs) -->`, `<!-- ${name}:end -->`]
+}
+
+/** The names of the generated blocks a text holds, in order. */
+export function blocksIn(text: string): string[] {
+  return [...text.matchAll(/<!-- ([a-z-]+):start \(generated from /g)].map((match) => match[1] as string)
+}
+
+function replaceBetween(file: string, text: string, name: BlockName, body: string): string {
+  const [start, end] = markers(name)
   const from = text.indexOf(start)
   const to = text.indexOf(end)
-  if (from < 0 || to < 0 || to < from) throw new Error(`README.md lacks the markers ${start} … ${end}`)
+  if (from < 0 || to < 0 || to < from) throw new Error(`${file} lacks the markers ${start} … ${end}`)
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
 }
 
-/** README with its tables regenerated; everything outside the markers is kept as it is. */
+/** A file with the blocks it should hold regenerated; everything outside the markers is kept as it is. */
+export function renderGenerated(file: string, text: string, meta: ActionMetadata): string {
+  const names = GENERATED_FILES[file]
+  if (!names) throw new Error(`${file} holds no generated blocks`)
+  return names.reduce((current, name) => replaceBetween(file, current, name, BLOCKS[name].render(meta, current)), text)
+}
+
+/** README.md with its tables regenerated. */
 export function renderReadme(readme: string, meta: ActionMetadata): string {
-  const withInputs = replaceBetween(readme, MARKERS.inputs, inputsTable(meta))
-  const withOutputs = replaceBetween(withInputs, MARKERS.outputs, outputsTable(meta))
-  return replaceBetween(withOutputs, MARKERS.kinds, kindsTable())
+  return renderGenerated('README.md', readme, meta)
 }
 
 function main(argv: string[]): number {
-  const path = resolve(ROOT, 'README.md')
-  const current = readFileSync(path, 'utf8')
-  const expected = renderReadme(current, readActionMetadata())
-  if (argv.includes('--check')) {
-    if (current === expected) return 0
-    console.error('README.md tables differ from action.yml or the kinds registry: run npm run docs and commit README.md.')
+  const meta = readActionMetadata()
+  const check = argv.includes('--check')
+  const stale: string[] = []
+  for (const file of Object.keys(GENERATED_FILES)) {
+    const path = resolve(ROOT, file)
+    const current = readFileSync(path, 'utf8')
+    const expected = renderGenerated(file, current, meta)
+    if (current === expected) continue
+    stale.push(file)
+    if (!check) writeFileSync(path, expected)
+  }
+  if (check && stale.length > 0) {
+    console.error(`${stale.join(', ')}: tables differ from action.yml or the kinds registry: run npm run docs and commit them.`)
     return 1
   }
-  if (current !== expected) writeFileSync(path, expected)
-  console.log(current === expected ? 'README.md is up to date.' : 'README.md tables regenerated from action.yml and the kinds registry.')
+  console.log(stale.length === 0 ? 'The generated tables are up to date.' : `Tables regenerated from action.yml and the kinds registry in ${stale.join(', ')}.`)
   return 0
 }
 

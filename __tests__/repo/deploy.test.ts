@@ -348,8 +348,8 @@ describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
     expect(rendered?.Properties.Tags).toEqual([{ Key: 'packer-sweeper:stack', Value: 'packer-sweeper' }])
   })
 
-  it("has the one DeletionPolicy line the README's upgrade check counts", () => {
-    const check = /grep -c '(DeletionPolicy: Retain)'` prints `1`/.exec(read('README.md').replace(/\s*\n\s*/g, ' '))
+  it('has the one DeletionPolicy line the upgrade check in docs/permissions.md counts', () => {
+    const check = /grep -c '(DeletionPolicy: Retain)'` prints `1`/.exec(read('docs/permissions.md').replace(/\s*\n\s*/g, ' '))
     expect(check).not.toBeNull()
     expect(
       read('deploy/cloudformation.yml')
