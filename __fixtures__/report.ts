@@ -5,7 +5,7 @@
 import { defaultInputs, instanceId } from './support.js'
 import type { IamFinding } from '../src/kinds/instance-profiles/rules.js'
 import { emptyLists } from '../src/kinds/registry.js'
-import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report, ReportSettings } from '../src/types.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report, ReportSettings } from '../src/model/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
 export function settings(overrides: Partial<ReportSettings> = {}): ReportSettings {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach } from '@jest/globals'
 import { EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2'
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock'
 import { parse } from 'yaml'
-import type { InstanceRecord, Inputs } from '../src/types.js'
+import type { InstanceRecord, Inputs } from '../src/model/types.js'
 
 export { packerName } from '../sandbox/index.js'
 

@@ -27,7 +27,7 @@ import {
   type IamInstanceProfileRef,
   type Sandbox
 } from '../sandbox/index.js'
-import { formatAge } from '../src/format.js'
+import { formatAge } from '../src/model/format.js'
 
 const REGIONS = ['us-east-1', 'eu-west-1']
 const INPUTS = {

@@ -1,11 +1,11 @@
 import * as core from '@actions/core'
-import { MAX_FILTER_VALUES } from './batches.js'
+import { MAX_FILTER_VALUES } from './aws/batches.js'
 import { KIND_NAMES } from './kinds/registry.js'
-import { TYPICAL_BUILD_SECONDS } from './plan.js'
-import { guessRegions, REGION_PATTERN } from './regions.js'
-import { isTopicArn } from './sns-topic.js'
-import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './types.js'
-import { isConcreteTag, isOnlyWildcards } from './wildcard.js'
+import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
+import { guessRegions, REGION_PATTERN } from './aws/regions.js'
+import { isTopicArn } from './aws/sns-topic.js'
+import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './model/types.js'
+import { isConcreteTag, isOnlyWildcards } from './model/wildcard.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
 export class InputError extends Error {

@@ -10,12 +10,12 @@ import { join } from 'node:path'
 import * as core from '@actions/core'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { describeAwsError, errorMessage, formatAwsError } from './aws-errors.js'
-import { clientConfig } from './clients.js'
-import { resolveCredentials } from './credentials.js'
-import { surveyLiveInstances, type RegionPass } from './discovery.js'
-import { isSelected } from './findings.js'
-import { byRegionThenId, countOf, formatAge } from './format.js'
+import { describeAwsError, errorMessage, formatAwsError } from './aws/errors.js'
+import { clientConfig } from './aws/clients.js'
+import { resolveCredentials } from './aws/credentials.js'
+import { surveyLiveInstances, type RegionPass } from './engine/discovery.js'
+import { isSelected } from './model/findings.js'
+import { byRegionThenId, countOf, formatAge } from './model/format.js'
 import { getInputs } from './inputs.js'
 import {
   GLOBAL_REGION,
@@ -26,7 +26,7 @@ import {
   type PhaseSignals,
   type RegionalSurvey,
   type RegionScope
-} from './kinds/kind.js'
+} from './engine/kind.js'
 import {
   emptyLists,
   builderFindings,
@@ -40,18 +40,18 @@ import {
   selectedKinds,
   type Kind
 } from './kinds/registry.js'
-import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './log.js'
-import { buildNotifications, publishNotifications } from './notification.js'
-import type { InstanceLink } from './orphans/instance-usage.js'
-import { surveyLeftovers } from './orphans/index.js'
-import { PERMISSION } from './permissions.js'
-import { capProblems, type PlannedChanges } from './plan.js'
-import { costFrom, lookUpPricesFor } from './pricing.js'
-import { homeRegion, resolveRegions } from './regions.js'
-import { regionKinds, stepFailures, writeOutputs } from './report.js'
-import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './run-control.js'
-import { writeSummary } from './summary.js'
-import type { Inputs, RegionFailure, RegionResult, Report, RunContext } from './types.js'
+import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './report/log.js'
+import { buildNotifications, publishNotifications } from './report/notification.js'
+import type { InstanceLink } from './engine/instance-usage.js'
+import { surveyLeftovers } from './engine/leftovers.js'
+import { PERMISSION } from './model/permissions.js'
+import { capProblems, type PlannedChanges } from './engine/plan.js'
+import { costFrom, lookUpPricesFor } from './aws/pricing.js'
+import { homeRegion, resolveRegions } from './aws/regions.js'
+import { regionKinds, stepFailures, writeOutputs } from './report/report.js'
+import { FORCED_EXIT_MS, READ_BACK_BY_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './engine/run-control.js'
+import { writeSummary } from './report/summary.js'
+import type { Inputs, RegionFailure, RegionResult, Report, RunContext } from './model/types.js'
 
 /** Read-backs of calls that got no answer may go on this long past the act deadline (less once the job is cancelled). */
 const READ_BACK_TIMEOUT_MS = 30_000

@@ -5,8 +5,8 @@
  * nothing tighter is asserted on a shared machine).
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { NOT_STARTED_CANCELLED } from '../../src/actions.js'
-import { NOT_DELETED_CANCELLED } from '../../src/orphans/index.js'
+import { NOT_STARTED_CANCELLED } from '../../src/engine/builders.js'
+import { NOT_DELETED_CANCELLED } from '../../src/engine/leftovers.js'
 import { SLOW, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
 import { generateFleet, type Sandbox } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'

@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orphansFleet, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
 import type { Sandbox } from '../../sandbox/index.js'
-import type { OrphanFinding } from '../../src/types.js'
+import type { OrphanFinding } from '../../src/model/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
 import { runAction, type RunResult } from '../../sandbox/run-action.js'
 import { describeRun, expectExit, summarySection } from './harness.js'

@@ -5,7 +5,7 @@
  * and there is exactly one Publish per part, in order.
  */
 import { describe, expect, it } from '@jest/globals'
-import type { NotificationJson as PartJson } from '../../src/notification.js'
+import type { NotificationJson as PartJson } from '../../src/report/notification.js'
 import { generateFleet } from '../../sandbox/index.js'
 import { changedIds, sandboxPerTest, sorted } from './fleet.js'
 import { runAction } from '../../sandbox/run-action.js'

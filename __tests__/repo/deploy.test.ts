@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 
-import { PERMISSION } from '../../src/permissions.js'
-import { requiredPermissions } from '../../src/required-permissions.js'
-import { SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/types.js'
+import { PERMISSION } from '../../src/model/permissions.js'
+import { requiredPermissions } from '../../src/report/required-permissions.js'
+import { SWEEP_ACTIONS, type ResourceKind, type SweepAction } from '../../src/model/types.js'
 import { KIND_MODULES, KIND_NAMES } from '../../src/kinds/registry.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
 import { getInputs } from '../../src/inputs.js'
@@ -440,7 +440,7 @@ describe('deploy/iam-policy.json', () => {
   })
 
   it('is the file the error messages point to', async () => {
-    const { POLICY_HINT } = await import('../../src/aws-errors.js')
+    const { POLICY_HINT } = await import('../../src/aws/errors.js')
     expect(POLICY_HINT).toContain('deploy/iam-policy.json')
   })
 })

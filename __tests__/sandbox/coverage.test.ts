@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { EC2_HANDLERS } from '../../sandbox/ec2.js'
 import { IAM_HANDLERS } from '../../sandbox/iam.js'
-import { PERMISSION } from '../../src/permissions.js'
+import { PERMISSION } from '../../src/model/permissions.js'
 
 /** Served by the sandbox's own dispatch rather than a table of handlers. */
 const SERVED_ELSEWHERE = new Set(['sns:Publish', 'sts:AssumeRoleWithWebIdentity', 'pricing:GetProducts'])

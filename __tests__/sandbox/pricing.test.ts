@@ -2,7 +2,7 @@
 import { DescribeSpotPriceHistoryCommand } from '@aws-sdk/client-ec2'
 import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { getProductsInput, hourlyPriceFromPriceList, currentSpotPrice } from '../../src/pricing.js'
+import { getProductsInput, hourlyPriceFromPriceList, currentSpotPrice } from '../../src/aws/pricing.js'
 import { startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf, FAKE_CREDENTIALS } from './sdk.js'
 

@@ -4,7 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns'
 import { STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
 import { InputError, getInputs, parseDuration, splitList } from '../../src/inputs.js'
-import { type Inputs } from '../../src/types.js'
+import { type Inputs } from '../../src/model/types.js'
 import { KIND_NAMES } from '../../src/kinds/registry.js'
 import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/support.js'
 

@@ -4,14 +4,14 @@
  * they are surveyed and acted on first.
  */
 import * as core from '@actions/core'
-import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from '../actions.js'
-import { discoverInstances, type RegionDiscovery } from '../discovery.js'
-import { isSelected, sortedIds } from '../findings.js'
-import { describeReadError } from '../orphans/describe-error.js'
-import { PERMISSION } from '../permissions.js'
-import { oneLine } from '../format.js'
-import { decideInstance, youngBuilderWarning } from '../plan.js'
-import type { InstanceFinding, Outcome } from '../types.js'
+import { actOnInstances, instancesToChange, NOT_STARTED_CANCELLED, toFinding } from '../engine/builders.js'
+import { discoverInstances, type RegionDiscovery } from '../engine/discovery.js'
+import { isSelected, sortedIds } from '../model/findings.js'
+import { describeReadError } from '../aws/describe-error.js'
+import { PERMISSION } from '../model/permissions.js'
+import { oneLine } from '../model/format.js'
+import { decideInstance, youngBuilderWarning } from '../engine/plan.js'
+import type { InstanceFinding, Outcome } from '../model/types.js'
 import {
   failedSurvey,
   OVER_CAP,
@@ -21,7 +21,7 @@ import {
   type PhaseSignals,
   type RegionalSurvey,
   type RegionScope
-} from './kind.js'
+} from '../engine/kind.js'
 
 const withOutcome = (outcome: Outcome) => (finding: InstanceFinding) => finding.outcome === outcome
 

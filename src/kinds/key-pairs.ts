@@ -1,13 +1,13 @@
 import { DeleteKeyPairCommand, DescribeKeyPairsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2'
-import { chunk, MAX_FILTER_VALUES } from '../batches.js'
-import { describing } from '../orphans/describe-error.js'
-import type { InstanceUseQuery } from '../orphans/instance-usage.js'
-import { candidatesOf, tagFilters, type Listed } from '../orphans/kind.js'
-import type { Candidate } from '../orphans/model.js'
-import { keyPairOnlyReported, matchesAnyPattern } from '../orphans/rules.js'
-import { PERMISSION } from '../permissions.js'
-import type { Inputs, OrphanFinding } from '../types.js'
-import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
+import { chunk, MAX_FILTER_VALUES } from '../aws/batches.js'
+import { describing } from '../aws/describe-error.js'
+import type { InstanceUseQuery } from '../engine/instance-usage.js'
+import { candidatesOf, tagFilters, type Listed } from '../engine/regional-kind.js'
+import type { Candidate } from '../engine/leftover-model.js'
+import { keyPairOnlyReported, matchesAnyPattern } from '../engine/rules.js'
+import { PERMISSION } from '../model/permissions.js'
+import type { Inputs, OrphanFinding } from '../model/types.js'
+import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
 
 /** Instances know a key pair by its name. */
 export const BY_KEY_NAME: InstanceUseQuery = {

@@ -3,11 +3,11 @@
  * and one entry here; `satisfies` makes a kind that is named but not declared (or declared under
  * another name) a compile error, and everything that lists kinds derives from this object.
  */
-import type { InstanceLink } from '../orphans/instance-usage.js'
-import type { Finding, InstanceFinding, Report } from '../types.js'
+import type { InstanceLink } from '../engine/instance-usage.js'
+import type { Finding, InstanceFinding, Report } from '../model/types.js'
 import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
-import type { AccountLeftoverKind, BuilderKind, KindModule, KindOutput, KindTypes, RegionalLeftoverKind } from './kind.js'
+import type { AccountLeftoverKind, BuilderKind, KindModule, KindOutput, KindTypes, RegionalLeftoverKind } from '../engine/kind.js'
 import { keyPairs } from './key-pairs.js'
 import { launchTemplates } from './launch-templates.js'
 import { securityGroups } from './security-groups.js'

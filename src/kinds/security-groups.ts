@@ -5,14 +5,14 @@ import {
   paginateDescribeNetworkInterfaces,
   paginateDescribeSecurityGroups
 } from '@aws-sdk/client-ec2'
-import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../batches.js'
-import { describing } from '../orphans/describe-error.js'
-import { candidatesOf, tagFilters } from '../orphans/kind.js'
-import type { Candidate, Usage } from '../orphans/model.js'
-import { matchesAnyPattern } from '../orphans/rules.js'
-import { PERMISSION } from '../permissions.js'
-import type { OrphanFinding } from '../types.js'
-import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from './kind.js'
+import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../aws/batches.js'
+import { describing } from '../aws/describe-error.js'
+import { candidatesOf, tagFilters } from '../engine/regional-kind.js'
+import type { Candidate, Usage } from '../engine/leftover-model.js'
+import { matchesAnyPattern } from '../engine/rules.js'
+import { PERMISSION } from '../model/permissions.js'
+import type { OrphanFinding } from '../model/types.js'
+import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
 
 /** Packer's temporary group: `packer_<uuid>` with this exact description (common/step_security_group.go). */
 export const SECURITY_GROUP_NAME_PATTERN = 'packer_*'

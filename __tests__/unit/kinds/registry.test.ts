@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { parse } from 'yaml'
 import { isAccountLeftoverKind, isBuilderKind, KIND_MODULES, KIND_NAMES, KINDS } from '../../../src/kinds/registry.js'
-import { PERMISSION } from '../../../src/permissions.js'
-import { OUTPUT_NAMES } from '../../../src/report.js'
+import { PERMISSION } from '../../../src/model/permissions.js'
+import { OUTPUT_NAMES } from '../../../src/report/report.js'
 import { ROOT } from '../../../scripts/readme-tables.js'
 
 function sourceFiles(directory: string): string[] {

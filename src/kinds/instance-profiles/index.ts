@@ -6,8 +6,8 @@
 import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES, type IamFinding } from './rules.js'
 import { NOT_REMOVED_CANCELLED, reportInstanceProfilesOnly } from './sweep.js'
 import { startInstanceProfilePhase } from './phase.js'
-import { PERMISSION } from '../../permissions.js'
-import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../kind.js'
+import { PERMISSION } from '../../model/permissions.js'
+import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../../engine/kind.js'
 
 export const instanceProfiles: AccountLeftoverKind<{
   kind: 'instance-profiles'

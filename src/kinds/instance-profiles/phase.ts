@@ -3,12 +3,12 @@
  * are surveyed, judged once the run knows which builders it terminates, carried out after the
  * regions acted. Its failures are run errors (IAM has no region to fail).
  */
-import { formatAwsError } from '../../aws-errors.js'
-import { clientConfig } from '../../clients.js'
-import { resolveRegions } from '../../regions.js'
-import { regionDeadline } from '../../run-control.js'
+import { formatAwsError } from '../../aws/errors.js'
+import { clientConfig } from '../../aws/clients.js'
+import { resolveRegions } from '../../aws/regions.js'
+import { regionDeadline } from '../../engine/run-control.js'
 import type { IamFinding } from './rules.js'
-import type { AccountScope } from '../kind.js'
+import type { AccountScope } from '../../engine/kind.js'
 import {
   checkInstanceProfileUsers,
   discoverInstanceProfiles,

@@ -6,11 +6,11 @@
  * instance profile holds (at any path, of any name) belongs to that profile too: the build is
  * left whole, before anything is written.
  */
-import { deriveAge, excludedBy, matchesTags } from '../../orphans/rules.js'
-import type { InstanceLink } from '../../orphans/instance-usage.js'
-import type { DerivedAge } from '../../orphans/model.js'
-import { isStale } from '../../plan.js'
-import type { AwsErrorInfo, OrphanFinding, TagFilter } from '../../types.js'
+import { deriveAge, excludedBy, matchesTags } from '../../engine/rules.js'
+import type { InstanceLink } from '../../engine/instance-usage.js'
+import type { DerivedAge } from '../../engine/leftover-model.js'
+import { isStale } from '../../engine/plan.js'
+import type { AwsErrorInfo, OrphanFinding, TagFilter } from '../../model/types.js'
 
 /** A hyphen where the key pair and group use an underscore; lowercase hex as Go's %x writes it. */
 const PACKER_IAM_NAME = /^packer-([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

@@ -12,16 +12,16 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import { describeAwsError, errorCode, gotNoAnswer } from '../../aws-errors.js'
-import { collect, inOrder, mapWithConcurrency } from '../../batches.js'
-import { tagMap } from '../../aws-data.js'
-import { PERMISSION, type Permission } from '../../permissions.js'
-import { describeReadError, describing } from '../../orphans/describe-error.js'
-import { leftoverFinding, sortByJudgement } from '../../orphans/rules.js'
-import type { DerivedAge } from '../../orphans/model.js'
-import type { LiveInstances } from '../../orphans/instance-usage.js'
-import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../orphans/termination-wait.js'
-import type { AwsErrorInfo, Inputs } from '../../types.js'
+import { describeAwsError, errorCode, gotNoAnswer } from '../../aws/errors.js'
+import { collect, inOrder, mapWithConcurrency } from '../../aws/batches.js'
+import { tagMap } from '../../model/aws-data.js'
+import { PERMISSION, type Permission } from '../../model/permissions.js'
+import { describeReadError, describing } from '../../aws/describe-error.js'
+import { leftoverFinding, sortByJudgement } from '../../engine/rules.js'
+import type { DerivedAge } from '../../engine/leftover-model.js'
+import type { LiveInstances } from '../../engine/instance-usage.js'
+import { DEFAULT_TERMINATION_WAIT, waitForTermination, type TerminationWait } from '../../engine/termination-wait.js'
+import type { AwsErrorInfo, Inputs } from '../../model/types.js'
 import {
   groupLeftovers,
   heldByReason,
@@ -39,7 +39,7 @@ import {
   IAM_IN_USE_CODES,
   BY_INSTANCE_PROFILE
 } from './rules.js'
-import { GLOBAL_REGION } from '../kind.js'
+import { GLOBAL_REGION } from '../../engine/kind.js'
 
 /**
  * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has

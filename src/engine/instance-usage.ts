@@ -1,0 +1,75 @@
+import { type EC2Client, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
+import { PERMISSION } from '../model/permissions.js'
+import { describing } from '../aws/describe-error.js'
+import type { Candidate, Usage } from './leftover-model.js'
+
+/** Every state but `terminated`: a stopped builder still holds its key pair. */
+export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped']
+
+/** What an instance uses of a kind's resources (its key's name, its template's ID, its profile's ARN), read from the instance. */
+export interface InstanceLink {
+  usedValue: (instance: Instance) => string | undefined
+}
+
+/** How instances name a regional leftover they use, and what that name is for a candidate. */
+export interface InstanceUseQuery extends InstanceLink {
+  candidateValue: (candidate: Candidate) => string
+}
+
+/**
+ * One listing of a region's live instances: which instances use what each query asks about, and
+ * the state of the instances watched (`terminated` for one no longer listed).
+ */
+export interface LiveInstances {
+  usersOf(link: InstanceLink, value: string): readonly string[]
+  states: ReadonlyMap<string, string>
+}
+
+export interface LiveInstanceListing {
+  /** What to index: who uses each value. */
+  queries: readonly InstanceLink[]
+  /** Instances whose state to report. */
+  watch?: readonly string[]
+  /** Sees every live instance as it is read (the builders are picked out of the same pass). */
+  visit?: (instance: Instance) => void
+  abortSignal?: AbortSignal
+}
+
+/**
+ * Every live instance of the region, one page per 1,000, in one pass that serves every question
+ * asked of it: who uses each key pair and launch template, whether the instances waited for are
+ * gone, and (through `visit`) which of them are builders. Filter values that name a key are not
+ * needed, so a key name holding `*` or `?` cannot widen what is matched.
+ */
+export async function listLiveInstances(client: EC2Client, listing: LiveInstanceListing): Promise<LiveInstances> {
+  const index = new Map(listing.queries.map((query) => [query, new Map<string, string[]>()]))
+  const watched = new Set(listing.watch ?? [])
+  const states = new Map([...watched].map((id) => [id, 'terminated']))
+  const input = { Filters: [{ Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }
+  await describing(PERMISSION.describeInstances, async () => {
+    for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, { abortSignal: listing.abortSignal })) {
+      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        // A terminated instance holds nothing, whatever an endpoint's filtering let through.
+        if (instance.State?.Name === 'terminated' || !instance.InstanceId) continue
+        listing.visit?.(instance)
+        if (watched.has(instance.InstanceId)) states.set(instance.InstanceId, instance.State?.Name ?? 'unknown')
+        for (const [query, users] of index) {
+          const used = query.usedValue(instance)
+          if (used) users.set(used, [...(users.get(used) ?? []), instance.InstanceId])
+        }
+      }
+    }
+  })
+  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], states }
+}
+
+/** What uses each candidate, by candidate ID, as a listing saw it; a candidate nothing uses has no entry. */
+export function usageFrom(live: LiveInstances, query: InstanceUseQuery, candidates: readonly Candidate[]): Map<string, Usage> {
+  const usage = new Map<string, Usage>()
+  for (const candidate of candidates) {
+    const users = live.usersOf(query, query.candidateValue(candidate))
+    if (users.length > 0) usage.set(candidate.id, { instanceIds: [...users], others: [] })
+  }
+  return usage
+}

@@ -1,0 +1,187 @@
+/**
+ * What one kind of Packer leftover declares about itself, and the shape of the work a sweep does
+ * with it. A kind is one module in this folder and one line in registry.ts; everything that lists
+ * kinds (the `resources` input, the outputs, the report's lists, the permissions, the summary,
+ * the notification, the log) reads them from the registry.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { AwsCredentialIdentity } from '@smithy/types'
+import type { RegionPass } from './discovery.js'
+import type { Permission } from '../model/permissions.js'
+import type { RunControl } from './run-control.js'
+import { isSelected, sortedIds } from '../model/findings.js'
+import type { Finding, InstanceRecord, Inputs, KindFailure } from '../model/types.js'
+import type { InstanceLink, LiveInstances } from './instance-usage.js'
+import type { OrphanKindSweeper } from './regional-kind.js'
+import type { Kind } from '../kinds/registry.js'
+
+/** Why a planned change is not made: the run is over a cap, or the job was cancelled first. */
+export type HeldBack = 'over-cap' | 'cancelled'
+
+/** The reason on everything a cap held back. */
+export const OVER_CAP = 'not acted on: the run is over its cap'
+
+export interface KindNouns {
+  singular: string
+  plural: string
+  /** The heading of its section in the summary and the notification. */
+  title: string
+}
+
+/** The IAM actions a kind's sweep calls: always `read`, and per action what changing it takes. */
+export interface KindPermissions {
+  read: readonly Permission[]
+  stop: readonly Permission[]
+  terminate: readonly Permission[]
+}
+
+/** One output of action.yml that lists IDs of this kind (a JSON array), or counts them. */
+export type KindOutput<F, O extends string = string> = { name: O; ids(findings: readonly F[]): string[] } | { name: O; count(findings: readonly F[]): number }
+
+/** An output listing the IDs of the kind's selected resources (all but the skipped ones). */
+export function selectedIdsOutput<F extends Finding, O extends string>(name: O): KindOutput<F, O> {
+  return { name, ids: (findings) => sortedIds(findings, isSelected) }
+}
+
+/** A leftover's permissions: only terminate deletes leftovers; stop has nothing to stop on them. */
+export function leftoverPermissions({ read, remove }: { read: readonly Permission[]; remove: readonly Permission[] }): KindPermissions {
+  return { read, stop: [], terminate: remove }
+}
+
+/** A survey that found nothing it may act on: the region failed for the kinds its errors name. */
+export function failedSurvey(errors: KindFailure[]): RegionalSurvey {
+  return { errors, terminating: new Set(), changes: 0, act: async () => new Map(), holdBack: () => new Map() }
+}
+
+/** Where account-wide kinds (IAM has no region) report their findings. */
+export const GLOBAL_REGION = 'global'
+
+/** The types a kind's declaration fixes: its name, its report list, its finding and its output names. */
+export interface KindTypes {
+  kind: Kind
+  list: string
+  finding: Finding
+  output: string
+}
+
+interface Declaration<T extends KindTypes> {
+  /** Its name in the `resources` input. */
+  name: T['kind']
+  /** Its list in the report (the `report` output, the report file, the notification's JSON). */
+  list: T['list']
+  nouns: KindNouns
+  /** One line for the README's table of kinds. */
+  description: string
+  /** Its outputs, in action.yml's order. */
+  outputs: readonly KindOutput<T['finding'], T['output']>[]
+  permissions: KindPermissions
+  /** Error codes of its change call that mean something still uses it: reported `in-use`, never forced. */
+  inUseCodes: readonly string[]
+  /** The summary's heading of the column that names a resource whose ID is its name. */
+  nameHeader: string
+  /** What a dry run of this kind cannot prove, said in the summary; absent when DryRun proves it all. */
+  dryRunCaveat?: string
+}
+
+/**
+ * What instances use of an account-wide kind. Where a swept region lists its live instances anyway
+ * (a regional kind needs the listing), `link` is read from that listing; every other enabled
+ * region is asked with the call that needs `elsewhere`.
+ */
+export interface AccountInstanceUse {
+  link: InstanceLink
+  elsewhere: Permission
+}
+
+/** What each engine needs of a kind besides its declaration. */
+interface EngineParts {
+  /**
+   * The instances Packer launched: found by the filters, stopped or terminated in batches. Every
+   * other kind is judged by what this one frees, so it is surveyed and acted on first.
+   */
+  builders: { survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> }
+  /** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
+  'regional-leftovers': { sweeper: OrphanKindSweeper }
+  /** A leftover of the account (IAM is global): swept once per run, beside the regions. */
+  'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>; instanceUse?: AccountInstanceUse }
+}
+
+type KindOf<E extends keyof EngineParts, T extends KindTypes> = Declaration<T> & { engine: E } & EngineParts[E]
+
+export type BuilderKind<T extends KindTypes = KindTypes> = KindOf<'builders', T>
+export type RegionalLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'regional-leftovers', T>
+export type AccountLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'account-leftovers', T>
+
+/** Every kind: its declaration, and what its engine needs. */
+export type KindModule<T extends KindTypes = KindTypes> = { [E in keyof EngineParts]: KindOf<E, T> }[keyof EngineParts]
+
+/** A kind's findings grouped by kind, as the engines hand them back. */
+export type FindingsByKind = Map<Kind, Finding[]>
+
+/** What a region's engines share. */
+export interface RegionScope {
+  region: string
+  client: EC2Client
+  inputs: Inputs
+  now: Date
+  /** Called with each change's findings the moment they are known. */
+  onSettled(findings: readonly Finding[]): void
+  /** The region's one pass over its live instances, when a selected kind needs to know who uses it. */
+  pass?: Promise<RegionPass>
+}
+
+/** The signals of one phase (reading, or acting) in one region. */
+export interface PhaseSignals {
+  /** The region's deadline for the phase (and the run abandoning its calls). */
+  abortSignal: AbortSignal
+  /** Aborted when the job is cancelled: no new change is started after it. */
+  cancelled: AbortSignal
+  /** A fresh deadline for reading back what got no answer. */
+  readBackSignal: () => AbortSignal
+  /** When `abortSignal`'s deadline passes (epoch ms): waits end before it by themselves. */
+  deadlineAt?: number
+}
+
+/** The work one engine planned in one region (or the account): read-only so far. */
+export interface Work {
+  /** Changes the plan would make, for max-resources (and max-instances for builders). */
+  readonly changes: number
+  /** Carries the plan out; `terminated` = builder IDs this run terminated. */
+  act(signals: PhaseSignals, terminated: ReadonlySet<string>): Promise<FindingsByKind>
+  /** Reports the plan without carrying it out. */
+  holdBack(why: HeldBack): FindingsByKind
+}
+
+export interface RegionalSurvey extends Work {
+  /** Non-empty means the kinds they name failed in the region; acting adds what it met. */
+  errors: KindFailure[]
+  /** Builder IDs this run will terminate in the region: what only they hold is freed. */
+  terminating: ReadonlySet<string>
+  /** Matching instances, and how many of them are younger than max-age. */
+  counts?: { matched: number; fresh: number }
+  /** The stale builders, for estimate-cost. */
+  stale?: readonly InstanceRecord[]
+}
+
+/** What an account-wide kind gets: the credentials and the regions, since it is not one region's. */
+export interface AccountScope {
+  inputs: Inputs
+  now: Date
+  credentials: AwsCredentialIdentity
+  /** The run's home region: its partition is the one swept. */
+  home: string
+  /** The regions this run sweeps (for `regions: all`, every enabled one). */
+  regions: readonly string[]
+  ec2For(region: string): EC2Client
+  control: RunControl
+  readBackSignal: () => AbortSignal
+  onSettled(findings: readonly Finding[]): void
+  /** A swept region's one listing of its live instances, when the run makes one (undefined otherwise). */
+  instancesIn(region: string): Promise<LiveInstances> | undefined
+}
+
+export interface AccountSurvey extends Work {
+  /** Run errors: an account-wide kind has no region to fail. */
+  errors: string[]
+  dispose(): void
+}

@@ -1,0 +1,222 @@
+/**
+ * The shared vocabulary of a sweep: what the inputs say, what was found, what happened to it.
+ * Everything here is plain data so that the decisions (what is stale, what to do, what to
+ * write) stay pure functions over it.
+ */
+
+import type { CostReport } from './cost.js'
+import type { Kind, ReportLists } from '../kinds/registry.js'
+
+export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
+export type SweepAction = (typeof SWEEP_ACTIONS)[number]
+
+/** A kind of Packer resource, as the `resources` input names it: the registry (kinds/registry.ts) lists them. */
+export type ResourceKind = Kind
+
+/** Every state DescribeInstances knows; `instance-states` takes the live ones (see inputs.ts). */
+export const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'] as const
+export type InstanceState = (typeof INSTANCE_STATES)[number]
+
+/** One `tags` line: `Key=Value`, where the value may use EC2's `*` and `?` wildcards. */
+export interface TagFilter {
+  key: string
+  value: string
+}
+
+/** The action's inputs, parsed and validated, keyed exactly like action.yml. */
+export interface Inputs {
+  /** Seconds; 0 = every matching resource. */
+  'max-age': number
+  action: SweepAction
+  /** Explicit region names, or 'all' = every region enabled for the account. */
+  regions: string[] | 'all'
+  resources: ResourceKind[]
+  /** EC2 wildcard patterns; empty only when `tags` is set. */
+  'key-name': string[]
+  tags: TagFilter[]
+  /**
+   * Also delete key pairs not named `packer_<uuid>` (a template's temporary_key_pair_name) that match
+   * `key-name` and a `tags` line whose value is not only wildcards; true only with such a line.
+   */
+  'delete-custom-key-pairs': boolean
+  'instance-states': InstanceState[]
+  /** Exact tag keys: a resource carrying any of them is never acted on. */
+  'exclude-tag': string[]
+  /** 0 = no cap. */
+  'max-instances': number
+  /** 0 = no cap. */
+  'max-resources': number
+  /** Seconds one region may take to be read, and again to be acted on. */
+  'region-timeout': number
+  'dry-run': boolean
+  /** Empty = no notification. */
+  'sns-topic-arn': string
+  /** Empty = default credential chain. */
+  'role-to-assume': string
+  'role-session-name': string
+  audience: string
+  'fail-on-stale': boolean
+  /** Price the stale builders (needs pricing:GetProducts and ec2:DescribeSpotPriceHistory). */
+  'estimate-cost': boolean
+}
+
+/**
+ * What happened to one resource.
+ * - stopped / terminated / deleted: the change was made (or was already so: see `reason`)
+ * - notified: reported only (action notify, or stop for kinds that cannot be stopped)
+ * - dry-run: the change would have been made; EC2 confirmed the permission with DryRun
+ * - skipped: never acted on (exclude-tag, age unknown); see `reason`
+ * - in-use: an orphan candidate that something still used when it was to be deleted
+ * - failed: the change was refused or errored; see `error`
+ * - unknown: the call got no answer (a silent endpoint, a cancelled job) and could not be read
+ *   back: it may or may not have taken effect; see `reason`
+ */
+export const OUTCOMES = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'skipped', 'in-use', 'failed', 'unknown'] as const
+export type Outcome = (typeof OUTCOMES)[number]
+
+export interface AwsErrorInfo {
+  /** AWS error code, e.g. OperationNotPermitted, or the SDK error name when there is none. */
+  code: string
+  message: string
+  /** For permission errors: the IAM action that is missing, e.g. ec2:TerminateInstances. */
+  missingPermission?: string
+}
+
+/** An instance as discovery keeps it: only what the decisions and the report need. */
+export interface InstanceRecord {
+  id: string
+  region: string
+  keyName?: string
+  /** The Name tag, if any. */
+  name?: string
+  /** ISO 8601. */
+  launchTime: string
+  state: string
+  /** The exclude-tag key the instance carries (the first listed, of several); absent when it carries none. */
+  excludedBy?: string
+  /** t3.micro …; 'unknown' when EC2 did not say. */
+  instanceType: string
+  /** 'spot', 'scheduled' or 'capacity-block'; absent for On-Demand. */
+  lifecycle?: string
+  availabilityZone?: string
+}
+
+/** One instance in the report, with its age and outcome. */
+export interface InstanceFinding {
+  id: string
+  region: string
+  keyName?: string
+  name?: string
+  launchTime: string
+  ageSeconds: number
+  state: string
+  outcome: Outcome
+  /** Why it was skipped, or a note on the outcome ("already stopped"). */
+  reason?: string
+  error?: AwsErrorInfo
+  instanceType: string
+  lifecycle?: string
+  availabilityZone?: string
+}
+
+/** Something a Packer build left behind besides its instance, of any leftover kind. */
+export interface OrphanFinding {
+  kind: ResourceKind
+  /** Its ID as its kind reports it (a name, where the kind has no other ID). */
+  id: string
+  /** Its name. */
+  name: string
+  region: string
+  /** ISO 8601 creation time as derived (name timestamp or CreateTime); undefined = age unknown. */
+  createdAt?: string
+  /** Where the age came from. */
+  ageSource: 'name' | 'create-time' | 'unknown'
+  /** Undefined when the age is unknown. */
+  ageSeconds?: number
+  outcome: Outcome
+  reason?: string
+  error?: AwsErrorInfo
+}
+
+/**
+ * What failed in a region, and why: one kind (its `resources` name), or the region as a whole
+ * when `kind` is absent (its deadline passed: RegionTimeout, or Cancelled).
+ */
+export interface RegionFailure extends AwsErrorInfo {
+  kind?: ResourceKind
+}
+
+/** A failure of one kind in one region: what an engine reports. */
+export type KindFailure = RegionFailure & { kind: ResourceKind }
+
+/**
+ * How far a region was swept.
+ * - ok: every selected kind was swept
+ * - partial: something failed (named in `failures`) while other kinds were swept, whose findings
+ *   keep their true outcomes; or the act deadline passed, and what was not done says so
+ * - failed: nothing in the region could be judged: its instances could not be read, every
+ *   selected kind failed, or the read deadline passed; nothing in it was acted on
+ */
+export const REGION_STATUSES = ['ok', 'partial', 'failed'] as const
+export type RegionStatus = (typeof REGION_STATUSES)[number]
+
+export interface RegionResult {
+  region: string
+  status: RegionStatus
+  /** Instances that matched the filters (stale or not). */
+  matched: number
+  /** Matching instances younger than max-age. */
+  fresh: number
+  /** Empty when the status is ok; each failed kind, and the region's own failure, with its error. */
+  failures: RegionFailure[]
+}
+
+/** Context of the workflow run, for links in the summary and the notification. */
+export interface RunContext {
+  repository?: string
+  runUrl?: string
+  actor?: string
+  sha?: string
+  workflow?: string
+}
+
+/** A resource of any kind in the report. */
+export type Finding = InstanceFinding | OrphanFinding
+
+/**
+ * The whole result of a run: the `report` output, and the source of summary and SNS message.
+ * Its resource lists are one per kind, named by the registry.
+ */
+export type Report = ReportBase & ReportLists
+
+interface ReportBase {
+  version: 1
+  startedAt: string
+  finishedAt: string
+  settings: ReportSettings
+  run: RunContext
+  regions: RegionResult[]
+  /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
+  errors: string[]
+  /** True when the job was cancelled (SIGINT/SIGTERM) before the sweep finished. */
+  cancelled: boolean
+  /** Where the whole report was written (the `report-file` output); absent when it could not be. */
+  reportFile?: string
+  /** The SNS notification, when one was due. */
+  notification?: NotificationRecord
+  /** What the stale builders cost: only with estimate-cost. */
+  cost?: CostReport
+}
+
+export interface NotificationRecord {
+  topicArn: string
+  /** Messages the notification was split into (one per 256 KiB). */
+  parts: number
+  /** How many of them SNS accepted, in order. */
+  published: number
+  /** Why the rest were not published. */
+  error?: string
+}
+
+/** The inputs as reported: everything but nothing secret (there is nothing secret in the inputs). */
+export type ReportSettings = Omit<Inputs, 'regions'> & { regions: string[] }
