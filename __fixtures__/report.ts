@@ -4,8 +4,9 @@
  */
 import { defaultInputs, instanceId } from './support.js'
 import type { IamFinding } from '../src/kinds/instance-profiles/rules.js'
-import { emptyLists } from '../src/kinds/registry.js'
-import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report, ReportSettings } from '../src/model/types.js'
+import { emptyReportLists } from '../src/kinds/findings.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../src/model/types.js'
+import type { Report, ReportSettings } from '../src/report/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
 export function settings(overrides: Partial<ReportSettings> = {}): ReportSettings {
@@ -69,7 +70,7 @@ export function report(overrides: Partial<Report> = {}): Report {
     settings: settings(),
     run: { repository: 'acme/images', runUrl: 'https://github.com/acme/images/actions/runs/42' },
     regions: [region()],
-    ...emptyLists(),
+    ...emptyReportLists(),
     errors: [],
     cancelled: false,
     ...overrides

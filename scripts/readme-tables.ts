@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
-import { isAccountLeftoverKind, KIND_MODULES } from '../src/kinds/registry.js'
+import { KIND_MODULES } from '../src/kinds/registry.js'
+import { isAccountLeftoverKind } from '../src/engine/kind.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './aws/batches.js'
-import { KIND_NAMES } from './kinds/registry.js'
+import { KIND_NAMES } from './kinds/names.js'
 import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
 import { guessRegions, REGION_PATTERN } from './aws/regions.js'
 import { isTopicArn } from './aws/sns-topic.js'

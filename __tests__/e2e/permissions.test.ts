@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { requiredPermissions } from '../../src/report/required-permissions.js'
 import { type ResourceKind, type SweepAction } from '../../src/model/types.js'
-import { KIND_NAMES } from '../../src/kinds/registry.js'
+import { KIND_NAMES } from '../../src/kinds/names.js'
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
 import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type FleetSeed, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'

@@ -4,7 +4,7 @@
  * exit code, and the log's groups and annotations as the runner reads them.
  */
 import { describe, expect, it } from '@jest/globals'
-import type { Report } from '../../src/model/types.js'
+import type { Report } from '../../src/report/types.js'
 import { DEFAULT_TOPIC_ARN, generateFleet } from '../../sandbox/index.js'
 import { changedIds, sandboxPerTest, sorted } from './fleet.js'
 import { runAction } from '../../sandbox/run-action.js'

@@ -5,7 +5,7 @@ import { STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
 import { InputError, getInputs, parseDuration, splitList } from '../../src/inputs.js'
 import { type Inputs } from '../../src/model/types.js'
-import { KIND_NAMES } from '../../src/kinds/registry.js'
+import { KIND_NAMES } from '../../src/kinds/names.js'
 import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/support.js'
 
 const ENV = { AWS_REGION: 'us-east-1' }

@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
 import * as core from '../../__fixtures__/core.js'
 import { ec2Error, inputGetter, instanceId, packerName } from '../../__fixtures__/support.js'
-import type { Report } from '../../src/model/types.js'
+import type { Report } from '../../src/report/types.js'
 
 jest.unstable_mockModule('@actions/core', () => ({
   ...core,

@@ -1,3 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
 
 /**
@@ -48,5 +49,20 @@ export function clientConfig({ region, credentials }: ClientOptions) {
       httpsAgent: { maxSockets: MAX_SOCKETS }
     },
     ...(credentials ? { credentials } : {})
+  }
+}
+
+/** One EC2 client per region, made on first use and all closed at the end. */
+export function regionalClients(credentials: AwsCredentialIdentity) {
+  const clients = new Map<string, EC2Client>()
+  return {
+    get(region: string): EC2Client {
+      let client = clients.get(region)
+      if (!client) clients.set(region, (client = new EC2Client(clientConfig({ region, credentials }))))
+      return client
+    },
+    destroyAll() {
+      for (const client of clients.values()) client.destroy()
+    }
   }
 }

@@ -13,7 +13,7 @@ import { isSelected, sortedIds } from '../model/findings.js'
 import type { Finding, InstanceRecord, Inputs, KindFailure } from '../model/types.js'
 import type { InstanceLink, LiveInstances } from './instance-usage.js'
 import type { OrphanKindSweeper } from './regional-kind.js'
-import type { Kind } from '../kinds/registry.js'
+import type { Kind } from '../kinds/names.js'
 
 /** Why a planned change is not made: the run is over a cap, or the job was cancelled first. */
 export type HeldBack = 'over-cap' | 'cancelled'
@@ -36,10 +36,10 @@ export interface KindPermissions {
 }
 
 /** One output of action.yml that lists IDs of this kind (a JSON array), or counts them. */
-export type KindOutput<F, O extends string = string> = { name: O; ids(findings: readonly F[]): string[] } | { name: O; count(findings: readonly F[]): number }
+export type KindOutput = { name: string; ids(findings: readonly Finding[]): string[] } | { name: string; count(findings: readonly Finding[]): number }
 
 /** An output listing the IDs of the kind's selected resources (all but the skipped ones). */
-export function selectedIdsOutput<F extends Finding, O extends string>(name: O): KindOutput<F, O> {
+export function selectedIdsOutput(name: string): KindOutput {
   return { name, ids: (findings) => sortedIds(findings, isSelected) }
 }
 
@@ -56,24 +56,14 @@ export function failedSurvey(errors: KindFailure[]): RegionalSurvey {
 /** Where account-wide kinds (IAM has no region) report their findings. */
 export const GLOBAL_REGION = 'global'
 
-/** The types a kind's declaration fixes: its name, its report list, its finding and its output names. */
-export interface KindTypes {
-  kind: Kind
-  list: string
-  finding: Finding
-  output: string
-}
-
-interface Declaration<T extends KindTypes> {
-  /** Its name in the `resources` input. */
-  name: T['kind']
-  /** Its list in the report (the `report` output, the report file, the notification's JSON). */
-  list: T['list']
+interface Declaration {
+  /** Its name in the `resources` input; its report list is named in names.ts. */
+  name: Kind
   nouns: KindNouns
   /** One line for the README's table of kinds. */
   description: string
   /** Its outputs, in action.yml's order. */
-  outputs: readonly KindOutput<T['finding'], T['output']>[]
+  outputs: readonly KindOutput[]
   permissions: KindPermissions
   /** Error codes of its change call that mean something still uses it: reported `in-use`, never forced. */
   inUseCodes: readonly string[]
@@ -106,20 +96,20 @@ interface EngineParts {
   'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>; instanceUse?: AccountInstanceUse }
 }
 
-type KindOf<E extends keyof EngineParts, T extends KindTypes> = Declaration<T> & { engine: E } & EngineParts[E]
-
-export type BuilderKind<T extends KindTypes = KindTypes> = KindOf<'builders', T>
-export type RegionalLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'regional-leftovers', T>
-export type AccountLeftoverKind<T extends KindTypes = KindTypes> = KindOf<'account-leftovers', T>
+export type BuilderKind = Declaration & { engine: 'builders' } & EngineParts['builders']
+export type RegionalLeftoverKind = Declaration & { engine: 'regional-leftovers' } & EngineParts['regional-leftovers']
+export type AccountLeftoverKind = Declaration & { engine: 'account-leftovers' } & EngineParts['account-leftovers']
 
 /** Every kind: its declaration, and what its engine needs. */
-export type KindModule<T extends KindTypes = KindTypes> = { [E in keyof EngineParts]: KindOf<E, T> }[keyof EngineParts]
+export type KindModule = BuilderKind | RegionalLeftoverKind | AccountLeftoverKind
 
 /** A kind's findings grouped by kind, as the engines hand them back. */
 export type FindingsByKind = Map<Kind, Finding[]>
 
 /** What a region's engines share. */
 export interface RegionScope {
+  /** The kinds the inputs select, in the kinds' order. */
+  kinds: readonly KindModule[]
   region: string
   client: EC2Client
   inputs: Inputs
@@ -184,4 +174,32 @@ export interface AccountSurvey extends Work {
   /** Run errors: an account-wide kind has no region to fail. */
   errors: string[]
   dispose(): void
+}
+
+export function isBuilderKind(kind: KindModule): kind is BuilderKind {
+  return kind.engine === 'builders'
+}
+
+export function isRegionalLeftoverKind(kind: KindModule): kind is RegionalLeftoverKind {
+  return kind.engine === 'regional-leftovers'
+}
+
+export function isAccountLeftoverKind(kind: KindModule): kind is AccountLeftoverKind {
+  return kind.engine === 'account-leftovers'
+}
+
+/** The kinds a `resources` list selects, in the kinds' order. */
+export function selectedKinds<K extends KindModule>(kinds: readonly K[], resources: readonly Kind[]): K[] {
+  return kinds.filter((kind) => resources.includes(kind.name))
+}
+
+/**
+ * What a region's one listing of its live instances must answer: who uses each resource of the
+ * selected regional kinds that instances use, and then also what account-wide kinds ask of
+ * instances. Empty when no regional kind needs the listing: the run then makes none.
+ */
+export function instancePassQueries(kinds: readonly KindModule[]): InstanceLink[] {
+  const regional = kinds.filter(isRegionalLeftoverKind).flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+  if (regional.length === 0) return []
+  return [...regional, ...kinds.filter(isAccountLeftoverKind).flatMap(({ instanceUse }) => (instanceUse ? [instanceUse.link] : []))]
 }

@@ -13,6 +13,7 @@ import { describeAwsError, errorCode, formatAwsError, gotNoAnswer } from '../aws
 import { mapWithConcurrency } from '../aws/batches.js'
 import {
   failedSurvey,
+  isRegionalLeftoverKind,
   type FindingsByKind,
   type HeldBack,
   type PhaseSignals,
@@ -20,7 +21,6 @@ import {
   type RegionalSurvey,
   type RegionScope
 } from './kind.js'
-import { isRegionalLeftoverKind, kindModule, selectedKinds } from '../kinds/registry.js'
 import type { Inputs, KindFailure, OrphanFinding } from '../model/types.js'
 import { describeReadError } from '../aws/describe-error.js'
 import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
@@ -33,6 +33,8 @@ export type { TerminationWait } from './termination-wait.js'
 export { DEFAULT_TERMINATION_WAIT } from './termination-wait.js'
 
 export interface OrphanContext {
+  /** The regional leftover kinds the inputs select, in the kinds' order. */
+  kinds: readonly RegionalLeftoverKind[]
   client: EC2Client
   region: string
   inputs: Inputs
@@ -59,14 +61,9 @@ export interface OrphanContext {
 /** The reason on leftovers whose delete was never started because the job was cancelled. */
 export const NOT_DELETED_CANCELLED = 'not deleted: the job was cancelled first'
 
-/** The regional leftover kinds the inputs select, in registry order. */
-function regionalKinds(inputs: Pick<Inputs, 'resources'>): RegionalLeftoverKind[] {
-  return selectedKinds(inputs.resources).filter(isRegionalLeftoverKind)
-}
-
-function regionalKind(kind: OrphanFinding['kind']): RegionalLeftoverKind {
-  const module = kindModule(kind)
-  if (!isRegionalLeftoverKind(module)) throw new Error(`${kind} is not a regional leftover kind`)
+function regionalKind(kinds: readonly RegionalLeftoverKind[], kind: OrphanFinding['kind']): RegionalLeftoverKind {
+  const module = kinds.find((candidate) => candidate.name === kind)
+  if (!module) throw new Error(`${kind} is not a selected regional leftover kind`)
   return module
 }
 
@@ -90,9 +87,9 @@ export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<s
   // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
   const freedByThisRun = ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
   // One listing of live instances serves every kind that instances use; made only when one is selected.
-  const queries = queriesOf(regionalKinds(ctx.inputs))
+  const queries = queriesOf(ctx.kinds)
   const live = once(() => ctx.live?.() ?? listLiveInstances(ctx.client, { queries, abortSignal: ctx.abortSignal }))
-  const planned = await Promise.all(regionalKinds(ctx.inputs).map((kind) => planKind(ctx, kind, live, freedByThisRun)))
+  const planned = await Promise.all(ctx.kinds.map((kind) => planKind(ctx, kind, live, freedByThisRun)))
   return {
     region: ctx.region,
     action: ctx.inputs.action,
@@ -179,8 +176,8 @@ export function plannedChanges(plan: OrphanPlan): number {
 }
 
 /** Findings for a plan that is not executed (cap tripped, notify, stop): each `notified` or `skipped`. */
-export function reportOnly(plan: OrphanPlan): OrphanFinding[] {
-  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action, kindModule(planned.candidate.kind).nouns.plural))
+export function reportOnly(kinds: readonly RegionalLeftoverKind[], plan: OrphanPlan): OrphanFinding[] {
+  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action, regionalKind(kinds, planned.candidate.kind).nouns.plural))
 }
 
 /**
@@ -191,7 +188,7 @@ export function reportOnly(plan: OrphanPlan): OrphanFinding[] {
  * plan depends on count as gone (they would be). Returns every finding with its final outcome.
  */
 export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, terminated: ReadonlySet<string>): Promise<OrphanFinding[]> {
-  if (plan.action !== 'terminate') return reportOnly(plan)
+  if (plan.action !== 'terminate') return reportOnly(ctx.kinds, plan)
   const settled = new Map<PlannedOrphan, OrphanFinding>()
   const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => {
     const finding = toFinding(planned, plan.region, outcome, reason, error)
@@ -200,10 +197,10 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
   }
 
   for (const planned of plan.orphans) {
-    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action, kindModule(planned.candidate.kind).nouns.plural))
+    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural))
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
-  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map(regionalKind)
+  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map((kind) => regionalKind(ctx.kinds, kind))
   const gone = await instancesGone(ctx, plan, waiting, terminated, queriesOf(kinds))
   if (ctx.cancelled?.aborted) {
     waiting.forEach((planned) => settle(planned, 'notified', NOT_DELETED_CANCELLED))
@@ -323,7 +320,9 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
  * kinds that could are still swept.
  */
 export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: Promise<ReadonlySet<string>>): Promise<RegionalSurvey> {
+  const selected = scope.kinds.filter(isRegionalLeftoverKind)
   const context = (phase: PhaseSignals): OrphanContext => ({
+    kinds: selected,
     client: scope.client,
     region: scope.region,
     inputs: scope.inputs,
@@ -332,7 +331,7 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
     onSettled: (finding) => scope.onSettled([finding])
   })
   const { pass } = scope
-  const kinds = regionalKinds(scope.inputs).map((kind) => kind.name)
+  const kinds = selected.map((kind) => kind.name)
   let plan: OrphanPlan
   try {
     plan = await planOrphans({ ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) }, terminating)
@@ -354,11 +353,11 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
         const info = describeReadError(error)
         const failed = new Set(errors.map((failure) => failure.kind))
         errors.push(...kinds.filter((kind) => !failed.has(kind)).map((kind) => ({ kind, ...info })))
-        return byKind(reportOnly(plan))
+        return byKind(reportOnly(selected, plan))
       }
     },
     holdBack(why: HeldBack) {
-      const findings = reportOnly(plan)
+      const findings = reportOnly(selected, plan)
       if (why !== 'cancelled' || scope.inputs.action !== 'terminate') return byKind(findings)
       return byKind(findings.map((finding) => (finding.outcome === 'notified' ? { ...finding, reason: NOT_DELETED_CANCELLED } : finding)))
     }

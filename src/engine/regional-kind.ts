@@ -1,6 +1,6 @@
 import type { EC2Client, Filter, Tag } from '@aws-sdk/client-ec2'
 import { tagMap } from '../model/aws-data.js'
-import type { Kind } from '../kinds/registry.js'
+import type { Kind } from '../kinds/names.js'
 import type { Permission } from '../model/permissions.js'
 import type { Inputs } from '../model/types.js'
 import type { InstanceUseQuery } from './instance-usage.js'

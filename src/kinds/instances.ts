@@ -11,7 +11,7 @@ import { describeReadError } from '../aws/describe-error.js'
 import { PERMISSION } from '../model/permissions.js'
 import { oneLine } from '../model/format.js'
 import { decideInstance, youngBuilderWarning } from '../engine/plan.js'
-import type { InstanceFinding, Outcome } from '../model/types.js'
+import type { Finding, Outcome } from '../model/types.js'
 import {
   failedSurvey,
   OVER_CAP,
@@ -23,16 +23,10 @@ import {
   type RegionScope
 } from '../engine/kind.js'
 
-const withOutcome = (outcome: Outcome) => (finding: InstanceFinding) => finding.outcome === outcome
+const withOutcome = (outcome: Outcome) => (finding: Finding) => finding.outcome === outcome
 
-export const instances: BuilderKind<{
-  kind: 'instances'
-  list: 'instances'
-  finding: InstanceFinding
-  output: 'instance-ids' | 'count' | 'acted-ids' | 'failed-ids' | 'skipped-ids'
-}> = {
+export const instances = {
   name: 'instances',
-  list: 'instances',
   nouns: { singular: 'instance', plural: 'instances', title: 'Instances' },
   description: 'The builder instances: launched with a key matching `key-name` (Packer’s `packer_<uuid>`), in `instance-states`, carrying `tags`.',
   outputs: [
@@ -48,7 +42,7 @@ export const instances: BuilderKind<{
   nameHeader: 'Instance',
   engine: 'builders',
   survey: surveyBuilders
-}
+} satisfies BuilderKind
 
 async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> {
   let discovery: RegionDiscovery

@@ -6,7 +6,7 @@ import { candidatesOf, tagFilters, type Listed } from '../engine/regional-kind.j
 import type { Candidate } from '../engine/leftover-model.js'
 import { keyPairOnlyReported, matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
-import type { Inputs, OrphanFinding } from '../model/types.js'
+import type { Inputs } from '../model/types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
 
 /** Instances know a key pair by its name. */
@@ -21,9 +21,8 @@ export const BY_KEY_NAME: InstanceUseQuery = {
  * unless `delete-custom-key-pairs` and a concrete `tags` line say it is the user's builds'.
  * DescribeKeyPairs has no pagination (a region holds at most 5,000 key pairs).
  */
-export const keyPairs: RegionalLeftoverKind<{ kind: 'key-pairs'; list: 'keyPairs'; finding: OrphanFinding; output: 'key-pairs' }> = {
+export const keyPairs = {
   name: 'key-pairs',
-  list: 'keyPairs',
   nouns: { singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
   description:
     'Packer’s temporary key pairs (`packer_<uuid>`) matching `key-name` and `tags` that no live instance uses; other names that match are only reported, unless `delete-custom-key-pairs`.',
@@ -62,4 +61,4 @@ export const keyPairs: RegionalLeftoverKind<{ kind: 'key-pairs'; list: 'keyPairs
     removePermission: PERMISSION.deleteKeyPair,
     alreadyGoneCodes: ['InvalidKeyPair.NotFound']
   }
-}
+} satisfies RegionalLeftoverKind

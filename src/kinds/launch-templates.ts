@@ -5,7 +5,6 @@ import type { InstanceUseQuery } from '../engine/instance-usage.js'
 import { candidatesOf, tagFilters } from '../engine/regional-kind.js'
 import { matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
-import type { OrphanFinding } from '../model/types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
 
 /** The launch template a Packer spot build creates for its CreateFleet call. */
@@ -26,10 +25,8 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
  * Use is read from the `aws:ec2launchtemplate:id` tag EC2 puts on the fleet's instances: an
  * instant fleet keeps no state of its own once its instances are launched.
  */
-export const launchTemplates: RegionalLeftoverKind<{ kind: 'launch-templates'; list: 'launchTemplates'; finding: OrphanFinding; output: 'launch-templates' }> =
-  {
+export const launchTemplates = {
     name: 'launch-templates',
-    list: 'launchTemplates',
     nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
     description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
     outputs: [selectedIdsOutput('launch-templates')],
@@ -62,4 +59,4 @@ export const launchTemplates: RegionalLeftoverKind<{ kind: 'launch-templates'; l
       removePermission: PERMISSION.deleteLaunchTemplate,
       alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
     }
-  }
+  } satisfies RegionalLeftoverKind

@@ -11,7 +11,6 @@ import { candidatesOf, tagFilters } from '../engine/regional-kind.js'
 import type { Candidate, Usage } from '../engine/leftover-model.js'
 import { matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
-import type { OrphanFinding } from '../model/types.js'
 import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
 
 /** Packer's temporary group: `packer_<uuid>` with this exact description (common/step_security_group.go). */
@@ -22,9 +21,8 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
  * Packer's temporary security groups. Their only age is the build start in their name; what uses
  * them is any network interface carrying them and any other group whose rules point at them.
  */
-export const securityGroups: RegionalLeftoverKind<{ kind: 'security-groups'; list: 'securityGroups'; finding: OrphanFinding; output: 'security-groups' }> = {
+export const securityGroups = {
   name: 'security-groups',
-  list: 'securityGroups',
   nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
   description: 'Packer’s temporary security groups (`packer_<uuid>`, described “Temporary group for Packer”) that no network interface or other group uses.',
   outputs: [selectedIdsOutput('security-groups')],
@@ -61,7 +59,7 @@ export const securityGroups: RegionalLeftoverKind<{ kind: 'security-groups'; lis
     removePermission: PERMISSION.deleteSecurityGroup,
     alreadyGoneCodes: ['InvalidGroup.NotFound']
   }
-}
+} satisfies RegionalLeftoverKind
 
 /**
  * What uses each candidate group: network interfaces carrying it and other groups whose rules

@@ -4,13 +4,12 @@
  * write) stay pure functions over it.
  */
 
-import type { CostReport } from './cost.js'
-import type { Kind, ReportLists } from '../kinds/registry.js'
+import type { Kind } from '../kinds/names.js'
 
 export const SWEEP_ACTIONS = ['notify', 'stop', 'terminate'] as const
 export type SweepAction = (typeof SWEEP_ACTIONS)[number]
 
-/** A kind of Packer resource, as the `resources` input names it: the registry (kinds/registry.ts) lists them. */
+/** A kind of Packer resource, as the `resources` input names it (kinds/names.ts). */
 export type ResourceKind = Kind
 
 /** Every state DescribeInstances knows; `instance-states` takes the live ones (see inputs.ts). */
@@ -171,52 +170,28 @@ export interface RegionResult {
   failures: RegionFailure[]
 }
 
-/** Context of the workflow run, for links in the summary and the notification. */
-export interface RunContext {
-  repository?: string
-  runUrl?: string
-  actor?: string
-  sha?: string
-  workflow?: string
-}
 
 /** A resource of any kind in the report. */
 export type Finding = InstanceFinding | OrphanFinding
 
-/**
- * The whole result of a run: the `report` output, and the source of summary and SNS message.
- * Its resource lists are one per kind, named by the registry.
- */
-export type Report = ReportBase & ReportLists
+/** IAM's removal steps, in Packer's order (RemovalStepOutcome of an IAM finding). */
+export type RemovalStep = 'remove-role-from-profile' | 'delete-role-policy' | 'delete-role' | 'delete-instance-profile'
 
-interface ReportBase {
-  version: 1
-  startedAt: string
-  finishedAt: string
-  settings: ReportSettings
-  run: RunContext
-  regions: RegionResult[]
-  /** Run-level problems that fail the step: the cap, a failed publish, stale with fail-on-stale. */
-  errors: string[]
-  /** True when the job was cancelled (SIGINT/SIGTERM) before the sweep finished. */
-  cancelled: boolean
-  /** Where the whole report was written (the `report-file` output); absent when it could not be. */
-  reportFile?: string
-  /** The SNS notification, when one was due. */
-  notification?: NotificationRecord
-  /** What the stale builders cost: only with estimate-cost. */
-  cost?: CostReport
+export interface RemovalStepOutcome {
+  step: RemovalStep
+  outcome: 'done' | 'already-gone' | 'failed' | 'unknown'
+  error?: AwsErrorInfo
 }
 
-export interface NotificationRecord {
-  topicArn: string
-  /** Messages the notification was split into (one per 256 KiB). */
-  parts: number
-  /** How many of them SNS accepted, in order. */
-  published: number
-  /** Why the rest were not published. */
-  error?: string
+/** An IAM leftover: a profile, its role and the role's inline policy, removed as one. */
+export interface IamFinding extends OrphanFinding {
+  iam: {
+    /** True when the instance profile exists. */
+    profile: boolean
+    /** The role's name, when Packer's role exists. */
+    role?: string
+    inlinePolicies: string[]
+    steps: RemovalStepOutcome[]
+  }
 }
 
-/** The inputs as reported: everything but nothing secret (there is nothing secret in the inputs). */
-export type ReportSettings = Omit<Inputs, 'regions'> & { regions: string[] }

@@ -10,9 +10,12 @@ import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { andMore, countOf, describeOutcome, formatAge, oneLine, shortMessage } from '../model/format.js'
 import { GLOBAL_REGION, type FindingsByKind } from '../engine/kind.js'
-import { findingsOf, isBuilderKind, KIND_MODULES, kindModule } from '../kinds/registry.js'
+import { isBuilderKind } from '../engine/kind.js'
+import { KIND_MODULES, kindModule } from '../kinds/registry.js'
+import { findingsOf } from './lists.js'
 import { allFindings, headline, isNotSwept, REGION_VERDICTS, regionDetails, regionLine } from './report.js'
-import type { Finding, InstanceFinding, OrphanFinding, RegionResult, Report, ResourceKind } from '../model/types.js'
+import type { Finding, InstanceFinding, OrphanFinding, RegionResult, ResourceKind } from '../model/types.js'
+import type { Report } from './types.js'
 
 /** A log line holds an ID, a few names and one shortened message: more than this is not one of ours. */
 const LOG_LINE_MAX_LENGTH = 2_000
@@ -130,7 +133,7 @@ export function annotationsFor(report: Report): Annotation[] {
       message: regionDetails(region, report.settings.resources) || region.status
     })),
     ...KIND_MODULES.flatMap((kind) =>
-      findingsOf(report, kind)
+      findingsOf(report, kind.name)
         .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
         .map((finding) => failedResourceAnnotation(finding, kind.nouns.singular, isBuilderKind(kind) ? verb : 'delete'))
     )

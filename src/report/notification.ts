@@ -12,10 +12,14 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from '../aws/clients.js'
 import { costParagraphs } from '../model/cost.js'
 import { byRegionThenId, describeOutcome, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from '../model/format.js'
-import { findingsOf, isBuilderKind, KIND_MODULES, type ListName } from '../kinds/registry.js'
+import { isBuilderKind } from '../engine/kind.js'
+import { REPORT_LISTS, type ListName } from '../kinds/names.js'
+import { KIND_MODULES } from '../kinds/registry.js'
+import { findingsOf } from './lists.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
 import { topicRegion } from '../aws/sns-topic.js'
-import type { Finding, InstanceFinding, OrphanFinding, Outcome, Report } from '../model/types.js'
+import type { Finding, InstanceFinding, OrphanFinding, Outcome } from '../model/types.js'
+import type { Report } from './types.js'
 
 /** SNS refuses a message over 256 KiB, UTF-8. */
 export const SNS_MESSAGE_MAX_BYTES = 262_144
@@ -100,7 +104,7 @@ function orphanLine(finding: OrphanFinding): string {
 
 /** The resource lists of a report (one per kind), in registry order, as the notification lists them. */
 export type ResourceList = ListName
-const RESOURCE_LISTS: readonly ResourceList[] = KIND_MODULES.map((kind) => kind.list as ResourceList)
+const RESOURCE_LISTS: readonly ResourceList[] = KIND_MODULES.map((kind) => REPORT_LISTS[kind.name])
 
 /** One resource as the notification carries it: its list, its finding and its line of text. */
 interface Entry {
@@ -114,8 +118,8 @@ interface Entry {
 /** Every resource of the report, kind by kind in registry order, each by region and ID. */
 function entriesOf(report: Report): Entry[] {
   return KIND_MODULES.flatMap((kind) =>
-    [...findingsOf(report, kind)].sort(byRegionThenId).map((finding): Entry => ({
-      list: kind.list as ResourceList,
+    [...findingsOf(report, kind.name)].sort(byRegionThenId).map((finding): Entry => ({
+      list: REPORT_LISTS[kind.name],
       builder: isBuilderKind(kind),
       finding,
       line: 'kind' in finding ? orphanLine(finding) : instanceLine(finding)
@@ -210,8 +214,8 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
   const orphans = entries.filter((entry) => !entry.builder)
   if (orphans.length > 0) {
     const lines = ['The following Packer leftovers were found:']
-    for (const { list, nouns } of KIND_MODULES) {
-      const ofKind = orphans.filter((entry) => entry.list === list)
+    for (const { name, nouns } of KIND_MODULES) {
+      const ofKind = orphans.filter((entry) => entry.list === REPORT_LISTS[name])
       if (ofKind.length > 0) lines.push(`${nouns.title}:`, ...ofKind.map((entry) => entry.line))
     }
     lines.push(

@@ -5,37 +5,29 @@
 import * as core from '@actions/core'
 import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from '../model/findings.js'
 import { andMore, countOf, formatError, oneLine, outcomeBreakdown, outcomeCounts } from '../model/format.js'
-import {
-  builderFindings,
-  findingsOf,
-  isAccountLeftoverKind,
-  KIND_MODULES,
-  kindModule,
-  leftoverFindings,
-  selectedKinds,
-  type Kind,
-  type KindOutputName,
-  type ListName
-} from '../kinds/registry.js'
-import type { Finding, Outcome, RegionFailure, RegionResult, RegionStatus, Report } from '../model/types.js'
+import { isAccountLeftoverKind, selectedKinds } from '../engine/kind.js'
+import { REPORT_LISTS, type Kind, type ListName } from '../kinds/names.js'
+import { KIND_MODULES, kindModule } from '../kinds/registry.js'
+import { allFindings, builderFindings, findingsOf, leftoverFindings } from './lists.js'
+
+export { allFindings } from './lists.js'
+import type { Finding, Outcome, RegionFailure, RegionResult, RegionStatus } from '../model/types.js'
+import type { Report } from './types.js'
 
 /** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
 const RUN_OUTPUT_NAMES = ['report-file', 'outputs-truncated', 'report'] as const
 
 /** The outputs declared in action.yml, in its order: each kind's (registry order), then the run's. */
-export const OUTPUT_NAMES = [...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name as KindOutputName)), ...RUN_OUTPUT_NAMES]
-export type OutputName = KindOutputName | (typeof RUN_OUTPUT_NAMES)[number]
+export const OUTPUT_NAMES: readonly string[] = [...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)), ...RUN_OUTPUT_NAMES]
+export type OutputName = string
+/** Every output's value: the run's outputs are always there, each kind's too (named by its declaration). */
+export type OutputValues = Record<OutputName, string> & Record<(typeof RUN_OUTPUT_NAMES)[number], string>
 
 /**
  * GitHub keeps at most 1 MB of outputs per job. All of this step's outputs together stay within
  * this budget, with a margin for the other steps' outputs and the delimiters of GITHUB_OUTPUT.
  */
 export const OUTPUTS_BYTE_BUDGET = 900_000
-
-/** Every finding of the report, kind by kind in registry order. */
-export function allFindings(report: Report): Finding[] {
-  return KIND_MODULES.flatMap((kind) => findingsOf(report, kind))
-}
 
 /**
  * `3 stale Packer instances terminated`, `3 … found`, `3 … (2 terminated, 1 failed)`; brief:
@@ -91,7 +83,7 @@ export function isNotSwept(region: RegionResult): boolean {
 
 /** The selected kinds a region holds: its builders and regional leftovers (account-wide kinds are swept outside the regions). */
 export function regionKinds(resources: readonly Kind[]): Kind[] {
-  return selectedKinds(resources)
+  return selectedKinds(KIND_MODULES, resources)
     .filter((kind) => !isAccountLeftoverKind(kind))
     .map((kind) => kind.name)
 }
@@ -141,7 +133,7 @@ export function regionDetails(region: RegionResult, resources: readonly Kind[]):
 function idLists(report: Report): Map<OutputName, string[]> {
   const lists = new Map<OutputName, string[]>()
   for (const kind of KIND_MODULES) {
-    for (const output of kind.outputs) if ('ids' in output) lists.set(output.name as KindOutputName, output.ids(findingsOf(report, kind)))
+    for (const output of kind.outputs) if ('ids' in output) lists.set(output.name, output.ids(findingsOf(report, kind.name)))
   }
   return lists
 }
@@ -150,7 +142,7 @@ function idLists(report: Report): Map<OutputName, string[]> {
 function countOutputs(report: Report): Partial<Record<OutputName, string>> {
   const counts: Partial<Record<OutputName, string>> = {}
   for (const kind of KIND_MODULES) {
-    for (const output of kind.outputs) if ('count' in output) counts[output.name as KindOutputName] = String(output.count(findingsOf(report, kind)))
+    for (const output of kind.outputs) if ('count' in output) counts[output.name] = String(output.count(findingsOf(report, kind.name)))
   }
   return counts
 }
@@ -189,7 +181,7 @@ function fitIdLists(lists: ReadonlyMap<OutputName, string[]>, budget: number): {
 }
 
 export interface FittedOutputs {
-  values: Record<OutputName, string>
+  values: OutputValues
   /** Outputs that were shortened to keep all of them within OUTPUTS_BYTE_BUDGET. */
   shortened: OutputName[]
 }
@@ -218,16 +210,16 @@ export function fitOutputs(report: Report, budget = OUTPUTS_BYTE_BUDGET): Fitted
 }
 
 function bytesOf(values: Partial<Record<OutputName, string>>): number {
-  return Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
+  return Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value ?? ''), 0)
 }
 
 /** Every output, in action.yml's order. */
-function inActionOrder(values: Partial<Record<OutputName, string>>): Record<OutputName, string> {
-  return Object.fromEntries(OUTPUT_NAMES.map((name) => [name, values[name] ?? ''])) as Record<OutputName, string>
+function inActionOrder(values: Partial<Record<OutputName, string>>): OutputValues {
+  return Object.fromEntries(OUTPUT_NAMES.map((name) => [name, values[name] ?? ''])) as OutputValues
 }
 
 /** Every output of action.yml, as the strings `core.setOutput` writes. */
-export function outputsFor(report: Report): Record<OutputName, string> {
+export function outputsFor(report: Report): OutputValues {
   return fitOutputs(report).values
 }
 
@@ -235,7 +227,7 @@ export function outputsFor(report: Report): Record<OutputName, string> {
  * The outputs of a run that produced no report (invalid inputs): empty lists, and `null` for
  * the report, so that every output still parses as JSON in `fromJSON(...)`.
  */
-export const OUTPUTS_WITHOUT_REPORT: Readonly<Record<OutputName, string>> = inActionOrder({
+export const OUTPUTS_WITHOUT_REPORT: Readonly<OutputValues> = inActionOrder({
   ...Object.fromEntries(KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))),
   'report-file': '',
   'outputs-truncated': 'false',
@@ -261,9 +253,9 @@ export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(KIND_MODULES.map((kind) => [kind.list, Math.max(0, findingsOf(report, kind).length - keep)])) as TruncatedCounts
+  const truncated = Object.fromEntries(KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], Math.max(0, findingsOf(report, kind.name).length - keep)])) as TruncatedCounts
   if (Object.values(truncated).every((count) => count === 0)) return report
-  const kept = Object.fromEntries(KIND_MODULES.map((kind) => [kind.list, findingsOf(report, kind).slice(0, keep)]))
+  const kept = Object.fromEntries(KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], findingsOf(report, kind.name).slice(0, keep)]))
   return { ...report, ...kept, truncated }
 }
 
@@ -279,7 +271,7 @@ export function reportJsonWithin(report: Report, maxBytes: number, measure: (jso
     const json = JSON.stringify(reportKeeping(report, keep))
     return measure(json) <= maxBytes ? json : undefined
   }
-  const longest = Math.max(...KIND_MODULES.map((kind) => findingsOf(report, kind).length))
+  const longest = Math.max(...KIND_MODULES.map((kind) => findingsOf(report, kind.name).length))
   const whole = fits(longest)
   if (whole !== undefined) return whole
   // Binary search for the largest `keep` that fits: about log2(n) serialisations, not n.
@@ -328,7 +320,7 @@ export function stepFailures(report: Report): string[] {
   for (const outcome of ['failed', 'unknown'] as const) {
     for (const kind of KIND_MODULES) {
       const { singular, plural } = kind.nouns
-      const matching = findingsOf(report, kind).filter((finding) => finding.outcome === outcome)
+      const matching = findingsOf(report, kind.name).filter((finding) => finding.outcome === outcome)
       if (matching.length > 0) failures.push(failureLine(matching, singular, plural, outcome))
     }
   }

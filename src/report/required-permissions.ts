@@ -3,7 +3,8 @@
  * (kinds/registry.ts) and the run's extras (regions, SNS, prices). The deploy policies are tested
  * against this.
  */
-import { instancePassQueries, isAccountLeftoverKind, selectedKinds } from '../kinds/registry.js'
+import { instancePassQueries, isAccountLeftoverKind, selectedKinds } from '../engine/kind.js'
+import { KIND_MODULES } from '../kinds/registry.js'
 import { PERMISSION, type Permission } from '../model/permissions.js'
 import type { ResourceKind, SweepAction } from '../model/types.js'
 
@@ -29,14 +30,14 @@ export interface PermissionNeeds {
  */
 export function requiredPermissions(needs: PermissionNeeds): Permission[] {
   const granted = new Set<Permission>()
-  const kinds = selectedKinds(needs.resources)
+  const kinds = selectedKinds(KIND_MODULES, needs.resources)
   for (const { permissions } of kinds) {
     permissions.read.forEach((permission) => granted.add(permission))
     if (needs.action !== 'notify') permissions[needs.action].forEach((permission) => granted.add(permission))
   }
   // The swept regions' listings answer what account-wide kinds ask of instances; with `regions: all`
   // they cover every enabled region, otherwise the rest are asked.
-  const listingsCoverAll = needs.allRegions && instancePassQueries(needs.resources).length > 0
+  const listingsCoverAll = needs.allRegions && instancePassQueries(kinds).length > 0
   for (const kind of kinds.filter(isAccountLeftoverKind)) if (kind.instanceUse && !listingsCoverAll) granted.add(kind.instanceUse.elsewhere)
   if (needs.allRegions) granted.add(PERMISSION.describeRegions)
   if (needs.notify) granted.add(PERMISSION.publish)

@@ -28,9 +28,12 @@ import {
   shortMessage
 } from '../model/format.js'
 import type { KindModule } from '../engine/kind.js'
-import { findingsOf, isBuilderKind, KIND_MODULES, selectedKinds } from '../kinds/registry.js'
+import { isBuilderKind, selectedKinds } from '../engine/kind.js'
+import { KIND_MODULES } from '../kinds/registry.js'
+import { findingsOf, isInstanceFinding, isLeftoverFinding } from './lists.js'
 import { allFindings, failedKindWords, headline, isNotSwept, REGION_STATUS_WORDS, sweptWords } from './report.js'
-import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, Report } from '../model/types.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../model/types.js'
+import type { Report } from './types.js'
 
 /** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
 export const SUMMARY_MAX_BYTES = 1024 * 1024
@@ -99,14 +102,14 @@ function settingsLine(report: Report): string {
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
   // EC2 proves a dry run's permissions with DryRun; a kind that cannot says what is left unproven.
-  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
+  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(KIND_MODULES, settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
   return `<p>${parts.join(' · ')}</p>`
 }
 
 function countsLine(report: Report): string {
   const parts: string[] = []
   for (const kind of KIND_MODULES) {
-    const findings = findingsOf(report, kind)
+    const findings = findingsOf(report, kind.name)
     const { singular, plural } = kind.nouns
     const noun = isBuilderKind(kind) ? countOf(findings.length, `stale ${singular}`, `stale ${plural}`) : countOf(findings.length, singular, plural)
     if (findings.length > 0) parts.push(`${noun} (${outcomeBreakdown(findings)})`)
@@ -180,7 +183,7 @@ function buildersSection(kind: KindModule, report: Report, budget: RowBudget): s
   const byRegion = new Map<string, InstanceFinding[]>()
   // Regions in the report's order first, then any region only an instance names.
   for (const region of report.regions) byRegion.set(region.region, [])
-  for (const finding of findingsOf(report, kind) as InstanceFinding[]) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
+  for (const finding of findingsOf(report, kind.name).filter(isInstanceFinding)) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
   const regionResults = new Map(report.regions.map((region) => [region.region, region]))
   const quiet: string[] = []
   const tables: string[] = []
@@ -205,7 +208,7 @@ function orphanAge(finding: OrphanFinding): string {
 
 /** A leftover kind: one table over every region. */
 function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): string {
-  const findings = findingsOf(report, kind) as OrphanFinding[]
+  const findings = findingsOf(report, kind.name).filter(isLeftoverFinding)
   if (findings.length === 0) return ''
   // Where the ID is the name (a key pair, an IAM profile), one column says it.
   const namedById = findings.every((finding) => finding.id === finding.name)

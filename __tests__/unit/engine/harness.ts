@@ -3,6 +3,8 @@
  * (pages of 2, so every describe goes through the SDK paginators), a real EC2Client pointed at it,
  * a context, plan-then-sweep, and the calls the sandbox received decoded back to SDK-like inputs.
  */
+import { isRegionalLeftoverKind, selectedKinds, type RegionalLeftoverKind } from '../../../src/engine/kind.js'
+import { KIND_MODULES } from '../../../src/kinds/registry.js'
 import { afterEach, beforeEach } from '@jest/globals'
 import { EC2Client, type Filter } from '@aws-sdk/client-ec2'
 import { type OrphanContext, planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
@@ -57,10 +59,12 @@ export function orphanContext(inputs: Partial<Inputs> = {}): OrphanContext {
   if (!current) throw new Error('no sandbox: useSandbox() registers one per test')
   const client = sandboxClient(current)
   clients.push(client)
+  const all = defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate', ...inputs })
   return {
+    kinds: regionalKindsFor(all),
     client,
     region: REGION,
-    inputs: defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate', ...inputs }),
+    inputs: all,
     now: NOW,
     terminationWait: QUICK_WAIT
   }
@@ -115,3 +119,11 @@ export function inputOf(call: CallRecord): CallInput {
 export function inputsOf(sandbox: Sandbox, action: string): CallInput[] {
   return sandbox.callsOf(action, REGION).map(inputOf)
 }
+
+/** The regional leftover kinds `inputs` select, as main.ts hands them to the engine. */
+export function regionalKindsFor(inputs: Pick<Inputs, 'resources'>): RegionalLeftoverKind[] {
+  return selectedKinds(KIND_MODULES.filter(isRegionalLeftoverKind), inputs.resources)
+}
+
+/** Every regional leftover kind (what reportOnly looks nouns up in). */
+export const REGIONAL_KINDS: readonly RegionalLeftoverKind[] = KIND_MODULES.filter(isRegionalLeftoverKind)

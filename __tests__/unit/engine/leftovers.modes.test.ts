@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/engine/leftovers.js'
-import { inputsOf, orphanContext, planAndSweep, useSandbox } from './harness.js'
+import { inputsOf, orphanContext, planAndSweep, REGIONAL_KINDS, useSandbox } from './harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
@@ -58,7 +58,7 @@ describe('what each action does with the leftovers', () => {
     leaveDebris()
     const plan = await planOrphans(orphanContext(), new Set())
     const callsBefore = sandbox().calls.length
-    expect(reportOnly(plan).map((finding) => [finding.outcome, finding.reason])).toEqual([
+    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.outcome, finding.reason])).toEqual([
       ['notified', 'not deleted: this run made no changes'],
       ['notified', 'not deleted: this run made no changes'],
       ['notified', 'not deleted: this run made no changes']
@@ -132,7 +132,7 @@ describe('errors', () => {
     })
     const plan = await planOrphans(orphanContext(), new Set())
     expect(plan.errors).toEqual([{ kind: 'security-groups', error: expect.objectContaining({ code: 'Throttling' }) }])
-    expect(reportOnly(plan).map((finding) => [finding.id, finding.outcome])).toEqual([['sg-x', 'skipped']])
+    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.id, finding.outcome])).toEqual([['sg-x', 'skipped']])
   })
 
   it('fails an orphan whose use cannot be checked again right before deleting', async () => {

@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import { SWEEP_ACTIONS } from '../../../src/model/types.js'
 import { type InstanceStateName, type RegionSeed, type Sandbox, startSandbox } from '../../../sandbox/index.js'
-import { QUICK_WAIT, REGION, sandboxClient } from './harness.js'
+import { QUICK_WAIT, REGION, regionalKindsFor, sandboxClient } from './harness.js'
 import { defaultInputs, hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const KEEP = 'packer-sweeper:keep'
@@ -146,7 +146,7 @@ describe('safety', () => {
             'dry-run': s.dryRun,
             'max-age': s.maxAgeHours * 3600
           })
-          const ctx = { client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
+          const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
           // Like the core: only terminate terminates, and only instances that are not terminated yet.
           const terminating = new Set(s.action === 'terminate' ? s.terminating : [])
           const terminated = new Set([...terminating].filter((id) => !s.failedToTerminate.includes(id)))

@@ -9,7 +9,7 @@ import { clientConfig } from '../../../src/aws/clients.js'
 import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/index.js'
 import { defaultInputs, NOW, packerName } from '../../../__fixtures__/support.js'
-import { inputsOf, orphanContext, QUICK_WAIT, REGION, useSandbox } from './harness.js'
+import { inputsOf, orphanContext, QUICK_WAIT, REGION, regionalKindsFor, useSandbox } from './harness.js'
 
 const { sandbox, seed } = useSandbox()
 const BUILDER = 'i-0b111de0'
@@ -93,7 +93,8 @@ describe("a security group's usage", () => {
       maxAttempts: 1
     })
     try {
-      await planOrphans({ client, region: REGION, inputs: defaultInputs({ resources: ['security-groups'], action: 'terminate' }), now: NOW }, new Set())
+      const inputs = defaultInputs({ resources: ['security-groups'], action: 'terminate' })
+      await planOrphans({ kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW }, new Set())
     } finally {
       client.destroy()
     }
@@ -128,12 +129,8 @@ describe("a region's deletes", () => {
       maxAttempts: 1
     })
     try {
-      const ctx = {
-        client,
-        region: REGION,
-        inputs: defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate' }),
-        now: NOW
-      }
+      const inputs = defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate' })
+      const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW }
       await sweepOrphans(ctx, await planOrphans(ctx, new Set()), new Set())
     } finally {
       client.destroy()

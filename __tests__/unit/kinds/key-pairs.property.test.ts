@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import type { TagFilter } from '../../../src/model/types.js'
 import { startSandbox, wildcard } from '../../../sandbox/index.js'
-import { QUICK_WAIT, REGION, sandboxClient } from '../engine/harness.js'
+import { QUICK_WAIT, REGION, regionalKindsFor, sandboxClient } from '../engine/harness.js'
 import { defaultInputs, hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 /** `packer_` + uuid.TimeOrderedUUID(): `%08x-%04x-%04x-%04x-%04x%08x`, lowercase hex. */
@@ -105,7 +105,7 @@ describe('key pairs: only packer_<uuid>, or an opted-in custom name carrying a c
             tags: s.tags,
             'delete-custom-key-pairs': s.optIn
           })
-          const ctx = { client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
+          const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
           const plan = await planOrphans(ctx, new Set())
           const findings = await sweepOrphans(ctx, plan, new Set())
 

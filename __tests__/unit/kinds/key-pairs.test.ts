@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { type OrphanContext, planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/engine/leftovers.js'
 import type { Inputs } from '../../../src/model/types.js'
-import { inputsOf, orphanContext, planAndSweep as sweep, REGION, useSandbox } from '../engine/harness.js'
+import { inputsOf, orphanContext, planAndSweep as sweep, REGION, REGIONAL_KINDS, useSandbox } from '../engine/harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
@@ -217,7 +217,7 @@ describe('key pairs', () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
       const ctx = context({ action: 'notify', 'key-name': ['packer_*'] })
       const plan = await planOrphans(ctx, new Set())
-      expect(reportOnly(plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
       expect(sandbox().callsOf('DescribeInstances')).toEqual([])
     })
   })
@@ -292,7 +292,7 @@ describe('key pairs', () => {
     it('under notify the instance is not terminated, so the key stays in use', async () => {
       const ctx = context({ action: 'notify' })
       const plan = await planOrphans(ctx, new Set([BUILDER]))
-      expect(reportOnly(plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })])
+      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })])
     })
   })
 })

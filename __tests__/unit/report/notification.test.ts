@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../../__fixtures__/core.js'
 import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../../src/report/notification.js'
-import type { Report } from '../../../src/model/types.js'
+import type { Report } from '../../../src/report/types.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)

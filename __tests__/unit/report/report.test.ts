@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { parse } from 'yaml'
 import * as core from '../../../__fixtures__/core.js'
 import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
-import type { Outcome, Report } from '../../../src/model/types.js'
+import type { Outcome } from '../../../src/model/types.js'
+import type { Report } from '../../../src/report/types.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
@@ -20,7 +21,11 @@ const {
   writeOutputs
 } = await import('../../../src/report/report.js')
 
-const parseIds = (json: string): string[] => JSON.parse(json) as string[]
+/** An output's JSON array of IDs; an output that is not there fails the test. */
+const parseIds = (json: string | undefined): string[] => {
+  if (json === undefined) throw new Error('no such output')
+  return JSON.parse(json) as string[]
+}
 type ReportOutput = Report & { truncated?: Record<string, number> }
 
 describe('OUTPUT_NAMES', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { PERMISSION } from '../../../src/model/permissions.js'
 import { requiredPermissions, type PermissionNeeds } from '../../../src/report/required-permissions.js'
 import { SWEEP_ACTIONS } from '../../../src/model/types.js'
-import { KIND_NAMES } from '../../../src/kinds/registry.js'
+import { KIND_NAMES } from '../../../src/kinds/names.js'
 
 const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
   action: 'notify',

@@ -3,20 +3,14 @@
  * IAM is global: swept once per run beside the regions (phase.ts); what makes them Packer's is in
  * rules.ts, the reads and removal steps in sweep.ts.
  */
-import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES, type IamFinding } from './rules.js'
+import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES } from './rules.js'
 import { NOT_REMOVED_CANCELLED, reportInstanceProfilesOnly } from './sweep.js'
 import { startInstanceProfilePhase } from './phase.js'
 import { PERMISSION } from '../../model/permissions.js'
 import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../../engine/kind.js'
 
-export const instanceProfiles: AccountLeftoverKind<{
-  kind: 'instance-profiles'
-  list: 'instanceProfiles'
-  finding: IamFinding
-  output: 'instance-profiles'
-}> = {
+export const instanceProfiles = {
   name: 'instance-profiles',
-  list: 'instanceProfiles',
   nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },
   description:
     'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses and no other instance profile holds.',
@@ -41,7 +35,7 @@ export const instanceProfiles: AccountLeftoverKind<{
   survey: surveyInstanceProfiles,
   // Which instances run with a profile: from the swept regions' listings when the run makes them.
   instanceUse: { link: BY_INSTANCE_PROFILE, elsewhere: PERMISSION.describeIamInstanceProfileAssociations }
-}
+} satisfies AccountLeftoverKind
 
 async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> {
   const { inputs } = scope

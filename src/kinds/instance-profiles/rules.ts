@@ -10,7 +10,9 @@ import { deriveAge, excludedBy, matchesTags } from '../../engine/rules.js'
 import type { InstanceLink } from '../../engine/instance-usage.js'
 import type { DerivedAge } from '../../engine/leftover-model.js'
 import { isStale } from '../../engine/plan.js'
-import type { AwsErrorInfo, OrphanFinding, TagFilter } from '../../model/types.js'
+import type { RemovalStep, TagFilter } from '../../model/types.js'
+
+export type { IamFinding, RemovalStep, RemovalStepOutcome } from '../../model/types.js'
 
 /** A hyphen where the key pair and group use an underscore; lowercase hex as Go's %x writes it. */
 const PACKER_IAM_NAME = /^packer-([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -217,27 +219,6 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
 }
 
 /** The steps that remove a build's leftovers, in Packer's own clean-up order, for what is there. */
-export type RemovalStep = 'remove-role-from-profile' | 'delete-role-policy' | 'delete-role' | 'delete-instance-profile'
-
-/** One step of removing a build's IAM leftovers, in Packer's clean-up order. */
-export interface RemovalStepOutcome {
-  step: RemovalStep
-  outcome: 'done' | 'already-gone' | 'failed' | 'unknown'
-  error?: AwsErrorInfo
-}
-
-/** An IAM leftover in the report: what the build left, and each removal step's outcome. */
-export interface IamFinding extends OrphanFinding {
-  iam: {
-    /** True when the instance profile exists. */
-    profile: boolean
-    /** The role's name, when Packer's role exists. */
-    role?: string
-    inlinePolicies: string[]
-    steps: RemovalStepOutcome[]
-  }
-}
-
 export function removalSteps(leftover: IamLeftover): RemovalStep[] {
   const steps: RemovalStep[] = []
   const { profile, role } = leftover

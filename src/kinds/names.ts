@@ -1,0 +1,20 @@
+/**
+ * The names of the kinds of leftover, and of their lists in the report: the leaf of the tree that
+ * every layer may read. Each kind's module in this folder declares itself under its name here,
+ * and registry.ts (the composition root, read only by main.ts) puts the modules together.
+ */
+
+/** Every kind, in the order a sweep handles and reports them: the builders first, then what they leave. */
+export const KIND_NAMES = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
+export type Kind = (typeof KIND_NAMES)[number]
+
+/** Each kind's list in the report (the `report` output, the report file, the notification's JSON). */
+export const REPORT_LISTS = {
+  instances: 'instances',
+  'key-pairs': 'keyPairs',
+  'security-groups': 'securityGroups',
+  'launch-templates': 'launchTemplates',
+  'instance-profiles': 'instanceProfiles'
+} as const satisfies Record<Kind, string>
+
+export type ListName = (typeof REPORT_LISTS)[Kind]
