@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
 import { defaultProvider } from '@aws-sdk/credential-provider-node'
 import type { AwsCredentialIdentity } from '@smithy/types'
-import { describeAwsError, errorMessage, formatAwsError } from './errors.js'
+import { describeAwsError, errorMessage } from './errors.js'
 import { clientConfig } from './clients.js'
-import { oneLine } from '../model/format.js'
+import { formatAwsError, oneLine } from '../model/format.js'
 import type { Inputs } from '../model/types.js'
 
 /** An assumed role lasts one hour: a sweep, its waits and its retries fit well inside. */

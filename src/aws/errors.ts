@@ -38,11 +38,6 @@ export function describeAwsError(error: unknown, permission?: string): AwsErrorI
   return info
 }
 
-/** One line for logs and the summary: `Code: message`. */
-export function formatAwsError(info: AwsErrorInfo): string {
-  return `${info.code}: ${info.message}`
-}
-
 /**
  * True when a call ended without any answer from AWS: a dropped connection, an attempt timeout
  * after the retries ran out, or an aborted deadline. Whether such a call took effect is unknown

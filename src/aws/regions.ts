@@ -1,6 +1,7 @@
 import { DescribeRegionsCommand, type EC2Client, type Region } from '@aws-sdk/client-ec2'
 import { partition } from '@aws-sdk/core/client'
-import { describeAwsError, formatAwsError } from './errors.js'
+import { describeAwsError } from './errors.js'
+import { formatAwsError } from '../model/format.js'
 import { PERMISSION } from '../model/permissions.js'
 import type { Inputs } from '../model/types.js'
 

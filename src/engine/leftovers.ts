@@ -9,7 +9,8 @@
  *   const findings = await sweepOrphans(ctx, plan, idsTerminated)   // or reportOnly(plan)
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { describeAwsError, errorCode, formatAwsError, gotNoAnswer } from '../aws/errors.js'
+import { describeAwsError, errorCode, gotNoAnswer } from '../aws/errors.js'
+import { formatAwsError } from '../model/format.js'
 import { mapWithConcurrency } from '../aws/batches.js'
 import {
   failedSurvey,
@@ -197,7 +198,8 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
   }
 
   for (const planned of plan.orphans) {
-    if (planned.verdict === 'skip') settled.set(planned, reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural))
+    if (planned.verdict === 'skip')
+      settled.set(planned, reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural))
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
   const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map((kind) => regionalKind(ctx.kinds, kind))

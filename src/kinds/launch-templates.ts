@@ -26,37 +26,37 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
  * instant fleet keeps no state of its own once its instances are launched.
  */
 export const launchTemplates = {
-    name: 'launch-templates',
-    nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
-    description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
-    outputs: [selectedIdsOutput('launch-templates')],
-    permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
-    // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
-    inUseCodes: [],
-    nameHeader: 'Name',
-    engine: 'regional-leftovers',
-    sweeper: {
-      async discover(client, inputs, abortSignal) {
-        const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
-        const templates = await describing(PERMISSION.describeLaunchTemplates, () =>
-          collect(paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal }), (page) => page.LaunchTemplates)
-        )
-        const listed = templates.map((template) => ({
-          id: template.LaunchTemplateId,
-          name: template.LaunchTemplateName,
-          tags: template.Tags,
-          createTime: template.CreateTime
-        }))
-        return candidatesOf('launch-templates', listed, inputs, (name) => matchesAnyPattern(name, [LAUNCH_TEMPLATE_NAME_PATTERN]))
-      },
+  name: 'launch-templates',
+  nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
+  description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
+  outputs: [selectedIdsOutput('launch-templates')],
+  permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
+  // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
+  inUseCodes: [],
+  nameHeader: 'Name',
+  engine: 'regional-leftovers',
+  sweeper: {
+    async discover(client, inputs, abortSignal) {
+      const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
+      const templates = await describing(PERMISSION.describeLaunchTemplates, () =>
+        collect(paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal }), (page) => page.LaunchTemplates)
+      )
+      const listed = templates.map((template) => ({
+        id: template.LaunchTemplateId,
+        name: template.LaunchTemplateName,
+        tags: template.Tags,
+        createTime: template.CreateTime
+      }))
+      return candidatesOf('launch-templates', listed, inputs, (name) => matchesAnyPattern(name, [LAUNCH_TEMPLATE_NAME_PATTERN]))
+    },
 
-      usage: { instanceUse: BY_LAUNCH_TEMPLATE },
+    usage: { instanceUse: BY_LAUNCH_TEMPLATE },
 
-      async remove(client, candidate, dryRun, abortSignal) {
-        await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
-      },
+    async remove(client, candidate, dryRun, abortSignal) {
+      await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
+    },
 
-      removePermission: PERMISSION.deleteLaunchTemplate,
-      alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
-    }
-  } satisfies RegionalLeftoverKind
+    removePermission: PERMISSION.deleteLaunchTemplate,
+    alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
+  }
+} satisfies RegionalLeftoverKind

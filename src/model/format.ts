@@ -2,7 +2,6 @@
  * Pure formatting shared by the job summary and the SNS notification: human ages, counted
  * nouns, one-line text. Nothing here escapes for a particular medium; callers do that.
  */
-import { formatAwsError } from '../aws/errors.js'
 import type { AwsErrorInfo, Outcome } from './types.js'
 
 const UNITS = [
@@ -74,6 +73,11 @@ export const MESSAGE_MAX_LENGTH = 500
 /** A message from AWS (or any long text) as every medium shows it: one line, at most MESSAGE_MAX_LENGTH. */
 export function shortMessage(text: string): string {
   return oneLine(text, MESSAGE_MAX_LENGTH)
+}
+
+/** One line for logs and the summary: `Code: message`. */
+export function formatAwsError(info: AwsErrorInfo): string {
+  return `${info.code}: ${info.message}`
 }
 
 /** `Code: message`, shortened like every message. */

@@ -170,7 +170,6 @@ export interface RegionResult {
   failures: RegionFailure[]
 }
 
-
 /** A resource of any kind in the report. */
 export type Finding = InstanceFinding | OrphanFinding
 
@@ -194,4 +193,3 @@ export interface IamFinding extends OrphanFinding {
     steps: RemovalStepOutcome[]
   }
 }
-

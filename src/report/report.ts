@@ -253,7 +253,9 @@ export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], Math.max(0, findingsOf(report, kind.name).length - keep)])) as TruncatedCounts
+  const truncated = Object.fromEntries(
+    KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], Math.max(0, findingsOf(report, kind.name).length - keep)])
+  ) as TruncatedCounts
   if (Object.values(truncated).every((count) => count === 0)) return report
   const kept = Object.fromEntries(KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], findingsOf(report, kind.name).slice(0, keep)]))
   return { ...report, ...kept, truncated }

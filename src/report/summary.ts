@@ -183,7 +183,8 @@ function buildersSection(kind: KindModule, report: Report, budget: RowBudget): s
   const byRegion = new Map<string, InstanceFinding[]>()
   // Regions in the report's order first, then any region only an instance names.
   for (const region of report.regions) byRegion.set(region.region, [])
-  for (const finding of findingsOf(report, kind.name).filter(isInstanceFinding)) byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
+  for (const finding of findingsOf(report, kind.name).filter(isInstanceFinding))
+    byRegion.set(finding.region, [...(byRegion.get(finding.region) ?? []), finding])
   const regionResults = new Map(report.regions.map((region) => [region.region, region]))
   const quiet: string[] = []
   const tables: string[] = []

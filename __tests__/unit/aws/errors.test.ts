@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { POLICY_HINT, describeAwsError, errorCode, errorMessage, formatAwsError, isPermissionError } from '../../../src/aws/errors.js'
+import { POLICY_HINT, describeAwsError, errorCode, errorMessage, isPermissionError } from '../../../src/aws/errors.js'
+import { formatAwsError } from '../../../src/model/format.js'
 import { ec2Error } from '../../../__fixtures__/support.js'
 
 const named = (name: string, message = 'boom'): Error => Object.assign(new Error(message), { name })

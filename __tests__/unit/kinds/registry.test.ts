@@ -73,7 +73,10 @@ describe('action.yml and the registry', () => {
 describe('no list of kinds outside the registry', () => {
   const src = join(ROOT, 'src')
   const outside = sourceFiles(src).filter((file) => !relative(src, file).startsWith('kinds'))
-  const names = [...KIND_NAMES.map((name) => `'${name}'`), ...KIND_NAMES.map((name) => REPORT_LISTS[name]).filter((list) => !KIND_NAMES.some((name) => name === list))]
+  const names = [
+    ...KIND_NAMES.map((name) => `'${name}'`),
+    ...KIND_NAMES.map((name) => REPORT_LISTS[name]).filter((list) => !KIND_NAMES.some((name) => name === list))
+  ]
 
   it.each(names)('src/ outside src/kinds/ never names %s', (name) => {
     const hits = outside.filter((file) => new RegExp(`(^|[^\\w-])${name.replace(/[-']/g, (c) => `\\${c}`)}([^\\w-]|$)`).test(readFileSync(file, 'utf8')))

@@ -3,7 +3,7 @@
  * are surveyed, judged once the run knows which builders it terminates, carried out after the
  * regions acted. Its failures are run errors (IAM has no region to fail).
  */
-import { formatAwsError } from '../../aws/errors.js'
+import { formatAwsError } from '../../model/format.js'
 import { clientConfig } from '../../aws/clients.js'
 import { resolveRegions } from '../../aws/regions.js'
 import { regionDeadline } from '../../engine/run-control.js'
