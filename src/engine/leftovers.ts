@@ -1,12 +1,8 @@
 /**
- * The engine of the regional leftover kinds (key pairs, security groups, launch templates: see
- * kinds/registry.ts): each kind brings its EC2 edges, this plans and deletes them all alike. The
- * core plans before any instance is touched (so the `max-resources` cap can count it), acts on
- * the instances, then executes the plan:
- *
- *   const plan = await planOrphans(ctx, idsToTerminate)
- *   ... cap: plannedChanges(plan) ...; terminate instances ...
- *   const findings = await sweepOrphans(ctx, plan, idsTerminated)   // or reportOnly(plan)
+ * The engine of the regional leftover kinds (key pairs, security groups, launch templates): each
+ * kind brings its EC2 edges (engine/regional-kind.ts), this plans and deletes them all alike.
+ * surveyLeftovers plans a region's leftovers before any instance is touched (so the caps can
+ * count them), and its work carries the plan out once the builders were acted on.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, gotNoAnswer } from '../aws/errors.js'

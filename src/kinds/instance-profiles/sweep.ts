@@ -3,11 +3,9 @@
  * IAM is global: this kind is swept once per run, whatever `regions` says, in the partition of the
  * credentials (the IAM client takes the run's home region and the SDK picks that partition's
  * endpoint). A profile an instance still uses, in any region enabled for the account, is never
- * touched: removing its role would take a live build's credentials away.
- *
- *   const plan = await planInstanceProfiles(ctx, terminatingIds)   // read-only
- *   ... cap: plannedInstanceProfileChanges(plan) ...; terminate instances ...
- *   const findings = await sweepInstanceProfiles(ctx, plan, terminatedIds)
+ * touched: removing its role would take a live build's credentials away. The kind's survey
+ * (index.ts) reads and judges with these functions, and removes with sweepInstanceProfiles once
+ * the regions acted.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
@@ -86,11 +84,6 @@ export interface PlannedInstanceProfile {
 export interface InstanceProfilePlan {
   planned: PlannedInstanceProfile[]
   errors: AwsErrorInfo[]
-}
-
-/** Discovery, the rules and the usage check; no change is made. A read that fails leaves nothing to act on. */
-export async function planInstanceProfiles(ctx: InstanceProfileContext, terminating: ReadonlySet<string>): Promise<InstanceProfilePlan> {
-  return judgeInstanceProfiles(await checkInstanceProfileUsers(ctx, await discoverInstanceProfiles(ctx)), terminating, ctx.inputs)
 }
 
 /**

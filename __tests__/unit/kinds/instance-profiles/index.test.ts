@@ -3,12 +3,8 @@ import { TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { GLOBAL_REGION } from '../../../../src/engine/kind.js'
-import {
-  planInstanceProfiles,
-  plannedInstanceProfileChanges,
-  sweepInstanceProfiles,
-  type InstanceProfileContext
-} from '../../../../src/kinds/instance-profiles/sweep.js'
+import { planInstanceProfiles } from './harness.js'
+import { plannedInstanceProfileChanges, sweepInstanceProfiles, type InstanceProfileContext } from '../../../../src/kinds/instance-profiles/sweep.js'
 import type { IamFinding, RemovalStepOutcome } from '../../../../src/kinds/instance-profiles/rules.js'
 import type { Inputs } from '../../../../src/model/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../../sandbox/index.js'

@@ -11,7 +11,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { planInstanceProfiles, sweepInstanceProfiles, type InstanceProfileContext } from '../../../../src/kinds/instance-profiles/sweep.js'
+import { sweepInstanceProfiles, type InstanceProfileContext } from '../../../../src/kinds/instance-profiles/sweep.js'
+import { planInstanceProfiles } from './harness.js'
 import {
   PACKER_ROLE_DESCRIPTION,
   startSandbox,

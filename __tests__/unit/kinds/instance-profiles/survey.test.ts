@@ -1,10 +1,13 @@
 /**
- * The global phase against the in-process sandbox: the phase's own IAMClient reaches it through
- * AWS_ENDPOINT_URL (as the bundle's does), the regional EC2 clients are the sandbox's.
+ * The kind's survey (beside the regions) against the in-process sandbox, through the interface
+ * the engine drives: its own IAMClient reaches the sandbox through AWS_ENDPOINT_URL (as the
+ * bundle's does), the regional EC2 clients are the sandbox's.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { startInstanceProfilePhase, type InstanceProfilePhase } from '../../../../src/kinds/instance-profiles/phase.js'
+import { OVER_CAP, type AccountSurvey, type PhaseSignals } from '../../../../src/engine/kind.js'
+import { instanceProfiles } from '../../../../src/kinds/instance-profiles/index.js'
+import type { Finding } from '../../../../src/model/types.js'
 import { watchCancellation, type RunControl } from '../../../../src/engine/run-control.js'
 import type { Inputs } from '../../../../src/model/types.js'
 import { packerIamLeftovers, startSandbox, type CallRecord, type Sandbox } from '../../../../sandbox/index.js'
@@ -18,7 +21,7 @@ const NO_REGIONS_MESSAGE =
 let s: Sandbox
 let now: Date
 let control: RunControl
-let phase: InstanceProfilePhase | undefined
+let work: AccountSurvey | undefined
 let clients: EC2Client[]
 const endpointBefore = process.env.AWS_ENDPOINT_URL
 
@@ -28,10 +31,10 @@ beforeEach(async () => {
   now = new Date()
   control = watchCancellation(() => undefined, { on: () => undefined, off: () => undefined })
   clients = []
-  phase = undefined
+  work = undefined
 })
 afterEach(async () => {
-  phase?.dispose()
+  work?.dispose()
   clients.forEach((client) => client.destroy())
   control.dispose()
   if (endpointBefore === undefined) delete process.env.AWS_ENDPOINT_URL
@@ -46,8 +49,11 @@ function seedLeftovers(): string {
   return seed.name
 }
 
-/** A terminate run of instance-profiles sweeping us-east-1 only (so the enabled regions are asked with DescribeRegions). */
-async function start(inputs: Partial<Inputs> = {}): Promise<InstanceProfilePhase> {
+/**
+ * The survey of a terminate run of instance-profiles sweeping us-east-1 only (so the enabled
+ * regions are asked with DescribeRegions), with `terminating` the builders the run will terminate.
+ */
+async function survey(terminating: Promise<ReadonlySet<string>>, inputs: Partial<Inputs> = {}): Promise<AccountSurvey> {
   const regional = new Map<string, EC2Client>()
   const ec2For = (region: string) => {
     if (!regional.has(region)) {
@@ -57,19 +63,33 @@ async function start(inputs: Partial<Inputs> = {}): Promise<InstanceProfilePhase
     }
     return regional.get(region) as EC2Client
   }
-  phase = await startInstanceProfilePhase({
-    inputs: defaultInputs({ action: 'terminate', resources: ['instance-profiles'], regions: ['us-east-1'], ...inputs }),
-    now,
-    credentials: FAKE_CREDENTIALS,
-    home: 'us-east-1',
-    regions: ['us-east-1'],
-    ec2For,
-    control,
-    readBackSignal: () => new AbortController().signal,
-    onSettled: () => undefined,
-    instancesIn: () => undefined
-  })
-  return phase
+  work = await instanceProfiles.survey(
+    {
+      inputs: defaultInputs({ action: 'terminate', resources: ['instance-profiles'], regions: ['us-east-1'], ...inputs }),
+      now,
+      credentials: FAKE_CREDENTIALS,
+      home: 'us-east-1',
+      regions: ['us-east-1'],
+      ec2For,
+      control,
+      readBackSignal: () => new AbortController().signal,
+      onSettled: () => undefined,
+      instancesIn: () => undefined
+    },
+    terminating
+  )
+  return work
+}
+
+/** What the survey would report when held back by a cap: every finding, no change made. */
+function heldBack(surveyed: AccountSurvey): Finding[] {
+  return surveyed.holdBack('over-cap').get('instance-profiles') ?? []
+}
+
+/** The act phase's signals: IAM's removal keeps its own deadline, so these only need to exist. */
+function actSignals(): PhaseSignals {
+  const never = new AbortController().signal
+  return { abortSignal: never, cancelled: never, readBackSignal: () => never }
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
@@ -90,14 +110,13 @@ function expectSideBySide(calls: readonly (CallRecord | undefined)[]): void {
   for (const a of calls) for (const b of calls) if (a !== b) expect(a?.receivedAt).toBeLessThan(b?.answeredAt ?? -Infinity)
 }
 
-describe('the plan reads at once, and waits for the builders only to judge', () => {
+describe('the survey reads at once, and waits for the builders only to judge', () => {
   it('every read (lists, details, region list, usage check) is done before the run knows which builders it terminates; the judgement uses them', async () => {
     const name = seedLeftovers()
     s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'builder', iamInstanceProfile: s.iam.profileRef(name) }] } })
     const builder = s.fleet.byRef('builder').id
-    const iam = await start()
     const terminating = deferred<ReadonlySet<string>>()
-    const planning = iam.plan(terminating.promise)
+    const planning = survey(terminating.promise)
     // The usage check asks every enabled region, the last read of the plan: all of it before `terminating` is known.
     await answered('DescribeIamInstanceProfileAssociations', REGIONS.length)
     for (const action of [
@@ -112,39 +131,44 @@ describe('the plan reads at once, and waits for the builders only to judge', () 
       expect(s.callsOf(action)).toHaveLength(1)
     const reads = s.calls.length
     terminating.resolve(new Set([builder]))
-    const plan = await planning
+    const surveyed = await planning
     expect(s.calls).toHaveLength(reads)
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'eu-west-1' }] })])
-    expect(plan.errors).toEqual([])
-    expect(iam.errors).toEqual([])
+    expect(surveyed.changes).toBe(1)
+    expect(heldBack(surveyed)).toEqual([expect.objectContaining({ id: name, outcome: 'notified', reason: OVER_CAP })])
+    expect(surveyed.errors).toEqual([])
+    // It waits on the builder: had the run not terminated it after all, the profile stays.
+    const settled = await surveyed.act(actSignals(), new Set())
+    expect(settled.get('instance-profiles')).toEqual([
+      expect.objectContaining({ outcome: 'in-use', reason: `still used by ${builder} in eu-west-1, which did not reach terminated` })
+    ])
+    expect(s.calls).toHaveLength(reads)
   })
 
   it('a builder the run does not terminate keeps its profile', async () => {
     const name = seedLeftovers()
     s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'live', iamInstanceProfile: s.iam.profileRef(name) }] } })
     const live = s.fleet.byRef('live').id
-    const plan = await (await start()).plan(Promise.resolve(new Set<string>()))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${live} in eu-west-1` })])
+    const surveyed = await survey(Promise.resolve(new Set<string>()))
+    expect(surveyed.changes).toBe(0)
+    expect(heldBack(surveyed)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by ${live} in eu-west-1` })])
   })
 
   it('the region list (regions not all) is asked beside discovery, not before it', async () => {
     seedLeftovers()
     s.faults.slow({ action: 'DescribeRegions', delayMs: 200 })
     s.faults.slow({ service: 'iam', delayMs: 200 })
-    const plan = await (await start()).plan(Promise.resolve(new Set<string>()))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+    expect((await survey(Promise.resolve(new Set<string>()))).changes).toBe(1)
     expectSideBySide([...s.callsOf('DescribeRegions'), ...s.callsOf('ListInstanceProfiles'), ...s.callsOf('ListRoles')])
   })
 
   it('regions all: the list the run resolved is used, DescribeRegions is not asked again', async () => {
     seedLeftovers()
-    const plan = await (await start({ regions: 'all' })).plan(Promise.resolve(new Set<string>()))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+    expect((await survey(Promise.resolve(new Set<string>()), { regions: 'all' })).changes).toBe(1)
     expect(s.callsOf('DescribeRegions')).toEqual([])
   })
 })
 
-describe('a plan that touches nothing', () => {
+describe('a survey that touches nothing', () => {
   it.each([
     ['DescribeRegions denied', [] as string[]],
     ['DescribeRegions and ListRoles denied: only the region list is the error', ['ListRoles']]
@@ -153,13 +177,12 @@ describe('a plan that touches nothing', () => {
     s.faults.deny({ action: 'DescribeRegions' })
     for (const action of alsoDenied) s.faults.deny({ service: 'iam', action })
     const before = s.iam.snapshot()
-    const iam = await start()
-    const plan = await iam.plan(Promise.resolve(new Set<string>()))
-    expect(plan).toEqual({ planned: [], errors: [] })
-    expect(iam.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
-    expect(iam.errors[0]).toContain('ec2:DescribeRegions')
-    expect(iam.changes(plan)).toBe(0)
-    expect(await iam.settle(plan, new Set())).toEqual([])
+    const surveyed = await survey(Promise.resolve(new Set<string>()))
+    expect(heldBack(surveyed)).toEqual([])
+    expect(surveyed.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
+    expect(surveyed.errors[0]).toContain('ec2:DescribeRegions')
+    expect(surveyed.changes).toBe(0)
+    expect((await surveyed.act(actSignals(), new Set())).get('instance-profiles')).toEqual([])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations')).toEqual([])
     expect(s.calls.filter((call) => call.service === 'iam' && !/^(List|Get)/.test(call.action))).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -168,18 +191,16 @@ describe('a plan that touches nothing', () => {
   it('DescribeRegions denied while the builders are not known yet: the plan ends without waiting for them', async () => {
     seedLeftovers()
     s.faults.deny({ action: 'DescribeRegions' })
-    const iam = await start()
-    const plan = await iam.plan(new Promise<ReadonlySet<string>>(() => undefined))
-    expect(plan).toEqual({ planned: [], errors: [] })
-    expect(iam.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
+    const surveyed = await survey(new Promise<ReadonlySet<string>>(() => undefined))
+    expect(heldBack(surveyed)).toEqual([])
+    expect(surveyed.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
   })
 
   it('IAM silent past region-timeout: not read in time, nothing acted on', async () => {
     seedLeftovers()
     s.faults.silence({ service: 'iam', action: 'ListRoles' })
-    const iam = await start({ 'region-timeout': 1 })
-    const plan = await iam.plan(Promise.resolve(new Set<string>()))
-    expect(plan).toEqual({ planned: [], errors: [] })
-    expect(iam.errors).toEqual(['IAM instance profiles were not read within region-timeout: nothing of them was acted on'])
+    const surveyed = await survey(Promise.resolve(new Set<string>()), { 'region-timeout': 1 })
+    expect(heldBack(surveyed)).toEqual([])
+    expect(surveyed.errors).toEqual(['IAM instance profiles were not read within region-timeout: nothing of them was acted on'])
   })
 })
