@@ -1,10 +1,12 @@
 /**
  * Test-only helpers of the end-to-end suites: what a failed expectation on a run prints, and the
- * schema check every run passes (every suite that runs the action imports this module).
+ * checks every run passes (every suite that runs the action imports this module): the schema
+ * check, and the write calls against their baseline (write-calls.ts).
  */
 import type { Sandbox } from '../../sandbox/index.js'
 import { checkEveryRun, type RunResult } from '../../sandbox/run-action.js'
 import { expectMatchesSchema, expectValidSnsMessage, REPORT_SCHEMA } from '../schemas.js'
+import { recordWriteCalls } from './write-calls.js'
 
 /** What to print when an expectation on a run fails. */
 export function describeRun(run: RunResult): string {
@@ -52,3 +54,5 @@ export function checkRunAgainstSchemas(run: RunResult, sandbox: Sandbox | undefi
 }
 
 checkEveryRun(checkRunAgainstSchemas)
+// After the schema check: the AWS write calls the run sent, recorded or compared with write-calls.baseline.json.
+checkEveryRun(recordWriteCalls)
