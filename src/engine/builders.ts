@@ -4,6 +4,7 @@ import { chunk, DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { PERMISSION } from '../model/permissions.js'
 import { ageSeconds } from '../model/aws-data.js'
 import { decideInstance } from './plan.js'
+import type { PhaseSignals } from './run-control.js'
 import type { AwsErrorInfo, InstanceFinding, InstanceRecord, Inputs, Outcome } from '../model/types.js'
 
 /** At most this many IDs per Stop/TerminateInstances call: AWS advises small batches. */
@@ -60,12 +61,8 @@ const ACTION_CALLS: Record<MutatingAction, ActionCall> = {
   }
 }
 
-export interface BatchSignals {
-  /** Ends the call (the region's deadline, or the run abandoning its calls). */
-  abortSignal?: AbortSignal
-  /** For reading back a call that got no answer: a fresh deadline, since the call's may be spent. */
-  readBackSignal?: () => AbortSignal
-}
+/** What a batch needs of its phase: the deadline of its call, and a fresh one to read back a call that got no answer. */
+export type BatchSignals = Partial<Pick<PhaseSignals, 'abortSignal' | 'readBackSignal'>>
 
 /**
  * One batch, and the rest of it again after each refusal that names its instances: at most one

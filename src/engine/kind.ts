@@ -8,7 +8,9 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import type { RegionPass } from './discovery.js'
 import type { Permission } from '../model/permissions.js'
-import type { RunControl } from './run-control.js'
+import type { PhaseSignals, RunControl } from './run-control.js'
+
+export type { PhaseSignals } from './run-control.js'
 import { isSelected, sortedIds } from '../model/findings.js'
 import type { Finding, InstanceRecord, Inputs, KindFailure } from '../model/types.js'
 import type { InstanceLink, LiveInstances } from './instance-usage.js'
@@ -118,18 +120,6 @@ export interface RegionScope {
   onSettled(findings: readonly Finding[]): void
   /** The region's one pass over its live instances, when a selected kind needs to know who uses it. */
   pass?: Promise<RegionPass>
-}
-
-/** The signals of one phase (reading, or acting) in one region. */
-export interface PhaseSignals {
-  /** The region's deadline for the phase (and the run abandoning its calls). */
-  abortSignal: AbortSignal
-  /** Aborted when the job is cancelled: no new change is started after it. */
-  cancelled: AbortSignal
-  /** A fresh deadline for reading back what got no answer. */
-  readBackSignal: () => AbortSignal
-  /** When `abortSignal`'s deadline passes (epoch ms): waits end before it by themselves. */
-  deadlineAt?: number
 }
 
 /** The work one engine planned in one region (or the account): read-only so far. */

@@ -29,7 +29,8 @@ export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from
 export type { TerminationWait } from './termination-wait.js'
 export { DEFAULT_TERMINATION_WAIT } from './termination-wait.js'
 
-export interface OrphanContext {
+/** A region's scope for its leftovers, with the signals of the phase at hand. */
+export interface OrphanContext extends Partial<PhaseSignals> {
   /** The regional leftover kinds the inputs select, in the kinds' order. */
   kinds: readonly RegionalLeftoverKind[]
   client: EC2Client
@@ -38,14 +39,6 @@ export interface OrphanContext {
   now: Date
   /** How long to wait for instances this run terminated; DEFAULT_TERMINATION_WAIT when absent. */
   terminationWait?: TerminationWait
-  /** Ends every call (the region's deadline, or the run abandoning its calls). */
-  abortSignal?: AbortSignal
-  /** Aborted when the job is cancelled: no wait goes on and no delete is started after it. */
-  cancelled?: AbortSignal
-  /** For reading back instance states after a wait was cut short: a fresh deadline. */
-  readBackSignal?: () => AbortSignal
-  /** When `abortSignal`'s deadline passes (epoch ms): the termination wait ends before it by itself. */
-  deadlineAt?: number
   /** Called with each delete's finding as soon as it is known. */
   onSettled?: (finding: OrphanFinding) => void
   /**

@@ -88,3 +88,22 @@ export function watchCancellation(onForcedExit: () => void, source: SignalSource
 export function regionDeadline(ms: number, control: Pick<RunControl, 'abandoned'>): AbortSignal {
   return AbortSignal.any([AbortSignal.timeout(ms), control.abandoned])
 }
+
+/**
+ * The signals of one phase (reading, or acting) in one region or the account: the one bag every
+ * layer of the phase reads its deadline, cancellation and read-back window from.
+ */
+export interface PhaseSignals {
+  /** The region's deadline for the phase (and the run abandoning its calls). */
+  abortSignal: AbortSignal
+  /** Aborted when the job is cancelled: no new change is started after it. */
+  cancelled: AbortSignal
+  /** A fresh deadline for reading back what got no answer. */
+  readBackSignal: () => AbortSignal
+  /**
+   * When `abortSignal`'s deadline passes (epoch ms). A wait gives up a margin before it by itself,
+   * so what it freed can still be deleted in time, and no poll's sleep is left pending behind an
+   * aborted waiter to hold the process once the run is done.
+   */
+  deadlineAt?: number
+}

@@ -3,6 +3,7 @@ import { instanceStates } from './builders.js'
 import { createWaiter, WaiterState } from '@smithy/core/client'
 import { errorCode, errorMessage } from '../aws/errors.js'
 import { chunk } from '../aws/batches.js'
+import type { PhaseSignals } from './run-control.js'
 
 export interface TerminationWait {
   /** The whole wait is bounded: what has not terminated by then is reported as still in use. */
@@ -39,17 +40,7 @@ export type StateProbe = (ids: readonly string[], abortSignal?: AbortSignal) => 
  * not "give up": only the deadline ends the wait. Afterwards the instances' states are read once
  * so the ones that did terminate still free what they held.
  */
-export interface WaitSignals {
-  /** Ends the wait and its polls early (a deadline, a cancellation); the states are then read once. */
-  abortSignal?: AbortSignal
-  /**
-   * When the phase's deadline passes (epoch ms). The wait gives up WAIT_MARGIN_SECONDS before it by
-   * itself, so what it freed can still be deleted in time, and no poll's sleep is left pending
-   * behind an aborted waiter to hold the process once the run is done.
-   */
-  deadlineAt?: number
-  /** For that last read: a fresh deadline, since the wait's own may be spent. */
-  readBackSignal?: () => AbortSignal
+export type WaitSignals = Partial<Pick<PhaseSignals, 'abortSignal' | 'deadlineAt' | 'readBackSignal'>> & {
   /**
    * How each poll reads the states, when not by ID in batches of 100: one listing of the region's
    * live instances answers for every ID at once (and for what the leftovers' recheck needs).

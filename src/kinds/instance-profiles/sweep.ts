@@ -37,7 +37,7 @@ import {
   IAM_IN_USE_CODES,
   BY_INSTANCE_PROFILE
 } from './rules.js'
-import { GLOBAL_REGION } from '../../engine/kind.js'
+import { GLOBAL_REGION, type PhaseSignals } from '../../engine/kind.js'
 
 /**
  * Builds' leftovers read or removed at once: IAM's rate limits are account-wide and low. Each has
@@ -45,7 +45,7 @@ import { GLOBAL_REGION } from '../../engine/kind.js'
  */
 const IAM_CONCURRENCY = 4
 
-export interface InstanceProfileContext {
+export interface InstanceProfileContext extends Partial<PhaseSignals> {
   /** Loaded lazily by the caller: runs without this kind never load the IAM client. */
   iam: IAMClient
   /** Every region enabled for the account, not only the swept ones: a live build anywhere keeps its profile. */
@@ -55,11 +55,6 @@ export interface InstanceProfileContext {
   instancesIn?: (region: string) => Promise<LiveInstances> | undefined
   inputs: Inputs
   now: Date
-  abortSignal?: AbortSignal
-  cancelled?: AbortSignal
-  readBackSignal?: () => AbortSignal
-  /** When `abortSignal`'s deadline passes (epoch ms): the wait for builders ends before it by itself. */
-  deadlineAt?: number
   terminationWait?: TerminationWait
   onSettled?: (finding: IamFinding) => void
 }
