@@ -4,18 +4,19 @@
  */
 import { LAUNCH_TEMPLATE_TAG, stateCode, type Fleet } from './fleet.js'
 import { describeSpotPriceHistory } from './pricing.js'
-import type {
-  InstanceStateName,
-  SandboxInstance,
-  SandboxIpPermission,
-  SandboxKeyPair,
-  SandboxLaunchTemplate,
-  SandboxNetworkInterface,
-  SandboxSecurityGroup
+import {
+  ACCOUNT_ID,
+  type InstanceStateName,
+  type SandboxInstance,
+  type SandboxIpPermission,
+  type SandboxKeyPair,
+  type SandboxLaunchTemplate,
+  type SandboxNetworkInterface,
+  type SandboxSecurityGroup
 } from './types.js'
-import { AwsFault, boolParam, compileFilters, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
+import { AwsFault, boolParam, compileFilters, dryRun, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
 
-export const ACCOUNT_ID = '123456789012'
+export { ACCOUNT_ID }
 
 export interface Ec2Context {
   params: Params
@@ -43,10 +44,6 @@ const instanceFields: FilterFields<SandboxInstance> = {
   'launch-time': (i) => [i.launchTime.toISOString()],
   'instance.group-id': (i) => i.securityGroupIds,
   'root-device-type': (i) => [i.rootDeviceType]
-}
-
-function dryRun(params: Params): void {
-  if (boolParam(params, 'DryRun')) throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
 }
 
 /** Validates `InstanceId.N` the way EC2 does: a malformed or unknown ID fails the whole call. */

@@ -17,6 +17,9 @@ export const STATE_CODES: Record<InstanceStateName, number> = {
 
 export type Tags = Record<string, string>
 
+/** The sandbox account's ID: what `self` means, the owner of everything seeded unless said otherwise. */
+export const ACCOUNT_ID = '123456789012'
+
 /**
  * Age or launch time: `age` is a duration before the moment the fleet is seeded
  * (`'3h'`, `'90m'`, `'2d'`, `'45s'`, `'1h30m'`), `launchTime`/`createTime` an absolute ISO time.

@@ -29,6 +29,11 @@ export function boolParam(params: Params, name: string): boolean {
   return params[name]?.toLowerCase() === 'true'
 }
 
+/** `DryRun=true`: EC2's DryRunOperation (412) for a call that would have been allowed; nothing changes. */
+export function dryRun(params: Params): void {
+  if (boolParam(params, 'DryRun')) throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
+}
+
 export interface Filter {
   name: string
   values: string[]
