@@ -3,6 +3,7 @@
  * refusals (see shared/REFERENCE.md). Each handler returns the XML inside `<XResponse>`.
  */
 import { LAUNCH_TEMPLATE_TAG, stateCode, type Fleet } from './fleet.js'
+import { EBS_HANDLERS } from './ebs.js'
 import { describeSpotPriceHistory } from './pricing.js'
 import {
   ACCOUNT_ID,
@@ -26,6 +27,12 @@ export interface Ec2Context {
   regions: { enabled: string[]; notOptedIn: string[] }
   /** The sandbox's `pageSize`: at most this many items per page of a paginated answer. */
   pageSize?: number
+  /**
+   * Whether IAM denies the account an EC2 action in this region now (a `faults.deny` rule without
+   * `params`, not used up): for calls that act on further resources themselves, such as DeregisterImage
+   * deleting snapshots.
+   */
+  denied?: (action: string) => boolean
 }
 
 export type Ec2Handler = (ctx: Ec2Context) => string
@@ -68,10 +75,10 @@ function stateChange(i: SandboxInstance, previous: InstanceStateName): string {
   )
 }
 
-function renderInstance(i: SandboxInstance, groupNames: Map<string, string>): string {
+function renderInstance(i: SandboxInstance, groupNames: Map<string, string>, fleet: Fleet): string {
   return (
     el('instanceId', i.id) +
-    el('imageId', 'ami-0sandbox') +
+    el('imageId', i.imageId) +
     `<instanceState>${el('code', stateCode(i.state))}${el('name', i.state)}</instanceState>` +
     el('privateDnsName', '') +
     el('keyName', i.keyName) +
@@ -80,6 +87,14 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>): st
     el('launchTime', i.launchTime.toISOString()) +
     `<placement>${el('availabilityZone', i.availabilityZone)}${el('tenancy', 'default')}</placement>` +
     el('rootDeviceType', i.rootDeviceType) +
+    el('rootDeviceName', i.rootDeviceName) +
+    items('blockDeviceMapping', fleet.attachedVolumes(i.id), (v) => {
+      const a = v.attachment
+      return (
+        el('deviceName', a?.device) +
+        `<ebs>${el('volumeId', v.volumeId)}${el('status', 'attached')}${el('attachTime', a?.attachTime.toISOString())}${el('deleteOnTermination', a?.deleteOnTermination)}</ebs>`
+      )
+    }) +
     el('instanceLifecycle', i.lifecycle) +
     items('groupSet', i.securityGroupIds, (g) => el('groupId', g) + el('groupName', groupNames.get(g))) +
     iamInstanceProfile(i) +
@@ -118,7 +133,10 @@ const describeInstances: Ec2Handler = (ctx) => {
       'reservationSet',
       reservations,
       (r) =>
-        el('reservationId', r[0]?.reservationId) + el('ownerId', ACCOUNT_ID) + '<groupSet/>' + items('instancesSet', r, (i) => renderInstance(i, groupNames))
+        el('reservationId', r[0]?.reservationId) +
+        el('ownerId', ACCOUNT_ID) +
+        '<groupSet/>' +
+        items('instancesSet', r, (i) => renderInstance(i, groupNames, ctx.fleet))
     ) + el('nextToken', page.nextToken)
   )
 }
@@ -433,7 +451,8 @@ export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DescribeLaunchTemplates: describeLaunchTemplates,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DescribeSpotPriceHistory: describeSpotPriceHistory,
-  DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations
+  DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
+  ...EBS_HANDLERS
 }
 
 export { LAUNCH_TEMPLATE_TAG }

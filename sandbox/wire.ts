@@ -89,7 +89,14 @@ export function paginate<T>(
   all: readonly T[],
   keep: (item: T) => boolean,
   params: Params,
-  limits: { min: number; max: number; defaultMax: number; cap?: number }
+  limits: {
+    min: number
+    max: number
+    defaultMax: number
+    cap?: number
+    /** A larger MaxResults is answered with `max` items a page instead of refused (DescribeVolumes, DescribeSnapshots). */
+    clampAbove?: boolean
+  }
 ): Page<T> {
   const fingerprint = requestFingerprint(params)
   let start = 0
@@ -102,6 +109,13 @@ export function paginate<T>(
   let max = limits.defaultMax
   if (params.MaxResults !== undefined) {
     max = Number(params.MaxResults)
+    if (limits.clampAbove && Number.isInteger(max) && max > limits.max) max = limits.max
+    if (limits.clampAbove && (!Number.isInteger(max) || max < limits.min)) {
+      throw new AwsFault(
+        'InvalidParameterValue',
+        `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value greater than ${limits.min}.`
+      )
+    }
     if (!Number.isInteger(max) || max < limits.min || max > limits.max) {
       throw new AwsFault(
         'InvalidParameterValue',
