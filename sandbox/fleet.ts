@@ -469,11 +469,15 @@ export class Fleet {
       const deleteOnTermination = m.deleteOnTermination ?? m.deviceName === instance.rootDeviceName
       // A terminated instance's DeleteOnTermination volumes are gone; the others are left available.
       if (instance.state === 'terminated' && deleteOnTermination) continue
-      const volume = this.newVolume(r, instance.region, {
-        ...m,
-        availabilityZone: instance.availabilityZone,
-        createTime: m.createTime ? new Date(m.createTime) : instance.launchTime
-      })
+      const volume = this.newVolume(
+        r,
+        instance.region,
+        m,
+        m.volumeId,
+        m.tags,
+        instance.availabilityZone,
+        m.createTime ? new Date(m.createTime) : instance.launchTime
+      )
       if (instance.state !== 'terminated') {
         this.attach(volume, { instanceId: instance.id, device: m.deviceName, deleteOnTermination, attachTime: instance.launchTime })
       }
@@ -481,7 +485,7 @@ export class Fleet {
   }
 
   private seedVolume(r: RegionState, region: string, s: VolumeSeed, now: number): void {
-    const volume = this.newVolume(r, region, { ...s, availabilityZone: s.availabilityZone ?? `${region}a`, createTime: when(s, s.createTime, now) })
+    const volume = this.newVolume(r, region, s, s.volumeId, s.tags, s.availabilityZone ?? `${region}a`, when(s, s.createTime, now))
     const a = s.attachment
     if (!a) return
     const instance = this.instance(a.instanceId)
@@ -499,18 +503,30 @@ export class Fleet {
   private newVolume(
     r: RegionState,
     region: string,
-    s: VolumeShapeSeed & { volumeId?: string; tags?: Tags; availabilityZone: string; createTime: Date }
+    shape: VolumeShapeSeed,
+    id: string | undefined,
+    tags: Tags | undefined,
+    availabilityZone: string,
+    createTime: Date
   ): SandboxVolume {
-    const volumeId = this.ebsId('vol', s.volumeId)
+    const volumeId = this.ebsId('vol', id)
+    const size = shape.size ?? 8
+    const volumeType = shape.volumeType ?? 'gp3'
+    const encrypted = shape.encrypted ?? false
     const volume: SandboxVolume = {
       volumeId,
       region,
-      ...volumeShape(s, region),
-      snapshotId: s.snapshotId,
-      availabilityZone: s.availabilityZone,
+      size,
+      volumeType,
+      iops: shape.iops ?? defaultIops(volumeType, size),
+      throughput: shape.throughput ?? (volumeType === 'gp3' ? 125 : undefined),
+      encrypted,
+      kmsKeyId: encrypted ? (shape.kmsKeyId ?? defaultEbsKeyArn(region)) : undefined,
+      snapshotId: shape.snapshotId,
+      availabilityZone,
       state: 'available',
-      createTime: s.createTime,
-      tags: { ...s.tags }
+      createTime,
+      tags: { ...tags }
     }
     r.volumes.push(volume)
     this.volumesById.set(volumeId, volume)
@@ -643,7 +659,7 @@ export class Fleet {
 
   private ebsId(prefix: keyof typeof ID, id: string | undefined): string {
     const value = id ?? `${prefix}-${hex(this.ebsRandom, 17)}`
-    if (!ID[prefix].test(value)) throw new Error(`sandbox: malformed ${prefix} id ${value}`)
+    if (id !== undefined && !ID[prefix].test(id)) throw new Error(`sandbox: malformed ${prefix} id ${id}`)
     if (this.volumesById.has(value) || this.snapshotsById.has(value) || this.imagesById.has(value)) throw new Error(`sandbox: duplicate id ${value}`)
     return value
   }
@@ -660,24 +676,22 @@ export function volumeShape(
 ): { size: number; volumeType: VolumeType; iops?: number; throughput?: number; encrypted: boolean; kmsKeyId?: string } {
   const size = s.size ?? 8
   const volumeType = s.volumeType ?? 'gp3'
-  const defaultIops: Record<VolumeType, number | undefined> = {
-    gp3: 3000,
-    gp2: Math.min(16000, Math.max(100, 3 * size)),
-    io1: 3000,
-    io2: 3000,
-    st1: undefined,
-    sc1: undefined,
-    standard: undefined
-  }
   const encrypted = s.encrypted ?? false
   return {
     size,
     volumeType,
-    iops: s.iops ?? defaultIops[volumeType],
+    iops: s.iops ?? defaultIops(volumeType, size),
     throughput: s.throughput ?? (volumeType === 'gp3' ? 125 : undefined),
     encrypted,
     kmsKeyId: encrypted ? (s.kmsKeyId ?? defaultEbsKeyArn(region)) : undefined
   }
+}
+
+/** EBS's default IOPS: 3000 for gp3 and (here) io1/io2, 3 per GiB within 100–16000 for gp2, none for the HDD and magnetic types. */
+function defaultIops(volumeType: VolumeType, size: number): number | undefined {
+  if (volumeType === 'gp3' || volumeType === 'io1' || volumeType === 'io2') return 3000
+  if (volumeType === 'gp2') return Math.min(16000, Math.max(100, 3 * size))
+  return undefined
 }
 
 function permission(p: IpPermissionSeed): SandboxIpPermission {
