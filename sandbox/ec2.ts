@@ -3,19 +3,21 @@
  * refusals (see shared/REFERENCE.md). Each handler returns the XML inside `<XResponse>`.
  */
 import { LAUNCH_TEMPLATE_TAG, stateCode, type Fleet } from './fleet.js'
+import { EBS_HANDLERS } from './ebs.js'
 import { describeSpotPriceHistory } from './pricing.js'
-import type {
-  InstanceStateName,
-  SandboxInstance,
-  SandboxIpPermission,
-  SandboxKeyPair,
-  SandboxLaunchTemplate,
-  SandboxNetworkInterface,
-  SandboxSecurityGroup
+import {
+  ACCOUNT_ID,
+  type InstanceStateName,
+  type SandboxInstance,
+  type SandboxIpPermission,
+  type SandboxKeyPair,
+  type SandboxLaunchTemplate,
+  type SandboxNetworkInterface,
+  type SandboxSecurityGroup
 } from './types.js'
-import { AwsFault, boolParam, compileFilters, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
+import { AwsFault, boolParam, compileFilters, dryRun, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
 
-export const ACCOUNT_ID = '123456789012'
+export { ACCOUNT_ID }
 
 export interface Ec2Context {
   params: Params
@@ -25,6 +27,12 @@ export interface Ec2Context {
   regions: { enabled: string[]; notOptedIn: string[] }
   /** The sandbox's `pageSize`: at most this many items per page of a paginated answer. */
   pageSize?: number
+  /**
+   * Whether IAM denies the account an EC2 action in this region now (a `faults.deny` rule without
+   * `params`, not used up): for calls that act on further resources themselves, such as DeregisterImage
+   * deleting snapshots.
+   */
+  denied?: (action: string) => boolean
 }
 
 export type Ec2Handler = (ctx: Ec2Context) => string
@@ -43,10 +51,6 @@ const instanceFields: FilterFields<SandboxInstance> = {
   'launch-time': (i) => [i.launchTime.toISOString()],
   'instance.group-id': (i) => i.securityGroupIds,
   'root-device-type': (i) => [i.rootDeviceType]
-}
-
-function dryRun(params: Params): void {
-  if (boolParam(params, 'DryRun')) throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
 }
 
 /** Validates `InstanceId.N` the way EC2 does: a malformed or unknown ID fails the whole call. */
@@ -71,10 +75,10 @@ function stateChange(i: SandboxInstance, previous: InstanceStateName): string {
   )
 }
 
-function renderInstance(i: SandboxInstance, groupNames: Map<string, string>): string {
+function renderInstance(i: SandboxInstance, groupNames: Map<string, string>, fleet: Fleet): string {
   return (
     el('instanceId', i.id) +
-    el('imageId', 'ami-0sandbox') +
+    el('imageId', i.imageId) +
     `<instanceState>${el('code', stateCode(i.state))}${el('name', i.state)}</instanceState>` +
     el('privateDnsName', '') +
     el('keyName', i.keyName) +
@@ -83,6 +87,14 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>): st
     el('launchTime', i.launchTime.toISOString()) +
     `<placement>${el('availabilityZone', i.availabilityZone)}${el('tenancy', 'default')}</placement>` +
     el('rootDeviceType', i.rootDeviceType) +
+    el('rootDeviceName', i.rootDeviceName) +
+    items('blockDeviceMapping', fleet.attachedVolumes(i.id), (v) => {
+      const a = v.attachment
+      return (
+        el('deviceName', a?.device) +
+        `<ebs>${el('volumeId', v.volumeId)}${el('status', 'attached')}${el('attachTime', a?.attachTime.toISOString())}${el('deleteOnTermination', a?.deleteOnTermination)}</ebs>`
+      )
+    }) +
     el('instanceLifecycle', i.lifecycle) +
     items('groupSet', i.securityGroupIds, (g) => el('groupId', g) + el('groupName', groupNames.get(g))) +
     iamInstanceProfile(i) +
@@ -121,7 +133,10 @@ const describeInstances: Ec2Handler = (ctx) => {
       'reservationSet',
       reservations,
       (r) =>
-        el('reservationId', r[0]?.reservationId) + el('ownerId', ACCOUNT_ID) + '<groupSet/>' + items('instancesSet', r, (i) => renderInstance(i, groupNames))
+        el('reservationId', r[0]?.reservationId) +
+        el('ownerId', ACCOUNT_ID) +
+        '<groupSet/>' +
+        items('instancesSet', r, (i) => renderInstance(i, groupNames, ctx.fleet))
     ) + el('nextToken', page.nextToken)
   )
 }
@@ -436,7 +451,8 @@ export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DescribeLaunchTemplates: describeLaunchTemplates,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DescribeSpotPriceHistory: describeSpotPriceHistory,
-  DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations
+  DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
+  ...EBS_HANDLERS
 }
 
 export { LAUNCH_TEMPLATE_TAG }

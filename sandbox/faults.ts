@@ -125,6 +125,14 @@ export class Faults {
     return this
   }
 
+  /**
+   * Whether a `deny` rule without `params` applies to this call now, without using it up: for a call
+   * that acts on further resources itself (DeregisterImage deleting snapshots needs DeleteSnapshot).
+   */
+  denies(call: Omit<FaultCall, 'params'>): boolean {
+    return this.rules.some((r) => r.effect.kind === 'deny' && r.remaining > 0 && r.match.params === undefined && matches(r.match, call))
+  }
+
   /** Whether this call's filters are to be ignored (and uses one up). */
   ignoresFilters(call: FaultCall): boolean {
     const rule = this.ignoreFilterRules.find((r) => r.remaining > 0 && matches(r.match, call))

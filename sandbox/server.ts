@@ -235,7 +235,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const handler = EC2_HANDLERS[action]
       if (!handler) throw invalid
       if (!region) throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
-      return handler({ params, region, fleet, regions, pageSize: options.pageSize })
+      const denied = (other: string) => faults.denies({ service: 'ec2', action: other, region })
+      return handler({ params, region, fleet, regions, pageSize: options.pageSize, denied })
     }
     const ctx = { params, region, accessKeyId }
     if (service === 'sns' && action === 'Publish') return sns.publish(ctx)

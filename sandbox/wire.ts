@@ -29,6 +29,11 @@ export function boolParam(params: Params, name: string): boolean {
   return params[name]?.toLowerCase() === 'true'
 }
 
+/** `DryRun=true`: EC2's DryRunOperation (412) for a call that would have been allowed; nothing changes. */
+export function dryRun(params: Params): void {
+  if (boolParam(params, 'DryRun')) throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
+}
+
 export interface Filter {
   name: string
   values: string[]
@@ -84,7 +89,14 @@ export function paginate<T>(
   all: readonly T[],
   keep: (item: T) => boolean,
   params: Params,
-  limits: { min: number; max: number; defaultMax: number; cap?: number }
+  limits: {
+    min: number
+    max: number
+    defaultMax: number
+    cap?: number
+    /** A larger MaxResults is answered with `max` items a page instead of refused (DescribeVolumes, DescribeSnapshots). */
+    clampAbove?: boolean
+  }
 ): Page<T> {
   const fingerprint = requestFingerprint(params)
   let start = 0
@@ -97,6 +109,13 @@ export function paginate<T>(
   let max = limits.defaultMax
   if (params.MaxResults !== undefined) {
     max = Number(params.MaxResults)
+    if (limits.clampAbove && Number.isInteger(max) && max > limits.max) max = limits.max
+    if (limits.clampAbove && (!Number.isInteger(max) || max < limits.min)) {
+      throw new AwsFault(
+        'InvalidParameterValue',
+        `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value greater than ${limits.min}.`
+      )
+    }
     if (!Number.isInteger(max) || max < limits.min || max > limits.max) {
       throw new AwsFault(
         'InvalidParameterValue',
