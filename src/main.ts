@@ -71,7 +71,7 @@ async function sweepAndReport(control: RunControl): Promise<void> {
   try {
     inputs = getInputs()
   } catch (error) {
-    writeOutputs(undefined)
+    writeOutputs(KIND_MODULES, undefined)
     core.setFailed(errorMessage(error))
     return
   }
@@ -79,14 +79,14 @@ async function sweepAndReport(control: RunControl): Promise<void> {
   report.cancelled = control.cancelled.aborted
   await notify(report, inputs, credentials, control)
   keepReportFile(report)
-  writeOutputs(report)
+  writeOutputs(KIND_MODULES, report)
   try {
-    await writeSummary(report)
+    await writeSummary(KIND_MODULES, report)
   } catch (error) {
     core.warning(`Could not write the job summary: ${errorMessage(error)}`)
   }
-  writeAnnotations(annotationsFor(report))
-  const failures = stepFailures(report)
+  writeAnnotations(annotationsFor(KIND_MODULES, report))
+  const failures = stepFailures(KIND_MODULES, report)
   if (failures.length > 0) core.setFailed(failures.join('\n'))
 }
 
@@ -117,9 +117,13 @@ async function sweepAccount(inputs: Inputs, startedAt: Date, control: RunControl
     let prices: Promise<ReadonlyMap<string, PriceLookup>> | undefined
     const plan = { kinds: KIND_MODULES, inputs, credentials, home, regions, now: startedAt, control, ec2For: (region: string) => clients.get(region) }
     const sweeping = sweep(plan, {
-      settled: (region, findings) => logSettled(region, findings.map(findingLogLine)),
-      regionSwept: (result, findings) => logRegion(result, findings, inputs.resources),
-      accountSwept: logAccount,
+      settled: (region, findings) =>
+        logSettled(
+          region,
+          findings.map((finding) => findingLogLine(KIND_MODULES, finding))
+        ),
+      regionSwept: (result, findings) => logRegion(KIND_MODULES, result, findings, inputs.resources),
+      accountSwept: (findings) => logAccount(KIND_MODULES, findings),
       surveyed: (stale) => {
         if (inputs['estimate-cost']) prices = lookUpPricesFor(stale, { credentials, ec2For: clients.get, now: startedAt, abortSignal: readDeadline() })
       }
@@ -149,7 +153,7 @@ async function notify(report: Report, inputs: Inputs, credentials: AwsCredential
   if (!topicArn || inputs['dry-run'] || !credentials) return
   let parts
   try {
-    parts = buildNotifications(report, topicArn)
+    parts = buildNotifications(KIND_MODULES, report, topicArn)
   } catch (error) {
     report.errors.push(`Publishing to ${topicArn} failed: ${errorMessage(error)}`)
     return

@@ -14,6 +14,7 @@ import { iamLeftover, instance, orphan, report as reportFixture } from '../../__
 import { getInputs } from '../../src/inputs.js'
 import { SWEEP_ACTIONS } from '../../src/model/types.js'
 import { KIND_NAMES } from '../../src/kinds/names.js'
+import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { workflowFiles } from '../../scripts/lint-workflows.js'
 import { collectPins, readWorkflows, SELF_REPO, syncPins, unpinned, usesLines } from '../../scripts/sync-pins.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
@@ -538,7 +539,7 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
         instanceProfiles: [iamLeftover({ id: 'packer-1', name: 'packer-1', outcome: 'deleted' })],
         run: { runUrl: 'https://github.com/o/r/actions/runs/1' }
       })
-      const [part] = buildNotifications(sample, topicArn)
+      const [part] = buildNotifications(KIND_MODULES, sample, topicArn)
       const lambda = (JSON.parse(part?.message ?? '{}') as { lambda: string }).lambda
       await module.exports.handler?.({ Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: lambda } }] })
     } finally {

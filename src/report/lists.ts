@@ -2,9 +2,17 @@
  * The report's resource lists, read and filled by kind: each kind's list is named in
  * kinds/names.ts, so no code here needs to know which kinds there are.
  */
+import type { KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type Kind, type ListName } from '../kinds/names.js'
 import type { Finding, InstanceFinding, OrphanFinding } from '../model/types.js'
 import type { Report } from './types.js'
+
+/** A kind's module among the kinds main.ts hands the report (every kind, the registry's). */
+export function kindNamed(kinds: readonly KindModule[], kind: Kind): KindModule {
+  const found = kinds.find((module) => module.name === kind)
+  if (!found) throw new Error(`the report was not handed the kind ${kind}`)
+  return found
+}
 
 /** The report's list of one kind. Every kind has its own; none falls into another's. */
 export function findingsOf(report: Pick<Report, ListName>, kind: Kind): readonly Finding[] {

@@ -4,15 +4,15 @@
  * from AWS, where anyone who can tag an instance writes them, so they are data and never
  * commands: every line here is flattened to one line, and lines that carry such data are
  * written between `::stop-commands::<fresh token>` and `::<token>::`, inside which the runner
- * executes nothing.
+ * executes nothing. Functions that need the kinds' declarations take the kinds as their first
+ * parameter: main.ts hands them the registry's KIND_MODULES.
  */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { andMore, countOf, describeOutcome, formatAge, oneLine, shortMessage } from '../model/format.js'
-import { GLOBAL_REGION, type FindingsByKind } from '../engine/kind.js'
+import { GLOBAL_REGION, type FindingsByKind, type KindModule } from '../engine/kind.js'
 import { isBuilderKind } from '../engine/kind.js'
-import { KIND_MODULES, kindModule } from '../kinds/registry.js'
-import { findingsOf } from './lists.js'
+import { findingsOf, kindNamed } from './lists.js'
 import { allFindings, headline, isNotSwept, REGION_VERDICTS, regionDetails, regionLine } from './report.js'
 import type { Finding, InstanceFinding, OrphanFinding, RegionResult, ResourceKind } from '../model/types.js'
 import type { Report } from './types.js'
@@ -40,16 +40,16 @@ export function instanceLogLine(finding: InstanceFinding): string {
   return `${finding.id} (${finding.keyName ?? 'no key'}, ${formatAge(finding.ageSeconds)} old): ${describeOutcome(finding)}`
 }
 
-export function orphanLogLine(finding: OrphanFinding): string {
+export function orphanLogLine(kinds: readonly KindModule[], finding: OrphanFinding): string {
   // A key pair's ID is its name: say it once.
   const name = finding.name !== finding.id ? ` ${finding.name}` : ''
   const age = finding.ageSeconds === undefined ? 'age unknown' : `${formatAge(finding.ageSeconds)} old`
-  return `${kindModule(finding.kind).nouns.singular} ${finding.id}${name} (${age}): ${describeOutcome(finding)}`
+  return `${kindNamed(kinds, finding.kind).nouns.singular} ${finding.id}${name} (${age}): ${describeOutcome(finding)}`
 }
 
 /** A builder's or a leftover's log line. */
-export function findingLogLine(finding: Finding): string {
-  return 'kind' in finding ? orphanLogLine(finding) : instanceLogLine(finding)
+export function findingLogLine(kinds: readonly KindModule[], finding: Finding): string {
+  return 'kind' in finding ? orphanLogLine(kinds, finding) : instanceLogLine(finding)
 }
 
 /** Lines logSettled wrote, by region: the groups at the end count them instead of writing them again. */
@@ -66,8 +66,8 @@ export function logSettled(region: string, lines: readonly string[]): void {
 }
 
 /** A group's lines: those logSettled has not written (each match used once), then how many it had. */
-function groupLines(region: string, findings: readonly Finding[]): string[] {
-  const lines = findings.map(findingLogLine)
+function groupLines(kinds: readonly KindModule[], region: string, findings: readonly Finding[]): string[] {
+  const lines = findings.map((finding) => findingLogLine(kinds, finding))
   const fresh = lines.filter((line) => !settledLines.delete(settledKey(region, line)))
   const above = lines.length - fresh.length
   return above === 0 ? fresh : [...fresh, `${countOf(above, 'result')} logged above, as each was done`]
@@ -78,26 +78,26 @@ function groupLines(region: string, findings: readonly Finding[]): string[] {
  * when nothing was found, with the region's counts), and what failed in the region outside them.
  * `resources` = the selected kinds, for what a partly swept region did sweep.
  */
-export function logRegion(result: RegionResult, findings: FindingsByKind, resources: readonly ResourceKind[]): void {
-  if (isNotSwept(result)) logData([regionLine(result, resources)])
+export function logRegion(kinds: readonly KindModule[], result: RegionResult, findings: FindingsByKind, resources: readonly ResourceKind[]): void {
+  if (isNotSwept(result)) logData([regionLine(kinds, result, resources)])
   const foundAny = [...findings.values()].some((list) => list.length > 0)
-  for (const kind of KIND_MODULES) {
+  for (const kind of kinds) {
     const ofKind = findings.get(kind.name) ?? []
     if (isBuilderKind(kind) && (ofKind.length > 0 || !foundAny)) {
       logGroup(
         `${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`,
-        groupLines(result.region, ofKind)
+        groupLines(kinds, result.region, ofKind)
       )
     } else if (ofKind.length > 0)
-      logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, groupLines(result.region, ofKind))
+      logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, groupLines(kinds, result.region, ofKind))
   }
 }
 
 /** What an account-wide kind found and did, in one group after the regions'. */
-export function logAccount(findings: FindingsByKind): void {
+export function logAccount(kinds: readonly KindModule[], findings: FindingsByKind): void {
   for (const [kind, list] of findings) {
-    const { singular, plural } = kindModule(kind).nouns
-    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(GLOBAL_REGION, list))
+    const { singular, plural } = kindNamed(kinds, kind).nouns
+    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(kinds, GLOBAL_REGION, list))
   }
 }
 
@@ -124,15 +124,15 @@ function failedResourceAnnotation(finding: Finding, noun: string, verb: string):
  * then one that counts the rest), a warning when a post-build sweep found what a build left
  * behind, and a notice with the headline. Pure: the edge writes them.
  */
-export function annotationsFor(report: Report): Annotation[] {
+export function annotationsFor(kinds: readonly KindModule[], report: Report): Annotation[] {
   const verb = report.settings.action === 'stop' ? 'stop' : 'terminate'
   const errors: Annotation[] = [
     ...report.regions.filter(isNotSwept).map((region): Annotation => ({
       level: 'error',
       title: `packer-sweeper: region ${region.region} ${REGION_VERDICTS[region.status]}`,
-      message: regionDetails(region, report.settings.resources) || region.status
+      message: regionDetails(kinds, region, report.settings.resources) || region.status
     })),
-    ...KIND_MODULES.flatMap((kind) =>
+    ...kinds.flatMap((kind) =>
       findingsOf(report, kind.name)
         .filter((finding) => finding.outcome === 'failed' || finding.outcome === 'unknown')
         .map((finding) => failedResourceAnnotation(finding, kind.nouns.singular, isBuilderKind(kind) ? verb : 'delete'))

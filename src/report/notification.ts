@@ -4,7 +4,8 @@
  * Every resource's ID and outcome reaches every subscriber: when one 256 KiB message cannot hold
  * them all, the notification is split into numbered parts, packed greedily so there are as few
  * as possible. Building is pure; publishing loads the SNS client only when there is something to
- * publish, so a run without a topic never pays for loading it.
+ * publish, so a run without a topic never pays for loading it. The kinds whose resources it lists
+ * are a parameter: main.ts hands it the registry's KIND_MODULES.
  */
 import { createHash } from 'node:crypto'
 import type { PublishCommandInput } from '@aws-sdk/client-sns'
@@ -12,9 +13,8 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { clientConfig } from '../aws/clients.js'
 import { costParagraphs } from '../model/cost.js'
 import { byRegionThenId, describeOutcome, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from '../model/format.js'
-import { isBuilderKind } from '../engine/kind.js'
-import { REPORT_LISTS, type ListName } from '../kinds/names.js'
-import { KIND_MODULES } from '../kinds/registry.js'
+import { isBuilderKind, type KindModule } from '../engine/kind.js'
+import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
 import { findingsOf } from './lists.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
 import { topicRegion } from '../aws/sns-topic.js'
@@ -102,9 +102,9 @@ function orphanLine(finding: OrphanFinding): string {
   return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${describeOutcome(finding)})`
 }
 
-/** The resource lists of a report (one per kind), in registry order, as the notification lists them. */
+/** The resource lists of a report (one per kind), in the kinds' order, as the notification lists them. */
 export type ResourceList = ListName
-const RESOURCE_LISTS: readonly ResourceList[] = KIND_MODULES.map((kind) => REPORT_LISTS[kind.name])
+const RESOURCE_LISTS: readonly ResourceList[] = KIND_NAMES.map((kind) => REPORT_LISTS[kind])
 
 /** One resource as the notification carries it: its list, its finding and its line of text. */
 interface Entry {
@@ -115,9 +115,9 @@ interface Entry {
   line: string
 }
 
-/** Every resource of the report, kind by kind in registry order, each by region and ID. */
-function entriesOf(report: Report): Entry[] {
-  return KIND_MODULES.flatMap((kind) =>
+/** Every resource of the report, kind by kind in the order of `kinds`, each by region and ID. */
+function entriesOf(kinds: readonly KindModule[], report: Report): Entry[] {
+  return kinds.flatMap((kind) =>
     [...findingsOf(report, kind.name)].sort(byRegionThenId).map((finding): Entry => ({
       list: REPORT_LISTS[kind.name],
       builder: isBuilderKind(kind),
@@ -173,6 +173,7 @@ export interface NotificationJson {
 
 /** What every part of one notification shares. */
 interface Context {
+  kinds: readonly KindModule[]
   report: Report
   runId: string
   totals: NotificationJson['totals']
@@ -214,7 +215,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
   const orphans = entries.filter((entry) => !entry.builder)
   if (orphans.length > 0) {
     const lines = ['The following Packer leftovers were found:']
-    for (const { name, nouns } of KIND_MODULES) {
+    for (const { name, nouns } of context.kinds) {
       const ofKind = orphans.filter((entry) => entry.list === REPORT_LISTS[name])
       if (ofKind.length > 0) lines.push(`${nouns.title}:`, ...ofKind.map((entry) => entry.line))
     }
@@ -230,7 +231,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(...costParagraphs(report.cost))
     const notSwept = report.regions.filter(isNotSwept)
     if (notSwept.length > 0) {
-      const lines = notSwept.map((region) => `* ${regionLine(region, settings.resources)}`)
+      const lines = notSwept.map((region) => `* ${regionLine(context.kinds, region, settings.resources)}`)
       paragraphs.push(['These regions could not be swept in full:', ...lines].join('\n'))
     }
     if (report.errors.length > 0) {
@@ -366,10 +367,10 @@ function pack(context: Context, entries: readonly Entry[], parts: number, hint: 
  * MessageStructure=json envelope of at most 256 KiB: the text lists every resource of the part,
  * the JSON its IDs by outcome, then as many of its full findings as fit.
  */
-export function buildNotifications(report: Report, topicArn: string): Notification[] {
+export function buildNotifications(kinds: readonly KindModule[], report: Report, topicArn: string): Notification[] {
   if (!needsAttention(report)) return []
-  const entries = entriesOf(report)
-  const context: Context = { report, runId: notificationRunId(report), totals: countsByOutcome(entries), headline: headline(report) }
+  const entries = entriesOf(kinds, report)
+  const context: Context = { kinds, report, runId: notificationRunId(report), totals: countsByOutcome(entries), headline: headline(report) }
   // The part count is in every part ("part 2 of 3"): pack until the count packed is the count assumed.
   // A first guess from the bytes each resource needs at least, to spare most rounds and probes.
   const bytes = entries.reduce((sum, entry) => sum + entryBytes(entry), 0)

@@ -1,14 +1,15 @@
 /**
  * The report as the step's outputs, and the reasons the step fails. Everything but
- * `writeOutputs` is pure: main decides when to write, these functions decide what.
+ * `writeOutputs` is pure: main decides when to write, these functions decide what. Functions that
+ * need the kinds' declarations (their nouns, outputs, engines) take the kinds as their first
+ * parameter: main.ts hands them the registry's KIND_MODULES.
  */
 import * as core from '@actions/core'
 import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from '../model/findings.js'
 import { andMore, countOf, formatError, oneLine, outcomeBreakdown, outcomeCounts } from '../model/format.js'
-import { isAccountLeftoverKind, selectedKinds } from '../engine/kind.js'
-import { REPORT_LISTS, type Kind, type ListName } from '../kinds/names.js'
-import { KIND_MODULES, kindModule } from '../kinds/registry.js'
-import { allFindings, builderFindings, findingsOf, leftoverFindings } from './lists.js'
+import { isAccountLeftoverKind, selectedKinds, type KindModule } from '../engine/kind.js'
+import { KIND_NAMES, REPORT_LISTS, type Kind, type ListName } from '../kinds/names.js'
+import { allFindings, builderFindings, findingsOf, kindNamed, leftoverFindings } from './lists.js'
 
 export { allFindings } from './lists.js'
 import type { Finding, Outcome, RegionFailure, RegionResult, RegionStatus } from '../model/types.js'
@@ -17,8 +18,10 @@ import type { Report } from './types.js'
 /** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
 const RUN_OUTPUT_NAMES = ['report-file', 'outputs-truncated', 'report'] as const
 
-/** The outputs declared in action.yml, in its order: each kind's (registry order), then the run's. */
-export const OUTPUT_NAMES: readonly string[] = [...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)), ...RUN_OUTPUT_NAMES]
+/** The outputs declared in action.yml, in its order: each kind's (in the order of `kinds`), then the run's. */
+export function outputNames(kinds: readonly KindModule[]): string[] {
+  return [...kinds.flatMap((kind) => kind.outputs.map((output) => output.name)), ...RUN_OUTPUT_NAMES]
+}
 export type OutputName = string
 /** Every output's value: the run's outputs are always there, each kind's too (named by its declaration). */
 export type OutputValues = Record<OutputName, string> & Record<(typeof RUN_OUTPUT_NAMES)[number], string>
@@ -82,8 +85,8 @@ export function isNotSwept(region: RegionResult): boolean {
 }
 
 /** The selected kinds a region holds: its builders and regional leftovers (account-wide kinds are swept outside the regions). */
-export function regionKinds(resources: readonly Kind[]): Kind[] {
-  return selectedKinds(KIND_MODULES, resources)
+export function regionKinds(kinds: readonly KindModule[], resources: readonly Kind[]): Kind[] {
+  return selectedKinds(kinds, resources)
     .filter((kind) => !isAccountLeftoverKind(kind))
     .map((kind) => kind.name)
 }
@@ -94,23 +97,23 @@ export const REGION_STATUS_WORDS: Readonly<Record<RegionStatus, string>> = { ok:
 export const REGION_VERDICTS: Readonly<Record<RegionStatus, string>> = { ok: 'swept', partial: 'partly swept', failed: 'failed' }
 
 /** What a failure says before its error: `key pairs failed`, or nothing for the region's own (its deadline). */
-export function failedKindWords(failure: RegionFailure): string | undefined {
-  return failure.kind ? `${kindModule(failure.kind).nouns.plural} failed` : undefined
+export function failedKindWords(kinds: readonly KindModule[], failure: RegionFailure): string | undefined {
+  return failure.kind ? `${kindNamed(kinds, failure.kind).nouns.plural} failed` : undefined
 }
 
 /**
  * The kinds a partly swept region swept: those that did not fail. None when the region's own
  * failure (a passed deadline) says what was not done: the kinds were swept only in part.
  */
-export function sweptKinds(region: RegionResult, resources: readonly Kind[]): Kind[] {
+export function sweptKinds(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): Kind[] {
   if (region.status !== 'partial' || region.failures.some((failure) => !failure.kind)) return []
-  return regionKinds(resources).filter((kind) => !region.failures.some((failure) => failure.kind === kind))
+  return regionKinds(kinds, resources).filter((kind) => !region.failures.some((failure) => failure.kind === kind))
 }
 
 /** `instances, security groups swept`, or undefined when there is nothing to say. */
-export function sweptWords(region: RegionResult, resources: readonly Kind[]): string | undefined {
-  const swept = sweptKinds(region, resources)
-  return swept.length > 0 ? `${swept.map((kind) => kindModule(kind).nouns.plural).join(', ')} swept` : undefined
+export function sweptWords(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): string | undefined {
+  const swept = sweptKinds(kinds, region, resources)
+  return swept.length > 0 ? `${swept.map((kind) => kindNamed(kinds, kind).nouns.plural).join(', ')} swept` : undefined
 }
 
 /**
@@ -118,30 +121,30 @@ export function sweptWords(region: RegionResult, resources: readonly Kind[]): st
  * and the step's failure say it: `us-east-1: partly swept: key pairs failed: UnauthorizedOperation: …;
  * instances swept`, `eu-west-1: nothing swept: RegionTimeout: …`.
  */
-export function regionLine(region: RegionResult, resources: readonly Kind[]): string {
-  const details = regionDetails(region, resources)
+export function regionLine(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): string {
+  const details = regionDetails(kinds, region, resources)
   return `${oneLine(region.region)}: ${REGION_STATUS_WORDS[region.status]}${details ? `: ${details}` : ''}`
 }
 
 /** What failed in a region and what was swept: `key pairs failed: UnauthorizedOperation: …; instances swept`. */
-export function regionDetails(region: RegionResult, resources: readonly Kind[]): string {
-  const failures = region.failures.map((failure) => [failedKindWords(failure), formatError(failure)].filter(Boolean).join(': '))
-  return [...failures, sweptWords(region, resources)].filter((part) => part !== undefined).join('; ')
+export function regionDetails(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): string {
+  const failures = region.failures.map((failure) => [failedKindWords(kinds, failure), formatError(failure)].filter(Boolean).join(': '))
+  return [...failures, sweptWords(kinds, region, resources)].filter((part) => part !== undefined).join('; ')
 }
 
 /** The JSON arrays of IDs, whole, by output name. */
-function idLists(report: Report): Map<OutputName, string[]> {
+function idLists(kinds: readonly KindModule[], report: Report): Map<OutputName, string[]> {
   const lists = new Map<OutputName, string[]>()
-  for (const kind of KIND_MODULES) {
+  for (const kind of kinds) {
     for (const output of kind.outputs) if ('ids' in output) lists.set(output.name, output.ids(findingsOf(report, kind.name)))
   }
   return lists
 }
 
 /** The outputs that count a kind's resources, as strings. */
-function countOutputs(report: Report): Partial<Record<OutputName, string>> {
+function countOutputs(kinds: readonly KindModule[], report: Report): Partial<Record<OutputName, string>> {
   const counts: Partial<Record<OutputName, string>> = {}
-  for (const kind of KIND_MODULES) {
+  for (const kind of kinds) {
     for (const output of kind.outputs) if ('count' in output) counts[output.name] = String(output.count(findingsOf(report, kind.name)))
   }
   return counts
@@ -191,22 +194,22 @@ export interface FittedOutputs {
  * together. When everything does not fit, the `report` output keeps the report without its
  * resource lists (it says `truncated` and where `reportFile` is), and the ID arrays share the rest.
  */
-export function fitOutputs(report: Report, budget = OUTPUTS_BYTE_BUDGET): FittedOutputs {
-  const lists = idLists(report)
+export function fitOutputs(kinds: readonly KindModule[], report: Report, budget = OUTPUTS_BYTE_BUDGET): FittedOutputs {
+  const lists = idLists(kinds, report)
   const reportFile = report.reportFile ?? ''
-  const fixed = { ...countOutputs(report), 'report-file': reportFile }
+  const fixed = { ...countOutputs(kinds, report), 'report-file': reportFile }
   const fixedBytes = bytesOf(fixed) + 'false'.length
   const wholeIds = fitIdLists(lists, Infinity).values
   const wholeIdBytes = bytesOf(wholeIds)
   const wholeReport = JSON.stringify(report)
   if (Buffer.byteLength(wholeReport) <= budget - fixedBytes - wholeIdBytes) {
-    return { values: inActionOrder({ ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }), shortened: [] }
+    return { values: inActionOrder(kinds, { ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }), shortened: [] }
   }
   const minimal = minimalReportJson(report)
   const ids = fitIdLists(lists, budget - fixedBytes - Buffer.byteLength(minimal))
   const idBytes = bytesOf(ids.values)
   const reportJson = reportJsonWithin(report, budget - fixedBytes - idBytes) ?? minimal
-  return { values: inActionOrder({ ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }), shortened: [...ids.cut, 'report'] }
+  return { values: inActionOrder(kinds, { ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }), shortened: [...ids.cut, 'report'] }
 }
 
 function bytesOf(values: Partial<Record<OutputName, string>>): number {
@@ -214,33 +217,35 @@ function bytesOf(values: Partial<Record<OutputName, string>>): number {
 }
 
 /** Every output, in action.yml's order. */
-function inActionOrder(values: Partial<Record<OutputName, string>>): OutputValues {
-  return Object.fromEntries(OUTPUT_NAMES.map((name) => [name, values[name] ?? ''])) as OutputValues
+function inActionOrder(kinds: readonly KindModule[], values: Partial<Record<OutputName, string>>): OutputValues {
+  return Object.fromEntries(outputNames(kinds).map((name) => [name, values[name] ?? ''])) as OutputValues
 }
 
 /** Every output of action.yml, as the strings `core.setOutput` writes. */
-export function outputsFor(report: Report): OutputValues {
-  return fitOutputs(report).values
+export function outputsFor(kinds: readonly KindModule[], report: Report): OutputValues {
+  return fitOutputs(kinds, report).values
 }
 
 /**
  * The outputs of a run that produced no report (invalid inputs): empty lists, and `null` for
  * the report, so that every output still parses as JSON in `fromJSON(...)`.
  */
-export const OUTPUTS_WITHOUT_REPORT: Readonly<OutputValues> = inActionOrder({
-  ...Object.fromEntries(KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))),
-  'report-file': '',
-  'outputs-truncated': 'false',
-  report: 'null'
-})
+export function outputsWithoutReport(kinds: readonly KindModule[]): OutputValues {
+  return inActionOrder(kinds, {
+    ...Object.fromEntries(kinds.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))),
+    'report-file': '',
+    'outputs-truncated': 'false',
+    report: 'null'
+  })
+}
 
 /** Sets every output. Called on every path, also when the step is about to fail, and without a report when the inputs were invalid. */
-export function writeOutputs(report: Report | undefined): void {
+export function writeOutputs(kinds: readonly KindModule[], report: Report | undefined): void {
   if (!report) {
-    for (const [name, value] of Object.entries(OUTPUTS_WITHOUT_REPORT)) core.setOutput(name, value)
+    for (const [name, value] of Object.entries(outputsWithoutReport(kinds))) core.setOutput(name, value)
     return
   }
-  const { values, shortened } = fitOutputs(report)
+  const { values, shortened } = fitOutputs(kinds, report)
   for (const [name, value] of Object.entries(values)) core.setOutput(name, value)
   if (shortened.length > 0) {
     const where = report.reportFile ? `the whole report is in ${report.reportFile} (output report-file)` : 'the whole report could not be written to a file'
@@ -253,11 +258,9 @@ export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(
-    KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], Math.max(0, findingsOf(report, kind.name).length - keep)])
-  ) as TruncatedCounts
+  const truncated = Object.fromEntries(KIND_NAMES.map((kind) => [REPORT_LISTS[kind], Math.max(0, findingsOf(report, kind).length - keep)])) as TruncatedCounts
   if (Object.values(truncated).every((count) => count === 0)) return report
-  const kept = Object.fromEntries(KIND_MODULES.map((kind) => [REPORT_LISTS[kind.name], findingsOf(report, kind.name).slice(0, keep)]))
+  const kept = Object.fromEntries(KIND_NAMES.map((kind) => [REPORT_LISTS[kind], findingsOf(report, kind).slice(0, keep)]))
   return { ...report, ...kept, truncated }
 }
 
@@ -273,7 +276,7 @@ export function reportJsonWithin(report: Report, maxBytes: number, measure: (jso
     const json = JSON.stringify(reportKeeping(report, keep))
     return measure(json) <= maxBytes ? json : undefined
   }
-  const longest = Math.max(...KIND_MODULES.map((kind) => findingsOf(report, kind.name).length))
+  const longest = Math.max(...KIND_NAMES.map((kind) => findingsOf(report, kind).length))
   const whole = fits(longest)
   if (whole !== undefined) return whole
   // Binary search for the largest `keep` that fits: about log2(n) serialisations, not n.
@@ -315,12 +318,12 @@ function failureLine(failed: readonly Finding[], singular: string, plural: strin
  * collected (cap, fail-on-stale, a failed publish), then each region not swept in full (naming the
  * kinds that failed in it), then the failed and unknown actions. Empty = the step succeeds.
  */
-export function stepFailures(report: Report): string[] {
+export function stepFailures(kinds: readonly KindModule[], report: Report): string[] {
   const failures = report.cancelled ? ['The job was cancelled before the sweep finished; the report says what was done.'] : []
   failures.push(...report.errors)
-  for (const region of report.regions.filter(isNotSwept)) failures.push(`region ${regionLine(region, report.settings.resources)}`)
+  for (const region of report.regions.filter(isNotSwept)) failures.push(`region ${regionLine(kinds, region, report.settings.resources)}`)
   for (const outcome of ['failed', 'unknown'] as const) {
-    for (const kind of KIND_MODULES) {
+    for (const kind of kinds) {
       const { singular, plural } = kind.nouns
       const matching = findingsOf(report, kind.name).filter((finding) => finding.outcome === outcome)
       if (matching.length > 0) failures.push(failureLine(matching, singular, plural, outcome))

@@ -11,6 +11,8 @@
  * `@mentions`, issue references and commit SHAs in the rendered HTML's text, skipping only what
  * is inside `<code>`, `<pre>` and `<a>`. So every string from AWS (names, tags, states, reasons,
  * error messages, region names) is shown as `literal`: escaped, inside `<code>`.
+ *
+ * The kinds whose sections it renders are a parameter: main.ts hands it the registry's KIND_MODULES.
  */
 import * as core from '@actions/core'
 import { costSummaryHtml } from '../model/cost.js'
@@ -29,7 +31,6 @@ import {
 } from '../model/format.js'
 import type { KindModule } from '../engine/kind.js'
 import { isBuilderKind, selectedKinds } from '../engine/kind.js'
-import { KIND_MODULES } from '../kinds/registry.js'
 import { findingsOf, isInstanceFinding, isLeftoverFinding } from './lists.js'
 import { allFindings, failedKindWords, headline, isNotSwept, REGION_STATUS_WORDS, sweptWords } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../model/types.js'
@@ -91,7 +92,7 @@ function list(items: readonly string[]): string {
 /** A value as code: escaped, inside `<code>`, where GitHub links and mentions nothing. Every string from AWS is shown so. */
 const literal = (text: string, maxLength?: number) => `<code>${escapeForSummary(text, maxLength)}</code>`
 
-function settingsLine(report: Report): string {
+function settingsLine(kinds: readonly KindModule[], report: Report): string {
   const settings = report.settings
   const regions = settings.regions.length > 0 ? settings.regions.map((value) => literal(value)).join(', ') : 'none'
   const parts = [
@@ -102,13 +103,13 @@ function settingsLine(report: Report): string {
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
   // EC2 proves a dry run's permissions with DryRun; a kind that cannot says what is left unproven.
-  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(KIND_MODULES, settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
+  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(kinds, settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
   return `<p>${parts.join(' · ')}</p>`
 }
 
-function countsLine(report: Report): string {
+function countsLine(kinds: readonly KindModule[], report: Report): string {
   const parts: string[] = []
-  for (const kind of KIND_MODULES) {
+  for (const kind of kinds) {
     const findings = findingsOf(report, kind.name)
     const { singular, plural } = kind.nouns
     const noun = isBuilderKind(kind) ? countOf(findings.length, `stale ${singular}`, `stale ${plural}`) : countOf(findings.length, singular, plural)
@@ -126,8 +127,8 @@ function errorsSection(errors: readonly string[]): string {
 }
 
 /** A region's failure: `key pairs failed: <code>UnauthorizedOperation: …</code>`, the region's own without a kind. */
-function regionFailureHtml(failure: RegionFailure): string {
-  const kind = failedKindWords(failure)
+function regionFailureHtml(kinds: readonly KindModule[], failure: RegionFailure): string {
+  const kind = failedKindWords(kinds, failure)
   // describeAwsError already names the permission in the message; say it only when it did not.
   const permission =
     failure.missingPermission && !failure.message.includes(failure.missingPermission) ? ` (missing IAM permission ${literal(failure.missingPermission)})` : ''
@@ -135,12 +136,12 @@ function regionFailureHtml(failure: RegionFailure): string {
 }
 
 /** The regions not swept in full: what failed in each, and what a partly swept one did sweep. */
-function regionsWithFailuresSection(report: Report): string {
+function regionsWithFailuresSection(kinds: readonly KindModule[], report: Report): string {
   const regions = report.regions.filter(isNotSwept)
   if (regions.length === 0) return ''
   const items = regions.map((region) => {
-    const swept = sweptWords(region, report.settings.resources)
-    const parts = [...region.failures.map(regionFailureHtml), ...(swept ? [escapeForSummary(swept)] : [])]
+    const swept = sweptWords(kinds, region, report.settings.resources)
+    const parts = [...region.failures.map((failure) => regionFailureHtml(kinds, failure)), ...(swept ? [escapeForSummary(swept)] : [])]
     return `${literal(region.region)}: ${REGION_STATUS_WORDS[region.status]}${parts.length > 0 ? `: ${parts.join('; ')}` : ''}`
   })
   return `<h3>Regions with failures</h3>${list(items)}`
@@ -246,17 +247,17 @@ function restLine(report: Report, omitted: number): string {
 }
 
 /** The whole job summary as HTML (which GitHub's Markdown renders as it is). Pure. */
-export function renderSummary(report: Report): string {
+export function renderSummary(kinds: readonly KindModule[], report: Report): string {
   if (isClean(report)) {
-    return `<h2>packer-sweeper</h2>\n<p>No stale Packer resources in ${countOf(report.regions.length, 'region')}.</p>\n${settingsLine(report)}\n`
+    return `<h2>packer-sweeper</h2>\n<p>No stale Packer resources in ${countOf(report.regions.length, 'region')}.</p>\n${settingsLine(kinds, report)}\n`
   }
   const fixed = [
     `<h2>packer-sweeper: ${escapeForSummary(headline(report))}</h2>`,
     cancelledLine(report),
-    countsLine(report),
-    settingsLine(report),
+    countsLine(kinds, report),
+    settingsLine(kinds, report),
     errorsSection(report.errors),
-    regionsWithFailuresSection(report),
+    regionsWithFailuresSection(kinds, report),
     costSummaryHtml(report.cost, escapeForSummary, literal)
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
@@ -266,13 +267,13 @@ export function renderSummary(report: Report): string {
     bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE),
     omitted: 0
   }
-  const sections = KIND_MODULES.map((kind) => (isBuilderKind(kind) ? buildersSection(kind, report, budget) : leftoverSection(kind, report, budget)))
+  const sections = kinds.map((kind) => (isBuilderKind(kind) ? buildersSection(kind, report, budget) : leftoverSection(kind, report, budget)))
   const blocks = [...fixed, ...sections]
   blocks.push(restLine(report, budget.omitted))
   return `${blocks.filter((block) => block !== '').join('\n')}\n`
 }
 
 /** Appends the summary to GITHUB_STEP_SUMMARY. Rejects when the runner gave no summary file. */
-export async function writeSummary(report: Report): Promise<void> {
-  await core.summary.addRaw(renderSummary(report), true).write()
+export async function writeSummary(kinds: readonly KindModule[], report: Report): Promise<void> {
+  await core.summary.addRaw(renderSummary(kinds, report), true).write()
 }

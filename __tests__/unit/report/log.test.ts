@@ -6,6 +6,7 @@ import { workflowCommands } from '../../e2e/runner-log.js'
 jest.unstable_mockModule('@actions/core', () => core)
 const { ANNOTATIONS_PER_TYPE, annotationsFor, findingLogLine, logAccount, logData, logGroup, logRegion, logSettled, orphanLogLine } =
   await import('../../../src/report/log.js')
+const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 
 const HOSTILE = 'x\r::error::pwned\n::add-mask::secret\r\n%0A::warning::x'
 
@@ -67,6 +68,7 @@ describe('logGroup and logRegion', () => {
 
   it('a group per kind that found anything, key pairs named once', () => {
     logRegion(
+      KIND_MODULES,
       region({ region: 'eu-west-1', matched: 3 }),
       new Map([
         ['instances', [instance({ keyName: HOSTILE })]],
@@ -80,7 +82,7 @@ describe('logGroup and logRegion', () => {
       'eu-west-1 · 1 key pair',
       'eu-west-1 · 1 security group'
     ])
-    const keyLine = orphanLogLine(orphan())
+    const keyLine = orphanLogLine(KIND_MODULES, orphan())
     expect(keyLine.match(/packer_6745a1b2/g)).toHaveLength(1)
     expect(workflowCommands(stdout()).filter(({ command }) => command === 'error')).toEqual([])
   })
@@ -89,8 +91,9 @@ describe('logGroup and logRegion', () => {
     const terminated = instance({ id: 'i-00000000000000001' })
     const kept = instance({ id: 'i-00000000000000002', outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
     const key = orphan()
-    logSettled('eu-west-1', [findingLogLine(terminated), findingLogLine(key)])
+    logSettled('eu-west-1', [findingLogLine(KIND_MODULES, terminated), findingLogLine(KIND_MODULES, key)])
     logRegion(
+      KIND_MODULES,
       region({ region: 'eu-west-1', matched: 2 }),
       new Map([
         ['instances', [terminated, kept]],
@@ -99,20 +102,20 @@ describe('logGroup and logRegion', () => {
       ['instances', 'key-pairs']
     )
     const text = stdout()
-    for (const finding of [terminated, kept, key]) expect(text.split(findingLogLine(finding))).toHaveLength(2)
+    for (const finding of [terminated, kept, key]) expect(text.split(findingLogLine(KIND_MODULES, finding))).toHaveLength(2)
     expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 2 matching instances, 2 stale', 'eu-west-1 · 1 key pair'])
     expect(text.split('1 result logged above, as each was done')).toHaveLength(3)
 
     // The account-wide kinds alike; and a line is held back once only: the next run's group writes it again.
     const profile = orphan({ kind: 'instance-profiles', id: 'packer-x', name: 'packer-x', region: 'global' })
-    logSettled('global', [findingLogLine(profile)])
-    logAccount(new Map([['instance-profiles', [profile]]]))
-    logAccount(new Map([['instance-profiles', [profile]]]))
-    expect(stdout().split(findingLogLine(profile))).toHaveLength(3)
+    logSettled('global', [findingLogLine(KIND_MODULES, profile)])
+    logAccount(KIND_MODULES, new Map([['instance-profiles', [profile]]]))
+    logAccount(KIND_MODULES, new Map([['instance-profiles', [profile]]]))
+    expect(stdout().split(findingLogLine(KIND_MODULES, profile))).toHaveLength(3)
   })
 
   it('a failed region says why, flat, outside the groups', () => {
-    logRegion(region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }), new Map(), ['instances'])
+    logRegion(KIND_MODULES, region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }), new Map(), ['instances'])
     const text = stdout()
     expect(text).toContain('eu-west-1: nothing swept: instances failed: InternalError: x ::error::pwned')
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
@@ -120,7 +123,7 @@ describe('logGroup and logRegion', () => {
 
   it('a partly swept region names the kind that failed and what it swept, and still logs what it swept', () => {
     const failure = regionFailure({ kind: 'key-pairs', message: HOSTILE })
-    logRegion(region({ status: 'partial', matched: 1, failures: [failure] }), new Map([['instances', [instance()]]]), ['instances', 'key-pairs'])
+    logRegion(KIND_MODULES, region({ status: 'partial', matched: 1, failures: [failure] }), new Map([['instances', [instance()]]]), ['instances', 'key-pairs'])
     const text = stdout()
     expect(text).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: x ::error::pwned .*; instances swept$/m)
     expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 1 matching instances, 1 stale'])
@@ -134,6 +137,7 @@ describe('annotationsFor', () => {
 
   it('an error per failed region and resource, a notice with the headline', () => {
     const annotations = annotationsFor(
+      KIND_MODULES,
       report({
         regions: [region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'late' })] })],
         instances: [failed(1)]
@@ -149,6 +153,7 @@ describe('annotationsFor', () => {
 
   it('a partly swept region: an error naming the kinds that failed and what was swept', () => {
     const [annotation] = annotationsFor(
+      KIND_MODULES,
       report({
         settings: settings({ resources: ['instances', 'key-pairs'] }),
         regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })] })]
@@ -162,14 +167,14 @@ describe('annotationsFor', () => {
   })
 
   it('never more errors than GitHub shows beside setFailed: the rest are counted in one', () => {
-    const annotations = annotationsFor(report({ instances: Array.from({ length: 30 }, (_, n) => failed(n)) }))
+    const annotations = annotationsFor(KIND_MODULES, report({ instances: Array.from({ length: 30 }, (_, n) => failed(n)) }))
     const errors = annotations.filter(({ level }) => level === 'error')
     expect(errors).toHaveLength(ANNOTATIONS_PER_TYPE - 1)
     expect(errors.at(-1)?.message).toBe('… and 22 more failed regions or resources: see the job summary for all of them.')
   })
 
   it('exactly the limit: no counting annotation', () => {
-    const errors = annotationsFor(report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })).filter(
+    const errors = annotationsFor(KIND_MODULES, report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })).filter(
       ({ level }) => level === 'error'
     )
     expect(errors).toHaveLength(ANNOTATIONS_PER_TYPE - 1)
@@ -177,16 +182,16 @@ describe('annotationsFor', () => {
   })
 
   it('unknown outcomes are errors too, named as no answer', () => {
-    const [first] = annotationsFor(report({ instances: [instance({ outcome: 'unknown', reason: 'no answer' })] }))
+    const [first] = annotationsFor(KIND_MODULES, report({ instances: [instance({ outcome: 'unknown', reason: 'no answer' })] }))
     expect(first?.title).toBe('packer-sweeper: instance i-00000000000000001 (eu-west-1): no answer on terminate')
   })
 
   it('a post-build sweep (max-age 0 with tags) that found something: a warning', () => {
     const postBuild = settings({ 'max-age': 0, tags: [{ key: 'github-run-id', value: '42' }] })
-    const levels = annotationsFor(report({ settings: postBuild, instances: [instance()] })).map(({ level }) => level)
+    const levels = annotationsFor(KIND_MODULES, report({ settings: postBuild, instances: [instance()] })).map(({ level }) => level)
     expect(levels).toEqual(['warning', 'notice'])
-    expect(annotationsFor(report({ settings: postBuild })).map(({ level }) => level)).toEqual(['notice'])
-    expect(annotationsFor(report({ instances: [instance()] })).map(({ level }) => level)).toEqual(['notice'])
+    expect(annotationsFor(KIND_MODULES, report({ settings: postBuild })).map(({ level }) => level)).toEqual(['notice'])
+    expect(annotationsFor(KIND_MODULES, report({ instances: [instance()] })).map(({ level }) => level)).toEqual(['notice'])
   })
 })
 
@@ -203,9 +208,9 @@ describe('one way to shorten long messages', () => {
     expect(short.length).toBe(MESSAGE_MAX_LENGTH)
     expect(short.endsWith('…')).toBe(true)
     expect(instanceLogLine(failed)).toContain(short)
-    expect(annotationsFor(sample)[0]?.message).toContain(short)
-    expect(renderSummary(sample)).toContain(short.replace(/'/g, '&#39;'))
-    const [part] = buildNotifications(sample, 'arn:aws:sns:eu-west-1:123456789012:t')
+    expect(annotationsFor(KIND_MODULES, sample)[0]?.message).toContain(short)
+    expect(renderSummary(KIND_MODULES, sample)).toContain(short.replace(/'/g, '&#39;'))
+    const [part] = buildNotifications(KIND_MODULES, sample, 'arn:aws:sns:eu-west-1:123456789012:t')
     expect((JSON.parse(part?.message ?? '{}') as { default: string }).default).toContain(short)
   })
 })

@@ -20,6 +20,7 @@ const {
   subjectFor
 } = await import('../../../src/report/notification.js')
 const { isTopicArn, topicRegion } = await import('../../../src/aws/sns-topic.js')
+const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 type Notification = ReturnType<typeof buildNotifications>[number]
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'
@@ -38,7 +39,7 @@ const jsonOf = (notification: Notification) => JSON.parse(envelopeOf(notificatio
 
 /** The one notification of a report small enough for one part. */
 function build(overrides: Partial<Report>) {
-  const notifications = buildNotifications(report(overrides), TOPIC)
+  const notifications = buildNotifications(KIND_MODULES, report(overrides), TOPIC)
   expect(notifications).toHaveLength(1)
   const [notification] = notifications as [Notification]
   return { ...notification, envelope: envelopeOf(notification), json: jsonOf(notification) }
@@ -112,7 +113,7 @@ describe('buildNotifications', () => {
     ['a clean run', {}],
     ['a run that only skipped', { instances: instances(2, { outcome: 'skipped' }), keyPairs: [orphan({ outcome: 'skipped' })] }]
   ])('is empty for %s', (_, overrides) => {
-    expect(buildNotifications(report(overrides), TOPIC)).toEqual([])
+    expect(buildNotifications(KIND_MODULES, report(overrides), TOPIC)).toEqual([])
   })
 
   it.each<[string, Partial<Report>, string]>([
@@ -306,7 +307,7 @@ describe('buildNotifications', () => {
       ),
       instanceProfiles: Array.from({ length: 30 }, (_, i) => iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' }))
     })
-    const notifications = buildNotifications(big, TOPIC)
+    const notifications = buildNotifications(KIND_MODULES, big, TOPIC)
     const expected = expectedOutcomes(big)
 
     it('every ID and outcome is in the union of the parts’ JSON, each in exactly one part', () => {
@@ -392,7 +393,7 @@ describe('buildNotifications', () => {
     })
 
     it('on a FIFO topic: one message group, a different deduplication ID per part', () => {
-      const inputs = buildNotifications(big, `${TOPIC}.fifo`).map(publishInput)
+      const inputs = buildNotifications(KIND_MODULES, big, `${TOPIC}.fifo`).map(publishInput)
       expect(new Set(inputs.map((input) => input.MessageGroupId))).toEqual(new Set(['packer-sweeper']))
       expect(new Set(inputs.map((input) => input.MessageDeduplicationId)).size).toBe(inputs.length)
       for (const input of inputs) expect(input.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/)
@@ -411,7 +412,7 @@ describe('buildNotifications', () => {
       errors: [hostile],
       run: { runUrl: `https://example.test/${hostile}` }
     })
-    const [notification, ...rest] = buildNotifications(sample, TOPIC) as [Notification]
+    const [notification, ...rest] = buildNotifications(KIND_MODULES, sample, TOPIC) as [Notification]
     expect(rest).toEqual([])
     const { default: text } = envelopeOf(notification)
     for (const value of [text, notification.subject]) {
@@ -425,7 +426,7 @@ describe('buildNotifications', () => {
 
   it('says so when even one resource next to the run-level errors cannot fit', () => {
     const errors = Array.from({ length: 1000 }, (_, i) => `${i}: ${'x'.repeat(1000)}`)
-    expect(() => buildNotifications(report({ errors }), TOPIC)).toThrow(/does not fit in 262144 bytes/)
+    expect(() => buildNotifications(KIND_MODULES, report({ errors }), TOPIC)).toThrow(/does not fit in 262144 bytes/)
   })
 })
 

@@ -12,14 +12,15 @@ const {
   fitOutputs,
   headline,
   needsAttention,
-  OUTPUT_NAMES,
+  outputNames,
   OUTPUTS_BYTE_BUDGET,
-  OUTPUTS_WITHOUT_REPORT,
   outputsFor,
+  outputsWithoutReport,
   reportJsonWithin,
   stepFailures,
   writeOutputs
 } = await import('../../../src/report/report.js')
+const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 
 /** An output's JSON array of IDs; an output that is not there fails the test. */
 const parseIds = (json: string | undefined): string[] => {
@@ -28,10 +29,10 @@ const parseIds = (json: string | undefined): string[] => {
 }
 type ReportOutput = Report & { truncated?: Record<string, number> }
 
-describe('OUTPUT_NAMES', () => {
+describe('outputNames', () => {
   it('are exactly the outputs action.yml declares, in its order', () => {
     const yml = parse(readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as { outputs: Record<string, unknown> }
-    expect([...OUTPUT_NAMES]).toEqual(Object.keys(yml.outputs))
+    expect(outputNames(KIND_MODULES)).toEqual(Object.keys(yml.outputs))
   })
 })
 
@@ -44,7 +45,7 @@ describe('outputsFor', () => {
     ['failed', { selected: true, acted: false, failed: true, skipped: false }],
     ['skipped', { selected: false, acted: false, failed: false, skipped: true }]
   ])('an instance %s is in instance-ids %p', (outcome, expected) => {
-    const outputs = outputsFor(report({ instances: [instance({ outcome })] }))
+    const outputs = outputsFor(KIND_MODULES, report({ instances: [instance({ outcome })] }))
     const has = (name: 'instance-ids' | 'acted-ids' | 'failed-ids' | 'skipped-ids') => parseIds(outputs[name]).includes(instanceId(1))
     expect({ selected: has('instance-ids'), acted: has('acted-ids'), failed: has('failed-ids'), skipped: has('skipped-ids') }).toEqual(expected)
     expect(outputs.count).toBe(expected.selected ? '1' : '0')
@@ -52,6 +53,7 @@ describe('outputsFor', () => {
 
   it('sorts the ids of all regions together', () => {
     const outputs = outputsFor(
+      KIND_MODULES,
       report({
         instances: [
           instance({ id: instanceId(3), region: 'us-east-1' }),
@@ -68,6 +70,7 @@ describe('outputsFor', () => {
 
   it('lists the orphans of each kind that were not skipped, sorted', () => {
     const outputs = outputsFor(
+      KIND_MODULES,
       report({
         keyPairs: [orphan({ id: 'packer_b' }), orphan({ id: 'packer_a', outcome: 'in-use' }), orphan({ id: 'packer_c', outcome: 'skipped' })],
         securityGroups: [orphan({ kind: 'security-groups', id: 'sg-2', outcome: 'failed' }), orphan({ kind: 'security-groups', id: 'sg-1' })],
@@ -88,7 +91,7 @@ describe('outputsFor', () => {
 
   it('has the whole report, round-tripping through JSON, when it is small', () => {
     const whole = report({ instances: instances(3), keyPairs: [orphan()], errors: ['something'] })
-    expect(JSON.parse(outputsFor(whole).report)).toEqual(whole)
+    expect(JSON.parse(outputsFor(KIND_MODULES, whole).report)).toEqual(whole)
   })
 
   it('cuts the resource lists of a report over the budget and says by how many, keeping the id lists whole', () => {
@@ -99,7 +102,7 @@ describe('outputsFor', () => {
     })
     expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(OUTPUTS_BYTE_BUDGET)
 
-    const outputs = outputsFor(big)
+    const outputs = outputsFor(KIND_MODULES, big)
     const total = Object.values(outputs).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
     expect(total).toBeLessThanOrEqual(OUTPUTS_BYTE_BUDGET)
     expect(parseIds(outputs['instance-ids'])).toHaveLength(5000)
@@ -115,7 +118,7 @@ describe('outputsFor', () => {
 
   it('keeps only counts in the report when the id lists alone fill the budget', () => {
     const huge = report({ instances: instances(25_000) })
-    const cut = JSON.parse(outputsFor(huge).report) as ReportOutput
+    const cut = JSON.parse(outputsFor(KIND_MODULES, huge).report) as ReportOutput
     expect(cut.instances).toEqual([])
     expect(cut.truncated).toEqual({ instances: 25_000, keyPairs: 0, securityGroups: 0, launchTemplates: 0, instanceProfiles: 0 })
     expect(cut.regions).toEqual(huge.regions)
@@ -126,7 +129,7 @@ describe('fitOutputs', () => {
   const reportFile = '/runner/_temp/packer-sweeper-report-42-1-7.json'
 
   it('everything fits: nothing shortened, outputs-truncated false, report-file named', () => {
-    const { values, shortened } = fitOutputs(report({ instances: instances(3), reportFile }))
+    const { values, shortened } = fitOutputs(KIND_MODULES, report({ instances: instances(3), reportFile }))
     expect(shortened).toEqual([])
     expect(values['outputs-truncated']).toBe('false')
     expect(values['report-file']).toBe(reportFile)
@@ -135,7 +138,7 @@ describe('fitOutputs', () => {
   it('30,000 acted instances: all outputs together within the budget; short lists whole, long ones cut; the report says where the rest is', () => {
     const failed = instances(20, { outcome: 'failed' }).map((finding, i) => ({ ...finding, id: `i-f${String(i).padStart(16, '0')}` }))
     const big = report({ instances: [...instances(30_000), ...failed], keyPairs: [orphan()], reportFile })
-    const { values, shortened } = fitOutputs(big)
+    const { values, shortened } = fitOutputs(KIND_MODULES, big)
     const total = Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
     expect(total).toBeLessThanOrEqual(OUTPUTS_BYTE_BUDGET)
     expect(values['outputs-truncated']).toBe('true')
@@ -156,7 +159,7 @@ describe('fitOutputs', () => {
   it('writeOutputs warns naming what it shortened and where the whole report is', () => {
     core.warning.mockReset()
     core.setOutput.mockReset()
-    writeOutputs(report({ instances: instances(30_000), reportFile }))
+    writeOutputs(KIND_MODULES, report({ instances: instances(30_000), reportFile }))
     expect(core.warning).toHaveBeenCalledTimes(1)
     expect(core.warning.mock.calls[0]?.[0]).toMatch(
       new RegExp(
@@ -279,6 +282,7 @@ describe('needsAttention', () => {
 describe('stepFailures', () => {
   it('a cancelled run fails, first; unknown outcomes fail, after the failed ones, named as such', () => {
     const failures = stepFailures(
+      KIND_MODULES,
       report({
         cancelled: true,
         instances: [
@@ -296,12 +300,16 @@ describe('stepFailures', () => {
 
   it('is empty for a run that did what it was asked, skips and leftovers in use included', () => {
     expect(
-      stepFailures(report({ instances: [...instances(2), ...instances(1, { outcome: 'skipped' }, 3)], keyPairs: [orphan({ outcome: 'in-use' })] }))
+      stepFailures(
+        KIND_MODULES,
+        report({ instances: [...instances(2), ...instances(1, { outcome: 'skipped' }, 3)], keyPairs: [orphan({ outcome: 'in-use' })] })
+      )
     ).toEqual([])
   })
 
   it('lists run errors, failed regions, failed instances and failed leftovers, in that order', () => {
     const failures = stepFailures(
+      KIND_MODULES,
       report({
         errors: ['max-instances: 60 instances would be terminated', 'fail-on-stale: stale resources were found'],
         regions: [
@@ -333,6 +341,7 @@ describe('stepFailures', () => {
 
   it('keeps each failure on one line when names and messages from AWS hold line breaks', () => {
     const failures = stepFailures(
+      KIND_MODULES,
       report({
         regions: [region({ region: 'eu-west-1', status: 'failed', failures: [regionFailure({ code: 'InternalError', message: 'boom\r\n::error::pwned' })] })],
         keyPairs: [orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })]
@@ -347,6 +356,7 @@ describe('stepFailures', () => {
   it('a partly swept region fails the step, naming each kind that failed and what was swept', () => {
     const resources = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
     const failures = stepFailures(
+      KIND_MODULES,
       report({
         settings: settings({ resources: [...resources] }),
         regions: [
@@ -374,7 +384,10 @@ describe('stepFailures', () => {
   })
 
   it('names at most 20 failed ids per line and counts the rest', () => {
-    const [line] = stepFailures(report({ instances: instances(25, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no' } }) }))
+    const [line] = stepFailures(
+      KIND_MODULES,
+      report({ instances: instances(25, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no' } }) })
+    )
     expect(line).toMatch(/^25 instances failed: /)
     expect(line).toContain(instanceId(20))
     expect(line).not.toContain(instanceId(21))
@@ -389,16 +402,16 @@ describe('writeOutputs', () => {
 
   it('sets every output to what outputsFor says', () => {
     const sample = report({ instances: instances(2) })
-    writeOutputs(sample)
-    expect(Object.fromEntries(core.setOutput.mock.calls)).toEqual(outputsFor(sample))
-    expect(core.setOutput).toHaveBeenCalledTimes(OUTPUT_NAMES.length)
+    writeOutputs(KIND_MODULES, sample)
+    expect(Object.fromEntries(core.setOutput.mock.calls)).toEqual(outputsFor(KIND_MODULES, sample))
+    expect(core.setOutput).toHaveBeenCalledTimes(outputNames(KIND_MODULES).length)
   })
 
   it('sets every output, as parseable JSON, without a report', () => {
-    writeOutputs(undefined)
+    writeOutputs(KIND_MODULES, undefined)
     const written = Object.fromEntries(core.setOutput.mock.calls) as Record<string, string>
-    expect(written).toEqual(OUTPUTS_WITHOUT_REPORT)
-    expect(Object.keys(written)).toEqual([...OUTPUT_NAMES])
+    expect(written).toEqual(outputsWithoutReport(KIND_MODULES))
+    expect(Object.keys(written)).toEqual(outputNames(KIND_MODULES))
     for (const [name, value] of Object.entries(written)) if (name !== 'report-file') expect(() => JSON.parse(value)).not.toThrow()
   })
 })

@@ -102,7 +102,7 @@ describe('the report schema', () => {
     const cut = JSON.parse(reportJsonWithin(big, 20_000) ?? 'null') as { truncated?: TruncatedCounts }
     expect(cut.truncated?.instances).toBeGreaterThan(0)
     expectMatchesSchema(REPORT_SCHEMA, cut, 'the report cut to 20 kB')
-    const outputs = fitOutputs(big, 5_000)
+    const outputs = fitOutputs(KIND_MODULES, big, 5_000)
     expect(outputs.values['outputs-truncated']).toBe('true')
     expectMatchesSchema(REPORT_SCHEMA, JSON.parse(outputs.values.report ?? 'null'), 'the report output within 5 kB')
   })
@@ -146,16 +146,16 @@ describe('the report schema', () => {
 
 describe('the notification schema', () => {
   it('describes every part of buildNotifications’ message, the envelope and its JSON', () => {
-    const single = buildNotifications(fullReport(), TOPIC)
+    const single = buildNotifications(KIND_MODULES, fullReport(), TOPIC)
     expect(single).toHaveLength(1)
     expectValidSnsMessage(single[0]!.message, 'the message of a full report')
-    const split = buildNotifications(report({ instances: instances(3_000, { name: 'x'.repeat(60) }), errors: ['a run error'] }), TOPIC)
+    const split = buildNotifications(KIND_MODULES, report({ instances: instances(3_000, { name: 'x'.repeat(60) }), errors: ['a run error'] }), TOPIC)
     expect(split.length).toBeGreaterThan(1)
     for (const notification of split) expectValidSnsMessage(notification.message, `part ${notification.part} of ${notification.parts}`)
   })
 
   it('rejects regions outside part 1, a missing protocol, and JSON that differs between protocols', () => {
-    const [notification] = buildNotifications(fullReport(), TOPIC)
+    const [notification] = buildNotifications(KIND_MODULES, fullReport(), TOPIC)
     const envelope = JSON.parse(notification!.message) as Record<string, string>
     const json = JSON.parse(envelope.sqs!) as Record<string, unknown>
     expect(schemaErrors(NOTIFICATION_SCHEMA, { ...json, part: 2, parts: 2 })).toContain('must NOT be valid')

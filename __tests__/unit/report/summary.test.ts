@@ -6,6 +6,7 @@ import { expectNothingLinked, LINKY, renderGfm } from '../../../__fixtures__/gfm
 import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
 import { computeCost, priceKeyId, priceKeyOf } from '../../../src/model/cost.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../../src/model/format.js'
+import { KIND_MODULES } from '../../../src/kinds/registry.js'
 import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../../src/report/summary.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
@@ -93,7 +94,7 @@ describe('escapeForSummary', () => {
 
 describe('renderSummary', () => {
   it('says in one line that nothing was found, with the settings', () => {
-    const html = renderSummary(report({ regions: [region(), region({ region: 'us-east-1' }), region({ region: 'ap-south-1' })] }))
+    const html = renderSummary(KIND_MODULES, report({ regions: [region(), region({ region: 'us-east-1' }), region({ region: 'ap-south-1' })] }))
     expect(html).toContain('<p>No stale Packer resources in 3 regions.</p>')
     expect(html).toContain('Action <code>terminate</code>')
     expect(html).not.toContain('<table>')
@@ -101,6 +102,7 @@ describe('renderSummary', () => {
 
   it('has a heading with the counts and the settings', () => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         settings: settings({ regions: ['eu-west-1', 'us-east-1'], 'dry-run': true, 'max-age': 5400 }),
         instances: [...instances(2, { outcome: 'dry-run' }), instance({ id: instanceId(3), outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })]
@@ -116,6 +118,7 @@ describe('renderSummary', () => {
 
   it('shows each instance in its region with name, key, launch time, human age, state and outcome', () => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         regions: [region({ matched: 5, fresh: 3 }), region({ region: 'us-east-1', matched: 4, fresh: 4 })],
         instances: [
@@ -136,6 +139,7 @@ describe('renderSummary', () => {
 
   it('lists run errors and failed regions with the missing permission, named once', () => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         errors: ['max-instances: 60 instances would be terminated'],
         regions: [
@@ -162,6 +166,7 @@ describe('renderSummary', () => {
 
   it('a partly swept region names each kind that failed and why, and the kinds it swept; its builders keep their table', () => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         settings: settings({ resources: ['instances', 'key-pairs', 'security-groups', 'instance-profiles'] }),
         regions: [
@@ -181,13 +186,19 @@ describe('renderSummary', () => {
     )
     expect(html).toContain('<h4><code>eu-west-1</code></h4><p>1 stale instance of 1 matching, 0 younger than max-age</p>')
     // Its quiet counts too: a partly swept region did read its instances.
-    const quiet = renderSummary(report({ regions: [region({ status: 'partial', matched: 2, fresh: 2, failures: [regionFailure({ kind: 'key-pairs' })] })] }))
+    const quiet = renderSummary(
+      KIND_MODULES,
+      report({ regions: [region({ status: 'partial', matched: 2, fresh: 2, failures: [regionFailure({ kind: 'key-pairs' })] })] })
+    )
     expect(quiet).toContain('<p>No stale instances in <code>eu-west-1</code> (2 matching, 2 younger than max-age).</p>')
   })
 
   it('a region past its deadline says so, without claiming any kind was swept', () => {
     const timeout = regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'eu-west-1 was not swept within region-timeout (4m)' })
-    const html = renderSummary(report({ regions: [region({ status: 'partial', failures: [timeout] })], instances: [instance({ outcome: 'unknown' })] }))
+    const html = renderSummary(
+      KIND_MODULES,
+      report({ regions: [region({ status: 'partial', failures: [timeout] })], instances: [instance({ outcome: 'unknown' })] })
+    )
     expect(html).toContain(
       '<li><code>eu-west-1</code>: partly swept: <code>RegionTimeout: eu-west-1 was not swept within region-timeout &#40;4m&#41;</code></li>'
     )
@@ -195,6 +206,7 @@ describe('renderSummary', () => {
 
   it('has a section per kind of leftover that was found, and none for the others', () => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         settings: settings({ resources: ['key-pairs', 'security-groups', 'launch-templates'] }),
         keyPairs: [orphan()],
@@ -232,19 +244,23 @@ describe('renderSummary', () => {
       reason: 'role removed from the profile, inline policy deleted, role deleted, profile deleted',
       iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }
     })
-    const html = renderSummary(report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
+    const html = renderSummary(KIND_MODULES, report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
     expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
     expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td><code>global</code></td>`)
     expect(html).toContain('deleted <code>&#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;</code>')
     const dry = renderSummary(
+      KIND_MODULES,
       report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] })
     )
     expect(dry).toContain('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
-    expect(renderSummary(report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] }))).not.toContain('IAM has no DryRun')
+    expect(renderSummary(KIND_MODULES, report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] }))).not.toContain(
+      'IAM has no DryRun'
+    )
   })
 
   it.each(HOSTILE)('renders the hostile value %j as text only', (value) => {
     const html = renderSummary(
+      KIND_MODULES,
       report({
         errors: [value],
         regions: [
@@ -279,7 +295,7 @@ describe('renderSummary', () => {
       ],
       keyPairs: Array.from({ length: 3000 }, (_, i) => orphan({ id: `packer_${i}`, name }))
     })
-    const html = renderSummary(many)
+    const html = renderSummary(KIND_MODULES, many)
     expect(Buffer.byteLength(html)).toBeLessThan(SUMMARY_MAX_BYTES)
 
     const rows = (html.match(/<tr><td>/g) ?? []).length
@@ -290,23 +306,26 @@ describe('renderSummary', () => {
   })
 
   it('shows at most SUMMARY_MAX_ROWS rows in total, then counts the rest', () => {
-    const html = renderSummary(report({ instances: instances(SUMMARY_MAX_ROWS + 500) }))
+    const html = renderSummary(KIND_MODULES, report({ instances: instances(SUMMARY_MAX_ROWS + 500) }))
     expect((html.match(/<tr><td><code>/g) ?? []).length).toBe(SUMMARY_MAX_ROWS)
     expect(html).toContain('<tr><td colspan="7">… and 500 more</td></tr>')
   })
 
   it('says where the rows it left out are: the report file', () => {
-    const html = renderSummary(report({ instances: instances(SUMMARY_MAX_ROWS + 500), reportFile: '/runner/_temp/packer-sweeper-report-1.json' }))
+    const html = renderSummary(KIND_MODULES, report({ instances: instances(SUMMARY_MAX_ROWS + 500), reportFile: '/runner/_temp/packer-sweeper-report-1.json' }))
     expect(html).toContain("The tables leave out 500 rows to stay under GitHub's 1 MiB")
     expect(html).toContain('<code>report-file</code> output (<code>/runner/&#95;temp/packer-sweeper-report-1.json</code>)')
-    expect(renderSummary(report({ instances: instances(3), reportFile: '/tmp/r.json' }))).not.toContain('The tables leave out')
+    expect(renderSummary(KIND_MODULES, report({ instances: instances(3), reportFile: '/tmp/r.json' }))).not.toContain('The tables leave out')
   })
 
   it('a cancelled run is headed as cancelled, even with nothing found', () => {
-    const html = renderSummary(report({ cancelled: true, instances: [instance({ outcome: 'notified', reason: 'not acted on: the job was cancelled first' })] }))
+    const html = renderSummary(
+      KIND_MODULES,
+      report({ cancelled: true, instances: [instance({ outcome: 'notified', reason: 'not acted on: the job was cancelled first' })] })
+    )
     expect(html).toMatch(/^<h2>packer-sweeper: cancelled: /)
     expect(html).toContain('<b>The job was cancelled</b>')
-    expect(renderSummary(report({ cancelled: true }))).toMatch(/^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/)
+    expect(renderSummary(KIND_MODULES, report({ cancelled: true }))).toMatch(/^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/)
   })
 })
 
@@ -320,6 +339,7 @@ describe('nothing from AWS becomes a link or a mention', () => {
     const lookup = { unknown: `AccessDeniedException: ${value}` }
     const priced = instance({ name: value })
     const html = renderSummary(
+      KIND_MODULES,
       report({
         errors: [`Publishing failed: ${value}`],
         regions: [
@@ -358,14 +378,16 @@ describe('writeSummary', () => {
 
   it('appends the rendered summary to GITHUB_STEP_SUMMARY', async () => {
     const sample = report({ instances: instances(2) })
-    await writeSummary(sample)
-    expect(readFileSync(file, 'utf8')).toBe(`earlier content\n${renderSummary(sample)}\n`)
+    await writeSummary(KIND_MODULES, sample)
+    expect(readFileSync(file, 'utf8')).toBe(`earlier content\n${renderSummary(KIND_MODULES, sample)}\n`)
   })
 
   it('writes each summary once: nothing of an earlier one is left in the buffer', async () => {
-    await writeSummary(report({ instances: instances(1) }))
+    await writeSummary(KIND_MODULES, report({ instances: instances(1) }))
     const clean = report()
-    await writeSummary(clean)
-    expect(readFileSync(file, 'utf8')).toBe(`earlier content\n${renderSummary(report({ instances: instances(1) }))}\n${renderSummary(clean)}\n`)
+    await writeSummary(KIND_MODULES, clean)
+    expect(readFileSync(file, 'utf8')).toBe(
+      `earlier content\n${renderSummary(KIND_MODULES, report({ instances: instances(1) }))}\n${renderSummary(KIND_MODULES, clean)}\n`
+    )
   })
 })
