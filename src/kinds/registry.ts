@@ -23,8 +23,3 @@ const KINDS = {
 
 /** Every kind's module, in the order of names.ts: the builders first, then what they leave. */
 export const KIND_MODULES: readonly KindModule[] = KIND_NAMES.map((name) => KINDS[name])
-
-/** A kind's module by its name. */
-export function kindModule(kind: Kind): KindModule {
-  return KINDS[kind]
-}
