@@ -16,6 +16,7 @@ import { byRegionThenId, describeOutcome, formatAge, formatMaxAge, oneLine, outc
 import { isBuilderKind, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
 import { findingsOf } from './lists.js'
+import { largestFitting } from '../model/fitting.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
 import { topicRegion } from '../aws/sns-topic.js'
 import type { Finding, InstanceFinding, OrphanFinding, Outcome } from '../model/types.js'
@@ -289,47 +290,6 @@ const ENVELOPE_OVERHEAD = Buffer.byteLength(envelope('', ''))
 /** The bytes `envelope(text, json)` takes, without building it. */
 function envelopeBytes(text: string, json: string): number {
   return ENVELOPE_OVERHEAD + escapedBytes(text) + JSON_PROTOCOLS.length * escapedBytes(json)
-}
-
-/**
- * The largest n in [0, limit] with fits(n), for fits true at 0 and monotone: a few probes near
- * `hint` to bracket it, with steps that double, then bisection.
- */
-function largestFitting(limit: number, fits: (count: number) => boolean, hint = 1): number {
-  if (limit === 0) return 0
-  const probe = Math.min(limit, Math.max(1, Math.round(hint)))
-  let step = Math.max(1, Math.ceil(probe / 64))
-  let low = 0
-  let high = limit + 1
-  if (fits(probe)) {
-    low = probe
-    while (low < limit) {
-      const next = Math.min(limit, low + step)
-      if (!fits(next)) {
-        high = next
-        break
-      }
-      low = next
-      step *= 2
-    }
-  } else {
-    high = probe
-    while (high > 1) {
-      const next = Math.max(0, high - step)
-      if (next === 0 || fits(next)) {
-        low = next
-        break
-      }
-      high = next
-      step *= 2
-    }
-  }
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2)
-    if (fits(middle)) low = middle
-    else high = middle
-  }
-  return low
 }
 
 /** What one resource adds to an envelope at least: its text line and its ID, escaped, once per JSON protocol. */

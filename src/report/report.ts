@@ -9,6 +9,7 @@ import { CHANGED_OUTCOMES, isChanged, isSelected, NOT_DONE_OUTCOMES } from '../m
 import { andMore, countOf, formatError, oneLine, outcomeBreakdown, outcomeCounts } from '../model/format.js'
 import { isAccountLeftoverKind, selectedKinds, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type Kind, type ListName } from '../kinds/names.js'
+import { largestFitting } from '../model/fitting.js'
 import { allFindings, builderFindings, findingsOf, kindNamed, leftoverFindings } from './lists.js'
 
 export { allFindings } from './lists.js'
@@ -279,21 +280,9 @@ export function reportJsonWithin(report: Report, maxBytes: number, measure: (jso
   const longest = Math.max(...KIND_NAMES.map((kind) => findingsOf(report, kind).length))
   const whole = fits(longest)
   if (whole !== undefined) return whole
-  // Binary search for the largest `keep` that fits: about log2(n) serialisations, not n.
-  let best = fits(0)
-  if (best === undefined) return undefined
-  let low = 0
-  let high = longest
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2)
-    const json = fits(middle)
-    if (json === undefined) high = middle
-    else {
-      low = middle
-      best = json
-    }
-  }
-  return best
+  if (fits(0) === undefined) return undefined
+  // The largest `keep` that fits: a few serialisations (logarithmic in the list's length), not one per entry.
+  return fits(largestFitting(longest - 1, (keep) => fits(keep) !== undefined, longest / 2))
 }
 
 /**
