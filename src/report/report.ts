@@ -222,11 +222,6 @@ function inActionOrder(kinds: readonly KindModule[], values: Partial<Record<Outp
   return Object.fromEntries(outputNames(kinds).map((name) => [name, values[name] ?? ''])) as OutputValues
 }
 
-/** Every output of action.yml, as the strings `core.setOutput` writes. */
-export function outputsFor(kinds: readonly KindModule[], report: Report): OutputValues {
-  return fitOutputs(kinds, report).values
-}
-
 /**
  * The outputs of a run that produced no report (invalid inputs): empty lists, and `null` for
  * the report, so that every output still parses as JSON in `fromJSON(...)`.

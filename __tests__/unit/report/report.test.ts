@@ -8,18 +8,8 @@ import type { Report } from '../../../src/report/types.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const {
-  fitOutputs,
-  headline,
-  needsAttention,
-  outputNames,
-  OUTPUTS_BYTE_BUDGET,
-  outputsFor,
-  outputsWithoutReport,
-  reportJsonWithin,
-  stepFailures,
-  writeOutputs
-} = await import('../../../src/report/report.js')
+const { fitOutputs, headline, needsAttention, outputNames, OUTPUTS_BYTE_BUDGET, outputsWithoutReport, reportJsonWithin, stepFailures, writeOutputs } =
+  await import('../../../src/report/report.js')
 const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 
 /** An output's JSON array of IDs; an output that is not there fails the test. */
@@ -35,6 +25,9 @@ describe('outputNames', () => {
     expect(outputNames(KIND_MODULES)).toEqual(Object.keys(yml.outputs))
   })
 })
+
+/** Every output's value, as writeOutputs sets them. */
+const outputsFor = (kinds: typeof KIND_MODULES, whole: Report) => fitOutputs(kinds, whole).values
 
 describe('outputsFor', () => {
   it.each<[Outcome, { selected: boolean; acted: boolean; failed: boolean; skipped: boolean }]>([
