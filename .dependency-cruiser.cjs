@@ -58,7 +58,7 @@ module.exports = {
       severity: 'error',
       comment: 'The report presents what the engine found, for the kinds main.ts hands it: no kind module, no registry.',
       from: { path: '^src/report/' },
-      to: below('^src/report/', '^src/engine/kind\\.ts$', '^src/aws/', '^src/kinds/findings\\.ts$', ...LEAVES)
+      to: below('^src/report/', '^src/engine/(kind|run-control)\\.ts$', '^src/aws/', '^src/kinds/findings\\.ts$', ...LEAVES)
     },
     {
       name: 'kinds-below-the-action',

@@ -4,35 +4,27 @@
  * job is cancelled: what was changed is logged the moment it is known, and the outputs, the
  * report file and the summary are written before the runner kills the process.
  */
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import * as core from '@actions/core'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { regionalClients } from './aws/clients.js'
 import { resolveCredentials } from './aws/credentials.js'
-import { describeAwsError, errorMessage } from './aws/errors.js'
+import { errorMessage } from './aws/errors.js'
 import { costFrom, lookUpPricesFor } from './aws/pricing.js'
 import { homeRegion, resolveRegions } from './aws/regions.js'
-import { FORCED_EXIT_MS, RECORD_BY_MS, regionDeadline, watchCancellation, type RunControl } from './engine/run-control.js'
+import { FORCED_EXIT_MS, regionDeadline, watchCancellation, type RunControl } from './engine/run-control.js'
 import { sweep } from './engine/sweep.js'
 import { getInputs } from './inputs.js'
-import { emptyReportLists } from './kinds/findings.js'
 import { KIND_MODULES } from './kinds/registry.js'
 import type { PriceLookup } from './model/cost.js'
-import { isSelected } from './model/findings.js'
-import { countOf, formatAwsError } from './model/format.js'
-import { PERMISSION } from './model/permissions.js'
+import { countOf } from './model/format.js'
 import type { Inputs } from './model/types.js'
-import { addFindings, allFindings, builderFindings } from './report/lists.js'
+import { addFindings, builderFindings } from './report/lists.js'
 import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './report/log.js'
-import { buildNotifications, publishNotifications } from './report/notification.js'
+import { notify } from './report/notification.js'
+import { keepReportFile, newReport, runContext, staleProblems } from './report/record.js'
 import { stepFailures, writeOutputs } from './report/report.js'
 import { writeSummary } from './report/summary.js'
-import type { Report, RunContext } from './report/types.js'
-
-/** Publishing the notification (all its parts) gets this long. */
-const PUBLISH_TIMEOUT_MS = 60_000
+import type { Report } from './report/types.js'
 
 /**
  * The action: read the inputs, sweep, and always write outputs and summary before the step
@@ -77,7 +69,7 @@ async function sweepAndReport(control: RunControl): Promise<void> {
   }
   const { report, credentials } = await sweepAccount(inputs, startedAt, control)
   report.cancelled = control.cancelled.aborted
-  await notify(report, inputs, credentials, control)
+  await notify(KIND_MODULES, report, inputs, credentials, control)
   keepReportFile(report)
   writeOutputs(KIND_MODULES, report)
   try {
@@ -142,93 +134,4 @@ async function sweepAccount(inputs: Inputs, startedAt: Date, control: RunControl
     clients.destroyAll()
     report.finishedAt = new Date().toISOString()
   }
-}
-
-/**
- * The notification, published only when it can be done in time: on a cancelled job, only if
- * there is room before the record must be written. A failed publish is a run error.
- */
-async function notify(report: Report, inputs: Inputs, credentials: AwsCredentialIdentity | undefined, control: RunControl): Promise<void> {
-  const topicArn = inputs['sns-topic-arn']
-  if (!topicArn || inputs['dry-run'] || !credentials) return
-  let parts
-  try {
-    parts = buildNotifications(KIND_MODULES, report, topicArn)
-  } catch (error) {
-    report.errors.push(`Publishing to ${topicArn} failed: ${errorMessage(error)}`)
-    return
-  }
-  if (parts.length === 0) return
-  report.notification = { topicArn, parts: parts.length, published: 0 }
-  if (control.msUntil(RECORD_BY_MS) < 1_000) {
-    report.notification.error = 'not published: the job was cancelled and there was no time left before the runner ends the step'
-    report.errors.push(`Publishing to ${topicArn} failed: ${report.notification.error}`)
-    return
-  }
-  const abortSignal = AbortSignal.any([AbortSignal.timeout(PUBLISH_TIMEOUT_MS), control.deadline(RECORD_BY_MS)])
-  const result = await publishNotifications(parts, credentials, { abortSignal })
-  report.notification.published = result.published
-  if (result.error === undefined) {
-    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` (${parts.length} of ${parts.length} parts published)` : ''}`)
-    return
-  }
-  const why = formatAwsError(describeAwsError(result.error, PERMISSION.publish))
-  report.notification.error = why
-  const sent = parts.length > 1 ? ` (${result.published} of ${parts.length} parts were published)` : ''
-  report.errors.push(`Publishing to ${topicArn} failed${sent}: ${why}`)
-}
-
-/**
- * The whole report as a file under RUNNER_TEMP (the `report-file` output): outputs and summary
- * have size limits, the file has none. Written before the outputs, which name it.
- */
-function keepReportFile(report: Report): void {
-  const directory = process.env.RUNNER_TEMP || tmpdir()
-  const file = join(directory, `packer-sweeper-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}.json`)
-  try {
-    report.reportFile = file
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
-  } catch (error) {
-    delete report.reportFile
-    core.warning(`Could not write the report file ${file}: ${errorMessage(error)}`)
-  }
-}
-
-function newReport(inputs: Inputs, startedAt: Date): Report {
-  return {
-    version: 1,
-    startedAt: startedAt.toISOString(),
-    finishedAt: startedAt.toISOString(),
-    settings: { ...inputs, regions: inputs.regions === 'all' ? [] : [...inputs.regions] },
-    run: {},
-    regions: [],
-    ...emptyReportLists(),
-    errors: [],
-    cancelled: false
-  }
-}
-
-/** The workflow run, for links; read after the first AWS requests are on their way, since sweeping does not need it. */
-async function runContext(): Promise<RunContext> {
-  if (!process.env.GITHUB_REPOSITORY) return {}
-  try {
-    const { context } = await import('@actions/github')
-    const repository = `${context.repo.owner}/${context.repo.repo}`
-    return {
-      repository,
-      runUrl: `${context.serverUrl}/${repository}/actions/runs/${context.runId}`,
-      actor: context.actor,
-      sha: context.sha,
-      workflow: context.workflow
-    }
-  } catch (error) {
-    core.warning(`Could not read the workflow run context: ${errorMessage(error)}`)
-    return {}
-  }
-}
-
-/** fail-on-stale: anything stale that was not excluded fails the step (a guard after a build). */
-function staleProblems(report: Report): string[] {
-  const found = allFindings(report).filter(isSelected)
-  return found.length > 0 ? [`fail-on-stale: ${found.length} stale Packer resource(s) found.`] : []
 }

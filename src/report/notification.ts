@@ -10,16 +10,20 @@
 import { createHash } from 'node:crypto'
 import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
+import * as core from '@actions/core'
 import { clientConfig } from '../aws/clients.js'
+import { describeAwsError, errorMessage } from '../aws/errors.js'
+import { RECORD_BY_MS, type RunControl } from '../engine/run-control.js'
+import { PERMISSION } from '../model/permissions.js'
 import { costParagraphs } from '../model/cost.js'
-import { byRegionThenId, describeOutcome, formatAge, formatMaxAge, oneLine, outcomeCounts, shortMessage } from '../model/format.js'
+import { byRegionThenId, describeOutcome, formatAge, formatAwsError, formatMaxAge, oneLine, outcomeCounts, shortMessage } from '../model/format.js'
 import { isBuilderKind, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
 import { findingsOf } from './lists.js'
 import { largestFitting } from '../model/fitting.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
 import { topicRegion } from '../aws/sns-topic.js'
-import type { Finding, InstanceFinding, OrphanFinding, Outcome } from '../model/types.js'
+import type { Finding, InstanceFinding, Inputs, OrphanFinding, Outcome } from '../model/types.js'
 import type { Report } from './types.js'
 
 /** SNS refuses a message over 256 KiB, UTF-8. */
@@ -416,4 +420,47 @@ export async function publishNotifications(
   } catch (error) {
     return { published, error }
   }
+}
+
+/** Publishing the notification (all its parts) gets this long. */
+const PUBLISH_TIMEOUT_MS = 60_000
+
+/**
+ * The notification, published only when it can be done in time: on a cancelled job, only if
+ * there is room before the record must be written. A failed publish is a run error.
+ */
+export async function notify(
+  kinds: readonly KindModule[],
+  report: Report,
+  inputs: Inputs,
+  credentials: AwsCredentialIdentity | undefined,
+  control: RunControl
+): Promise<void> {
+  const topicArn = inputs['sns-topic-arn']
+  if (!topicArn || inputs['dry-run'] || !credentials) return
+  let parts
+  try {
+    parts = buildNotifications(kinds, report, topicArn)
+  } catch (error) {
+    report.errors.push(`Publishing to ${topicArn} failed: ${errorMessage(error)}`)
+    return
+  }
+  if (parts.length === 0) return
+  report.notification = { topicArn, parts: parts.length, published: 0 }
+  if (control.msUntil(RECORD_BY_MS) < 1_000) {
+    report.notification.error = 'not published: the job was cancelled and there was no time left before the runner ends the step'
+    report.errors.push(`Publishing to ${topicArn} failed: ${report.notification.error}`)
+    return
+  }
+  const abortSignal = AbortSignal.any([AbortSignal.timeout(PUBLISH_TIMEOUT_MS), control.deadline(RECORD_BY_MS)])
+  const result = await publishNotifications(parts, credentials, { abortSignal })
+  report.notification.published = result.published
+  if (result.error === undefined) {
+    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` (${parts.length} of ${parts.length} parts published)` : ''}`)
+    return
+  }
+  const why = formatAwsError(describeAwsError(result.error, PERMISSION.publish))
+  report.notification.error = why
+  const sent = parts.length > 1 ? ` (${result.published} of ${parts.length} parts were published)` : ''
+  report.errors.push(`Publishing to ${topicArn} failed${sent}: ${why}`)
 }
