@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals'
 import { requiredPermissions } from '../../src/report/required-permissions.js'
 import { type ResourceKind, type SweepAction } from '../../src/model/types.js'
 import { KIND_NAMES } from '../../src/kinds/names.js'
+import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
 import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type FleetSeed, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
@@ -86,7 +87,13 @@ const COST_MODES: Mode[] = [
 
 function required(m: Mode): string[] {
   const resources: ResourceKind[] = m.resources === 'all' ? [...KIND_NAMES] : [m.resources]
-  return requiredPermissions({ action: m.action, resources, allRegions: m.regions === 'all', notify: m.topic, estimateCost: m.estimateCost ?? false })
+  return requiredPermissions(KIND_MODULES, {
+    action: m.action,
+    resources,
+    allRegions: m.regions === 'all',
+    notify: m.topic,
+    estimateCost: m.estimateCost ?? false
+  })
 }
 
 async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed = {}) {

@@ -117,7 +117,7 @@ const expectedFor = (mode: Mode): string[] =>
   [
     ...new Set(
       selectionsOf(resourcesFor(mode)).flatMap((resources) =>
-        requiredPermissions({ action: mode.action, resources, allRegions: mode.allRegions, notify: mode.notify, estimateCost: mode.estimateCost })
+        requiredPermissions(KIND_MODULES, { action: mode.action, resources, allRegions: mode.allRegions, notify: mode.notify, estimateCost: mode.estimateCost })
       )
     )
   ].sort()

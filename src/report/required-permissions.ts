@@ -1,10 +1,16 @@
 /**
- * The IAM actions a run with given settings calls, derived from the kinds' own declarations
- * (kinds/registry.ts) and the run's extras (regions, SNS, prices). The deploy policies are tested
- * against this.
+ * The permission oracle: the IAM actions a run with given settings calls, derived from the
+ * declarations of the kinds it is handed (each kind's `permissions`, and what account-wide kinds
+ * ask of instances elsewhere) and the run's extras (regions, SNS, prices). It takes the kinds as a
+ * parameter and imports no registry: its callers hand it the registry's KIND_MODULES.
+ *
+ * Used by the deploy generator (scripts/generate/deploy.ts, through `npm run docs`: the IAM actions
+ * of deploy/iam-policy.json, deploy/cloudformation.yml and deploy/terraform/main.tf) and by the
+ * permission tests (__tests__/unit/report/required-permissions.test.ts; __tests__/repo/deploy.test.ts,
+ * which renders every mode of the shipped policies against it; __tests__/e2e/permissions.test.ts,
+ * which compares it with the calls a sweep of the sandbox makes).
  */
-import { instancePassQueries, isAccountLeftoverKind, selectedKinds } from '../engine/kind.js'
-import { KIND_MODULES } from '../kinds/registry.js'
+import { instancePassQueries, isAccountLeftoverKind, selectedKinds, type KindModule } from '../engine/kind.js'
 import { PERMISSION, type Permission } from '../model/permissions.js'
 import type { ResourceKind, SweepAction } from '../model/types.js'
 
@@ -24,13 +30,14 @@ export interface PermissionNeeds {
 }
 
 /**
- * The IAM actions a run with these settings calls (the role's, not the trust policy's), sorted.
+ * The IAM actions a run with these settings calls (the role's, not the trust policy's), sorted;
+ * `kindModules` are every kind (the registry's KIND_MODULES), `needs.resources` selects among them.
  * Dry-run needs the same ones: EC2 checks them with DryRun (IAM has no DryRun: a dry run makes no
  * IAM write call, so it proves none of the IAM removals).
  */
-export function requiredPermissions(needs: PermissionNeeds): Permission[] {
+export function requiredPermissions(kindModules: readonly KindModule[], needs: PermissionNeeds): Permission[] {
   const granted = new Set<Permission>()
-  const kinds = selectedKinds(KIND_MODULES, needs.resources)
+  const kinds = selectedKinds(kindModules, needs.resources)
   for (const { permissions } of kinds) {
     permissions.read.forEach((permission) => granted.add(permission))
     if (needs.action !== 'notify') permissions[needs.action].forEach((permission) => granted.add(permission))

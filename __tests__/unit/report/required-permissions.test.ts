@@ -3,6 +3,7 @@ import { PERMISSION } from '../../../src/model/permissions.js'
 import { requiredPermissions, type PermissionNeeds } from '../../../src/report/required-permissions.js'
 import { SWEEP_ACTIONS } from '../../../src/model/types.js'
 import { KIND_NAMES } from '../../../src/kinds/names.js'
+import { KIND_MODULES } from '../../../src/kinds/registry.js'
 
 const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
   action: 'notify',
@@ -108,7 +109,7 @@ describe('requiredPermissions', () => {
     ['notify with estimate-cost', needs({ estimateCost: true }), ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']],
     ['estimate-cost off: neither', needs({ action: 'terminate', estimateCost: false }), ['ec2:DescribeInstances', 'ec2:TerminateInstances']]
   ])('%s', (_title, input, expected) => {
-    expect(requiredPermissions(input)).toEqual(expected)
+    expect(requiredPermissions(KIND_MODULES, input)).toEqual(expected)
   })
 
   const REGIONAL_KINDS = KIND_NAMES.filter((kind) => kind !== 'instance-profiles')
@@ -120,7 +121,7 @@ describe('requiredPermissions', () => {
 
   it.each(everyMode)('$action (all regions $allRegions, sns $notify, $resources.length kinds): sorted, unique, exactly what the mode calls', (input) => {
     const profiles = input.resources.includes('instance-profiles')
-    const permissions = requiredPermissions(input)
+    const permissions = requiredPermissions(KIND_MODULES, input)
     expect(permissions).toEqual([...new Set(permissions)].sort())
     // The role's policy, not the trust policy: AssumeRoleWithWebIdentity is never listed.
     expect(permissions).not.toContain(PERMISSION.assumeRoleWithWebIdentity)
