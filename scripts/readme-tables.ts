@@ -1,17 +1,26 @@
 /**
- * Generates the documentation's tables: from action.yml, the source of truth for inputs and outputs,
- * and from the kinds' registry (src/kinds/registry.ts). README.md gets short tables (a type, the
- * default and the first sentence of each description) that link to the full text in docs/.
+ * Generates what the kinds' registry (src/kinds/registry.ts) and action.yml can write, so that a new
+ * kind or input is not copied by hand into the files that list them:
  *
- *   npm run docs              rewrite every generated block (between its markers) in GENERATED_FILES
+ * - action.yml: the kinds the `resources` input names and the kinds' outputs (scripts/generate/action.ts);
+ * - the documentation's tables, from action.yml, the source of truth for inputs and outputs, and from the
+ *   registry: README.md gets short tables (a type, the default and the first sentence of each description)
+ *   that link to the full text in docs/;
+ * - the IAM actions of deploy/, from the permission oracle (scripts/generate/deploy.ts): deploy/iam-policy.json
+ *   whole (JSON has no comments to hold markers), and lists in deploy/cloudformation.yml and
+ *   deploy/terraform/main.tf.
+ *
+ *   npm run docs              rewrite every generated block (between its markers) in GENERATED_FILES, and WHOLE_FILES
  *   npm run docs -- --check   exit 1 when a file is stale (what the repo test also checks)
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, extname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
 import { KIND_MODULES } from '../src/kinds/registry.js'
 import { isAccountLeftoverKind } from '../src/engine/kind.js'
+import { kindOutputs, resourcesDescription } from './generate/action.js'
+import { keptChanges, leftoverReads, permissionList, renderIamPolicy } from './generate/deploy.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -274,7 +283,18 @@ export function tableOfContents(readme: string): string {
     .join('\n')
 }
 
-/** Every generated block: where its data comes from, and how it is rendered (from the metadata and the file's own text). */
+/** Where a block is written: its file (whose syntax it follows) and the indentation of its start marker. */
+export interface BlockPlace {
+  file: string
+  indent: string
+}
+
+const ORACLE = 'src/report/required-permissions.ts'
+
+/**
+ * Every generated block: where its data comes from, and how it is rendered (from the metadata, the
+ * file's own text and where the block sits; each line is indented like the block's start marker).
+ */
 export const BLOCKS = {
   contents: { source: 'the headings below', render: (_meta: ActionMetadata, text: string) => tableOfContents(text) },
   inputs: { source: 'action.yml', render: inputsTable },
@@ -282,41 +302,93 @@ export const BLOCKS = {
   kinds: { source: 'src/kinds/registry.ts', render: kindsSummaryTable },
   'inputs-reference': { source: 'action.yml', render: inputsReference },
   'outputs-reference': { source: 'action.yml', render: outputsReference },
-  'kinds-reference': { source: 'src/kinds/registry.ts', render: kindsTable }
-} satisfies Record<string, { source: string; render(meta: ActionMetadata, text: string): string }>
+  'kinds-reference': { source: 'src/kinds/registry.ts', render: kindsTable },
+  'kinds-list': { source: 'src/kinds/registry.ts', render: (_meta, _text, at) => resourcesDescription(KIND_MODULES, at.indent.length) },
+  'kind-outputs': { source: 'src/kinds/registry.ts', render: (_meta, _text, at) => kindOutputs(KIND_MODULES, at.indent.length) },
+  'leftover-reads': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, leftoverReads(KIND_MODULES)) },
+  'kept-ec2-changes': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'ec2')) },
+  'kept-iam-changes': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'iam')) }
+} satisfies Record<string, { source: string; render(meta: ActionMetadata, text: string, at: BlockPlace): string }>
 
 export type BlockName = keyof typeof BLOCKS
 
-/** The files that hold generated blocks, and which. */
+/**
+ * The files that hold generated blocks, and which. action.yml comes first: npm run docs writes it
+ * before the documentation that is generated from it.
+ */
 export const GENERATED_FILES: Record<string, BlockName[]> = {
+  'action.yml': ['kinds-list', 'kind-outputs'],
   'README.md': ['contents', 'kinds', 'inputs', 'outputs'],
   'docs/inputs.md': ['inputs-reference'],
   'docs/report.md': ['outputs-reference'],
-  'docs/permissions.md': ['kinds-reference']
+  'docs/permissions.md': ['kinds-reference'],
+  'deploy/cloudformation.yml': ['leftover-reads', 'kept-ec2-changes', 'kept-iam-changes'],
+  'deploy/terraform/main.tf': ['leftover-reads', 'kept-ec2-changes', 'kept-iam-changes']
 }
 
-export function markers(name: BlockName): readonly [string, string] {
-  return [`<!-- ${name}:start (generated from ${BLOCKS[name].source} by npm run docs) -->`, `<!-- ${name}:end -->`]
+/** The files generated whole, for want of comments to hold markers (JSON). */
+export const WHOLE_FILES: Record<string, { source: string; render(): string }> = {
+  'deploy/iam-policy.json': { source: ORACLE, render: () => renderIamPolicy(KIND_MODULES) }
 }
+
+/** Every generated file, in the order npm run docs writes them. */
+export const GENERATED_PATHS: readonly string[] = [...Object.keys(GENERATED_FILES), ...Object.keys(WHOLE_FILES)]
+
+/** A block's start and end lines, in the comment syntax of its file: HTML comments in Markdown, `#` in YAML and Terraform. */
+export function markers(name: BlockName, file = 'README.md'): readonly [string, string] {
+  const start = `${name}:start (generated from ${BLOCKS[name].source} by npm run docs)`
+  return extname(file) === '.md' ? [`<!-- ${start} -->`, `<!-- ${name}:end -->`] : [`# ${start}`, `# ${name}:end`]
+}
+
+const START_MARKER = /(?:<!--|#) ([a-z0-9-]+):start \(generated from ([^)]*) by npm run docs\)/
 
 /** The names of the generated blocks a text holds, in order. */
 export function blocksIn(text: string): string[] {
-  return [...text.matchAll(/<!-- ([a-z-]+):start \(generated from /g)].map((match) => match[1] as string)
+  return [...text.matchAll(new RegExp(START_MARKER, 'g'))].map((match) => match[1] as string)
 }
 
-function replaceBetween(file: string, text: string, name: BlockName, body: string): string {
-  const [start, end] = markers(name)
-  const from = text.indexOf(start)
-  const to = text.indexOf(end)
-  if (from < 0 || to < 0 || to < from) throw new Error(`${file} lacks the markers ${start} … ${end}`)
-  return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
+/** The lines between a block's markers replaced by its rendering, indented like its start marker. */
+function replaceBetween(file: string, text: string, name: BlockName, render: (at: BlockPlace) => string): string {
+  const [start, end] = markers(name, file)
+  const lines = text.split('\n')
+  const from = lines.findIndex((line) => line.trim() === start)
+  const to = lines.findIndex((line, index) => index > from && line.trim() === end)
+  if (from < 0 || to < 0) throw new Error(`${file} lacks the markers ${start} … ${end}, each on a line of its own`)
+  const indent = /^\s*/.exec(lines[from] as string)?.[0] ?? ''
+  const body = render({ file, indent })
+    .split('\n')
+    .map((line) => (line === '' ? line : `${indent}${line}`))
+  return [...lines.slice(0, from + 1), ...body, ...lines.slice(to)].join('\n')
 }
 
-/** A file with the blocks it should hold regenerated; everything outside the markers is kept as it is. */
+/** A file as it should be: its blocks regenerated, everything outside the markers kept as it is; or generated whole. */
 export function renderGenerated(file: string, text: string, meta: ActionMetadata): string {
+  const whole = WHOLE_FILES[file]
+  if (whole) return whole.render()
   const names = GENERATED_FILES[file]
   if (!names) throw new Error(`${file} holds no generated blocks`)
-  return names.reduce((current, name) => replaceBetween(file, current, name, BLOCKS[name].render(meta, current)), text)
+  return names.reduce((current, name) => replaceBetween(file, current, name, (at) => BLOCKS[name].render(meta, current, at)), text)
+}
+
+/**
+ * Why a generated file is stale, naming it, its first line that differs and where that line is
+ * generated from; undefined when it is current.
+ */
+export function staleness(file: string, text: string, meta: ActionMetadata): string | undefined {
+  const expected = renderGenerated(file, text, meta)
+  if (expected === text) return undefined
+  const current = text.split('\n')
+  const wanted = expected.split('\n')
+  let line = 0
+  while (current[line] === wanted[line]) line++
+  const whole = WHOLE_FILES[file]
+  const block = current
+    .slice(0, line + 1)
+    .reverse()
+    .map((text) => START_MARKER.exec(text))
+    .find((match) => match !== null)
+  const where = whole ? `generated whole from ${whole.source}` : block ? `the block ${block[1]}, generated from ${block[2]}` : 'a generated block'
+  return `${file} is stale at line ${line + 1} (${where}): run npm run docs and commit the result`
 }
 
 /** README.md with its tables regenerated. */
@@ -325,22 +397,25 @@ export function renderReadme(readme: string, meta: ActionMetadata): string {
 }
 
 function main(argv: string[]): number {
-  const meta = readActionMetadata()
   const check = argv.includes('--check')
   const stale: string[] = []
-  for (const file of Object.keys(GENERATED_FILES)) {
+  for (const file of GENERATED_PATHS) {
+    // Read for each file: the documentation is generated from action.yml as npm run docs just wrote it.
+    const meta = readActionMetadata()
     const path = resolve(ROOT, file)
     const current = readFileSync(path, 'utf8')
-    const expected = renderGenerated(file, current, meta)
-    if (current === expected) continue
+    const problem = staleness(file, current, meta)
+    if (problem === undefined) continue
     stale.push(file)
-    if (!check) writeFileSync(path, expected)
+    if (check) console.error(problem)
+    else writeFileSync(path, renderGenerated(file, current, meta))
   }
-  if (check && stale.length > 0) {
-    console.error(`${stale.join(', ')}: tables differ from action.yml or the kinds registry: run npm run docs and commit them.`)
-    return 1
-  }
-  console.log(stale.length === 0 ? 'The generated tables are up to date.' : `Tables regenerated from action.yml and the kinds registry in ${stale.join(', ')}.`)
+  if (check && stale.length > 0) return 1
+  console.log(
+    stale.length === 0
+      ? 'The generated files are up to date.'
+      : `Regenerated from action.yml, the kinds registry and the permission oracle: ${stale.join(', ')}.`
+  )
   return 0
 }
 

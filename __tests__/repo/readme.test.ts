@@ -1,7 +1,8 @@
 /**
  * The documentation: README.md is short, opens with the two set-up commands and has a table of
  * contents that matches its headings; its tables and those in docs/ are generated from action.yml and
- * the kinds' registry (npm run docs) and fail here when one changed without the other; every input
+ * the kinds' registry (npm run docs) and fail here when one changed without the other, and so do the
+ * other generated files (action.yml's kind blocks, deploy/'s IAM actions); every input
  * and output has a type; and every relative link in the Markdown files reaches a file, and a heading
  * when it names one.
  */
@@ -12,6 +13,7 @@ import { dirname, relative, resolve } from 'node:path'
 import {
   blocksIn,
   GENERATED_FILES,
+  GENERATED_PATHS,
   githubAnchor,
   headingsOf,
   INPUT_TYPES,
@@ -22,6 +24,7 @@ import {
   renderGenerated,
   renderReadme,
   ROOT,
+  staleness,
   summarize,
   SUMMARY_MAX,
   tableOfContents,
@@ -113,10 +116,12 @@ describe('README.md', () => {
   })
 })
 
-describe('the generated tables', () => {
-  it.each(Object.keys(GENERATED_FILES))('are current in %s (run npm run docs when this fails)', (file) => {
+describe('the generated tables and files', () => {
+  it.each(GENERATED_PATHS)('are current in %s (run npm run docs when this fails)', (file) => {
     const text = read(file)
-    expect(blocksIn(text)).toEqual(GENERATED_FILES[file])
+    if (file in GENERATED_FILES) expect(blocksIn(text)).toEqual(GENERATED_FILES[file])
+    // On failure: the file, its first stale line, where that line is generated from, and npm run docs.
+    expect(staleness(file, text, meta)).toBeUndefined()
     expect(renderGenerated(file, text, meta)).toBe(text)
   })
 

@@ -219,8 +219,10 @@ data "aws_iam_policy_document" "sweeper" {
     content {
       sid       = "FindPackerLeftovers"
       effect    = "Allow"
-      actions   = ["ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"]
       resources = ["*"]
+      # leftover-reads:start (generated from src/report/required-permissions.ts by npm run docs)
+      actions = ["ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"]
+      # leftover-reads:end
       dynamic "condition" {
         for_each = local.region_condition
         content {
@@ -360,8 +362,10 @@ data "aws_iam_policy_document" "sweeper" {
   statement {
     sid       = "NeverTouchKeptResources"
     effect    = "Deny"
-    actions   = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
     resources = ["*"]
+    # kept-ec2-changes:start (generated from src/report/required-permissions.ts by npm run docs)
+    actions = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
+    # kept-ec2-changes:end
     condition {
       test     = "Null"
       variable = "aws:ResourceTag/packer-sweeper:keep"
@@ -375,8 +379,10 @@ data "aws_iam_policy_document" "sweeper" {
   statement {
     sid       = "NeverTouchKeptIamResources"
     effect    = "Deny"
-    actions   = ["iam:DeleteInstanceProfile", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:RemoveRoleFromInstanceProfile"]
     resources = ["*"]
+    # kept-iam-changes:start (generated from src/report/required-permissions.ts by npm run docs)
+    actions = ["iam:DeleteInstanceProfile", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:RemoveRoleFromInstanceProfile"]
+    # kept-iam-changes:end
     condition {
       test     = "Null"
       variable = "aws:ResourceTag/packer-sweeper:keep"

@@ -37,8 +37,14 @@ export interface KindPermissions {
   terminate: readonly Permission[]
 }
 
-/** One output of action.yml that lists IDs of this kind (a JSON array), or counts them. */
-export type KindOutput = { name: string; ids(findings: readonly Finding[]): string[] } | { name: string; count(findings: readonly Finding[]): number }
+/**
+ * One output of action.yml that lists IDs of this kind (a JSON array), or counts them. Its
+ * `description` is the output's text in action.yml, written there by `npm run docs` (which refuses
+ * an output without one).
+ */
+export type KindOutput =
+  | { name: string; description?: string; ids(findings: readonly Finding[]): string[] }
+  | { name: string; description?: string; count(findings: readonly Finding[]): number }
 
 /** An output listing the IDs of the kind's selected resources (all but the skipped ones). */
 export function selectedIdsOutput(name: string): KindOutput {

@@ -30,11 +30,27 @@ export const instances = {
   nouns: { singular: 'instance', plural: 'instances', title: 'Instances' },
   description: 'The builder instances: launched with a key matching `key-name` (Packer’s `packer_<uuid>`), in `instance-states`, carrying `tags`.',
   outputs: [
-    { name: 'instance-ids', ids: (findings) => sortedIds(findings, isSelected) },
-    { name: 'count', count: (findings) => findings.filter(isSelected).length },
-    { name: 'acted-ids', ids: (findings) => sortedIds(findings, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated') },
-    { name: 'failed-ids', ids: (findings) => sortedIds(findings, withOutcome('failed')) },
-    { name: 'skipped-ids', ids: (findings) => sortedIds(findings, withOutcome('skipped')) }
+    {
+      name: 'instance-ids',
+      description: 'JSON array of the stale instances selected for the action, all regions, sorted; excluded ones are not included.',
+      ids: (findings) => sortedIds(findings, isSelected)
+    },
+    { name: 'count', description: 'How many instances are in instance-ids.', count: (findings) => findings.filter(isSelected).length },
+    {
+      name: 'acted-ids',
+      description: 'JSON array of the instances actually stopped or terminated (empty for notify and dry-run).',
+      ids: (findings) => sortedIds(findings, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated')
+    },
+    {
+      name: 'failed-ids',
+      description: 'JSON array of the instances whose action failed (an instance whose call got no answer has the outcome unknown and is only in report).',
+      ids: (findings) => sortedIds(findings, withOutcome('failed'))
+    },
+    {
+      name: 'skipped-ids',
+      description: 'JSON array of the stale instances skipped because they carry exclude-tag.',
+      ids: (findings) => sortedIds(findings, withOutcome('skipped'))
+    }
   ],
   permissions: { read: [PERMISSION.describeInstances], stop: [PERMISSION.stopInstances], terminate: [PERMISSION.terminateInstances] },
   // Stop and terminate refuse one instance at a time; nothing "uses" an instance.

@@ -26,7 +26,13 @@ export const keyPairs = {
   nouns: { singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
   description:
     'Packer’s temporary key pairs (`packer_<uuid>`) matching `key-name` and `tags` that no live instance uses; other names that match are only reported, unless `delete-custom-key-pairs`.',
-  outputs: [selectedIdsOutput('key-pairs')],
+  outputs: [
+    {
+      ...selectedIdsOutput('key-pairs'),
+      description:
+        'JSON array of the names of the orphaned key pairs found (with their outcome in report); one still in use by something this run does not terminate is only in report, as skipped.'
+    }
+  ],
   permissions: leftoverPermissions({ read: [PERMISSION.describeKeyPairs, PERMISSION.describeInstances], remove: [PERMISSION.deleteKeyPair] }),
   // DeleteKeyPair does not refuse a key in use: its use is looked up again right before deleting.
   inUseCodes: [],

@@ -29,7 +29,13 @@ export const launchTemplates = {
   name: 'launch-templates',
   nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
   description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
-  outputs: [selectedIdsOutput('launch-templates')],
+  outputs: [
+    {
+      ...selectedIdsOutput('launch-templates'),
+      description:
+        'JSON array of the IDs of the orphaned launch templates found (with their outcome in report); one still in use by something this run does not terminate is only in report, as skipped.'
+    }
+  ],
   permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
   // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
   inUseCodes: [],

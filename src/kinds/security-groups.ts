@@ -25,7 +25,13 @@ export const securityGroups = {
   name: 'security-groups',
   nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
   description: 'Packer’s temporary security groups (`packer_<uuid>`, described “Temporary group for Packer”) that no network interface or other group uses.',
-  outputs: [selectedIdsOutput('security-groups')],
+  outputs: [
+    {
+      ...selectedIdsOutput('security-groups'),
+      description:
+        'JSON array of the IDs of the orphaned security groups found (with their outcome in report); one still in use by something this run does not terminate is only in report, as skipped.'
+    }
+  ],
   permissions: leftoverPermissions({
     read: [PERMISSION.describeSecurityGroups, PERMISSION.describeNetworkInterfaces],
     remove: [PERMISSION.deleteSecurityGroup]

@@ -64,6 +64,10 @@ describe('action.yml and the registry', () => {
     expect(outputNames(KIND_MODULES).slice(0, -3)).toEqual(KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)))
   })
 
+  it("describes every kind output, as action.yml's generated block says it", () => {
+    for (const kind of KIND_MODULES) for (const output of kind.outputs) expect(yml.outputs[output.name]).toEqual({ description: output.description })
+  })
+
   it('names every kind in the resources input', () => {
     const description = yml.inputs.resources?.description ?? ''
     for (const name of KIND_NAMES) expect(description).toContain(name)

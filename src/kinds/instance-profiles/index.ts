@@ -27,7 +27,13 @@ export const instanceProfiles = {
   nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },
   description:
     'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses and no other instance profile holds.',
-  outputs: [selectedIdsOutput('instance-profiles')],
+  outputs: [
+    {
+      ...selectedIdsOutput('instance-profiles'),
+      description:
+        "JSON array of the names of Packer's temporary IAM instance profiles and roles selected (removed in terminate mode; each removal step's outcome is in report); one an instance still uses, in any enabled region, is only in report, as skipped."
+    }
+  ],
   // Global: every enabled region is checked for instances using a profile, whatever `regions` says.
   permissions: leftoverPermissions({
     read: [
