@@ -18,7 +18,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: true }]
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: true }
+      ]
     }
   },
   {
@@ -27,7 +30,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/__tests__/**'], message: 'scripts/, bench/, sandbox/ and __fixtures__/ import nothing from __tests__/' }] }
+        {
+          patterns: [
+            {
+              group: ['**/__tests__/**'],
+              message: 'scripts/, bench/, sandbox/ and __fixtures__/ import nothing from __tests__/'
+            }
+          ]
+        }
       ]
     }
   },
@@ -40,7 +50,11 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/__tests__/**'], message: 'sandbox/ imports nothing from __tests__/.' },
-            { group: ['**/src/**'], allowTypeImports: true, message: 'The sandbox imports no code from src/: it would check nothing' }
+            {
+              group: ['**/src/**'],
+              allowTypeImports: true,
+              message: 'The sandbox imports no code from src/: it would check nothing'
+            }
           ]
         }
       ]

@@ -33,7 +33,8 @@ function walk(html: string): { elements: string[]; texts: { text: string; inside
   const visit = (node: Node, inside: string[]) => {
     if (node.nodeName === '#text' && 'value' in node) texts.push({ text: node.value, inside })
     if ('tagName' in node) elements.push(node.tagName)
-    if ('childNodes' in node) for (const child of node.childNodes) visit(child, 'tagName' in node ? [node.tagName, ...inside] : inside)
+    if ('childNodes' in node)
+      for (const child of node.childNodes) visit(child, 'tagName' in node ? [node.tagName, ...inside] : inside)
   }
   for (const node of parseFragment(html).childNodes) visit(node, [])
   return { elements, texts }

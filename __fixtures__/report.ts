@@ -58,7 +58,12 @@ export function region(overrides: Partial<RegionResult> = {}): RegionResult {
 
 /** What failed in a region: a kind (`instances` by default) or, with `kind: undefined`, the region itself. */
 export function regionFailure(overrides: Partial<RegionFailure> = {}): RegionFailure {
-  return { kind: 'instances', code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.', ...overrides }
+  return {
+    kind: 'instances',
+    code: 'UnauthorizedOperation',
+    message: 'You are not authorized to perform this operation.',
+    ...overrides
+  }
 }
 
 /** A report of one clean region; pass findings and regions to make it say something. */

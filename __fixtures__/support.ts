@@ -96,7 +96,10 @@ export function useMockedEc2(): { mock: AwsClientStub<EC2Client>; client: () => 
   let client: EC2Client | undefined
   beforeEach(() => {
     mock.reset()
-    client = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } })
+    client = new EC2Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }
+    })
   })
   afterEach(() => client?.destroy())
   return {

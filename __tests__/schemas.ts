@@ -16,7 +16,9 @@ export const NOTIFICATION_SCHEMA = 'notification.v2.schema.json'
 /** Every schema file of schema/, by file name. */
 export function readSchemas(): Map<string, SchemaObject> {
   const files = readdirSync(SCHEMA_DIR).filter((file) => file.endsWith('.schema.json'))
-  return new Map(files.map((file) => [file, JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as SchemaObject]))
+  return new Map(
+    files.map((file) => [file, JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as SchemaObject])
+  )
 }
 
 /** A schema, or any part of one, as plain JSON. */
@@ -26,7 +28,11 @@ export type SchemaNode = Record<string, unknown>
  * The part of the schema files a reference names: `#/$defs/x` within `file`, or
  * `other.schema.json#/$defs/x` in another file. Throws when it does not exist.
  */
-export function schemaAt(schemas: ReadonlyMap<string, SchemaObject>, file: string, ref: string): { file: string; node: SchemaNode } {
+export function schemaAt(
+  schemas: ReadonlyMap<string, SchemaObject>,
+  file: string,
+  ref: string
+): { file: string; node: SchemaNode } {
   const [target = '', fragment = ''] = ref.startsWith('#') ? ['', ref.slice(1)] : ref.split('#')
   const inFile = target || file
   let node = schemas.get(inFile) as unknown
@@ -56,7 +62,11 @@ export function schemaId(file: string, pointer = ''): string {
 }
 
 function describeErrors(errors: readonly ErrorObject[]): string {
-  return errors.map((error) => `  ${error.instancePath || '(root)'} ${error.message ?? error.keyword} ${JSON.stringify(error.params)}`).join('\n')
+  return errors
+    .map(
+      (error) => `  ${error.instancePath || '(root)'} ${error.message ?? error.keyword} ${JSON.stringify(error.params)}`
+    )
+    .join('\n')
 }
 
 /** Ajv's errors for `value` against a schema (a file name, or `schemaId(...)`), as lines; empty when it is valid. */

@@ -32,7 +32,17 @@
 import { spawnSync } from 'node:child_process'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { createHash } from 'node:crypto'
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
 import ts from 'typescript'
@@ -84,7 +94,8 @@ function parseOptions(argv: string[]): BenchOptions {
   const [runs = 3] = numbers(flag('runs', 'BENCH_RUNS', '3'), 'runs')
   const sections = flag('only', 'BENCH_ONLY', SECTIONS.join(',')).split(',') as Section[]
   const unknown = sections.filter((section) => !SECTIONS.includes(section))
-  if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; expected some of ${SECTIONS.join(',')}`)
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; expected some of ${SECTIONS.join(',')}`)
   return {
     sections,
     sizes: numbers(flag('sizes', 'BENCH_SIZES', '100,1000,10000'), 'sizes'),
@@ -103,7 +114,10 @@ function parseOptions(argv: string[]): BenchOptions {
 
 function benchFleet(size: number, regions: string[], seed: number): FleetSeed {
   // One in ten instances is not Packer's (server-side filtering must drop it); half the builders are stale.
-  return Object.assign({}, ...regions.map((region) => generateFleet({ region, count: size, staleFraction: 0.5, nonPackerFraction: 0.1, seed })))
+  return Object.assign(
+    {},
+    ...regions.map((region) => generateFleet({ region, count: size, staleFraction: 0.5, nonPackerFraction: 0.1, seed }))
+  )
 }
 
 interface Point {
@@ -147,7 +161,13 @@ function summarize(size: number, regions: number, samples: Sample[]): Point {
   }
 }
 
-async function benchPoint(scratch: Scratch, action: string, size: number, regionCount: number, runs: number): Promise<Point> {
+async function benchPoint(
+  scratch: Scratch,
+  action: string,
+  size: number,
+  regionCount: number,
+  runs: number
+): Promise<Point> {
   const regions = BENCH_REGIONS.slice(0, regionCount)
   const inputs = {
     action: 'terminate',
@@ -163,7 +183,10 @@ async function benchPoint(scratch: Scratch, action: string, size: number, region
     const sandbox = await startSandbox({ fleet: benchFleet(size, regions, run + 1), regions })
     try {
       const { sample, result } = await measure(scratch, sandbox, { inputs, dist: action, regions })
-      if (result.exitCode !== 0) throw new Error(`${size}×${regionCount}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
+      if (result.exitCode !== 0)
+        throw new Error(
+          `${size}×${regionCount}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`
+        )
       samples.push(sample)
     } finally {
       await sandbox.close()
@@ -212,10 +235,15 @@ function buildBaseline(rebuild: boolean): { bundle: string; cached: boolean } {
   mkdirSync(folder, { recursive: true })
   // Inside the repository, so that ncc resolves node_modules; bench/results/ is git-ignored.
   const entry = join(folder, 'entry.mjs')
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
+  })
   writeFileSync(entry, outputText)
   const out = join(folder, 'dist')
-  const built = spawnSync(process.execPath, [ncc, 'build', entry, '-o', out, '--minify', '--quiet'], { cwd: ROOT, encoding: 'utf8' })
+  const built = spawnSync(process.execPath, [ncc, 'build', entry, '-o', out, '--minify', '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8'
+  })
   if (built.status !== 0) throw new Error(`ncc could not build the baseline:\n${built.stderr}${built.stdout}`)
   const bundle = findBundle(out)
   if (!bundle) throw new Error(`ncc wrote no index.js/index.mjs into ${out}`)
@@ -260,7 +288,10 @@ function distVersion(): { commit?: string; uncommittedChanges?: boolean } {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' })
   const log = git('log', '-1', '--format=%h', '--', relative(ROOT, dirname(DIST)))
   if (log.status !== 0) return {}
-  return { commit: log.stdout.trim(), uncommittedChanges: git('status', '--porcelain', '--', relative(ROOT, dirname(DIST))).stdout.trim() !== '' }
+  return {
+    commit: log.stdout.trim(),
+    uncommittedChanges: git('status', '--porcelain', '--', relative(ROOT, dirname(DIST))).stdout.trim() !== ''
+  }
 }
 
 function pointsTable(points: Point[]): string {
@@ -290,7 +321,10 @@ function pointsTable(points: Point[]): string {
   return table([header, ...rows])
 }
 
-function wallRatios(points: Point[], regionCounts: number[]): Array<{ instancesPerRegion: number; regions: number; ratio: number }> {
+function wallRatios(
+  points: Point[],
+  regionCounts: number[]
+): Array<{ instancesPerRegion: number; regions: number; ratio: number }> {
   const widest = Math.max(...regionCounts)
   const narrowest = Math.min(...regionCounts)
   if (widest === narrowest) return []
@@ -298,7 +332,9 @@ function wallRatios(points: Point[], regionCounts: number[]): Array<{ instancesP
     .filter((p) => p.regions === widest)
     .flatMap((wide) => {
       const narrow = points.find((p) => p.regions === narrowest && p.instancesPerRegion === wide.instancesPerRegion)
-      return narrow ? [{ instancesPerRegion: wide.instancesPerRegion, regions: widest, ratio: wide.wallMs / narrow.wallMs }] : []
+      return narrow
+        ? [{ instancesPerRegion: wide.instancesPerRegion, regions: widest, ratio: wide.wallMs / narrow.wallMs }]
+        : []
     })
 }
 
@@ -408,11 +444,26 @@ function roundTripReport(results: RoundTripResult[]): string {
   const lines = [
     `Sequential round trips = (wall with every request held ${results[0]?.delayMs ?? 0} ms − wall without) / ${results[0]?.delayMs ?? 0} ms, medians of ${results[0]?.runs ?? 0} runs each, no SNS topic`,
     '',
-    table([['sweep', 'wall, no delay (s)', 'wall, delay (s)', 'round trips', 'calls one after another (call log)', 'target', 'calls (one run)'], ...rows], 0)
+    table(
+      [
+        [
+          'sweep',
+          'wall, no delay (s)',
+          'wall, delay (s)',
+          'round trips',
+          'calls one after another (call log)',
+          'target',
+          'calls (one run)'
+        ],
+        ...rows
+      ],
+      0
+    )
   ]
   for (const r of results.filter((x) => x.describeTarget)) {
     const perRegion = Object.entries(r.describeInstances).map(
-      ([region, d]) => `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s), the last of them also the recheck before deleting`
+      ([region, d]) =>
+        `${region} ${d.total} = ${d.other} + ${d.terminationPolls} termination-wait poll(s), the last of them also the recheck before deleting`
     )
     lines.push(
       '',
@@ -462,7 +513,10 @@ class ResultsFiles {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   const runs = (section: Section) => options.sections.includes(section)
-  if (!existsSync(DIST)) throw new Error(`${relative(ROOT, DIST)} is missing: the benchmark measures the bundle. Build it with 'npm run build'.`)
+  if (!existsSync(DIST))
+    throw new Error(
+      `${relative(ROOT, DIST)} is missing: the benchmark measures the bundle. Build it with 'npm run build'.`
+    )
   mkdirSync(RESULTS_DIR, { recursive: true })
   // Inside the repository, so that ncc resolves node_modules; bench/results/ is git-ignored.
   const dir = mkdtempSync(join(RESULTS_DIR, 'scratch-'))
@@ -494,8 +548,10 @@ async function main(): Promise<void> {
         'per region max(1, ceil(matching/1000)) DescribeInstances + ceil(terminated/100) TerminateInstances, + ceil(bytes published / 262,144) Publish (one Publish per 256 KiB part); matching, terminated and bytes counted in the sandbox',
       cancellation:
         'SIGINT as the runner sends it (then SIGTERM at +7.5 s, SIGKILL at +10 s), from the bench process to the PID the preload hook reports; SIGINT → the parent sees stdio close',
-      publish: 'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
-      roundTrips: 'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D',
+      publish:
+        'Publish calls received by the sandbox next to ceil(sum of the published messages’ UTF-8 bytes / 262,144)',
+      roundTrips:
+        'sandbox requestDelayMs = D holds every request D ms (concurrently): (median wall with D − median wall without) / D',
       guard: 'none: the runs are not killed after a fixed time (sandbox/run-action.ts killAfterMs: never)'
     },
     sectionSeconds: {},
@@ -543,10 +599,16 @@ async function main(): Promise<void> {
       const ratios = wallRatios(points, options.regionCounts)
       const actionColdStart = median(points.flatMap((p) => p.samples.map((s) => s.coldStartMs)))
       results.wallRatios = ratios
-      results.coldStart = { actionMs: actionColdStart, baselineMs: baseline.coldStartMs, ratio: actionColdStart / baseline.coldStartMs }
+      results.coldStart = {
+        actionMs: actionColdStart,
+        baselineMs: baseline.coldStartMs,
+        ratio: actionColdStart / baseline.coldStartMs
+      }
       const lines = ['', pointsTable(points), '']
       for (const ratio of ratios)
-        lines.push(`wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`)
+        lines.push(
+          `wall ${ratio.regions} regions / 1 region, ${thousands(ratio.instancesPerRegion)} instances a region: ${fixed(ratio.ratio, 2)} (target ≈ 1)`
+        )
       const overFloor = points.filter((p) => p.calls > p.lowerBound)
       lines.push(
         `calls vs lower bound: ${overFloor.length === 0 ? 'at the floor at every point' : `ABOVE the floor at ${overFloor.map((p) => `${thousands(p.instancesPerRegion)}×${p.regions}`).join(', ')}`}`,

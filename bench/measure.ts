@@ -50,7 +50,10 @@ export interface Scratch {
 /** Now, on the clock the preload hook uses in the child. */
 export const epochNow = (): number => performance.timeOrigin + performance.now()
 
-export function hookEnv(scratch: Scratch, extra: Record<string, string> = {}): { env: Record<string, string>; usageFile: string } {
+export function hookEnv(
+  scratch: Scratch,
+  extra: Record<string, string> = {}
+): { env: Record<string, string>; usageFile: string } {
   const usageFile = join(scratch.dir, 'usage.json')
   rmSync(usageFile, { force: true })
   return { usageFile, env: { NODE_OPTIONS: `--require "${scratch.hook}"`, BENCH_USAGE_FILE: usageFile, ...extra } }
@@ -125,7 +128,11 @@ const COUNTED_STATES = new Set(['pending', 'running', 'stopping', 'stopped'])
 /** What SNS accepted: Publish calls, the bytes of their messages, and ceil(bytes / 256 KiB). */
 export function publishedBytes(sandbox: Sandbox): { published: number; publishedBytes: number; partsNeeded: number } {
   const bytes = sandbox.published.reduce((sum, p) => sum + Buffer.byteLength(p.message), 0)
-  return { published: sandbox.published.length, publishedBytes: bytes, partsNeeded: Math.ceil(bytes / SNS_MESSAGE_MAX_BYTES) }
+  return {
+    published: sandbox.published.length,
+    publishedBytes: bytes,
+    partsNeeded: Math.ceil(bytes / SNS_MESSAGE_MAX_BYTES)
+  }
 }
 
 /**
@@ -137,14 +144,23 @@ export function publishedBytes(sandbox: Sandbox): { published: number; published
 export function lowerBound(
   sandbox: Sandbox,
   regions: readonly string[]
-): { lowerBound: number; matching: number; acted: number; published: number; publishedBytes: number; partsNeeded: number } {
+): {
+  lowerBound: number
+  matching: number
+  acted: number
+  published: number
+  publishedBytes: number
+  partsNeeded: number
+} {
   const sns = publishedBytes(sandbox)
   let calls = sns.partsNeeded
   let matching = 0
   let acted = 0
   for (const region of regions) {
     const instances = sandbox.fleet.instances(region)
-    const matchingHere = instances.filter((i) => i.keyName?.startsWith('packer_') && COUNTED_STATES.has(i.history[0] ?? i.state)).length
+    const matchingHere = instances.filter(
+      (i) => i.keyName?.startsWith('packer_') && COUNTED_STATES.has(i.history[0] ?? i.state)
+    ).length
     const actedHere = instances.filter((i) => i.history.includes('shutting-down')).length
     // Even an empty region takes one DescribeInstances to learn that it is empty.
     calls += Math.max(1, Math.ceil(matchingHere / DESCRIBE_PAGE)) + Math.ceil(actedHere / ACTION_BATCH)
@@ -157,14 +173,18 @@ export function lowerBound(
 export const median = (values: number[]): number => {
   const ordered = [...values].sort((a, b) => a - b)
   const middle = Math.floor(ordered.length / 2)
-  return ordered.length % 2 === 1 ? (ordered[middle] as number) : ((ordered[middle - 1] as number) + (ordered[middle] as number)) / 2
+  return ordered.length % 2 === 1
+    ? (ordered[middle] as number)
+    : ((ordered[middle - 1] as number) + (ordered[middle] as number)) / 2
 }
 
 export function table(rows: string[][], rightAligned = 2): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
   const line = (row: string[]) =>
     `| ${row.map((cell, column) => (column < rightAligned ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`
-  return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n')
+  return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join(
+    '\n'
+  )
 }
 
 export const fixed = (n: number, digits = 0): string => n.toFixed(digits)

@@ -9,8 +9,27 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction } from '../sandbox/run-action.js'
-import { DEFAULT_TOPIC_ARN, generateFleet, packerName, startSandbox, type FleetSeed, type RegionSeed, type Sandbox } from '../sandbox/index.js'
-import { BENCH_KILL_AFTER, epochNow, hookEnv, measure, median, publishedBytes, readUsage, SNS_MESSAGE_MAX_BYTES, type Sample, type Scratch } from './measure.js'
+import {
+  DEFAULT_TOPIC_ARN,
+  generateFleet,
+  packerName,
+  startSandbox,
+  type FleetSeed,
+  type RegionSeed,
+  type Sandbox
+} from '../sandbox/index.js'
+import {
+  BENCH_KILL_AFTER,
+  epochNow,
+  hookEnv,
+  measure,
+  median,
+  publishedBytes,
+  readUsage,
+  SNS_MESSAGE_MAX_BYTES,
+  type Sample,
+  type Scratch
+} from './measure.js'
 
 const progress = (mark = '.') => process.stderr.write(mark)
 
@@ -56,12 +75,22 @@ export interface CancellationResult {
 
 async function cancelOnce(scratch: Scratch, action: string, seed: number): Promise<CancellationRun> {
   const region = 'us-east-1'
-  const sandbox = await startSandbox({ fleet: generateFleet({ region, count: CANCEL_SETUP.builders, staleFraction: 1, seed }), regions: [region] })
+  const sandbox = await startSandbox({
+    fleet: generateFleet({ region, count: CANCEL_SETUP.builders, staleFraction: 1, seed }),
+    regions: [region]
+  })
   sandbox.faults.slow({ action: 'TerminateInstances', delayMs: CANCEL_SETUP.terminateDelayMs })
   const pidFile = join(scratch.dir, 'pid')
   rmSync(pidFile, { force: true })
   const { env, usageFile } = hookEnv(scratch, { BENCH_PID_FILE: pidFile })
-  const inputs = { action: 'terminate', 'max-age': '2h', regions: region, 'max-instances': '0', 'max-resources': '0', 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+  const inputs = {
+    action: 'terminate',
+    'max-age': '2h',
+    regions: region,
+    'max-instances': '0',
+    'max-resources': '0',
+    'sns-topic-arn': DEFAULT_TOPIC_ARN
+  }
   const signalsSent: string[] = []
   const timers: NodeJS.Timeout[] = []
   let exited = false
@@ -78,7 +107,12 @@ async function cancelOnce(scratch: Scratch, action: string, seed: number): Promi
   }
   const watch = setInterval(() => {
     const first = sandbox.callsOf('TerminateInstances')[0]
-    if (signalAt !== undefined || !first || performance.now() < first.receivedAt + CANCEL_SETUP.signalAfterFirstTerminateMs) return
+    if (
+      signalAt !== undefined ||
+      !first ||
+      performance.now() < first.receivedAt + CANCEL_SETUP.signalAfterFirstTerminateMs
+    )
+      return
     const pid = Number(readFileSync(pidFile, 'utf8'))
     terminateCallsBeforeSignal = sandbox.callsOf('TerminateInstances').length
     signalAt = epochNow()
@@ -90,7 +124,10 @@ async function cancelOnce(scratch: Scratch, action: string, seed: number): Promi
     const result = await runAction({ inputs, dist: action, sandbox, env, killAfterMs: BENCH_KILL_AFTER })
     const closedAt = epochNow()
     exited = true
-    if (signalAt === undefined) throw new Error(`cancellation: the action finished (exit ${result.exitCode}) before the signal; make the fleet larger`)
+    if (signalAt === undefined)
+      throw new Error(
+        `cancellation: the action finished (exit ${result.exitCode}) before the signal; make the fleet larger`
+      )
     const usage = readUsage(usageFile)
     return {
       signalToCloseMs: closedAt - signalAt,
@@ -167,7 +204,9 @@ function essentialBytes(sandbox: Sandbox): number {
         Object.entries(envelope).map(([protocol, body]) => {
           if (protocol === 'default') return [protocol, body]
           const json = JSON.parse(body) as Record<string, unknown>
-          const findings = Object.fromEntries(Object.keys((json.findings as Record<string, unknown>) ?? {}).map((list) => [list, []]))
+          const findings = Object.fromEntries(
+            Object.keys((json.findings as Record<string, unknown>) ?? {}).map((list) => [list, []])
+          )
           return [protocol, JSON.stringify({ ...json, findings, truncated: 0 })]
         })
       )
@@ -203,11 +242,22 @@ export async function benchPublish(
   const region = 'us-east-1'
   const points: PublishPoint[] = []
   for (const size of sizes) {
-    const sandbox = await startSandbox({ fleet: generateFleet({ region, count: size, staleFraction: 1, seed: 7 }), regions: [region] })
+    const sandbox = await startSandbox({
+      fleet: generateFleet({ region, count: size, staleFraction: 1, seed: 7 }),
+      regions: [region]
+    })
     try {
-      const inputs = { action: 'terminate', 'max-age': '2h', regions: region, 'max-instances': '0', 'max-resources': '0', 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+      const inputs = {
+        action: 'terminate',
+        'max-age': '2h',
+        regions: region,
+        'max-instances': '0',
+        'max-resources': '0',
+        'sns-topic-arn': DEFAULT_TOPIC_ARN
+      }
       const { sample, result } = await measure(scratch, sandbox, { inputs, dist: action, regions: [region] })
-      if (result.exitCode !== 0) throw new Error(`publish ${size}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
+      if (result.exitCode !== 0)
+        throw new Error(`publish ${size}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
       const sns = publishedBytes(sandbox)
       const point: PublishPoint = {
         acted: sample.acted,
@@ -239,7 +289,16 @@ export async function benchPublish(
 // ---- sequential round trips ----
 
 export const ROUND_TRIP_DELAY_MS = 200
-const EIGHT_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1', 'us-west-2', 'eu-central-1', 'ap-northeast-1', 'ca-central-1']
+const EIGHT_REGIONS = [
+  'us-east-1',
+  'eu-west-1',
+  'ap-southeast-2',
+  'sa-east-1',
+  'us-west-2',
+  'eu-central-1',
+  'ap-northeast-1',
+  'ca-central-1'
+]
 const ORPHAN_REGIONS = ['us-east-1', 'eu-west-1']
 const PACKER_GROUP = 'Temporary group for Packer'
 const H = 3600
@@ -256,7 +315,8 @@ export function orphanRegion(region: string, builders: number, leftovers: number
     .replace(/[^a-z0-9]/g, '')
     .slice(0, 6)
     .padEnd(6, '0')
-  const hex = (kind: number, n: number) => `${kind.toString(16)}${Buffer.from(tag).toString('hex').slice(0, 10)}${n.toString(16).padStart(6, '0')}`
+  const hex = (kind: number, n: number) =>
+    `${kind.toString(16)}${Buffer.from(tag).toString('hex').slice(0, 10)}${n.toString(16).padStart(6, '0')}`
   const seed: Required<Pick<RegionSeed, 'instances' | 'keyPairs' | 'securityGroups' | 'launchTemplates'>> = {
     instances: [],
     keyPairs: [],
@@ -269,9 +329,18 @@ export function orphanRegion(region: string, builders: number, leftovers: number
     const spot = n % 2 === 0
     const templateId = spot ? `lt-${hex(2, n)}` : undefined
     seed.keyPairs.push({ keyName: name, ageSeconds })
-    seed.securityGroups.push({ groupId, groupName: name, description: PACKER_GROUP, ingress: [{ fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'] }] })
+    seed.securityGroups.push({
+      groupId,
+      groupName: name,
+      description: PACKER_GROUP,
+      ingress: [{ fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'] }]
+    })
     if (templateId)
-      seed.launchTemplates.push({ launchTemplateId: templateId, launchTemplateName: `packer-fleet-launch-template-${hex(3, n).slice(-7)}`, ageSeconds })
+      seed.launchTemplates.push({
+        launchTemplateId: templateId,
+        launchTemplateName: `packer-fleet-launch-template-${hex(3, n).slice(-7)}`,
+        ageSeconds
+      })
     if (withInstance) {
       seed.instances.push({
         ref: `${region}-build-${n}`,
@@ -370,10 +439,19 @@ async function roundTripCase(
   for (let run = 0; run < runs; run++) {
     // Interleaved, so that drift in the machine's load falls on both sides alike.
     for (const key of ['0', 'd'] as const) {
-      const sandbox = await startSandbox({ fleet: c.fleet(), regions: c.regions, requestDelayMs: key === 'd' ? delayMs : 0 })
+      const sandbox = await startSandbox({
+        fleet: c.fleet(),
+        regions: c.regions,
+        requestDelayMs: key === 'd' ? delayMs : 0
+      })
       try {
-        const { sample, result } = await measure(scratch, sandbox, { inputs: c.inputs, dist: action, regions: c.regions })
-        if (result.exitCode !== 0) throw new Error(`${c.name}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
+        const { sample, result } = await measure(scratch, sandbox, {
+          inputs: c.inputs,
+          dist: action,
+          regions: c.regions
+        })
+        if (result.exitCode !== 0)
+          throw new Error(`${c.name}: the action failed (exit ${result.exitCode}):\n${result.log.slice(-2000)}`)
         walls[key].push(sample.wallMs)
         if (key === '0') last = { sample, describe: describeByRegion(sandbox, c.regions) }
         else chains.push(sequentialChain(sandbox))
@@ -399,7 +477,9 @@ async function roundTripCase(
     met: roundTrips <= c.target,
     callsByOperation: last.sample.callsByOperation,
     describeInstances: last.describe,
-    ...(describeTarget === undefined ? {} : { describeTarget: { otherPerRegion: describeTarget, met: worstOther <= describeTarget } })
+    ...(describeTarget === undefined
+      ? {}
+      : { describeTarget: { otherPerRegion: describeTarget, met: worstOther <= describeTarget } })
   }
 }
 
@@ -419,16 +499,31 @@ export async function benchRoundTrips(
     fleet: () =>
       Object.assign(
         {},
-        ...EIGHT_REGIONS.map((region) => generateFleet({ region, count: 100, staleFraction: 0.5, nonPackerFraction: 0.1, seed: 3 }))
+        ...EIGHT_REGIONS.map((region) =>
+          generateFleet({ region, count: 100, staleFraction: 0.5, nonPackerFraction: 0.1, seed: 3 })
+        )
       ) as FleetSeed,
-    inputs: { action: 'terminate', 'max-age': '2h', regions: EIGHT_REGIONS.join(','), 'max-instances': '0', 'max-resources': '0' },
+    inputs: {
+      action: 'terminate',
+      'max-age': '2h',
+      regions: EIGHT_REGIONS.join(','),
+      'max-instances': '0',
+      'max-resources': '0'
+    },
     target: ROUND_TRIP_TARGETS.instances8
   }
   const all: RoundTripCase = {
     name: '(b) resources: all, terminate, 2 regions',
     regions: ORPHAN_REGIONS,
     fleet: () => Object.fromEntries(ORPHAN_REGIONS.map((region) => [region, orphanRegion(region, 20, 5)])),
-    inputs: { action: 'terminate', 'max-age': '2h', regions: ORPHAN_REGIONS.join(','), resources: 'all', 'max-instances': '0', 'max-resources': '0' },
+    inputs: {
+      action: 'terminate',
+      'max-age': '2h',
+      regions: ORPHAN_REGIONS.join(','),
+      resources: 'all',
+      'max-instances': '0',
+      'max-resources': '0'
+    },
     target: ROUND_TRIP_TARGETS.all2
   }
   process.stderr.write(`${instances.name} `)

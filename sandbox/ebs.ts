@@ -6,8 +6,28 @@
  */
 import type { Ec2Context, Ec2Handler } from './ec2.js'
 import { deregistrationProtected } from './fleet.js'
-import { ACCOUNT_ID, type LaunchPermission, type SandboxImage, type SandboxImageBlockDevice, type SandboxSnapshot, type SandboxVolume } from './types.js'
-import { AwsFault, boolParam, compileFilters, dryRun, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
+import {
+  ACCOUNT_ID,
+  type LaunchPermission,
+  type SandboxImage,
+  type SandboxImageBlockDevice,
+  type SandboxSnapshot,
+  type SandboxVolume
+} from './types.js'
+import {
+  AwsFault,
+  boolParam,
+  compileFilters,
+  dryRun,
+  el,
+  filtersParam,
+  items,
+  listParam,
+  paginate,
+  tagSet,
+  type FilterFields,
+  type Params
+} from './wire.js'
 
 const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/
 const SNAPSHOT_ID = /^snap-[0-9a-f]{8}([0-9a-f]{9})?$/
@@ -16,7 +36,8 @@ const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault'])
 
 function required(params: Params, name: string): string {
   const value = params[name]
-  if (value === undefined || value === '') throw new AwsFault('MissingParameter', `The request must contain the parameter ${name}`)
+  if (value === undefined || value === '')
+    throw new AwsFault('MissingParameter', `The request must contain the parameter ${name}`)
   return value
 }
 
@@ -33,14 +54,21 @@ function ownersParam(params: Params): string[] {
 }
 
 function ownedBy(owners: string[], ownerId: string, ownerAlias: string | undefined): boolean {
-  return owners.length === 0 || owners.some((o) => (o === 'self' ? ownerId === ACCOUNT_ID : OWNER_ALIASES.has(o) ? ownerAlias === o : ownerId === o))
+  return (
+    owners.length === 0 ||
+    owners.some((o) =>
+      o === 'self' ? ownerId === ACCOUNT_ID : OWNER_ALIASES.has(o) ? ownerAlias === o : ownerId === o
+    )
+  )
 }
 
 // ---- images ----
 
 const isPublic = (i: SandboxImage) => i.launchPermissions.some((p) => 'group' in p && p.group === 'all')
-const sharedWith = (i: SandboxImage, account: string) => i.launchPermissions.some((p) => 'userId' in p && p.userId === account)
-const sharedWithOrganization = (i: SandboxImage) => i.launchPermissions.some((p) => 'organizationArn' in p || 'organizationalUnitArn' in p)
+const sharedWith = (i: SandboxImage, account: string) =>
+  i.launchPermissions.some((p) => 'userId' in p && p.userId === account)
+const sharedWithOrganization = (i: SandboxImage) =>
+  i.launchPermissions.some((p) => 'organizationArn' in p || 'organizationalUnitArn' in p)
 const ebsMappings = (i: SandboxImage) => i.blockDeviceMappings.flatMap((m) => (m.ebs ? [m.ebs] : []))
 
 /** What the account may see of an image at all: its own, public ones, ones shared with it. */
@@ -91,7 +119,9 @@ function renderMapping(m: SandboxImageBlockDevice): string {
       el('kmsKeyId', e.kmsKeyId) +
       '</ebs>'
     : ''
-  return el('deviceName', m.deviceName) + el('virtualName', m.virtualName) + (m.noDevice ? el('noDevice', '') : '') + ebs
+  return (
+    el('deviceName', m.deviceName) + el('virtualName', m.virtualName) + (m.noDevice ? el('noDevice', '') : '') + ebs
+  )
 }
 
 function renderImage(i: SandboxImage): string {
@@ -116,7 +146,9 @@ function renderImage(i: SandboxImage): string {
     el('enaSupport', true) +
     el('platformDetails', 'Linux/UNIX') +
     el('usageOperation', 'RunInstances') +
-    (i.stateReason ? `<stateReason>${el('code', i.stateReason.code)}${el('message', i.stateReason.message)}</stateReason>` : '') +
+    (i.stateReason
+      ? `<stateReason>${el('code', i.stateReason.code)}${el('message', i.stateReason.message)}</stateReason>`
+      : '') +
     el('deprecationTime', i.deprecationTime?.toISOString()) +
     el('sourceInstanceId', i.sourceInstanceId) +
     el('sourceImageId', i.sourceImageId) +
@@ -134,7 +166,8 @@ function targetImage(ctx: Ec2Context): SandboxImage {
   if (!AMI_ID.test(id)) throw malformed('InvalidAMIID.Malformed', id, 'ami')
   const image = ctx.fleet.ebs(ctx.region).images.find((i) => i.imageId === id)
   if (!image || !visible(image)) throw new AwsFault('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
-  if (image.state === 'deregistered') throw new AwsFault('InvalidAMIID.Unavailable', `The image id '[${id}]' is no longer available`)
+  if (image.state === 'deregistered')
+    throw new AwsFault('InvalidAMIID.Unavailable', `The image id '[${id}]' is no longer available`)
   return image
 }
 
@@ -151,7 +184,10 @@ const describeImages: Ec2Handler = (ctx) => {
   const { params } = ctx
   const ids = listParam(params, 'ImageId')
   if (ids.length > 0 && params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter imagesSet cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter imagesSet cannot be used with the parameter maxResults'
+    )
   }
   const bad = ids.find((id) => !AMI_ID.test(id))
   if (bad !== undefined) throw malformed('InvalidAMIID.Malformed', bad, 'ami')
@@ -159,7 +195,8 @@ const describeImages: Ec2Handler = (ctx) => {
   const executableBy = listParam(params, 'ExecutableBy')
   const { images } = ctx.fleet.ebs(ctx.region)
   const missing = ids.filter((id) => !images.some((i) => i.imageId === id && visible(i)))
-  if (missing.length > 0) throw new AwsFault('InvalidAMIID.NotFound', `The image id '[${missing.join(', ')}]' does not exist`)
+  if (missing.length > 0)
+    throw new AwsFault('InvalidAMIID.NotFound', `The image id '[${missing.join(', ')}]' does not exist`)
   const filter = compileFilters(filtersParam(params), imageFields)
   dryRun(params)
   const now = Date.now()
@@ -168,18 +205,30 @@ const describeImages: Ec2Handler = (ctx) => {
   const executable = (i: SandboxImage) =>
     executableBy.length === 0 ||
     executableBy.some((e) =>
-      e === 'all' ? isPublic(i) : e === 'self' || e === ACCOUNT_ID ? sharedWith(i, ACCOUNT_ID) || sharedWithOrganization(i) : sharedWith(i, e)
+      e === 'all'
+        ? isPublic(i)
+        : e === 'self' || e === ACCOUNT_ID
+          ? sharedWith(i, ACCOUNT_ID) || sharedWithOrganization(i)
+          : sharedWith(i, e)
     )
   const keep = (i: SandboxImage) =>
     visible(i) &&
     (ids.length === 0 || ids.includes(i.imageId)) &&
     (i.state !== 'deregistered' || now < (i.deregisteredAt ?? 0) + ctx.fleet.deregisteredListedMs) &&
     (i.state !== 'disabled' || includeDisabled) &&
-    (includeDeprecated || i.ownerId === ACCOUNT_ID || i.deprecationTime === undefined || i.deprecationTime.getTime() > now) &&
+    (includeDeprecated ||
+      i.ownerId === ACCOUNT_ID ||
+      i.deprecationTime === undefined ||
+      i.deprecationTime.getTime() > now) &&
     ownedBy(owners, i.ownerId, i.ownerAlias) &&
     executable(i) &&
     filter(i)
-  const page = paginate(images, keep, params, { min: 1, max: 1000, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+  const page = paginate(images, keep, params, {
+    min: 1,
+    max: 1000,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   const xml = items('imagesSet', page.items, renderImage) + el('nextToken', page.nextToken)
   ctx.fleet.imagesAnswered(page.items)
   return xml
@@ -213,10 +262,15 @@ const describeImageAttribute: Ec2Handler = (ctx) => {
   const attribute = required(ctx.params, 'Attribute')
   const image = targetImage(ctx)
   if (!IMAGE_ATTRIBUTES.has(attribute))
-    throw new AwsFault('InvalidParameterValue', `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`)
+    throw new AwsFault(
+      'InvalidParameterValue',
+      `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`
+    )
   // The API reference: "The blockDeviceMapping attribute is deprecated. Using this attribute returns the Client.AuthFailure error."
-  if (attribute === 'blockDeviceMapping') throw new AwsFault('AuthFailure', 'Unauthorized attempt to access restricted resource')
-  if (attribute === 'launchPermission' || attribute === 'deregistrationProtection' || attribute === 'lastLaunchedTime') ownImage(image)
+  if (attribute === 'blockDeviceMapping')
+    throw new AwsFault('AuthFailure', 'Unauthorized attempt to access restricted resource')
+  if (attribute === 'launchPermission' || attribute === 'deregistrationProtection' || attribute === 'lastLaunchedTime')
+    ownImage(image)
   dryRun(ctx.params)
   const value = (v: string | undefined) => `<${attribute}>${el('value', v)}</${attribute}>`
   let body: string
@@ -255,7 +309,10 @@ const deregisterImage: Ec2Handler = (ctx) => {
     else ctx.fleet.deleteSnapshot(snapshot)
     results.push({ snapshotId, code })
   }
-  return el('return', true) + items('deleteSnapshotResultSet', results, (r) => el('snapshotId', r.snapshotId) + el('returnCode', r.code))
+  return (
+    el('return', true) +
+    items('deleteSnapshotResultSet', results, (r) => el('snapshotId', r.snapshotId) + el('returnCode', r.code))
+  )
 }
 
 // ---- snapshots ----
@@ -280,7 +337,10 @@ const describeSnapshots: Ec2Handler = (ctx) => {
   const { params } = ctx
   const ids = listParam(params, 'SnapshotId')
   if (ids.length > 0 && params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter snapshotSet cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter snapshotSet cannot be used with the parameter maxResults'
+    )
   }
   const bad = ids.find((id) => !SNAPSHOT_ID.test(id))
   if (bad !== undefined) throw malformed('InvalidSnapshotID.Malformed', bad, 'snap')
@@ -293,10 +353,21 @@ const describeSnapshots: Ec2Handler = (ctx) => {
   dryRun(params)
   // No snapshot is shared or public here: only the owner may create volumes from one.
   const restorable = (s: SandboxSnapshot) =>
-    restorableBy.length === 0 || restorableBy.some((r) => (r === 'self' || r === ACCOUNT_ID) && s.ownerId === ACCOUNT_ID)
+    restorableBy.length === 0 ||
+    restorableBy.some((r) => (r === 'self' || r === ACCOUNT_ID) && s.ownerId === ACCOUNT_ID)
   const keep = (s: SandboxSnapshot) =>
-    !s.deleted && (ids.length === 0 || ids.includes(s.snapshotId)) && ownedBy(owners, s.ownerId, undefined) && restorable(s) && filter(s)
-  const page = paginate(snapshots, keep, params, { min: 5, max: 1000, clampAbove: true, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+    !s.deleted &&
+    (ids.length === 0 || ids.includes(s.snapshotId)) &&
+    ownedBy(owners, s.ownerId, undefined) &&
+    restorable(s) &&
+    filter(s)
+  const page = paginate(snapshots, keep, params, {
+    min: 5,
+    max: 1000,
+    clampAbove: true,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   return (
     items(
       'snapshotSet',
@@ -323,7 +394,8 @@ const deleteSnapshot: Ec2Handler = (ctx) => {
   const id = required(ctx.params, 'SnapshotId')
   if (!SNAPSHOT_ID.test(id)) throw malformed('InvalidSnapshotID.Malformed', id, 'snap')
   const snapshot = ctx.fleet.snapshotById(id)
-  if (!snapshot || snapshot.region !== ctx.region) throw new AwsFault('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
+  if (!snapshot || snapshot.region !== ctx.region)
+    throw new AwsFault('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
   dryRun(ctx.params)
   const user = ctx.fleet.imagesUsing(id, ctx.region)[0]
   if (user) throw new AwsFault('InvalidSnapshot.InUse', `The snapshot ${id} is currently in use by ${user.imageId}`)
@@ -356,7 +428,10 @@ const describeVolumes: Ec2Handler = (ctx) => {
   const { params } = ctx
   const ids = listParam(params, 'VolumeId')
   if (ids.length > 0 && params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter volumeSet cannot be used with the parameter maxResults'
+    )
   }
   const bad = ids.find((id) => !VOLUME_ID.test(id))
   if (bad !== undefined) throw malformed('InvalidVolumeID.Malformed', bad, 'vol')
@@ -365,8 +440,15 @@ const describeVolumes: Ec2Handler = (ctx) => {
   if (missing !== undefined) throw new AwsFault('InvalidVolume.NotFound', `The volume '${missing}' does not exist.`)
   const filter = compileFilters(filtersParam(params), volumeFields)
   dryRun(params)
-  const keep = (v: SandboxVolume) => v.state !== 'deleted' && (ids.length === 0 || ids.includes(v.volumeId)) && filter(v)
-  const page = paginate(volumes, keep, params, { min: 5, max: 500, clampAbove: true, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+  const keep = (v: SandboxVolume) =>
+    v.state !== 'deleted' && (ids.length === 0 || ids.includes(v.volumeId)) && filter(v)
+  const page = paginate(volumes, keep, params, {
+    min: 5,
+    max: 500,
+    clampAbove: true,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   return (
     items(
       'volumeSet',
@@ -405,9 +487,11 @@ const deleteVolume: Ec2Handler = (ctx) => {
   const id = required(ctx.params, 'VolumeId')
   if (!VOLUME_ID.test(id)) throw malformed('InvalidVolumeID.Malformed', id, 'vol')
   const volume = ctx.fleet.volume(id)
-  if (!volume || volume.region !== ctx.region) throw new AwsFault('InvalidVolume.NotFound', `The volume '${id}' does not exist.`)
+  if (!volume || volume.region !== ctx.region)
+    throw new AwsFault('InvalidVolume.NotFound', `The volume '${id}' does not exist.`)
   dryRun(ctx.params)
-  if (volume.attachment) throw new AwsFault('VolumeInUse', `Volume ${id} is currently attached to ${volume.attachment.instanceId}`)
+  if (volume.attachment)
+    throw new AwsFault('VolumeInUse', `Volume ${id} is currently attached to ${volume.attachment.instanceId}`)
   ctx.fleet.deleteVolume(volume)
   return el('return', true)
 }

@@ -15,7 +15,20 @@ import {
   type SandboxNetworkInterface,
   type SandboxSecurityGroup
 } from './types.js'
-import { AwsFault, boolParam, compileFilters, dryRun, el, filtersParam, items, listParam, paginate, tagSet, type FilterFields, type Params } from './wire.js'
+import {
+  AwsFault,
+  boolParam,
+  compileFilters,
+  dryRun,
+  el,
+  filtersParam,
+  items,
+  listParam,
+  paginate,
+  tagSet,
+  type FilterFields,
+  type Params
+} from './wire.js'
 
 export { ACCOUNT_ID }
 
@@ -62,8 +75,10 @@ function targetInstances(ctx: Ec2Context): SandboxInstance[] {
   if (malformed) throw new AwsFault('InvalidInstanceID.Malformed', `Invalid id: "${malformed}"`)
   const found = ids.map((id) => ctx.fleet.instance(id))
   const missing = ids.filter((id, n) => found[n] === undefined || found[n]?.region !== ctx.region)
-  if (missing.length === 1) throw new AwsFault('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)
-  if (missing.length > 1) throw new AwsFault('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
+  if (missing.length === 1)
+    throw new AwsFault('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)
+  if (missing.length > 1)
+    throw new AwsFault('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
   return [...new Set(found as SandboxInstance[])]
 }
 
@@ -103,14 +118,19 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>, fle
 }
 
 function iamInstanceProfile(i: SandboxInstance): string {
-  return i.iamInstanceProfile ? `<iamInstanceProfile>${el('arn', i.iamInstanceProfile.arn)}${el('id', i.iamInstanceProfile.id)}</iamInstanceProfile>` : ''
+  return i.iamInstanceProfile
+    ? `<iamInstanceProfile>${el('arn', i.iamInstanceProfile.arn)}${el('id', i.iamInstanceProfile.id)}</iamInstanceProfile>`
+    : ''
 }
 
 const describeInstances: Ec2Handler = (ctx) => {
   const { params } = ctx
   const ids = listParam(params, 'InstanceId')
   if (ids.length > 0 && params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter instancesSet cannot be used with the parameter maxResults'
+    )
   }
   const keep = compileFilters(filtersParam(params), instanceFields)
   let page: { items: SandboxInstance[]; nextToken?: string }
@@ -119,7 +139,12 @@ const describeInstances: Ec2Handler = (ctx) => {
     page = { items: wanted.filter(keep) }
   } else {
     // Without MaxResults EC2 still cuts long answers: a client that ignores NextToken misses instances.
-    page = paginate(ctx.fleet.instances(ctx.region), keep, params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: 1000 })
+    page = paginate(ctx.fleet.instances(ctx.region), keep, params, {
+      min: 5,
+      max: 1000,
+      cap: ctx.pageSize,
+      defaultMax: 1000
+    })
   }
   const groupNames = new Map(ctx.fleet.securityGroups(ctx.region).map((g) => [g.groupId, g.groupName]))
   const reservations: SandboxInstance[][] = []
@@ -156,7 +181,8 @@ const terminateInstances: Ec2Handler = (ctx) => {
     if (sparedZones.has(i.availabilityZone)) continue
     const previous = i.state
     const lag = i.state === 'pending' || i.state === 'stopping' ? ctx.fleet.terminationLagMs : 0
-    if (i.state !== 'terminated' && i.state !== 'shutting-down' && !i.transition?.then) ctx.fleet.transition(i, 'shutting-down', 'terminated', lag)
+    if (i.state !== 'terminated' && i.state !== 'shutting-down' && !i.transition?.then)
+      ctx.fleet.transition(i, 'shutting-down', 'terminated', lag)
     changes.push(stateChange(i, previous))
   }
   const first = protectedOnes[0]
@@ -174,7 +200,10 @@ const stopInstances: Ec2Handler = (ctx) => {
   const targets = targetInstances(ctx)
   for (const i of targets) {
     if (i.state === 'pending' || i.state === 'shutting-down' || i.state === 'terminated') {
-      throw new AwsFault('IncorrectInstanceState', `This instance '${i.id}' is not in a state from which it can be stopped.`)
+      throw new AwsFault(
+        'IncorrectInstanceState',
+        `This instance '${i.id}' is not in a state from which it can be stopped.`
+      )
     }
     if (i.state === 'stopped' || i.state === 'stopping') continue
     if (i.lifecycle === 'spot') {
@@ -184,10 +213,16 @@ const stopInstances: Ec2Handler = (ctx) => {
       )
     }
     if (i.rootDeviceType === 'instance-store') {
-      throw new AwsFault('UnsupportedOperation', `The instance '${i.id}' does not have an 'ebs' root device type and cannot be stopped.`)
+      throw new AwsFault(
+        'UnsupportedOperation',
+        `The instance '${i.id}' does not have an 'ebs' root device type and cannot be stopped.`
+      )
     }
     if (i.disableApiStop) {
-      throw new AwsFault('OperationNotPermitted', `The instance '${i.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`)
+      throw new AwsFault(
+        'OperationNotPermitted',
+        `The instance '${i.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`
+      )
     }
   }
   dryRun(ctx.params)
@@ -207,12 +242,21 @@ const describeRegions: Ec2Handler = (ctx) => {
   ]
   const unknown = named.find((n) => !regions.some((r) => r.name === n))
   if (unknown) throw new AwsFault('InvalidParameterValue', `Invalid region names: ${unknown}`)
-  const keep = compileFilters<{ name: string; status: string; tags: Record<string, string> }>(filtersParam(ctx.params), {
-    'region-name': (r) => [r.name],
-    'opt-in-status': (r) => [r.status]
-  })
-  const shown = regions.map((r) => ({ ...r, tags: {} })).filter((r) => (named.length === 0 || named.includes(r.name)) && keep(r))
-  return items('regionInfo', shown, (r) => el('regionName', r.name) + el('regionEndpoint', `ec2.${r.name}.amazonaws.com`) + el('optInStatus', r.status))
+  const keep = compileFilters<{ name: string; status: string; tags: Record<string, string> }>(
+    filtersParam(ctx.params),
+    {
+      'region-name': (r) => [r.name],
+      'opt-in-status': (r) => [r.status]
+    }
+  )
+  const shown = regions
+    .map((r) => ({ ...r, tags: {} }))
+    .filter((r) => (named.length === 0 || named.includes(r.name)) && keep(r))
+  return items(
+    'regionInfo',
+    shown,
+    (r) => el('regionName', r.name) + el('regionEndpoint', `ec2.${r.name}.amazonaws.com`) + el('optInStatus', r.status)
+  )
 }
 
 // ---- orphan sweep: key pairs, security groups, network interfaces, launch templates ----
@@ -230,7 +274,10 @@ const describeKeyPairs: Ec2Handler = (ctx) => {
     'key-pair-id': (k) => [k.keyPairId],
     'key-type': () => ['rsa']
   })
-  const shown = all.filter((k) => (names.length === 0 || names.includes(k.keyName)) && (ids.length === 0 || ids.includes(k.keyPairId)) && keep(k))
+  const shown = all.filter(
+    (k) =>
+      (names.length === 0 || names.includes(k.keyName)) && (ids.length === 0 || ids.includes(k.keyPairId)) && keep(k)
+  )
   return items(
     'keySet',
     shown,
@@ -247,7 +294,8 @@ const describeKeyPairs: Ec2Handler = (ctx) => {
 const deleteKeyPair: Ec2Handler = (ctx) => {
   const name = ctx.params.KeyName
   const id = ctx.params.KeyPairId
-  if (!name && !id) throw new AwsFault('MissingParameter', 'The request must contain the parameter KeyName or KeyPairId')
+  if (!name && !id)
+    throw new AwsFault('MissingParameter', 'The request must contain the parameter KeyName or KeyPairId')
   const list = ctx.fleet.keyPairs(ctx.region)
   const index = list.findIndex((k) => (id ? k.keyPairId === id : k.keyName === name))
   if (index < 0 && id) throw new AwsFault('InvalidKeyPair.NotFound', `The key pair '${id}' does not exist`)
@@ -289,14 +337,23 @@ const describeSecurityGroups: Ec2Handler = (ctx) => {
   const ids = listParam(ctx.params, 'GroupId')
   const names = listParam(ctx.params, 'GroupName')
   if ((ids.length > 0 || names.length > 0) && ctx.params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter groupIds cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter groupIds cannot be used with the parameter maxResults'
+    )
   }
   const all = ctx.fleet.securityGroups(ctx.region)
   const missing = ids.find((id) => !all.some((g) => g.groupId === id))
   if (missing) throw new AwsFault('InvalidGroup.NotFound', `The security group '${missing}' does not exist`)
   const filter = compileFilters(filtersParam(ctx.params), groupFields)
-  const keep = (g: SandboxSecurityGroup) => (ids.length === 0 || ids.includes(g.groupId)) && (names.length === 0 || names.includes(g.groupName)) && filter(g)
-  const page = paginate(all, keep, ctx.params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+  const keep = (g: SandboxSecurityGroup) =>
+    (ids.length === 0 || ids.includes(g.groupId)) && (names.length === 0 || names.includes(g.groupName)) && filter(g)
+  const page = paginate(all, keep, ctx.params, {
+    min: 5,
+    max: 1000,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   return (
     items(
       'securityGroupInfo',
@@ -317,14 +374,18 @@ const describeSecurityGroups: Ec2Handler = (ctx) => {
 const deleteSecurityGroup: Ec2Handler = (ctx) => {
   const list = ctx.fleet.securityGroups(ctx.region)
   const { GroupId: id, GroupName: name } = ctx.params
-  if (!id && !name) throw new AwsFault('MissingParameter', 'The request must contain the parameter GroupId or GroupName')
+  if (!id && !name)
+    throw new AwsFault('MissingParameter', 'The request must contain the parameter GroupId or GroupName')
   const index = list.findIndex((g) => (id ? g.groupId === id : g.groupName === name))
   const group = list[index]
   if (!group) throw new AwsFault('InvalidGroup.NotFound', `The security group '${id ?? name}' does not exist`)
   dryRun(ctx.params)
   const usedByInterface = ctx.fleet.networkInterfaces(ctx.region).some((n) => n.groupIds.includes(group.groupId))
-  const referenced = list.some((g) => g !== group && (referencesGroup(g.ingress, group.groupId) || referencesGroup(g.egress, group.groupId)))
-  if (usedByInterface || referenced) throw new AwsFault('DependencyViolation', `resource ${group.groupId} has a dependent object`)
+  const referenced = list.some(
+    (g) => g !== group && (referencesGroup(g.ingress, group.groupId) || referencesGroup(g.egress, group.groupId))
+  )
+  if (usedByInterface || referenced)
+    throw new AwsFault('DependencyViolation', `resource ${group.groupId} has a dependent object`)
   list.splice(index, 1)
   return el('return', true) + el('groupId', group.groupId)
 }
@@ -354,7 +415,9 @@ const describeNetworkInterfaces: Ec2Handler = (ctx) => {
         el('networkInterfaceId', n.networkInterfaceId) +
         el('description', n.description) +
         el('status', n.status) +
-        (n.attachedInstanceId ? `<attachment>${el('instanceId', n.attachedInstanceId)}${el('status', 'attached')}</attachment>` : '') +
+        (n.attachedInstanceId
+          ? `<attachment>${el('instanceId', n.attachedInstanceId)}${el('status', 'attached')}</attachment>`
+          : '') +
         items('groupSet', n.groupIds, (g) => el('groupId', g) + el('groupName', groupNames.get(g))) +
         tagSet(n.tags)
     ) + el('nextToken', page.nextToken)
@@ -366,14 +429,25 @@ const describeLaunchTemplates: Ec2Handler = (ctx) => {
   const names = listParam(ctx.params, 'LaunchTemplateName')
   const all = ctx.fleet.launchTemplates(ctx.region)
   const missing = ids.find((id) => !all.some((t) => t.launchTemplateId === id))
-  if (missing) throw new AwsFault('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${missing}, does not exist.`)
+  if (missing)
+    throw new AwsFault(
+      'InvalidLaunchTemplateId.NotFound',
+      `The specified launch template, with template ID ${missing}, does not exist.`
+    )
   const filter = compileFilters<SandboxLaunchTemplate>(filtersParam(ctx.params), {
     'launch-template-name': (t) => [t.launchTemplateName],
     'create-time': (t) => [t.createTime?.toISOString()]
   })
   const keep = (t: SandboxLaunchTemplate) =>
-    (ids.length === 0 || ids.includes(t.launchTemplateId)) && (names.length === 0 || names.includes(t.launchTemplateName)) && filter(t)
-  const page = paginate(all, keep, ctx.params, { min: 1, max: 200, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+    (ids.length === 0 || ids.includes(t.launchTemplateId)) &&
+    (names.length === 0 || names.includes(t.launchTemplateName)) &&
+    filter(t)
+  const page = paginate(all, keep, ctx.params, {
+    min: 1,
+    max: 200,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   return (
     items(
       'launchTemplates',
@@ -393,12 +467,23 @@ const describeLaunchTemplates: Ec2Handler = (ctx) => {
 const deleteLaunchTemplate: Ec2Handler = (ctx) => {
   const list = ctx.fleet.launchTemplates(ctx.region)
   const { LaunchTemplateId: id, LaunchTemplateName: name } = ctx.params
-  if (!id && !name) throw new AwsFault('MissingParameter', 'The request must contain the parameter LaunchTemplateId or LaunchTemplateName')
+  if (!id && !name)
+    throw new AwsFault(
+      'MissingParameter',
+      'The request must contain the parameter LaunchTemplateId or LaunchTemplateName'
+    )
   const index = list.findIndex((t) => (id ? t.launchTemplateId === id : t.launchTemplateName === name))
   const template = list[index]
   if (!template) {
-    if (id) throw new AwsFault('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`)
-    throw new AwsFault('InvalidLaunchTemplateName.NotFoundException', `The specified launch template, with template name ${name}, does not exist.`)
+    if (id)
+      throw new AwsFault(
+        'InvalidLaunchTemplateId.NotFound',
+        `The specified launch template, with template ID ${id}, does not exist.`
+      )
+    throw new AwsFault(
+      'InvalidLaunchTemplateName.NotFoundException',
+      `The specified launch template, with template name ${name}, does not exist.`
+    )
   }
   dryRun(ctx.params)
   // EC2 deletes a template even while instances launched from it run; they keep the tag.
@@ -413,7 +498,10 @@ const deleteLaunchTemplate: Ec2Handler = (ctx) => {
 const describeIamInstanceProfileAssociations: Ec2Handler = (ctx) => {
   const ids = listParam(ctx.params, 'AssociationId')
   if (ids.length > 0 && ctx.params.MaxResults !== undefined) {
-    throw new AwsFault('InvalidParameterCombination', 'The parameter AssociationIds cannot be used with the parameter maxResults')
+    throw new AwsFault(
+      'InvalidParameterCombination',
+      'The parameter AssociationIds cannot be used with the parameter maxResults'
+    )
   }
   const associationId = (i: SandboxInstance) => `iip-assoc-${i.id.slice(2).padStart(17, '0')}`
   const filters = filtersParam(ctx.params)
@@ -422,8 +510,16 @@ const describeIamInstanceProfileAssociations: Ec2Handler = (ctx) => {
   if (tagFilter) throw new AwsFault('InvalidParameterValue', `The filter '${tagFilter.name}' is invalid`)
   const filter = compileFilters<SandboxInstance>(filters, { 'instance-id': (i) => [i.id], state: () => ['associated'] })
   const keep = (i: SandboxInstance) =>
-    i.iamInstanceProfile !== undefined && i.state !== 'terminated' && (ids.length === 0 || ids.includes(associationId(i))) && filter(i)
-  const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, { min: 5, max: 1000, cap: ctx.pageSize, defaultMax: Number.MAX_SAFE_INTEGER })
+    i.iamInstanceProfile !== undefined &&
+    i.state !== 'terminated' &&
+    (ids.length === 0 || ids.includes(associationId(i))) &&
+    filter(i)
+  const page = paginate(ctx.fleet.instances(ctx.region), keep, ctx.params, {
+    min: 5,
+    max: 1000,
+    cap: ctx.pageSize,
+    defaultMax: Number.MAX_SAFE_INTEGER
+  })
   return (
     items(
       'iamInstanceProfileAssociationSet',

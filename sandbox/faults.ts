@@ -55,7 +55,14 @@ const DENIED: Record<FaultCall['service'], string> = {
   iam: 'AccessDenied',
   unknown: 'AccessDenied'
 }
-const IAM_PREFIX: Record<FaultCall['service'], string> = { ec2: 'ec2', sns: 'sns', sts: 'sts', pricing: 'pricing', iam: 'iam', unknown: '?' }
+const IAM_PREFIX: Record<FaultCall['service'], string> = {
+  ec2: 'ec2',
+  sns: 'sns',
+  sts: 'sts',
+  pricing: 'pricing',
+  iam: 'iam',
+  unknown: '?'
+}
 
 /** How a service says it is throttling (default: EC2's RequestLimitExceeded, HTTP 503). */
 const THROTTLED: Partial<Record<FaultCall['service'], Extract<FaultEffect, { kind: 'error' }>>> = {
@@ -103,7 +110,10 @@ export class Faults {
    * `close()` destroys these sockets.
    */
   silence(match: FaultMatch & { count?: number; afterProcessing?: boolean }): this {
-    return this.add(match, match.count ?? Infinity, { kind: 'silence', afterProcessing: match.afterProcessing ?? false })
+    return this.add(match, match.count ?? Infinity, {
+      kind: 'silence',
+      afterProcessing: match.afterProcessing ?? false
+    })
   }
 
   /**
@@ -130,7 +140,9 @@ export class Faults {
    * that acts on further resources itself (DeregisterImage deleting snapshots needs DeleteSnapshot).
    */
   denies(call: Omit<FaultCall, 'params'>): boolean {
-    return this.rules.some((r) => r.effect.kind === 'deny' && r.remaining > 0 && r.match.params === undefined && matches(r.match, call))
+    return this.rules.some(
+      (r) => r.effect.kind === 'deny' && r.remaining > 0 && r.match.params === undefined && matches(r.match, call)
+    )
   }
 
   /** Whether this call's filters are to be ignored (and uses one up). */
@@ -153,7 +165,12 @@ export class Faults {
 
   /** Any AWS error for the next `count` matching calls (Infinity = until `clear`). */
   fail(match: FaultMatch & { count?: number; code: string; message: string; status?: number }): this {
-    return this.add(match, match.count ?? Infinity, { kind: 'error', code: match.code, message: match.message, status: match.status ?? 400 })
+    return this.add(match, match.count ?? Infinity, {
+      kind: 'error',
+      code: match.code,
+      message: match.message,
+      status: match.status ?? 400
+    })
   }
 
   clear(): void {

@@ -43,7 +43,11 @@ interface RegionState {
   images: SandboxImage[]
 }
 
-const ID = { ami: /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, snap: /^snap-[0-9a-f]{8}([0-9a-f]{9})?$/, vol: /^vol-[0-9a-f]{8}([0-9a-f]{9})?$/ }
+const ID = {
+  ami: /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/,
+  snap: /^snap-[0-9a-f]{8}([0-9a-f]{9})?$/,
+  vol: /^vol-[0-9a-f]{8}([0-9a-f]{9})?$/
+}
 
 /** The region's default EBS key (`aws/ebs`), which EC2 names for volumes and snapshots encrypted without a key of their own. */
 export function defaultEbsKeyArn(region: string): string {
@@ -179,7 +183,16 @@ export class Fleet {
   region(name: string): RegionState {
     let r = this.regions.get(name)
     if (!r) {
-      r = { instances: [], keyPairs: [], securityGroups: [], networkInterfaces: [], launchTemplates: [], volumes: [], snapshots: [], images: [] }
+      r = {
+        instances: [],
+        keyPairs: [],
+        securityGroups: [],
+        networkInterfaces: [],
+        launchTemplates: [],
+        volumes: [],
+        snapshots: [],
+        images: []
+      }
       this.regions.set(name, r)
     }
     return r
@@ -211,7 +224,10 @@ export class Fleet {
   }
 
   /** Changes an instance directly (tests: protect it, flip its state). */
-  update(id: string, patch: Partial<Pick<SandboxInstance, 'state' | 'disableApiTermination' | 'disableApiStop' | 'lifecycle' | 'tags'>>): void {
+  update(
+    id: string,
+    patch: Partial<Pick<SandboxInstance, 'state' | 'disableApiTermination' | 'disableApiStop' | 'lifecycle' | 'tags'>>
+  ): void {
     const i = this.instancesById.get(id)
     if (!i) throw new Error(`sandbox: no instance ${id}`)
     Object.assign(i, patch)
@@ -326,7 +342,9 @@ export class Fleet {
 
   /** Images (not deregistered) whose EBS mappings use the snapshot. */
   imagesUsing(snapshotId: string, region: string): SandboxImage[] {
-    return this.ebs(region).images.filter((i) => i.state !== 'deregistered' && i.blockDeviceMappings.some((m) => m.ebs?.snapshotId === snapshotId))
+    return this.ebs(region).images.filter(
+      (i) => i.state !== 'deregistered' && i.blockDeviceMappings.some((m) => m.ebs?.snapshotId === snapshotId)
+    )
   }
 
   /** Volumes attached to the instance, in attachment order. */
@@ -341,7 +359,12 @@ export class Fleet {
    */
   updateImage(
     id: string,
-    patch: Partial<Pick<SandboxImage, 'state' | 'name' | 'tags' | 'deregistrationProtection' | 'launchPermissions' | 'deprecationTime' | 'stateReason'>>
+    patch: Partial<
+      Pick<
+        SandboxImage,
+        'state' | 'name' | 'tags' | 'deregistrationProtection' | 'launchPermissions' | 'deprecationTime' | 'stateReason'
+      >
+    >
   ): void {
     const image = this.imagesById.get(id)
     if (!image) throw new Error(`sandbox: no image ${id}`)
@@ -423,7 +446,8 @@ export class Fleet {
   }
 
   private settleImage(image: SandboxImage, now: number): void {
-    if (image.state === 'pending' && image.completes?.at !== undefined && now >= image.completes.at) this.completeImage(image.imageId, image.completes.to)
+    if (image.state === 'pending' && image.completes?.at !== undefined && now >= image.completes.at)
+      this.completeImage(image.imageId, image.completes.to)
   }
 
   private settle(i: SandboxInstance, now: number): void {
@@ -464,7 +488,8 @@ export class Fleet {
   }
 
   private seedInstanceVolumes(r: RegionState, instance: SandboxInstance, s: InstanceSeed): void {
-    const mappings = s.blockDeviceMappings ?? (instance.rootDeviceType === 'ebs' ? [{ deviceName: instance.rootDeviceName }] : [])
+    const mappings =
+      s.blockDeviceMappings ?? (instance.rootDeviceType === 'ebs' ? [{ deviceName: instance.rootDeviceName }] : [])
     for (const m of mappings) {
       const deleteOnTermination = m.deleteOnTermination ?? m.deviceName === instance.rootDeviceName
       // A terminated instance's DeleteOnTermination volumes are gone; the others are left available.
@@ -479,18 +504,33 @@ export class Fleet {
         m.createTime ? new Date(m.createTime) : instance.launchTime
       )
       if (instance.state !== 'terminated') {
-        this.attach(volume, { instanceId: instance.id, device: m.deviceName, deleteOnTermination, attachTime: instance.launchTime })
+        this.attach(volume, {
+          instanceId: instance.id,
+          device: m.deviceName,
+          deleteOnTermination,
+          attachTime: instance.launchTime
+        })
       }
     }
   }
 
   private seedVolume(r: RegionState, region: string, s: VolumeSeed, now: number): void {
-    const volume = this.newVolume(r, region, s, s.volumeId, s.tags, s.availabilityZone ?? `${region}a`, when(s, s.createTime, now))
+    const volume = this.newVolume(
+      r,
+      region,
+      s,
+      s.volumeId,
+      s.tags,
+      s.availabilityZone ?? `${region}a`,
+      when(s, s.createTime, now)
+    )
     const a = s.attachment
     if (!a) return
     const instance = this.instance(a.instanceId)
-    if (!instance || instance.region !== region) throw new Error(`sandbox: volume ${volume.volumeId} attached to ${a.instanceId}, not an instance of ${region}`)
-    if (instance.state === 'terminated') throw new Error(`sandbox: volume ${volume.volumeId} attached to terminated ${a.instanceId}`)
+    if (!instance || instance.region !== region)
+      throw new Error(`sandbox: volume ${volume.volumeId} attached to ${a.instanceId}, not an instance of ${region}`)
+    if (instance.state === 'terminated')
+      throw new Error(`sandbox: volume ${volume.volumeId} attached to terminated ${a.instanceId}`)
     volume.availabilityZone = instance.availabilityZone
     this.attach(volume, {
       instanceId: instance.id,
@@ -590,7 +630,11 @@ export class Fleet {
       tags: { ...s.tags },
       deregisteredAt: state === 'deregistered' ? now : undefined,
       completes: s.completes
-        ? { reads: s.completes.reads, at: s.completes.ms === undefined ? undefined : now + s.completes.ms, to: s.completes.to ?? 'available' }
+        ? {
+            reads: s.completes.reads,
+            at: s.completes.ms === undefined ? undefined : now + s.completes.ms,
+            to: s.completes.to ?? 'available'
+          }
         : undefined
     }
     for (const m of s.blockDeviceMappings ?? [{ deviceName: rootDeviceName }]) {
@@ -598,9 +642,16 @@ export class Fleet {
         image.blockDeviceMappings.push({ deviceName: m.deviceName, virtualName: m.virtualName, noDevice: m.noDevice })
         continue
       }
-      const snapshot = (m.snapshotId && this.snapshotsById.get(m.snapshotId)) || this.snapshotForImage(r, region, image, m, s.snapshotTags)
+      const snapshot =
+        (m.snapshotId && this.snapshotsById.get(m.snapshotId)) ||
+        this.snapshotForImage(r, region, image, m, s.snapshotTags)
       const shape = volumeShape(
-        { ...m, size: m.size ?? snapshot.volumeSize, encrypted: m.encrypted ?? snapshot.encrypted, kmsKeyId: m.kmsKeyId ?? snapshot.kmsKeyId },
+        {
+          ...m,
+          size: m.size ?? snapshot.volumeSize,
+          encrypted: m.encrypted ?? snapshot.encrypted,
+          kmsKeyId: m.kmsKeyId ?? snapshot.kmsKeyId
+        },
         region
       )
       const mapping: SandboxImageBlockDevice = {
@@ -626,17 +677,27 @@ export class Fleet {
    * The snapshot CreateImage (or CopyImage, for a copy) made for one EBS mapping: its state follows
    * the image's, its description the form EC2 gives it.
    */
-  private snapshotForImage(r: RegionState, region: string, image: SandboxImage, m: VolumeShapeSeed & { deviceName: string }, tags?: Tags): SandboxSnapshot {
+  private snapshotForImage(
+    r: RegionState,
+    region: string,
+    image: SandboxImage,
+    m: VolumeShapeSeed & { deviceName: string },
+    tags?: Tags
+  ): SandboxSnapshot {
     const state = image.state === 'pending' ? 'pending' : image.state === 'failed' ? 'error' : 'completed'
     let description = ''
     let volumeId: string | undefined
     if (image.sourceImageId) {
-      const source = this.imagesById.get(image.sourceImageId)?.blockDeviceMappings.find((x) => x.deviceName === m.deviceName)?.ebs?.snapshotId
+      const source = this.imagesById
+        .get(image.sourceImageId)
+        ?.blockDeviceMappings.find((x) => x.deviceName === m.deviceName)?.ebs?.snapshotId
       description = `Copied for DestinationAmi ${image.imageId} from SourceAmi ${image.sourceImageId}${source ? ` for SourceSnapshot ${source}` : ''}`
       volumeId = 'vol-ffffffff'
     } else if (image.sourceInstanceId) {
       description = `Created by CreateImage(${image.sourceInstanceId}) for ${image.imageId}`
-      volumeId = (this.attached.get(image.sourceInstanceId) ?? []).find((v) => v.attachment?.device === m.deviceName)?.volumeId
+      volumeId = (this.attached.get(image.sourceInstanceId) ?? []).find(
+        (v) => v.attachment?.device === m.deviceName
+      )?.volumeId
     }
     return this.seedSnapshot(
       r,
@@ -660,7 +721,8 @@ export class Fleet {
   private ebsId(prefix: keyof typeof ID, id: string | undefined): string {
     const value = id ?? `${prefix}-${hex(this.ebsRandom, 17)}`
     if (id !== undefined && !ID[prefix].test(id)) throw new Error(`sandbox: malformed ${prefix} id ${id}`)
-    if (this.volumesById.has(value) || this.snapshotsById.has(value) || this.imagesById.has(value)) throw new Error(`sandbox: duplicate id ${value}`)
+    if (this.volumesById.has(value) || this.snapshotsById.has(value) || this.imagesById.has(value))
+      throw new Error(`sandbox: duplicate id ${value}`)
     return value
   }
 
@@ -695,7 +757,13 @@ function defaultIops(volumeType: VolumeType, size: number): number | undefined {
 }
 
 function permission(p: IpPermissionSeed): SandboxIpPermission {
-  return { protocol: p.protocol ?? 'tcp', fromPort: p.fromPort, toPort: p.toPort, cidrs: p.cidrs ?? [], groupIds: p.groupIds ?? [] }
+  return {
+    protocol: p.protocol ?? 'tcp',
+    fromPort: p.fromPort,
+    toPort: p.toPort,
+    cidrs: p.cidrs ?? [],
+    groupIds: p.groupIds ?? []
+  }
 }
 
 export function when(aged: Aged, absolute: string | undefined, now: number): Date {
@@ -710,7 +778,10 @@ export function stateCode(state: InstanceStateName): number {
 }
 
 /** A time-ordered Packer UUID (`%08x-…`): the first 8 hex digits are the Unix seconds of `start`. */
-export function packerUuid(startSeconds: number, random: () => number = prng(stringSeed(String(startSeconds)))): string {
+export function packerUuid(
+  startSeconds: number,
+  random: () => number = prng(stringSeed(String(startSeconds)))
+): string {
   const head = Math.floor(startSeconds).toString(16).padStart(8, '0')
   return `${head}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 12)}`
 }
@@ -720,7 +791,11 @@ export function packerUuid(startSeconds: number, random: () => number = prng(str
  * Date). The rest of the UUID is reproducible: seeded by the start, or by `random` (a generator,
  * or a string that tells apart names of builds that started in the same second).
  */
-export function packerName(ageSeconds: number, now: number | Date = Date.now(), random?: (() => number) | string): string {
+export function packerName(
+  ageSeconds: number,
+  now: number | Date = Date.now(),
+  random?: (() => number) | string
+): string {
   const start = Math.floor(Number(now) / 1000) - ageSeconds
   return `packer_${packerUuid(start, typeof random === 'string' ? prng(stringSeed(`${start}/${random}`)) : random)}`
 }

@@ -55,7 +55,9 @@ export function generateFleet(options: GenerateOptions): FleetSeed {
       continue
     }
     const stale = random() < (options.staleFraction ?? 0.5)
-    const ageSeconds = stale ? maxAge + MARGIN + Math.floor(random() * 3 * 86400) : Math.floor(random() * Math.max(0, maxAge - 2 * MARGIN)) + 60
+    const ageSeconds = stale
+      ? maxAge + MARGIN + Math.floor(random() * 3 * 86400)
+      : Math.floor(random() * Math.max(0, maxAge - 2 * MARGIN)) + 60
     const state: InstanceStateName = pick(options.stoppedFraction) ? 'stopped' : 'running'
     const tags: Tags = { ...options.tags }
     if (pick(options.excludedFraction)) tags[options.excludeTag ?? 'packer-sweeper:keep'] = 'true'

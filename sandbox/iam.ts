@@ -7,7 +7,15 @@
  */
 import { ACCOUNT_ID } from './ec2.js'
 import { packerUuid, when } from './fleet.js'
-import type { IamInstanceProfileRef, IamInstanceProfileSeed, IamRoleSeed, IamSeed, SandboxIamRole, SandboxInstanceProfile, Tags } from './types.js'
+import type {
+  IamInstanceProfileRef,
+  IamInstanceProfileSeed,
+  IamRoleSeed,
+  IamSeed,
+  SandboxIamRole,
+  SandboxInstanceProfile,
+  Tags
+} from './types.js'
 import { AwsFault, el, esc, prng, type Params } from './wire.js'
 
 /** The trust policy Packer gives its temporary role: only EC2 may assume it. */
@@ -35,7 +43,8 @@ export const PACKER_POLICY_DOCUMENT = JSON.stringify({
  * - `role-with-policy`: the role with its policy, no profile (a cleanup whose DeleteRolePolicy failed:
  *   DeleteRole then conflicts, and DeleteInstanceProfile still succeeds).
  */
-export type PackerIamState = 'profile-only' | 'profile-and-role' | 'role-with-policy-unattached' | 'full' | 'role-only' | 'role-with-policy'
+export type PackerIamState =
+  'profile-only' | 'profile-and-role' | 'role-with-policy-unattached' | 'full' | 'role-only' | 'role-with-policy'
 
 export interface PackerIamOptions {
   /** How long ago the build started (the UUID's first 8 hex digits) and the resources were created. */
@@ -57,7 +66,11 @@ export function packerIamLeftovers(options: PackerIamOptions): IamSeed & { name:
   const name = `packer-${packerUuid(Math.floor(now / 1000) - options.ageSeconds, options.random)}`
   const { state, ageSeconds } = options
   const tags = { ...options.tags }
-  const hasProfile = state === 'profile-only' || state === 'profile-and-role' || state === 'role-with-policy-unattached' || state === 'full'
+  const hasProfile =
+    state === 'profile-only' ||
+    state === 'profile-and-role' ||
+    state === 'role-with-policy-unattached' ||
+    state === 'full'
   const hasRole = state !== 'profile-only'
   const hasPolicy = state === 'role-with-policy-unattached' || state === 'full' || state === 'role-with-policy'
   const role: IamRoleSeed = {
@@ -99,7 +112,8 @@ export class IamAccount {
     for (const s of seed.instanceProfiles ?? []) {
       uniqueTagKeys(`instance profile ${s.instanceProfileName}`, s.tags)
       const held = s.roles ?? []
-      if (held.length > 1) throw new Error(`sandbox: instance profile ${s.instanceProfileName} holds ${held.length} roles; IAM allows one`)
+      if (held.length > 1)
+        throw new Error(`sandbox: instance profile ${s.instanceProfileName} holds ${held.length} roles; IAM allows one`)
     }
     for (const s of seed.roles ?? []) {
       if (this.role(s.roleName)) throw new Error(`sandbox: duplicate role ${s.roleName}`)
@@ -120,7 +134,8 @@ export class IamAccount {
       })
     }
     for (const s of seed.instanceProfiles ?? []) {
-      if (this.instanceProfile(s.instanceProfileName)) throw new Error(`sandbox: duplicate instance profile ${s.instanceProfileName}`)
+      if (this.instanceProfile(s.instanceProfileName))
+        throw new Error(`sandbox: duplicate instance profile ${s.instanceProfileName}`)
       const missing = (s.roles ?? []).find((r) => !this.role(r))
       if (missing) throw new Error(`sandbox: instance profile ${s.instanceProfileName} names unknown role ${missing}`)
       const path = s.path ?? '/'
@@ -164,8 +179,10 @@ export class IamAccount {
     const arn = (kind: 'role' | 'instance-profile', name: string | undefined, found?: { arn: string }) =>
       found?.arn ?? `arn:aws:iam::${ACCOUNT_ID}:${kind}/${name ?? ''}`
     if (action === 'ListRoles') return `arn:aws:iam::${ACCOUNT_ID}:role${params.PathPrefix ?? '/'}`
-    if (action === 'ListInstanceProfiles') return `arn:aws:iam::${ACCOUNT_ID}:instance-profile${params.PathPrefix ?? '/'}`
-    if (params.InstanceProfileName !== undefined) return arn('instance-profile', params.InstanceProfileName, this.instanceProfile(params.InstanceProfileName))
+    if (action === 'ListInstanceProfiles')
+      return `arn:aws:iam::${ACCOUNT_ID}:instance-profile${params.PathPrefix ?? '/'}`
+    if (params.InstanceProfileName !== undefined)
+      return arn('instance-profile', params.InstanceProfileName, this.instanceProfile(params.InstanceProfileName))
     if (params.RoleName !== undefined) return arn('role', params.RoleName, this.role(params.RoleName))
     return '*'
   }
@@ -181,10 +198,15 @@ export class IamAccount {
   need(kind: 'role' | 'profile', name: string | undefined): SandboxIamRole | SandboxInstanceProfile {
     const param = kind === 'role' ? 'roleName' : 'instanceProfileName'
     if (!name)
-      throw new AwsFault('ValidationError', `1 validation error detected: Value null at '${param}' failed to satisfy constraint: Member must not be null`)
+      throw new AwsFault(
+        'ValidationError',
+        `1 validation error detected: Value null at '${param}' failed to satisfy constraint: Member must not be null`
+      )
     const found = kind === 'role' ? this.role(name) : this.instanceProfile(name)
     if (found) return found
-    throw kind === 'role' ? noSuchEntity(`The role with name ${name} cannot be found.`) : noSuchEntity(`Instance Profile ${name} cannot be found.`)
+    throw kind === 'role'
+      ? noSuchEntity(`The role with name ${name} cannot be found.`)
+      : noSuchEntity(`Instance Profile ${name} cannot be found.`)
   }
 
   private id(): string {
@@ -198,9 +220,13 @@ export class IamAccount {
 /** IAM tag keys are case-insensitive: a role or profile cannot carry two keys that differ only in case. */
 function uniqueTagKeys(owner: string, tags: Tags | undefined): void {
   const keys = Object.keys(tags ?? {})
-  const clashing = keys.filter((key) => keys.some((other) => other !== key && other.toLowerCase() === key.toLowerCase()))
+  const clashing = keys.filter((key) =>
+    keys.some((other) => other !== key && other.toLowerCase() === key.toLowerCase())
+  )
   if (clashing.length > 0)
-    throw new Error(`sandbox: ${owner} has tag keys that differ only in case (${clashing.join(', ')}); IAM tag keys are case-insensitive`)
+    throw new Error(
+      `sandbox: ${owner} has tag keys that differ only in case (${clashing.join(', ')}); IAM tag keys are case-insensitive`
+    )
 }
 
 function noSuchEntity(message: string): AwsFault {
@@ -270,10 +296,16 @@ function profileXml(p: SandboxInstanceProfile, iam: IamAccount, withTags: boolea
  * listed does not shift the next page; tags and attached policies keep their order.
  * `IsTruncated` is always answered, `Marker` only when there is more.
  */
-function pageOf<T>(all: readonly T[], name: (item: T) => string, params: Params, sorted: boolean): { items: T[]; tail: string } {
+function pageOf<T>(
+  all: readonly T[],
+  name: (item: T) => string,
+  params: Params,
+  sorted: boolean
+): { items: T[]; tail: string } {
   const max = params.MaxItems === undefined ? MAX_ITEMS.default : Number(params.MaxItems)
   if (!Number.isInteger(max) || max < MAX_ITEMS.min || max > MAX_ITEMS.max) {
-    const bound = max < MAX_ITEMS.min ? `greater than or equal to ${MAX_ITEMS.min}` : `less than or equal to ${MAX_ITEMS.max}`
+    const bound =
+      max < MAX_ITEMS.min ? `greater than or equal to ${MAX_ITEMS.min}` : `less than or equal to ${MAX_ITEMS.max}`
     throw new AwsFault(
       'ValidationError',
       `1 validation error detected: Value '${params.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value ${bound}`
@@ -332,7 +364,8 @@ export const IAM_HANDLERS: Record<string, IamHandler> = {
     )
     return members('InstanceProfiles', page.items, (p) => profileXml(p, iam, false)) + page.tail
   },
-  GetInstanceProfile: (iam, params) => `<InstanceProfile>${profileXml(iam.need('profile', params.InstanceProfileName), iam, true)}</InstanceProfile>`,
+  GetInstanceProfile: (iam, params) =>
+    `<InstanceProfile>${profileXml(iam.need('profile', params.InstanceProfileName), iam, true)}</InstanceProfile>`,
   ListInstanceProfileTags: (iam, params) => tagPage(iam.need('profile', params.InstanceProfileName).tags, params),
   ListRoles: (iam, params) => {
     const page = pageOf(
@@ -351,17 +384,26 @@ export const IAM_HANDLERS: Record<string, IamHandler> = {
   },
   ListAttachedRolePolicies: (iam, params) => {
     const page = pageOf(
-      iam.need('role', params.RoleName).attachedPolicyArns.filter((arn) => policyPath(arn).startsWith(pathPrefix(params))),
+      iam
+        .need('role', params.RoleName)
+        .attachedPolicyArns.filter((arn) => policyPath(arn).startsWith(pathPrefix(params))),
       (arn) => arn,
       params,
       false
     )
-    return members('AttachedPolicies', page.items, (arn) => el('PolicyName', arn.split('/').pop()) + el('PolicyArn', arn)) + page.tail
+    return (
+      members('AttachedPolicies', page.items, (arn) => el('PolicyName', arn.split('/').pop()) + el('PolicyArn', arn)) +
+      page.tail
+    )
   },
   GetRolePolicy: (iam, params) => {
     const role = iam.need('role', params.RoleName)
     const name = inlinePolicyName(role, params.PolicyName)
-    return el('RoleName', role.roleName) + el('PolicyName', name) + el('PolicyDocument', encodeURIComponent(role.inlinePolicies[name] as string))
+    return (
+      el('RoleName', role.roleName) +
+      el('PolicyName', name) +
+      el('PolicyDocument', encodeURIComponent(role.inlinePolicies[name] as string))
+    )
   },
   RemoveRoleFromInstanceProfile: (iam, params) => {
     const profile = iam.need('profile', params.InstanceProfileName)
@@ -381,14 +423,17 @@ export const IAM_HANDLERS: Record<string, IamHandler> = {
     if (iam.instanceProfiles.some((p) => p.roles.some((r) => r.toLowerCase() === role.roleName.toLowerCase()))) {
       throw deleteConflict('Cannot delete entity, must remove roles from instance profile first.')
     }
-    if (Object.keys(role.inlinePolicies).length > 0) throw deleteConflict('Cannot delete entity, must delete policies first.')
-    if (role.attachedPolicyArns.length > 0) throw deleteConflict('Cannot delete entity, must detach all policies first.')
+    if (Object.keys(role.inlinePolicies).length > 0)
+      throw deleteConflict('Cannot delete entity, must delete policies first.')
+    if (role.attachedPolicyArns.length > 0)
+      throw deleteConflict('Cannot delete entity, must detach all policies first.')
     iam.roles.splice(iam.roles.indexOf(role), 1)
     return ''
   },
   DeleteInstanceProfile: (iam, params) => {
     const profile = iam.need('profile', params.InstanceProfileName)
-    if (profile.roles.length > 0) throw deleteConflict('Cannot delete entity, must remove roles from instance profile first.')
+    if (profile.roles.length > 0)
+      throw deleteConflict('Cannot delete entity, must remove roles from instance profile first.')
     iam.instanceProfiles.splice(iam.instanceProfiles.indexOf(profile), 1)
     return ''
   }
@@ -408,7 +453,10 @@ function policyPath(arn: string): string {
 
 function inlinePolicyName(role: SandboxIamRole, name: string | undefined): string {
   if (!name)
-    throw new AwsFault('ValidationError', "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: Member must not be null")
+    throw new AwsFault(
+      'ValidationError',
+      "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: Member must not be null"
+    )
   const found = Object.keys(role.inlinePolicies).find((n) => n.toLowerCase() === name.toLowerCase())
   if (found === undefined) throw noSuchEntity(`The role policy with name ${name} cannot be found.`)
   return found

@@ -38,7 +38,11 @@ export function sandboxSpotPrice(availabilityZone: string, instanceType: string)
 }
 
 /** The `Location` attribute the real price list carries beside `regionCode`. */
-const LOCATIONS: Record<string, string> = { 'us-east-1': 'US East (N. Virginia)', 'us-west-2': 'US West (Oregon)', 'eu-west-1': 'EU (Ireland)' }
+const LOCATIONS: Record<string, string> = {
+  'us-east-1': 'US East (N. Virginia)',
+  'us-west-2': 'US West (Oregon)',
+  'eu-west-1': 'EU (Ireland)'
+}
 
 function sku(region: string, instanceType: string): string {
   return Buffer.from(`${region}/${instanceType}`).toString('hex').slice(0, 16).toUpperCase()
@@ -91,7 +95,11 @@ export function priceListEntry(region: string, instanceType: string, usdPerHour:
       Reserved: {
         [reserved]: {
           priceDimensions: {
-            [`${reserved}.6YS6EN2CT7`]: { unit: 'Hrs', description: 'Linux/UNIX (Amazon VPC), reserved', pricePerUnit: { USD: (usdPerHour * 0.6).toFixed(10) } }
+            [`${reserved}.6YS6EN2CT7`]: {
+              unit: 'Hrs',
+              description: 'Linux/UNIX (Amazon VPC), reserved',
+              pricePerUnit: { USD: (usdPerHour * 0.6).toFixed(10) }
+            }
           },
           sku: code,
           effectiveDate: '2026-02-01T00:00:00Z',
@@ -122,7 +130,8 @@ export function getProducts(request: GetProductsRequest): { FormatVersion: strin
       const attributes = (JSON.parse(entry) as { product: { attributes: Record<string, string> } }).product.attributes
       const byLowerName = new Map(Object.entries(attributes).map(([name, value]) => [name.toLowerCase(), value]))
       const matches = (request.Filters ?? []).every((filter) => {
-        if (filter.Type !== 'TERM_MATCH') throw new AwsFault('InvalidParameterException', `Invalid filter type ${filter.Type}`)
+        if (filter.Type !== 'TERM_MATCH')
+          throw new AwsFault('InvalidParameterException', `Invalid filter type ${filter.Type}`)
         return byLowerName.get((filter.Field ?? '').toLowerCase()) === filter.Value
       })
       if (matches) entries.push(entry)
@@ -137,8 +146,13 @@ export const describeSpotPriceHistory: Ec2Handler = (ctx) => {
   const products = listParam(ctx.params, 'ProductDescription')
   const zone = ctx.params.AvailabilityZone
   const filters = filtersParam(ctx.params)
-  if (filters.length > 0) throw new AwsFault('InvalidParameterValue', 'The sandbox answers DescribeSpotPriceHistory by its parameters, not filters')
-  if (zone && !zone.startsWith(ctx.region)) throw new AwsFault('InvalidParameterValue', `Invalid availability zone: [${zone}]`)
+  if (filters.length > 0)
+    throw new AwsFault(
+      'InvalidParameterValue',
+      'The sandbox answers DescribeSpotPriceHistory by its parameters, not filters'
+    )
+  if (zone && !zone.startsWith(ctx.region))
+    throw new AwsFault('InvalidParameterValue', `Invalid availability zone: [${zone}]`)
   const now = Date.now()
   const rows: { zone: string; type: string; price: number; at: Date }[] = []
   if (products.length === 0 || products.includes('Linux/UNIX')) {
@@ -190,7 +204,9 @@ export function handlePricingRequest(ctx: PricingRequestContext): void {
   } catch {
     request = {}
   }
-  const params = Object.fromEntries(Object.entries(request).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]))
+  const params = Object.fromEntries(
+    Object.entries(request).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])
+  )
   const record: CallRecord = {
     seq: ctx.calls.length + 1,
     service: 'pricing',
@@ -221,12 +237,18 @@ export function handlePricingRequest(ctx: PricingRequestContext): void {
     ctx.res.end(JSON.stringify(json))
   }
   try {
-    const fault = ctx.faults.take({ service: 'pricing', action, region: ctx.scope?.region }, ctx.principal(ctx.scope?.accessKeyId))
-    if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing) return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
+    const fault = ctx.faults.take(
+      { service: 'pricing', action, region: ctx.scope?.region },
+      ctx.principal(ctx.scope?.accessKeyId)
+    )
+    if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing)
+      return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
     if (fault?.kind === 'error') throw faultError(fault)
-    if (action !== 'GetProducts') throw new AwsFault('UnknownOperationException', `The action ${action} is not valid for this web service.`)
+    if (action !== 'GetProducts')
+      throw new AwsFault('UnknownOperationException', `The action ${action} is not valid for this web service.`)
     const answer = getProducts(request as GetProductsRequest)
-    if (fault?.kind === 'drop' || fault?.kind === 'silence') return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
+    if (fault?.kind === 'drop' || fault?.kind === 'silence')
+      return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
     send(200, answer)
   } catch (error) {
     if (!(error instanceof AwsFault)) throw error

@@ -20,16 +20,26 @@ import type { Sandbox } from './index.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The bundle under test; PACKER_SWEEPER_E2E_DIST points at another build (e.g. a scratch ncc output). */
-export const DIST = process.env.PACKER_SWEEPER_E2E_DIST ? resolve(process.env.PACKER_SWEEPER_E2E_DIST) : join(ROOT, 'dist/index.js')
+export const DIST = process.env.PACKER_SWEEPER_E2E_DIST
+  ? resolve(process.env.PACKER_SWEEPER_E2E_DIST)
+  : join(ROOT, 'dist/index.js')
 
-export const RUN = { repository: 'octo-org/images', runId: '4242', serverUrl: 'https://github.com', sha: 'a1b2c3d4e5f6', actor: 'octocat' }
+export const RUN = {
+  repository: 'octo-org/images',
+  runId: '4242',
+  serverUrl: 'https://github.com',
+  sha: 'a1b2c3d4e5f6',
+  actor: 'octocat'
+}
 export const RUN_URL = `${RUN.serverUrl}/${RUN.repository}/actions/runs/${RUN.runId}`
 export const STATIC_KEY_ID = 'AKIAE2ETHROWAWAY0001'
 
 /** Fails loudly (never skips) when the bundle is not built: these tests are about the bundle. */
 export function requireDist(): void {
   if (!existsSync(DIST)) {
-    throw new Error(`${DIST} does not exist: the end-to-end tests run the committed bundle. Build it with 'npm run build' (and commit dist/).`)
+    throw new Error(
+      `${DIST} does not exist: the end-to-end tests run the committed bundle. Build it with 'npm run build' (and commit dist/).`
+    )
   }
 }
 
@@ -225,7 +235,8 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
     cancelling?.catch(() => undefined)
     const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)))
     clearTimeout(guard)
-    if (killedByGuard) stderr += `${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}${guardMessage(killAfterMs as number)}\n`
+    if (killedByGuard)
+      stderr += `${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}${guardMessage(killAfterMs as number)}\n`
     const cancel = await cancelling
     const outputText = readFileSync(outputFile, 'utf8')
     const outputs = parseOutputFile(outputText)
@@ -246,7 +257,8 @@ export async function runAction(options: RunOptions = {}): Promise<RunResult> {
       report,
       list: (name) => {
         const raw = outputs[name]
-        if (raw === undefined) throw new Error(`output '${name}' was not set.\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
+        if (raw === undefined)
+          throw new Error(`output '${name}' was not set.\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
         return JSON.parse(raw) as string[]
       },
       log: `${stdout}\n${stderr}`,
@@ -296,7 +308,8 @@ function cancelLikeTheRunner(child: ChildProcess, plan: CancelPlan): Promise<Can
       exited = true
       clearInterval(poll)
       for (const timer of timers) clearTimeout(timer)
-      if (sigintAt === undefined) return reject(new Error('the run ended before the cancellation trigger fired: no SIGINT was sent'))
+      if (sigintAt === undefined)
+        return reject(new Error('the run ended before the cancellation trigger fired: no SIGINT was sent'))
       resolveTimings({ sent, sigintToExitMs: exitAt - sigintAt, killedBy: signal })
     })
   })

@@ -69,7 +69,11 @@ export interface SandboxOptions {
    * A client that never sends that many together is answered after `maxHoldMs`, so its test fails
    * on what it sent instead of hanging.
    */
-  holdUntilInFlight?: { matches(call: Pick<CallRecord, 'seq' | 'service' | 'action'>): boolean; count: number; maxHoldMs: number }
+  holdUntilInFlight?: {
+    matches(call: Pick<CallRecord, 'seq' | 'service' | 'action'>): boolean
+    count: number
+    maxHoldMs: number
+  }
   /**
    * At most this many items per page of a paginated EC2 answer, whatever MaxResults asks (EC2 may
    * answer fewer with a NextToken); default: as many as MaxResults allows.
@@ -107,7 +111,12 @@ const NAMESPACES = {
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/'
 }
-const VERSIONS: Record<string, CallRecord['service']> = { '2016-11-15': 'ec2', '2010-03-31': 'sns', '2011-06-15': 'sts', '2010-05-08': 'iam' }
+const VERSIONS: Record<string, CallRecord['service']> = {
+  '2016-11-15': 'ec2',
+  '2010-03-31': 'sns',
+  '2011-06-15': 'sts',
+  '2010-05-08': 'iam'
+}
 /**
  * Services that answer whatever region the call was signed for. IAM is global: against AWS the SDK
  * signs it for the partition's region (`us-east-1` in `aws`); with a custom endpoint the endpoint
@@ -125,7 +134,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sns = new SnsService(options.topics ?? [DEFAULT_TOPIC_ARN])
   const sts = new StsService(options.sts)
   const calls: CallRecord[] = []
-  const configured = { enabled: options.regions ?? DEFAULT_REGIONS, notOptedIn: options.notOptedIn ?? DEFAULT_NOT_OPTED_IN }
+  const configured = {
+    enabled: options.regions ?? DEFAULT_REGIONS,
+    notOptedIn: options.notOptedIn ?? DEFAULT_NOT_OPTED_IN
+  }
   const regions = {
     get enabled() {
       return configured.enabled.filter((r) => !faults.disabledRegions.has(r))
@@ -172,10 +184,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const region = scope?.[2]
     const service = VERSIONS[params.Version ?? ''] ?? (scope?.[3] as CallRecord['service'] | undefined) ?? 'unknown'
     const action = params.Action ?? ''
-    const call = { service, action, region, params, resource: service === 'iam' ? iam.resourceOf(action, params) : undefined }
+    const call = {
+      service,
+      action,
+      region,
+      params,
+      resource: service === 'iam' ? iam.resourceOf(action, params) : undefined
+    }
     const fault = faults.take(call, sts.principal(accessKeyId))
     const delayMs = (options.requestDelayMs ?? 0) + faults.delayOf(call)
-    const record: CallRecord = { seq: calls.length + 1, service, action, region, accessKeyId, params, status: 0, outcome: 'pending', delayMs, receivedAt }
+    const record: CallRecord = {
+      seq: calls.length + 1,
+      service,
+      action,
+      region,
+      accessKeyId,
+      params,
+      status: 0,
+      outcome: 'pending',
+      delayMs,
+      receivedAt
+    }
     calls.push(record)
     if (gate?.matches(record)) {
       held.push(() => guarded(res, () => answer(req, res, record, fault)))
@@ -192,7 +221,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   /** Processes a call (after its delay) and answers it, unless a fault drops or silences it. */
-  const answer = (req: IncomingMessage, res: ServerResponse, record: CallRecord, fault: FaultEffect | undefined): void => {
+  const answer = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: CallRecord,
+    fault: FaultEffect | undefined
+  ): void => {
     const { service, action, region, accessKeyId, params } = record
     const unanswered = (outcome: 'dropped' | 'silenced') => {
       record.outcome = outcome
@@ -214,14 +248,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const requestId = randomUUID()
     try {
-      if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing) return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
+      if ((fault?.kind === 'drop' || fault?.kind === 'silence') && !fault.afterProcessing)
+        return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       if (fault?.kind === 'error') throw faultError(fault)
       if (region && !GLOBAL_SERVICES.has(service) && !regions.enabled.includes(region)) {
         throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
       }
       const seen = faults.ignoresFilters({ service, action, region, params }) ? withoutFilters(params) : params
       const xml = dispatch(service, action, seen, region, accessKeyId)
-      if (fault?.kind === 'drop' || fault?.kind === 'silence') return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
+      if (fault?.kind === 'drop' || fault?.kind === 'silence')
+        return unanswered(fault.kind === 'drop' ? 'dropped' : 'silenced')
       send(200, wrap(service, action, xml, requestId))
     } catch (error) {
       if (!(error instanceof AwsFault)) throw error
@@ -229,12 +265,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  const dispatch = (service: CallRecord['service'], action: string, params: Params, region: string | undefined, accessKeyId: string | undefined): string => {
+  const dispatch = (
+    service: CallRecord['service'],
+    action: string,
+    params: Params,
+    region: string | undefined,
+    accessKeyId: string | undefined
+  ): string => {
     const invalid = new AwsFault('InvalidAction', `The action ${action} is not valid for this web service.`)
     if (service === 'ec2') {
       const handler = EC2_HANDLERS[action]
       if (!handler) throw invalid
-      if (!region) throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+      if (!region)
+        throw new AwsFault('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
       const denied = (other: string) => faults.denies({ service: 'ec2', action: other, region })
       return handler({ params, region, fleet, regions, pageSize: options.pageSize, denied })
     }
@@ -266,7 +309,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     iam,
     faults,
     calls,
-    callsOf: (action, region) => calls.filter((c) => c.action === action && (region === undefined || c.region === region)),
+    callsOf: (action, region) =>
+      calls.filter((c) => c.action === action && (region === undefined || c.region === region)),
     published: sns.published,
     sns,
     assumedRoles: sts.assumed,
@@ -297,7 +341,8 @@ function guarded(res: ServerResponse, step: () => void): void {
 
 function wrap(service: CallRecord['service'], action: string, inner: string, requestId: string): string {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n'
-  if (service === 'ec2') return `${head}<${action}Response xmlns="${EC2_NS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`
+  if (service === 'ec2')
+    return `${head}<${action}Response xmlns="${EC2_NS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`
   const ns = NAMESPACES[service as keyof typeof NAMESPACES] ?? NAMESPACES.sts
   // Actions without a result (IAM's deletes) answer only the metadata, as AWS does.
   const result = inner === '' ? '' : `<${action}Result>${inner}</${action}Result>`

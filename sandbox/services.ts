@@ -25,33 +25,63 @@ export class SnsService {
 
   publish(ctx: CallerContext): string {
     const { TopicArn: topicArn, Subject: subject, Message: message, MessageStructure: structure } = ctx.params
-    if (!topicArn) throw new AwsFault('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter')
-    if (message === undefined || message === '') throw new AwsFault('InvalidParameter', 'Invalid parameter: Empty message')
+    if (!topicArn)
+      throw new AwsFault(
+        'InvalidParameter',
+        'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter'
+      )
+    if (message === undefined || message === '')
+      throw new AwsFault('InvalidParameter', 'Invalid parameter: Empty message')
     const topicRegion = topicArn.split(':')[3]
     if (ctx.region && topicRegion !== ctx.region) throw new AwsFault('InvalidParameter', 'Invalid parameter: TopicArn')
     if (!this.topics.has(topicArn)) throw new AwsFault('NotFound', 'Topic does not exist', 404)
     // SNS: subject under 100 characters, printable ASCII-ish, no line breaks or control characters.
-    if (subject !== undefined && (subject.length >= 100 || subject.length === 0 || [...subject].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))) {
+    if (
+      subject !== undefined &&
+      (subject.length >= 100 ||
+        subject.length === 0 ||
+        [...subject].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))
+    ) {
       throw new AwsFault('InvalidParameter', 'Invalid parameter: Subject')
     }
-    if (Buffer.byteLength(message, 'utf8') > SNS_MAX_MESSAGE_BYTES) throw new AwsFault('InvalidParameter', 'Invalid parameter: Message too long')
-    if (structure !== undefined && structure !== 'json') throw new AwsFault('InvalidParameter', 'Invalid parameter: MessageStructure')
+    if (Buffer.byteLength(message, 'utf8') > SNS_MAX_MESSAGE_BYTES)
+      throw new AwsFault('InvalidParameter', 'Invalid parameter: Message too long')
+    if (structure !== undefined && structure !== 'json')
+      throw new AwsFault('InvalidParameter', 'Invalid parameter: MessageStructure')
     if (structure === 'json') {
       let parsed: unknown
       try {
         parsed = JSON.parse(message)
       } catch {
-        throw new AwsFault('InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse')
+        throw new AwsFault(
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - JSON message body failed to parse'
+        )
       }
       if (!parsed || typeof parsed !== 'object' || typeof (parsed as Record<string, unknown>).default !== 'string') {
-        throw new AwsFault('InvalidParameter', 'Invalid parameter: Message Structure - No default entry in JSON message body')
+        throw new AwsFault(
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - No default entry in JSON message body'
+        )
       }
       for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-        if (typeof value !== 'string') throw new AwsFault('InvalidParameter', `Invalid parameter: Message Structure - value of '${key}' must be a string`)
+        if (typeof value !== 'string')
+          throw new AwsFault(
+            'InvalidParameter',
+            `Invalid parameter: Message Structure - value of '${key}' must be a string`
+          )
       }
     }
     const messageId = randomUUID()
-    this.published.push({ topicArn, region: ctx.region, accessKeyId: ctx.accessKeyId, subject, message, messageStructure: structure, messageId })
+    this.published.push({
+      topicArn,
+      region: ctx.region,
+      accessKeyId: ctx.accessKeyId,
+      subject,
+      message,
+      messageStructure: structure,
+      messageId
+    })
     return el('MessageId', messageId)
   }
 }
@@ -75,7 +105,8 @@ export class StsService {
         "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4"
       )
     }
-    if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn)) throw new AwsFault('ValidationError', `${roleArn} is invalid`)
+    if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn))
+      throw new AwsFault('ValidationError', `${roleArn} is invalid`)
     if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
       throw new AwsFault(
         'ValidationError',
@@ -108,7 +139,11 @@ export class StsService {
   }
 
   getCallerIdentity(ctx: CallerContext): string {
-    return el('Arn', this.principal(ctx.accessKeyId)) + el('UserId', ctx.accessKeyId ?? 'anonymous') + el('Account', ACCOUNT_ID)
+    return (
+      el('Arn', this.principal(ctx.accessKeyId)) +
+      el('UserId', ctx.accessKeyId ?? 'anonymous') +
+      el('Account', ACCOUNT_ID)
+    )
   }
 
   /** The ARN a set of credentials acts as. */

@@ -134,10 +134,12 @@ export interface SnapshotSeed extends Aged {
   ownerId?: string
 }
 
-export type ImageState = 'pending' | 'available' | 'invalid' | 'deregistered' | 'transient' | 'failed' | 'error' | 'disabled'
+export type ImageState =
+  'pending' | 'available' | 'invalid' | 'deregistered' | 'transient' | 'failed' | 'error' | 'disabled'
 
 /** Who may launch an image: one of the four, as EC2's LaunchPermission. */
-export type LaunchPermission = { userId: string } | { group: 'all' } | { organizationArn: string } | { organizationalUnitArn: string }
+export type LaunchPermission =
+  { userId: string } | { group: 'all' } | { organizationArn: string } | { organizationalUnitArn: string }
 
 /**
  * One block device mapping of an image. An EBS mapping (`virtualName` and `noDevice` absent) names

@@ -31,7 +31,8 @@ export function boolParam(params: Params, name: string): boolean {
 
 /** `DryRun=true`: EC2's DryRunOperation (412) for a call that would have been allowed; nothing changes. */
 export function dryRun(params: Params): void {
-  if (boolParam(params, 'DryRun')) throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
+  if (boolParam(params, 'DryRun'))
+    throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
 }
 
 export interface Filter {
@@ -56,10 +57,15 @@ export type FilterFields<T> = Record<string, (item: T) => Array<string | undefin
  * `tag-value` work for every resource with `tags`; other names must be in `fields`. An unknown
  * filter name is refused the way EC2 refuses it, before anything is read.
  */
-export function compileFilters<T extends { tags: Tags }>(filters: Filter[], fields: FilterFields<T>): (item: T) => boolean {
+export function compileFilters<T extends { tags: Tags }>(
+  filters: Filter[],
+  fields: FilterFields<T>
+): (item: T) => boolean {
   const tests = filters.map((filter): ((item: T) => boolean) => {
-    if (filter.values.length === 0) throw new AwsFault('InvalidParameterValue', `The filter '${filter.name}' requires at least one value`)
-    if (filter.values.length > 200) throw new AwsFault('FilterLimitExceeded', `The filter '${filter.name}' has more than 200 values`)
+    if (filter.values.length === 0)
+      throw new AwsFault('InvalidParameterValue', `The filter '${filter.name}' requires at least one value`)
+    if (filter.values.length > 200)
+      throw new AwsFault('FilterLimitExceeded', `The filter '${filter.name}' has more than 200 values`)
     const matchers = filter.values.map(wildcard)
     const any = (values: Array<string | undefined>) => values.some((v) => v !== undefined && matchers.some((m) => m(v)))
     if (filter.name.startsWith('tag:')) {
@@ -103,7 +109,8 @@ export function paginate<T>(
   const token = params.NextToken
   if (token) {
     const decoded = decodeToken(token)
-    if (!decoded || decoded.f !== fingerprint) throw new AwsFault('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.')
+    if (!decoded || decoded.f !== fingerprint)
+      throw new AwsFault('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.')
     start = decoded.o
   }
   let max = limits.defaultMax
@@ -158,7 +165,15 @@ function decodeToken(token: string): { o: number; f: string } | undefined {
 
 // ---- XML ----
 
-const XML_ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;', '\r': '&#xD;', '\n': '&#xA;' }
+const XML_ESCAPES: Record<string, string> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  "'": '&apos;',
+  '"': '&quot;',
+  '\r': '&#xD;',
+  '\n': '&#xA;'
+}
 
 /**
  * Text for an XML element. CR and LF are written as character references (as the SDK's own XML

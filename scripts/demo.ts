@@ -67,7 +67,10 @@ function seeded(seed: number): () => number {
 
 function demoIam(): IamSeed {
   const builds = Object.values(IAM)
-  return { roles: builds.flatMap((build) => build.roles ?? []), instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? []) }
+  return {
+    roles: builds.flatMap((build) => build.roles ?? []),
+    instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? [])
+  }
 }
 
 const GROUP = { stale: 'sg-0de300000000000a1', live: 'sg-0de300000000000a2', killed: 'sg-0de300000000000a3' }
@@ -78,7 +81,14 @@ function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed 
   return {
     'us-east-1': {
       instances: [
-        { ref: 'stale builder', keyName: BUILD.stale, age: '3h', tags: builder, securityGroupIds: [GROUP.stale], instanceType: 'c5.xlarge' },
+        {
+          ref: 'stale builder',
+          keyName: BUILD.stale,
+          age: '3h',
+          tags: builder,
+          securityGroupIds: [GROUP.stale],
+          instanceType: 'c5.xlarge'
+        },
         {
           ref: 'live build',
           keyName: BUILD.live,
@@ -113,8 +123,22 @@ function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed 
     },
     'eu-west-1': {
       instances: [
-        { ref: 'protected', keyName: BUILD.protected, age: '4h', tags: builder, disableApiTermination: true, instanceType: 'm5.large' },
-        { ref: 'stopped orphan', keyName: BUILD.stoppedOrphan, age: '26h', state: 'stopped', tags: builder, instanceType: 'm5.large' }
+        {
+          ref: 'protected',
+          keyName: BUILD.protected,
+          age: '4h',
+          tags: builder,
+          disableApiTermination: true,
+          instanceType: 'm5.large'
+        },
+        {
+          ref: 'stopped orphan',
+          keyName: BUILD.stoppedOrphan,
+          age: '26h',
+          state: 'stopped',
+          tags: builder,
+          instanceType: 'm5.large'
+        }
       ]
     }
   }
@@ -163,7 +187,10 @@ function decodeEntities(text: string): string {
 
 /** Inline HTML → plain text: links keep their target, every other tag goes. */
 function inlineText(html: string): string {
-  const linked = html.replace(/<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis, (_, href: string, text: string) => `${text} (${href})`)
+  const linked = html.replace(
+    /<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis,
+    (_, href: string, text: string) => `${text} (${href})`
+  )
   return decodeEntities(linked.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]+>/g, ''))
     .replace(/\s+/g, ' ')
     .trim()
@@ -197,7 +224,10 @@ export function summaryAsText(summary: string): string {
       return rule ? `\n\n${heading}\n${rule.repeat(heading.length)}\n` : `\n\n${heading}\n`
     })
     .replace(/<li[^>]*>(.*?)<\/li>/gis, (_, item: string) => `\n  • ${inlineText(item)}`)
-    .replace(/<(p|div|summary|details|ul|ol|pre)[^>]*>(.*?)<\/\1>/gis, (_, _tag: string, inner: string) => `\n${inner}\n`)
+    .replace(
+      /<(p|div|summary|details|ul|ol|pre)[^>]*>(.*?)<\/\1>/gis,
+      (_, _tag: string, inner: string) => `\n${inner}\n`
+    )
     .split('\n')
     .map((line) => (line.startsWith(TABLE_MARK) ? `${tables[Number(line.slice(1))]}\n` : inlineText(line)))
     .join('\n')
@@ -206,7 +236,10 @@ export function summaryAsText(summary: string): string {
 
 /** A workflow command's data or property as the runner unescapes it. */
 const unescapeCommand = (text: string) =>
-  text.replace(/%(0D|0A|3A|2C|25)/g, (_, code: string) => ({ '0D': '\r', '0A': '\n', '3A': ':', '2C': ',', '25': '%' })[code] ?? '')
+  text.replace(
+    /%(0D|0A|3A|2C|25)/g,
+    (_, code: string) => ({ '0D': '\r', '0A': '\n', '3A': ':', '2C': ',', '25': '%' })[code] ?? ''
+  )
 
 /**
  * The step log as the run page shows it: workflow commands are applied, not printed (masks and
@@ -314,14 +347,21 @@ function leftoversBefore(sandbox: Sandbox): Leftover[] {
 function leftoversTable(leftovers: Leftover[], sandbox: Sandbox): string {
   const after = sandbox.fleet.snapshot()
   const present = new Set([...after.keyPairs, ...after.securityGroups])
-  const rows = leftovers.map((l) => [l.region, l.kind, l.label, l.age, changeOf('present', present.has(l.entry) ? 'present' : 'deleted')])
+  const rows = leftovers.map((l) => [
+    l.region,
+    l.kind,
+    l.label,
+    l.age,
+    changeOf('present', present.has(l.entry) ? 'present' : 'deleted')
+  ])
   return alignColumns([['Region', 'Kind', 'Name / ID', 'Age', 'Before → after'], ...rows])
 }
 
 /** IAM names (profile and role share one) with what each holds, before the run. */
 function iamBefore(sandbox: Sandbox): Map<string, string> {
   const what = new Map<string, string>()
-  for (const profile of sandbox.iam.instanceProfiles) what.set(profile.instanceProfileName, profile.roles.length > 0 ? 'profile holding its role' : 'profile')
+  for (const profile of sandbox.iam.instanceProfiles)
+    what.set(profile.instanceProfileName, profile.roles.length > 0 ? 'profile holding its role' : 'profile')
   for (const role of sandbox.iam.roles) {
     const policies = Object.keys(role.inlinePolicies).length > 0 ? ' with its inline policy' : ''
     what.set(role.roleName, `${what.get(role.roleName) ?? ''}${what.has(role.roleName) ? ', ' : ''}role${policies}`)
@@ -329,7 +369,11 @@ function iamBefore(sandbox: Sandbox): Map<string, string> {
   return what
 }
 
-const IAM_ROLES: Record<string, string> = { killed: 'killed build', live: 'live build (25m)', kept: 'builder kept for debugging' }
+const IAM_ROLES: Record<string, string> = {
+  killed: 'killed build',
+  live: 'live build (25m)',
+  kept: 'builder kept for debugging'
+}
 
 function iamTable(before: Map<string, string>, sandbox: Sandbox): string {
   const rows = [...before].map(([name, what]) => {
@@ -350,7 +394,8 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
   const problems: string[] = []
   const idsOf = (refs: string[]) => refs.map((ref) => sandbox.fleet.byRef(ref).id)
   const check = (what: string, actual: string[], expected: string[]) => {
-    if (!sameList(actual, expected)) problems.push(`${what}: expected ${JSON.stringify(sorted(expected))}, got ${JSON.stringify(sorted(actual))}`)
+    if (!sameList(actual, expected))
+      problems.push(`${what}: expected ${JSON.stringify(sorted(expected))}, got ${JSON.stringify(sorted(actual))}`)
   }
   if (run.exitCode !== EXPECTED.exitCode) problems.push(`exit code: expected ${EXPECTED.exitCode}, got ${run.exitCode}`)
   const terminated = sandbox.fleet.instances().filter((i) => i.state === 'terminated' || i.state === 'shutting-down')
@@ -388,7 +433,10 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
     before.securityGroups.filter((g) => !after.securityGroups.includes(g)).map((g) => g.split('/')[1] ?? g),
     EXPECTED.deletedGroups
   )
-  const iamLeft = new Set([...sandbox.iam.instanceProfiles.map((p) => p.instanceProfileName), ...sandbox.iam.roles.map((r) => r.roleName)])
+  const iamLeft = new Set([
+    ...sandbox.iam.instanceProfiles.map((p) => p.instanceProfileName),
+    ...sandbox.iam.roles.map((r) => r.roleName)
+  ])
   check(
     'IAM profiles and roles removed',
     Object.values(IAM)
@@ -397,15 +445,20 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
     EXPECTED.removedIam
   )
   check('instance-profiles output', list('instance-profiles'), EXPECTED.removedIam)
-  const iamSkipped = (run.report?.instanceProfiles ?? []).filter((f) => f.outcome === 'skipped' && f.reason?.startsWith('in use by '))
+  const iamSkipped = (run.report?.instanceProfiles ?? []).filter(
+    (f) => f.outcome === 'skipped' && f.reason?.startsWith('in use by ')
+  )
   check(
     'IAM skipped as in use',
     iamSkipped.map((f) => f.name),
     EXPECTED.skippedIam
   )
-  if (sandbox.published.length !== EXPECTED.publishes) problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
+  if (sandbox.published.length !== EXPECTED.publishes)
+    problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
   if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0)
-    problems.push(`cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`)
+    problems.push(
+      `cost estimate: expected ${EXPECTED.pricedRunning} running builders, all priced, got ${JSON.stringify(run.report?.cost ?? null)}`
+    )
   return problems
 }
 
@@ -422,17 +475,24 @@ function printNotification(sandbox: Sandbox): void {
   const [message] = sandbox.published
   if (!message) return console.log('  (nothing was published)')
   // With MessageStructure=json, `default` is what e-mail and SMS subscribers get.
-  const text = message.messageStructure === 'json' ? String((JSON.parse(message.message) as { default?: unknown }).default ?? '') : message.message
+  const text =
+    message.messageStructure === 'json'
+      ? String((JSON.parse(message.message) as { default?: unknown }).default ?? '')
+      : message.message
   console.log(`  Topic:   ${message.topicArn}`)
   console.log(`  Subject: ${message.subject ?? '(none)'}\n`)
   console.log(indent(text.trimEnd(), '  │ '))
   if (message.messageStructure === 'json')
-    console.log('\n  (The same Publish carries a JSON document for SQS, Lambda and HTTPS subscribers: every ID by outcome, then the findings.)')
+    console.log(
+      '\n  (The same Publish carries a JSON document for SQS, Lambda and HTTPS subscribers: every ID by outcome, then the findings.)'
+    )
 }
 
 async function main(): Promise<number> {
   if (!existsSync(DIST)) {
-    console.error(`${relative(ROOT, DIST)} is missing: the demo runs the bundled action. Build it first with 'npm run build'.`)
+    console.error(
+      `${relative(ROOT, DIST)} is missing: the demo runs the bundled action. Build it first with 'npm run build'.`
+    )
     return 2
   }
   const sandbox = await startSandbox({ iam: demoIam(), regions: REGIONS })
@@ -444,7 +504,9 @@ async function main(): Promise<number> {
     const before = sandbox.fleet.snapshot()
     const leftovers = leftoversBefore(sandbox)
     const iam = iamBefore(sandbox)
-    console.log(`packer-sweeper demo: node ${relative(ROOT, DIST)} against a sandbox AWS account at ${sandbox.url} (no real AWS, no network).`)
+    console.log(
+      `packer-sweeper demo: node ${relative(ROOT, DIST)} against a sandbox AWS account at ${sandbox.url} (no real AWS, no network).`
+    )
     console.log(
       `Inputs: ${Object.entries(INPUTS)
         .map(([name, value]) => `${name}: ${value}`)
@@ -475,7 +537,9 @@ async function main(): Promise<number> {
 
     section('Result')
     const problems = deviations(run, before, sandbox)
-    console.log(`  The action exited with code ${run.exitCode} after ${seconds}s (${sandbox.calls.length} AWS requests to the sandbox).`)
+    console.log(
+      `  The action exited with code ${run.exitCode} after ${seconds}s (${sandbox.calls.length} AWS requests to the sandbox).`
+    )
     if (problems.length === 0) {
       console.log(
         '  As expected: exit 1 fails the step because the termination-protected builder in eu-west-1 could not be\n' +

@@ -67,7 +67,9 @@ export function node24Binary() {
   if (!existsSync(manifestPath)) return undefined
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
   if (manifest.version !== NODE24_VERSION) {
-    throw new Error(`${name} ${manifest.version} is installed in ${installDir()}, scripts/node24.mjs pins ${NODE24_VERSION}: run ${INSTALL_COMMAND}`)
+    throw new Error(
+      `${name} ${manifest.version} is installed in ${installDir()}, scripts/node24.mjs pins ${NODE24_VERSION}: run ${INSTALL_COMMAND}`
+    )
   }
   const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.node
   const path = bin && join(folder, bin)
@@ -90,7 +92,10 @@ const say = (level, message) => console.log(process.env.GITHUB_ACTIONS === 'true
 function install() {
   const name = availablePackage()
   if (!name) {
-    say('notice', `No Node 24 package for ${process.platform}-${process.arch} on the npm registry: nothing to install, the Node 24 runs are skipped here`)
+    say(
+      'notice',
+      `No Node 24 package for ${process.platform}-${process.arch} on the npm registry: nothing to install, the Node 24 runs are skipped here`
+    )
     return 0
   }
   const expected = PLATFORM_PACKAGES[name]
@@ -103,15 +108,22 @@ function install() {
   rmSync(dir, { recursive: true, force: true })
   console.log(`Installing ${name}@${NODE24_VERSION} from the npm registry into ${dir} …`)
   // --prefix: its own folder, nothing of the project's package.json or lockfile is read or written.
-  const npm = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `${name}@${NODE24_VERSION}`], {
-    stdio: 'inherit',
-    shell: process.platform === 'win32'
-  })
-  if (npm.status !== 0) throw new Error(`npm install ${name}@${NODE24_VERSION} failed (exit ${npm.status ?? npm.signal})`)
+  const npm = spawnSync(
+    'npm',
+    ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `${name}@${NODE24_VERSION}`],
+    {
+      stdio: 'inherit',
+      shell: process.platform === 'win32'
+    }
+  )
+  if (npm.status !== 0)
+    throw new Error(`npm install ${name}@${NODE24_VERSION} failed (exit ${npm.status ?? npm.signal})`)
   const got = installedEntry(name)?.integrity
   if (got !== expected) {
     rmSync(dir, { recursive: true, force: true })
-    throw new Error(`${name}@${NODE24_VERSION} from the registry has integrity ${got}, scripts/node24.mjs pins ${expected}: removed it`)
+    throw new Error(
+      `${name}@${NODE24_VERSION} from the registry has integrity ${got}, scripts/node24.mjs pins ${expected}: removed it`
+    )
   }
   const node = node24Binary()
   if (!node) throw new Error(`${name} was installed but has no Node binary in ${dir}`)

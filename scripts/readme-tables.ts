@@ -123,7 +123,9 @@ export function summarize(name: string, description: string): string {
     .trim()
   if (short.length > SUMMARY_MAX && short.includes(';')) short = `${short.slice(0, short.indexOf(';'))}.`
   if (short.length > SUMMARY_MAX) {
-    throw new Error(`${name}: the first sentence of its description in action.yml is ${short.length} characters; shorten it to ${SUMMARY_MAX}: "${short}"`)
+    throw new Error(
+      `${name}: the first sentence of its description in action.yml is ${short.length} characters; shorten it to ${SUMMARY_MAX}: "${short}"`
+    )
   }
   return short
 }
@@ -146,7 +148,8 @@ function code(text: string): string {
 
 function typeOf<T>(types: Record<string, T>, what: string, name: string): T {
   const type = types[name]
-  if (type === undefined) throw new Error(`${what} ${name} has no type: add it to ${what.toUpperCase()}_TYPES in scripts/readme-tables.ts`)
+  if (type === undefined)
+    throw new Error(`${what} ${name} has no type: add it to ${what.toUpperCase()}_TYPES in scripts/readme-tables.ts`)
   return type
 }
 
@@ -164,7 +167,8 @@ export const inputLink = (name: string): string => `docs/inputs.md#${name}`
 /** README: every input with its type, default and first sentence, linked to its section in docs/inputs.md. */
 export function inputsTable(meta: ActionMetadata): string {
   const rows = Object.entries(meta.inputs).map(
-    ([name, input]) => `| [${code(name)}](${inputLink(name)}) | ${inputType(name)} | ${cell(defaultOf(input))} | ${cell(summarize(name, input.description))} |`
+    ([name, input]) =>
+      `| [${code(name)}](${inputLink(name)}) | ${inputType(name)} | ${cell(defaultOf(input))} | ${cell(summarize(name, input.description))} |`
   )
   return ['| Input | Type | Default | Description |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
@@ -172,7 +176,11 @@ export function inputsTable(meta: ActionMetadata): string {
 /** docs/inputs.md: the types' legend, then one section per input with its full description. */
 export function inputsReference(meta: ActionMetadata): string {
   const used = [...new Set(Object.keys(meta.inputs).map(inputType))]
-  const legend = ['| Type | What it takes |', '| --- | --- |', ...used.map((type) => `| ${type} | ${TYPE_LEGEND[type]} |`)]
+  const legend = [
+    '| Type | What it takes |',
+    '| --- | --- |',
+    ...used.map((type) => `| ${type} | ${TYPE_LEGEND[type]} |`)
+  ]
   const sections = Object.entries(meta.inputs).map(([name, input]) =>
     [
       `### ${code(name)}`,
@@ -190,7 +198,10 @@ export function outputsTable(meta: ActionMetadata): string {
   const rows = Object.entries(meta.outputs).map(([name, output]) => {
     const type = outputType(name)
     // "JSON array of the names …" under the type `JSON array`: the type says it once.
-    const short = summarize(name, output.description).replace(new RegExp(`^${type} of (the )?(.)`), (_, _the, first: string) => first.toUpperCase())
+    const short = summarize(name, output.description).replace(
+      new RegExp(`^${type} of (the )?(.)`),
+      (_, _the, first: string) => first.toUpperCase()
+    )
     return `| ${code(name)} | ${type} | ${cell(short)} |`
   })
   return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
@@ -198,7 +209,9 @@ export function outputsTable(meta: ActionMetadata): string {
 
 /** docs/report.md: every output with its full description. */
 export function outputsReference(meta: ActionMetadata): string {
-  const rows = Object.entries(meta.outputs).map(([name, output]) => `| ${code(name)} | ${outputType(name)} | ${cell(output.description)} |`)
+  const rows = Object.entries(meta.outputs).map(
+    ([name, output]) => `| ${code(name)} | ${outputType(name)} | ${cell(output.description)} |`
+  )
   return ['| Output | Type | Description |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
@@ -215,7 +228,9 @@ export function kindsTable(): string {
     const outputs = kind.outputs.map((output) => code(output.name)).join(', ')
     const { read, stop, terminate } = kind.permissions
     const elsewhere =
-      isAccountLeftoverKind(kind) && kind.instanceUse ? `; ${code(kind.instanceUse.elsewhere)} in the enabled regions no listing of live instances covers` : ''
+      isAccountLeftoverKind(kind) && kind.instanceUse
+        ? `; ${code(kind.instanceUse.elsewhere)} in the enabled regions no listing of live instances covers`
+        : ''
     return `| ${code(kind.name)} | ${cell(kind.description)} | ${outputs} | ${actions(read)}${elsewhere} | ${actions(stop)} | ${actions(terminate)} |`
   })
   return [
@@ -303,11 +318,26 @@ export const BLOCKS = {
   'inputs-reference': { source: 'action.yml', render: inputsReference },
   'outputs-reference': { source: 'action.yml', render: outputsReference },
   'kinds-reference': { source: 'src/kinds/registry.ts', render: kindsTable },
-  'kinds-list': { source: 'src/kinds/registry.ts', render: (_meta, _text, at) => resourcesDescription(KIND_MODULES, at.indent.length) },
-  'kind-outputs': { source: 'src/kinds/registry.ts', render: (_meta, _text, at) => kindOutputs(KIND_MODULES, at.indent.length) },
-  'leftover-reads': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, leftoverReads(KIND_MODULES)) },
-  'kept-ec2-changes': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'ec2')) },
-  'kept-iam-changes': { source: ORACLE, render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'iam')) }
+  'kinds-list': {
+    source: 'src/kinds/registry.ts',
+    render: (_meta, _text, at) => resourcesDescription(KIND_MODULES, at.indent.length)
+  },
+  'kind-outputs': {
+    source: 'src/kinds/registry.ts',
+    render: (_meta, _text, at) => kindOutputs(KIND_MODULES, at.indent.length)
+  },
+  'leftover-reads': {
+    source: ORACLE,
+    render: (_meta, _text, at) => permissionList(at.file, leftoverReads(KIND_MODULES))
+  },
+  'kept-ec2-changes': {
+    source: ORACLE,
+    render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'ec2'))
+  },
+  'kept-iam-changes': {
+    source: ORACLE,
+    render: (_meta, _text, at) => permissionList(at.file, keptChanges(KIND_MODULES, 'iam'))
+  }
 } satisfies Record<string, { source: string; render(meta: ActionMetadata, text: string, at: BlockPlace): string }>
 
 export type BlockName = keyof typeof BLOCKS
@@ -367,7 +397,10 @@ export function renderGenerated(file: string, text: string, meta: ActionMetadata
   if (whole) return whole.render()
   const names = GENERATED_FILES[file]
   if (!names) throw new Error(`${file} holds no generated blocks`)
-  return names.reduce((current, name) => replaceBetween(file, current, name, (at) => BLOCKS[name].render(meta, current, at)), text)
+  return names.reduce(
+    (current, name) => replaceBetween(file, current, name, (at) => BLOCKS[name].render(meta, current, at)),
+    text
+  )
 }
 
 /**
@@ -387,7 +420,11 @@ export function staleness(file: string, text: string, meta: ActionMetadata): str
     .reverse()
     .map((text) => START_MARKER.exec(text))
     .find((match) => match !== null)
-  const where = whole ? `generated whole from ${whole.source}` : block ? `the block ${block[1]}, generated from ${block[2]}` : 'a generated block'
+  const where = whole
+    ? `generated whole from ${whole.source}`
+    : block
+      ? `the block ${block[1]}, generated from ${block[2]}`
+      : 'a generated block'
   return `${file} is stale at line ${line + 1} (${where}): run npm run docs and commit the result`
 }
 

@@ -57,7 +57,10 @@ function demoSummary(work: string): string {
 
 /** The summary as GitHub shows it: GFM with the action's HTML, in GitHub's Markdown style. */
 function summaryPage(summary: string): string {
-  const css = readFileSync(createRequire(import.meta.url).resolve('github-markdown-css/github-markdown-light.css'), 'utf8')
+  const css = readFileSync(
+    createRequire(import.meta.url).resolve('github-markdown-css/github-markdown-light.css'),
+    'utf8'
+  )
   const body = micromark(summary, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] })
   return [
     '<!doctype html>',
@@ -70,7 +73,10 @@ function summaryPage(summary: string): string {
 }
 
 function chromium(binary: string, work: string, args: string[]): string {
-  const result = spawnSync(binary, [...CHROMIUM_FLAGS, `--user-data-dir=${join(work, 'profile')}`, ...args], { encoding: 'utf8', timeout: 120_000 })
+  const result = spawnSync(binary, [...CHROMIUM_FLAGS, `--user-data-dir=${join(work, 'profile')}`, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000
+  })
   if (result.status !== 0) throw new Error(`${binary} failed (exit ${result.status}): ${result.stderr}`)
   return result.stdout
 }
@@ -92,7 +98,12 @@ function main(): number {
     const dom = chromium(binary, work, [`--window-size=${WIDTH},800`, '--virtual-time-budget=5000', '--dump-dom', url])
     const height = Number(/data-height="(\d+)"/.exec(dom)?.[1])
     if (!Number.isFinite(height) || height <= 0) throw new Error('Chromium did not report the height of the page')
-    chromium(binary, work, [`--window-size=${WIDTH},${height}`, '--virtual-time-budget=5000', `--screenshot=${OUTPUT}`, url])
+    chromium(binary, work, [
+      `--window-size=${WIDTH},${height}`,
+      '--virtual-time-budget=5000',
+      `--screenshot=${OUTPUT}`,
+      url
+    ])
     console.log(`${relative(ROOT, OUTPUT)}: the demo's job summary, ${WIDTH}×${height} pixels.`)
     return 0
   } finally {

@@ -71,8 +71,12 @@ const isSelf = (uses: Uses): boolean => repositoryOf(uses.action) === SELF_REPO
 export function unpinned(workflows: readonly WorkflowText[]): string[] {
   return workflows.flatMap(({ file, text }) =>
     usesLines(text)
-      .filter((uses) => !isSelf(uses) && !(FULL_SHA.test(uses.ref) && uses.version !== undefined && /^v\d/.test(uses.version)))
-      .map((uses) => `${file}:${uses.line}: ${uses.action}@${uses.ref} is not pinned as <40-hex commit SHA> # v<version>`)
+      .filter(
+        (uses) => !isSelf(uses) && !(FULL_SHA.test(uses.ref) && uses.version !== undefined && /^v\d/.test(uses.version))
+      )
+      .map(
+        (uses) => `${file}:${uses.line}: ${uses.action}@${uses.ref} is not pinned as <40-hex commit SHA> # v<version>`
+      )
   )
 }
 
@@ -88,7 +92,9 @@ export function collectPins(workflows: readonly WorkflowText[]): { pins: Map<str
       const known = pins.get(repository)
       if (!known) pins.set(repository, { sha: uses.ref, version: uses.version, where })
       else if (known.sha !== uses.ref || known.version !== uses.version) {
-        problems.push(`${where}: ${repository} is pinned at ${uses.ref} # ${uses.version}, but at ${known.sha} # ${known.version} in ${known.where}`)
+        problems.push(
+          `${where}: ${repository} is pinned at ${uses.ref} # ${uses.version}, but at ${known.sha} # ${known.version} in ${known.where}`
+        )
       }
     }
   }
@@ -103,7 +109,9 @@ export function syncPins(text: string, pins: ReadonlyMap<string, Pin>): { text: 
     const pin = pins.get(repositoryOf(uses.action))
     if (isSelf(uses) || !pin || (uses.ref === pin.sha && uses.version === pin.version)) continue
     lines[uses.line - 1] = `${uses.prefix}${uses.action}@${pin.sha} # ${pin.version}`
-    changes.push(`line ${uses.line}: ${uses.action}@${uses.ref}${uses.version ? ` # ${uses.version}` : ''} → @${pin.sha} # ${pin.version}`)
+    changes.push(
+      `line ${uses.line}: ${uses.action}@${uses.ref}${uses.version ? ` # ${uses.version}` : ''} → @${pin.sha} # ${pin.version}`
+    )
   }
   return { text: lines.join('\n'), changes }
 }
@@ -111,7 +119,10 @@ export function syncPins(text: string, pins: ReadonlyMap<string, Pin>): { text: 
 /** The repository's workflows, split into its own and the examples. */
 export function readWorkflows(root = ROOT): { own: WorkflowText[]; examples: WorkflowText[] } {
   const all = workflowFiles(root).map((path) => ({ file: relative(root, path), text: readFileSync(path, 'utf8') }))
-  return { own: all.filter(({ file }) => file.startsWith(OWN_WORKFLOWS)), examples: all.filter(({ file }) => file.startsWith(EXAMPLE_WORKFLOWS)) }
+  return {
+    own: all.filter(({ file }) => file.startsWith(OWN_WORKFLOWS)),
+    examples: all.filter(({ file }) => file.startsWith(EXAMPLE_WORKFLOWS))
+  }
 }
 
 function main(argv: string[]): number {
@@ -127,7 +138,10 @@ function main(argv: string[]): number {
   for (const problem of problems) console.error(problem)
   if (problems.length > 0) return 1
   if (stale.length === 0) console.log(`The examples pin every action ${OWN_WORKFLOWS} uses at the same commit.`)
-  else if (check) console.error(`${stale.length} example(s) pin actions at other commits than ${OWN_WORKFLOWS}: run npm run sync-pins.`)
+  else if (check)
+    console.error(
+      `${stale.length} example(s) pin actions at other commits than ${OWN_WORKFLOWS}: run npm run sync-pins.`
+    )
   else console.log(`Rewrote ${stale.length} example(s) to the pins of ${OWN_WORKFLOWS}.`)
   return check && stale.length > 0 ? 1 : 0
 }

@@ -4,7 +4,15 @@ import { KIND_NAMES } from './kinds/names.js'
 import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
 import { guessRegions, REGION_PATTERN } from './aws/regions.js'
 import { isTopicArn } from './aws/sns-topic.js'
-import { INSTANCE_STATES, SWEEP_ACTIONS, type InstanceState, type Inputs, type ResourceKind, type SweepAction, type TagFilter } from './model/types.js'
+import {
+  INSTANCE_STATES,
+  SWEEP_ACTIONS,
+  type InstanceState,
+  type Inputs,
+  type ResourceKind,
+  type SweepAction,
+  type TagFilter
+} from './model/types.js'
 import { isConcreteTag, isOnlyWildcards } from './model/wildcard.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
@@ -43,7 +51,8 @@ const MAX_AGE_LIMIT_SECONDS = 365 * DURATION_UNITS.d!
 /** The shortest max-age a sweep not scoped by tags to one job may use: below it, live builds count as stale. */
 const UNSCOPED_MAX_AGE_MIN_SECONDS = DURATION_UNITS.h!
 /** The tags line that scopes a post-build sweep to one job (every job of a run, and of a matrix, shares github.run_id). */
-const JOB_TAG_RECIPE = 'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
+const JOB_TAG_RECIPE =
+  'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 
 /** `90m`, `2h`, `1d`, `1h30m`, `45s`, or a bare number of hours (Packer Cleaner's max_runtime). */
 export function parseDuration(raw: string): number {
@@ -57,13 +66,20 @@ export function parseDuration(raw: string): number {
     )
   }
   const [, days, hours, minutes, seconds] = match
-  return Number(days ?? 0) * DURATION_UNITS.d! + Number(hours ?? 0) * DURATION_UNITS.h! + Number(minutes ?? 0) * DURATION_UNITS.m! + Number(seconds ?? 0)
+  return (
+    Number(days ?? 0) * DURATION_UNITS.d! +
+    Number(hours ?? 0) * DURATION_UNITS.h! +
+    Number(minutes ?? 0) * DURATION_UNITS.m! +
+    Number(seconds ?? 0)
+  )
 }
 
 const parseMaxAge: Parser<number> = (raw) => {
   const seconds = parseDuration(raw)
   if (seconds <= MAX_AGE_LIMIT_SECONDS) return seconds
-  throw new InputError(`max-age: "${raw}" is more than 365 days. Use a duration from 0 to 365d (90m, 2h, 1d), or a bare number of hours up to 8760.`)
+  throw new InputError(
+    `max-age: "${raw}" is more than 365 days. Use a duration from 0 to 365d (90m, 2h, 1d), or a bare number of hours up to 8760.`
+  )
 }
 
 /** region-timeout's range: long enough for a region of 100,000 instances, short enough to end the job. */
@@ -73,7 +89,8 @@ const parseRegionTimeout: Parser<number> = (raw) => {
   const text = raw.trim().toLowerCase()
   const match = /^\d+$/.test(text) ? undefined : DURATION_PATTERN.exec(text)
   const seconds = match && text ? parseDuration(text) : NaN
-  if (Number.isFinite(seconds) && seconds >= REGION_TIMEOUT_RANGE.min && seconds <= REGION_TIMEOUT_RANGE.max) return seconds
+  if (Number.isFinite(seconds) && seconds >= REGION_TIMEOUT_RANGE.min && seconds <= REGION_TIMEOUT_RANGE.max)
+    return seconds
   throw new InputError(
     `region-timeout: "${raw}" is not allowed. Use a duration with units (d, h, m, s: 4m, 90s, 2m30s) from ${REGION_TIMEOUT_RANGE.min}s to ${REGION_TIMEOUT_RANGE.max / 60}m.`
   )
@@ -109,12 +126,15 @@ const parseRegions: Parser<string[] | 'all'> = (raw, env) => {
   if (names.length === 0) {
     const jobRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION
     if (!jobRegion) {
-      throw new InputError('regions: empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Name the regions (e.g. "us-east-1, eu-west-1") or use "all".')
+      throw new InputError(
+        'regions: empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Name the regions (e.g. "us-east-1, eu-west-1") or use "all".'
+      )
     }
     names.push(jobRegion)
   }
   if (names.includes('all')) {
-    if (names.length > 1) throw new InputError(`regions: "${raw}" mixes "all" with region names. Use either "all" or a list of regions.`)
+    if (names.length > 1)
+      throw new InputError(`regions: "${raw}" mixes "all" with region names. Use either "all" or a list of regions.`)
     return 'all'
   }
   const invalid = names.filter((name) => !REGION_PATTERN.test(name))
@@ -134,7 +154,8 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   if (names.length === 0) throw new InputError(`resources: empty. Use one or more of ${allowed}.`)
   // Checked before `all` wins: `all,bogus` is a typo to report, not a value to ignore.
   const unknown = names.filter((name) => name !== 'all' && !(KIND_NAMES as readonly string[]).includes(name))
-  if (unknown.length > 0) throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
+  if (unknown.length > 0)
+    throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
   if (names.includes('all')) return [...KIND_NAMES]
   return KIND_NAMES.filter((kind) => names.includes(kind))
 }
@@ -163,10 +184,14 @@ const parseTags: Parser<TagFilter[]> = (raw) => {
     const key = separator > 0 ? text.slice(0, separator).trim() : ''
     const value = separator > 0 ? text.slice(separator + 1).trim() : ''
     if (!key || !value) {
-      throw new InputError(`tags: "${text}" is not Key=Value. Write one Key=Value per line; the value may use * and ?, e.g. github-run-id=1234 or team=*.`)
+      throw new InputError(
+        `tags: "${text}" is not Key=Value. Write one Key=Value per line; the value may use * and ?, e.g. github-run-id=1234 or team=*.`
+      )
     }
     if (key.length > TAG_KEY_LIMIT || value.length > TAG_VALUE_LIMIT) {
-      throw new InputError(`tags: "${text}" is too long. Tag keys have at most ${TAG_KEY_LIMIT} characters, values at most ${TAG_VALUE_LIMIT}.`)
+      throw new InputError(
+        `tags: "${text}" is too long. Tag keys have at most ${TAG_KEY_LIMIT} characters, values at most ${TAG_VALUE_LIMIT}.`
+      )
     }
     if (filters.some((filter) => filter.key === key)) {
       throw new InputError(`tags: the key "${key}" appears twice. Give each tag key once; all lines must match.`)
@@ -223,7 +248,9 @@ function parsePattern(name: InputName, pattern: RegExp, allowed: string, optiona
 const parseTopicArn: Parser<string> = (raw) => {
   const value = raw.trim()
   if (value === '' || isTopicArn(value)) return value
-  throw new InputError(`sns-topic-arn: "${raw}" is not an SNS topic ARN. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty.`)
+  throw new InputError(
+    `sns-topic-arn: "${raw}" is not an SNS topic ARN. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty.`
+  )
 }
 
 const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
@@ -247,7 +274,12 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
     'Use an IAM role ARN like arn:aws:iam::123456789012:role/packer-sweeper, or leave it empty.',
     true
   ),
-  'role-session-name': parsePattern('role-session-name', SESSION_NAME_PATTERN, 'Use 2 to 64 letters, digits or +=,.@_- characters.', false),
+  'role-session-name': parsePattern(
+    'role-session-name',
+    SESSION_NAME_PATTERN,
+    'Use 2 to 64 letters, digits or +=,.@_- characters.',
+    false
+  ),
   audience: parsePattern('audience', /^\S+$/, 'Give the OIDC audience, e.g. sts.amazonaws.com.', false),
   'fail-on-stale': parseBoolean('fail-on-stale'),
   'estimate-cost': parseBoolean('estimate-cost')
@@ -260,14 +292,19 @@ type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age' | 'delete-custo
  * every instance (or every live build) in the account. Only inputs that parsed are checked.
  * Warnings are for values that are allowed but likely wrong.
  */
-function crossCheck(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): { problems: string[]; warnings: string[] } {
+function crossCheck(
+  inputs: Partial<CrossChecked>,
+  raw: (name: InputName) => string
+): { problems: string[]; warnings: string[] } {
   const problems: string[] = []
   const warnings: string[] = []
   const { 'key-name': keyNames, tags, 'max-age': maxAge } = inputs
   problems.push(...customKeyPairProblems(inputs, raw))
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
-      problems.push('key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.')
+      problems.push(
+        'key-name: empty, and tags is empty too. Without a key-name pattern, give tags so the sweep cannot match every instance in the account.'
+      )
     } else if (!tags.some(isConcreteTag)) {
       problems.push(
         `tags: "${tagLines(tags)}" has only wildcard values, and key-name is empty: every tagged instance would match. ` +
@@ -304,7 +341,10 @@ const tagLines = (tags: readonly TagFilter[]) => tags.map(({ key, value }) => `$
  * A key pair not named packer_<uuid> may be anyone's: deleting such keys needs a tag that marks
  * Packer's own (the run_tags it puts on its temporary key pair), not a wildcard that any key carries.
  */
-function customKeyPairProblems({ 'delete-custom-key-pairs': deleteCustom, tags }: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+function customKeyPairProblems(
+  { 'delete-custom-key-pairs': deleteCustom, tags }: Partial<CrossChecked>,
+  raw: (name: InputName) => string
+): string[] {
   if (deleteCustom !== true || tags === undefined || tags.some(isConcreteTag)) return []
   const what = tags.length === 0 ? 'tags is empty' : `tags has only wildcard values ("${tagLines(tags)}")`
   return [

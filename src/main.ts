@@ -19,7 +19,15 @@ import type { PriceLookup } from './model/cost.js'
 import { countOf } from './model/format.js'
 import type { Inputs } from './model/types.js'
 import { addFindings, builderFindings } from './report/lists.js'
-import { annotationsFor, findingLogLine, logAccount, logData, logRegion, logSettled, writeAnnotations } from './report/log.js'
+import {
+  annotationsFor,
+  findingLogLine,
+  logAccount,
+  logData,
+  logRegion,
+  logSettled,
+  writeAnnotations
+} from './report/log.js'
 import { notify } from './report/notification.js'
 import { keepReportFile, newReport, runContext, staleProblems } from './report/record.js'
 import { stepFailures, writeOutputs } from './report/report.js'
@@ -36,7 +44,9 @@ export async function run(): Promise<void> {
     await sweepAndReport(control)
   } catch (error) {
     // Every expected failure is reported by sweepAndReport; this is the net under a bug.
-    core.setFailed(`packer-sweeper stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    core.setFailed(
+      `packer-sweeper stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`
+    )
   } finally {
     control.dispose()
   }
@@ -83,7 +93,11 @@ async function sweepAndReport(control: RunControl): Promise<void> {
 }
 
 /** Everything between valid inputs and the finished report. Failures end up in the report, never thrown. */
-async function sweepAccount(inputs: Inputs, startedAt: Date, control: RunControl): Promise<{ report: Report; credentials?: AwsCredentialIdentity }> {
+async function sweepAccount(
+  inputs: Inputs,
+  startedAt: Date,
+  control: RunControl
+): Promise<{ report: Report; credentials?: AwsCredentialIdentity }> {
   const report = newReport(inputs, startedAt)
   const home = homeRegion(inputs)
   const readDeadline = () => regionDeadline(inputs['region-timeout'] * 1000, control)
@@ -107,7 +121,16 @@ async function sweepAccount(inputs: Inputs, startedAt: Date, control: RunControl
     // Region names from DescribeRegions are AWS data like any other.
     logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
     let prices: Promise<ReadonlyMap<string, PriceLookup>> | undefined
-    const plan = { kinds: KIND_MODULES, inputs, credentials, home, regions, now: startedAt, control, ec2For: (region: string) => clients.get(region) }
+    const plan = {
+      kinds: KIND_MODULES,
+      inputs,
+      credentials,
+      home,
+      regions,
+      now: startedAt,
+      control,
+      ec2For: (region: string) => clients.get(region)
+    }
     const sweeping = sweep(plan, {
       settled: (region, findings) =>
         logSettled(
@@ -117,7 +140,13 @@ async function sweepAccount(inputs: Inputs, startedAt: Date, control: RunControl
       regionSwept: (result, findings) => logRegion(KIND_MODULES, result, findings, inputs.resources),
       accountSwept: (findings) => logAccount(KIND_MODULES, findings),
       surveyed: (stale) => {
-        if (inputs['estimate-cost']) prices = lookUpPricesFor(stale, { credentials, ec2For: clients.get, now: startedAt, abortSignal: readDeadline() })
+        if (inputs['estimate-cost'])
+          prices = lookUpPricesFor(stale, {
+            credentials,
+            ec2For: clients.get,
+            now: startedAt,
+            abortSignal: readDeadline()
+          })
       }
     })
     // Read after the first AWS requests are on their way, since sweeping does not need it.

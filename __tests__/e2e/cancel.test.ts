@@ -60,7 +60,8 @@ describe('SIGINT during the batches', () => {
       cancel: {
         when: () => {
           // The third batch makes its change but never answers: the grace ends, it is read back.
-          if (!silenced && terminates() === 2) silenced = Boolean(s.faults.silence({ action: 'TerminateInstances', count: 1, afterProcessing: true }))
+          if (!silenced && terminates() === 2)
+            silenced = Boolean(s.faults.silence({ action: 'TerminateInstances', count: 1, afterProcessing: true }))
           return terminates() >= 3
         }
       }
@@ -101,7 +102,9 @@ describe('SIGINT during the batches', () => {
     for (const [id, ofId] of lines) {
       expect(ofId).toHaveLength(1)
       expect(ofId[0]).toMatch(
-        sent.includes(id) ? /: terminated/ : /: reported \(not acted on: the job was cancelled first\)$|not acted on: the job was cancelled first/
+        sent.includes(id)
+          ? /: terminated/
+          : /: reported \(not acted on: the job was cancelled first\)$|not acted on: the job was cancelled first/
       )
     }
   })
@@ -135,7 +138,8 @@ describe('SIGINT during the batches', () => {
         outcome: 'unknown',
         reason: expect.stringMatching(/^the terminate call got no answer and the instance could not be read back/)
       })
-    for (const id of all.filter((i) => !inFlight.includes(i))) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
+    for (const id of all.filter((i) => !inFlight.includes(i)))
+      expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
     expect(run.list('acted-ids')).toEqual([])
     expect(sorted(settledLines(run, region).keys())).toEqual(all)
   })
@@ -149,19 +153,39 @@ describe('SIGINT during the termination wait (resources: all)', () => {
     const waitPolls = () => {
       const terminatedAt = s.callsOf('TerminateInstances').find((c) => c.answeredAt !== undefined)?.answeredAt
       if (terminatedAt === undefined) return false
-      return s.callsOf('DescribeInstances').filter((c) => c.receivedAt >= terminatedAt && c.outcome === 'answered').length >= 4
+      return (
+        s.callsOf('DescribeInstances').filter((c) => c.receivedAt >= terminatedAt && c.outcome === 'answered').length >=
+        4
+      )
     }
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'all' }, cancel: { when: waitPolls } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', resources: 'all' },
+      cancel: { when: waitPolls }
+    })
     expectCancelledRecord(run)
     measured.push(`during the termination wait: ${run.cancel?.sigintToExitMs.toFixed(0)} ms`)
     const builders = sorted(s.fleet.instances('us-east-1').map((i) => i.id))
     expect(run.list('acted-ids')).toEqual(builders)
     // EC2 answered the TerminateInstances for both (the stopping one reads `stopping` for terminationLagMs).
-    expect(s.callsOf('TerminateInstances').map((c) => [sorted(idsInCall(c.params)), c.status])).toEqual([[builders, 200]])
+    expect(s.callsOf('TerminateInstances').map((c) => [sorted(idsInCall(c.params)), c.status])).toEqual([
+      [builders, 200]
+    ])
     expect(s.fleet.byRef('slow-running').state).toBe('shutting-down')
-    const leftovers = [...(run.report?.keyPairs ?? []), ...(run.report?.securityGroups ?? []), ...(run.report?.launchTemplates ?? [])]
-    expect(leftovers.map((f) => f.kind).sort()).toEqual(['key-pairs', 'key-pairs', 'launch-templates', 'security-groups', 'security-groups'])
-    for (const finding of leftovers) expect(finding).toMatchObject({ outcome: 'notified', reason: NOT_DELETED_CANCELLED })
+    const leftovers = [
+      ...(run.report?.keyPairs ?? []),
+      ...(run.report?.securityGroups ?? []),
+      ...(run.report?.launchTemplates ?? [])
+    ]
+    expect(leftovers.map((f) => f.kind).sort()).toEqual([
+      'key-pairs',
+      'key-pairs',
+      'launch-templates',
+      'security-groups',
+      'security-groups'
+    ])
+    for (const finding of leftovers)
+      expect(finding).toMatchObject({ outcome: 'notified', reason: NOT_DELETED_CANCELLED })
     expect(sorted(s.fleet.keyPairs('us-east-1').map((k) => k.keyName))).toEqual(sorted([SLOW.running, SLOW.stopping]))
     expect(s.calls.filter((c) => c.action.startsWith('Delete'))).toEqual([])
     for (const finding of leftovers) expect(run.stdout).toContain(`${finding.id}`)
@@ -177,22 +201,34 @@ describe('SIGINT while a region is silent', () => {
     const s: Sandbox = await start({ fleet })
     s.faults.silence({ region: 'eu-west-1' })
     const readBoth = () =>
-      s.callsOf('DescribeInstances', 'eu-west-1').length > 0 && s.callsOf('DescribeInstances', 'us-east-1').some((c) => c.outcome === 'answered')
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1' }, cancel: { when: readBoth } })
+      s.callsOf('DescribeInstances', 'eu-west-1').length > 0 &&
+      s.callsOf('DescribeInstances', 'us-east-1').some((c) => c.outcome === 'answered')
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1' },
+      cancel: { when: readBoth }
+    })
     expectCancelledRecord(run)
     measured.push(`a region silent: ${run.cancel?.sigintToExitMs.toFixed(0)} ms`)
     expect(s.callsOf('TerminateInstances')).toEqual([])
     expect(changedIds(s)).toEqual([])
     expect(run.report?.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({
       status: 'failed',
-      failures: [{ code: 'Cancelled', message: 'the job was cancelled while eu-west-1 was being read; nothing more was done in it' }]
+      failures: [
+        {
+          code: 'Cancelled',
+          message: 'the job was cancelled while eu-west-1 was being read; nothing more was done in it'
+        }
+      ]
     })
     expect(run.report?.regions.find((r) => r.region === 'us-east-1')).toMatchObject({ status: 'ok' })
     const east = sorted(s.fleet.instances('us-east-1').map((i) => i.id))
     expect(sorted(run.report?.instances.map((i) => i.id) ?? [])).toEqual(east)
-    for (const id of east) expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
+    for (const id of east)
+      expect(outcomeOf(run, id)).toMatchObject({ outcome: 'notified', reason: NOT_STARTED_CANCELLED })
     // The abandoned calls were closed by the client at the grace's end, not left open.
-    for (const call of s.callsOf('DescribeInstances', 'eu-west-1')) expect(call).toMatchObject({ outcome: 'silenced', closedAt: expect.any(Number) })
+    for (const call of s.callsOf('DescribeInstances', 'eu-west-1'))
+      expect(call).toMatchObject({ outcome: 'silenced', closedAt: expect.any(Number) })
   })
 })
 

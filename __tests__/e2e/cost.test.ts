@@ -31,7 +31,12 @@ function pricedFleet(): FleetSeed {
   }
 }
 
-const inputs = { action: 'terminate', regions: 'us-east-1,eu-west-1', 'estimate-cost': 'true', 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+const inputs = {
+  action: 'terminate',
+  regions: 'us-east-1,eu-west-1',
+  'estimate-cost': 'true',
+  'sns-topic-arn': DEFAULT_TOPIC_ARN
+}
 
 /** The `default` (e-mail) text of the one message published. */
 function publishedText(message: string | undefined): string {
@@ -61,13 +66,22 @@ describe('estimate-cost', () => {
     // 3 h × 0.0416 + 2.5 h × 0.0385 + 4 h × 0.17 + 5 h × 0.107
     expect(cost?.usdSoFar).toBeCloseTo(1.43605, 3)
     expect(cost?.instanceHours).toBeCloseTo(14.5, 2)
-    expect(cost?.regions.map((region) => [region.region, region.running, region.stopped, region.usdPerHourStopped])).toEqual([
+    expect(
+      cost?.regions.map((region) => [region.region, region.running, region.stopped, region.usdPerHourStopped])
+    ).toEqual([
       ['eu-west-1', 1, 0, 0.107],
       ['us-east-1', 3, 1, 0.0801]
     ])
     expect(cost?.rates).toEqual(
       expect.arrayContaining([
-        { region: 'us-east-1', instanceType: 'm5.large', source: 'spot', availabilityZone: 'us-east-1b', usdPerHour: 0.0385, instances: 1 }
+        {
+          region: 'us-east-1',
+          instanceType: 'm5.large',
+          source: 'spot',
+          availabilityZone: 'us-east-1b',
+          usdPerHour: 0.0385,
+          instances: 1
+        }
       ])
     )
 
@@ -79,7 +93,9 @@ describe('estimate-cost', () => {
 
     expect(run.summary).toContain('<h3>What the leftovers cost</h3>')
     expect(run.summary).toContain('<li>4 running builders had run 14.5 instance-hours: about &#36;1.44 so far</li>')
-    expect(run.summary).toContain('<li>No longer running after this run: &#36;0.1871 per hour &#40;about &#36;136.58 a month&#41;</li>')
+    expect(run.summary).toContain(
+      '<li>No longer running after this run: &#36;0.1871 per hour &#40;about &#36;136.58 a month&#41;</li>'
+    )
     expect(run.summary).toContain('<li>Still running: &#36;0.1700 per hour &#40;about &#36;124.10 a month&#41;</li>')
     expect(run.summary).toContain('<li>1 builder found stopped: not billed for compute</li>')
 
@@ -96,8 +112,15 @@ describe('estimate-cost', () => {
     const run = await runAction({ sandbox: s, inputs })
     expectExit(run, 0)
 
-    expect(run.report?.cost).toMatchObject({ running: 4, priceUnknown: 3, usdPerHourStopped: 0.0385, usdPerHourStillRunning: 0 })
-    expect(run.report?.cost?.unknown).toEqual([expect.stringMatching(/^AccessDeniedException: .*missing IAM permission pricing:GetProducts/)])
+    expect(run.report?.cost).toMatchObject({
+      running: 4,
+      priceUnknown: 3,
+      usdPerHourStopped: 0.0385,
+      usdPerHourStillRunning: 0
+    })
+    expect(run.report?.cost?.unknown).toEqual([
+      expect.stringMatching(/^AccessDeniedException: .*missing IAM permission pricing:GetProducts/)
+    ])
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
     expect(warnings.filter((line) => line.includes('Cost estimate'))).toHaveLength(1)
     expect(warnings.join('\n')).toContain('price unknown for 3 running builders')
@@ -112,7 +135,9 @@ describe('estimate-cost', () => {
     const run = await runAction({ sandbox: s, inputs: { action: 'notify', regions: 'us-east-1,eu-west-1' } })
     expectExit(run, 0)
     expect(run.report?.cost).toBeUndefined()
-    expect(s.calls.filter((call) => call.service === 'pricing' || call.action === 'DescribeSpotPriceHistory')).toEqual([])
+    expect(s.calls.filter((call) => call.service === 'pricing' || call.action === 'DescribeSpotPriceHistory')).toEqual(
+      []
+    )
     expect(run.summary).not.toContain('What the leftovers cost')
   })
 })

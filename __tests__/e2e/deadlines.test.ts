@@ -13,15 +13,20 @@ import { workflowCommands } from './runner-log.js'
 const { start } = sandboxPerTest()
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1']
 const SILENT = 'eu-west-1'
-const threeRegions = () => Object.assign({}, ...REGIONS.map((region, n) => generateFleet({ region, count: 4, staleFraction: 1, seed: 30 + n })))
-const idsIn = (s: Sandbox, ...regions: string[]) => sorted(regions.flatMap((region) => s.fleet.instances(region).map((i) => i.id)))
+const threeRegions = () =>
+  Object.assign({}, ...REGIONS.map((region, n) => generateFleet({ region, count: 4, staleFraction: 1, seed: 30 + n })))
+const idsIn = (s: Sandbox, ...regions: string[]) =>
+  sorted(regions.flatMap((region) => s.fleet.instances(region).map((i) => i.id)))
 const errorAnnotations = (stdout: string) => workflowCommands(stdout).filter((c) => c.command === 'error')
 
 describe('a region that never answers (region-timeout 3s)', () => {
   it('is failed with RegionTimeout and never acted on; the other regions are swept exactly; the run ends by itself with exit 1', async () => {
     const s = await start({ fleet: threeRegions() })
     s.faults.silence({ region: SILENT })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: REGIONS.join(','), 'region-timeout': '3s' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: REGIONS.join(','), 'region-timeout': '3s' }
+    })
     expectExit(run, 1)
     const swept = idsIn(s, 'us-east-1', 'ap-south-1')
     expect(changedIds(s)).toEqual(swept)
@@ -46,7 +51,9 @@ describe('a region that never answers (region-timeout 3s)', () => {
     ])
     // Nothing of the silent region is listed: it found nothing as far as the run knows.
     expect(report?.instances.filter((i) => i.region === SILENT)).toEqual([])
-    expect(sorted(report?.instances.map((i) => `${i.id} ${i.outcome}`) ?? [])).toEqual(swept.map((id) => `${id} terminated`))
+    expect(sorted(report?.instances.map((i) => `${i.id} ${i.outcome}`) ?? [])).toEqual(
+      swept.map((id) => `${id} terminated`)
+    )
     expect(run.summary).toMatch(
       new RegExp(
         `<h3>Regions with failures</h3><ul><li><code>${SILENT}</code>: nothing swept: <code>RegionTimeout: ${SILENT} was not read within region-timeout`
@@ -69,14 +76,22 @@ describe('a region that goes silent while acting (TerminateInstances never answe
   const actSilently = async (afterProcessing: boolean) => {
     const s = await start({ fleet: threeRegions() })
     s.faults.silence({ region: SILENT, action: 'TerminateInstances', afterProcessing })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: REGIONS.join(','), 'region-timeout': '3s' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: REGIONS.join(','), 'region-timeout': '3s' }
+    })
     // Whatever EC2 says, the region missed its deadline for acting: it fails the step.
     expectExit(run, 1)
     const region = run.report?.regions.find((r) => r.region === SILENT)
     // Its instances were read and judged, and what was done is reported: partly swept, the deadline named.
     expect(region).toMatchObject({
       status: 'partial',
-      failures: [{ code: 'RegionTimeout', message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.` }]
+      failures: [
+        {
+          code: 'RegionTimeout',
+          message: `${SILENT} was not swept within region-timeout (3s): what was not done is reported as such.`
+        }
+      ]
     })
     const others = idsIn(s, 'us-east-1', 'ap-south-1')
     for (const id of others) expect(run.report?.instances.find((i) => i.id === id)?.outcome).toBe('terminated')
@@ -116,7 +131,8 @@ describe('a region that goes silent while acting (TerminateInstances never answe
     }
     // One error annotation per instance whose outcome is unknown, besides the region's.
     const titles = errorAnnotations(run.stdout).map((c) => c.properties.title)
-    for (const id of silent) expect(titles).toContain(`packer-sweeper: instance ${id} (${SILENT}): no answer on terminate`)
+    for (const id of silent)
+      expect(titles).toContain(`packer-sweeper: instance ${id} (${SILENT}): no answer on terminate`)
     expect(titles).toContain(`packer-sweeper: region ${SILENT} partly swept`)
   })
 })

@@ -20,7 +20,8 @@ export function expectExit(run: RunResult, code: number): void {
 
 /** The summary's text under one `<h3>` heading, with HTML entities decoded (names are escaped). */
 export function summarySection(summary: string, heading: string): string {
-  const decode = (html: string) => html.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&amp;/g, '&')
+  const decode = (html: string) =>
+    html.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&amp;/g, '&')
   const sections = summary.split(/<h3>/).slice(1)
   const section = sections.find((text) => text.startsWith(`${heading}</h3>`))
   if (section === undefined) throw new Error(`the summary has no <h3>${heading}</h3> section:\n${summary}`)
@@ -37,7 +38,8 @@ const checkedMessages = new WeakMap<Sandbox, number>()
 export function checkRunAgainstSchemas(run: RunResult, sandbox: Sandbox | undefined): void {
   try {
     const output = run.outputs.report
-    if (output !== undefined && output !== 'null') expectMatchesSchema(REPORT_SCHEMA, JSON.parse(output), 'the report output')
+    if (output !== undefined && output !== 'null')
+      expectMatchesSchema(REPORT_SCHEMA, JSON.parse(output), 'the report output')
     if (run.reportFileText !== undefined) {
       const file = JSON.parse(run.reportFileText) as Record<string, unknown>
       expectMatchesSchema(REPORT_SCHEMA, file, 'the report file')
@@ -46,7 +48,8 @@ export function checkRunAgainstSchemas(run: RunResult, sandbox: Sandbox | undefi
     if (sandbox) {
       const messages = sandbox.published.slice(checkedMessages.get(sandbox) ?? 0)
       checkedMessages.set(sandbox, sandbox.published.length)
-      for (const [index, published] of messages.entries()) expectValidSnsMessage(published.message, `SNS message ${index + 1} of this run`)
+      for (const [index, published] of messages.entries())
+        expectValidSnsMessage(published.message, `SNS message ${index + 1} of this run`)
     }
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${describeRun(run)}`, { cause: error })

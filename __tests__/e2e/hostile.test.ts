@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { expectNothingLinked, LINKY } from '../../__fixtures__/gfm.js'
-import { HOSTILE, HOSTILE_KEY_NAME, HOSTILE_MESSAGE, HOSTILE_RUN_TAG, hostileFleet } from '../../__fixtures__/hostile-fleet.js'
+import {
+  HOSTILE,
+  HOSTILE_KEY_NAME,
+  HOSTILE_MESSAGE,
+  HOSTILE_RUN_TAG,
+  hostileFleet
+} from '../../__fixtures__/hostile-fleet.js'
 import { DEFAULT_TOPIC_ARN, type Sandbox } from '../../sandbox/index.js'
 import { sandboxPerTest } from './fleet.js'
 import { runAction, STATIC_KEY_ID, type RunResult } from '../../sandbox/run-action.js'
@@ -26,7 +32,10 @@ function expectOnlyOwnCommands(run: RunResult): void {
   const why = describeRun(run)
   const names = new Set(commands.filter((c) => !c.resumes).map((c) => c.command))
   for (const name of names)
-    expect({ name, why }).toEqual({ name: expect.stringMatching(/^(add-mask|group|endgroup|stop-commands|error|warning|notice)$/), why })
+    expect({ name, why }).toEqual({
+      name: expect.stringMatching(/^(add-mask|group|endgroup|stop-commands|error|warning|notice)$/),
+      why
+    })
   // add-mask: the two credentials, nothing a name could add.
   expect(
     commands
@@ -43,13 +52,16 @@ function expectOnlyOwnCommands(run: RunResult): void {
   for (const command of commands) expect(command.syntax).toBe('::')
   // Annotations: ours (titled packer-sweeper…) and setFailed's one; flattened, never a payload.
   const annotations = commands.filter((c) => ['error', 'warning', 'notice'].includes(c.command))
-  expect(annotations.filter((c) => c.properties.title === undefined).map((c) => c.command)).toEqual(run.exitCode === 0 ? [] : ['error'])
+  expect(annotations.filter((c) => c.properties.title === undefined).map((c) => c.command)).toEqual(
+    run.exitCode === 0 ? [] : ['error']
+  )
   for (const annotation of annotations) {
     if (annotation.properties.title !== undefined) expect(annotation.properties.title).toMatch(/^packer-sweeper/)
     expect(`${annotation.properties.title ?? ''}${annotation.data}`).not.toMatch(/[\r\n]/)
     expect(annotation.data).not.toMatch(/^\s*(::|pwned)/)
   }
-  for (const group of commands.filter((c) => c.command === 'group')) expect(group.data).toMatch(/^[a-z]+-[a-z]+-\d · [a-z0-9 ,:]+$/)
+  for (const group of commands.filter((c) => c.command === 'group'))
+    expect(group.data).toMatch(/^[a-z]+-[a-z]+-\d · [a-z0-9 ,:]+$/)
 }
 
 /** The summary's text between tags holds no markup and no line break from AWS. */
@@ -94,24 +106,40 @@ describe('hostile strings in every AWS-controlled field', () => {
     expect(run.exitCode).toBe(1)
     const keyPairs = run.report?.keyPairs ?? []
     expect(keyPairs.length).toBeGreaterThan(0)
-    for (const finding of keyPairs) expect(finding).toMatchObject({ outcome: 'failed', error: { code: 'InvalidParameterValue', message: HOSTILE_MESSAGE } })
+    for (const finding of keyPairs)
+      expect(finding).toMatchObject({
+        outcome: 'failed',
+        error: { code: 'InvalidParameterValue', message: HOSTILE_MESSAGE }
+      })
     expect(run.report?.notification).toMatchObject({ published: 1 })
     expectOnlyOwnCommands(run)
     expectInertSummary(run.summary)
     expectInertNotification(s)
     // The failures are annotated, each titled with its key pair — flattened.
-    const errors = workflowCommands(run.stdout).filter((c) => c.command === 'error' && c.properties.title?.startsWith('packer-sweeper: key pair'))
+    const errors = workflowCommands(run.stdout).filter(
+      (c) => c.command === 'error' && c.properties.title?.startsWith('packer-sweeper: key pair')
+    )
     expect(errors.length).toBeGreaterThan(0)
   })
 
   it('terminate with TerminateInstances failing (InternalError, retries used up) with a hostile message', async () => {
     const s = await start({ fleet: hostileFleet('us-east-1') })
-    s.faults.fail({ action: 'TerminateInstances', code: 'InternalError', message: HOSTILE_MESSAGE, status: 500, count: 8 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN } })
+    s.faults.fail({
+      action: 'TerminateInstances',
+      code: 'InternalError',
+      message: HOSTILE_MESSAGE,
+      status: 500,
+      count: 8
+    })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', 'key-name': HOSTILE_KEY_NAME, 'sns-topic-arn': DEFAULT_TOPIC_ARN }
+    })
     expect(run.exitCode).toBe(1)
     const instances = run.report?.instances ?? []
     expect(instances.length).toBe(Object.keys(HOSTILE).length)
-    for (const finding of instances) expect(finding).toMatchObject({ outcome: 'failed', error: { code: 'InternalError', message: HOSTILE_MESSAGE } })
+    for (const finding of instances)
+      expect(finding).toMatchObject({ outcome: 'failed', error: { code: 'InternalError', message: HOSTILE_MESSAGE } })
     expectOnlyOwnCommands(run)
     expectInertSummary(run.summary)
     expectInertNotification(s)
@@ -141,11 +169,21 @@ describe('nothing from AWS becomes a link or a mention in the job summary', () =
     const s = await start({ fleet: { 'us-east-1': { instances } } })
     const message = `denied, see https://evil.example/x or ask @team (www.evil.example, a@b.example, @org/team)`
     s.faults.fail({ action: 'DescribeKeyPairs', code: 'UnauthorizedOperation', message, status: 403 })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instances,key-pairs', 'key-name': 'packer_*' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', resources: 'instances,key-pairs', 'key-name': 'packer_*' }
+    })
     expect(run.exitCode).toBe(1)
     expect(run.report?.instances.map((i) => i.outcome)).toEqual(LINKY.map(() => 'terminated'))
-    expect(run.report?.regions[0]).toMatchObject({ status: 'partial', failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation' }] })
-    expectNothingLinked(run.summary, [...LINKY, ...LINKY.map((value) => `packer_${value}`), 'https://evil.example/x or ask @team'])
+    expect(run.report?.regions[0]).toMatchObject({
+      status: 'partial',
+      failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation' }]
+    })
+    expectNothingLinked(run.summary, [
+      ...LINKY,
+      ...LINKY.map((value) => `packer_${value}`),
+      'https://evil.example/x or ask @team'
+    ])
     // The log and the SNS text are plain text, unchanged: the values are there as they are.
     for (const value of LINKY) expect(run.log).toContain(value)
   })

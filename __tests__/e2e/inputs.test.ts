@@ -6,7 +6,8 @@ import { runAction } from '../../sandbox/run-action.js'
 import { expectExit } from './harness.js'
 
 const H = 3600
-const JOB_TAG = 'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
+const JOB_TAG =
+  'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 
 /** The ::error lines of a run. */
 const errorLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('::error'))
@@ -23,7 +24,10 @@ describe('invalid inputs', () => {
     ['max-instances', 'many']
   ])('%s: %s → a clear message, exit 1, no request', async (input, value) => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 2 }) })
-    const run = await runAction({ sandbox: s, inputs: { [input]: value, action: input === 'action' ? value : 'terminate' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { [input]: value, action: input === 'action' ? value : 'terminate' }
+    })
     expectExit(run, 1)
     const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'))
     expect(errors.length).toBeGreaterThan(0)
@@ -46,8 +50,18 @@ describe('invalid inputs', () => {
     ['max-age of 400 nines', { 'max-age': '9'.repeat(400) }, 'max-age', 'is more than 365 days'],
     ['max-age 366d', { 'max-age': '366d' }, 'max-age', 'is more than 365 days'],
     // Plausible spellings that matched no tag key, so protected nothing.
-    ['exclude-tag key=value', { 'exclude-tag': 'packer-sweeper:keep=true' }, 'exclude-tag', 'exclude-tag takes tag keys only'],
-    ['exclude-tag with a wildcard', { 'exclude-tag': 'packer-sweeper:keep*' }, 'exclude-tag', '"packer-sweeper:keep*" is not a tag key'],
+    [
+      'exclude-tag key=value',
+      { 'exclude-tag': 'packer-sweeper:keep=true' },
+      'exclude-tag',
+      'exclude-tag takes tag keys only'
+    ],
+    [
+      'exclude-tag with a wildcard',
+      { 'exclude-tag': 'packer-sweeper:keep*' },
+      'exclude-tag',
+      '"packer-sweeper:keep*" is not a tag key'
+    ],
     ['regions not a region name', { regions: 'us-east1' }, 'regions', 'Did you mean us-east-1?']
   ])('guard: %s → refused before any request, naming the input', async (_, inputs, input, words) => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 3 }) })
@@ -76,7 +90,11 @@ describe('invalid inputs', () => {
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'max-age': '90m' } })
     expectExit(run, 0)
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning'))
-    expect(warnings.some((line) => line.includes('max-age: "90m" is under the 2h default, shorter than typical Packer builds'))).toBe(true)
+    expect(
+      warnings.some((line) =>
+        line.includes('max-age: "90m" is under the 2h default, shorter than typical Packer builds')
+      )
+    ).toBe(true)
     const youngest = warnings.filter((line) => line.includes('the youngest builder to terminate'))
     expect(youngest).toHaveLength(1)
     expect(youngest[0]).toContain(`${s.fleet.byRef('young').id} in us-east-1`)
@@ -94,7 +112,12 @@ describe('invalid inputs', () => {
 
 describe('exclude-tag: exact keys, several of them', () => {
   it('a builder carrying any listed key is skipped with that key named; the rest are terminated', async () => {
-    const stale = (ref: string, tags: Record<string, string> = {}) => ({ ref, keyName: packerName(5 * H, Date.now(), ref), age: '5h', tags })
+    const stale = (ref: string, tags: Record<string, string> = {}) => ({
+      ref,
+      keyName: packerName(5 * H, Date.now(), ref),
+      age: '5h',
+      tags
+    })
     const s = await start({
       fleet: {
         'us-east-1': {
@@ -107,7 +130,10 @@ describe('exclude-tag: exact keys, several of them', () => {
         }
       }
     })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', 'exclude-tag': 'packer-sweeper:keep, do-not-delete' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', 'exclude-tag': 'packer-sweeper:keep, do-not-delete' }
+    })
     expectExit(run, 0)
     const ids = (...refs: string[]) => sorted(refs.map((ref) => s.fleet.byRef(ref).id))
     expect(run.list('skipped-ids')).toEqual(ids('ours', 'theirs'))
@@ -128,10 +154,20 @@ describe('tags: every line break splits', () => {
     ['CRLF', 'team=img\r\ngithub-run-id=42'],
     ['LF', 'team=img\ngithub-run-id=42']
   ])('%s: two filters, both must match', async (_title, tags) => {
-    const builder = (ref: string, runTags: Record<string, string>) => ({ ref, keyName: packerName(5 * H, Date.now(), ref), age: '5h', tags: runTags })
+    const builder = (ref: string, runTags: Record<string, string>) => ({
+      ref,
+      keyName: packerName(5 * H, Date.now(), ref),
+      age: '5h',
+      tags: runTags
+    })
     const s = await start({
       fleet: {
-        'us-east-1': { instances: [builder('this-run', { team: 'img', 'github-run-id': '42' }), builder('other-run', { team: 'img', 'github-run-id': '43' })] }
+        'us-east-1': {
+          instances: [
+            builder('this-run', { team: 'img', 'github-run-id': '42' }),
+            builder('other-run', { team: 'img', 'github-run-id': '43' })
+          ]
+        }
       }
     })
     const run = await runAction({ sandbox: s, inputs: { tags } })
@@ -145,7 +181,9 @@ describe('tags: every line break splits', () => {
 })
 
 describe('regions: known names offline, an unknown one looked up before anything is swept', () => {
-  const staleIn = (region: string) => ({ [region]: { instances: [{ ref: `${region}-stale`, keyName: packerName(5 * H), age: '5h' }] } })
+  const staleIn = (region: string) => ({
+    [region]: { instances: [{ ref: `${region}-stale`, keyName: packerName(5 * H), age: '5h' }] }
+  })
 
   it('a typo shaped like a region: refused with the nearest name, nothing read or changed', async () => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 3, staleFraction: 1, seed: 4 }) })
@@ -160,10 +198,15 @@ describe('regions: known names offline, an unknown one looked up before anything
   })
 
   it('a region the SDK does not know, enabled for the account: swept', async () => {
-    const s = await start({ regions: [...DEFAULT_REGIONS, 'ap-southeast-9'], fleet: { ...staleIn('ap-southeast-9'), ...staleIn('us-east-1') } })
+    const s = await start({
+      regions: [...DEFAULT_REGIONS, 'ap-southeast-9'],
+      fleet: { ...staleIn('ap-southeast-9'), ...staleIn('us-east-1') }
+    })
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1, ap-southeast-9' } })
     expectExit(run, 0)
-    expect(run.list('acted-ids')).toEqual(sorted([s.fleet.byRef('ap-southeast-9-stale').id, s.fleet.byRef('us-east-1-stale').id]))
+    expect(run.list('acted-ids')).toEqual(
+      sorted([s.fleet.byRef('ap-southeast-9-stale').id, s.fleet.byRef('us-east-1-stale').id])
+    )
   })
 
   it('a region the SDK does not know, not enabled for the account: refused before anything is swept', async () => {

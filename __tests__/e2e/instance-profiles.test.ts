@@ -7,7 +7,14 @@
  * is excluded is left alone with the reason; notify and dry-run write nothing to IAM.
  */
 import { describe, expect, it } from '@jest/globals'
-import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
+import {
+  DEFAULT_TOPIC_ARN,
+  packerIamLeftovers,
+  packerName,
+  type IamSeed,
+  type PackerIamState,
+  type Sandbox
+} from '../../sandbox/index.js'
 import { runAction, type RunResult } from '../../sandbox/run-action.js'
 import type { IamFinding, RemovalStepOutcome } from '../../src/kinds/instance-profiles/rules.js'
 import { sandboxPerTest, sorted } from './fleet.js'
@@ -21,7 +28,14 @@ const H = 3600
 const IAM_WRITES = ['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole', 'DeleteInstanceProfile'] as const
 type IamWrite = (typeof IAM_WRITES)[number]
 
-const STATES: readonly PackerIamState[] = ['profile-only', 'profile-and-role', 'role-with-policy-unattached', 'full', 'role-only', 'role-with-policy']
+const STATES: readonly PackerIamState[] = [
+  'profile-only',
+  'profile-and-role',
+  'role-with-policy-unattached',
+  'full',
+  'role-only',
+  'role-with-policy'
+]
 
 /** What each state needs removed, in order: only the steps for what is there. */
 const WRITES_FOR: Record<PackerIamState, IamWrite[]> = {
@@ -71,7 +85,8 @@ function iamSeed(leftovers: readonly Leftover[]): { seed: Required<IamSeed>; nam
 }
 
 /** Every IAM write call the sandbox received, in order. */
-const iamWrites = (s: Sandbox) => s.calls.filter((c) => c.service === 'iam' && (IAM_WRITES as readonly string[]).includes(c.action))
+const iamWrites = (s: Sandbox) =>
+  s.calls.filter((c) => c.service === 'iam' && (IAM_WRITES as readonly string[]).includes(c.action))
 
 /**
  * What each write waits for, per build: IAM's own dependencies, and DeleteInstanceProfile after
@@ -91,11 +106,14 @@ const WAITS_FOR: Record<IamWrite, IamWrite[]> = {
  */
 function writesByName(s: Sandbox): Record<string, string[]> {
   const by: Record<string, ReturnType<typeof iamWrites>> = {}
-  for (const call of iamWrites(s)) (by[call.params.InstanceProfileName ?? call.params.RoleName ?? '?'] ??= []).push(call)
+  for (const call of iamWrites(s))
+    (by[call.params.InstanceProfileName ?? call.params.RoleName ?? '?'] ??= []).push(call)
   return Object.fromEntries(
     Object.entries(by).map(([name, calls]) => {
       for (const call of calls) {
-        for (const before of calls.filter((other) => WAITS_FOR[call.action as IamWrite].includes(other.action as IamWrite)))
+        for (const before of calls.filter((other) =>
+          WAITS_FOR[call.action as IamWrite].includes(other.action as IamWrite)
+        ))
           expect(call.receivedAt).toBeGreaterThan(before.answeredAt ?? Infinity)
       }
       const order = (action: string) => IAM_WRITES.indexOf(action as IamWrite)
@@ -107,16 +125,24 @@ function writesByName(s: Sandbox): Record<string, string[]> {
 /** What IAM holds, by name: `profile[role]` and `role{policies}+managed`. */
 function iamState(s: Sandbox): Record<string, string> {
   const state: Record<string, string> = {}
-  for (const profile of s.iam.instanceProfiles) state[`profile ${profile.instanceProfileName}`] = profile.roles.join(',')
-  for (const role of s.iam.roles) state[`role ${role.roleName}`] = `${Object.keys(role.inlinePolicies).join(',')}|${role.attachedPolicyArns.join(',')}`
+  for (const profile of s.iam.instanceProfiles)
+    state[`profile ${profile.instanceProfileName}`] = profile.roles.join(',')
+  for (const role of s.iam.roles)
+    state[`role ${role.roleName}`] =
+      `${Object.keys(role.inlinePolicies).join(',')}|${role.attachedPolicyArns.join(',')}`
   return state
 }
 
-const byName = (run: RunResult): Record<string, IamFinding> => Object.fromEntries((run.report?.instanceProfiles ?? []).map((f) => [f.name, f]))
-const outcomes = (run: RunResult) => Object.fromEntries(Object.entries(byName(run)).map(([name, f]) => [name, f.outcome]))
+const byName = (run: RunResult): Record<string, IamFinding> =>
+  Object.fromEntries((run.report?.instanceProfiles ?? []).map((f) => [f.name, f]))
+const outcomes = (run: RunResult) =>
+  Object.fromEntries(Object.entries(byName(run)).map(([name, f]) => [name, f.outcome]))
 
 function terminate(s: Sandbox, inputs: Record<string, string> = {}) {
-  return runAction({ sandbox: s, inputs: { action: 'terminate', resources: 'instance-profiles', regions: 'us-east-1', ...inputs } })
+  return runAction({
+    sandbox: s,
+    inputs: { action: 'terminate', resources: 'instance-profiles', regions: 'us-east-1', ...inputs }
+  })
 }
 
 /** The finding of a build's leftovers removed completely: every step it needed done. */
@@ -151,7 +177,9 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       // Nothing is left, and each build got exactly the calls its state needs, in Packer's order.
       expect(s.iam.roles).toEqual([])
       expect(s.iam.instanceProfiles).toEqual([])
-      expect(writesByName(s)).toEqual(Object.fromEntries(names.map((name, i) => [name, WRITES_FOR[STATES[i] as PackerIamState]])))
+      expect(writesByName(s)).toEqual(
+        Object.fromEntries(names.map((name, i) => [name, WRITES_FOR[STATES[i] as PackerIamState]]))
+      )
       for (const call of iamWrites(s)) {
         const name = call.params.InstanceProfileName ?? call.params.RoleName
         if (call.action === 'RemoveRoleFromInstanceProfile') expect(call.params.RoleName).toBe(name)
@@ -192,7 +220,13 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const [live, killed] = names as [string, string]
     const s = await start({ iam: seed, regions: REGIONS })
     // A long build still running in eu-west-1 (not swept): its profile is older than max-age.
-    s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'live build', keyName: packerName(3 * H), age: '3h', iamInstanceProfile: s.iam.profileRef(live) }] } })
+    s.fleet.seed({
+      'eu-west-1': {
+        instances: [
+          { ref: 'live build', keyName: packerName(3 * H), age: '3h', iamInstanceProfile: s.iam.profileRef(live) }
+        ]
+      }
+    })
     const liveBefore = iamState(s)
     const run = await terminate(s, { regions: 'us-east-1' })
     expectExit(run, 0)
@@ -210,7 +244,9 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     // Only what was acted on is in the output: the skipped one is reported, not listed.
     expect(run.list('instance-profiles')).toEqual([killed])
     // The usage check asked every enabled region, not only the swept one.
-    expect(sorted(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region ?? '?'))).toEqual(sorted(REGIONS))
+    expect(sorted(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region ?? '?'))).toEqual(
+      sorted(REGIONS)
+    )
   })
 
   it('a role with a managed policy attached, or an inline policy Packer did not write, is skipped and never stripped', async () => {
@@ -247,7 +283,13 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const { seed, names } = iamSeed([{ state: 'full', ageSeconds: 3 * H }])
     const [name] = names as [string]
     const s = await start({ iam: seed, regions: REGIONS })
-    s.fleet.seed({ 'us-east-1': { instances: [{ ref: 'stale builder', keyName: packerName(3 * H), age: '3h', iamInstanceProfile: s.iam.profileRef(name) }] } })
+    s.fleet.seed({
+      'us-east-1': {
+        instances: [
+          { ref: 'stale builder', keyName: packerName(3 * H), age: '3h', iamInstanceProfile: s.iam.profileRef(name) }
+        ]
+      }
+    })
     const run = await terminate(s, { resources: 'all' })
     expectExit(run, 0)
 
@@ -269,13 +311,21 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const [used, killed] = names as [string, string]
     const s = await start({ iam: seed, regions: REGIONS })
     // Not a builder (another key), in the swept region, running with the stale profile.
-    s.fleet.seed({ 'us-east-1': { instances: [{ ref: 'web', keyName: 'deploy', age: '30m', iamInstanceProfile: s.iam.profileRef(used) }] } })
+    s.fleet.seed({
+      'us-east-1': {
+        instances: [{ ref: 'web', keyName: 'deploy', age: '30m', iamInstanceProfile: s.iam.profileRef(used) }]
+      }
+    })
     const run = await terminate(s, { resources: 'all', regions: 'us-east-1' })
     expectExit(run, 0)
 
     const web = s.fleet.byRef('web')
     expect(web.history).toEqual(['running'])
-    expect(byName(run)[used]).toMatchObject({ outcome: 'skipped', reason: `in use by ${web.id} in us-east-1`, iam: { steps: [] } })
+    expect(byName(run)[used]).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by ${web.id} in us-east-1`,
+      iam: { steps: [] }
+    })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     // us-east-1's listing answered for it; eu-west-1, enabled but not swept, was asked for its associations.
     expect(s.callsOf('DescribeIamInstanceProfileAssociations').map((c) => c.region)).toEqual(['eu-west-1'])
@@ -286,7 +336,10 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const s = await start({ iam: seed, regions: REGIONS })
     const before = s.iam.snapshot()
 
-    const notify = await runAction({ sandbox: s, inputs: { action: 'notify', resources: 'instance-profiles', regions: 'us-east-1' } })
+    const notify = await runAction({
+      sandbox: s,
+      inputs: { action: 'notify', resources: 'instance-profiles', regions: 'us-east-1' }
+    })
     expectExit(notify, 0)
     expect(outcomes(notify)).toEqual(Object.fromEntries(names.map((name) => [name, 'notified'])))
     for (const name of names) expect(byName(notify)[name]?.reason).toBeUndefined()
@@ -295,7 +348,8 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const dryRun = await terminate(s, { 'dry-run': 'true' })
     expectExit(dryRun, 0)
     const why = 'would be removed; IAM has no DryRun, so the IAM permissions were not proven'
-    for (const name of names) expect(byName(dryRun)[name]).toMatchObject({ outcome: 'dry-run', reason: why, iam: { steps: [] } })
+    for (const name of names)
+      expect(byName(dryRun)[name]).toMatchObject({ outcome: 'dry-run', reason: why, iam: { steps: [] } })
     expect(summarySection(dryRun.summary, 'IAM instance profiles and roles')).toContain(`dry-run <code>(${why})</code>`)
 
     expect(s.calls.filter((c) => c.service === 'iam' && !/^(List|Get)/.test(c.action))).toEqual([])
@@ -320,7 +374,11 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       'max-resources: 2 resources would be terminated or deleted, more than the cap of 1; nothing was changed. Check the report, then raise max-resources (0 = no cap) or narrow resources, regions, tags or key-name.'
     ])
     for (const name of names)
-      expect(byName(run)[name]).toMatchObject({ outcome: 'notified', reason: 'not acted on: the run is over its cap', iam: { steps: [] } })
+      expect(byName(run)[name]).toMatchObject({
+        outcome: 'notified',
+        reason: 'not acted on: the run is over its cap',
+        iam: { steps: [] }
+      })
     expect(iamWrites(s)).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
   })
@@ -329,12 +387,19 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const { seed, names } = iamSeed([{ state: 'full' }, { state: 'full' }, { state: 'full' }])
     const [roleKept, profileKept, killed] = names as [string, string, string]
     seed.roles[0] = { ...seed.roles[0], roleName: roleKept, tags: { 'packer-sweeper:keep': 'debugging' } }
-    seed.instanceProfiles[1] = { ...seed.instanceProfiles[1], instanceProfileName: profileKept, tags: { 'packer-sweeper:keep': '' } }
+    seed.instanceProfiles[1] = {
+      ...seed.instanceProfiles[1],
+      instanceProfileName: profileKept,
+      tags: { 'packer-sweeper:keep': '' }
+    }
     const s = await start({ iam: seed, regions: REGIONS })
     const run = await terminate(s)
     expectExit(run, 0)
     expect(byName(run)[roleKept]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
-    expect(byName(run)[profileKept]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+    expect(byName(run)[profileKept]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
 
@@ -346,7 +411,11 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       { state: 'full' }
     ])
     const [mine, mineRole, untagged, halfTagged] = tagged.names as [string, string, string, string]
-    tagged.seed.instanceProfiles[2] = { ...tagged.seed.instanceProfiles[2], instanceProfileName: halfTagged, tags: { team: 'images' } }
+    tagged.seed.instanceProfiles[2] = {
+      ...tagged.seed.instanceProfiles[2],
+      instanceProfileName: halfTagged,
+      tags: { team: 'images' }
+    }
     const t = await start({ iam: tagged.seed, regions: REGIONS })
     const withTags = await terminate(t, { tags: 'team=images' })
     expectExit(withTags, 0)
@@ -359,7 +428,12 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const { seed, names } = iamSeed([{ state: 'full' }, { state: 'role-with-policy' }, { state: 'full' }])
     const [shared, otherPath, killed] = names as [string, string, string]
     // Packer's own profile at another path than /, holding its role: not Packer's.
-    const elsewhere = packerIamLeftovers({ ageSeconds: 5 * H, state: 'full', random: Math.random, profilePath: '/builds/' })
+    const elsewhere = packerIamLeftovers({
+      ageSeconds: 5 * H,
+      state: 'full',
+      random: Math.random,
+      profilePath: '/builds/'
+    })
     seed.roles.push(...(elsewhere.roles ?? []))
     seed.instanceProfiles.push(
       ...(elsewhere.instanceProfiles ?? []),
@@ -367,7 +441,13 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       { instanceProfileName: 'ci-profile', path: '/ci/', roles: [otherPath] }
     )
     const s = await start({ iam: seed, regions: REGIONS })
-    s.fleet.seed({ 'eu-west-1': { instances: [{ ref: 'app', keyName: 'deploy', age: '2d', iamInstanceProfile: s.iam.profileRef('my-app-profile') }] } })
+    s.fleet.seed({
+      'eu-west-1': {
+        instances: [
+          { ref: 'app', keyName: 'deploy', age: '2d', iamInstanceProfile: s.iam.profileRef('my-app-profile') }
+        ]
+      }
+    })
     const untouched = Object.fromEntries(Object.entries(iamState(s)).filter(([key]) => !key.endsWith(killed)))
     const run = await terminate(s)
     expectExit(run, 0)
@@ -378,7 +458,11 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
       reason: `in use by instance profile my-app-profile, itself used by ${app.id} in eu-west-1`,
       iam: { profile: true, role: shared, steps: [] }
     })
-    expect(byName(run)[otherPath]).toMatchObject({ outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile', iam: { steps: [] } })
+    expect(byName(run)[otherPath]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'in use by instance profile /ci/ci-profile',
+      iam: { steps: [] }
+    })
     expect(byName(run)[elsewhere.name]).toMatchObject({
       outcome: 'skipped',
       reason: `in use by instance profile /builds/${elsewhere.name}`,
@@ -404,8 +488,16 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const s = await start({ iam: seed, regions: REGIONS })
     const run = await terminate(s, { tags: 'team=images' })
     expectExit(run, 0)
-    expect(byName(run)[camel]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
-    expect(byName(run)[upper]).toMatchObject({ outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', iam: { steps: [] } })
+    expect(byName(run)[camel]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'carries the packer-sweeper:keep tag',
+      iam: { steps: [] }
+    })
+    expect(byName(run)[upper]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'carries the packer-sweeper:keep tag',
+      iam: { steps: [] }
+    })
     expect(byName(run)[killed]).toMatchObject(removed(killed, 'full'))
     expect(writesByName(s)).toEqual({ [killed]: WRITES_FOR.full })
   })
@@ -414,13 +506,19 @@ describe('IAM instance profiles and roles (resources: instance-profiles)', () =>
     const { seed, names } = iamSeed([{ state: 'full' }])
     const [name] = names as [string]
     const s = await start({ iam: seed, regions: REGIONS })
-    s.faults.fail({ action: 'DeleteRole', code: 'DeleteConflict', status: 409, message: 'Cannot delete entity, must detach all policies first.' })
+    s.faults.fail({
+      action: 'DeleteRole',
+      code: 'DeleteConflict',
+      status: 409,
+      message: 'Cannot delete entity, must detach all policies first.'
+    })
     const run = await terminate(s)
     // in-use is not a failure of the step (as for a security group still in use): exit 0.
     expectExit(run, 0)
     expect(byName(run)[name]).toMatchObject({
       outcome: 'in-use',
-      reason: 'IAM refused delete-role: something else uses it; done before: role removed from the profile, inline policy deleted',
+      reason:
+        'IAM refused delete-role: something else uses it; done before: role removed from the profile, inline policy deleted',
       error: { code: 'DeleteConflict' },
       iam: {
         profile: true,

@@ -19,7 +19,11 @@ const keyNames = (s: Sandbox) => sorted(s.fleet.keyPairs(R).map((k) => k.keyName
 
 /** The key names DeleteKeyPair named (by KeyPairId, read before the run, or by KeyName). */
 function deleted(s: Sandbox, nameById: ReadonlyMap<string | undefined, string>): string[] {
-  return sorted(s.callsOf('DeleteKeyPair').map((c) => c.params.KeyName ?? nameById.get(c.params.KeyPairId) ?? `unknown ${c.params.KeyPairId}`))
+  return sorted(
+    s
+      .callsOf('DeleteKeyPair')
+      .map((c) => c.params.KeyName ?? nameById.get(c.params.KeyPairId) ?? `unknown ${c.params.KeyPairId}`)
+  )
 }
 
 async function sweep(inputs: Record<string, string>): Promise<{ s: Sandbox; run: RunResult; deletedNames: string[] }> {
@@ -65,12 +69,19 @@ describe("key pairs: only Packer's packer_<uuid>", () => {
     const { s, run, deletedNames } = await sweep({ 'key-name': 'packer_*' })
     expectExit(run, 0)
     expect(deletedNames).toEqual([KEYS.packers])
-    expect(finding(run, KEYS.shared)).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })
+    expect(finding(run, KEYS.shared)).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringContaining(NOT_PACKERS)
+    })
     expect(keyNames(s)).toContain(KEYS.shared)
   })
 
   it('delete-custom-key-pairs with the concrete tag: the custom-named keys carrying it are deleted; one without it survives', async () => {
-    const { s, run, deletedNames } = await sweep({ 'key-name': '', tags: CUSTOM_KEYS_TAG, 'delete-custom-key-pairs': 'true' })
+    const { s, run, deletedNames } = await sweep({
+      'key-name': '',
+      tags: CUSTOM_KEYS_TAG,
+      'delete-custom-key-pairs': 'true'
+    })
     expectExit(run, 0)
     expect(deletedNames).toEqual(sorted([KEYS.packers, KEYS.bastion, KEYS.shared]))
     expect(keyNames(s)).toEqual([KEYS.otherTeam])
@@ -83,12 +94,17 @@ describe("key pairs: only Packer's packer_<uuid>", () => {
     expect(finding(narrow.run, KEYS.bastion)).toBeUndefined()
   })
 
-  it.each(['', 'team=*'])('delete-custom-key-pairs without a concrete tags line (tags %j) is refused before any request', async (tags) => {
-    const { s, run } = await sweep({ 'key-name': 'packer_*', tags, 'delete-custom-key-pairs': 'true' })
-    expectExit(run, 1)
-    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'))
-    expect(errors.join('\n')).toContain('delete-custom-key-pairs: "true" needs a tags line whose value is not only wildcards')
-    expect(s.calls).toEqual([])
-    expect(keyNames(s)).toHaveLength(4)
-  })
+  it.each(['', 'team=*'])(
+    'delete-custom-key-pairs without a concrete tags line (tags %j) is refused before any request',
+    async (tags) => {
+      const { s, run } = await sweep({ 'key-name': 'packer_*', tags, 'delete-custom-key-pairs': 'true' })
+      expectExit(run, 1)
+      const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'))
+      expect(errors.join('\n')).toContain(
+        'delete-custom-key-pairs: "true" needs a tags line whose value is not only wildcards'
+      )
+      expect(s.calls).toEqual([])
+      expect(keyNames(s)).toHaveLength(4)
+    }
+  )
 })

@@ -22,7 +22,12 @@ describe('OIDC', () => {
     tokens = await startTokenServer()
     const run = await runAction({
       sandbox: s,
-      inputs: { action: 'terminate', 'role-to-assume': ROLE, 'role-session-name': 'sweep-4242', audience: 'sts.amazonaws.com' },
+      inputs: {
+        action: 'terminate',
+        'role-to-assume': ROLE,
+        'role-session-name': 'sweep-4242',
+        audience: 'sts.amazonaws.com'
+      },
       env: { ACTIONS_ID_TOKEN_REQUEST_URL: tokens.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: tokens.requestToken }
     })
     expectExit(run, 0)
@@ -78,7 +83,10 @@ describe('OIDC', () => {
   })
 
   it('a token STS rejects fails the step and touches nothing', async () => {
-    const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: 2, staleFraction: 1, seed: 4 }), sts: { acceptToken: () => false } })
+    const s = await start({
+      fleet: generateFleet({ region: 'us-east-1', count: 2, staleFraction: 1, seed: 4 }),
+      sts: { acceptToken: () => false }
+    })
     tokens = await startTokenServer()
     const run = await runAction({
       sandbox: s,

@@ -5,7 +5,16 @@
  * listed at all.
  */
 import { describe, expect, it } from '@jest/globals'
-import { BUILDS, GROUPS, ORPHANS_EXPECTED, ORPHANS_IN_USE, SLOW, TEMPLATES, orphansFleet, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
+import {
+  BUILDS,
+  GROUPS,
+  ORPHANS_EXPECTED,
+  ORPHANS_IN_USE,
+  SLOW,
+  TEMPLATES,
+  orphansFleet,
+  slowTerminationFleet
+} from '../../__fixtures__/orphans-fleet.js'
 import type { Sandbox } from '../../sandbox/index.js'
 import type { OrphanFinding } from '../../src/model/types.js'
 import { idsOf, mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
@@ -26,7 +35,11 @@ const templateIds = (s: Sandbox) => sorted(s.fleet.launchTemplates(R).map((t) =>
  * the IDs read before the run: deleted key pairs are gone from the fleet afterwards.
  */
 function deletedKeyNames(s: Sandbox, nameById: Map<string, string>): string[] {
-  return sorted(s.callsOf('DeleteKeyPair').map((c) => c.params.KeyName ?? nameById.get(c.params.KeyPairId ?? '') ?? `unknown ${c.params.KeyPairId}`))
+  return sorted(
+    s
+      .callsOf('DeleteKeyPair')
+      .map((c) => c.params.KeyName ?? nameById.get(c.params.KeyPairId ?? '') ?? `unknown ${c.params.KeyPairId}`)
+  )
 }
 
 const keyPairIds = (s: Sandbox) => new Map(s.fleet.keyPairs().map((k) => [k.keyPairId, k.keyName]))
@@ -58,7 +71,9 @@ describe('fewer waits on AWS (resources: all)', () => {
     const terminatedAt = terminate[0]?.answeredAt ?? Infinity
     const survey = s.callsOf('DescribeInstances', R).filter((c) => c.receivedAt < terminatedAt)
     // One listing of the live instances (one page here), no key name or template ID sent.
-    expect(survey.map((c) => c.params)).toEqual([expect.not.objectContaining({ 'Filter.2.Name': expect.anything(), NextToken: expect.anything() })])
+    expect(survey.map((c) => c.params)).toEqual([
+      expect.not.objectContaining({ 'Filter.2.Name': expect.anything(), NextToken: expect.anything() })
+    ])
     expect(survey[0]?.params).toMatchObject({ 'Filter.1.Name': 'instance-state-name' })
     // The leftovers' discovery went out before that listing was answered: read side by side.
     const listed = survey[0]?.answeredAt ?? 0
@@ -111,9 +126,15 @@ describe('the orphan sweep (resources: all)', () => {
     })
     const groups = findings(run, 'securityGroups')
     for (const g of ORPHANS_IN_USE.securityGroups) expectInUse(groups[g.id], g.user ?? id(g.userRef ?? ''))
-    expect(groups[GROUPS.noTimestamp]).toMatchObject({ outcome: 'skipped', ageSource: 'unknown', reason: 'age unknown' })
+    expect(groups[GROUPS.noTimestamp]).toMatchObject({
+      outcome: 'skipped',
+      ageSource: 'unknown',
+      reason: 'age unknown'
+    })
 
-    expect(outcomes(run, 'launchTemplates')).toEqual(Object.fromEntries(ORPHANS_EXPECTED.deletedTemplates.map((t) => [t, 'deleted'])))
+    expect(outcomes(run, 'launchTemplates')).toEqual(
+      Object.fromEntries(ORPHANS_EXPECTED.deletedTemplates.map((t) => [t, 'deleted']))
+    )
     expect(findings(run, 'launchTemplates')[TEMPLATES.killedSpot]?.reason).toContain(id('killed-spot'))
 
     // Outputs list exactly the findings that were not skipped.
@@ -136,17 +157,24 @@ describe('the orphan sweep (resources: all)', () => {
 
     // The summary has a section per kind, listing each finding with its outcome.
     const keySection = summarySection(run.summary, 'Key pairs')
-    for (const name of [...ORPHANS_EXPECTED.deletedKeyPairs, ...ORPHANS_IN_USE.keyPairs.map((k) => k.name)]) expect(keySection).toContain(name)
-    for (const name of [BUILDS.live, 'packer_something', 'packer_mine', 'deploy']) expect(keySection).not.toContain(name)
+    for (const name of [...ORPHANS_EXPECTED.deletedKeyPairs, ...ORPHANS_IN_USE.keyPairs.map((k) => k.name)])
+      expect(keySection).toContain(name)
+    for (const name of [BUILDS.live, 'packer_something', 'packer_mine', 'deploy'])
+      expect(keySection).not.toContain(name)
     expect(keySection).toContain('in use by')
     const groupSection = summarySection(run.summary, 'Security groups')
-    for (const g of [...ORPHANS_EXPECTED.deletedGroups, ...ORPHANS_IN_USE.securityGroups.map((x) => x.id), GROUPS.noTimestamp])
+    for (const g of [
+      ...ORPHANS_EXPECTED.deletedGroups,
+      ...ORPHANS_IN_USE.securityGroups.map((x) => x.id),
+      GROUPS.noTimestamp
+    ])
       expect(groupSection).toContain(g)
     // (GROUPS.referencing may appear: it is what uses GROUPS.referenced.)
     for (const g of [GROUPS.live, GROUPS.userDefault]) expect(groupSection).not.toContain(g)
     const templateSection = summarySection(run.summary, 'Launch templates')
     for (const t of ORPHANS_EXPECTED.deletedTemplates) expect(templateSection).toContain(t)
-    for (const t of [TEMPLATES.liveSpot, TEMPLATES.fresh, 'lt-0a000000000000005']) expect(templateSection).not.toContain(t)
+    for (const t of [TEMPLATES.liveSpot, TEMPLATES.fresh, 'lt-0a000000000000005'])
+      expect(templateSection).not.toContain(t)
   })
 
   it('a killed build whose builder is still shutting down: its key and group are skipped "in use by" it and survive', async () => {
@@ -219,14 +247,22 @@ describe('the orphan sweep (resources: all)', () => {
         [R]: {
           instances: (fleet.instances ?? []).filter((i) => ['kept-stopped', 'dying', 'user'].includes(i.ref ?? '')),
           keyPairs: (fleet.keyPairs ?? []).filter((k) => inUseKeys.includes(k.keyName)),
-          securityGroups: (fleet.securityGroups ?? []).filter((g) => [...inUseGroups, GROUPS.referencing, GROUPS.userDefault].includes(g.groupId ?? '')),
+          securityGroups: (fleet.securityGroups ?? []).filter((g) =>
+            [...inUseGroups, GROUPS.referencing, GROUPS.userDefault].includes(g.groupId ?? '')
+          ),
           networkInterfaces: fleet.networkInterfaces
         }
       }
     })
     const run = await runAction({
       sandbox: t,
-      inputs: { action: 'terminate', resources: 'all', 'max-resources': '1', 'max-instances': '1', 'fail-on-stale': 'true' }
+      inputs: {
+        action: 'terminate',
+        resources: 'all',
+        'max-resources': '1',
+        'max-instances': '1',
+        'fail-on-stale': 'true'
+      }
     })
     expectExit(run, 0)
     expect(run.report?.errors).toEqual([])

@@ -10,7 +10,15 @@ import { type ResourceKind, type SweepAction } from '../../src/model/types.js'
 import { KIND_NAMES } from '../../src/kinds/names.js'
 import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { orphansFleet } from '../../__fixtures__/orphans-fleet.js'
-import { DEFAULT_TOPIC_ARN, packerIamLeftovers, packerName, type FleetSeed, type IamSeed, type PackerIamState, type Sandbox } from '../../sandbox/index.js'
+import {
+  DEFAULT_TOPIC_ARN,
+  packerIamLeftovers,
+  packerName,
+  type FleetSeed,
+  type IamSeed,
+  type PackerIamState,
+  type Sandbox
+} from '../../sandbox/index.js'
 import { sandboxPerTest, sorted } from './fleet.js'
 import { runAction } from '../../sandbox/run-action.js'
 import { describeRun } from './harness.js'
@@ -36,12 +44,22 @@ function debrisFleet(): FleetSeed {
   }
 }
 
-const IAM_STATES: readonly PackerIamState[] = ['profile-only', 'profile-and-role', 'role-with-policy-unattached', 'full', 'role-only', 'role-with-policy']
+const IAM_STATES: readonly PackerIamState[] = [
+  'profile-only',
+  'profile-and-role',
+  'role-with-policy-unattached',
+  'full',
+  'role-only',
+  'role-with-policy'
+]
 
 /** IAM debris of every state a killed build or a failed clean-up leaves, each 5 hours old. */
 function iamDebris(): IamSeed {
   const builds = IAM_STATES.map((state, i) => packerIamLeftovers({ ageSeconds: 5 * 3600, state, random: prngFor(i) }))
-  return { roles: builds.flatMap((build) => build.roles ?? []), instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? []) }
+  return {
+    roles: builds.flatMap((build) => build.roles ?? []),
+    instanceProfiles: builds.flatMap((build) => build.instanceProfiles ?? [])
+  }
 }
 
 /** A small reproducible generator per build, so that builds of the same age get different names. */
@@ -52,7 +70,9 @@ function prngFor(seed: number): () => number {
 
 /** `service:Action` of every request the sandbox received, but the web-identity exchange (the trust policy's). */
 function receivedPermissions(s: Sandbox): string[] {
-  return sorted(new Set(s.calls.map((c) => `${c.service}:${c.action}`).filter((p) => p !== 'sts:AssumeRoleWithWebIdentity')))
+  return sorted(
+    new Set(s.calls.map((c) => `${c.service}:${c.action}`).filter((p) => p !== 'sts:AssumeRoleWithWebIdentity'))
+  )
 }
 
 interface Mode {
@@ -65,7 +85,9 @@ interface Mode {
 
 const MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).flatMap((action) =>
   (['instances', 'all'] as const).flatMap((resources) =>
-    (['list', 'all'] as const).flatMap((regions) => [false, true].map((topic) => ({ action, resources, regions, topic })))
+    (['list', 'all'] as const).flatMap((regions) =>
+      [false, true].map((topic) => ({ action, resources, regions, topic }))
+    )
   )
 )
 
@@ -77,7 +99,8 @@ const IAM_ONLY_MODES: Mode[] = (['notify', 'stop', 'terminate'] as const).map((a
   topic: false
 }))
 
-const label = (m: Mode) => `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}${m.estimateCost ? ', estimate-cost' : ''}`
+const label = (m: Mode) =>
+  `${m.action}, resources ${m.resources}, regions ${m.regions}${m.topic ? ', SNS' : ''}${m.estimateCost ? ', estimate-cost' : ''}`
 
 /** estimate-cost adds its read-only price calls to a few modes: an on-demand and a spot builder are priced. */
 const COST_MODES: Mode[] = [
@@ -98,7 +121,12 @@ function required(m: Mode): string[] {
 
 async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed = {}) {
   // With `regions` listed, one more region is enabled than it lists: the IAM usage check asks that one for profile associations.
-  const s = await start({ fleet, iam, regions: m.regions === 'list' ? [...REGIONS, UNLISTED] : REGIONS, notOptedIn: [] })
+  const s = await start({
+    fleet,
+    iam,
+    regions: m.regions === 'list' ? [...REGIONS, UNLISTED] : REGIONS,
+    notOptedIn: []
+  })
   const run = await runAction({
     sandbox: s,
     inputs: {
@@ -113,7 +141,8 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed =
     }
   })
   // Every mode really ran in every region (a crash would call less and pass the subset check).
-  if (run.report === undefined || run.report.regions.some((r) => r.status !== 'ok')) throw new Error(`run did not complete:\n${describeRun(run)}`)
+  if (run.report === undefined || run.report.regions.some((r) => r.status !== 'ok'))
+    throw new Error(`run did not complete:\n${describeRun(run)}`)
   return { s, run }
 }
 
@@ -126,24 +155,32 @@ describe('IAM actions called vs requiredPermissions()', () => {
     }
   )
 
-  it.each(MODES.filter((m) => m.regions === 'list').map((m) => [label(m), m] as const))('%s: on a clean fleet, a subset', async (_, m) => {
-    const { s } = await runMode(m, { 'us-east-1': { instances: [{ keyName: 'deploy', age: '30d' }] } })
-    const granted = required(m)
-    for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
-  })
+  it.each(MODES.filter((m) => m.regions === 'list').map((m) => [label(m), m] as const))(
+    '%s: on a clean fleet, a subset',
+    async (_, m) => {
+      const { s } = await runMode(m, { 'us-east-1': { instances: [{ keyName: 'deploy', age: '30d' }] } })
+      const granted = required(m)
+      for (const permission of receivedPermissions(s)) expect(granted).toContain(permission)
+    }
+  )
 
   it.each(
-    [...MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic), ...IAM_ONLY_MODES.filter((m) => m.action === 'terminate')].map(
-      (m) => [label(m), m] as const
-    )
-  )('%s, dry-run: a subset (DryRun proves the same permissions, nothing is published, IAM gets no write call)', async (_, m) => {
-    const { s } = await runMode(m, debrisFleet(), true, iamDebris())
-    const granted = required(m)
-    const received = receivedPermissions(s)
-    for (const permission of received) expect(granted).toContain(permission)
-    expect(s.published).toEqual([])
-    // IAM has no DryRun: its reads are made, its writes are not.
-    if (m.resources !== 'instances') expect(received.filter((p) => p.startsWith('iam:'))).toEqual(granted.filter((p) => /^iam:(List|Get)/.test(p)))
-    expect(received.filter((p) => /^iam:(Remove|Delete)/.test(p))).toEqual([])
-  })
+    [
+      ...MODES.filter((m) => m.action !== 'notify' && m.regions === 'list' && m.topic),
+      ...IAM_ONLY_MODES.filter((m) => m.action === 'terminate')
+    ].map((m) => [label(m), m] as const)
+  )(
+    '%s, dry-run: a subset (DryRun proves the same permissions, nothing is published, IAM gets no write call)',
+    async (_, m) => {
+      const { s } = await runMode(m, debrisFleet(), true, iamDebris())
+      const granted = required(m)
+      const received = receivedPermissions(s)
+      for (const permission of received) expect(granted).toContain(permission)
+      expect(s.published).toEqual([])
+      // IAM has no DryRun: its reads are made, its writes are not.
+      if (m.resources !== 'instances')
+        expect(received.filter((p) => p.startsWith('iam:'))).toEqual(granted.filter((p) => /^iam:(List|Get)/.test(p)))
+      expect(received.filter((p) => /^iam:(Remove|Delete)/.test(p))).toEqual([])
+    }
+  )
 })

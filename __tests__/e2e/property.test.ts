@@ -15,12 +15,32 @@ import { describeRun } from './harness.js'
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const
 type Region = (typeof REGIONS)[number]
 // Weighted (repeats) towards what sweeps meet, so most runs have something to act on.
-const STATES: InstanceStateName[] = ['pending', 'running', 'running', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped', 'stopped']
+const STATES: InstanceStateName[] = [
+  'pending',
+  'running',
+  'running',
+  'running',
+  'shutting-down',
+  'terminated',
+  'stopping',
+  'stopped',
+  'stopped'
+]
 /** Ages in minutes, and max-ages, at least 15 minutes apart: staleness never depends on timing. */
 const AGES = [5, 45, 75, 105, 135, 300, 300, 2000, 2000]
 const MAX_AGES: Record<string, number> = { '0': 0, '1h': 60, '90m': 90, '2h': 120, '1d': 1440, '3': 180 }
 const PACKER_KEY = 'packer_6745a1b2-0000-0000-0000-000000000000'
-const KEY_NAMES = [PACKER_KEY, PACKER_KEY, PACKER_KEY, 'packer_x1', 'packer_x1', 'packer_xy', 'Packer_x1', 'build_7', undefined]
+const KEY_NAMES = [
+  PACKER_KEY,
+  PACKER_KEY,
+  PACKER_KEY,
+  'packer_x1',
+  'packer_x1',
+  'packer_xy',
+  'Packer_x1',
+  'build_7',
+  undefined
+]
 const TAG_SETS = [[], [], [], ['team=a'], ['run=*'], ['team=b', 'run=1'], ['team=?']]
 const PATTERNS = [['packer_*'], ['packer_*'], ['packer_*', 'build_*'], ['packer_x?'], []]
 const DEFAULT_EXCLUDE = 'packer-sweeper:keep'
@@ -81,7 +101,9 @@ type Settings = Omit<Case, 'instances'>
 
 /** Values of tag `key` that every `tags` line on that key accepts. */
 function tagValues(settings: Settings, key: string, values: string[]): string[] {
-  return values.filter((v) => settings.tags.every((line) => !line.startsWith(`${key}=`) || wildcard(line.slice(key.length + 1))(v)))
+  return values.filter((v) =>
+    settings.tags.every((line) => !line.startsWith(`${key}=`) || wildcard(line.slice(key.length + 1))(v))
+  )
 }
 
 /**
@@ -89,7 +111,10 @@ function tagValues(settings: Settings, key: string, values: string[]): string[] 
  * still decided by the model below), so that most runs have plenty to act on or refuse.
  */
 function fittingInstance(settings: Settings): fc.Arbitrary<Instance> {
-  const keys = KEY_NAMES.filter((k): k is string => k !== undefined && (settings.patterns.length === 0 || settings.patterns.some((p) => wildcard(p)(k))))
+  const keys = KEY_NAMES.filter(
+    (k): k is string =>
+      k !== undefined && (settings.patterns.length === 0 || settings.patterns.some((p) => wildcard(p)(k)))
+  )
   return fc.record({
     ...attributes,
     region: fc.constantFrom(...settings.regions),
@@ -105,7 +130,12 @@ const settings: fc.Arbitrary<Settings> = fc
   .record({
     action: fc.constantFrom<Action>('notify', 'stop', 'stop', 'terminate', 'terminate'),
     dryRun: fc.constantFrom(false, false, true),
-    excludeTags: fc.constantFrom<string[]>([DEFAULT_EXCLUDE], [DEFAULT_EXCLUDE], [OTHER_EXCLUDE], [DEFAULT_EXCLUDE, OTHER_EXCLUDE]),
+    excludeTags: fc.constantFrom<string[]>(
+      [DEFAULT_EXCLUDE],
+      [DEFAULT_EXCLUDE],
+      [OTHER_EXCLUDE],
+      [DEFAULT_EXCLUDE, OTHER_EXCLUDE]
+    ),
     regions: fc.subarray([...REGIONS], { minLength: 1 }),
     maxAge: fc.constantFrom(...Object.keys(MAX_AGES)),
     patterns: fc.constantFrom(...PATTERNS),
@@ -120,20 +150,35 @@ const settings: fc.Arbitrary<Settings> = fc
   })
 
 const scenario: fc.Arbitrary<Case> = settings
-  .chain((s) => fc.array(fc.oneof(anyInstance, fittingInstance(s)), { minLength: 3, maxLength: 24 }).map((instances) => ({ ...s, instances })))
+  .chain((s) =>
+    fc
+      .array(fc.oneof(anyInstance, fittingInstance(s)), { minLength: 3, maxLength: 24 })
+      .map((instances) => ({ ...s, instances }))
+  )
   // EC2 cannot stop a pending instance (IncorrectInstanceState) and no rule says what the sweep should
   // then do: a stop sweep sees builders that are already up.
-  .map((c) => (c.action === 'stop' ? { ...c, instances: c.instances.map((i) => (i.state === 'pending' ? { ...i, state: 'running' as const } : i)) } : c))
+  .map((c) =>
+    c.action === 'stop'
+      ? { ...c, instances: c.instances.map((i) => (i.state === 'pending' ? { ...i, state: 'running' as const } : i)) }
+      : c
+  )
 
 /** The specification, as a model: which instances a sweep selects (excluded ones included). */
 function selects(c: Case, i: Instance): boolean {
   const tags: Record<string, string | undefined> = { team: i.team, run: i.run }
-  const keyMatches = c.patterns.length === 0 || (i.key !== undefined && c.patterns.some((p) => wildcard(p)(i.key as string)))
+  const keyMatches =
+    c.patterns.length === 0 || (i.key !== undefined && c.patterns.some((p) => wildcard(p)(i.key as string)))
   const tagsMatch = c.tags.every((line) => {
     const [k, v] = line.split('=') as [string, string]
     return tags[k] !== undefined && wildcard(v)(tags[k] as string)
   })
-  return c.regions.includes(i.region) && keyMatches && tagsMatch && c.states.includes(i.state) && i.ageMinutes > (MAX_AGES[c.maxAge] as number)
+  return (
+    c.regions.includes(i.region) &&
+    keyMatches &&
+    tagsMatch &&
+    c.states.includes(i.state) &&
+    i.ageMinutes > (MAX_AGES[c.maxAge] as number)
+  )
 }
 
 /** EC2's refusal of the action on this instance, if it must refuse (see the sandbox README). */
@@ -154,7 +199,9 @@ function seed(c: Case): FleetSeed {
   const fleet: FleetSeed = {}
   c.instances.forEach((i, n) => {
     const tags = Object.fromEntries(
-      Object.entries({ team: i.team, run: i.run, ...(i.keepTag ? { [i.keepTag]: 'yes' } : {}) }).filter((e): e is [string, string] => e[1] !== undefined)
+      Object.entries({ team: i.team, run: i.run, ...(i.keepTag ? { [i.keepTag]: 'yes' } : {}) }).filter(
+        (e): e is [string, string] => e[1] !== undefined
+      )
     )
     ;(fleet[i.region] ??= { instances: [] }).instances?.push({
       ref: String(n),
@@ -198,18 +245,28 @@ describe('property: the acted-on set is exactly what the filters select and EC2 
           const chosen = c.instances.map((i, n) => ({ i, id: id(n) })).filter(({ i }) => selects(c, i))
           const excluded = (i: Instance) => i.keepTag !== undefined && c.excludeTags.includes(i.keepTag)
           const targets = chosen.filter(({ i }) => !excluded(i))
-          const refused = c.action === 'notify' ? [] : sorted(targets.filter(({ i }) => refusal(c.action, i) !== undefined).map(({ id }) => id))
+          const refused =
+            c.action === 'notify'
+              ? []
+              : sorted(targets.filter(({ i }) => refusal(c.action, i) !== undefined).map(({ id }) => id))
           const expected =
-            c.action === 'notify' || c.dryRun ? [] : sorted(targets.filter(({ i }) => !refusal(c.action, i) && changes(c.action, i)).map(({ id }) => id))
+            c.action === 'notify' || c.dryRun
+              ? []
+              : sorted(targets.filter(({ i }) => !refusal(c.action, i) && changes(c.action, i)).map(({ id }) => id))
           const context = `${JSON.stringify(c)}\n${describeRun(run)}`
 
-          expect({ context, ids: run.list('instance-ids') }).toEqual({ context, ids: sorted(targets.map(({ id }) => id)) })
+          expect({ context, ids: run.list('instance-ids') }).toEqual({
+            context,
+            ids: sorted(targets.map(({ id }) => id))
+          })
           expect(run.list('skipped-ids')).toEqual(sorted(chosen.filter(({ i }) => excluded(i)).map(({ id }) => id)))
           // The sandbox's record: exactly the expected instances changed state, nothing else, anywhere.
           expect({ context, changed: changedIds(s) }).toEqual({ context, changed: expected })
           expect(run.list('acted-ids')).toEqual(expected)
           if (c.dryRun || c.action === 'notify') {
-            expect(s.calls.filter((call) => /^(Stop|Terminate)/.test(call.action) && call.params.DryRun !== 'true')).toEqual([])
+            expect(
+              s.calls.filter((call) => /^(Stop|Terminate)/.test(call.action) && call.params.DryRun !== 'true')
+            ).toEqual([])
             // Dry-run: EC2 may refuse the DryRun call for the same reasons, nothing else may fail.
             for (const failed of run.list('failed-ids')) expect(refused).toContain(failed)
           } else {
@@ -218,8 +275,13 @@ describe('property: the acted-on set is exactly what the filters select and EC2 
           }
           // Refused instances are reported with EC2's error code.
           if (!c.dryRun) {
-            for (const { i, id: refusedId } of targets.filter(({ i }) => c.action !== 'notify' && refusal(c.action, i))) {
-              expect(run.report?.instances.find((f) => f.id === refusedId)).toMatchObject({ outcome: 'failed', error: { code: refusal(c.action, i) } })
+            for (const { i, id: refusedId } of targets.filter(
+              ({ i }) => c.action !== 'notify' && refusal(c.action, i)
+            )) {
+              expect(run.report?.instances.find((f) => f.id === refusedId)).toMatchObject({
+                outcome: 'failed',
+                error: { code: refusal(c.action, i) }
+              })
             }
           }
         } finally {

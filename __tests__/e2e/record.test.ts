@@ -19,10 +19,17 @@ const GITHUB_OUTPUTS_LIMIT = 1_000_000
 describe('outputs within 1 MB', () => {
   it('30,000 instances terminated: outputs shortened (≤ 1 MB, outputs-truncated true, a warning naming them), report-file holds every ID', async () => {
     const regions = ['us-east-1', 'eu-west-1', 'ap-south-1']
-    const s = await start({ fleet: Object.assign({}, ...regions.map((region, n) => generateFleet({ region, count: 10_000, staleFraction: 1, seed: 60 + n }))) })
+    const s = await start({
+      fleet: Object.assign(
+        {},
+        ...regions.map((region, n) => generateFleet({ region, count: 10_000, staleFraction: 1, seed: 60 + n }))
+      )
+    })
     const startedAt = performance.now()
     const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: regions.join(','), ...noCap } })
-    process.stdout.write(`30,000 instances terminated end to end in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`)
+    process.stdout.write(
+      `30,000 instances terminated end to end in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`
+    )
     expectExit(run, 0)
     const all = sorted(s.fleet.instances().map((i) => i.id))
     expect(all).toHaveLength(30_000)
@@ -37,7 +44,10 @@ describe('outputs within 1 MB', () => {
     expect(acted.length).toBeLessThan(30_000)
     expect(acted).toEqual(all.slice(0, acted.length))
     expect(run.list('failed-ids')).toEqual([])
-    expect(JSON.parse(run.outputs.report ?? '')).toMatchObject({ truncated: { instances: expect.any(Number) }, reportFile: run.outputs['report-file'] })
+    expect(JSON.parse(run.outputs.report ?? '')).toMatchObject({
+      truncated: { instances: expect.any(Number) },
+      reportFile: run.outputs['report-file']
+    })
 
     const file = JSON.parse(run.reportFileText ?? 'null') as Report
     expect(sorted(file.instances.map((i) => i.id))).toEqual(all)
@@ -76,7 +86,12 @@ describe('a failed publish', () => {
     expect(s.callsOf('Publish').map((c) => c.errorCode)).toEqual(['KMSDisabled'])
     const error = `Publishing to ${DEFAULT_TOPIC_ARN} failed: KMSDisabled: ${message}`
     expect(run.report?.errors).toEqual([error])
-    expect(run.report?.notification).toEqual({ topicArn: DEFAULT_TOPIC_ARN, parts: 1, published: 0, error: `KMSDisabled: ${message}` })
+    expect(run.report?.notification).toEqual({
+      topicArn: DEFAULT_TOPIC_ARN,
+      parts: 1,
+      published: 0,
+      error: `KMSDisabled: ${message}`
+    })
     expect(run.summary).toContain('<h3>Errors</h3><ul><li><code>Publishing to')
     expect(run.summary).toContain('KMSDisabled: The request was rejected because the specified CMK is not enabled.')
     expect(JSON.parse(run.reportFileText ?? 'null')).toEqual(run.report)
@@ -122,11 +137,18 @@ describe('log groups and annotations, as the runner reads stdout', () => {
     east.keyPairs = [{ keyName: east.instances?.[0]?.keyName ?? '', age: '5h' }]
     const s = await start({ fleet })
     s.faults.deny({ region: 'eu-west-1', action: 'DescribeKeyPairs' })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1', resources: 'instances,key-pairs' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1', resources: 'instances,key-pairs' }
+    })
     expectExit(run, 1)
     const commands = workflowCommands(run.stdout)
     const groups = groupsOf(commands)
-    expect(sorted(groups.map((title) => title.replace(/:.*/, '')))).toEqual(['eu-west-1 · instances', 'us-east-1 · 1 key pair', 'us-east-1 · instances'])
+    expect(sorted(groups.map((title) => title.replace(/:.*/, '')))).toEqual([
+      'eu-west-1 · instances',
+      'us-east-1 · 1 key pair',
+      'us-east-1 · instances'
+    ])
     expect(groups).toContain('us-east-1 · instances: 4 matching instances, 4 stale')
 
     const errors = commands.filter((c) => c.command === 'error')
@@ -137,7 +159,9 @@ describe('log groups and annotations, as the runner reads stdout', () => {
       // setFailed's own, untitled, last.
       undefined
     ])
-    expect(errors[0]?.data).toMatch(/^key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/)
+    expect(errors[0]?.data).toMatch(
+      /^key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/
+    )
     expect(errors[1]?.data).toMatch(/^failed: OperationNotPermitted: /)
     const notices = commands.filter((c) => c.command === 'notice')
     expect(notices).toEqual([
@@ -159,7 +183,8 @@ describe('log groups and annotations, as the runner reads stdout', () => {
     expect(errors).toHaveLength(10)
     const ours = errors.filter((c) => c.properties.title !== undefined)
     expect(ours).toHaveLength(9)
-    for (const error of ours.slice(0, 8)) expect(error.properties.title).toMatch(/^packer-sweeper: instance i-[0-9a-f]+ \(us-east-1\): terminate failed$/)
+    for (const error of ours.slice(0, 8))
+      expect(error.properties.title).toMatch(/^packer-sweeper: instance i-[0-9a-f]+ \(us-east-1\): terminate failed$/)
     expect(ours[8]).toMatchObject({
       properties: { title: 'packer-sweeper: more failures' },
       data: '… and 6 more failed regions or resources: see the job summary for all of them.'

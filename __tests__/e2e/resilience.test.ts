@@ -51,7 +51,8 @@ describe('throttling and flaky connections', () => {
     const ids = answered.flatMap((c) => idsInCall(c.params))
     expect(ids).toHaveLength(new Set(ids).size)
     expect(sorted(ids)).toEqual(all)
-    for (const instance of s.fleet.instances('us-east-1')) expect(instance.history).toEqual(['running', 'shutting-down', 'terminated'])
+    for (const instance of s.fleet.instances('us-east-1'))
+      expect(instance.history).toEqual(['running', 'shutting-down', 'terminated'])
   })
 })
 
@@ -71,7 +72,10 @@ describe('a protected instance inside a batch', () => {
     expect(changedIds(s)).toEqual(rest)
     expect(s.fleet.instance(guarded?.id as string)?.state).toBe('running')
     const finding = run.report?.instances.find((i) => i.id === guarded?.id)
-    expect(finding).toMatchObject({ outcome: 'failed', error: { code: 'OperationNotPermitted', message: expect.stringContaining('disableApiTermination') } })
+    expect(finding).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'OperationNotPermitted', message: expect.stringContaining('disableApiTermination') }
+    })
     expect(run.log).toContain(guarded?.id)
     // Terminate never lifts protection by itself: only the calls the sweep needs were made.
     expect(new Set(s.calls.map((c) => c.action))).toEqual(new Set(['DescribeInstances', 'TerminateInstances']))
@@ -88,7 +92,10 @@ describe('a region that refuses', () => {
   it('UnauthorizedOperation in one region: the others finish, the step fails, the report names the region and why', async () => {
     const s = await start({ fleet: fleet() })
     s.faults.deny({ region: 'eu-west-1' })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1, eu-west-1\nap-south-1' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: 'us-east-1, eu-west-1\nap-south-1' }
+    })
     expectExit(run, 1)
     const done = sorted([...s.fleet.instances('us-east-1'), ...s.fleet.instances('ap-south-1')].map((i) => i.id))
     expect(run.list('acted-ids')).toEqual(done)
@@ -121,7 +128,9 @@ describe('a region that refuses', () => {
     const all = await runAction({ sandbox: s, inputs: { regions: 'all' } })
     expectExit(all, 0)
     expect(all.report?.regions.map((r) => r.region).sort()).toEqual(['eu-west-1', 'us-east-1'])
-    expect(all.list('instance-ids')).toEqual(sorted([...s.fleet.instances('us-east-1'), ...s.fleet.instances('eu-west-1')].map((i) => i.id)))
+    expect(all.list('instance-ids')).toEqual(
+      sorted([...s.fleet.instances('us-east-1'), ...s.fleet.instances('eu-west-1')].map((i) => i.id))
+    )
     expect(s.callsOf('DescribeRegions')).toHaveLength(1)
   })
 })
@@ -134,12 +143,16 @@ describe('one kind refused in a region', () => {
     }
     const s = await start({ fleet })
     s.faults.deny({ region: 'eu-west-1', action: 'DescribeKeyPairs' })
-    const run = await runAction({ sandbox: s, inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1', resources: 'instances,key-pairs' } })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { action: 'terminate', regions: 'us-east-1,eu-west-1', resources: 'instances,key-pairs' }
+    })
     // Something failed: the step fails at the end, after everything else was done.
     expectExit(run, 1)
     const west = sorted(s.fleet.instances('eu-west-1').map((i) => i.id))
     expect(changedIds(s)).toEqual(sorted(s.fleet.instances().map((i) => i.id)))
-    for (const id of west) expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({ outcome: 'terminated' })
+    for (const id of west)
+      expect(run.report?.instances.find((i) => i.id === id)).toMatchObject({ outcome: 'terminated' })
     expect(run.report?.regions.find((r) => r.region === 'eu-west-1')).toEqual({
       region: 'eu-west-1',
       status: 'partial',
@@ -158,7 +171,9 @@ describe('one kind refused in a region', () => {
     expect(run.summary).toMatch(
       /<li><code>eu-west-1<\/code>: partly swept: key pairs failed: <code>UnauthorizedOperation: [^<]*ec2:DescribeKeyPairs[^<]*<\/code>; instances swept<\/li>/
     )
-    expect(run.summary).toMatch(/^<h2>packer-sweeper: 5 stale Packer instances terminated, 1 region partly swept<\/h2>/m)
+    expect(run.summary).toMatch(
+      /^<h2>packer-sweeper: 5 stale Packer instances terminated, 1 region partly swept<\/h2>/m
+    )
     expect(run.log).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: .*; instances swept$/m)
   })
 })

@@ -24,15 +24,11 @@ describe('workflowCommands', () => {
         syntax: '::'
       }
     ])
-    expect(names('::group::Sweep\n::add-mask::x\n::set-output name=x::y\n::warning::w\n::notice::n\n::debug::d\n::endgroup::')).toEqual([
-      'group',
-      'add-mask',
-      'set-output',
-      'warning',
-      'notice',
-      'debug',
-      'endgroup'
-    ])
+    expect(
+      names(
+        '::group::Sweep\n::add-mask::x\n::set-output name=x::y\n::warning::w\n::notice::n\n::debug::d\n::endgroup::'
+      )
+    ).toEqual(['group', 'add-mask', 'set-output', 'warning', 'notice', 'debug', 'endgroup'])
   })
 
   it('a CR alone, a CRLF or an LF in the middle of a printed value starts a command line', () => {
@@ -53,7 +49,9 @@ describe('workflowCommands', () => {
   })
 
   it('the legacy ##[ syntax counts anywhere in the line', () => {
-    expect(workflowCommands('name ##[error]legacy%5D')).toMatchObject([{ command: 'error', data: 'legacy]', syntax: '##[' }])
+    expect(workflowCommands('name ##[error]legacy%5D')).toMatchObject([
+      { command: 'error', data: 'legacy]', syntax: '##[' }
+    ])
     expect(names('##[unknown]x')).toEqual([])
   })
 
@@ -88,6 +86,10 @@ describe('workflowCommands', () => {
   })
 
   it('a value that itself says stop-commands pauses the runner', () => {
-    expect(names('key: packer_\n::stop-commands::abc\n::error::hidden\n::abc::\n::error::seen')).toEqual(['stop-commands', 'abc', 'error'])
+    expect(names('key: packer_\n::stop-commands::abc\n::error::hidden\n::abc::\n::error::seen')).toEqual([
+      'stop-commands',
+      'abc',
+      'error'
+    ])
   })
 })

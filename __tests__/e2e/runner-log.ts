@@ -99,14 +99,22 @@ function parse(raw: string, registered: Set<string>): Parsed | undefined {
   if (message.startsWith('::')) {
     const end = message.indexOf('::', 2)
     if (end >= 0) {
-      const parsed = commandOf(message.slice(2, end), message.slice(end + 2), registered, { separator: ',', properties: PROPERTY_ESCAPES, data: DATA_ESCAPES })
+      const parsed = commandOf(message.slice(2, end), message.slice(end + 2), registered, {
+        separator: ',',
+        properties: PROPERTY_ESCAPES,
+        data: DATA_ESCAPES
+      })
       if (parsed) return { ...parsed, syntax: '::' }
     }
   }
   const prefix = raw.indexOf('##[')
   const close = prefix < 0 ? -1 : raw.indexOf(']', prefix)
   if (close < 0) return undefined
-  const parsed = commandOf(raw.slice(prefix + 3, close), raw.slice(close + 1), registered, { separator: ';', properties: LEGACY_ESCAPES, data: LEGACY_ESCAPES })
+  const parsed = commandOf(raw.slice(prefix + 3, close), raw.slice(close + 1), registered, {
+    separator: ';',
+    properties: LEGACY_ESCAPES,
+    data: LEGACY_ESCAPES
+  })
   return parsed && { ...parsed, syntax: '##[' }
 }
 
@@ -117,7 +125,12 @@ interface Syntax {
 }
 
 /** `name props` + data → a command, when the name is registered (case-insensitively). */
-function commandOf(info: string, data: string, registered: Set<string>, syntax: Syntax): Omit<Parsed, 'syntax'> | undefined {
+function commandOf(
+  info: string,
+  data: string,
+  registered: Set<string>,
+  syntax: Syntax
+): Omit<Parsed, 'syntax'> | undefined {
   const space = info.indexOf(' ')
   const name = (space < 0 ? info : info.slice(0, space)).toLowerCase()
   if (!registered.has(name)) return undefined

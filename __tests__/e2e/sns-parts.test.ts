@@ -17,7 +17,10 @@ const BUILDERS = 20_000
 
 describe('SNS at any size', () => {
   it(`${BUILDERS.toLocaleString('en')} terminated builders: every ID reaches text and JSON subscribers, one Publish per part`, async () => {
-    const s = await start({ fleet: generateFleet({ region: 'us-east-1', count: BUILDERS, staleFraction: 1, seed: 7 }), topics: [TOPIC] })
+    const s = await start({
+      fleet: generateFleet({ region: 'us-east-1', count: BUILDERS, staleFraction: 1, seed: 7 }),
+      topics: [TOPIC]
+    })
     const run = await runAction({
       sandbox: s,
       inputs: { action: 'terminate', 'max-instances': '0', 'max-resources': '0', 'sns-topic-arn': TOPIC }
@@ -42,7 +45,13 @@ describe('SNS at any size', () => {
     const [first] = parts
     parts.forEach((part, index) => {
       expect(part.bytes).toBeLessThanOrEqual(262_144)
-      expect(part.json).toMatchObject({ kind: 'packer-sweeper', version: 2, runId: first?.json.runId, part: index + 1, parts: parts.length })
+      expect(part.json).toMatchObject({
+        kind: 'packer-sweeper',
+        version: 2,
+        runId: first?.json.runId,
+        part: index + 1,
+        parts: parts.length
+      })
       expect(part.envelope.lambda).toBe(part.envelope.sqs)
       expect(part.envelope.https).toBe(part.envelope.sqs)
       expect(part.subject).toMatch(new RegExp(`^packer-sweeper, part ${index + 1} of ${parts.length}: `))
@@ -56,7 +65,9 @@ describe('SNS at any size', () => {
     expect(parts.flatMap((part) => Object.keys(part.json.ids.instances ?? {}))).toEqual(parts.map(() => 'terminated'))
     // The e-mail subscriber: one line per instance, with its outcome.
     const fromText = parts.flatMap((part) =>
-      [...part.text.matchAll(/^\* (i-[0-9a-f]+) \(us-east-1, [^,]+, terminated\)$/gm)].map((match) => match[1] as string)
+      [...part.text.matchAll(/^\* (i-[0-9a-f]+) \(us-east-1, [^,]+, terminated\)$/gm)].map(
+        (match) => match[1] as string
+      )
     )
     expect(sorted(fromText)).toEqual(terminated)
     expect(run.log).toContain(`Published the report to ${TOPIC} (${parts.length} of ${parts.length} parts published)`)

@@ -60,7 +60,10 @@ export type RunWrites = Record<string, WriteCall[]> | null
 /** Test file (relative to the repository) → full test name → its runs, in order. */
 export type WriteCallsBaseline = Record<string, Record<string, RunWrites[]>>
 
-export const BASELINE_PATH = resolve(ROOT, process.env.WRITE_CALLS_BASELINE || '__tests__/e2e/write-calls.baseline.json')
+export const BASELINE_PATH = resolve(
+  ROOT,
+  process.env.WRITE_CALLS_BASELINE || '__tests__/e2e/write-calls.baseline.json'
+)
 const RECORDING = process.env.RECORD_WRITE_CALLS === '1'
 const OBSERVED_PATH = process.env.WRITE_CALLS_OBSERVED ? resolve(ROOT, process.env.WRITE_CALLS_OBSERVED) : undefined
 
@@ -98,10 +101,18 @@ const WRITES: Record<string, { params: RegExp[]; batch?: true }> = {
  *   stage, then action: each leftover's own stage order is kept. A leftover is Packer's role and
  *   profile of one name, known by the role's ID (the profile's when there is no role of that name).
  */
-const CONCURRENT: Record<string, { group: string; key: (call: WriteCall, sent: CallRecord, sandbox: Sandbox) => string }> = {}
+const CONCURRENT: Record<
+  string,
+  { group: string; key: (call: WriteCall, sent: CallRecord, sandbox: Sandbox) => string }
+> = {}
 for (const action of ['DeleteKeyPair', 'DeleteSecurityGroup', 'DeleteLaunchTemplate'])
   CONCURRENT[action] = { group: 'ec2-leftovers', key: (call) => JSON.stringify([call.action, call.ids]) }
-const IAM_STAGE: Record<string, number> = { RemoveRoleFromInstanceProfile: 1, DeleteRolePolicy: 1, DeleteRole: 2, DeleteInstanceProfile: 3 }
+const IAM_STAGE: Record<string, number> = {
+  RemoveRoleFromInstanceProfile: 1,
+  DeleteRolePolicy: 1,
+  DeleteRole: 2,
+  DeleteInstanceProfile: 3
+}
 for (const action of Object.keys(IAM_STAGE)) {
   CONCURRENT[action] = {
     group: 'iam-leftovers',
@@ -133,7 +144,8 @@ IamAccount.prototype.seed = function (this: IamAccount, ...args: Parameters<IamA
   seed.apply(this, args)
   const known = iamIds.get(this) ?? { roles: new Map<string, string>(), profiles: new Map<string, string>() }
   for (const role of this.roles) known.roles.set(role.roleName.toLowerCase(), role.roleId)
-  for (const profile of this.instanceProfiles) known.profiles.set(profile.instanceProfileName.toLowerCase(), profile.instanceProfileId)
+  for (const profile of this.instanceProfiles)
+    known.profiles.set(profile.instanceProfileName.toLowerCase(), profile.instanceProfileId)
   iamIds.set(this, known)
 }
 
@@ -157,7 +169,9 @@ function writeCall(call: CallRecord, sandbox: Sandbox): WriteCall {
   let ids: string[]
   if (known) {
     const params = known.params.flatMap((pattern) => names.filter((name) => pattern.test(name)))
-    ids = params.map((name) => (call.service === 'iam' ? iamId(sandbox, name, call.params[name] as string) : (call.params[name] as string)))
+    ids = params.map((name) =>
+      call.service === 'iam' ? iamId(sandbox, name, call.params[name] as string) : (call.params[name] as string)
+    )
     if (known.batch) ids.sort()
   } else {
     // Not a write the action is known to send: everything it carried.
@@ -181,7 +195,10 @@ function canonicalOrder(calls: Received[], sandbox: Sandbox): WriteCall[] {
     while (group !== undefined && end < calls.length && groupOf(end) === group) end++
     const stretch = calls.slice(start, end)
     if (group !== undefined) {
-      const keyed = stretch.map(({ call, sent }) => ({ call, key: CONCURRENT[call.action]?.key(call, sent, sandbox) as string }))
+      const keyed = stretch.map(({ call, sent }) => ({
+        call,
+        key: CONCURRENT[call.action]?.key(call, sent, sandbox) as string
+      }))
       keyed.sort((a, b) => byKey(a.key, b.key))
       out.push(...keyed.map(({ call }) => call))
     } else out.push(...stretch.map(({ call }) => call))
@@ -196,7 +213,11 @@ export function runWrites(calls: readonly CallRecord[], sandbox: Sandbox): RunWr
     const region = sent.region ?? 'unsigned'
     byRegion.set(region, [...(byRegion.get(region) ?? []), { call: writeCall(sent, sandbox), sent }])
   }
-  return Object.fromEntries([...byRegion.keys()].sort(byKey).map((region) => [region, canonicalOrder(byRegion.get(region) as Received[], sandbox)]))
+  return Object.fromEntries(
+    [...byRegion.keys()]
+      .sort(byKey)
+      .map((region) => [region, canonicalOrder(byRegion.get(region) as Received[], sandbox)])
+  )
 }
 
 // ---- per test file state (jest runs each file in its own module registry) ----
@@ -212,7 +233,8 @@ let baseline: WriteCallsBaseline | undefined | null
 
 function currentTest(): { file: string; test: string } {
   const state = expect.getState()
-  if (!state.testPath || state.currentTestName === undefined) throw new Error('write-calls: a run outside a test (in a beforeAll?) cannot be recorded')
+  if (!state.testPath || state.currentTestName === undefined)
+    throw new Error('write-calls: a run outside a test (in a beforeAll?) cannot be recorded')
   return { file: relative(ROOT, state.testPath).split(sep).join('/'), test: state.currentTestName }
 }
 
@@ -221,14 +243,18 @@ function excluded(file: string, test: string): boolean {
 }
 
 function loadBaseline(): WriteCallsBaseline | null {
-  if (baseline === undefined) baseline = existsSync(BASELINE_PATH) ? (JSON.parse(readFileSync(BASELINE_PATH, 'utf8')) as WriteCallsBaseline) : null
+  if (baseline === undefined)
+    baseline = existsSync(BASELINE_PATH)
+      ? (JSON.parse(readFileSync(BASELINE_PATH, 'utf8')) as WriteCallsBaseline)
+      : null
   return baseline
 }
 
 /** A path as messages show it: relative inside the repository, else absolute. */
 const shownPath = (path: string) => (relative(ROOT, path).startsWith('..') ? path : relative(ROOT, path))
 
-const rerecord = (file: string) => `If the change is intended, record again: RECORD_WRITE_CALLS=1 NODE_OPTIONS=--experimental-vm-modules npx jest ${file}`
+const rerecord = (file: string) =>
+  `If the change is intended, record again: RECORD_WRITE_CALLS=1 NODE_OPTIONS=--experimental-vm-modules npx jest ${file}`
 
 /** The check `runAction` applies to every run (registered in harness.ts). */
 export function recordWriteCalls(_run: RunResult, sandbox: Sandbox | undefined): void {
@@ -250,11 +276,19 @@ export function recordWriteCalls(_run: RunResult, sandbox: Sandbox | undefined):
   if (!known) return
   const expected = known[file]?.[test]
   const where = `${file} › ${test} (run ${runs.length})`
-  if (expected === undefined) throw new Error(`write calls: the baseline ${shownPath(BASELINE_PATH)} has no entry for ${where}.\n${rerecord(file)}`)
+  if (expected === undefined)
+    throw new Error(
+      `write calls: the baseline ${shownPath(BASELINE_PATH)} has no entry for ${where}.\n${rerecord(file)}`
+    )
   if (runs.length > expected.length)
-    throw new Error(`write calls: ${where}: the baseline has only ${expected.length} run(s) of this test; this is one more.\n${rerecord(file)}`)
+    throw new Error(
+      `write calls: ${where}: the baseline has only ${expected.length} run(s) of this test; this is one more.\n${rerecord(file)}`
+    )
   const diff = diffRuns(expected[runs.length - 1] as RunWrites, writes)
-  if (diff) throw new Error(`write calls differ from the baseline ${shownPath(BASELINE_PATH)} for ${where}\n${diff}\n${rerecord(file)}`)
+  if (diff)
+    throw new Error(
+      `write calls differ from the baseline ${shownPath(BASELINE_PATH)} for ${where}\n${diff}\n${rerecord(file)}`
+    )
 }
 
 beforeEach(() => {
@@ -271,9 +305,14 @@ afterAll(() => {
   const known = loadBaseline()?.[file]
   if (!known) return
   const short = Object.entries(known)
-    .filter(([test, runs]) => started.has(test) && !excluded(file, test) && (observed.get(test)?.length ?? 0) < runs.length)
+    .filter(
+      ([test, runs]) => started.has(test) && !excluded(file, test) && (observed.get(test)?.length ?? 0) < runs.length
+    )
     .map(([test, runs]) => `  ${test}: ${observed.get(test)?.length ?? 0} of ${runs.length} run(s)`)
-  if (short.length > 0) throw new Error(`write calls: tests of ${file} ran fewer runs than the baseline has:\n${short.join('\n')}\n${rerecord(file)}`)
+  if (short.length > 0)
+    throw new Error(
+      `write calls: tests of ${file} ran fewer runs than the baseline has:\n${short.join('\n')}\n${rerecord(file)}`
+    )
 })
 
 // ---- the baseline file ----
@@ -281,7 +320,9 @@ afterAll(() => {
 /** Replaces, in the file at `path`, the entries of this test file's tests that started; under a lock (jest's workers write side by side). */
 function writeSection(path: string, file: string): void {
   withLock(`${path}.lock`, () => {
-    const all: WriteCallsBaseline = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as WriteCallsBaseline) : {}
+    const all: WriteCallsBaseline = existsSync(path)
+      ? (JSON.parse(readFileSync(path, 'utf8')) as WriteCallsBaseline)
+      : {}
     const section = { ...all[file] }
     // An excluded test's entry, if any, is left as it is: it is neither recorded nor compared.
     for (const test of started) if (!excluded(file, test)) delete section[test]
@@ -302,7 +343,8 @@ function withLock(lock: string, work: () => void): void {
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (Date.now() > until) throw new Error(`write calls: ${lock} is still held after 60 s (a crashed run's? remove it)`, { cause: error })
+      if (Date.now() > until)
+        throw new Error(`write calls: ${lock} is still held after 60 s (a crashed run's? remove it)`, { cause: error })
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
     }
   }
@@ -350,7 +392,8 @@ export function formatBaseline(all: WriteCallsBaseline): string {
 // ---- differences ----
 
 function callLine(call: WriteCall): string {
-  const ids = call.ids.length > 12 ? `${call.ids.slice(0, 12).join(' ')} … (${call.ids.length} IDs)` : call.ids.join(' ')
+  const ids =
+    call.ids.length > 12 ? `${call.ids.slice(0, 12).join(' ')} … (${call.ids.length} IDs)` : call.ids.join(' ')
   return `${call.service} ${call.action}${call.dryRun ? ' (DryRun)' : ''} ${ids}`
 }
 
@@ -378,7 +421,9 @@ function lineDiff(before: WriteCall[], after: WriteCall[]): Array<[' ' | '-' | '
   for (let i = a.length - 1; i >= 0; i--)
     for (let j = b.length - 1; j >= 0; j--)
       (lcs[i] as number[])[j] =
-        a[i] === b[j] ? ((lcs[i + 1] as number[])[j + 1] as number) + 1 : Math.max((lcs[i + 1] as number[])[j] as number, (lcs[i] as number[])[j + 1] as number)
+        a[i] === b[j]
+          ? ((lcs[i + 1] as number[])[j + 1] as number) + 1
+          : Math.max((lcs[i + 1] as number[])[j] as number, (lcs[i] as number[])[j + 1] as number)
   const out: Array<[' ' | '-' | '+', WriteCall]> = []
   let i = 0
   let j = 0
@@ -386,7 +431,10 @@ function lineDiff(before: WriteCall[], after: WriteCall[]): Array<[' ' | '-' | '
     if (i < a.length && j < b.length && a[i] === b[j]) {
       out.push([' ', before[i++] as WriteCall])
       j++
-    } else if (i < a.length && (j === b.length || ((lcs[i + 1] as number[])[j] as number) >= ((lcs[i] as number[])[j + 1] as number))) {
+    } else if (
+      i < a.length &&
+      (j === b.length || ((lcs[i + 1] as number[])[j] as number) >= ((lcs[i] as number[])[j + 1] as number))
+    ) {
       out.push(['-', before[i++] as WriteCall])
     } else out.push(['+', after[j++] as WriteCall])
   }

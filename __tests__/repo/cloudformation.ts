@@ -10,7 +10,22 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 /** Short form → long form: !Ref x → { Ref: x }, !GetAtt a.b → { 'Fn::GetAtt': [a, b] }, !If […] → { 'Fn::If': […] }. */
 function cfnTags(): Tags {
-  const functions = ['And', 'Base64', 'Cidr', 'Equals', 'FindInMap', 'GetAZs', 'If', 'ImportValue', 'Join', 'Not', 'Or', 'Select', 'Split', 'Sub']
+  const functions = [
+    'And',
+    'Base64',
+    'Cidr',
+    'Equals',
+    'FindInMap',
+    'GetAZs',
+    'If',
+    'ImportValue',
+    'Join',
+    'Not',
+    'Or',
+    'Select',
+    'Split',
+    'Sub'
+  ]
   const tags: Tags = []
   for (const name of functions) {
     const key = `Fn::${name}`
@@ -62,7 +77,15 @@ export const PSEUDO: Record<string, string> = {
 /** A template rendered for one set of parameters: the resources that exist, with plain values. */
 export interface Rendered {
   conditions: Record<string, boolean>
-  resources: Record<string, { Type: string; Properties: Record<string, Json>; DeletionPolicy?: RemovalPolicy; UpdateReplacePolicy?: RemovalPolicy }>
+  resources: Record<
+    string,
+    {
+      Type: string
+      Properties: Record<string, Json>
+      DeletionPolicy?: RemovalPolicy
+      UpdateReplacePolicy?: RemovalPolicy
+    }
+  >
   outputs: Record<string, Json>
 }
 
@@ -109,7 +132,9 @@ export function render(template: Template, given: Record<string, string>): Rende
     if (name === 'AWS::NoValue') return NO_VALUE
     if (name in PSEUDO) return PSEUDO[name] as string
     if (name in values) {
-      return parameters[name]?.Type === 'CommaDelimitedList' ? (values[name] as string).split(',') : (values[name] as string)
+      return parameters[name]?.Type === 'CommaDelimitedList'
+        ? (values[name] as string).split(',')
+        : (values[name] as string)
     }
     if (name in resources) {
       if (!exists(name)) throw new TemplateError(`Ref to ${name}, which this configuration does not create`)
@@ -120,7 +145,8 @@ export function render(template: Template, given: Record<string, string>): Rende
   /** The Ref of an AWS::IAM::OIDCProvider is its ARN, which IAM builds from the account and the provider's URL. */
   const oidcProviderArn = (name: string): string => {
     const url = resources[name]?.Properties?.Url
-    if (typeof url !== 'string' || !url.startsWith('https://')) throw new TemplateError(`${name}: Url must be a literal https:// URL`)
+    if (typeof url !== 'string' || !url.startsWith('https://'))
+      throw new TemplateError(`${name}: Url must be a literal https:// URL`)
     return `arn:${PSEUDO['AWS::Partition']}:iam::${PSEUDO['AWS::AccountId']}:oidc-provider/${url.slice('https://'.length)}`
   }
   const getAtt = (name: string, attribute: string): string => {
@@ -132,7 +158,12 @@ export function render(template: Template, given: Record<string, string>): Rende
     text.replace(/\$\{(!?)([^}]+)\}/g, (_whole, literal: string, name: string) => {
       if (literal) return `\${${name}}`
       const local = locals[name]
-      const value = local !== undefined ? local : name.includes('.') ? getAtt(...(name.split('.', 2) as [string, string])) : ref(name)
+      const value =
+        local !== undefined
+          ? local
+          : name.includes('.')
+            ? getAtt(...(name.split('.', 2) as [string, string]))
+            : ref(name)
       if (typeof value !== 'string') throw new TemplateError(`\${${name}} in Fn::Sub is not a string`)
       return value
     })
@@ -142,7 +173,11 @@ export function render(template: Template, given: Record<string, string>): Rende
     if (node === null || typeof node !== 'object') return node
     const keys = Object.keys(node)
     const [only] = keys
-    if (keys.length === 1 && only !== undefined && (only === 'Ref' || only === 'Condition' || only.startsWith('Fn::'))) {
+    if (
+      keys.length === 1 &&
+      only !== undefined &&
+      (only === 'Ref' || only === 'Condition' || only.startsWith('Fn::'))
+    ) {
       return intrinsic(only, node[only] as Json)
     }
     const out: Record<string, Value> = {}
@@ -194,7 +229,8 @@ export function render(template: Template, given: Record<string, string>): Rende
       case 'Fn::Split': {
         const [separator, source] = list(args, fn, 2)
         const text = evaluate(source as Json)
-        if (typeof separator !== 'string' || typeof text !== 'string') throw new TemplateError('Fn::Split of a non-string')
+        if (typeof separator !== 'string' || typeof text !== 'string')
+          throw new TemplateError('Fn::Split of a non-string')
         return text.split(separator)
       }
       case 'Fn::Join': {
@@ -207,7 +243,12 @@ export function render(template: Template, given: Record<string, string>): Rende
         if (typeof args === 'string') return sub(args, {})
         const [text, locals] = list(args, fn, 2)
         const evaluated = evaluate(locals as Json)
-        if (typeof text !== 'string' || evaluated === null || typeof evaluated !== 'object' || Array.isArray(evaluated)) {
+        if (
+          typeof text !== 'string' ||
+          evaluated === null ||
+          typeof evaluated !== 'object' ||
+          Array.isArray(evaluated)
+        ) {
           throw new TemplateError('Fn::Sub [text, {locals}] malformed')
         }
         return sub(text, evaluated as Record<string, Value>)
@@ -252,7 +293,8 @@ export function statements(document: unknown): Statement[] {
   return Array.isArray(statement) ? statement : [statement]
 }
 
-export const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+export const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
 
 /** Every action the Allow statements grant, sorted and unique. */
 export function allowedActions(document: unknown): string[] {

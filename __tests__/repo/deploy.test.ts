@@ -23,14 +23,24 @@ import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { KIND_NAMES } from '../../src/kinds/names.js'
 import { readActionMetadata, ROOT } from '../../scripts/readme-tables.js'
 import { getInputs } from '../../src/inputs.js'
-import { allowedActions, asList, parseTemplate, render, statements, TemplateError, type Rendered } from './cloudformation.js'
+import {
+  allowedActions,
+  asList,
+  parseTemplate,
+  render,
+  statements,
+  TemplateError,
+  type Rendered
+} from './cloudformation.js'
 
 const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
 const template = parseTemplate(read('deploy/cloudformation.yml'))
 const REPO = 'octo-org/infrastructure'
 const CODE_PERMISSIONS: string[] = Object.values(PERMISSION)
 /** Every change any kind can make, from the registry: the keep-tag Deny must cover each one. */
-const KIND_CHANGES = [...new Set(KIND_MODULES.flatMap(({ permissions }) => [...permissions.stop, ...permissions.terminate]))] as string[]
+const KIND_CHANGES = [
+  ...new Set(KIND_MODULES.flatMap(({ permissions }) => [...permissions.stop, ...permissions.terminate]))
+] as string[]
 const EC2_MUTATING = KIND_CHANGES.filter((permission) => permission.startsWith('ec2:'))
 const IAM_MUTATING = KIND_CHANGES.filter((permission) => permission.startsWith('iam:'))
 const MUTATING = [...EC2_MUTATING, ...IAM_MUTATING]
@@ -56,7 +66,9 @@ function arnMatches(pattern: string, arn: string): boolean {
 describe('the IAM name pattern', () => {
   it("matches Packer's packer-<uuid> and not the sweeper's own packer-sweeper role", () => {
     expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-6745a1b2-0000-4000-8000-000000000000')).toBe(true)
-    expect(arnMatches(PROFILE, 'arn:aws:iam::123456789012:instance-profile/packer-6745a1b2-0000-4000-8000-000000000000')).toBe(true)
+    expect(
+      arnMatches(PROFILE, 'arn:aws:iam::123456789012:instance-profile/packer-6745a1b2-0000-4000-8000-000000000000')
+    ).toBe(true)
     expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-sweeper-SweeperRole-ABC123')).toBe(false)
     expect(arnMatches(ROLE, 'arn:aws:iam::123456789012:role/packer-sweeper')).toBe(false)
   })
@@ -75,7 +87,9 @@ const MODES: Mode[] = SWEEP_ACTIONS.flatMap((action) =>
   [true, false].flatMap((orphans) =>
     [true, false].flatMap((iam) =>
       [true, false].flatMap((allRegions) =>
-        [true, false].flatMap((notify) => [true, false].map((estimateCost) => ({ action, orphans, iam, allRegions, notify, estimateCost })))
+        [true, false].flatMap((notify) =>
+          [true, false].map((estimateCost) => ({ action, orphans, iam, allRegions, notify, estimateCost }))
+        )
       )
     )
   )
@@ -117,7 +131,13 @@ const expectedFor = (mode: Mode): string[] =>
   [
     ...new Set(
       selectionsOf(resourcesFor(mode)).flatMap((resources) =>
-        requiredPermissions(KIND_MODULES, { action: mode.action, resources, allRegions: mode.allRegions, notify: mode.notify, estimateCost: mode.estimateCost })
+        requiredPermissions(KIND_MODULES, {
+          action: mode.action,
+          resources,
+          allRegions: mode.allRegions,
+          notify: mode.notify,
+          estimateCost: mode.estimateCost
+        })
       )
     )
   ].sort()
@@ -151,7 +171,8 @@ describe('deploy/cloudformation.yml', () => {
   it('scopes every change to resource ARNs of the account, key pairs by name', () => {
     const rendered = renderMode(FULL)
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
-    const resourcesOf = (action: string): string[] => allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
+    const resourcesOf = (action: string): string[] =>
+      allow.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource))
     expect(resourcesOf(PERMISSION.terminateInstances)).toEqual(['arn:aws:ec2:*:123456789012:instance/*'])
     expect(resourcesOf(PERMISSION.deleteKeyPair)).toEqual(['arn:aws:ec2:*:123456789012:key-pair/packer_*'])
     expect(resourcesOf(PERMISSION.deleteSecurityGroup)).toContain('arn:aws:ec2:*:123456789012:security-group/*')
@@ -202,13 +223,25 @@ describe('deploy/cloudformation.yml', () => {
     for (const mode of MODES) {
       const iam = allowedActions(policyOf(renderMode(mode))).filter((action) => action.startsWith('iam:'))
       if (!mode.iam) expect(iam).toEqual([])
-      else expect(iam.filter((action) => IAM_MUTATING.includes(action)).sort()).toEqual(mode.action === 'terminate' ? [...IAM_MUTATING].sort() : [])
+      else
+        expect(iam.filter((action) => IAM_MUTATING.includes(action)).sort()).toEqual(
+          mode.action === 'terminate' ? [...IAM_MUTATING].sort() : []
+        )
     }
   })
 
   it('limits every EC2 statement to the listed regions when regions is not all', () => {
-    const rendered = renderMode({ action: 'stop', orphans: true, iam: false, allRegions: false, notify: false, estimateCost: true })
-    const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
+    const rendered = renderMode({
+      action: 'stop',
+      orphans: true,
+      iam: false,
+      allRegions: false,
+      notify: false,
+      estimateCost: true
+    })
+    const ec2 = statements(policyOf(rendered)).filter(
+      (s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:'))
+    )
     expect(ec2.length).toBeGreaterThan(0)
     for (const statement of ec2) {
       expect(statement.Condition?.StringEquals?.['aws:RequestedRegion']).toEqual(['eu-west-1', 'us-east-1'])
@@ -217,8 +250,17 @@ describe('deploy/cloudformation.yml', () => {
 
   it('lets the IAM sweep read every region (it asks each which instances use a profile), and nothing else', () => {
     for (const action of ['notify', 'terminate'] as const) {
-      const rendered = renderMode({ action, orphans: true, iam: true, allRegions: false, notify: false, estimateCost: true })
-      const ec2 = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:')))
+      const rendered = renderMode({
+        action,
+        orphans: true,
+        iam: true,
+        allRegions: false,
+        notify: false,
+        estimateCost: true
+      })
+      const ec2 = statements(policyOf(rendered)).filter(
+        (s) => s.Effect === 'Allow' && asList(s.Action).every((a) => a.startsWith('ec2:'))
+      )
       const unlimited = ec2.filter((s) => s.Condition?.StringEquals?.['aws:RequestedRegion'] === undefined)
       expect(unlimited.flatMap((s) => asList(s.Action)).sort()).toEqual([...GLOBAL_EC2_READS].sort())
       for (const statement of ec2.filter((s) => !unlimited.includes(s))) {
@@ -229,7 +271,14 @@ describe('deploy/cloudformation.yml', () => {
   })
 
   it('reads list prices in any region (the Price List API answers in us-east-1), spot prices only in the listed regions', () => {
-    const rendered = renderMode({ action: 'notify', orphans: false, iam: false, allRegions: false, notify: false, estimateCost: true })
+    const rendered = renderMode({
+      action: 'notify',
+      orphans: false,
+      iam: false,
+      allRegions: false,
+      notify: false,
+      estimateCost: true
+    })
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
     const pricing = allow.filter((s) => asList(s.Action).includes(PERMISSION.getProducts))
     expect(pricing).toHaveLength(1)
@@ -243,10 +292,15 @@ describe('deploy/cloudformation.yml', () => {
     const instanceStatement = (require: string): { Condition?: Record<string, Record<string, unknown>> } | undefined =>
       statements(
         policyOf(
-          renderMode({ action: 'terminate', orphans: false, iam: false, allRegions: true, notify: false, estimateCost: false }, { RequireManagedTag: require })
+          renderMode(
+            { action: 'terminate', orphans: false, iam: false, allRegions: true, notify: false, estimateCost: false },
+            { RequireManagedTag: require }
+          )
         )
       ).find((s) => asList(s.Action).includes(PERMISSION.terminateInstances))
-    expect(instanceStatement('true')?.Condition).toEqual({ Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' } })
+    expect(instanceStatement('true')?.Condition).toEqual({
+      Null: { 'aws:ResourceTag/packer-sweeper:managed': 'false' }
+    })
     expect(instanceStatement('false')?.Condition).toBeUndefined()
   })
 
@@ -292,11 +346,14 @@ describe('deploy/cloudformation.yml', () => {
   it('trusts a GitHub environment instead of a branch when one is given', () => {
     const rendered = renderMode(MODES[0] as Mode, { GitHubEnvironment: 'aws-sweeper', GitHubBranch: 'release' })
     const [trust] = statements(trustOf(rendered))
-    expect(trust?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(`repo:${REPO}:environment:aws-sweeper`)
+    expect(trust?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(
+      `repo:${REPO}:environment:aws-sweeper`
+    )
   })
 
   it('names the role only when RoleName is given (the same name in every account of a StackSet)', () => {
-    const roleOf = (given: Record<string, string>) => Object.values(renderMode(MODES[0] as Mode, given).resources).find((r) => r.Type === 'AWS::IAM::Role')
+    const roleOf = (given: Record<string, string>) =>
+      Object.values(renderMode(MODES[0] as Mode, given).resources).find((r) => r.Type === 'AWS::IAM::Role')
     expect(roleOf({ RoleName: 'packer-sweeper' })?.Properties?.RoleName).toBe('packer-sweeper')
     expect(roleOf({})?.Properties).not.toHaveProperty('RoleName')
     expect(() => render(template, { GitHubRepository: REPO, RoleName: 'no spaces allowed' })).toThrow(TemplateError)
@@ -304,7 +361,10 @@ describe('deploy/cloudformation.yml', () => {
 
   it('creates the SNS topic only with notifications on', () => {
     const types = (notify: boolean): string[] =>
-      Object.values(renderMode({ action: 'notify', orphans: false, iam: false, allRegions: true, notify, estimateCost: false }).resources).map((r) => r.Type)
+      Object.values(
+        renderMode({ action: 'notify', orphans: false, iam: false, allRegions: true, notify, estimateCost: false })
+          .resources
+      ).map((r) => r.Type)
     expect(types(true)).toContain('AWS::SNS::Topic')
     expect(types(false)).not.toContain('AWS::SNS::Topic')
   })
@@ -316,28 +376,36 @@ describe('deploy/cloudformation.yml', () => {
 })
 
 describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
-  const providersOf = (rendered: Rendered) => Object.entries(rendered.resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+  const providersOf = (rendered: Rendered) =>
+    Object.entries(rendered.resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
   const principalOf = (rendered: Rendered) => statements(trustOf(rendered))[0]?.Principal
 
   it.each([
     ['true', 1],
     ['false', 0]
-  ])('CreateOidcProvider=%s: creates %i provider, and the role trusts the provider by its fixed ARN', (create, count) => {
-    const rendered = renderMode(FULL, { CreateOidcProvider: create })
-    expect(providersOf(rendered)).toHaveLength(count)
-    // The same principal either way: turning creation off or on leaves the role's trust as it is.
-    expect(principalOf(rendered)).toEqual({ Federated: GITHUB_PROVIDER })
-    expect(rendered.outputs.OidcProviderArn).toBe(GITHUB_PROVIDER)
-  })
+  ])(
+    'CreateOidcProvider=%s: creates %i provider, and the role trusts the provider by its fixed ARN',
+    (create, count) => {
+      const rendered = renderMode(FULL, { CreateOidcProvider: create })
+      expect(providersOf(rendered)).toHaveLength(count)
+      // The same principal either way: turning creation off or on leaves the role's trust as it is.
+      expect(principalOf(rendered)).toEqual({ Federated: GITHUB_PROVIDER })
+      expect(rendered.outputs.OidcProviderArn).toBe(GITHUB_PROVIDER)
+    }
+  )
 
   it('creates the provider for GitHub with the audience the role checks', () => {
-    const [[, provider] = ['', undefined]] = providersOf(renderMode(FULL, { CreateOidcProvider: 'true', Audience: 'sigstore' }))
+    const [[, provider] = ['', undefined]] = providersOf(
+      renderMode(FULL, { CreateOidcProvider: 'true', Audience: 'sigstore' })
+    )
     expect(provider?.Properties.Url).toBe('https://token.actions.githubusercontent.com')
     expect(provider?.Properties.ClientIdList).toEqual(['sigstore'])
   })
 
   it('keeps a provider it created when the stack is deleted, when an update stops creating it, and on replacement (other roles may trust it)', () => {
-    const declared = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider')
+    const declared = Object.entries(template.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::IAM::OIDCProvider'
+    )
     expect(declared).toHaveLength(1)
     for (const [, resource] of declared) {
       expect(resource.DeletionPolicy).toBe('Retain')
@@ -350,7 +418,9 @@ describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
   })
 
   it('has the one DeletionPolicy line the upgrade check in docs/permissions.md counts', () => {
-    const check = /grep -c '(DeletionPolicy: Retain)'` prints `1`/.exec(read('docs/permissions.md').replace(/\s*\n\s*/g, ' '))
+    const check = /grep -c '(DeletionPolicy: Retain)'` prints `1`/.exec(
+      read('docs/permissions.md').replace(/\s*\n\s*/g, ' ')
+    )
     expect(check).not.toBeNull()
     expect(
       read('deploy/cloudformation.yml')
@@ -371,7 +441,10 @@ describe("deploy/cloudformation.yml: GitHub's OIDC provider", () => {
       ['true', GITHUB_PROVIDER],
       ['false', 'arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com']
     ] as const) {
-      const rendered = renderMode(FULL, { ExistingOidcProviderArn: existing, ...(create === undefined ? {} : { CreateOidcProvider: create }) })
+      const rendered = renderMode(FULL, {
+        ExistingOidcProviderArn: existing,
+        ...(create === undefined ? {} : { CreateOidcProvider: create })
+      })
       expect(providersOf(rendered)).toHaveLength(0)
       expect(principalOf(rendered)).toEqual({ Federated: existing })
       expect(rendered.outputs.OidcProviderArn).toBe(existing)
@@ -429,7 +502,9 @@ describe('deploy/iam-policy.json', () => {
       expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:role/packer-????????-????-????-????-????????????'])
     }
     for (const action of [PERMISSION.listInstanceProfileTags, PERMISSION.deleteInstanceProfile]) {
-      expect(resourcesOf(action)).toEqual(['arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????'])
+      expect(resourcesOf(action)).toEqual([
+        'arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????'
+      ])
     }
     expect(resourcesOf(PERMISSION.removeRoleFromInstanceProfile)).toEqual([
       'arn:aws:iam::*:instance-profile/packer-????????-????-????-????-????????????',
@@ -450,9 +525,16 @@ describe('deploy/terraform/main.tf', () => {
   const hcl = read('deploy/terraform/main.tf')
   /** The string literals of every `actions = [...]` list and of `for_each` lists that feed actions. */
   const grantedActions = (): string[] => {
-    const sweeper = hcl.slice(hcl.indexOf('data "aws_iam_policy_document" "sweeper"'), hcl.indexOf('resource "aws_iam_role" "sweeper"'))
-    const allow = sweeper.split(/\n\s*(?:dynamic "statement" \{|statement \{)/).filter((block) => !/effect\s*=\s*"Deny"/.test(block))
-    const names = allow.flatMap((block) => [...block.matchAll(/"((?:ec2|sns|sts|iam|pricing):[A-Za-z*]+)"/g)].map((m) => m[1] as string))
+    const sweeper = hcl.slice(
+      hcl.indexOf('data "aws_iam_policy_document" "sweeper"'),
+      hcl.indexOf('resource "aws_iam_role" "sweeper"')
+    )
+    const allow = sweeper
+      .split(/\n\s*(?:dynamic "statement" \{|statement \{)/)
+      .filter((block) => !/effect\s*=\s*"Deny"/.test(block))
+    const names = allow.flatMap((block) =>
+      [...block.matchAll(/"((?:ec2|sns|sts|iam|pricing):[A-Za-z*]+)"/g)].map((m) => m[1] as string)
+    )
     return [...new Set(names)].sort()
   }
 
@@ -472,7 +554,9 @@ describe('deploy/terraform/main.tf', () => {
     // true by default: a module that created the provider before create_oidc_provider existed keeps it.
     expect(block('variable "create_oidc_provider"')).toMatch(/type\s*=\s*bool[\s\S]*default\s*=\s*true/)
     expect(hcl).toMatch(/create_oidc_provider\s*=\s*var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
-    expect(hcl).toMatch(/look_up_oidc_provider\s*=\s*!var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/)
+    expect(hcl).toMatch(
+      /look_up_oidc_provider\s*=\s*!var\.create_oidc_provider && var\.existing_oidc_provider_arn == ""/
+    )
     const created = block('resource "aws_iam_openid_connect_provider" "github"')
     expect(created).toMatch(/count\s*=\s*local\.create_oidc_provider \? 1 : 0/)
     // Terraform's Retain: a plan that would destroy it (count 1 → 0, or destroy) fails instead.
@@ -495,7 +579,10 @@ describe('README.md: Quick start', () => {
   const readme = read('README.md')
   const start = readme.indexOf('\n## Quick start\n')
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
-  const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] as string, code: m[2] as string }))
+  const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
+    lang: m[1] as string,
+    code: m[2] as string
+  }))
   const deploy = blocks.find((b) => b.lang === 'sh' && b.code.includes('aws cloudformation deploy'))
   const workflowBlock = blocks.find((b) => b.lang === 'yaml' && b.code.includes('jobs:'))
 
@@ -507,7 +594,8 @@ describe('README.md: Quick start', () => {
 
   it('says first what the stack creates and whom the role trusts: one repository, on main unless told otherwise', () => {
     const intro = section.slice(0, section.indexOf('```'))
-    for (const said of ['role', 'OIDC provider', '`main`', '`GitHubBranch', '`GitHubEnvironment', 'never deletes']) expect(intro).toContain(said)
+    for (const said of ['role', 'OIDC provider', '`main`', '`GitHubBranch', '`GitHubEnvironment', 'never deletes'])
+      expect(intro).toContain(said)
   })
 
   /** The README's deploy command, run by bash against a stand-in `aws` that never reaches AWS. */
@@ -515,7 +603,10 @@ describe('README.md: Quick start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'quick-start-'))
     try {
       const log = join(dir, 'calls')
-      writeFileSync(join(dir, 'providers.json'), JSON.stringify({ OpenIDConnectProviderList: account.providers.map((Arn) => ({ Arn })) }, null, 4))
+      writeFileSync(
+        join(dir, 'providers.json'),
+        JSON.stringify({ OpenIDConnectProviderList: account.providers.map((Arn) => ({ Arn })) }, null, 4)
+      )
       writeFileSync(
         join(dir, 'aws'),
         [
@@ -555,7 +646,8 @@ describe('README.md: Quick start', () => {
     }
   }
 
-  const optionOf = (call: string[], option: string): string | undefined => (call.includes(option) ? call[call.indexOf(option) + 1] : undefined)
+  const optionOf = (call: string[], option: string): string | undefined =>
+    call.includes(option) ? call[call.indexOf(option) + 1] : undefined
   const deployOf = (calls: string[][]): string[] => {
     const deploys = calls.filter((call) => call[0] === 'cloudformation' && call[1] === 'deploy')
     expect(deploys).toHaveLength(1)
@@ -565,27 +657,49 @@ describe('README.md: Quick start', () => {
   const parametersOf = (call: string[]): Record<string, string> => {
     const from = call.indexOf('--parameter-overrides') + 1
     const until = call.findIndex((arg, index) => index >= from && arg.startsWith('--'))
-    return Object.fromEntries(call.slice(from, until < 0 ? undefined : until).map((pair) => pair.split(/=(.*)/s, 2) as [string, string]))
+    return Object.fromEntries(
+      call.slice(from, until < 0 ? undefined : until).map((pair) => pair.split(/=(.*)/s, 2) as [string, string])
+    )
   }
 
-  const OTHERS = ['arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', `${GITHUB_PROVIDER}/octo-enterprise`]
+  const OTHERS = [
+    'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+    `${GITHUB_PROVIDER}/octo-enterprise`
+  ]
   it.each([
     ["an account without GitHub's provider", 'true', { providers: [], stackMadeTheProvider: false }],
-    ['an account with only other OIDC providers (EKS, a GitHub Enterprise issuer)', 'true', { providers: OTHERS, stackMadeTheProvider: false }],
-    ['an account whose GitHub provider someone else created', 'false', { providers: [...OTHERS, GITHUB_PROVIDER], stackMadeTheProvider: false }],
+    [
+      'an account with only other OIDC providers (EKS, a GitHub Enterprise issuer)',
+      'true',
+      { providers: OTHERS, stackMadeTheProvider: false }
+    ],
+    [
+      'an account whose GitHub provider someone else created',
+      'false',
+      { providers: [...OTHERS, GITHUB_PROVIDER], stackMadeTheProvider: false }
+    ],
     // Before CreateOidcProvider the stack created it with no DeletionPolicy: false would delete it.
-    ['an account whose GitHub provider this stack created', 'true', { providers: [GITHUB_PROVIDER], stackMadeTheProvider: true }]
-  ])('in %s, deploys the template with CreateOidcProvider=%s and a role that trusts the provider', (_name, create, account) => {
-    const call = deployOf(runQuickStart(account))
-    expect(optionOf(call, '--template-file')).toBe('deploy/cloudformation.yml')
-    expect(optionOf(call, '--capabilities')).toBe('CAPABILITY_IAM')
-    const parameters = parametersOf(call)
-    expect(parameters.CreateOidcProvider).toBe(create)
-    // render() refuses a parameter the template does not have, or a value it does not allow.
-    const rendered = render(template, parameters)
-    expect(Object.values(rendered.resources).filter((r) => r.Type === 'AWS::IAM::OIDCProvider')).toHaveLength(create === 'true' ? 1 : 0)
-    expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: GITHUB_PROVIDER })
-  })
+    [
+      'an account whose GitHub provider this stack created',
+      'true',
+      { providers: [GITHUB_PROVIDER], stackMadeTheProvider: true }
+    ]
+  ])(
+    'in %s, deploys the template with CreateOidcProvider=%s and a role that trusts the provider',
+    (_name, create, account) => {
+      const call = deployOf(runQuickStart(account))
+      expect(optionOf(call, '--template-file')).toBe('deploy/cloudformation.yml')
+      expect(optionOf(call, '--capabilities')).toBe('CAPABILITY_IAM')
+      const parameters = parametersOf(call)
+      expect(parameters.CreateOidcProvider).toBe(create)
+      // render() refuses a parameter the template does not have, or a value it does not allow.
+      const rendered = render(template, parameters)
+      expect(Object.values(rendered.resources).filter((r) => r.Type === 'AWS::IAM::OIDCProvider')).toHaveLength(
+        create === 'true' ? 1 : 0
+      )
+      expect(statements(trustOf(rendered))[0]?.Principal).toEqual({ Federated: GITHUB_PROVIDER })
+    }
+  )
 
   it("asks CloudFormation about the stack it deploys and the template's provider", () => {
     const calls = runQuickStart({ providers: [GITHUB_PROVIDER], stackMadeTheProvider: false })
@@ -604,7 +718,10 @@ describe('README.md: Quick start', () => {
   it('starts with a dry run of the full terminate sweep, with a timeout, one sweep at a time, and says which line to change', () => {
     const workflow = parse(workflowBlock?.code ?? '') as QuickStartWorkflow
     expect(workflow.permissions['id-token']).toBe('write')
-    expect(workflow.concurrency).toEqual({ group: expect.stringMatching(/^packer-sweeper-/), 'cancel-in-progress': false })
+    expect(workflow.concurrency).toEqual({
+      group: expect.stringMatching(/^packer-sweeper-/),
+      'cancel-in-progress': false
+    })
     const [job, ...more] = Object.values(workflow.jobs)
     expect(more).toHaveLength(0)
     expect(job?.['timeout-minutes']).toBeGreaterThan(0)

@@ -36,7 +36,10 @@ function volumes(permissions: { read: string[]; terminate: string[] }): KindModu
 describe('the deploy generator', () => {
   it("gives a new kind's reads to the leftover sweep and the plain policy's read statement, and its change to the keep tag's Deny", () => {
     // DeleteSecurityGroup has a row already: only the read is new.
-    const kinds = [...KIND_MODULES, volumes({ read: [VOLUMES_READ, PERMISSION.describeInstances], terminate: [PERMISSION.deleteSecurityGroup] })]
+    const kinds = [
+      ...KIND_MODULES,
+      volumes({ read: [VOLUMES_READ, PERMISSION.describeInstances], terminate: [PERMISSION.deleteSecurityGroup] })
+    ]
     expect(leftoverReads(kinds)).toContain(VOLUMES_READ)
     expect(leftoverReads(kinds)).not.toContain(PERMISSION.describeInstances)
     const [find] = iamPolicy(kinds).Statement
@@ -49,9 +52,13 @@ describe('the deploy generator', () => {
 
   it('refuses to grant a change it has no resources for, and a change no keep-tag Deny covers', () => {
     const kinds = [...KIND_MODULES, volumes({ read: [VOLUMES_READ], terminate: ['ec2:DeleteVolume'] })]
-    expect(() => iamPolicy(kinds)).toThrow(/^ec2:DeleteVolume: a change needs the resources it may act on; add a row to POLICY_STATEMENTS/)
+    expect(() => iamPolicy(kinds)).toThrow(
+      /^ec2:DeleteVolume: a change needs the resources it may act on; add a row to POLICY_STATEMENTS/
+    )
     const s3 = [...KIND_MODULES, volumes({ read: ['s3:ListBucket'], terminate: ['s3:DeleteBucket'] })]
-    expect(() => keptChanges(s3, 'ec2')).toThrow(/^s3:DeleteBucket: no keep-tag Deny for its service; add one to KEEP_DENIES/)
+    expect(() => keptChanges(s3, 'ec2')).toThrow(
+      /^s3:DeleteBucket: no keep-tag Deny for its service; add one to KEEP_DENIES/
+    )
   })
 
   it("writes a list of actions in its file's syntax", () => {
@@ -69,13 +76,21 @@ describe("the generator of action.yml's kind blocks", () => {
     expect(resources.description).toContain('instance-profiles (Packer')
     expect(resources.description).toMatch(/, ebs-volumes, or all\./)
     const outputs = parse(kindOutputs(kinds, 2)) as Record<string, { description: string }>
-    expect(Object.keys(outputs)).toEqual([...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)), 'ebs-volumes'])
+    expect(Object.keys(outputs)).toEqual([
+      ...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)),
+      'ebs-volumes'
+    ])
     expect(outputs['ebs-volumes']).toEqual({ description: 'JSON array of the IDs of the orphaned volumes.' })
   })
 
   it('refuses an output without a description', () => {
-    const undescribed: KindModule = { ...volumes({ read: [VOLUMES_READ], terminate: [] }), outputs: [{ name: 'ebs-volumes', ids: () => [] }] }
-    expect(() => kindOutputs([...KIND_MODULES, undescribed], 2)).toThrow(/the output ebs-volumes of ebs-volumes has no description/)
+    const undescribed: KindModule = {
+      ...volumes({ read: [VOLUMES_READ], terminate: [] }),
+      outputs: [{ name: 'ebs-volumes', ids: () => [] }]
+    }
+    expect(() => kindOutputs([...KIND_MODULES, undescribed], 2)).toThrow(
+      /the output ebs-volumes of ebs-volumes has no description/
+    )
   })
 
   it('keeps a short description on one line and folds a long one, or one YAML would misread on one line, as YAML reads it back', () => {

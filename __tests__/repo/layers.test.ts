@@ -15,7 +15,10 @@ import { ROOT } from '../../scripts/readme-tables.js'
 const DEPCRUISE = join(ROOT, 'node_modules/.bin/depcruise')
 
 function cruise(cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(DEPCRUISE, ['src', '--config', join(ROOT, '.dependency-cruiser.cjs')], { cwd, encoding: 'utf8' })
+  const result = spawnSync(DEPCRUISE, ['src', '--config', join(ROOT, '.dependency-cruiser.cjs')], {
+    cwd,
+    encoding: 'utf8'
+  })
   return { status: result.status, output: `${result.stdout}${result.stderr}` }
 }
 
@@ -33,12 +36,14 @@ describe('a tree that breaks every rule once', () => {
   /** Each file of the broken tree, and the rule its import breaks. */
   const files: Record<string, string> = {
     'src/kinds/names.ts': "import type { Inputs } from '../model/types.js'\nexport type Kind = Inputs['kind']\n",
-    'src/model/types.ts': "import type { Client } from '../aws/clients.js'\nexport interface Inputs { kind: 'a'; client?: Client }\n",
+    'src/model/types.ts':
+      "import type { Client } from '../aws/clients.js'\nexport interface Inputs { kind: 'a'; client?: Client }\n",
     'src/aws/clients.ts': "import { sweep } from '../engine/sweep.js'\nexport type Client = typeof sweep\n",
     'src/engine/sweep.ts':
       "import { KINDS } from '../kinds/registry.js'\nimport { summary } from '../report/summary.js'\nexport const sweep = [KINDS, summary]\n",
     'src/report/summary.ts': "import { keyPairs } from '../kinds/key-pairs.js'\nexport const summary = keyPairs\n",
-    'src/kinds/key-pairs.ts': "import { instances } from './instances.js'\nimport { run } from '../main.js'\nexport const keyPairs = [instances, run]\n",
+    'src/kinds/key-pairs.ts':
+      "import { instances } from './instances.js'\nimport { run } from '../main.js'\nexport const keyPairs = [instances, run]\n",
     'src/kinds/instances.ts': 'export const instances = 1\n',
     'src/kinds/registry.ts': "import { keyPairs } from './key-pairs.js'\nexport const KINDS = [keyPairs]\n",
     'src/main.ts': "import { KINDS } from './kinds/registry.js'\nexport const run = KINDS\n",

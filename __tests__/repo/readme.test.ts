@@ -76,7 +76,10 @@ describe('README.md', () => {
   })
 
   it('has a table of contents that lists every ## heading, in order, with the anchor GitHub gives it', () => {
-    const contents = readme.slice(readme.indexOf('\n## Contents\n'), readme.indexOf('\n## ', readme.indexOf('\n## Contents\n') + 1))
+    const contents = readme.slice(
+      readme.indexOf('\n## Contents\n'),
+      readme.indexOf('\n## ', readme.indexOf('\n## Contents\n') + 1)
+    )
     const listed = [...contents.matchAll(/^- \[([^\]]+)\]\(#([^)]+)\)$/gm)].map((m) => ({ text: m[1], anchor: m[2] }))
     const headings = headingsOf(readme)
       .filter((heading) => heading.level === 2 && heading.text !== 'Contents')
@@ -126,7 +129,8 @@ describe('the generated tables and files', () => {
   })
 
   it('are only in the files the generator knows', () => {
-    for (const file of DOCUMENTS.filter((document) => !(document in GENERATED_FILES))) expect(blocksIn(read(file))).toEqual([])
+    for (const file of DOCUMENTS.filter((document) => !(document in GENERATED_FILES)))
+      expect(blocksIn(read(file))).toEqual([])
   })
 
   it('give docs/inputs.md the full description of every input under its own heading', () => {
@@ -164,7 +168,9 @@ function relativeLinks(markdown: string): string[] {
     .replace(/^\s*(```+|~~~+)[^\n]*\n[\s\S]*?^\s*\1\s*$/gm, '')
     .replace(/``[^`]*``|`[^`\n]*`/g, '')
     .replace(/<!--[\s\S]*?-->/g, '')
-  return [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1] as string).filter((target) => !/^[a-z][a-z+.-]*:/i.test(target))
+  return [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)]
+    .map((m) => m[1] as string)
+    .filter((target) => !/^[a-z][a-z+.-]*:/i.test(target))
 }
 
 describe('every relative link', () => {
@@ -229,7 +235,10 @@ describe('the table generator', () => {
       tags: { description: 'Key=Value lines,\nfor example a|b. More.', default: '' },
       'max-age': { description: 'How long (in hours) it may live. 0 means all.', required: false, default: '2h' }
     },
-    outputs: { count: { description: 'How many.' }, 'instance-ids': { description: 'JSON array of the stale ones (sorted).' } }
+    outputs: {
+      count: { description: 'How many.' },
+      'instance-ids': { description: 'JSON array of the stale ones (sorted).' }
+    }
   }
 
   it('keeps a row on one line, escapes pipes, shows the type and empty defaults, and links the full text', () => {
@@ -244,19 +253,27 @@ describe('the table generator', () => {
   })
 
   it('refuses an input without a type', () => {
-    expect(() => inputsTable({ inputs: { 'new-input': { description: 'New.' } }, outputs: {} })).toThrow(/new-input has no type.*INPUT_TYPES/)
+    expect(() => inputsTable({ inputs: { 'new-input': { description: 'New.' } }, outputs: {} })).toThrow(
+      /new-input has no type.*INPUT_TYPES/
+    )
   })
 
   it('summarizes a description by its first sentence, without remarks in parentheses or list separators', () => {
-    expect(summarize('x', 'Regions to sweep, separated by commas, spaces or newlines, or all (every region). Empty means the job’s.')).toBe(
-      'Regions to sweep, or all.'
-    )
+    expect(
+      summarize(
+        'x',
+        'Regions to sweep, separated by commas, spaces or newlines, or all (every region). Empty means the job’s.'
+      )
+    ).toBe('Regions to sweep, or all.')
     expect(summarize('x', `${'a'.repeat(100)}; ${'b'.repeat(100)}.`)).toBe(`${'a'.repeat(100)}.`)
     expect(() => summarize('x', `${'a'.repeat(SUMMARY_MAX + 1)}.`)).toThrow(/x: the first sentence .* shorten it/)
   })
 
   it('notices a stale table and refuses a file without markers', () => {
-    const stale = readme.replace('| [`max-age`](docs/inputs.md#max-age) |', '| [`max-runtime`](docs/inputs.md#max-age) |')
+    const stale = readme.replace(
+      '| [`max-age`](docs/inputs.md#max-age) |',
+      '| [`max-runtime`](docs/inputs.md#max-age) |'
+    )
     expect(stale).not.toBe(readme)
     expect(renderReadme(stale, meta)).toBe(readme)
     const headingAdded = readme.replace('\n## License\n', '\n## Support\n\nAsk.\n\n## License\n')

@@ -167,7 +167,9 @@ describe('scripts/publish-release.sh (run by .github/workflows/release.yml after
     const commit = git('rev-parse', 'v1.1.0^{commit}')
     expect(git('rev-parse', 'v1^{commit}')).toBe(commit)
     expect(remoteTag('v1')).toBe(commit)
-    expect(ghCalls()).toEqual([expect.stringMatching(/^release create v1\.1\.0 --verify-tag --title v1\.1\.0 --notes-file \S+ --latest=true$/)])
+    expect(ghCalls()).toEqual([
+      expect.stringMatching(/^release create v1\.1\.0 --verify-tag --title v1\.1\.0 --notes-file \S+ --latest=true$/)
+    ])
     expect(readFileSync(join(dir, 'notes.md'), 'utf8')).toBe('### Added\n\n- Second.\n')
     expect(result.output).toMatch(/Marketplace/)
   })
@@ -236,7 +238,10 @@ describe('scripts/publish-release.sh (run by .github/workflows/release.yml after
 
   it('takes the notes from its own section only, without the blank lines around it or the link references', () => {
     tagRelease('2.0.0', { '2.0.0': '\n### Changed\n\n- Breaking.\n\n', '1.0.0': '- Old.' })
-    expect(run('scripts/publish-release.sh', ['notes', 'v2.0.0'])).toEqual({ status: 0, output: '### Changed\n\n- Breaking.\n' })
+    expect(run('scripts/publish-release.sh', ['notes', 'v2.0.0'])).toEqual({
+      status: 0,
+      output: '### Changed\n\n- Breaking.\n'
+    })
     expect(run('scripts/publish-release.sh', ['notes', 'v1.0.0']).output).toBe('- Old.\n')
   })
 })
@@ -259,7 +264,8 @@ describe('.github/workflows/release.yml', () => {
     permissions: Record<string, string>
     jobs: Record<string, WorkflowJob>
   }
-  const runs = (job: WorkflowJob | undefined): string[] => (job?.steps ?? []).flatMap((step) => (step.run ? [step.run] : []))
+  const runs = (job: WorkflowJob | undefined): string[] =>
+    (job?.steps ?? []).flatMap((step) => (step.run ? [step.run] : []))
   const { check, dist, release: publishJob } = workflow.jobs
 
   it('runs on a pushed version tag and nothing else', () => {
@@ -267,9 +273,19 @@ describe('.github/workflows/release.yml', () => {
   })
 
   it('checks the tag, lints, type-checks and tests, and compares the rebuilt dist/ with the tagged one', () => {
-    expect(runs(check)).toEqual(expect.arrayContaining(['scripts/publish-release.sh check "$TAG"', 'npm ci', 'npm run lint', 'npm run typecheck', 'npm test']))
+    expect(runs(check)).toEqual(
+      expect.arrayContaining([
+        'scripts/publish-release.sh check "$TAG"',
+        'npm ci',
+        'npm run lint',
+        'npm run typecheck',
+        'npm test'
+      ])
+    )
     const build = runs(dist).indexOf('npm run build')
-    const compare = runs(dist).findIndex((script) => script.includes('git status --porcelain --untracked-files=all -- dist') && script.includes('exit 1'))
+    const compare = runs(dist).findIndex(
+      (script) => script.includes('git status --porcelain --untracked-files=all -- dist') && script.includes('exit 1')
+    )
     expect(build).toBeGreaterThanOrEqual(0)
     expect(compare).toBeGreaterThan(build)
   })
@@ -283,9 +299,12 @@ describe('.github/workflows/release.yml', () => {
       expect(`${name}: ${job['timeout-minutes'] ?? 'no timeout'}`).toMatch(/: \d+$/)
       if (job === publishJob) continue
       expect(`${name}: ${JSON.stringify(job.permissions ?? {})}`).toBe(`${name}: {}`)
-      expect(runs(job).filter((script) => /git push|git tag|publish-release\.sh publish|gh release/.test(script))).toEqual([])
+      expect(
+        runs(job).filter((script) => /git push|git tag|publish-release\.sh publish|gh release/.test(script))
+      ).toEqual([])
       // Jobs that do not push keep no token in .git/config.
-      for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))) expect(step.with?.['persist-credentials']).toBe(false)
+      for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@')))
+        expect(step.with?.['persist-credentials']).toBe(false)
     }
   })
 })

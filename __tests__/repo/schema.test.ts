@@ -6,7 +6,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
-import { NOTIFICATION_SCHEMA, readSchemas, REPORT_SCHEMA, SCHEMA_BASE_URL, schemaAjv, schemaAt, type SchemaNode } from '../schemas.js'
+import {
+  NOTIFICATION_SCHEMA,
+  readSchemas,
+  REPORT_SCHEMA,
+  SCHEMA_BASE_URL,
+  schemaAjv,
+  schemaAt,
+  type SchemaNode
+} from '../schemas.js'
 
 const SCHEMAS = readSchemas()
 const FILES = [...SCHEMAS.keys()]
@@ -27,7 +35,8 @@ function nodesOf(file: string): Array<{ pointer: string; node: SchemaNode }> {
 
 /** Closed: takes no keys but the ones it names, itself or through the schema it refers to. */
 function isClosed(file: string, node: SchemaNode): boolean {
-  if (node.additionalProperties === false || node.unevaluatedProperties === false || node.propertyNames !== undefined) return true
+  if (node.additionalProperties === false || node.unevaluatedProperties === false || node.propertyNames !== undefined)
+    return true
   if (typeof node.$ref !== 'string') return false
   const referred = schemaAt(SCHEMAS, file, node.$ref)
   return isClosed(referred.file, referred.node)
@@ -39,15 +48,18 @@ describe('the schema files', () => {
     expect(readdirSync(new URL('../../schema/', import.meta.url)).sort()).toEqual(FILES)
   })
 
-  it.each(FILES)('%s is draft 2020-12 with its published $id, a title and a description, and its version in its name', (file) => {
-    const schema = SCHEMAS.get(file) as SchemaNode
-    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema')
-    expect(schema.$id).toBe(`${SCHEMA_BASE_URL}${file}`)
-    expect(schema.title).toEqual(expect.stringMatching(/\S/))
-    expect(schema.description).toEqual(expect.stringMatching(/breaking change/))
-    const version = Number(/\.v(\d+)\.schema\.json$/.exec(file)?.[1])
-    expect((schema.properties as Record<string, SchemaNode>).version?.const).toBe(version)
-  })
+  it.each(FILES)(
+    '%s is draft 2020-12 with its published $id, a title and a description, and its version in its name',
+    (file) => {
+      const schema = SCHEMAS.get(file) as SchemaNode
+      expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema')
+      expect(schema.$id).toBe(`${SCHEMA_BASE_URL}${file}`)
+      expect(schema.title).toEqual(expect.stringMatching(/\S/))
+      expect(schema.description).toEqual(expect.stringMatching(/breaking change/))
+      const version = Number(/\.v(\d+)\.schema\.json$/.exec(file)?.[1])
+      expect((schema.properties as Record<string, SchemaNode>).version?.const).toBe(version)
+    }
+  )
 
   it('compile with Ajv in strict mode and are valid against the draft 2020-12 meta-schema', () => {
     const ajv = schemaAjv()
@@ -56,7 +68,9 @@ describe('the schema files', () => {
       expect(ajv.getSchema(`${SCHEMA_BASE_URL}${file}`)).toBeInstanceOf(Function)
     }
     // Strict mode is on: an unknown keyword is refused, not ignored.
-    expect(() => schemaAjv().compile({ type: 'object', properties: {}, additionalProperties: false, descripton: 'typo' })).toThrow(/unknown keyword/)
+    expect(() =>
+      schemaAjv().compile({ type: 'object', properties: {}, additionalProperties: false, descripton: 'typo' })
+    ).toThrow(/unknown keyword/)
   })
 
   it.each(FILES)('%s describes every property and every part in $defs', (file) => {
@@ -70,20 +84,27 @@ describe('the schema files', () => {
     expect(undescribed).toEqual([])
   })
 
-  it.each(FILES)('%s closes every object: open ones are $defs used only by schemas that close them (unevaluatedProperties: false)', (file) => {
-    const open = nodesOf(file).filter(({ node }) => node.type === 'object' && !isClosed(file, node))
-    const openOutsideDefs = open.filter(({ pointer }) => !/^\/\$defs\/[^/]+$/.test(pointer)).map(({ pointer }) => pointer)
-    expect(openOutsideDefs).toEqual([])
-    const openDefs = new Set(open.map(({ pointer }) => `${file}#${pointer}`))
-    const refsToOpen = FILES.flatMap((from) =>
-      nodesOf(from).flatMap(({ pointer, node }) => {
-        if (typeof node.$ref !== 'string') return []
-        const target = node.$ref.startsWith('#') ? `${from}${node.$ref}` : node.$ref
-        return openDefs.has(target) ? [{ at: `${from}#${pointer}`, closes: node.unevaluatedProperties === false }] : []
-      })
-    )
-    expect(refsToOpen.filter((ref) => !ref.closes)).toEqual([])
-  })
+  it.each(FILES)(
+    '%s closes every object: open ones are $defs used only by schemas that close them (unevaluatedProperties: false)',
+    (file) => {
+      const open = nodesOf(file).filter(({ node }) => node.type === 'object' && !isClosed(file, node))
+      const openOutsideDefs = open
+        .filter(({ pointer }) => !/^\/\$defs\/[^/]+$/.test(pointer))
+        .map(({ pointer }) => pointer)
+      expect(openOutsideDefs).toEqual([])
+      const openDefs = new Set(open.map(({ pointer }) => `${file}#${pointer}`))
+      const refsToOpen = FILES.flatMap((from) =>
+        nodesOf(from).flatMap(({ pointer, node }) => {
+          if (typeof node.$ref !== 'string') return []
+          const target = node.$ref.startsWith('#') ? `${from}${node.$ref}` : node.$ref
+          return openDefs.has(target)
+            ? [{ at: `${from}#${pointer}`, closes: node.unevaluatedProperties === false }]
+            : []
+        })
+      )
+      expect(refsToOpen.filter((ref) => !ref.closes)).toEqual([])
+    }
+  )
 
   it('are linked from the README', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')

@@ -97,7 +97,10 @@ const workflows = files.map((path) => ({ file: relative(ROOT, path), workflow: p
 const steps = workflows.flatMap(({ file, workflow }) => selfSteps(file, workflow))
 const declared = Object.keys(readActionMetadata().inputs)
 const defaults: Record<string, string> = Object.fromEntries(
-  Object.entries(readActionMetadata().inputs).map(([name, input]) => [name, input.default === undefined ? '' : String(input.default)])
+  Object.entries(readActionMetadata().inputs).map(([name, input]) => [
+    name,
+    input.default === undefined ? '' : String(input.default)
+  ])
 )
 const isExample = (file: string): boolean => file.startsWith('examples/')
 const isExpression = (value: unknown): boolean => typeof value === 'string' && /^\$\{\{.*\}\}$/s.test(value.trim())
@@ -157,7 +160,9 @@ describe('workflows that use this action', () => {
         parseInputs(literalInputs(step, defaults))
         return []
       } catch (error) {
-        return [`${file}: job ${job}, step "${step.name ?? step.uses}": ${error instanceof Error ? error.message : String(error)}`]
+        return [
+          `${file}: job ${job}, step "${step.name ?? step.uses}": ${error instanceof Error ? error.message : String(error)}`
+        ]
       }
     })
     expect(problems).toEqual([])
@@ -199,16 +204,24 @@ describe('workflows that use this action', () => {
     expect(inputs.action?.options).toEqual([...SWEEP_ACTIONS])
     const [sweep] = steps.filter((s) => s.file === 'examples/workflows/manual-sweep.yml')
     for (const name of Object.keys(inputs)) {
-      const mapped = Object.entries(sweep?.step.with ?? {}).find(([, value]) => String(value).includes(`inputs.${name}`))
+      const mapped = Object.entries(sweep?.step.with ?? {}).find(([, value]) =>
+        String(value).includes(`inputs.${name}`)
+      )
       expect(`${name} → ${mapped?.[0]}`).toBe(`${name} → ${name.replace(/_/g, '-')}`)
     }
   })
 
   it('sweeps exactly the job the Packer template tags, never the other jobs of the same run', () => {
     const hcl = read(resolve(ROOT, 'examples/packer/build.pkr.hcl'))
-    const build = parse(read(resolve(ROOT, 'examples/workflows/packer-build.yml'))) as { jobs: { build: { steps: AnyStep[] } } }
+    const build = parse(read(resolve(ROOT, 'examples/workflows/packer-build.yml'))) as {
+      jobs: { build: { steps: AnyStep[] } }
+    }
     const [cleanup] = steps.filter((s) => s.file === 'examples/workflows/packer-build.yml')
-    expect(cleanup?.step.with).toMatchObject({ 'max-age': '0', tags: `packer-sweeper-job=${JOB_VALUE}`, resources: 'all' })
+    expect(cleanup?.step.with).toMatchObject({
+      'max-age': '0',
+      tags: `packer-sweeper-job=${JOB_VALUE}`,
+      resources: 'all'
+    })
     // Every job of a run (every matrix job too) shares github.run_id: the value must also carry the
     // attempt, the job and its index in the matrix, or one job's cleanup terminates the others' builders.
     for (const part of ['github.run_id', 'github.run_attempt', 'github.job', 'strategy.job-index']) {
@@ -227,7 +240,14 @@ describe('workflows that use this action', () => {
   })
 
   it('recommend the per-job tag, never the run ID alone, wherever the docs and examples show a post-build tags value', () => {
-    const docs = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'RELEASING.md', 'scripts/demo.ts', ...files.map((path) => relative(ROOT, path))]
+    const docs = [
+      'README.md',
+      'SECURITY.md',
+      'CHANGELOG.md',
+      'RELEASING.md',
+      'scripts/demo.ts',
+      ...files.map((path) => relative(ROOT, path))
+    ]
     const runIdOnly = /tags:\s*[\w:.-]+=\$\{\{ github\.run_id \}\}(?!-)/
     const offenders = docs.flatMap((file) =>
       read(resolve(ROOT, file))
@@ -241,8 +261,12 @@ describe('workflows that use this action', () => {
 
   it('lists every input with its default in the local .env example (dry-run deliberately on)', () => {
     const env = read(resolve(ROOT, 'examples/local.env'))
-    const given = Object.fromEntries([...env.matchAll(/^INPUT_([A-Z-]+)=(.*)$/gm)].map((m) => [(m[1] as string).toLowerCase(), m[2]]))
-    const defaults = Object.fromEntries(Object.entries(readActionMetadata().inputs).map(([name, input]) => [name, input.default ?? '']))
+    const given = Object.fromEntries(
+      [...env.matchAll(/^INPUT_([A-Z-]+)=(.*)$/gm)].map((m) => [(m[1] as string).toLowerCase(), m[2]])
+    )
+    const defaults = Object.fromEntries(
+      Object.entries(readActionMetadata().inputs).map(([name, input]) => [name, input.default ?? ''])
+    )
     expect(given).toEqual({ ...defaults, 'dry-run': 'true' })
   })
 
@@ -284,13 +308,19 @@ const examples = workflows
   .filter(({ file }) => isExample(file))
   .map(({ file, workflow }) => ({
     file,
-    workflow: workflow as { env?: Record<string, unknown>; concurrency?: Concurrency | string; jobs: Record<string, AnyJob> }
+    workflow: workflow as {
+      env?: Record<string, unknown>
+      concurrency?: Concurrency | string
+      jobs: Record<string, AnyJob>
+    }
   }))
 /** The example that cleans up after its own Packer build; every other example is a sweep of an account. */
 const POST_BUILD = 'examples/workflows/packer-build.yml'
 /** Every job of an example that runs the sweep, with that step. */
 const sweepJobs = examples.flatMap(({ file, workflow }) =>
-  Object.entries(workflow.jobs).flatMap(([name, job]) => (job.steps ?? []).filter((step) => step.uses === PUBLISHED).map((step) => ({ file, name, job, step })))
+  Object.entries(workflow.jobs).flatMap(([name, job]) =>
+    (job.steps ?? []).filter((step) => step.uses === PUBLISHED).map((step) => ({ file, name, job, step }))
+  )
 )
 const example = (name: string) => {
   const found = examples.find(({ file }) => file === `examples/workflows/${name}`)
@@ -304,7 +334,10 @@ describe('the examples', () => {
   it('set timeout-minutes on every job (a hung sweep must not burn six hours of runner time)', () => {
     const missing = examples.flatMap(({ file, workflow }) =>
       Object.entries(workflow.jobs)
-        .filter(([, job]) => job.uses === undefined && !(typeof job['timeout-minutes'] === 'number' && job['timeout-minutes'] > 0))
+        .filter(
+          ([, job]) =>
+            job.uses === undefined && !(typeof job['timeout-minutes'] === 'number' && job['timeout-minutes'] > 0)
+        )
         .map(([name]) => `${file}: job ${name}`)
     )
     expect(missing).toEqual([])
@@ -315,7 +348,10 @@ describe('the examples', () => {
       { where: `${file}`, env: workflow.env },
       ...Object.entries(workflow.jobs).flatMap(([name, job]) => [
         { where: `${file}: job ${name}`, env: job.env },
-        ...(job.steps ?? []).map((step) => ({ where: `${file}: job ${name}, step "${step.name ?? step.id ?? step.uses}"`, env: step.env }))
+        ...(job.steps ?? []).map((step) => ({
+          where: `${file}: job ${name}, step "${step.name ?? step.id ?? step.uses}"`,
+          env: step.env
+        }))
       ])
     ])
     const through = envs.flatMap(({ where, env }) =>
@@ -367,7 +403,8 @@ describe('the examples', () => {
       })
     }
     // The scheduled and the manual sweep of one account: the same group, so the manual one waits.
-    const groupOf = (name: string) => sweepJobs.find(({ file }) => file === `examples/workflows/${name}`)?.job.concurrency
+    const groupOf = (name: string) =>
+      sweepJobs.find(({ file }) => file === `examples/workflows/${name}`)?.job.concurrency
     expect(groupOf('manual-sweep.yml')).toEqual(groupOf('scheduled-sweep.yml'))
     expect(groupOf('slack-notify.yml')).toEqual(groupOf('scheduled-sweep.yml'))
   })
@@ -384,7 +421,9 @@ describe('the examples', () => {
     const sweep = steps.find((step) => step.uses === PUBLISHED)
     const slack = steps.find((step) => step.uses?.startsWith('slackapi/slack-github-action@'))
     expect(slack?.uses).toMatch(/^slackapi\/slack-github-action@[0-9a-f]{40}$/)
-    const pinned = usesLines(read(resolve(ROOT, 'examples/workflows/slack-notify.yml'))).find((u) => u.action === 'slackapi/slack-github-action')
+    const pinned = usesLines(read(resolve(ROOT, 'examples/workflows/slack-notify.yml'))).find(
+      (u) => u.action === 'slackapi/slack-github-action'
+    )
     expect(pinned?.version).toMatch(/^v2\./)
     expect(slack?.with).toEqual({
       webhook: '${{ secrets.SLACK_WEBHOOK_URL }}',
@@ -413,12 +452,17 @@ describe('the examples', () => {
     expect(list?.run).toContain('>> "$GITHUB_OUTPUT"')
     expect(accounts?.outputs?.accounts).toBe('${{ steps.list.outputs.accounts }}')
     expect(sweep?.needs).toBe('accounts')
-    expect(sweep?.strategy).toMatchObject({ 'fail-fast': false, matrix: { account: '${{ fromJSON(needs.accounts.outputs.accounts) }}' } })
+    expect(sweep?.strategy).toMatchObject({
+      'fail-fast': false,
+      matrix: { account: '${{ fromJSON(needs.accounts.outputs.accounts) }}' }
+    })
     expect(sweep?.strategy?.['max-parallel']).toBeGreaterThan(0)
     expect(Number(org.env?.SHARD_SIZE)).toBeLessThanOrEqual(256)
     expect(org.jobs['next-shard']?.if).toContain('needs.accounts.outputs.next-shard')
     const step = sweep?.steps?.find((s) => s.uses === PUBLISHED)
-    expect(step?.with?.['role-to-assume']).toBe('arn:aws:iam::${{ matrix.account }}:role/${{ vars.PACKER_SWEEPER_ROLE_NAME }}')
+    expect(step?.with?.['role-to-assume']).toBe(
+      'arn:aws:iam::${{ matrix.account }}:role/${{ vars.PACKER_SWEEPER_ROLE_NAME }}'
+    )
   })
 })
 
@@ -443,7 +487,9 @@ describe('pinned actions', () => {
   it('pin an action the repository workflows also use at the same commit in the examples (npm run sync-pins)', () => {
     expect(problems).toEqual([])
     expect(pins.size).toBeGreaterThan(0)
-    const drifted = exampleTexts.flatMap(({ file, text }) => syncPins(text, pins).changes.map((change) => `${file} ${change}`))
+    const drifted = exampleTexts.flatMap(({ file, text }) =>
+      syncPins(text, pins).changes.map((change) => `${file} ${change}`)
+    )
     expect(drifted).toEqual([])
   })
 
@@ -469,19 +515,33 @@ describe('pinned actions', () => {
     ])
     expect(synced.changes).toHaveLength(2)
     expect(syncPins(synced.text, known).changes).toEqual([])
-    expect(unpinned([{ file: 'x.yml', text }])).toEqual(['x.yml:3: actions/checkout@v5 is not pinned as <40-hex commit SHA> # v<version>'])
+    expect(unpinned([{ file: 'x.yml', text }])).toEqual([
+      'x.yml:3: actions/checkout@v5 is not pinned as <40-hex commit SHA> # v<version>'
+    ])
     // One repository at two commits in the repository's own workflows is refused: which would the examples take?
-    const twice = collectPins([{ file: 'a.yml', text: synced.text.replace(`${sha} # v5.1.0`, `${'d'.repeat(40)} # v5.2.0`) }])
+    const twice = collectPins([
+      { file: 'a.yml', text: synced.text.replace(`${sha} # v5.1.0`, `${'d'.repeat(40)} # v5.2.0`) }
+    ])
     expect(twice.problems).toHaveLength(1)
     // github/codeql-action/init and /analyze are one repository, one pin.
     expect(
-      collectPins([{ file: 'c.yml', text: `- uses: github/codeql-action/init@${sha} # v4.1.0\n- uses: github/codeql-action/analyze@${sha} # v4.1.0` }]).problems
+      collectPins([
+        {
+          file: 'c.yml',
+          text: `- uses: github/codeql-action/init@${sha} # v4.1.0\n- uses: github/codeql-action/analyze@${sha} # v4.1.0`
+        }
+      ]).problems
     ).toEqual([])
   })
 
   it('let Dependabot keep the pins current: npm and github-actions, the latter over .github/workflows and the examples', () => {
     const config = parse(read(resolve(ROOT, '.github/dependabot.yml'))) as {
-      updates: Array<{ 'package-ecosystem': string; directory?: string; directories?: string[]; ignore?: Array<{ 'dependency-name': string }> }>
+      updates: Array<{
+        'package-ecosystem': string
+        directory?: string
+        directories?: string[]
+        ignore?: Array<{ 'dependency-name': string }>
+      }>
     }
     const ecosystem = (name: string) => config.updates.find((update) => update['package-ecosystem'] === name)
     expect(ecosystem('npm')?.directory).toBe('/')
@@ -500,17 +560,31 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
 
   it('subscribes a Slack channel to a topic that the packer-sweeper topic feeds', () => {
     const [[, channel] = ['', undefined]] = byType('AWS::Chatbot::SlackChannelConfiguration')
-    expect(channel?.Properties).toMatchObject({ SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD', SnsTopicArns: ['ref:ChatbotTopic'] })
+    expect(channel?.Properties).toMatchObject({
+      SlackWorkspaceId: 'T0123ABCD',
+      SlackChannelId: 'C0123ABCD',
+      SnsTopicArns: ['ref:ChatbotTopic']
+    })
     expect(rendered.resources.ChatbotTopic?.Type).toBe('AWS::SNS::Topic')
     const subscriptions = byType('AWS::SNS::Subscription').map(([, s]) => s.Properties)
-    expect(subscriptions).toEqual([{ TopicArn: topicArn, Protocol: 'lambda', Endpoint: 'getatt:ForwarderFunction.Arn' }])
+    expect(subscriptions).toEqual([
+      { TopicArn: topicArn, Protocol: 'lambda', Endpoint: 'getatt:ForwarderFunction.Arn' }
+    ])
     const [[, permission] = ['', undefined]] = byType('AWS::Lambda::Permission')
-    expect(permission?.Properties).toMatchObject({ Principal: 'sns.amazonaws.com', SourceArn: topicArn, FunctionName: 'ref:ForwarderFunction' })
-    expect(rendered.resources.ForwarderFunction?.Properties.Environment).toEqual({ Variables: { CHATBOT_TOPIC_ARN: 'ref:ChatbotTopic' } })
+    expect(permission?.Properties).toMatchObject({
+      Principal: 'sns.amazonaws.com',
+      SourceArn: topicArn,
+      FunctionName: 'ref:ForwarderFunction'
+    })
+    expect(rendered.resources.ForwarderFunction?.Properties.Environment).toEqual({
+      Variables: { CHATBOT_TOPIC_ARN: 'ref:ChatbotTopic' }
+    })
   })
 
   it('accepts the TopicArn output of deploy/cloudformation.yml and nothing else', () => {
-    expect(() => render(template, { TopicArn: 'packer-sweeper', SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD' })).toThrow(TemplateError)
+    expect(() =>
+      render(template, { TopicArn: 'packer-sweeper', SlackWorkspaceId: 'T0123ABCD', SlackChannelId: 'C0123ABCD' })
+    ).toThrow(TemplateError)
   })
 
   it('turns a report into an AWS Chatbot custom notification on the Chatbot topic', async () => {
@@ -541,14 +615,20 @@ describe('the AWS Chatbot example (examples/chatbot/chatbot.yml)', () => {
       })
       const [part] = buildNotifications(KIND_MODULES, sample, topicArn)
       const lambda = (JSON.parse(part?.message ?? '{}') as { lambda: string }).lambda
-      await module.exports.handler?.({ Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: lambda } }] })
+      await module.exports.handler?.({
+        Records: [{ Sns: { Subject: 'packer-sweeper: 1 terminated', Message: lambda } }]
+      })
     } finally {
       delete process.env.CHATBOT_TOPIC_ARN
     }
     expect(sent).toHaveLength(1)
     expect(sent[0]?.TopicArn).toBe('arn:aws:sns:us-east-1:123456789012:chatbot')
     const notification = JSON.parse(sent[0]?.Message ?? '{}')
-    expect(notification).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: 'packer-sweeper: 1 terminated' } })
+    expect(notification).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: 'packer-sweeper: 1 terminated' }
+    })
     expect(notification.content.description).toContain('instance `i-0abc` (eu-west-1): terminated')
     expect(notification.content.description).toContain('key pair `key-1` (eu-west-1): deleted')
     // Every list of the message, whatever kinds it has: nothing is kept by a list in the forwarder.

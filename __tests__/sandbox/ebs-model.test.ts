@@ -54,7 +54,15 @@ describe('instances and their volumes', () => {
       State: 'in-use',
       AvailabilityZone: `${R}a`,
       SnapshotId: '',
-      Attachments: [{ VolumeId: root?.Ebs?.VolumeId, InstanceId: 'i-000000a1', Device: '/dev/xvda', State: 'attached', DeleteOnTermination: true }]
+      Attachments: [
+        {
+          VolumeId: root?.Ebs?.VolumeId,
+          InstanceId: 'i-000000a1',
+          Device: '/dev/xvda',
+          State: 'attached',
+          DeleteOnTermination: true
+        }
+      ]
     })
   })
 
@@ -77,8 +85,18 @@ describe('instances and their volumes', () => {
       }
     })
     const client = ec2(s, R)
-    const before = await client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: ['i-000000b1'] }] }))
-    expect(before.Volumes?.map((v) => [v.VolumeId, v.Attachments?.[0]?.DeleteOnTermination, v.Iops, v.Throughput, v.KmsKeyId])).toEqual([
+    const before = await client.send(
+      new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: ['i-000000b1'] }] })
+    )
+    expect(
+      before.Volumes?.map((v) => [
+        v.VolumeId,
+        v.Attachments?.[0]?.DeleteOnTermination,
+        v.Iops,
+        v.Throughput,
+        v.KmsKeyId
+      ])
+    ).toEqual([
       ['vol-000000b1', true, 3000, 125, undefined],
       ['vol-000000b2', false, 300, undefined, undefined],
       ['vol-000000b3', true, 3000, 125, defaultEbsKeyArn(R)]
@@ -93,10 +111,16 @@ describe('instances and their volumes', () => {
       status: 400
     })
     const terminated = await client.send(new DescribeInstancesCommand({ InstanceIds: ['i-000000b1'] }))
-    expect(terminated.Reservations?.[0]?.Instances?.[0]).toMatchObject({ State: { Name: 'terminated' }, BlockDeviceMappings: [] })
+    expect(terminated.Reservations?.[0]?.Instances?.[0]).toMatchObject({
+      State: { Name: 'terminated' },
+      BlockDeviceMappings: []
+    })
     // The other instance's root volume is untouched.
     expect(s.fleet.attachedVolumes('i-000000b9')).toHaveLength(1)
-    expect(s.fleet.volumes(R).map((v) => v.volumeId)).toEqual(['vol-000000b2', s.fleet.attachedVolumes('i-000000b9')[0]?.volumeId])
+    expect(s.fleet.volumes(R).map((v) => v.volumeId)).toEqual([
+      'vol-000000b2',
+      s.fleet.attachedVolumes('i-000000b9')[0]?.volumeId
+    ])
   })
 
   it('volumes stay attached while the instance shuts down, and are released when it is terminated', async () => {
@@ -113,11 +137,20 @@ describe('instances and their volumes', () => {
   it('fleet.update to terminated releases the volumes too', async () => {
     const s = await start({
       fleet: {
-        [R]: { instances: [{ id: 'i-000000c2', blockDeviceMappings: [{ deviceName: '/dev/xvda' }, { deviceName: '/dev/sdb', volumeId: 'vol-000000c2' }] }] }
+        [R]: {
+          instances: [
+            {
+              id: 'i-000000c2',
+              blockDeviceMappings: [{ deviceName: '/dev/xvda' }, { deviceName: '/dev/sdb', volumeId: 'vol-000000c2' }]
+            }
+          ]
+        }
       }
     })
     s.fleet.update('i-000000c2', { state: 'terminated' })
-    expect(s.fleet.volumes(R).map((v) => [v.volumeId, v.state, v.attachment])).toEqual([['vol-000000c2', 'available', undefined]])
+    expect(s.fleet.volumes(R).map((v) => [v.volumeId, v.state, v.attachment])).toEqual([
+      ['vol-000000c2', 'available', undefined]
+    ])
     expect(s.fleet.attachedVolumes('i-000000c2')).toEqual([])
   })
 
@@ -126,7 +159,11 @@ describe('instances and their volumes', () => {
     fleet.seed({
       [R]: {
         instances: [
-          { id: 'i-000000d1', state: 'terminated', blockDeviceMappings: [{ deviceName: '/dev/xvda' }, { deviceName: '/dev/sdf', volumeId: 'vol-000000d1' }] },
+          {
+            id: 'i-000000d1',
+            state: 'terminated',
+            blockDeviceMappings: [{ deviceName: '/dev/xvda' }, { deviceName: '/dev/sdf', volumeId: 'vol-000000d1' }]
+          },
           { id: 'i-000000d2', state: 'terminated' }
         ]
       }
@@ -140,14 +177,21 @@ describe('instances and their volumes', () => {
         [R]: {
           instances: [{ id: 'i-000000e1', availabilityZone: `${R}b` }],
           volumes: [
-            { volumeId: 'vol-000000e1', size: 50, attachment: { instanceId: 'i-000000e1', device: '/dev/sdh' }, tags: { Name: 'data' } },
+            {
+              volumeId: 'vol-000000e1',
+              size: 50,
+              attachment: { instanceId: 'i-000000e1', device: '/dev/sdh' },
+              tags: { Name: 'data' }
+            },
             { volumeId: 'vol-000000e2', age: '3d', snapshotId: 'snap-000000e2' }
           ]
         }
       }
     })
     const out = await ec2(s, R).send(new DescribeInstancesCommand({ InstanceIds: ['i-000000e1'] }))
-    expect(out.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings?.map((m) => [m.DeviceName, m.Ebs?.DeleteOnTermination])).toEqual([
+    expect(
+      out.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings?.map((m) => [m.DeviceName, m.Ebs?.DeleteOnTermination])
+    ).toEqual([
       ['/dev/xvda', true],
       ['/dev/sdh', false]
     ])
@@ -157,8 +201,12 @@ describe('instances and their volumes', () => {
     expect(free.Volumes?.[0]).toMatchObject({ State: 'available', SnapshotId: 'snap-000000e2', Attachments: [] })
     expect(Math.round((Date.now() - (free.Volumes?.[0]?.CreateTime as Date).getTime()) / 86_400_000)).toBe(3)
 
-    expect(() => s.fleet.seed({ [R]: { volumes: [{ attachment: { instanceId: 'i-0000ffff', device: '/dev/sdz' } }] } })).toThrow(/not an instance of/)
-    expect(() => s.fleet.seed({ [R]: { volumes: [{ attachment: { instanceId: 'i-000000e1', device: '/dev/sdh' } }] } })).toThrow(/already has a volume/)
+    expect(() =>
+      s.fleet.seed({ [R]: { volumes: [{ attachment: { instanceId: 'i-0000ffff', device: '/dev/sdz' } }] } })
+    ).toThrow(/not an instance of/)
+    expect(() =>
+      s.fleet.seed({ [R]: { volumes: [{ attachment: { instanceId: 'i-000000e1', device: '/dev/sdh' } }] } })
+    ).toThrow(/already has a volume/)
     expect(() => s.fleet.seed({ [R]: { volumes: [{ volumeId: 'vol-000000e1' }] } })).toThrow(/duplicate id/)
     expect(() => s.fleet.seed({ [R]: { volumes: [{ volumeId: 'vol-xyz' }] } })).toThrow(/malformed vol id/)
   })
@@ -169,7 +217,9 @@ describe('instances and their volumes', () => {
     const seed = generateFleet({ region: R, count: 50, seed: 3 })
     withVolumes.seed(seed)
     without.seed({ [R]: { instances: (seed[R]?.instances ?? []).map((i) => ({ ...i, blockDeviceMappings: [] })) } })
-    expect(withVolumes.instances(R).map((i) => [i.id, i.reservationId])).toEqual(without.instances(R).map((i) => [i.id, i.reservationId]))
+    expect(withVolumes.instances(R).map((i) => [i.id, i.reservationId])).toEqual(
+      without.instances(R).map((i) => [i.id, i.reservationId])
+    )
     expect(withVolumes.volumes(R)).toHaveLength(50)
     expect(without.volumes(R)).toHaveLength(0)
   })
@@ -180,7 +230,13 @@ describe('images and their snapshots', () => {
     const fleet = new Fleet()
     fleet.seed({
       [R]: {
-        instances: [{ id: 'i-000000f1', state: 'stopped', blockDeviceMappings: [{ deviceName: '/dev/xvda', volumeId: 'vol-000000f1', size: 20 }] }],
+        instances: [
+          {
+            id: 'i-000000f1',
+            state: 'stopped',
+            blockDeviceMappings: [{ deviceName: '/dev/xvda', volumeId: 'vol-000000f1', size: 20 }]
+          }
+        ],
         images: [
           {
             imageId: 'ami-000000f1',
@@ -201,7 +257,15 @@ describe('images and their snapshots', () => {
     expect(image?.blockDeviceMappings).toEqual([
       {
         deviceName: '/dev/xvda',
-        ebs: { snapshotId: 'snap-000000f1', volumeSize: 20, volumeType: 'gp3', iops: 3000, throughput: 125, encrypted: false, deleteOnTermination: true }
+        ebs: {
+          snapshotId: 'snap-000000f1',
+          volumeSize: 20,
+          volumeType: 'gp3',
+          iops: 3000,
+          throughput: 125,
+          encrypted: false,
+          deleteOnTermination: true
+        }
       },
       { deviceName: '/dev/sdb', virtualName: 'ephemeral0', noDevice: undefined },
       { deviceName: '/dev/sdc', virtualName: undefined, noDevice: true }
@@ -227,13 +291,25 @@ describe('images and their snapshots', () => {
       [R]: {
         images: [
           { imageId: 'ami-00000a02', name: 'web', sourceImageId: 'ami-00000a01', sourceImageRegion: 'us-east-1' },
-          { imageId: 'ami-00000a03', name: 'a', blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-00000a03', size: 16 }] },
-          { imageId: 'ami-00000a04', name: 'b', blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-00000a03' }] }
+          {
+            imageId: 'ami-00000a03',
+            name: 'a',
+            blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-00000a03', size: 16 }]
+          },
+          {
+            imageId: 'ami-00000a04',
+            name: 'b',
+            blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-00000a03' }]
+          }
         ]
       }
     })
     const copy = fleet.image('ami-00000a02')
-    expect(copy).toMatchObject({ sourceImageId: 'ami-00000a01', sourceImageRegion: 'us-east-1', sourceInstanceId: undefined })
+    expect(copy).toMatchObject({
+      sourceImageId: 'ami-00000a01',
+      sourceImageRegion: 'us-east-1',
+      sourceInstanceId: undefined
+    })
     const copySnapshot = fleet.snapshotById(copy?.blockDeviceMappings[0]?.ebs?.snapshotId ?? '')
     expect(copySnapshot).toMatchObject({
       region: R,
@@ -243,7 +319,9 @@ describe('images and their snapshots', () => {
     expect(fleet.snapshots(R).filter((s) => s.snapshotId === 'snap-00000a03')).toHaveLength(1)
     expect(fleet.image('ami-00000a04')?.blockDeviceMappings[0]?.ebs?.volumeSize).toBe(16)
     expect(fleet.imagesUsing('snap-00000a03', R).map((i) => i.imageId)).toEqual(['ami-00000a03', 'ami-00000a04'])
-    expect(() => fleet.seed({ [R]: { images: [{ name: 'x', sourceImageId: 'ami-00000a01' }] } })).toThrow(/both sourceImageId and sourceImageRegion/)
+    expect(() => fleet.seed({ [R]: { images: [{ name: 'x', sourceImageId: 'ami-00000a01' }] } })).toThrow(
+      /both sourceImageId and sourceImageRegion/
+    )
     expect(() => fleet.seed({ [R]: { images: [{ name: 'x', completes: { reads: 1 } }] } })).toThrow(/not pending/)
   })
 

@@ -19,7 +19,15 @@ import {
   type Filter
 } from '@aws-sdk/client-ec2'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { ACCOUNT_ID, startSandbox, type FleetSeed, type ImageSeed, type Sandbox, type SandboxOptions, type Tags } from '../../sandbox/index.js'
+import {
+  ACCOUNT_ID,
+  startSandbox,
+  type FleetSeed,
+  type ImageSeed,
+  type Sandbox,
+  type SandboxOptions,
+  type Tags
+} from '../../sandbox/index.js'
 import { ec2, errorOf } from './sdk.js'
 
 let sandbox: Sandbox | undefined
@@ -60,8 +68,20 @@ describe('DescribeImages', () => {
         { deviceName: '/dev/sdb', virtualName: 'ephemeral0' }
       ]
     },
-    { imageId: 'ami-00000002', name: 'web-2026-07-02', state: 'pending', sourceInstanceId: 'i-00000002', tags: { 'packer-build': 'incomplete' } },
-    { imageId: 'ami-00000003', name: 'copy-of-web', sourceImageId: 'ami-0000000a', sourceImageRegion: 'eu-west-1', launchPermissions: [{ userId: OTHER }] },
+    {
+      imageId: 'ami-00000002',
+      name: 'web-2026-07-02',
+      state: 'pending',
+      sourceInstanceId: 'i-00000002',
+      tags: { 'packer-build': 'incomplete' }
+    },
+    {
+      imageId: 'ami-00000003',
+      name: 'copy-of-web',
+      sourceImageId: 'ami-0000000a',
+      sourceImageRegion: 'eu-west-1',
+      launchPermissions: [{ userId: OTHER }]
+    },
     {
       imageId: 'ami-00000004',
       name: 'failed-build',
@@ -73,13 +93,21 @@ describe('DescribeImages', () => {
     { imageId: 'ami-00000006', name: 'private-elsewhere', ownerId: OTHER },
     { imageId: 'ami-00000007', name: 'shared-to-us', ownerId: OTHER, launchPermissions: [{ userId: ACCOUNT_ID }] },
     { imageId: 'ami-00000008', name: 'disabled', state: 'disabled' },
-    { imageId: 'ami-00000009', name: 'old-public', ownerId: OTHER, public: true, deprecationTime: '2024-01-01T00:00:00.000Z' },
+    {
+      imageId: 'ami-00000009',
+      name: 'old-public',
+      ownerId: OTHER,
+      public: true,
+      deprecationTime: '2024-01-01T00:00:00.000Z'
+    },
     { imageId: 'ami-0000000b', name: 'old-mine', deprecationTime: '2024-01-01T00:00:00.000Z' }
   ]
 
   it('answers every field of the model, parsed by the SDK', async () => {
     const s = await start({ fleet: { [R]: { images } } })
-    const out = await ec2(s, R).send(new DescribeImagesCommand({ ImageIds: ['ami-00000001', 'ami-00000003', 'ami-00000004'] }))
+    const out = await ec2(s, R).send(
+      new DescribeImagesCommand({ ImageIds: ['ami-00000001', 'ami-00000003', 'ami-00000004'] })
+    )
     const [first, copy, failed] = out.Images ?? []
     expect(first).toMatchObject({
       ImageId: 'ami-00000001',
@@ -114,16 +142,35 @@ describe('DescribeImages', () => {
     })
     expect(first?.SourceImageId).toBeUndefined()
     expect(Math.round((Date.now() - new Date(first?.CreationDate as string).getTime()) / 3600_000)).toBe(3)
-    expect(copy).toMatchObject({ SourceImageId: 'ami-0000000a', SourceImageRegion: 'eu-west-1', DeregistrationProtection: 'disabled' })
+    expect(copy).toMatchObject({
+      SourceImageId: 'ami-0000000a',
+      SourceImageRegion: 'eu-west-1',
+      DeregistrationProtection: 'disabled'
+    })
     expect(copy?.SourceInstanceId).toBeUndefined()
     expect(failed).toMatchObject({ State: 'failed', StateReason: { Code: 'Server.InternalError', Message: 'boom' } })
   })
 
   it('shows the account its own images, public ones and ones shared with it; Owners and ExecutableBy scope them', async () => {
     const s = await start({ fleet: { [R]: { images } } })
-    const ids = async (input: DescribeImagesCommandInput) => ((await ec2(s, R).send(new DescribeImagesCommand(input))).Images ?? []).map((i) => i.ImageId)
-    expect(await ids({})).toEqual(['ami-00000001', 'ami-00000002', 'ami-00000003', 'ami-00000004', 'ami-00000005', 'ami-00000007', 'ami-0000000b'])
-    expect(await ids({ Owners: ['self'] })).toEqual(['ami-00000001', 'ami-00000002', 'ami-00000003', 'ami-00000004', 'ami-0000000b'])
+    const ids = async (input: DescribeImagesCommandInput) =>
+      ((await ec2(s, R).send(new DescribeImagesCommand(input))).Images ?? []).map((i) => i.ImageId)
+    expect(await ids({})).toEqual([
+      'ami-00000001',
+      'ami-00000002',
+      'ami-00000003',
+      'ami-00000004',
+      'ami-00000005',
+      'ami-00000007',
+      'ami-0000000b'
+    ])
+    expect(await ids({ Owners: ['self'] })).toEqual([
+      'ami-00000001',
+      'ami-00000002',
+      'ami-00000003',
+      'ami-00000004',
+      'ami-0000000b'
+    ])
     expect(await ids({ Owners: [ACCOUNT_ID] })).toEqual(await ids({ Owners: ['self'] }))
     expect(await ids({ Owners: ['amazon'] })).toEqual(['ami-00000005'])
     expect(await ids({ Owners: [OTHER] })).toEqual(['ami-00000005', 'ami-00000007'])
@@ -133,13 +180,18 @@ describe('DescribeImages', () => {
     // Disabled images need IncludeDisabled; another owner's deprecated ones IncludeDeprecated (the owner always sees its own).
     expect(await ids({ Owners: ['self'], IncludeDisabled: true })).toContain('ami-00000008')
     expect(await ids({ IncludeDeprecated: true })).toContain('ami-00000009')
-    expect(await errorOf(ids({ Owners: ['nobody'] }))).toMatchObject({ name: 'InvalidUserID.Malformed', message: 'Invalid user id: "nobody"' })
+    expect(await errorOf(ids({ Owners: ['nobody'] }))).toMatchObject({
+      name: 'InvalidUserID.Malformed',
+      message: 'Invalid user id: "nobody"'
+    })
   })
 
   it('filters as EC2 does, with at most 200 values per filter', async () => {
     const s = await start({ fleet: { [R]: { images } } })
     const ids = async (...Filters: Filter[]) =>
-      ((await ec2(s, R).send(new DescribeImagesCommand({ Owners: ['self'], Filters }))).Images ?? []).map((i) => i.ImageId)
+      ((await ec2(s, R).send(new DescribeImagesCommand({ Owners: ['self'], Filters }))).Images ?? []).map(
+        (i) => i.ImageId
+      )
     expect(await ids(f('source-instance-id', 'i-00000001', 'i-00000004'))).toEqual(['ami-00000001', 'ami-00000004'])
     const twoHundred = Array.from({ length: 199 }, (_, n) => `i-${hex8(0x1000 + n)}`)
     expect(await ids(f('source-instance-id', ...twoHundred, 'i-00000002'))).toEqual(['ami-00000002'])
@@ -155,52 +207,82 @@ describe('DescribeImages', () => {
     expect(await ids(f('image-id', 'ami-00000003'))).toEqual(['ami-00000003'])
     expect(await ids(f('block-device-mapping.snapshot-id', 'snap-00000001'))).toEqual(['ami-00000001'])
     expect(await ids(f('is-public', 'false'), f('name', 'old-*'))).toEqual(['ami-0000000b'])
-    expect(await errorOf(ids(f('colour', 'red')))).toMatchObject({ name: 'InvalidParameterValue', message: "The filter 'colour' is invalid" })
+    expect(await errorOf(ids(f('colour', 'red')))).toMatchObject({
+      name: 'InvalidParameterValue',
+      message: "The filter 'colour' is invalid"
+    })
   })
 
   it('refuses malformed and unknown IDs, and ImageIds with MaxResults', async () => {
     const s = await start({ fleet: { [R]: { images } } })
     const client = ec2(s, R)
-    expect(await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000001', 'ami-0000ffff', 'ami-0000fffe'] })))).toEqual({
+    expect(
+      await errorOf(
+        client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000001', 'ami-0000ffff', 'ami-0000fffe'] }))
+      )
+    ).toEqual({
       name: 'InvalidAMIID.NotFound',
       message: "The image id '[ami-0000ffff, ami-0000fffe]' does not exist",
       status: 400
     })
     // Another account's private image is not there for this one.
-    expect(await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000006'] })))).toMatchObject({ name: 'InvalidAMIID.NotFound' })
+    expect(await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000006'] })))).toMatchObject({
+      name: 'InvalidAMIID.NotFound'
+    })
     // Regions are separate.
-    expect(await errorOf(ec2(s, 'us-east-1').send(new DescribeImagesCommand({ ImageIds: ['ami-00000001'] })))).toMatchObject({ name: 'InvalidAMIID.NotFound' })
+    expect(
+      await errorOf(ec2(s, 'us-east-1').send(new DescribeImagesCommand({ ImageIds: ['ami-00000001'] })))
+    ).toMatchObject({ name: 'InvalidAMIID.NotFound' })
     expect(await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-xyz'] })))).toMatchObject({
       name: 'InvalidAMIID.Malformed',
       message: 'Invalid id: "ami-xyz" (expecting "ami-...")'
     })
-    expect(await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000001'], MaxResults: 5 })))).toMatchObject({
+    expect(
+      await errorOf(client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000001'], MaxResults: 5 })))
+    ).toMatchObject({
       name: 'InvalidParameterCombination'
     })
   })
 
   it('pages with MaxResults and NextToken; without MaxResults it answers everything', async () => {
-    const many = Array.from({ length: 12 }, (_, n): ImageSeed => ({ imageId: `ami-${hex8(0x100 + n)}`, name: `img-${n}` }))
+    const many = Array.from({ length: 12 }, (_, n): ImageSeed => ({
+      imageId: `ami-${hex8(0x100 + n)}`,
+      name: `img-${n}`
+    }))
     const s = await start({ fleet: { [R]: { images: many } } })
     const client = ec2(s, R)
     const pages: string[][] = []
-    for await (const page of paginateDescribeImages({ client, pageSize: 5 }, { Owners: ['self'] })) pages.push((page.Images ?? []).map((i) => i.Name ?? ''))
+    for await (const page of paginateDescribeImages({ client, pageSize: 5 }, { Owners: ['self'] }))
+      pages.push((page.Images ?? []).map((i) => i.Name ?? ''))
     expect(pages.map((p) => p.length)).toEqual([5, 5, 2])
     expect(pages.flat()).toEqual(many.map((i) => i.name))
     expect((await client.send(new DescribeImagesCommand({}))).Images).toHaveLength(12)
-    expect(await errorOf(client.send(new DescribeImagesCommand({ MaxResults: 0 })))).toMatchObject({ name: 'InvalidParameterValue' })
-    expect(await errorOf(client.send(new DescribeImagesCommand({ NextToken: 'bogus' })))).toMatchObject({ name: 'InvalidPaginationToken' })
+    expect(await errorOf(client.send(new DescribeImagesCommand({ MaxResults: 0 })))).toMatchObject({
+      name: 'InvalidParameterValue'
+    })
+    expect(await errorOf(client.send(new DescribeImagesCommand({ NextToken: 'bogus' })))).toMatchObject({
+      name: 'InvalidPaginationToken'
+    })
   })
 
   it('DryRun answers DryRunOperation when allowed and UnauthorizedOperation when denied; faults apply', async () => {
     const s = await start({ fleet: { [R]: { images } } })
     const client = ec2(s, R)
-    expect(await errorOf(client.send(new DescribeImagesCommand({ DryRun: true })))).toMatchObject({ name: 'DryRunOperation', status: 412 })
+    expect(await errorOf(client.send(new DescribeImagesCommand({ DryRun: true })))).toMatchObject({
+      name: 'DryRunOperation',
+      status: 412
+    })
     s.faults.deny({ action: 'DescribeImages' })
-    expect(await errorOf(client.send(new DescribeImagesCommand({ DryRun: true })))).toMatchObject({ name: 'UnauthorizedOperation', status: 403 })
+    expect(await errorOf(client.send(new DescribeImagesCommand({ DryRun: true })))).toMatchObject({
+      name: 'UnauthorizedOperation',
+      status: 403
+    })
     s.faults.clear()
     s.faults.throttle({ action: 'DescribeImages', count: 1 })
-    expect(await errorOf(client.send(new DescribeImagesCommand({})))).toMatchObject({ name: 'RequestLimitExceeded', status: 503 })
+    expect(await errorOf(client.send(new DescribeImagesCommand({})))).toMatchObject({
+      name: 'RequestLimitExceeded',
+      status: 503
+    })
     expect((await client.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images).toHaveLength(5)
   })
 
@@ -218,7 +300,8 @@ describe('DescribeImages', () => {
       }
     })
     const client = ec2(s, R)
-    const states = async () => ((await client.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? []).map((i) => i.State)
+    const states = async () =>
+      ((await client.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? []).map((i) => i.State)
     expect(await states()).toEqual(['pending', 'pending', 'pending', 'pending'])
     expect(await states()).toEqual(['pending', 'pending', 'failed', 'pending'])
     expect(await states()).toEqual(['available', 'pending', 'failed', 'pending'])
@@ -247,10 +330,14 @@ describe('DescribeImages', () => {
     const client = ec2(s, R)
     s.fleet.deregisteredListedMs = 60_000
     await client.send(new DeregisterImageCommand({ ImageId: 'ami-00000d01' }))
-    const listed = await client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [f('state', 'deregistered')] }))
+    const listed = await client.send(
+      new DescribeImagesCommand({ Owners: ['self'], Filters: [f('state', 'deregistered')] })
+    )
     expect(listed.Images?.map((i) => [i.ImageId, i.State])).toEqual([['ami-00000d01', 'deregistered']])
     s.fleet.deregisteredListedMs = 0
-    expect((await client.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images?.map((i) => i.ImageId)).toEqual(['ami-00000d02'])
+    expect((await client.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images?.map((i) => i.ImageId)).toEqual([
+      'ami-00000d02'
+    ])
     expect((await client.send(new DescribeImagesCommand({ ImageIds: ['ami-00000d01'] }))).Images).toEqual([])
   })
 })
@@ -279,7 +366,9 @@ describe('DescribeImageAttribute', () => {
   it('answers launch permissions, deregistration protection and the description', async () => {
     const s = await start({ fleet: seed })
     const client = ec2(s, R)
-    const permissions = await client.send(new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'launchPermission' }))
+    const permissions = await client.send(
+      new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'launchPermission' })
+    )
     expect(permissions.ImageId).toBe('ami-00000e01')
     expect(permissions.LaunchPermissions).toEqual([
       { UserId: OTHER },
@@ -287,11 +376,17 @@ describe('DescribeImageAttribute', () => {
       { OrganizationArn: 'arn:aws:organizations::123456789012:organization/o-abc' },
       { OrganizationalUnitArn: 'arn:aws:organizations::123456789012:ou/o-abc/ou-xyz' }
     ])
-    const protection = await client.send(new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'deregistrationProtection' }))
+    const protection = await client.send(
+      new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'deregistrationProtection' })
+    )
     expect(protection.DeregistrationProtection).toEqual({ Value: 'enabled-with-cooldown' })
-    const description = await client.send(new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'description' }))
+    const description = await client.send(
+      new DescribeImageAttributeCommand({ ImageId: 'ami-00000e01', Attribute: 'description' })
+    )
     expect(description.Description).toEqual({ Value: 'built by packer' })
-    const none = await client.send(new DescribeImageAttributeCommand({ ImageId: 'ami-00000e02', Attribute: 'description' }))
+    const none = await client.send(
+      new DescribeImageAttributeCommand({ ImageId: 'ami-00000e02', Attribute: 'description' })
+    )
     expect(none.Description?.Value).toBeUndefined()
   })
 
@@ -299,10 +394,15 @@ describe('DescribeImageAttribute', () => {
     const s = await start({ fleet: seed })
     const client = ec2(s, R)
     const attr = (ImageId: string, Attribute: string, DryRun?: boolean) =>
-      errorOf(client.send(new DescribeImageAttributeCommand({ ImageId, Attribute: Attribute as 'launchPermission', DryRun })))
+      errorOf(
+        client.send(new DescribeImageAttributeCommand({ ImageId, Attribute: Attribute as 'launchPermission', DryRun }))
+      )
     expect(await attr('ami-00000e01', 'blockDeviceMapping')).toMatchObject({ name: 'AuthFailure' })
     expect(await attr('ami-00000e01', 'colour')).toMatchObject({ name: 'InvalidParameterValue' })
-    expect(await attr('ami-00000e02', 'launchPermission')).toMatchObject({ name: 'AuthFailure', message: 'Not authorized for image:ami-00000e02' })
+    expect(await attr('ami-00000e02', 'launchPermission')).toMatchObject({
+      name: 'AuthFailure',
+      message: 'Not authorized for image:ami-00000e02'
+    })
     expect(await attr('ami-0000ffff', 'launchPermission')).toMatchObject({ name: 'InvalidAMIID.NotFound' })
     expect(await attr('ami-1', 'launchPermission')).toMatchObject({ name: 'InvalidAMIID.Malformed' })
     expect(await attr('ami-00000e01', 'launchPermission', true)).toMatchObject({ name: 'DryRunOperation' })
@@ -326,13 +426,19 @@ describe('DeregisterImage', () => {
                 { deviceName: '/dev/sdf', snapshotId: 'snap-0000aa02', size: 100 }
               ]
             },
-            { imageId: 'ami-0000aa02', name: 'b', blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000aa01' }] }
+            {
+              imageId: 'ami-0000aa02',
+              name: 'b',
+              blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000aa01' }]
+            }
           ]
         }
       }
     })
     const client = ec2(s, R)
-    const first = await client.send(new DeregisterImageCommand({ ImageId: 'ami-0000aa01', DeleteAssociatedSnapshots: true }))
+    const first = await client.send(
+      new DeregisterImageCommand({ ImageId: 'ami-0000aa01', DeleteAssociatedSnapshots: true })
+    )
     expect(first.Return).toBe(true)
     expect(first.DeleteSnapshotResults).toEqual([
       { SnapshotId: 'snap-0000aa01', ReturnCode: 'skipped' },
@@ -345,32 +451,62 @@ describe('DeregisterImage', () => {
       message: 'The snapshot snap-0000aa01 is currently in use by ami-0000aa02',
       status: 400
     })
-    const second = await client.send(new DeregisterImageCommand({ ImageId: 'ami-0000aa02', DeleteAssociatedSnapshots: true }))
+    const second = await client.send(
+      new DeregisterImageCommand({ ImageId: 'ami-0000aa02', DeleteAssociatedSnapshots: true })
+    )
     expect(second.DeleteSnapshotResults).toEqual([{ SnapshotId: 'snap-0000aa01', ReturnCode: 'success' }])
     expect(s.fleet.snapshots(R)).toEqual([])
-    expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000aa02' })))).toMatchObject({ name: 'InvalidAMIID.Unavailable' })
+    expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000aa02' })))).toMatchObject({
+      name: 'InvalidAMIID.Unavailable'
+    })
   })
 
   it('without DeleteAssociatedSnapshots the snapshots stay, and are deletable once no image uses them', async () => {
     const s = await start({
-      fleet: { [R]: { images: [{ imageId: 'ami-0000bb01', name: 'a', blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000bb01' }] }] } }
+      fleet: {
+        [R]: {
+          images: [
+            {
+              imageId: 'ami-0000bb01',
+              name: 'a',
+              blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000bb01' }]
+            }
+          ]
+        }
+      }
     })
     const client = ec2(s, R)
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000bb01' })))).toMatchObject({ name: 'InvalidSnapshot.InUse' })
+    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000bb01' })))).toMatchObject({
+      name: 'InvalidSnapshot.InUse'
+    })
     const out = await client.send(new DeregisterImageCommand({ ImageId: 'ami-0000bb01' }))
     expect(out.Return).toBe(true)
     expect(out.DeleteSnapshotResults).toBeUndefined()
     expect(s.fleet.snapshotById('snap-0000bb01')).toBeDefined()
-    expect((await client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000bb01' }))).$metadata.httpStatusCode).toBe(200)
+    expect(
+      (await client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000bb01' }))).$metadata.httpStatusCode
+    ).toBe(200)
     expect(s.fleet.snapshotById('snap-0000bb01')).toBeUndefined()
   })
 
   it('reports missing-permissions for a snapshot IAM does not let it delete, and deregisters anyway', async () => {
     const s = await start({
-      fleet: { [R]: { images: [{ imageId: 'ami-0000cc01', name: 'a', blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000cc01' }] }] } }
+      fleet: {
+        [R]: {
+          images: [
+            {
+              imageId: 'ami-0000cc01',
+              name: 'a',
+              blockDeviceMappings: [{ deviceName: '/dev/xvda', snapshotId: 'snap-0000cc01' }]
+            }
+          ]
+        }
+      }
     })
     s.faults.deny({ action: 'DeleteSnapshot' })
-    const out = await ec2(s, R).send(new DeregisterImageCommand({ ImageId: 'ami-0000cc01', DeleteAssociatedSnapshots: true }))
+    const out = await ec2(s, R).send(
+      new DeregisterImageCommand({ ImageId: 'ami-0000cc01', DeleteAssociatedSnapshots: true })
+    )
     expect(out.DeleteSnapshotResults).toEqual([{ SnapshotId: 'snap-0000cc01', ReturnCode: 'missing-permissions' }])
     expect(s.fleet.image('ami-0000cc01')?.state).toBe('deregistered')
     expect(s.fleet.snapshotById('snap-0000cc01')).toBeDefined()
@@ -394,7 +530,9 @@ describe('DeregisterImage', () => {
     const client = ec2(s, R)
     const before = s.fleet.snapshot()
     for (const id of ['ami-0000dd01', 'ami-0000dd02']) {
-      expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: id, DeleteAssociatedSnapshots: true })))).toMatchObject({
+      expect(
+        await errorOf(client.send(new DeregisterImageCommand({ ImageId: id, DeleteAssociatedSnapshots: true })))
+      ).toMatchObject({
         name: 'OperationNotPermitted',
         status: 400
       })
@@ -403,13 +541,17 @@ describe('DeregisterImage', () => {
       name: 'AuthFailure',
       message: 'Not authorized for image:ami-0000dd04'
     })
-    expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000dd03', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(
+      await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000dd03', DryRun: true })))
+    ).toMatchObject({ name: 'DryRunOperation' })
     expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000ffff' })))).toMatchObject({
       name: 'InvalidAMIID.NotFound',
       message: "The image id '[ami-0000ffff]' does not exist"
     })
     s.faults.deny({ action: 'DeregisterImage' })
-    expect(await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000dd03', DryRun: true })))).toMatchObject({ name: 'UnauthorizedOperation' })
+    expect(
+      await errorOf(client.send(new DeregisterImageCommand({ ImageId: 'ami-0000dd03', DryRun: true })))
+    ).toMatchObject({ name: 'UnauthorizedOperation' })
     expect(s.fleet.snapshot()).toEqual(before)
     s.faults.clear()
     expect((await client.send(new DeregisterImageCommand({ ImageId: 'ami-0000dd03' }))).Return).toBe(true)
@@ -428,7 +570,9 @@ describe('DescribeSnapshots and DeleteSnapshot', () => {
   }))
 
   it('answers the model, scoped by owner, IDs and filters', async () => {
-    const s = await start({ fleet: { [R]: { snapshots: [...snapshots, { snapshotId: 'snap-0000ee01', encrypted: true, age: '2d' }] } } })
+    const s = await start({
+      fleet: { [R]: { snapshots: [...snapshots, { snapshotId: 'snap-0000ee01', encrypted: true, age: '2d' }] } }
+    })
     const client = ec2(s, R)
     const one = await client.send(new DescribeSnapshotsCommand({ SnapshotIds: ['snap-00000200', 'snap-0000ee01'] }))
     expect(one.Snapshots?.[0]).toMatchObject({
@@ -454,13 +598,9 @@ describe('DescribeSnapshots and DeleteSnapshot', () => {
     expect(await ids({ Filters: [f('volume-id', 'vol-00000001')] })).toEqual(['snap-00000200', 'snap-00000201'])
     expect(await ids({ Filters: [f('status', 'pending')] })).toEqual(['snap-00000200'])
     expect(await ids({ Filters: [f('tag:run', 'x')] })).toEqual(['snap-00000203'])
-    expect(await ids({ Filters: [f('description', 'Created by CreateImage(i-0000000?) for ami-*'), f('volume-size', '1?')] })).toEqual([
-      'snap-00000200',
-      'snap-00000202',
-      'snap-00000204',
-      'snap-00000206',
-      'snap-00000208'
-    ])
+    expect(
+      await ids({ Filters: [f('description', 'Created by CreateImage(i-0000000?) for ami-*'), f('volume-size', '1?')] })
+    ).toEqual(['snap-00000200', 'snap-00000202', 'snap-00000204', 'snap-00000206', 'snap-00000208'])
     expect(await errorOf(ids({ SnapshotIds: ['snap-0000ffff'] }))).toEqual({
       name: 'InvalidSnapshot.NotFound',
       message: "The snapshot 'snap-0000ffff' does not exist.",
@@ -470,7 +610,9 @@ describe('DescribeSnapshots and DeleteSnapshot', () => {
       name: 'InvalidSnapshotID.Malformed',
       message: 'Invalid id: "snap-1" (expecting "snap-...")'
     })
-    expect(await errorOf(ids({ SnapshotIds: ['snap-00000200'], MaxResults: 5 }))).toMatchObject({ name: 'InvalidParameterCombination' })
+    expect(await errorOf(ids({ SnapshotIds: ['snap-00000200'], MaxResults: 5 }))).toMatchObject({
+      name: 'InvalidParameterCombination'
+    })
     expect(await errorOf(ids({ DryRun: true }))).toMatchObject({ name: 'DryRunOperation' })
   })
 
@@ -478,7 +620,8 @@ describe('DescribeSnapshots and DeleteSnapshot', () => {
     const s = await start({ fleet: { [R]: { snapshots } } })
     const client = ec2(s, R)
     const pages: number[] = []
-    for await (const page of paginateDescribeSnapshots({ client, pageSize: 5 }, {})) pages.push(page.Snapshots?.length ?? 0)
+    for await (const page of paginateDescribeSnapshots({ client, pageSize: 5 }, {}))
+      pages.push(page.Snapshots?.length ?? 0)
     expect(pages).toEqual([5, 5, 2])
     expect((await client.send(new DescribeSnapshotsCommand({ MaxResults: 5000 }))).Snapshots).toHaveLength(12)
     expect(await errorOf(client.send(new DescribeSnapshotsCommand({ MaxResults: 4 })))).toMatchObject({
@@ -490,19 +633,33 @@ describe('DescribeSnapshots and DeleteSnapshot', () => {
   it('DeleteSnapshot: DryRun, unknown and malformed IDs, deny', async () => {
     const s = await start({ fleet: { [R]: { snapshots } } })
     const client = ec2(s, R)
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(
+      await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201', DryRun: true })))
+    ).toMatchObject({ name: 'DryRunOperation' })
     expect(s.fleet.snapshotById('snap-00000201')).toBeDefined()
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000ffff' })))).toMatchObject({ name: 'InvalidSnapshot.NotFound' })
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'vol-00000201' })))).toMatchObject({ name: 'InvalidSnapshotID.Malformed' })
-    expect(await errorOf(ec2(s, 'us-east-1').send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))).toMatchObject({
+    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000ffff' })))).toMatchObject({
+      name: 'InvalidSnapshot.NotFound'
+    })
+    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'vol-00000201' })))).toMatchObject({
+      name: 'InvalidSnapshotID.Malformed'
+    })
+    expect(
+      await errorOf(ec2(s, 'us-east-1').send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))
+    ).toMatchObject({
       name: 'InvalidSnapshot.NotFound'
     })
     s.faults.deny({ action: 'DeleteSnapshot' })
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))).toMatchObject({ name: 'UnauthorizedOperation' })
+    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))).toMatchObject({
+      name: 'UnauthorizedOperation'
+    })
     s.faults.clear()
     await client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' }))
-    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))).toMatchObject({ name: 'InvalidSnapshot.NotFound' })
-    expect(await errorOf(client.send(new DescribeSnapshotsCommand({ SnapshotIds: ['snap-00000201'] })))).toMatchObject({ name: 'InvalidSnapshot.NotFound' })
+    expect(await errorOf(client.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-00000201' })))).toMatchObject({
+      name: 'InvalidSnapshot.NotFound'
+    })
+    expect(await errorOf(client.send(new DescribeSnapshotsCommand({ SnapshotIds: ['snap-00000201'] })))).toMatchObject({
+      name: 'InvalidSnapshot.NotFound'
+    })
   })
 })
 
@@ -510,12 +667,22 @@ describe('DescribeVolumes and DeleteVolume', () => {
   const fleet: FleetSeed = {
     [R]: {
       instances: [
-        { id: 'i-0000ab01', blockDeviceMappings: [{ deviceName: '/dev/xvda', volumeId: 'vol-0000ab01', tags: { run: 'r1' } }] },
+        {
+          id: 'i-0000ab01',
+          blockDeviceMappings: [{ deviceName: '/dev/xvda', volumeId: 'vol-0000ab01', tags: { run: 'r1' } }]
+        },
         { id: 'i-0000ab02', blockDeviceMappings: [] }
       ],
       volumes: [
-        ...Array.from({ length: 11 }, (_, n) => ({ volumeId: `vol-${hex8(0x300 + n)}`, size: 8 + n, tags: (n < 3 ? { run: 'r1' } : { other: '' }) as Tags })),
-        { volumeId: 'vol-0000ab02', attachment: { instanceId: 'i-0000ab02', device: '/dev/sdf', deleteOnTermination: false } }
+        ...Array.from({ length: 11 }, (_, n) => ({
+          volumeId: `vol-${hex8(0x300 + n)}`,
+          size: 8 + n,
+          tags: (n < 3 ? { run: 'r1' } : { other: '' }) as Tags
+        })),
+        {
+          volumeId: 'vol-0000ab02',
+          attachment: { instanceId: 'i-0000ab02', device: '/dev/sdf', deleteOnTermination: false }
+        }
       ]
     }
   }
@@ -523,10 +690,15 @@ describe('DescribeVolumes and DeleteVolume', () => {
   it('filters by attachment, status and tags', async () => {
     const s = await start({ fleet })
     const client = ec2(s, R)
-    const ids = async (...Filters: Filter[]) => ((await client.send(new DescribeVolumesCommand({ Filters }))).Volumes ?? []).map((v) => v.VolumeId)
+    const ids = async (...Filters: Filter[]) =>
+      ((await client.send(new DescribeVolumesCommand({ Filters }))).Volumes ?? []).map((v) => v.VolumeId)
     expect(await ids(f('attachment.instance-id', 'i-0000ab01', 'i-0000ab02'))).toEqual(['vol-0000ab01', 'vol-0000ab02'])
     expect(await ids(f('status', 'in-use'))).toEqual(['vol-0000ab01', 'vol-0000ab02'])
-    expect(await ids(f('status', 'available'), f('tag:run', 'r1'))).toEqual(['vol-00000300', 'vol-00000301', 'vol-00000302'])
+    expect(await ids(f('status', 'available'), f('tag:run', 'r1'))).toEqual([
+      'vol-00000300',
+      'vol-00000301',
+      'vol-00000302'
+    ])
     expect(await ids(f('tag-key', 'other'), f('size', '18'))).toEqual(['vol-0000030a'])
     expect(await ids(f('attachment.delete-on-termination', 'false'))).toEqual(['vol-0000ab02'])
     expect(await ids(f('attachment.device', '/dev/sdf'))).toEqual(['vol-0000ab02'])
@@ -540,16 +712,23 @@ describe('DescribeVolumes and DeleteVolume', () => {
     const s = await start({ fleet })
     const client = ec2(s, R)
     const pages: string[][] = []
-    for await (const page of paginateDescribeVolumes({ client, pageSize: 5 }, { Filters: [f('status', 'available')] })) {
+    for await (const page of paginateDescribeVolumes(
+      { client, pageSize: 5 },
+      { Filters: [f('status', 'available')] }
+    )) {
       const ids = (page.Volumes ?? []).map((v) => v.VolumeId as string)
       pages.push(ids)
       for (const id of ids) await client.send(new DeleteVolumeCommand({ VolumeId: id }))
     }
     expect(pages.map((p) => p.length)).toEqual([5, 5, 1])
     expect(s.fleet.volumes(R).map((v) => v.volumeId)).toEqual(['vol-0000ab01', 'vol-0000ab02'])
-    expect(await errorOf(client.send(new DescribeVolumesCommand({ MaxResults: 3 })))).toMatchObject({ name: 'InvalidParameterValue' })
+    expect(await errorOf(client.send(new DescribeVolumesCommand({ MaxResults: 3 })))).toMatchObject({
+      name: 'InvalidParameterValue'
+    })
     expect((await client.send(new DescribeVolumesCommand({ MaxResults: 1000 }))).Volumes).toHaveLength(2)
-    expect(await errorOf(client.send(new DescribeVolumesCommand({ VolumeIds: ['vol-0000ab01'], MaxResults: 5 })))).toMatchObject({
+    expect(
+      await errorOf(client.send(new DescribeVolumesCommand({ VolumeIds: ['vol-0000ab01'], MaxResults: 5 })))
+    ).toMatchObject({
       name: 'InvalidParameterCombination'
     })
   })
@@ -579,14 +758,26 @@ describe('DescribeVolumes and DeleteVolume', () => {
       name: 'InvalidVolumeID.Malformed',
       message: 'Invalid id: "vol-1" (expecting "vol-...")'
     })
-    expect(await errorOf(client.send(new DescribeVolumesCommand({ VolumeIds: ['vol-0000ffff'] })))).toMatchObject({ name: 'InvalidVolume.NotFound' })
+    expect(await errorOf(client.send(new DescribeVolumesCommand({ VolumeIds: ['vol-0000ffff'] })))).toMatchObject({
+      name: 'InvalidVolume.NotFound'
+    })
     const before = s.fleet.snapshot()
-    expect(await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
-    expect(await errorOf(client.send(new DescribeVolumesCommand({ DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(
+      await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300', DryRun: true })))
+    ).toMatchObject({ name: 'DryRunOperation' })
+    expect(await errorOf(client.send(new DescribeVolumesCommand({ DryRun: true })))).toMatchObject({
+      name: 'DryRunOperation'
+    })
     s.faults.throttle({ action: 'DeleteVolume', count: 1 })
-    expect(await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' })))).toMatchObject({ name: 'RequestLimitExceeded' })
+    expect(await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' })))).toMatchObject({
+      name: 'RequestLimitExceeded'
+    })
     expect(s.fleet.snapshot()).toEqual(before)
-    expect((await client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' }))).$metadata.httpStatusCode).toBe(200)
-    expect(await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' })))).toMatchObject({ name: 'InvalidVolume.NotFound' })
+    expect((await client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' }))).$metadata.httpStatusCode).toBe(
+      200
+    )
+    expect(await errorOf(client.send(new DeleteVolumeCommand({ VolumeId: 'vol-00000300' })))).toMatchObject({
+      name: 'InvalidVolume.NotFound'
+    })
   })
 })

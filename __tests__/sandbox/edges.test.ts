@@ -3,10 +3,21 @@
  * and retries see when one region or service stops answering, and how `calls` records it. Timing
  * assertions are lower bounds only (a loaded machine only makes things slower).
  */
-import { DescribeInstancesCommand, DescribeRegionsCommand, TerminateInstancesCommand, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import {
+  DescribeInstancesCommand,
+  DescribeRegionsCommand,
+  TerminateInstancesCommand,
+  paginateDescribeInstances
+} from '@aws-sdk/client-ec2'
 import { PublishCommand } from '@aws-sdk/client-sns'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DEFAULT_TOPIC_ARN, startSandbox, type CallRecord, type Sandbox, type SandboxOptions } from '../../sandbox/index.js'
+import {
+  DEFAULT_TOPIC_ARN,
+  startSandbox,
+  type CallRecord,
+  type Sandbox,
+  type SandboxOptions
+} from '../../sandbox/index.js'
 import { ec2, errorOf, sns } from './sdk.js'
 
 const FLEET: SandboxOptions['fleet'] = {
@@ -55,7 +66,11 @@ describe('silence', () => {
 
   it('silences one service: SNS hangs, EC2 answers', async () => {
     s.faults.silence({ service: 'sns' })
-    expect(await errorOf(sns(s, 'us-east-1', IMPATIENT).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))).toMatchObject({
+    expect(
+      await errorOf(
+        sns(s, 'us-east-1', IMPATIENT).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' }))
+      )
+    ).toMatchObject({
       name: 'TimeoutError'
     })
     await ec2(s, 'us-east-1', IMPATIENT).send(new DescribeRegionsCommand({}))
@@ -69,7 +84,9 @@ describe('silence', () => {
 
   it('afterProcessing: the change is made, the answer never comes, the retry is answered', async () => {
     s.faults.silence({ action: 'TerminateInstances', count: 1, afterProcessing: true })
-    const out = await ec2(s, 'us-east-1', IMPATIENT).send(new TerminateInstancesCommand({ InstanceIds: ['i-00000001'] }))
+    const out = await ec2(s, 'us-east-1', IMPATIENT).send(
+      new TerminateInstancesCommand({ InstanceIds: ['i-00000001'] })
+    )
     // The retry finds the instance already terminated: EC2 answers the repeat as a success.
     expect(out.TerminatingInstances?.[0]?.PreviousState?.Name).toBe('terminated')
     expect(s.fleet.instance('i-00000001')?.history).toEqual(['running', 'shutting-down', 'terminated'])
@@ -120,7 +137,9 @@ describe('slow', () => {
   it('a slow call still meets the other faults, and a client that gives up first leaves it processed', async () => {
     s.faults.slow({ action: 'TerminateInstances', delayMs: 600 })
     const client = ec2(s, 'us-east-1', { requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } })
-    expect((await errorOf(client.send(new TerminateInstancesCommand({ InstanceIds: ['i-00000002'] })))).name).toBe('TimeoutError')
+    expect((await errorOf(client.send(new TerminateInstancesCommand({ InstanceIds: ['i-00000002'] })))).name).toBe(
+      'TimeoutError'
+    )
     await until(() => s.calls[0]?.outcome !== 'pending')
     expect(s.calls[0]).toMatchObject({ outcome: 'client-closed', status: 0 })
     expect(s.fleet.instance('i-00000002')?.state).toBe('terminated')
@@ -136,7 +155,9 @@ describe('slow', () => {
 
 describe('holdUntilInFlight', () => {
   it('answers the selected calls only once that many are in flight, all together; other calls pass', async () => {
-    await restart({ holdUntilInFlight: { matches: (c) => c.action === 'DescribeRegions', count: 4, maxHoldMs: 60_000 } })
+    await restart({
+      holdUntilInFlight: { matches: (c) => c.action === 'DescribeRegions', count: 4, maxHoldMs: 60_000 }
+    })
     const client = ec2(s)
     await client.send(new DescribeInstancesCommand({}))
     await Promise.all(Array.from({ length: 4 }, () => client.send(new DescribeRegionsCommand({}))))
@@ -168,7 +189,9 @@ describe('requestDelayMs', () => {
     for (const c of s.calls) expect(held(c)).toBeGreaterThanOrEqual(D)
     // Sequential: each page is asked for after the previous one was answered.
     for (let n = 1; n < s.calls.length; n++)
-      expect((s.calls[n] as CallRecord).receivedAt).toBeGreaterThanOrEqual((s.calls[n - 1] as CallRecord).answeredAt as number)
+      expect((s.calls[n] as CallRecord).receivedAt).toBeGreaterThanOrEqual(
+        (s.calls[n - 1] as CallRecord).answeredAt as number
+      )
     expect(wall).toBeGreaterThanOrEqual(3 * D)
   })
 

@@ -39,7 +39,9 @@ const tagsOf = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map(
 
 describe('hostile names round-trip exactly', () => {
   it('instances: key names still match packer_*, tags come back byte for byte', async () => {
-    const out = await ec2(s).send(new DescribeInstancesCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] }))
+    const out = await ec2(s).send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] })
+    )
     const found = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])
     expect(found).toHaveLength(NAME_KINDS.length + 1)
     for (const kind of NAME_KINDS) {
@@ -54,7 +56,9 @@ describe('hostile names round-trip exactly', () => {
   })
 
   it('key pairs, security groups and launch templates: names and tags', async () => {
-    const keys = await ec2(s).send(new DescribeKeyPairsCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] }))
+    const keys = await ec2(s).send(
+      new DescribeKeyPairsCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] })
+    )
     const groups = await ec2(s).send(
       new DescribeSecurityGroupsCommand({
         Filters: [
@@ -64,12 +68,18 @@ describe('hostile names round-trip exactly', () => {
       })
     )
     const templates = await ec2(s).send(
-      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] })
+      new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }]
+      })
     )
     for (const kind of NAME_KINDS) {
       expect(tagsOf(keys.KeyPairs?.find((k) => k.KeyName === hostileKeyName(kind))?.Tags)).toEqual(hostileTags(kind))
-      expect(tagsOf(groups.SecurityGroups?.find((g) => g.GroupName === hostileGroupName(kind))?.Tags)).toEqual(hostileTags(kind))
-      expect(tagsOf(templates.LaunchTemplates?.find((t) => t.LaunchTemplateName === hostileTemplateName(kind))?.Tags)).toEqual(hostileTags(kind))
+      expect(tagsOf(groups.SecurityGroups?.find((g) => g.GroupName === hostileGroupName(kind))?.Tags)).toEqual(
+        hostileTags(kind)
+      )
+      expect(
+        tagsOf(templates.LaunchTemplates?.find((t) => t.LaunchTemplateName === hostileTemplateName(kind))?.Tags)
+      ).toEqual(hostileTags(kind))
     }
     expect(keys.KeyPairs).toHaveLength(NAME_KINDS.length)
     expect(groups.SecurityGroups).toHaveLength(NAME_KINDS.length + 1)
@@ -96,7 +106,9 @@ describe('hostile names round-trip exactly', () => {
 
 describe('what the SDK’s XML parser normalises', () => {
   it('escaped text: only a whitespace-only value with a line feed, which becomes empty', async () => {
-    s.fleet.seed({ 'us-east-1': { keyPairs: [{ keyName: 'packer_ws', tags: { lf: '\n', crlf: ' \r\n ', cr: '\r', tab: '\t' } }] } })
+    s.fleet.seed({
+      'us-east-1': { keyPairs: [{ keyName: 'packer_ws', tags: { lf: '\n', crlf: ' \r\n ', cr: '\r', tab: '\t' } }] }
+    })
     const keys = await ec2(s).send(new DescribeKeyPairsCommand({ KeyNames: ['packer_ws'] }))
     expect(tagsOf(keys.KeyPairs?.[0]?.Tags)).toEqual({ lf: '', crlf: '', cr: '\r', tab: '\t' })
   })

@@ -1,5 +1,9 @@
 /** IAM in the sandbox through the real IAMClient (and EC2Client for instance profile associations). */
-import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstancesCommand, paginateDescribeIamInstanceProfileAssociations } from '@aws-sdk/client-ec2'
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  paginateDescribeIamInstanceProfileAssociations
+} from '@aws-sdk/client-ec2'
 import {
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
@@ -73,13 +77,17 @@ describe('listing', () => {
     expect(rolePages.flatMap((p) => p.Roles ?? [])).toHaveLength(8)
     const serviceRoles = await client.send(new ListRolesCommand({ PathPrefix: '/service-role/' }))
     expect(serviceRoles.Roles?.map((r) => r.RoleName)).toEqual(['service-role-x'])
-    expect(await errorOf(client.send(new ListRolesCommand({ MaxItems: 0 })))).toMatchObject({ name: 'ValidationError', status: 400 })
+    expect(await errorOf(client.send(new ListRolesCommand({ MaxItems: 0 })))).toMatchObject({
+      name: 'ValidationError',
+      status: 400
+    })
   })
 
   it('a Marker stays good while what it already listed is deleted', async () => {
     for (let n = 0; n < 4; n++) leftovers('profile-only', 3600 + n)
     const first = await client.send(new ListInstanceProfilesCommand({ MaxItems: 2 }))
-    for (const p of first.InstanceProfiles ?? []) await client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName }))
+    for (const p of first.InstanceProfiles ?? [])
+      await client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName }))
     const second = await client.send(new ListInstanceProfilesCommand({ MaxItems: 2, Marker: first.Marker }))
     expect(second.InstanceProfiles).toHaveLength(2)
     expect(second.IsTruncated).toBe(false)
@@ -120,7 +128,9 @@ describe('listing', () => {
     expect(profile?.InstanceProfileId).toMatch(/^AIPA/)
     expect(profile?.Tags).toHaveLength(2)
     expect((await client.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.[0]?.Tags).toBeUndefined()
-    expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: name }))).Tags).toEqual(role?.Tags)
+    expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: name }))).Tags).toEqual(
+      role?.Tags
+    )
     expect((await client.send(new ListRoleTagsCommand({ RoleName: name, MaxItems: 1 }))).Tags).toHaveLength(1)
 
     expect((await client.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames).toEqual([name])
@@ -135,7 +145,10 @@ describe('listing', () => {
         {
           roleName: 'used',
           lastUsed: { age: '1h', region: 'eu-west-1' },
-          attachedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AmazonSSMManagedInstanceCore', 'arn:aws:iam::123456789012:policy/mine']
+          attachedPolicyArns: [
+            'arn:aws:iam::aws:policy/service-role/AmazonSSMManagedInstanceCore',
+            'arn:aws:iam::123456789012:policy/mine'
+          ]
         }
       ]
     })
@@ -143,7 +156,9 @@ describe('listing', () => {
     expect(role?.RoleLastUsed).toMatchObject({ Region: 'eu-west-1', LastUsedDate: expect.any(Date) })
     const attached = await client.send(new ListAttachedRolePoliciesCommand({ RoleName: 'used' }))
     expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toEqual(['AmazonSSMManagedInstanceCore', 'mine'])
-    const underServiceRole = await client.send(new ListAttachedRolePoliciesCommand({ RoleName: 'used', PathPrefix: '/service-role/' }))
+    const underServiceRole = await client.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: 'used', PathPrefix: '/service-role/' })
+    )
     expect(underServiceRole.AttachedPolicies).toHaveLength(1)
   })
 
@@ -152,7 +167,9 @@ describe('listing', () => {
     s.faults.disableRegion('eu-west-1')
     for (const region of ['us-east-1', 'eu-west-1', 'ap-south-1']) {
       const other = iam(s, region)
-      expect((await other.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.map((p) => p.InstanceProfileName)).toEqual([name])
+      expect(
+        (await other.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.map((p) => p.InstanceProfileName)
+      ).toEqual([name])
       other.destroy()
     }
     expect(s.callsOf('ListInstanceProfiles').map((c) => [c.service, c.region, c.params.Version])).toEqual([
@@ -188,7 +205,9 @@ describe('removal', () => {
     )
     expect(s.iam.snapshot()).toEqual(before)
     await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }))
-    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict('Cannot delete entity, must delete policies first.'))
+    expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(
+      conflict('Cannot delete entity, must delete policies first.')
+    )
     expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: 'managed' })))).toEqual(
       conflict('Cannot delete entity, must detach all policies first.')
     )
@@ -198,22 +217,34 @@ describe('removal', () => {
   it('answers NoSuchEntity (404) for unknown names', async () => {
     const name = leftovers('profile-and-role')
     const missing = (message: string) => ({ name: 'NoSuchEntityException', message, status: 404 })
-    expect(await errorOf(client.send(new GetRoleCommand({ RoleName: 'packer-nope' })))).toEqual(missing('The role with name packer-nope cannot be found.'))
+    expect(await errorOf(client.send(new GetRoleCommand({ RoleName: 'packer-nope' })))).toEqual(
+      missing('The role with name packer-nope cannot be found.')
+    )
     expect(await errorOf(client.send(new GetInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toEqual(
       missing('Instance Profile packer-nope cannot be found.')
     )
-    expect(await errorOf(client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))).toMatchObject({
+    expect(
+      await errorOf(client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: 'packer-nope' })))
+    ).toMatchObject({
       name: 'NoSuchEntityException'
     })
     expect(await errorOf(client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name })))).toEqual(
       missing(`The role policy with name ${name} cannot be found.`)
     )
-    expect(await errorOf(client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: name })))).toMatchObject({ name: 'NoSuchEntityException' })
-    // The role exists but is not in the profile (killed before AddRoleToInstanceProfile).
-    expect(await errorOf(client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })))).toMatchObject({
+    expect(await errorOf(client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: name })))).toMatchObject({
       name: 'NoSuchEntityException'
     })
-    expect(await errorOf(client.send(new ListRoleTagsCommand({ RoleName: 'packer-nope' })))).toMatchObject({ name: 'NoSuchEntityException' })
+    // The role exists but is not in the profile (killed before AddRoleToInstanceProfile).
+    expect(
+      await errorOf(
+        client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }))
+      )
+    ).toMatchObject({
+      name: 'NoSuchEntityException'
+    })
+    expect(await errorOf(client.send(new ListRoleTagsCommand({ RoleName: 'packer-nope' })))).toMatchObject({
+      name: 'NoSuchEntityException'
+    })
   })
 
   it.each<[PackerIamState, { profile: boolean; role: boolean; policy: boolean; attached: boolean }]>([
@@ -231,10 +262,15 @@ describe('removal', () => {
     expect(roles.map((r) => r.RoleName)).toEqual(expected.role ? [name] : [])
     expect(profiles[0]?.Roles?.length ?? 0).toBe(expected.attached ? 1 : 0)
     if (expected.role) {
-      expect((await client.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames).toEqual(expected.policy ? [name] : [])
+      expect((await client.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames).toEqual(
+        expected.policy ? [name] : []
+      )
       expect((await client.send(new ListRoleTagsCommand({ RoleName: name }))).Tags).toHaveLength(2)
     }
-    if (expected.profile) expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: name }))).Tags).toHaveLength(2)
+    if (expected.profile)
+      expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: name }))).Tags).toHaveLength(
+        2
+      )
   })
 })
 
@@ -262,9 +298,15 @@ describe('profiles at any path, holding any role', () => {
 
     await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }))
     await client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }))
-    const conflict = { name: 'DeleteConflictException', message: 'Cannot delete entity, must remove roles from instance profile first.', status: 409 }
+    const conflict = {
+      name: 'DeleteConflictException',
+      message: 'Cannot delete entity, must remove roles from instance profile first.',
+      status: 409
+    }
     expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict)
-    await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: 'my-app-profile', RoleName: name }))
+    await client.send(
+      new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: 'my-app-profile', RoleName: name })
+    )
     expect(await errorOf(client.send(new DeleteRoleCommand({ RoleName: name })))).toEqual(conflict)
     await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: 'ci-profile', RoleName: name }))
     await client.send(new DeleteRoleCommand({ RoleName: name }))
@@ -274,8 +316,14 @@ describe('profiles at any path, holding any role', () => {
   it('packerIamLeftovers puts Packer’s profile at another path when asked (Packer itself uses /)', async () => {
     const seed = packerIamLeftovers({ ageSeconds: 7200, state: 'full', profilePath: '/builds/' })
     s.iam.seed(seed)
-    const { InstanceProfile: profile } = await client.send(new GetInstanceProfileCommand({ InstanceProfileName: seed.name }))
-    expect(profile).toMatchObject({ Path: '/builds/', Arn: `arn:aws:iam::123456789012:instance-profile/builds/${seed.name}`, Roles: [{ Path: '/' }] })
+    const { InstanceProfile: profile } = await client.send(
+      new GetInstanceProfileCommand({ InstanceProfileName: seed.name })
+    )
+    expect(profile).toMatchObject({
+      Path: '/builds/',
+      Arn: `arn:aws:iam::123456789012:instance-profile/builds/${seed.name}`,
+      Roles: [{ Path: '/' }]
+    })
     expect(s.iam.profileRef(seed.name).arn).toBe(profile?.Arn)
   })
 
@@ -290,10 +338,14 @@ describe('profiles at any path, holding any role', () => {
 
 describe('tag keys', () => {
   it('are unique ignoring case, as IAM’s are: a seed with two keys differing only in case is refused', () => {
-    expect(() => s.iam.seed({ roles: [{ roleName: 'r', tags: { 'Packer-Sweeper:Keep': '', 'packer-sweeper:keep': 'x' } }] })).toThrow(
+    expect(() =>
+      s.iam.seed({ roles: [{ roleName: 'r', tags: { 'Packer-Sweeper:Keep': '', 'packer-sweeper:keep': 'x' } }] })
+    ).toThrow(
       'sandbox: role r has tag keys that differ only in case (Packer-Sweeper:Keep, packer-sweeper:keep); IAM tag keys are case-insensitive'
     )
-    expect(() => s.iam.seed({ instanceProfiles: [{ instanceProfileName: 'p', tags: { Team: 'a', TEAM: 'b' } }] })).toThrow(
+    expect(() =>
+      s.iam.seed({ instanceProfiles: [{ instanceProfileName: 'p', tags: { Team: 'a', TEAM: 'b' } }] })
+    ).toThrow(
       'sandbox: instance profile p has tag keys that differ only in case (Team, TEAM); IAM tag keys are case-insensitive'
     )
     expect(s.iam.roles).toEqual([])
@@ -304,8 +356,12 @@ describe('tag keys', () => {
       roles: [{ roleName: 'r', tags: { 'Packer-Sweeper:Keep': 'yes' } }],
       instanceProfiles: [{ instanceProfileName: 'p', tags: { 'PACKER-SWEEPER:KEEP': '' } }]
     })
-    expect((await client.send(new ListRoleTagsCommand({ RoleName: 'r' }))).Tags).toEqual([{ Key: 'Packer-Sweeper:Keep', Value: 'yes' }])
-    expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'p' }))).Tags).toEqual([{ Key: 'PACKER-SWEEPER:KEEP', Value: '' }])
+    expect((await client.send(new ListRoleTagsCommand({ RoleName: 'r' }))).Tags).toEqual([
+      { Key: 'Packer-Sweeper:Keep', Value: 'yes' }
+    ])
+    expect((await client.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'p' }))).Tags).toEqual([
+      { Key: 'PACKER-SWEEPER:KEEP', Value: '' }
+    ])
   })
 })
 
@@ -321,7 +377,9 @@ describe('faults', () => {
     })
     expect(s.iam.instanceProfile(name)).toBeDefined()
     s.faults.deny({ service: 'iam' })
-    expect((await errorOf(client.send(new ListRolesCommand({})))).message).toContain('iam:ListRoles on resource: arn:aws:iam::123456789012:role/ because')
+    expect((await errorOf(client.send(new ListRolesCommand({})))).message).toContain(
+      'iam:ListRoles on resource: arn:aws:iam::123456789012:role/ because'
+    )
     expect(s.callsOf('ListRoles')).toMatchObject([{ service: 'iam', status: 403, errorCode: 'AccessDenied' }])
   })
 
@@ -337,7 +395,11 @@ describe('faults', () => {
       [200, undefined]
     ])
     s.faults.throttle({ service: 'iam', count: 1 })
-    expect(await errorOf(client.send(new ListRolesCommand({})))).toMatchObject({ name: 'Throttling', message: 'Rate exceeded', status: 400 })
+    expect(await errorOf(client.send(new ListRolesCommand({})))).toMatchObject({
+      name: 'Throttling',
+      message: 'Rate exceeded',
+      status: 400
+    })
   })
 
   it('drop after processing: the role is gone though the client saw no answer', async () => {
@@ -381,7 +443,9 @@ describe('EC2 instance profiles', () => {
     const instances = described.Reservations?.flatMap((r) => r.Instances ?? []) ?? []
     expect(instances.map((i) => i.IamInstanceProfile)).toEqual([{ Arn: ref.arn, Id: ref.id }, undefined])
 
-    const one = await ec2(s).send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: ['i-00000001'] }] }))
+    const one = await ec2(s).send(
+      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: ['i-00000001'] }] })
+    )
     expect(one.IamInstanceProfileAssociations).toEqual([
       {
         AssociationId: 'iip-assoc-00000000000000001',
@@ -392,13 +456,18 @@ describe('EC2 instance profiles', () => {
       }
     ])
     const pages = await collect(
-      paginateDescribeIamInstanceProfileAssociations({ client: ec2(s), pageSize: 5 }, { Filters: [{ Name: 'state', Values: ['associated'] }] })
+      paginateDescribeIamInstanceProfileAssociations(
+        { client: ec2(s), pageSize: 5 },
+        { Filters: [{ Name: 'state', Values: ['associated'] }] }
+      )
     )
     expect(pages.map((p) => p.IamInstanceProfileAssociations?.length)).toEqual([5, 3])
     const all = pages.flatMap((p) => p.IamInstanceProfileAssociations ?? []).map((a) => a.InstanceId)
     expect(all).not.toContain('i-00000002')
     expect(all).not.toContain('i-00000004')
-    const disassociating = await ec2(s).send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'state', Values: ['disassociating'] }] }))
+    const disassociating = await ec2(s).send(
+      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'state', Values: ['disassociating'] }] })
+    )
     expect(disassociating.IamInstanceProfileAssociations).toEqual([])
     const eu = await ec2(s, 'eu-west-1').send(new DescribeIamInstanceProfileAssociationsCommand({}))
     expect(eu.IamInstanceProfileAssociations?.map((a) => a.InstanceId)).toEqual(['i-00000009'])

@@ -26,9 +26,16 @@ async function start(options: SandboxOptions): Promise<Sandbox> {
   return sandbox
 }
 
-async function describeAll(s: Sandbox, region: string, filters: Array<{ Name: string; Values: string[] }> = []): Promise<Instance[]> {
+async function describeAll(
+  s: Sandbox,
+  region: string,
+  filters: Array<{ Name: string; Values: string[] }> = []
+): Promise<Instance[]> {
   const found: Instance[] = []
-  for await (const page of paginateDescribeInstances({ client: ec2(s, region), pageSize: 1000 }, { Filters: filters, MaxResults: 1000 })) {
+  for await (const page of paginateDescribeInstances(
+    { client: ec2(s, region), pageSize: 1000 },
+    { Filters: filters, MaxResults: 1000 }
+  )) {
     for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []))
   }
   return found
@@ -52,7 +59,9 @@ describe('DescribeInstances', () => {
               securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa']
             }
           ],
-          securityGroups: [{ groupId: 'sg-0aaaaaaaaaaaaaaaa', groupName: 'packer_1', description: 'Temporary group for Packer' }]
+          securityGroups: [
+            { groupId: 'sg-0aaaaaaaaaaaaaaaa', groupName: 'packer_1', description: 'Temporary group for Packer' }
+          ]
         }
       }
     })
@@ -92,15 +101,30 @@ describe('DescribeInstances', () => {
       }
     })
     const f = (Name: string, ...Values: string[]) => ({ Name, Values })
-    expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_*')]))).toEqual(['i-00000001', 'i-00000002', 'i-00000005'])
-    expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_?'), f('instance-state-name', 'running', 'stopped')]))).toEqual([
+    expect(ids(await describeAll(s, 'us-east-1', [f('key-name', 'packer_*')]))).toEqual([
       'i-00000001',
-      'i-00000002'
+      'i-00000002',
+      'i-00000005'
     ])
-    expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '4?')]))).toEqual(['i-00000001', 'i-00000002', 'i-00000004'])
-    expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '42'), f('key-name', 'packer_*', 'deploy')]))).toEqual(['i-00000001', 'i-00000004'])
+    expect(
+      ids(
+        await describeAll(s, 'us-east-1', [f('key-name', 'packer_?'), f('instance-state-name', 'running', 'stopped')])
+      )
+    ).toEqual(['i-00000001', 'i-00000002'])
+    expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '4?')]))).toEqual([
+      'i-00000001',
+      'i-00000002',
+      'i-00000004'
+    ])
+    expect(ids(await describeAll(s, 'us-east-1', [f('tag:run', '42'), f('key-name', 'packer_*', 'deploy')]))).toEqual([
+      'i-00000001',
+      'i-00000004'
+    ])
     expect(ids(await describeAll(s, 'us-east-1', [f('tag-key', 'packer-sweeper:*')]))).toEqual(['i-00000006'])
-    expect(ids(await describeAll(s, 'us-east-1', [f('instance-lifecycle', 'spot')]))).toEqual(['i-00000005', 'i-00000006'])
+    expect(ids(await describeAll(s, 'us-east-1', [f('instance-lifecycle', 'spot')]))).toEqual([
+      'i-00000005',
+      'i-00000006'
+    ])
     expect(ids(await describeAll(s, 'us-east-1', [f('instance-id', 'i-0000000[1]')]))).toEqual([])
     expect(ids(await describeAll(s, 'us-east-1', [f('instance-id', 'i-00000003')]))).toEqual(['i-00000003'])
     const bad = await errorOf(describeAll(s, 'us-east-1', [f('colour', 'red')]))
@@ -110,7 +134,10 @@ describe('DescribeInstances', () => {
   it('pages with MaxResults and NextToken, cuts unpaginated answers at 1000, refuses bad page sizes', async () => {
     const s = await start({ fleet: generateFleet({ region: 'us-east-2', count: 2500, seed: 3 }) })
     const pages: number[] = []
-    for await (const page of paginateDescribeInstances({ client: ec2(s, 'us-east-2'), pageSize: 1000 }, { MaxResults: 1000 })) {
+    for await (const page of paginateDescribeInstances(
+      { client: ec2(s, 'us-east-2'), pageSize: 1000 },
+      { MaxResults: 1000 }
+    )) {
       pages.push((page.Reservations ?? []).reduce((n, r) => n + (r.Instances?.length ?? 0), 0))
     }
     expect(pages).toEqual([1000, 1000, 500])
@@ -118,8 +145,12 @@ describe('DescribeInstances', () => {
     const unpaginated = await ec2(s, 'us-east-2').send(new DescribeInstancesCommand({}))
     expect(unpaginated.Reservations).toHaveLength(1000)
     expect(unpaginated.NextToken).toBeDefined()
-    expect(await errorOf(ec2(s, 'us-east-2').send(new DescribeInstancesCommand({ MaxResults: 4 })))).toMatchObject({ name: 'InvalidParameterValue' })
-    expect(await errorOf(ec2(s, 'us-east-2').send(new DescribeInstancesCommand({ MaxResults: 5, NextToken: 'bm9wZQ==' })))).toMatchObject({
+    expect(await errorOf(ec2(s, 'us-east-2').send(new DescribeInstancesCommand({ MaxResults: 4 })))).toMatchObject({
+      name: 'InvalidParameterValue'
+    })
+    expect(
+      await errorOf(ec2(s, 'us-east-2').send(new DescribeInstancesCommand({ MaxResults: 5, NextToken: 'bm9wZQ==' })))
+    ).toMatchObject({
       name: 'InvalidPaginationToken'
     })
     const both = ec2(s, 'us-east-2').send(new DescribeInstancesCommand({ MaxResults: 5, InstanceIds: ['i-00000001'] }))
@@ -128,8 +159,15 @@ describe('DescribeInstances', () => {
 
   it('answers every one of 10,000 matching instances per region in four regions at once', async () => {
     const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-south-1']
-    const s = await start({ fleet: Object.assign({}, ...regions.map((region) => generateFleet({ region, count: 10_000, staleFraction: 0.3, seed: 7 }))) })
-    const counts = await Promise.all(regions.map(async (r) => (await describeAll(s, r, [{ Name: 'key-name', Values: ['packer_*'] }])).length))
+    const s = await start({
+      fleet: Object.assign(
+        {},
+        ...regions.map((region) => generateFleet({ region, count: 10_000, staleFraction: 0.3, seed: 7 }))
+      )
+    })
+    const counts = await Promise.all(
+      regions.map(async (r) => (await describeAll(s, r, [{ Name: 'key-name', Values: ['packer_*'] }])).length)
+    )
     expect(counts).toEqual([10_000, 10_000, 10_000, 10_000])
   })
 })
@@ -157,10 +195,21 @@ describe('TerminateInstances and StopInstances', () => {
     const client = ec2(s)
     const out = await client.send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000000f'] }))
     expect(out.TerminatingInstances).toEqual([
-      { InstanceId: 'i-0000000a', CurrentState: { Code: 32, Name: 'shutting-down' }, PreviousState: { Code: 16, Name: 'running' } },
-      { InstanceId: 'i-0000000f', CurrentState: { Code: 32, Name: 'shutting-down' }, PreviousState: { Code: 80, Name: 'stopped' } }
+      {
+        InstanceId: 'i-0000000a',
+        CurrentState: { Code: 32, Name: 'shutting-down' },
+        PreviousState: { Code: 16, Name: 'running' }
+      },
+      {
+        InstanceId: 'i-0000000f',
+        CurrentState: { Code: 32, Name: 'shutting-down' },
+        PreviousState: { Code: 80, Name: 'stopped' }
+      }
     ])
-    const waited = await waitUntilInstanceTerminated({ client, maxWaitTime: 10, minDelay: 1 }, { InstanceIds: ['i-0000000a', 'i-0000000f'] })
+    const waited = await waitUntilInstanceTerminated(
+      { client, maxWaitTime: 10, minDelay: 1 },
+      { InstanceIds: ['i-0000000a', 'i-0000000f'] }
+    )
     expect(waited.state).toBe('SUCCESS')
     const again = await client.send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'] }))
     expect(again.TerminatingInstances?.[0]?.CurrentState?.Name).toBe('terminated')
@@ -169,25 +218,39 @@ describe('TerminateInstances and StopInstances', () => {
 
   it('refuses the whole call for an unknown or malformed ID', async () => {
     const s = await start(fleet())
-    const unknown = await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000ffff'] })))
-    expect(unknown).toMatchObject({ name: 'InvalidInstanceID.NotFound', message: "The instance ID 'i-0000ffff' does not exist" })
+    const unknown = await errorOf(
+      ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000ffff'] }))
+    )
+    expect(unknown).toMatchObject({
+      name: 'InvalidInstanceID.NotFound',
+      message: "The instance ID 'i-0000ffff' does not exist"
+    })
     const malformed = await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000a', 'nope'] })))
     expect(malformed).toMatchObject({ name: 'InvalidInstanceID.Malformed' })
     // Instances live in one region only.
-    const elsewhere = await errorOf(ec2(s, 'us-west-2').send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'] })))
+    const elsewhere = await errorOf(
+      ec2(s, 'us-west-2').send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'] }))
+    )
     expect(elsewhere.name).toBe('InvalidInstanceID.NotFound')
     expect(s.fleet.instance('i-0000000a')?.state).toBe('running')
   })
 
   it('termination protection fails the call and spares the protected instance’s zone only', async () => {
     const s = await start(fleet())
-    const refused = await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000000b', 'i-0000000c'] })))
+    const refused = await errorOf(
+      ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000000b', 'i-0000000c'] }))
+    )
     expect(refused).toEqual({
       name: 'OperationNotPermitted',
-      message: "The instance 'i-0000000b' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
+      message:
+        "The instance 'i-0000000b' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
       status: 400
     })
-    expect(['i-0000000a', 'i-0000000b', 'i-0000000c'].map((id) => s.fleet.instance(id)?.state)).toEqual(['running', 'running', 'terminated'])
+    expect(['i-0000000a', 'i-0000000b', 'i-0000000c'].map((id) => s.fleet.instance(id)?.state)).toEqual([
+      'running',
+      'running',
+      'terminated'
+    ])
     // A termination-protected instance can be stopped.
     await ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000b'] }))
     expect(s.fleet.instance('i-0000000b')?.state).toBe('stopped')
@@ -196,11 +259,20 @@ describe('TerminateInstances and StopInstances', () => {
   it('refuses to stop spot, stop-protected, instance-store and pending instances, atomically; stopping a stopped one is fine', async () => {
     const s = await start(fleet())
     const spot = await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000000d'] })))
-    expect(spot).toMatchObject({ name: 'UnsupportedOperation', message: expect.stringContaining("You can't stop the Spot Instance 'i-0000000d'") })
+    expect(spot).toMatchObject({
+      name: 'UnsupportedOperation',
+      message: expect.stringContaining("You can't stop the Spot Instance 'i-0000000d'")
+    })
     expect(s.fleet.instance('i-0000000a')?.state).toBe('running')
-    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000e'] })))).toMatchObject({ name: 'OperationNotPermitted' })
-    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-00000010'] })))).toMatchObject({ name: 'UnsupportedOperation' })
-    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-00000011'] })))).toMatchObject({ name: 'IncorrectInstanceState' })
+    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000e'] })))).toMatchObject({
+      name: 'OperationNotPermitted'
+    })
+    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-00000010'] })))).toMatchObject({
+      name: 'UnsupportedOperation'
+    })
+    expect(await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-00000011'] })))).toMatchObject({
+      name: 'IncorrectInstanceState'
+    })
     const ok = await ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000a', 'i-0000000f'] }))
     expect(ok.StoppingInstances?.map((i) => i.CurrentState?.Name)).toEqual(['stopping', 'stopped'])
     expect(s.fleet.instance('i-0000000a')?.state).toBe('stopped')
@@ -208,11 +280,17 @@ describe('TerminateInstances and StopInstances', () => {
 
   it('DryRun answers DryRunOperation when allowed and UnauthorizedOperation when denied, changing nothing', async () => {
     const s = await start(fleet())
-    const allowed = await errorOf(ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'], DryRun: true })))
+    const allowed = await errorOf(
+      ec2(s).send(new TerminateInstancesCommand({ InstanceIds: ['i-0000000a'], DryRun: true }))
+    )
     expect(allowed).toMatchObject({ name: 'DryRunOperation', status: 412 })
     s.faults.deny({ action: 'StopInstances' })
     const denied = await errorOf(ec2(s).send(new StopInstancesCommand({ InstanceIds: ['i-0000000a'], DryRun: true })))
-    expect(denied).toMatchObject({ name: 'UnauthorizedOperation', status: 403, message: expect.stringContaining('ec2:StopInstances') })
+    expect(denied).toMatchObject({
+      name: 'UnauthorizedOperation',
+      status: 403,
+      message: expect.stringContaining('ec2:StopInstances')
+    })
     expect(s.fleet.instance('i-0000000a')?.history).toEqual(['running'])
   })
 

@@ -22,7 +22,14 @@ beforeAll(async () => {
   s = await startSandbox({
     fleet: {
       [R]: {
-        instances: [{ id: 'i-000000a1', keyName: 'packer_used', securityGroupIds: ['sg-00000001'], launchTemplateId: 'lt-00000001' }],
+        instances: [
+          {
+            id: 'i-000000a1',
+            keyName: 'packer_used',
+            securityGroupIds: ['sg-00000001'],
+            launchTemplateId: 'lt-00000001'
+          }
+        ],
         keyPairs: [
           { keyName: 'packer_used', keyPairId: 'key-00000001', age: '5h', tags: { run: '1' } },
           { keyName: 'packer_free', keyPairId: 'key-00000002', age: '1d' },
@@ -32,7 +39,11 @@ beforeAll(async () => {
           { groupId: 'sg-00000001', groupName: 'packer_a', description: 'Temporary group for Packer' },
           { groupId: 'sg-00000002', groupName: 'packer_b', description: 'Temporary group for Packer' },
           { groupId: 'sg-00000003', groupName: 'packer_c', description: 'Temporary group for Packer' },
-          { groupId: 'sg-00000004', groupName: 'web', ingress: [{ fromPort: 22, toPort: 22, groupIds: ['sg-00000003'] }] },
+          {
+            groupId: 'sg-00000004',
+            groupName: 'web',
+            ingress: [{ fromPort: 22, toPort: 22, groupIds: ['sg-00000003'] }]
+          },
           ...Array.from({ length: 12 }, (_, n) => ({ groupId: `sg-1000000${n.toString(16)}`, groupName: `bulk-${n}` }))
         ],
         networkInterfaces: [{ networkInterfaceId: 'eni-00000001', groupIds: ['sg-00000002'] }],
@@ -48,17 +59,23 @@ afterAll(() => s.close())
 
 describe('key pairs', () => {
   it('describes with CreateTime, tags and filters, and deletes by name or id', async () => {
-    const out = await ec2(s, R).send(new DescribeKeyPairsCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] }))
+    const out = await ec2(s, R).send(
+      new DescribeKeyPairsCommand({ Filters: [{ Name: 'key-name', Values: ['packer_*'] }] })
+    )
     expect(out.KeyPairs?.map((k) => k.KeyName)).toEqual(['packer_used', 'packer_free'])
     expect(out.KeyPairs?.[0]).toMatchObject({ KeyPairId: 'key-00000001', Tags: [{ Key: 'run', Value: '1' }] })
     expect(Math.round((Date.now() - (out.KeyPairs?.[0]?.CreateTime as Date).getTime()) / 3600_000)).toBe(5)
     const tagged = await ec2(s, R).send(new DescribeKeyPairsCommand({ Filters: [{ Name: 'tag:run', Values: ['1'] }] }))
     expect(tagged.KeyPairs?.map((k) => k.KeyName)).toEqual(['packer_used'])
-    expect(await errorOf(ec2(s, R).send(new DeleteKeyPairCommand({ KeyName: 'packer_free', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(
+      await errorOf(ec2(s, R).send(new DeleteKeyPairCommand({ KeyName: 'packer_free', DryRun: true })))
+    ).toMatchObject({ name: 'DryRunOperation' })
     await ec2(s, R).send(new DeleteKeyPairCommand({ KeyName: 'packer_free' }))
     await ec2(s, R).send(new DeleteKeyPairCommand({ KeyPairId: 'key-00000003' }))
     expect(s.fleet.keyPairs(R).map((k) => k.keyName)).toEqual(['packer_used'])
-    expect(await errorOf(ec2(s, R).send(new DescribeKeyPairsCommand({ KeyNames: ['gone'] })))).toMatchObject({ name: 'InvalidKeyPair.NotFound' })
+    expect(await errorOf(ec2(s, R).send(new DescribeKeyPairsCommand({ KeyNames: ['gone'] })))).toMatchObject({
+      name: 'InvalidKeyPair.NotFound'
+    })
   })
 })
 
@@ -74,11 +91,14 @@ describe('security groups and network interfaces', () => {
       })
     )
     expect(packer.SecurityGroups?.map((g) => g.GroupId)).toEqual(['sg-00000001', 'sg-00000002', 'sg-00000003'])
-    const referencing = await client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'ip-permission.group-id', Values: ['sg-00000003'] }] }))
+    const referencing = await client.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'ip-permission.group-id', Values: ['sg-00000003'] }] })
+    )
     expect(referencing.SecurityGroups?.map((g) => g.GroupId)).toEqual(['sg-00000004'])
     expect(referencing.SecurityGroups?.[0]?.IpPermissions?.[0]?.UserIdGroupPairs?.[0]?.GroupId).toBe('sg-00000003')
     const pages: number[] = []
-    for await (const page of paginateDescribeSecurityGroups({ client, pageSize: 5 }, {})) pages.push(page.SecurityGroups?.length ?? 0)
+    for await (const page of paginateDescribeSecurityGroups({ client, pageSize: 5 }, {}))
+      pages.push(page.SecurityGroups?.length ?? 0)
     expect(pages).toEqual([5, 5, 5, 1])
     const byId = await client.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-00000002'] }))
     expect(byId.SecurityGroups?.map((g) => g.GroupName)).toEqual(['packer_b'])
@@ -86,8 +106,16 @@ describe('security groups and network interfaces', () => {
 
   it('shows what uses a group: seeded interfaces and every live instance’s primary interface', async () => {
     const client = ec2(s, R)
-    const used = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ['sg-00000001', 'sg-00000002'] }] }))
-    expect(used.NetworkInterfaces?.map((n) => [n.NetworkInterfaceId, n.Attachment?.InstanceId, n.Groups?.map((g) => g.GroupId)])).toEqual([
+    const used = await client.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ['sg-00000001', 'sg-00000002'] }] })
+    )
+    expect(
+      used.NetworkInterfaces?.map((n) => [
+        n.NetworkInterfaceId,
+        n.Attachment?.InstanceId,
+        n.Groups?.map((g) => g.GroupId)
+      ])
+    ).toEqual([
       ['eni-00000001', undefined, ['sg-00000002']],
       ['eni-000000a1', 'i-000000a1', ['sg-00000001']]
     ])
@@ -102,9 +130,13 @@ describe('security groups and network interfaces', () => {
         status: 400
       })
     }
-    expect(await errorOf(client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-10000000', DryRun: true })))).toMatchObject({ name: 'DryRunOperation' })
+    expect(
+      await errorOf(client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-10000000', DryRun: true })))
+    ).toMatchObject({ name: 'DryRunOperation' })
     await client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-10000000' }))
-    expect(await errorOf(client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-10000000' })))).toMatchObject({ name: 'InvalidGroup.NotFound' })
+    expect(await errorOf(client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-10000000' })))).toMatchObject({
+      name: 'InvalidGroup.NotFound'
+    })
   })
 })
 
@@ -112,20 +144,32 @@ describe('launch templates', () => {
   it('tags instances launched from a template, describes with filters, deletes', async () => {
     const client = ec2(s, R)
     const instance = await client.send(new DescribeInstancesCommand({ InstanceIds: ['i-000000a1'] }))
-    expect(instance.Reservations?.[0]?.Instances?.[0]?.Tags).toEqual([{ Key: LAUNCH_TEMPLATE_TAG, Value: 'lt-00000001' }])
+    expect(instance.Reservations?.[0]?.Instances?.[0]?.Tags).toEqual([
+      { Key: LAUNCH_TEMPLATE_TAG, Value: 'lt-00000001' }
+    ])
     const out = await client.send(
-      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] })
+      new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }]
+      })
     )
-    expect(out.LaunchTemplates?.map((t) => [t.LaunchTemplateId, t.LaunchTemplateName])).toEqual([['lt-00000001', 'packer-fleet-launch-template-abcdefg']])
+    expect(out.LaunchTemplates?.map((t) => [t.LaunchTemplateId, t.LaunchTemplateName])).toEqual([
+      ['lt-00000001', 'packer-fleet-launch-template-abcdefg']
+    ])
     expect(Math.round((Date.now() - (out.LaunchTemplates?.[0]?.CreateTime as Date).getTime()) / 3600_000)).toBe(4)
-    const tagged = await client.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:team', Values: ['x'] }] }))
+    const tagged = await client.send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:team', Values: ['x'] }] })
+    )
     expect(tagged.LaunchTemplates?.map((t) => t.LaunchTemplateId)).toEqual(['lt-00000002'])
-    expect(await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002', DryRun: true })))).toMatchObject({
+    expect(
+      await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002', DryRun: true })))
+    ).toMatchObject({
       name: 'DryRunOperation'
     })
     const deleted = await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002' }))
     expect(deleted.LaunchTemplate?.LaunchTemplateName).toBe('mine')
-    expect(await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002' })))).toMatchObject({
+    expect(
+      await errorOf(client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000002' })))
+    ).toMatchObject({
       name: 'InvalidLaunchTemplateId.NotFound'
     })
   })
@@ -135,7 +179,9 @@ describe('after the builder is terminated', () => {
   it('frees its group: the primary interface is gone and the group can be deleted', async () => {
     const client = ec2(s, R)
     await client.send(new TerminateInstancesCommand({ InstanceIds: ['i-000000a1'] }))
-    const used = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ['sg-00000001'] }] }))
+    const used = await client.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ['sg-00000001'] }] })
+    )
     expect(used.NetworkInterfaces).toEqual([])
     await client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-00000001' }))
     expect(s.fleet.securityGroups(R).some((g) => g.groupId === 'sg-00000001')).toBe(false)

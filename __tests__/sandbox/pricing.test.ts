@@ -24,11 +24,20 @@ describe('GetProducts', () => {
     const list = out.PriceList as unknown as unknown[]
     expect(list).toHaveLength(1)
     const entry = JSON.parse(String(list[0])) as { product: { attributes: Record<string, string> } }
-    expect(entry.product.attributes).toMatchObject({ instanceType: 'm5.large', regionCode: 'eu-west-1', operatingSystem: 'Linux', tenancy: 'Shared' })
+    expect(entry.product.attributes).toMatchObject({
+      instanceType: 'm5.large',
+      regionCode: 'eu-west-1',
+      operatingSystem: 'Linux',
+      tenancy: 'Shared'
+    })
     expect(hourlyPriceFromPriceList(out.PriceList)).toBe(0.107)
     // The Pricing endpoint's region is us-east-1, also when the account only enabled eu-west-1.
     expect(s.callsOf('GetProducts')).toMatchObject([{ service: 'pricing', region: 'us-east-1', status: 200 }])
-    expect(JSON.parse(s.callsOf('GetProducts')[0]?.params.Filters ?? '[]')).toContainEqual({ Type: 'TERM_MATCH', Field: 'instanceType', Value: 'm5.large' })
+    expect(JSON.parse(s.callsOf('GetProducts')[0]?.params.Filters ?? '[]')).toContainEqual({
+      Type: 'TERM_MATCH',
+      Field: 'instanceType',
+      Value: 'm5.large'
+    })
   })
 
   it('an unknown type or region has no product', async () => {
@@ -38,18 +47,26 @@ describe('GetProducts', () => {
 
   it('deny and throttle', async () => {
     s.faults.deny({ action: 'GetProducts' })
-    expect(await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))).toMatchObject({
+    expect(
+      await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))
+    ).toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringContaining('pricing:GetProducts'),
       status: 403
     })
     s.faults.clear()
     s.faults.throttle({ action: 'GetProducts', count: 1 })
-    expect(await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))).toMatchObject({
+    expect(
+      await errorOf(pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1'))))
+    ).toMatchObject({
       name: 'ThrottlingException',
       status: 503
     })
-    expect(hourlyPriceFromPriceList((await pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1')))).PriceList)).toBe(0.0104)
+    expect(
+      hourlyPriceFromPriceList(
+        (await pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1')))).PriceList
+      )
+    ).toBe(0.0104)
   })
 })
 
@@ -64,13 +81,24 @@ describe('DescribeSpotPriceHistory', () => {
       })
     )
     expect(out.SpotPriceHistory).toHaveLength(2)
-    expect(out.SpotPriceHistory?.every((entry) => entry.AvailabilityZone === 'eu-west-1b' && entry.InstanceType === 'm5.large')).toBe(true)
+    expect(
+      out.SpotPriceHistory?.every(
+        (entry) => entry.AvailabilityZone === 'eu-west-1b' && entry.InstanceType === 'm5.large'
+      )
+    ).toBe(true)
     expect(currentSpotPrice(out.SpotPriceHistory ?? [])).toBe(0.04378)
   })
 
   it('is denied like any EC2 action', async () => {
     s.faults.deny({ action: 'DescribeSpotPriceHistory' })
-    const denied = await errorOf(ec2(s, 'eu-west-1').send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.large'], AvailabilityZone: 'eu-west-1a' })))
-    expect(denied).toMatchObject({ name: 'UnauthorizedOperation', message: expect.stringContaining('ec2:DescribeSpotPriceHistory') })
+    const denied = await errorOf(
+      ec2(s, 'eu-west-1').send(
+        new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.large'], AvailabilityZone: 'eu-west-1a' })
+      )
+    )
+    expect(denied).toMatchObject({
+      name: 'UnauthorizedOperation',
+      message: expect.stringContaining('ec2:DescribeSpotPriceHistory')
+    })
   })
 })

@@ -40,6 +40,8 @@ describe('runAction guard', () => {
   it('defaults to a guard below jest’s testTimeout, so the guard and not jest ends a hung e2e test', () => {
     const testTimeout = Number(/testTimeout: (\d+)/.exec(readFileSync(join(ROOT, 'jest.config.js'), 'utf8'))?.[1])
     expect(RUN_GUARD_MS).toBeLessThan(testTimeout)
-    expect(guardMessage(RUN_GUARD_MS)).toBe("killed by the sandbox runner's 55 s guard (sandbox/run-action.ts, option killAfterMs): the action had not exited")
+    expect(guardMessage(RUN_GUARD_MS)).toBe(
+      "killed by the sandbox runner's 55 s guard (sandbox/run-action.ts, option killAfterMs): the action had not exited"
+    )
   })
 })

@@ -9,7 +9,10 @@ import { ec2, errorOf, sns, sts } from './sdk.js'
 let s: Sandbox
 beforeEach(async () => {
   s = await startSandbox({
-    fleet: { 'us-east-1': { instances: [{ id: 'i-00000001' }, { id: 'i-00000002' }] }, 'eu-west-1': { instances: [{ id: 'i-00000003' }] } }
+    fleet: {
+      'us-east-1': { instances: [{ id: 'i-00000001' }, { id: 'i-00000002' }] },
+      'eu-west-1': { instances: [{ id: 'i-00000003' }] }
+    }
   })
 })
 afterEach(() => s.close())
@@ -18,7 +21,12 @@ describe('SNS Publish', () => {
   it('keeps published messages, in the topic’s region only', async () => {
     const message = JSON.stringify({ default: 'text', email: 'text', sqs: '{"a":1}' })
     const out = await sns(s).send(
-      new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'packer-sweeper: 2 found', Message: message, MessageStructure: 'json' })
+      new PublishCommand({
+        TopicArn: DEFAULT_TOPIC_ARN,
+        Subject: 'packer-sweeper: 2 found',
+        Message: message,
+        MessageStructure: 'json'
+      })
     )
     expect(out.MessageId).toBe(s.published[0]?.messageId)
     expect(s.published[0]).toMatchObject({
@@ -28,18 +36,30 @@ describe('SNS Publish', () => {
       message,
       messageStructure: 'json'
     })
-    const wrongRegion = await errorOf(sns(s, 'eu-west-1').send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' })))
+    const wrongRegion = await errorOf(
+      sns(s, 'eu-west-1').send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: 'x' }))
+    )
     expect(wrongRegion).toMatchObject({ name: 'InvalidParameterException' })
   })
 
   it('refuses unknown topics, long subjects, and JSON structures without default', async () => {
-    const unknown = await errorOf(sns(s).send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:123456789012:nope', Message: 'x' })))
+    const unknown = await errorOf(
+      sns(s).send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:123456789012:nope', Message: 'x' }))
+    )
     expect(unknown).toMatchObject({ name: 'NotFoundException', message: 'Topic does not exist', status: 404 })
-    const long = await errorOf(sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'x'.repeat(100), Message: 'x' })))
+    const long = await errorOf(
+      sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'x'.repeat(100), Message: 'x' }))
+    )
     expect(long).toMatchObject({ name: 'InvalidParameterException', message: 'Invalid parameter: Subject' })
-    const newline = await errorOf(sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'a\nb', Message: 'x' })))
+    const newline = await errorOf(
+      sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Subject: 'a\nb', Message: 'x' }))
+    )
     expect(newline.name).toBe('InvalidParameterException')
-    const noDefault = await errorOf(sns(s).send(new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: '{"email":"x"}', MessageStructure: 'json' })))
+    const noDefault = await errorOf(
+      sns(s).send(
+        new PublishCommand({ TopicArn: DEFAULT_TOPIC_ARN, Message: '{"email":"x"}', MessageStructure: 'json' })
+      )
+    )
     expect(noDefault.message).toContain('No default entry')
     expect(s.published).toEqual([])
   })
@@ -62,7 +82,11 @@ describe('STS', () => {
       webIdentityToken: 'oidc-token',
       accessKeyId: creds?.AccessKeyId
     })
-    const credentials = { accessKeyId: creds?.AccessKeyId as string, secretAccessKey: creds?.SecretAccessKey as string, sessionToken: creds?.SessionToken }
+    const credentials = {
+      accessKeyId: creds?.AccessKeyId as string,
+      secretAccessKey: creds?.SecretAccessKey as string,
+      sessionToken: creds?.SessionToken
+    }
     const who = await sts(s, 'us-east-1', { credentials }).send(new GetCallerIdentityCommand({}))
     expect(who.Arn).toBe('arn:aws:sts::123456789012:assumed-role/sweeper/packer-sweeper')
     await ec2(s, 'us-east-1', { credentials }).send(new DescribeInstancesCommand({}))
@@ -73,7 +97,13 @@ describe('STS', () => {
 
   it('rejects an empty token and, when configured, a token it does not accept', async () => {
     const assume = (WebIdentityToken: string) =>
-      sts(s).send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::123456789012:role/sweeper', RoleSessionName: 'x1', WebIdentityToken }))
+      sts(s).send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: 'arn:aws:iam::123456789012:role/sweeper',
+          RoleSessionName: 'x1',
+          WebIdentityToken
+        })
+      )
     expect(await errorOf(assume(''))).toMatchObject({ name: 'ValidationError' })
     await s.close()
     s = await startSandbox({ sts: { acceptToken: (t) => t === 'good' } })
@@ -87,7 +117,10 @@ describe('unknown actions', () => {
     const ec2Reply = await fetch(s.url, {
       method: 'POST',
       body: 'Action=RunInstances&Version=2016-11-15',
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x' }
+      headers: {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x'
+      }
     })
     expect(ec2Reply.status).toBe(400)
     expect(await ec2Reply.text()).toContain(
@@ -111,13 +144,18 @@ describe('faults', () => {
       [200, undefined]
     ])
     s.faults.throttle({ action: 'DescribeInstances', count: 1 })
-    expect(await errorOf(ec2(s).send(new DescribeInstancesCommand({})))).toMatchObject({ name: 'RequestLimitExceeded', status: 503 })
+    expect(await errorOf(ec2(s).send(new DescribeInstancesCommand({})))).toMatchObject({
+      name: 'RequestLimitExceeded',
+      status: 503
+    })
   })
 
   it('throttles per region', async () => {
     s.faults.throttle({ region: 'eu-west-1', count: 5 })
     await ec2(s, 'us-east-1').send(new DescribeInstancesCommand({}))
-    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({ name: 'RequestLimitExceeded' })
+    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({
+      name: 'RequestLimitExceeded'
+    })
   })
 
   it('denies an action or a whole region with UnauthorizedOperation', async () => {
@@ -126,13 +164,18 @@ describe('faults', () => {
     expect(terminate).toMatchObject({ name: 'UnauthorizedOperation', status: 403 })
     expect(terminate.message).toContain('ec2:TerminateInstances')
     await ec2(s).send(new DescribeInstancesCommand({}))
-    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({ name: 'UnauthorizedOperation' })
+    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({
+      name: 'UnauthorizedOperation'
+    })
     expect(s.fleet.instance('i-00000001')?.state).toBe('running')
   })
 
   it('answers AuthFailure for a disabled region and for regions the account does not have', async () => {
     s.faults.disableRegion('eu-west-1')
-    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({ name: 'AuthFailure', status: 401 })
+    expect(await errorOf(ec2(s, 'eu-west-1').send(new DescribeInstancesCommand({})))).toMatchObject({
+      name: 'AuthFailure',
+      status: 401
+    })
     expect(await errorOf(ec2(s, 'mars-1').send(new DescribeRegionsCommand({})))).toMatchObject({ name: 'AuthFailure' })
   })
 

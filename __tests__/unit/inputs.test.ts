@@ -11,11 +11,15 @@ import { actionDefaults, defaultInputs, inputGetter } from '../../__fixtures__/s
 const ENV = { AWS_REGION: 'us-east-1' }
 
 /** The per-job tag the guards recommend for a post-build sweep (the same key as the examples' run_tags). */
-const JOB_TAG = 'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
+const JOB_TAG =
+  'packer-sweeper-job=${{ github.run_id }}-${{ github.run_attempt }}-${{ github.job }}-${{ strategy.job-index }}'
 
 /** getInputs over action.yml's defaults with some inputs changed; its warnings go to `warnings`. */
-const parse = (overrides: Record<string, string> = {}, env: Record<string, string | undefined> = ENV, warnings: string[] = []): Inputs =>
-  getInputs(inputGetter(overrides), env, (message) => warnings.push(message))
+const parse = (
+  overrides: Record<string, string> = {},
+  env: Record<string, string | undefined> = ENV,
+  warnings: string[] = []
+): Inputs => getInputs(inputGetter(overrides), env, (message) => warnings.push(message))
 
 /** The warnings getInputs gives for these inputs (they parse). */
 function warningsFor(overrides: Record<string, string>): string[] {
@@ -168,7 +172,11 @@ describe('valid values', () => {
     // a list: one key per line, or separated by commas (real keep tags exist beside ours)
     ['exclude-tag', 'packer-sweeper:keep, do-not-delete', ['packer-sweeper:keep', 'do-not-delete']],
     ['exclude-tag', 'packer-sweeper:keep,do-not-delete', ['packer-sweeper:keep', 'do-not-delete']],
-    ['exclude-tag', 'packer-sweeper:keep\ndo-not-delete\r\nretain\rlegal hold\n', ['packer-sweeper:keep', 'do-not-delete', 'retain', 'legal hold']],
+    [
+      'exclude-tag',
+      'packer-sweeper:keep\ndo-not-delete\r\nretain\rlegal hold\n',
+      ['packer-sweeper:keep', 'do-not-delete', 'retain', 'legal hold']
+    ],
     ['exclude-tag', 'keep, keep\nkeep', ['keep']],
     ['exclude-tag', 'k'.repeat(128), ['k'.repeat(128)]],
     // caps
@@ -189,16 +197,44 @@ describe('valid values', () => {
     ['fail-on-stale', 'false', false],
     // sns-topic-arn
     ['sns-topic-arn', '', ''],
-    ['sns-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:packer-alerts', 'arn:aws:sns:eu-west-1:123456789012:packer-alerts'],
-    ['sns-topic-arn', 'arn:aws:sns:us-east-1:123456789012:alerts.fifo', 'arn:aws:sns:us-east-1:123456789012:alerts.fifo'],
-    ['sns-topic-arn', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts'],
+    [
+      'sns-topic-arn',
+      'arn:aws:sns:eu-west-1:123456789012:packer-alerts',
+      'arn:aws:sns:eu-west-1:123456789012:packer-alerts'
+    ],
+    [
+      'sns-topic-arn',
+      'arn:aws:sns:us-east-1:123456789012:alerts.fifo',
+      'arn:aws:sns:us-east-1:123456789012:alerts.fifo'
+    ],
+    [
+      'sns-topic-arn',
+      'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts',
+      'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts'
+    ],
     ['sns-topic-arn', 'arn:aws-cn:sns:cn-north-1:123456789012:alerts', 'arn:aws-cn:sns:cn-north-1:123456789012:alerts'],
     // role-to-assume
     ['role-to-assume', '', ''],
-    ['role-to-assume', 'arn:aws:iam::123456789012:role/packer-sweeper', 'arn:aws:iam::123456789012:role/packer-sweeper'],
-    ['role-to-assume', 'arn:aws:iam::123456789012:role/ci/github/packer-sweeper', 'arn:aws:iam::123456789012:role/ci/github/packer-sweeper'],
-    ['role-to-assume', 'arn:aws-us-gov:iam::123456789012:role/sweeper', 'arn:aws-us-gov:iam::123456789012:role/sweeper'],
-    ['role-to-assume', 'arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h', 'arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h'],
+    [
+      'role-to-assume',
+      'arn:aws:iam::123456789012:role/packer-sweeper',
+      'arn:aws:iam::123456789012:role/packer-sweeper'
+    ],
+    [
+      'role-to-assume',
+      'arn:aws:iam::123456789012:role/ci/github/packer-sweeper',
+      'arn:aws:iam::123456789012:role/ci/github/packer-sweeper'
+    ],
+    [
+      'role-to-assume',
+      'arn:aws-us-gov:iam::123456789012:role/sweeper',
+      'arn:aws-us-gov:iam::123456789012:role/sweeper'
+    ],
+    [
+      'role-to-assume',
+      'arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h',
+      'arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h'
+    ],
     // role-session-name, audience
     ['role-session-name', 'gh-run-1234', 'gh-run-1234'],
     ['role-session-name', 'ab', 'ab'],
@@ -225,7 +261,9 @@ describe('valid values', () => {
   })
 
   it('a tag key of 128 and a value of 256 characters are allowed', () => {
-    expect(parse({ tags: `${'k'.repeat(128)}=${'v'.repeat(256)}` }).tags).toEqual([{ key: 'k'.repeat(128), value: 'v'.repeat(256) }])
+    expect(parse({ tags: `${'k'.repeat(128)}=${'v'.repeat(256)}` }).tags).toEqual([
+      { key: 'k'.repeat(128), value: 'v'.repeat(256) }
+    ])
   })
 })
 
@@ -233,7 +271,11 @@ describe('empty regions: the job region', () => {
   it.each<[string, Record<string, string | undefined>, string[]]>([
     ['AWS_REGION', { AWS_REGION: 'eu-central-1' }, ['eu-central-1']],
     ['AWS_DEFAULT_REGION', { AWS_DEFAULT_REGION: 'ap-south-1' }, ['ap-south-1']],
-    ['AWS_REGION before AWS_DEFAULT_REGION', { AWS_REGION: 'eu-central-1', AWS_DEFAULT_REGION: 'ap-south-1' }, ['eu-central-1']],
+    [
+      'AWS_REGION before AWS_DEFAULT_REGION',
+      { AWS_REGION: 'eu-central-1', AWS_DEFAULT_REGION: 'ap-south-1' },
+      ['eu-central-1']
+    ],
     ['an empty AWS_REGION does not count', { AWS_REGION: '', AWS_DEFAULT_REGION: 'ap-south-1' }, ['ap-south-1']]
   ])('%s', (_title, env, expected) => {
     expect(parse({ regions: '' }, env).regions).toEqual(expected)
@@ -268,7 +310,11 @@ describe('invalid values: one message naming the input, the value and what is al
     ['regions', 'us-east-1, mars-1', /^regions: "mars-1" is not a region name\./],
     ['regions', 'us-east-1; eu-west-1', /^regions: "us-east-1;" is not a region name\./],
     ['regions', 'useast1', /^regions: "useast1" is not a region name\./],
-    ['regions', 'us-east-1a', /^regions: "us-east-1a" is not a region name\. Did you mean us-east-1\? Use names like us-east-1/],
+    [
+      'regions',
+      'us-east-1a',
+      /^regions: "us-east-1a" is not a region name\. Did you mean us-east-1\? Use names like us-east-1/
+    ],
     ['regions', 'us-east1', /^regions: "us-east1" is not a region name\. Did you mean us-east-1\? /],
     ['regions', 'US-EAST-1', /^regions: "US-EAST-1" is not a region name\. Did you mean us-east-1\? /],
     ['regions', 'eu_west_1', /^regions: "eu_west_1" is not a region name\. Did you mean eu-west-1\? /],
@@ -278,7 +324,11 @@ describe('invalid values: one message naming the input, the value and what is al
       /^regions: "us-east1, eu-west-1a" is not a region name\. Did you mean us-east-1 \(for us-east1\), eu-west-1 \(for eu-west-1a\)\? /
     ],
     ['regions', 'aws-global', /^regions: "aws-global" is not a region name\. Use names like us-east-1/],
-    ['regions', 'all, us-east-1', /^regions: "all, us-east-1" mixes "all" with region names\. Use either "all" or a list of regions\.$/],
+    [
+      'regions',
+      'all, us-east-1',
+      /^regions: "all, us-east-1" mixes "all" with region names\. Use either "all" or a list of regions\.$/
+    ],
     ['regions', 'us-east-1\nall', /^regions: "us-east-1\nall" mixes "all" with region names\./],
     [
       'resources',
@@ -286,16 +336,28 @@ describe('invalid values: one message naming the input, the value and what is al
       /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/
     ],
     ['resources', 'instances, keypairs', /^resources: "keypairs" is not a resource kind\./],
-    ['resources', '', /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/],
+    [
+      'resources',
+      '',
+      /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/
+    ],
     ['tags', '=1234', /^tags: "=1234" is not Key=Value\./],
     ['tags', 'team=', /^tags: "team=" is not Key=Value\./],
     ['tags', 'team=a\nowner', /^tags: "owner" is not Key=Value\./],
     ['tags', 'team=a\nteam=b', /^tags: the key "team" appears twice\./],
     ['tags', 'team=a\rteam=b', /^tags: the key "team" appears twice\./],
     ['tags', 'team=a\rowner', /^tags: "owner" is not Key=Value\./],
-    ['tags', `${'k'.repeat(129)}=v`, /^tags: "k{129}=v" is too long\. Tag keys have at most 128 characters, values at most 256\.$/],
+    [
+      'tags',
+      `${'k'.repeat(129)}=v`,
+      /^tags: "k{129}=v" is too long\. Tag keys have at most 128 characters, values at most 256\.$/
+    ],
     ['tags', `k=${'v'.repeat(257)}`, /^tags: "k=v{257}" is too long\./],
-    ['instance-states', 'terminated', /^instance-states: "terminated" is not allowed\. Use one or more of pending, running, stopping, stopped\.$/],
+    [
+      'instance-states',
+      'terminated',
+      /^instance-states: "terminated" is not allowed\. Use one or more of pending, running, stopping, stopped\.$/
+    ],
     ['instance-states', 'shutting-down', /^instance-states: "shutting-down" is not allowed\./],
     ['instance-states', 'running, exploded', /^instance-states: "exploded" is not allowed\./],
     ['instance-states', '', /^instance-states: empty\. Use one or more of pending, running, stopping, stopped\.$/],
@@ -304,8 +366,16 @@ describe('invalid values: one message naming the input, the value and what is al
     ['exclude-tag', ' ,\n, ', /^exclude-tag: " ,\n, " is not allowed\. Give the tag key \(1 to 128 characters\)/],
     ['exclude-tag', `keep, ${'k'.repeat(129)}`, /^exclude-tag: "k{129}" is not allowed\./],
     // a key=value or a wildcard is not a key: the exclusion would silently protect nothing
-    ['exclude-tag', 'packer-sweeper:keep=true', /^exclude-tag: "packer-sweeper:keep=true" is not a tag key: exclude-tag takes tag keys only, /],
-    ['exclude-tag', 'packer-sweeper:keep*', /^exclude-tag: "packer-sweeper:keep\*" is not a tag key: exclude-tag takes tag keys only, /],
+    [
+      'exclude-tag',
+      'packer-sweeper:keep=true',
+      /^exclude-tag: "packer-sweeper:keep=true" is not a tag key: exclude-tag takes tag keys only, /
+    ],
+    [
+      'exclude-tag',
+      'packer-sweeper:keep*',
+      /^exclude-tag: "packer-sweeper:keep\*" is not a tag key: exclude-tag takes tag keys only, /
+    ],
     ['exclude-tag', 'keep?', /^exclude-tag: "keep\?" is not a tag key: exclude-tag takes tag keys only, /],
     [
       'exclude-tag',
@@ -336,18 +406,42 @@ describe('invalid values: one message naming the input, the value and what is al
       'packer-alerts',
       /^sns-topic-arn: "packer-alerts" is not an SNS topic ARN\. Use arn:aws:sns:<region>:<account-id>:<topic-name>, or leave it empty\.$/
     ],
-    ['sns-topic-arn', 'arn:aws:sns:eu-west-1:12345:alerts', /^sns-topic-arn: "arn:aws:sns:eu-west-1:12345:alerts" is not an SNS topic ARN\./],
-    ['sns-topic-arn', 'arn:aws:sqs:eu-west-1:123456789012:queue', /^sns-topic-arn: "arn:aws:sqs:eu-west-1:123456789012:queue" is not an SNS topic ARN\./],
-    ['sns-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:a b', /^sns-topic-arn: "arn:aws:sns:eu-west-1:123456789012:a b" is not an SNS topic ARN\./],
+    [
+      'sns-topic-arn',
+      'arn:aws:sns:eu-west-1:12345:alerts',
+      /^sns-topic-arn: "arn:aws:sns:eu-west-1:12345:alerts" is not an SNS topic ARN\./
+    ],
+    [
+      'sns-topic-arn',
+      'arn:aws:sqs:eu-west-1:123456789012:queue',
+      /^sns-topic-arn: "arn:aws:sqs:eu-west-1:123456789012:queue" is not an SNS topic ARN\./
+    ],
+    [
+      'sns-topic-arn',
+      'arn:aws:sns:eu-west-1:123456789012:a b',
+      /^sns-topic-arn: "arn:aws:sns:eu-west-1:123456789012:a b" is not an SNS topic ARN\./
+    ],
     [
       'role-to-assume',
       'packer-sweeper',
       /^role-to-assume: "packer-sweeper" is not allowed\. Use an IAM role ARN like arn:aws:iam::123456789012:role\/packer-sweeper, or leave it empty\.$/
     ],
-    ['role-to-assume', 'arn:aws:iam::123456789012:user/bob', /^role-to-assume: "arn:aws:iam::123456789012:user\/bob" is not allowed\./],
+    [
+      'role-to-assume',
+      'arn:aws:iam::123456789012:user/bob',
+      /^role-to-assume: "arn:aws:iam::123456789012:user\/bob" is not allowed\./
+    ],
     ['role-to-assume', 'arn:aws:iam::12345:role/x', /^role-to-assume: "arn:aws:iam::12345:role\/x" is not allowed\./],
-    ['role-to-assume', 'arn:aws:iam::123456789012:role/', /^role-to-assume: "arn:aws:iam::123456789012:role\/" is not allowed\./],
-    ['role-session-name', 'a', /^role-session-name: "a" is not allowed\. Use 2 to 64 letters, digits or \+=,\.@_- characters\.$/],
+    [
+      'role-to-assume',
+      'arn:aws:iam::123456789012:role/',
+      /^role-to-assume: "arn:aws:iam::123456789012:role\/" is not allowed\./
+    ],
+    [
+      'role-session-name',
+      'a',
+      /^role-session-name: "a" is not allowed\. Use 2 to 64 letters, digits or \+=,\.@_- characters\.$/
+    ],
     ['role-session-name', 'has space', /^role-session-name: "has space" is not allowed\./],
     ['role-session-name', 'x'.repeat(65), /^role-session-name: "x{65}" is not allowed\./],
     ['role-session-name', '', /^role-session-name: "" is not allowed\./],
@@ -369,7 +463,9 @@ describe('invalid values: one message naming the input, the value and what is al
   })
 
   it('an invalid job region is refused too', () => {
-    expect(inputError({ regions: '' }, { AWS_REGION: 'mars-1' }).message).toMatch(/regions: "mars-1" is not a region name/)
+    expect(inputError({ regions: '' }, { AWS_REGION: 'mars-1' }).message).toMatch(
+      /regions: "mars-1" is not a region name/
+    )
   })
 
   it('empty key-name with empty tags: refused, naming both', () => {
@@ -379,32 +475,46 @@ describe('invalid values: one message naming the input, the value and what is al
   })
 
   it('key-name with only separators counts as empty', () => {
-    expect(inputError({ 'key-name': ' ,\n', tags: '' }).message).toMatch(/^Invalid input: key-name: empty, and tags is empty too\./)
+    expect(inputError({ 'key-name': ' ,\n', tags: '' }).message).toMatch(
+      /^Invalid input: key-name: empty, and tags is empty too\./
+    )
   })
 
   it('more than 200 key-name patterns', () => {
     const patterns = Array.from({ length: 201 }, (_, i) => `packer_${i}*`)
-    expect(inputError({ 'key-name': patterns.join(',') }).message).toBe('Invalid input: key-name: 201 patterns; EC2 takes at most 200 in one filter.')
+    expect(inputError({ 'key-name': patterns.join(',') }).message).toBe(
+      'Invalid input: key-name: 201 patterns; EC2 takes at most 200 in one filter.'
+    )
   })
 })
 
 describe('guards that keep the sweep from matching everything', () => {
-  it.each(['*', '**', '?*', '*?*', '?', 'packer_*, *'])('key-name %j: only wildcards would match every key pair; suggests packer_*', (raw) => {
-    const message = inputError({ 'key-name': raw }).message
-    expect(message).toMatch(/^Invalid input: key-name: "[*?]+" is only wildcards and would match every key pair/)
-    expect(message).toContain('e.g. packer_*.')
-  })
+  it.each(['*', '**', '?*', '*?*', '?', 'packer_*, *'])(
+    'key-name %j: only wildcards would match every key pair; suggests packer_*',
+    (raw) => {
+      const message = inputError({ 'key-name': raw }).message
+      expect(message).toMatch(/^Invalid input: key-name: "[*?]+" is only wildcards and would match every key pair/)
+      expect(message).toContain('e.g. packer_*.')
+    }
+  )
 
   it('key-name lists every wildcard-only pattern, and keeps patterns with a fixed part', () => {
-    expect(inputError({ 'key-name': '*, packer_*, ??' }).message).toMatch(/^Invalid input: key-name: "\*, \?\?" is only wildcards/)
+    expect(inputError({ 'key-name': '*, packer_*, ??' }).message).toMatch(
+      /^Invalid input: key-name: "\*, \?\?" is only wildcards/
+    )
     expect(parse({ 'key-name': 'packer_*, ?packer*' })['key-name']).toEqual(['packer_*', '?packer*'])
   })
 
-  it.each(['Name=*', 'Name=?*', 'Name=*\nteam=**'])('tags %j with an empty key-name: every tagged instance would match', (tags) => {
-    const message = inputError({ 'key-name': '', tags }).message
-    expect(message).toMatch(/^Invalid input: tags: "Name=[^"]*" has only wildcard values, and key-name is empty: every tagged instance would match\./)
-    expect(message).toContain('give at least one tags line whose value is not only wildcards')
-  })
+  it.each(['Name=*', 'Name=?*', 'Name=*\nteam=**'])(
+    'tags %j with an empty key-name: every tagged instance would match',
+    (tags) => {
+      const message = inputError({ 'key-name': '', tags }).message
+      expect(message).toMatch(
+        /^Invalid input: tags: "Name=[^"]*" has only wildcard values, and key-name is empty: every tagged instance would match\./
+      )
+      expect(message).toContain('give at least one tags line whose value is not only wildcards')
+    }
+  )
 
   it('wildcard tag values are fine next to a concrete one, or with a key-name pattern', () => {
     expect(parse({ 'key-name': '', tags: 'Name=*\ngithub-run-id=1234' }).tags).toHaveLength(2)
@@ -412,38 +522,51 @@ describe('guards that keep the sweep from matching everything', () => {
     expect(parse({ 'key-name': 'packer_*', tags: 'Name=*' }).tags).toEqual([{ key: 'Name', value: '*' }])
   })
 
-  it.each(['all,bogus', 'bogus all', 'all\nkeypairs'])('resources %j: an unknown name next to all is refused, by name', (raw) => {
-    const name = raw.includes('bogus') ? 'bogus' : 'keypairs'
-    expect(inputError({ resources: raw }).message).toBe(
-      `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all.`
-    )
-  })
+  it.each(['all,bogus', 'bogus all', 'all\nkeypairs'])(
+    'resources %j: an unknown name next to all is refused, by name',
+    (raw) => {
+      const name = raw.includes('bogus') ? 'bogus' : 'keypairs'
+      expect(inputError({ resources: raw }).message).toBe(
+        `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all.`
+      )
+    }
+  )
 
   it('resources all next to a known kind is all', () => {
     expect(parse({ resources: 'all,instances' }).resources).toEqual([...KIND_NAMES])
   })
 
-  it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])('max-age %j without tags: 0 is every match, only safe scoped to one job', (raw) => {
-    const message = inputError({ 'max-age': raw }).message
-    expect(message).toContain(`max-age: "${raw}" is 0, which means every matching resource however young`)
-    // Every job of a run (and of a matrix) shares github.run_id: the recipe tells the jobs apart.
-    expect(message).toContain(`tags: ${JOB_TAG}`)
-    expect(message).not.toContain('github-run-id=')
-  })
+  it.each(['0', '0h', '0m', '0d0h0m0s', ' 0s '])(
+    'max-age %j without tags: 0 is every match, only safe scoped to one job',
+    (raw) => {
+      const message = inputError({ 'max-age': raw }).message
+      expect(message).toContain(`max-age: "${raw}" is 0, which means every matching resource however young`)
+      // Every job of a run (and of a matrix) shares github.run_id: the recipe tells the jobs apart.
+      expect(message).toContain(`tags: ${JOB_TAG}`)
+      expect(message).not.toContain('github-run-id=')
+    }
+  )
 
-  it.each(['1s', '45s', '30m', '59m59s', '0h59m'])('max-age %j without tags: under 1h is refused like 0, with the per-job recipe', (raw) => {
-    const message = inputError({ 'max-age': raw }).message
-    expect(message).toMatch(new RegExp(`^Invalid input: max-age: "${raw}" is under 1h: `))
-    expect(message).toContain('live builds included')
-    expect(message).toContain('must exceed your longest build, the AMI wait included')
-    expect(message).toContain(`tags: ${JOB_TAG}`)
-  })
+  it.each(['1s', '45s', '30m', '59m59s', '0h59m'])(
+    'max-age %j without tags: under 1h is refused like 0, with the per-job recipe',
+    (raw) => {
+      const message = inputError({ 'max-age': raw }).message
+      expect(message).toMatch(new RegExp(`^Invalid input: max-age: "${raw}" is under 1h: `))
+      expect(message).toContain('live builds included')
+      expect(message).toContain('must exceed your longest build, the AMI wait included')
+      expect(message).toContain(`tags: ${JOB_TAG}`)
+    }
+  )
 
   it('max-age under 1h with only wildcard tags is refused; with a concrete tag it is allowed, without a warning', () => {
-    expect(inputError({ 'max-age': '30m', tags: 'Name=*' }).message).toMatch(/^Invalid input: max-age: "30m" is under 1h/)
+    expect(inputError({ 'max-age': '30m', tags: 'Name=*' }).message).toMatch(
+      /^Invalid input: max-age: "30m" is under 1h/
+    )
     const warnings: string[] = []
     expect(parse({ 'max-age': '1s', tags: 'packer-sweeper-job=42-1-build-0' }, ENV, warnings)['max-age']).toBe(1)
-    expect(parse({ 'max-age': '45s', tags: 'packer-sweeper-job=42-1-build-0\nName=*' }, ENV, warnings)['max-age']).toBe(45)
+    expect(parse({ 'max-age': '45s', tags: 'packer-sweeper-job=42-1-build-0\nName=*' }, ENV, warnings)['max-age']).toBe(
+      45
+    )
     expect(warnings).toEqual([])
   })
 
@@ -455,7 +578,9 @@ describe('guards that keep the sweep from matching everything', () => {
     const warnings: string[] = []
     expect(parse({ 'max-age': raw }, ENV, warnings)['max-age']).toBe(seconds)
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(new RegExp(`^max-age: "${raw}" is under the 2h default, shorter than typical Packer builds`))
+    expect(warnings[0]).toMatch(
+      new RegExp(`^max-age: "${raw}" is under the 2h default, shorter than typical Packer builds`)
+    )
     expect(warnings[0]).toContain('must exceed your longest build, the AMI wait included')
   })
 
@@ -482,7 +607,10 @@ describe('guards that keep the sweep from matching everything', () => {
   it('max-age 0 with only wildcard tags is refused too; with a concrete tag it is allowed', () => {
     expect(inputError({ 'max-age': '0', tags: 'Name=*' }).message).toMatch(/^Invalid input: max-age: "0" is 0/)
     expect(parse({ 'max-age': '0', tags: 'github-run-id=1234' })['max-age']).toBe(0)
-    expect(parse({ 'max-age': '0', 'key-name': '', tags: 'github-run-id=1234', resources: 'all' })).toMatchObject({ 'max-age': 0, 'key-name': [] })
+    expect(parse({ 'max-age': '0', 'key-name': '', tags: 'github-run-id=1234', resources: 'all' })).toMatchObject({
+      'max-age': 0,
+      'key-name': []
+    })
   })
 
   it('every guard is collected with the other problems in one InputError', () => {
@@ -500,12 +628,26 @@ describe('guards that keep the sweep from matching everything', () => {
 
 describe('several bad inputs at once', () => {
   it('one InputError lists every problem, one per line', () => {
-    const error = inputError({ action: 'terminte', 'max-age': '2x', regions: 'mars-1', tags: 'github-run-id', 'max-instances': 'many', 'dry-run': 'yes' })
+    const error = inputError({
+      action: 'terminte',
+      'max-age': '2x',
+      regions: 'mars-1',
+      tags: 'github-run-id',
+      'max-instances': 'many',
+      'dry-run': 'yes'
+    })
     const [heading, ...rest] = error.message.split('\n')
     expect(heading).toMatch(/^6 invalid inputs: max-age: "2x"/)
     const lines = [heading?.replace(/^6 invalid inputs: /, ''), ...rest]
     expect(lines).toHaveLength(6)
-    expect(lines.map((line) => line?.split(':')[0])).toEqual(['max-age', 'action', 'regions', 'tags', 'max-instances', 'dry-run'])
+    expect(lines.map((line) => line?.split(':')[0])).toEqual([
+      'max-age',
+      'action',
+      'regions',
+      'tags',
+      'max-instances',
+      'dry-run'
+    ])
   })
 
   it('the key-name/tags cross-check is listed with the other problems when both of them parsed', () => {
@@ -584,13 +726,18 @@ describe('delete-custom-key-pairs: deleting key pairs not named packer_<uuid> ne
   it('is false by default, and a boolean like the others', () => {
     expect(parse()['delete-custom-key-pairs']).toBe(false)
     expect(parse({ 'delete-custom-key-pairs': 'false' })['delete-custom-key-pairs']).toBe(false)
-    expect(inputError({ 'delete-custom-key-pairs': 'yes' }).message).toBe('Invalid input: delete-custom-key-pairs: "yes" is not a boolean. Use true or false.')
+    expect(inputError({ 'delete-custom-key-pairs': 'yes' }).message).toBe(
+      'Invalid input: delete-custom-key-pairs: "yes" is not a boolean. Use true or false.'
+    )
   })
 
-  it.each(['team=platform', 'Name=*\nteam=platform', 'team=plat*'])('true with tags %j (a value that is not only wildcards) is allowed', (tags) => {
-    expect(parse({ 'delete-custom-key-pairs': 'true', tags })['delete-custom-key-pairs']).toBe(true)
-    expect(parse({ 'delete-custom-key-pairs': 'True', 'key-name': '', tags })['delete-custom-key-pairs']).toBe(true)
-  })
+  it.each(['team=platform', 'Name=*\nteam=platform', 'team=plat*'])(
+    'true with tags %j (a value that is not only wildcards) is allowed',
+    (tags) => {
+      expect(parse({ 'delete-custom-key-pairs': 'true', tags })['delete-custom-key-pairs']).toBe(true)
+      expect(parse({ 'delete-custom-key-pairs': 'True', 'key-name': '', tags })['delete-custom-key-pairs']).toBe(true)
+    }
+  )
 
   it.each([
     ['', 'tags is empty'],
@@ -608,10 +755,15 @@ describe('delete-custom-key-pairs: deleting key pairs not named packer_<uuid> ne
   it('false needs no tags, and the refusal is listed with the other problems', () => {
     expect(parse({ 'delete-custom-key-pairs': 'false', tags: '' })['delete-custom-key-pairs']).toBe(false)
     const lines = inputError({ 'delete-custom-key-pairs': 'true', action: 'terminte' }).message.split('\n')
-    expect(lines.map((line) => line.replace(/^\d+ invalid inputs: /, '').split(':')[0])).toEqual(['action', 'delete-custom-key-pairs'])
+    expect(lines.map((line) => line.replace(/^\d+ invalid inputs: /, '').split(':')[0])).toEqual([
+      'action',
+      'delete-custom-key-pairs'
+    ])
   })
 
   it('is not checked against tags that did not parse', () => {
-    expect(inputError({ 'delete-custom-key-pairs': 'true', tags: 'no-equals-sign' }).message).not.toMatch(/delete-custom-key-pairs/)
+    expect(inputError({ 'delete-custom-key-pairs': 'true', tags: 'no-equals-sign' }).message).not.toMatch(
+      /delete-custom-key-pairs/
+    )
   })
 })

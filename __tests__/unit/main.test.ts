@@ -105,7 +105,9 @@ describe('run', () => {
     expect(output('acted-ids')).toEqual([instanceId(1), instanceId(3)])
     expect(output('skipped-ids')).toEqual([instanceId(4)])
     expect(ec2).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
-    expect(ec2).not.toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: expect.arrayContaining([instanceId(2)]) as unknown as string[] })
+    expect(ec2).not.toHaveReceivedCommandWith(TerminateInstancesCommand, {
+      InstanceIds: expect.arrayContaining([instanceId(2)]) as unknown as string[]
+    })
   })
 
   it('reports a region that refuses, still finishes the others, and fails the step at the end', async () => {
@@ -123,7 +125,13 @@ describe('run', () => {
       status: 'failed',
       matched: 0,
       fresh: 0,
-      failures: [expect.objectContaining({ kind: 'instances', code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeInstances' })]
+      failures: [
+        expect.objectContaining({
+          kind: 'instances',
+          code: 'UnauthorizedOperation',
+          missingPermission: 'ec2:DescribeInstances'
+        })
+      ]
     })
     expect(report.regions.find((region) => region.region === 'us-east-1')).toMatchObject({ status: 'ok', failures: [] })
     expect(failure()).toMatch(/^region eu-west-1: nothing swept: instances failed: UnauthorizedOperation: /m)
@@ -132,8 +140,12 @@ describe('run', () => {
   it('a kind that cannot be read fails only itself: the builders are swept with their true outcome, the region is partial and names the kind', async () => {
     givenInputs({ action: 'terminate', resources: 'instances,key-pairs' })
     fleetByRegion({ 'us-east-1': [builder(1, 5)] })
-    ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: instanceId(1), CurrentState: { Name: 'shutting-down' } }] })
-    ec2.on(DescribeKeyPairsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    ec2
+      .on(TerminateInstancesCommand)
+      .resolves({ TerminatingInstances: [{ InstanceId: instanceId(1), CurrentState: { Name: 'shutting-down' } }] })
+    ec2
+      .on(DescribeKeyPairsCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
     await run()
     expect(output('acted-ids')).toEqual([instanceId(1)])
     const report = output('report') as Report
@@ -144,17 +156,27 @@ describe('run', () => {
         status: 'partial',
         matched: 1,
         fresh: 0,
-        failures: [expect.objectContaining({ kind: 'key-pairs', code: 'UnauthorizedOperation', missingPermission: 'ec2:DescribeKeyPairs' })]
+        failures: [
+          expect.objectContaining({
+            kind: 'key-pairs',
+            code: 'UnauthorizedOperation',
+            missingPermission: 'ec2:DescribeKeyPairs'
+          })
+        ]
       }
     ])
     // The step still fails, naming the kind that failed and what was swept.
-    expect(failure()).toMatch(/^region us-east-1: partly swept: key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/m)
+    expect(failure()).toMatch(
+      /^region us-east-1: partly swept: key pairs failed: UnauthorizedOperation: .*ec2:DescribeKeyPairs.*; instances swept$/m
+    )
   })
 
   it('a region where every selected kind failed is failed: nothing in it was swept', async () => {
     givenInputs({ action: 'terminate', resources: 'key-pairs' })
     fleetByRegion({ 'us-east-1': [] })
-    ec2.on(DescribeKeyPairsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    ec2
+      .on(DescribeKeyPairsCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
     await run()
     const report = output('report') as Report
     expect(report.regions).toEqual([
@@ -173,7 +195,9 @@ describe('run', () => {
     await run()
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand)
     expect(output('acted-ids')).toEqual([])
-    expect(failure()).toMatch(/max-instances: 3 instances would be terminated, more than the cap of 2; nothing was changed/)
+    expect(failure()).toMatch(
+      /max-instances: 3 instances would be terminated, more than the cap of 2; nothing was changed/
+    )
   })
 
   it('lists in acted-ids only what this run changed, also when the cap holds everything back', async () => {
@@ -190,7 +214,10 @@ describe('run', () => {
     expect(output('acted-ids')).toEqual([instanceId(2), instanceId(3)])
     expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [instanceId(2), instanceId(3)] })
     const report = output('report') as { instances: { id: string; outcome: string; reason?: string }[] }
-    expect(report.instances.find((finding) => finding.id === instanceId(1))).toMatchObject({ outcome: 'notified', reason: 'already stopped' })
+    expect(report.instances.find((finding) => finding.id === instanceId(1))).toMatchObject({
+      outcome: 'notified',
+      reason: 'already stopped'
+    })
   })
 
   it('fails the step with fail-on-stale when notify found stale builders', async () => {
@@ -208,7 +235,9 @@ describe('run', () => {
     await run()
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1)
     expect(output('count')).toBe('1')
-    expect(failure()).toMatch(/Publishing to arn:aws:sns:eu-central-1:123456789012:packer failed: AuthorizationError.*sns:Publish/)
+    expect(failure()).toMatch(
+      /Publishing to arn:aws:sns:eu-central-1:123456789012:packer failed: AuthorizationError.*sns:Publish/
+    )
   })
 
   it('leaves instances alone when resources does not name them', async () => {

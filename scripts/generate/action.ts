@@ -38,7 +38,8 @@ function readsBack(lines: string[], text: string): boolean {
  * reads back as written, otherwise folded (`>-`) over lines of YAML_WIDTH. Refuses a text YAML would not give back.
  */
 export function yamlDescription(text: string, indent: number): string[] {
-  if (text !== text.replace(/\s+/g, ' ').trim() || text === '') throw new Error(`a description is one line of text without runs of spaces: "${text}"`)
+  if (text !== text.replace(/\s+/g, ' ').trim() || text === '')
+    throw new Error(`a description is one line of text without runs of spaces: "${text}"`)
   const oneLine = `description: ${text}`
   if (indent + oneLine.length <= ONE_LINE_WIDTH && readsBack([oneLine], text)) return [oneLine]
   const folded = ['description: >-', ...wrap(text, YAML_WIDTH - indent - 2).map((line) => `  ${line}`)]
@@ -48,7 +49,9 @@ export function yamlDescription(text: string, indent: number): string[] {
 
 /** How the `resources` input names a kind: an account-wide one says it is swept once per run. */
 function kindInResources(kind: KindModule): string {
-  return isAccountLeftoverKind(kind) ? `${kind.name} (Packer's temporary ${kind.nouns.plural}: global, swept once per run whatever regions says)` : kind.name
+  return isAccountLeftoverKind(kind)
+    ? `${kind.name} (Packer's temporary ${kind.nouns.plural}: global, swept once per run whatever regions says)`
+    : kind.name
 }
 
 /** The `resources` input's description, listing every kind. */
@@ -64,7 +67,8 @@ export function kindOutputs(kinds: readonly KindModule[], indent: number): strin
   return kinds
     .flatMap((kind) =>
       kind.outputs.flatMap((output) => {
-        if (!output.description) throw new Error(`the output ${output.name} of ${kind.name} has no description: give it one in its outputs`)
+        if (!output.description)
+          throw new Error(`the output ${output.name} of ${kind.name} has no description: give it one in its outputs`)
         return [`${output.name}:`, ...yamlDescription(output.description, indent + 2).map((line) => `  ${line}`)]
       })
     )

@@ -36,7 +36,9 @@ const READ_ONLY: RunExtras = { action: 'notify', allRegions: false, notify: fals
 export function kindChanges(kinds: readonly KindModule[]): Permission[] {
   const resources = kinds.map((kind) => kind.name)
   const reads = new Set(requiredPermissions(kinds, { ...READ_ONLY, resources }))
-  const changes = (['stop', 'terminate'] as const).flatMap((action) => requiredPermissions(kinds, { ...READ_ONLY, action, resources }))
+  const changes = (['stop', 'terminate'] as const).flatMap((action) =>
+    requiredPermissions(kinds, { ...READ_ONLY, action, resources })
+  )
   return [...new Set(changes)].filter((permission) => !reads.has(permission)).sort()
 }
 
@@ -45,7 +47,9 @@ export function leftoverReads(kinds: readonly KindModule[]): Permission[] {
   const builders = kinds.filter(isBuilderKind).map((kind) => kind.name)
   const leftovers = kinds.filter(isRegionalLeftoverKind).map((kind) => kind.name)
   const own = new Set(requiredPermissions(kinds, { ...READ_ONLY, resources: builders }))
-  return requiredPermissions(kinds, { ...READ_ONLY, resources: [...builders, ...leftovers] }).filter((permission) => !own.has(permission))
+  return requiredPermissions(kinds, { ...READ_ONLY, resources: [...builders, ...leftovers] }).filter(
+    (permission) => !own.has(permission)
+  )
 }
 
 /** The keep tag's Deny statements, one per service a change belongs to. */
@@ -58,10 +62,18 @@ const KEEP_DENIES = [
 const KEEP_CONDITION = { Null: { 'aws:ResourceTag/packer-sweeper:keep': 'false' } }
 
 /** The changes of one service the keep tag's Deny covers; a change of a service without a Deny is refused. */
-export function keptChanges(kinds: readonly KindModule[], service: (typeof KEEP_DENIES)[number]['service']): Permission[] {
+export function keptChanges(
+  kinds: readonly KindModule[],
+  service: (typeof KEEP_DENIES)[number]['service']
+): Permission[] {
   const changes = kindChanges(kinds)
-  const uncovered = changes.filter((permission) => !KEEP_DENIES.some((deny) => permission.startsWith(`${deny.service}:`)))
-  if (uncovered.length > 0) throw new Error(`${uncovered.join(', ')}: no keep-tag Deny for its service; add one to KEEP_DENIES in scripts/generate/deploy.ts`)
+  const uncovered = changes.filter(
+    (permission) => !KEEP_DENIES.some((deny) => permission.startsWith(`${deny.service}:`))
+  )
+  if (uncovered.length > 0)
+    throw new Error(
+      `${uncovered.join(', ')}: no keep-tag Deny for its service; add one to KEEP_DENIES in scripts/generate/deploy.ts`
+    )
   return changes.filter((permission) => permission.startsWith(`${service}:`))
 }
 
@@ -94,14 +106,30 @@ export const POLICY_STATEMENTS: readonly StatementRow[] = [
     actions: [PERMISSION.deleteLaunchTemplate, PERMISSION.deleteSecurityGroup],
     Resource: ['arn:aws:ec2:*:*:launch-template/*', 'arn:aws:ec2:*:*:security-group/*']
   },
-  { Sid: 'ListInstanceProfiles', actions: [PERMISSION.listInstanceProfiles], Resource: 'arn:aws:iam::*:instance-profile/*' },
+  {
+    Sid: 'ListInstanceProfiles',
+    actions: [PERMISSION.listInstanceProfiles],
+    Resource: 'arn:aws:iam::*:instance-profile/*'
+  },
   { Sid: 'ListRoles', actions: [PERMISSION.listRoles], Resource: 'arn:aws:iam::*:role/*' },
   { Sid: 'ReadPackerInstanceProfiles', actions: [PERMISSION.listInstanceProfileTags], Resource: PACKER_PROFILES },
-  { Sid: 'ReadPackerRoles', actions: [PERMISSION.listAttachedRolePolicies, PERMISSION.listRolePolicies, PERMISSION.listRoleTags], Resource: PACKER_ROLES },
-  { Sid: 'RemovePackerRolesFromProfiles', actions: [PERMISSION.removeRoleFromInstanceProfile], Resource: [PACKER_PROFILES, PACKER_ROLES] },
+  {
+    Sid: 'ReadPackerRoles',
+    actions: [PERMISSION.listAttachedRolePolicies, PERMISSION.listRolePolicies, PERMISSION.listRoleTags],
+    Resource: PACKER_ROLES
+  },
+  {
+    Sid: 'RemovePackerRolesFromProfiles',
+    actions: [PERMISSION.removeRoleFromInstanceProfile],
+    Resource: [PACKER_PROFILES, PACKER_ROLES]
+  },
   { Sid: 'DeletePackerRoles', actions: [PERMISSION.deleteRole, PERMISSION.deleteRolePolicy], Resource: PACKER_ROLES },
   { Sid: 'DeletePackerInstanceProfiles', actions: [PERMISSION.deleteInstanceProfile], Resource: PACKER_PROFILES },
-  { Sid: 'ReadPricesForEstimateCost', actions: [PERMISSION.describeSpotPriceHistory, PERMISSION.getProducts], Resource: '*' },
+  {
+    Sid: 'ReadPricesForEstimateCost',
+    actions: [PERMISSION.describeSpotPriceHistory, PERMISSION.getProducts],
+    Resource: '*'
+  },
   { Sid: 'PublishToTheSweeperTopic', actions: [PERMISSION.publish], Resource: 'arn:aws:sns:*:*:packer-sweeper' }
 ]
 
@@ -114,7 +142,8 @@ interface PolicyStatement {
 }
 
 /** One value, or a list of several, as IAM policies are usually written. */
-const oneOrMany = (values: readonly string[]): string | string[] => (values.length === 1 ? (values[0] as string) : [...values].sort())
+const oneOrMany = (values: readonly string[]): string | string[] =>
+  values.length === 1 ? (values[0] as string) : [...values].sort()
 
 /** deploy/iam-policy.json: the oracle's actions for FULL_POLICY in POLICY_STATEMENTS, then the keep tag's Denies. */
 export function iamPolicy(kinds: readonly KindModule[]): { Version: string; Statement: PolicyStatement[] } {
@@ -123,12 +152,23 @@ export function iamPolicy(kinds: readonly KindModule[]): { Version: string; Stat
   const named = new Set<Permission>(POLICY_STATEMENTS.flatMap((row) => row.actions ?? []))
   const unscoped = needed.filter((permission) => changes.has(permission) && !named.has(permission))
   if (unscoped.length > 0) {
-    throw new Error(`${unscoped.join(', ')}: a change needs the resources it may act on; add a row to POLICY_STATEMENTS in scripts/generate/deploy.ts`)
+    throw new Error(
+      `${unscoped.join(', ')}: a change needs the resources it may act on; add a row to POLICY_STATEMENTS in scripts/generate/deploy.ts`
+    )
   }
   const allow = POLICY_STATEMENTS.flatMap((row): PolicyStatement[] => {
-    const actions = needed.filter((permission) => (row.actions ? row.actions.includes(permission) : !named.has(permission)))
+    const actions = needed.filter((permission) =>
+      row.actions ? row.actions.includes(permission) : !named.has(permission)
+    )
     if (actions.length === 0) return []
-    return [{ Sid: row.Sid, Effect: 'Allow', Action: oneOrMany(actions), Resource: typeof row.Resource === 'string' ? row.Resource : oneOrMany(row.Resource) }]
+    return [
+      {
+        Sid: row.Sid,
+        Effect: 'Allow',
+        Action: oneOrMany(actions),
+        Resource: typeof row.Resource === 'string' ? row.Resource : oneOrMany(row.Resource)
+      }
+    ]
   })
   const deny = KEEP_DENIES.map(({ Sid, service }): PolicyStatement => ({
     Sid,

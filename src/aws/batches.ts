@@ -15,7 +15,11 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * at once keep a sweep of hundreds of key pairs short without leaning on EC2's rate limits (the
  * clients' adaptive retries absorb what throttling remains).
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>
+): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
   async function worker(): Promise<void> {
@@ -33,7 +37,9 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
  * error, as when they ran one after another (the others are let finish, not aborted, so an abort
  * never stands in for the real cause).
  */
-export async function inOrder<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+export async function inOrder<T extends readonly unknown[]>(reads: {
+  readonly [K in keyof T]: Promise<T[K]>
+}): Promise<T> {
   const settled = await Promise.allSettled(reads)
   const failed = settled.find((result) => result.status === 'rejected')
   if (failed) throw failed.reason
@@ -41,7 +47,10 @@ export async function inOrder<T extends readonly unknown[]>(reads: { readonly [K
 }
 
 /** Every item of every page. */
-export async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
+export async function collect<Page, Item>(
+  pages: AsyncIterable<Page>,
+  items: (page: Page) => readonly Item[] | undefined
+): Promise<Item[]> {
   const all: Item[] = []
   for await (const page of pages) all.push(...(items(page) ?? []))
   return all

@@ -28,7 +28,11 @@ export const ID_TOKEN_TIMEOUT_MS = 30_000
  * (core.getIDToken has no timeout) and with the HTTP status in the error, so a failing endpoint
  * is not mistaken for a missing `id-token: write`.
  */
-async function requestIdToken(audience: string, abortSignal: AbortSignal | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+async function requestIdToken(
+  audience: string,
+  abortSignal: AbortSignal | undefined,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<string> {
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
   if (!url || !requestToken) {
@@ -49,14 +53,18 @@ async function requestIdToken(audience: string, abortSignal: AbortSignal | undef
     const name = (error as { name?: unknown } | undefined)?.name
     const timedOut = name === 'TimeoutError' || name === 'AbortError'
     const why = timedOut ? 'did not answer in time' : `could not be reached (${errorMessage(error)})`
-    throw new CredentialsError(`GitHub's OIDC token endpoint ${why}. This is GitHub's side, not a missing permission: re-run the job.`)
+    throw new CredentialsError(
+      `GitHub's OIDC token endpoint ${why}. This is GitHub's side, not a missing permission: re-run the job.`
+    )
   }
   if (!response.ok) {
     const advice =
       response.status === 401 || response.status === 403
         ? 'The job may lack "permissions: id-token: write", or its request token expired.'
         : "This is GitHub's side, not a missing permission: re-run the job."
-    throw new CredentialsError(`GitHub's OIDC token endpoint answered HTTP ${response.status} ${oneLine(response.statusText)}. ${advice}`)
+    throw new CredentialsError(
+      `GitHub's OIDC token endpoint answered HTTP ${response.status} ${oneLine(response.statusText)}. ${advice}`
+    )
   }
   const body = (await response.json().catch(() => undefined)) as { value?: unknown } | undefined
   if (typeof body?.value !== 'string' || body.value === '') {
@@ -66,7 +74,11 @@ async function requestIdToken(audience: string, abortSignal: AbortSignal | undef
   return body.value
 }
 
-async function assumeRoleWithOidc(inputs: Inputs, region: string, abortSignal?: AbortSignal): Promise<AwsCredentialIdentity> {
+async function assumeRoleWithOidc(
+  inputs: Inputs,
+  region: string,
+  abortSignal?: AbortSignal
+): Promise<AwsCredentialIdentity> {
   const token = await requestIdToken(inputs.audience, abortSignal)
   // Loaded only when a role is to be assumed: runs with ready credentials never pay for STS.
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts')
@@ -109,7 +121,11 @@ async function assumeRoleWithOidc(inputs: Inputs, region: string, abortSignal?: 
  * - otherwise: the SDK's default chain (environment, e.g. from aws-actions/configure-aws-credentials,
  *   shared config/AWS_PROFILE, container or instance roles).
  */
-export async function resolveCredentials(inputs: Inputs, region: string, abortSignal?: AbortSignal): Promise<AwsCredentialIdentity> {
+export async function resolveCredentials(
+  inputs: Inputs,
+  region: string,
+  abortSignal?: AbortSignal
+): Promise<AwsCredentialIdentity> {
   if (inputs['role-to-assume']) return assumeRoleWithOidc(inputs, region, abortSignal)
   try {
     const credentials = await defaultProvider()()

@@ -1,9 +1,16 @@
 import type { AwsErrorInfo } from '../model/types.js'
 
 /** Where the least-privilege policy lives, for errors that name a missing permission. */
-export const POLICY_HINT = 'see deploy/iam-policy.json (the full policy) or deploy/cloudformation.yml (per mode) in the packer-sweeper repository'
+export const POLICY_HINT =
+  'see deploy/iam-policy.json (the full policy) or deploy/cloudformation.yml (per mode) in the packer-sweeper repository'
 
-const PERMISSION_ERROR_CODES = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'AuthorizationError', 'UnauthorizedAccess'])
+const PERMISSION_ERROR_CODES = new Set([
+  'UnauthorizedOperation',
+  'AccessDenied',
+  'AccessDeniedException',
+  'AuthorizationError',
+  'UnauthorizedAccess'
+])
 
 export function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {

@@ -11,7 +11,15 @@ import type { GetProductsCommandInput } from '@aws-sdk/client-pricing'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { describeAwsError, errorMessage } from './errors.js'
 import { clientConfig } from './clients.js'
-import { computeCost, describeKey, priceKeyId, priceKeysFor, type CostReport, type PriceKey, type PriceLookup } from '../model/cost.js'
+import {
+  computeCost,
+  describeKey,
+  priceKeyId,
+  priceKeysFor,
+  type CostReport,
+  type PriceKey,
+  type PriceLookup
+} from '../model/cost.js'
 import { countOf, formatError, shortMessage } from '../model/format.js'
 import { PERMISSION } from '../model/permissions.js'
 import type { InstanceFinding } from '../model/types.js'
@@ -54,7 +62,12 @@ export function getProductsInput(instanceType: string, region: string): GetProdu
 
 interface PriceListProduct {
   product?: { attributes?: Record<string, string> }
-  terms?: { OnDemand?: Record<string, { priceDimensions?: Record<string, { unit?: string; pricePerUnit?: Record<string, string> }> }> }
+  terms?: {
+    OnDemand?: Record<
+      string,
+      { priceDimensions?: Record<string, { unit?: string; pricePerUnit?: Record<string, string> }> }
+    >
+  }
 }
 
 /**
@@ -112,7 +125,10 @@ function lazyPricing(deps: CostDeps): { send: PricingSend; destroy(): void } {
       client ??= import('@aws-sdk/client-pricing').then(({ PricingClient, GetProductsCommand }) => {
         const pricing = new PricingClient(clientConfig({ region: PRICING_REGION, credentials: deps.credentials }))
         created = pricing
-        return { send: (request) => pricing.send(new GetProductsCommand(request), { abortSignal: deps.abortSignal }), destroy: () => pricing.destroy() }
+        return {
+          send: (request) => pricing.send(new GetProductsCommand(request), { abortSignal: deps.abortSignal }),
+          destroy: () => pricing.destroy()
+        }
       })
       return (await client).send(input)
     },
@@ -125,9 +141,11 @@ function unknownBecause(error: unknown, permission: string): PriceLookup {
 }
 
 async function lookUp(key: PriceKey, deps: CostDeps, pricing: PricingSend): Promise<PriceLookup> {
-  if (key.instanceType === 'unknown') return { unknown: `EC2 did not say the instance type of a builder in ${key.region}` }
+  if (key.instanceType === 'unknown')
+    return { unknown: `EC2 did not say the instance type of a builder in ${key.region}` }
   if (key.source === 'spot') {
-    if (!key.availabilityZone) return { unknown: `no Availability Zone for a spot ${key.instanceType} in ${key.region}` }
+    if (!key.availabilityZone)
+      return { unknown: `no Availability Zone for a spot ${key.instanceType} in ${key.region}` }
     try {
       const answer = await deps.ec2For(key.region).send(
         new DescribeSpotPriceHistoryCommand({
@@ -145,7 +163,8 @@ async function lookUp(key: PriceKey, deps: CostDeps, pricing: PricingSend): Prom
       return unknownBecause(error, PERMISSION.describeSpotPriceHistory)
     }
   }
-  if (OTHER_PARTITION.test(key.region)) return { unknown: `no USD list price for ${key.region} (outside the aws partition)` }
+  if (OTHER_PARTITION.test(key.region))
+    return { unknown: `no USD list price for ${key.region} (outside the aws partition)` }
   try {
     const answer = await pricing(getProductsInput(key.instanceType, key.region))
     const price = hourlyPriceFromPriceList(answer.PriceList)
@@ -193,7 +212,10 @@ export async function estimateCost(findings: readonly InstanceFinding[], deps: C
  * The prices the running builders among `builders` need, each asked once; never rejects. Main
  * starts it as soon as the builders are known, so the lookups overlap the stop/terminate calls.
  */
-export async function lookUpPricesFor(builders: Parameters<typeof priceKeysFor>[0], deps: CostDeps): Promise<Map<string, PriceLookup>> {
+export async function lookUpPricesFor(
+  builders: Parameters<typeof priceKeysFor>[0],
+  deps: CostDeps
+): Promise<Map<string, PriceLookup>> {
   const keys = priceKeysFor(builders)
   try {
     return await lookUpPrices(keys, deps)
@@ -205,10 +227,16 @@ export async function lookUpPricesFor(builders: Parameters<typeof priceKeysFor>[
 }
 
 /** The figures for the findings at these prices, with one warning when any price is unknown. */
-export function costFrom(findings: readonly InstanceFinding[], prices: ReadonlyMap<string, PriceLookup>, now: Date): CostReport {
+export function costFrom(
+  findings: readonly InstanceFinding[],
+  prices: ReadonlyMap<string, PriceLookup>,
+  now: Date
+): CostReport {
   const cost = computeCost(findings, prices, now)
   if (cost.priceUnknown > 0) {
-    core.warning(`Cost estimate: price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`)
+    core.warning(
+      `Cost estimate: price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`
+    )
   }
   return cost
 }

@@ -70,11 +70,16 @@ export function guessRegions(names: readonly string[]): string | undefined {
 /** Edits from one name to the other (optimal string alignment: deletions, insertions, replacements, swaps of neighbours). */
 function editDistance(from: string, to: string): number {
   // distances[i][j]: edits from the first i characters of `from` to the first j of `to`.
-  const distances = Array.from({ length: from.length + 1 }, (_, i) => Array.from({ length: to.length + 1 }, (_, j) => Math.max(i, j)))
+  const distances = Array.from({ length: from.length + 1 }, (_, i) =>
+    Array.from({ length: to.length + 1 }, (_, j) => Math.max(i, j))
+  )
   for (let i = 1; i <= from.length; i++) {
     for (let j = 1; j <= to.length; j++) {
       const replace = distances[i - 1]![j - 1]! + (from[i - 1] === to[j - 1] ? 0 : 1)
-      const swap = i > 1 && j > 1 && from[i - 1] === to[j - 2] && from[i - 2] === to[j - 1] ? distances[i - 2]![j - 2]! + 1 : Infinity
+      const swap =
+        i > 1 && j > 1 && from[i - 1] === to[j - 2] && from[i - 2] === to[j - 1]
+          ? distances[i - 2]![j - 2]! + 1
+          : Infinity
       distances[i]![j] = Math.min(distances[i - 1]![j]! + 1, distances[i]![j - 1]! + 1, replace, swap)
     }
   }
@@ -92,7 +97,10 @@ export function nearestName(name: string, candidates: readonly string[]): string
 }
 
 /** The region for calls that are not about one swept region: STS, DescribeRegions. */
-export function homeRegion(inputs: Pick<Inputs, 'regions'>, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function homeRegion(
+  inputs: Pick<Inputs, 'regions'>,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): string {
   const jobRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION
   if (jobRegion) return jobRegion
   // A listed name the SDK does not know may be a typo: STS and the region lookup go to a known one.
@@ -127,15 +135,24 @@ export function unknownRegionProblem(name: string, listed: readonly Region[]): s
  * one DescribeRegions (AllRegions) and refused unless the account has it enabled. Known names
  * need no call, so a sweep of named regions needs no ec2:DescribeRegions.
  */
-export async function resolveRegions(inputs: Pick<Inputs, 'regions'>, client: EC2Client, abortSignal?: AbortSignal): Promise<string[]> {
+export async function resolveRegions(
+  inputs: Pick<Inputs, 'regions'>,
+  client: EC2Client,
+  abortSignal?: AbortSignal
+): Promise<string[]> {
   if (inputs.regions !== 'all') return checkUnknownRegions(inputs.regions, client, abortSignal)
   try {
     const { Regions } = await client.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal })
-    const names = (Regions ?? []).filter((region) => region.OptInStatus !== 'not-opted-in').flatMap((region) => (region.RegionName ? [region.RegionName] : []))
+    const names = (Regions ?? [])
+      .filter((region) => region.OptInStatus !== 'not-opted-in')
+      .flatMap((region) => (region.RegionName ? [region.RegionName] : []))
     if (names.length === 0) throw new Error('DescribeRegions listed no enabled region')
     return names.sort()
   } catch (error) {
-    throw new Error(`regions: all could not be resolved: ${formatAwsError(describeAwsError(error, PERMISSION.describeRegions))}`, { cause: error })
+    throw new Error(
+      `regions: all could not be resolved: ${formatAwsError(describeAwsError(error, PERMISSION.describeRegions))}`,
+      { cause: error }
+    )
   }
 }
 

@@ -10,6 +10,7 @@ export function isTopicArn(value: string): boolean {
 /** The region a topic lives in, where it must be published to. */
 export function topicRegion(arn: string): string {
   const region = TOPIC_ARN.exec(arn)?.[1]
-  if (!region) throw new Error(`sns-topic-arn: "${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`)
+  if (!region)
+    throw new Error(`sns-topic-arn: "${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`)
   return region
 }

@@ -1,4 +1,9 @@
-import { paginateDescribeInstances, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import {
+  paginateDescribeInstances,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client
+} from '@aws-sdk/client-ec2'
 import { describeAwsError, errorCode, errorMessage, gotNoAnswer } from '../aws/errors.js'
 import { chunk, DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { PERMISSION } from '../model/permissions.js'
@@ -50,14 +55,16 @@ const ACTION_CALLS: Record<MutatingAction, ActionCall> = {
     outcome: 'stopped',
     permission: PERMISSION.stopInstances,
     doneStates: ['stopping', 'stopped'],
-    send: (client, InstanceIds, DryRun, abortSignal) => client.send(new StopInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
+    send: (client, InstanceIds, DryRun, abortSignal) =>
+      client.send(new StopInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
   },
   terminate: {
     outcome: 'terminated',
     permission: PERMISSION.terminateInstances,
     doneStates: ['shutting-down', 'terminated'],
     // Never DisableApiTermination: a protected instance is reported as failed, not unprotected.
-    send: (client, InstanceIds, DryRun, abortSignal) => client.send(new TerminateInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
+    send: (client, InstanceIds, DryRun, abortSignal) =>
+      client.send(new TerminateInstancesCommand({ InstanceIds, DryRun }), { abortSignal })
   }
 }
 
@@ -95,7 +102,15 @@ export async function actOnBatch(
         // An abandoned call (a deadline or a cancellation aborted it) may still be carried out after
         // the read-back: unchanged then proves nothing. Retries that ran out on their own do.
         const abandoned = errorCode(error) === 'AbortError'
-        for (const [id, result] of await readBack(client, call, pending, failure.error, abandoned, signals.readBackSignal?.())) results.set(id, result)
+        for (const [id, result] of await readBack(
+          client,
+          call,
+          pending,
+          failure.error,
+          abandoned,
+          signals.readBackSignal?.()
+        ))
+          results.set(id, result)
         return results
       }
       const refused = refusedInstanceIds(error, pending)
@@ -140,13 +155,22 @@ async function readBack(
         reason: `read back as ${state ?? 'not found'} after the call was abandoned; it may still take effect`,
         error: callError
       })
-    else results.set(id, { outcome: 'failed', reason: `read back as ${state ?? 'not found'} after the call got no answer`, error: callError })
+    else
+      results.set(id, {
+        outcome: 'failed',
+        reason: `read back as ${state ?? 'not found'} after the call got no answer`,
+        error: callError
+      })
   }
   return results
 }
 
 /** The current state of each instance, in one DescribeInstances per 1,000 IDs. */
-export async function instanceStates(client: EC2Client, ids: readonly string[], abortSignal?: AbortSignal): Promise<Map<string, string>> {
+export async function instanceStates(
+  client: EC2Client,
+  ids: readonly string[],
+  abortSignal?: AbortSignal
+): Promise<Map<string, string>> {
   const states = new Map<string, string>()
   for (const batch of chunk(ids, DESCRIBE_PAGE_SIZE)) {
     // InstanceIds cannot be combined with MaxResults; 1,000 IDs fit one answer.
@@ -220,7 +244,9 @@ export async function actOnInstances(
         ? new Map(batch.map((id) => [id, { outcome: 'notified' as const, reason: NOT_STARTED_CANCELLED }]))
         : await actOnBatch(client, action, inputs['dry-run'], batch, options)
       for (const [id, result] of settled) results.set(id, result)
-      options.onSettled?.(batch.map((id) => toFinding(records.get(id) as InstanceRecord, now, settled.get(id) as ActionResult)))
+      options.onSettled?.(
+        batch.map((id) => toFinding(records.get(id) as InstanceRecord, now, settled.get(id) as ActionResult))
+      )
     }
   }
   return stale.map((record) => {

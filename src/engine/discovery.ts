@@ -22,14 +22,22 @@ export function instanceFilters(inputs: FilterInputs): Filter[] {
  * The same filters, checked again on what came back, so that an endpoint which ignores a filter
  * can never widen the sweep.
  */
-export function instanceMatcher(inputs: FilterInputs): (instance: Instance, tags: ReadonlyMap<string, string>) => boolean {
+export function instanceMatcher(
+  inputs: FilterInputs
+): (instance: Instance, tags: ReadonlyMap<string, string>) => boolean {
   const keyNameMatches = inputs['key-name'].length > 0 ? wildcardMatcher(inputs['key-name']) : () => true
   const states = new Set<string>(inputs['instance-states'])
   const tagsMatch = tagMatcher(inputs.tags)
-  return (instance, tags) => keyNameMatches(instance.KeyName) && states.has(instance.State?.Name ?? '') && tagsMatch(tags)
+  return (instance, tags) =>
+    keyNameMatches(instance.KeyName) && states.has(instance.State?.Name ?? '') && tagsMatch(tags)
 }
 
-export function toRecord(instance: Instance, region: string, tags: ReadonlyMap<string, string>, excludeTag: readonly string[]): InstanceRecord | undefined {
+export function toRecord(
+  instance: Instance,
+  region: string,
+  tags: ReadonlyMap<string, string>,
+  excludeTag: readonly string[]
+): InstanceRecord | undefined {
   if (!instance.InstanceId || !instance.LaunchTime) return undefined
   const record: InstanceRecord = {
     id: instance.InstanceId,
@@ -58,7 +66,11 @@ export interface RegionDiscovery {
 }
 
 /** Sorts the instances of one region as they are read: only stale builders are kept, as small records. */
-function builderCollector(region: string, inputs: Inputs, now: Date): { visit: (instance: Instance) => void; result: RegionDiscovery } {
+function builderCollector(
+  region: string,
+  inputs: Inputs,
+  now: Date
+): { visit: (instance: Instance) => void; result: RegionDiscovery } {
   const matches = instanceMatcher(inputs)
   const result: RegionDiscovery = { stale: [], matched: 0, fresh: 0, ignored: 0 }
   const visit = (instance: Instance) => {
@@ -80,10 +92,22 @@ function builderCollector(region: string, inputs: Inputs, now: Date): { visit: (
  * Only stale ones are kept, as small records, so memory follows what is reported rather than
  * the size of the fleet.
  */
-export async function discoverInstances(client: EC2Client, region: string, inputs: Inputs, now: Date, abortSignal?: AbortSignal): Promise<RegionDiscovery> {
+export async function discoverInstances(
+  client: EC2Client,
+  region: string,
+  inputs: Inputs,
+  now: Date,
+  abortSignal?: AbortSignal
+): Promise<RegionDiscovery> {
   const { visit, result } = builderCollector(region, inputs, now)
-  const pages = paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: instanceFilters(inputs) }, { abortSignal })
-  for await (const page of pages) for (const reservation of page.Reservations ?? []) for (const instance of reservation.Instances ?? []) visit(instance)
+  const pages = paginateDescribeInstances(
+    { client, pageSize: DESCRIBE_PAGE_SIZE },
+    { Filters: instanceFilters(inputs) },
+    { abortSignal }
+  )
+  for await (const page of pages)
+    for (const reservation of page.Reservations ?? [])
+      for (const instance of reservation.Instances ?? []) visit(instance)
   return result
 }
 

@@ -48,7 +48,9 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
   const states = new Map([...watched].map((id) => [id, 'terminated']))
   const input = { Filters: [{ Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }
   await describing(PERMISSION.describeInstances, async () => {
-    for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, { abortSignal: listing.abortSignal })) {
+    for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, {
+      abortSignal: listing.abortSignal
+    })) {
       for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
         // A terminated instance holds nothing, whatever an endpoint's filtering let through.
         if (instance.State?.Name === 'terminated' || !instance.InstanceId) continue
@@ -65,7 +67,11 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
 }
 
 /** What uses each candidate, by candidate ID, as a listing saw it; a candidate nothing uses has no entry. */
-export function usageFrom(live: LiveInstances, query: InstanceUseQuery, candidates: readonly Candidate[]): Map<string, Usage> {
+export function usageFrom(
+  live: LiveInstances,
+  query: InstanceUseQuery,
+  candidates: readonly Candidate[]
+): Map<string, Usage> {
   const usage = new Map<string, Usage>()
   for (const candidate of candidates) {
     const users = live.usersOf(query, query.candidateValue(candidate))

@@ -52,7 +52,13 @@ export function selectedIdsOutput(name: string): KindOutput {
 }
 
 /** A leftover's permissions: only terminate deletes leftovers; stop has nothing to stop on them. */
-export function leftoverPermissions({ read, remove }: { read: readonly Permission[]; remove: readonly Permission[] }): KindPermissions {
+export function leftoverPermissions({
+  read,
+  remove
+}: {
+  read: readonly Permission[]
+  remove: readonly Permission[]
+}): KindPermissions {
   return { read, stop: [], terminate: remove }
 }
 
@@ -101,7 +107,10 @@ interface EngineParts {
   /** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
   'regional-leftovers': { sweeper: OrphanKindSweeper }
   /** A leftover of the account (IAM is global): swept once per run, beside the regions. */
-  'account-leftovers': { survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>; instanceUse?: AccountInstanceUse }
+  'account-leftovers': {
+    survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>
+    instanceUse?: AccountInstanceUse
+  }
 }
 
 export type BuilderKind = Declaration & { engine: 'builders' } & EngineParts['builders']
@@ -195,7 +204,12 @@ export function selectedKinds<K extends KindModule>(kinds: readonly K[], resourc
  * instances. Empty when no regional kind needs the listing: the run then makes none.
  */
 export function instancePassQueries(kinds: readonly KindModule[]): InstanceLink[] {
-  const regional = kinds.filter(isRegionalLeftoverKind).flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+  const regional = kinds
+    .filter(isRegionalLeftoverKind)
+    .flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
   if (regional.length === 0) return []
-  return [...regional, ...kinds.filter(isAccountLeftoverKind).flatMap(({ instanceUse }) => (instanceUse ? [instanceUse.link] : []))]
+  return [
+    ...regional,
+    ...kinds.filter(isAccountLeftoverKind).flatMap(({ instanceUse }) => (instanceUse ? [instanceUse.link] : []))
+  ]
 }

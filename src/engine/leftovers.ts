@@ -22,7 +22,15 @@ import type { Inputs, KindFailure, OrphanFinding } from '../model/types.js'
 import { describeReadError } from '../aws/describe-error.js'
 import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
 import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './leftover-model.js'
-import { deriveAge, judgeCandidate, judgeUsage, remainingUses, reportedFinding, sortByJudgement, toFinding } from './rules.js'
+import {
+  deriveAge,
+  judgeCandidate,
+  judgeUsage,
+  remainingUses,
+  reportedFinding,
+  sortByJudgement,
+  toFinding
+} from './rules.js'
 import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
 
 export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from './leftover-model.js'
@@ -73,9 +81,13 @@ const DELETE_CONCURRENCY = 25
  * this region: what only they use is planned for deletion after them. A kind that cannot be read
  * is left out and named in `plan.errors`; the other kinds are still planned.
  */
-export async function planOrphans(ctx: OrphanContext, terminating: ReadonlySet<string> | PromiseLike<ReadonlySet<string>>): Promise<OrphanPlan> {
+export async function planOrphans(
+  ctx: OrphanContext,
+  terminating: ReadonlySet<string> | PromiseLike<ReadonlySet<string>>
+): Promise<OrphanPlan> {
   // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
-  const freedByThisRun = ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
+  const freedByThisRun =
+    ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
   // One listing of live instances serves every kind that instances use; made only when one is selected.
   const queries = queriesOf(ctx.kinds)
   const live = once(() => ctx.live?.() ?? listLiveInstances(ctx.client, { queries, abortSignal: ctx.abortSignal }))
@@ -104,7 +116,9 @@ async function usageOf(
 ): Promise<Map<string, Usage>> {
   const { usage } = kind.sweeper
   if (candidates.length === 0) return new Map()
-  return 'instanceUse' in usage ? usageFrom(await live(), usage.instanceUse, candidates) : usage.find(ctx.client, candidates, ctx.abortSignal)
+  return 'instanceUse' in usage
+    ? usageFrom(await live(), usage.instanceUse, candidates)
+    : usage.find(ctx.client, candidates, ctx.abortSignal)
 }
 
 async function planKind(
@@ -129,8 +143,19 @@ async function planKind(
     const age = deriveAge(candidate, ctx.now)
     return { age, ...judgeCandidate(candidate, age, rules) }
   })
-  const skipped = first.skipped.map(({ item, age, reason }): PlannedOrphan => ({ candidate: item, age, verdict: 'skip', skipReason: reason, dependsOn: [] }))
-  const stale = first.stale.map(({ item, age }): PlannedOrphan => ({ candidate: item, age, verdict: 'orphan', dependsOn: [] }))
+  const skipped = first.skipped.map(({ item, age, reason }): PlannedOrphan => ({
+    candidate: item,
+    age,
+    verdict: 'skip',
+    skipReason: reason,
+    dependsOn: []
+  }))
+  const stale = first.stale.map(({ item, age }): PlannedOrphan => ({
+    candidate: item,
+    age,
+    verdict: 'orphan',
+    dependsOn: []
+  }))
   let usage: Map<string, Usage>
   try {
     usage = await usageOf(
@@ -156,7 +181,9 @@ async function planKind(
 }
 
 function byName(planned: PlannedOrphan[]): PlannedOrphan[] {
-  return planned.sort((a, b) => a.candidate.name.localeCompare(b.candidate.name) || a.candidate.id.localeCompare(b.candidate.id))
+  return planned.sort(
+    (a, b) => a.candidate.name.localeCompare(b.candidate.name) || a.candidate.id.localeCompare(b.candidate.id)
+  )
 }
 
 /** How many deletions the plan would make (for the max-resources cap), 0 unless action is terminate. */
@@ -167,7 +194,9 @@ export function plannedChanges(plan: OrphanPlan): number {
 
 /** Findings for a plan that is not executed (cap tripped, notify, stop): each `notified` or `skipped`. */
 export function reportOnly(kinds: readonly RegionalLeftoverKind[], plan: OrphanPlan): OrphanFinding[] {
-  return plan.orphans.map((planned) => reportedFinding(planned, plan.region, plan.action, regionalKind(kinds, planned.candidate.kind).nouns.plural))
+  return plan.orphans.map((planned) =>
+    reportedFinding(planned, plan.region, plan.action, regionalKind(kinds, planned.candidate.kind).nouns.plural)
+  )
 }
 
 /**
@@ -177,10 +206,19 @@ export function reportOnly(kinds: readonly RegionalLeftoverKind[], plan: OrphanP
  * `in-use`, never forced. Under dry-run every delete is made with DryRun and the instances the
  * plan depends on count as gone (they would be). Returns every finding with its final outcome.
  */
-export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, terminated: ReadonlySet<string>): Promise<OrphanFinding[]> {
+export async function sweepOrphans(
+  ctx: OrphanContext,
+  plan: OrphanPlan,
+  terminated: ReadonlySet<string>
+): Promise<OrphanFinding[]> {
   if (plan.action !== 'terminate') return reportOnly(ctx.kinds, plan)
   const settled = new Map<PlannedOrphan, OrphanFinding>()
-  const settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => {
+  const settle = (
+    planned: PlannedOrphan,
+    outcome: OrphanFinding['outcome'],
+    reason?: string,
+    error?: OrphanFinding['error']
+  ) => {
     const finding = toFinding(planned, plan.region, outcome, reason, error)
     settled.set(planned, finding)
     ctx.onSettled?.(finding)
@@ -188,10 +226,15 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
 
   for (const planned of plan.orphans) {
     if (planned.verdict === 'skip')
-      settled.set(planned, reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural))
+      settled.set(
+        planned,
+        reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural)
+      )
   }
   let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
-  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map((kind) => regionalKind(ctx.kinds, kind))
+  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map((kind) =>
+    regionalKind(ctx.kinds, kind)
+  )
   const gone = await instancesGone(ctx, plan, waiting, terminated, queriesOf(kinds))
   if (ctx.cancelled?.aborted) {
     waiting.forEach((planned) => settle(planned, 'notified', NOT_DELETED_CANCELLED))
@@ -210,13 +253,20 @@ export async function sweepOrphans(ctx: OrphanContext, plan: OrphanPlan, termina
       const ofKind = waiting.filter((planned) => planned.candidate.kind === kind.name)
       const { usage } = kind.sweeper
       const free = 'instanceUse' in usage ? stillFree(ofKind, usage.instanceUse, gone, settle) : ofKind
-      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) => deleteOrphan(ctx, kind, planned, plan.dryRun, settle))
+      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) =>
+        deleteOrphan(ctx, kind, planned, plan.dryRun, settle)
+      )
     })
   )
   return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
 }
 
-type Settle = (planned: PlannedOrphan, outcome: OrphanFinding['outcome'], reason?: string, error?: OrphanFinding['error']) => void
+type Settle = (
+  planned: PlannedOrphan,
+  outcome: OrphanFinding['outcome'],
+  reason?: string,
+  error?: OrphanFinding['error']
+) => void
 
 interface GoneInstances {
   ids: ReadonlySet<string>
@@ -243,7 +293,8 @@ async function instancesGone(
   const needed = [...new Set(orphans.flatMap((planned) => planned.dependsOn))]
   const whyNot = new Map<string, string>()
   const toWaitFor = plan.dryRun ? [] : needed.filter((id) => terminated.has(id))
-  if (!plan.dryRun) for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
+  if (!plan.dryRun)
+    for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
   let live: GoneInstances['live']
   const listing = async (watch: readonly string[], abortSignal?: AbortSignal) => {
     const listed = await listLiveInstances(ctx.client, { queries, watch, ...(abortSignal ? { abortSignal } : {}) })
@@ -263,12 +314,18 @@ async function instancesGone(
     ...(queries.length > 0 ? { probe: listing } : {})
   })
   result.notTerminated.forEach((why, id) => whyNot.set(id, why))
-  if (queries.length > 0 && live === undefined) live = { error: result.probeError ?? new Error('the live instances could not be listed') }
+  if (queries.length > 0 && live === undefined)
+    live = { error: result.probeError ?? new Error('the live instances could not be listed') }
   return { ids: result.terminated, whyNot, live }
 }
 
 /** The orphans nothing but the `gone` instances uses, as the last listing saw them; the rest are settled. */
-function stillFree(orphans: readonly PlannedOrphan[], query: InstanceUseQuery, gone: GoneInstances, settle: Settle): PlannedOrphan[] {
+function stillFree(
+  orphans: readonly PlannedOrphan[],
+  query: InstanceUseQuery,
+  gone: GoneInstances,
+  settle: Settle
+): PlannedOrphan[] {
   const { live } = gone
   if (!live || 'error' in live) {
     const error = describeReadError(live?.error ?? new Error('the live instances were not listed'))
@@ -288,7 +345,13 @@ function stillFree(orphans: readonly PlannedOrphan[], query: InstanceUseQuery, g
   })
 }
 
-async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, planned: PlannedOrphan, dryRun: boolean, settle: Settle): Promise<void> {
+async function deleteOrphan(
+  ctx: OrphanContext,
+  kind: RegionalLeftoverKind,
+  planned: PlannedOrphan,
+  dryRun: boolean,
+  settle: Settle
+): Promise<void> {
   const { sweeper } = kind
   const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
   if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
@@ -297,8 +360,15 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
     settle(planned, 'deleted', after && `after ${after} terminated`)
   } catch (error) {
     const code = errorCode(error)
-    if (gotNoAnswer(error)) settle(planned, 'unknown', 'the delete call got no answer: it may or may not have been deleted', describeAwsError(error))
-    else if (code === 'DryRunOperation') settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
+    if (gotNoAnswer(error))
+      settle(
+        planned,
+        'unknown',
+        'the delete call got no answer: it may or may not have been deleted',
+        describeAwsError(error)
+      )
+    else if (code === 'DryRunOperation')
+      settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
     else if (sweeper.alreadyGoneCodes.includes(code)) settle(planned, 'deleted', 'already deleted')
     else if (kind.inUseCodes.includes(code)) settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
     else settle(planned, 'failed', undefined, describeAwsError(error, sweeper.removePermission))
@@ -310,7 +380,11 @@ async function deleteOrphan(ctx: OrphanContext, kind: RegionalLeftoverKind, plan
  * carried out or held back later. A kind that could not be read fails, named in `errors`; the
  * kinds that could are still swept.
  */
-export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals, terminating: Promise<ReadonlySet<string>>): Promise<RegionalSurvey> {
+export async function surveyLeftovers(
+  scope: RegionScope,
+  signals: PhaseSignals,
+  terminating: Promise<ReadonlySet<string>>
+): Promise<RegionalSurvey> {
   const selected = scope.kinds.filter(isRegionalLeftoverKind)
   const context = (phase: PhaseSignals): OrphanContext => ({
     kinds: selected,
@@ -325,7 +399,10 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
   const kinds = selected.map((kind) => kind.name)
   let plan: OrphanPlan
   try {
-    plan = await planOrphans({ ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) }, terminating)
+    plan = await planOrphans(
+      { ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) },
+      terminating
+    )
   } catch (error) {
     // The plan of every kind is lost with it: each of them failed.
     const info = describeReadError(error)
@@ -350,7 +427,11 @@ export async function surveyLeftovers(scope: RegionScope, signals: PhaseSignals,
     holdBack(why: HeldBack) {
       const findings = reportOnly(selected, plan)
       if (why !== 'cancelled' || scope.inputs.action !== 'terminate') return byKind(findings)
-      return byKind(findings.map((finding) => (finding.outcome === 'notified' ? { ...finding, reason: NOT_DELETED_CANCELLED } : finding)))
+      return byKind(
+        findings.map((finding) =>
+          finding.outcome === 'notified' ? { ...finding, reason: NOT_DELETED_CANCELLED } : finding
+        )
+      )
     }
   }
 }

@@ -23,7 +23,8 @@ export type InstanceDecision =
   | { call: false; outcome: Outcome; reason?: string }
 
 export function decideInstance(instance: InstanceRecord, inputs: Pick<Inputs, 'action' | 'dry-run'>): InstanceDecision {
-  if (instance.excludedBy !== undefined) return { call: false, outcome: 'skipped', reason: `carries the ${instance.excludedBy} tag` }
+  if (instance.excludedBy !== undefined)
+    return { call: false, outcome: 'skipped', reason: `carries the ${instance.excludedBy} tag` }
   if (inputs.action === 'notify') return { call: false, outcome: 'notified' }
   if (inputs.action === 'stop' && (instance.state === 'stopped' || instance.state === 'stopping')) {
     // Stopping a stopped instance is a no-op, not a failure: nothing to call, nothing this run changed.
@@ -37,10 +38,16 @@ export function decideInstance(instance: InstanceRecord, inputs: Pick<Inputs, 'a
  * region's plan would stop or terminate that is youngest: named, so that a live build cut short
  * is found from the log. Undefined when there is nothing to say.
  */
-export function youngBuilderWarning(toChange: readonly InstanceRecord[], inputs: Pick<Inputs, 'max-age' | 'tags' | 'action'>, now: Date): string | undefined {
+export function youngBuilderWarning(
+  toChange: readonly InstanceRecord[],
+  inputs: Pick<Inputs, 'max-age' | 'tags' | 'action'>,
+  now: Date
+): string | undefined {
   const maxAge = inputs['max-age']
   if (maxAge >= TYPICAL_BUILD_SECONDS || inputs.tags.some(isConcreteTag) || toChange.length === 0) return undefined
-  const youngest = toChange.reduce((younger, record) => (Date.parse(record.launchTime) > Date.parse(younger.launchTime) ? record : younger))
+  const youngest = toChange.reduce((younger, record) =>
+    Date.parse(record.launchTime) > Date.parse(younger.launchTime) ? record : younger
+  )
   const verb = inputs.action === 'stop' ? 'stop' : 'terminate'
   return (
     `max-age ${formatAge(maxAge)} is under the ${formatAge(TYPICAL_BUILD_SECONDS)} default: ${youngest.id} in ${youngest.region}, ` +
@@ -59,7 +66,10 @@ export interface PlannedChanges {
  * The blast-radius caps. Checked on the whole plan, across regions, before the first mutating
  * call (dry-run included, so a dry run predicts the real one): over a cap, nothing is changed.
  */
-export function capProblems(planned: PlannedChanges, inputs: Pick<Inputs, 'action' | 'max-instances' | 'max-resources'>): string[] {
+export function capProblems(
+  planned: PlannedChanges,
+  inputs: Pick<Inputs, 'action' | 'max-instances' | 'max-resources'>
+): string[] {
   const verb = inputs.action === 'stop' ? 'stopped' : 'terminated'
   const problems: string[] = []
   const instanceCap = inputs['max-instances']

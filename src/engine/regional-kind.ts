@@ -15,7 +15,10 @@ import { matchesTags } from './rules.js'
  * the check that cannot race).
  */
 export type KindUsage =
-  { instanceUse: InstanceUseQuery } | { find(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>> }
+  | { instanceUse: InstanceUseQuery }
+  | {
+      find(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>>
+    }
 
 /** The EC2 edges of one regional kind of leftover; the decisions about it live in rules.ts. */
 export interface OrphanKindSweeper {
@@ -50,7 +53,12 @@ export interface Listed {
  * test of its name and every `tags` line. Both are checked here again, so an endpoint that ignores
  * a filter never widens the sweep; what two listings both gave counts once.
  */
-export function candidatesOf(kind: Kind, listed: Iterable<Listed>, inputs: Pick<Inputs, 'tags'>, nameMatches: (name: string) => boolean): Candidate[] {
+export function candidatesOf(
+  kind: Kind,
+  listed: Iterable<Listed>,
+  inputs: Pick<Inputs, 'tags'>,
+  nameMatches: (name: string) => boolean
+): Candidate[] {
   const found = new Map<string, Candidate>()
   for (const { id, name, tags, createTime, deleteId } of listed) {
     if (!id || !name || !nameMatches(name)) continue

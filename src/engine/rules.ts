@@ -63,13 +63,21 @@ export function matchesAnyPattern(name: string, patterns: readonly string[]): bo
 export type TagKeyCase = 'case-sensitive' | 'case-insensitive'
 
 /** The one place tag keys are compared: `tags` and `key` brought to the service's case rule. */
-function byKeyCase(tags: ReadonlyMap<string, string>, key: string, keyCase: TagKeyCase): { tags: ReadonlyMap<string, string>; key: string } {
+function byKeyCase(
+  tags: ReadonlyMap<string, string>,
+  key: string,
+  keyCase: TagKeyCase
+): { tags: ReadonlyMap<string, string>; key: string } {
   if (keyCase === 'case-sensitive') return { tags, key }
   return { tags: new Map([...tags].map(([name, value]) => [name.toLowerCase(), value])), key: key.toLowerCase() }
 }
 
 /** Every `tags` line must match: the key by the service's case rule, the value by EC2 wildcards. */
-export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly TagFilter[], keyCase: TagKeyCase): boolean {
+export function matchesTags(
+  tags: ReadonlyMap<string, string>,
+  filters: readonly TagFilter[],
+  keyCase: TagKeyCase
+): boolean {
   return filters.every((filter) => {
     const compared = byKeyCase(tags, filter.key, keyCase)
     return tagMatcher([{ ...filter, key: compared.key }])(compared.tags)
@@ -77,7 +85,11 @@ export function matchesTags(tags: ReadonlyMap<string, string>, filters: readonly
 }
 
 /** The first of the exclude-tag keys that `tags` carries, by the service's case rule; undefined when none. */
-export function excludedBy(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): string | undefined {
+export function excludedBy(
+  tags: ReadonlyMap<string, string>,
+  excludeTag: readonly string[],
+  keyCase: TagKeyCase
+): string | undefined {
   return excludeTag.find((key) => {
     if (key === '') return false
     const compared = byKeyCase(tags, key, keyCase)
@@ -85,7 +97,11 @@ export function excludedBy(tags: ReadonlyMap<string, string>, excludeTag: readon
   })
 }
 
-export function isExcluded(tags: ReadonlyMap<string, string>, excludeTag: readonly string[], keyCase: TagKeyCase): boolean {
+export function isExcluded(
+  tags: ReadonlyMap<string, string>,
+  excludeTag: readonly string[],
+  keyCase: TagKeyCase
+): boolean {
   return excludedBy(tags, excludeTag, keyCase) !== undefined
 }
 
@@ -128,15 +144,21 @@ export const SKIP_CUSTOM_KEY_UNTAGGED =
  * with `delete-custom-key-pairs` and the key carries a `tags` line that is more than wildcards:
  * Packer put its `run_tags` on the key, a wildcard says nothing about who made it.
  */
-export function keyPairOnlyReported(keyPair: Pick<Candidate, 'name' | 'tags'>, inputs: Pick<Inputs, 'tags' | 'delete-custom-key-pairs'>): string | undefined {
+export function keyPairOnlyReported(
+  keyPair: Pick<Candidate, 'name' | 'tags'>,
+  inputs: Pick<Inputs, 'tags' | 'delete-custom-key-pairs'>
+): string | undefined {
   if (isPackerTemporaryName(keyPair.name)) return undefined
   if (!inputs['delete-custom-key-pairs']) return SKIP_CUSTOM_KEY_NAME
-  if (!inputs.tags.some(isConcreteTag) || !matchesTags(keyPair.tags, inputs.tags, 'case-sensitive')) return SKIP_CUSTOM_KEY_UNTAGGED
+  if (!inputs.tags.some(isConcreteTag) || !matchesTags(keyPair.tags, inputs.tags, 'case-sensitive'))
+    return SKIP_CUSTOM_KEY_UNTAGGED
   return undefined
 }
 
 /** The first verdict on one resource (any kind's rules), with the age it was judged by. */
-export type Judgement = { age: DerivedAge } & ({ verdict: 'skip'; reason: string } | { verdict: 'check-usage' } | { verdict: 'fresh' | 'ignore' })
+export type Judgement = { age: DerivedAge } & (
+  { verdict: 'skip'; reason: string } | { verdict: 'check-usage' } | { verdict: 'fresh' | 'ignore' }
+)
 
 /**
  * The resources worth reporting, by their first verdict: the skipped ones with their reason, the
@@ -208,7 +230,12 @@ export function toFinding(
  * The finding of a resource that is not deleted in this run: skipped ones keep their reason,
  * orphans are `notified`, with a reason saying why nothing was done where the action asked more.
  */
-export function reportedFinding(planned: PlannedOrphan, region: string, action: SweepAction, plural: string): OrphanFinding {
+export function reportedFinding(
+  planned: PlannedOrphan,
+  region: string,
+  action: SweepAction,
+  plural: string
+): OrphanFinding {
   if (planned.verdict === 'skip') return toFinding(planned, region, 'skipped', planned.skipReason)
   return toFinding(planned, region, 'notified', notDeletedReason(planned, action, plural))
 }

@@ -42,7 +42,11 @@ export interface SignalSource {
  * SIGINT, which is what lost the record before. `onForcedExit` runs if the run has not finished
  * FORCED_EXIT_MS after the signal.
  */
-export function watchCancellation(onForcedExit: () => void, source: SignalSource = process, now: () => number = Date.now): RunControl {
+export function watchCancellation(
+  onForcedExit: () => void,
+  source: SignalSource = process,
+  now: () => number = Date.now
+): RunControl {
   const cancelled = new AbortController()
   const abandoned = new AbortController()
   const timers: NodeJS.Timeout[] = []
@@ -58,7 +62,11 @@ export function watchCancellation(onForcedExit: () => void, source: SignalSource
     if (cancelledAt !== undefined) return
     cancelledAt = now()
     cancelled.abort(new Error(`the job was cancelled (${signal})`))
-    later(GRACE_MS, () => abandoned.abort(new Error(`the job was cancelled (${signal}) and the call did not answer within ${GRACE_MS / 1000} s`)))
+    later(GRACE_MS, () =>
+      abandoned.abort(
+        new Error(`the job was cancelled (${signal}) and the call did not answer within ${GRACE_MS / 1000} s`)
+      )
+    )
     for (const { offsetMs, controller } of deadlines) later(offsetMs, () => controller.abort(new Error('cancelled')))
     // Unref'd: a run that finished in time exits without waiting for it.
     later(FORCED_EXIT_MS, onForcedExit).unref()

@@ -94,9 +94,13 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
     // With a kind that instances use, one DescribeInstances pass per region serves every kind.
     const queries = instancePassQueries(kinds)
     const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries)]))
-    const surveying = Promise.all(plan.regions.map((region) => surveyRegion(plan, kinds, region, readOf(reads, region), events)))
+    const surveying = Promise.all(
+      plan.regions.map((region) => surveyRegion(plan, kinds, region, readOf(reads, region), events))
+    )
     // Account-wide kinds are read while the regions are surveyed, and judged once the builders to terminate are known.
-    const terminating = surveying.then((surveys) => new Set(surveys.flatMap((survey) => survey.builders.flatMap((work) => [...work.terminating]))))
+    const terminating = surveying.then(
+      (surveys) => new Set(surveys.flatMap((survey) => survey.builders.flatMap((work) => [...work.terminating])))
+    )
     const timeoutMs = inputs['region-timeout'] * 1000
     const accountScope: AccountScope = {
       inputs,
@@ -106,7 +110,8 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
       regions: plan.regions,
       ec2For: plan.ec2For,
       control,
-      readBackSignal: () => AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
+      readBackSignal: () =>
+        AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
       onSettled: (findings) => events.settled(GLOBAL_REGION, findings),
       instancesIn: (region) => reads.get(region)?.pass?.then(({ live }) => live)
     }
@@ -127,7 +132,10 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
     events.surveyed(surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])))
     const outcomes = await Promise.all(
       surveys.map(async (survey) => {
-        const findings = overCap.length > 0 ? holdBack([...survey.builders, ...survey.leftovers], 'over-cap') : await settleRegion(survey, inputs, control)
+        const findings =
+          overCap.length > 0
+            ? holdBack([...survey.builders, ...survey.leftovers], 'over-cap')
+            : await settleRegion(survey, inputs, control)
         const result = regionResult(survey)
         events.regionSwept(result, findings)
         return { result, findings }
@@ -173,7 +181,13 @@ function regionRead(plan: SweepPlan, region: string, queries: readonly InstanceL
  * misses its deadline found nothing as far as the run is concerned: it is reported failed and
  * never acted on, so the other regions are judged and swept as if it were not there.
  */
-async function surveyRegion(plan: SweepPlan, kinds: readonly KindModule[], region: string, read: RegionRead, events: SweepEvents): Promise<RegionSurvey> {
+async function surveyRegion(
+  plan: SweepPlan,
+  kinds: readonly KindModule[],
+  region: string,
+  read: RegionRead,
+  events: SweepEvents
+): Promise<RegionSurvey> {
   const { inputs, control } = plan
   const { signals, pass } = read
   const scope: RegionScope = {
@@ -188,12 +202,16 @@ async function surveyRegion(plan: SweepPlan, kinds: readonly KindModule[], regio
   const surveyingBuilders = Promise.all(kinds.filter(isBuilderKind).map((kind) => kind.survey(scope, signals)))
   // The leftovers are read beside the builders and judged once the builders to terminate are known.
   const terminating = surveyingBuilders.then((builders) => new Set(builders.flatMap((work) => [...work.terminating])))
-  const surveyingLeftovers = kinds.some(isRegionalLeftoverKind) ? surveyLeftovers(scope, signals, terminating) : undefined
+  const surveyingLeftovers = kinds.some(isRegionalLeftoverKind)
+    ? surveyLeftovers(scope, signals, terminating)
+    : undefined
   const builders = await surveyingBuilders
   const leftovers = await surveyingLeftovers
-  if (signals.abortSignal.aborted) return { region, builders: [], leftovers: [], judged: [], errors: [deadlineError(region, 'read', inputs, control)] }
+  if (signals.abortSignal.aborted)
+    return { region, builders: [], leftovers: [], judged: [], errors: [deadlineError(region, 'read', inputs, control)] }
   // Without knowing the builders, nothing they might hold is judged.
-  if (builders.some((work) => work.errors.length > 0)) return { region, builders, leftovers: [], judged: [], errors: [] }
+  if (builders.some((work) => work.errors.length > 0))
+    return { region, builders, leftovers: [], judged: [], errors: [] }
   const judged = kinds.filter((kind) => !isAccountLeftoverKind(kind)).map((kind) => kind.name)
   return { region, builders, leftovers: leftovers ? [leftovers] : [], judged, errors: [] }
 }
@@ -205,14 +223,19 @@ async function settleRegion(survey: RegionSurvey, inputs: Inputs, control: RunCo
   const signals = actSignals(inputs, control)
   const findings: FindingsByKind = new Map()
   for (const engine of work) merge(findings, await engine.act(signals, terminatedIds([findings])))
-  if (signals.abortSignal.aborted && !control.abandoned.aborted) survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
+  if (signals.abortSignal.aborted && !control.abandoned.aborted)
+    survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
   return findings
 }
 
 /** The signals of the read phase: the region's deadline. */
 function phaseSignals(inputs: Inputs, control: RunControl): PhaseSignals {
   const timeoutMs = inputs['region-timeout'] * 1000
-  return { abortSignal: regionDeadline(timeoutMs, control), cancelled: control.cancelled, readBackSignal: () => control.deadline(READ_BACK_BY_MS) }
+  return {
+    abortSignal: regionDeadline(timeoutMs, control),
+    cancelled: control.cancelled,
+    readBackSignal: () => control.deadline(READ_BACK_BY_MS)
+  }
 }
 
 /**
@@ -222,8 +245,16 @@ function phaseSignals(inputs: Inputs, control: RunControl): PhaseSignals {
  */
 function actSignals(inputs: Inputs, control: RunControl): PhaseSignals {
   const timeoutMs = inputs['region-timeout'] * 1000
-  const readBack = AbortSignal.any([AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS), control.deadline(READ_BACK_BY_MS)])
-  return { abortSignal: regionDeadline(timeoutMs, control), deadlineAt: Date.now() + timeoutMs, cancelled: control.cancelled, readBackSignal: () => readBack }
+  const readBack = AbortSignal.any([
+    AbortSignal.timeout(timeoutMs + READ_BACK_TIMEOUT_MS),
+    control.deadline(READ_BACK_BY_MS)
+  ])
+  return {
+    abortSignal: regionDeadline(timeoutMs, control),
+    deadlineAt: Date.now() + timeoutMs,
+    cancelled: control.cancelled,
+    readBackSignal: () => readBack
+  }
 }
 
 function holdBack(work: readonly (RegionalSurvey | AccountSurvey)[], why: HeldBack): FindingsByKind {
@@ -240,23 +271,35 @@ function merge(findings: FindingsByKind, more: FindingsByKind): void {
 /** The builders this run terminated: they free what they held. */
 function terminatedIds(findings: readonly FindingsByKind[]): Set<string> {
   const ids = new Set<string>()
-  for (const byKind of findings) for (const list of byKind.values()) for (const finding of list) if (finding.outcome === 'terminated') ids.add(finding.id)
+  for (const byKind of findings)
+    for (const list of byKind.values())
+      for (const finding of list) if (finding.outcome === 'terminated') ids.add(finding.id)
   return ids
 }
 
 function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, control: RunControl): RegionFailure {
   if (control.abandoned.aborted) {
-    return { code: 'Cancelled', message: `the job was cancelled while ${region} was being ${phase === 'read' ? 'read' : 'swept'}; nothing more was done in it` }
+    return {
+      code: 'Cancelled',
+      message: `the job was cancelled while ${region} was being ${phase === 'read' ? 'read' : 'swept'}; nothing more was done in it`
+    }
   }
   const limit = formatAge(inputs['region-timeout'])
   return phase === 'read'
-    ? { code: 'RegionTimeout', message: `${region} was not read within region-timeout (${limit}): AWS did not answer in time. Nothing in it was acted on.` }
-    : { code: 'RegionTimeout', message: `${region} was not swept within region-timeout (${limit}): what was not done is reported as such.` }
+    ? {
+        code: 'RegionTimeout',
+        message: `${region} was not read within region-timeout (${limit}): AWS did not answer in time. Nothing in it was acted on.`
+      }
+    : {
+        code: 'RegionTimeout',
+        message: `${region} was not swept within region-timeout (${limit}): what was not done is reported as such.`
+      }
 }
 
 /** What the whole run would change, the one place the caps count it, before the first mutating call. */
 function plannedCounts(surveys: readonly RegionSurvey[], accounts: readonly AccountSurvey[]): PlannedChanges {
-  const sum = (work: readonly (RegionalSurvey | AccountSurvey)[]) => work.reduce((total, engine) => total + engine.changes, 0)
+  const sum = (work: readonly (RegionalSurvey | AccountSurvey)[]) =>
+    work.reduce((total, engine) => total + engine.changes, 0)
   const instances = sum(surveys.flatMap((survey) => survey.builders))
   return { instances, total: instances + sum(surveys.flatMap((survey) => survey.leftovers)) + sum(accounts) }
 }

@@ -14,7 +14,11 @@ export interface TerminationWait {
 }
 
 /** Five minutes covers an EC2 termination; 2 s between early polls lets a fast endpoint finish fast. */
-export const DEFAULT_TERMINATION_WAIT: TerminationWait = { maxWaitSeconds: 300, minDelaySeconds: 2, maxDelaySeconds: 15 }
+export const DEFAULT_TERMINATION_WAIT: TerminationWait = {
+  maxWaitSeconds: 300,
+  minDelaySeconds: 2,
+  maxDelaySeconds: 15
+}
 
 /** How long before the phase's deadline the wait gives up: room to read the states once and delete. */
 export const WAIT_MARGIN_SECONDS = 5
@@ -57,16 +61,25 @@ export async function waitForTermination(
   const result: TerminationResult = { terminated: new Set(), notTerminated: new Map() }
   const { abortSignal } = signals
   const probe: StateProbe = signals.probe ?? ((ids, signal) => instanceStates(client, ids, signal))
-  const untilDeadline = signals.deadlineAt === undefined ? Infinity : (signals.deadlineAt - Date.now()) / 1000 - WAIT_MARGIN_SECONDS
+  const untilDeadline =
+    signals.deadlineAt === undefined ? Infinity : (signals.deadlineAt - Date.now()) / 1000 - WAIT_MARGIN_SECONDS
   const maxWaitTime = Math.min(wait.maxWaitSeconds, untilDeadline)
-  const waiterConfig = { client, maxWaitTime, minDelay: wait.minDelaySeconds, maxDelay: wait.maxDelaySeconds, ...(abortSignal ? { abortSignal } : {}) }
+  const waiterConfig = {
+    client,
+    maxWaitTime,
+    minDelay: wait.minDelaySeconds,
+    maxDelay: wait.maxDelaySeconds,
+    ...(abortSignal ? { abortSignal } : {})
+  }
   await Promise.all(
     chunk([...new Set(instanceIds)], signals.probe ? Infinity : WAIT_BATCH).map(async (batch) => {
       // Too little time left for a wait: the states are read once.
       const outcome =
         maxWaitTime <= wait.minDelaySeconds
           ? { state: WaiterState.TIMEOUT }
-          : await createWaiter(waiterConfig, { InstanceIds: batch }, (_client, input) => allTerminated(probe, input, abortSignal)).catch((error: unknown) => ({
+          : await createWaiter(waiterConfig, { InstanceIds: batch }, (_client, input) =>
+              allTerminated(probe, input, abortSignal)
+            ).catch((error: unknown) => ({
               state: WaiterState.FAILURE,
               reason: error
             }))
@@ -94,7 +107,12 @@ async function allTerminated(
   }
 }
 
-async function sortByState(probe: StateProbe, batch: string[], result: TerminationResult, abortSignal: AbortSignal | undefined): Promise<void> {
+async function sortByState(
+  probe: StateProbe,
+  batch: string[],
+  result: TerminationResult,
+  abortSignal: AbortSignal | undefined
+): Promise<void> {
   let states: ReadonlyMap<string, string>
   try {
     states = await probe(batch, abortSignal)

@@ -28,22 +28,30 @@ const withOutcome = (outcome: Outcome) => (finding: Finding) => finding.outcome 
 export const instances = {
   name: 'instances',
   nouns: { singular: 'instance', plural: 'instances', title: 'Instances' },
-  description: 'The builder instances: launched with a key matching `key-name` (Packer’s `packer_<uuid>`), in `instance-states`, carrying `tags`.',
+  description:
+    'The builder instances: launched with a key matching `key-name` (Packer’s `packer_<uuid>`), in `instance-states`, carrying `tags`.',
   outputs: [
     {
       name: 'instance-ids',
-      description: 'JSON array of the stale instances selected for the action, all regions, sorted; excluded ones are not included.',
+      description:
+        'JSON array of the stale instances selected for the action, all regions, sorted; excluded ones are not included.',
       ids: (findings) => sortedIds(findings, isSelected)
     },
-    { name: 'count', description: 'How many instances are in instance-ids.', count: (findings) => findings.filter(isSelected).length },
+    {
+      name: 'count',
+      description: 'How many instances are in instance-ids.',
+      count: (findings) => findings.filter(isSelected).length
+    },
     {
       name: 'acted-ids',
       description: 'JSON array of the instances actually stopped or terminated (empty for notify and dry-run).',
-      ids: (findings) => sortedIds(findings, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated')
+      ids: (findings) =>
+        sortedIds(findings, (finding) => finding.outcome === 'stopped' || finding.outcome === 'terminated')
     },
     {
       name: 'failed-ids',
-      description: 'JSON array of the instances whose action failed (an instance whose call got no answer has the outcome unknown and is only in report).',
+      description:
+        'JSON array of the instances whose action failed (an instance whose call got no answer has the outcome unknown and is only in report).',
       ids: (findings) => sortedIds(findings, withOutcome('failed'))
     },
     {
@@ -52,7 +60,11 @@ export const instances = {
       ids: (findings) => sortedIds(findings, withOutcome('skipped'))
     }
   ],
-  permissions: { read: [PERMISSION.describeInstances], stop: [PERMISSION.stopInstances], terminate: [PERMISSION.terminateInstances] },
+  permissions: {
+    read: [PERMISSION.describeInstances],
+    stop: [PERMISSION.stopInstances],
+    terminate: [PERMISSION.terminateInstances]
+  },
   // Stop and terminate refuse one instance at a time; nothing "uses" an instance.
   inUseCodes: [],
   nameHeader: 'Instance',
@@ -64,7 +76,9 @@ async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promis
   let discovery: RegionDiscovery
   try {
     // With a pass over the region's live instances, the builders come out of it: one DescribeInstances serves all.
-    discovery = scope.pass ? (await scope.pass).builders : await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
+    discovery = scope.pass
+      ? (await scope.pass).builders
+      : await discoverInstances(scope.client, scope.region, scope.inputs, scope.now, signals.abortSignal)
   } catch (error) {
     return failedSurvey([{ kind: 'instances', ...describeReadError(error, PERMISSION.describeInstances) }])
   }
@@ -80,14 +94,21 @@ async function surveyBuilders(scope: RegionScope, signals: PhaseSignals): Promis
     terminating: new Set(inputs.action === 'terminate' ? toChange.map((record) => record.id) : []),
     changes: toChange.length,
     async act(act: PhaseSignals): Promise<FindingsByKind> {
-      const findings = await actOnInstances(scope.client, stale, inputs, now, { ...act, onSettled: (settled) => scope.onSettled(settled) })
+      const findings = await actOnInstances(scope.client, stale, inputs, now, {
+        ...act,
+        onSettled: (settled) => scope.onSettled(settled)
+      })
       return new Map([['instances', findings]])
     },
     holdBack(why: HeldBack): FindingsByKind {
       const reason = why === 'over-cap' ? OVER_CAP : NOT_STARTED_CANCELLED
       const findings = stale.map((record) => {
         const decision = decideInstance(record, inputs)
-        return toFinding(record, now, decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision)
+        return toFinding(
+          record,
+          now,
+          decision.call || decision.outcome !== 'skipped' ? { outcome: 'notified', reason } : decision
+        )
       })
       return new Map([['instances', findings]])
     }

@@ -33,7 +33,10 @@ export const keyPairs = {
         'JSON array of the names of the orphaned key pairs found (with their outcome in report); one still in use by something this run does not terminate is only in report, as skipped.'
     }
   ],
-  permissions: leftoverPermissions({ read: [PERMISSION.describeKeyPairs, PERMISSION.describeInstances], remove: [PERMISSION.deleteKeyPair] }),
+  permissions: leftoverPermissions({
+    read: [PERMISSION.describeKeyPairs, PERMISSION.describeInstances],
+    remove: [PERMISSION.deleteKeyPair]
+  }),
   // DeleteKeyPair does not refuse a key in use: its use is looked up again right before deleting.
   inUseCodes: [],
   nameHeader: 'Key pair',
@@ -42,7 +45,10 @@ export const keyPairs = {
     async discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]> {
       const patterns = inputs['key-name']
       // Empty patterns: no name filter (allowed only with `tags`), so one call with the tag filters.
-      const nameFilters: Filter[][] = patterns.length === 0 ? [[]] : chunk(patterns, MAX_FILTER_VALUES).map((batch) => [{ Name: 'key-name', Values: batch }])
+      const nameFilters: Filter[][] =
+        patterns.length === 0
+          ? [[]]
+          : chunk(patterns, MAX_FILTER_VALUES).map((batch) => [{ Name: 'key-name', Values: batch }])
       const listed: Listed[] = []
       for (const nameFilter of nameFilters) {
         const response = await describing(PERMISSION.describeKeyPairs, () =>
@@ -50,7 +56,13 @@ export const keyPairs = {
         )
         // A key pair is known by its name; its key-… ID is what DeleteKeyPair prefers.
         for (const key of response.KeyPairs ?? [])
-          listed.push({ id: key.KeyName, name: key.KeyName, tags: key.Tags, createTime: key.CreateTime, deleteId: key.KeyPairId })
+          listed.push({
+            id: key.KeyName,
+            name: key.KeyName,
+            tags: key.Tags,
+            createTime: key.CreateTime,
+            deleteId: key.KeyPairId
+          })
       }
       return candidatesOf('key-pairs', listed, inputs, (name) => matchesAnyPattern(name, patterns))
     },

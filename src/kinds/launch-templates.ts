@@ -28,7 +28,8 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
 export const launchTemplates = {
   name: 'launch-templates',
   nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
-  description: 'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
+  description:
+    'Spot builds’ launch templates (`packer-fleet-launch-template-*`) that no live instance was launched from.',
   outputs: [
     {
       ...selectedIdsOutput('launch-templates'),
@@ -36,7 +37,10 @@ export const launchTemplates = {
         'JSON array of the IDs of the orphaned launch templates found (with their outcome in report); one still in use by something this run does not terminate is only in report, as skipped.'
     }
   ],
-  permissions: leftoverPermissions({ read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances], remove: [PERMISSION.deleteLaunchTemplate] }),
+  permissions: leftoverPermissions({
+    read: [PERMISSION.describeLaunchTemplates, PERMISSION.describeInstances],
+    remove: [PERMISSION.deleteLaunchTemplate]
+  }),
   // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
   inUseCodes: [],
   nameHeader: 'Name',
@@ -45,7 +49,10 @@ export const launchTemplates = {
     async discover(client, inputs, abortSignal) {
       const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
       const templates = await describing(PERMISSION.describeLaunchTemplates, () =>
-        collect(paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal }), (page) => page.LaunchTemplates)
+        collect(
+          paginateDescribeLaunchTemplates({ client }, { Filters: filters, MaxResults: 200 }, { abortSignal }),
+          (page) => page.LaunchTemplates
+        )
       )
       const listed = templates.map((template) => ({
         id: template.LaunchTemplateId,
@@ -53,13 +60,17 @@ export const launchTemplates = {
         tags: template.Tags,
         createTime: template.CreateTime
       }))
-      return candidatesOf('launch-templates', listed, inputs, (name) => matchesAnyPattern(name, [LAUNCH_TEMPLATE_NAME_PATTERN]))
+      return candidatesOf('launch-templates', listed, inputs, (name) =>
+        matchesAnyPattern(name, [LAUNCH_TEMPLATE_NAME_PATTERN])
+      )
     },
 
     usage: { instanceUse: BY_LAUNCH_TEMPLATE },
 
     async remove(client, candidate, dryRun, abortSignal) {
-      await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), { abortSignal })
+      await client.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: candidate.id, DryRun: dryRun }), {
+        abortSignal
+      })
     },
 
     removePermission: PERMISSION.deleteLaunchTemplate,

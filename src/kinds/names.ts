@@ -5,7 +5,13 @@
  */
 
 /** Every kind, in the order a sweep handles and reports them: the builders first, then what they leave. */
-export const KIND_NAMES = ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles'] as const
+export const KIND_NAMES = [
+  'instances',
+  'key-pairs',
+  'security-groups',
+  'launch-templates',
+  'instance-profiles'
+] as const
 export type Kind = (typeof KIND_NAMES)[number]
 
 /** Each kind's list in the report (the `report` output, the report file, the notification's JSON). */

@@ -24,7 +24,8 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
 export const securityGroups = {
   name: 'security-groups',
   nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
-  description: 'Packer’s temporary security groups (`packer_<uuid>`, described “Temporary group for Packer”) that no network interface or other group uses.',
+  description:
+    'Packer’s temporary security groups (`packer_<uuid>`, described “Temporary group for Packer”) that no network interface or other group uses.',
   outputs: [
     {
       ...selectedIdsOutput('security-groups'),
@@ -48,12 +49,17 @@ export const securityGroups = {
         ...tagFilters(inputs)
       ]
       const groups = await describing(PERMISSION.describeSecurityGroups, () =>
-        collect(paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal }), (page) => page.SecurityGroups)
+        collect(
+          paginateDescribeSecurityGroups({ client }, { Filters: filters, MaxResults: 1000 }, { abortSignal }),
+          (page) => page.SecurityGroups
+        )
       )
       const listed = groups
         .filter((group) => group.Description === PACKER_GROUP_DESCRIPTION)
         .map((group) => ({ id: group.GroupId, name: group.GroupName, tags: group.Tags }))
-      return candidatesOf('security-groups', listed, inputs, (name) => matchesAnyPattern(name, [SECURITY_GROUP_NAME_PATTERN]))
+      return candidatesOf('security-groups', listed, inputs, (name) =>
+        matchesAnyPattern(name, [SECURITY_GROUP_NAME_PATTERN])
+      )
     },
 
     usage: { find: groupUsage },
@@ -71,7 +77,11 @@ export const securityGroups = {
  * What uses each candidate group: network interfaces carrying it and other groups whose rules
  * point at it. The three lookups of each batch of 200 IDs run side by side.
  */
-async function groupUsage(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>> {
+async function groupUsage(
+  client: EC2Client,
+  candidates: readonly Candidate[],
+  abortSignal?: AbortSignal
+): Promise<Map<string, Usage>> {
   const usage = new Map<string, Usage>()
   const usageOf = (groupId: string): Usage => {
     const entry = usage.get(groupId) ?? { instanceIds: [], others: [] }
@@ -117,7 +127,10 @@ async function addInterfaceUse(
         for (const { GroupId } of networkInterface.Groups ?? []) {
           if (!GroupId || !wanted.has(GroupId)) continue
           if (instanceId) usageOf(GroupId).instanceIds.push(instanceId)
-          else usageOf(GroupId).others.push(`${networkInterface.NetworkInterfaceId ?? 'a network interface'} (not attached to an instance)`)
+          else
+            usageOf(GroupId).others.push(
+              `${networkInterface.NetworkInterfaceId ?? 'a network interface'} (not attached to an instance)`
+            )
         }
       }
     }

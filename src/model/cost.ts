@@ -74,15 +74,24 @@ const isRunning = (finding: Priced) => finding.state === 'running'
 const isStopped = (finding: InstanceFinding) => finding.state === 'stopped' || finding.state === 'stopping'
 
 /** The price a builder needs: spot builders by zone (undefined zone: the lookup says unknown). */
-export function priceKeyOf(finding: Pick<InstanceFinding, 'region' | 'instanceType' | 'lifecycle' | 'availabilityZone'>): PriceKey {
+export function priceKeyOf(
+  finding: Pick<InstanceFinding, 'region' | 'instanceType' | 'lifecycle' | 'availabilityZone'>
+): PriceKey {
   if (finding.lifecycle === 'spot')
-    return { region: finding.region, instanceType: finding.instanceType, source: 'spot', availabilityZone: finding.availabilityZone }
+    return {
+      region: finding.region,
+      instanceType: finding.instanceType,
+      source: 'spot',
+      availabilityZone: finding.availabilityZone
+    }
   return { region: finding.region, instanceType: finding.instanceType, source: 'on-demand' }
 }
 
 /** The key as a string, for maps: `on-demand/us-east-1/t3.micro`, `spot/us-east-1/us-east-1a/t3.micro`. */
 export function priceKeyId(key: PriceKey): string {
-  return key.source === 'spot' ? `spot/${key.region}/${key.availabilityZone ?? '?'}/${key.instanceType}` : `on-demand/${key.region}/${key.instanceType}`
+  return key.source === 'spot'
+    ? `spot/${key.region}/${key.availabilityZone ?? '?'}/${key.instanceType}`
+    : `on-demand/${key.region}/${key.instanceType}`
 }
 
 /** The distinct prices the running builders need: what pricing.ts asks for, once each. */
@@ -99,7 +108,16 @@ export function priceKeysFor(findings: readonly Priced[]): PriceKey[] {
 const exact = (value: number) => Math.round(value * 1e6) / 1e6
 
 function emptyFigures(): CostFigures {
-  return { running: 0, priceUnknown: 0, stopped: 0, instanceHours: 0, usdSoFar: 0, usdPerHourStopped: 0, usdPerMonthStopped: 0, usdPerHourStillRunning: 0 }
+  return {
+    running: 0,
+    priceUnknown: 0,
+    stopped: 0,
+    instanceHours: 0,
+    usdSoFar: 0,
+    usdPerHourStopped: 0,
+    usdPerMonthStopped: 0,
+    usdPerHourStillRunning: 0
+  }
 }
 
 function addFinding(figures: CostFigures, finding: InstanceFinding, price: number | undefined, now: Date): void {
@@ -137,7 +155,11 @@ function rounded(figures: CostFigures): CostFigures {
  * The cost report for these findings with these prices (keyed by priceKeyId), counting hours to
  * `now`. Pure. Regions are in the order of the findings' regions, sorted.
  */
-export function computeCost(findings: readonly InstanceFinding[], prices: ReadonlyMap<string, PriceLookup>, now: Date): CostReport {
+export function computeCost(
+  findings: readonly InstanceFinding[],
+  prices: ReadonlyMap<string, PriceLookup>,
+  now: Date
+): CostReport {
   const total = emptyFigures()
   const regions = new Map<string, CostFigures>()
   const rates = new Map<string, RateUsed>()
@@ -151,7 +173,8 @@ export function computeCost(findings: readonly InstanceFinding[], prices: Readon
       const rate = rates.get(priceKeyId(key)) ?? { ...key, usdPerHour: price ?? null, instances: 0 }
       rate.instances += 1
       rates.set(priceKeyId(key), rate)
-      if (price === undefined) unknown.add(lookup && 'unknown' in lookup ? lookup.unknown : `no price was looked up for ${describeKey(key)}`)
+      if (price === undefined)
+        unknown.add(lookup && 'unknown' in lookup ? lookup.unknown : `no price was looked up for ${describeKey(key)}`)
     }
     const region = regions.get(finding.region) ?? emptyFigures()
     regions.set(finding.region, region)
@@ -200,20 +223,30 @@ interface CostLineRender {
 const AS_IS: CostLineRender = { text: (words) => words, data: (value) => value }
 
 /** One line per figure: the notification's lines (plain text) and the summary's list items (rendered by `render`). */
-export function costLines(cost: CostFigures, unknown: readonly string[] = [], render: CostLineRender = AS_IS): string[] {
+export function costLines(
+  cost: CostFigures,
+  unknown: readonly string[] = [],
+  render: CostLineRender = AS_IS
+): string[] {
   const { text, data } = render
   const lines: string[] = []
   if (cost.running > 0) {
     const priced = cost.running - cost.priceUnknown
     const soFar = priced > 0 ? `: about ${formatUsd(cost.usdSoFar)} so far` : ''
     const ofPriced = cost.priceUnknown > 0 && priced > 0 ? ` (${priced} priced)` : ''
-    lines.push(`${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`)
+    lines.push(
+      `${countOf(cost.running, 'running builder')} had run ${formatHours(cost.instanceHours)} instance-hours${soFar}${ofPriced}`
+    )
   }
   // The run stopped or terminated them (one action a run): words that are true of both.
   if (cost.usdPerHourStopped > 0)
-    lines.push(`No longer running after this run: ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`)
+    lines.push(
+      `No longer running after this run: ${formatUsd(cost.usdPerHourStopped)} per hour (about ${formatUsd(cost.usdPerMonthStopped)} a month)`
+    )
   if (cost.usdPerHourStillRunning > 0)
-    lines.push(`Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`)
+    lines.push(
+      `Still running: ${formatUsd(cost.usdPerHourStillRunning)} per hour (about ${formatUsd(cost.usdPerHourStillRunning * HOURS_PER_MONTH)} a month)`
+    )
   if (cost.stopped > 0) lines.push(`${countOf(cost.stopped, 'builder')} found stopped: not billed for compute`)
   if (lines.length === 0 && cost.priceUnknown === 0) lines.push('No running or stopped builders to price')
   const rendered = lines.map((line) => text(line))
@@ -227,10 +260,25 @@ export function costLines(cost: CostFigures, unknown: readonly string[] = [], re
 /** The notification's paragraph, or none without a cost report: one line in notificationText spreads it. */
 export function costParagraphs(cost: CostReport | undefined): string[] {
   if (!cost) return []
-  return [['What the leftovers cost (estimate):', ...costLines(cost, cost.unknown).map((line) => `* ${line}`), COST_BASIS_NOTE].join('\n')]
+  return [
+    [
+      'What the leftovers cost (estimate):',
+      ...costLines(cost, cost.unknown).map((line) => `* ${line}`),
+      COST_BASIS_NOTE
+    ].join('\n')
+  ]
 }
 
-const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'No longer running', 'Still running', 'Found stopped', 'Price unknown']
+const COST_HEADERS = [
+  'Region',
+  'Running',
+  'Instance-hours',
+  'Cost so far',
+  'No longer running',
+  'Still running',
+  'Found stopped',
+  'Price unknown'
+]
 
 /**
  * The job summary's "What the leftovers cost" section as one line of HTML, or '' without a cost
@@ -238,7 +286,11 @@ const COST_HEADERS = ['Region', 'Running', 'Instance-hours', 'Cost so far', 'No 
  * (region names, why a price is unknown), passed in so this module does not import the summary;
  * every value goes through one of them.
  */
-export function costSummaryHtml(cost: CostReport | undefined, escape: (text: string) => string, literal: (value: string) => string): string {
+export function costSummaryHtml(
+  cost: CostReport | undefined,
+  escape: (text: string) => string,
+  literal: (value: string) => string
+): string {
   if (!cost) return ''
   const perHour = (amount: number) => (amount > 0 ? `${formatUsd(amount)}/h` : '—')
   const row = (region: string, figures: CostFigures) => [
@@ -253,8 +305,12 @@ export function costSummaryHtml(cost: CostReport | undefined, escape: (text: str
       String(figures.priceUnknown)
     ].map((cell) => escape(cell))
   ]
-  const rows = [...cost.regions.map((region) => row(literal(region.region), region)), ...(cost.regions.length > 1 ? [row(escape('All regions'), cost)] : [])]
-  const cells = (cellsOfRow: string[], tag: 'th' | 'td') => `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
+  const rows = [
+    ...cost.regions.map((region) => row(literal(region.region), region)),
+    ...(cost.regions.length > 1 ? [row(escape('All regions'), cost)] : [])
+  ]
+  const cells = (cellsOfRow: string[], tag: 'th' | 'td') =>
+    `<tr>${cellsOfRow.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
   const table =
     rows.length > 0
       ? `<table>${cells(

@@ -86,7 +86,17 @@ export function formatError(info: AwsErrorInfo): string {
 }
 
 /** What was done first, then what was not, then what went wrong, then what was left alone. */
-const OUTCOME_ORDER: readonly Outcome[] = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'in-use', 'failed', 'unknown', 'skipped']
+const OUTCOME_ORDER: readonly Outcome[] = [
+  'stopped',
+  'terminated',
+  'deleted',
+  'notified',
+  'dry-run',
+  'in-use',
+  'failed',
+  'unknown',
+  'skipped'
+]
 
 /** How many findings had each outcome, in OUTCOME_ORDER, without the zeros. */
 export function outcomeCounts(findings: readonly { outcome: Outcome }[]): [Outcome, number][] {

@@ -70,7 +70,17 @@ export interface Inputs {
  * - unknown: the call got no answer (a silent endpoint, a cancelled job) and could not be read
  *   back: it may or may not have taken effect; see `reason`
  */
-export const OUTCOMES = ['stopped', 'terminated', 'deleted', 'notified', 'dry-run', 'skipped', 'in-use', 'failed', 'unknown'] as const
+export const OUTCOMES = [
+  'stopped',
+  'terminated',
+  'deleted',
+  'notified',
+  'dry-run',
+  'skipped',
+  'in-use',
+  'failed',
+  'unknown'
+] as const
 export type Outcome = (typeof OUTCOMES)[number]
 
 export interface AwsErrorInfo {

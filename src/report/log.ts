@@ -78,7 +78,12 @@ function groupLines(kinds: readonly KindModule[], region: string, findings: read
  * when nothing was found, with the region's counts), and what failed in the region outside them.
  * `resources` = the selected kinds, for what a partly swept region did sweep.
  */
-export function logRegion(kinds: readonly KindModule[], result: RegionResult, findings: FindingsByKind, resources: readonly ResourceKind[]): void {
+export function logRegion(
+  kinds: readonly KindModule[],
+  result: RegionResult,
+  findings: FindingsByKind,
+  resources: readonly ResourceKind[]
+): void {
   if (isNotSwept(result)) logData([regionLine(kinds, result, resources)])
   const foundAny = [...findings.values()].some((list) => list.length > 0)
   for (const kind of kinds) {
@@ -89,7 +94,10 @@ export function logRegion(kinds: readonly KindModule[], result: RegionResult, fi
         groupLines(kinds, result.region, ofKind)
       )
     } else if (ofKind.length > 0)
-      logGroup(`${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`, groupLines(kinds, result.region, ofKind))
+      logGroup(
+        `${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`,
+        groupLines(kinds, result.region, ofKind)
+      )
   }
 }
 
@@ -97,7 +105,8 @@ export function logRegion(kinds: readonly KindModule[], result: RegionResult, fi
 export function logAccount(kinds: readonly KindModule[], findings: FindingsByKind): void {
   for (const [kind, list] of findings) {
     const { singular, plural } = kindNamed(kinds, kind).nouns
-    if (list.length > 0) logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(kinds, GLOBAL_REGION, list))
+    if (list.length > 0)
+      logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(kinds, GLOBAL_REGION, list))
   }
 }
 
@@ -116,7 +125,11 @@ export interface Annotation {
 
 function failedResourceAnnotation(finding: Finding, noun: string, verb: string): Annotation {
   const what = finding.outcome === 'unknown' ? `no answer on ${verb}` : `${verb} failed`
-  return { level: 'error', title: oneLine(`packer-sweeper: ${noun} ${finding.id} (${finding.region}): ${what}`), message: describeOutcome(finding) }
+  return {
+    level: 'error',
+    title: oneLine(`packer-sweeper: ${noun} ${finding.id} (${finding.region}): ${what}`),
+    message: describeOutcome(finding)
+  }
 }
 
 /**

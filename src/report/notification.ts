@@ -16,7 +16,16 @@ import { describeAwsError, errorMessage } from '../aws/errors.js'
 import { RECORD_BY_MS, type RunControl } from '../engine/run-control.js'
 import { PERMISSION } from '../model/permissions.js'
 import { costParagraphs } from '../model/cost.js'
-import { byRegionThenId, describeOutcome, formatAge, formatAwsError, formatMaxAge, oneLine, outcomeCounts, shortMessage } from '../model/format.js'
+import {
+  byRegionThenId,
+  describeOutcome,
+  formatAge,
+  formatAwsError,
+  formatMaxAge,
+  oneLine,
+  outcomeCounts,
+  shortMessage
+} from '../model/format.js'
 import { isBuilderKind, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
 import { findingsOf } from './lists.js'
@@ -93,7 +102,8 @@ function outcomeVerb(outcome: Outcome, plural: boolean, failedVerb: string): str
 export function closingSentence(findings: readonly Finding[], failedVerb: string): string {
   const counts = outcomeCounts(findings)
   const [only] = counts
-  if (counts.length === 1 && only) return `${only[1] === 1 ? 'It' : 'They'} ${outcomeVerb(only[0], only[1] > 1, failedVerb)}.`
+  if (counts.length === 1 && only)
+    return `${only[1] === 1 ? 'It' : 'They'} ${outcomeVerb(only[0], only[1] > 1, failedVerb)}.`
   return `${counts.map(([outcome, count]) => `${count} ${outcomeVerb(outcome, count > 1, failedVerb)}`).join('; ')}.`
 }
 
@@ -144,7 +154,10 @@ function idsByOutcome(entries: readonly Entry[]): Record<ResourceList, IdsByOutc
 function countsByOutcome(entries: readonly Entry[]): Record<ResourceList, Partial<Record<Outcome, number>>> {
   const ids = idsByOutcome(entries)
   return Object.fromEntries(
-    RESOURCE_LISTS.map((list) => [list, Object.fromEntries(Object.entries(ids[list]).map(([outcome, listed]) => [outcome, listed.length]))])
+    RESOURCE_LISTS.map((list) => [
+      list,
+      Object.fromEntries(Object.entries(ids[list]).map(([outcome, listed]) => [outcome, listed.length]))
+    ])
   ) as Record<ResourceList, Partial<Record<Outcome, number>>>
 }
 
@@ -202,7 +215,10 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
   const { report } = context
   const settings = report.settings
   const paragraphs: string[] = []
-  if (parts > 1) paragraphs.push(`Part ${part} of ${parts} of packer-sweeper run ${context.runId}; every resource is listed in exactly one part.`)
+  if (parts > 1)
+    paragraphs.push(
+      `Part ${part} of ${parts} of packer-sweeper run ${context.runId}; every resource is listed in exactly one part.`
+    )
   const instances = entries.filter((entry) => entry.builder)
   if (instances.length > 0) {
     const failedVerb = settings.action === 'stop' ? 'stopped' : 'terminated'
@@ -257,7 +273,9 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
 /** The JSON of one part, with the findings of its first `keep` resources. */
 function partJson(context: Context, entries: readonly Entry[], part: number, parts: number, keep: number): string {
   const { report } = context
-  const findings = Object.fromEntries(RESOURCE_LISTS.map((list): [ResourceList, Finding[]] => [list, []])) as NotificationJson['findings']
+  const findings = Object.fromEntries(
+    RESOURCE_LISTS.map((list): [ResourceList, Finding[]] => [list, []])
+  ) as NotificationJson['findings']
   for (const { list, finding } of entries.slice(0, keep)) findings[list].push(finding)
   const json: NotificationJson = {
     kind: NOTIFICATION_KIND,
@@ -314,10 +332,14 @@ function pack(context: Context, entries: readonly Entry[], parts: number, hint: 
     const rest = entries.length - start
     const fits = (count: number) => {
       const slice = entries.slice(start, start + count)
-      return envelopeBytes(partText(context, slice, part, parts), partJson(context, slice, part, parts, 0)) <= SNS_MESSAGE_MAX_BYTES
+      return (
+        envelopeBytes(partText(context, slice, part, parts), partJson(context, slice, part, parts, 0)) <=
+        SNS_MESSAGE_MAX_BYTES
+      )
     }
     // Only run-level errors and failed regions (part 1) are never spread; it takes megabytes of them to get here.
-    if (!fits(0) || (rest > 0 && !fits(1))) throw new Error(`the SNS message does not fit in ${SNS_MESSAGE_MAX_BYTES} bytes even with one resource per part`)
+    if (!fits(0) || (rest > 0 && !fits(1)))
+      throw new Error(`the SNS message does not fit in ${SNS_MESSAGE_MAX_BYTES} bytes even with one resource per part`)
     const count = largestFitting(rest, fits, packed.at(-1)?.length ?? hint)
     packed.push(entries.slice(start, start + count))
     start += count
@@ -334,7 +356,13 @@ function pack(context: Context, entries: readonly Entry[], parts: number, hint: 
 export function buildNotifications(kinds: readonly KindModule[], report: Report, topicArn: string): Notification[] {
   if (!needsAttention(report)) return []
   const entries = entriesOf(kinds, report)
-  const context: Context = { kinds, report, runId: notificationRunId(report), totals: countsByOutcome(entries), headline: headline(report) }
+  const context: Context = {
+    kinds,
+    report,
+    runId: notificationRunId(report),
+    totals: countsByOutcome(entries),
+    headline: headline(report)
+  }
   // The part count is in every part ("part 2 of 3"): pack until the count packed is the count assumed.
   // A first guess from the bytes each resource needs at least, to spare most rounds and probes.
   const bytes = entries.reduce((sum, entry) => sum + entryBytes(entry), 0)
@@ -346,7 +374,8 @@ export function buildNotifications(kinds: readonly KindModule[], report: Report,
     assumed = packed.length
     packed = pack(context, entries, assumed, hint)
   }
-  if (packed.length !== assumed) throw new Error(`the SNS message does not settle on a number of parts (${assumed} or ${packed.length})`)
+  if (packed.length !== assumed)
+    throw new Error(`the SNS message does not settle on a number of parts (${assumed} or ${packed.length})`)
   const parts = packed.length
   return packed.map((slice, index) => {
     const part = index + 1
@@ -354,11 +383,24 @@ export function buildNotifications(kinds: readonly KindModule[], report: Report,
     const textBytes = escapedBytes(text)
     const keep = largestFitting(
       slice.length,
-      (count) => ENVELOPE_OVERHEAD + textBytes + JSON_PROTOCOLS.length * escapedBytes(partJson(context, slice, part, parts, count)) <= SNS_MESSAGE_MAX_BYTES
+      (count) =>
+        ENVELOPE_OVERHEAD +
+          textBytes +
+          JSON_PROTOCOLS.length * escapedBytes(partJson(context, slice, part, parts, count)) <=
+        SNS_MESSAGE_MAX_BYTES
     )
     const message = envelope(text, partJson(context, slice, part, parts, keep))
-    if (Buffer.byteLength(message) > SNS_MESSAGE_MAX_BYTES) throw new Error(`part ${part} of the SNS message takes more than ${SNS_MESSAGE_MAX_BYTES} bytes`)
-    return { topicArn, subject: subjectFor(report, part, parts), message, messageStructure: 'json', part, parts, runId: context.runId }
+    if (Buffer.byteLength(message) > SNS_MESSAGE_MAX_BYTES)
+      throw new Error(`part ${part} of the SNS message takes more than ${SNS_MESSAGE_MAX_BYTES} bytes`)
+    return {
+      topicArn,
+      subject: subjectFor(report, part, parts),
+      message,
+      messageStructure: 'json',
+      part,
+      parts,
+      runId: context.runId
+    }
   })
 }
 
@@ -403,7 +445,10 @@ export async function publishNotifications(
   let published = 0
   try {
     const other = notifications.find((notification) => notification.topicArn !== first.topicArn)
-    if (other) throw new Error(`publishNotifications: every part must go to one topic, not to ${first.topicArn} and ${other.topicArn}`)
+    if (other)
+      throw new Error(
+        `publishNotifications: every part must go to one topic, not to ${first.topicArn} and ${other.topicArn}`
+      )
     const { SNSClient, PublishCommand } = await import('@aws-sdk/client-sns')
     const client = new SNSClient(clientConfig({ region: topicRegion(first.topicArn), credentials }))
     try {
@@ -448,7 +493,8 @@ export async function notify(
   if (parts.length === 0) return
   report.notification = { topicArn, parts: parts.length, published: 0 }
   if (control.msUntil(RECORD_BY_MS) < 1_000) {
-    report.notification.error = 'not published: the job was cancelled and there was no time left before the runner ends the step'
+    report.notification.error =
+      'not published: the job was cancelled and there was no time left before the runner ends the step'
     report.errors.push(`Publishing to ${topicArn} failed: ${report.notification.error}`)
     return
   }
@@ -456,7 +502,9 @@ export async function notify(
   const result = await publishNotifications(parts, credentials, { abortSignal })
   report.notification.published = result.published
   if (result.error === undefined) {
-    core.info(`Published the report to ${topicArn}${parts.length > 1 ? ` (${parts.length} of ${parts.length} parts published)` : ''}`)
+    core.info(
+      `Published the report to ${topicArn}${parts.length > 1 ? ` (${parts.length} of ${parts.length} parts published)` : ''}`
+    )
     return
   }
   const why = formatAwsError(describeAwsError(result.error, PERMISSION.publish))

@@ -19,7 +19,10 @@ import type { Report, RunContext } from './types.js'
  */
 export function keepReportFile(report: Report): void {
   const directory = process.env.RUNNER_TEMP || tmpdir()
-  const file = join(directory, `packer-sweeper-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}.json`)
+  const file = join(
+    directory,
+    `packer-sweeper-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}.json`
+  )
   try {
     report.reportFile = file
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)

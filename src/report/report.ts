@@ -41,9 +41,16 @@ function resultPhrase(selected: readonly Finding[], noun: string, brief: boolean
   const counts = outcomeCounts(selected)
   const [only] = counts
   if (counts.length === 1 && only && CHANGED_OUTCOMES.has(only[0])) return `${noun} ${only[0]}`
-  if (!selected.some((finding) => isChanged(finding) || NOT_DONE_OUTCOMES.has(finding.outcome) || finding.outcome === 'in-use')) return `${noun} found`
+  if (
+    !selected.some(
+      (finding) => isChanged(finding) || NOT_DONE_OUTCOMES.has(finding.outcome) || finding.outcome === 'in-use'
+    )
+  )
+    return `${noun} found`
   if (!brief) return `${noun} (${outcomeBreakdown(selected)})`
-  const notDone = counts.filter(([outcome]) => NOT_DONE_OUTCOMES.has(outcome)).map(([outcome, count]) => `${count} ${outcome}`)
+  const notDone = counts
+    .filter(([outcome]) => NOT_DONE_OUTCOMES.has(outcome))
+    .map(([outcome, count]) => `${count} ${outcome}`)
   return notDone.length > 0 ? `${noun} (${notDone.join(', ')})` : noun
 }
 
@@ -69,7 +76,9 @@ export function headline(report: Report, { brief = false } = {}): string {
   if (parts.length === 0) {
     const skipped = allFindings(report).length
     const quiet =
-      skipped > 0 ? `${countOf(skipped, 'stale Packer resource')} skipped` : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
+      skipped > 0
+        ? `${countOf(skipped, 'stale Packer resource')} skipped`
+        : `no stale Packer resources in ${countOf(report.regions.length, 'region')}`
     return report.cancelled ? `cancelled: ${quiet}` : quiet
   }
   return (report.cancelled ? 'cancelled: ' : '') + parts.join(', ') + (report.settings['dry-run'] ? ' (dry run)' : '')
@@ -93,9 +102,17 @@ export function regionKinds(kinds: readonly KindModule[], resources: readonly Ki
 }
 
 /** How a region's status reads in a line about the region (`eu-west-1: nothing swept: …`). */
-export const REGION_STATUS_WORDS: Readonly<Record<RegionStatus, string>> = { ok: 'swept', partial: 'partly swept', failed: 'nothing swept' }
+export const REGION_STATUS_WORDS: Readonly<Record<RegionStatus, string>> = {
+  ok: 'swept',
+  partial: 'partly swept',
+  failed: 'nothing swept'
+}
 /** How a region's status reads after the region's name, in the headline and the annotations' titles (`1 region failed`). */
-export const REGION_VERDICTS: Readonly<Record<RegionStatus, string>> = { ok: 'swept', partial: 'partly swept', failed: 'failed' }
+export const REGION_VERDICTS: Readonly<Record<RegionStatus, string>> = {
+  ok: 'swept',
+  partial: 'partly swept',
+  failed: 'failed'
+}
 
 /** What a failure says before its error: `key pairs failed`, or nothing for the region's own (its deadline). */
 export function failedKindWords(kinds: readonly KindModule[], failure: RegionFailure): string | undefined {
@@ -112,7 +129,11 @@ export function sweptKinds(kinds: readonly KindModule[], region: RegionResult, r
 }
 
 /** `instances, security groups swept`, or undefined when there is nothing to say. */
-export function sweptWords(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): string | undefined {
+export function sweptWords(
+  kinds: readonly KindModule[],
+  region: RegionResult,
+  resources: readonly Kind[]
+): string | undefined {
   const swept = sweptKinds(kinds, region, resources)
   return swept.length > 0 ? `${swept.map((kind) => kindNamed(kinds, kind).nouns.plural).join(', ')} swept` : undefined
 }
@@ -129,7 +150,9 @@ export function regionLine(kinds: readonly KindModule[], region: RegionResult, r
 
 /** What failed in a region and what was swept: `key pairs failed: UnauthorizedOperation: …; instances swept`. */
 export function regionDetails(kinds: readonly KindModule[], region: RegionResult, resources: readonly Kind[]): string {
-  const failures = region.failures.map((failure) => [failedKindWords(kinds, failure), formatError(failure)].filter(Boolean).join(': '))
+  const failures = region.failures.map((failure) =>
+    [failedKindWords(kinds, failure), formatError(failure)].filter(Boolean).join(': ')
+  )
   return [...failures, sweptWords(kinds, region, resources)].filter((part) => part !== undefined).join('; ')
 }
 
@@ -137,7 +160,8 @@ export function regionDetails(kinds: readonly KindModule[], region: RegionResult
 function idLists(kinds: readonly KindModule[], report: Report): Map<OutputName, string[]> {
   const lists = new Map<OutputName, string[]>()
   for (const kind of kinds) {
-    for (const output of kind.outputs) if ('ids' in output) lists.set(output.name, output.ids(findingsOf(report, kind.name)))
+    for (const output of kind.outputs)
+      if ('ids' in output) lists.set(output.name, output.ids(findingsOf(report, kind.name)))
   }
   return lists
 }
@@ -146,7 +170,8 @@ function idLists(kinds: readonly KindModule[], report: Report): Map<OutputName, 
 function countOutputs(kinds: readonly KindModule[], report: Report): Partial<Record<OutputName, string>> {
   const counts: Partial<Record<OutputName, string>> = {}
   for (const kind of kinds) {
-    for (const output of kind.outputs) if ('count' in output) counts[output.name] = String(output.count(findingsOf(report, kind.name)))
+    for (const output of kind.outputs)
+      if ('count' in output) counts[output.name] = String(output.count(findingsOf(report, kind.name)))
   }
   return counts
 }
@@ -168,7 +193,10 @@ function idsWithin(ids: readonly string[], maxBytes: number): string {
  * Shares `budget` bytes among the lists: each gets an equal share of what the shorter ones leave,
  * so short lists (failed-ids, above all) stay whole and only the longest are cut.
  */
-function fitIdLists(lists: ReadonlyMap<OutputName, string[]>, budget: number): { values: Partial<Record<OutputName, string>>; cut: OutputName[] } {
+function fitIdLists(
+  lists: ReadonlyMap<OutputName, string[]>,
+  budget: number
+): { values: Partial<Record<OutputName, string>>; cut: OutputName[] } {
   const whole = [...lists].map(([name, ids]) => ({ name, ids, json: JSON.stringify(ids) }))
   const values: Partial<Record<OutputName, string>> = {}
   const cut: OutputName[] = []
@@ -204,13 +232,19 @@ export function fitOutputs(kinds: readonly KindModule[], report: Report, budget 
   const wholeIdBytes = bytesOf(wholeIds)
   const wholeReport = JSON.stringify(report)
   if (Buffer.byteLength(wholeReport) <= budget - fixedBytes - wholeIdBytes) {
-    return { values: inActionOrder(kinds, { ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }), shortened: [] }
+    return {
+      values: inActionOrder(kinds, { ...wholeIds, ...fixed, 'outputs-truncated': 'false', report: wholeReport }),
+      shortened: []
+    }
   }
   const minimal = minimalReportJson(report)
   const ids = fitIdLists(lists, budget - fixedBytes - Buffer.byteLength(minimal))
   const idBytes = bytesOf(ids.values)
   const reportJson = reportJsonWithin(report, budget - fixedBytes - idBytes) ?? minimal
-  return { values: inActionOrder(kinds, { ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }), shortened: [...ids.cut, 'report'] }
+  return {
+    values: inActionOrder(kinds, { ...ids.values, ...fixed, 'outputs-truncated': 'true', report: reportJson }),
+    shortened: [...ids.cut, 'report']
+  }
 }
 
 function bytesOf(values: Partial<Record<OutputName, string>>): number {
@@ -228,7 +262,9 @@ function inActionOrder(kinds: readonly KindModule[], values: Partial<Record<Outp
  */
 export function outputsWithoutReport(kinds: readonly KindModule[]): OutputValues {
   return inActionOrder(kinds, {
-    ...Object.fromEntries(kinds.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))),
+    ...Object.fromEntries(
+      kinds.flatMap((kind) => kind.outputs.map((output) => [output.name, 'ids' in output ? '[]' : '0']))
+    ),
     'report-file': '',
     'outputs-truncated': 'false',
     report: 'null'
@@ -244,8 +280,12 @@ export function writeOutputs(kinds: readonly KindModule[], report: Report | unde
   const { values, shortened } = fitOutputs(kinds, report)
   for (const [name, value] of Object.entries(values)) core.setOutput(name, value)
   if (shortened.length > 0) {
-    const where = report.reportFile ? `the whole report is in ${report.reportFile} (output report-file)` : 'the whole report could not be written to a file'
-    core.warning(`Outputs shortened to stay within GitHub's 1 MB per job: ${shortened.join(', ')}; ${where}.`, { title: 'packer-sweeper: outputs shortened' })
+    const where = report.reportFile
+      ? `the whole report is in ${report.reportFile} (output report-file)`
+      : 'the whole report could not be written to a file'
+    core.warning(`Outputs shortened to stay within GitHub's 1 MB per job: ${shortened.join(', ')}; ${where}.`, {
+      title: 'packer-sweeper: outputs shortened'
+    })
   }
 }
 
@@ -254,9 +294,13 @@ export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(KIND_NAMES.map((kind) => [REPORT_LISTS[kind], Math.max(0, findingsOf(report, kind).length - keep)])) as TruncatedCounts
+  const truncated = Object.fromEntries(
+    KIND_NAMES.map((kind) => [REPORT_LISTS[kind], Math.max(0, findingsOf(report, kind).length - keep)])
+  ) as TruncatedCounts
   if (Object.values(truncated).every((count) => count === 0)) return report
-  const kept = Object.fromEntries(KIND_NAMES.map((kind) => [REPORT_LISTS[kind], findingsOf(report, kind).slice(0, keep)]))
+  const kept = Object.fromEntries(
+    KIND_NAMES.map((kind) => [REPORT_LISTS[kind], findingsOf(report, kind).slice(0, keep)])
+  )
   return { ...report, ...kept, truncated }
 }
 
@@ -267,7 +311,11 @@ function reportKeeping(report: Report, keep: number): Report & { truncated?: Tru
  * so short lists stay whole, and a `truncated` field (not part of the Report type) says how many
  * entries each list lost. Undefined when not even empty lists fit.
  */
-export function reportJsonWithin(report: Report, maxBytes: number, measure: (json: string) => number = (json) => Buffer.byteLength(json)): string | undefined {
+export function reportJsonWithin(
+  report: Report,
+  maxBytes: number,
+  measure: (json: string) => number = (json) => Buffer.byteLength(json)
+): string | undefined {
   const fits = (keep: number): string | undefined => {
     const json = JSON.stringify(reportKeeping(report, keep))
     return measure(json) <= maxBytes ? json : undefined
@@ -291,7 +339,9 @@ function minimalReportJson(report: Report): string {
 const MAX_IDS_PER_FAILURE_LINE = 20
 
 function failureLine(failed: readonly Finding[], singular: string, plural: string, outcome: Outcome): string {
-  const shown = failed.slice(0, MAX_IDS_PER_FAILURE_LINE).map((finding) => `${finding.id} (${finding.error?.code ?? 'no error recorded'})`)
+  const shown = failed
+    .slice(0, MAX_IDS_PER_FAILURE_LINE)
+    .map((finding) => `${finding.id} (${finding.error?.code ?? 'no error recorded'})`)
   const more = failed.length - shown.length
   const verb = outcome === 'unknown' ? 'got no answer (outcome unknown)' : 'failed'
   return `${countOf(failed.length, singular, plural)} ${verb}: ${shown.join(', ')}${more > 0 ? `, ${andMore(more)}` : ''}`
@@ -303,9 +353,12 @@ function failureLine(failed: readonly Finding[], singular: string, plural: strin
  * kinds that failed in it), then the failed and unknown actions. Empty = the step succeeds.
  */
 export function stepFailures(kinds: readonly KindModule[], report: Report): string[] {
-  const failures = report.cancelled ? ['The job was cancelled before the sweep finished; the report says what was done.'] : []
+  const failures = report.cancelled
+    ? ['The job was cancelled before the sweep finished; the report says what was done.']
+    : []
   failures.push(...report.errors)
-  for (const region of report.regions.filter(isNotSwept)) failures.push(`region ${regionLine(kinds, region, report.settings.resources)}`)
+  for (const region of report.regions.filter(isNotSwept))
+    failures.push(`region ${regionLine(kinds, region, report.settings.resources)}`)
   for (const outcome of ['failed', 'unknown'] as const) {
     for (const kind of kinds) {
       const { singular, plural } = kind.nouns

@@ -45,9 +45,11 @@ export function requiredPermissions(kindModules: readonly KindModule[], needs: P
   // The swept regions' listings answer what account-wide kinds ask of instances; with `regions: all`
   // they cover every enabled region, otherwise the rest are asked.
   const listingsCoverAll = needs.allRegions && instancePassQueries(kinds).length > 0
-  for (const kind of kinds.filter(isAccountLeftoverKind)) if (kind.instanceUse && !listingsCoverAll) granted.add(kind.instanceUse.elsewhere)
+  for (const kind of kinds.filter(isAccountLeftoverKind))
+    if (kind.instanceUse && !listingsCoverAll) granted.add(kind.instanceUse.elsewhere)
   if (needs.allRegions) granted.add(PERMISSION.describeRegions)
   if (needs.notify) granted.add(PERMISSION.publish)
-  if (needs.estimateCost) [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))
+  if (needs.estimateCost)
+    [PERMISSION.getProducts, PERMISSION.describeSpotPriceHistory].forEach((permission) => granted.add(permission))
   return [...granted].sort()
 }

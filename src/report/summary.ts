@@ -67,7 +67,8 @@ interface RowBudget {
 
 /** A table with its header row; rows beyond the budget are counted in a last "… and N more" row. */
 function table(headers: readonly string[], rows: readonly string[][], budget: RowBudget): string {
-  const cells = (row: readonly string[], tag: 'th' | 'td') => `<tr>${row.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
+  const cells = (row: readonly string[], tag: 'th' | 'td') =>
+    `<tr>${row.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
   const html = [cells(headers, 'th')]
   let shown = 0
   for (const row of rows) {
@@ -103,7 +104,8 @@ function settingsLine(kinds: readonly KindModule[], report: Report): string {
   ]
   if (settings['dry-run']) parts.push('<b>dry run</b>: nothing was changed')
   // EC2 proves a dry run's permissions with DryRun; a kind that cannot says what is left unproven.
-  if (settings['dry-run']) for (const { dryRunCaveat } of selectedKinds(kinds, settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
+  if (settings['dry-run'])
+    for (const { dryRunCaveat } of selectedKinds(kinds, settings.resources)) if (dryRunCaveat) parts.push(dryRunCaveat)
   return `<p>${parts.join(' · ')}</p>`
 }
 
@@ -112,7 +114,9 @@ function countsLine(kinds: readonly KindModule[], report: Report): string {
   for (const kind of kinds) {
     const findings = findingsOf(report, kind.name)
     const { singular, plural } = kind.nouns
-    const noun = isBuilderKind(kind) ? countOf(findings.length, `stale ${singular}`, `stale ${plural}`) : countOf(findings.length, singular, plural)
+    const noun = isBuilderKind(kind)
+      ? countOf(findings.length, `stale ${singular}`, `stale ${plural}`)
+      : countOf(findings.length, singular, plural)
     if (findings.length > 0) parts.push(`${noun} (${outcomeBreakdown(findings)})`)
   }
   return parts.length > 0 ? `<p>${parts.join(' · ')}</p>` : ''
@@ -131,7 +135,9 @@ function regionFailureHtml(kinds: readonly KindModule[], failure: RegionFailure)
   const kind = failedKindWords(kinds, failure)
   // describeAwsError already names the permission in the message; say it only when it did not.
   const permission =
-    failure.missingPermission && !failure.message.includes(failure.missingPermission) ? ` (missing IAM permission ${literal(failure.missingPermission)})` : ''
+    failure.missingPermission && !failure.message.includes(failure.missingPermission)
+      ? ` (missing IAM permission ${literal(failure.missingPermission)})`
+      : ''
   return `${kind ? `${escapeForSummary(kind)}: ` : ''}${literal(formatError(failure), Infinity)}${permission}`
 }
 
@@ -141,7 +147,10 @@ function regionsWithFailuresSection(kinds: readonly KindModule[], report: Report
   if (regions.length === 0) return ''
   const items = regions.map((region) => {
     const swept = sweptWords(kinds, region, report.settings.resources)
-    const parts = [...region.failures.map((failure) => regionFailureHtml(kinds, failure)), ...(swept ? [escapeForSummary(swept)] : [])]
+    const parts = [
+      ...region.failures.map((failure) => regionFailureHtml(kinds, failure)),
+      ...(swept ? [escapeForSummary(swept)] : [])
+    ]
     return `${literal(region.region)}: ${REGION_STATUS_WORDS[region.status]}${parts.length > 0 ? `: ${parts.join('; ')}` : ''}`
   })
   return `<h3>Regions with failures</h3>${list(items)}`
@@ -159,7 +168,8 @@ function timeCell(iso: string): string {
 }
 
 /** The outcome, and what came with it (a reason, AWS's error) as a literal. */
-const outcomeCell = (finding: InstanceFinding | OrphanFinding) => describeOutcome(finding, (detail) => literal(detail, Infinity))
+const outcomeCell = (finding: InstanceFinding | OrphanFinding) =>
+  describeOutcome(finding, (detail) => literal(detail, Infinity))
 
 function instanceRow(finding: InstanceFinding): string[] {
   return [
@@ -192,11 +202,14 @@ function buildersSection(kind: KindModule, report: Report, budget: RowBudget): s
   for (const [region, findings] of byRegion) {
     const result = regionResults.get(region)
     if (findings.length === 0) {
-      if (result?.status !== 'failed') quiet.push(`${literal(region)} (${result?.matched ?? 0} matching, ${result?.fresh ?? 0} younger than max-age)`)
+      if (result?.status !== 'failed')
+        quiet.push(`${literal(region)} (${result?.matched ?? 0} matching, ${result?.fresh ?? 0} younger than max-age)`)
       continue
     }
     const rows = [...findings].sort((a, b) => a.id.localeCompare(b.id)).map(instanceRow)
-    tables.push(`<h4>${literal(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`)
+    tables.push(
+      `<h4>${literal(region)}</h4><p>${regionCounts(result, findings.length)}</p>${table(INSTANCE_HEADERS, rows, budget)}`
+    )
   }
   const quietLine = quiet.length > 0 ? `<p>No stale instances in ${quiet.join(', ')}.</p>` : ''
   return `<h3>${kind.nouns.title}</h3>${tables.join('')}${quietLine}`
@@ -214,7 +227,9 @@ function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): s
   if (findings.length === 0) return ''
   // Where the ID is the name (a key pair, an IAM profile), one column says it.
   const namedById = findings.every((finding) => finding.id === finding.name)
-  const headers = namedById ? [kind.nameHeader, 'Region', 'Created', 'Age', 'Outcome'] : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  const headers = namedById
+    ? [kind.nameHeader, 'Region', 'Created', 'Age', 'Outcome']
+    : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
   const rows = [...findings]
     .sort(byRegionThenId)
     .map((finding) => [
@@ -229,7 +244,12 @@ function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): s
 }
 
 function isClean(report: Report): boolean {
-  return allFindings(report).length === 0 && report.errors.length === 0 && !report.cancelled && !report.regions.some(isNotSwept)
+  return (
+    allFindings(report).length === 0 &&
+    report.errors.length === 0 &&
+    !report.cancelled &&
+    !report.regions.some(isNotSwept)
+  )
 }
 
 function cancelledLine(report: Report): string {
@@ -267,7 +287,9 @@ export function renderSummary(kinds: readonly KindModule[], report: Report): str
     bytes: Math.min(SUMMARY_ROWS_BYTE_BUDGET, SUMMARY_MAX_BYTES - fixedBytes - SUMMARY_STRUCTURE_RESERVE),
     omitted: 0
   }
-  const sections = kinds.map((kind) => (isBuilderKind(kind) ? buildersSection(kind, report, budget) : leftoverSection(kind, report, budget)))
+  const sections = kinds.map((kind) =>
+    isBuilderKind(kind) ? buildersSection(kind, report, budget) : leftoverSection(kind, report, budget)
+  )
   const blocks = [...fixed, ...sections]
   blocks.push(restLine(report, budget.omitted))
   return `${blocks.filter((block) => block !== '').join('\n')}\n`

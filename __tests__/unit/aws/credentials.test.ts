@@ -28,7 +28,8 @@ let scratch: string
 
 /** No credentials anywhere the SDK's default chain looks: env, shared files, SSO, containers, IMDS. */
 function clearCredentialSources(): void {
-  for (const name of Object.keys(process.env)) if (name.startsWith('AWS_') || name.startsWith('ACTIONS_ID_TOKEN_')) delete process.env[name]
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('AWS_') || name.startsWith('ACTIONS_ID_TOKEN_')) delete process.env[name]
   process.env.AWS_CONFIG_FILE = join(scratch, 'no-config')
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(scratch, 'no-credentials')
   process.env.AWS_EC2_METADATA_DISABLED = 'true'
@@ -93,7 +94,11 @@ afterEach(() => {
 })
 
 describe('role-to-assume: GitHub OIDC', () => {
-  const inputs = defaultInputs({ 'role-to-assume': ROLE, 'role-session-name': 'gh-run-42', audience: 'sts.example.com' })
+  const inputs = defaultInputs({
+    'role-to-assume': ROLE,
+    'role-session-name': 'gh-run-42',
+    audience: 'sts.example.com'
+  })
 
   it.each([
     ['neither variable', {}],
@@ -120,16 +125,19 @@ describe('role-to-assume: GitHub OIDC', () => {
     expect(stsMock.calls()).toHaveLength(0)
   })
 
-  it.each([500, 502, 503])('the token endpoint failing (%i): the status, and no id-token: write advice', async (status) => {
-    withOidc()
-    tokenAnswer = { status, body: '{}' }
-    const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
-    expect(error).toBeInstanceOf(CredentialsError)
-    expect(error.message).toContain(`answered HTTP ${status}`)
-    expect(error.message).toContain('not a missing permission')
-    expect(error.message).not.toContain('id-token: write')
-    expect(stsMock.calls()).toHaveLength(0)
-  })
+  it.each([500, 502, 503])(
+    'the token endpoint failing (%i): the status, and no id-token: write advice',
+    async (status) => {
+      withOidc()
+      tokenAnswer = { status, body: '{}' }
+      const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
+      expect(error).toBeInstanceOf(CredentialsError)
+      expect(error.message).toContain(`answered HTTP ${status}`)
+      expect(error.message).toContain('not a missing permission')
+      expect(error.message).not.toContain('id-token: write')
+      expect(stsMock.calls()).toHaveLength(0)
+    }
+  )
 
   it('a silent token endpoint: the request ends with the deadline and says so', async () => {
     withOidc()
@@ -153,7 +161,9 @@ describe('role-to-assume: GitHub OIDC', () => {
     withOidc()
     stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: ISSUED })
     const credentials = await resolveCredentials(inputs, 'eu-west-1')
-    expect(tokenRequests).toEqual([{ url: '/oidc?api-version=2.0&audience=sts.example.com', authorization: 'Bearer request-token' }])
+    expect(tokenRequests).toEqual([
+      { url: '/oidc?api-version=2.0&audience=sts.example.com', authorization: 'Bearer request-token' }
+    ])
     expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleWithWebIdentityCommand, 1)
     expect(stsMock).toHaveReceivedCommandWith(AssumeRoleWithWebIdentityCommand, {
       RoleArn: ROLE,
@@ -181,8 +191,11 @@ describe('role-to-assume: GitHub OIDC', () => {
     stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: ISSUED })
     await resolveCredentials(inputs, 'us-east-1')
     const masked = core.setSecret.mock.calls.map(([secret]) => secret)
-    expect(masked).toEqual(expect.arrayContaining([TOKEN, ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken]))
-    for (const secret of [ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken, TOKEN]) expect(logged()).not.toContain(secret)
+    expect(masked).toEqual(
+      expect.arrayContaining([TOKEN, ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken])
+    )
+    for (const secret of [ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken, TOKEN])
+      expect(logged()).not.toContain(secret)
   })
 
   it('STS AccessDenied: an error naming the role, the trust and the audience', async () => {
@@ -197,7 +210,9 @@ describe('role-to-assume: GitHub OIDC', () => {
     const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
     expect(error).toBeInstanceOf(CredentialsError)
     expect(error.message).toMatch(
-      new RegExp(`^Could not assume ${ROLE} with the GitHub OIDC token: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`)
+      new RegExp(
+        `^Could not assume ${ROLE} with the GitHub OIDC token: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`
+      )
     )
     expect(error.message).toContain('trusts token.actions.githubusercontent.com')
     expect(error.message).toContain('"sts.example.com"')
@@ -234,7 +249,9 @@ describe('no role-to-assume: the default credential chain', () => {
   it('nothing anywhere: "No AWS credentials found", with what to do', async () => {
     const error = await rejection(resolveCredentials(inputs, 'us-east-1'))
     expect(error).toBeInstanceOf(CredentialsError)
-    expect(error.message).toMatch(/^No AWS credentials found\. Set role-to-assume \(with "permissions: id-token: write"\)/)
+    expect(error.message).toMatch(
+      /^No AWS credentials found\. Set role-to-assume \(with "permissions: id-token: write"\)/
+    )
     expect(error.message).toContain('aws-actions/configure-aws-credentials')
     expect(stsMock.calls()).toHaveLength(0)
     expect(tokenRequests).toHaveLength(0)
@@ -251,7 +268,9 @@ describe('no role-to-assume: the default credential chain', () => {
       sessionToken: 'environment-session-token'
     })
     const masked = core.setSecret.mock.calls.map(([secret]) => secret)
-    expect(masked).toEqual(expect.arrayContaining(['AKIAENVIRONMENTKEY01', 'environment-secret', 'environment-session-token']))
+    expect(masked).toEqual(
+      expect.arrayContaining(['AKIAENVIRONMENTKEY01', 'environment-secret', 'environment-session-token'])
+    )
     expect(logged()).not.toContain('environment-secret')
     expect(stsMock.calls()).toHaveLength(0)
     expect(tokenRequests).toHaveLength(0)

@@ -9,10 +9,18 @@ describe('errorCode', () => {
   it.each([
     ['an SDK service exception: its name', ec2Error('OperationNotPermitted', 'x'), 'OperationNotPermitted'],
     ['a dotted code', ec2Error('InvalidInstanceID.NotFound', 'x'), 'InvalidInstanceID.NotFound'],
-    ['Code wins over name', Object.assign(named('EC2ServiceException'), { Code: 'UnauthorizedOperation' }), 'UnauthorizedOperation'],
+    [
+      'Code wins over name',
+      Object.assign(named('EC2ServiceException'), { Code: 'UnauthorizedOperation' }),
+      'UnauthorizedOperation'
+    ],
     ['a named error', named('TimeoutError'), 'TimeoutError'],
     ['a plain Error has no code', new Error('x'), 'Error'],
-    ['a node system error: its code', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
+    [
+      'a node system error: its code',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'ECONNREFUSED'
+    ],
     ['an empty Code falls back to name', Object.assign(named('Throttling'), { Code: '' }), 'Throttling'],
     ['a string', 'oops', 'Error'],
     ['undefined', undefined, 'Error'],
@@ -26,7 +34,10 @@ describe('errorCode', () => {
 describe('errorMessage', () => {
   it.each([
     [new Error('the message'), 'the message'],
-    [ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'), 'AWS was not able to validate the provided access credentials'],
+    [
+      ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'),
+      'AWS was not able to validate the provided access credentials'
+    ],
     ['a string', 'a string'],
     [42, '42'],
     [undefined, 'undefined']
@@ -56,17 +67,23 @@ describe('isPermissionError', () => {
 })
 
 describe('describeAwsError', () => {
-  it.each(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'AuthorizationError', 'UnauthorizedAccess'])(
-    '%s names the missing permission and the policy',
-    (code) => {
-      const info = describeAwsError(ec2Error(code, 'You are not authorized to perform this operation.'), 'ec2:TerminateInstances')
-      expect(info).toEqual({
-        code,
-        message: `You are not authorized to perform this operation. (missing IAM permission ec2:TerminateInstances: ${POLICY_HINT})`,
-        missingPermission: 'ec2:TerminateInstances'
-      })
-    }
-  )
+  it.each([
+    'UnauthorizedOperation',
+    'AccessDenied',
+    'AccessDeniedException',
+    'AuthorizationError',
+    'UnauthorizedAccess'
+  ])('%s names the missing permission and the policy', (code) => {
+    const info = describeAwsError(
+      ec2Error(code, 'You are not authorized to perform this operation.'),
+      'ec2:TerminateInstances'
+    )
+    expect(info).toEqual({
+      code,
+      message: `You are not authorized to perform this operation. (missing IAM permission ec2:TerminateInstances: ${POLICY_HINT})`,
+      missingPermission: 'ec2:TerminateInstances'
+    })
+  })
 
   it.each([
     ['OperationNotPermitted', "The instance 'i-0123456789abcdef0' may not be terminated."],
@@ -86,14 +103,23 @@ describe('describeAwsError', () => {
   })
 
   it('something that is not an Error still gives code and message', () => {
-    expect(describeAwsError('socket hang up', 'ec2:DescribeInstances')).toEqual({ code: 'Error', message: 'socket hang up' })
+    expect(describeAwsError('socket hang up', 'ec2:DescribeInstances')).toEqual({
+      code: 'Error',
+      message: 'socket hang up'
+    })
   })
 })
 
 describe('formatAwsError', () => {
   it.each([
-    [{ code: 'OperationNotPermitted', message: 'may not be terminated' }, 'OperationNotPermitted: may not be terminated'],
-    [{ code: 'UnauthorizedOperation', message: 'denied (missing …)', missingPermission: 'ec2:StopInstances' }, 'UnauthorizedOperation: denied (missing …)']
+    [
+      { code: 'OperationNotPermitted', message: 'may not be terminated' },
+      'OperationNotPermitted: may not be terminated'
+    ],
+    [
+      { code: 'UnauthorizedOperation', message: 'denied (missing …)', missingPermission: 'ec2:StopInstances' },
+      'UnauthorizedOperation: denied (missing …)'
+    ]
   ])('%j → %j', (info, expected) => {
     expect(formatAwsError(info)).toBe(expected)
   })

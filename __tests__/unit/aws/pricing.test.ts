@@ -14,7 +14,8 @@ import type { InstanceFinding } from '../../../src/model/types.js'
 import { instanceId, hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { currentSpotPrice, estimateCost, getProductsInput, hourlyPriceFromPriceList, PRICING_REGION } = await import('../../../src/aws/pricing.js')
+const { currentSpotPrice, estimateCost, getProductsInput, hourlyPriceFromPriceList, PRICING_REGION } =
+  await import('../../../src/aws/pricing.js')
 
 /** A PriceList entry as GetProducts returns it: the product, OnDemand and Reserved terms, as a JSON string. */
 function priceListEntry(instanceType: string, regionCode: string, usd: string): string {
@@ -80,7 +81,11 @@ const ec2 = mockClient(EC2Client)
 const clients = new Map<string, EC2Client>()
 const ec2For = (region: string): EC2Client => {
   let client = clients.get(region)
-  if (!client) clients.set(region, (client = new EC2Client({ region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } })))
+  if (!client)
+    clients.set(
+      region,
+      (client = new EC2Client({ region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }))
+    )
   return client
 }
 const deps = { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, ec2For, now: NOW }
@@ -97,34 +102,46 @@ beforeEach(() => {
     const price = LIST_PRICES[`${filterValue(input, 'regionCode')}/${filterValue(input, 'instanceType')}`]
     return {
       FormatVersion: 'aws_v1',
-      PriceList: price ? [priceListEntry(filterValue(input, 'instanceType') ?? '', filterValue(input, 'regionCode') ?? '', price)] : []
+      PriceList: price
+        ? [priceListEntry(filterValue(input, 'instanceType') ?? '', filterValue(input, 'regionCode') ?? '', price)]
+        : []
     }
   })
-  ec2.on(DescribeSpotPriceHistoryCommand).callsFake((input: { AvailabilityZone?: string; InstanceTypes?: string[] }) => ({
-    // Oldest first: the newest entry is the current price, wherever it is in the list.
-    SpotPriceHistory: [
-      {
-        AvailabilityZone: input.AvailabilityZone,
-        InstanceType: input.InstanceTypes?.[0],
-        ProductDescription: 'Linux/UNIX',
-        SpotPrice: '0.050000',
-        Timestamp: new Date('2026-03-01T08:00:00Z')
-      },
-      {
-        AvailabilityZone: input.AvailabilityZone,
-        InstanceType: input.InstanceTypes?.[0],
-        ProductDescription: 'Linux/UNIX',
-        SpotPrice: '0.035000',
-        Timestamp: new Date('2026-03-01T11:00:00Z')
-      }
-    ]
-  }))
+  ec2
+    .on(DescribeSpotPriceHistoryCommand)
+    .callsFake((input: { AvailabilityZone?: string; InstanceTypes?: string[] }) => ({
+      // Oldest first: the newest entry is the current price, wherever it is in the list.
+      SpotPriceHistory: [
+        {
+          AvailabilityZone: input.AvailabilityZone,
+          InstanceType: input.InstanceTypes?.[0],
+          ProductDescription: 'Linux/UNIX',
+          SpotPrice: '0.050000',
+          Timestamp: new Date('2026-03-01T08:00:00Z')
+        },
+        {
+          AvailabilityZone: input.AvailabilityZone,
+          InstanceType: input.InstanceTypes?.[0],
+          ProductDescription: 'Linux/UNIX',
+          SpotPrice: '0.035000',
+          Timestamp: new Date('2026-03-01T11:00:00Z')
+        }
+      ]
+    }))
 })
 
 /** Four t3.medium in two regions, two m5.large, two spot m5.large in two zones, one stopped builder. */
 function fleet(): InstanceFinding[] {
   const running = (n: number, region: string, instanceType: string, extra: Partial<InstanceFinding> = {}) =>
-    instance({ id: instanceId(n), region, instanceType, launchTime: hoursBefore(NOW, 4).toISOString(), state: 'running', outcome: 'terminated', ...extra })
+    instance({
+      id: instanceId(n),
+      region,
+      instanceType,
+      launchTime: hoursBefore(NOW, 4).toISOString(),
+      state: 'running',
+      outcome: 'terminated',
+      ...extra
+    })
   return [
     running(1, 'us-east-1', 't3.medium'),
     running(2, 'us-east-1', 't3.medium'),
@@ -135,7 +152,13 @@ function fleet(): InstanceFinding[] {
     running(7, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1a' }),
     running(8, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1b' }),
     running(9, 'us-east-1', 'm5.large', { lifecycle: 'spot', availabilityZone: 'us-east-1b' }),
-    instance({ id: instanceId(10), region: 'us-east-1', instanceType: 'c5.xlarge', state: 'stopped', launchTime: hoursBefore(NOW, 30).toISOString() })
+    instance({
+      id: instanceId(10),
+      region: 'us-east-1',
+      instanceType: 'c5.xlarge',
+      state: 'stopped',
+      launchTime: hoursBefore(NOW, 30).toISOString()
+    })
   ]
 }
 
@@ -145,9 +168,13 @@ describe('hourlyPriceFromPriceList', () => {
   })
 
   it('prefers the BoxUsage product, skips zero prices, and says undefined for nothing', () => {
-    const other = JSON.parse(priceListEntry('t3.micro', 'us-east-1', '0.5000000000')) as { product: { attributes: Record<string, string> } }
+    const other = JSON.parse(priceListEntry('t3.micro', 'us-east-1', '0.5000000000')) as {
+      product: { attributes: Record<string, string> }
+    }
     other.product.attributes.usagetype = 'DedicatedUsage:t3.micro'
-    expect(hourlyPriceFromPriceList([JSON.stringify(other), priceListEntry('t3.micro', 'us-east-1', '0.0104000000')])).toBe(0.0104)
+    expect(
+      hourlyPriceFromPriceList([JSON.stringify(other), priceListEntry('t3.micro', 'us-east-1', '0.0104000000')])
+    ).toBe(0.0104)
     expect(hourlyPriceFromPriceList([priceListEntry('t3.micro', 'us-east-1', '0.0000000000')])).toBeUndefined()
     expect(hourlyPriceFromPriceList([])).toBeUndefined()
     expect(hourlyPriceFromPriceList(undefined)).toBeUndefined()
@@ -191,11 +218,14 @@ describe('estimateCost', () => {
     const cost = await estimateCost(fleet(), deps)
     const asked = pricing
       .commandCalls(GetProductsCommand)
-      .map((call) => `${filterValue(call.args[0].input, 'regionCode')}/${filterValue(call.args[0].input, 'instanceType')}`)
+      .map(
+        (call) => `${filterValue(call.args[0].input, 'regionCode')}/${filterValue(call.args[0].input, 'instanceType')}`
+      )
     expect(asked.sort()).toEqual(['eu-west-1/t3.medium', 'us-east-1/m5.large', 'us-east-1/t3.medium'])
     const spot = ec2.commandCalls(DescribeSpotPriceHistoryCommand).map((call) => call.args[0].input)
     expect(spot.map((input) => input.AvailabilityZone).sort()).toEqual(['us-east-1a', 'us-east-1b'])
-    for (const input of spot) expect(input).toMatchObject({ InstanceTypes: ['m5.large'], ProductDescriptions: ['Linux/UNIX'], StartTime: NOW })
+    for (const input of spot)
+      expect(input).toMatchObject({ InstanceTypes: ['m5.large'], ProductDescriptions: ['Linux/UNIX'], StartTime: NOW })
     // (3 × 0.0416 + 0.0456 + 2 × 0.096 + 3 × 0.035 spot) × 4 hours; one t3.medium (0.0416/h) only reported.
     expect(cost).toMatchObject({
       running: 9,
@@ -230,7 +260,9 @@ describe('estimateCost', () => {
     expect(cost.unknown).toHaveLength(1)
     expect(cost.unknown[0]).toContain('missing IAM permission pricing:GetProducts')
     expect(core.warning).toHaveBeenCalledTimes(1)
-    expect(String(core.warning.mock.calls[0]?.[0])).toMatch(/price unknown for 6 running builders.*AccessDeniedException/)
+    expect(String(core.warning.mock.calls[0]?.[0])).toMatch(
+      /price unknown for 6 running builders.*AccessDeniedException/
+    )
     // Still asked once per key, not once per instance.
     expect(pricing.commandCalls(GetProductsCommand)).toHaveLength(3)
   })
@@ -238,10 +270,19 @@ describe('estimateCost', () => {
   it('throttled after the SDK retries, and denied spot prices: price unknown with one warning', async () => {
     pricing
       .on(GetProductsCommand)
-      .rejects(new PricingServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }))
+      .rejects(
+        new PricingServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded'
+        })
+      )
     ec2
       .on(DescribeSpotPriceHistoryCommand)
-      .rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' }))
+      .rejects(
+        Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' })
+      )
     const cost = await estimateCost(fleet(), deps)
     expect(cost).toMatchObject({ running: 9, priceUnknown: 9, usdSoFar: 0, instanceHours: 36 })
     expect(cost.unknown.sort()).toEqual([
@@ -260,7 +301,10 @@ describe('estimateCost', () => {
       deps
     )
     expect(cost.priceUnknown).toBe(2)
-    expect(cost.unknown).toEqual(['no USD list price for cn-north-1 (outside the aws partition)', 'no list price for x9.huge in us-east-1 (On-Demand)'])
+    expect(cost.unknown).toEqual([
+      'no USD list price for cn-north-1 (outside the aws partition)',
+      'no list price for x9.huge in us-east-1 (On-Demand)'
+    ])
     expect(pricing.commandCalls(GetProductsCommand)).toHaveLength(1)
     expect(core.warning).toHaveBeenCalledTimes(1)
   })
@@ -276,7 +320,10 @@ describe('estimateCost', () => {
   it('passes the abort signal to every request', async () => {
     const controller = new AbortController()
     await estimateCost(fleet(), { ...deps, abortSignal: controller.signal })
-    for (const call of [...pricing.commandCalls(GetProductsCommand), ...ec2.commandCalls(DescribeSpotPriceHistoryCommand)]) {
+    for (const call of [
+      ...pricing.commandCalls(GetProductsCommand),
+      ...ec2.commandCalls(DescribeSpotPriceHistoryCommand)
+    ]) {
       expect((call.args as unknown[])[1]).toEqual({ abortSignal: controller.signal })
     }
   })

@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals'
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import { POLICY_HINT } from '../../../src/aws/errors.js'
-import { FALLBACK_HOME_REGION, homeRegion, isKnownRegion, nearestName, resolveRegions, suggestRegion } from '../../../src/aws/regions.js'
+import {
+  FALLBACK_HOME_REGION,
+  homeRegion,
+  isKnownRegion,
+  nearestName,
+  resolveRegions,
+  suggestRegion
+} from '../../../src/aws/regions.js'
 import { ec2Error, useMockedEc2 } from '../../../__fixtures__/support.js'
 
 const ec2 = useMockedEc2()
@@ -27,12 +34,15 @@ describe('resolveRegions', () => {
       { RegionName: 'ap-east-9', OptInStatus: 'not-opted-in' }
     ]
 
-    it.each([[['ap-southeast-9']], [['us-east-1', 'ap-southeast-9', 'mx-west-7']]])('%j: listed and enabled → swept as given', async (regions) => {
-      ec2Mock.on(DescribeRegionsCommand).resolves({ Regions: ACCOUNT_REGIONS })
-      await expect(resolveRegions({ regions }, ec2.client())).resolves.toEqual(regions)
-      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRegionsCommand, 1)
-      expect(ec2Mock).toHaveReceivedCommandWith(DescribeRegionsCommand, { AllRegions: true })
-    })
+    it.each([[['ap-southeast-9']], [['us-east-1', 'ap-southeast-9', 'mx-west-7']]])(
+      '%j: listed and enabled → swept as given',
+      async (regions) => {
+        ec2Mock.on(DescribeRegionsCommand).resolves({ Regions: ACCOUNT_REGIONS })
+        await expect(resolveRegions({ regions }, ec2.client())).resolves.toEqual(regions)
+        expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRegionsCommand, 1)
+        expect(ec2Mock).toHaveReceivedCommandWith(DescribeRegionsCommand, { AllRegions: true })
+      }
+    )
 
     it('a typo shaped like a region: refused with the nearest name the account has', async () => {
       ec2Mock.on(DescribeRegionsCommand).resolves({ Regions: ACCOUNT_REGIONS })
@@ -50,9 +60,10 @@ describe('resolveRegions', () => {
 
     it('every unknown name is judged, one line each', async () => {
       ec2Mock.on(DescribeRegionsCommand).resolves({ Regions: ACCOUNT_REGIONS })
-      const error = await resolveRegions({ regions: ['us-esat-1', 'ap-southeast-9', 'ap-east-9', 'eu-wset-1'] }, ec2.client()).catch(
-        (caught: unknown) => caught as Error
-      )
+      const error = await resolveRegions(
+        { regions: ['us-esat-1', 'ap-southeast-9', 'ap-east-9', 'eu-wset-1'] },
+        ec2.client()
+      ).catch((caught: unknown) => caught as Error)
       expect((error as Error).message.split('\n')).toEqual([
         'regions: "us-esat-1" is not a region: DescribeRegions does not list it for this account. Did you mean us-east-1?',
         'regions: "ap-east-9" is not enabled for this account (opt-in status not-opted-in). Enable it, or leave it out of regions.',
@@ -61,7 +72,9 @@ describe('resolveRegions', () => {
     })
 
     it('the lookup denied: refused with the reason, the missing permission and the offline guess', async () => {
-      ec2Mock.on(DescribeRegionsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+      ec2Mock
+        .on(DescribeRegionsCommand)
+        .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
       await expect(resolveRegions({ regions: ['us-east-1', 'us-esat-1'] }, ec2.client())).rejects.toThrow(
         'regions: "us-esat-1" is not a region this version of packer-sweeper knows (did you mean us-east-1?), and looking it up failed: ' +
           `UnauthorizedOperation: You are not authorized to perform this operation. (missing IAM permission ec2:DescribeRegions: ${POLICY_HINT})`
@@ -94,24 +107,35 @@ describe('resolveRegions', () => {
         { OptInStatus: 'opt-in-not-required' } // no name: nothing to sweep
       ]
     })
-    await expect(resolveRegions({ regions: 'all' }, ec2.client())).resolves.toEqual(['ap-east-1', 'eu-west-1', 'us-east-1', 'us-west-2'])
+    await expect(resolveRegions({ regions: 'all' }, ec2.client())).resolves.toEqual([
+      'ap-east-1',
+      'eu-west-1',
+      'us-east-1',
+      'us-west-2'
+    ])
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRegionsCommand, 1)
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeRegionsCommand, { AllRegions: false })
     expect(ec2Mock.commandCalls(DescribeRegionsCommand)[0]?.args[0].input).not.toHaveProperty('RegionNames')
   })
 
   it('all without permission: the error names ec2:DescribeRegions', async () => {
-    ec2Mock.on(DescribeRegionsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    ec2Mock
+      .on(DescribeRegionsCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
     await expect(resolveRegions({ regions: 'all' }, ec2.client())).rejects.toThrow(
       `regions: all could not be resolved: UnauthorizedOperation: You are not authorized to perform this operation. (missing IAM permission ec2:DescribeRegions: ${POLICY_HINT})`
     )
   })
 
   it('all with another failure: the error says so, without blaming a permission', async () => {
-    ec2Mock.on(DescribeRegionsCommand).rejects(ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'))
+    ec2Mock
+      .on(DescribeRegionsCommand)
+      .rejects(ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'))
     const error = await resolveRegions({ regions: 'all' }, ec2.client()).catch((caught: unknown) => caught as Error)
     expect(error).toBeInstanceOf(Error)
-    expect((error as Error).message).toBe('regions: all could not be resolved: AuthFailure: AWS was not able to validate the provided access credentials')
+    expect((error as Error).message).toBe(
+      'regions: all could not be resolved: AuthFailure: AWS was not able to validate the provided access credentials'
+    )
   })
 
   it.each([
@@ -130,8 +154,18 @@ describe('homeRegion: where STS and DescribeRegions are called', () => {
   it.each<[string, string[] | 'all', Record<string, string | undefined>, string]>([
     ['the job region first', ['eu-west-1'], { AWS_REGION: 'us-west-2' }, 'us-west-2'],
     ['AWS_DEFAULT_REGION when AWS_REGION is unset', ['eu-west-1'], { AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],
-    ['AWS_REGION before AWS_DEFAULT_REGION', ['eu-west-1'], { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'ap-south-1' }, 'us-west-2'],
-    ['an empty AWS_REGION does not count', ['eu-west-1'], { AWS_REGION: '', AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],
+    [
+      'AWS_REGION before AWS_DEFAULT_REGION',
+      ['eu-west-1'],
+      { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'ap-south-1' },
+      'us-west-2'
+    ],
+    [
+      'an empty AWS_REGION does not count',
+      ['eu-west-1'],
+      { AWS_REGION: '', AWS_DEFAULT_REGION: 'ap-south-1' },
+      'ap-south-1'
+    ],
     ['no job region: the first region swept', ['eu-west-1', 'us-east-2'], {}, 'eu-west-1'],
     ['no job region: the first region the SDK knows', ['ap-southeast-9', 'eu-west-1'], {}, 'eu-west-1'],
     ['no job region and none known: the first region listed', ['ap-southeast-9', 'mx-west-7'], {}, 'ap-southeast-9'],
@@ -149,16 +183,25 @@ describe('homeRegion: where STS and DescribeRegions are called', () => {
 })
 
 describe('isKnownRegion: the SDK’s partition data, offline', () => {
-  it.each(['us-east-1', 'eu-central-2', 'ap-southeast-7', 'il-central-1', 'us-gov-west-1', 'cn-north-1', 'eusc-de-east-1', 'us-iso-east-1'])(
-    '%s is known',
+  it.each([
+    'us-east-1',
+    'eu-central-2',
+    'ap-southeast-7',
+    'il-central-1',
+    'us-gov-west-1',
+    'cn-north-1',
+    'eusc-de-east-1',
+    'us-iso-east-1'
+  ])('%s is known', (name) => {
+    expect(isKnownRegion(name)).toBe(true)
+  })
+
+  it.each(['us-esat-1', 'ap-southeast-99', 'us-east-1a', 'US-EAST-1', 'aws-global', 'aws-cn-global', '', 'all'])(
+    '%j is not',
     (name) => {
-      expect(isKnownRegion(name)).toBe(true)
+      expect(isKnownRegion(name)).toBe(false)
     }
   )
-
-  it.each(['us-esat-1', 'ap-southeast-99', 'us-east-1a', 'US-EAST-1', 'aws-global', 'aws-cn-global', '', 'all'])('%j is not', (name) => {
-    expect(isKnownRegion(name)).toBe(false)
-  })
 })
 
 describe('suggestRegion: a known name one edit away, offline', () => {

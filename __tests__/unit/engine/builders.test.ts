@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { DescribeInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type InstanceStateName } from '@aws-sdk/client-ec2'
+import {
+  DescribeInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type InstanceStateName
+} from '@aws-sdk/client-ec2'
 import 'aws-sdk-client-mock-jest'
 import {
   ACTION_BATCH_SIZE,
@@ -32,7 +37,8 @@ function sentIds(command: typeof StopInstancesCommand | typeof TerminateInstance
   return ec2Mock.commandCalls(command).map((call) => [...(call.args[0].input.InstanceIds ?? [])])
 }
 
-const outcomes = (findings: readonly InstanceFinding[]): Record<string, string> => Object.fromEntries(findings.map((finding) => [finding.id, finding.outcome]))
+const outcomes = (findings: readonly InstanceFinding[]): Record<string, string> =>
+  Object.fromEntries(findings.map((finding) => [finding.id, finding.outcome]))
 
 describe('chunk', () => {
   it.each([
@@ -72,30 +78,53 @@ describe('refusedInstanceIds', () => {
     ['termination protection names one', ec2Error('OperationNotPermitted', protectedMessage(b)), [b]],
     [
       'stop protection',
-      ec2Error('OperationNotPermitted', `The instance '${a}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`),
+      ec2Error(
+        'OperationNotPermitted',
+        `The instance '${a}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`
+      ),
       [a]
     ],
     [
       'spot cannot be stopped',
-      ec2Error('UnsupportedOperation', `You can't stop the Spot Instance '${c}' because it is associated with a one-time Spot Instance request.`),
+      ec2Error(
+        'UnsupportedOperation',
+        `You can't stop the Spot Instance '${c}' because it is associated with a one-time Spot Instance request.`
+      ),
       [c]
     ],
-    ['wrong state', ec2Error('IncorrectInstanceState', `The instance '${a}' is not in a state from which it can be stopped.`), [a]],
+    [
+      'wrong state',
+      ec2Error('IncorrectInstanceState', `The instance '${a}' is not in a state from which it can be stopped.`),
+      [a]
+    ],
     ['one not found', ec2Error('InvalidInstanceID.NotFound', `The instance ID '${c}' does not exist`), [c]],
     ['two not found, in batch order', ec2Error('InvalidInstanceID.NotFound', notFoundMessage([c, a])), [a, c]],
     ['malformed', ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${b}"`), [b]],
     ['a named instance outside the batch', ec2Error('OperationNotPermitted', protectedMessage(instanceId(0xd))), []],
     ['no instance named', ec2Error('OperationNotPermitted', 'Not permitted.'), []],
-    ['permission denied never names a culprit', ec2Error('UnauthorizedOperation', `You are not authorized to terminate ${a}.`), []],
+    [
+      'permission denied never names a culprit',
+      ec2Error('UnauthorizedOperation', `You are not authorized to terminate ${a}.`),
+      []
+    ],
     ['throttling', ec2Error('RequestLimitExceeded', `Request limit exceeded for ${a}.`), []],
-    ['a prefix of an ID is no match', ec2Error('IncorrectInstanceState', `The instance '${a}0' is not in a state.`), []],
+    [
+      'a prefix of an ID is no match',
+      ec2Error('IncorrectInstanceState', `The instance '${a}0' is not in a state.`),
+      []
+    ],
     ['not an error', 'OperationNotPermitted', []]
   ])('%s', (_title, error, expected) => {
     expect(refusedInstanceIds(error, batch)).toEqual(expected)
   })
 
   it('8-digit IDs of older instances are recognised too', () => {
-    expect(refusedInstanceIds(ec2Error('OperationNotPermitted', protectedMessage('i-0a1b2c3d')), ['i-0a1b2c3d', 'i-0a1b2c3e'])).toEqual(['i-0a1b2c3d'])
+    expect(
+      refusedInstanceIds(ec2Error('OperationNotPermitted', protectedMessage('i-0a1b2c3d')), [
+        'i-0a1b2c3d',
+        'i-0a1b2c3e'
+      ])
+    ).toEqual(['i-0a1b2c3d'])
   })
 })
 
@@ -123,8 +152,14 @@ describe('actOnBatch', () => {
     ec2Mock.on(TerminateInstancesCommand).resolves({})
     await actOnBatch(ec2.client(), 'stop', false, ids(1, 1))
     await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1))
-    expect(Object.keys(ec2Mock.commandCalls(StopInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual(['DryRun', 'InstanceIds'])
-    expect(Object.keys(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual(['DryRun', 'InstanceIds'])
+    expect(Object.keys(ec2Mock.commandCalls(StopInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual([
+      'DryRun',
+      'InstanceIds'
+    ])
+    expect(Object.keys(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[0].input ?? {}).sort()).toEqual([
+      'DryRun',
+      'InstanceIds'
+    ])
   })
 
   it.each(['stop', 'terminate'] as const)('dry-run %s: DryRun true, DryRunOperation → dry-run', async (action) => {
@@ -138,7 +173,9 @@ describe('actOnBatch', () => {
   })
 
   it('DryRunOperation outside a dry run is a failure, not a success', async () => {
-    ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
+    ec2Mock
+      .on(TerminateInstancesCommand)
+      .rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
     const results = await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1))
     expect([...results.values()].map((result) => result.outcome)).toEqual(['failed'])
   })
@@ -146,20 +183,28 @@ describe('actOnBatch', () => {
   it.each([
     ['terminate', 'ec2:TerminateInstances'],
     ['stop', 'ec2:StopInstances']
-  ] as const)('dry-run %s without permission: UnauthorizedOperation → every instance failed, naming %s', async (action, permission) => {
-    const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
-    const message = 'You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/ci/packer-sweeper is not authorized'
-    ec2Mock.on(command).rejects(ec2Error('UnauthorizedOperation', message))
-    const batch = ids(1, 2)
-    const results = await actOnBatch(ec2.client(), action, true, batch)
-    expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
-    for (const id of batch) {
-      expect(results.get(id)).toEqual({
-        outcome: 'failed',
-        error: { code: 'UnauthorizedOperation', message: `${message} (missing IAM permission ${permission}: ${POLICY_HINT})`, missingPermission: permission }
-      })
+  ] as const)(
+    'dry-run %s without permission: UnauthorizedOperation → every instance failed, naming %s',
+    async (action, permission) => {
+      const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
+      const message =
+        'You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/ci/packer-sweeper is not authorized'
+      ec2Mock.on(command).rejects(ec2Error('UnauthorizedOperation', message))
+      const batch = ids(1, 2)
+      const results = await actOnBatch(ec2.client(), action, true, batch)
+      expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
+      for (const id of batch) {
+        expect(results.get(id)).toEqual({
+          outcome: 'failed',
+          error: {
+            code: 'UnauthorizedOperation',
+            message: `${message} (missing IAM permission ${permission}: ${POLICY_HINT})`,
+            missingPermission: permission
+          }
+        })
+      }
     }
-  })
+  )
 
   it('OperationNotPermitted on one instance: it fails, the rest are sent again once without it', async () => {
     const batch = ids(1, 5)
@@ -169,7 +214,10 @@ describe('actOnBatch', () => {
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, batch.filter((id) => id !== guarded)])
-    expect(results.get(guarded)).toEqual({ outcome: 'failed', error: { code: 'OperationNotPermitted', message: protectedMessage(guarded) } })
+    expect(results.get(guarded)).toEqual({
+      outcome: 'failed',
+      error: { code: 'OperationNotPermitted', message: protectedMessage(guarded) }
+    })
     for (const id of batch.filter((id) => id !== guarded)) expect(results.get(id)).toEqual({ outcome: 'terminated' })
     expect(results.size).toBe(5)
   })
@@ -223,7 +271,10 @@ describe('actOnBatch', () => {
     ec2Mock.on(StopInstancesCommand).rejectsOnce(ec2Error('IncorrectInstanceState', message)).resolves({})
     const results = await actOnBatch(ec2.client(), 'stop', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2)
-    expect(results.get(batch[0] as string)).toEqual({ outcome: 'failed', error: { code: 'IncorrectInstanceState', message } })
+    expect(results.get(batch[0] as string)).toEqual({
+      outcome: 'failed',
+      error: { code: 'IncorrectInstanceState', message }
+    })
     expect(results.get(batch[1] as string)?.outcome).toBe('stopped')
   })
 
@@ -236,14 +287,21 @@ describe('actOnBatch', () => {
       .resolves({})
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(sentIds(TerminateInstancesCommand)).toEqual([batch, [batch[0], batch[2]]])
-    for (const id of gone) expect(results.get(id)).toEqual({ outcome: 'failed', error: { code: 'InvalidInstanceID.NotFound', message: notFoundMessage(gone) } })
+    for (const id of gone)
+      expect(results.get(id)).toEqual({
+        outcome: 'failed',
+        error: { code: 'InvalidInstanceID.NotFound', message: notFoundMessage(gone) }
+      })
     expect(results.get(batch[0] as string)?.outcome).toBe('terminated')
     expect(results.get(batch[2] as string)?.outcome).toBe('terminated')
   })
 
   it.each([
     ['a refusal naming no instance', ec2Error('OperationNotPermitted', 'The operation is not permitted.')],
-    ['a refusal naming an instance outside the batch', ec2Error('OperationNotPermitted', protectedMessage(instanceId(0xfff)))],
+    [
+      'a refusal naming an instance outside the batch',
+      ec2Error('OperationNotPermitted', protectedMessage(instanceId(0xfff)))
+    ],
     ['access denied', ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.')],
     ['a server error', ec2Error('InternalError', 'An internal error has occurred.')]
   ])('%s: the whole batch fails, no retry', async (_title, error) => {
@@ -264,16 +322,27 @@ describe('actOnBatch', () => {
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     expect(results.get(batch[0] as string)?.error?.code).toBe('OperationNotPermitted')
-    expect(results.get(batch[1] as string)?.error).toMatchObject({ code: 'UnauthorizedOperation', missingPermission: 'ec2:TerminateInstances' })
+    expect(results.get(batch[1] as string)?.error).toMatchObject({
+      code: 'UnauthorizedOperation',
+      missingPermission: 'ec2:TerminateInstances'
+    })
     expect(results.get(batch[2] as string)?.error?.code).toBe('UnauthorizedOperation')
   })
 })
 
 describe('actOnBatch: a call that got no answer', () => {
   /** What the SDK throws when the retries ran out on timeouts or dropped connections: no HTTP status. */
-  const noAnswer = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 8 } })
+  const noAnswer = () =>
+    Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 8 } })
   const described = (states: Record<string, string>) => ({
-    Reservations: [{ Instances: Object.entries(states).map(([InstanceId, Name]) => ({ InstanceId, State: { Name: Name as InstanceStateName } })) }]
+    Reservations: [
+      {
+        Instances: Object.entries(states).map(([InstanceId, Name]) => ({
+          InstanceId,
+          State: { Name: Name as InstanceStateName }
+        }))
+      }
+    ]
   })
 
   it.each([
@@ -281,17 +350,21 @@ describe('actOnBatch: a call that got no answer', () => {
     ['terminate', 'terminated', 'terminated'],
     ['stop', 'stopping', 'stopped'],
     ['stop', 'stopped', 'stopped']
-  ] as const)('%s, read back as %s: %s, said to be read back, with one DescribeInstances and no second call', async (action, state, outcome) => {
-    const batch = ids(1, 3)
-    const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
-    ec2Mock.on(command).rejects(noAnswer())
-    ec2Mock.on(DescribeInstancesCommand).resolves(described(Object.fromEntries(batch.map((id) => [id, state]))))
-    const results = await actOnBatch(ec2.client(), action, false, batch)
-    expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
-    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: batch })
-    for (const id of batch) expect(results.get(id)).toEqual({ outcome, reason: `read back as ${state} after the call got no answer` })
-  })
+  ] as const)(
+    '%s, read back as %s: %s, said to be read back, with one DescribeInstances and no second call',
+    async (action, state, outcome) => {
+      const batch = ids(1, 3)
+      const command = action === 'stop' ? StopInstancesCommand : TerminateInstancesCommand
+      ec2Mock.on(command).rejects(noAnswer())
+      ec2Mock.on(DescribeInstancesCommand).resolves(described(Object.fromEntries(batch.map((id) => [id, state]))))
+      const results = await actOnBatch(ec2.client(), action, false, batch)
+      expect(ec2Mock).toHaveReceivedCommandTimes(command, 1)
+      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
+      expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: batch })
+      for (const id of batch)
+        expect(results.get(id)).toEqual({ outcome, reason: `read back as ${state} after the call got no answer` })
+    }
+  )
 
   it('read back as still running (or not found): failed, with the call error and the state', async () => {
     const batch = ids(1, 2)
@@ -303,12 +376,17 @@ describe('actOnBatch: a call that got no answer', () => {
       reason: 'read back as running after the call got no answer',
       error: { code: 'TimeoutError' }
     })
-    expect(results.get(batch[1] as string)).toMatchObject({ outcome: 'failed', reason: 'read back as not found after the call got no answer' })
+    expect(results.get(batch[1] as string)).toMatchObject({
+      outcome: 'failed',
+      reason: 'read back as not found after the call got no answer'
+    })
   })
 
   it('an abandoned call (aborted) read back unchanged: unknown, since it may still take effect', async () => {
     const batch = ids(1, 1)
-    ec2Mock.on(TerminateInstancesCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError', $metadata: {} }))
+    ec2Mock
+      .on(TerminateInstancesCommand)
+      .rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError', $metadata: {} }))
     ec2Mock.on(DescribeInstancesCommand).resolves(described({ [batch[0] as string]: 'running' }))
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     expect(results.get(batch[0] as string)).toMatchObject({
@@ -324,7 +402,9 @@ describe('actOnBatch: a call that got no answer', () => {
     const results = await actOnBatch(ec2.client(), 'terminate', false, batch)
     for (const id of batch) {
       expect(results.get(id)?.outcome).toBe('unknown')
-      expect(results.get(id)?.reason).toMatch(/^the terminate call got no answer and the instance could not be read back/)
+      expect(results.get(id)?.reason).toMatch(
+        /^the terminate call got no answer and the instance could not be read back/
+      )
     }
   })
 
@@ -333,9 +413,16 @@ describe('actOnBatch: a call that got no answer', () => {
     const readBackSignal = new AbortController().signal
     ec2Mock.on(TerminateInstancesCommand).rejects(noAnswer())
     ec2Mock.on(DescribeInstancesCommand).resolves(described({ [instanceId(1)]: 'terminated' }))
-    await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1), { abortSignal: callSignal, readBackSignal: () => readBackSignal })
-    expect((ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: callSignal })
-    expect((ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: readBackSignal })
+    await actOnBatch(ec2.client(), 'terminate', false, ids(1, 1), {
+      abortSignal: callSignal,
+      readBackSignal: () => readBackSignal
+    })
+    expect((ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({
+      abortSignal: callSignal
+    })
+    expect((ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({
+      abortSignal: readBackSignal
+    })
   })
 
   it('dry-run: an unanswered call is failed, not read back (nothing could have changed)', async () => {
@@ -363,7 +450,9 @@ describe('actOnInstances', () => {
       cancel.abort()
       return {}
     })
-    const findings = await actOnInstances(ec2.client(), records(ids(1, 250)), inputs({ action: 'terminate' }), NOW, { cancelled: cancel.signal })
+    const findings = await actOnInstances(ec2.client(), records(ids(1, 250)), inputs({ action: 'terminate' }), NOW, {
+      cancelled: cancel.signal
+    })
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1)
     expect(findings.filter((finding) => finding.outcome === 'terminated')).toHaveLength(100)
     const notStarted = findings.filter((finding) => finding.outcome === 'notified')
@@ -376,13 +465,22 @@ describe('actOnInstances', () => {
     const idList = ids(1, 250)
     const findings = await actOnInstances(ec2.client(), records(idList), inputs({ action: 'terminate' }), NOW)
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 3)
-    expect(sentIds(TerminateInstancesCommand)).toEqual([idList.slice(0, 100), idList.slice(100, 200), idList.slice(200)])
+    expect(sentIds(TerminateInstancesCommand)).toEqual([
+      idList.slice(0, 100),
+      idList.slice(100, 200),
+      idList.slice(200)
+    ])
     expect(findings.map((finding) => finding.id)).toEqual(idList)
     expect(findings.every((finding) => finding.outcome === 'terminated')).toBe(true)
   })
 
   it.each([false, true])('notify (dry-run %s): no call at all, every instance notified', async (dryRun) => {
-    const findings = await actOnInstances(ec2.client(), records(ids(1, 3)), inputs({ action: 'notify', 'dry-run': dryRun }), NOW)
+    const findings = await actOnInstances(
+      ec2.client(),
+      records(ids(1, 3)),
+      inputs({ action: 'notify', 'dry-run': dryRun }),
+      NOW
+    )
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.map((finding) => finding.outcome)).toEqual(['notified', 'notified', 'notified'])
   })
@@ -393,9 +491,16 @@ describe('actOnInstances', () => {
   })
 
   it('dry-run terminate: DryRun true on every batch, outcome dry-run', async () => {
-    ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
+    ec2Mock
+      .on(TerminateInstancesCommand)
+      .rejects(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'))
     const idList = ids(1, 150)
-    const findings = await actOnInstances(ec2.client(), records(idList), inputs({ action: 'terminate', 'dry-run': true }), NOW)
+    const findings = await actOnInstances(
+      ec2.client(),
+      records(idList),
+      inputs({ action: 'terminate', 'dry-run': true }),
+      NOW
+    )
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 2)
     for (const call of ec2Mock.commandCalls(TerminateInstancesCommand)) expect(call.args[0].input.DryRun).toBe(true)
     expect(new Set(findings.map((finding) => finding.outcome))).toEqual(new Set(['dry-run']))
@@ -413,7 +518,12 @@ describe('actOnInstances', () => {
   })
 
   it('only excluded instances: no call', async () => {
-    const findings = await actOnInstances(ec2.client(), records(ids(1, 2), { excludedBy: 'packer-sweeper:keep' }), inputs({ action: 'terminate' }), NOW)
+    const findings = await actOnInstances(
+      ec2.client(),
+      records(ids(1, 2), { excludedBy: 'packer-sweeper:keep' }),
+      inputs({ action: 'terminate' }),
+      NOW
+    )
     expect(ec2Mock.calls()).toHaveLength(0)
     expect(findings.map((finding) => finding.outcome)).toEqual(['skipped', 'skipped'])
   })
@@ -421,7 +531,11 @@ describe('actOnInstances', () => {
   it('stop on already stopped or stopping instances: no call, notified with a reason (nothing this run changed)', async () => {
     ec2Mock.on(StopInstancesCommand).resolves({})
     const [stopped, stopping, running] = ids(1, 3) as [string, string, string]
-    const stale = [record({ id: stopped, state: 'stopped' }), record({ id: stopping, state: 'stopping' }), record({ id: running, state: 'running' })]
+    const stale = [
+      record({ id: stopped, state: 'stopped' }),
+      record({ id: stopping, state: 'stopping' }),
+      record({ id: running, state: 'running' })
+    ]
     const findings = await actOnInstances(ec2.client(), stale, inputs({ action: 'stop' }), NOW)
     expect(sentIds(StopInstancesCommand)).toEqual([[running]])
     expect(findings.map(({ id, outcome, reason }) => ({ id, outcome, reason }))).toEqual([
@@ -432,9 +546,16 @@ describe('actOnInstances', () => {
   })
 
   it('stop when every instance is stopped already: no call', async () => {
-    const findings = await actOnInstances(ec2.client(), records(ids(1, 3), { state: 'stopped' }), inputs({ action: 'stop' }), NOW)
+    const findings = await actOnInstances(
+      ec2.client(),
+      records(ids(1, 3), { state: 'stopped' }),
+      inputs({ action: 'stop' }),
+      NOW
+    )
     expect(ec2Mock.calls()).toHaveLength(0)
-    expect(findings.every((finding) => finding.outcome === 'notified' && finding.reason === 'already stopped')).toBe(true)
+    expect(findings.every((finding) => finding.outcome === 'notified' && finding.reason === 'already stopped')).toBe(
+      true
+    )
   })
 
   it('terminate includes stopped instances', async () => {
@@ -458,7 +579,10 @@ describe('actOnInstances', () => {
     const byOutcome = outcomes(findings)
     expect(Object.values(byOutcome).filter((outcome) => outcome === 'terminated')).toHaveLength(149)
     expect(byOutcome[guarded]).toBe('failed')
-    expect(findings.find((finding) => finding.id === guarded)?.error).toEqual({ code: 'OperationNotPermitted', message: protectedMessage(guarded) })
+    expect(findings.find((finding) => finding.id === guarded)?.error).toEqual({
+      code: 'OperationNotPermitted',
+      message: protectedMessage(guarded)
+    })
   })
 
   it('keeps the order of the stale list and reports every instance once', async () => {
@@ -484,7 +608,9 @@ describe('toFinding', () => {
       lifecycle: 'spot',
       availabilityZone: 'us-east-1b'
     })
-    expect(toFinding(found, NOW, { outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'no' } })).toStrictEqual({
+    expect(
+      toFinding(found, NOW, { outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'no' } })
+    ).toStrictEqual({
       id: instanceId(1),
       region: 'us-east-1',
       keyName: 'packer_1',
@@ -537,6 +663,8 @@ describe('instancesToChange: what the caps count', () => {
     ['terminate', false, [1, 2, 4, 5]],
     ['terminate', true, [1, 2, 4, 5]]
   ] as const)('%s (dry-run %s) → %j', (action, dryRun, expected) => {
-    expect(instancesToChange(stale, inputs({ action, 'dry-run': dryRun })).map((found) => found.id)).toEqual(expected.map(instanceId))
+    expect(instancesToChange(stale, inputs({ action, 'dry-run': dryRun })).map((found) => found.id)).toEqual(
+      expected.map(instanceId)
+    )
   })
 })

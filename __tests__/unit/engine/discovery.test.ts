@@ -112,7 +112,8 @@ describe('tagMap', () => {
 })
 
 describe('instanceMatcher: the filters checked again client-side', () => {
-  const matches = (overrides: Partial<Inputs>, found: Instance): boolean => instanceMatcher(defaultInputs(overrides))(found, tagMap(found.Tags))
+  const matches = (overrides: Partial<Inputs>, found: Instance): boolean =>
+    instanceMatcher(defaultInputs(overrides))(found, tagMap(found.Tags))
 
   it.each<[string, Partial<Inputs>, Instance, boolean]>([
     ['a Packer builder', {}, instance(1), true],
@@ -122,8 +123,18 @@ describe('instanceMatcher: the filters checked again client-side', () => {
     ['a state not asked for', {}, instance(1, { State: { Name: 'terminated' } }), false],
     ['shutting-down', {}, instance(1, { State: { Name: 'shutting-down' } }), false],
     ['no state', {}, instance(1, { State: undefined }), false],
-    ['stopped when only running is asked for', { 'instance-states': ['running'] }, instance(1, { State: { Name: 'stopped' } }), false],
-    ['stopped when stopped is asked for', { 'instance-states': ['stopped'] }, instance(1, { State: { Name: 'stopped' } }), true],
+    [
+      'stopped when only running is asked for',
+      { 'instance-states': ['running'] },
+      instance(1, { State: { Name: 'stopped' } }),
+      false
+    ],
+    [
+      'stopped when stopped is asked for',
+      { 'instance-states': ['stopped'] },
+      instance(1, { State: { Name: 'stopped' } }),
+      true
+    ],
     [
       'empty key-name: any key pair, tags decide',
       { 'key-name': [], tags: [{ key: 'github-run-id', value: '1234' }] },
@@ -141,8 +152,18 @@ describe('instanceMatcher: the filters checked again client-side', () => {
       instance(1, { Tags: [{ Key: 'github-run-id', Value: '1234' }] }),
       false
     ],
-    ['tags: wrong value', { tags: [{ key: 'github-run-id', value: '1234' }] }, instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }), false],
-    ['tags: wildcard value', { tags: [{ key: 'github-run-id', value: '12*' }] }, instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }), true]
+    [
+      'tags: wrong value',
+      { tags: [{ key: 'github-run-id', value: '1234' }] },
+      instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }),
+      false
+    ],
+    [
+      'tags: wildcard value',
+      { tags: [{ key: 'github-run-id', value: '12*' }] },
+      instance(1, { Tags: [{ Key: 'github-run-id', Value: '12345' }] }),
+      true
+    ]
   ])('%s: %s', (_title, overrides, found, expected) => {
     expect(matches(overrides, found)).toBe(expected)
   })
@@ -220,7 +241,9 @@ describe('toRecord', () => {
     ['neither', [{ Key: 'keep', Value: '' }], undefined]
   ])('with several exclude-tag keys, any of them excludes: %s → %s', (_title, tags, expected) => {
     const found = instance(1, { Tags: tags })
-    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep', 'do-not-delete'])?.excludedBy).toBe(expected)
+    expect(toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep', 'do-not-delete'])?.excludedBy).toBe(
+      expected
+    )
   })
 })
 
@@ -245,7 +268,12 @@ describe('discoverInstances', () => {
 
   it('follows NextToken across every page', async () => {
     // The paginator reuses its input object, so the tokens are captured as each call is made.
-    const pages = [page([instance(1), instance(2)], 'token-1'), page([instance(3)], 'token-2'), page([], 'token-3'), page([instance(4)])]
+    const pages = [
+      page([instance(1), instance(2)], 'token-1'),
+      page([instance(3)], 'token-2'),
+      page([], 'token-3'),
+      page([instance(4)])
+    ]
     const sent: { NextToken?: string; MaxResults?: number }[] = []
     ec2Mock.on(DescribeInstancesCommand).callsFake((input: { NextToken?: string; MaxResults?: number }) => {
       sent.push({ ...input })
@@ -281,7 +309,12 @@ describe('discoverInstances', () => {
 
   it('an empty region: nothing found, one call', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({})
-    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).resolves.toEqual({ stale: [], matched: 0, fresh: 0, ignored: 0 })
+    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).resolves.toEqual({
+      stale: [],
+      matched: 0,
+      fresh: 0,
+      ignored: 0
+    })
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1)
   })
 
@@ -301,7 +334,9 @@ describe('discoverInstances', () => {
   })
 
   it('max-age 0 takes every matching instance, even one launched now', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves(page([instance(1, { LaunchTime: NOW }), instance(2, { LaunchTime: HOURS_AGO(100) })]))
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(page([instance(1, { LaunchTime: NOW }), instance(2, { LaunchTime: HOURS_AGO(100) })]))
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'max-age': 0 }), NOW)
     expect(result.stale).toHaveLength(2)
     expect(result).toMatchObject({ matched: 2, fresh: 0 })
@@ -310,7 +345,12 @@ describe('discoverInstances', () => {
   it('marks excluded instances but keeps them, to report as skipped', async () => {
     ec2Mock
       .on(DescribeInstancesCommand)
-      .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }), instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })]))
+      .resolves(
+        page([
+          instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: 'debugging' }] }),
+          instance(2, { Tags: [{ Key: 'other', Value: 'x' }] })
+        ])
+      )
     const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)
     expect(result.stale.map((found) => [found.id, found.excludedBy])).toEqual([
       [instanceId(1), 'packer-sweeper:keep'],
@@ -321,8 +361,18 @@ describe('discoverInstances', () => {
   it('uses the exclude-tag input', async () => {
     ec2Mock
       .on(DescribeInstancesCommand)
-      .resolves(page([instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }), instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })]))
-    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': ['do-not-touch'] }), NOW)
+      .resolves(
+        page([
+          instance(1, { Tags: [{ Key: 'packer-sweeper:keep', Value: '' }] }),
+          instance(2, { Tags: [{ Key: 'do-not-touch', Value: '' }] })
+        ])
+      )
+    const result = await discoverInstances(
+      ec2.client(),
+      'us-east-1',
+      defaultInputs({ 'exclude-tag': ['do-not-touch'] }),
+      NOW
+    )
     expect(result.stale.map((found) => found.excludedBy)).toEqual([undefined, 'do-not-touch'])
   })
 
@@ -336,13 +386,19 @@ describe('discoverInstances', () => {
           instance(3, { Tags: [{ Key: 'other', Value: '' }] })
         ])
       )
-    const result = await discoverInstances(ec2.client(), 'us-east-1', defaultInputs({ 'exclude-tag': ['packer-sweeper:keep', 'do-not-delete'] }), NOW)
+    const result = await discoverInstances(
+      ec2.client(),
+      'us-east-1',
+      defaultInputs({ 'exclude-tag': ['packer-sweeper:keep', 'do-not-delete'] }),
+      NOW
+    )
     expect(result.stale.map((found) => found.excludedBy)).toEqual(['packer-sweeper:keep', 'do-not-delete', undefined])
   })
 
   it('ignores what the endpoint should have filtered out', async () => {
     const inputs = defaultInputs({ tags: [{ key: 'github-run-id', value: '*' }] })
-    const withTag = (found: Instance): Instance => (found.Tags?.length ? found : { ...found, Tags: [{ Key: 'github-run-id', Value: '1' }] })
+    const withTag = (found: Instance): Instance =>
+      found.Tags?.length ? found : { ...found, Tags: [{ Key: 'github-run-id', Value: '1' }] }
     ec2Mock.on(DescribeInstancesCommand).resolves(
       page([
         withTag(instance(1)),
@@ -393,7 +449,18 @@ describe('discoverInstances', () => {
     for (const found of result.stale) {
       expect(
         Object.keys(found).every((key) =>
-          ['id', 'region', 'keyName', 'name', 'launchTime', 'state', 'excludedBy', 'instanceType', 'lifecycle', 'availabilityZone'].includes(key)
+          [
+            'id',
+            'region',
+            'keyName',
+            'name',
+            'launchTime',
+            'state',
+            'excludedBy',
+            'instanceType',
+            'lifecycle',
+            'availabilityZone'
+          ].includes(key)
         )
       ).toBe(true)
       expect(typeof found.launchTime).toBe('string')
@@ -401,12 +468,16 @@ describe('discoverInstances', () => {
   })
 
   it('a failing page rejects with the SDK error', async () => {
-    const denied = Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' })
+    const denied = Object.assign(new Error('You are not authorized to perform this operation.'), {
+      name: 'UnauthorizedOperation'
+    })
     ec2Mock
       .on(DescribeInstancesCommand)
       .resolvesOnce(page([instance(1)], 'token-1'))
       .rejectsOnce(denied)
-    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).rejects.toThrow('You are not authorized')
+    await expect(discoverInstances(ec2.client(), 'us-east-1', defaultInputs(), NOW)).rejects.toThrow(
+      'You are not authorized'
+    )
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2)
   })
 })

@@ -59,7 +59,11 @@ export function orphanContext(inputs: Partial<Inputs> = {}): OrphanContext {
   if (!current) throw new Error('no sandbox: useSandbox() registers one per test')
   const client = sandboxClient(current)
   clients.push(client)
-  const all = defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate', ...inputs })
+  const all = defaultInputs({
+    resources: ['key-pairs', 'security-groups', 'launch-templates'],
+    action: 'terminate',
+    ...inputs
+  })
   return {
     kinds: regionalKindsFor(all),
     client,

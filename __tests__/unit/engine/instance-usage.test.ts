@@ -31,8 +31,18 @@ describe('listLiveInstances', () => {
     expect(visited.sort()).toEqual(['i-00000001', 'i-00000002', 'i-00000003'])
     // Pages of 2 (the harness's sandbox): two calls, the same filter, no key name sent.
     expect(inputsOf(sandbox(), 'DescribeInstances').map(({ NextToken: _token, ...input }) => input)).toEqual([
-      { MaxResults: 1000, Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] },
-      { MaxResults: 1000, Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] }
+      {
+        MaxResults: 1000,
+        Filters: [
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }
+        ]
+      },
+      {
+        MaxResults: 1000,
+        Filters: [
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }
+        ]
+      }
     ])
   })
 
@@ -43,8 +53,15 @@ describe('listLiveInstances', () => {
         { id: 'i-00000002', state: 'terminated' }
       ]
     })
-    const live = await listLiveInstances(sandboxClient(sandbox()), { queries: [], watch: ['i-00000001', 'i-00000002', 'i-0000dead'] })
-    expect(Object.fromEntries(live.states)).toEqual({ 'i-00000001': 'shutting-down', 'i-00000002': 'terminated', 'i-0000dead': 'terminated' })
+    const live = await listLiveInstances(sandboxClient(sandbox()), {
+      queries: [],
+      watch: ['i-00000001', 'i-00000002', 'i-0000dead']
+    })
+    expect(Object.fromEntries(live.states)).toEqual({
+      'i-00000001': 'shutting-down',
+      'i-00000002': 'terminated',
+      'i-0000dead': 'terminated'
+    })
   })
 
   it('counts no terminated instance as a user even when the endpoint ignores the state filter', async () => {

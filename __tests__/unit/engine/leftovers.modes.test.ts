@@ -14,7 +14,9 @@ function leaveDebris(tags: Record<string, string> = {}): void {
   seed({
     keyPairs: [{ keyName: name, keyPairId: 'key-1', createTime, tags }],
     securityGroups: [{ groupId: 'sg-1', groupName: name, description: 'Temporary group for Packer', tags }],
-    launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime, tags }]
+    launchTemplates: [
+      { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime, tags }
+    ]
   })
 }
 describe('what each action does with the leftovers', () => {
@@ -50,7 +52,8 @@ describe('what each action does with the leftovers', () => {
     const { plan, findings } = await planAndSweep(orphanContext({ 'dry-run': true }))
     expect(plannedChanges(plan)).toBe(3)
     expect(findings.map((finding) => finding.outcome)).toEqual(['dry-run', 'dry-run', 'dry-run'])
-    for (const action of DELETES) expect(inputsOf(sandbox(), action)).toEqual([expect.objectContaining({ DryRun: true })])
+    for (const action of DELETES)
+      expect(inputsOf(sandbox(), action)).toEqual([expect.objectContaining({ DryRun: true })])
     expect(sandbox().fleet.snapshot()).toEqual(before)
   })
 
@@ -106,7 +109,10 @@ describe('errors', () => {
     const ctx = orphanContext()
     const plan = await planOrphans(ctx, new Set())
     expect(plan.errors).toEqual([
-      { kind: 'key-pairs', error: expect.objectContaining({ code: DENIED, missingPermission: 'ec2:DescribeKeyPairs' }) },
+      {
+        kind: 'key-pairs',
+        error: expect.objectContaining({ code: DENIED, missingPermission: 'ec2:DescribeKeyPairs' })
+      },
       {
         kind: 'security-groups',
         error: expect.objectContaining({ code: DENIED, missingPermission: 'ec2:DescribeNetworkInterfaces' })
@@ -132,7 +138,9 @@ describe('errors', () => {
     })
     const plan = await planOrphans(orphanContext(), new Set())
     expect(plan.errors).toEqual([{ kind: 'security-groups', error: expect.objectContaining({ code: 'Throttling' }) }])
-    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.id, finding.outcome])).toEqual([['sg-x', 'skipped']])
+    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.id, finding.outcome])).toEqual([
+      ['sg-x', 'skipped']
+    ])
   })
 
   it('fails an orphan whose use cannot be checked again right before deleting', async () => {
@@ -141,7 +149,10 @@ describe('errors', () => {
     const plan = await planOrphans(ctx, new Set())
     sandbox().faults.deny({ action: 'DescribeInstances' })
     expect(await sweepOrphans(ctx, plan, new Set())).toEqual([
-      expect.objectContaining({ outcome: 'failed', error: expect.objectContaining({ missingPermission: 'ec2:DescribeInstances' }) })
+      expect.objectContaining({
+        outcome: 'failed',
+        error: expect.objectContaining({ missingPermission: 'ec2:DescribeInstances' })
+      })
     ])
     expect(sandbox().callsOf('DeleteKeyPair')).toEqual([])
   })

@@ -47,7 +47,13 @@ type Resource = Scenario['keyPairs'][number]
 interface World {
   instances: Array<{ id: string; state: InstanceStateName; keyName?: string; launchTemplateId?: string }>
   keyPairs: Array<{ name: string; id: string; createTime?: Date; tags: Record<string, string> }>
-  groups: Array<{ id: string; name: string; description: string; tags?: Record<string, string>; ingressFrom?: string[] }>
+  groups: Array<{
+    id: string
+    name: string
+    description: string
+    tags?: Record<string, string>
+    ingressFrom?: string[]
+  }>
   interfaces: Array<{ id: string; groupIds: string[]; instanceId?: string }>
   templates: Array<{ id: string; name: string; createTime?: Date; tags: Record<string, string> }>
 }
@@ -65,13 +71,24 @@ function buildWorld(s: Scenario): World {
     for (const id of r.usedBy) world.instances.find((instance) => instance.id === id)!.keyName = name
   })
   s.groups.forEach((r, n) => {
-    world.groups.push({ id: `sg-${n}`, name: nameOf(r, 2, n), description: 'Temporary group for Packer', tags: tags(r) })
+    world.groups.push({
+      id: `sg-${n}`,
+      name: nameOf(r, 2, n),
+      description: 'Temporary group for Packer',
+      tags: tags(r)
+    })
     for (const id of r.usedBy) world.interfaces.push({ id: `eni-${n}-${id}`, groupIds: [`sg-${n}`], instanceId: id })
     if (r.detachedInterface) world.interfaces.push({ id: `eni-${n}`, groupIds: [`sg-${n}`] })
-    if (r.referencedBy !== undefined) world.groups.push({ id: `sg-app-${n}`, name: 'app', description: 'app', ingressFrom: [`sg-${n}`] })
+    if (r.referencedBy !== undefined)
+      world.groups.push({ id: `sg-app-${n}`, name: 'app', description: 'app', ingressFrom: [`sg-${n}`] })
   })
   s.templates.forEach((r, n) => {
-    world.templates.push({ id: `lt-${n}`, name: `packer-fleet-launch-template-${n}`, createTime: at(r.createAgeHours), tags: tags(r) })
+    world.templates.push({
+      id: `lt-${n}`,
+      name: `packer-fleet-launch-template-${n}`,
+      createTime: at(r.createAgeHours),
+      tags: tags(r)
+    })
     for (const id of r.usedBy) world.instances.find((instance) => instance.id === id)!.launchTemplateId = `lt-${n}`
   })
   return world
@@ -81,8 +98,18 @@ function buildWorld(s: Scenario): World {
 function seedOf(world: World): RegionSeed {
   const iso = (date: Date | undefined) => date?.toISOString() ?? null
   return {
-    instances: world.instances.map(({ id, state, keyName, launchTemplateId }) => ({ id, state, keyName, launchTemplateId })),
-    keyPairs: world.keyPairs.map((key) => ({ keyName: key.name, keyPairId: key.id, createTime: iso(key.createTime), tags: key.tags })),
+    instances: world.instances.map(({ id, state, keyName, launchTemplateId }) => ({
+      id,
+      state,
+      keyName,
+      launchTemplateId
+    })),
+    keyPairs: world.keyPairs.map((key) => ({
+      keyName: key.name,
+      keyPairId: key.id,
+      createTime: iso(key.createTime),
+      tags: key.tags
+    })),
     securityGroups: world.groups.map((group) => ({
       groupId: group.id,
       groupName: group.name,
@@ -90,7 +117,11 @@ function seedOf(world: World): RegionSeed {
       tags: group.tags,
       ingress: group.ingressFrom && [{ protocol: '-1', groupIds: group.ingressFrom }]
     })),
-    networkInterfaces: world.interfaces.map((eni) => ({ networkInterfaceId: eni.id, groupIds: eni.groupIds, attachedInstanceId: eni.instanceId })),
+    networkInterfaces: world.interfaces.map((eni) => ({
+      networkInterfaceId: eni.id,
+      groupIds: eni.groupIds,
+      attachedInstanceId: eni.instanceId
+    })),
     launchTemplates: world.templates.map((template) => ({
       launchTemplateId: template.id,
       launchTemplateName: template.name,
@@ -104,17 +135,29 @@ function seedOf(world: World): RegionSeed {
 function terminate(sandbox: Sandbox, ids: ReadonlySet<string>): void {
   for (const id of ids) sandbox.fleet.update(id, { state: 'terminated' })
   const interfaces = sandbox.fleet.region(REGION).networkInterfaces
-  interfaces.splice(0, interfaces.length, ...interfaces.filter((eni) => !eni.attachedInstanceId || !ids.has(eni.attachedInstanceId)))
+  interfaces.splice(
+    0,
+    interfaces.length,
+    ...interfaces.filter((eni) => !eni.attachedInstanceId || !ids.has(eni.attachedInstanceId))
+  )
 }
 
 /** The oracle, reading the world as planned: may this resource be deleted at all? */
-function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template', id: string, world: World, freed: ReadonlySet<string>): boolean {
+function mayDelete(
+  r: Resource,
+  s: Scenario,
+  kind: 'key' | 'group' | 'template',
+  id: string,
+  world: World,
+  freed: ReadonlySet<string>
+): boolean {
   if (r.excluded) return false
   // Only Packer's own packer_<uuid> key pairs (this run does not opt in to deleting custom-named ones).
   if (kind === 'key' && !PACKERS_OWN_KEY.test(world.keyPairs.find((key) => key.id === id)?.name ?? '')) return false
-  const clocks = [kind === 'template' ? undefined : r.buildAgeHours, kind === 'group' ? undefined : r.createAgeHours].filter(
-    (age): age is number => age !== undefined
-  )
+  const clocks = [
+    kind === 'template' ? undefined : r.buildAgeHours,
+    kind === 'group' ? undefined : r.createAgeHours
+  ].filter((age): age is number => age !== undefined)
   if (clocks.length === 0) return false
   if (s.maxAgeHours > 0 && clocks.some((age) => age <= s.maxAgeHours)) return false
   const holds = (instanceId: string | undefined) => instanceId === undefined || !freed.has(instanceId)
@@ -125,7 +168,10 @@ function mayDelete(r: Resource, s: Scenario, kind: 'key' | 'group' | 'template',
   }
   const name = world.keyPairs.find((key) => key.id === id)?.name
   return !world.instances.some(
-    (instance) => instance.state !== 'terminated' && holds(instance.id) && (kind === 'key' ? instance.keyName === name : instance.launchTemplateId === id)
+    (instance) =>
+      instance.state !== 'terminated' &&
+      holds(instance.id) &&
+      (kind === 'key' ? instance.keyName === name : instance.launchTemplateId === id)
   )
 }
 
@@ -146,7 +192,14 @@ describe('safety', () => {
             'dry-run': s.dryRun,
             'max-age': s.maxAgeHours * 3600
           })
-          const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
+          const ctx = {
+            kinds: regionalKindsFor(inputs),
+            client,
+            region: REGION,
+            inputs,
+            now: NOW,
+            terminationWait: QUICK_WAIT
+          }
           // Like the core: only terminate terminates, and only instances that are not terminated yet.
           const terminating = new Set(s.action === 'terminate' ? s.terminating : [])
           const terminated = new Set([...terminating].filter((id) => !s.failedToTerminate.includes(id)))
@@ -166,7 +219,8 @@ describe('safety', () => {
           }
           const freed = terminated
           s.keyPairs.forEach((r, n) => {
-            if (!mayDelete(r, s, 'key', `key-${n}`, original, freed)) expect(sandbox.fleet.keyPairs(REGION).map((key) => key.keyPairId)).toContain(`key-${n}`)
+            if (!mayDelete(r, s, 'key', `key-${n}`, original, freed))
+              expect(sandbox.fleet.keyPairs(REGION).map((key) => key.keyPairId)).toContain(`key-${n}`)
           })
           s.groups.forEach((r, n) => {
             if (!mayDelete(r, s, 'group', `sg-${n}`, original, freed))
@@ -174,7 +228,9 @@ describe('safety', () => {
           })
           s.templates.forEach((r, n) => {
             if (!mayDelete(r, s, 'template', `lt-${n}`, original, freed))
-              expect(sandbox.fleet.launchTemplates(REGION).map((template) => template.launchTemplateId)).toContain(`lt-${n}`)
+              expect(sandbox.fleet.launchTemplates(REGION).map((template) => template.launchTemplateId)).toContain(
+                `lt-${n}`
+              )
           })
           // And what is deleted was debris to begin with: nothing outside the Packer patterns.
           expect(original.groups.filter((group) => group.name === 'app').length).toBe(

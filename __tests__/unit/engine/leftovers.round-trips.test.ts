@@ -19,7 +19,9 @@ describe('one listing of the live instances', () => {
   it('serves the plan of key pairs and launch templates together', async () => {
     seed({
       keyPairs: [{ keyName: packerName(3 * 3600, NOW), createTime: at(3) }],
-      launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }]
+      launchTemplates: [
+        { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }
+      ]
     })
     await planOrphans(orphanContext({ resources: ['key-pairs', 'launch-templates'] }), new Set())
     expect(inputsOf(sandbox(), 'DescribeInstances')).toHaveLength(1)
@@ -33,7 +35,10 @@ describe('one listing of the live instances', () => {
 
   it('is read before the builders to terminate are known; only the judgement waits for them', async () => {
     const name = packerName(3 * 3600, NOW)
-    seed({ keyPairs: [{ keyName: name, createTime: at(3) }], instances: [{ id: BUILDER, state: 'running', keyName: name }] })
+    seed({
+      keyPairs: [{ keyName: name, createTime: at(3) }],
+      instances: [{ id: BUILDER, state: 'running', keyName: name }]
+    })
     let release: (ids: ReadonlySet<string>) => void = () => undefined
     const terminating = new Promise<ReadonlySet<string>>((resolve) => (release = resolve))
     const planning = planOrphans(orphanContext({ resources: ['key-pairs'] }), terminating)
@@ -51,7 +56,10 @@ describe('one listing of the live instances', () => {
 
   it("the wait's last poll is the recheck before deleting: no listing after it", async () => {
     const name = packerName(3 * 3600, NOW)
-    seed({ keyPairs: [{ keyName: name, createTime: at(3) }], instances: [{ id: BUILDER, state: 'running', keyName: name }] })
+    seed({
+      keyPairs: [{ keyName: name, createTime: at(3) }],
+      instances: [{ id: BUILDER, state: 'running', keyName: name }]
+    })
     const ctx = orphanContext({ resources: ['key-pairs'] })
     const plan = await planOrphans(ctx, new Set([BUILDER]))
     sandbox().fleet.update(BUILDER, { state: 'terminated' })
@@ -77,13 +85,20 @@ async function delayedSandbox(holdUntilInFlight: SandboxOptions['holdUntilInFlig
   delayed = await startSandbox({ regions: [REGION], holdUntilInFlight })
   return delayed
 }
-const isUsageLookup = (c: { seq: number; action: string }) => c.action === 'DescribeNetworkInterfaces' || (c.action === 'DescribeSecurityGroups' && c.seq > 1)
+const isUsageLookup = (c: { seq: number; action: string }) =>
+  c.action === 'DescribeNetworkInterfaces' || (c.action === 'DescribeSecurityGroups' && c.seq > 1)
 
 describe("a security group's usage", () => {
   it('is looked up with its three calls side by side', async () => {
     const delayed = await delayedSandbox({ matches: isUsageLookup, count: 3, maxHoldMs: 10_000 })
     delayed.fleet.seed(
-      { [REGION]: { securityGroups: [{ groupId: 'sg-1', groupName: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' }] } },
+      {
+        [REGION]: {
+          securityGroups: [
+            { groupId: 'sg-1', groupName: packerName(3 * 3600, NOW), description: 'Temporary group for Packer' }
+          ]
+        }
+      },
       NOW.getTime()
     )
     const client = new EC2Client({
@@ -107,13 +122,21 @@ describe("a security group's usage", () => {
 
 describe("a region's deletes", () => {
   it('of three kinds, 25 each, are all in flight at once with the clients the run makes', async () => {
-    const delayed = await delayedSandbox({ matches: (c) => c.action.startsWith('Delete'), count: 75, maxHoldMs: 10_000 })
+    const delayed = await delayedSandbox({
+      matches: (c) => c.action.startsWith('Delete'),
+      count: 75,
+      maxHoldMs: 10_000
+    })
     const name = (n: number) => packerName(3 * 3600 + n * 60, NOW)
     delayed.fleet.seed(
       {
         [REGION]: {
           keyPairs: Array.from({ length: 25 }, (_, n) => ({ keyName: name(n), createTime: at(3) })),
-          securityGroups: Array.from({ length: 25 }, (_, n) => ({ groupId: `sg-${n}`, groupName: name(n), description: 'Temporary group for Packer' })),
+          securityGroups: Array.from({ length: 25 }, (_, n) => ({
+            groupId: `sg-${n}`,
+            groupName: name(n),
+            description: 'Temporary group for Packer'
+          })),
           launchTemplates: Array.from({ length: 25 }, (_, n) => ({
             launchTemplateId: `lt-${n}`,
             launchTemplateName: `packer-fleet-launch-template-${n}`,
@@ -129,7 +152,10 @@ describe("a region's deletes", () => {
       maxAttempts: 1
     })
     try {
-      const inputs = defaultInputs({ resources: ['key-pairs', 'security-groups', 'launch-templates'], action: 'terminate' })
+      const inputs = defaultInputs({
+        resources: ['key-pairs', 'security-groups', 'launch-templates'],
+        action: 'terminate'
+      })
       const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW }
       await sweepOrphans(ctx, await planOrphans(ctx, new Set()), new Set())
     } finally {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { buildStartFromName, FUTURE_SKEW_SECONDS, isPackerTemporaryName, PACKER_TEMPORARY_NAME_PATTERN } from '../../../src/engine/packer-names.js'
+import {
+  buildStartFromName,
+  FUTURE_SKEW_SECONDS,
+  isPackerTemporaryName,
+  PACKER_TEMPORARY_NAME_PATTERN
+} from '../../../src/engine/packer-names.js'
 import { wildcardMatcher } from '../../../src/model/wildcard.js'
 import { NOW, packerName } from '../../../__fixtures__/support.js'
 
@@ -40,7 +45,9 @@ describe('buildStartFromName', () => {
   it('accepts a build start a little ahead of this clock (skew), not beyond the skew', () => {
     const seconds = NOW.getTime() / 1000
     const name = (at: number) => `packer_${at.toString(16)}-0000-0000-0000-000000000000`
-    expect(buildStartFromName(name(seconds + FUTURE_SKEW_SECONDS), NOW)).toEqual(new Date((seconds + FUTURE_SKEW_SECONDS) * 1000))
+    expect(buildStartFromName(name(seconds + FUTURE_SKEW_SECONDS), NOW)).toEqual(
+      new Date((seconds + FUTURE_SKEW_SECONDS) * 1000)
+    )
     expect(buildStartFromName(name(seconds + FUTURE_SKEW_SECONDS + 1), NOW)).toBeUndefined()
   })
 
@@ -108,13 +115,17 @@ describe("Packer's temporary name packer_<uuid>", () => {
       uuidName,
       uuidName.map((name) => name.toUpperCase()),
       uuidName.map((name) => name.replace('packer_', 'Packer_')),
-      fc.tuple(uuidName, fc.nat({ max: 40 }), fc.string({ maxLength: 2 })).map(([name, at, text]) => name.slice(0, at) + text + name.slice(at + 1)),
+      fc
+        .tuple(uuidName, fc.nat({ max: 40 }), fc.string({ maxLength: 2 }))
+        .map(([name, at, text]) => name.slice(0, at) + text + name.slice(at + 1)),
       fc.string({ maxLength: 50 })
     )
     fc.assert(
       fc.property(near, (name) => {
         if (isPackerTemporaryName(name)) expect(byPattern(name)).toBe(true)
-        expect(isPackerTemporaryName(name)).toBe(/^packer_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(name))
+        expect(isPackerTemporaryName(name)).toBe(
+          /^packer_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(name)
+        )
       })
     )
   })

@@ -112,7 +112,11 @@ describe('capProblems', () => {
     ['exactly at the resource cap', { instances: 10, total: 200 }, caps],
     ['exactly at both caps', { instances: 50, total: 200 }, caps],
     ['0 means no instance cap', { instances: 100000, total: 100000 }, { 'max-instances': 0, 'max-resources': 0 }],
-    ['0 instance cap, resource cap not reached', { instances: 150, total: 200 }, { 'max-instances': 0, 'max-resources': 200 }],
+    [
+      '0 instance cap, resource cap not reached',
+      { instances: 150, total: 200 },
+      { 'max-instances': 0, 'max-resources': 200 }
+    ],
     ['cap of 1, one planned', { instances: 1, total: 1 }, { 'max-instances': 1, 'max-resources': 1 }]
   ])('%s: no problem', (_title, planned, limits) => {
     expect(capProblems(planned, { action: 'terminate', ...limits })).toEqual([])
@@ -121,7 +125,9 @@ describe('capProblems', () => {
   it('one over the instance cap names the input, both numbers, and that nothing changed', () => {
     const problems = capProblems({ instances: 51, total: 51 }, { action: 'terminate', ...caps })
     expect(problems).toHaveLength(1)
-    expect(problems[0]).toMatch(/^max-instances: 51 instances would be terminated, more than the cap of 50; nothing was changed\./)
+    expect(problems[0]).toMatch(
+      /^max-instances: 51 instances would be terminated, more than the cap of 50; nothing was changed\./
+    )
   })
 
   it('stop says stopped', () => {
@@ -133,7 +139,9 @@ describe('capProblems', () => {
   it('one over the resource cap names max-resources and both numbers', () => {
     const problems = capProblems({ instances: 10, total: 201 }, { action: 'terminate', ...caps })
     expect(problems).toHaveLength(1)
-    expect(problems[0]).toMatch(/^max-resources: 201 resources would be terminated or deleted, more than the cap of 200; nothing was changed\./)
+    expect(problems[0]).toMatch(
+      /^max-resources: 201 resources would be terminated or deleted, more than the cap of 200; nothing was changed\./
+    )
   })
 
   it('both caps exceeded: two problems, instances first', () => {
@@ -144,14 +152,22 @@ describe('capProblems', () => {
   })
 
   it('the resource cap binds without the instance cap', () => {
-    const problems = capProblems({ instances: 5, total: 6 }, { action: 'terminate', 'max-instances': 0, 'max-resources': 5 })
-    expect(problems).toEqual([expect.stringMatching(/^max-resources: 6 resources would be terminated or deleted, more than the cap of 5;/)])
+    const problems = capProblems(
+      { instances: 5, total: 6 },
+      { action: 'terminate', 'max-instances': 0, 'max-resources': 5 }
+    )
+    expect(problems).toEqual([
+      expect.stringMatching(/^max-resources: 6 resources would be terminated or deleted, more than the cap of 5;/)
+    ])
   })
 
   it('over a cap exactly when planned > cap > 0', () => {
     fc.assert(
       fc.property(fc.nat(1000), fc.nat(1000), (planned, cap) => {
-        const problems = capProblems({ instances: planned, total: 0 }, { action: 'terminate', 'max-instances': cap, 'max-resources': 0 })
+        const problems = capProblems(
+          { instances: planned, total: 0 },
+          { action: 'terminate', 'max-instances': cap, 'max-resources': 0 }
+        )
         expect(problems.length).toBe(cap > 0 && planned > cap ? 1 : 0)
       })
     )
@@ -175,20 +191,32 @@ describe('youngBuilderWarning: a max-age under the 2h default names the youngest
   })
 
   it('says stop for a stop sweep', () => {
-    expect(youngBuilderWarning(builders, { ...settings, action: 'stop' }, NOW)).toContain('the youngest builder to stop, is 1h 35m old')
+    expect(youngBuilderWarning(builders, { ...settings, action: 'stop' }, NOW)).toContain(
+      'the youngest builder to stop, is 1h 35m old'
+    )
   })
 
   it.each<[string, Parameters<typeof youngBuilderWarning>[1], typeof builders]>([
     ['max-age 2h', { ...settings, 'max-age': 7200 }, builders],
     ['max-age 1d', { ...settings, 'max-age': 86400 }, builders],
     ['nothing to act on', settings, []],
-    ['a sweep scoped by a concrete tag', { ...settings, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] }, builders],
-    ['max-age 0 scoped by a concrete tag', { ...settings, 'max-age': 0, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] }, builders]
+    [
+      'a sweep scoped by a concrete tag',
+      { ...settings, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] },
+      builders
+    ],
+    [
+      'max-age 0 scoped by a concrete tag',
+      { ...settings, 'max-age': 0, tags: [{ key: 'packer-sweeper-job', value: '42-1-build-0' }] },
+      builders
+    ]
   ])('no warning: %s', (_title, inputs, records) => {
     expect(youngBuilderWarning(records, inputs, NOW)).toBeUndefined()
   })
 
   it('still warns when the only tags are wildcards', () => {
-    expect(youngBuilderWarning(builders, { ...settings, tags: [{ key: 'Name', value: '*' }] }, NOW)).toMatch(/^max-age 1h 30m is under the 2h default/)
+    expect(youngBuilderWarning(builders, { ...settings, tags: [{ key: 'Name', value: '*' }] }, NOW)).toMatch(
+      /^max-age 1h 30m is under the 2h default/
+    )
   })
 })

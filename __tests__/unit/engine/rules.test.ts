@@ -45,8 +45,15 @@ describe('deriveAge', () => {
   })
 
   it('uses CreateTime without a note when it follows the build start closely, as Packer does', () => {
-    const age = deriveAge({ name: packerName(3 * 3600, NOW), createTime: new Date(hoursBefore(NOW, 3).getTime() + 40_000) }, NOW)
-    expect(age).toEqual({ createdAt: new Date(hoursBefore(NOW, 3).getTime() + 40_000), ageSource: 'create-time', ageSeconds: 3 * 3600 - 40 })
+    const age = deriveAge(
+      { name: packerName(3 * 3600, NOW), createTime: new Date(hoursBefore(NOW, 3).getTime() + 40_000) },
+      NOW
+    )
+    expect(age).toEqual({
+      createdAt: new Date(hoursBefore(NOW, 3).getTime() + 40_000),
+      ageSource: 'create-time',
+      ageSeconds: 3 * 3600 - 40
+    })
   })
 
   it('takes the younger CreateTime and says so when the name claims a much older build', () => {
@@ -74,7 +81,10 @@ describe('deriveAge', () => {
   it('is never older than either clock says', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), (nameAge, createAge) => {
-        const age = deriveAge({ name: packerName(nameAge, NOW), createTime: new Date(NOW.getTime() - createAge * 1000) }, NOW)
+        const age = deriveAge(
+          { name: packerName(nameAge, NOW), createTime: new Date(NOW.getTime() - createAge * 1000) },
+          NOW
+        )
         expect(age.ageSeconds).toBe(Math.min(nameAge, createAge))
       })
     )
@@ -147,7 +157,10 @@ describe('judgeCandidate', () => {
   })
 
   it('skips the exclude-tag, also over an unknown age', () => {
-    expect(judgeCandidate(candidate({ tags: keep }), stale, RULES)).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+    expect(judgeCandidate(candidate({ tags: keep }), stale, RULES)).toEqual({
+      verdict: 'skip',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
     expect(judgeCandidate(candidate({ tags: keep }), { ageSource: 'unknown' }, RULES)).toEqual({
       verdict: 'skip',
       reason: 'carries the packer-sweeper:keep tag'
@@ -155,27 +168,42 @@ describe('judgeCandidate', () => {
   })
 
   it('skips an unknown age', () => {
-    expect(judgeCandidate(candidate(), { ageSource: 'unknown' }, RULES)).toEqual({ verdict: 'skip', reason: 'age unknown' })
+    expect(judgeCandidate(candidate(), { ageSource: 'unknown' }, RULES)).toEqual({
+      verdict: 'skip',
+      reason: 'age unknown'
+    })
   })
 
   it('sends stale ones on to the usage check; max-age 0 takes every age', () => {
     expect(judgeCandidate(candidate(), stale, RULES)).toEqual({ verdict: 'check-usage' })
-    expect(judgeCandidate(candidate(), { ...fresh, ageSeconds: 0 }, { ...RULES, maxAgeSeconds: 0 })).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate(), { ...fresh, ageSeconds: 0 }, { ...RULES, maxAgeSeconds: 0 })).toEqual({
+      verdict: 'check-usage'
+    })
   })
 
   it("skips what the kind's own rule only reports, after the exclude-tag and an unknown age; fresh ones stay out", () => {
-    const rules = { ...RULES, onlyReported: (judged: Candidate) => (judged.name === 'prod-bastion' ? 'not Packer’s' : undefined) }
+    const rules = {
+      ...RULES,
+      onlyReported: (judged: Candidate) => (judged.name === 'prod-bastion' ? 'not Packer’s' : undefined)
+    }
     const bastion = candidate({ id: 'prod-bastion', name: 'prod-bastion' })
     expect(judgeCandidate(bastion, stale, rules)).toEqual({ verdict: 'skip', reason: 'not Packer’s' })
     expect(judgeCandidate(candidate(), stale, rules)).toEqual({ verdict: 'check-usage' })
     expect(judgeCandidate(bastion, fresh, rules)).toEqual({ verdict: 'fresh' })
-    expect(judgeCandidate({ ...bastion, tags: keep }, stale, rules)).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
+    expect(judgeCandidate({ ...bastion, tags: keep }, stale, rules)).toEqual({
+      verdict: 'skip',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
     expect(judgeCandidate(bastion, { ageSource: 'unknown' }, rules)).toEqual({ verdict: 'skip', reason: 'age unknown' })
   })
 
   it('ignores the exclude-tag when the input is empty', () => {
-    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [] })).toEqual({ verdict: 'check-usage' })
-    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [''] })).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [] })).toEqual({
+      verdict: 'check-usage'
+    })
+    expect(judgeCandidate(candidate({ tags: new Map([['', '']]) }), stale, { ...RULES, excludeTag: [''] })).toEqual({
+      verdict: 'check-usage'
+    })
   })
 
   it('skips a resource carrying any of several exclude-tag keys, naming the key it carries', () => {
@@ -184,8 +212,13 @@ describe('judgeCandidate', () => {
       verdict: 'skip',
       reason: 'carries the do-not-delete tag'
     })
-    expect(judgeCandidate(candidate({ tags: keep }), stale, rules)).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
-    expect(judgeCandidate(candidate({ tags: new Map([['keep', '']]) }), stale, rules)).toEqual({ verdict: 'check-usage' })
+    expect(judgeCandidate(candidate({ tags: keep }), stale, rules)).toEqual({
+      verdict: 'skip',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
+    expect(judgeCandidate(candidate({ tags: new Map([['keep', '']]) }), stale, rules)).toEqual({
+      verdict: 'check-usage'
+    })
   })
 })
 
@@ -235,8 +268,15 @@ describe('keyPairOnlyReported: only packer_<uuid>, or a custom name opted in wit
 
   it('with delete-custom-key-pairs, a custom name carrying every tags line, one of them concrete, may be deleted', () => {
     expect(keyPairOnlyReported(key('prod-bastion', { team: 'platform' }), inputs([PLATFORM], true))).toBeUndefined()
-    expect(keyPairOnlyReported(key('ci-temp', { team: 'platform', Name: 'x' }), inputs([{ key: 'Name', value: '*' }, PLATFORM], true))).toBeUndefined()
-    expect(keyPairOnlyReported(key('ci-temp', { team: 'platform' }), inputs([{ key: 'team', value: 'plat*' }], true))).toBeUndefined()
+    expect(
+      keyPairOnlyReported(
+        key('ci-temp', { team: 'platform', Name: 'x' }),
+        inputs([{ key: 'Name', value: '*' }, PLATFORM], true)
+      )
+    ).toBeUndefined()
+    expect(
+      keyPairOnlyReported(key('ci-temp', { team: 'platform' }), inputs([{ key: 'team', value: 'plat*' }], true))
+    ).toBeUndefined()
   })
 
   it.each<[string, ReturnType<typeof key>, TagFilter[]]>([
@@ -257,18 +297,25 @@ describe('judgeUsage', () => {
 
   it.each([
     ['nothing uses it', undefined, { verdict: 'orphan', dependsOn: [] }],
-    ['only instances this run terminates', { instanceIds: ['i-2', 'i-1', 'i-2'], others: [] }, { verdict: 'orphan', dependsOn: ['i-1', 'i-2'] }],
+    [
+      'only instances this run terminates',
+      { instanceIds: ['i-2', 'i-1', 'i-2'], others: [] },
+      { verdict: 'orphan', dependsOn: ['i-1', 'i-2'] }
+    ],
     ['an instance that stays', { instanceIds: ['i-1', 'i-3'], others: [] }, { verdict: 'in-use' }],
-    ['another group references it', { instanceIds: [], others: ['group sg-1 (its rules reference it)'] }, { verdict: 'in-use' }]
+    [
+      'another group references it',
+      { instanceIds: [], others: ['group sg-1 (its rules reference it)'] },
+      { verdict: 'in-use' }
+    ]
   ])('%s', (_what, usage, expected) => {
     expect(judgeUsage(usage, terminating)).toEqual(expected)
   })
 
   it('lists what remains once instances are gone', () => {
-    expect(remainingUses({ instanceIds: ['i-1', 'i-3'], others: ['eni-1 (not attached to an instance)'] }, new Set(['i-1']))).toEqual([
-      'instance i-3',
-      'eni-1 (not attached to an instance)'
-    ])
+    expect(
+      remainingUses({ instanceIds: ['i-1', 'i-3'], others: ['eni-1 (not attached to an instance)'] }, new Set(['i-1']))
+    ).toEqual(['instance i-3', 'eni-1 (not attached to an instance)'])
   })
 })
 
@@ -293,7 +340,9 @@ describe('reportedFinding', () => {
       outcome: 'notified',
       reason: 'clocks disagree'
     })
-    expect(reportedFinding(planned(), 'eu-west-1', 'stop', 'key pairs').reason).toBe('stop leaves key pairs alone: there is nothing to stop; clocks disagree')
+    expect(reportedFinding(planned(), 'eu-west-1', 'stop', 'key pairs').reason).toBe(
+      'stop leaves key pairs alone: there is nothing to stop; clocks disagree'
+    )
     expect(reportedFinding(planned({ dependsOn: ['i-1'] }), 'eu-west-1', 'terminate', 'key pairs').reason).toMatch(
       /^not deleted: this run made no changes \(used by i-1\)/
     )

@@ -17,26 +17,29 @@ describe('watchCancellation', () => {
     expect(control.msUntil(1000)).toBe(Infinity)
   })
 
-  it.each(['SIGINT', 'SIGTERM'])('%s: cancelled at once, abandoned after the grace period, deadlines measured from the signal', async (signal) => {
-    const source = new FakeProcess()
-    let clock = 1_000
-    control = watchCancellation(
-      () => undefined,
-      source,
-      () => clock
-    )
-    const early = control.deadline(50)
-    source.emit(signal, signal)
-    expect(control.cancelled.aborted).toBe(true)
-    expect(String(control.cancelled.reason)).toContain(signal)
-    expect(control.abandoned.aborted).toBe(false)
-    clock += 300
-    expect(control.msUntil(1_000)).toBe(700)
-    await sleep(80)
-    expect(early.aborted).toBe(true)
-    await sleep(GRACE_MS)
-    expect(control.abandoned.aborted).toBe(true)
-  })
+  it.each(['SIGINT', 'SIGTERM'])(
+    '%s: cancelled at once, abandoned after the grace period, deadlines measured from the signal',
+    async (signal) => {
+      const source = new FakeProcess()
+      let clock = 1_000
+      control = watchCancellation(
+        () => undefined,
+        source,
+        () => clock
+      )
+      const early = control.deadline(50)
+      source.emit(signal, signal)
+      expect(control.cancelled.aborted).toBe(true)
+      expect(String(control.cancelled.reason)).toContain(signal)
+      expect(control.abandoned.aborted).toBe(false)
+      clock += 300
+      expect(control.msUntil(1_000)).toBe(700)
+      await sleep(80)
+      expect(early.aborted).toBe(true)
+      await sleep(GRACE_MS)
+      expect(control.abandoned.aborted).toBe(true)
+    }
+  )
 
   it('a second signal changes nothing (SIGTERM follows SIGINT on a cancel)', () => {
     const source = new FakeProcess()

@@ -40,14 +40,20 @@ describe('waitForTermination', () => {
   it('reports what did not terminate by the deadline, and frees what did', async () => {
     ec2.reset()
     ec2.on(DescribeInstancesCommand).resolves(states(['i-1', 'terminated'], ['i-2', 'stopping']))
-    const result = await waitForTermination(client, ['i-1', 'i-2'], { maxWaitSeconds: 0.2, minDelaySeconds: 0.01, maxDelaySeconds: 0.02 })
+    const result = await waitForTermination(client, ['i-1', 'i-2'], {
+      maxWaitSeconds: 0.2,
+      minDelaySeconds: 0.01,
+      maxDelaySeconds: 0.02
+    })
     expect([...result.terminated]).toEqual(['i-1'])
     expect(result.notTerminated.get('i-2')).toMatch(/i-2 did not reach terminated within the wait \(state stopping\)/)
   })
 
   it('stops at once on an error that polling cannot cure', async () => {
     ec2.reset()
-    ec2.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'))
     const result = await waitForTermination(client, ['i-1'], QUICK)
     expect(result.terminated.size).toBe(0)
     expect(result.notTerminated.get('i-1')).toMatch(/state of i-1 unknown after the wait: You are not authorized/)
@@ -80,7 +86,12 @@ describe('waitForTermination', () => {
     // A five-minute wait with 15 s between late polls, but the deadline is the margin plus 1.5 s away:
     // without the deadline this would run for minutes; nothing aborts it.
     const deadlineAt = Date.now() + (WAIT_MARGIN_SECONDS + 1.5) * 1000
-    const result = await waitForTermination(client, ['i-1'], { maxWaitSeconds: 300, minDelaySeconds: 0.2, maxDelaySeconds: 15 }, { deadlineAt })
+    const result = await waitForTermination(
+      client,
+      ['i-1'],
+      { maxWaitSeconds: 300, minDelaySeconds: 0.2, maxDelaySeconds: 15 },
+      { deadlineAt }
+    )
     expect(result.notTerminated.get('i-1')).toMatch(/did not reach terminated within the wait \(state shutting-down\)/)
     expect(Date.now()).toBeLessThan(deadlineAt)
   })

@@ -18,7 +18,8 @@ import { defaultInputs, hoursBefore, NOW } from '../../../__fixtures__/support.j
 const PACKERS_OWN = /^packer_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const ONLY_WILDCARDS = /^[*?]+$/
 
-const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
 const packerUuidName = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12)).map((parts) => `packer_${parts.join('-')}`)
 
 const keyName = fc.oneof(
@@ -28,14 +29,21 @@ const keyName = fc.oneof(
   { weight: 1, arbitrary: packerUuidName.map((name) => `${name}0`) },
   { weight: 1, arbitrary: packerUuidName.map((name) => name.replace('packer_', 'packer-')) },
   { weight: 1, arbitrary: packerUuidName.map((name) => name.replace(/-/g, '')) },
-  { weight: 2, arbitrary: fc.constantFrom('packer_shared', 'prod-bastion', 'packer_', 'packer_ci-temp', 'deploy', 'Packer_shared') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('packer_shared', 'prod-bastion', 'packer_', 'packer_ci-temp', 'deploy', 'Packer_shared')
+  },
   { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 24 }) }
 )
 
 const keyPair = fc.record({
   name: keyName,
   tags: fc.record(
-    { team: fc.constantFrom('platform', 'platform', 'data', 'plat'), build: fc.constantFrom('ci', 'ci', 'nightly'), Name: fc.string({ maxLength: 4 }) },
+    {
+      team: fc.constantFrom('platform', 'platform', 'data', 'plat'),
+      build: fc.constantFrom('ci', 'ci', 'nightly'),
+      Name: fc.string({ maxLength: 4 })
+    },
     { requiredKeys: [] }
   ),
   ageHours: fc.option(fc.integer({ min: 0, max: 24 * 60 }), { nil: undefined, freq: 8 })
@@ -51,7 +59,15 @@ const anyScenario = fc.record({
   keyNames: fc.oneof(
     {
       weight: 5,
-      arbitrary: fc.constantFrom<string[]>([], [], ['packer_*'], ['packer_????????-????-????-????-????????????'], ['*'], ['?*'], ['prod-*', 'packer_*'])
+      arbitrary: fc.constantFrom<string[]>(
+        [],
+        [],
+        ['packer_*'],
+        ['packer_????????-????-????-????-????????????'],
+        ['*'],
+        ['?*'],
+        ['prod-*', 'packer_*']
+      )
     },
     { weight: 1, arbitrary: fc.array(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 2 }) }
   ),
@@ -62,7 +78,12 @@ const anyScenario = fc.record({
 })
 
 /** Opted in with the team's tag, the case where custom-named keys may go: so that some do. */
-const optedIn = anyScenario.map((s) => ({ ...s, optIn: true, tags: [{ key: 'team', value: 'platform' }], keyNames: s.keyNames.length > 1 ? [] : s.keyNames }))
+const optedIn = anyScenario.map((s) => ({
+  ...s,
+  optIn: true,
+  tags: [{ key: 'team', value: 'platform' }],
+  keyNames: s.keyNames.length > 1 ? [] : s.keyNames
+}))
 const scenario = fc.oneof({ weight: 3, arbitrary: anyScenario }, { weight: 1, arbitrary: optedIn })
 
 type Scenario = typeof anyScenario extends fc.Arbitrary<infer T> ? T : never
@@ -72,7 +93,10 @@ function mayBeDeleted(key: Scenario['keyPairs'][number], s: Scenario): boolean {
   if (PACKERS_OWN.test(key.name)) return true
   if (!s.optIn) return false
   const tags: Record<string, string | undefined> = key.tags
-  return s.tags.some((line) => !ONLY_WILDCARDS.test(line.value) && tags[line.key] !== undefined && wildcard(line.value)(tags[line.key] as string))
+  return s.tags.some(
+    (line) =>
+      !ONLY_WILDCARDS.test(line.value) && tags[line.key] !== undefined && wildcard(line.value)(tags[line.key] as string)
+  )
 }
 
 describe('key pairs: only packer_<uuid>, or an opted-in custom name carrying a concrete tags value', () => {
@@ -105,24 +129,42 @@ describe('key pairs: only packer_<uuid>, or an opted-in custom name carrying a c
             tags: s.tags,
             'delete-custom-key-pairs': s.optIn
           })
-          const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW, terminationWait: QUICK_WAIT }
+          const ctx = {
+            kinds: regionalKindsFor(inputs),
+            client,
+            region: REGION,
+            inputs,
+            now: NOW,
+            terminationWait: QUICK_WAIT
+          }
           const plan = await planOrphans(ctx, new Set())
           const findings = await sweepOrphans(ctx, plan, new Set())
 
           const byId = new Map(s.keyPairs.map((key, n) => [`key-${n}`, key]))
           const byName = new Map(s.keyPairs.map((key) => [key.name, key]))
           const named = sandbox.callsOf('DeleteKeyPair', REGION).map((call) => {
-            const key = call.params.KeyPairId !== undefined ? byId.get(call.params.KeyPairId) : byName.get(call.params.KeyName ?? '')
+            const key =
+              call.params.KeyPairId !== undefined
+                ? byId.get(call.params.KeyPairId)
+                : byName.get(call.params.KeyName ?? '')
             expect(key).toBeDefined()
             return key as Scenario['keyPairs'][number]
           })
           for (const key of named) {
-            if (!s.optIn) expect({ name: key.name, packers: PACKERS_OWN.test(key.name) }).toEqual({ name: key.name, packers: true })
-            expect({ name: key.name, tags: key.tags, mayBeDeleted: mayBeDeleted(key, s) }).toEqual({ name: key.name, tags: key.tags, mayBeDeleted: true })
+            if (!s.optIn)
+              expect({ name: key.name, packers: PACKERS_OWN.test(key.name) }).toEqual({ name: key.name, packers: true })
+            expect({ name: key.name, tags: key.tags, mayBeDeleted: mayBeDeleted(key, s) }).toEqual({
+              name: key.name,
+              tags: key.tags,
+              mayBeDeleted: true
+            })
           }
           // What was not deleted for its name is reported as skipped, with the reason.
           for (const finding of findings) {
-            if (!PACKERS_OWN.test(finding.name) && !mayBeDeleted(byName.get(finding.name) as Scenario['keyPairs'][number], s))
+            if (
+              !PACKERS_OWN.test(finding.name) &&
+              !mayBeDeleted(byName.get(finding.name) as Scenario['keyPairs'][number], s)
+            )
               expect(finding).toMatchObject({ outcome: 'skipped' })
           }
           if (named.some((key) => PACKERS_OWN.test(key.name))) deletedRuns.packers++

@@ -1,7 +1,20 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { type OrphanContext, planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/engine/leftovers.js'
+import {
+  type OrphanContext,
+  planOrphans,
+  plannedChanges,
+  reportOnly,
+  sweepOrphans
+} from '../../../src/engine/leftovers.js'
 import type { Inputs } from '../../../src/model/types.js'
-import { inputsOf, orphanContext, planAndSweep as sweep, REGION, REGIONAL_KINDS, useSandbox } from '../engine/harness.js'
+import {
+  inputsOf,
+  orphanContext,
+  planAndSweep as sweep,
+  REGION,
+  REGIONAL_KINDS,
+  useSandbox
+} from '../engine/harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
@@ -37,12 +50,20 @@ describe('key pairs', () => {
         outcome: 'deleted'
       }
     ])
-    expect(inputsOf(sandbox(), 'DeleteKeyPair')).toContainEqual(expect.objectContaining({ KeyPairId: 'key-1', DryRun: false }))
+    expect(inputsOf(sandbox(), 'DeleteKeyPair')).toContainEqual(
+      expect.objectContaining({ KeyPairId: 'key-1', DryRun: false })
+    )
     expect(keyPairs()).toEqual([])
   })
 
   it('asks EC2 for the key-name patterns and tags, and lists the live instances once for the plan and once before deleting, however many keys', async () => {
-    seed({ keyPairs: Array.from({ length: 250 }, (_, n) => ({ keyName: packerName(3 * 3600, NOW, `k${n}`), createTime: at(3), tags: { run: '7' } })) })
+    seed({
+      keyPairs: Array.from({ length: 250 }, (_, n) => ({
+        keyName: packerName(3 * 3600, NOW, `k${n}`),
+        createTime: at(3),
+        tags: { run: '7' }
+      }))
+    })
     const { plan } = await sweep(context({ 'key-name': ['packer_*', 'ci-?'], tags: [{ key: 'run', value: '7' }] }))
     expect(inputsOf(sandbox(), 'DescribeKeyPairs')).toContainEqual(
       expect.objectContaining({
@@ -56,24 +77,42 @@ describe('key pairs', () => {
     const firstPages = usageCalls.filter((input) => !input.NextToken)
     // Twice: once for the plan, once right before deleting; no key name is sent, so none can be read as a wildcard.
     expect(firstPages).toEqual([
-      { MaxResults: 1000, Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] },
-      { MaxResults: 1000, Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] }
+      {
+        MaxResults: 1000,
+        Filters: [
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }
+        ]
+      },
+      {
+        MaxResults: 1000,
+        Filters: [
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }
+        ]
+      }
     ])
     expect(plannedChanges(plan)).toBe(250)
   })
 
   it('leaves alone a key a stopped instance still uses, and says so', async () => {
     const name = packerName(30 * 3600, NOW)
-    seed({ keyPairs: [{ keyName: name, createTime: at(30) }], instances: [{ id: STOPPED, state: 'stopped', keyName: name }] })
+    seed({
+      keyPairs: [{ keyName: name, createTime: at(30) }],
+      instances: [{ id: STOPPED, state: 'stopped', keyName: name }]
+    })
     const { plan, findings } = await sweep(context())
     expect(plannedChanges(plan)).toBe(0)
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by instance ${STOPPED}` })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by instance ${STOPPED}` })
+    ])
     expect(deletes()).toEqual([])
   })
 
   it('does not count terminated instances as users', async () => {
     const name = packerName(30 * 3600, NOW)
-    seed({ keyPairs: [{ keyName: name, createTime: at(30) }], instances: [{ id: GONE, state: 'terminated', keyName: name }] })
+    seed({
+      keyPairs: [{ keyName: name, createTime: at(30) }],
+      instances: [{ id: GONE, state: 'terminated', keyName: name }]
+    })
     const { findings } = await sweep(context())
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
   })
@@ -87,7 +126,9 @@ describe('key pairs', () => {
 
   it('asks EC2 for no other name than Packer’s own packer_<uuid> by default', async () => {
     await sweep(context())
-    expect(inputsOf(sandbox(), 'DescribeKeyPairs')).toEqual([{ Filters: [{ Name: 'key-name', Values: ['packer_????????-????-????-????-????????????'] }] }])
+    expect(inputsOf(sandbox(), 'DescribeKeyPairs')).toEqual([
+      { Filters: [{ Name: 'key-name', Values: ['packer_????????-????-????-????-????????????'] }] }
+    ])
   })
 
   it('ages a custom-named key by its CreateTime (opted in, with a concrete tag)', async () => {
@@ -98,7 +139,9 @@ describe('key pairs', () => {
       ]
     })
     const { findings } = await sweep(context({ ...OPTED_IN, 'key-name': ['packer_*'] }))
-    expect(findings).toEqual([expect.objectContaining({ name: 'packer_old-laptop', ageSource: 'create-time', outcome: 'deleted' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ name: 'packer_old-laptop', ageSource: 'create-time', outcome: 'deleted' })
+    ])
   })
 
   it('ages by the younger clock when the name and CreateTime disagree, and says so', async () => {
@@ -107,13 +150,17 @@ describe('key pairs', () => {
     keyPairs().splice(0)
     seed({ keyPairs: [{ keyName: packerName(72 * 3600, NOW), createTime: at(5) }] })
     const { findings } = await sweep(context())
-    expect(findings).toEqual([expect.objectContaining({ ageSeconds: 5 * 3600, outcome: 'deleted', reason: expect.stringMatching(/disagree/) })])
+    expect(findings).toEqual([
+      expect.objectContaining({ ageSeconds: 5 * 3600, outcome: 'deleted', reason: expect.stringMatching(/disagree/) })
+    ])
   })
 
   it('reports a key without any age as skipped, never deleted', async () => {
     seed({ keyPairs: [{ keyName: 'packer_imported', createTime: null }] })
     const { findings } = await sweep(context({ 'key-name': ['packer_*'] }))
-    expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
+    ])
     expect(deletes()).toEqual([])
   })
 
@@ -134,9 +181,14 @@ describe('key pairs', () => {
   })
 
   it('matches key names exactly: a name holding * or ? is never sent as a pattern and matches no other key', async () => {
-    seed({ keyPairs: [{ keyName: 'packer_*odd?', createTime: at(3), tags: BUILD_TAG }], instances: [{ id: OTHER, state: 'running', keyName: 'packer_*oddX' }] })
+    seed({
+      keyPairs: [{ keyName: 'packer_*odd?', createTime: at(3), tags: BUILD_TAG }],
+      instances: [{ id: OTHER, state: 'running', keyName: 'packer_*oddX' }]
+    })
     const { findings } = await sweep(context({ ...OPTED_IN, 'key-name': ['packer_*'] }))
-    expect(inputsOf(sandbox(), 'DescribeInstances').flatMap((input) => input.Filters ?? [])).not.toContainEqual(expect.objectContaining({ Name: 'key-name' }))
+    expect(inputsOf(sandbox(), 'DescribeInstances').flatMap((input) => input.Filters ?? [])).not.toContainEqual(
+      expect.objectContaining({ Name: 'key-name' })
+    )
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
   })
 
@@ -148,7 +200,12 @@ describe('key pairs', () => {
       const packers = packerName(THIRTY_DAYS * 3600, NOW)
       seed({
         keyPairs: [
-          { keyName: 'prod-bastion', keyPairId: 'key-bastion', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } },
+          {
+            keyName: 'prod-bastion',
+            keyPairId: 'key-bastion',
+            createTime: at(THIRTY_DAYS),
+            tags: { team: 'platform' }
+          },
           { keyName: packers, keyPairId: 'key-packer', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } }
         ]
       })
@@ -156,7 +213,12 @@ describe('key pairs', () => {
       expect(plannedChanges(plan)).toBe(1)
       expect(findings).toEqual([
         expect.objectContaining({ name: packers, outcome: 'deleted' }),
-        expect.objectContaining({ name: 'prod-bastion', outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS), ageSeconds: THIRTY_DAYS * 3600 })
+        expect.objectContaining({
+          name: 'prod-bastion',
+          outcome: 'skipped',
+          reason: expect.stringContaining(NOT_PACKERS),
+          ageSeconds: THIRTY_DAYS * 3600
+        })
       ])
       expect(inputsOf(sandbox(), 'DeleteKeyPair')).toEqual([expect.objectContaining({ KeyPairId: 'key-packer' })])
       expect(keyPairs().map((key) => key.keyName)).toEqual(['prod-bastion'])
@@ -166,7 +228,13 @@ describe('key pairs', () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
       const { plan, findings } = await sweep(context({ 'key-name': ['packer_*'] }))
       expect(plannedChanges(plan)).toBe(0)
-      expect(findings).toEqual([expect.objectContaining({ name: 'packer_shared', outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(findings).toEqual([
+        expect.objectContaining({
+          name: 'packer_shared',
+          outcome: 'skipped',
+          reason: expect.stringContaining(NOT_PACKERS)
+        })
+      ])
       expect(deletes()).toEqual([])
     })
 
@@ -188,7 +256,9 @@ describe('key pairs', () => {
     ])('a near miss (%s) is skipped even where key-name lets it through', async (_what, name) => {
       seed({ keyPairs: [{ keyName: name, createTime: at(THIRTY_DAYS) }] })
       const { findings } = await sweep(context({ 'key-name': ['packer_*'] }))
-      expect(findings).toEqual([expect.objectContaining({ name, outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(findings).toEqual([
+        expect.objectContaining({ name, outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })
+      ])
       expect(deletes()).toEqual([])
     })
 
@@ -201,15 +271,24 @@ describe('key pairs', () => {
         ]
       })
       sandbox().faults.ignoreFilters({ action: 'DescribeKeyPairs' })
-      const { findings } = await sweep(context({ 'key-name': ['packer_*'], tags: PLATFORM, 'delete-custom-key-pairs': true }))
+      const { findings } = await sweep(
+        context({ 'key-name': ['packer_*'], tags: PLATFORM, 'delete-custom-key-pairs': true })
+      )
       expect(findings).toEqual([expect.objectContaining({ name: 'packer_shared', outcome: 'deleted' })])
       expect(keyPairs().map((key) => key.keyName)).toEqual(['prod-bastion', 'packer_other-team'])
     })
 
     it('delete-custom-key-pairs with only wildcard tags (the input refuses it; the rule holds anyway): nothing custom is deleted', async () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS), tags: { team: 'platform' } }] })
-      const { findings } = await sweep(context({ 'key-name': ['packer_*'], tags: [{ key: 'team', value: '*' }], 'delete-custom-key-pairs': true }))
-      expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringMatching(/delete-custom-key-pairs deletes only/) })])
+      const { findings } = await sweep(
+        context({ 'key-name': ['packer_*'], tags: [{ key: 'team', value: '*' }], 'delete-custom-key-pairs': true })
+      )
+      expect(findings).toEqual([
+        expect.objectContaining({
+          outcome: 'skipped',
+          reason: expect.stringMatching(/delete-custom-key-pairs deletes only/)
+        })
+      ])
       expect(deletes()).toEqual([])
     })
 
@@ -217,7 +296,9 @@ describe('key pairs', () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
       const ctx = context({ action: 'notify', 'key-name': ['packer_*'] })
       const plan = await planOrphans(ctx, new Set())
-      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })])
+      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([
+        expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })
+      ])
       expect(sandbox().callsOf('DescribeInstances')).toEqual([])
     })
   })
@@ -225,7 +306,10 @@ describe('key pairs', () => {
   describe('freed by an instance this run terminates', () => {
     const name = packerName(3 * 3600, NOW)
     beforeEach(() => {
-      seed({ keyPairs: [{ keyName: name, keyPairId: 'key-1', createTime: at(3) }], instances: [{ id: BUILDER, state: 'running', keyName: name }] })
+      seed({
+        keyPairs: [{ keyName: name, keyPairId: 'key-1', createTime: at(3) }],
+        instances: [{ id: BUILDER, state: 'running', keyName: name }]
+      })
     })
 
     it('is planned before the instance is touched, then deleted after the waiter saw it terminated', async () => {
@@ -250,7 +334,10 @@ describe('key pairs', () => {
       sandbox().fleet.update(BUILDER, { state: 'shutting-down' })
       const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
       expect(findings).toEqual([
-        expect.objectContaining({ outcome: 'in-use', reason: expect.stringMatching(new RegExp(`${BUILDER} did not reach terminated.*shutting-down`)) })
+        expect.objectContaining({
+          outcome: 'in-use',
+          reason: expect.stringMatching(new RegExp(`${BUILDER} did not reach terminated.*shutting-down`))
+        })
       ])
       expect(deletes()).toEqual([])
     })
@@ -258,9 +345,14 @@ describe('key pairs', () => {
     it('is in use when the termination failed', async () => {
       const { findings } = await sweep(context(), [BUILDER], [])
       expect(findings).toEqual([
-        expect.objectContaining({ outcome: 'in-use', reason: expect.stringMatching(new RegExp(`${BUILDER} was not terminated by this run`)) })
+        expect.objectContaining({
+          outcome: 'in-use',
+          reason: expect.stringMatching(new RegExp(`${BUILDER} was not terminated by this run`))
+        })
       ])
-      expect(inputsOf(sandbox(), 'DescribeInstances')).not.toContainEqual(expect.objectContaining({ InstanceIds: [BUILDER] }))
+      expect(inputsOf(sandbox(), 'DescribeInstances')).not.toContainEqual(
+        expect.objectContaining({ InstanceIds: [BUILDER] })
+      )
       expect(deletes()).toEqual([])
     })
 
@@ -277,22 +369,32 @@ describe('key pairs', () => {
     it('is skipped as in use when the run does not terminate that instance', async () => {
       const { plan, findings } = await sweep(context())
       expect(plannedChanges(plan)).toBe(0)
-      expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })])
+      expect(findings).toEqual([
+        expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })
+      ])
       expect(deletes()).toEqual([])
     })
 
     it('under dry-run: no wait, a DryRun delete, outcome dry-run', async () => {
       const { findings } = await sweep(context({ 'dry-run': true }), [BUILDER], [])
-      expect(findings).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: `would be deleted after ${BUILDER} terminated` })])
-      expect(inputsOf(sandbox(), 'DeleteKeyPair')).toContainEqual(expect.objectContaining({ KeyPairId: 'key-1', DryRun: true }))
-      expect(inputsOf(sandbox(), 'DescribeInstances')).not.toContainEqual(expect.objectContaining({ InstanceIds: [BUILDER] }))
+      expect(findings).toEqual([
+        expect.objectContaining({ outcome: 'dry-run', reason: `would be deleted after ${BUILDER} terminated` })
+      ])
+      expect(inputsOf(sandbox(), 'DeleteKeyPair')).toContainEqual(
+        expect.objectContaining({ KeyPairId: 'key-1', DryRun: true })
+      )
+      expect(inputsOf(sandbox(), 'DescribeInstances')).not.toContainEqual(
+        expect.objectContaining({ InstanceIds: [BUILDER] })
+      )
       expect(keyPairs()).toHaveLength(1)
     })
 
     it('under notify the instance is not terminated, so the key stays in use', async () => {
       const ctx = context({ action: 'notify' })
       const plan = await planOrphans(ctx, new Set([BUILDER]))
-      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })])
+      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([
+        expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })
+      ])
     })
   })
 })

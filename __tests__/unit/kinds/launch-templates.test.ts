@@ -5,7 +5,8 @@ import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from '../en
 import { hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
-const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['launch-templates'], ...inputs })
+const context = (inputs: Partial<Inputs> = {}): OrphanContext =>
+  orphanContext({ resources: ['launch-templates'], ...inputs })
 const SPOT = 'i-05b07000'
 const at = (hours: number) => hoursBefore(NOW, hours).toISOString()
 
@@ -19,12 +20,22 @@ describe('launch templates', () => {
     })
     const { findings } = await planAndSweep(context())
     expect(findings).toEqual([
-      expect.objectContaining({ id: 'lt-old', name: 'packer-fleet-launch-template-abc1234', ageSource: 'create-time', outcome: 'deleted' })
+      expect.objectContaining({
+        id: 'lt-old',
+        name: 'packer-fleet-launch-template-abc1234',
+        ageSource: 'create-time',
+        outcome: 'deleted'
+      })
     ])
     expect(inputsOf(sandbox(), 'DescribeLaunchTemplates')).toContainEqual(
-      expect.objectContaining({ MaxResults: 200, Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }] })
+      expect.objectContaining({
+        MaxResults: 200,
+        Filters: [{ Name: 'launch-template-name', Values: ['packer-fleet-launch-template-*'] }]
+      })
     )
-    expect(inputsOf(sandbox(), 'DeleteLaunchTemplate')).toContainEqual(expect.objectContaining({ LaunchTemplateId: 'lt-old', DryRun: false }))
+    expect(inputsOf(sandbox(), 'DeleteLaunchTemplate')).toContainEqual(
+      expect.objectContaining({ LaunchTemplateId: 'lt-old', DryRun: false })
+    )
     expect(
       sandbox()
         .fleet.launchTemplates(REGION)
@@ -34,21 +45,32 @@ describe('launch templates', () => {
 
   it('keeps a template a live instance was launched from (aws:ec2launchtemplate:id)', async () => {
     seed({
-      launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }],
+      launchTemplates: [
+        { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }
+      ],
       instances: [{ id: SPOT, state: 'running', launchTemplateId: 'lt-1' }]
     })
     const { findings } = await planAndSweep(context())
-    expect(findings).toEqual([expect.objectContaining({ id: 'lt-1', outcome: 'skipped', reason: `in use by instance ${SPOT}` })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: 'lt-1', outcome: 'skipped', reason: `in use by instance ${SPOT}` })
+    ])
     expect(sandbox().callsOf('DeleteLaunchTemplate')).toEqual([])
     // Read from the one listing of the region's live instances, by the tag on each.
     expect(inputsOf(sandbox(), 'DescribeInstances')).toEqual([
-      { MaxResults: 1000, Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] }
+      {
+        MaxResults: 1000,
+        Filters: [
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }
+        ]
+      }
     ])
   })
 
   it('deletes the template of a spot builder this run terminates, after it terminated', async () => {
     seed({
-      launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }],
+      launchTemplates: [
+        { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }
+      ],
       instances: [{ id: SPOT, state: 'running', launchTemplateId: 'lt-1' }]
     })
     const ctx = context()
@@ -60,8 +82,17 @@ describe('launch templates', () => {
   it('requires the tags input on templates too', async () => {
     seed({
       launchTemplates: [
-        { launchTemplateId: 'lt-untagged', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) },
-        { launchTemplateId: 'lt-run', launchTemplateName: 'packer-fleet-launch-template-def5678', createTime: at(3), tags: { 'github-run-id': '42' } }
+        {
+          launchTemplateId: 'lt-untagged',
+          launchTemplateName: 'packer-fleet-launch-template-abc1234',
+          createTime: at(3)
+        },
+        {
+          launchTemplateId: 'lt-run',
+          launchTemplateName: 'packer-fleet-launch-template-def5678',
+          createTime: at(3),
+          tags: { 'github-run-id': '42' }
+        }
       ]
     })
     const { findings } = await planAndSweep(context({ tags: [{ key: 'github-run-id', value: '42' }] }))
@@ -69,7 +100,11 @@ describe('launch templates', () => {
   })
 
   it('skips a template without CreateTime as age unknown', async () => {
-    seed({ launchTemplates: [{ launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: null }] })
+    seed({
+      launchTemplates: [
+        { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: null }
+      ]
+    })
     const { findings } = await planAndSweep(context())
     expect(findings).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'age unknown' })])
   })

@@ -15,7 +15,11 @@ import { ROOT } from '../../../scripts/readme-tables.js'
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(directory, entry.name)) : entry.name.endsWith('.ts') ? [join(directory, entry.name)] : []
+    entry.isDirectory()
+      ? sourceFiles(join(directory, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(directory, entry.name)]
+        : []
   )
 }
 
@@ -61,11 +65,14 @@ describe('action.yml and the registry', () => {
 
   it('declares every kind output, in registry order, before the run outputs', () => {
     expect(Object.keys(yml.outputs)).toEqual(outputNames(KIND_MODULES))
-    expect(outputNames(KIND_MODULES).slice(0, -3)).toEqual(KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)))
+    expect(outputNames(KIND_MODULES).slice(0, -3)).toEqual(
+      KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name))
+    )
   })
 
   it("describes every kind output, as action.yml's generated block says it", () => {
-    for (const kind of KIND_MODULES) for (const output of kind.outputs) expect(yml.outputs[output.name]).toEqual({ description: output.description })
+    for (const kind of KIND_MODULES)
+      for (const output of kind.outputs) expect(yml.outputs[output.name]).toEqual({ description: output.description })
   })
 
   it('names every kind in the resources input', () => {
@@ -83,7 +90,9 @@ describe('no list of kinds outside the registry', () => {
   ]
 
   it.each(names)('src/ outside src/kinds/ never names %s', (name) => {
-    const hits = outside.filter((file) => new RegExp(`(^|[^\\w-])${name.replace(/[-']/g, (c) => `\\${c}`)}([^\\w-]|$)`).test(readFileSync(file, 'utf8')))
+    const hits = outside.filter((file) =>
+      new RegExp(`(^|[^\\w-])${name.replace(/[-']/g, (c) => `\\${c}`)}([^\\w-]|$)`).test(readFileSync(file, 'utf8'))
+    )
     expect(hits.map((file) => relative(ROOT, file))).toEqual([])
   })
 })

@@ -6,7 +6,8 @@ import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from '../en
 import { NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
-const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['security-groups'], ...inputs })
+const context = (inputs: Partial<Inputs> = {}): OrphanContext =>
+  orphanContext({ resources: ['security-groups'], ...inputs })
 const BUILDER = 'i-0b111de0'
 const LIVE = 'i-011fe000'
 const NEW = 'i-0e3e3000'
@@ -18,7 +19,11 @@ const rulesTo = (groupIds: string[] | undefined) => (groupIds ? [{ protocol: '-1
 function packerGroup(
   id: string,
   builtHoursAgo: number,
-  { ingressFrom, egressTo, ...overrides }: Partial<SecurityGroupSeed> & { ingressFrom?: string[]; egressTo?: string[] } = {}
+  {
+    ingressFrom,
+    egressTo,
+    ...overrides
+  }: Partial<SecurityGroupSeed> & { ingressFrom?: string[]; egressTo?: string[] } = {}
 ): SecurityGroupSeed {
   const digit = Number.parseInt(id.slice(-1), 16) / 16
   return {
@@ -37,15 +42,27 @@ describe('security groups', () => {
     seed({ securityGroups: [packerGroup('sg-1', 3)] })
     const { plan, findings } = await planAndSweep(context())
     expect(plannedChanges(plan)).toBe(1)
-    expect(findings).toEqual([expect.objectContaining({ kind: 'security-groups', id: 'sg-1', ageSource: 'name', ageSeconds: 3 * 3600, outcome: 'deleted' })])
-    expect(inputsOf(sandbox(), 'DeleteSecurityGroup')).toContainEqual(expect.objectContaining({ GroupId: 'sg-1', DryRun: false }))
+    expect(findings).toEqual([
+      expect.objectContaining({
+        kind: 'security-groups',
+        id: 'sg-1',
+        ageSource: 'name',
+        ageSeconds: 3 * 3600,
+        outcome: 'deleted'
+      })
+    ])
+    expect(inputsOf(sandbox(), 'DeleteSecurityGroup')).toContainEqual(
+      expect.objectContaining({ GroupId: 'sg-1', DryRun: false })
+    )
     expect(groups()).toEqual([])
   })
 
   it("filters by Packer's name and description server-side, and pages through every answer", async () => {
     seed({ securityGroups: [1, 2, 3, 4, 5].map((n) => packerGroup(`sg-${n}`, 3, { tags: { run: '9' } })) })
     const { findings } = await planAndSweep(context({ tags: [{ key: 'run', value: '9' }] }))
-    const listing = inputsOf(sandbox(), 'DescribeSecurityGroups').filter((input) => input.Filters?.[0]?.Name === 'group-name')
+    const listing = inputsOf(sandbox(), 'DescribeSecurityGroups').filter(
+      (input) => input.Filters?.[0]?.Name === 'group-name'
+    )
     // Pages of 2: the first call, then two more with the NextToken of the one before.
     expect(listing).toEqual(
       [undefined, expect.any(String), expect.any(String)].map((NextToken) => ({
@@ -71,18 +88,29 @@ describe('security groups', () => {
   })
 
   it('reports a group without a name timestamp as skipped "age unknown", never deleted', async () => {
-    seed({ securityGroups: [{ groupId: 'sg-1', groupName: 'packer_something', description: 'Temporary group for Packer' }] })
+    seed({
+      securityGroups: [{ groupId: 'sg-1', groupName: 'packer_something', description: 'Temporary group for Packer' }]
+    })
     const { plan, findings } = await planAndSweep(context({ 'max-age': 0 }))
     expect(plannedChanges(plan)).toBe(0)
-    expect(findings).toEqual([expect.objectContaining({ id: 'sg-1', outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: 'sg-1', outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
+    ])
     expect(sandbox().callsOf('DeleteSecurityGroup')).toEqual([])
   })
 
   it('keeps a group a network interface still uses', async () => {
-    seed({ securityGroups: [packerGroup('sg-1', 3)], networkInterfaces: [{ networkInterfaceId: 'eni-1', groupIds: ['sg-1'], attachedInstanceId: LIVE }] })
+    seed({
+      securityGroups: [packerGroup('sg-1', 3)],
+      networkInterfaces: [{ networkInterfaceId: 'eni-1', groupIds: ['sg-1'], attachedInstanceId: LIVE }]
+    })
     const { findings } = await planAndSweep(context())
     expect(findings).toEqual([
-      expect.objectContaining({ id: 'sg-1', outcome: 'skipped', reason: expect.stringMatching(new RegExp(`^in use by instance ${LIVE}`)) })
+      expect.objectContaining({
+        id: 'sg-1',
+        outcome: 'skipped',
+        reason: expect.stringMatching(new RegExp(`^in use by instance ${LIVE}`))
+      })
     ])
     expect(sandbox().callsOf('DeleteSecurityGroup')).toEqual([])
     expect(inputsOf(sandbox(), 'DescribeNetworkInterfaces')).toContainEqual(
@@ -91,9 +119,18 @@ describe('security groups', () => {
   })
 
   it('keeps a group a detached interface carries, even when its instance is being terminated', async () => {
-    seed({ securityGroups: [packerGroup('sg-1', 3)], networkInterfaces: [{ networkInterfaceId: 'eni-loose', groupIds: ['sg-1'] }] })
+    seed({
+      securityGroups: [packerGroup('sg-1', 3)],
+      networkInterfaces: [{ networkInterfaceId: 'eni-loose', groupIds: ['sg-1'] }]
+    })
     const { findings } = await planAndSweep(context(), [BUILDER])
-    expect(findings).toEqual([expect.objectContaining({ id: 'sg-1', outcome: 'skipped', reason: expect.stringMatching(/^in use by .*eni-loose/) })])
+    expect(findings).toEqual([
+      expect.objectContaining({
+        id: 'sg-1',
+        outcome: 'skipped',
+        reason: expect.stringMatching(/^in use by .*eni-loose/)
+      })
+    ])
     expect(sandbox().callsOf('DeleteSecurityGroup')).toEqual([])
   })
 
@@ -103,7 +140,13 @@ describe('security groups', () => {
         packerGroup('sg-1', 3),
         packerGroup('sg-2', 3),
         packerGroup('sg-3', 3, { ingressFrom: ['sg-3'] }),
-        { groupId: 'sg-app', groupName: 'app', description: 'app', ingress: rulesTo(['sg-1']), egress: rulesTo(['sg-2']) }
+        {
+          groupId: 'sg-app',
+          groupName: 'app',
+          description: 'app',
+          ingress: rulesTo(['sg-1']),
+          egress: rulesTo(['sg-2'])
+        }
       ]
     })
     const { findings } = await planAndSweep(context())
@@ -113,8 +156,14 @@ describe('security groups', () => {
       ['sg-3', 'deleted', undefined]
     ])
     const described = inputsOf(sandbox(), 'DescribeSecurityGroups')
-    expect(described).toContainEqual(expect.objectContaining({ Filters: [{ Name: 'ip-permission.group-id', Values: ['sg-1', 'sg-2', 'sg-3'] }] }))
-    expect(described).toContainEqual(expect.objectContaining({ Filters: [{ Name: 'egress.ip-permission.group-id', Values: ['sg-1', 'sg-2', 'sg-3'] }] }))
+    expect(described).toContainEqual(
+      expect.objectContaining({ Filters: [{ Name: 'ip-permission.group-id', Values: ['sg-1', 'sg-2', 'sg-3'] }] })
+    )
+    expect(described).toContainEqual(
+      expect.objectContaining({
+        Filters: [{ Name: 'egress.ip-permission.group-id', Values: ['sg-1', 'sg-2', 'sg-3'] }]
+      })
+    )
   })
 
   it('reports DependencyViolation as in-use with the message, not a failure', async () => {
@@ -123,7 +172,12 @@ describe('security groups', () => {
     const plan = await planOrphans(ctx, new Set())
     seed({ networkInterfaces: [{ networkInterfaceId: 'eni-new', groupIds: ['sg-1'], attachedInstanceId: NEW }] }) // a build started using it meanwhile
     const findings = await sweepOrphans(ctx, plan, new Set())
-    expect(findings).toEqual([expect.objectContaining({ outcome: 'in-use', reason: 'DependencyViolation: resource sg-1 has a dependent object' })])
+    expect(findings).toEqual([
+      expect.objectContaining({
+        outcome: 'in-use',
+        reason: 'DependencyViolation: resource sg-1 has a dependent object'
+      })
+    ])
     expect(findings[0]).not.toHaveProperty('error')
     expect(groups()).toHaveLength(1)
   })
@@ -133,12 +187,17 @@ describe('security groups', () => {
     const ctx = context()
     const plan = await planOrphans(ctx, new Set())
     groups().splice(0)
-    expect(await sweepOrphans(ctx, plan, new Set())).toEqual([expect.objectContaining({ outcome: 'deleted', reason: 'already deleted' })])
+    expect(await sweepOrphans(ctx, plan, new Set())).toEqual([
+      expect.objectContaining({ outcome: 'deleted', reason: 'already deleted' })
+    ])
   })
 
   it("deletes the group of a builder this run terminates after the builder's interface is gone", async () => {
     // The builder's primary interface carries the group while it runs, and goes when it terminates.
-    seed({ securityGroups: [packerGroup('sg-1', 3)], instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }] })
+    seed({
+      securityGroups: [packerGroup('sg-1', 3)],
+      instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }]
+    })
     const ctx = context()
     const plan = await planOrphans(ctx, new Set([BUILDER]))
     expect(plan.orphans.map((orphan) => orphan.dependsOn)).toEqual([[BUILDER]])
@@ -148,14 +207,21 @@ describe('security groups', () => {
   })
 
   it('keeps waiting for a builder stuck in stopping; past the deadline its group is in use', async () => {
-    seed({ securityGroups: [packerGroup('sg-1', 3)], instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }] })
+    seed({
+      securityGroups: [packerGroup('sg-1', 3)],
+      instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }]
+    })
     const ctx = context()
     const plan = await planOrphans(ctx, new Set([BUILDER]))
     sandbox().fleet.update(BUILDER, { state: 'stopping' })
     const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
-    const polls = inputsOf(sandbox(), 'DescribeInstances').filter((input) => input.InstanceIds?.length === 1 && input.InstanceIds[0] === BUILDER)
+    const polls = inputsOf(sandbox(), 'DescribeInstances').filter(
+      (input) => input.InstanceIds?.length === 1 && input.InstanceIds[0] === BUILDER
+    )
     expect(polls.length).toBeGreaterThan(1)
-    expect(findings).toEqual([expect.objectContaining({ outcome: 'in-use', reason: expect.stringMatching(/state stopping/) })])
+    expect(findings).toEqual([
+      expect.objectContaining({ outcome: 'in-use', reason: expect.stringMatching(/state stopping/) })
+    ])
     expect(sandbox().callsOf('DeleteSecurityGroup')).toEqual([])
   })
 

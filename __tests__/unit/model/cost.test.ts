@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { instance } from '../../../__fixtures__/report.js'
-import { computeCost, costLines, costParagraphs, costSummaryHtml, formatUsd, priceKeyId, priceKeysFor, type PriceLookup } from '../../../src/model/cost.js'
+import {
+  computeCost,
+  costLines,
+  costParagraphs,
+  costSummaryHtml,
+  formatUsd,
+  priceKeyId,
+  priceKeysFor,
+  type PriceLookup
+} from '../../../src/model/cost.js'
 import { escapeForSummary } from '../../../src/report/summary.js'
 import type { InstanceFinding } from '../../../src/model/types.js'
 import { instanceId, hoursBefore, NOW } from '../../../__fixtures__/support.js'
@@ -66,7 +75,10 @@ const FLEET: InstanceFinding[] = [
 const PRICES = new Map<string, PriceLookup>([
   ['on-demand/us-east-1/t3.medium', { usdPerHour: 0.0416 }],
   ['spot/us-east-1/us-east-1b/m5.large', { usdPerHour: 0.035 }],
-  ['on-demand/eu-west-1/c5.xlarge', { unknown: 'AccessDeniedException: not authorized to perform pricing:GetProducts' }],
+  [
+    'on-demand/eu-west-1/c5.xlarge',
+    { unknown: 'AccessDeniedException: not authorized to perform pricing:GetProducts' }
+  ],
   ['on-demand/eu-west-1/m5.large', { usdPerHour: 0.107 }]
 ])
 
@@ -75,7 +87,14 @@ describe('priceKeysFor', () => {
     const more = [
       ...FLEET,
       instance({ id: instanceId(7), region: 'us-east-1', instanceType: 't3.medium', state: 'running' }),
-      instance({ id: instanceId(8), region: 'us-east-1', instanceType: 'm5.large', lifecycle: 'spot', availabilityZone: 'us-east-1c', state: 'running' })
+      instance({
+        id: instanceId(8),
+        region: 'us-east-1',
+        instanceType: 'm5.large',
+        lifecycle: 'spot',
+        availabilityZone: 'us-east-1c',
+        state: 'running'
+      })
     ]
     expect(priceKeysFor(more).map(priceKeyId)).toEqual([
       'on-demand/us-east-1/t3.medium',
@@ -140,7 +159,14 @@ describe('computeCost on a fixed fleet', () => {
       { region: 'eu-west-1', instanceType: 'c5.xlarge', source: 'on-demand', usdPerHour: null, instances: 1 },
       { region: 'eu-west-1', instanceType: 'm5.large', source: 'on-demand', usdPerHour: 0.107, instances: 1 },
       { region: 'us-east-1', instanceType: 't3.medium', source: 'on-demand', usdPerHour: 0.0416, instances: 2 },
-      { region: 'us-east-1', instanceType: 'm5.large', source: 'spot', availabilityZone: 'us-east-1b', usdPerHour: 0.035, instances: 1 }
+      {
+        region: 'us-east-1',
+        instanceType: 'm5.large',
+        source: 'spot',
+        availabilityZone: 'us-east-1b',
+        usdPerHour: 0.035,
+        instances: 1
+      }
     ])
   })
 
@@ -153,7 +179,11 @@ describe('computeCost on a fixed fleet', () => {
   })
 
   it('a launch time after now counts as no hours', () => {
-    const future = instance({ launchTime: hoursBefore(NOW, -1).toISOString(), instanceType: 't3.medium', region: 'us-east-1' })
+    const future = instance({
+      launchTime: hoursBefore(NOW, -1).toISOString(),
+      instanceType: 't3.medium',
+      region: 'us-east-1'
+    })
     expect(computeCost([future], PRICES, NOW)).toMatchObject({ instanceHours: 0, usdSoFar: 0 })
   })
 })
@@ -185,7 +215,9 @@ describe('words', () => {
     // The rate is the same whether the run stopped or terminated them: the words must fit both.
     const words = [...costLines(cost, cost.unknown), costSummaryHtml(cost, escapeForSummary, literal)].join('\n')
     expect(words).not.toMatch(/this run stopped|stopped by this run/i)
-    expect(costSummaryHtml(cost, escapeForSummary, literal)).toContain('<th>No longer running</th><th>Still running</th><th>Found stopped</th>')
+    expect(costSummaryHtml(cost, escapeForSummary, literal)).toContain(
+      '<th>No longer running</th><th>Still running</th><th>Found stopped</th>'
+    )
   })
 
   it('the notification paragraph, and none without a cost report', () => {
@@ -210,7 +242,9 @@ describe('words', () => {
     expect(html).not.toContain('$')
     // Every line whole, each escaped on its own; the reasons for unknown prices as literals.
     for (const line of costLines(cost)) expect(html).toContain(`<li>${escapeForSummary(line)}`)
-    expect(html).toContain(`<li>Price unknown for 1 builder: <code>${escapeForSummary(cost.unknown[0] ?? '')}</code></li>`)
+    expect(html).toContain(
+      `<li>Price unknown for 1 builder: <code>${escapeForSummary(cost.unknown[0] ?? '')}</code></li>`
+    )
     expect(html).toContain(
       '<td><code>us-east-1</code></td><td>3</td><td>10.5</td><td>&#36;0.4236</td><td>&#36;0.0766/h</td><td>&#36;0.0416/h</td><td>1</td><td>0</td>'
     )
@@ -225,6 +259,8 @@ describe('words', () => {
     )
     const html = costSummaryHtml(hostile, escapeForSummary, literal)
     expect(html).not.toContain('<img')
-    expect(html).toContain('<li>Price unknown for 1 builder: <code>&#60;img src=x onerror=alert&#40;1&#41;&#62; @team</code></li>')
+    expect(html).toContain(
+      '<li>Price unknown for 1 builder: <code>&#60;img src=x onerror=alert&#40;1&#41;&#62; @team</code></li>'
+    )
   })
 })

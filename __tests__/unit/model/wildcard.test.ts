@@ -81,10 +81,15 @@ describe('wildcardToRegExp: EC2 filter wildcards', () => {
 
   it('`*` matches any text around a fixed part', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (middle, before, after) => {
-        const escaped = middle.replace(/[*?\\]/g, '\\$&')
-        expect(wildcardToRegExp(`*${escaped}*`).test(`${before}${middle}${after}`)).toBe(true)
-      })
+      fc.property(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: 'binary' }),
+        (middle, before, after) => {
+          const escaped = middle.replace(/[*?\\]/g, '\\$&')
+          expect(wildcardToRegExp(`*${escaped}*`).test(`${before}${middle}${after}`)).toBe(true)
+        }
+      )
     )
   })
 })

@@ -4,8 +4,17 @@ import { instance, orphan, region, regionFailure, report, settings } from '../..
 import { workflowCommands } from '../../e2e/runner-log.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { ANNOTATIONS_PER_TYPE, annotationsFor, findingLogLine, logAccount, logData, logGroup, logRegion, logSettled, orphanLogLine } =
-  await import('../../../src/report/log.js')
+const {
+  ANNOTATIONS_PER_TYPE,
+  annotationsFor,
+  findingLogLine,
+  logAccount,
+  logData,
+  logGroup,
+  logRegion,
+  logSettled,
+  orphanLogLine
+} = await import('../../../src/report/log.js')
 const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 
 const HOSTILE = 'x\r::error::pwned\n::add-mask::secret\r\n%0A::warning::x'
@@ -19,7 +28,9 @@ function stdout(): string {
     [core.endGroup, 'endgroup']
   ] as const) {
     fn.mock.calls.forEach((call, index) =>
-      lines.push(`${fn.mock.invocationCallOrder[index]}\u0000${name === 'info' ? call[0] : name === 'group' ? `::group::${call[0]}` : '::endgroup::'}`)
+      lines.push(
+        `${fn.mock.invocationCallOrder[index]}\u0000${name === 'info' ? call[0] : name === 'group' ? `::group::${call[0]}` : '::endgroup::'}`
+      )
     )
   }
   return lines
@@ -89,7 +100,11 @@ describe('logGroup and logRegion', () => {
 
   it('writes each result once: what logSettled wrote as it was done is counted in the group, not repeated', () => {
     const terminated = instance({ id: 'i-00000000000000001' })
-    const kept = instance({ id: 'i-00000000000000002', outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+    const kept = instance({
+      id: 'i-00000000000000002',
+      outcome: 'skipped',
+      reason: 'carries the packer-sweeper:keep tag'
+    })
     const key = orphan()
     logSettled('eu-west-1', [findingLogLine(KIND_MODULES, terminated), findingLogLine(KIND_MODULES, key)])
     logRegion(
@@ -102,8 +117,12 @@ describe('logGroup and logRegion', () => {
       ['instances', 'key-pairs']
     )
     const text = stdout()
-    for (const finding of [terminated, kept, key]) expect(text.split(findingLogLine(KIND_MODULES, finding))).toHaveLength(2)
-    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 2 matching instances, 2 stale', 'eu-west-1 · 1 key pair'])
+    for (const finding of [terminated, kept, key])
+      expect(text.split(findingLogLine(KIND_MODULES, finding))).toHaveLength(2)
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
+      'eu-west-1 · instances: 2 matching instances, 2 stale',
+      'eu-west-1 · 1 key pair'
+    ])
     expect(text.split('1 result logged above, as each was done')).toHaveLength(3)
 
     // The account-wide kinds alike; and a line is held back once only: the next run's group writes it again.
@@ -115,7 +134,12 @@ describe('logGroup and logRegion', () => {
   })
 
   it('a failed region says why, flat, outside the groups', () => {
-    logRegion(KIND_MODULES, region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }), new Map(), ['instances'])
+    logRegion(
+      KIND_MODULES,
+      region({ status: 'failed', failures: [regionFailure({ code: 'InternalError', message: HOSTILE })] }),
+      new Map(),
+      ['instances']
+    )
     const text = stdout()
     expect(text).toContain('eu-west-1: nothing swept: instances failed: InternalError: x ::error::pwned')
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
@@ -123,23 +147,42 @@ describe('logGroup and logRegion', () => {
 
   it('a partly swept region names the kind that failed and what it swept, and still logs what it swept', () => {
     const failure = regionFailure({ kind: 'key-pairs', message: HOSTILE })
-    logRegion(KIND_MODULES, region({ status: 'partial', matched: 1, failures: [failure] }), new Map([['instances', [instance()]]]), ['instances', 'key-pairs'])
+    logRegion(
+      KIND_MODULES,
+      region({ status: 'partial', matched: 1, failures: [failure] }),
+      new Map([['instances', [instance()]]]),
+      ['instances', 'key-pairs']
+    )
     const text = stdout()
-    expect(text).toMatch(/^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: x ::error::pwned .*; instances swept$/m)
-    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual(['eu-west-1 · instances: 1 matching instances, 1 stale'])
+    expect(text).toMatch(
+      /^eu-west-1: partly swept: key pairs failed: UnauthorizedOperation: x ::error::pwned .*; instances swept$/m
+    )
+    expect(core.startGroup.mock.calls.map(([title]) => title)).toEqual([
+      'eu-west-1 · instances: 1 matching instances, 1 stale'
+    ])
     expect(workflowCommands(text).filter(({ command }) => command === 'error')).toEqual([])
   })
 })
 
 describe('annotationsFor', () => {
   const failed = (n: number) =>
-    instance({ id: `i-${String(n).padStart(17, '0')}`, outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'protected' } })
+    instance({
+      id: `i-${String(n).padStart(17, '0')}`,
+      outcome: 'failed',
+      error: { code: 'OperationNotPermitted', message: 'protected' }
+    })
 
   it('an error per failed region and resource, a notice with the headline', () => {
     const annotations = annotationsFor(
       KIND_MODULES,
       report({
-        regions: [region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'late' })] })],
+        regions: [
+          region({
+            region: 'us-east-1',
+            status: 'failed',
+            failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'late' })]
+          })
+        ],
         instances: [failed(1)]
       })
     )
@@ -167,31 +210,44 @@ describe('annotationsFor', () => {
   })
 
   it('never more errors than GitHub shows beside setFailed: the rest are counted in one', () => {
-    const annotations = annotationsFor(KIND_MODULES, report({ instances: Array.from({ length: 30 }, (_, n) => failed(n)) }))
+    const annotations = annotationsFor(
+      KIND_MODULES,
+      report({ instances: Array.from({ length: 30 }, (_, n) => failed(n)) })
+    )
     const errors = annotations.filter(({ level }) => level === 'error')
     expect(errors).toHaveLength(ANNOTATIONS_PER_TYPE - 1)
-    expect(errors.at(-1)?.message).toBe('… and 22 more failed regions or resources: see the job summary for all of them.')
+    expect(errors.at(-1)?.message).toBe(
+      '… and 22 more failed regions or resources: see the job summary for all of them.'
+    )
   })
 
   it('exactly the limit: no counting annotation', () => {
-    const errors = annotationsFor(KIND_MODULES, report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })).filter(
-      ({ level }) => level === 'error'
-    )
+    const errors = annotationsFor(
+      KIND_MODULES,
+      report({ instances: Array.from({ length: ANNOTATIONS_PER_TYPE - 1 }, (_, n) => failed(n)) })
+    ).filter(({ level }) => level === 'error')
     expect(errors).toHaveLength(ANNOTATIONS_PER_TYPE - 1)
     expect(errors.every(({ title }) => title.includes('terminate failed'))).toBe(true)
   })
 
   it('unknown outcomes are errors too, named as no answer', () => {
-    const [first] = annotationsFor(KIND_MODULES, report({ instances: [instance({ outcome: 'unknown', reason: 'no answer' })] }))
+    const [first] = annotationsFor(
+      KIND_MODULES,
+      report({ instances: [instance({ outcome: 'unknown', reason: 'no answer' })] })
+    )
     expect(first?.title).toBe('packer-sweeper: instance i-00000000000000001 (eu-west-1): no answer on terminate')
   })
 
   it('a post-build sweep (max-age 0 with tags) that found something: a warning', () => {
     const postBuild = settings({ 'max-age': 0, tags: [{ key: 'github-run-id', value: '42' }] })
-    const levels = annotationsFor(KIND_MODULES, report({ settings: postBuild, instances: [instance()] })).map(({ level }) => level)
+    const levels = annotationsFor(KIND_MODULES, report({ settings: postBuild, instances: [instance()] })).map(
+      ({ level }) => level
+    )
     expect(levels).toEqual(['warning', 'notice'])
     expect(annotationsFor(KIND_MODULES, report({ settings: postBuild })).map(({ level }) => level)).toEqual(['notice'])
-    expect(annotationsFor(KIND_MODULES, report({ instances: [instance()] })).map(({ level }) => level)).toEqual(['notice'])
+    expect(annotationsFor(KIND_MODULES, report({ instances: [instance()] })).map(({ level }) => level)).toEqual([
+      'notice'
+    ])
   })
 })
 

@@ -3,7 +3,16 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../../__fixtures__/core.js'
-import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
+import {
+  iamLeftover,
+  instance,
+  instances,
+  orphan,
+  region,
+  regionFailure,
+  report,
+  settings
+} from '../../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../../src/report/notification.js'
 import type { Report } from '../../../src/report/types.js'
 import { instanceId } from '../../../__fixtures__/support.js'
@@ -47,7 +56,9 @@ function build(overrides: Partial<Report>) {
 
 /** `list:id → outcome` for every resource of a report: what every subscriber must be able to rebuild. */
 function expectedOutcomes(sample: Report): Map<string, string> {
-  return new Map(LISTS.flatMap((list) => sample[list].map((finding): [string, string] => [`${list}:${finding.id}`, finding.outcome])))
+  return new Map(
+    LISTS.flatMap((list) => sample[list].map((finding): [string, string] => [`${list}:${finding.id}`, finding.outcome]))
+  )
 }
 
 /** The same, rebuilt from the parts' JSON only; each ID must be in exactly one part. */
@@ -111,14 +122,21 @@ describe('isTopicArn and topicRegion', () => {
 describe('buildNotifications', () => {
   it.each<[string, Partial<Report>]>([
     ['a clean run', {}],
-    ['a run that only skipped', { instances: instances(2, { outcome: 'skipped' }), keyPairs: [orphan({ outcome: 'skipped' })] }]
+    [
+      'a run that only skipped',
+      { instances: instances(2, { outcome: 'skipped' }), keyPairs: [orphan({ outcome: 'skipped' })] }
+    ]
   ])('is empty for %s', (_, overrides) => {
     expect(buildNotifications(KIND_MODULES, report(overrides), TOPIC)).toEqual([])
   })
 
   it.each<[string, Partial<Report>, string]>([
     ['terminated', { instances: instances(3) }, 'packer-sweeper: 3 stale Packer instances terminated'],
-    ['stopped', { settings: settings({ action: 'stop' }), instances: instances(1, { outcome: 'stopped' }) }, 'packer-sweeper: 1 stale Packer instance stopped'],
+    [
+      'stopped',
+      { settings: settings({ action: 'stop' }), instances: instances(1, { outcome: 'stopped' }) },
+      'packer-sweeper: 1 stale Packer instance stopped'
+    ],
     [
       'notify',
       { settings: settings({ action: 'notify' }), instances: instances(2, { outcome: 'notified' }) },
@@ -223,7 +241,9 @@ describe('buildNotifications', () => {
   it('the run ID differs between runs and between jobs of one workflow run', () => {
     const one = report()
     expect(notificationRunId(report({ startedAt: '2026-03-01T12:00:00.001Z' }))).not.toBe(notificationRunId(one))
-    expect(notificationRunId(report({ run: { runUrl: 'https://github.com/acme/images/actions/runs/43' } }))).not.toBe(notificationRunId(one))
+    expect(notificationRunId(report({ run: { runUrl: 'https://github.com/acme/images/actions/runs/43' } }))).not.toBe(
+      notificationRunId(one)
+    )
     expect(notificationRunId(report())).toBe(notificationRunId(one))
   })
 
@@ -237,7 +257,11 @@ describe('buildNotifications', () => {
           status: 'failed',
           failures: [regionFailure({ code: 'AuthFailure', message: 'AWS was not able to validate\nthe credentials' })]
         }),
-        region({ region: 'us-east-1', status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })] })
+        region({
+          region: 'us-east-1',
+          status: 'partial',
+          failures: [regionFailure({ kind: 'key-pairs', message: 'denied' })]
+        })
       ],
       instances: [
         instance({ id: instanceId(2), region: 'us-east-1', ageSeconds: 90_000 }),
@@ -281,7 +305,13 @@ describe('buildNotifications', () => {
       ].join('\n')
     )
     // Programs get each region's status and every failure with its kind.
-    expect(json.regions?.map(({ region: name, status, failures }) => ({ name, status, kinds: failures.map((failure) => failure.kind) }))).toEqual([
+    expect(
+      json.regions?.map(({ region: name, status, failures }) => ({
+        name,
+        status,
+        kinds: failures.map((failure) => failure.kind)
+      }))
+    ).toEqual([
       { name: 'eu-west-1', status: 'ok', kinds: [] },
       { name: 'ap-east-1', status: 'failed', kinds: ['instances'] },
       { name: 'us-east-1', status: 'partial', kinds: ['key-pairs'] }
@@ -291,7 +321,14 @@ describe('buildNotifications', () => {
   describe('20,000 terminated instances, leftovers and failures', () => {
     const message = 'The instance may not be terminated because its disableApiTermination attribute is set. '.repeat(3)
     const big = report({
-      regions: [region(), region({ region: 'ap-east-1', status: 'failed', failures: [regionFailure({ code: 'AuthFailure', message: 'no' })] })],
+      regions: [
+        region(),
+        region({
+          region: 'ap-east-1',
+          status: 'failed',
+          failures: [regionFailure({ code: 'AuthFailure', message: 'no' })]
+        })
+      ],
       errors: ['max-instances: over the cap'],
       instances: [
         ...instances(20_000, { name: 'ünïcödé build 🚀' }),
@@ -303,9 +340,17 @@ describe('buildNotifications', () => {
         orphan({ kind: 'security-groups', id: `sg-${i}`, name: `packer_${i}`, outcome: i % 3 ? 'deleted' : 'in-use' })
       ),
       launchTemplates: Array.from({ length: 40 }, (_, i) =>
-        orphan({ kind: 'launch-templates', id: `lt-${i}`, name: `packer-fleet-launch-template-${i}`, outcome: 'failed', error: { code: 'X', message: 'y' } })
+        orphan({
+          kind: 'launch-templates',
+          id: `lt-${i}`,
+          name: `packer-fleet-launch-template-${i}`,
+          outcome: 'failed',
+          error: { code: 'X', message: 'y' }
+        })
       ),
-      instanceProfiles: Array.from({ length: 30 }, (_, i) => iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' }))
+      instanceProfiles: Array.from({ length: 30 }, (_, i) =>
+        iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' })
+      )
     })
     const notifications = buildNotifications(KIND_MODULES, big, TOPIC)
     const expected = expectedOutcomes(big)
@@ -323,7 +368,8 @@ describe('buildNotifications', () => {
     it('every ID and outcome is in the union of the parts’ text, one line each', () => {
       const fromText = outcomesFromText(notifications)
       expect(fromText.size).toBe(expected.size)
-      for (const [key, outcome] of expected) expect(`${key} ${fromText.get(key.slice(key.indexOf(':') + 1))}`).toBe(`${key} ${outcome}`)
+      for (const [key, outcome] of expected)
+        expect(`${key} ${fromText.get(key.slice(key.indexOf(':') + 1))}`).toBe(`${key} ${outcome}`)
     })
 
     it('every part is a complete envelope of at most 256 KiB, numbered in order, with one run ID', () => {
@@ -333,17 +379,27 @@ describe('buildNotifications', () => {
         expect(Buffer.byteLength(notification.message)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES)
         expect(Object.keys(envelopeOf(notification)).sort()).toEqual(['default', 'https', 'lambda', 'sqs'])
         expect(notification).toMatchObject({ part: index + 1, parts: notifications.length, runId, topicArn: TOPIC })
-        expect(jsonOf(notification)).toMatchObject({ kind: 'packer-sweeper', version: 2, runId, part: index + 1, parts: notifications.length })
+        expect(jsonOf(notification)).toMatchObject({
+          kind: 'packer-sweeper',
+          version: 2,
+          runId,
+          part: index + 1,
+          parts: notifications.length
+        })
         expect(envelopeOf(notification).default.split('\n')[0]).toBe(
           `Part ${index + 1} of ${notifications.length} of packer-sweeper run ${runId}; every resource is listed in exactly one part.`
         )
-        expect(notification.subject).toMatch(new RegExp(`^packer-sweeper, part ${index + 1} of ${notifications.length}: `))
+        expect(notification.subject).toMatch(
+          new RegExp(`^packer-sweeper, part ${index + 1} of ${notifications.length}: `)
+        )
         expect(notification.subject.length).toBeLessThan(100)
         expect(notification.subject).toMatch(/^[\x20-\x7e]+$/)
       })
       // Run-level problems once, in part 1.
       expect(jsonOf(notifications[0] as Notification)).toMatchObject({ errors: big.errors, regions: big.regions })
-      expect(envelopeOf(notifications[0] as Notification).default).toContain('These regions could not be swept in full:')
+      expect(envelopeOf(notifications[0] as Notification).default).toContain(
+        'These regions could not be swept in full:'
+      )
       for (const notification of notifications.slice(1)) expect(jsonOf(notification).errors).toBeUndefined()
     })
 
@@ -354,7 +410,9 @@ describe('buildNotifications', () => {
         const findings = LISTS.flatMap((list) => json.findings[list])
         expect(findings.length + json.truncated).toBe(ids.length)
         for (const finding of findings)
-          expect(expected.get(`${LISTS.find((list) => json.findings[list].includes(finding))}:${finding.id}`)).toBe(finding.outcome)
+          expect(expected.get(`${LISTS.find((list) => json.findings[list].includes(finding))}:${finding.id}`)).toBe(
+            finding.outcome
+          )
       }
       const last = jsonOf(notifications.at(-1) as Notification)
       expect(LISTS.flatMap((list) => last.findings[list]).length).toBeGreaterThan(0) // room left in the last part is used
@@ -362,7 +420,10 @@ describe('buildNotifications', () => {
 
     it('uses the fewest parts: each part is full, the next resource would not fit, and the count meets the byte bound', () => {
       const minimumCost = (list: List, id: string, line: string) =>
-        Buffer.byteLength(JSON.stringify(line)) - 2 + 2 + 3 * (Buffer.byteLength(JSON.stringify(JSON.stringify(id))) - 2 + 1)
+        Buffer.byteLength(JSON.stringify(line)) -
+        2 +
+        2 +
+        3 * (Buffer.byteLength(JSON.stringify(JSON.stringify(id))) - 2 + 1)
       const lines = new Map(
         notifications.flatMap((n) =>
           envelopeOf(n)
@@ -374,7 +435,8 @@ describe('buildNotifications', () => {
       let total = 0
       for (const notification of notifications) {
         const json = jsonOf(notification)
-        for (const list of LISTS) for (const id of Object.values(json.ids[list]).flat()) total += minimumCost(list, id, lines.get(id) ?? '')
+        for (const list of LISTS)
+          for (const id of Object.values(json.ids[list]).flat()) total += minimumCost(list, id, lines.get(id) ?? '')
       }
       expect(notifications.length).toBeGreaterThanOrEqual(Math.ceil(total / SNS_MESSAGE_MAX_BYTES))
       // Greedy certificate: without its verbose findings, each part but the last cannot take the next resource.
@@ -383,7 +445,12 @@ describe('buildNotifications', () => {
         const idCount = LISTS.flatMap((list) => Object.values(json.ids[list]).flat()).length
         const bare = { ...json, findings: Object.fromEntries(LISTS.map((list) => [list, []])), truncated: idCount }
         const bytes = Buffer.byteLength(
-          JSON.stringify({ ...envelopeOf(notification), sqs: JSON.stringify(bare), lambda: JSON.stringify(bare), https: JSON.stringify(bare) })
+          JSON.stringify({
+            ...envelopeOf(notification),
+            sqs: JSON.stringify(bare),
+            lambda: JSON.stringify(bare),
+            https: JSON.stringify(bare)
+          })
         )
         const next = jsonOf(notifications[index + 1] as Notification)
         const list = LISTS.find((name) => Object.values(next.ids[name]).flat().length > 0) as List
@@ -466,16 +533,21 @@ describe('publishInput', () => {
   }
 
   it('publishes the envelope as MessageStructure json', () => {
-    expect(publishInput(notification)).toEqual({ TopicArn: TOPIC, Subject: 's', Message: '{"default":"x"}', MessageStructure: 'json' })
+    expect(publishInput(notification)).toEqual({
+      TopicArn: TOPIC,
+      Subject: 's',
+      Message: '{"default":"x"}',
+      MessageStructure: 'json'
+    })
   })
 
   it('gives a FIFO topic a message group and a deduplication id from the message', () => {
     const fifo = publishInput({ ...notification, topicArn: `${TOPIC}.fifo` })
     expect(fifo.MessageGroupId).toBe('packer-sweeper')
     expect(fifo.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/)
-    expect(publishInput({ ...notification, topicArn: `${TOPIC}.fifo`, message: '{"default":"y"}' }).MessageDeduplicationId).not.toBe(
-      fifo.MessageDeduplicationId
-    )
+    expect(
+      publishInput({ ...notification, topicArn: `${TOPIC}.fifo`, message: '{"default":"y"}' }).MessageDeduplicationId
+    ).not.toBe(fifo.MessageDeduplicationId)
   })
 })
 
@@ -501,7 +573,12 @@ describe('publishNotifications', () => {
     const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }
     const published: number[] = []
     const abort = new AbortController()
-    expect(await publishNotifications(parts, credentials, { abortSignal: abort.signal, onPublished: (index) => published.push(index) })).toEqual({
+    expect(
+      await publishNotifications(parts, credentials, {
+        abortSignal: abort.signal,
+        onPublished: (index) => published.push(index)
+      })
+    ).toEqual({
       published: 3
     })
 
@@ -516,10 +593,15 @@ describe('publishNotifications', () => {
   })
 
   it('stops at the first refused part and says how many went out', async () => {
-    const refusal = Object.assign(new Error('User is not authorized to perform: SNS:Publish'), { name: 'AuthorizationError' })
+    const refusal = Object.assign(new Error('User is not authorized to perform: SNS:Publish'), {
+      name: 'AuthorizationError'
+    })
     sns.on(PublishCommand).resolvesOnce({ MessageId: 'm-1' }).rejects(refusal)
     const published: number[] = []
-    expect(await publishNotifications(parts, undefined, { onPublished: (index) => published.push(index) })).toEqual({ published: 1, error: refusal })
+    expect(await publishNotifications(parts, undefined, { onPublished: (index) => published.push(index) })).toEqual({
+      published: 1,
+      error: refusal
+    })
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2)
     expect(published).toEqual([0])
   })

@@ -2,14 +2,32 @@ import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { parse } from 'yaml'
 import * as core from '../../../__fixtures__/core.js'
-import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
+import {
+  iamLeftover,
+  instance,
+  instances,
+  orphan,
+  region,
+  regionFailure,
+  report,
+  settings
+} from '../../../__fixtures__/report.js'
 import type { Outcome } from '../../../src/model/types.js'
 import type { Report } from '../../../src/report/types.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { fitOutputs, headline, needsAttention, outputNames, OUTPUTS_BYTE_BUDGET, outputsWithoutReport, reportJsonWithin, stepFailures, writeOutputs } =
-  await import('../../../src/report/report.js')
+const {
+  fitOutputs,
+  headline,
+  needsAttention,
+  outputNames,
+  OUTPUTS_BYTE_BUDGET,
+  outputsWithoutReport,
+  reportJsonWithin,
+  stepFailures,
+  writeOutputs
+} = await import('../../../src/report/report.js')
 const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 
 /** An output's JSON array of IDs; an output that is not there fails the test. */
@@ -21,7 +39,9 @@ type ReportOutput = Report & { truncated?: Record<string, number> }
 
 describe('outputNames', () => {
   it('are exactly the outputs action.yml declares, in its order', () => {
-    const yml = parse(readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as { outputs: Record<string, unknown> }
+    const yml = parse(readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as {
+      outputs: Record<string, unknown>
+    }
     expect(outputNames(KIND_MODULES)).toEqual(Object.keys(yml.outputs))
   })
 })
@@ -39,8 +59,14 @@ describe('outputsFor', () => {
     ['skipped', { selected: false, acted: false, failed: false, skipped: true }]
   ])('an instance %s is in instance-ids %p', (outcome, expected) => {
     const outputs = outputsFor(KIND_MODULES, report({ instances: [instance({ outcome })] }))
-    const has = (name: 'instance-ids' | 'acted-ids' | 'failed-ids' | 'skipped-ids') => parseIds(outputs[name]).includes(instanceId(1))
-    expect({ selected: has('instance-ids'), acted: has('acted-ids'), failed: has('failed-ids'), skipped: has('skipped-ids') }).toEqual(expected)
+    const has = (name: 'instance-ids' | 'acted-ids' | 'failed-ids' | 'skipped-ids') =>
+      parseIds(outputs[name]).includes(instanceId(1))
+    expect({
+      selected: has('instance-ids'),
+      acted: has('acted-ids'),
+      failed: has('failed-ids'),
+      skipped: has('skipped-ids')
+    }).toEqual(expected)
     expect(outputs.count).toBe(expected.selected ? '1' : '0')
   })
 
@@ -65,8 +91,15 @@ describe('outputsFor', () => {
     const outputs = outputsFor(
       KIND_MODULES,
       report({
-        keyPairs: [orphan({ id: 'packer_b' }), orphan({ id: 'packer_a', outcome: 'in-use' }), orphan({ id: 'packer_c', outcome: 'skipped' })],
-        securityGroups: [orphan({ kind: 'security-groups', id: 'sg-2', outcome: 'failed' }), orphan({ kind: 'security-groups', id: 'sg-1' })],
+        keyPairs: [
+          orphan({ id: 'packer_b' }),
+          orphan({ id: 'packer_a', outcome: 'in-use' }),
+          orphan({ id: 'packer_c', outcome: 'skipped' })
+        ],
+        securityGroups: [
+          orphan({ kind: 'security-groups', id: 'sg-2', outcome: 'failed' }),
+          orphan({ kind: 'security-groups', id: 'sg-1' })
+        ],
         launchTemplates: [orphan({ kind: 'launch-templates', id: 'lt-1', outcome: 'notified' })],
         instanceProfiles: [
           iamLeftover({ id: 'packer-b', outcome: 'in-use' }),
@@ -105,7 +138,13 @@ describe('outputsFor', () => {
     expect(cut.instances.length).toBeGreaterThan(1000)
     expect(cut.instances).toEqual(big.instances.slice(0, cut.instances.length))
     expect(cut.keyPairs).toEqual(big.keyPairs) // short lists stay whole
-    expect(cut.truncated).toEqual({ instances: 5000 - cut.instances.length, keyPairs: 0, securityGroups: 0, launchTemplates: 0, instanceProfiles: 0 })
+    expect(cut.truncated).toEqual({
+      instances: 5000 - cut.instances.length,
+      keyPairs: 0,
+      securityGroups: 0,
+      launchTemplates: 0,
+      instanceProfiles: 0
+    })
     expect(cut.settings).toEqual(big.settings)
   })
 
@@ -113,7 +152,13 @@ describe('outputsFor', () => {
     const huge = report({ instances: instances(25_000) })
     const cut = JSON.parse(outputsFor(KIND_MODULES, huge).report) as ReportOutput
     expect(cut.instances).toEqual([])
-    expect(cut.truncated).toEqual({ instances: 25_000, keyPairs: 0, securityGroups: 0, launchTemplates: 0, instanceProfiles: 0 })
+    expect(cut.truncated).toEqual({
+      instances: 25_000,
+      keyPairs: 0,
+      securityGroups: 0,
+      launchTemplates: 0,
+      instanceProfiles: 0
+    })
     expect(cut.regions).toEqual(huge.regions)
   })
 })
@@ -129,7 +174,10 @@ describe('fitOutputs', () => {
   })
 
   it('30,000 acted instances: all outputs together within the budget; short lists whole, long ones cut; the report says where the rest is', () => {
-    const failed = instances(20, { outcome: 'failed' }).map((finding, i) => ({ ...finding, id: `i-f${String(i).padStart(16, '0')}` }))
+    const failed = instances(20, { outcome: 'failed' }).map((finding, i) => ({
+      ...finding,
+      id: `i-f${String(i).padStart(16, '0')}`
+    }))
     const big = report({ instances: [...instances(30_000), ...failed], keyPairs: [orphan()], reportFile })
     const { values, shortened } = fitOutputs(KIND_MODULES, big)
     const total = Object.values(values).reduce((sum, value) => sum + Buffer.byteLength(value), 0)
@@ -180,17 +228,26 @@ describe('reportJsonWithin', () => {
       securityGroups: sample.securityGroups.slice(0, keep),
       launchTemplates: [],
       instanceProfiles: [],
-      truncated: { instances: Math.max(0, 40 - keep), keyPairs: 0, securityGroups: Math.max(0, 1 - keep), launchTemplates: 0, instanceProfiles: 0 }
+      truncated: {
+        instances: Math.max(0, 40 - keep),
+        keyPairs: 0,
+        securityGroups: Math.max(0, 1 - keep),
+        launchTemplates: 0,
+        instanceProfiles: 0
+      }
     })
 
-  it.each([0, 1, 1000, 4000, 8000])('keeps the most entries that fit in %i bytes more than the empty lists', (extra) => {
-    const limit = size(keeping(0)) + extra
-    const json = reportJsonWithin(sample, limit) as string
-    expect(size(json)).toBeLessThanOrEqual(limit)
-    const kept = (JSON.parse(json) as ReportOutput).instances.length
-    expect(json).toBe(keeping(kept))
-    expect(size(keeping(kept + 1))).toBeGreaterThan(limit)
-  })
+  it.each([0, 1, 1000, 4000, 8000])(
+    'keeps the most entries that fit in %i bytes more than the empty lists',
+    (extra) => {
+      const limit = size(keeping(0)) + extra
+      const json = reportJsonWithin(sample, limit) as string
+      expect(size(json)).toBeLessThanOrEqual(limit)
+      const kept = (JSON.parse(json) as ReportOutput).instances.length
+      expect(json).toBe(keeping(kept))
+      expect(size(keeping(kept + 1))).toBeGreaterThan(limit)
+    }
+  )
 
   it('is undefined when not even the empty lists fit', () => {
     expect(reportJsonWithin(sample, 100)).toBeUndefined()
@@ -208,7 +265,11 @@ describe('headline', () => {
     ['all terminated', { instances: instances(3) }, '3 stale Packer instances terminated'],
     ['one stopped', { instances: instances(1, { outcome: 'stopped' }) }, '1 stale Packer instance stopped'],
     ['reported only', { instances: instances(2, { outcome: 'notified' }) }, '2 stale Packer instances found'],
-    ['mixed', { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] }, '3 stale Packer instances (2 terminated, 1 failed)'],
+    [
+      'mixed',
+      { instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3)] },
+      '3 stale Packer instances (2 terminated, 1 failed)'
+    ],
     // One count of stale instances, as the summary's count line and the region tables give it: the skipped are stale too.
     [
       'skipped are counted with their part',
@@ -218,7 +279,11 @@ describe('headline', () => {
     [
       'the demo run',
       {
-        instances: [...instances(2), ...instances(1, { outcome: 'failed' }, 3), ...instances(1, { outcome: 'skipped' }, 4)],
+        instances: [
+          ...instances(2),
+          ...instances(1, { outcome: 'failed' }, 3),
+          ...instances(1, { outcome: 'skipped' }, 4)
+        ],
         keyPairs: [orphan(), orphan({ id: 'k2' }), orphan({ id: 'k3', outcome: 'skipped' })]
       },
       '4 stale Packer instances (2 terminated, 1 failed, 1 skipped), 3 Packer leftovers (2 deleted, 1 skipped)'
@@ -229,15 +294,33 @@ describe('headline', () => {
       '3 stale Packer instances found'
     ],
     ['only skipped', { instances: instances(2, { outcome: 'skipped' }) }, '2 stale Packer resources skipped'],
-    ['leftovers', { keyPairs: [orphan()], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] }, '2 Packer leftovers deleted'],
-    ['leftovers in use', { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] }, '2 Packer leftovers (1 deleted, 1 in-use)'],
+    [
+      'leftovers',
+      { keyPairs: [orphan()], securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1' })] },
+      '2 Packer leftovers deleted'
+    ],
+    [
+      'leftovers in use',
+      { keyPairs: [orphan(), orphan({ id: 'k2', outcome: 'in-use' })] },
+      '2 Packer leftovers (1 deleted, 1 in-use)'
+    ],
     ['failed region', { regions: [region({ status: 'failed', failures: [regionFailure()] })] }, '1 region failed'],
     [
       'partly swept regions',
-      { instances: instances(1), regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] }), region({ status: 'partial' })] },
+      {
+        instances: instances(1),
+        regions: [
+          region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] }),
+          region({ status: 'partial' })
+        ]
+      },
       '1 stale Packer instance terminated, 2 regions partly swept'
     ],
-    ['run errors', { instances: instances(60, { outcome: 'notified' }), errors: ['max-instances: …'] }, '60 stale Packer instances found, 1 error']
+    [
+      'run errors',
+      { instances: instances(60, { outcome: 'notified' }), errors: ['max-instances: …'] },
+      '60 stale Packer instances found, 1 error'
+    ]
   ])('%s', (_, overrides, expected) => {
     expect(headline(report(overrides))).toBe(expected)
   })
@@ -252,20 +335,28 @@ describe('headline', () => {
   })
 
   it('says dry run', () => {
-    expect(headline(report({ settings: settings({ 'dry-run': true }), instances: instances(3, { outcome: 'dry-run' }) }))).toBe(
-      '3 stale Packer instances found (dry run)'
-    )
+    expect(
+      headline(report({ settings: settings({ 'dry-run': true }), instances: instances(3, { outcome: 'dry-run' }) }))
+    ).toBe('3 stale Packer instances found (dry run)')
   })
 })
 
 describe('needsAttention', () => {
   it.each<[string, Partial<Report>, boolean]>([
     ['a clean run', {}, false],
-    ['only skipped findings', { instances: instances(1, { outcome: 'skipped' }), keyPairs: [orphan({ outcome: 'skipped' })] }, false],
+    [
+      'only skipped findings',
+      { instances: instances(1, { outcome: 'skipped' }), keyPairs: [orphan({ outcome: 'skipped' })] },
+      false
+    ],
     ['a reported instance', { instances: instances(1, { outcome: 'notified' }) }, true],
     ['a leftover in use', { keyPairs: [orphan({ outcome: 'in-use' })] }, true],
     ['a failed region', { regions: [region({ status: 'failed' })] }, true],
-    ['a partly swept region', { regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] })] }, true],
+    [
+      'a partly swept region',
+      { regions: [region({ status: 'partial', failures: [regionFailure({ kind: 'key-pairs' })] })] },
+      true
+    ],
     ['a run error', { errors: ['no credentials'] }, true]
   ])('%s: %p', (_, overrides, expected) => {
     expect(needsAttention(report(overrides))).toBe(expected)
@@ -295,7 +386,10 @@ describe('stepFailures', () => {
     expect(
       stepFailures(
         KIND_MODULES,
-        report({ instances: [...instances(2), ...instances(1, { outcome: 'skipped' }, 3)], keyPairs: [orphan({ outcome: 'in-use' })] })
+        report({
+          instances: [...instances(2), ...instances(1, { outcome: 'skipped' }, 3)],
+          keyPairs: [orphan({ outcome: 'in-use' })]
+        })
       )
     ).toEqual([])
   })
@@ -310,16 +404,32 @@ describe('stepFailures', () => {
           region({
             region: 'ap-east-1',
             status: 'failed',
-            failures: [regionFailure({ code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials' })]
+            failures: [
+              regionFailure({
+                code: 'AuthFailure',
+                message: 'AWS was not able to validate the provided access credentials'
+              })
+            ]
           }),
           region({ region: 'me-south-1', status: 'failed' })
         ],
         instances: [
           instance({ id: instanceId(1) }),
-          instance({ id: instanceId(2), outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'may not be terminated' } }),
+          instance({
+            id: instanceId(2),
+            outcome: 'failed',
+            error: { code: 'OperationNotPermitted', message: 'may not be terminated' }
+          }),
           instance({ id: instanceId(3), outcome: 'failed' })
         ],
-        securityGroups: [orphan({ kind: 'security-groups', id: 'sg-1', outcome: 'failed', error: { code: 'DependencyViolation', message: 'in use' } })]
+        securityGroups: [
+          orphan({
+            kind: 'security-groups',
+            id: 'sg-1',
+            outcome: 'failed',
+            error: { code: 'DependencyViolation', message: 'in use' }
+          })
+        ]
       })
     )
     expect(failures).toEqual([
@@ -336,8 +446,16 @@ describe('stepFailures', () => {
     const failures = stepFailures(
       KIND_MODULES,
       report({
-        regions: [region({ region: 'eu-west-1', status: 'failed', failures: [regionFailure({ code: 'InternalError', message: 'boom\r\n::error::pwned' })] })],
-        keyPairs: [orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })]
+        regions: [
+          region({
+            region: 'eu-west-1',
+            status: 'failed',
+            failures: [regionFailure({ code: 'InternalError', message: 'boom\r\n::error::pwned' })]
+          })
+        ],
+        keyPairs: [
+          orphan({ id: 'packer_x\n::add-mask::x', outcome: 'failed', error: { code: 'InternalError', message: 'no' } })
+        ]
       })
     )
     expect(failures).toEqual([
@@ -363,7 +481,13 @@ describe('stepFailures', () => {
           region({
             region: 'us-east-1',
             status: 'partial',
-            failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'us-east-1 was not swept within region-timeout (4m)' })]
+            failures: [
+              regionFailure({
+                kind: undefined,
+                code: 'RegionTimeout',
+                message: 'us-east-1 was not swept within region-timeout (4m)'
+              })
+            ]
           })
         ],
         instances: instances(1)
@@ -379,7 +503,9 @@ describe('stepFailures', () => {
   it('names at most 20 failed ids per line and counts the rest', () => {
     const [line] = stepFailures(
       KIND_MODULES,
-      report({ instances: instances(25, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no' } }) })
+      report({
+        instances: instances(25, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no' } })
+      })
     )
     expect(line).toMatch(/^25 instances failed: /)
     expect(line).toContain(instanceId(20))
@@ -405,6 +531,7 @@ describe('writeOutputs', () => {
     const written = Object.fromEntries(core.setOutput.mock.calls) as Record<string, string>
     expect(written).toEqual(outputsWithoutReport(KIND_MODULES))
     expect(Object.keys(written)).toEqual(outputNames(KIND_MODULES))
-    for (const [name, value] of Object.entries(written)) if (name !== 'report-file') expect(() => JSON.parse(value)).not.toThrow()
+    for (const [name, value] of Object.entries(written))
+      if (name !== 'report-file') expect(() => JSON.parse(value)).not.toThrow()
   })
 })

@@ -15,7 +15,8 @@ const needs = (overrides: Partial<PermissionNeeds>): PermissionNeeds => ({
 
 describe('PERMISSION', () => {
   it('every entry is service:Action', () => {
-    for (const permission of Object.values(PERMISSION)) expect(permission).toMatch(/^(ec2|iam|sns|sts|pricing):[A-Z][A-Za-z]+$/)
+    for (const permission of Object.values(PERMISSION))
+      expect(permission).toMatch(/^(ec2|iam|sns|sts|pricing):[A-Z][A-Za-z]+$/)
   })
 })
 
@@ -35,13 +36,28 @@ describe('requiredPermissions', () => {
     'iam:ListRoles'
   ]
   /** Packer's own clean-up calls, only in terminate. */
-  const IP_REMOVE = ['iam:DeleteInstanceProfile', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:RemoveRoleFromInstanceProfile']
+  const IP_REMOVE = [
+    'iam:DeleteInstanceProfile',
+    'iam:DeleteRole',
+    'iam:DeleteRolePolicy',
+    'iam:RemoveRoleFromInstanceProfile'
+  ]
   /**
    * What notify with every kind, every region and a topic calls. Every enabled region is swept and
    * lists its live instances: those listings say which instances use a profile, so no region is
    * asked for its profile associations.
    */
-  const ALL_READ = [...new Set(['ec2:DescribeInstances', ...KEY_READ, ...LT_READ, ...SG_READ, ...IP_READ, 'ec2:DescribeRegions', 'sns:Publish'])]
+  const ALL_READ = [
+    ...new Set([
+      'ec2:DescribeInstances',
+      ...KEY_READ,
+      ...LT_READ,
+      ...SG_READ,
+      ...IP_READ,
+      'ec2:DescribeRegions',
+      'sns:Publish'
+    ])
+  ]
     .filter((permission) => permission !== 'ec2:DescribeIamInstanceProfileAssociations')
     .sort()
 
@@ -52,16 +68,36 @@ describe('requiredPermissions', () => {
     ['terminate instances', needs({ action: 'terminate' }), ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
     // regions: all
     ['notify, all regions', needs({ allRegions: true }), ['ec2:DescribeInstances', 'ec2:DescribeRegions']],
-    ['terminate, all regions', needs({ action: 'terminate', allRegions: true }), ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:TerminateInstances']],
+    [
+      'terminate, all regions',
+      needs({ action: 'terminate', allRegions: true }),
+      ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:TerminateInstances']
+    ],
     // sns
     ['notify with a topic', needs({ notify: true }), ['ec2:DescribeInstances', 'sns:Publish']],
-    ['stop with a topic', needs({ action: 'stop', notify: true }), ['ec2:DescribeInstances', 'ec2:StopInstances', 'sns:Publish']],
+    [
+      'stop with a topic',
+      needs({ action: 'stop', notify: true }),
+      ['ec2:DescribeInstances', 'ec2:StopInstances', 'sns:Publish']
+    ],
     // orphans: read always, delete only on terminate
     ['notify key pairs', needs({ resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
-    ['stop key pairs (nothing to stop)', needs({ action: 'stop', resources: ['key-pairs'] }), ['ec2:DescribeInstances', ...KEY_READ]],
-    ['terminate key pairs', needs({ action: 'terminate', resources: ['key-pairs'] }), ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]],
+    [
+      'stop key pairs (nothing to stop)',
+      needs({ action: 'stop', resources: ['key-pairs'] }),
+      ['ec2:DescribeInstances', ...KEY_READ]
+    ],
+    [
+      'terminate key pairs',
+      needs({ action: 'terminate', resources: ['key-pairs'] }),
+      ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]
+    ],
     ['notify security groups', needs({ resources: ['security-groups'] }), [...SG_READ]],
-    ['terminate security groups', needs({ action: 'terminate', resources: ['security-groups'] }), ['ec2:DeleteSecurityGroup', ...SG_READ]],
+    [
+      'terminate security groups',
+      needs({ action: 'terminate', resources: ['security-groups'] }),
+      ['ec2:DeleteSecurityGroup', ...SG_READ]
+    ],
     ['notify launch templates', needs({ resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
     [
       'terminate launch templates',
@@ -70,21 +106,37 @@ describe('requiredPermissions', () => {
     ],
     // Instance profiles alone read no instances: their users come from DescribeIamInstanceProfileAssociations.
     ['notify instance profiles', needs({ resources: ['instance-profiles'] }), [...IP_READ].sort()],
-    ['stop instance profiles (nothing to stop)', needs({ action: 'stop', resources: ['instance-profiles'] }), [...IP_READ].sort()],
-    ['terminate instance profiles', needs({ action: 'terminate', resources: ['instance-profiles'] }), [...IP_READ, ...IP_REMOVE].sort()],
+    [
+      'stop instance profiles (nothing to stop)',
+      needs({ action: 'stop', resources: ['instance-profiles'] }),
+      [...IP_READ].sort()
+    ],
+    [
+      'terminate instance profiles',
+      needs({ action: 'terminate', resources: ['instance-profiles'] }),
+      [...IP_READ, ...IP_REMOVE].sort()
+    ],
     [
       'terminate instance profiles, all regions: DescribeRegions once',
       needs({ action: 'terminate', resources: ['instance-profiles'], allRegions: true }),
       [...IP_READ, ...IP_REMOVE].sort()
     ],
-    ['stop without instances: no StopInstances', needs({ action: 'stop', resources: ['launch-templates'] }), ['ec2:DescribeInstances', ...LT_READ]],
+    [
+      'stop without instances: no StopInstances',
+      needs({ action: 'stop', resources: ['launch-templates'] }),
+      ['ec2:DescribeInstances', ...LT_READ]
+    ],
     [
       'terminate without instances: no TerminateInstances',
       needs({ action: 'terminate', resources: ['key-pairs'] }),
       ['ec2:DeleteKeyPair', 'ec2:DescribeInstances', ...KEY_READ]
     ],
     // everything
-    ['notify everything everywhere with a topic', needs({ resources: [...KIND_NAMES], allRegions: true, notify: true }), ALL_READ],
+    [
+      'notify everything everywhere with a topic',
+      needs({ resources: [...KIND_NAMES], allRegions: true, notify: true }),
+      ALL_READ
+    ],
     [
       'stop everything everywhere with a topic',
       needs({ action: 'stop', resources: [...KIND_NAMES], allRegions: true, notify: true }),
@@ -93,7 +145,14 @@ describe('requiredPermissions', () => {
     [
       'terminate everything everywhere with a topic',
       needs({ action: 'terminate', resources: [...KIND_NAMES], allRegions: true, notify: true }),
-      [...ALL_READ, 'ec2:DeleteKeyPair', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteSecurityGroup', 'ec2:TerminateInstances', ...IP_REMOVE].sort()
+      [
+        ...ALL_READ,
+        'ec2:DeleteKeyPair',
+        'ec2:DeleteLaunchTemplate',
+        'ec2:DeleteSecurityGroup',
+        'ec2:TerminateInstances',
+        ...IP_REMOVE
+      ].sort()
     ],
     [
       'every kind in listed regions: the regions not listed are asked for profile associations',
@@ -106,8 +165,16 @@ describe('requiredPermissions', () => {
       ['ec2:DescribeInstances', ...IP_READ].sort()
     ],
     // estimate-cost: list prices and spot prices, in every mode that asks for them
-    ['notify with estimate-cost', needs({ estimateCost: true }), ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']],
-    ['estimate-cost off: neither', needs({ action: 'terminate', estimateCost: false }), ['ec2:DescribeInstances', 'ec2:TerminateInstances']]
+    [
+      'notify with estimate-cost',
+      needs({ estimateCost: true }),
+      ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']
+    ],
+    [
+      'estimate-cost off: neither',
+      needs({ action: 'terminate', estimateCost: false }),
+      ['ec2:DescribeInstances', 'ec2:TerminateInstances']
+    ]
   ])('%s', (_title, input, expected) => {
     expect(requiredPermissions(KIND_MODULES, input)).toEqual(expected)
   })
@@ -115,26 +182,35 @@ describe('requiredPermissions', () => {
   const REGIONAL_KINDS = KIND_NAMES.filter((kind) => kind !== 'instance-profiles')
   const everyMode = SWEEP_ACTIONS.flatMap((action) =>
     [false, true].flatMap((allRegions) =>
-      [false, true].flatMap((notify) => [KIND_NAMES, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] })))
+      [false, true].flatMap((notify) =>
+        [KIND_NAMES, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] }))
+      )
     )
   )
 
-  it.each(everyMode)('$action (all regions $allRegions, sns $notify, $resources.length kinds): sorted, unique, exactly what the mode calls', (input) => {
-    const profiles = input.resources.includes('instance-profiles')
-    const permissions = requiredPermissions(KIND_MODULES, input)
-    expect(permissions).toEqual([...new Set(permissions)].sort())
-    // The role's policy, not the trust policy: AssumeRoleWithWebIdentity is never listed.
-    expect(permissions).not.toContain(PERMISSION.assumeRoleWithWebIdentity)
-    // IAM is global: the profile check asks every enabled region, so instance-profiles needs DescribeRegions without `regions: all`.
-    expect(permissions.includes(PERMISSION.describeRegions)).toBe(input.allRegions || profiles)
-    expect(permissions.includes(PERMISSION.publish)).toBe(input.notify)
-    expect(permissions.includes(PERMISSION.stopInstances)).toBe(input.action === 'stop')
-    expect(permissions.includes(PERMISSION.terminateInstances)).toBe(input.action === 'terminate')
-    const deletes = permissions.filter((permission) => permission.startsWith('ec2:Delete'))
-    expect(deletes.length).toBe(input.action === 'terminate' ? 3 : 0)
-    // IAM has no DryRun and no stop: its writes are granted only for terminate, and only with the kind.
-    const iamWrites = permissions.filter((permission) => permission.startsWith('iam:') && !permission.startsWith('iam:List'))
-    expect(iamWrites).toEqual(input.action === 'terminate' && profiles ? IP_REMOVE : [])
-    expect(permissions.filter((permission) => permission.startsWith('iam:List'))).toEqual(profiles ? IP_READ.filter((p) => p.startsWith('iam:')) : [])
-  })
+  it.each(everyMode)(
+    '$action (all regions $allRegions, sns $notify, $resources.length kinds): sorted, unique, exactly what the mode calls',
+    (input) => {
+      const profiles = input.resources.includes('instance-profiles')
+      const permissions = requiredPermissions(KIND_MODULES, input)
+      expect(permissions).toEqual([...new Set(permissions)].sort())
+      // The role's policy, not the trust policy: AssumeRoleWithWebIdentity is never listed.
+      expect(permissions).not.toContain(PERMISSION.assumeRoleWithWebIdentity)
+      // IAM is global: the profile check asks every enabled region, so instance-profiles needs DescribeRegions without `regions: all`.
+      expect(permissions.includes(PERMISSION.describeRegions)).toBe(input.allRegions || profiles)
+      expect(permissions.includes(PERMISSION.publish)).toBe(input.notify)
+      expect(permissions.includes(PERMISSION.stopInstances)).toBe(input.action === 'stop')
+      expect(permissions.includes(PERMISSION.terminateInstances)).toBe(input.action === 'terminate')
+      const deletes = permissions.filter((permission) => permission.startsWith('ec2:Delete'))
+      expect(deletes.length).toBe(input.action === 'terminate' ? 3 : 0)
+      // IAM has no DryRun and no stop: its writes are granted only for terminate, and only with the kind.
+      const iamWrites = permissions.filter(
+        (permission) => permission.startsWith('iam:') && !permission.startsWith('iam:List')
+      )
+      expect(iamWrites).toEqual(input.action === 'terminate' && profiles ? IP_REMOVE : [])
+      expect(permissions.filter((permission) => permission.startsWith('iam:List'))).toEqual(
+        profiles ? IP_READ.filter((p) => p.startsWith('iam:')) : []
+      )
+    }
+  )
 })

@@ -15,7 +15,14 @@ import type { IamFinding, RemovalStep, RemovalStepOutcome } from '../../../src/k
 import type { ReportLists } from '../../../src/kinds/findings.js'
 import type { NotificationJson } from '../../../src/report/notification.js'
 import type { TruncatedCounts } from '../../../src/report/report.js'
-import type { AwsErrorInfo, InstanceFinding, OrphanFinding, RegionResult, RegionFailure, TagFilter } from '../../../src/model/types.js'
+import type {
+  AwsErrorInfo,
+  InstanceFinding,
+  OrphanFinding,
+  RegionResult,
+  RegionFailure,
+  TagFilter
+} from '../../../src/model/types.js'
 import type { NotificationRecord, Report, ReportSettings, RunContext } from '../../../src/report/types.js'
 import {
   expectMatchesSchema,
@@ -30,7 +37,8 @@ import {
 } from '../../schemas.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { buildNotifications, NOTIFICATION_KIND, NOTIFICATION_VERSION } = await import('../../../src/report/notification.js')
+const { buildNotifications, NOTIFICATION_KIND, NOTIFICATION_VERSION } =
+  await import('../../../src/report/notification.js')
 const { fitOutputs, reportJsonWithin } = await import('../../../src/report/report.js')
 const { computeCost } = await import('../../../src/model/cost.js')
 const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
@@ -44,7 +52,14 @@ const SCHEMAS = readSchemas()
 function fullReport(): Report {
   const builders = [
     instance({ name: 'packer build', lifecycle: 'spot', availabilityZone: 'eu-west-1a', reason: 'already terminated' }),
-    ...instances(1, { outcome: 'failed', error: { code: 'UnauthorizedOperation', message: 'no', missingPermission: 'ec2:TerminateInstances' } }, 2),
+    ...instances(
+      1,
+      {
+        outcome: 'failed',
+        error: { code: 'UnauthorizedOperation', message: 'no', missingPermission: 'ec2:TerminateInstances' }
+      },
+      2
+    ),
     ...instances(1, { outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag', state: 'stopped' }, 3)
   ]
   const prices = new Map([
@@ -52,21 +67,58 @@ function fullReport(): Report {
     ['on-demand/eu-west-1/t3.micro', { unknown: 'AccessDeniedException' }]
   ])
   return report({
-    settings: settings({ resources: [...KIND_NAMES], tags: [{ key: 'github-run-id', value: '42*' }], 'sns-topic-arn': TOPIC, 'estimate-cost': true }),
-    run: { repository: 'acme/images', runUrl: 'https://github.com/acme/images/actions/runs/42', actor: 'octocat', sha: 'a1b2c3', workflow: 'sweep' },
+    settings: settings({
+      resources: [...KIND_NAMES],
+      tags: [{ key: 'github-run-id', value: '42*' }],
+      'sns-topic-arn': TOPIC,
+      'estimate-cost': true
+    }),
+    run: {
+      repository: 'acme/images',
+      runUrl: 'https://github.com/acme/images/actions/runs/42',
+      actor: 'octocat',
+      sha: 'a1b2c3',
+      workflow: 'sweep'
+    },
     regions: [
       region({ matched: 4, fresh: 1 }),
       region({ region: 'us-east-1', status: 'failed', failures: [{ code: 'RegionTimeout', message: 'silent' }] }),
       region({
         region: 'us-west-2',
         status: 'partial',
-        failures: [{ kind: 'key-pairs', code: 'UnauthorizedOperation', message: 'denied', missingPermission: 'ec2:DescribeKeyPairs' }]
+        failures: [
+          {
+            kind: 'key-pairs',
+            code: 'UnauthorizedOperation',
+            message: 'denied',
+            missingPermission: 'ec2:DescribeKeyPairs'
+          }
+        ]
       })
     ],
     instances: builders,
-    keyPairs: [orphan(), orphan({ id: 'packer_x', name: 'packer_x', createdAt: undefined, ageSeconds: undefined, ageSource: 'unknown', outcome: 'skipped' })],
-    securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0123456789abcdef0', outcome: 'in-use', reason: 'in use by instance i-1' })],
-    launchTemplates: [orphan({ kind: 'launch-templates', id: 'lt-0123456789abcdef0', ageSource: 'create-time', outcome: 'unknown' })],
+    keyPairs: [
+      orphan(),
+      orphan({
+        id: 'packer_x',
+        name: 'packer_x',
+        createdAt: undefined,
+        ageSeconds: undefined,
+        ageSource: 'unknown',
+        outcome: 'skipped'
+      })
+    ],
+    securityGroups: [
+      orphan({
+        kind: 'security-groups',
+        id: 'sg-0123456789abcdef0',
+        outcome: 'in-use',
+        reason: 'in use by instance i-1'
+      })
+    ],
+    launchTemplates: [
+      orphan({ kind: 'launch-templates', id: 'lt-0123456789abcdef0', ageSource: 'create-time', outcome: 'unknown' })
+    ],
     instanceProfiles: [
       iamLeftover({
         outcome: 'failed',
@@ -108,7 +160,11 @@ describe('the report schema', () => {
   })
 
   it.each([
-    ['an unknown top-level key', (r: Record<string, unknown>) => (r.extra = 1), '(root) must NOT have unevaluated properties'],
+    [
+      'an unknown top-level key',
+      (r: Record<string, unknown>) => (r.extra = 1),
+      '(root) must NOT have unevaluated properties'
+    ],
     [
       'an unknown setting',
       (r: Record<string, unknown>) => ((r.settings as Record<string, unknown>)['new-input'] = true),
@@ -129,12 +185,21 @@ describe('the report schema', () => {
       (r: Record<string, unknown>) => ((r.keyPairs as Record<string, unknown>[])[0]!.kind = 'security-groups'),
       '/keyPairs/0/kind must be equal to constant'
     ],
-    ['a list missing', (r: Record<string, unknown>) => delete r.launchTemplates, "(root) must have required property 'launchTemplates'"],
+    [
+      'a list missing',
+      (r: Record<string, unknown>) => delete r.launchTemplates,
+      "(root) must have required property 'launchTemplates'"
+    ],
     ['another version', (r: Record<string, unknown>) => (r.version = 2), '/version must be equal to constant'],
-    ['a time that is not ISO 8601', (r: Record<string, unknown>) => (r.startedAt = 'yesterday'), '/startedAt must match format "date-time"'],
+    [
+      'a time that is not ISO 8601',
+      (r: Record<string, unknown>) => (r.startedAt = 'yesterday'),
+      '/startedAt must match format "date-time"'
+    ],
     [
       'an unknown IAM step',
-      (r: Record<string, unknown>) => (((r.instanceProfiles as IamFinding[])[0]!.iam.steps[0] as { step: string }).step = 'detach'),
+      (r: Record<string, unknown>) =>
+        (((r.instanceProfiles as IamFinding[])[0]!.iam.steps[0] as { step: string }).step = 'detach'),
       '/instanceProfiles/0/iam/steps/0/step'
     ]
   ])('rejects %s', (_name, spoil, error) => {
@@ -149,9 +214,14 @@ describe('the notification schema', () => {
     const single = buildNotifications(KIND_MODULES, fullReport(), TOPIC)
     expect(single).toHaveLength(1)
     expectValidSnsMessage(single[0]!.message, 'the message of a full report')
-    const split = buildNotifications(KIND_MODULES, report({ instances: instances(3_000, { name: 'x'.repeat(60) }), errors: ['a run error'] }), TOPIC)
+    const split = buildNotifications(
+      KIND_MODULES,
+      report({ instances: instances(3_000, { name: 'x'.repeat(60) }), errors: ['a run error'] }),
+      TOPIC
+    )
     expect(split.length).toBeGreaterThan(1)
-    for (const notification of split) expectValidSnsMessage(notification.message, `part ${notification.part} of ${notification.parts}`)
+    for (const notification of split)
+      expectValidSnsMessage(notification.message, `part ${notification.part} of ${notification.parts}`)
   })
 
   it('rejects regions outside part 1, a missing protocol, and JSON that differs between protocols', () => {
@@ -159,8 +229,12 @@ describe('the notification schema', () => {
     const envelope = JSON.parse(notification!.message) as Record<string, string>
     const json = JSON.parse(envelope.sqs!) as Record<string, unknown>
     expect(schemaErrors(NOTIFICATION_SCHEMA, { ...json, part: 2, parts: 2 })).toContain('must NOT be valid')
-    expect(schemaErrors(NOTIFICATION_SCHEMA, { ...json, ids: { ...(json.ids as object), instances: { gone: ['i-1'] } } })).toContain('/ids/instances')
-    expect(schemaErrors(schemaId(NOTIFICATION_SCHEMA, '/$defs/envelope'), { default: 'text', sqs: envelope.sqs })).toContain("required property 'lambda'")
+    expect(
+      schemaErrors(NOTIFICATION_SCHEMA, { ...json, ids: { ...(json.ids as object), instances: { gone: ['i-1'] } } })
+    ).toContain('/ids/instances')
+    expect(
+      schemaErrors(schemaId(NOTIFICATION_SCHEMA, '/$defs/envelope'), { default: 'text', sqs: envelope.sqs })
+    ).toContain("required property 'lambda'")
     const differing = JSON.stringify({ ...envelope, https: JSON.stringify({ ...json, truncated: 1 }) })
     expect(() => expectValidSnsMessage(differing, 'a message')).toThrow('the https JSON differs from the sqs JSON')
   })
@@ -175,7 +249,9 @@ type Shape<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? 'o
 /** The members of a string union, listed: a type error while one is missing. */
 const members =
   <T extends string>() =>
-  <const V extends readonly T[]>(values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : never)): readonly string[] =>
+  <const V extends readonly T[]>(
+    values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : never)
+  ): readonly string[] =>
     values
 
 const LIST_KEYS = Object.fromEntries(KIND_NAMES.map((name) => [REPORT_LISTS[name], 'required'])) as Shape<ReportLists>
@@ -216,9 +292,26 @@ const SETTINGS: Shape<ReportSettings> = {
   'estimate-cost': 'required'
 }
 const TAG: Shape<TagFilter> = { key: 'required', value: 'required' }
-const RUN: Shape<RunContext> = { repository: 'optional', runUrl: 'optional', actor: 'optional', sha: 'optional', workflow: 'optional' }
-const REGION: Shape<RegionResult> = { region: 'required', status: 'required', matched: 'required', fresh: 'required', failures: 'required' }
-const REGION_FAILURE: Shape<RegionFailure> = { kind: 'optional', code: 'required', message: 'required', missingPermission: 'optional' }
+const RUN: Shape<RunContext> = {
+  repository: 'optional',
+  runUrl: 'optional',
+  actor: 'optional',
+  sha: 'optional',
+  workflow: 'optional'
+}
+const REGION: Shape<RegionResult> = {
+  region: 'required',
+  status: 'required',
+  matched: 'required',
+  fresh: 'required',
+  failures: 'required'
+}
+const REGION_FAILURE: Shape<RegionFailure> = {
+  kind: 'optional',
+  code: 'required',
+  message: 'required',
+  missingPermission: 'optional'
+}
 const AWS_ERROR: Shape<AwsErrorInfo> = { code: 'required', message: 'required', missingPermission: 'optional' }
 const INSTANCE: Shape<InstanceFinding> = {
   id: 'required',
@@ -248,9 +341,19 @@ const LEFTOVER: Shape<OrphanFinding> = {
   error: 'optional'
 }
 const IAM_FINDING: Shape<IamFinding> = { ...LEFTOVER, iam: 'required' }
-const IAM: Shape<IamFinding['iam']> = { profile: 'required', role: 'optional', inlinePolicies: 'required', steps: 'required' }
+const IAM: Shape<IamFinding['iam']> = {
+  profile: 'required',
+  role: 'optional',
+  inlinePolicies: 'required',
+  steps: 'required'
+}
 const IAM_STEP: Shape<RemovalStepOutcome> = { step: 'required', outcome: 'required', error: 'optional' }
-const NOTIFICATION_RECORD: Shape<NotificationRecord> = { topicArn: 'required', parts: 'required', published: 'required', error: 'optional' }
+const NOTIFICATION_RECORD: Shape<NotificationRecord> = {
+  topicArn: 'required',
+  parts: 'required',
+  published: 'required',
+  error: 'optional'
+}
 const COST_FIGURES = {
   running: 'required',
   priceUnknown: 'required',
@@ -306,7 +409,10 @@ const resolve = (file: string, ref: string) => schemaAt(SCHEMAS, file, ref)
 function shapeOf(file: string, node: SchemaNode): Record<string, 'required' | 'optional'> {
   const referred = typeof node.$ref === 'string' ? resolve(file, node.$ref) : undefined
   const base = referred ? shapeOf(referred.file, referred.node) : {}
-  const required = new Set([...Object.entries(base).flatMap(([key, need]) => (need === 'required' ? [key] : [])), ...((node.required as string[]) ?? [])])
+  const required = new Set([
+    ...Object.entries(base).flatMap(([key, need]) => (need === 'required' ? [key] : [])),
+    ...((node.required as string[]) ?? [])
+  ])
   const keys = [...Object.keys(base), ...Object.keys((node.properties as SchemaNode) ?? {})]
   return Object.fromEntries([...new Set(keys)].sort().map((key) => [key, required.has(key) ? 'required' : 'optional']))
 }
@@ -350,12 +456,23 @@ describe('the schemas follow the source', () => {
     ['#/$defs/action', SWEEP_ACTIONS],
     ['#/$defs/instanceState', INSTANCE_STATES],
     ['#/$defs/regionStatus', members<RegionResult['status']>()(['ok', 'partial', 'failed'])],
-    ['#/$defs/leftoverFields/properties/ageSource', members<OrphanFinding['ageSource']>()(['name', 'create-time', 'unknown'])],
+    [
+      '#/$defs/leftoverFields/properties/ageSource',
+      members<OrphanFinding['ageSource']>()(['name', 'create-time', 'unknown'])
+    ],
     [
       '#/$defs/iamRemovalStep/properties/step',
-      members<RemovalStep>()(['remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile'])
+      members<RemovalStep>()([
+        'remove-role-from-profile',
+        'delete-role-policy',
+        'delete-role',
+        'delete-instance-profile'
+      ])
     ],
-    ['#/$defs/iamRemovalStep/properties/outcome', members<RemovalStepOutcome['outcome']>()(['done', 'already-gone', 'failed', 'unknown'])],
+    [
+      '#/$defs/iamRemovalStep/properties/outcome',
+      members<RemovalStepOutcome['outcome']>()(['done', 'already-gone', 'failed', 'unknown'])
+    ],
     ['#/$defs/costRate/properties/source', members<PriceSource>()(['on-demand', 'spot'])],
     ['#/$defs/costReport/properties/currency', members<CostReport['currency']>()(['USD'])],
     ['#/$defs/costReport/properties/basis', members<CostReport['basis']>()(['list-price-estimate'])],
@@ -376,7 +493,10 @@ describe('the schemas follow the source', () => {
       const list = REPORT_LISTS[kind.name]
       const items = lists[list]?.items as SchemaNode
       // The builders' findings carry no kind: their list says it.
-      expect({ list, kind: resolveKind(items) }).toEqual({ list, kind: kind.engine === 'builders' ? undefined : kind.name })
+      expect({ list, kind: resolveKind(items) }).toEqual({
+        list,
+        kind: kind.engine === 'builders' ? undefined : kind.name
+      })
     }
   })
 })

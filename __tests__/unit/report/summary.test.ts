@@ -3,11 +3,26 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { expectNothingLinked, LINKY, renderGfm } from '../../../__fixtures__/gfm.js'
-import { iamLeftover, instance, instances, orphan, region, regionFailure, report, settings } from '../../../__fixtures__/report.js'
+import {
+  iamLeftover,
+  instance,
+  instances,
+  orphan,
+  region,
+  regionFailure,
+  report,
+  settings
+} from '../../../__fixtures__/report.js'
 import { computeCost, priceKeyId, priceKeyOf } from '../../../src/model/cost.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../../src/model/format.js'
 import { KIND_MODULES } from '../../../src/kinds/registry.js'
-import { escapeForSummary, renderSummary, SUMMARY_MAX_BYTES, SUMMARY_MAX_ROWS, writeSummary } from '../../../src/report/summary.js'
+import {
+  escapeForSummary,
+  renderSummary,
+  SUMMARY_MAX_BYTES,
+  SUMMARY_MAX_ROWS,
+  writeSummary
+} from '../../../src/report/summary.js'
 import { instanceId } from '../../../__fixtures__/support.js'
 
 const HOSTILE = [
@@ -94,7 +109,10 @@ describe('escapeForSummary', () => {
 
 describe('renderSummary', () => {
   it('says in one line that nothing was found, with the settings', () => {
-    const html = renderSummary(KIND_MODULES, report({ regions: [region(), region({ region: 'us-east-1' }), region({ region: 'ap-south-1' })] }))
+    const html = renderSummary(
+      KIND_MODULES,
+      report({ regions: [region(), region({ region: 'us-east-1' }), region({ region: 'ap-south-1' })] })
+    )
     expect(html).toContain('<p>No stale Packer resources in 3 regions.</p>')
     expect(html).toContain('Action <code>terminate</code>')
     expect(html).not.toContain('<table>')
@@ -105,7 +123,10 @@ describe('renderSummary', () => {
       KIND_MODULES,
       report({
         settings: settings({ regions: ['eu-west-1', 'us-east-1'], 'dry-run': true, 'max-age': 5400 }),
-        instances: [...instances(2, { outcome: 'dry-run' }), instance({ id: instanceId(3), outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })]
+        instances: [
+          ...instances(2, { outcome: 'dry-run' }),
+          instance({ id: instanceId(3), outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+        ]
       })
     )
     // The heading and the count line below it count the same 3 stale instances.
@@ -122,13 +143,21 @@ describe('renderSummary', () => {
       report({
         regions: [region({ matched: 5, fresh: 3 }), region({ region: 'us-east-1', matched: 4, fresh: 4 })],
         instances: [
-          instance({ name: 'ubuntu build', outcome: 'failed', error: { code: 'OperationNotPermitted', message: 'may not be terminated' } }),
+          instance({
+            name: 'ubuntu build',
+            outcome: 'failed',
+            error: { code: 'OperationNotPermitted', message: 'may not be terminated' }
+          }),
           instance({ id: instanceId(2), outcome: 'stopped', reason: 'already stopped', state: 'stopped' })
         ]
       })
     )
-    expect(html).toContain('<h4><code>eu-west-1</code></h4><p>2 stale instances of 5 matching, 3 younger than max-age</p>')
-    expect(html).toContain('<tr><th>Instance</th><th>Name</th><th>Key</th><th>Launched</th><th>Age</th><th>State</th><th>Outcome</th></tr>')
+    expect(html).toContain(
+      '<h4><code>eu-west-1</code></h4><p>2 stale instances of 5 matching, 3 younger than max-age</p>'
+    )
+    expect(html).toContain(
+      '<tr><th>Instance</th><th>Name</th><th>Key</th><th>Launched</th><th>Age</th><th>State</th><th>Outcome</th></tr>'
+    )
     expect(html).toContain(
       `<tr><td><code>${instanceId(1)}</code></td><td><code>ubuntu build</code></td><td><code>packer&#95;6745a1b2-0000-0000-0000-000000000000</code></td>` +
         '<td>2026-03-01 08:48 UTC</td><td>3h 12m</td><td><code>running</code></td><td>failed: <code>OperationNotPermitted: may not be terminated</code></td></tr>'
@@ -143,18 +172,26 @@ describe('renderSummary', () => {
       report({
         errors: ['max-instances: 60 instances would be terminated'],
         regions: [
-          region({ status: 'failed', failures: [regionFailure({ message: 'denied', missingPermission: 'ec2:DescribeInstances' })] }),
+          region({
+            status: 'failed',
+            failures: [regionFailure({ message: 'denied', missingPermission: 'ec2:DescribeInstances' })]
+          }),
           region({
             region: 'us-east-1',
             status: 'failed',
             failures: [
-              regionFailure({ message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)', missingPermission: 'ec2:DescribeInstances' })
+              regionFailure({
+                message: 'denied (missing IAM permission ec2:DescribeInstances: see the policy)',
+                missingPermission: 'ec2:DescribeInstances'
+              })
             ]
           })
         ]
       })
     )
-    expect(html).toContain('<h3>Errors</h3><ul><li><code>max-instances: 60 instances would be terminated</code></li></ul>')
+    expect(html).toContain(
+      '<h3>Errors</h3><ul><li><code>max-instances: 60 instances would be terminated</code></li></ul>'
+    )
     expect(html).toContain(
       '<li><code>eu-west-1</code>: nothing swept: instances failed: <code>UnauthorizedOperation: denied</code> (missing IAM permission <code>ec2:DescribeInstances</code>)</li>'
     )
@@ -173,7 +210,9 @@ describe('renderSummary', () => {
           region({
             status: 'partial',
             matched: 1,
-            failures: [regionFailure({ kind: 'key-pairs', message: 'denied', missingPermission: 'ec2:DescribeKeyPairs' })]
+            failures: [
+              regionFailure({ kind: 'key-pairs', message: 'denied', missingPermission: 'ec2:DescribeKeyPairs' })
+            ]
           })
         ],
         instances: [instance()]
@@ -184,20 +223,31 @@ describe('renderSummary', () => {
       '<h3>Regions with failures</h3><ul><li><code>eu-west-1</code>: partly swept: key pairs failed: <code>UnauthorizedOperation: denied</code> ' +
         '(missing IAM permission <code>ec2:DescribeKeyPairs</code>); instances, security groups swept</li></ul>'
     )
-    expect(html).toContain('<h4><code>eu-west-1</code></h4><p>1 stale instance of 1 matching, 0 younger than max-age</p>')
+    expect(html).toContain(
+      '<h4><code>eu-west-1</code></h4><p>1 stale instance of 1 matching, 0 younger than max-age</p>'
+    )
     // Its quiet counts too: a partly swept region did read its instances.
     const quiet = renderSummary(
       KIND_MODULES,
-      report({ regions: [region({ status: 'partial', matched: 2, fresh: 2, failures: [regionFailure({ kind: 'key-pairs' })] })] })
+      report({
+        regions: [region({ status: 'partial', matched: 2, fresh: 2, failures: [regionFailure({ kind: 'key-pairs' })] })]
+      })
     )
     expect(quiet).toContain('<p>No stale instances in <code>eu-west-1</code> (2 matching, 2 younger than max-age).</p>')
   })
 
   it('a region past its deadline says so, without claiming any kind was swept', () => {
-    const timeout = regionFailure({ kind: undefined, code: 'RegionTimeout', message: 'eu-west-1 was not swept within region-timeout (4m)' })
+    const timeout = regionFailure({
+      kind: undefined,
+      code: 'RegionTimeout',
+      message: 'eu-west-1 was not swept within region-timeout (4m)'
+    })
     const html = renderSummary(
       KIND_MODULES,
-      report({ regions: [region({ status: 'partial', failures: [timeout] })], instances: [instance({ outcome: 'unknown' })] })
+      report({
+        regions: [region({ status: 'partial', failures: [timeout] })],
+        instances: [instance({ outcome: 'unknown' })]
+      })
     )
     expect(html).toContain(
       '<li><code>eu-west-1</code>: partly swept: <code>RegionTimeout: eu-west-1 was not swept within region-timeout &#40;4m&#41;</code></li>'
@@ -224,7 +274,9 @@ describe('renderSummary', () => {
         ]
       })
     )
-    expect(html).toContain('<h3>Key pairs</h3><table><tr><th>Key pair</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
+    expect(html).toContain(
+      '<h3>Key pairs</h3><table><tr><th>Key pair</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>'
+    )
     expect(html).toContain('<td>3h 12m &#40;from name&#41;</td><td>deleted</td>')
     expect(html).toContain('<td><code>eu-west-1</code></td><td>2026-03-01 08:48 UTC</td>')
     expect(html).toContain('<h3>Security groups</h3><table><tr><th>ID</th><th>Name</th>')
@@ -244,18 +296,35 @@ describe('renderSummary', () => {
       reason: 'role removed from the profile, inline policy deleted, role deleted, profile deleted',
       iam: { profile: true, role: name, inlinePolicies: [name], steps: [] }
     })
-    const html = renderSummary(KIND_MODULES, report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] }))
-    expect(html).toContain('<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>')
-    expect(html).toContain(`<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td><code>global</code></td>`)
-    expect(html).toContain('deleted <code>&#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;</code>')
+    const html = renderSummary(
+      KIND_MODULES,
+      report({ settings: settings({ resources: ['instance-profiles'] }), instanceProfiles: [removed] })
+    )
+    expect(html).toContain(
+      '<h3>IAM instance profiles and roles</h3><table><tr><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Outcome</th></tr>'
+    )
+    expect(html).toContain(
+      `<td><code>packer-6745a1b2-0000-4000-8000-000000000000</code></td><td><code>global</code></td>`
+    )
+    expect(html).toContain(
+      'deleted <code>&#40;role removed from the profile, inline policy deleted, role deleted, profile deleted&#41;</code>'
+    )
     const dry = renderSummary(
       KIND_MODULES,
-      report({ settings: settings({ resources: ['instance-profiles'], 'dry-run': true }), instanceProfiles: [{ ...removed, outcome: 'dry-run' }] })
+      report({
+        settings: settings({ resources: ['instance-profiles'], 'dry-run': true }),
+        instanceProfiles: [{ ...removed, outcome: 'dry-run' }]
+      })
     )
-    expect(dry).toContain('the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)')
-    expect(renderSummary(KIND_MODULES, report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] }))).not.toContain(
-      'IAM has no DryRun'
+    expect(dry).toContain(
+      'the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)'
     )
+    expect(
+      renderSummary(
+        KIND_MODULES,
+        report({ settings: settings({ 'dry-run': true }), instances: [instance({ outcome: 'dry-run' })] })
+      )
+    ).not.toContain('IAM has no DryRun')
   })
 
   it.each(HOSTILE)('renders the hostile value %j as text only', (value) => {
@@ -264,9 +333,22 @@ describe('renderSummary', () => {
       report({
         errors: [value],
         regions: [
-          region({ region: value, status: 'partial', failures: [regionFailure({ kind: 'key-pairs', code: value, message: value, missingPermission: value })] })
+          region({
+            region: value,
+            status: 'partial',
+            failures: [regionFailure({ kind: 'key-pairs', code: value, message: value, missingPermission: value })]
+          })
         ],
-        instances: [instance({ name: value, keyName: value, state: value, region: value, reason: value, error: { code: value, message: value } })],
+        instances: [
+          instance({
+            name: value,
+            keyName: value,
+            state: value,
+            region: value,
+            reason: value,
+            error: { code: value, message: value }
+          })
+        ],
         keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
         launchTemplates: [orphan({ kind: 'launch-templates', id: value, name: value, createdAt: value })]
       })
@@ -286,11 +368,21 @@ describe('renderSummary', () => {
         region({ matched: 6000 }),
         region({ region: 'us-east-1', matched: 3000 }),
         ...Array.from({ length: 30 }, (_, i) =>
-          region({ region: `xx-failed-${i}`, status: 'failed' as const, failures: [regionFailure({ code: 'AuthFailure', message: name.repeat(10) })] })
+          region({
+            region: `xx-failed-${i}`,
+            status: 'failed' as const,
+            failures: [regionFailure({ code: 'AuthFailure', message: name.repeat(10) })]
+          })
         )
       ],
       instances: [
-        ...instances(6000, { name, keyName: name, reason: name, outcome: 'failed', error: { code: 'OperationNotPermitted', message: name.repeat(4) } }),
+        ...instances(6000, {
+          name,
+          keyName: name,
+          reason: name,
+          outcome: 'failed',
+          error: { code: 'OperationNotPermitted', message: name.repeat(4) }
+        }),
         ...instances(3000, { region: 'us-east-1', name }, 6001)
       ],
       keyPairs: Array.from({ length: 3000 }, (_, i) => orphan({ id: `packer_${i}`, name }))
@@ -299,7 +391,10 @@ describe('renderSummary', () => {
     expect(Buffer.byteLength(html)).toBeLessThan(SUMMARY_MAX_BYTES)
 
     const rows = (html.match(/<tr><td>/g) ?? []).length
-    const omitted = [...html.matchAll(/<td colspan="\d+">… and (\d+) more/g)].reduce((sum, match) => sum + Number(match[1]), 0)
+    const omitted = [...html.matchAll(/<td colspan="\d+">… and (\d+) more/g)].reduce(
+      (sum, match) => sum + Number(match[1]),
+      0
+    )
     expect(rows + omitted).toBe(12_000)
     expect(omitted).toBeGreaterThan(0)
     expect(html).toContain('<h3>Key pairs</h3>') // later sections keep their heading and count
@@ -312,51 +407,96 @@ describe('renderSummary', () => {
   })
 
   it('says where the rows it left out are: the report file', () => {
-    const html = renderSummary(KIND_MODULES, report({ instances: instances(SUMMARY_MAX_ROWS + 500), reportFile: '/runner/_temp/packer-sweeper-report-1.json' }))
+    const html = renderSummary(
+      KIND_MODULES,
+      report({ instances: instances(SUMMARY_MAX_ROWS + 500), reportFile: '/runner/_temp/packer-sweeper-report-1.json' })
+    )
     expect(html).toContain("The tables leave out 500 rows to stay under GitHub's 1 MiB")
-    expect(html).toContain('<code>report-file</code> output (<code>/runner/&#95;temp/packer-sweeper-report-1.json</code>)')
-    expect(renderSummary(KIND_MODULES, report({ instances: instances(3), reportFile: '/tmp/r.json' }))).not.toContain('The tables leave out')
+    expect(html).toContain(
+      '<code>report-file</code> output (<code>/runner/&#95;temp/packer-sweeper-report-1.json</code>)'
+    )
+    expect(renderSummary(KIND_MODULES, report({ instances: instances(3), reportFile: '/tmp/r.json' }))).not.toContain(
+      'The tables leave out'
+    )
   })
 
   it('a cancelled run is headed as cancelled, even with nothing found', () => {
     const html = renderSummary(
       KIND_MODULES,
-      report({ cancelled: true, instances: [instance({ outcome: 'notified', reason: 'not acted on: the job was cancelled first' })] })
+      report({
+        cancelled: true,
+        instances: [instance({ outcome: 'notified', reason: 'not acted on: the job was cancelled first' })]
+      })
     )
     expect(html).toMatch(/^<h2>packer-sweeper: cancelled: /)
     expect(html).toContain('<b>The job was cancelled</b>')
-    expect(renderSummary(KIND_MODULES, report({ cancelled: true }))).toMatch(/^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/)
+    expect(renderSummary(KIND_MODULES, report({ cancelled: true }))).toMatch(
+      /^<h2>packer-sweeper: cancelled: no stale Packer resources in 1 region<\/h2>/
+    )
   })
 })
 
 describe('nothing from AWS becomes a link or a mention', () => {
   // A mention is not GFM but GitHub's own filter: the test below checks where the text is instead.
-  it.each(LINKY.filter((value) => !value.startsWith('@')))('the renderer links %j in plain Markdown, so the test below means something', (value) => {
-    expect(renderGfm(`Name: ${value}`)).toContain('<a ')
-  })
+  it.each(LINKY.filter((value) => !value.startsWith('@')))(
+    'the renderer links %j in plain Markdown, so the test below means something',
+    (value) => {
+      expect(renderGfm(`Name: ${value}`)).toContain('<a ')
+    }
+  )
 
-  it.each(LINKY)('%j in a tag value, a name, a reason, an error and a failed region stays text inside <code>', (value) => {
-    const lookup = { unknown: `AccessDeniedException: ${value}` }
-    const priced = instance({ name: value })
-    const html = renderSummary(
-      KIND_MODULES,
-      report({
-        errors: [`Publishing failed: ${value}`],
-        regions: [
-          region({ region: value, status: 'partial', failures: [regionFailure({ kind: 'key-pairs', message: value, missingPermission: value })] }),
-          region({ region: 'us-east-1', status: 'failed', failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: value })] })
-        ],
-        instances: [
-          instance({ name: value, keyName: value, state: value, region: value, reason: value, error: { code: 'InternalError', message: value } }),
-          instance({ id: instanceId(2), name: `build for ${value}`, launchTime: value })
-        ],
-        keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
-        securityGroups: [orphan({ kind: 'security-groups', id: 'sg-0abc', name: value, createdAt: value, error: { code: value, message: value } })],
-        cost: computeCost([priced], new Map([[priceKeyId(priceKeyOf(priced)), lookup]]), new Date('2026-03-01T12:00:00.000Z'))
-      })
-    )
-    expectNothingLinked(html, [value])
-  })
+  it.each(LINKY)(
+    '%j in a tag value, a name, a reason, an error and a failed region stays text inside <code>',
+    (value) => {
+      const lookup = { unknown: `AccessDeniedException: ${value}` }
+      const priced = instance({ name: value })
+      const html = renderSummary(
+        KIND_MODULES,
+        report({
+          errors: [`Publishing failed: ${value}`],
+          regions: [
+            region({
+              region: value,
+              status: 'partial',
+              failures: [regionFailure({ kind: 'key-pairs', message: value, missingPermission: value })]
+            }),
+            region({
+              region: 'us-east-1',
+              status: 'failed',
+              failures: [regionFailure({ kind: undefined, code: 'RegionTimeout', message: value })]
+            })
+          ],
+          instances: [
+            instance({
+              name: value,
+              keyName: value,
+              state: value,
+              region: value,
+              reason: value,
+              error: { code: 'InternalError', message: value }
+            }),
+            instance({ id: instanceId(2), name: `build for ${value}`, launchTime: value })
+          ],
+          keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
+          securityGroups: [
+            orphan({
+              kind: 'security-groups',
+              id: 'sg-0abc',
+              name: value,
+              createdAt: value,
+              error: { code: value, message: value }
+            })
+          ],
+          cost: computeCost(
+            [priced],
+            new Map([[priceKeyId(priceKeyOf(priced)), lookup]]),
+            new Date('2026-03-01T12:00:00.000Z')
+          )
+        })
+      )
+      expectNothingLinked(html, [value])
+    }
+  )
 })
 
 describe('writeSummary', () => {

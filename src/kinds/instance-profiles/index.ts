@@ -20,11 +20,22 @@ import {
   type InstanceProfilePlan
 } from './sweep.js'
 import { PERMISSION } from '../../model/permissions.js'
-import { leftoverPermissions, OVER_CAP, selectedIdsOutput, type AccountLeftoverKind, type AccountScope, type AccountSurvey } from '../../engine/kind.js'
+import {
+  leftoverPermissions,
+  OVER_CAP,
+  selectedIdsOutput,
+  type AccountLeftoverKind,
+  type AccountScope,
+  type AccountSurvey
+} from '../../engine/kind.js'
 
 export const instanceProfiles = {
   name: 'instance-profiles',
-  nouns: { singular: 'IAM instance profile and role', plural: 'IAM instance profiles and roles', title: 'IAM instance profiles and roles' },
+  nouns: {
+    singular: 'IAM instance profile and role',
+    plural: 'IAM instance profiles and roles',
+    title: 'IAM instance profiles and roles'
+  },
   description:
     'Packer’s temporary IAM instance profile, role and inline policy (`packer-<uuid>`, role described “Temporary role for Packer”) that no instance in any enabled region uses and no other instance profile holds.',
   outputs: [
@@ -45,7 +56,12 @@ export const instanceProfiles = {
       PERMISSION.listRolePolicies,
       PERMISSION.listAttachedRolePolicies
     ],
-    remove: [PERMISSION.removeRoleFromInstanceProfile, PERMISSION.deleteRolePolicy, PERMISSION.deleteRole, PERMISSION.deleteInstanceProfile]
+    remove: [
+      PERMISSION.removeRoleFromInstanceProfile,
+      PERMISSION.deleteRolePolicy,
+      PERMISSION.deleteRole,
+      PERMISSION.deleteInstanceProfile
+    ]
   }),
   inUseCodes: IAM_IN_USE_CODES,
   nameHeader: 'Name',
@@ -62,7 +78,10 @@ export const instanceProfiles = {
  * builders it terminates, carried out after the regions acted. Its failures are run errors: IAM
  * has no region to fail.
  */
-async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey> {
+async function surveyInstanceProfiles(
+  scope: AccountScope,
+  terminating: Promise<ReadonlySet<string>>
+): Promise<AccountSurvey> {
   const { inputs, control } = scope
   const timeoutMs = inputs['region-timeout'] * 1000
   // Loaded only when the kind is swept: other runs never pay for the IAM client.
@@ -89,13 +108,26 @@ async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<
       changes: plannedInstanceProfileChanges(plan, inputs),
       act: async (_signals, terminated) => {
         const deadlineAt = Date.now() + timeoutMs
-        return new Map([['instance-profiles', await sweepInstanceProfiles({ ...context(regionDeadline(timeoutMs, control)), deadlineAt }, plan, terminated)]])
+        return new Map([
+          [
+            'instance-profiles',
+            await sweepInstanceProfiles(
+              { ...context(regionDeadline(timeoutMs, control)), deadlineAt },
+              plan,
+              terminated
+            )
+          ]
+        ])
       },
       holdBack: (why) =>
         new Map([
           [
             'instance-profiles',
-            reportInstanceProfilesOnly(plan, inputs, inputs.action === 'terminate' ? (why === 'over-cap' ? OVER_CAP : NOT_REMOVED_CANCELLED) : undefined)
+            reportInstanceProfilesOnly(
+              plan,
+              inputs,
+              inputs.action === 'terminate' ? (why === 'over-cap' ? OVER_CAP : NOT_REMOVED_CANCELLED) : undefined
+            )
           ]
         ]),
       dispose: () => iam.destroy()
@@ -111,7 +143,8 @@ async function surveyInstanceProfiles(scope: AccountScope, terminating: Promise<
     const abortSignal = AbortSignal.any([deadline, nothing.signal])
     const discovering = discoverInstanceProfiles(context(abortSignal))
     try {
-      if (inputs.regions !== 'all') enabledRegions = await resolveRegions({ regions: 'all' }, scope.ec2For(scope.home), abortSignal)
+      if (inputs.regions !== 'all')
+        enabledRegions = await resolveRegions({ regions: 'all' }, scope.ec2For(scope.home), abortSignal)
     } catch (error) {
       nothing.abort()
       errors.push(

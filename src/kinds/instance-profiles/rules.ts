@@ -49,7 +49,8 @@ export function trustsOnlyEc2(encodedDocument: string | undefined): boolean {
   const statements = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
   if (statements.length !== 1) return false
   const statement = statements[0] as Record<string, unknown>
-  const only = (value: unknown, expected: string) => value === expected || (Array.isArray(value) && value.length === 1 && value[0] === expected)
+  const only = (value: unknown, expected: string) =>
+    value === expected || (Array.isArray(value) && value.length === 1 && value[0] === expected)
   const principal = statement.Principal as Record<string, unknown> | undefined
   return (
     statement.Effect === 'Allow' &&
@@ -93,7 +94,12 @@ export function profileLabel(profile: Pick<ListedProfile, 'name' | 'path'>): str
 
 /** A role Packer created for a build: name, path, description and trust policy all as Packer writes them. */
 export function isPackerRole(role: ListedRole): boolean {
-  return isPackerIamName(role.name) && role.path === PACKER_PATH && role.description === PACKER_ROLE_DESCRIPTION && trustsOnlyEc2(role.trustPolicy)
+  return (
+    isPackerIamName(role.name) &&
+    role.path === PACKER_PATH &&
+    role.description === PACKER_ROLE_DESCRIPTION &&
+    trustsOnlyEc2(role.trustPolicy)
+  )
 }
 
 export function isPackerProfileName(profile: Pick<ListedProfile, 'name' | 'path'>): boolean {
@@ -123,13 +129,16 @@ export interface IamLeftover {
  * each role, so that nothing is written before every part's holders are known.
  */
 export function groupLeftovers(profiles: readonly ListedProfile[], roles: readonly ListedRole[]): IamLeftover[] {
-  const packerNamed = [...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)].filter(isPackerIamName)
+  const packerNamed = [...profiles.map((profile) => profile.name), ...roles.map((role) => role.name)].filter(
+    isPackerIamName
+  )
   return [...new Set(packerNamed)].sort().map((name) => {
     const leftover: IamLeftover = { name }
     const profile = profiles.find((candidate) => sameIamName(candidate.name, name))
     if (profile && isPackerProfileName(profile)) leftover.profile = { ...profile, tags: new Map() }
     const role = roles.find((candidate) => sameIamName(candidate.name, name))
-    if (role && isPackerRole(role)) leftover.role = { ...role, tags: new Map(), inlinePolicies: [], managedPolicies: [] }
+    if (role && isPackerRole(role))
+      leftover.role = { ...role, tags: new Map(), inlinePolicies: [], managedPolicies: [] }
     else if (role) leftover.foreignRole = role.name
     return placeInProfiles(leftover, profiles)
   })
@@ -151,7 +160,9 @@ export function placeInProfiles(leftover: IamLeftover, profiles: readonly Listed
   }
   const foreign = profiles.find((profile) => !isOwn(profile) && sameIamName(profile.name, leftover.name))
   if (foreign) placed.foreignProfile = foreign
-  const heldBy = profiles.filter((profile) => !isOwn(profile) && profile.roles.some((role) => sameIamName(role, leftover.name)))
+  const heldBy = profiles.filter(
+    (profile) => !isOwn(profile) && profile.roles.some((role) => sameIamName(role, leftover.name))
+  )
   if (heldBy.length > 0) placed.heldBy = heldBy
   return placed
 }
@@ -160,7 +171,10 @@ export function placeInProfiles(leftover: IamLeftover, profiles: readonly Listed
  * Why a role other profiles hold stays: each of them named, with the instances (`usedBy`) that
  * run with it, when any does.
  */
-export function heldByReason(heldBy: readonly ListedProfile[], usedBy: (profile: ListedProfile) => readonly string[] = () => []): string {
+export function heldByReason(
+  heldBy: readonly ListedProfile[],
+  usedBy: (profile: ListedProfile) => readonly string[] = () => []
+): string {
   const holders = heldBy.map((profile) => {
     const users = usedBy(profile)
     return `instance profile ${profileLabel(profile)}${users.length > 0 ? `, itself used by ${users.join(', ')}` : ''}`
@@ -170,7 +184,9 @@ export function heldByReason(heldBy: readonly ListedProfile[], usedBy: (profile:
 
 /** The age of a build's leftovers: the name's build start against every CreateDate, the youngest counts. */
 export function leftoverAge(leftover: IamLeftover, now: Date): DerivedAge {
-  const dates = [leftover.profile?.createDate, leftover.role?.createDate].filter((date): date is Date => date !== undefined)
+  const dates = [leftover.profile?.createDate, leftover.role?.createDate].filter(
+    (date): date is Date => date !== undefined
+  )
   const youngest = dates.length > 0 ? new Date(Math.max(...dates.map((date) => date.getTime()))) : undefined
   return deriveAge({ name: asKeyPairName(leftover.name), ...(youngest ? { createTime: youngest } : {}) }, now)
 }
@@ -195,26 +211,48 @@ export type IamVerdict =
 
 export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: IamRules): IamVerdict {
   if (age.ageSeconds !== undefined && !isStale(age.ageSeconds, rules.maxAgeSeconds)) return { verdict: 'ignore' }
-  const tagged = [leftover.profile?.tags, leftover.role?.tags].filter((tags): tags is ReadonlyMap<string, string> => tags !== undefined)
+  const tagged = [leftover.profile?.tags, leftover.role?.tags].filter(
+    (tags): tags is ReadonlyMap<string, string> => tags !== undefined
+  )
   // Packer tags both with run_tags: with `tags` set, each part the build left must carry them.
   // IAM tag keys are case-insensitive: `Packer-Sweeper:Keep` is the exclude-tag there.
   if (!tagged.every((tags) => matchesTags(tags, rules.tags, 'case-insensitive'))) return { verdict: 'ignore' }
-  const excludingKey = tagged.map((tags) => excludedBy(tags, rules.excludeTag, 'case-insensitive')).find((key) => key !== undefined)
+  const excludingKey = tagged
+    .map((tags) => excludedBy(tags, rules.excludeTag, 'case-insensitive'))
+    .find((key) => key !== undefined)
   if (excludingKey !== undefined) return { verdict: 'skip', reason: `carries the ${excludingKey} tag` }
   // Another profile holding the role uses it, whatever runs with that profile: none of the build's parts is touched.
-  if (leftover.heldBy && leftover.heldBy.length > 0) return { verdict: 'skip', reason: heldByReason(leftover.heldBy), heldBy: leftover.heldBy }
+  if (leftover.heldBy && leftover.heldBy.length > 0)
+    return { verdict: 'skip', reason: heldByReason(leftover.heldBy), heldBy: leftover.heldBy }
   if (age.ageSeconds === undefined) return { verdict: 'skip', reason: 'age unknown' }
-  if (leftover.foreignRole) return { verdict: 'skip', reason: `the role ${leftover.foreignRole} is not Packer's (description, trust policy or path differ)` }
+  if (leftover.foreignRole)
+    return {
+      verdict: 'skip',
+      reason: `the role ${leftover.foreignRole} is not Packer's (description, trust policy or path differ)`
+    }
   if (leftover.foreignProfile)
-    return { verdict: 'skip', reason: `the instance profile ${profileLabel(leftover.foreignProfile)} is not Packer's (Packer creates it at /)` }
+    return {
+      verdict: 'skip',
+      reason: `the instance profile ${profileLabel(leftover.foreignProfile)} is not Packer's (Packer creates it at /)`
+    }
   const foreignRoles = (leftover.profile?.roles ?? []).filter((role) => !sameIamName(role, leftover.name))
-  if (foreignRoles.length > 0) return { verdict: 'skip', reason: `the profile holds ${foreignRoles.join(', ')}, a role Packer did not create for it` }
+  if (foreignRoles.length > 0)
+    return {
+      verdict: 'skip',
+      reason: `the profile holds ${foreignRoles.join(', ')}, a role Packer did not create for it`
+    }
   const role = leftover.role
   if (role && role.managedPolicies.length > 0)
-    return { verdict: 'skip', reason: `the role has managed policies attached (${role.managedPolicies.join(', ')}), which Packer never attaches` }
+    return {
+      verdict: 'skip',
+      reason: `the role has managed policies attached (${role.managedPolicies.join(', ')}), which Packer never attaches`
+    }
   const foreignPolicies = (role?.inlinePolicies ?? []).filter((policy) => policy !== leftover.name)
   if (foreignPolicies.length > 0)
-    return { verdict: 'skip', reason: `the role has inline policies Packer would not have created (${foreignPolicies.join(', ')})` }
+    return {
+      verdict: 'skip',
+      reason: `the role has inline policies Packer would not have created (${foreignPolicies.join(', ')})`
+    }
   return { verdict: 'check-usage' }
 }
 
@@ -222,7 +260,8 @@ export function judgeLeftover(leftover: IamLeftover, age: DerivedAge, rules: Iam
 export function removalSteps(leftover: IamLeftover): RemovalStep[] {
   const steps: RemovalStep[] = []
   const { profile, role } = leftover
-  if (profile && role && profile.roles.some((held) => sameIamName(held, role.name))) steps.push('remove-role-from-profile')
+  if (profile && role && profile.roles.some((held) => sameIamName(held, role.name)))
+    steps.push('remove-role-from-profile')
   if (leftover.role && leftover.role.inlinePolicies.length > 0) steps.push('delete-role-policy')
   if (leftover.role) steps.push('delete-role')
   if (leftover.profile) steps.push('delete-instance-profile')

@@ -95,7 +95,9 @@ export interface InstanceProfileReading {
 }
 
 /** Discovery and the rules: needs neither the region list nor the builders. Never throws: a failed read is in `errors`, with nothing planned. */
-export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext, 'enabledRegions'>): Promise<InstanceProfileReading> {
+export async function discoverInstanceProfiles(
+  ctx: Omit<InstanceProfileContext, 'enabledRegions'>
+): Promise<InstanceProfileReading> {
   let leftovers: IamLeftover[]
   try {
     leftovers = await discoverLeftovers(ctx)
@@ -113,9 +115,21 @@ export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext,
   const planned = [
     ...judged.skipped.map(({ item, age, reason }): PlannedInstanceProfile => {
       const holders = heldBy.get(item)
-      return { leftover: item, age, verdict: 'skip', skipReason: reason, dependsOn: [], ...(holders ? { heldBy: holders } : {}) }
+      return {
+        leftover: item,
+        age,
+        verdict: 'skip',
+        skipReason: reason,
+        dependsOn: [],
+        ...(holders ? { heldBy: holders } : {})
+      }
     }),
-    ...judged.stale.map(({ item, age }): PlannedInstanceProfile => ({ leftover: item, age, verdict: 'orphan', dependsOn: [] }))
+    ...judged.stale.map(({ item, age }): PlannedInstanceProfile => ({
+      leftover: item,
+      age,
+      verdict: 'orphan',
+      dependsOn: []
+    }))
   ]
   return { planned: byName(planned), users: new Map(), errors: [] }
 }
@@ -125,7 +139,10 @@ export async function discoverInstanceProfiles(ctx: Omit<InstanceProfileContext,
  * no profile may be touched), or when other profiles hold a skipped build's role (the reason then
  * names the instances that use them).
  */
-export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, reading: InstanceProfileReading): Promise<InstanceProfileReading> {
+export async function checkInstanceProfileUsers(
+  ctx: InstanceProfileContext,
+  reading: InstanceProfileReading
+): Promise<InstanceProfileReading> {
   const { planned } = reading
   const arns = [
     ...new Set(
@@ -141,7 +158,9 @@ export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, rea
   } catch (error) {
     const skipReason = 'could not check which instances use the profile'
     return {
-      planned: planned.map((entry) => (entry.verdict === 'orphan' && entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry)),
+      planned: planned.map((entry) =>
+        entry.verdict === 'orphan' && entry.leftover.profile ? { ...entry, verdict: 'skip', skipReason } : entry
+      ),
       users: new Map(),
       errors: [...reading.errors, describeReadError(error)]
     }
@@ -149,7 +168,11 @@ export async function checkInstanceProfileUsers(ctx: InstanceProfileContext, rea
 }
 
 /** The plan: a profile an instance uses stays, unless every such instance is a builder this run terminates (then it waits for them). */
-export function judgeInstanceProfiles(reading: InstanceProfileReading, terminating: ReadonlySet<string>, inputs: Pick<Inputs, 'action'>): InstanceProfilePlan {
+export function judgeInstanceProfiles(
+  reading: InstanceProfileReading,
+  terminating: ReadonlySet<string>,
+  inputs: Pick<Inputs, 'action'>
+): InstanceProfilePlan {
   const usedBy = (arn: string) => (reading.users.get(arn) ?? []).map(userWords)
   const judged = reading.planned.map((entry): PlannedInstanceProfile => {
     if (entry.heldBy) return { ...entry, skipReason: heldByReason(entry.heldBy, (profile) => usedBy(profile.arn)) }
@@ -157,7 +180,8 @@ export function judgeInstanceProfiles(reading: InstanceProfileReading, terminati
     const using = arn ? (reading.users.get(arn) ?? []) : []
     if (entry.verdict !== 'orphan' || using.length === 0) return entry
     const staying = using.filter((user) => !(inputs.action === 'terminate' && terminating.has(user.instanceId)))
-    if (staying.length > 0) return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map(userWords).join(', ')}` }
+    if (staying.length > 0)
+      return { ...entry, verdict: 'skip', skipReason: `in use by ${staying.map(userWords).join(', ')}` }
     return { ...entry, dependsOn: using }
   })
   return { planned: byName(judged), errors: reading.errors }
@@ -188,7 +212,10 @@ async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegio
   const [profiles, listedRoles] = await inOrder([
     listProfiles(ctx),
     describing(PERMISSION.listRoles, () =>
-      collect(paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }), (page) => page.Roles)
+      collect(
+        paginateListRoles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }),
+        (page) => page.Roles
+      )
     )
   ] as const)
   const roles: ListedRole[] = []
@@ -215,7 +242,10 @@ async function discoverLeftovers(ctx: Omit<InstanceProfileContext, 'enabledRegio
 async function listProfiles(ctx: Pick<InstanceProfileContext, 'iam' | 'abortSignal'>): Promise<ListedProfile[]> {
   const { paginateListInstanceProfiles } = await import('@aws-sdk/client-iam')
   const listed = await describing(PERMISSION.listInstanceProfiles, () =>
-    collect(paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }), (page) => page.InstanceProfiles)
+    collect(
+      paginateListInstanceProfiles({ client: ctx.iam }, { PathPrefix: '/' }, { abortSignal: ctx.abortSignal }),
+      (page) => page.InstanceProfiles
+    )
   )
   return listed.flatMap((profile) => {
     if (!profile.InstanceProfileName || !profile.Arn) return []
@@ -231,9 +261,16 @@ async function listProfiles(ctx: Pick<InstanceProfileContext, 'iam' | 'abortSign
 }
 
 /** Tags of the profile and the role, and the role's inline and managed policies: four independent listings, side by side. */
-async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, leftover: IamLeftover): Promise<IamLeftover> {
-  const { paginateListInstanceProfileTags, paginateListRoleTags, paginateListRolePolicies, paginateListAttachedRolePolicies } =
-    await import('@aws-sdk/client-iam')
+async function readDetails(
+  ctx: Omit<InstanceProfileContext, 'enabledRegions'>,
+  leftover: IamLeftover
+): Promise<IamLeftover> {
+  const {
+    paginateListInstanceProfileTags,
+    paginateListRoleTags,
+    paginateListRolePolicies,
+    paginateListAttachedRolePolicies
+  } = await import('@aws-sdk/client-iam')
   const options = { abortSignal: ctx.abortSignal }
   const client = { client: ctx.iam }
   const { profile, role } = leftover
@@ -242,11 +279,22 @@ async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, 
   const [profileTags, roleTags, inlinePolicies, managedPolicies] = await inOrder([
     profile
       ? describing(PERMISSION.listInstanceProfileTags, () =>
-          collect(paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options), (page) => page.Tags)
+          collect(
+            paginateListInstanceProfileTags(client, { InstanceProfileName: leftover.name }, options),
+            (page) => page.Tags
+          )
         )
       : none,
-    role ? describing(PERMISSION.listRoleTags, () => collect(paginateListRoleTags(client, byRole, options), (page) => page.Tags)) : none,
-    role ? describing(PERMISSION.listRolePolicies, () => collect(paginateListRolePolicies(client, byRole, options), (page) => page.PolicyNames)) : none,
+    role
+      ? describing(PERMISSION.listRoleTags, () =>
+          collect(paginateListRoleTags(client, byRole, options), (page) => page.Tags)
+        )
+      : none,
+    role
+      ? describing(PERMISSION.listRolePolicies, () =>
+          collect(paginateListRolePolicies(client, byRole, options), (page) => page.PolicyNames)
+        )
+      : none,
     role
       ? describing(PERMISSION.listAttachedRolePolicies, () =>
           collect(paginateListAttachedRolePolicies(client, byRole, options), (page) =>
@@ -257,7 +305,13 @@ async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, 
   ] as const)
   const read = { ...leftover }
   if (profile) read.profile = { ...profile, tags: tagMap(profileTags ?? []) }
-  if (role) read.role = { ...role, tags: tagMap(roleTags ?? []), inlinePolicies: inlinePolicies ?? [], managedPolicies: managedPolicies ?? [] }
+  if (role)
+    read.role = {
+      ...role,
+      tags: tagMap(roleTags ?? []),
+      inlinePolicies: inlinePolicies ?? [],
+      managedPolicies: managedPolicies ?? []
+    }
   return read
 }
 
@@ -268,18 +322,25 @@ async function readDetails(ctx: Omit<InstanceProfileContext, 'enabledRegions'>, 
  */
 async function profileUsers(ctx: InstanceProfileContext, arns: readonly string[]): Promise<Map<string, ProfileUser[]>> {
   const users = new Map<string, ProfileUser[]>()
-  const add = (arn: string, instanceId: string, region: string) => users.set(arn, [...(users.get(arn) ?? []), { instanceId, region }])
+  const add = (arn: string, instanceId: string, region: string) =>
+    users.set(arn, [...(users.get(arn) ?? []), { instanceId, region }])
   await Promise.all(
     ctx.enabledRegions.map(async (region) => {
       const listed = ctx.instancesIn?.(region)
       if (listed) {
         const live = await listed
-        for (const arn of arns) for (const instanceId of live.usersOf(BY_INSTANCE_PROFILE, arn)) add(arn, instanceId, region)
+        for (const arn of arns)
+          for (const instanceId of live.usersOf(BY_INSTANCE_PROFILE, arn)) add(arn, instanceId, region)
         return
       }
       await describing(PERMISSION.describeIamInstanceProfileAssociations, async () => {
-        const input = { Filters: [{ Name: 'state', Values: ['associating', 'associated', 'disassociating'] }], MaxResults: 1000 }
-        for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ctx.ec2For(region) }, input, { abortSignal: ctx.abortSignal })) {
+        const input = {
+          Filters: [{ Name: 'state', Values: ['associating', 'associated', 'disassociating'] }],
+          MaxResults: 1000
+        }
+        for await (const page of paginateDescribeIamInstanceProfileAssociations({ client: ctx.ec2For(region) }, input, {
+          abortSignal: ctx.abortSignal
+        })) {
           for (const association of page.IamInstanceProfileAssociations ?? []) {
             const arn = association.IamInstanceProfile?.Arn
             if (arn && association.InstanceId) add(arn, association.InstanceId, region)
@@ -311,7 +372,11 @@ const STEP_WORDS: Record<RemovalStep, string> = {
  * side by side; DeleteRole needs both done. DeleteInstanceProfile waits for DeleteRole: a role IAM
  * refuses to delete keeps its profile, as when the steps ran one after another.
  */
-const REMOVAL_STAGES: readonly (readonly RemovalStep[])[] = [['remove-role-from-profile', 'delete-role-policy'], ['delete-role'], ['delete-instance-profile']]
+const REMOVAL_STAGES: readonly (readonly RemovalStep[])[] = [
+  ['remove-role-from-profile', 'delete-role-policy'],
+  ['delete-role'],
+  ['delete-instance-profile']
+]
 
 /** One step's outcome, with what the call threw when it failed. */
 interface Attempt {
@@ -339,7 +404,11 @@ function isRefused(outcome: RemovalStepOutcome): boolean {
 export const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
 
 /** Findings for a plan that is not carried out (notify, stop, a cap, a cancellation). */
-export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pick<Inputs, 'action'>, reason?: string): IamFinding[] {
+export function reportInstanceProfilesOnly(
+  plan: InstanceProfilePlan,
+  inputs: Pick<Inputs, 'action'>,
+  reason?: string
+): IamFinding[] {
   return plan.planned.map((entry) => {
     if (entry.verdict === 'skip') return finding(entry, 'skipped', entry.skipReason)
     const why =
@@ -359,11 +428,21 @@ export function reportInstanceProfilesOnly(plan: InstanceProfilePlan, inputs: Pi
  * removal (DeleteConflict is reported `in-use`, never forced); NoSuchEntity means the step's
  * goal is already reached. Dry-run makes no IAM write call: IAM has no DryRun.
  */
-export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: InstanceProfilePlan, terminated: ReadonlySet<string>): Promise<IamFinding[]> {
+export async function sweepInstanceProfiles(
+  ctx: InstanceProfileContext,
+  plan: InstanceProfilePlan,
+  terminated: ReadonlySet<string>
+): Promise<IamFinding[]> {
   const { inputs } = ctx
   if (inputs.action !== 'terminate') return reportInstanceProfilesOnly(plan, inputs)
   const settled = new Map<PlannedInstanceProfile, IamFinding>()
-  const settle = (entry: PlannedInstanceProfile, outcome: IamFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => {
+  const settle = (
+    entry: PlannedInstanceProfile,
+    outcome: IamFinding['outcome'],
+    reason?: string,
+    error?: AwsErrorInfo,
+    steps?: RemovalStepOutcome[]
+  ) => {
     const result = finding(entry, outcome, reason, error, steps)
     settled.set(entry, result)
     if (outcome !== 'skipped') ctx.onSettled?.(result)
@@ -371,7 +450,8 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
   for (const entry of plan.planned) if (entry.verdict === 'skip') settle(entry, 'skipped', entry.skipReason)
   let orphans = plan.planned.filter((entry) => entry.verdict === 'orphan')
   if (inputs['dry-run']) {
-    for (const entry of orphans) settle(entry, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven')
+    for (const entry of orphans)
+      settle(entry, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven')
     return plan.planned.map((entry) => settled.get(entry) as IamFinding)
   }
   const gone = await buildersGone(ctx, orphans, terminated)
@@ -399,20 +479,30 @@ export async function sweepInstanceProfiles(ctx: InstanceProfileContext, plan: I
 }
 
 /** The builders a plan waits on that read `terminated` now, waited for per region like the regional leftovers. */
-async function buildersGone(ctx: InstanceProfileContext, orphans: readonly PlannedInstanceProfile[], terminated: ReadonlySet<string>): Promise<Set<string>> {
+async function buildersGone(
+  ctx: InstanceProfileContext,
+  orphans: readonly PlannedInstanceProfile[],
+  terminated: ReadonlySet<string>
+): Promise<Set<string>> {
   const byRegion = new Map<string, string[]>()
   for (const user of orphans.flatMap((entry) => entry.dependsOn)) {
-    if (terminated.has(user.instanceId)) byRegion.set(user.region, [...new Set([...(byRegion.get(user.region) ?? []), user.instanceId])])
+    if (terminated.has(user.instanceId))
+      byRegion.set(user.region, [...new Set([...(byRegion.get(user.region) ?? []), user.instanceId])])
   }
   const gone = new Set<string>()
   const signals = [ctx.abortSignal, ctx.cancelled].filter((signal): signal is AbortSignal => signal !== undefined)
   await Promise.all(
     [...byRegion].map(async ([region, ids]) => {
-      const result = await waitForTermination(ctx.ec2For(region), ids, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
-        ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
-        ...(ctx.deadlineAt !== undefined ? { deadlineAt: ctx.deadlineAt } : {}),
-        ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
-      })
+      const result = await waitForTermination(
+        ctx.ec2For(region),
+        ids,
+        ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT,
+        {
+          ...(signals.length > 0 ? { abortSignal: AbortSignal.any(signals) } : {}),
+          ...(ctx.deadlineAt !== undefined ? { deadlineAt: ctx.deadlineAt } : {}),
+          ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {})
+        }
+      )
       result.terminated.forEach((id) => gone.add(id))
     })
   )
@@ -425,17 +515,32 @@ async function removeLeftover(
   ctx: InstanceProfileContext,
   entry: PlannedInstanceProfile,
   profiles: readonly ListedProfile[],
-  settle: (entry: PlannedInstanceProfile, outcome: IamFinding['outcome'], reason?: string, error?: AwsErrorInfo, steps?: RemovalStepOutcome[]) => void
+  settle: (
+    entry: PlannedInstanceProfile,
+    outcome: IamFinding['outcome'],
+    reason?: string,
+    error?: AwsErrorInfo,
+    steps?: RemovalStepOutcome[]
+  ) => void
 ): Promise<void> {
-  const { RemoveRoleFromInstanceProfileCommand, DeleteRolePolicyCommand, DeleteRoleCommand, DeleteInstanceProfileCommand } = await import('@aws-sdk/client-iam')
+  const {
+    RemoveRoleFromInstanceProfileCommand,
+    DeleteRolePolicyCommand,
+    DeleteRoleCommand,
+    DeleteInstanceProfileCommand
+  } = await import('@aws-sdk/client-iam')
   const { leftover } = entry
   const name = leftover.name
   const calls: Record<RemovalStep, () => Promise<unknown>> = {
     'remove-role-from-profile': () =>
-      ctx.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }), { abortSignal: ctx.abortSignal }),
-    'delete-role-policy': () => ctx.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }), { abortSignal: ctx.abortSignal }),
+      ctx.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }), {
+        abortSignal: ctx.abortSignal
+      }),
+    'delete-role-policy': () =>
+      ctx.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: name }), { abortSignal: ctx.abortSignal }),
     'delete-role': () => ctx.iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.abortSignal }),
-    'delete-instance-profile': () => ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })
+    'delete-instance-profile': () =>
+      ctx.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }), { abortSignal: ctx.abortSignal })
   }
   // Looked at once more right before the first write: a policy attached, a tag added or a profile
   // holding the role since the plan must stop the removal before any part of the set is taken apart.
@@ -454,7 +559,11 @@ async function removeLeftover(
   const needed = removalSteps(current)
   const attempted = new Map<RemovalStep, Attempt>()
   for (const stage of REMOVAL_STAGES) {
-    await Promise.all(needed.filter((step) => stage.includes(step)).map(async (step) => attempted.set(step, await attempt(step, calls[step]))))
+    await Promise.all(
+      needed
+        .filter((step) => stage.includes(step))
+        .map(async (step) => attempted.set(step, await attempt(step, calls[step])))
+    )
     // A step refused or unanswered ends the removal: nothing of a later stage is started.
     if ([...attempted.values()].some(({ outcome }) => isRefused(outcome))) break
   }
@@ -465,8 +574,10 @@ async function removeLeftover(
   if (refused) {
     const { step, error: info } = refused.outcome
     const done = describeSteps(steps.filter((outcome) => !isRefused(outcome)))
-    if (refused.outcome.outcome === 'unknown') return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
-    if (IAM_IN_USE_CODES.includes(errorCode(refused.error))) return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
+    if (refused.outcome.outcome === 'unknown')
+      return settle(entry, 'unknown', `${step} got no answer${done}`, info, steps)
+    if (IAM_IN_USE_CODES.includes(errorCode(refused.error)))
+      return settle(entry, 'in-use', `IAM refused ${step}: something else uses it${done}`, info, steps)
     return settle(entry, 'failed', `${step} failed${done}`, info, steps)
   }
   settle(entry, 'deleted', `${after(entry)}${stepWords(steps)}`, undefined, steps)
@@ -474,7 +585,9 @@ async function removeLeftover(
 
 /** `after i-0abc terminated: `, or nothing. The outcome (`deleted`) is said around the reason: not again in it. */
 function after(entry: PlannedInstanceProfile): string {
-  return entry.dependsOn.length > 0 ? `after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated: ` : ''
+  return entry.dependsOn.length > 0
+    ? `after ${entry.dependsOn.map((user) => user.instanceId).join(', ')} terminated: `
+    : ''
 }
 
 /** `role removed from the profile already, role deleted`: no parentheses, as the reason is printed inside some. */

@@ -8,6 +8,13 @@ import {
 } from '../../../../src/kinds/instance-profiles/sweep.js'
 
 /** Discovery, the rules and the usage check; no change is made. A read that fails leaves nothing to act on. */
-export async function planInstanceProfiles(ctx: InstanceProfileContext, terminating: ReadonlySet<string>): Promise<InstanceProfilePlan> {
-  return judgeInstanceProfiles(await checkInstanceProfileUsers(ctx, await discoverInstanceProfiles(ctx)), terminating, ctx.inputs)
+export async function planInstanceProfiles(
+  ctx: InstanceProfileContext,
+  terminating: ReadonlySet<string>
+): Promise<InstanceProfilePlan> {
+  return judgeInstanceProfiles(
+    await checkInstanceProfileUsers(ctx, await discoverInstanceProfiles(ctx)),
+    terminating,
+    ctx.inputs
+  )
 }

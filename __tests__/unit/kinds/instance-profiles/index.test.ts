@@ -4,10 +4,20 @@ import type { IAMClient } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { GLOBAL_REGION } from '../../../../src/engine/kind.js'
 import { planInstanceProfiles } from './harness.js'
-import { plannedInstanceProfileChanges, sweepInstanceProfiles, type InstanceProfileContext } from '../../../../src/kinds/instance-profiles/sweep.js'
+import {
+  plannedInstanceProfileChanges,
+  sweepInstanceProfiles,
+  type InstanceProfileContext
+} from '../../../../src/kinds/instance-profiles/sweep.js'
 import type { IamFinding, RemovalStepOutcome } from '../../../../src/kinds/instance-profiles/rules.js'
 import type { Inputs } from '../../../../src/model/types.js'
-import { packerIamLeftovers, startSandbox, type CallRecord, type PackerIamState, type Sandbox } from '../../../../sandbox/index.js'
+import {
+  packerIamLeftovers,
+  startSandbox,
+  type CallRecord,
+  type PackerIamState,
+  type Sandbox
+} from '../../../../sandbox/index.js'
 import { ec2, iam, type ClientOptions } from '../../../sandbox/sdk.js'
 import { defaultInputs } from '../../../../__fixtures__/support.js'
 
@@ -43,7 +53,11 @@ function seedBuilder(region: string, name: string): string {
 }
 
 /** A terminate run in us-east-1 with action.yml's other defaults, every enabled region checked for users. */
-function context(inputs: Partial<Inputs> = {}, overrides: Partial<InstanceProfileContext> = {}, options: ClientOptions = {}): InstanceProfileContext {
+function context(
+  inputs: Partial<Inputs> = {},
+  overrides: Partial<InstanceProfileContext> = {},
+  options: ClientOptions = {}
+): InstanceProfileContext {
   const track = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client)
     return client
@@ -66,9 +80,11 @@ async function planAndSweep(ctx: InstanceProfileContext, terminating: string[] =
 }
 
 /** IAM calls that change something: IAM has no DryRun, so only terminate may make them. */
-const iamWrites = () => s.calls.filter((call) => call.service === 'iam' && !/^(List|Get)/.test(call.action)).map((call) => call.action)
+const iamWrites = () =>
+  s.calls.filter((call) => call.service === 'iam' && !/^(List|Get)/.test(call.action)).map((call) => call.action)
 
-const done = (...steps: RemovalStepOutcome['step'][]): RemovalStepOutcome[] => steps.map((step) => ({ step, outcome: 'done' }))
+const done = (...steps: RemovalStepOutcome['step'][]): RemovalStepOutcome[] =>
+  steps.map((step) => ({ step, outcome: 'done' }))
 
 const PACKER_ORDER = ['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole', 'DeleteInstanceProfile']
 /** What each IAM write waits for: IAM's own dependencies, and DeleteInstanceProfile after DeleteRole (a role IAM refuses to delete keeps its profile). */
@@ -95,7 +111,8 @@ function iamWritesInOrder(): string[] {
 /** Each call was received before every other one was answered: they were in flight together. */
 function expectSideBySide(calls: readonly CallRecord[]): void {
   expect(calls.length).toBeGreaterThan(1)
-  for (const a of calls) for (const b of calls) if (a !== b) expect(a.receivedAt).toBeLessThan(b.answeredAt ?? -Infinity)
+  for (const a of calls)
+    for (const b of calls) if (a !== b) expect(a.receivedAt).toBeLessThan(b.answeredAt ?? -Infinity)
 }
 
 /** `call` was received only after every one of `before` was answered. */
@@ -107,7 +124,11 @@ describe('terminate removes every partial state completely, in Packer’s order'
   it.each<[PackerIamState, RemovalStepOutcome['step'][], string]>([
     ['profile-only', ['delete-instance-profile'], 'profile deleted'],
     ['profile-and-role', ['delete-role', 'delete-instance-profile'], 'role deleted, profile deleted'],
-    ['role-with-policy-unattached', ['delete-role-policy', 'delete-role', 'delete-instance-profile'], 'inline policy deleted, role deleted, profile deleted'],
+    [
+      'role-with-policy-unattached',
+      ['delete-role-policy', 'delete-role', 'delete-instance-profile'],
+      'inline policy deleted, role deleted, profile deleted'
+    ],
     [
       'full',
       ['remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile'],
@@ -170,7 +191,13 @@ describe('a step IAM refuses', () => {
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set())
     // Someone deleted the role after the last look: IAM answers NoSuchEntity.
-    s.faults.fail({ service: 'iam', action: 'DeleteRole', code: 'NoSuchEntity', status: 404, message: `The role with name ${name} cannot be found.` })
+    s.faults.fail({
+      service: 'iam',
+      action: 'DeleteRole',
+      code: 'NoSuchEntity',
+      status: 404,
+      message: `The role with name ${name} cannot be found.`
+    })
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'deleted',
@@ -201,9 +228,15 @@ describe('a step IAM refuses', () => {
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
     expect(finding).toMatchObject({
       outcome: 'in-use',
-      reason: 'IAM refused delete-role: something else uses it; done before: role removed from the profile, inline policy deleted',
+      reason:
+        'IAM refused delete-role: something else uses it; done before: role removed from the profile, inline policy deleted',
       error: { code: 'DeleteConflict' },
-      iam: { steps: [...done('remove-role-from-profile', 'delete-role-policy'), { step: 'delete-role', outcome: 'failed', error: { code: 'DeleteConflict' } }] }
+      iam: {
+        steps: [
+          ...done('remove-role-from-profile', 'delete-role-policy'),
+          { step: 'delete-role', outcome: 'failed', error: { code: 'DeleteConflict' } }
+        ]
+      }
     })
     expect(iamWritesInOrder()).toEqual(['RemoveRoleFromInstanceProfile', 'DeleteRolePolicy', 'DeleteRole'])
     expect(s.iam.role(name)).toBeDefined()
@@ -218,7 +251,12 @@ describe('a step IAM refuses', () => {
       outcome: 'failed',
       reason: 'delete-role failed; done before: inline policy deleted',
       error: { code: 'Throttling' },
-      iam: { steps: [...done('delete-role-policy'), { step: 'delete-role', outcome: 'failed', error: { code: 'Throttling' } }] }
+      iam: {
+        steps: [
+          ...done('delete-role-policy'),
+          { step: 'delete-role', outcome: 'failed', error: { code: 'Throttling' } }
+        ]
+      }
     })
     expect(s.callsOf('DeleteRole')).toHaveLength(2)
   })
@@ -230,8 +268,12 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('eu-west-1', name)
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })])
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })])
+    expect(plan.planned).toEqual([
+      expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })
+    ])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })
+    ])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations', 'eu-west-1')).toHaveLength(1)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -242,7 +284,9 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('us-east-1', name)
     const ctx = context()
     const plan = await planInstanceProfiles(ctx, new Set([builder]))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'us-east-1' }] })])
+    expect(plan.planned).toEqual([
+      expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'us-east-1' }] })
+    ])
     await ctx.ec2For('us-east-1').send(new TerminateInstancesCommand({ InstanceIds: [builder] }))
     const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
     expect(finding).toMatchObject({
@@ -259,23 +303,32 @@ describe('profiles instances use', () => {
   it.each([
     ['the run did not terminate it', [] as string[]],
     ['the run counted it terminated but it still reads running', undefined]
-  ])('a builder this run meant to terminate still holds the profile when %s: in use, nothing removed', async (_, terminatedOverride) => {
-    const name = seedLeftovers('full')
-    const builder = seedBuilder('us-east-1', name)
-    const before = s.iam.snapshot()
-    const { findings } = await planAndSweep(context(), [builder], terminatedOverride ?? [builder])
-    expect(findings).toEqual([
-      expect.objectContaining({ id: name, outcome: 'in-use', reason: `still used by ${builder} in us-east-1, which did not reach terminated` })
-    ])
-    expect(iamWrites()).toEqual([])
-    expect(s.iam.snapshot()).toEqual(before)
-  })
+  ])(
+    'a builder this run meant to terminate still holds the profile when %s: in use, nothing removed',
+    async (_, terminatedOverride) => {
+      const name = seedLeftovers('full')
+      const builder = seedBuilder('us-east-1', name)
+      const before = s.iam.snapshot()
+      const { findings } = await planAndSweep(context(), [builder], terminatedOverride ?? [builder])
+      expect(findings).toEqual([
+        expect.objectContaining({
+          id: name,
+          outcome: 'in-use',
+          reason: `still used by ${builder} in us-east-1, which did not reach terminated`
+        })
+      ])
+      expect(iamWrites()).toEqual([])
+      expect(s.iam.snapshot()).toEqual(before)
+    }
+  )
 
   it('notify never counts on a termination: a builder of the run keeps its profile skipped', async () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
     const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })])
+    expect(plan.planned).toEqual([
+      expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })
+    ])
   })
 })
 
@@ -297,7 +350,9 @@ describe('a role another instance profile holds (issue 17): every part is judged
 
   /** A running instance in `region` with the instance profile `profileName`; answers its ID. */
   function seedInstance(region: string, profileName: string): string {
-    s.fleet.seed({ [region]: { instances: [{ ref: `app-${profileName}`, iamInstanceProfile: s.iam.profileRef(profileName) }] } })
+    s.fleet.seed({
+      [region]: { instances: [{ ref: `app-${profileName}`, iamInstanceProfile: s.iam.profileRef(profileName) }] }
+    })
     return s.fleet.byRef(`app-${profileName}`).id
   }
 
@@ -309,7 +364,9 @@ describe('a role another instance profile holds (issue 17): every part is judged
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
     const reason = `in use by instance profile my-app-profile, itself used by ${app} in eu-west-1`
     expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: reason })])
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason, iam: expect.objectContaining({ steps: [] }) })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'skipped', reason, iam: expect.objectContaining({ steps: [] }) })
+    ])
     expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(0)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -324,7 +381,9 @@ describe('a role another instance profile holds (issue 17): every part is judged
     const name = seedLeftovers(state)
     seedHolder('ci-profile', name, '/ci/')
     const findings = await sweepWritingNothing(context())
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'skipped', reason: 'in use by instance profile /ci/ci-profile' })
+    ])
   })
 
   it('every other holder is named, each with the instances that use it (swept region from its listing, the others by association)', async () => {
@@ -344,7 +403,13 @@ describe('a role another instance profile holds (issue 17): every part is judged
   })
 
   it('Packer’s profile at another path than / holding the role: not Packer’s, so the role stays, named with the instance using it', async () => {
-    const seed = packerIamLeftovers({ ageSeconds: 3 * 3600, state: 'full', tags: RUN_TAGS, now: now.getTime(), profilePath: '/builds/' })
+    const seed = packerIamLeftovers({
+      ageSeconds: 3 * 3600,
+      state: 'full',
+      tags: RUN_TAGS,
+      now: now.getTime(),
+      profilePath: '/builds/'
+    })
     s.iam.seed(seed, now.getTime())
     const user = seedInstance('us-east-1', seed.name)
     const findings = await sweepWritingNothing(context())
@@ -358,7 +423,12 @@ describe('a role another instance profile holds (issue 17): every part is judged
   })
 
   it('Packer’s profile at another path than / not holding the role: the profile is not Packer’s, the build is skipped whole', async () => {
-    const seed = packerIamLeftovers({ ageSeconds: 3 * 3600, state: 'role-with-policy-unattached', now: now.getTime(), profilePath: '/builds/' })
+    const seed = packerIamLeftovers({
+      ageSeconds: 3 * 3600,
+      state: 'role-with-policy-unattached',
+      now: now.getTime(),
+      profilePath: '/builds/'
+    })
     s.iam.seed(seed, now.getTime())
     const findings = await sweepWritingNothing(context())
     expect(findings).toEqual([
@@ -393,12 +463,19 @@ describe('modes that change nothing in IAM', () => {
   it.each<[string, Partial<Inputs>, string, string]>([
     ['notify', { action: 'notify' }, 'notified', ''],
     ['stop', { action: 'stop' }, 'notified', 'stop leaves IAM alone: there is nothing to stop'],
-    ['dry-run', { 'dry-run': true }, 'dry-run', 'would be removed; IAM has no DryRun, so the IAM permissions were not proven']
+    [
+      'dry-run',
+      { 'dry-run': true },
+      'dry-run',
+      'would be removed; IAM has no DryRun, so the IAM permissions were not proven'
+    ]
   ])('%s makes no IAM write call', async (_, inputs, outcome, reason) => {
     const name = seedLeftovers('full')
     const before = s.iam.snapshot()
     const { findings } = await planAndSweep(context(inputs))
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome, iam: expect.objectContaining({ steps: [] }) })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome, iam: expect.objectContaining({ steps: [] }) })
+    ])
     expect(findings[0]?.reason).toBe(reason || undefined)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -408,26 +485,35 @@ describe('modes that change nothing in IAM', () => {
     const name = seedLeftovers('full')
     const before = s.iam.snapshot()
     const { findings } = await planAndSweep(context({}, { cancelled: AbortSignal.abort() }))
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'notified', reason: 'not removed: the job was cancelled first' })])
+    expect(findings).toEqual([
+      expect.objectContaining({ id: name, outcome: 'notified', reason: 'not removed: the job was cancelled first' })
+    ])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
   })
 })
 
 describe('the exclude-tag in any casing (issue 17): IAM tag keys are case-insensitive', () => {
-  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP'])('a set whose role and profile carry %s is skipped, nothing written', async (key) => {
-    const name = seedLeftovers('full', 3, { ...RUN_TAGS, [key]: '' })
-    const before = s.iam.snapshot()
-    const { findings } = await planAndSweep(context())
-    expect(findings).toEqual([expect.objectContaining({ id: name, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })])
-    expect(iamWrites()).toEqual([])
-    expect(s.iam.snapshot()).toEqual(before)
-  })
+  it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP'])(
+    'a set whose role and profile carry %s is skipped, nothing written',
+    async (key) => {
+      const name = seedLeftovers('full', 3, { ...RUN_TAGS, [key]: '' })
+      const before = s.iam.snapshot()
+      const { findings } = await planAndSweep(context())
+      expect(findings).toEqual([
+        expect.objectContaining({ id: name, outcome: 'skipped', reason: 'carries the packer-sweeper:keep tag' })
+      ])
+      expect(iamWrites()).toEqual([])
+      expect(s.iam.snapshot()).toEqual(before)
+    }
+  )
 
   it('`tags` keys match IAM tag keys in any casing', async () => {
     const name = seedLeftovers('full', 3, { Team: 'images' })
     const plan = await planInstanceProfiles(context({ tags: [{ key: 'team', value: 'images' }] }), new Set())
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan', leftover: expect.objectContaining({ name }) })])
+    expect(plan.planned).toEqual([
+      expect.objectContaining({ verdict: 'orphan', leftover: expect.objectContaining({ name }) })
+    ])
   })
 })
 
@@ -455,7 +541,11 @@ describe('a read that fails', () => {
     const { plan, findings } = await planAndSweep(context())
     expect(plan.planned).toEqual([])
     expect(plan.errors).toEqual([
-      expect.objectContaining({ code: 'AccessDenied', missingPermission: 'iam:ListRoles', message: expect.stringContaining('iam:ListRoles') })
+      expect.objectContaining({
+        code: 'AccessDenied',
+        missingPermission: 'iam:ListRoles',
+        message: expect.stringContaining('iam:ListRoles')
+      })
     ])
     expect(findings).toEqual([])
     expect(iamWrites()).toEqual([])
@@ -466,7 +556,8 @@ describe('a read that fails', () => {
 describe('independent IAM calls go side by side; dependent ones wait for the answer', () => {
   /** Every IAM call held a while, so calls sent together are seen in flight together. */
   const slowIam = () => s.faults.slow({ service: 'iam', delayMs: 200 })
-  const iamCalls = (...actions: string[]) => s.calls.filter((call) => call.service === 'iam' && actions.includes(call.action))
+  const iamCalls = (...actions: string[]) =>
+    s.calls.filter((call) => call.service === 'iam' && actions.includes(call.action))
 
   it('discovery lists the instance profiles and the roles side by side, then reads a build’s four detail listings side by side', async () => {
     const name = seedLeftovers('full')
@@ -477,7 +568,12 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     expect(lists.map((call) => call.action).sort()).toEqual(['ListInstanceProfiles', 'ListRoles'])
     expectSideBySide(lists)
     const details = iamCalls('ListInstanceProfileTags', 'ListRoleTags', 'ListRolePolicies', 'ListAttachedRolePolicies')
-    expect(details.map((call) => call.params.InstanceProfileName ?? call.params.RoleName)).toEqual([name, name, name, name])
+    expect(details.map((call) => call.params.InstanceProfileName ?? call.params.RoleName)).toEqual([
+      name,
+      name,
+      name,
+      name
+    ])
     expectSideBySide(details)
     // The details need the lists' answer.
     for (const call of details) expectAfter(call, lists)
@@ -498,7 +594,12 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     expectAfter(deleteRole, [remove, deletePolicy])
     expectAfter(deleteProfile, [deleteRole])
     // The last look before the writes (four listings side by side) is answered before the first write.
-    const recheck = iamCalls('ListInstanceProfileTags', 'ListRoleTags', 'ListRolePolicies', 'ListAttachedRolePolicies').slice(-4)
+    const recheck = iamCalls(
+      'ListInstanceProfileTags',
+      'ListRoleTags',
+      'ListRolePolicies',
+      'ListAttachedRolePolicies'
+    ).slice(-4)
     expectSideBySide(recheck)
     expectAfter(remove, recheck)
     expectAfter(deletePolicy, recheck)
@@ -568,15 +669,18 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it.each([
     ['both lists', ['ListInstanceProfiles', 'ListRoles'], 'iam:ListInstanceProfiles'],
     ['two detail listings', ['ListRolePolicies', 'ListInstanceProfileTags'], 'iam:ListInstanceProfileTags']
-  ])('%s denied: the plan error names the first of them in the order they used to run', async (_, denied, permission) => {
-    seedLeftovers('full')
-    for (const action of denied) s.faults.deny({ service: 'iam', action })
-    const plan = await planInstanceProfiles(context(), new Set())
-    expect(plan.planned).toEqual([])
-    expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: permission })])
-    // Both were asked: they went side by side.
-    for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
-  })
+  ])(
+    '%s denied: the plan error names the first of them in the order they used to run',
+    async (_, denied, permission) => {
+      seedLeftovers('full')
+      for (const action of denied) s.faults.deny({ service: 'iam', action })
+      const plan = await planInstanceProfiles(context(), new Set())
+      expect(plan.planned).toEqual([])
+      expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: permission })])
+      // Both were asked: they went side by side.
+      for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
+    }
+  )
 })
 
 /**
@@ -591,7 +695,11 @@ async function expectLastLookStops(change: (name: string) => unknown, why: strin
   change(name)
   const before = s.iam.snapshot()
   const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
-  expect(finding).toMatchObject({ outcome: 'in-use', reason: `changed since it was planned (${why}); nothing was removed`, iam: { steps: [] } })
+  expect(finding).toMatchObject({
+    outcome: 'in-use',
+    reason: `changed since it was planned (${why}); nothing was removed`,
+    iam: { steps: [] }
+  })
   expect(iamWrites()).toEqual([])
   expect(s.iam.snapshot()).toEqual(before)
 }

@@ -65,7 +65,12 @@ function profile(name: string, overrides: Partial<LeftoverProfile> = {}): Leftov
 
 /** The full set a build killed mid-way leaves, 3 hours old: the profile holding the role, the role with its policy. */
 function leftover(
-  parts: { name?: string; profile?: Partial<LeftoverProfile> | false; role?: Partial<LeftoverRole> | false; foreignRole?: string } = {}
+  parts: {
+    name?: string
+    profile?: Partial<LeftoverProfile> | false
+    role?: Partial<LeftoverRole> | false
+    foreignRole?: string
+  } = {}
 ): IamLeftover {
   const name = parts.name ?? iamName(3)
   const result: IamLeftover = { name }
@@ -75,7 +80,8 @@ function leftover(
   return result
 }
 
-const judge = (subject: IamLeftover, rules: Partial<IamRules> = {}) => judgeLeftover(subject, leftoverAge(subject, NOW), { ...RULES, ...rules })
+const judge = (subject: IamLeftover, rules: Partial<IamRules> = {}) =>
+  judgeLeftover(subject, leftoverAge(subject, NOW), { ...RULES, ...rules })
 
 describe('isPackerIamName', () => {
   const uuid = iamName(3).slice('packer-'.length)
@@ -122,21 +128,41 @@ describe('trustsOnlyEc2', () => {
 
   it('takes a single statement object and one-element arrays for the service and the action', () => {
     expect(trustsOnlyEc2(trust(EC2_ASSUME))).toBe(true)
-    expect(trustsOnlyEc2(trust([{ ...EC2_ASSUME, Principal: { Service: ['ec2.amazonaws.com'] }, Action: ['sts:AssumeRole'] }]))).toBe(true)
+    expect(
+      trustsOnlyEc2(
+        trust([{ ...EC2_ASSUME, Principal: { Service: ['ec2.amazonaws.com'] }, Action: ['sts:AssumeRole'] }])
+      )
+    ).toBe(true)
   })
 
   it.each<[string, unknown]>([
-    ['a second statement', [EC2_ASSUME, { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]],
+    [
+      'a second statement',
+      [EC2_ASSUME, { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+    ],
     ['a Condition', [{ ...EC2_ASSUME, Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } }]],
-    ['another principal next to the service', [{ ...EC2_ASSUME, Principal: { Service: 'ec2.amazonaws.com', AWS: 'arn:aws:iam::123456789012:root' } }]],
+    [
+      'another principal next to the service',
+      [{ ...EC2_ASSUME, Principal: { Service: 'ec2.amazonaws.com', AWS: 'arn:aws:iam::123456789012:root' } }]
+    ],
     ['another service', [{ ...EC2_ASSUME, Principal: { Service: 'lambda.amazonaws.com' } }]],
-    ['an array with two services', [{ ...EC2_ASSUME, Principal: { Service: ['ec2.amazonaws.com', 'ecs-tasks.amazonaws.com'] } }]],
+    [
+      'an array with two services',
+      [{ ...EC2_ASSUME, Principal: { Service: ['ec2.amazonaws.com', 'ecs-tasks.amazonaws.com'] } }]
+    ],
     ['an account principal', [{ ...EC2_ASSUME, Principal: { AWS: 'arn:aws:iam::123456789012:root' } }]],
     ['a wildcard principal', [{ ...EC2_ASSUME, Principal: '*' }]],
     ['NotAction', [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, NotAction: 'sts:AssumeRole' }]],
     [
       'NotPrincipal',
-      [{ Effect: 'Allow', NotPrincipal: { Service: 'ec2.amazonaws.com' }, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+      [
+        {
+          Effect: 'Allow',
+          NotPrincipal: { Service: 'ec2.amazonaws.com' },
+          Principal: { Service: 'ec2.amazonaws.com' },
+          Action: 'sts:AssumeRole'
+        }
+      ]
     ],
     ['Deny', [{ ...EC2_ASSUME, Effect: 'Deny' }]],
     ['another action', [{ ...EC2_ASSUME, Action: 'sts:AssumeRoleWithWebIdentity' }]],
@@ -172,7 +198,10 @@ describe('isPackerRole', () => {
     ['another description', { description: 'Temporary role for Packer builds' }],
     ['no description', { description: undefined }],
     ['another path', { path: '/service-role/' }],
-    ['a trust policy with a Condition', { trustPolicy: trust([{ ...EC2_ASSUME, Condition: { Bool: { 'aws:SecureTransport': 'true' } } }]) }],
+    [
+      'a trust policy with a Condition',
+      { trustPolicy: trust([{ ...EC2_ASSUME, Condition: { Bool: { 'aws:SecureTransport': 'true' } } }]) }
+    ],
     ['no trust policy', { trustPolicy: undefined }],
     ['the underscore name', { name: `packer_${name.slice('packer-'.length)}` }]
   ])('is not with %s', (_, overrides) => {
@@ -182,12 +211,23 @@ describe('isPackerRole', () => {
 
 describe('leftoverAge', () => {
   it("is the name's build start when the CreateDates agree with it", () => {
-    const subject = leftover({ profile: { createDate: hoursBefore(NOW, 3) }, role: { createDate: hoursBefore(NOW, 3) } })
-    expect(leftoverAge(subject, NOW)).toEqual({ createdAt: hoursBefore(NOW, 3), ageSource: 'create-time', ageSeconds: 3 * 3600 })
+    const subject = leftover({
+      profile: { createDate: hoursBefore(NOW, 3) },
+      role: { createDate: hoursBefore(NOW, 3) }
+    })
+    expect(leftoverAge(subject, NOW)).toEqual({
+      createdAt: hoursBefore(NOW, 3),
+      ageSource: 'create-time',
+      ageSeconds: 3 * 3600
+    })
   })
 
   it('counts the youngest of the name, the profile and the role, and notes when they disagree', () => {
-    const subject = leftover({ name: iamName(30), profile: { createDate: hoursBefore(NOW, 29) }, role: { createDate: hoursBefore(NOW, 4) } })
+    const subject = leftover({
+      name: iamName(30),
+      profile: { createDate: hoursBefore(NOW, 29) },
+      role: { createDate: hoursBefore(NOW, 4) }
+    })
     const age = leftoverAge(subject, NOW)
     expect(age).toMatchObject({ createdAt: hoursBefore(NOW, 4), ageSource: 'create-time', ageSeconds: 4 * 3600 })
     expect(age.note).toBe(
@@ -196,14 +236,20 @@ describe('leftoverAge', () => {
   })
 
   it('takes the name when it is younger than both CreateDates (a name reused on older resources)', () => {
-    const subject = leftover({ name: iamName(3), profile: { createDate: hoursBefore(NOW, 30) }, role: { createDate: hoursBefore(NOW, 20) } })
+    const subject = leftover({
+      name: iamName(3),
+      profile: { createDate: hoursBefore(NOW, 30) },
+      role: { createDate: hoursBefore(NOW, 20) }
+    })
     const age = leftoverAge(subject, NOW)
     expect(age).toMatchObject({ createdAt: hoursBefore(NOW, 3), ageSource: 'name', ageSeconds: 3 * 3600 })
     expect(age.note).toContain('aged by the younger (name)')
   })
 
   it('uses the one part there is', () => {
-    expect(leftoverAge(leftover({ role: false, profile: { createDate: hoursBefore(NOW, 5) }, name: iamName(5) }), NOW)).toEqual({
+    expect(
+      leftoverAge(leftover({ role: false, profile: { createDate: hoursBefore(NOW, 5) }, name: iamName(5) }), NOW)
+    ).toEqual({
       createdAt: hoursBefore(NOW, 5),
       ageSource: 'create-time',
       ageSeconds: 5 * 3600
@@ -216,7 +262,11 @@ describe('leftoverAge', () => {
   })
 
   it('is unknown without a plausible build start in the name and without CreateDates', () => {
-    const subject = leftover({ name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab', profile: { createDate: undefined }, role: { createDate: undefined } })
+    const subject = leftover({
+      name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab',
+      profile: { createDate: undefined },
+      role: { createDate: undefined }
+    })
     expect(leftoverAge(subject, NOW)).toEqual({ ageSource: 'unknown' })
   })
 })
@@ -227,27 +277,62 @@ describe('judgeLeftover', () => {
   })
 
   it('ignores a fresh one, and a stale one only when it is older than max-age (0: every age)', () => {
-    expect(judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({
-      verdict: 'ignore'
-    })
-    expect(judge(leftover({ name: iamName(2), profile: { createDate: hoursBefore(NOW, 2) }, role: { createDate: hoursBefore(NOW, 2) } }))).toEqual({
+    expect(
+      judge(
+        leftover({
+          name: iamName(1),
+          profile: { createDate: hoursBefore(NOW, 1) },
+          role: { createDate: hoursBefore(NOW, 1) }
+        })
+      )
+    ).toEqual({
       verdict: 'ignore'
     })
     expect(
-      judge(leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } }), { maxAgeSeconds: 0 })
+      judge(
+        leftover({
+          name: iamName(2),
+          profile: { createDate: hoursBefore(NOW, 2) },
+          role: { createDate: hoursBefore(NOW, 2) }
+        })
+      )
+    ).toEqual({
+      verdict: 'ignore'
+    })
+    expect(
+      judge(
+        leftover({
+          name: iamName(1),
+          profile: { createDate: hoursBefore(NOW, 1) },
+          role: { createDate: hoursBefore(NOW, 1) }
+        }),
+        { maxAgeSeconds: 0 }
+      )
     ).toEqual({
       verdict: 'check-usage'
     })
   })
 
   it('ignores a leftover whose name is old but whose role was created recently: the youngest counts', () => {
-    expect(judge(leftover({ name: iamName(30), profile: { createDate: hoursBefore(NOW, 30) }, role: { createDate: hoursBefore(NOW, 1) } }))).toEqual({
+    expect(
+      judge(
+        leftover({
+          name: iamName(30),
+          profile: { createDate: hoursBefore(NOW, 30) },
+          role: { createDate: hoursBefore(NOW, 1) }
+        })
+      )
+    ).toEqual({
       verdict: 'ignore'
     })
   })
 
   it('skips a leftover of unknown age', () => {
-    const subject = leftover({ name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab', profile: { createDate: undefined }, role: { createDate: undefined } })
+    const subject = leftover({
+      name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab',
+      profile: { createDate: undefined },
+      role: { createDate: undefined }
+    })
     expect(judge(subject)).toEqual({ verdict: 'skip', reason: 'age unknown' })
   })
 
@@ -256,19 +341,31 @@ describe('judgeLeftover', () => {
     const runTags = new Map([['github-run-id', '42']])
 
     it('match when every part the build left carries them', () => {
-      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), { tags })).toEqual({ verdict: 'check-usage' })
+      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), { tags })).toEqual({
+        verdict: 'check-usage'
+      })
       expect(judge(leftover({ profile: { tags: runTags }, role: false }), { tags })).toEqual({ verdict: 'check-usage' })
       expect(judge(leftover({ profile: false, role: { tags: runTags } }), { tags })).toEqual({ verdict: 'check-usage' })
     })
 
     it('do not match when the profile or the role lacks them', () => {
-      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: new Map() } }), { tags })).toEqual({ verdict: 'ignore' })
-      expect(judge(leftover({ profile: { tags: new Map() }, role: { tags: runTags } }), { tags })).toEqual({ verdict: 'ignore' })
-      expect(judge(leftover({ profile: { tags: new Map([['github-run-id', '43']]) }, role: { tags: runTags } }), { tags })).toEqual({ verdict: 'ignore' })
+      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: new Map() } }), { tags })).toEqual({
+        verdict: 'ignore'
+      })
+      expect(judge(leftover({ profile: { tags: new Map() }, role: { tags: runTags } }), { tags })).toEqual({
+        verdict: 'ignore'
+      })
+      expect(
+        judge(leftover({ profile: { tags: new Map([['github-run-id', '43']]) }, role: { tags: runTags } }), { tags })
+      ).toEqual({ verdict: 'ignore' })
     })
 
     it('match by EC2 wildcards in the value', () => {
-      expect(judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), { tags: [{ key: 'github-run-id', value: '4?' }] })).toEqual({
+      expect(
+        judge(leftover({ profile: { tags: runTags }, role: { tags: runTags } }), {
+          tags: [{ key: 'github-run-id', value: '4?' }]
+        })
+      ).toEqual({
         verdict: 'check-usage'
       })
     })
@@ -277,7 +374,10 @@ describe('judgeLeftover', () => {
   it.each<[string, Parameters<typeof leftover>[0]]>([
     ['the role', { role: { tags: new Map([['packer-sweeper:keep', '']]) } }],
     ['the profile', { profile: { tags: new Map([['packer-sweeper:keep', 'yes']]) } }],
-    ['the profile of a profile-only leftover', { role: false, profile: { tags: new Map([['packer-sweeper:keep', '']]), roles: [] } }]
+    [
+      'the profile of a profile-only leftover',
+      { role: false, profile: { tags: new Map([['packer-sweeper:keep', '']]), roles: [] } }
+    ]
   ])('skips when the exclude-tag is on %s', (_, parts) => {
     expect(judge(leftover(parts))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
   })
@@ -285,9 +385,17 @@ describe('judgeLeftover', () => {
   it.each(['Packer-Sweeper:Keep', 'PACKER-SWEEPER:KEEP', 'packer-Sweeper:keep'])(
     'skips when the exclude-tag is written %s: IAM tag keys are case-insensitive',
     (key) => {
-      expect(judge(leftover({ role: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
-      expect(judge(leftover({ profile: { tags: new Map([[key, '']]) } }))).toEqual({ verdict: 'skip', reason: 'carries the packer-sweeper:keep tag' })
-      expect(judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: [key] })).toMatchObject({ verdict: 'skip' })
+      expect(judge(leftover({ role: { tags: new Map([[key, '']]) } }))).toEqual({
+        verdict: 'skip',
+        reason: 'carries the packer-sweeper:keep tag'
+      })
+      expect(judge(leftover({ profile: { tags: new Map([[key, '']]) } }))).toEqual({
+        verdict: 'skip',
+        reason: 'carries the packer-sweeper:keep tag'
+      })
+      expect(
+        judge(leftover({ role: { tags: new Map([[key.toLowerCase(), '']]) } }), { excludeTag: [key] })
+      ).toMatchObject({ verdict: 'skip' })
     }
   )
 
@@ -297,26 +405,42 @@ describe('judgeLeftover', () => {
     expect(judge(subject, { tags: [{ key: 'github-run-id', value: '42' }] })).toEqual({ verdict: 'check-usage' })
     expect(judge(subject, { tags: [{ key: 'GITHUB-RUN-ID', value: '4?' }] })).toEqual({ verdict: 'check-usage' })
     const lowerValue = new Map([['team', 'images']])
-    expect(judge(leftover({ profile: { tags: lowerValue }, role: { tags: lowerValue } }), { tags: [{ key: 'team', value: 'Images' }] })).toEqual({
+    expect(
+      judge(leftover({ profile: { tags: lowerValue }, role: { tags: lowerValue } }), {
+        tags: [{ key: 'team', value: 'Images' }]
+      })
+    ).toEqual({
       verdict: 'ignore'
     })
   })
 
   it('an empty exclude-tag excludes nothing', () => {
-    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: [] })).toEqual({ verdict: 'check-usage' })
+    expect(judge(leftover({ role: { tags: new Map([['', 'x']]) } }), { excludeTag: [] })).toEqual({
+      verdict: 'check-usage'
+    })
   })
 
   it.each<[string, Parameters<typeof leftover>[0], string]>([
     ['the role carries the second key', { role: { tags: new Map([['do-not-delete', 'true']]) } }, 'do-not-delete'],
     ['the profile carries the second key', { profile: { tags: new Map([['do-not-delete', '']]) } }, 'do-not-delete'],
-    ['the role carries the first key', { role: { tags: new Map([['packer-sweeper:keep', '']]) } }, 'packer-sweeper:keep']
+    [
+      'the role carries the first key',
+      { role: { tags: new Map([['packer-sweeper:keep', '']]) } },
+      'packer-sweeper:keep'
+    ]
   ])('with several exclude-tag keys, any of them skips and the reason names it: %s', (_, parts, key) => {
-    expect(judge(leftover(parts), { excludeTag: ['packer-sweeper:keep', 'do-not-delete'] })).toEqual({ verdict: 'skip', reason: `carries the ${key} tag` })
+    expect(judge(leftover(parts), { excludeTag: ['packer-sweeper:keep', 'do-not-delete'] })).toEqual({
+      verdict: 'skip',
+      reason: `carries the ${key} tag`
+    })
   })
 
   it('skips a profile that holds a role Packer did not create for it', () => {
     const subject = leftover({ profile: { roles: ['builder'] }, role: false })
-    expect(judge(subject)).toEqual({ verdict: 'skip', reason: 'the profile holds builder, a role Packer did not create for it' })
+    expect(judge(subject)).toEqual({
+      verdict: 'skip',
+      reason: 'the profile holds builder, a role Packer did not create for it'
+    })
   })
 
   it("skips a leftover whose role of the same name is not Packer's", () => {
@@ -328,7 +452,9 @@ describe('judgeLeftover', () => {
   })
 
   it('skips a role with managed policies, naming them', () => {
-    const subject = leftover({ role: { managedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/ci'] } })
+    const subject = leftover({
+      role: { managedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/ci'] }
+    })
     expect(judge(subject)).toEqual({
       verdict: 'skip',
       reason:
@@ -348,8 +474,16 @@ describe('judgeLeftover', () => {
 describe('removalSteps', () => {
   it.each<[string, Parameters<typeof leftover>[0], string[]]>([
     ['profile only', { role: false, profile: { roles: [] } }, ['delete-instance-profile']],
-    ['profile and role, the role not in it', { profile: { roles: [] }, role: { inlinePolicies: [] } }, ['delete-role', 'delete-instance-profile']],
-    ['profile, role with its policy, the role not in it', { profile: { roles: [] } }, ['delete-role-policy', 'delete-role', 'delete-instance-profile']],
+    [
+      'profile and role, the role not in it',
+      { profile: { roles: [] }, role: { inlinePolicies: [] } },
+      ['delete-role', 'delete-instance-profile']
+    ],
+    [
+      'profile, role with its policy, the role not in it',
+      { profile: { roles: [] } },
+      ['delete-role-policy', 'delete-role', 'delete-instance-profile']
+    ],
     ['the full set', {}, ['remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile']],
     ['role only', { profile: false, role: { inlinePolicies: [] } }, ['delete-role']],
     ['role with its policy only', { profile: false }, ['delete-role-policy', 'delete-role']]
@@ -365,7 +499,13 @@ describe('removalSteps', () => {
 
 /** A profile as ListInstanceProfiles lists it (every path), holding `roles`. */
 function listedProfile(name: string, roles: string[] = [], path = '/'): ListedProfile {
-  return { name, arn: `arn:aws:iam::123456789012:instance-profile${path}${name}`, path, roles, createDate: hoursBefore(NOW, 3) }
+  return {
+    name,
+    arn: `arn:aws:iam::123456789012:instance-profile${path}${name}`,
+    path,
+    roles,
+    createDate: hoursBefore(NOW, 3)
+  }
 }
 
 function listedRole(name: string, overrides: Partial<ListedRole> = {}): ListedRole {
@@ -386,8 +526,15 @@ describe('groupLeftovers: every part of a build with every profile that holds it
 
   it('keeps every profile that holds the role, at any path and of any name, Packer-named ones included', () => {
     const other = iamName(4, 'other')
-    const holders = [listedProfile('my-app-profile', [name]), listedProfile('ci', [name], '/ci/'), listedProfile(other, [name])]
-    const leftovers = groupLeftovers([listedProfile(name, [name]), ...holders, listedProfile('unrelated', ['app-role'])], [listedRole(name)])
+    const holders = [
+      listedProfile('my-app-profile', [name]),
+      listedProfile('ci', [name], '/ci/'),
+      listedProfile(other, [name])
+    ]
+    const leftovers = groupLeftovers(
+      [listedProfile(name, [name]), ...holders, listedProfile('unrelated', ['app-role'])],
+      [listedRole(name)]
+    )
     expect(leftovers.find((leftover) => leftover.name === name)?.heldBy).toEqual(holders)
     // The other Packer-named profile is a build of its own, holding a role that is not its own.
     expect(leftovers.find((leftover) => leftover.name === other)).toMatchObject({ profile: { roles: [name] } })
@@ -410,7 +557,10 @@ describe('groupLeftovers: every part of a build with every profile that holds it
 
   it('a Packer-named profile at another path with no role of its name is still reported, never removed', () => {
     const [leftover] = groupLeftovers([listedProfile(name, [], '/x/')], [])
-    expect(judge(leftover as IamLeftover)).toEqual({ verdict: 'skip', reason: `the instance profile /x/${name} is not Packer's (Packer creates it at /)` })
+    expect(judge(leftover as IamLeftover)).toEqual({
+      verdict: 'skip',
+      reason: `the instance profile /x/${name} is not Packer's (Packer creates it at /)`
+    })
   })
 
   it('profiles and roles not named like Packer’s make no build', () => {
@@ -435,12 +585,17 @@ describe('placeInProfiles: the build as the profiles show it now', () => {
     expect(placed.profile).toBeUndefined()
     expect(placed.foreignProfile?.name).toBe(name)
     expect(removalSteps(placed)).toEqual(['delete-role-policy', 'delete-role'])
-    expect(judge(placed)).toEqual({ verdict: 'skip', reason: `the instance profile ${name} is not Packer's (Packer creates it at /)` })
+    expect(judge(placed)).toEqual({
+      verdict: 'skip',
+      reason: `the instance profile ${name} is not Packer's (Packer creates it at /)`
+    })
   })
 
   it('drops holders that no longer hold the role', () => {
     const planned = { ...leftover({ name }), heldBy: [listedProfile('my-app-profile', [name])] }
-    expect(placeInProfiles(planned, [listedProfile(name, [name]), listedProfile('my-app-profile', [])]).heldBy).toBeUndefined()
+    expect(
+      placeInProfiles(planned, [listedProfile(name, [name]), listedProfile('my-app-profile', [])]).heldBy
+    ).toBeUndefined()
   })
 })
 
@@ -457,17 +612,30 @@ describe('judgeLeftover: a role other profiles hold', () => {
   })
 
   it('whatever else the build is: a role alone, a build of unknown age', () => {
-    expect(judge({ ...leftover({ name, profile: false }), heldBy: holders })).toMatchObject({ verdict: 'skip', heldBy: holders })
-    const unknown = leftover({ name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab', profile: { createDate: undefined }, role: { createDate: undefined } })
+    expect(judge({ ...leftover({ name, profile: false }), heldBy: holders })).toMatchObject({
+      verdict: 'skip',
+      heldBy: holders
+    })
+    const unknown = leftover({
+      name: 'packer-00000001-0a1b-2c3d-4e5f-0123456789ab',
+      profile: { createDate: undefined },
+      role: { createDate: undefined }
+    })
     expect(judge({ ...unknown, heldBy: holders })).toMatchObject({ verdict: 'skip', heldBy: holders })
   })
 
   it('the exclude-tag still comes first; a fresh build is still not reported', () => {
-    expect(judge({ ...leftover({ name, role: { tags: new Map([['packer-sweeper:keep', '']]) } }), heldBy: holders })).toEqual({
+    expect(
+      judge({ ...leftover({ name, role: { tags: new Map([['packer-sweeper:keep', '']]) } }), heldBy: holders })
+    ).toEqual({
       verdict: 'skip',
       reason: 'carries the packer-sweeper:keep tag'
     })
-    const fresh = leftover({ name: iamName(1), profile: { createDate: hoursBefore(NOW, 1) }, role: { createDate: hoursBefore(NOW, 1) } })
+    const fresh = leftover({
+      name: iamName(1),
+      profile: { createDate: hoursBefore(NOW, 1) },
+      role: { createDate: hoursBefore(NOW, 1) }
+    })
     expect(judge({ ...fresh, heldBy: holders })).toEqual({ verdict: 'ignore' })
   })
 

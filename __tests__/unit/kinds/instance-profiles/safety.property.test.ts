@@ -91,11 +91,13 @@ function buildWorld(a: Account): World {
   })
   if (a.appRole) world.roles.push({ roleName: 'app-role', path: '/apps/' })
   const roleNames = world.roles.map((role) => role.roleName)
-  const pick = (index: number | undefined) => (index === undefined || roleNames.length === 0 ? [] : [roleNames[index % roleNames.length] as string])
+  const pick = (index: number | undefined) =>
+    index === undefined || roleNames.length === 0 ? [] : [roleNames[index % roleNames.length] as string]
   a.builds.forEach((b, n) => {
     const name = names[n] as string
     if (b.profile === 'none') return
-    const holds = b.holds === 'own' ? (roleNames.includes(name) ? [name] : []) : b.holds === 'another' ? pick(b.another) : []
+    const holds =
+      b.holds === 'own' ? (roleNames.includes(name) ? [name] : []) : b.holds === 'another' ? pick(b.another) : []
     world.profiles.push({
       instanceProfileName: name,
       path: b.profile === 'root' ? '/' : '/builds/',
@@ -104,7 +106,9 @@ function buildWorld(a: Account): World {
       tags: b.keep?.on === 'profile' ? { [b.keep.key]: '' } : {}
     })
   })
-  a.others.forEach((other, n) => world.profiles.push({ instanceProfileName: `app-profile-${n}`, path: other.path, roles: pick(other.holds) }))
+  a.others.forEach((other, n) =>
+    world.profiles.push({ instanceProfileName: `app-profile-${n}`, path: other.path, roles: pick(other.holds) })
+  )
   for (const one of a.instances) {
     const profile = world.profiles[one.profile % Math.max(world.profiles.length, 1)]
     if (profile) world.instances.push({ profile: profile.instanceProfileName, region: one.region, state: one.state })
@@ -113,7 +117,8 @@ function buildWorld(a: Account): World {
 }
 
 /** Packer's own profile: Packer's name at `/`. */
-const isPackers = (profile: World['profiles'][number]) => /^packer-/.test(profile.instanceProfileName) && profile.path === '/'
+const isPackers = (profile: World['profiles'][number]) =>
+  /^packer-/.test(profile.instanceProfileName) && profile.path === '/'
 
 /** The oracle: profiles and roles no write may name, with why. */
 function untouchable(world: World): { profiles: Map<string, string>; roles: Map<string, string> } {
@@ -121,14 +126,19 @@ function untouchable(world: World): { profiles: Map<string, string>; roles: Map<
   const roles = new Map<string, string>()
   const live = new Set(world.instances.filter((one) => one.state !== 'terminated').map((one) => one.profile))
   for (const profile of world.profiles) {
-    const why = live.has(profile.instanceProfileName) ? 'a live instance uses it' : isPackers(profile) ? undefined : 'it is not Packer’s'
+    const why = live.has(profile.instanceProfileName)
+      ? 'a live instance uses it'
+      : isPackers(profile)
+        ? undefined
+        : 'it is not Packer’s'
     if (!why) continue
     profiles.set(profile.instanceProfileName, why)
     for (const role of profile.roles) roles.set(role, `profile ${profile.instanceProfileName} holds it: ${why}`)
   }
   // A role any profile holds but its own is that profile's too.
   for (const profile of world.profiles)
-    for (const role of profile.roles) if (role !== profile.instanceProfileName) roles.set(role, `profile ${profile.instanceProfileName} holds it`)
+    for (const role of profile.roles)
+      if (role !== profile.instanceProfileName) roles.set(role, `profile ${profile.instanceProfileName} holds it`)
   for (const name of world.excluded) {
     profiles.set(name, 'excluded')
     roles.set(name, 'excluded')
@@ -149,7 +159,10 @@ describe('IAM safety (issue 17)', () => {
           sandbox.iam.seed({ roles: world.roles, instanceProfiles: world.profiles })
           const byRegion: Record<string, { instances: InstanceSeed[] }> = {}
           for (const one of world.instances)
-            (byRegion[one.region] ??= { instances: [] }).instances.push({ state: one.state, iamInstanceProfile: sandbox.iam.profileRef(one.profile) })
+            (byRegion[one.region] ??= { instances: [] }).instances.push({
+              state: one.state,
+              iamInstanceProfile: sandbox.iam.profileRef(one.profile)
+            })
           sandbox.fleet.seed(byRegion)
 
           const regional = new Map<string, EC2Client>()
@@ -181,13 +194,27 @@ describe('IAM safety (issue 17)', () => {
 
           const writes = sandbox.calls.filter((call) => call.service === 'iam' && IAM_WRITES.includes(call.action))
           if (writes.length > 0) runsThatWrote++
-          if (world.profiles.some((profile) => profile.roles.some((role) => role !== profile.instanceProfileName && /^packer-/.test(role)))) runsWithHeldRoles++
+          if (
+            world.profiles.some((profile) =>
+              profile.roles.some((role) => role !== profile.instanceProfileName && /^packer-/.test(role))
+            )
+          )
+            runsWithHeldRoles++
           const { profiles, roles } = untouchable(world)
           for (const call of writes) {
             const { InstanceProfileName: profile, RoleName: role } = call.params
             if (profile !== undefined)
-              expect({ call: call.action, profile, why: profiles.get(profile) }).toEqual({ call: call.action, profile, why: undefined })
-            if (role !== undefined) expect({ call: call.action, role, why: roles.get(role) }).toEqual({ call: call.action, role, why: undefined })
+              expect({ call: call.action, profile, why: profiles.get(profile) }).toEqual({
+                call: call.action,
+                profile,
+                why: undefined
+              })
+            if (role !== undefined)
+              expect({ call: call.action, role, why: roles.get(role) }).toEqual({
+                call: call.action,
+                role,
+                why: undefined
+              })
           }
         } finally {
           clients.forEach((client) => client.destroy())

@@ -65,7 +65,12 @@ async function survey(terminating: Promise<ReadonlySet<string>>, inputs: Partial
   }
   work = await instanceProfiles.survey(
     {
-      inputs: defaultInputs({ action: 'terminate', resources: ['instance-profiles'], regions: ['us-east-1'], ...inputs }),
+      inputs: defaultInputs({
+        action: 'terminate',
+        resources: ['instance-profiles'],
+        regions: ['us-east-1'],
+        ...inputs
+      }),
       now,
       credentials: FAKE_CREDENTIALS,
       home: 'us-east-1',
@@ -107,7 +112,8 @@ async function answered(action: string, count = 1): Promise<void> {
 
 /** Each call was received before every other one was answered: they were in flight together. */
 function expectSideBySide(calls: readonly (CallRecord | undefined)[]): void {
-  for (const a of calls) for (const b of calls) if (a !== b) expect(a?.receivedAt).toBeLessThan(b?.answeredAt ?? -Infinity)
+  for (const a of calls)
+    for (const b of calls) if (a !== b) expect(a?.receivedAt).toBeLessThan(b?.answeredAt ?? -Infinity)
 }
 
 describe('the survey reads at once, and waits for the builders only to judge', () => {
@@ -139,7 +145,10 @@ describe('the survey reads at once, and waits for the builders only to judge', (
     // It waits on the builder: had the run not terminated it after all, the profile stays.
     const settled = await surveyed.act(actSignals(), new Set())
     expect(settled.get('instance-profiles')).toEqual([
-      expect.objectContaining({ outcome: 'in-use', reason: `still used by ${builder} in eu-west-1, which did not reach terminated` })
+      expect.objectContaining({
+        outcome: 'in-use',
+        reason: `still used by ${builder} in eu-west-1, which did not reach terminated`
+      })
     ])
     expect(s.calls).toHaveLength(reads)
   })
@@ -150,7 +159,9 @@ describe('the survey reads at once, and waits for the builders only to judge', (
     const live = s.fleet.byRef('live').id
     const surveyed = await survey(Promise.resolve(new Set<string>()))
     expect(surveyed.changes).toBe(0)
-    expect(heldBack(surveyed)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: `in use by ${live} in eu-west-1` })])
+    expect(heldBack(surveyed)).toEqual([
+      expect.objectContaining({ outcome: 'skipped', reason: `in use by ${live} in eu-west-1` })
+    ])
   })
 
   it('the region list (regions not all) is asked beside discovery, not before it', async () => {
@@ -201,6 +212,8 @@ describe('a survey that touches nothing', () => {
     s.faults.silence({ service: 'iam', action: 'ListRoles' })
     const surveyed = await survey(Promise.resolve(new Set<string>()), { 'region-timeout': 1 })
     expect(heldBack(surveyed)).toEqual([])
-    expect(surveyed.errors).toEqual(['IAM instance profiles were not read within region-timeout: nothing of them was acted on'])
+    expect(surveyed.errors).toEqual([
+      'IAM instance profiles were not read within region-timeout: nothing of them was acted on'
+    ])
   })
 })
