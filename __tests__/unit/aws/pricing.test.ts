@@ -268,16 +268,14 @@ describe('estimateCost', () => {
   })
 
   it('throttled after the SDK retries, and denied spot prices: price unknown with one warning', async () => {
-    pricing
-      .on(GetProductsCommand)
-      .rejects(
-        new PricingServiceException({
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 400 },
-          message: 'Rate exceeded'
-        })
-      )
+    pricing.on(GetProductsCommand).rejects(
+      new PricingServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded'
+      })
+    )
     ec2
       .on(DescribeSpotPriceHistoryCommand)
       .rejects(
