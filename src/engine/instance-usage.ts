@@ -13,8 +13,8 @@ export interface InstanceLink {
 }
 
 /** How instances name a regional leftover they use, and what that name is for a candidate. */
-export interface InstanceUseQuery extends InstanceLink {
-  candidateValue: (candidate: Candidate) => string
+export interface InstanceUseQuery<C = Candidate> extends InstanceLink {
+  candidateValue: (candidate: C) => string
 }
 
 /**
