@@ -1,6 +1,6 @@
 /**
  * What one kind of Packer leftover declares about itself, and the shape of the work a sweep does
- * with it. A kind is one module in this folder and one line in registry.ts; everything that lists
+ * with it. A kind is one module in src/kinds/ and one line in its registry.ts; everything that lists
  * kinds (the `resources` input, the outputs, the report's lists, the permissions, the summary,
  * the notification, the log) reads them from the registry.
  */

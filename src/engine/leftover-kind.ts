@@ -23,6 +23,8 @@ import type { TerminationWait } from './termination-wait.js'
 export interface Scope extends PhaseSignals {
   /** The region, or GLOBAL_REGION for the account. */
   region: string
+  /** The swept regions the scope covers: its own region, or every swept region for the account. */
+  regions: readonly string[]
   inputs: Inputs
   now: Date
   ec2For(region: string): EC2Client

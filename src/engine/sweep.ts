@@ -103,6 +103,7 @@ function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
   const { plan, events, reads } = run
   return {
     region,
+    regions: region === GLOBAL_REGION ? plan.regions : [region],
     inputs: plan.inputs,
     now: plan.now,
     ec2For: plan.ec2For,

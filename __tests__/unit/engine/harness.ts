@@ -91,6 +91,7 @@ export function testScope(
       listings.set(region, listing)
       return listing
     },
+    regions: [fields.region],
     enabledRegions: async () => [fields.region],
     iam: () => Promise.reject<IAMClient>(new Error('no IAM in this test')),
     terminationWait: QUICK_WAIT,

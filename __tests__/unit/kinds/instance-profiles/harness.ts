@@ -32,6 +32,7 @@ export function iamRun({ iam, enabledRegions, cancelled, instancesIn, ...fields 
     kinds: [instanceProfiles],
     scope: {
       region: GLOBAL_REGION,
+      regions: enabledRegions,
       abortSignal: never,
       cancelled: cancelled ?? never,
       readBackSignal: () => never,

@@ -84,6 +84,7 @@ async function survey(
   const never = new AbortController().signal
   scope = {
     region: GLOBAL_REGION,
+    regions: account.regions,
     inputs: all,
     now,
     ec2For,
