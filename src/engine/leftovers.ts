@@ -138,14 +138,14 @@ async function planKind<C>(
   fail: (failure: AwsErrorInfo | string) => void
 ): Promise<KindPlan> {
   const account = hooks.scope === 'account'
-  const problems: (AwsErrorInfo | string)[] = []
+  const problems: AwsErrorInfo[] = []
   const finish = (planned: Planned<C>[]): KindPlan => {
     // An account kind read past its deadline was not read at all: nothing of it is acted on.
     if (account && scope.abortSignal.aborted) {
       fail(`${hooks.label ?? kind.name} were not read within region-timeout: nothing of them was acted on`)
       return kindPlan(kind, hooks, scope, [])
     }
-    problems.forEach((problem) => fail(account && typeof problem !== 'string' ? labelled(problem) : problem))
+    problems.forEach((problem) => fail(account ? labelled(problem) : problem))
     return kindPlan(kind, hooks, scope, sorted(hooks, planned))
   }
   const labelled = (info: AwsErrorInfo) => `${hooks.label ?? kind.name}: ${formatAwsError(info)}`

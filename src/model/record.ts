@@ -7,7 +7,14 @@ export function recordOf<T, K extends string, V>(
   value: (item: T) => V
 ): Record<K, V> {
   const record: Partial<Record<K, V>> = {}
-  for (const item of items) record[key(item)] = value(item)
+  // Defined, not assigned: a key such as `__proto__` is an entry like any other.
+  for (const item of items)
+    Object.defineProperty(record, key(item), {
+      value: value(item),
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
   const keys = items.map(key)
   if (!hasEvery(record, keys)) throw new Error('a record lost one of its keys')
   return record

@@ -32,7 +32,7 @@ import {
 import { NOT_READ_AGAIN, removeLeftover } from './steps.js'
 
 /** The reason on a profile whose removal was never started because the job was cancelled. */
-export const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
+const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
 
 /** `i-0abc in eu-west-1`: no parentheses, since the outcome is printed around the reason. */
 function userWords(user: InstanceRef): string {
