@@ -141,7 +141,15 @@ export function heldBack(survey: LeftoverSurvey, why: HeldBack = 'over-cap'): Or
 }
 
 function flat(byKind: ReadonlyMap<string, readonly Finding[]>): OrphanFinding[] {
-  return [...byKind.values()].flat().filter(isLeftoverFinding)
+  return findingsOf(byKind, isLeftoverFinding)
+}
+
+/** Every kind's findings in one list, those `is` accepts (each kind's list in the engine's order). */
+export function findingsOf<F extends Finding>(
+  byKind: ReadonlyMap<string, readonly Finding[]>,
+  is: (finding: Finding) => finding is F
+): F[] {
+  return [...byKind.values()].flat().filter(is)
 }
 
 function isLeftoverFinding(finding: Finding): finding is OrphanFinding {

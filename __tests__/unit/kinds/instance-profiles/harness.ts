@@ -10,7 +10,7 @@ import { surveyLeftovers, type LeftoverSurvey } from '../../../../src/engine/lef
 import { instanceProfiles } from '../../../../src/kinds/instance-profiles/index.js'
 import type { IamFinding } from '../../../../src/kinds/instance-profiles/rules.js'
 import type { Finding, Inputs } from '../../../../src/model/types.js'
-import type { LeftoverRun } from '../../engine/harness.js'
+import { findingsOf, type LeftoverRun } from '../../engine/harness.js'
 
 /** What an IAM test gives the account's scope; the rest are a test's defaults (no deadline, never cancelled). */
 export interface IamScopeFields {
@@ -65,7 +65,7 @@ export function reported(survey: LeftoverSurvey, why: HeldBack = 'over-cap'): Ia
 }
 
 function iamFindings(byKind: ReadonlyMap<string, readonly Finding[]>): IamFinding[] {
-  return (byKind.get('instance-profiles') ?? []).filter(isIamFinding)
+  return findingsOf(byKind, isIamFinding)
 }
 
 function isIamFinding(finding: Finding): finding is IamFinding {
