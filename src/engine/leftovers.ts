@@ -66,22 +66,24 @@ export async function surveyLeftovers(
 ): Promise<LeftoverSurvey> {
   const errors: KindFailure[] = []
   const runErrors: string[] = []
+  // A kind fails in its region; an account kind's failure is a run error, as the account has no region to fail.
+  const fail = (kind: LeftoverKindModule, failure: AwsErrorInfo | string) => {
+    if (typeof failure === 'string') runErrors.push(failure)
+    else if (kind.leftovers.scope === 'account') runErrors.push(`${labelOf(kind)}: ${formatAwsError(failure)}`)
+    else errors.push({ kind: kind.name, ...failure })
+  }
   let plans: KindPlan[]
   try {
     plans = await Promise.all(
       kinds.map((kind) =>
-        kind.leftovers.open((hooks) =>
-          planKind(scope, kind, hooks, terminating, (failure) =>
-            typeof failure === 'string' ? runErrors.push(failure) : errors.push({ kind: kind.name, ...failure })
-          )
-        )
+        kind.leftovers.open((hooks) => planKind(scope, kind, hooks, terminating, (failure) => fail(kind, failure)))
       )
     )
   } catch (error) {
     // The plan of every kind is lost with it: each of them failed.
     const info = describeReadError(error)
     plans = []
-    errors.push(...kinds.map((kind) => ({ kind: kind.name, ...info })))
+    kinds.forEach((kind) => fail(kind, info))
   }
   const reported = (why: HeldBack | undefined) => byKind(plans, (plan) => plan.reported(why))
   return {
@@ -96,12 +98,17 @@ export async function surveyLeftovers(
         // Every kind that was planned is only reported now: each of them failed to be swept.
         const info = describeReadError(error)
         const failed = new Set(errors.map((failure) => failure.kind))
-        errors.push(...kinds.filter((kind) => !failed.has(kind.name)).map((kind) => ({ kind: kind.name, ...info })))
+        kinds.filter((kind) => !failed.has(kind.name)).forEach((kind) => fail(kind, info))
         return reported(undefined)
       }
     },
     holdBack: (why) => reported(why)
   }
+}
+
+/** How an account kind's run errors start (`IAM instance profiles: …`). */
+function labelOf(kind: LeftoverKindModule): string {
+  return kind.leftovers.open((hooks) => hooks.label) ?? kind.name
 }
 
 function byKind(plans: readonly KindPlan[], findings: (plan: KindPlan) => Finding[]): FindingsByKind {
@@ -138,22 +145,22 @@ async function planKind<C>(
   fail: (failure: AwsErrorInfo | string) => void
 ): Promise<KindPlan> {
   const account = hooks.scope === 'account'
+  const label = hooks.label ?? kind.name
   const problems: AwsErrorInfo[] = []
   const finish = (planned: Planned<C>[]): KindPlan => {
     // An account kind read past its deadline was not read at all: nothing of it is acted on.
     if (account && scope.abortSignal.aborted) {
-      fail(`${hooks.label ?? kind.name} were not read within region-timeout: nothing of them was acted on`)
+      fail(`${label} were not read within region-timeout: nothing of them was acted on`)
       return kindPlan(kind, hooks, scope, [])
     }
-    problems.forEach((problem) => fail(account ? labelled(problem) : problem))
+    problems.forEach(fail)
     return kindPlan(kind, hooks, scope, sorted(hooks, planned))
   }
-  const labelled = (info: AwsErrorInfo) => `${hooks.label ?? kind.name}: ${formatAwsError(info)}`
 
   const read = await readCandidates(scope, hooks)
   if ('regionsUnknown' in read) {
     fail(
-      `${hooks.label ?? kind.name}: which regions to check for instances using them is unknown, so none was touched: ${read.regionsUnknown}`
+      `${label}: which regions to check for instances using them is unknown, so none was touched: ${read.regionsUnknown}`
     )
     return kindPlan(kind, hooks, scope, [])
   }
