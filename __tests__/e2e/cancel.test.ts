@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { NOT_STARTED_CANCELLED } from '../../src/engine/builders.js'
-import { NOT_DELETED_CANCELLED } from '../../src/engine/leftovers.js'
+import { NOT_DELETED_CANCELLED } from '../../src/engine/regional-kind.js'
 import { SLOW, slowTerminationFleet } from '../../__fixtures__/orphans-fleet.js'
 import { generateFleet, type Sandbox } from '../../sandbox/index.js'
 import { changedIds, idsInCall, sandboxPerTest, sorted } from './fleet.js'

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse } from 'yaml'
 
-import { isRegionalLeftoverKind, type KindModule, type RegionalLeftoverKind } from '../../src/engine/kind.js'
+import { isRegionalLeftoverKind, type KindModule, type LeftoverKindModule } from '../../src/engine/kind.js'
 import type { Kind } from '../../src/kinds/names.js'
 import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { PERMISSION, type Permission } from '../../src/model/permissions.js'
@@ -19,7 +19,11 @@ import { iamPolicy, keptChanges, leftoverReads, permissionList } from '../../scr
 import { readActionMetadata, ROOT, staleness } from '../../scripts/readme-tables.js'
 
 const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8')
-const regional = KIND_MODULES.find(isRegionalLeftoverKind) as RegionalLeftoverKind
+const regional = ((): LeftoverKindModule => {
+  const kind = KIND_MODULES.find(isRegionalLeftoverKind)
+  if (!kind) throw new Error('the registry has no regional leftover kind')
+  return kind
+})()
 const VOLUMES_READ = 'ec2:DescribeVolumes'
 
 /** A regional kind the registry does not have (Packer's EBS volumes), with the permissions given. */

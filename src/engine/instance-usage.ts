@@ -2,7 +2,7 @@ import { type EC2Client, type Instance, paginateDescribeInstances } from '@aws-s
 import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { PERMISSION } from '../model/permissions.js'
 import { describing } from '../aws/describe-error.js'
-import type { Candidate, Usage } from './leftover-model.js'
+import type { Candidate } from './leftover-model.js'
 
 /** Every state but `terminated`: a stopped builder still holds its key pair. */
 export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped']
@@ -13,8 +13,8 @@ export interface InstanceLink {
 }
 
 /** How instances name a regional leftover they use, and what that name is for a candidate. */
-export interface InstanceUseQuery extends InstanceLink {
-  candidateValue: (candidate: Candidate) => string
+export interface InstanceUseQuery<C = Candidate> extends InstanceLink {
+  candidateValue: (candidate: C) => string
 }
 
 /**
@@ -64,18 +64,4 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
     }
   })
   return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], states }
-}
-
-/** What uses each candidate, by candidate ID, as a listing saw it; a candidate nothing uses has no entry. */
-export function usageFrom(
-  live: LiveInstances,
-  query: InstanceUseQuery,
-  candidates: readonly Candidate[]
-): Map<string, Usage> {
-  const usage = new Map<string, Usage>()
-  for (const candidate of candidates) {
-    const users = live.usersOf(query, query.candidateValue(candidate))
-    if (users.length > 0) usage.set(candidate.id, { instanceIds: [...users], others: [] })
-  }
-  return usage
 }

@@ -1,20 +1,20 @@
 /**
  * What one kind of Packer leftover declares about itself, and the shape of the work a sweep does
- * with it. A kind is one module in this folder and one line in registry.ts; everything that lists
+ * with it. A kind is one module in src/kinds/ and one line in its registry.ts; everything that lists
  * kinds (the `resources` input, the outputs, the report's lists, the permissions, the summary,
  * the notification, the log) reads them from the registry.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import type { AwsCredentialIdentity } from '@smithy/types'
 import type { RegionPass } from './discovery.js'
 import type { Permission } from '../model/permissions.js'
-import type { PhaseSignals, RunControl } from './run-control.js'
+import type { PhaseSignals } from './run-control.js'
 
 export type { PhaseSignals } from './run-control.js'
+export type { Scope } from './leftover-kind.js'
 import { isSelected, sortedIds } from '../model/findings.js'
 import type { Finding, InstanceRecord, Inputs, KindFailure } from '../model/types.js'
-import type { InstanceLink, LiveInstances } from './instance-usage.js'
-import type { OrphanKindSweeper } from './regional-kind.js'
+import type { InstanceLink } from './instance-usage.js'
+import type { LeftoverPart, Scope } from './leftover-kind.js'
 import type { Kind } from '../kinds/names.js'
 
 /** Why a planned change is not made: the run is over a cap, or the job was cancelled first. */
@@ -70,7 +70,7 @@ export function failedSurvey(errors: KindFailure[]): RegionalSurvey {
 /** Where account-wide kinds (IAM has no region) report their findings. */
 export const GLOBAL_REGION = 'global'
 
-interface Declaration {
+export interface Declaration {
   /** Its name in the `resources` input; its report list is named in names.ts. */
   name: Kind
   nouns: KindNouns
@@ -97,28 +97,28 @@ export interface AccountInstanceUse {
   elsewhere: Permission
 }
 
-/** What each engine needs of a kind besides its declaration. */
-interface EngineParts {
-  /**
-   * The instances Packer launched: found by the filters, stopped or terminated in batches. Every
-   * other kind is judged by what this one frees, so it is surveyed and acted on first.
-   */
-  builders: { survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey> }
-  /** A regional leftover (key pair, group, template): its EC2 edges; the regional engine judges and deletes. */
-  'regional-leftovers': { sweeper: OrphanKindSweeper }
-  /** A leftover of the account (IAM is global): swept once per run, beside the regions. */
-  'account-leftovers': {
-    survey(scope: AccountScope, terminating: Promise<ReadonlySet<string>>): Promise<AccountSurvey>
-    instanceUse?: AccountInstanceUse
-  }
+/**
+ * The instances Packer launched: found by the filters, stopped or terminated in batches of 100.
+ * Every other kind is judged by what this one frees, so it is surveyed and acted on first.
+ */
+export type BuilderKind = Declaration & {
+  engine: 'builders'
+  survey(scope: RegionScope, signals: PhaseSignals): Promise<RegionalSurvey>
 }
 
-export type BuilderKind = Declaration & { engine: 'builders' } & EngineParts['builders']
-export type RegionalLeftoverKind = Declaration & { engine: 'regional-leftovers' } & EngineParts['regional-leftovers']
-export type AccountLeftoverKind = Declaration & { engine: 'account-leftovers' } & EngineParts['account-leftovers']
+/**
+ * A leftover (key pair, group, template, IAM profile…): its hooks, which the one leftover engine
+ * (engine/leftovers.ts) plans and removes in its scope, a region or the account.
+ */
+export type LeftoverKindModule = Declaration & {
+  engine: 'leftovers'
+  leftovers: LeftoverPart
+  /** An account kind's question to the swept regions' listings of live instances (see AccountInstanceUse). */
+  instanceUse?: AccountInstanceUse
+}
 
 /** Every kind: its declaration, and what its engine needs. */
-export type KindModule = BuilderKind | RegionalLeftoverKind | AccountLeftoverKind
+export type KindModule = BuilderKind | LeftoverKindModule
 
 /** A kind's findings grouped by kind, as the engines hand them back. */
 export type FindingsByKind = Map<Kind, Finding[]>
@@ -141,8 +141,8 @@ export interface RegionScope {
 export interface Work {
   /** Changes the plan would make, for max-resources (and max-instances for builders). */
   readonly changes: number
-  /** Carries the plan out; `terminated` = builder IDs this run terminated. */
-  act(signals: PhaseSignals, terminated: ReadonlySet<string>): Promise<FindingsByKind>
+  /** Carries the plan out in the act phase's scope; `terminated` = builder IDs this run terminated. */
+  act(scope: Scope, terminated: ReadonlySet<string>): Promise<FindingsByKind>
   /** Reports the plan without carrying it out. */
   holdBack(why: HeldBack): FindingsByKind
 }
@@ -158,39 +158,22 @@ export interface RegionalSurvey extends Work {
   stale?: readonly InstanceRecord[]
 }
 
-/** What an account-wide kind gets: the credentials and the regions, since it is not one region's. */
-export interface AccountScope {
-  inputs: Inputs
-  now: Date
-  credentials: AwsCredentialIdentity
-  /** The run's home region: its partition is the one swept. */
-  home: string
-  /** The regions this run sweeps (for `regions: all`, every enabled one). */
-  regions: readonly string[]
-  ec2For(region: string): EC2Client
-  control: RunControl
-  readBackSignal: () => AbortSignal
-  onSettled(findings: readonly Finding[]): void
-  /** A swept region's one listing of its live instances, when the run makes one (undefined otherwise). */
-  instancesIn(region: string): Promise<LiveInstances> | undefined
-}
-
-export interface AccountSurvey extends Work {
-  /** Run errors: an account-wide kind has no region to fail. */
-  errors: string[]
-  dispose(): void
-}
-
 export function isBuilderKind(kind: KindModule): kind is BuilderKind {
   return kind.engine === 'builders'
 }
 
-export function isRegionalLeftoverKind(kind: KindModule): kind is RegionalLeftoverKind {
-  return kind.engine === 'regional-leftovers'
+export function isLeftoverKind(kind: KindModule): kind is LeftoverKindModule {
+  return kind.engine === 'leftovers'
 }
 
-export function isAccountLeftoverKind(kind: KindModule): kind is AccountLeftoverKind {
-  return kind.engine === 'account-leftovers'
+/** A leftover swept in each region. */
+export function isRegionalLeftoverKind(kind: KindModule): kind is LeftoverKindModule {
+  return isLeftoverKind(kind) && kind.leftovers.scope === 'region'
+}
+
+/** A leftover swept once per run, beside the regions (IAM has no region). */
+export function isAccountLeftoverKind(kind: KindModule): kind is LeftoverKindModule {
+  return isLeftoverKind(kind) && kind.leftovers.scope === 'account'
 }
 
 /** The kinds a `resources` list selects, in the kinds' order. */
@@ -204,9 +187,7 @@ export function selectedKinds<K extends KindModule>(kinds: readonly K[], resourc
  * instances. Empty when no regional kind needs the listing: the run then makes none.
  */
 export function instancePassQueries(kinds: readonly KindModule[]): InstanceLink[] {
-  const regional = kinds
-    .filter(isRegionalLeftoverKind)
-    .flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+  const regional = kinds.filter(isLeftoverKind).flatMap(({ leftovers }) => (leftovers.usedBy ? [leftovers.usedBy] : []))
   if (regional.length === 0) return []
   return [
     ...regional,

@@ -1,4 +1,4 @@
-import type { AwsErrorInfo, OrphanFinding, SweepAction } from '../model/types.js'
+import type { OrphanFinding } from '../model/types.js'
 
 export type OrphanKind = OrphanFinding['kind']
 
@@ -31,29 +31,27 @@ export interface DerivedAge {
   note?: string
 }
 
-/** One reported resource of the plan: an orphan to delete, or a match that is skipped. */
-export interface PlannedOrphan {
-  candidate: Candidate
-  age: DerivedAge
-  verdict: 'orphan' | 'skip'
-  /** For `skip`: why (exclude-tag, age unknown, in use by something this run leaves alone). */
-  skipReason?: string
-  /** Instances this run terminates that still use the orphan: it is deleted after they are gone. */
-  dependsOn: string[]
-}
-
-/** A kind that could not be discovered or checked in this region: none of its orphans are acted on. */
-export interface OrphanDiscoveryError {
-  kind: OrphanKind
-  error: AwsErrorInfo
-}
-
-export interface OrphanPlan {
+/** An instance, and the region it runs in: what uses a leftover, or a builder it waits for. */
+export interface InstanceRef {
+  instanceId: string
   region: string
-  action: SweepAction
-  dryRun: boolean
-  /** Sorted by kind (registry order), then name. */
-  orphans: PlannedOrphan[]
-  /** Non-empty means the kinds they name were not swept: the core names them in the region's failures. */
-  errors: OrphanDiscoveryError[]
 }
+
+/** What still uses a resource: instances (which this run may terminate) and anything else, in words. */
+export interface Users {
+  instances: readonly InstanceRef[]
+  /** Uses no termination frees, e.g. "group sg-… (its rules reference it)". */
+  others: readonly string[]
+}
+
+/** The first verdict on one resource (any kind's rules), with the age it was judged by. */
+export type Judgement = { age: DerivedAge } & (
+  | {
+      verdict: 'skip'
+      reason: string
+      /** The reason names what uses other resources (IAM: the profiles holding a role): worded once users are read. */
+      namesUsers?: boolean
+    }
+  | { verdict: 'check-usage' }
+  | { verdict: 'fresh' | 'ignore' }
+)

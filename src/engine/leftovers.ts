@@ -1,443 +1,456 @@
 /**
- * The engine of the regional leftover kinds (key pairs, security groups, launch templates): each
- * kind brings its EC2 edges (engine/regional-kind.ts), this plans and deletes them all alike.
- * surveyLeftovers plans a region's leftovers before any instance is touched (so the caps can
- * count them), and its work carries the plan out once the builders were acted on.
+ * The one leftover engine: every kind of leftover (key pairs, security groups, launch templates,
+ * IAM instance profiles, …) is planned and removed here alike, in a scope (a region, or the
+ * account). surveyLeftovers plans before any instance is touched (so the caps can count what it
+ * would remove): discover, judge by the kind's rules, read what uses each stale one, and — once
+ * the run knows which builders it terminates — what only those builders use is planned for
+ * removal after them. Its work then either carries the plan out (wait once per region for those
+ * builders, look again right before the first write, remove, settle each the moment it is known)
+ * or holds it back (a cap, a cancellation). A kind brings its hooks (engine/leftover-kind.ts).
  */
-import type { EC2Client } from '@aws-sdk/client-ec2'
-import { describeAwsError, errorCode, gotNoAnswer } from '../aws/errors.js'
-import { formatAwsError } from '../model/format.js'
 import { mapWithConcurrency } from '../aws/batches.js'
-import {
-  failedSurvey,
-  isRegionalLeftoverKind,
-  type FindingsByKind,
-  type HeldBack,
-  type PhaseSignals,
-  type RegionalLeftoverKind,
-  type RegionalSurvey,
-  type RegionScope
-} from './kind.js'
-import type { Inputs, KindFailure, OrphanFinding } from '../model/types.js'
 import { describeReadError } from '../aws/describe-error.js'
-import { listLiveInstances, usageFrom, type InstanceUseQuery, type LiveInstances } from './instance-usage.js'
-import type { Candidate, OrphanDiscoveryError, OrphanPlan, PlannedOrphan, Usage } from './leftover-model.js'
-import {
-  deriveAge,
-  judgeCandidate,
-  judgeUsage,
-  remainingUses,
-  reportedFinding,
-  sortByJudgement,
-  toFinding
-} from './rules.js'
-import { DEFAULT_TERMINATION_WAIT, type TerminationWait, waitForTermination } from './termination-wait.js'
+import { formatAwsError } from '../model/format.js'
+import type { AwsErrorInfo, Finding, KindFailure } from '../model/types.js'
+import { listLiveInstances, type InstanceLink, type LiveInstances } from './instance-usage.js'
+import type { FindingsByKind, HeldBack, LeftoverKindModule, Work } from './kind.js'
+import type {
+  InstanceRef,
+  LeftoverHooks,
+  Planned,
+  Rechecked,
+  Scope,
+  Settlement,
+  Users,
+  UsersRead
+} from './leftover-kind.js'
+import { judgeUsage, remainingUses, sortByJudgement } from './rules.js'
+import { waitForTermination } from './termination-wait.js'
 
-export type { OrphanDiscoveryError, OrphanKind, OrphanPlan, PlannedOrphan } from './leftover-model.js'
-export type { TerminationWait } from './termination-wait.js'
-export { DEFAULT_TERMINATION_WAIT } from './termination-wait.js'
-
-/** A region's scope for its leftovers, with the signals of the phase at hand. */
-export interface OrphanContext extends Partial<PhaseSignals> {
-  /** The regional leftover kinds the inputs select, in the kinds' order. */
-  kinds: readonly RegionalLeftoverKind[]
-  client: EC2Client
-  region: string
-  inputs: Inputs
-  now: Date
-  /** How long to wait for instances this run terminated; DEFAULT_TERMINATION_WAIT when absent. */
-  terminationWait?: TerminationWait
-  /** Called with each delete's finding as soon as it is known. */
-  onSettled?: (finding: OrphanFinding) => void
-  /**
-   * The region's one listing of live instances, when the core made it (it picks the builders out
-   * of the same pass); without it the plan lists them itself, once for every kind.
-   */
-  live?: () => Promise<LiveInstances>
+/** A scope's leftovers, planned: carried out or held back later. */
+export interface LeftoverSurvey extends Work {
+  /** Kinds that failed in the region: the region's failures. */
+  errors: KindFailure[]
+  /** Failures of account kinds: run errors, as the account has no region to fail. */
+  runErrors: string[]
 }
 
-/** The reason on leftovers whose delete was never started because the job was cancelled. */
-export const NOT_DELETED_CANCELLED = 'not deleted: the job was cancelled first'
-
-function regionalKind(kinds: readonly RegionalLeftoverKind[], kind: OrphanFinding['kind']): RegionalLeftoverKind {
-  const module = kinds.find((candidate) => candidate.name === kind)
-  if (!module) throw new Error(`${kind} is not a selected regional leftover kind`)
-  return module
+/** One kind's plan in a scope, its candidate type closed over. */
+interface KindPlan {
+  kind: LeftoverKindModule
+  /** Removals the plan would make: 0 unless action is terminate. */
+  changes: number
+  /** The builders the planned removals wait for, and the listings their default recheck reads (by region). */
+  needs: { dependsOn: readonly InstanceRef[]; listings: readonly { region: string; link: InstanceLink }[] }
+  /** Every finding, not acted on: skipped ones keep their reason; `why` says why the others were not removed. */
+  reported(why: HeldBack | undefined): Finding[]
+  /** The planned removals after the wait: those still waiting on builders are settled in-use, the job cancelled settles all. */
+  hold(scope: Scope, gone: Gone): void
+  /** The recheck and the removals; answers every finding in plan order. */
+  finish(scope: Scope, gone: Gone): Promise<Finding[]>
 }
 
-function queriesOf(kinds: readonly RegionalLeftoverKind[]): InstanceUseQuery[] {
-  return kinds.flatMap(({ sweeper }) => ('instanceUse' in sweeper.usage ? [sweeper.usage.instanceUse] : []))
+/** The builders the removals waited for: which are gone, why the others are not, and each region's last listing. */
+interface Gone {
+  ids: ReadonlySet<string>
+  whyNot: ReadonlyMap<string, string>
+  /** Each region's live instances as last listed once its wait was over: who uses what right before removing. */
+  live: ReadonlyMap<string, LiveInstances | { error: unknown }>
 }
 
-/**
- * Deletes in flight at once, per kind and region. EC2 throttles each API per account and region
- * with a bucket of tokens (50 for most mutating calls, refilled at 5 a second): half of it lets a
- * region's leftovers of a kind go in one wave without starving other clients of the account.
- */
-const DELETE_CONCURRENCY = 25
-
-/**
- * Discovery and rules, no mutating call. `terminating` = instance IDs this run will terminate in
- * this region: what only they use is planned for deletion after them. A kind that cannot be read
- * is left out and named in `plan.errors`; the other kinds are still planned.
- */
-export async function planOrphans(
-  ctx: OrphanContext,
-  terminating: ReadonlySet<string> | PromiseLike<ReadonlySet<string>>
-): Promise<OrphanPlan> {
-  // Only terminate frees anything: under notify or stop the builders stay and keep their resources.
-  const freedByThisRun =
-    ctx.inputs.action === 'terminate' ? Promise.resolve(terminating) : Promise.resolve(new Set<string>())
-  // One listing of live instances serves every kind that instances use; made only when one is selected.
-  const queries = queriesOf(ctx.kinds)
-  const live = once(() => ctx.live?.() ?? listLiveInstances(ctx.client, { queries, abortSignal: ctx.abortSignal }))
-  const planned = await Promise.all(ctx.kinds.map((kind) => planKind(ctx, kind, live, freedByThisRun)))
-  return {
-    region: ctx.region,
-    action: ctx.inputs.action,
-    dryRun: ctx.inputs['dry-run'],
-    orphans: planned.flatMap((kind) => kind.orphans),
-    errors: planned.flatMap((kind) => kind.errors)
+/** Plans every kind of `kinds` in `scope`. `terminating`: the builders this run will terminate. */
+export async function surveyLeftovers(
+  scope: Scope,
+  kinds: readonly LeftoverKindModule[],
+  terminating: Promise<ReadonlySet<string>>
+): Promise<LeftoverSurvey> {
+  const errors: KindFailure[] = []
+  const runErrors: string[] = []
+  // A kind fails in its region; an account kind's failure is a run error, as the account has no region to fail.
+  const fail = (kind: LeftoverKindModule, failure: AwsErrorInfo | string) => {
+    if (typeof failure === 'string') runErrors.push(failure)
+    else if (kind.leftovers.scope === 'account') runErrors.push(`${labelOf(kind)}: ${formatAwsError(failure)}`)
+    else errors.push({ kind: kind.name, ...failure })
   }
-}
-
-/** `make()` the first time, the same promise after. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined
-  return () => (made ??= make())
-}
-
-/** What uses each stale candidate: from the region's listing of live instances, or the kind's own lookup. */
-async function usageOf(
-  ctx: OrphanContext,
-  kind: RegionalLeftoverKind,
-  candidates: readonly Candidate[],
-  live: () => Promise<LiveInstances>
-): Promise<Map<string, Usage>> {
-  const { usage } = kind.sweeper
-  if (candidates.length === 0) return new Map()
-  return 'instanceUse' in usage
-    ? usageFrom(await live(), usage.instanceUse, candidates)
-    : usage.find(ctx.client, candidates, ctx.abortSignal)
-}
-
-async function planKind(
-  ctx: OrphanContext,
-  kind: RegionalLeftoverKind,
-  live: () => Promise<LiveInstances>,
-  terminatingSoon: Promise<ReadonlySet<string>>
-): Promise<{ orphans: PlannedOrphan[]; errors: OrphanDiscoveryError[] }> {
-  const { sweeper } = kind
-  let candidates: Candidate[]
+  let plans: KindPlan[]
   try {
-    candidates = await sweeper.discover(ctx.client, ctx.inputs, ctx.abortSignal)
+    plans = await Promise.all(
+      kinds.map((kind) =>
+        kind.leftovers.open((hooks) => planKind(scope, kind, hooks, terminating, (failure) => fail(kind, failure)))
+      )
+    )
   } catch (error) {
-    return { orphans: [], errors: [{ kind: kind.name, error: describeReadError(error) }] }
+    // The plan of every kind is lost with it: each of them failed.
+    const info = describeReadError(error)
+    plans = []
+    kinds.forEach((kind) => fail(kind, info))
   }
-  const rules = {
-    maxAgeSeconds: ctx.inputs['max-age'],
-    excludeTag: ctx.inputs['exclude-tag'],
-    onlyReported: (candidate: Candidate) => sweeper.onlyReported?.(candidate, ctx.inputs)
+  const reported = (why: HeldBack | undefined) => byKind(plans, (plan) => plan.reported(why))
+  return {
+    errors,
+    runErrors,
+    changes: plans.reduce((sum, plan) => sum + plan.changes, 0),
+    async act(act, terminated) {
+      if (act.inputs.action !== 'terminate') return reported(undefined)
+      try {
+        return await actOn(act, plans, terminated)
+      } catch (error) {
+        // Every kind that was planned is only reported now: each of them failed to be swept.
+        const info = describeReadError(error)
+        const failed = new Set(errors.map((failure) => failure.kind))
+        kinds.filter((kind) => !failed.has(kind.name)).forEach((kind) => fail(kind, info))
+        return reported(undefined)
+      }
+    },
+    holdBack: (why) => reported(why)
   }
-  const first = sortByJudgement(candidates, (candidate) => {
-    const age = deriveAge(candidate, ctx.now)
-    return { age, ...judgeCandidate(candidate, age, rules) }
-  })
-  const skipped = first.skipped.map(({ item, age, reason }): PlannedOrphan => ({
+}
+
+/** How an account kind's run errors start (`IAM instance profiles: …`). */
+function labelOf(kind: LeftoverKindModule): string {
+  return kind.leftovers.open((hooks) => hooks.label) ?? kind.name
+}
+
+function byKind(plans: readonly KindPlan[], findings: (plan: KindPlan) => Finding[]): FindingsByKind {
+  return new Map(plans.map((plan) => [plan.kind.name, findings(plan)]))
+}
+
+/** Wait once per region for every kind's builders, then each kind's recheck and removals side by side. */
+async function actOn(
+  scope: Scope,
+  plans: readonly KindPlan[],
+  terminated: ReadonlySet<string>
+): Promise<FindingsByKind> {
+  const gone = await buildersGone(
+    scope,
+    plans.flatMap((plan) => plan.needs.dependsOn),
+    plans.flatMap((plan) => plan.needs.listings),
+    terminated
+  )
+  for (const plan of plans) plan.hold(scope, gone)
+  const findings = await Promise.all(plans.map((plan) => plan.finish(scope, gone)))
+  return new Map(plans.map((plan, index) => [plan.kind.name, findings[index] ?? []]))
+}
+
+/**
+ * One kind's plan: discovery, the rules, the usage read, all before the builders to terminate
+ * are known; then the judgement by them. A read that fails is reported through `fail` (in a
+ * region, the kind fails there; in the account, it is a run error).
+ */
+async function planKind<C>(
+  scope: Scope,
+  kind: LeftoverKindModule,
+  hooks: LeftoverHooks<C>,
+  terminating: Promise<ReadonlySet<string>>,
+  fail: (failure: AwsErrorInfo | string) => void
+): Promise<KindPlan> {
+  const account = hooks.scope === 'account'
+  const label = hooks.label ?? kind.name
+  const problems: AwsErrorInfo[] = []
+  const finish = (planned: Planned<C>[]): KindPlan => {
+    // An account kind read past its deadline was not read at all: nothing of it is acted on.
+    if (account && scope.abortSignal.aborted) {
+      fail(`${label} were not read within region-timeout: nothing of them was acted on`)
+      return kindPlan(kind, hooks, scope, [])
+    }
+    problems.forEach(fail)
+    return kindPlan(kind, hooks, scope, sorted(hooks, planned))
+  }
+
+  const read = await readCandidates(scope, hooks)
+  if ('regionsUnknown' in read) {
+    fail(
+      `${label}: which regions to check for instances using them is unknown, so none was touched: ${read.regionsUnknown}`
+    )
+    return kindPlan(kind, hooks, scope, [])
+  }
+  if ('error' in read) {
+    problems.push(describeReadError(read.error))
+    return finish([])
+  }
+  const judged = sortByJudgement(read.candidates, (candidate) => hooks.judge(candidate, scope.inputs, scope.now))
+  const skipped = judged.skipped.map(({ item, age, reason }): Planned<C> => ({
     candidate: item,
     age,
     verdict: 'skip',
     skipReason: reason,
     dependsOn: []
   }))
-  const stale = first.stale.map(({ item, age }): PlannedOrphan => ({
+  const stale = judged.stale.map(({ item, age }): Planned<C> => ({
     candidate: item,
     age,
     verdict: 'orphan',
     dependsOn: []
   }))
-  let usage: Map<string, Usage>
-  try {
-    usage = await usageOf(
-      ctx,
-      kind,
-      stale.map(({ candidate }) => candidate),
-      live
+  const reworded = skipped.filter((_, index) => judged.skipped[index]?.namesUsers)
+  let users: UsersRead<C> = { of: () => undefined }
+  if (stale.length > 0 || reworded.length > 0) {
+    try {
+      users = await readUsers(
+        scope,
+        hooks,
+        stale.map(({ candidate }) => candidate),
+        reworded.map(({ candidate }) => candidate)
+      )
+    } catch (error) {
+      problems.push(describeReadError(error))
+      // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
+      const { usersUnknown } = hooks
+      if (!usersUnknown) return finish(skipped)
+      return finish([
+        ...skipped,
+        ...stale.map((planned): Planned<C> => {
+          const skipReason = usersUnknown(planned.candidate)
+          return skipReason === undefined ? planned : { ...planned, verdict: 'skip', skipReason }
+        })
+      ])
+    }
+  }
+  if (account && scope.abortSignal.aborted) return finish([])
+  // Reads are done; what frees them is known once the builders were surveyed. Only terminate frees anything.
+  const freed = scope.inputs.action === 'terminate' ? await terminating : new Set<string>()
+  return finish([
+    ...skipped.map((planned) => {
+      const reason = users.reword?.(planned.candidate)
+      return reason === undefined ? planned : { ...planned, skipReason: reason }
+    }),
+    ...stale.map((planned) => judgeByUsers(hooks, planned, users.of(planned.candidate), freed))
+  ])
+}
+
+/**
+ * Discovery, and for a kind whose users are looked for in every enabled region, the region list
+ * beside it: when that list is unknown, the discovery is stopped and nothing of the kind is planned.
+ */
+async function readCandidates<C>(
+  scope: Scope,
+  hooks: LeftoverHooks<C>
+): Promise<{ candidates: C[] } | { error: unknown } | { regionsUnknown: string }> {
+  if (!hooks.usersInEnabledRegions)
+    return hooks.discover(scope).then(
+      (candidates) => ({ candidates }),
+      (error: unknown) => ({ error })
     )
-  } catch (error) {
-    // Without knowing what uses them, none of the stale ones may be touched; the skipped ones stand.
-    return { orphans: byName(skipped), errors: [{ kind: kind.name, error: describeReadError(error) }] }
-  }
-  // Reads are done; what frees them is known once the builders were surveyed.
-  const terminating = await terminatingSoon
-  const orphans = stale.map((planned): PlannedOrphan => {
-    const used = usage.get(planned.candidate.id)
-    const judged = judgeUsage(used, terminating)
-    if (judged.verdict === 'orphan') return { ...planned, dependsOn: judged.dependsOn }
-    // Stale and matching, but something that stays still uses it: reported, never deleted.
-    return { ...planned, verdict: 'skip', skipReason: `in use by ${remainingUses(used, terminating).join(', ')}` }
-  })
-  return { orphans: byName([...skipped, ...orphans]), errors: [] }
-}
-
-function byName(planned: PlannedOrphan[]): PlannedOrphan[] {
-  return planned.sort(
-    (a, b) => a.candidate.name.localeCompare(b.candidate.name) || a.candidate.id.localeCompare(b.candidate.id)
-  )
-}
-
-/** How many deletions the plan would make (for the max-resources cap), 0 unless action is terminate. */
-export function plannedChanges(plan: OrphanPlan): number {
-  if (plan.action !== 'terminate') return 0
-  return plan.orphans.filter((planned) => planned.verdict === 'orphan').length
-}
-
-/** Findings for a plan that is not executed (cap tripped, notify, stop): each `notified` or `skipped`. */
-export function reportOnly(kinds: readonly RegionalLeftoverKind[], plan: OrphanPlan): OrphanFinding[] {
-  return plan.orphans.map((planned) =>
-    reportedFinding(planned, plan.region, plan.action, regionalKind(kinds, planned.candidate.kind).nouns.plural)
-  )
-}
-
-/**
- * Executes the plan after the instances were acted on. `terminated` = IDs whose
- * TerminateInstances succeeded in this run. Orphans that waited on an instance are deleted once
- * it reached `terminated` (waited for here, bounded); what is still in use is reported as
- * `in-use`, never forced. Under dry-run every delete is made with DryRun and the instances the
- * plan depends on count as gone (they would be). Returns every finding with its final outcome.
- */
-export async function sweepOrphans(
-  ctx: OrphanContext,
-  plan: OrphanPlan,
-  terminated: ReadonlySet<string>
-): Promise<OrphanFinding[]> {
-  if (plan.action !== 'terminate') return reportOnly(ctx.kinds, plan)
-  const settled = new Map<PlannedOrphan, OrphanFinding>()
-  const settle = (
-    planned: PlannedOrphan,
-    outcome: OrphanFinding['outcome'],
-    reason?: string,
-    error?: OrphanFinding['error']
-  ) => {
-    const finding = toFinding(planned, plan.region, outcome, reason, error)
-    settled.set(planned, finding)
-    ctx.onSettled?.(finding)
-  }
-
-  for (const planned of plan.orphans) {
-    if (planned.verdict === 'skip')
-      settled.set(
-        planned,
-        reportedFinding(planned, plan.region, plan.action, regionalKind(ctx.kinds, planned.candidate.kind).nouns.plural)
-      )
-  }
-  let waiting = plan.orphans.filter((planned) => planned.verdict === 'orphan')
-  const kinds = [...new Set(waiting.map((planned) => planned.candidate.kind))].map((kind) =>
-    regionalKind(ctx.kinds, kind)
-  )
-  const gone = await instancesGone(ctx, plan, waiting, terminated, queriesOf(kinds))
-  if (ctx.cancelled?.aborted) {
-    waiting.forEach((planned) => settle(planned, 'notified', NOT_DELETED_CANCELLED))
-    return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
-  }
-  waiting = waiting.filter((planned) => {
-    const holding = planned.dependsOn.filter((id) => !gone.ids.has(id))
-    if (holding.length === 0) return true
-    const why = holding.map((id) => gone.whyNot.get(id) ?? `${id} was not terminated by this run`)
-    settle(planned, 'in-use', `still used by ${holding.join(', ')}: ${why.join('; ')}`)
-    return false
-  })
-
-  await Promise.all(
-    kinds.map(async (kind) => {
-      const ofKind = waiting.filter((planned) => planned.candidate.kind === kind.name)
-      const { usage } = kind.sweeper
-      const free = 'instanceUse' in usage ? stillFree(ofKind, usage.instanceUse, gone, settle) : ofKind
-      await mapWithConcurrency(free, DELETE_CONCURRENCY, (planned) =>
-        deleteOrphan(ctx, kind, planned, plan.dryRun, settle)
-      )
-    })
-  )
-  return plan.orphans.map((planned) => settled.get(planned) as OrphanFinding)
-}
-
-type Settle = (
-  planned: PlannedOrphan,
-  outcome: OrphanFinding['outcome'],
-  reason?: string,
-  error?: OrphanFinding['error']
-) => void
-
-interface GoneInstances {
-  ids: ReadonlySet<string>
-  whyNot: ReadonlyMap<string, string>
-  /** The region's live instances as last listed, once the wait was over: who uses what right before deleting. */
-  live: LiveInstances | { error: unknown } | undefined
-}
-
-/**
- * The instances the orphans waited on that are gone now, and, when a kind that instances use is
- * to be deleted, what uses it right before deleting (a build may have started using a key since
- * the plan was made, and DeleteKeyPair would not refuse). Only the instances this run terminated
- * are waited for, and only when something depends on them; under dry-run nothing was terminated
- * and they count as gone, so the report says what a real run would do. With `queries`, each poll
- * of the wait is one listing of the region's live instances, and the last one is the recheck.
- */
-async function instancesGone(
-  ctx: OrphanContext,
-  plan: OrphanPlan,
-  orphans: readonly PlannedOrphan[],
-  terminated: ReadonlySet<string>,
-  queries: readonly InstanceUseQuery[]
-): Promise<GoneInstances> {
-  const needed = [...new Set(orphans.flatMap((planned) => planned.dependsOn))]
-  const whyNot = new Map<string, string>()
-  const toWaitFor = plan.dryRun ? [] : needed.filter((id) => terminated.has(id))
-  if (!plan.dryRun)
-    for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
-  let live: GoneInstances['live']
-  const listing = async (watch: readonly string[], abortSignal?: AbortSignal) => {
-    const listed = await listLiveInstances(ctx.client, { queries, watch, ...(abortSignal ? { abortSignal } : {}) })
-    live = listed
-    return listed.states
-  }
-  const signals = [ctx.abortSignal, ctx.cancelled].filter((signal): signal is AbortSignal => signal !== undefined)
-  const abortSignal = signals.length > 0 ? AbortSignal.any(signals) : undefined
-  if (toWaitFor.length === 0) {
-    if (queries.length > 0) await listing([], abortSignal).catch((error: unknown) => (live = { error }))
-    return { ids: new Set(plan.dryRun ? needed : []), whyNot, live }
-  }
-  const result = await waitForTermination(ctx.client, toWaitFor, ctx.terminationWait ?? DEFAULT_TERMINATION_WAIT, {
-    ...(abortSignal ? { abortSignal } : {}),
-    ...(ctx.deadlineAt !== undefined ? { deadlineAt: ctx.deadlineAt } : {}),
-    ...(ctx.readBackSignal ? { readBackSignal: ctx.readBackSignal } : {}),
-    ...(queries.length > 0 ? { probe: listing } : {})
-  })
-  result.notTerminated.forEach((why, id) => whyNot.set(id, why))
-  if (queries.length > 0 && live === undefined)
-    live = { error: result.probeError ?? new Error('the live instances could not be listed') }
-  return { ids: result.terminated, whyNot, live }
-}
-
-/** The orphans nothing but the `gone` instances uses, as the last listing saw them; the rest are settled. */
-function stillFree(
-  orphans: readonly PlannedOrphan[],
-  query: InstanceUseQuery,
-  gone: GoneInstances,
-  settle: Settle
-): PlannedOrphan[] {
-  const { live } = gone
-  if (!live || 'error' in live) {
-    const error = describeReadError(live?.error ?? new Error('the live instances were not listed'))
-    orphans.forEach((planned) => settle(planned, 'failed', 'could not check what uses it before deleting', error))
-    return []
-  }
-  const usage = usageFrom(
-    live,
-    query,
-    orphans.map(({ candidate }) => candidate)
-  )
-  return orphans.filter((planned) => {
-    const uses = remainingUses(usage.get(planned.candidate.id), gone.ids)
-    if (uses.length === 0) return true
-    settle(planned, 'in-use', `in use by ${uses.join(', ')}`)
-    return false
-  })
-}
-
-async function deleteOrphan(
-  ctx: OrphanContext,
-  kind: RegionalLeftoverKind,
-  planned: PlannedOrphan,
-  dryRun: boolean,
-  settle: Settle
-): Promise<void> {
-  const { sweeper } = kind
-  const after = planned.dependsOn.length > 0 ? planned.dependsOn.join(', ') : undefined
-  if (ctx.cancelled?.aborted) return settle(planned, 'notified', NOT_DELETED_CANCELLED)
-  try {
-    await sweeper.remove(ctx.client, planned.candidate, dryRun, ctx.abortSignal)
-    settle(planned, 'deleted', after && `after ${after} terminated`)
-  } catch (error) {
-    const code = errorCode(error)
-    if (gotNoAnswer(error))
-      settle(
-        planned,
-        'unknown',
-        'the delete call got no answer: it may or may not have been deleted',
-        describeAwsError(error)
-      )
-    else if (code === 'DryRunOperation')
-      settle(planned, 'dry-run', after && `would be deleted after ${after} terminated`)
-    else if (sweeper.alreadyGoneCodes.includes(code)) settle(planned, 'deleted', 'already deleted')
-    else if (kind.inUseCodes.includes(code)) settle(planned, 'in-use', formatAwsError(describeAwsError(error)))
-    else settle(planned, 'failed', undefined, describeAwsError(error, sweeper.removePermission))
-  }
-}
-
-/**
- * The regional leftovers of one region as the core drives every engine: planned now (read-only),
- * carried out or held back later. A kind that could not be read fails, named in `errors`; the
- * kinds that could are still swept.
- */
-export async function surveyLeftovers(
-  scope: RegionScope,
-  signals: PhaseSignals,
-  terminating: Promise<ReadonlySet<string>>
-): Promise<RegionalSurvey> {
-  const selected = scope.kinds.filter(isRegionalLeftoverKind)
-  const context = (phase: PhaseSignals): OrphanContext => ({
-    kinds: selected,
-    client: scope.client,
-    region: scope.region,
-    inputs: scope.inputs,
-    now: scope.now,
-    ...phase,
-    onSettled: (finding) => scope.onSettled([finding])
-  })
-  const { pass } = scope
-  const kinds = selected.map((kind) => kind.name)
-  let plan: OrphanPlan
-  try {
-    plan = await planOrphans(
-      { ...context(signals), ...(pass ? { live: () => pass.then(({ live }) => live) } : {}) },
-      terminating
+  // Also aborted when the plan is known to touch nothing: no read is left running behind it.
+  const nothing = new AbortController()
+  const discovering = hooks
+    .discover({ ...scope, abortSignal: AbortSignal.any([scope.abortSignal, nothing.signal]) })
+    .then(
+      (candidates) => ({ candidates }),
+      (error: unknown) => ({ error })
     )
+  try {
+    await scope.enabledRegions()
   } catch (error) {
-    // The plan of every kind is lost with it: each of them failed.
-    const info = describeReadError(error)
-    return failedSurvey(kinds.map((kind) => ({ kind, ...info })))
+    nothing.abort()
+    return { regionsUnknown: error instanceof Error ? error.message : String(error) }
   }
-  const errors: KindFailure[] = plan.errors.map((failure) => ({ kind: failure.kind, ...failure.error }))
+  return discovering
+}
+
+/** What uses the candidates: the kind's own read, or the region's listing of live instances. */
+async function readUsers<C>(
+  scope: Scope,
+  hooks: LeftoverHooks<C>,
+  stale: readonly C[],
+  reworded: readonly C[]
+): Promise<UsersRead<C>> {
+  if (hooks.users) return hooks.users(scope, stale, reworded)
+  const { usedBy } = hooks
+  if (!usedBy) return { of: () => undefined }
+  const regionOf = (candidate: C) => hooks.regionOf?.(candidate) ?? scope.region
+  const regions = [...new Set(stale.map(regionOf))]
+  const listings = new Map(
+    await Promise.all(
+      regions.map(
+        async (region) =>
+          [
+            region,
+            await (scope.instancesIn(region) ??
+              listLiveInstances(scope.ec2For(region), { queries: [usedBy], abortSignal: scope.abortSignal }))
+          ] as const
+      )
+    )
+  )
   return {
-    errors,
-    terminating: new Set(),
-    changes: plannedChanges(plan),
-    async act(act, terminated) {
-      try {
-        return byKind(await sweepOrphans(context(act), plan, terminated))
-      } catch (error) {
-        // Every kind that was planned is only reported now: each of them failed to be swept.
-        const info = describeReadError(error)
-        const failed = new Set(errors.map((failure) => failure.kind))
-        errors.push(...kinds.filter((kind) => !failed.has(kind)).map((kind) => ({ kind, ...info })))
-        return byKind(reportOnly(selected, plan))
-      }
-    },
-    holdBack(why: HeldBack) {
-      const findings = reportOnly(selected, plan)
-      if (why !== 'cancelled' || scope.inputs.action !== 'terminate') return byKind(findings)
-      return byKind(
-        findings.map((finding) =>
-          finding.outcome === 'notified' ? { ...finding, reason: NOT_DELETED_CANCELLED } : finding
-        )
-      )
+    of(candidate) {
+      const region = regionOf(candidate)
+      const ids = listings.get(region)?.usersOf(usedBy, usedBy.candidateValue(candidate)) ?? []
+      return ids.length > 0 ? { instances: ids.map((instanceId) => ({ instanceId, region })), others: [] } : undefined
     }
   }
 }
 
-function byKind(findings: readonly OrphanFinding[]): FindingsByKind {
-  const grouped: FindingsByKind = new Map()
-  for (const finding of findings) grouped.set(finding.kind, [...(grouped.get(finding.kind) ?? []), finding])
-  return grouped
+/** The plan of a stale one once its users and the builders this run terminates (`freed`) are known. */
+function judgeByUsers<C>(
+  hooks: LeftoverHooks<C>,
+  planned: Planned<C>,
+  users: Users | undefined,
+  freed: ReadonlySet<string>
+): Planned<C> {
+  const judged = judgeUsage(users, freed)
+  if (judged.verdict === 'orphan') return { ...planned, dependsOn: judged.dependsOn }
+  // Stale and matching, but something that stays still uses it: reported, never removed.
+  return {
+    ...planned,
+    verdict: 'skip',
+    skipReason: `in use by ${remainingUses(users, freed, hooks.userWords).join(', ')}`
+  }
+}
+
+function sorted<C>(hooks: LeftoverHooks<C>, planned: Planned<C>[]): Planned<C>[] {
+  const compare = (a: readonly string[], b: readonly string[]) =>
+    a.reduce((order, part, index) => order || part.localeCompare(b[index] ?? ''), 0)
+  return planned.sort((a, b) => compare(hooks.sortKey(a.candidate), hooks.sortKey(b.candidate)))
+}
+
+/** The plan of one kind as the engine drives it; settles each finding the moment it is known. */
+function kindPlan<C>(kind: LeftoverKindModule, hooks: LeftoverHooks<C>, scope: Scope, planned: Planned<C>[]): KindPlan {
+  const regionOf = (candidate: C) => hooks.regionOf?.(candidate) ?? scope.region
+  const { usedBy } = hooks
+  const orphans = planned.filter((entry) => entry.verdict === 'orphan')
+  const settled = new Map<Planned<C>, Finding>()
+  const settle = (act: Scope, entry: Planned<C>, settlement: Settlement, finding?: Finding) => {
+    const result = finding ?? hooks.finding(entry, regionOf(entry.candidate), settlement)
+    settled.set(entry, result)
+    act.onSettled([result])
+  }
+  const reported = (entry: Planned<C>, why: HeldBack | undefined): Finding => {
+    const region = regionOf(entry.candidate)
+    if (entry.verdict === 'skip') return hooks.finding(entry, region, { outcome: 'skipped', reason: entry.skipReason })
+    const { action } = scope.inputs
+    const reason =
+      action === 'terminate' && why === 'cancelled'
+        ? hooks.words.cancelled
+        : action === 'terminate' && why === 'over-cap' && hooks.words.overCap !== undefined
+          ? hooks.words.overCap
+          : hooks.words.notActed(entry, action)
+    return hooks.finding(entry, region, { outcome: 'notified', ...(reason !== undefined ? { reason } : {}) })
+  }
+  let free: Planned<C>[] = []
+  return {
+    kind,
+    changes: scope.inputs.action === 'terminate' ? orphans.length : 0,
+    needs: {
+      dependsOn: orphans.flatMap((entry) => entry.dependsOn),
+      listings: usedBy
+        ? [...new Set(orphans.map((entry) => regionOf(entry.candidate)))].map((region) => ({
+            region,
+            link: usedBy
+          }))
+        : []
+    },
+    reported: (why) => planned.map((entry) => reported(entry, why)),
+    hold(act, gone) {
+      for (const entry of planned) if (entry.verdict === 'skip') settled.set(entry, reported(entry, undefined))
+      if (act.cancelled.aborted) {
+        orphans.forEach((entry) => settle(act, entry, { outcome: 'notified', reason: hooks.words.cancelled }))
+        free = []
+        return
+      }
+      free = orphans.filter((entry) => {
+        const holding = entry.dependsOn.filter((user) => !gone.ids.has(user.instanceId))
+        if (holding.length === 0) return true
+        const why = holding.map(
+          ({ instanceId }) => gone.whyNot.get(instanceId) ?? `${instanceId} was not terminated by this run`
+        )
+        settle(act, entry, { outcome: 'in-use', reason: hooks.words.holding(holding, why) })
+        return false
+      })
+    },
+    async finish(act, gone) {
+      const settleIn = (entry: Planned<C>, settlement: Settlement) => settle(act, entry, settlement)
+      const unused = usedBy ? stillFree(hooks, free, gone, regionOf, settleIn) : free
+      const left: readonly Rechecked<C>[] =
+        hooks.recheck && unused.length > 0
+          ? await hooks.recheck(act, unused, settleIn)
+          : unused.map((entry) => ({ planned: entry, current: entry.candidate }))
+      await mapWithConcurrency(left, hooks.concurrency, async ({ planned: entry, current }) => {
+        if (act.cancelled.aborted) return settleIn(entry, { outcome: 'notified', reason: hooks.words.cancelled })
+        const { finding, ...settlement } = await hooks.remove(act, entry, current)
+        settle(act, entry, settlement, finding)
+      })
+      return planned.map((entry) => settled.get(entry) ?? reported(entry, undefined))
+    }
+  }
+}
+
+/** The default recheck: what the last listing of the wait saw using each one; what still has a user stays. */
+function stillFree<C>(
+  hooks: LeftoverHooks<C>,
+  free: readonly Planned<C>[],
+  gone: Gone,
+  regionOf: (candidate: C) => string,
+  settle: (entry: Planned<C>, settlement: Settlement) => void
+): Planned<C>[] {
+  const { usedBy } = hooks
+  if (!usedBy) return [...free]
+  return free.filter((entry) => {
+    const region = regionOf(entry.candidate)
+    const live = gone.live.get(region)
+    if (!live || 'error' in live) {
+      const error = describeReadError(
+        live && 'error' in live ? live.error : new Error('the live instances were not listed')
+      )
+      settle(entry, { outcome: 'failed', reason: 'could not check what uses it before deleting', error })
+      return false
+    }
+    const users = live.usersOf(usedBy, usedBy.candidateValue(entry.candidate)).filter((id) => !gone.ids.has(id))
+    if (users.length === 0) return true
+    const words = users.map((instanceId) => hooks.userWords({ instanceId, region }))
+    settle(entry, { outcome: 'in-use', reason: `in use by ${words.join(', ')}` })
+    return false
+  })
+}
+
+/**
+ * The builders the removals wait for that are gone now, waited for once per region, and each
+ * region's live instances as last listed, where a kind rechecks its users from that listing (a
+ * build may have started using a key since the plan was made, and DeleteKeyPair would not
+ * refuse). Only the builders this run terminated are waited for; under dry-run nothing was
+ * terminated and they count as gone, so the report says what a real run would do. Where a
+ * listing is read, each poll of the wait is one listing of the region's live instances.
+ */
+async function buildersGone(
+  scope: Scope,
+  dependsOn: readonly InstanceRef[],
+  listings: readonly { region: string; link: InstanceLink }[],
+  terminated: ReadonlySet<string>
+): Promise<Gone> {
+  const dryRun = scope.inputs['dry-run']
+  const ids = new Set<string>()
+  const whyNot = new Map<string, string>()
+  const live = new Map<string, LiveInstances | { error: unknown }>()
+  const abortSignal = AbortSignal.any([scope.abortSignal, scope.cancelled])
+  const regions = [...new Set([...dependsOn.map((user) => user.region), ...listings.map(({ region }) => region)])]
+  await Promise.all(
+    regions.map(async (region) => {
+      const needed = [...new Set(dependsOn.filter((user) => user.region === region).map((user) => user.instanceId))]
+      const queries = [...new Set(listings.filter((listing) => listing.region === region).map(({ link }) => link))]
+      const client = scope.ec2For(region)
+      const listing = async (watch: readonly string[], signal?: AbortSignal) => {
+        const listed = await listLiveInstances(client, { queries, watch, ...(signal ? { abortSignal: signal } : {}) })
+        live.set(region, listed)
+        return listed.states
+      }
+      if (dryRun) needed.forEach((id) => ids.add(id))
+      else for (const id of needed) if (!terminated.has(id)) whyNot.set(id, `${id} was not terminated by this run`)
+      const toWaitFor = dryRun ? [] : needed.filter((id) => terminated.has(id))
+      if (toWaitFor.length === 0) {
+        if (queries.length > 0) await listing([], abortSignal).catch((error: unknown) => live.set(region, { error }))
+        return
+      }
+      const result = await waitForTermination(client, toWaitFor, scope.terminationWait, {
+        abortSignal,
+        ...(scope.deadlineAt !== undefined ? { deadlineAt: scope.deadlineAt } : {}),
+        readBackSignal: scope.readBackSignal,
+        ...(queries.length > 0 ? { probe: listing } : {})
+      })
+      result.terminated.forEach((id) => ids.add(id))
+      result.notTerminated.forEach((why, id) => whyNot.set(id, why))
+      if (queries.length > 0 && !live.has(region))
+        live.set(region, { error: result.probeError ?? new Error('the live instances could not be listed') })
+    })
+  )
+  return { ids, whyNot, live }
 }

@@ -1,11 +1,20 @@
+/**
+ * The regional EC2 leftover kinds (key pairs, security groups, launch templates) alike: each
+ * brings its EC2 edges (discovery, what uses it, one delete call); this gives the one leftover
+ * engine their shared rules (engine/rules.ts), error codes and words.
+ */
 import type { EC2Client, Filter, Tag } from '@aws-sdk/client-ec2'
+import { describeAwsError, errorCode, gotNoAnswer } from '../aws/errors.js'
 import { tagMap } from '../model/aws-data.js'
+import { formatAwsError } from '../model/format.js'
 import type { Kind } from '../kinds/names.js'
 import type { Permission } from '../model/permissions.js'
 import type { Inputs } from '../model/types.js'
 import type { InstanceUseQuery } from './instance-usage.js'
+import type { Declaration, LeftoverKindModule } from './kind.js'
+import { leftoverPart, type Planned, type Settlement, type UsersRead } from './leftover-kind.js'
 import type { Candidate, Usage } from './leftover-model.js'
-import { matchesTags } from './rules.js'
+import { deriveAge, judgeCandidate, leftoverFinding, matchesTags } from './rules.js'
 
 /**
  * What uses a kind's resources. Only instances: read from the region's one listing of live
@@ -15,7 +24,7 @@ import { matchesTags } from './rules.js'
  * the check that cannot race).
  */
 export type KindUsage =
-  | { instanceUse: InstanceUseQuery }
+  | { instanceUse: InstanceUseQuery<Candidate> }
   | {
       find(client: EC2Client, candidates: readonly Candidate[], abortSignal?: AbortSignal): Promise<Map<string, Usage>>
     }
@@ -32,6 +41,100 @@ export interface OrphanKindSweeper {
   removePermission: Permission
   /** Error codes meaning the resource is already gone: the goal is reached. */
   alreadyGoneCodes: readonly string[]
+}
+
+/** The reason on leftovers whose delete was never started because the job was cancelled. */
+export const NOT_DELETED_CANCELLED = 'not deleted: the job was cancelled first'
+
+/**
+ * Deletes in flight at once, per kind and region. EC2 throttles each API per account and region
+ * with a bucket of tokens (50 for most mutating calls, refilled at 5 a second): half of it lets a
+ * region's leftovers of a kind go in one wave without starving other clients of the account.
+ */
+const DELETE_CONCURRENCY = 25
+
+/** A regional EC2 leftover kind: its declaration and its EC2 edges, as the registry holds it. */
+export function regionalLeftover<const D extends Declaration>({
+  sweeper,
+  ...declaration
+}: D & { sweeper: OrphanKindSweeper }): Omit<D, 'sweeper'> & LeftoverKindModule {
+  const { usage } = sweeper
+  const instanceUse = 'instanceUse' in usage ? usage.instanceUse : undefined
+  const after = (planned: Planned<Candidate>) =>
+    planned.dependsOn.length > 0 ? planned.dependsOn.map((user) => user.instanceId).join(', ') : undefined
+  const leftovers = leftoverPart<Candidate>({
+    scope: 'region',
+    discover: (scope) => sweeper.discover(scope.ec2For(scope.region), scope.inputs, scope.abortSignal),
+    judge(candidate, inputs, now) {
+      const age = deriveAge(candidate, now)
+      const rules = {
+        maxAgeSeconds: inputs['max-age'],
+        excludeTag: inputs['exclude-tag'],
+        onlyReported: (item: Candidate) => sweeper.onlyReported?.(item, inputs)
+      }
+      return { age, ...judgeCandidate(candidate, age, rules) }
+    },
+    sortKey: (candidate) => [candidate.name, candidate.id],
+    ...(instanceUse
+      ? { usedBy: instanceUse }
+      : {
+          async users(scope, stale): Promise<UsersRead<Candidate>> {
+            if (!('find' in usage) || stale.length === 0) return { of: () => undefined }
+            const found = await usage.find(scope.ec2For(scope.region), stale, scope.abortSignal)
+            return {
+              of(candidate) {
+                const used = found.get(candidate.id)
+                if (!used) return undefined
+                const instances = used.instanceIds.map((instanceId) => ({ instanceId, region: scope.region }))
+                return { instances, others: used.others }
+              }
+            }
+          }
+        }),
+    userWords: (user) => `instance ${user.instanceId}`,
+    async remove(scope, planned): Promise<Settlement> {
+      const waited = after(planned)
+      const client = scope.ec2For(scope.region)
+      try {
+        await sweeper.remove(client, planned.candidate, scope.inputs['dry-run'], scope.abortSignal)
+        return { outcome: 'deleted', ...(waited ? { reason: `after ${waited} terminated` } : {}) }
+      } catch (error) {
+        const code = errorCode(error)
+        if (gotNoAnswer(error))
+          return {
+            outcome: 'unknown',
+            reason: 'the delete call got no answer: it may or may not have been deleted',
+            error: describeAwsError(error)
+          }
+        if (code === 'DryRunOperation')
+          return { outcome: 'dry-run', ...(waited ? { reason: `would be deleted after ${waited} terminated` } : {}) }
+        if (sweeper.alreadyGoneCodes.includes(code)) return { outcome: 'deleted', reason: 'already deleted' }
+        if (declaration.inUseCodes.includes(code))
+          return { outcome: 'in-use', reason: formatAwsError(describeAwsError(error)) }
+        return { outcome: 'failed', error: describeAwsError(error, sweeper.removePermission) }
+      }
+    },
+    concurrency: DELETE_CONCURRENCY,
+    finding: ({ candidate, age }, region, { outcome, reason, error }) =>
+      leftoverFinding(
+        { kind: candidate.kind, id: candidate.id, name: candidate.name, region },
+        age,
+        outcome,
+        reason,
+        error
+      ),
+    words: {
+      cancelled: NOT_DELETED_CANCELLED,
+      notActed(planned, action) {
+        if (action === 'stop') return `stop leaves ${declaration.nouns.plural} alone: there is nothing to stop`
+        if (action !== 'terminate') return undefined
+        const waitingFor = planned.dependsOn.length > 0 ? ` (used by ${after(planned)})` : ''
+        return `not deleted: this run made no changes${waitingFor}`
+      },
+      holding: (holding, why) => `still used by ${holding.map((user) => user.instanceId).join(', ')}: ${why.join('; ')}`
+    }
+  })
+  return { ...declaration, engine: 'leftovers', leftovers }
 }
 
 /** The `tags` input as server-side filters; values keep their wildcards. */

@@ -3,8 +3,8 @@
  * whether it is an orphan, and what is reported for it. The modules that talk to EC2 only gather
  * the data these functions judge and carry out what they decide.
  */
-import type { Inputs, OrphanFinding, SweepAction, TagFilter } from '../model/types.js'
-import type { Candidate, DerivedAge, PlannedOrphan, Usage } from './leftover-model.js'
+import type { Inputs, OrphanFinding, TagFilter } from '../model/types.js'
+import type { Candidate, DerivedAge, InstanceRef, Judgement, Users } from './leftover-model.js'
 import { buildStartFromName, isPackerTemporaryName } from './packer-names.js'
 import { ageSeconds } from '../model/aws-data.js'
 import { isStale } from './plan.js'
@@ -155,11 +155,6 @@ export function keyPairOnlyReported(
   return undefined
 }
 
-/** The first verdict on one resource (any kind's rules), with the age it was judged by. */
-export type Judgement = { age: DerivedAge } & (
-  { verdict: 'skip'; reason: string } | { verdict: 'check-usage' } | { verdict: 'fresh' | 'ignore' }
-)
-
 /**
  * The resources worth reporting, by their first verdict: the skipped ones with their reason, the
  * stale ones to check for usage. Fresh ones, and ones the rules ignore, are left out.
@@ -167,12 +162,16 @@ export type Judgement = { age: DerivedAge } & (
 export function sortByJudgement<T>(
   items: readonly T[],
   judge: (item: T) => Judgement
-): { skipped: { item: T; age: DerivedAge; reason: string }[]; stale: { item: T; age: DerivedAge }[] } {
-  const skipped: { item: T; age: DerivedAge; reason: string }[] = []
+): {
+  skipped: { item: T; age: DerivedAge; reason: string; namesUsers?: boolean }[]
+  stale: { item: T; age: DerivedAge }[]
+} {
+  const skipped: { item: T; age: DerivedAge; reason: string; namesUsers?: boolean }[] = []
   const stale: { item: T; age: DerivedAge }[] = []
   for (const item of items) {
     const judged = judge(item)
-    if (judged.verdict === 'skip') skipped.push({ item, age: judged.age, reason: judged.reason })
+    if (judged.verdict === 'skip')
+      skipped.push({ item, age: judged.age, reason: judged.reason, ...(judged.namesUsers ? { namesUsers: true } : {}) })
     else if (judged.verdict === 'check-usage') stale.push({ item, age: judged.age })
   }
   return { skipped, stale }
@@ -180,21 +179,26 @@ export function sortByJudgement<T>(
 
 /**
  * A stale resource is an orphan when nothing uses it, or only instances this run terminates
- * (it is then deleted after they are gone). Anything else using it means it is not debris.
+ * (it is then removed after they are gone). Anything else using it means it is not debris.
  */
-export type UsageVerdict = { verdict: 'in-use' } | { verdict: 'orphan'; dependsOn: string[] }
+export type UsageVerdict = { verdict: 'in-use' } | { verdict: 'orphan'; dependsOn: InstanceRef[] }
 
-export function judgeUsage(usage: Usage | undefined, terminating: ReadonlySet<string>): UsageVerdict {
-  if (!usage) return { verdict: 'orphan', dependsOn: [] }
-  if (usage.others.length > 0) return { verdict: 'in-use' }
-  if (usage.instanceIds.some((id) => !terminating.has(id))) return { verdict: 'in-use' }
-  return { verdict: 'orphan', dependsOn: [...new Set(usage.instanceIds)].sort() }
+export function judgeUsage(users: Users | undefined, terminating: ReadonlySet<string>): UsageVerdict {
+  if (!users) return { verdict: 'orphan', dependsOn: [] }
+  if (users.others.length > 0) return { verdict: 'in-use' }
+  if (users.instances.some((user) => !terminating.has(user.instanceId))) return { verdict: 'in-use' }
+  const byId = new Map(users.instances.map((user) => [user.instanceId, user]))
+  return { verdict: 'orphan', dependsOn: [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId)) }
 }
 
-/** Uses that remain once `gone` instances have terminated, as words for a reason. */
-export function remainingUses(usage: Usage | undefined, gone: ReadonlySet<string>): string[] {
-  if (!usage) return []
-  return [...usage.instanceIds.filter((id) => !gone.has(id)).map((id) => `instance ${id}`), ...usage.others]
+/** Uses that remain once `gone` instances have terminated, as words for a reason (`words` says an instance). */
+export function remainingUses(
+  users: Users | undefined,
+  gone: ReadonlySet<string>,
+  words: (user: InstanceRef) => string
+): string[] {
+  if (!users) return []
+  return [...users.instances.filter((user) => !gone.has(user.instanceId)).map(words), ...users.others]
 }
 
 /** The report entry of a resource of any leftover kind, with its age, an outcome and the reasons joined. */
@@ -212,40 +216,4 @@ export function leftoverFinding(
   if (reasons.length > 0) finding.reason = reasons.join('; ')
   if (error) finding.error = error
   return finding
-}
-
-/** The report entry of a planned regional leftover. */
-export function toFinding(
-  planned: PlannedOrphan,
-  region: string,
-  outcome: OrphanFinding['outcome'],
-  reason?: string,
-  error?: OrphanFinding['error']
-): OrphanFinding {
-  const { kind, id, name } = planned.candidate
-  return leftoverFinding({ kind, id, name, region }, planned.age, outcome, reason, error)
-}
-
-/**
- * The finding of a resource that is not deleted in this run: skipped ones keep their reason,
- * orphans are `notified`, with a reason saying why nothing was done where the action asked more.
- */
-export function reportedFinding(
-  planned: PlannedOrphan,
-  region: string,
-  action: SweepAction,
-  plural: string
-): OrphanFinding {
-  if (planned.verdict === 'skip') return toFinding(planned, region, 'skipped', planned.skipReason)
-  return toFinding(planned, region, 'notified', notDeletedReason(planned, action, plural))
-}
-
-/** `plural` names the kind: `stop leaves key pairs alone`. */
-function notDeletedReason(planned: PlannedOrphan, action: SweepAction, noun: string): string | undefined {
-  if (action === 'stop') return `stop leaves ${noun} alone: there is nothing to stop`
-  if (action === 'terminate') {
-    const waitingFor = planned.dependsOn.length > 0 ? ` (used by ${planned.dependsOn.join(', ')})` : ''
-    return `not deleted: this run made no changes${waitingFor}`
-  }
-  return undefined
 }

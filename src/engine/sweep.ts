@@ -1,11 +1,13 @@
 /**
  * The sweep's protocol, once for every kind: survey every region (and the account) read-only,
  * count what the run would change against the caps, then act region by region, the builders
- * first and then what they freed, and the account-wide kinds last. Every region ends by itself
- * (it has a deadline for each phase) and a region that fails is reported, never retried.
+ * first and then what they freed, and the account's leftovers last. Every region ends by itself
+ * (it has a deadline for each phase) and a region that fails is reported, never retried. Each
+ * phase of a region (or of the account) gets one Scope, built here, that the engines read.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsCredentialIdentity } from '@smithy/types'
+import { accountParts, type AccountParts } from './account.js'
 import type { Kind } from '../kinds/names.js'
 import { byRegionThenId, formatAge } from '../model/format.js'
 import type { Finding, InstanceRecord, Inputs, RegionFailure, RegionResult } from '../model/types.js'
@@ -18,16 +20,17 @@ import {
   isBuilderKind,
   isRegionalLeftoverKind,
   selectedKinds,
-  type AccountScope,
-  type AccountSurvey,
   type FindingsByKind,
   type HeldBack,
   type KindModule,
   type PhaseSignals,
   type RegionalSurvey,
-  type RegionScope
+  type RegionScope,
+  type Scope,
+  type Work
 } from './kind.js'
-import { surveyLeftovers } from './leftovers.js'
+import { surveyLeftovers, type LeftoverSurvey } from './leftovers.js'
+import { DEFAULT_TERMINATION_WAIT, type TerminationWait } from './termination-wait.js'
 import { capProblems, type PlannedChanges } from './plan.js'
 import { READ_BACK_BY_MS, regionDeadline, type RunControl } from './run-control.js'
 
@@ -45,6 +48,8 @@ export interface SweepPlan {
   now: Date
   control: RunControl
   ec2For(region: string): EC2Client
+  /** How long to wait for the builders this run terminated; DEFAULT_TERMINATION_WAIT when absent. */
+  terminationWait?: TerminationWait
 }
 
 /** Where the sweep tells what it did, the moment it is known. */
@@ -72,7 +77,7 @@ interface RegionSurvey {
   region: string
   /** The builders' work first, then the leftovers' (judged by what the builders free). */
   builders: RegionalSurvey[]
-  leftovers: RegionalSurvey[]
+  leftovers: LeftoverSurvey[]
   /** The kinds whose plans were judged: none when the region's instances could not be read or its read deadline passed. */
   judged: Kind[]
   /** Failures of the region itself (a missed deadline), without a kind: the engines' own are in them. */
@@ -85,49 +90,59 @@ interface RegionRead {
   pass?: Promise<RegionPass>
 }
 
+/** What every scope of the run shares: the run's plan, its regions' reads, the account's parts. */
+interface Run {
+  plan: SweepPlan
+  events: SweepEvents
+  reads: ReadonlyMap<string, RegionRead>
+  account: AccountParts
+}
+
+/** One phase of a region (or of the account, GLOBAL_REGION) as the engines read it. */
+function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
+  const { plan, events, reads } = run
+  return {
+    region,
+    regions: region === GLOBAL_REGION ? plan.regions : [region],
+    inputs: plan.inputs,
+    now: plan.now,
+    ec2For: plan.ec2For,
+    instancesIn: (swept) => reads.get(swept)?.pass?.then(({ live }) => live),
+    enabledRegions: run.account.enabledRegions,
+    iam: run.account.iam,
+    terminationWait: plan.terminationWait ?? DEFAULT_TERMINATION_WAIT,
+    onSettled: (findings) => events.settled(region, findings),
+    ...signals
+  }
+}
+
 /** Survey, cap, act: failures end up in the result, never thrown. */
 export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<SweepResult> {
   const { inputs, control } = plan
   const kinds = selectedKinds(plan.kinds, inputs.resources)
-  const accountWork: AccountSurvey[] = []
+  const accountRead = phaseSignals(inputs, control)
+  const account = accountParts(plan, accountRead.abortSignal)
   try {
     // With a kind that instances use, one DescribeInstances pass per region serves every kind.
     const queries = instancePassQueries(kinds)
     const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries)]))
-    const surveying = Promise.all(
-      plan.regions.map((region) => surveyRegion(plan, kinds, region, readOf(reads, region), events))
-    )
-    // Account-wide kinds are read while the regions are surveyed, and judged once the builders to terminate are known.
+    const run: Run = { plan, events, reads, account }
+    const surveying = Promise.all(plan.regions.map((region) => surveyRegion(run, kinds, region, readOf(reads, region))))
+    // The account's leftovers are read while the regions are surveyed, and judged once the builders to terminate are known.
     const terminating = surveying.then(
       (surveys) => new Set(surveys.flatMap((survey) => survey.builders.flatMap((work) => [...work.terminating])))
     )
-    const timeoutMs = inputs['region-timeout'] * 1000
-    const accountScope: AccountScope = {
-      inputs,
-      now: plan.now,
-      credentials: plan.credentials,
-      home: plan.home,
-      regions: plan.regions,
-      ec2For: plan.ec2For,
-      control,
-      readBackSignal: () =>
-        AbortSignal.any([AbortSignal.timeout(READ_BACK_TIMEOUT_MS + timeoutMs), control.deadline(READ_BACK_BY_MS)]),
-      onSettled: (findings) => events.settled(GLOBAL_REGION, findings),
-      instancesIn: (region) => reads.get(region)?.pass?.then(({ live }) => live)
-    }
-    const accountSurveys = Promise.all(
-      kinds.filter(isAccountLeftoverKind).map(async (kind) => {
-        const work = await kind.survey(accountScope, terminating)
-        accountWork.push(work)
-        return work
-      })
-    )
+    const accountKinds = kinds.filter(isAccountLeftoverKind)
+    const accountSurvey =
+      accountKinds.length > 0
+        ? surveyLeftovers(scopeOf(run, GLOBAL_REGION, accountRead), accountKinds, terminating)
+        : undefined
     // Awaited after the surveys; a rejection before then must not count as unhandled.
-    accountSurveys.catch(() => undefined)
+    accountSurvey?.catch(() => undefined)
     const surveys = await surveying
-    const accounts = await accountSurveys
+    const accountWork = await accountSurvey
 
-    const overCap = capProblems(plannedCounts(surveys, accounts), inputs)
+    const overCap = capProblems(plannedCounts(surveys, accountWork), inputs)
     const errors = [...overCap]
     events.surveyed(surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])))
     const outcomes = await Promise.all(
@@ -135,7 +150,7 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
         const findings =
           overCap.length > 0
             ? holdBack([...survey.builders, ...survey.leftovers], 'over-cap')
-            : await settleRegion(survey, inputs, control)
+            : await settleRegion(run, survey)
         const result = regionResult(survey)
         events.regionSwept(result, findings)
         return { result, findings }
@@ -144,19 +159,19 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
     const findings: FindingsByKind = new Map()
     for (const outcome of outcomes) merge(findings, outcome.findings)
     for (const kind of kinds.filter(isBuilderKind)) findings.get(kind.name)?.sort(byRegionThenId)
-    const terminated = terminatedIds(outcomes.map((outcome) => outcome.findings))
-    await Promise.all(
-      accounts.map(async (work) => {
-        const heldBack = overCap.length > 0 ? 'over-cap' : control.cancelled.aborted ? 'cancelled' : undefined
-        const settled = heldBack ? work.holdBack(heldBack) : await work.act(actSignals(inputs, control), terminated)
-        merge(findings, settled)
-        errors.push(...work.errors)
-        events.accountSwept(settled)
-      })
-    )
+    if (accountWork) {
+      const terminated = terminatedIds(outcomes.map((outcome) => outcome.findings))
+      const heldBack = overCap.length > 0 ? 'over-cap' : control.cancelled.aborted ? 'cancelled' : undefined
+      const settled = heldBack
+        ? accountWork.holdBack(heldBack)
+        : await accountWork.act(scopeOf(run, GLOBAL_REGION, actSignals(inputs, control)), terminated)
+      merge(findings, settled)
+      errors.push(...accountWork.runErrors)
+      events.accountSwept(settled)
+    }
     return { regions: outcomes.map((outcome) => outcome.result), findings, errors }
   } finally {
-    for (const work of accountWork) work.dispose()
+    account.dispose()
   }
 }
 
@@ -182,29 +197,28 @@ function regionRead(plan: SweepPlan, region: string, queries: readonly InstanceL
  * never acted on, so the other regions are judged and swept as if it were not there.
  */
 async function surveyRegion(
-  plan: SweepPlan,
+  run: Run,
   kinds: readonly KindModule[],
   region: string,
-  read: RegionRead,
-  events: SweepEvents
+  read: RegionRead
 ): Promise<RegionSurvey> {
-  const { inputs, control } = plan
+  const { inputs, control } = run.plan
   const { signals, pass } = read
   const scope: RegionScope = {
     kinds,
     region,
-    client: plan.ec2For(region),
+    client: run.plan.ec2For(region),
     inputs,
-    now: plan.now,
-    onSettled: (findings) => events.settled(region, findings),
+    now: run.plan.now,
+    onSettled: (findings) => run.events.settled(region, findings),
     ...(pass ? { pass } : {})
   }
   const surveyingBuilders = Promise.all(kinds.filter(isBuilderKind).map((kind) => kind.survey(scope, signals)))
   // The leftovers are read beside the builders and judged once the builders to terminate are known.
   const terminating = surveyingBuilders.then((builders) => new Set(builders.flatMap((work) => [...work.terminating])))
-  const surveyingLeftovers = kinds.some(isRegionalLeftoverKind)
-    ? surveyLeftovers(scope, signals, terminating)
-    : undefined
+  const regional = kinds.filter(isRegionalLeftoverKind)
+  const surveyingLeftovers =
+    regional.length > 0 ? surveyLeftovers(scopeOf(run, region, signals), regional, terminating) : undefined
   const builders = await surveyingBuilders
   const leftovers = await surveyingLeftovers
   if (signals.abortSignal.aborted)
@@ -217,12 +231,14 @@ async function surveyRegion(
 }
 
 /** Phase two of a region: the builders first, then the leftovers they freed, within the region's deadline. */
-async function settleRegion(survey: RegionSurvey, inputs: Inputs, control: RunControl): Promise<FindingsByKind> {
+async function settleRegion(run: Run, survey: RegionSurvey): Promise<FindingsByKind> {
+  const { inputs, control } = run.plan
   const work = [...survey.builders, ...survey.leftovers]
   if (control.cancelled.aborted) return holdBack(work, 'cancelled')
   const signals = actSignals(inputs, control)
+  const scope = scopeOf(run, survey.region, signals)
   const findings: FindingsByKind = new Map()
-  for (const engine of work) merge(findings, await engine.act(signals, terminatedIds([findings])))
+  for (const engine of work) merge(findings, await engine.act(scope, terminatedIds([findings])))
   if (signals.abortSignal.aborted && !control.abandoned.aborted)
     survey.errors.push(deadlineError(survey.region, 'act', inputs, control))
   return findings
@@ -257,7 +273,7 @@ function actSignals(inputs: Inputs, control: RunControl): PhaseSignals {
   }
 }
 
-function holdBack(work: readonly (RegionalSurvey | AccountSurvey)[], why: HeldBack): FindingsByKind {
+function holdBack(work: readonly Work[], why: HeldBack): FindingsByKind {
   const findings: FindingsByKind = new Map()
   for (const engine of work) merge(findings, engine.holdBack(why))
   return findings
@@ -297,11 +313,13 @@ function deadlineError(region: string, phase: 'read' | 'act', inputs: Inputs, co
 }
 
 /** What the whole run would change, the one place the caps count it, before the first mutating call. */
-function plannedCounts(surveys: readonly RegionSurvey[], accounts: readonly AccountSurvey[]): PlannedChanges {
-  const sum = (work: readonly (RegionalSurvey | AccountSurvey)[]) =>
-    work.reduce((total, engine) => total + engine.changes, 0)
+function plannedCounts(surveys: readonly RegionSurvey[], account: LeftoverSurvey | undefined): PlannedChanges {
+  const sum = (work: readonly Work[]) => work.reduce((total, engine) => total + engine.changes, 0)
   const instances = sum(surveys.flatMap((survey) => survey.builders))
-  return { instances, total: instances + sum(surveys.flatMap((survey) => survey.leftovers)) + sum(accounts) }
+  return {
+    instances,
+    total: instances + sum(surveys.flatMap((survey) => survey.leftovers)) + (account ? account.changes : 0)
+  }
 }
 
 /**
@@ -315,8 +333,9 @@ function regionResult(survey: RegionSurvey): RegionResult {
   return {
     region: survey.region,
     status: failures.length === 0 ? 'ok' : swept.length > 0 ? 'partial' : 'failed',
-    matched: work.reduce((sum, engine) => sum + (engine.counts?.matched ?? 0), 0),
-    fresh: work.reduce((sum, engine) => sum + (engine.counts?.fresh ?? 0), 0),
+    // Only the builders count instances.
+    matched: survey.builders.reduce((sum, engine) => sum + (engine.counts?.matched ?? 0), 0),
+    fresh: survey.builders.reduce((sum, engine) => sum + (engine.counts?.fresh ?? 0), 0),
     failures
   }
 }

@@ -2,12 +2,12 @@ import { DeleteKeyPairCommand, DescribeKeyPairsCommand, type EC2Client, type Fil
 import { chunk, MAX_FILTER_VALUES } from '../aws/batches.js'
 import { describing } from '../aws/describe-error.js'
 import type { InstanceUseQuery } from '../engine/instance-usage.js'
-import { candidatesOf, tagFilters, type Listed } from '../engine/regional-kind.js'
+import { candidatesOf, regionalLeftover, tagFilters, type Listed } from '../engine/regional-kind.js'
 import type { Candidate } from '../engine/leftover-model.js'
 import { keyPairOnlyReported, matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
 import type { Inputs } from '../model/types.js'
-import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
+import { leftoverPermissions, selectedIdsOutput } from '../engine/kind.js'
 
 /** Instances know a key pair by its name. */
 export const BY_KEY_NAME: InstanceUseQuery = {
@@ -21,7 +21,7 @@ export const BY_KEY_NAME: InstanceUseQuery = {
  * unless `delete-custom-key-pairs` and a concrete `tags` line say it is the user's builds'.
  * DescribeKeyPairs has no pagination (a region holds at most 5,000 key pairs).
  */
-export const keyPairs = {
+export const keyPairs = regionalLeftover({
   name: 'key-pairs',
   nouns: { singular: 'key pair', plural: 'key pairs', title: 'Key pairs' },
   description:
@@ -40,7 +40,6 @@ export const keyPairs = {
   // DeleteKeyPair does not refuse a key in use: its use is looked up again right before deleting.
   inUseCodes: [],
   nameHeader: 'Key pair',
-  engine: 'regional-leftovers',
   sweeper: {
     async discover(client: EC2Client, inputs: Inputs, abortSignal?: AbortSignal): Promise<Candidate[]> {
       const patterns = inputs['key-name']
@@ -79,4 +78,4 @@ export const keyPairs = {
     removePermission: PERMISSION.deleteKeyPair,
     alreadyGoneCodes: ['InvalidKeyPair.NotFound']
   }
-} satisfies RegionalLeftoverKind
+})

@@ -2,10 +2,10 @@ import { DeleteLaunchTemplateCommand, paginateDescribeLaunchTemplates } from '@a
 import { collect } from '../aws/batches.js'
 import { describing } from '../aws/describe-error.js'
 import type { InstanceUseQuery } from '../engine/instance-usage.js'
-import { candidatesOf, tagFilters } from '../engine/regional-kind.js'
+import { candidatesOf, regionalLeftover, tagFilters } from '../engine/regional-kind.js'
 import { matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
-import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
+import { leftoverPermissions, selectedIdsOutput } from '../engine/kind.js'
 
 /** The launch template a Packer spot build creates for its CreateFleet call. */
 export const LAUNCH_TEMPLATE_NAME_PATTERN = 'packer-fleet-launch-template-*'
@@ -25,7 +25,7 @@ export const BY_LAUNCH_TEMPLATE: InstanceUseQuery = {
  * Use is read from the `aws:ec2launchtemplate:id` tag EC2 puts on the fleet's instances: an
  * instant fleet keeps no state of its own once its instances are launched.
  */
-export const launchTemplates = {
+export const launchTemplates = regionalLeftover({
   name: 'launch-templates',
   nouns: { singular: 'launch template', plural: 'launch templates', title: 'Launch templates' },
   description:
@@ -44,7 +44,6 @@ export const launchTemplates = {
   // DeleteLaunchTemplate does not refuse a template in use: its use is looked up again right before deleting.
   inUseCodes: [],
   nameHeader: 'Name',
-  engine: 'regional-leftovers',
   sweeper: {
     async discover(client, inputs, abortSignal) {
       const filters = [{ Name: 'launch-template-name', Values: [LAUNCH_TEMPLATE_NAME_PATTERN] }, ...tagFilters(inputs)]
@@ -76,4 +75,4 @@ export const launchTemplates = {
     removePermission: PERMISSION.deleteLaunchTemplate,
     alreadyGoneCodes: ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException']
   }
-} satisfies RegionalLeftoverKind
+})

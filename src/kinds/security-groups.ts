@@ -7,11 +7,11 @@ import {
 } from '@aws-sdk/client-ec2'
 import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../aws/batches.js'
 import { describing } from '../aws/describe-error.js'
-import { candidatesOf, tagFilters } from '../engine/regional-kind.js'
+import { candidatesOf, regionalLeftover, tagFilters } from '../engine/regional-kind.js'
 import type { Candidate, Usage } from '../engine/leftover-model.js'
 import { matchesAnyPattern } from '../engine/rules.js'
 import { PERMISSION } from '../model/permissions.js'
-import { leftoverPermissions, selectedIdsOutput, type RegionalLeftoverKind } from '../engine/kind.js'
+import { leftoverPermissions, selectedIdsOutput } from '../engine/kind.js'
 
 /** Packer's temporary group: `packer_<uuid>` with this exact description (common/step_security_group.go). */
 export const SECURITY_GROUP_NAME_PATTERN = 'packer_*'
@@ -21,7 +21,7 @@ export const PACKER_GROUP_DESCRIPTION = 'Temporary group for Packer'
  * Packer's temporary security groups. Their only age is the build start in their name; what uses
  * them is any network interface carrying them and any other group whose rules point at them.
  */
-export const securityGroups = {
+export const securityGroups = regionalLeftover({
   name: 'security-groups',
   nouns: { singular: 'security group', plural: 'security groups', title: 'Security groups' },
   description:
@@ -40,7 +40,6 @@ export const securityGroups = {
   // DeleteSecurityGroup refuses a group still in use by itself: the check that cannot race.
   inUseCodes: ['DependencyViolation'],
   nameHeader: 'Name',
-  engine: 'regional-leftovers',
   sweeper: {
     async discover(client, inputs, abortSignal) {
       const filters = [
@@ -71,7 +70,7 @@ export const securityGroups = {
     removePermission: PERMISSION.deleteSecurityGroup,
     alreadyGoneCodes: ['InvalidGroup.NotFound']
   }
-} satisfies RegionalLeftoverKind
+})
 
 /**
  * What uses each candidate group: network interfaces carrying it and other groups whose rules

@@ -7,6 +7,7 @@
  * publish, so a run without a topic never pays for loading it. The kinds whose resources it lists
  * are a parameter: main.ts hands it the registry's KIND_MODULES.
  */
+import { recordOf } from '../model/record.js'
 import { createHash } from 'node:crypto'
 import type { PublishCommandInput } from '@aws-sdk/client-sns'
 import type { AwsCredentialIdentity } from '@smithy/types'
@@ -146,19 +147,23 @@ function entriesOf(kinds: readonly KindModule[], report: Report): Entry[] {
 export type IdsByOutcome = Partial<Record<Outcome, string[]>>
 
 function idsByOutcome(entries: readonly Entry[]): Record<ResourceList, IdsByOutcome> {
-  const ids = Object.fromEntries(RESOURCE_LISTS.map((list) => [list, {}])) as Record<ResourceList, IdsByOutcome>
+  const ids = recordOf(
+    RESOURCE_LISTS,
+    (list) => list,
+    (): IdsByOutcome => ({})
+  )
   for (const { list, finding } of entries) (ids[list][finding.outcome] ??= []).push(finding.id)
   return ids
 }
 
 function countsByOutcome(entries: readonly Entry[]): Record<ResourceList, Partial<Record<Outcome, number>>> {
   const ids = idsByOutcome(entries)
-  return Object.fromEntries(
-    RESOURCE_LISTS.map((list) => [
-      list,
+  return recordOf(
+    RESOURCE_LISTS,
+    (list) => list,
+    (list): Partial<Record<Outcome, number>> =>
       Object.fromEntries(Object.entries(ids[list]).map(([outcome, listed]) => [outcome, listed.length]))
-    ])
-  ) as Record<ResourceList, Partial<Record<Outcome, number>>>
+  )
 }
 
 /**
@@ -273,9 +278,11 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
 /** The JSON of one part, with the findings of its first `keep` resources. */
 function partJson(context: Context, entries: readonly Entry[], part: number, parts: number, keep: number): string {
   const { report } = context
-  const findings = Object.fromEntries(
-    RESOURCE_LISTS.map((list): [ResourceList, Finding[]] => [list, []])
-  ) as NotificationJson['findings']
+  const findings: NotificationJson['findings'] = recordOf(
+    RESOURCE_LISTS,
+    (list) => list,
+    (): Finding[] => []
+  )
   for (const { list, finding } of entries.slice(0, keep)) findings[list].push(finding)
   const json: NotificationJson = {
     kind: NOTIFICATION_KIND,

@@ -15,6 +15,7 @@ import { allFindings, builderFindings, findingsOf, kindNamed, leftoverFindings }
 export { allFindings } from './lists.js'
 import type { Finding, Outcome, RegionFailure, RegionResult, RegionStatus } from '../model/types.js'
 import type { Report } from './types.js'
+import { recordOf } from '../model/record.js'
 
 /** Outputs about the run rather than one kind, after the kinds' own in action.yml. */
 const RUN_OUTPUT_NAMES = ['report-file', 'outputs-truncated', 'report'] as const
@@ -25,7 +26,9 @@ export function outputNames(kinds: readonly KindModule[]): string[] {
 }
 export type OutputName = string
 /** Every output's value: the run's outputs are always there, each kind's too (named by its declaration). */
-export type OutputValues = Record<OutputName, string> & Record<(typeof RUN_OUTPUT_NAMES)[number], string>
+export type OutputValues = Record<OutputName, string> & RunOutputs
+
+type RunOutputs = Record<(typeof RUN_OUTPUT_NAMES)[number], string>
 
 /**
  * GitHub keeps at most 1 MB of outputs per job. All of this step's outputs together stay within
@@ -252,8 +255,24 @@ function bytesOf(values: Partial<Record<OutputName, string>>): number {
 }
 
 /** Every output, in action.yml's order. */
-function inActionOrder(kinds: readonly KindModule[], values: Partial<Record<OutputName, string>>): OutputValues {
-  return Object.fromEntries(outputNames(kinds).map((name) => [name, values[name] ?? ''])) as OutputValues
+function inActionOrder(
+  kinds: readonly KindModule[],
+  values: Partial<Record<OutputName, string>> & RunOutputs
+): OutputValues {
+  const run: RunOutputs = recordOf(
+    RUN_OUTPUT_NAMES,
+    (name) => name,
+    (name) => values[name]
+  )
+  // The run's outputs are among the names already: assigning them again keeps action.yml's order.
+  return {
+    ...recordOf(
+      outputNames(kinds),
+      (name) => name,
+      (name) => values[name] ?? ''
+    ),
+    ...run
+  }
 }
 
 /**
@@ -294,9 +313,11 @@ export type TruncatedCounts = Record<ListName, number>
 
 /** The report with at most `keep` entries per resource list, and `truncated` when any were left out. */
 function reportKeeping(report: Report, keep: number): Report & { truncated?: TruncatedCounts } {
-  const truncated = Object.fromEntries(
-    KIND_NAMES.map((kind) => [REPORT_LISTS[kind], Math.max(0, findingsOf(report, kind).length - keep)])
-  ) as TruncatedCounts
+  const truncated: TruncatedCounts = recordOf(
+    KIND_NAMES,
+    (kind) => REPORT_LISTS[kind],
+    (kind) => Math.max(0, findingsOf(report, kind).length - keep)
+  )
   if (Object.values(truncated).every((count) => count === 0)) return report
   const kept = Object.fromEntries(
     KIND_NAMES.map((kind) => [REPORT_LISTS[kind], findingsOf(report, kind).slice(0, keep)])

@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { BY_KEY_NAME } from '../../../src/kinds/key-pairs.js'
 import { BY_LAUNCH_TEMPLATE } from '../../../src/kinds/launch-templates.js'
-import { listLiveInstances, usageFrom } from '../../../src/engine/instance-usage.js'
+import { listLiveInstances } from '../../../src/engine/instance-usage.js'
 import type { Candidate } from '../../../src/engine/leftover-model.js'
 import { inputsOf, sandboxClient, useSandbox } from './harness.js'
 
@@ -80,11 +80,12 @@ describe('listLiveInstances', () => {
   })
 })
 
-describe('usageFrom', () => {
-  it('gives the users of each candidate by its ID, exact values only', async () => {
+describe('the users of a candidate, as the engine reads them from a listing', () => {
+  it('gives the users of each candidate by its value, exact values only', async () => {
     seed({ instances: [{ id: 'i-00000001', state: 'running', keyName: 'packer_*x' }] })
     const live = await listLiveInstances(sandboxClient(sandbox()), { queries: [BY_KEY_NAME] })
-    const usage = usageFrom(live, BY_KEY_NAME, [candidate('packer_*x'), candidate('packer_?x')])
-    expect(Object.fromEntries(usage)).toEqual({ 'packer_*x': { instanceIds: ['i-00000001'], others: [] } })
+    const usersOf = (key: Candidate) => live.usersOf(BY_KEY_NAME, BY_KEY_NAME.candidateValue(key))
+    expect(usersOf(candidate('packer_*x'))).toEqual(['i-00000001'])
+    expect(usersOf(candidate('packer_?x'))).toEqual([])
   })
 })

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { planOrphans, plannedChanges, reportOnly, sweepOrphans } from '../../../src/engine/leftovers.js'
-import { inputsOf, orphanContext, planAndSweep, REGIONAL_KINDS, useSandbox } from './harness.js'
+import { inputsOf, orphanContext, planAndSweep, useSandbox, planLeftovers, actOn, heldBack } from './harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
@@ -26,7 +25,7 @@ describe('what each action does with the leftovers', () => {
   ] as const)('%s reports them as notified and deletes nothing', async (action, reason) => {
     leaveDebris()
     const { plan, findings } = await planAndSweep(orphanContext({ action }))
-    expect(plannedChanges(plan)).toBe(0)
+    expect(plan.changes).toBe(0)
     expect(findings.map((finding) => [finding.kind, finding.outcome])).toEqual([
       ['key-pairs', 'notified'],
       ['security-groups', 'notified'],
@@ -42,7 +41,7 @@ describe('what each action does with the leftovers', () => {
   it('terminate deletes each kind', async () => {
     leaveDebris()
     const { plan, findings } = await planAndSweep(orphanContext())
-    expect(plannedChanges(plan)).toBe(3)
+    expect(plan.changes).toBe(3)
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted', 'deleted', 'deleted'])
   })
 
@@ -50,7 +49,7 @@ describe('what each action does with the leftovers', () => {
     leaveDebris()
     const before = sandbox().fleet.snapshot()
     const { plan, findings } = await planAndSweep(orphanContext({ 'dry-run': true }))
-    expect(plannedChanges(plan)).toBe(3)
+    expect(plan.changes).toBe(3)
     expect(findings.map((finding) => finding.outcome)).toEqual(['dry-run', 'dry-run', 'dry-run'])
     for (const action of DELETES)
       expect(inputsOf(sandbox(), action)).toEqual([expect.objectContaining({ DryRun: true })])
@@ -59,9 +58,9 @@ describe('what each action does with the leftovers', () => {
 
   it('reportOnly (a tripped cap) reports the plan without a single call', async () => {
     leaveDebris()
-    const plan = await planOrphans(orphanContext(), new Set())
+    const plan = await planLeftovers(orphanContext())
     const callsBefore = sandbox().calls.length
-    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.outcome, finding.reason])).toEqual([
+    expect(heldBack(plan).map((finding) => [finding.outcome, finding.reason])).toEqual([
       ['notified', 'not deleted: this run made no changes'],
       ['notified', 'not deleted: this run made no changes'],
       ['notified', 'not deleted: this run made no changes']
@@ -72,7 +71,7 @@ describe('what each action does with the leftovers', () => {
   it('terminate skips every kind carrying the exclude-tag', async () => {
     leaveDebris({ 'packer-sweeper:keep': 'yes' })
     const { plan, findings } = await planAndSweep(orphanContext())
-    expect(plannedChanges(plan)).toBe(0)
+    expect(plan.changes).toBe(0)
     expect(findings.map((finding) => [finding.outcome, finding.reason])).toEqual([
       ['skipped', 'carries the packer-sweeper:keep tag'],
       ['skipped', 'carries the packer-sweeper:keep tag'],
@@ -107,19 +106,17 @@ describe('errors', () => {
     leaveDebris()
     sandbox().faults.deny({ action: 'DescribeNetworkInterfaces' }).deny({ action: 'DescribeKeyPairs' })
     const ctx = orphanContext()
-    const plan = await planOrphans(ctx, new Set())
+    const plan = await planLeftovers(ctx)
     expect(plan.errors).toEqual([
-      {
-        kind: 'key-pairs',
-        error: expect.objectContaining({ code: DENIED, missingPermission: 'ec2:DescribeKeyPairs' })
-      },
-      {
+      expect.objectContaining({ kind: 'key-pairs', code: DENIED, missingPermission: 'ec2:DescribeKeyPairs' }),
+      expect.objectContaining({
         kind: 'security-groups',
-        error: expect.objectContaining({ code: DENIED, missingPermission: 'ec2:DescribeNetworkInterfaces' })
-      }
+        code: DENIED,
+        missingPermission: 'ec2:DescribeNetworkInterfaces'
+      })
     ])
-    expect(plan.orphans.map((orphan) => orphan.candidate.id)).toEqual(['lt-1'])
-    expect((await sweepOrphans(ctx, plan, new Set())).map((finding) => finding.outcome)).toEqual(['deleted'])
+    expect(heldBack(plan).map((finding) => finding.id)).toEqual(['lt-1'])
+    expect((await actOn(ctx, plan)).map((finding) => finding.outcome)).toEqual(['deleted'])
     expect(sandbox().callsOf('DeleteSecurityGroup')).toEqual([])
   })
 
@@ -136,24 +133,63 @@ describe('errors', () => {
       code: 'Throttling',
       message: 'slow down'
     })
-    const plan = await planOrphans(orphanContext(), new Set())
-    expect(plan.errors).toEqual([{ kind: 'security-groups', error: expect.objectContaining({ code: 'Throttling' }) }])
-    expect(reportOnly(REGIONAL_KINDS, plan).map((finding) => [finding.id, finding.outcome])).toEqual([
-      ['sg-x', 'skipped']
-    ])
+    const plan = await planLeftovers(orphanContext())
+    expect(plan.errors).toEqual([expect.objectContaining({ kind: 'security-groups', code: 'Throttling' })])
+    expect(heldBack(plan).map((finding) => [finding.id, finding.outcome])).toEqual([['sg-x', 'skipped']])
   })
 
   it('fails an orphan whose use cannot be checked again right before deleting', async () => {
     leaveDebris()
     const ctx = orphanContext({ resources: ['key-pairs'] })
-    const plan = await planOrphans(ctx, new Set())
+    const plan = await planLeftovers(ctx)
     sandbox().faults.deny({ action: 'DescribeInstances' })
-    expect(await sweepOrphans(ctx, plan, new Set())).toEqual([
+    expect(await actOn(ctx, plan)).toEqual([
       expect.objectContaining({
         outcome: 'failed',
         error: expect.objectContaining({ missingPermission: 'ec2:DescribeInstances' })
       })
     ])
     expect(sandbox().callsOf('DeleteKeyPair')).toEqual([])
+  })
+})
+
+// Moved from rules.test.ts's reportedFinding, now through the engine's holdBack.
+describe('what a plan held back reports', () => {
+  /** A stale key pair whose name says 5 hours and whose CreateTime says 3: the age note says so. */
+  function disagreeingKey(): string {
+    const name = packerName(5 * 3600, NOW)
+    seed({ keyPairs: [{ keyName: name, keyPairId: 'key-1', createTime: hoursBefore(NOW, 3).toISOString() }] })
+    return name
+  }
+
+  it('reports orphans as notified, with why stop leaves them and the age note', async () => {
+    const name = disagreeingKey()
+    const note = expect.stringMatching(/disagree; aged by the younger \(CreateTime\)$/)
+    const notify = heldBack(await planLeftovers(orphanContext({ action: 'notify', resources: ['key-pairs'] })))
+    expect(notify).toEqual([
+      {
+        kind: 'key-pairs',
+        id: name,
+        name,
+        region: 'us-east-1',
+        createdAt: hoursBefore(NOW, 3).toISOString(),
+        ageSource: 'create-time',
+        ageSeconds: 3 * 3600,
+        outcome: 'notified',
+        reason: note
+      }
+    ])
+    const stop = heldBack(await planLeftovers(orphanContext({ action: 'stop', resources: ['key-pairs'] })))
+    expect(stop[0]?.reason).toMatch(/^stop leaves key pairs alone: there is nothing to stop; name timestamp/)
+  })
+
+  it('keeps the skip reason and leaves out an unknown age', async () => {
+    seed({ keyPairs: [{ keyName: 'packer_imported', createTime: null }] })
+    const [finding] = heldBack(
+      await planLeftovers(orphanContext({ resources: ['key-pairs'], 'key-name': ['packer_*'] }))
+    )
+    expect(finding).toMatchObject({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
+    expect(finding).not.toHaveProperty('createdAt')
+    expect(finding).not.toHaveProperty('ageSeconds')
   })
 })

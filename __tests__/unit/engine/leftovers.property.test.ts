@@ -8,10 +8,9 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import { SWEEP_ACTIONS } from '../../../src/model/types.js'
 import { type InstanceStateName, type RegionSeed, type Sandbox, startSandbox } from '../../../sandbox/index.js'
-import { QUICK_WAIT, REGION, regionalKindsFor, sandboxClient } from './harness.js'
+import { REGION, regionalKindsFor, sandboxClient, planLeftovers, actOn, testScope } from './harness.js'
 import { defaultInputs, hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const KEEP = 'packer-sweeper:keep'
@@ -192,20 +191,14 @@ describe('safety', () => {
             'dry-run': s.dryRun,
             'max-age': s.maxAgeHours * 3600
           })
-          const ctx = {
-            kinds: regionalKindsFor(inputs),
-            client,
-            region: REGION,
-            inputs,
-            now: NOW,
-            terminationWait: QUICK_WAIT
-          }
+          const kinds = regionalKindsFor(inputs)
+          const ctx = { kinds, scope: testScope({ region: REGION, inputs, now: NOW, ec2For: () => client }, kinds) }
           // Like the core: only terminate terminates, and only instances that are not terminated yet.
           const terminating = new Set(s.action === 'terminate' ? s.terminating : [])
           const terminated = new Set([...terminating].filter((id) => !s.failedToTerminate.includes(id)))
-          const plan = await planOrphans(ctx, terminating)
+          const plan = await planLeftovers(ctx, terminating)
           if (!s.dryRun) terminate(sandbox, terminated)
-          const findings = await sweepOrphans(ctx, plan, terminated)
+          const findings = await actOn(ctx, plan, terminated)
 
           const deleted = findings.filter((finding) => finding.outcome === 'deleted').map((finding) => finding.id)
           if (deleted.length > 0) runsThatDeleted++

@@ -6,10 +6,19 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { clientConfig } from '../../../src/aws/clients.js'
-import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/index.js'
 import { defaultInputs, NOW, packerName } from '../../../__fixtures__/support.js'
-import { inputsOf, orphanContext, QUICK_WAIT, REGION, regionalKindsFor, useSandbox } from './harness.js'
+import {
+  inputsOf,
+  orphanContext,
+  REGION,
+  regionalKindsFor,
+  useSandbox,
+  planLeftovers,
+  actOn,
+  heldBack,
+  testScope
+} from './harness.js'
 
 const { sandbox, seed } = useSandbox()
 const BUILDER = 'i-0b111de0'
@@ -23,13 +32,13 @@ describe('one listing of the live instances', () => {
         { launchTemplateId: 'lt-1', launchTemplateName: 'packer-fleet-launch-template-abc1234', createTime: at(3) }
       ]
     })
-    await planOrphans(orphanContext({ resources: ['key-pairs', 'launch-templates'] }), new Set())
+    await planLeftovers(orphanContext({ resources: ['key-pairs', 'launch-templates'] }))
     expect(inputsOf(sandbox(), 'DescribeInstances')).toHaveLength(1)
   })
 
   it('is not made when no selected kind is used by instances', async () => {
     seed({ securityGroups: [] })
-    await planOrphans(orphanContext({ resources: ['security-groups'] }), new Set())
+    await planLeftovers(orphanContext({ resources: ['security-groups'] }))
     expect(inputsOf(sandbox(), 'DescribeInstances')).toEqual([])
   })
 
@@ -41,7 +50,7 @@ describe('one listing of the live instances', () => {
     })
     let release: (ids: ReadonlySet<string>) => void = () => undefined
     const terminating = new Promise<ReadonlySet<string>>((resolve) => (release = resolve))
-    const planning = planOrphans(orphanContext({ resources: ['key-pairs'] }), terminating)
+    const planning = planLeftovers(orphanContext({ resources: ['key-pairs'] }), terminating)
     await until(() =>
       ['DescribeKeyPairs', 'DescribeInstances'].every((action) =>
         sandbox()
@@ -51,7 +60,10 @@ describe('one listing of the live instances', () => {
     )
     release(new Set([BUILDER]))
     const plan = await planning
-    expect(plan.orphans.map((planned) => [planned.verdict, planned.dependsOn])).toEqual([['orphan', [BUILDER]]])
+    expect(plan.changes).toBe(1)
+    expect(heldBack(plan).map((finding) => [finding.outcome, finding.reason])).toEqual([
+      ['notified', `not deleted: this run made no changes (used by ${BUILDER})`]
+    ])
   })
 
   it("the wait's last poll is the recheck before deleting: no listing after it", async () => {
@@ -61,10 +73,10 @@ describe('one listing of the live instances', () => {
       instances: [{ id: BUILDER, state: 'running', keyName: name }]
     })
     const ctx = orphanContext({ resources: ['key-pairs'] })
-    const plan = await planOrphans(ctx, new Set([BUILDER]))
+    const plan = await planLeftovers(ctx, new Set([BUILDER]))
     sandbox().fleet.update(BUILDER, { state: 'terminated' })
     const before = sandbox().callsOf('DescribeInstances').length
-    const findings = await sweepOrphans({ ...ctx, terminationWait: QUICK_WAIT }, plan, new Set([BUILDER]))
+    const findings = await actOn(ctx, plan, [BUILDER])
     expect(findings.map((finding) => finding.outcome)).toEqual(['deleted'])
     expect(sandbox().callsOf('DescribeInstances').length - before).toBe(1)
   })
@@ -109,7 +121,11 @@ describe("a security group's usage", () => {
     })
     try {
       const inputs = defaultInputs({ resources: ['security-groups'], action: 'terminate' })
-      await planOrphans({ kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW }, new Set())
+      const kinds = regionalKindsFor(inputs)
+      await planLeftovers({
+        kinds,
+        scope: testScope({ region: REGION, inputs, now: NOW, ec2For: () => client }, kinds)
+      })
     } finally {
       client.destroy()
     }
@@ -156,8 +172,9 @@ describe("a region's deletes", () => {
         resources: ['key-pairs', 'security-groups', 'launch-templates'],
         action: 'terminate'
       })
-      const ctx = { kinds: regionalKindsFor(inputs), client, region: REGION, inputs, now: NOW }
-      await sweepOrphans(ctx, await planOrphans(ctx, new Set()), new Set())
+      const kinds = regionalKindsFor(inputs)
+      const ctx = { kinds, scope: testScope({ region: REGION, inputs, now: NOW, ec2For: () => client }, kinds) }
+      await actOn(ctx, await planLeftovers(ctx))
     } finally {
       client.destroy()
     }

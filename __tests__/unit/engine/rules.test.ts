@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import type { Candidate, PlannedOrphan } from '../../../src/engine/leftover-model.js'
+import type { Candidate } from '../../../src/engine/leftover-model.js'
 import {
   AGE_DISAGREEMENT_TOLERANCE_SECONDS,
   deriveAge,
@@ -11,8 +11,7 @@ import {
   keyPairOnlyReported,
   matchesAnyPattern,
   matchesTags,
-  remainingUses,
-  reportedFinding
+  remainingUses
 } from '../../../src/engine/rules.js'
 import type { TagFilter } from '../../../src/model/types.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
@@ -294,18 +293,19 @@ describe('keyPairOnlyReported: only packer_<uuid>, or a custom name opted in wit
 
 describe('judgeUsage', () => {
   const terminating = new Set(['i-1', 'i-2'])
+  const on = (...ids: string[]) => ids.map((instanceId) => ({ instanceId, region: 'eu-west-1' }))
 
   it.each([
     ['nothing uses it', undefined, { verdict: 'orphan', dependsOn: [] }],
     [
       'only instances this run terminates',
-      { instanceIds: ['i-2', 'i-1', 'i-2'], others: [] },
-      { verdict: 'orphan', dependsOn: ['i-1', 'i-2'] }
+      { instances: on('i-2', 'i-1', 'i-2'), others: [] },
+      { verdict: 'orphan', dependsOn: on('i-1', 'i-2') }
     ],
-    ['an instance that stays', { instanceIds: ['i-1', 'i-3'], others: [] }, { verdict: 'in-use' }],
+    ['an instance that stays', { instances: on('i-1', 'i-3'), others: [] }, { verdict: 'in-use' }],
     [
       'another group references it',
-      { instanceIds: [], others: ['group sg-1 (its rules reference it)'] },
+      { instances: [], others: ['group sg-1 (its rules reference it)'] },
       { verdict: 'in-use' }
     ]
   ])('%s', (_what, usage, expected) => {
@@ -314,49 +314,11 @@ describe('judgeUsage', () => {
 
   it('lists what remains once instances are gone', () => {
     expect(
-      remainingUses({ instanceIds: ['i-1', 'i-3'], others: ['eni-1 (not attached to an instance)'] }, new Set(['i-1']))
+      remainingUses(
+        { instances: on('i-1', 'i-3'), others: ['eni-1 (not attached to an instance)'] },
+        new Set(['i-1']),
+        (user) => `instance ${user.instanceId}`
+      )
     ).toEqual(['instance i-3', 'eni-1 (not attached to an instance)'])
-  })
-})
-
-describe('reportedFinding', () => {
-  const planned = (overrides: Partial<PlannedOrphan> = {}): PlannedOrphan => ({
-    candidate: candidate(),
-    age: { createdAt: hoursBefore(NOW, 3), ageSource: 'create-time', ageSeconds: 3 * 3600, note: 'clocks disagree' },
-    verdict: 'orphan',
-    dependsOn: [],
-    ...overrides
-  })
-
-  it('reports orphans as notified, with why stop leaves them and the age note', () => {
-    expect(reportedFinding(planned(), 'eu-west-1', 'notify', 'key pairs')).toEqual({
-      kind: 'key-pairs',
-      id: 'packer_x',
-      name: 'packer_x',
-      region: 'eu-west-1',
-      createdAt: hoursBefore(NOW, 3).toISOString(),
-      ageSource: 'create-time',
-      ageSeconds: 3 * 3600,
-      outcome: 'notified',
-      reason: 'clocks disagree'
-    })
-    expect(reportedFinding(planned(), 'eu-west-1', 'stop', 'key pairs').reason).toBe(
-      'stop leaves key pairs alone: there is nothing to stop; clocks disagree'
-    )
-    expect(reportedFinding(planned({ dependsOn: ['i-1'] }), 'eu-west-1', 'terminate', 'key pairs').reason).toMatch(
-      /^not deleted: this run made no changes \(used by i-1\)/
-    )
-  })
-
-  it('keeps the skip reason and leaves out an unknown age', () => {
-    const finding = reportedFinding(
-      planned({ verdict: 'skip', skipReason: 'age unknown', age: { ageSource: 'unknown' } }),
-      'eu-west-1',
-      'terminate',
-      'key pairs'
-    )
-    expect(finding).toMatchObject({ outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
-    expect(finding).not.toHaveProperty('createdAt')
-    expect(finding).not.toHaveProperty('ageSeconds')
   })
 })

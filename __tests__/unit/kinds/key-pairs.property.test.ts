@@ -8,10 +8,9 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import type { TagFilter } from '../../../src/model/types.js'
 import { startSandbox, wildcard } from '../../../sandbox/index.js'
-import { QUICK_WAIT, REGION, regionalKindsFor, sandboxClient } from '../engine/harness.js'
+import { REGION, regionalKindsFor, sandboxClient, planLeftovers, actOn, testScope } from '../engine/harness.js'
 import { defaultInputs, hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 /** `packer_` + uuid.TimeOrderedUUID(): `%08x-%04x-%04x-%04x-%04x%08x`, lowercase hex. */
@@ -129,16 +128,10 @@ describe('key pairs: only packer_<uuid>, or an opted-in custom name carrying a c
             tags: s.tags,
             'delete-custom-key-pairs': s.optIn
           })
-          const ctx = {
-            kinds: regionalKindsFor(inputs),
-            client,
-            region: REGION,
-            inputs,
-            now: NOW,
-            terminationWait: QUICK_WAIT
-          }
-          const plan = await planOrphans(ctx, new Set())
-          const findings = await sweepOrphans(ctx, plan, new Set())
+          const kinds = regionalKindsFor(inputs)
+          const ctx = { kinds, scope: testScope({ region: REGION, inputs, now: NOW, ec2For: () => client }, kinds) }
+          const plan = await planLeftovers(ctx, new Set())
+          const findings = await actOn(ctx, plan)
 
           const byId = new Map(s.keyPairs.map((key, n) => [`key-${n}`, key]))
           const byName = new Map(s.keyPairs.map((key) => [key.name, key]))

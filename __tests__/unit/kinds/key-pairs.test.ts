@@ -1,24 +1,20 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  type OrphanContext,
-  planOrphans,
-  plannedChanges,
-  reportOnly,
-  sweepOrphans
-} from '../../../src/engine/leftovers.js'
 import type { Inputs } from '../../../src/model/types.js'
 import {
   inputsOf,
   orphanContext,
   planAndSweep as sweep,
   REGION,
-  REGIONAL_KINDS,
-  useSandbox
+  useSandbox,
+  planLeftovers,
+  actOn,
+  heldBack,
+  type LeftoverRun
 } from '../engine/harness.js'
 import { hoursBefore, NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
-const context = (inputs: Partial<Inputs> = {}): OrphanContext => orphanContext({ resources: ['key-pairs'], ...inputs })
+const context = (inputs: Partial<Inputs> = {}): LeftoverRun => orphanContext({ resources: ['key-pairs'], ...inputs })
 const at = (hours: number) => hoursBefore(NOW, hours).toISOString()
 const keyPairs = () => sandbox().fleet.keyPairs(REGION)
 const deletes = () => sandbox().callsOf('DeleteKeyPair')
@@ -37,7 +33,7 @@ describe('key pairs', () => {
     const name = packerName(3 * 3600, NOW)
     seed({ keyPairs: [{ keyName: name, keyPairId: 'key-1', createTime: at(3) }] })
     const { plan, findings } = await sweep(context())
-    expect(plannedChanges(plan)).toBe(1)
+    expect(plan.changes).toBe(1)
     expect(findings).toEqual([
       {
         kind: 'key-pairs',
@@ -90,7 +86,7 @@ describe('key pairs', () => {
         ]
       }
     ])
-    expect(plannedChanges(plan)).toBe(250)
+    expect(plan.changes).toBe(250)
   })
 
   it('leaves alone a key a stopped instance still uses, and says so', async () => {
@@ -100,7 +96,7 @@ describe('key pairs', () => {
       instances: [{ id: STOPPED, state: 'stopped', keyName: name }]
     })
     const { plan, findings } = await sweep(context())
-    expect(plannedChanges(plan)).toBe(0)
+    expect(plan.changes).toBe(0)
     expect(findings).toEqual([
       expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by instance ${STOPPED}` })
     ])
@@ -210,7 +206,7 @@ describe('key pairs', () => {
         ]
       })
       const { plan, findings } = await sweep(context({ 'key-name': [], tags: PLATFORM }))
-      expect(plannedChanges(plan)).toBe(1)
+      expect(plan.changes).toBe(1)
       expect(findings).toEqual([
         expect.objectContaining({ name: packers, outcome: 'deleted' }),
         expect.objectContaining({
@@ -227,7 +223,7 @@ describe('key pairs', () => {
     it('key-name packer_* (the old default, set by hand): packer_shared is reported skipped, never deleted', async () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
       const { plan, findings } = await sweep(context({ 'key-name': ['packer_*'] }))
-      expect(plannedChanges(plan)).toBe(0)
+      expect(plan.changes).toBe(0)
       expect(findings).toEqual([
         expect.objectContaining({
           name: 'packer_shared',
@@ -295,8 +291,8 @@ describe('key pairs', () => {
     it('notify reports a custom-named key as skipped too, without looking up what uses it', async () => {
       seed({ keyPairs: [{ keyName: 'packer_shared', createTime: at(THIRTY_DAYS) }] })
       const ctx = context({ action: 'notify', 'key-name': ['packer_*'] })
-      const plan = await planOrphans(ctx, new Set())
-      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([
+      const plan = await planLeftovers(ctx)
+      expect(heldBack(plan)).toEqual([
         expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining(NOT_PACKERS) })
       ])
       expect(sandbox().callsOf('DescribeInstances')).toEqual([])
@@ -314,12 +310,12 @@ describe('key pairs', () => {
 
     it('is planned before the instance is touched, then deleted after the waiter saw it terminated', async () => {
       const ctx = context()
-      const plan = await planOrphans(ctx, new Set([BUILDER]))
-      expect(plannedChanges(plan)).toBe(1)
-      expect(plan.orphans[0]?.dependsOn).toEqual([BUILDER])
+      const plan = await planLeftovers(ctx, new Set([BUILDER]))
+      expect(plan.changes).toBe(1)
+      expect(heldBack(plan)[0]?.reason).toBe(`not deleted: this run made no changes (used by ${BUILDER})`)
       sandbox().fleet.update(BUILDER, { state: 'terminated' }) // the core terminated it
       const planned = sandbox().calls.length
-      const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
+      const findings = await actOn(ctx, plan, [BUILDER])
       expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `after ${BUILDER} terminated` })])
       const calls = sandbox().calls
       const waiterPoll = calls.findIndex((call, index) => index >= planned && call.action === 'DescribeInstances')
@@ -330,9 +326,9 @@ describe('key pairs', () => {
 
     it('is in use when the instance did not reach terminated within the wait', async () => {
       const ctx = context()
-      const plan = await planOrphans(ctx, new Set([BUILDER]))
+      const plan = await planLeftovers(ctx, new Set([BUILDER]))
       sandbox().fleet.update(BUILDER, { state: 'shutting-down' })
-      const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
+      const findings = await actOn(ctx, plan, [BUILDER])
       expect(findings).toEqual([
         expect.objectContaining({
           outcome: 'in-use',
@@ -358,17 +354,17 @@ describe('key pairs', () => {
 
     it('is in use when a new instance took the key meanwhile (checked again right before deleting)', async () => {
       const ctx = context()
-      const plan = await planOrphans(ctx, new Set([BUILDER]))
+      const plan = await planLeftovers(ctx, new Set([BUILDER]))
       sandbox().fleet.update(BUILDER, { state: 'terminated' })
       seed({ instances: [{ id: NEW, state: 'pending', keyName: name }] })
-      const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
+      const findings = await actOn(ctx, plan, [BUILDER])
       expect(findings).toEqual([expect.objectContaining({ outcome: 'in-use', reason: `in use by instance ${NEW}` })])
       expect(deletes()).toEqual([])
     })
 
     it('is skipped as in use when the run does not terminate that instance', async () => {
       const { plan, findings } = await sweep(context())
-      expect(plannedChanges(plan)).toBe(0)
+      expect(plan.changes).toBe(0)
       expect(findings).toEqual([
         expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })
       ])
@@ -391,8 +387,8 @@ describe('key pairs', () => {
 
     it('under notify the instance is not terminated, so the key stays in use', async () => {
       const ctx = context({ action: 'notify' })
-      const plan = await planOrphans(ctx, new Set([BUILDER]))
-      expect(reportOnly(REGIONAL_KINDS, plan)).toEqual([
+      const plan = await planLeftovers(ctx, new Set([BUILDER]))
+      expect(heldBack(plan)).toEqual([
         expect.objectContaining({ outcome: 'skipped', reason: `in use by instance ${BUILDER}` })
       ])
     })

@@ -1,11 +1,19 @@
 import { describe, expect, it } from '@jest/globals'
-import { type OrphanContext, planOrphans, sweepOrphans } from '../../../src/engine/leftovers.js'
 import type { Inputs } from '../../../src/model/types.js'
-import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from '../engine/harness.js'
+import {
+  inputsOf,
+  orphanContext,
+  planAndSweep,
+  REGION,
+  useSandbox,
+  planLeftovers,
+  actOn,
+  type LeftoverRun
+} from '../engine/harness.js'
 import { hoursBefore, NOW } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
-const context = (inputs: Partial<Inputs> = {}): OrphanContext =>
+const context = (inputs: Partial<Inputs> = {}): LeftoverRun =>
   orphanContext({ resources: ['launch-templates'], ...inputs })
 const SPOT = 'i-05b07000'
 const at = (hours: number) => hoursBefore(NOW, hours).toISOString()
@@ -74,9 +82,9 @@ describe('launch templates', () => {
       instances: [{ id: SPOT, state: 'running', launchTemplateId: 'lt-1' }]
     })
     const ctx = context()
-    const plan = await planOrphans(ctx, new Set([SPOT]))
+    const plan = await planLeftovers(ctx, new Set([SPOT]))
     sandbox().fleet.update(SPOT, { state: 'terminated' })
-    expect(await sweepOrphans(ctx, plan, new Set([SPOT]))).toEqual([expect.objectContaining({ outcome: 'deleted' })])
+    expect(await actOn(ctx, plan, [SPOT])).toEqual([expect.objectContaining({ outcome: 'deleted' })])
   })
 
   it('requires the tags input on templates too', async () => {

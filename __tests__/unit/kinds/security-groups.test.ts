@@ -1,12 +1,21 @@
 import { describe, expect, it } from '@jest/globals'
-import { type OrphanContext, planOrphans, plannedChanges, sweepOrphans } from '../../../src/engine/leftovers.js'
 import type { Inputs } from '../../../src/model/types.js'
 import type { SecurityGroupSeed } from '../../../sandbox/index.js'
-import { inputsOf, orphanContext, planAndSweep, REGION, useSandbox } from '../engine/harness.js'
+import {
+  inputsOf,
+  orphanContext,
+  planAndSweep,
+  REGION,
+  useSandbox,
+  planLeftovers,
+  actOn,
+  type LeftoverRun,
+  heldBack
+} from '../engine/harness.js'
 import { NOW, packerName } from '../../../__fixtures__/support.js'
 
 const { sandbox, seed } = useSandbox()
-const context = (inputs: Partial<Inputs> = {}): OrphanContext =>
+const context = (inputs: Partial<Inputs> = {}): LeftoverRun =>
   orphanContext({ resources: ['security-groups'], ...inputs })
 const BUILDER = 'i-0b111de0'
 const LIVE = 'i-011fe000'
@@ -41,7 +50,7 @@ describe('security groups', () => {
   it("deletes a killed build's group, aged by the build start in its name", async () => {
     seed({ securityGroups: [packerGroup('sg-1', 3)] })
     const { plan, findings } = await planAndSweep(context())
-    expect(plannedChanges(plan)).toBe(1)
+    expect(plan.changes).toBe(1)
     expect(findings).toEqual([
       expect.objectContaining({
         kind: 'security-groups',
@@ -92,7 +101,7 @@ describe('security groups', () => {
       securityGroups: [{ groupId: 'sg-1', groupName: 'packer_something', description: 'Temporary group for Packer' }]
     })
     const { plan, findings } = await planAndSweep(context({ 'max-age': 0 }))
-    expect(plannedChanges(plan)).toBe(0)
+    expect(plan.changes).toBe(0)
     expect(findings).toEqual([
       expect.objectContaining({ id: 'sg-1', outcome: 'skipped', reason: 'age unknown', ageSource: 'unknown' })
     ])
@@ -169,9 +178,9 @@ describe('security groups', () => {
   it('reports DependencyViolation as in-use with the message, not a failure', async () => {
     seed({ securityGroups: [packerGroup('sg-1', 3)] })
     const ctx = context()
-    const plan = await planOrphans(ctx, new Set())
+    const plan = await planLeftovers(ctx)
     seed({ networkInterfaces: [{ networkInterfaceId: 'eni-new', groupIds: ['sg-1'], attachedInstanceId: NEW }] }) // a build started using it meanwhile
-    const findings = await sweepOrphans(ctx, plan, new Set())
+    const findings = await actOn(ctx, plan)
     expect(findings).toEqual([
       expect.objectContaining({
         outcome: 'in-use',
@@ -185,11 +194,9 @@ describe('security groups', () => {
   it('reports a group that vanished meanwhile as deleted, "already deleted"', async () => {
     seed({ securityGroups: [packerGroup('sg-1', 3)] })
     const ctx = context()
-    const plan = await planOrphans(ctx, new Set())
+    const plan = await planLeftovers(ctx)
     groups().splice(0)
-    expect(await sweepOrphans(ctx, plan, new Set())).toEqual([
-      expect.objectContaining({ outcome: 'deleted', reason: 'already deleted' })
-    ])
+    expect(await actOn(ctx, plan)).toEqual([expect.objectContaining({ outcome: 'deleted', reason: 'already deleted' })])
   })
 
   it("deletes the group of a builder this run terminates after the builder's interface is gone", async () => {
@@ -199,10 +206,12 @@ describe('security groups', () => {
       instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }]
     })
     const ctx = context()
-    const plan = await planOrphans(ctx, new Set([BUILDER]))
-    expect(plan.orphans.map((orphan) => orphan.dependsOn)).toEqual([[BUILDER]])
+    const plan = await planLeftovers(ctx, new Set([BUILDER]))
+    expect(heldBack(plan).map((finding) => finding.reason)).toEqual([
+      `not deleted: this run made no changes (used by ${BUILDER})`
+    ])
     sandbox().fleet.update(BUILDER, { state: 'terminated' })
-    const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
+    const findings = await actOn(ctx, plan, [BUILDER])
     expect(findings).toEqual([expect.objectContaining({ outcome: 'deleted', reason: `after ${BUILDER} terminated` })])
   })
 
@@ -212,9 +221,9 @@ describe('security groups', () => {
       instances: [{ id: BUILDER, state: 'running', securityGroupIds: ['sg-1'] }]
     })
     const ctx = context()
-    const plan = await planOrphans(ctx, new Set([BUILDER]))
+    const plan = await planLeftovers(ctx, new Set([BUILDER]))
     sandbox().fleet.update(BUILDER, { state: 'stopping' })
-    const findings = await sweepOrphans(ctx, plan, new Set([BUILDER]))
+    const findings = await actOn(ctx, plan, [BUILDER])
     const polls = inputsOf(sandbox(), 'DescribeInstances').filter(
       (input) => input.InstanceIds?.length === 1 && input.InstanceIds[0] === BUILDER
     )

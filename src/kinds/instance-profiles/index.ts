@@ -1,33 +1,60 @@
 /**
  * Packer's temporary IAM instance profiles and roles (`temporary_iam_instance_profile_policy_document`).
- * IAM is global: swept once per run beside the regions (the survey below); what makes them
- * Packer's is in rules.ts, the reads and removal steps in sweep.ts.
+ * IAM is global: the kind is swept in the account's scope, once per run whatever `regions` says,
+ * in the partition of the credentials. A profile an instance still uses, in any region enabled for
+ * the account, is never touched: removing its role would take a live build's credentials away.
+ * What makes them Packer's is in rules.ts, the reads in reads.ts, the removal steps in steps.ts;
+ * the one leftover engine (engine/leftovers.ts) does the rest.
  */
-import { clientConfig } from '../../aws/clients.js'
-import { resolveRegions } from '../../aws/regions.js'
-import { regionDeadline } from '../../engine/run-control.js'
-import { formatAwsError } from '../../model/format.js'
-import { BY_INSTANCE_PROFILE, IAM_IN_USE_CODES } from './rules.js'
 import {
-  checkInstanceProfileUsers,
-  discoverInstanceProfiles,
-  judgeInstanceProfiles,
-  NOT_REMOVED_CANCELLED,
-  plannedInstanceProfileChanges,
-  reportInstanceProfilesOnly,
-  sweepInstanceProfiles,
-  type InstanceProfileContext,
-  type InstanceProfilePlan
-} from './sweep.js'
-import { PERMISSION } from '../../model/permissions.js'
-import {
+  GLOBAL_REGION,
   leftoverPermissions,
   OVER_CAP,
   selectedIdsOutput,
-  type AccountLeftoverKind,
-  type AccountScope,
-  type AccountSurvey
+  type LeftoverKindModule
 } from '../../engine/kind.js'
+import { leftoverPart, type InstanceRef, type Planned, type Settlement } from '../../engine/leftover-kind.js'
+import { leftoverFinding } from '../../engine/rules.js'
+import { describeReadError } from '../../aws/describe-error.js'
+import { PERMISSION } from '../../model/permissions.js'
+import { discoverLeftovers, IAM_CONCURRENCY, listProfiles, profileUsers } from './reads.js'
+import {
+  BY_INSTANCE_PROFILE,
+  heldByReason,
+  IAM_IN_USE_CODES,
+  judgeLeftover,
+  leftoverAge,
+  placeInProfiles,
+  type IamFinding,
+  type IamLeftover,
+  type RemovalStepOutcome
+} from './rules.js'
+import { NOT_READ_AGAIN, removeLeftover } from './steps.js'
+
+/** The reason on a profile whose removal was never started because the job was cancelled. */
+const NOT_REMOVED_CANCELLED = 'not removed: the job was cancelled first'
+
+/** `i-0abc in eu-west-1`: no parentheses, since the outcome is printed around the reason. */
+function userWords(user: InstanceRef): string {
+  return `${user.instanceId} in ${user.region}`
+}
+
+function finding(
+  { candidate: leftover, age }: Planned<IamLeftover>,
+  { outcome, reason, error }: Settlement,
+  steps: RemovalStepOutcome[] = []
+): IamFinding {
+  const resource = { kind: 'instance-profiles' as const, id: leftover.name, name: leftover.name, region: GLOBAL_REGION }
+  return {
+    ...leftoverFinding(resource, age, outcome, reason, error),
+    iam: {
+      profile: leftover.profile !== undefined,
+      ...(leftover.role ? { role: leftover.role.name } : {}),
+      inlinePolicies: leftover.role?.inlinePolicies ?? [],
+      steps
+    }
+  }
+}
 
 export const instanceProfiles = {
   name: 'instance-profiles',
@@ -66,100 +93,82 @@ export const instanceProfiles = {
   inUseCodes: IAM_IN_USE_CODES,
   nameHeader: 'Name',
   dryRunCaveat: 'the IAM permissions to remove instance profiles and roles were not proven (IAM has no DryRun)',
-  engine: 'account-leftovers',
-  survey: surveyInstanceProfiles,
+  engine: 'leftovers',
   // Which instances run with a profile: from the swept regions' listings when the run makes them.
-  instanceUse: { link: BY_INSTANCE_PROFILE, elsewhere: PERMISSION.describeIamInstanceProfileAssociations }
-} satisfies AccountLeftoverKind
-
-/**
- * The kind's survey, beside the regions': read while they are surveyed (discovery needs neither
- * the region list nor the builders, so it starts at once), judged once the run knows which
- * builders it terminates, carried out after the regions acted. Its failures are run errors: IAM
- * has no region to fail.
- */
-async function surveyInstanceProfiles(
-  scope: AccountScope,
-  terminating: Promise<ReadonlySet<string>>
-): Promise<AccountSurvey> {
-  const { inputs, control } = scope
-  const timeoutMs = inputs['region-timeout'] * 1000
-  // Loaded only when the kind is swept: other runs never pay for the IAM client.
-  const { IAMClient } = await import('@aws-sdk/client-iam')
-  const iam = new IAMClient(clientConfig({ region: scope.home, credentials: scope.credentials }))
-  const errors: string[] = []
-  let enabledRegions: readonly string[] = scope.regions
-  const context = (abortSignal: AbortSignal): InstanceProfileContext => ({
-    iam,
-    enabledRegions,
-    ec2For: scope.ec2For,
-    instancesIn: scope.instancesIn,
-    inputs,
-    now: scope.now,
-    abortSignal,
-    cancelled: control.cancelled,
-    readBackSignal: scope.readBackSignal,
-    onSettled: (finding) => scope.onSettled([finding])
-  })
-  try {
-    const plan = await planWithin(regionDeadline(timeoutMs, control))
-    return {
-      errors,
-      changes: plannedInstanceProfileChanges(plan, inputs),
-      act: async (_signals, terminated) => {
-        const deadlineAt = Date.now() + timeoutMs
-        return new Map([
-          [
-            'instance-profiles',
-            await sweepInstanceProfiles(
-              { ...context(regionDeadline(timeoutMs, control)), deadlineAt },
-              plan,
-              terminated
-            )
-          ]
+  instanceUse: { link: BY_INSTANCE_PROFILE, elsewhere: PERMISSION.describeIamInstanceProfileAssociations },
+  leftovers: leftoverPart<IamLeftover>({
+    scope: 'account',
+    label: 'IAM instance profiles',
+    usersInEnabledRegions: true,
+    discover: discoverLeftovers,
+    judge(leftover, inputs, now) {
+      const age = leftoverAge(leftover, now)
+      const rules = { maxAgeSeconds: inputs['max-age'], excludeTag: inputs['exclude-tag'], tags: inputs.tags }
+      const verdict = judgeLeftover(leftover, age, rules)
+      if (verdict.verdict !== 'skip') return { age, verdict: verdict.verdict }
+      return { age, verdict: 'skip', reason: verdict.reason, ...(verdict.heldBy ? { namesUsers: true } : {}) }
+    },
+    sortKey: (leftover) => [leftover.name],
+    /**
+     * The usage check, in every enabled region, when a profile is left to remove (without its
+     * answer no profile may be touched), or when other profiles hold a skipped build's role (the
+     * reason then names the instances that use them).
+     */
+    async users(scope, stale, reworded) {
+      const arns = [
+        ...new Set([
+          ...stale.flatMap((leftover) => (leftover.profile ? [leftover.profile.arn] : [])),
+          ...reworded.flatMap((leftover) => (leftover.heldBy ?? []).map((profile) => profile.arn))
         ])
-      },
-      holdBack: (why) =>
-        new Map([
-          [
-            'instance-profiles',
-            reportInstanceProfilesOnly(
-              plan,
-              inputs,
-              inputs.action === 'terminate' ? (why === 'over-cap' ? OVER_CAP : NOT_REMOVED_CANCELLED) : undefined
-            )
-          ]
-        ]),
-      dispose: () => iam.destroy()
+      ]
+      const users = arns.length > 0 ? await profileUsers(scope, arns) : new Map<string, InstanceRef[]>()
+      const usedBy = (arn: string) => users.get(arn) ?? []
+      return {
+        of: (leftover) => (leftover.profile ? { instances: usedBy(leftover.profile.arn), others: [] } : undefined),
+        reword: (leftover) =>
+          leftover.heldBy && heldByReason(leftover.heldBy, (profile) => usedBy(profile.arn).map(userWords))
+      }
+    },
+    usersUnknown: (leftover) => (leftover.profile ? 'could not check which instances use the profile' : undefined),
+    userWords,
+    /**
+     * Every profile listed once more, right before the first write: a profile that took one of the
+     * roles since the plan must stop its removal before any part of the set is taken apart. A dry
+     * run makes no IAM write, so it reads nothing again.
+     */
+    async recheck(scope, free, settle) {
+      if (scope.inputs['dry-run']) return free.map((planned) => ({ planned, current: planned.candidate }))
+      try {
+        const profiles = await listProfiles(scope)
+        return free.map((planned) => ({ planned, current: placeInProfiles(planned.candidate, profiles) }))
+      } catch (error) {
+        free.forEach((planned) =>
+          settle(planned, { outcome: 'failed', reason: NOT_READ_AGAIN, error: describeReadError(error) })
+        )
+        return []
+      }
+    },
+    async remove(scope, planned, current) {
+      if (scope.inputs['dry-run'])
+        return {
+          outcome: 'dry-run',
+          reason: 'would be removed; IAM has no DryRun, so the IAM permissions were not proven'
+        }
+      const { steps, ...settlement } = await removeLeftover(scope, planned, current)
+      return { ...settlement, finding: finding(planned, settlement, steps) }
+    },
+    concurrency: IAM_CONCURRENCY,
+    finding: (planned, _region, settlement) => finding(planned, settlement),
+    words: {
+      cancelled: NOT_REMOVED_CANCELLED,
+      overCap: OVER_CAP,
+      notActed: (_planned, action) =>
+        action === 'stop'
+          ? 'stop leaves IAM alone: there is nothing to stop'
+          : action === 'terminate'
+            ? 'not removed: this run made no changes'
+            : undefined,
+      holding: (holding) => `still used by ${holding.map(userWords).join(', ')}, which did not reach terminated`
     }
-  } catch (error) {
-    iam.destroy()
-    throw error
-  }
-
-  async function planWithin(deadline: AbortSignal): Promise<InstanceProfilePlan> {
-    // Also aborted when the plan is known to touch nothing: no read is left running behind it.
-    const nothing = new AbortController()
-    const abortSignal = AbortSignal.any([deadline, nothing.signal])
-    const discovering = discoverInstanceProfiles(context(abortSignal))
-    try {
-      if (inputs.regions !== 'all')
-        enabledRegions = await resolveRegions({ regions: 'all' }, scope.ec2For(scope.home), abortSignal)
-    } catch (error) {
-      nothing.abort()
-      errors.push(
-        `IAM instance profiles: which regions to check for instances using them is unknown, so none was touched: ${error instanceof Error ? error.message : String(error)}`
-      )
-      return { planned: [], errors: [] }
-    }
-    const reading = await checkInstanceProfileUsers(context(abortSignal), await discovering)
-    if (deadline.aborted) {
-      errors.push(`IAM instance profiles were not read within region-timeout: nothing of them was acted on`)
-      return { planned: [], errors: [] }
-    }
-    // Only the judgement needs the builders this run terminates.
-    const plan = judgeInstanceProfiles(reading, await terminating, inputs)
-    errors.push(...plan.errors.map((error) => `IAM instance profiles: ${formatAwsError(error)}`))
-    return plan
-  }
-}
+  })
+} satisfies LeftoverKindModule

@@ -1,14 +1,10 @@
-/** planInstanceProfiles and sweepInstanceProfiles against the in-process sandbox, with the real IAMClient and EC2Client. */
+/** The IAM kind through the leftover engine (planInstanceProfiles and sweepInstanceProfiles in ./harness.ts) against the in-process sandbox, with the real IAMClient and EC2Client. */
 import { TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { GLOBAL_REGION } from '../../../../src/engine/kind.js'
-import { planInstanceProfiles } from './harness.js'
-import {
-  plannedInstanceProfileChanges,
-  sweepInstanceProfiles,
-  type InstanceProfileContext
-} from '../../../../src/kinds/instance-profiles/sweep.js'
+import { iamRun, planInstanceProfiles, reported, sweepInstanceProfiles, type IamScopeFields } from './harness.js'
+import type { LeftoverRun } from '../../engine/harness.js'
 import type { IamFinding, RemovalStepOutcome } from '../../../../src/kinds/instance-profiles/rules.js'
 import type { Inputs } from '../../../../src/model/types.js'
 import {
@@ -55,15 +51,15 @@ function seedBuilder(region: string, name: string): string {
 /** A terminate run in us-east-1 with action.yml's other defaults, every enabled region checked for users. */
 function context(
   inputs: Partial<Inputs> = {},
-  overrides: Partial<InstanceProfileContext> = {},
+  overrides: Partial<IamScopeFields> = {},
   options: ClientOptions = {}
-): InstanceProfileContext {
+): LeftoverRun {
   const track = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client)
     return client
   }
   const regional = new Map<string, EC2Client>()
-  return {
+  return iamRun({
     iam: track<IAMClient>(iam(s, 'us-east-1', options)),
     enabledRegions: REGIONS,
     ec2For: (region) => regional.get(region) ?? (regional.set(region, track(ec2(s, region))).get(region) as EC2Client),
@@ -71,12 +67,12 @@ function context(
     now,
     terminationWait: QUICK_WAIT,
     ...overrides
-  }
+  })
 }
 
-async function planAndSweep(ctx: InstanceProfileContext, terminating: string[] = [], terminated = terminating) {
-  const plan = await planInstanceProfiles(ctx, new Set(terminating))
-  return { plan, findings: await sweepInstanceProfiles(ctx, plan, new Set(terminated)) }
+async function planAndSweep(ctx: LeftoverRun, terminating: string[] = [], terminated = terminating) {
+  const plan = await planInstanceProfiles(ctx, terminating)
+  return { plan, findings: await sweepInstanceProfiles(ctx, plan, terminated) }
 }
 
 /** IAM calls that change something: IAM has no DryRun, so only terminate may make them. */
@@ -139,7 +135,7 @@ describe('terminate removes every partial state completely, in Packer’s order'
   ])('%s', async (state, steps, words) => {
     const name = seedLeftovers(state)
     const { plan, findings } = await planAndSweep(context())
-    expect(plan.errors).toEqual([])
+    expect(plan.runErrors).toEqual([])
     expect(findings).toEqual([
       expect.objectContaining({
         kind: 'instance-profiles',
@@ -172,10 +168,10 @@ describe('a step IAM refuses', () => {
   it('the role taken out of the profile after the plan: the last look sees it, and the rest of the set is removed', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     const profile = s.iam.instanceProfile(name)
     if (profile) profile.roles = []
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'deleted',
       // One level of parentheses once the outcome is printed around it: `deleted (…)`.
@@ -189,7 +185,7 @@ describe('a step IAM refuses', () => {
   it('NoSuchEntity: the step is already gone and the rest continue', async () => {
     const name = seedLeftovers('profile-and-role')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     // Someone deleted the role after the last look: IAM answers NoSuchEntity.
     s.faults.fail({
       service: 'iam',
@@ -198,7 +194,7 @@ describe('a step IAM refuses', () => {
       status: 404,
       message: `The role with name ${name} cannot be found.`
     })
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'deleted',
       reason: 'role deleted already, profile deleted',
@@ -222,10 +218,10 @@ describe('a step IAM refuses', () => {
   it('DeleteConflict: in use, with the reason and the steps done before; nothing forced, the profile kept', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     // IAM refuses DeleteRole (a race the last look could not see): reported, never forced.
     refuseDeleteRole({ count: 1 })
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'in-use',
       reason:
@@ -268,8 +264,9 @@ describe('profiles instances use', () => {
     const builder = seedBuilder('eu-west-1', name)
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
-    expect(plan.planned).toEqual([
-      expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in eu-west-1`, dependsOn: [] })
+    expect(plan.changes).toBe(0)
+    expect(reported(plan)).toEqual([
+      expect.objectContaining({ outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })
     ])
     expect(findings).toEqual([
       expect.objectContaining({ id: name, outcome: 'skipped', reason: `in use by ${builder} in eu-west-1` })
@@ -283,12 +280,11 @@ describe('profiles instances use', () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set([builder]))
-    expect(plan.planned).toEqual([
-      expect.objectContaining({ verdict: 'orphan', dependsOn: [{ instanceId: builder, region: 'us-east-1' }] })
-    ])
-    await ctx.ec2For('us-east-1').send(new TerminateInstancesCommand({ InstanceIds: [builder] }))
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set([builder]))
+    const plan = await planInstanceProfiles(ctx, [builder])
+    // Planned after the builder: the removal's reason names it, and the wait reads it back in us-east-1.
+    expect(plan.changes).toBe(1)
+    await ctx.scope.ec2For('us-east-1').send(new TerminateInstancesCommand({ InstanceIds: [builder] }))
+    const [finding] = await sweepInstanceProfiles(ctx, plan, [builder])
     expect(finding).toMatchObject({
       outcome: 'deleted',
       reason: expect.stringMatching(new RegExp(`^after ${builder} terminated: role removed from the profile, [^()]*$`))
@@ -325,9 +321,9 @@ describe('profiles instances use', () => {
   it('notify never counts on a termination: a builder of the run keeps its profile skipped', async () => {
     const name = seedLeftovers('full')
     const builder = seedBuilder('us-east-1', name)
-    const plan = await planInstanceProfiles(context({ action: 'notify' }), new Set([builder]))
-    expect(plan.planned).toEqual([
-      expect.objectContaining({ verdict: 'skip', skipReason: `in use by ${builder} in us-east-1` })
+    const plan = await planInstanceProfiles(context({ action: 'notify' }), [builder])
+    expect(reported(plan)).toEqual([
+      expect.objectContaining({ outcome: 'skipped', reason: `in use by ${builder} in us-east-1` })
     ])
   })
 })
@@ -363,11 +359,11 @@ describe('a role another instance profile holds (issue 17): every part is judged
     const before = s.iam.snapshot()
     const { plan, findings } = await planAndSweep(context({ regions: ['us-east-1'] }))
     const reason = `in use by instance profile my-app-profile, itself used by ${app} in eu-west-1`
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'skip', skipReason: reason })])
+    expect(reported(plan)).toEqual([expect.objectContaining({ outcome: 'skipped', reason })])
     expect(findings).toEqual([
       expect.objectContaining({ id: name, outcome: 'skipped', reason, iam: expect.objectContaining({ steps: [] }) })
     ])
-    expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(0)
+    expect(plan.changes).toBe(0)
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
   })
@@ -510,25 +506,28 @@ describe('the exclude-tag in any casing (issue 17): IAM tag keys are case-insens
 
   it('`tags` keys match IAM tag keys in any casing', async () => {
     const name = seedLeftovers('full', 3, { Team: 'images' })
-    const plan = await planInstanceProfiles(context({ tags: [{ key: 'team', value: 'images' }] }), new Set())
-    expect(plan.planned).toEqual([
-      expect.objectContaining({ verdict: 'orphan', leftover: expect.objectContaining({ name }) })
-    ])
+    const plan = await planInstanceProfiles(context({ tags: [{ key: 'team', value: 'images' }] }))
+    expect(plan.changes).toBe(1)
+    expect(reported(plan)).toEqual([expect.objectContaining({ id: name, outcome: 'notified' })])
   })
 })
 
-describe('plannedInstanceProfileChanges', () => {
+describe('the changes a plan counts', () => {
   it('counts a profile with its role as one change, only in terminate, and not what is skipped or fresh', async () => {
     seedLeftovers('full')
     seedLeftovers('profile-only', 4)
     seedLeftovers('role-with-policy', 5)
     seedLeftovers('full', 1) // fresh
     seedLeftovers('full', 6, { 'packer-sweeper:keep': '' }) // excluded
-    const plan = await planInstanceProfiles(context(), new Set())
-    expect(plan.planned.map((entry) => entry.verdict).sort()).toEqual(['orphan', 'orphan', 'orphan', 'skip'])
-    expect(plannedInstanceProfileChanges(plan, { action: 'terminate' })).toBe(3)
-    expect(plannedInstanceProfileChanges(plan, { action: 'notify' })).toBe(0)
-    expect(plannedInstanceProfileChanges(plan, { action: 'stop' })).toBe(0)
+    const plan = await planInstanceProfiles(context())
+    expect(
+      reported(plan)
+        .map((finding) => finding.outcome)
+        .sort()
+    ).toEqual(['notified', 'notified', 'notified', 'skipped'])
+    expect(plan.changes).toBe(3)
+    expect((await planInstanceProfiles(context({ action: 'notify' }))).changes).toBe(0)
+    expect((await planInstanceProfiles(context({ action: 'stop' }))).changes).toBe(0)
   })
 })
 
@@ -539,14 +538,8 @@ describe('a read that fails', () => {
     const before = s.iam.snapshot()
     s.faults.deny({ service: 'iam', action: 'ListRoles' })
     const { plan, findings } = await planAndSweep(context())
-    expect(plan.planned).toEqual([])
-    expect(plan.errors).toEqual([
-      expect.objectContaining({
-        code: 'AccessDenied',
-        missingPermission: 'iam:ListRoles',
-        message: expect.stringContaining('iam:ListRoles')
-      })
-    ])
+    expect(reported(plan)).toEqual([])
+    expect(plan.runErrors).toEqual([expect.stringMatching(/^IAM instance profiles: AccessDenied: .*iam:ListRoles/)])
     expect(findings).toEqual([])
     expect(iamWrites()).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -562,8 +555,8 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it('discovery lists the instance profiles and the roles side by side, then reads a build’s four detail listings side by side', async () => {
     const name = seedLeftovers('full')
     slowIam()
-    const plan = await planInstanceProfiles(context(), new Set())
-    expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+    const plan = await planInstanceProfiles(context())
+    expect(plan.changes).toBe(1)
     const lists = iamCalls('ListInstanceProfiles', 'ListRoles')
     expect(lists.map((call) => call.action).sort()).toEqual(['ListInstanceProfiles', 'ListRoles'])
     expectSideBySide(lists)
@@ -582,9 +575,9 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it('the full set: out of the profile and inline policy side by side, DeleteRole once both answered, DeleteInstanceProfile once DeleteRole answered', async () => {
     seedLeftovers('full')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     slowIam()
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'deleted',
       iam: { steps: done('remove-role-from-profile', 'delete-role-policy', 'delete-role', 'delete-instance-profile') }
@@ -608,9 +601,9 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it('RemoveRoleFromInstanceProfile refused: the inline policy deleted beside it is reported done, nothing of the next stage is started', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     s.faults.deny({ service: 'iam', action: 'RemoveRoleFromInstanceProfile' })
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'failed',
       reason: 'remove-role-from-profile failed; done before: inline policy deleted',
@@ -630,11 +623,11 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it('both steps of the first stage refused: the first in Packer’s order is the reason, each step keeps its own error', async () => {
     const name = seedLeftovers('full')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     s.faults.deny({ service: 'iam', action: 'RemoveRoleFromInstanceProfile' })
     s.faults.fail({ service: 'iam', action: 'DeleteRolePolicy', code: 'ServiceFailure', status: 400, message: 'boom' })
     const before = s.iam.snapshot()
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'failed',
       reason: 'remove-role-from-profile failed',
@@ -654,9 +647,9 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
   it('DeleteRole refused on a profile and role (role not in the profile): the profile is kept, DeleteInstanceProfile never sent', async () => {
     const name = seedLeftovers('profile-and-role')
     const ctx = context()
-    const plan = await planInstanceProfiles(ctx, new Set())
+    const plan = await planInstanceProfiles(ctx)
     refuseDeleteRole()
-    const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+    const [finding] = await sweepInstanceProfiles(ctx, plan)
     expect(finding).toMatchObject({
       outcome: 'in-use',
       reason: 'IAM refused delete-role: something else uses it',
@@ -674,9 +667,12 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
     async (_, denied, permission) => {
       seedLeftovers('full')
       for (const action of denied) s.faults.deny({ service: 'iam', action })
-      const plan = await planInstanceProfiles(context(), new Set())
-      expect(plan.planned).toEqual([])
-      expect(plan.errors).toEqual([expect.objectContaining({ code: 'AccessDenied', missingPermission: permission })])
+      const plan = await planInstanceProfiles(context())
+      expect(reported(plan)).toEqual([])
+      expect(plan.runErrors).toEqual([expect.stringMatching(/^IAM instance profiles: AccessDenied: /)])
+      expect(plan.runErrors[0]).toContain(permission)
+      for (const other of denied.map((action) => `iam:${action}`).filter((named) => named !== permission))
+        expect(plan.runErrors[0]).not.toContain(other)
       // Both were asked: they went side by side.
       for (const action of denied) expect(s.callsOf(action)).toHaveLength(1)
     }
@@ -690,11 +686,11 @@ describe('independent IAM calls go side by side; dependent ones wait for the ans
 async function expectLastLookStops(change: (name: string) => unknown, why: string): Promise<void> {
   const name = seedLeftovers('full')
   const ctx = context()
-  const plan = await planInstanceProfiles(ctx, new Set())
-  expect(plan.planned).toEqual([expect.objectContaining({ verdict: 'orphan' })])
+  const plan = await planInstanceProfiles(ctx)
+  expect(plan.changes).toBe(1)
   change(name)
   const before = s.iam.snapshot()
-  const [finding] = await sweepInstanceProfiles(ctx, plan, new Set())
+  const [finding] = await sweepInstanceProfiles(ctx, plan)
   expect(finding).toMatchObject({
     outcome: 'in-use',
     reason: `changed since it was planned (${why}); nothing was removed`,

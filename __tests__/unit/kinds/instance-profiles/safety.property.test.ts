@@ -11,8 +11,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { sweepInstanceProfiles, type InstanceProfileContext } from '../../../../src/kinds/instance-profiles/sweep.js'
-import { planInstanceProfiles } from './harness.js'
+import { iamRun, planInstanceProfiles, sweepInstanceProfiles } from './harness.js'
 import {
   PACKER_ROLE_DESCRIPTION,
   startSandbox,
@@ -168,7 +167,7 @@ describe('IAM safety (issue 17)', () => {
           const regional = new Map<string, EC2Client>()
           const iamClient = iam(sandbox)
           clients.push(iamClient)
-          const ctx: InstanceProfileContext = {
+          const ctx = iamRun({
             iam: iamClient,
             enabledRegions: REGIONS,
             ec2For: (region) => {
@@ -188,9 +187,9 @@ describe('IAM safety (issue 17)', () => {
             }),
             now: NOW,
             terminationWait: QUICK_WAIT
-          }
-          const plan = await planInstanceProfiles(ctx, new Set())
-          await sweepInstanceProfiles(ctx, plan, new Set())
+          })
+          const plan = await planInstanceProfiles(ctx)
+          await sweepInstanceProfiles(ctx, plan)
 
           const writes = sandbox.calls.filter((call) => call.service === 'iam' && IAM_WRITES.includes(call.action))
           if (writes.length > 0) runsThatWrote++

@@ -1,11 +1,15 @@
 /**
  * The kind's survey (beside the regions) against the in-process sandbox, through the interface
- * the engine drives: its own IAMClient reaches the sandbox through AWS_ENDPOINT_URL (as the
- * bundle's does), the regional EC2 clients are the sandbox's.
+ * the engine drives: the account's scope with its own IAMClient (engine/account.ts), which reaches
+ * the sandbox through AWS_ENDPOINT_URL (as the bundle's does); the regional EC2 clients are the
+ * sandbox's.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { OVER_CAP, type AccountSurvey, type PhaseSignals } from '../../../../src/engine/kind.js'
+import { accountParts, type AccountParts } from '../../../../src/engine/account.js'
+import { GLOBAL_REGION, OVER_CAP, type Scope } from '../../../../src/engine/kind.js'
+import { surveyLeftovers, type LeftoverSurvey } from '../../../../src/engine/leftovers.js'
+import { DEFAULT_TERMINATION_WAIT } from '../../../../src/engine/termination-wait.js'
 import { instanceProfiles } from '../../../../src/kinds/instance-profiles/index.js'
 import type { Finding } from '../../../../src/model/types.js'
 import { watchCancellation, type RunControl } from '../../../../src/engine/run-control.js'
@@ -21,7 +25,8 @@ const NO_REGIONS_MESSAGE =
 let s: Sandbox
 let now: Date
 let control: RunControl
-let work: AccountSurvey | undefined
+let parts: AccountParts | undefined
+let scope: Scope
 let clients: EC2Client[]
 const endpointBefore = process.env.AWS_ENDPOINT_URL
 
@@ -31,10 +36,10 @@ beforeEach(async () => {
   now = new Date()
   control = watchCancellation(() => undefined, { on: () => undefined, off: () => undefined })
   clients = []
-  work = undefined
+  parts = undefined
 })
 afterEach(async () => {
-  work?.dispose()
+  parts?.dispose()
   clients.forEach((client) => client.destroy())
   control.dispose()
   if (endpointBefore === undefined) delete process.env.AWS_ENDPOINT_URL
@@ -53,7 +58,10 @@ function seedLeftovers(): string {
  * The survey of a terminate run of instance-profiles sweeping us-east-1 only (so the enabled
  * regions are asked with DescribeRegions), with `terminating` the builders the run will terminate.
  */
-async function survey(terminating: Promise<ReadonlySet<string>>, inputs: Partial<Inputs> = {}): Promise<AccountSurvey> {
+async function survey(
+  terminating: Promise<ReadonlySet<string>>,
+  inputs: Partial<Inputs> = {}
+): Promise<LeftoverSurvey> {
   const regional = new Map<string, EC2Client>()
   const ec2For = (region: string) => {
     if (!regional.has(region)) {
@@ -63,38 +71,44 @@ async function survey(terminating: Promise<ReadonlySet<string>>, inputs: Partial
     }
     return regional.get(region) as EC2Client
   }
-  work = await instanceProfiles.survey(
-    {
-      inputs: defaultInputs({
-        action: 'terminate',
-        resources: ['instance-profiles'],
-        regions: ['us-east-1'],
-        ...inputs
-      }),
-      now,
-      credentials: FAKE_CREDENTIALS,
-      home: 'us-east-1',
-      regions: ['us-east-1'],
-      ec2For,
-      control,
-      readBackSignal: () => new AbortController().signal,
-      onSettled: () => undefined,
-      instancesIn: () => undefined
-    },
-    terminating
-  )
-  return work
+  const all = defaultInputs({
+    action: 'terminate',
+    resources: ['instance-profiles'],
+    regions: ['us-east-1'],
+    ...inputs
+  })
+  const account = { inputs: all, credentials: FAKE_CREDENTIALS, home: 'us-east-1', regions: ['us-east-1'], ec2For }
+  // The read phase's deadline, as the run gives it: region-timeout.
+  const abortSignal = AbortSignal.any([AbortSignal.timeout(all['region-timeout'] * 1000), control.abandoned])
+  parts = accountParts(account, abortSignal)
+  const never = new AbortController().signal
+  scope = {
+    region: GLOBAL_REGION,
+    regions: account.regions,
+    inputs: all,
+    now,
+    ec2For,
+    instancesIn: () => undefined,
+    enabledRegions: parts.enabledRegions,
+    iam: parts.iam,
+    terminationWait: DEFAULT_TERMINATION_WAIT,
+    onSettled: () => undefined,
+    abortSignal,
+    cancelled: control.cancelled,
+    readBackSignal: () => never
+  }
+  return surveyLeftovers(scope, [instanceProfiles], terminating)
 }
 
 /** What the survey would report when held back by a cap: every finding, no change made. */
-function heldBack(surveyed: AccountSurvey): Finding[] {
+function heldBack(surveyed: LeftoverSurvey): Finding[] {
   return surveyed.holdBack('over-cap').get('instance-profiles') ?? []
 }
 
-/** The act phase's signals: IAM's removal keeps its own deadline, so these only need to exist. */
-function actSignals(): PhaseSignals {
+/** The act phase's scope: the account's, without a deadline. */
+function actScope(): Scope {
   const never = new AbortController().signal
-  return { abortSignal: never, cancelled: never, readBackSignal: () => never }
+  return { ...scope, abortSignal: never, cancelled: never, readBackSignal: () => never }
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
@@ -141,9 +155,9 @@ describe('the survey reads at once, and waits for the builders only to judge', (
     expect(s.calls).toHaveLength(reads)
     expect(surveyed.changes).toBe(1)
     expect(heldBack(surveyed)).toEqual([expect.objectContaining({ id: name, outcome: 'notified', reason: OVER_CAP })])
-    expect(surveyed.errors).toEqual([])
+    expect(surveyed.runErrors).toEqual([])
     // It waits on the builder: had the run not terminated it after all, the profile stays.
-    const settled = await surveyed.act(actSignals(), new Set())
+    const settled = await surveyed.act(actScope(), new Set())
     expect(settled.get('instance-profiles')).toEqual([
       expect.objectContaining({
         outcome: 'in-use',
@@ -190,10 +204,10 @@ describe('a survey that touches nothing', () => {
     const before = s.iam.snapshot()
     const surveyed = await survey(Promise.resolve(new Set<string>()))
     expect(heldBack(surveyed)).toEqual([])
-    expect(surveyed.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
-    expect(surveyed.errors[0]).toContain('ec2:DescribeRegions')
+    expect(surveyed.runErrors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
+    expect(surveyed.runErrors[0]).toContain('ec2:DescribeRegions')
     expect(surveyed.changes).toBe(0)
-    expect((await surveyed.act(actSignals(), new Set())).get('instance-profiles')).toEqual([])
+    expect((await surveyed.act(actScope(), new Set())).get('instance-profiles')).toEqual([])
     expect(s.callsOf('DescribeIamInstanceProfileAssociations')).toEqual([])
     expect(s.calls.filter((call) => call.service === 'iam' && !/^(List|Get)/.test(call.action))).toEqual([])
     expect(s.iam.snapshot()).toEqual(before)
@@ -204,7 +218,7 @@ describe('a survey that touches nothing', () => {
     s.faults.deny({ action: 'DescribeRegions' })
     const surveyed = await survey(new Promise<ReadonlySet<string>>(() => undefined))
     expect(heldBack(surveyed)).toEqual([])
-    expect(surveyed.errors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
+    expect(surveyed.runErrors).toEqual([expect.stringMatching(NO_REGIONS_MESSAGE)])
   })
 
   it('IAM silent past region-timeout: not read in time, nothing acted on', async () => {
@@ -212,7 +226,7 @@ describe('a survey that touches nothing', () => {
     s.faults.silence({ service: 'iam', action: 'ListRoles' })
     const surveyed = await survey(Promise.resolve(new Set<string>()), { 'region-timeout': 1 })
     expect(heldBack(surveyed)).toEqual([])
-    expect(surveyed.errors).toEqual([
+    expect(surveyed.runErrors).toEqual([
       'IAM instance profiles were not read within region-timeout: nothing of them was acted on'
     ])
   })
