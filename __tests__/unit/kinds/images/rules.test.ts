@@ -4,7 +4,14 @@
  * someone else needs it. Each rule is tested alone, from one image that passes them all.
  */
 import { describe, expect, it } from '@jest/globals'
-import { classifyImage, judgeImage, type ImageRecord, type ImageRules } from '../../../../src/kinds/images/rules.js'
+import {
+  candidateOrigin,
+  classifyImage,
+  isCopyOf,
+  judgeImage,
+  type ImageRecord,
+  type ImageRules
+} from '../../../../src/kinds/images/rules.js'
 import { hoursBefore, NOW } from '../../../../__fixtures__/support.js'
 
 const INCOMPLETE = { key: 'packer-build', value: 'incomplete' }
@@ -23,7 +30,9 @@ function image(patch: Partial<ImageRecord> = {}): ImageRecord {
     public: false,
     sharedWith: [],
     deregistrationProtection: 'disabled',
-    snapshots: [{ id: 'snap-0c000000000000001', tags: new Map([['packer-build', 'incomplete']]), sizeGiB: 30, alsoUsedBy: [] }],
+    snapshots: [
+      { id: 'snap-0c000000000000001', tags: new Map([['packer-build', 'incomplete']]), sizeGiB: 30, alsoUsedBy: [] }
+    ],
     ...patch
   }
 }
@@ -48,15 +57,25 @@ describe('judgeImage', () => {
   })
 
   it.each([
-    ['an aws: tag key (AWS Backup, DLM)', { tags: new Map([...image().tags, ['aws:dlm:lifecycle-policy-id', 'p-1']]) }, 'aws-tag'],
+    [
+      'an aws: tag key (AWS Backup, DLM)',
+      { tags: new Map([...image().tags, ['aws:dlm:lifecycle-policy-id', 'p-1']]) },
+      'aws-tag'
+    ],
     ['the exclusion tag', { tags: new Map([...image().tags, ['packer-sweeper:keep', '']]) }, 'excluded'],
     [
       'the exclusion tag on a snapshot',
-      { snapshots: [{ id: 'snap-0c000000000000001', tags: new Map([['packer-sweeper:keep', 'yes']]), alsoUsedBy: [] }] },
+      {
+        snapshots: [{ id: 'snap-0c000000000000001', tags: new Map([['packer-sweeper:keep', 'yes']]), alsoUsedBy: [] }]
+      },
       'snapshot-excluded'
     ],
     ['deregistration protection', { deregistrationProtection: 'enabled-without-cooldown' }, 'protected'],
-    ['protection in its cooldown', { deregistrationProtection: `disabled-after ${hoursBefore(NOW, -1).toISOString()}` }, 'protected'],
+    [
+      'protection in its cooldown',
+      { deregistrationProtection: `disabled-after ${hoursBefore(NOW, -1).toISOString()}` },
+      'protected'
+    ],
     ['no protection field', { deregistrationProtection: undefined }, 'protected'],
     ['public', { public: true }, 'public'],
     ['shared with an account', { sharedWith: ['210987654321'] }, 'shared'],
@@ -66,7 +85,11 @@ describe('judgeImage', () => {
     ['deregistered', { state: 'deregistered' }, 'state'],
     ['no creation date', { createdAt: undefined }, 'age-unknown'],
     ['younger than max-age', { createdAt: hoursBefore(NOW, 1) }, 'fresh'],
-    ['the incomplete key with another value (tags overwrote it)', { tags: new Map([['packer-build', 'complete']]) }, 'not-incomplete'],
+    [
+      'the incomplete key with another value (tags overwrote it)',
+      { tags: new Map([['packer-build', 'complete']]) },
+      'not-incomplete'
+    ],
     ['the incomplete tag with another key case', { tags: new Map([['Packer-Build', 'incomplete']]) }, 'not-incomplete'],
     ['no tags at all', { tags: new Map() }, 'not-incomplete']
   ])('keeps an image with %s', (_what, patch, rule) => {
@@ -105,8 +128,12 @@ describe('judgeImage', () => {
   })
 
   it('judges by the first failing rule, in the documented order', () => {
-    expect(judge({ public: true, state: 'pending', deregistrationProtection: 'enabled' })).toMatchObject({ rule: 'protected' })
-    expect(judge({ state: 'pending', createdAt: hoursBefore(NOW, 1) }, { action: 'notify' })).toMatchObject({ rule: 'pending' })
+    expect(judge({ public: true, state: 'pending', deregistrationProtection: 'enabled' })).toMatchObject({
+      rule: 'protected'
+    })
+    expect(judge({ state: 'pending', createdAt: hoursBefore(NOW, 1) }, { action: 'notify' })).toMatchObject({
+      rule: 'pending'
+    })
   })
 
   it('notes a snapshot another image uses: AWS keeps it', () => {
@@ -114,7 +141,9 @@ describe('judgeImage', () => {
       snapshots: [{ id: 'snap-0c000000000000001', tags: new Map(), alsoUsedBy: ['ami-0a000000000000002'] }]
     })
     expect(verdict).toMatchObject({ verdict: 'remove' })
-    expect(verdict.notes).toEqual(['snapshot snap-0c000000000000001 is also used by ami-0a000000000000002: AWS keeps it'])
+    expect(verdict.notes).toEqual([
+      'snapshot snap-0c000000000000001 is also used by ami-0a000000000000002: AWS keeps it'
+    ])
   })
 
   it('gives every reason without nested parentheses', () => {
@@ -138,8 +167,62 @@ describe('classifyImage', () => {
     ['hand-made', image({ tags: new Map([['Name', 'debug']]) }), INCOMPLETE],
     ['unknown', image({ tags: new Map([['Name', 'debug']]), origin: 'copy' }), INCOMPLETE],
     ['unknown', image(), undefined],
-    ['backup', image({ tags: new Map([['aws:backup:source-resource', 'x'], ['packer-build', 'incomplete']]) }), INCOMPLETE]
+    [
+      'backup',
+      image({
+        tags: new Map([
+          ['aws:backup:source-resource', 'x'],
+          ['packer-build', 'incomplete']
+        ])
+      }),
+      INCOMPLETE
+    ]
   ] as const)('%s', (expected, record, incompleteTag) => {
     expect(classifyImage(record, incompleteTag)).toBe(expected)
+  })
+})
+
+describe('candidateOrigin', () => {
+  const query = {
+    builderIds: new Set(['i-0b1d0000000000001']),
+    tags: [{ key: 'run', value: '42' }],
+    isListed: (id: string) => id === 'i-0b1d0000000000002'
+  }
+  const tagged = new Map([['run', '42']])
+
+  it('takes an image made from a matched builder, whatever its tags', () => {
+    expect(candidateOrigin({ sourceInstanceId: 'i-0b1d0000000000001', tags: new Map() }, query)).toBe('builder')
+  })
+
+  it('takes a tagged image whose source instance is no longer listed', () => {
+    expect(candidateOrigin({ sourceInstanceId: 'i-0b1d0000000000009', tags: tagged }, query)).toBe('tags')
+  })
+
+  it('leaves a tagged image whose source instance is still listed and not matched', () => {
+    expect(candidateOrigin({ sourceInstanceId: 'i-0b1d0000000000002', tags: tagged }, query)).toBeUndefined()
+  })
+
+  it('takes a tagged copy, leaves a tagged image of unknown origin', () => {
+    expect(candidateOrigin({ sourceImageId: 'ami-0a000000000000009', tags: tagged }, query)).toBe('tags')
+    expect(candidateOrigin({ tags: tagged }, query)).toBeUndefined()
+  })
+
+  it('needs every tags line, with case-sensitive keys, and a tags input at all', () => {
+    expect(
+      candidateOrigin({ sourceInstanceId: 'i-0b1d0000000000009', tags: new Map([['Run', '42']]) }, query)
+    ).toBeUndefined()
+    expect(
+      candidateOrigin({ sourceInstanceId: 'i-0b1d0000000000009', tags: tagged }, { ...query, tags: [] })
+    ).toBeUndefined()
+  })
+})
+
+describe('isCopyOf', () => {
+  const candidates = new Map([['us-east-1', new Set(['ami-0a000000000000001'])]])
+
+  it('needs the source ID to be a candidate of the region the copy names', () => {
+    expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'us-east-1' }, candidates)).toBe(true)
+    expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'eu-west-1' }, candidates)).toBe(false)
+    expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001' }, candidates)).toBe(false)
   })
 })
