@@ -65,6 +65,7 @@ export const KEEP_RULES = [
   'aws-tag',
   'excluded',
   'snapshot-excluded',
+  'snapshot-unread',
   'protected',
   'public',
   'shared',
@@ -147,7 +148,8 @@ function snapshotNotes(image: ImageRecord): string[] {
 /**
  * The first rule that keeps the image, or undefined when it may be deregistered. The order, most
  * decisive first, is KEEP_RULES': what someone else owns or needs (an `aws:` tag key, the
- * exclusion tag on the image, then on any of its snapshots, deregistration protection, public,
+ * exclusion tag on the image, then on any of its snapshots, a snapshot whose tags could not be
+ * read, deregistration protection, public,
  * shared or unread launch permissions, a live instance running it), then the evidence of an
  * interrupted build (the image-incomplete-tag input, the tag itself), then the image's own state
  * (pending: a later sweep; any other state but available and failed), its age, and last the mode.
@@ -165,10 +167,14 @@ function firstKeepRule(
   const excluding = excludedBy(image.tags, rules.excludeTag, 'case-sensitive')
   if (excluding !== undefined) return { rule: 'excluded', reason: `carries the ${excluding} tag` }
   for (const snapshot of image.snapshots) {
-    const onSnapshot = excludedBy(snapshot.tags ?? new Map(), rules.excludeTag, 'case-sensitive')
+    const onSnapshot = snapshot.tags && excludedBy(snapshot.tags, rules.excludeTag, 'case-sensitive')
     if (onSnapshot !== undefined)
       return { rule: 'snapshot-excluded', reason: `its snapshot ${snapshot.id} carries the ${onSnapshot} tag` }
   }
+  // A snapshot DescribeSnapshots did not list may carry the exclusion tag for all the sweep knows.
+  const unread = image.snapshots.find((snapshot) => snapshot.tags === undefined)
+  if (unread !== undefined)
+    return { rule: 'snapshot-unread', reason: `its snapshot ${unread.id} was not listed: its tags are unknown` }
   if (!deregistrationAllowed(image.deregistrationProtection, now))
     return {
       rule: 'protected',

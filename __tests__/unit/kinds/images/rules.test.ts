@@ -70,6 +70,11 @@ describe('judgeImage', () => {
       },
       'snapshot-excluded'
     ],
+    [
+      'a snapshot DescribeSnapshots did not list',
+      { snapshots: [{ id: 'snap-0c000000000000001', alsoUsedBy: [] }] },
+      'snapshot-unread'
+    ],
     ['deregistration protection', { deregistrationProtection: 'enabled-without-cooldown' }, 'protected'],
     [
       'protection in its cooldown',
