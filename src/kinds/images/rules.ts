@@ -282,3 +282,32 @@ export function isCopyOf(
   if (image.sourceImageId === undefined || image.sourceImageRegion === undefined) return false
   return candidatesByRegion.get(image.sourceImageRegion)?.has(image.sourceImageId) ?? false
 }
+
+/**
+ * What the report says of copies beyond the swept regions: a copy is found only by a read in its
+ * own region, so one Packer made in a region outside `regions` is neither listed nor removed.
+ */
+export const COPIES_NOT_SWEPT = 'copies in regions outside regions are not looked for, so not removed'
+
+/**
+ * Each image's copies found in the swept regions, by the source's ID (regions outside `regions`
+ * are never read: see COPIES_NOT_SWEPT). A copy's source is matched by its ID and region both.
+ */
+export function copiesBySource(records: readonly ImageRecord[]): Map<string, ImageRecord[]> {
+  const regionOf = new Map(records.map((record) => [record.id, record.region]))
+  const copies = new Map<string, ImageRecord[]>()
+  for (const record of records) {
+    const source = record.sourceImageId
+    if (source === undefined || regionOf.get(source) !== record.sourceImageRegion) continue
+    copies.set(source, [...(copies.get(source) ?? []), record])
+  }
+  return copies
+}
+
+/**
+ * The GiB an image's snapshots hold at most (each once; one whose size is unknown counts 0): the
+ * upper bound of what keeping it costs, since a snapshot bills its stored, incremental data.
+ */
+export function snapshotGiB(record: ImageRecord): number {
+  return record.snapshots.reduce((sum, snapshot) => sum + (snapshot.sizeGiB ?? 0), 0)
+}

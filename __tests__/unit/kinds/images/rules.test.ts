@@ -7,6 +7,8 @@ import { describe, expect, it } from '@jest/globals'
 import {
   candidateOrigin,
   classifyImage,
+  copiesBySource,
+  snapshotGiB,
   isCopyOf,
   judgeImage,
   type ImageRecord,
@@ -229,5 +231,35 @@ describe('isCopyOf', () => {
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'us-east-1' }, candidates)).toBe(true)
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'eu-west-1' }, candidates)).toBe(false)
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001' }, candidates)).toBe(false)
+  })
+})
+
+describe('copiesBySource and snapshotGiB', () => {
+  it('links each copy to its source by ID and region', () => {
+    const source = image()
+    const copy = image({
+      id: 'ami-0a000000000000002',
+      region: 'us-east-1',
+      origin: 'copy',
+      sourceImageId: source.id,
+      sourceImageRegion: 'eu-west-1'
+    })
+    const stray = image({
+      id: 'ami-0a000000000000003',
+      region: 'us-east-1',
+      origin: 'copy',
+      sourceImageId: source.id,
+      sourceImageRegion: 'eu-central-1'
+    })
+    expect(copiesBySource([source, copy, stray])).toEqual(new Map([[source.id, [copy]]]))
+  })
+
+  it('adds the snapshots’ sizes, an unknown one as 0', () => {
+    const snapshots = [
+      { id: 'snap-0c000000000000001', sizeGiB: 30, alsoUsedBy: [] },
+      { id: 'snap-0c000000000000002', alsoUsedBy: [] },
+      { id: 'snap-0c000000000000003', sizeGiB: 100, alsoUsedBy: [] }
+    ]
+    expect(snapshotGiB(image({ snapshots }))).toBe(130)
   })
 })
