@@ -134,6 +134,14 @@ export function classifyImage(image: ImageRecord, incompleteTag: TagFilter | und
   return image.origin === 'builder' ? 'hand-made' : 'unknown'
 }
 
+/** Why DeregistrationProtection keeps an image, in words: enabled, in its cooldown, or not said. */
+function protectionReason(value: string | undefined): string {
+  if (value === undefined) return 'deregistration protection unknown: DescribeImages did not say'
+  const cooldown = /^disabled-after (.+)$/.exec(value)
+  if (cooldown) return `deregistration protection holds until ${cooldown[1] ?? ''}: the cooldown after it was disabled`
+  return `deregistration protection is ${value}`
+}
+
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return count === 1 ? singular : pluralForm
 }
@@ -149,8 +157,8 @@ function snapshotNotes(image: ImageRecord): string[] {
  * The first rule that keeps the image, or undefined when it may be deregistered. The order, most
  * decisive first, is KEEP_RULES': what someone else owns or needs (an `aws:` tag key, the
  * exclusion tag on the image, then on any of its snapshots, a snapshot whose tags could not be
- * read, deregistration protection, public,
- * shared or unread launch permissions, a live instance running it), then the evidence of an
+ * read, deregistration protection, public, shared or unread launch permissions, a live instance
+ * running it), then the evidence of an
  * interrupted build (the image-incomplete-tag input, the tag itself), then the image's own state
  * (pending: a later sweep; any other state but available and failed), its age, and last the mode.
  */
@@ -176,13 +184,7 @@ function firstKeepRule(
   if (unread !== undefined)
     return { rule: 'snapshot-unread', reason: `its snapshot ${unread.id} was not listed: its tags are unknown` }
   if (!deregistrationAllowed(image.deregistrationProtection, now))
-    return {
-      rule: 'protected',
-      reason:
-        image.deregistrationProtection === undefined
-          ? 'deregistration protection unknown: DescribeImages did not say'
-          : `deregistration protection is ${image.deregistrationProtection}`
-    }
+    return { rule: 'protected', reason: protectionReason(image.deregistrationProtection) }
   if (image.public) return { rule: 'public', reason: 'public: every AWS account may launch it' }
   if (image.sharedWith === undefined)
     return { rule: 'shared', reason: 'launch permissions unknown: DescribeImageAttribute did not answer' }
