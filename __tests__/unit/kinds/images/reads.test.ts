@@ -143,6 +143,34 @@ describe('completeImages', () => {
     ])
   })
 
+  it('sends the copies, launch permissions, snapshots and snapshot users reads all at once: one round trip', async () => {
+    // Each answer waits until all four reads were sent: reads sent one after another never finish.
+    let arrived = 0
+    let release = () => {}
+    const barrier = new Promise<void>((resolve) => (release = resolve))
+    const all = async <T>(answer: T): Promise<T> => {
+      if (++arrived === 4) release()
+      await barrier
+      return answer
+    }
+    ec2.mock
+      .on(DescribeImageAttributeCommand)
+      .callsFake(() => all({ LaunchPermissions: [] }))
+      .on(DescribeSnapshotsCommand)
+      .callsFake(() => all({ Snapshots: [] }))
+      .on(DescribeImagesCommand)
+      .callsFake(() => all({ Images: [] }))
+    const timeout = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('the reads ran one after another')), 1000)
+    )
+    const records = await Promise.race([
+      completeImages(ec2.client(), 'eu-west-1', [found(1)], new Map([['us-east-1', new Set([ami(7)])]])),
+      timeout
+    ])
+    expect(records).toHaveLength(1)
+    expect(arrived).toBe(4)
+  })
+
   it('takes the copies of the other regions’ candidates, 200 IDs a call, and reads them too', async () => {
     const elsewhere = Array.from({ length: 201 }, (_, n) => ami(1000 + n))
     ec2.mock
