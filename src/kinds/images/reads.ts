@@ -10,7 +10,8 @@
  *    and the other images mapping them (`block-device-mapping.snapshot-id`). A copy found there
  *    needs the same three reads of its own, sent as soon as its region's copy read answers: one
  *    more round trip, only when such copies exist (their IDs cannot be known before step 1 is
- *    done everywhere).
+ *    done everywhere). With `tags`, Packer's copies carry the run_tags (CopyImage copies tags),
+ *    so step 1 already found them by their tags and that extra trip does not happen.
  *
  * Copies in regions outside `regions` are not read at all (listing them needs a read in that
  * region): the report says what copies were found, and that copies elsewhere are not swept.
