@@ -5,7 +5,7 @@
  */
 import { ageSeconds } from '../../model/aws-data.js'
 import { formatAge, formatMaxAge } from '../../model/format.js'
-import type { SweepAction, TagFilter } from '../../model/types.js'
+import type { Inputs, SweepAction, TagFilter } from '../../model/types.js'
 import { excludedBy, matchesTags } from '../../engine/rules.js'
 
 /** One of an image's EBS snapshots, as DescribeSnapshots answered (or did not answer) it. */
@@ -55,6 +55,20 @@ export interface ImageRules {
   excludeTag: readonly string[]
   /** `image-incomplete-tag`: the Key=Value a template sets in run_tags and overwrites in tags; undefined when unset. */
   incompleteTag?: TagFilter
+}
+
+/** The rule's inputs from the action's: `image-incomplete-tag` is parsed elsewhere and handed in. */
+export function imageRules(
+  inputs: Pick<Inputs, 'action' | 'max-age' | 'exclude-tag'>,
+  incompleteTag: TagFilter | undefined
+): ImageRules {
+  const rules: ImageRules = {
+    action: inputs.action,
+    maxAgeSeconds: inputs['max-age'],
+    excludeTag: inputs['exclude-tag']
+  }
+  if (incompleteTag) rules.incompleteTag = incompleteTag
+  return rules
 }
 
 /** What an image is, for the report. */

@@ -8,6 +8,7 @@ import {
   candidateOrigin,
   classifyImage,
   copiesBySource,
+  imageRules,
   snapshotGiB,
   isCopyOf,
   judgeImage,
@@ -261,5 +262,17 @@ describe('copiesBySource and snapshotGiB', () => {
       { id: 'snap-0c000000000000003', sizeGiB: 100, alsoUsedBy: [] }
     ]
     expect(snapshotGiB(image({ snapshots }))).toBe(130)
+  })
+})
+
+describe('imageRules', () => {
+  it('takes action, max-age and exclude-tag from the inputs, and the incomplete tag when given', () => {
+    const inputs = { action: 'terminate' as const, 'max-age': 7200, 'exclude-tag': ['packer-sweeper:keep'] }
+    expect(imageRules(inputs, INCOMPLETE)).toEqual(RULES)
+    expect(imageRules(inputs, undefined)).toEqual({
+      action: 'terminate',
+      maxAgeSeconds: 7200,
+      excludeTag: ['packer-sweeper:keep']
+    })
   })
 })
