@@ -16,6 +16,12 @@ export const PERMISSION = {
   describeLaunchTemplates: 'ec2:DescribeLaunchTemplates',
   deleteLaunchTemplate: 'ec2:DeleteLaunchTemplate',
   describeIamInstanceProfileAssociations: 'ec2:DescribeIamInstanceProfileAssociations',
+  describeImages: 'ec2:DescribeImages',
+  describeImageAttribute: 'ec2:DescribeImageAttribute',
+  describeSnapshots: 'ec2:DescribeSnapshots',
+  deregisterImage: 'ec2:DeregisterImage',
+  /** DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under this permission (else `missing-permissions`). */
+  deleteSnapshot: 'ec2:DeleteSnapshot',
   listInstanceProfiles: 'iam:ListInstanceProfiles',
   listInstanceProfileTags: 'iam:ListInstanceProfileTags',
   listRoles: 'iam:ListRoles',
