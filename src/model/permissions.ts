@@ -29,6 +29,9 @@ export const PERMISSION = {
   publish: 'sns:Publish',
   getProducts: 'pricing:GetProducts',
   describeSpotPriceHistory: 'ec2:DescribeSpotPriceHistory',
+  describeImages: 'ec2:DescribeImages',
+  describeVolumes: 'ec2:DescribeVolumes',
+  deleteVolume: 'ec2:DeleteVolume',
   assumeRoleWithWebIdentity: 'sts:AssumeRoleWithWebIdentity'
 } as const
 
