@@ -86,7 +86,7 @@ export const VOLUME_REASONS = {
   noSourceImage: 'its builder names no source image',
   sourceImageUnknown: 'its source image is gone or not readable, so it cannot be told from a launch mapping',
   imageDeletesOnTermination: 'a launch mapping: the source image deletes this device on termination',
-  ownTags: 'carries tags of its own, unlike its sibling volumes: an ebs_volumes product or tagged by hand',
+  ownTags: 'its tags are not those most of its builder’s volumes carry: an ebs_volumes product or tagged by hand',
   optIn: 'inherited from the source image; delete-inherited-volumes is off',
   notTerminate: 'inherited from the source image; deleted only with action terminate',
   builderNotTerminated: 'its builder was not terminated'
@@ -126,6 +126,26 @@ function tagsBesides(tags: ReadonlyMap<string, string>, excluded: readonly strin
 }
 
 /**
+ * amazon-ebs tags every launch volume alike (run_volume_tags); amazon-ebsvolume replaces them with
+ * each product volume's own tags. So the launch tags are the tag set more of the builder's volumes
+ * carry than any other; a volume with another set, or with a set tied for the most, may be a
+ * product and is kept. With no sibling read there is nothing to compare, and nothing tells it apart.
+ */
+function carriesTheLaunchTags(
+  volume: VolumeRecord,
+  siblings: readonly VolumeRecord[],
+  excludeTags: readonly string[]
+): boolean {
+  const counts = new Map<string, number>()
+  for (const each of [volume, ...siblings]) {
+    const key = tagsBesides(each.tags, excludeTags)
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  const own = counts.get(tagsBesides(volume.tags, excludeTags)) ?? 0
+  return [...counts.values()].filter((count) => count >= own).length === 1
+}
+
+/**
  * Why this volume may not come from the source image, or undefined when it provably does.
  * Reads only the image, the builder and the volumes; never the inputs that say whether to act.
  */
@@ -144,9 +164,7 @@ function provenance(
   if (mapping.deleteOnTermination !== false) return VOLUME_REASONS.imageDeletesOnTermination
   const differs = differingAttributes(mapping, volume)
   if (differs.length > 0) return `differs from its source image mapping in ${differs.join(', ')}`
-  // amazon-ebs tags every launch volume alike (run_volume_tags); amazon-ebsvolume replaces them on its products.
-  const own = tagsBesides(volume.tags, excludeTags)
-  if (siblings.some((sibling) => tagsBesides(sibling.tags, excludeTags) !== own)) return VOLUME_REASONS.ownTags
+  if (!carriesTheLaunchTags(volume, siblings, excludeTags)) return VOLUME_REASONS.ownTags
   return undefined
 }
 

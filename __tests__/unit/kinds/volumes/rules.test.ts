@@ -248,6 +248,26 @@ describe('judgeBuilderVolumes', () => {
     expect(same).toMatchObject({ removable: true })
   })
 
+  it('the launch tags are the set most of the builder’s volumes carry: a product beside them does not hold back the inherited one', () => {
+    const devices = [
+      { deviceName: '/dev/xvda', volumeId: 'vol-0000000000000000r', deleteOnTermination: true },
+      { deviceName: '/dev/sdf', volumeId: 'vol-0000000000000000d', deleteOnTermination: false },
+      { deviceName: '/dev/sdg', volumeId: 'vol-0000000000000000p', deleteOnTermination: false }
+    ]
+    const mappings = [...IMAGE_MAPPINGS, { ...DATA_MAPPING, deviceName: '/dev/sdg' }]
+    const root = inherited({ id: 'vol-0000000000000000r', state: 'deleting', snapshotId: SNAP_ROOT, sizeGiB: 8 })
+    const product = inherited({ id: 'vol-0000000000000000p', tags: new Map([['Name', 'data-volume']]) })
+    const decisions = judgeBuilderVolumes(builder({ devices }), mappings, read(root, inherited(), product), ON)
+    expect(decisions.map(({ volumeId, removable, reason }) => ({ volumeId, removable, reason }))).toEqual([
+      { volumeId: 'vol-0000000000000000d', removable: true, reason: undefined },
+      { volumeId: 'vol-0000000000000000p', removable: false, reason: VOLUME_REASONS.ownTags }
+    ])
+    // An exclusion tag on one volume is not a tag of its own: the others still compare alike.
+    const protectedRoot = { ...root, tags: new Map([...TAGS, ['packer-sweeper:keep', '']]) }
+    const [data] = judgeBuilderVolumes(builder(), IMAGE_MAPPINGS, read(protectedRoot, inherited()), ON)
+    expect(data).toMatchObject({ removable: true })
+  })
+
   it('gives exactly one reason, without nested parentheses, to every kept volume', () => {
     const reasons = [
       ...Object.values(VOLUME_REASONS),
