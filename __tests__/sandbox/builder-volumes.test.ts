@@ -26,9 +26,10 @@ afterEach(async () => {
   sandbox = undefined
 })
 
-async function seeded(): Promise<Sandbox> {
+async function seeded(transitionDelayMs = 0): Promise<Sandbox> {
   sandbox = await startSandbox({
     regions: [R],
+    transitionDelayMs,
     fleet: {
       [R]: {
         snapshots: [
@@ -173,7 +174,7 @@ describe("a builder's kept volumes, judged against its source image", () => {
   })
 
   it('while the builder shuts down its kept volumes are in-use: none is removable, and DeleteVolume is refused', async () => {
-    const s = await seeded()
+    const s = await seeded(60_000)
     const client = ec2(s, R)
     const listed = await client.send(new DescribeInstancesCommand({ InstanceIds: ['i-05000000000000001'] }))
     const instance = listed.Reservations?.[0]?.Instances?.[0] ?? {}
