@@ -78,6 +78,12 @@ function volumeRecordOf(volume: Volume): VolumeRecord | undefined {
   }
 }
 
+/** `read` over the distinct IDs, 200 (one filter's worth) at a time, side by side; the first failure is the error. */
+async function inBatches<Item>(ids: readonly string[], read: (batch: string[]) => Promise<Item[]>): Promise<Item[]> {
+  const batches = chunk([...new Set(ids)], MAX_FILTER_VALUES)
+  return (await inOrder<Item[][]>(batches.map(read))).flat()
+}
+
 /**
  * The EBS mappings of each source image that can still be read, by image ID; a gone or no longer
  * shared image is absent. Owners is not set: source images are often public or shared. Deprecated
@@ -88,32 +94,29 @@ export async function readImageMappings(
   imageIds: readonly string[],
   abortSignal?: AbortSignal
 ): Promise<Map<string, ImageVolumeMapping[]>> {
-  const batches = chunk([...new Set(imageIds)], MAX_FILTER_VALUES)
-  const pages = await inOrder(
-    batches.map((batch) =>
-      describing(PERMISSION.describeImages, () =>
-        collect(
-          paginateDescribeImages(
-            { client },
-            {
-              Filters: [{ Name: 'image-id', Values: batch }],
-              IncludeDeprecated: true,
-              IncludeDisabled: true,
-              MaxResults: IMAGES_PAGE
-            },
-            { abortSignal }
-          ),
-          (page) => page.Images
-        )
+  const images = await inBatches(imageIds, (batch) =>
+    describing(PERMISSION.describeImages, () =>
+      collect(
+        paginateDescribeImages(
+          { client },
+          {
+            Filters: [{ Name: 'image-id', Values: batch }],
+            IncludeDeprecated: true,
+            IncludeDisabled: true,
+            MaxResults: IMAGES_PAGE
+          },
+          { abortSignal }
+        ),
+        (page) => page.Images
       )
     )
   )
   const wanted = new Set(imageIds)
   // Filtered again here: an endpoint that ignored the filter cannot lend one image another's mappings.
   return new Map(
-    pages
-      .flat()
-      .flatMap((image) => (image.ImageId && wanted.has(image.ImageId) ? [[image.ImageId, imageMappingsOf(image)]] : []))
+    images.flatMap((image) =>
+      image.ImageId && wanted.has(image.ImageId) ? [[image.ImageId, imageMappingsOf(image)]] : []
+    )
   )
 }
 
@@ -123,24 +126,21 @@ export async function readVolumes(
   volumeIds: readonly string[],
   abortSignal?: AbortSignal
 ): Promise<Map<string, VolumeRecord>> {
-  const batches = chunk([...new Set(volumeIds)], MAX_FILTER_VALUES)
-  const pages = await inOrder(
-    batches.map((batch) =>
-      describing(PERMISSION.describeVolumes, () =>
-        collect(
-          paginateDescribeVolumes(
-            { client },
-            { Filters: [{ Name: 'volume-id', Values: batch }], MaxResults: VOLUMES_PAGE },
-            { abortSignal }
-          ),
-          (page) => page.Volumes
-        )
+  const volumes = await inBatches(volumeIds, (batch) =>
+    describing(PERMISSION.describeVolumes, () =>
+      collect(
+        paginateDescribeVolumes(
+          { client },
+          { Filters: [{ Name: 'volume-id', Values: batch }], MaxResults: VOLUMES_PAGE },
+          { abortSignal }
+        ),
+        (page) => page.Volumes
       )
     )
   )
   const wanted = new Set(volumeIds)
   return new Map(
-    pages.flat().flatMap((volume) => {
+    volumes.flatMap((volume) => {
       const record = volumeRecordOf(volume)
       return record && wanted.has(record.id) ? [[record.id, record]] : []
     })
