@@ -8,7 +8,14 @@
  */
 import { DeregisterImageCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { builderDevicesOf, deleteVolume, readImageMappings, readVolumes } from '../../src/kinds/volumes/reads.js'
+import {
+  builderDevicesOf,
+  deleteVolume,
+  readImageMappings,
+  readSnapshotKeys,
+  readVolumes,
+  withSnapshotKeys
+} from '../../src/kinds/volumes/reads.js'
 import { judgeBuilderVolumes, VOLUME_REASONS } from '../../src/kinds/volumes/rules.js'
 import { startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2 } from './sdk.js'
@@ -115,6 +122,93 @@ async function seeded(transitionDelayMs = 0): Promise<Sandbox> {
 }
 
 describe("a builder's kept volumes, judged against its source image", () => {
+  it("an encrypted inherited volume matches through its snapshot's key, which DescribeImages does not name", async () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/golden'
+    sandbox = await startSandbox({
+      regions: [R],
+      fleet: {
+        [R]: {
+          snapshots: [{ snapshotId: 'snap-0e000000000000001', volumeSize: 20, encrypted: true, kmsKeyId: key }],
+          images: [
+            {
+              imageId: 'ami-0e000000000000001',
+              name: 'golden',
+              blockDeviceMappings: [
+                { deviceName: '/dev/xvda', size: 8 },
+                {
+                  deviceName: '/dev/sdf',
+                  snapshotId: 'snap-0e000000000000001',
+                  size: 20,
+                  encrypted: true,
+                  deleteOnTermination: false
+                }
+              ]
+            }
+          ],
+          instances: [
+            {
+              id: 'i-0e000000000000001',
+              imageId: 'ami-0e000000000000001',
+              state: 'terminated',
+              blockDeviceMappings: [
+                {
+                  deviceName: '/dev/sdf',
+                  volumeId: 'vol-0e000000000000001',
+                  snapshotId: 'snap-0e000000000000001',
+                  size: 20,
+                  encrypted: true,
+                  kmsKeyId: key,
+                  deleteOnTermination: false
+                },
+                {
+                  deviceName: '/dev/sdg',
+                  volumeId: 'vol-0e000000000000002',
+                  snapshotId: 'snap-0e000000000000001',
+                  size: 20,
+                  encrypted: true,
+                  kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/other',
+                  deleteOnTermination: false
+                }
+              ]
+            }
+          ]
+        }
+      }
+    })
+    const client = ec2(sandbox, R)
+    const images = await readImageMappings(client, ['ami-0e000000000000001'])
+    const keys = await readSnapshotKeys(client, ['snap-0e000000000000001'])
+    expect(keys).toEqual(new Map([['snap-0e000000000000001', key]]))
+    const mappings = withSnapshotKeys(images, keys).get('ami-0e000000000000001')
+    // /dev/sdg stands for a launch mapping that re-encrypted with another key over the same device shape.
+    const withSdg = [...(mappings ?? []), { ...mappings![1]!, deviceName: '/dev/sdg' }]
+    const builder = {
+      instanceId: 'i-0e000000000000001',
+      region: R,
+      imageId: 'ami-0e000000000000001',
+      terminated: true,
+      devices: [
+        { deviceName: '/dev/sdf', volumeId: 'vol-0e000000000000001', deleteOnTermination: false },
+        { deviceName: '/dev/sdg', volumeId: 'vol-0e000000000000002', deleteOnTermination: false }
+      ]
+    }
+    const volumes = await readVolumes(client, ['vol-0e000000000000001', 'vol-0e000000000000002'])
+    expect(
+      judgeBuilderVolumes(builder, withSdg, volumes, SETTINGS).map(({ volumeId, removable, reason }) => ({
+        volumeId,
+        removable,
+        reason
+      }))
+    ).toEqual([
+      { volumeId: 'vol-0e000000000000001', removable: true, reason: undefined },
+      {
+        volumeId: 'vol-0e000000000000002',
+        removable: false,
+        reason: 'differs from its source image mapping in KMS key'
+      }
+    ])
+  })
+
   it('only the volume inherited from the source image is removable, after the termination; the rest is kept with a reason', async () => {
     const s = await seeded()
     const client = ec2(s, R)

@@ -7,6 +7,7 @@
 import {
   DeleteVolumeCommand,
   paginateDescribeImages,
+  paginateDescribeSnapshots,
   paginateDescribeVolumes,
   type EC2Client,
   type Image,
@@ -25,6 +26,8 @@ export const VOLUME_ALREADY_GONE_CODES = ['InvalidVolume.NotFound'] as const
 
 /** DescribeImages' largest page with filters. */
 const IMAGES_PAGE = 1000
+/** DescribeSnapshots' largest page. */
+const SNAPSHOTS_PAGE = 1000
 /** DescribeVolumes' largest page. */
 const VOLUMES_PAGE = 500
 
@@ -117,6 +120,53 @@ export async function readImageMappings(
     images.flatMap((image) =>
       image.ImageId && wanted.has(image.ImageId) ? [[image.ImageId, imageMappingsOf(image)]] : []
     )
+  )
+}
+
+/**
+ * The KMS keys of the encrypted snapshots among `snapshotIds` that can be read: own, public or
+ * shared ones (no owner set). A volume made from a mapping takes its snapshot's key unless the
+ * launch named another, and DescribeImages seldom names one. Independent of the termination, so
+ * the sweep can run it beside the post-termination volume read.
+ */
+export async function readSnapshotKeys(
+  client: EC2Client,
+  snapshotIds: readonly string[],
+  abortSignal?: AbortSignal
+): Promise<Map<string, string>> {
+  const snapshots = await inBatches(snapshotIds, (batch) =>
+    describing(PERMISSION.describeSnapshots, () =>
+      collect(
+        paginateDescribeSnapshots(
+          { client },
+          { Filters: [{ Name: 'snapshot-id', Values: batch }], MaxResults: SNAPSHOTS_PAGE },
+          { abortSignal }
+        ),
+        (page) => page.Snapshots
+      )
+    )
+  )
+  const wanted = new Set(snapshotIds)
+  return new Map(
+    snapshots.flatMap(({ SnapshotId, Encrypted, KmsKeyId }) =>
+      SnapshotId && wanted.has(SnapshotId) && Encrypted === true && KmsKeyId ? [[SnapshotId, KmsKeyId]] : []
+    )
+  )
+}
+
+/** The images' mappings, each with its snapshot's key where readSnapshotKeys found one. */
+export function withSnapshotKeys(
+  images: ReadonlyMap<string, readonly ImageVolumeMapping[]>,
+  keys: ReadonlyMap<string, string>
+): Map<string, ImageVolumeMapping[]> {
+  return new Map(
+    [...images].map(([imageId, mappings]) => [
+      imageId,
+      mappings.map((mapping) => {
+        const key = mapping.snapshotId === undefined ? undefined : keys.get(mapping.snapshotId)
+        return key === undefined ? mapping : { ...mapping, snapshotKmsKeyId: key }
+      })
+    ])
   )
 }
 

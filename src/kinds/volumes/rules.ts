@@ -38,7 +38,10 @@ export interface ImageVolumeMapping {
   iops?: number
   throughput?: number
   encrypted?: boolean
+  /** DescribeImages rarely names one: a volume made from the mapping takes its snapshot's key. */
   kmsKeyId?: string
+  /** The KMS key of the mapping's snapshot (DescribeSnapshots), when it could be read. */
+  snapshotKmsKeyId?: string
 }
 
 /** A volume as DescribeVolumes gives it. */
@@ -114,8 +117,8 @@ function differingAttributes(mapping: ImageVolumeMapping, volume: VolumeRecord):
       : SETTABLE_THROUGHPUT.has(volume.volumeType)
   if (throughputDiffer) differs.push('throughput')
   if ((mapping.encrypted ?? false) !== volume.encrypted) differs.push('encryption')
-  // DescribeImages rarely names a key: an encrypted volume whose key cannot be compared is kept.
-  if (mapping.kmsKeyId !== volume.kmsKeyId) differs.push('KMS key')
+  // Without the mapping's key or its snapshot's, an encrypted volume's key cannot be compared: kept.
+  if ((mapping.kmsKeyId ?? mapping.snapshotKmsKeyId) !== volume.kmsKeyId) differs.push('KMS key')
   return differs
 }
 

@@ -1,10 +1,17 @@
 import { describe, expect, it } from '@jest/globals'
-import { DeleteVolumeCommand, DescribeImagesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2'
+import {
+  DeleteVolumeCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand
+} from '@aws-sdk/client-ec2'
 import {
   builderDevicesOf,
   deleteVolume,
   readImageMappings,
+  readSnapshotKeys,
   readVolumes,
+  withSnapshotKeys,
   VOLUME_ALREADY_GONE_CODES,
   VOLUME_IN_USE_CODES
 } from '../../../../src/kinds/volumes/reads.js'
@@ -146,6 +153,56 @@ describe('readVolumes', () => {
     await expect(readVolumes(ec2.client(), ['vol-1'])).rejects.toMatchObject({
       info: { missingPermission: 'ec2:DescribeVolumes' }
     })
+  })
+})
+
+describe('readSnapshotKeys', () => {
+  it("reads the mappings' snapshots by the snapshot-id filter, any owner, and keeps the encrypted ones' keys", async () => {
+    ec2.mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-1', Encrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/k' },
+        { SnapshotId: 'snap-2', Encrypted: false }
+      ]
+    })
+    expect(await readSnapshotKeys(ec2.client(), ['snap-1', 'snap-2', 'snap-gone'])).toEqual(
+      new Map([['snap-1', 'arn:aws:kms:us-east-1:123456789012:key/k']])
+    )
+    expect(ec2.mock.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
+      Filters: [{ Name: 'snapshot-id', Values: ['snap-1', 'snap-2', 'snap-gone'] }],
+      MaxResults: 1000
+    })
+  })
+
+  it('a refused read names ec2:DescribeSnapshots', async () => {
+    ec2.mock.on(DescribeSnapshotsCommand).rejects(ec2Error('UnauthorizedOperation'))
+    await expect(readSnapshotKeys(ec2.client(), ['snap-1'])).rejects.toMatchObject({
+      info: { missingPermission: 'ec2:DescribeSnapshots' }
+    })
+  })
+
+  it('withSnapshotKeys gives each mapping its snapshot key', () => {
+    const images = new Map([
+      [
+        'ami-1',
+        [
+          { deviceName: '/dev/xvda', snapshotId: 'snap-1', encrypted: true },
+          { deviceName: '/dev/sdf', snapshotId: 'snap-2' },
+          { deviceName: '/dev/sdg' }
+        ]
+      ]
+    ])
+    expect(withSnapshotKeys(images, new Map([['snap-1', 'key-1']]))).toEqual(
+      new Map([
+        [
+          'ami-1',
+          [
+            { deviceName: '/dev/xvda', snapshotId: 'snap-1', encrypted: true, snapshotKmsKeyId: 'key-1' },
+            { deviceName: '/dev/sdf', snapshotId: 'snap-2' },
+            { deviceName: '/dev/sdg' }
+          ]
+        ]
+      ])
+    )
   })
 })
 

@@ -35,7 +35,8 @@ const mapping = (deviceName: string) =>
     iops: maybe(fc.constantFrom(100, 3000, 4000)),
     throughput: maybe(fc.constantFrom(125, 250)),
     encrypted: mostly<boolean | undefined>(false, maybe(fc.boolean())),
-    kmsKeyId: mostly<string | undefined>(undefined, fc.constantFrom('key-a', 'key-b'))
+    kmsKeyId: mostly<string | undefined>(undefined, fc.constantFrom('key-a', 'key-b')),
+    snapshotKmsKeyId: mostly<string | undefined>(undefined, fc.constantFrom('key-a', 'key-b'))
   })
 
 const tags = mostly<[string, string][]>(
@@ -75,7 +76,8 @@ function definedOf(source: ImageVolumeMapping): Partial<VolumeRecord> {
   if (source.sizeGiB !== undefined) out.sizeGiB = source.sizeGiB
   if (source.volumeType !== undefined) out.volumeType = source.volumeType
   if (source.encrypted !== undefined) out.encrypted = source.encrypted
-  if (source.kmsKeyId !== undefined) out.kmsKeyId = source.kmsKeyId
+  const key = source.kmsKeyId ?? source.snapshotKmsKeyId
+  if (key !== undefined) out.kmsKeyId = key
   return out
 }
 
@@ -161,7 +163,8 @@ describe('volume rules (property)', () => {
             expect(volume.throughput).toBe(source.throughput)
           }
           expect(volume.encrypted).toBe(source.encrypted ?? false)
-          expect(volume.kmsKeyId).toBe(source.kmsKeyId)
+          // The mapping's key, or else its snapshot's, which a volume made from it keeps.
+          expect(volume.kmsKeyId).toBe(source.kmsKeyId ?? source.snapshotKmsKeyId)
           expect(volume.state).toBe('available')
           expect(volume.tags.has(EXCLUDE)).toBe(false)
           expect(f.settings.excludeTags.some((key) => volume.tags.has(key))).toBe(false)

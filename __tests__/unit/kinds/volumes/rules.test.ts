@@ -215,6 +215,20 @@ describe('judgeBuilderVolumes', () => {
     })
   })
 
+  it("without a key in the mapping, the snapshot's key is the one a volume made from it has", () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/k'
+    const bySnapshot = [{ ...DATA_MAPPING, encrypted: true, snapshotKmsKeyId: key }]
+    expect(judgeData(inherited({ encrypted: true, kmsKeyId: key }), ON, { mappings: bySnapshot })).toMatchObject({
+      removable: true
+    })
+    // A launch mapping that re-encrypted with another key.
+    const other = 'arn:aws:kms:us-east-1:123456789012:key/other'
+    expect(judgeData(inherited({ encrypted: true, kmsKeyId: other }), ON, { mappings: bySnapshot })).toMatchObject({
+      removable: false,
+      reason: 'differs from its source image mapping in KMS key'
+    })
+  })
+
   it('IOPS and throughput a type does not let a launch mapping set are not compared (gp2 reports its baseline)', () => {
     const gp2: ImageVolumeMapping = { ...DATA_MAPPING, volumeType: 'gp2', iops: undefined, throughput: undefined }
     const volume = inherited({ volumeType: 'gp2', iops: 100, throughput: undefined })
