@@ -138,7 +138,8 @@ export class Fleet {
           iamInstanceProfile: s.iamInstanceProfile ? { ...s.iamInstanceProfile } : undefined,
           history: [state],
           imageId: s.imageId ?? 'ami-0sandbox',
-          rootDeviceName: s.rootDeviceName ?? (s.rootDeviceType === 'instance-store' ? '/dev/sda1' : '/dev/xvda')
+          rootDeviceName: s.rootDeviceName ?? (s.rootDeviceType === 'instance-store' ? '/dev/sda1' : '/dev/xvda'),
+          elasticIp: s.elasticIp ? { ...s.elasticIp } : undefined
         }
         r.instances.push(instance)
         this.instancesById.set(id, instance)

@@ -70,7 +70,9 @@ export const INPUT_TYPES: Record<string, InputType> = {
   'role-session-name': 'string',
   audience: 'string',
   'fail-on-stale': 'boolean',
-  'estimate-cost': 'boolean'
+  'estimate-cost': 'boolean',
+  'image-incomplete-tag': 'string',
+  'delete-inherited-volumes': 'boolean'
 }
 
 export const TYPE_LEGEND: Record<InputType, string> = {

@@ -199,6 +199,51 @@ export function describeKey(key: PriceKey): string {
     : `${key.instanceType} in ${key.region} (On-Demand)`
 }
 
+// ---- EBS storage ----
+
+/** One region's EBS storage list prices (Price List `AmazonEC2`, families Storage and Storage Snapshot). */
+export interface StoragePrices {
+  region: string
+  /** USD per provisioned GB-month, by volume type as EC2 names it (`volumeApiName`: gp3, io2 …). */
+  volumeUsdPerGbMonth: Readonly<Record<string, number>>
+  /** USD per GB-month of a standard-tier snapshot; undefined = no price. */
+  snapshotUsdPerGbMonth?: number
+  /** Why the region has no prices (the lookup was refused or failed); absent when it was answered. */
+  unknown?: string
+}
+
+/** A monthly storage figure, or why there is none. */
+export type StorageCost = { usdPerMonth: number } | { unknown: string }
+
+const NOT_LOOKED_UP = 'no EBS prices were looked up'
+
+/**
+ * What a volume costs to keep per month: its provisioned size at its type's GB-month price. IOPS
+ * and throughput provisioned above a type's baseline are billed apart and not included.
+ */
+export function volumeMonthlyCost(sizeGiB: number, volumeType: string, prices: StoragePrices | undefined): StorageCost {
+  if (prices === undefined) return { unknown: NOT_LOOKED_UP }
+  if (prices.unknown !== undefined) return { unknown: prices.unknown }
+  // Own keys only: a type named like an Object member (constructor) is not a price.
+  const price = Object.hasOwn(prices.volumeUsdPerGbMonth, volumeType)
+    ? prices.volumeUsdPerGbMonth[volumeType]
+    : undefined
+  if (price === undefined) return { unknown: `no list price for ${volumeType} volumes in ${prices.region}` }
+  return { usdPerMonth: exact(sizeGiB * price) }
+}
+
+/**
+ * At most what a snapshot costs per month: snapshots bill the (incremental) data they store, which
+ * the API does not give, and never more than their volume's size, so the size at the standard
+ * tier's price is an upper bound.
+ */
+export function snapshotMonthlyCost(sizeGiB: number, prices: StoragePrices | undefined): StorageCost {
+  if (prices === undefined) return { unknown: NOT_LOOKED_UP }
+  if (prices.unknown !== undefined) return { unknown: prices.unknown }
+  if (prices.snapshotUsdPerGbMonth === undefined) return { unknown: `no list price for snapshots in ${prices.region}` }
+  return { usdPerMonth: exact(sizeGiB * prices.snapshotUsdPerGbMonth) }
+}
+
 // ---- words ----
 
 /** `$1.23`; amounts under a dollar keep four decimals so an hourly rate of a small builder is not `$0.01`. */

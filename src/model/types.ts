@@ -57,6 +57,19 @@ export interface Inputs {
   'fail-on-stale': boolean
   /** Price the stale builders (needs pricing:GetProducts and ec2:DescribeSpotPriceHistory). */
   'estimate-cost': boolean
+  /**
+   * The literal `Key=Value` a template sets in `run_tags` and overwrites in `tags`: an image still
+   * carrying it comes from a build that never reached its last step. Undefined = unset.
+   */
+  'image-incomplete-tag'?: ImageIncompleteTag
+  /** Delete a terminated builder's volumes that match its source image's mappings in every attribute. */
+  'delete-inherited-volumes': boolean
+}
+
+/** `image-incomplete-tag`: a tag matched exactly (no wildcards), case-sensitive like every EC2 tag. */
+export interface ImageIncompleteTag {
+  key: string
+  value: string
 }
 
 /**

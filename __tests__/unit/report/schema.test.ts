@@ -289,7 +289,9 @@ const SETTINGS: Shape<ReportSettings> = {
   'role-session-name': 'required',
   audience: 'required',
   'fail-on-stale': 'required',
-  'estimate-cost': 'required'
+  'estimate-cost': 'required',
+  'image-incomplete-tag': 'optional',
+  'delete-inherited-volumes': 'required'
 }
 const TAG: Shape<TagFilter> = { key: 'required', value: 'required' }
 const RUN: Shape<RunContext> = {
