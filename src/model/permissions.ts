@@ -35,9 +35,7 @@ export const PERMISSION = {
   publish: 'sns:Publish',
   getProducts: 'pricing:GetProducts',
   describeSpotPriceHistory: 'ec2:DescribeSpotPriceHistory',
-  describeImages: 'ec2:DescribeImages',
   describeVolumes: 'ec2:DescribeVolumes',
-  describeSnapshots: 'ec2:DescribeSnapshots',
   deleteVolume: 'ec2:DeleteVolume',
   assumeRoleWithWebIdentity: 'sts:AssumeRoleWithWebIdentity'
 } as const
