@@ -100,6 +100,8 @@ export const OUTPUT_TYPES: Record<string, OutputType> = {
   'security-groups': 'JSON array',
   'launch-templates': 'JSON array',
   'instance-profiles': 'JSON array',
+  images: 'JSON array',
+  volumes: 'JSON array',
   'report-file': 'path',
   'outputs-truncated': 'boolean',
   report: 'JSON'

@@ -330,6 +330,7 @@ type CrossChecked = Pick<
   | 'image-incomplete-tag'
   | 'delete-inherited-volumes'
   | 'action'
+  | 'resources'
 >
 
 /**
@@ -347,6 +348,20 @@ function crossCheck(
   problems.push(...customKeyPairProblems(inputs, raw))
   problems.push(...incompleteTagProblems(inputs, raw))
   warnings.push(...inheritedVolumesWarnings(inputs, raw))
+  if (inputs.resources !== undefined) {
+    problems.push(
+      ...imageIncompleteTagResourceProblems(
+        inputs.resources,
+        inputs['image-incomplete-tag'],
+        raw('image-incomplete-tag')
+      ),
+      ...inheritedVolumesResourceProblems(
+        inputs.resources,
+        inputs['delete-inherited-volumes'] ?? false,
+        raw('delete-inherited-volumes')
+      )
+    )
+  }
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
       problems.push(
@@ -435,11 +450,8 @@ function inheritedVolumesWarnings(
   ]
 }
 
-/**
- * image-incomplete-tag does nothing unless `resources` selects images. Takes the selected names
- * as strings: the images kind is named elsewhere (kinds/names.ts).
- */
-export function imageIncompleteTagResourceProblems(
+/** image-incomplete-tag does nothing unless `resources` selects images. */
+function imageIncompleteTagResourceProblems(
   resources: readonly string[],
   tag: ImageIncompleteTag | undefined,
   rawTag: string
@@ -452,7 +464,7 @@ export function imageIncompleteTagResourceProblems(
 }
 
 /** delete-inherited-volumes does nothing unless `resources` selects volumes. */
-export function inheritedVolumesResourceProblems(
+function inheritedVolumesResourceProblems(
   resources: readonly string[],
   deleteInherited: boolean,
   rawValue: string

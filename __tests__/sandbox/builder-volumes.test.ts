@@ -6,10 +6,10 @@
  * Termination leaves the DeleteOnTermination=false volumes `available`; only the inherited one is
  * removable, and DeleteVolume deletes it.
  */
+import { devicesOf } from '../../src/engine/discovery.js'
 import { DeregisterImageCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import {
-  builderDevicesOf,
   deleteVolume,
   readImageMappings,
   readSnapshotKeys,
@@ -222,7 +222,7 @@ describe("a builder's kept volumes, judged against its source image", () => {
       instanceId: instance.InstanceId ?? '',
       region: R,
       imageId: instance.ImageId,
-      devices: builderDevicesOf(instance),
+      devices: devicesOf(instance),
       terminated: true
     }))
     for (const builder of builders) s.fleet.update(builder.instanceId, { state: 'terminated' })
@@ -276,7 +276,7 @@ describe("a builder's kept volumes, judged against its source image", () => {
       instanceId: 'i-05000000000000001',
       region: R,
       imageId: SOURCE,
-      devices: builderDevicesOf(instance),
+      devices: devicesOf(instance),
       terminated: true
     }
     await client.send(new TerminateInstancesCommand({ InstanceIds: ['i-05000000000000001'] }))

@@ -1,10 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  InputError,
-  getInputs,
-  imageIncompleteTagResourceProblems,
-  inheritedVolumesResourceProblems
-} from '../../src/inputs.js'
+import { InputError, getInputs } from '../../src/inputs.js'
 import { type Inputs } from '../../src/model/types.js'
 import { inputGetter } from '../../__fixtures__/support.js'
 
@@ -134,24 +129,37 @@ describe('delete-inherited-volumes: a boolean, false by default', () => {
   })
 })
 
-describe('checks against the selected resources (wired once the images and volumes kinds exist)', () => {
-  const tag = { key: 'packer-build', value: 'incomplete' }
-
-  it('image-incomplete-tag set while resources does not select images is a problem', () => {
-    expect(imageIncompleteTagResourceProblems(['instances', 'key-pairs'], tag, 'packer-build=incomplete')).toEqual([
+describe('checks against the selected resources', () => {
+  it('image-incomplete-tag set while resources does not select images is refused', () => {
+    expect(
+      inputError({ resources: 'instances,key-pairs', 'image-incomplete-tag': 'packer-build=incomplete' }).message
+    ).toContain(
       'image-incomplete-tag: "packer-build=incomplete" is set but resources does not select images, so no image is read. ' +
         'Add images to resources (or use all), or leave image-incomplete-tag empty.'
-    ])
-    expect(imageIncompleteTagResourceProblems(['instances', 'images'], tag, 'packer-build=incomplete')).toEqual([])
-    expect(imageIncompleteTagResourceProblems(['instances'], undefined, '')).toEqual([])
+    )
+    expect(
+      parse({ resources: 'instances,images', 'image-incomplete-tag': 'packer-build=incomplete' })[
+        'image-incomplete-tag'
+      ]
+    ).toEqual({ key: 'packer-build', value: 'incomplete' })
+    expect(parse({ resources: 'all', 'image-incomplete-tag': 'packer-build=incomplete' }).resources).toContain('images')
+    expect(parse({ resources: 'instances' })['image-incomplete-tag']).toBeUndefined()
   })
 
-  it('delete-inherited-volumes true while resources does not select volumes is a problem', () => {
-    expect(inheritedVolumesResourceProblems(['instances'], true, 'true')).toEqual([
+  it('delete-inherited-volumes true while resources does not select volumes is refused', () => {
+    expect(
+      inputError({ resources: 'instances', 'delete-inherited-volumes': 'true', action: 'terminate' }).message
+    ).toContain(
       'delete-inherited-volumes: "true" is set but resources does not select volumes, so no volume is read. ' +
         'Add volumes to resources (or use all), or leave delete-inherited-volumes false.'
-    ])
-    expect(inheritedVolumesResourceProblems(['instances', 'volumes'], true, 'true')).toEqual([])
-    expect(inheritedVolumesResourceProblems(['instances'], false, 'false')).toEqual([])
+    )
+    expect(
+      parse({ resources: 'instances,volumes', 'delete-inherited-volumes': 'true', action: 'terminate' })[
+        'delete-inherited-volumes'
+      ]
+    ).toBe(true)
+    expect(parse({ resources: 'instances', 'delete-inherited-volumes': 'false' })['delete-inherited-volumes']).toBe(
+      false
+    )
   })
 })

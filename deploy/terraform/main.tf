@@ -221,7 +221,7 @@ data "aws_iam_policy_document" "sweeper" {
       effect    = "Allow"
       resources = ["*"]
       # leftover-reads:start (generated from src/report/required-permissions.ts by npm run docs)
-      actions = ["ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"]
+      actions = ["ec2:DescribeImages", "ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSnapshots", "ec2:DescribeVolumes"]
       # leftover-reads:end
       dynamic "condition" {
         for_each = local.region_condition
@@ -364,7 +364,7 @@ data "aws_iam_policy_document" "sweeper" {
     effect    = "Deny"
     resources = ["*"]
     # kept-ec2-changes:start (generated from src/report/required-permissions.ts by npm run docs)
-    actions = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
+    actions = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:DeleteSnapshot", "ec2:DeleteVolume", "ec2:DeregisterImage", "ec2:StopInstances", "ec2:TerminateInstances"]
     # kept-ec2-changes:end
     condition {
       test     = "Null"

@@ -126,6 +126,13 @@ export const POLICY_STATEMENTS: readonly StatementRow[] = [
   { Sid: 'DeletePackerRoles', actions: [PERMISSION.deleteRole, PERMISSION.deleteRolePolicy], Resource: PACKER_ROLES },
   { Sid: 'DeletePackerInstanceProfiles', actions: [PERMISSION.deleteInstanceProfile], Resource: PACKER_PROFILES },
   {
+    // Image and snapshot ARNs have no account: arn:aws:ec2:<region>::image/ami-…; DeleteAssociatedSnapshots deletes under DeleteSnapshot.
+    Sid: 'DeregisterInterruptedImages',
+    actions: [PERMISSION.deregisterImage, PERMISSION.deleteSnapshot],
+    Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*']
+  },
+  { Sid: 'DeleteInheritedVolumes', actions: [PERMISSION.deleteVolume], Resource: 'arn:aws:ec2:*:*:volume/*' },
+  {
     Sid: 'ReadPricesForEstimateCost',
     actions: [PERMISSION.describeSpotPriceHistory, PERMISSION.getProducts],
     Resource: '*'

@@ -4,7 +4,7 @@ import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { listLiveInstances, type InstanceLink, type LiveInstances } from './instance-usage.js'
 import { excludedBy } from './rules.js'
 import { isStale } from './plan.js'
-import type { InstanceRecord, Inputs } from '../model/types.js'
+import type { InstanceDevice, InstanceRecord, Inputs } from '../model/types.js'
 import { tagMatcher, wildcardMatcher } from '../model/wildcard.js'
 
 type FilterInputs = Pick<Inputs, 'key-name' | 'tags' | 'instance-states'>
@@ -53,7 +53,19 @@ export function toRecord(
   if (instance.Placement?.AvailabilityZone) record.availabilityZone = instance.Placement.AvailabilityZone
   const name = tags.get('Name')
   if (name) record.name = name
+  if (instance.ImageId) record.imageId = instance.ImageId
+  const devices = devicesOf(instance)
+  if (devices.length > 0) record.devices = devices
   return record
+}
+
+/** An instance's EBS devices; one whose DeleteOnTermination is not said counts as kept (it outlives the instance). */
+export function devicesOf(instance: Pick<Instance, 'BlockDeviceMappings'>): InstanceDevice[] {
+  return (instance.BlockDeviceMappings ?? []).flatMap(({ DeviceName, Ebs }) =>
+    DeviceName && Ebs?.VolumeId
+      ? [{ deviceName: DeviceName, volumeId: Ebs.VolumeId, deleteOnTermination: Ebs.DeleteOnTermination === true }]
+      : []
+  )
 }
 
 export interface RegionDiscovery {

@@ -7,7 +7,7 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import type { Finding, Inputs, Outcome, AwsErrorInfo, SweepAction } from '../model/types.js'
+import type { Finding, Inputs, InstanceRecord, Outcome, AwsErrorInfo, SweepAction } from '../model/types.js'
 import type { InstanceUseQuery, InstanceLink, LiveInstances } from './instance-usage.js'
 import type { DerivedAge, InstanceRef, Judgement, Users } from './leftover-model.js'
 
@@ -30,6 +30,11 @@ export interface Scope extends PhaseSignals {
   ec2For(region: string): EC2Client
   /** A swept region's one listing of its live instances; undefined when the run makes none there. */
   instancesIn(region: string): Promise<LiveInstances> | undefined
+  /**
+   * The stale builders the region's survey matched (excluded ones included), once it is done; none
+   * for the account. What a builder leaves behind itself (its volumes) is found from them.
+   */
+  staleBuilders(): Promise<readonly InstanceRecord[]>
   /** Every region enabled for the account: the swept ones under `regions: all`, else asked once. */
   enabledRegions(): Promise<readonly string[]>
   /** The IAM client, loaded on first use: runs without an IAM kind never load it. */

@@ -99,7 +99,12 @@ interface Run {
 }
 
 /** One phase of a region (or of the account, GLOBAL_REGION) as the engines read it. */
-function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
+function scopeOf(
+  run: Run,
+  region: string,
+  signals: PhaseSignals,
+  staleBuilders: Promise<readonly InstanceRecord[]> = Promise.resolve([])
+): Scope {
   const { plan, events, reads } = run
   return {
     region,
@@ -108,6 +113,7 @@ function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
     now: plan.now,
     ec2For: plan.ec2For,
     instancesIn: (swept) => reads.get(swept)?.pass?.then(({ live }) => live),
+    staleBuilders: () => staleBuilders,
     enabledRegions: run.account.enabledRegions,
     iam: run.account.iam,
     terminationWait: plan.terminationWait ?? DEFAULT_TERMINATION_WAIT,
@@ -217,8 +223,9 @@ async function surveyRegion(
   // The leftovers are read beside the builders and judged once the builders to terminate are known.
   const terminating = surveyingBuilders.then((builders) => new Set(builders.flatMap((work) => [...work.terminating])))
   const regional = kinds.filter(isRegionalLeftoverKind)
+  const stale = surveyingBuilders.then((builders) => builders.flatMap((work) => work.stale ?? []))
   const surveyingLeftovers =
-    regional.length > 0 ? surveyLeftovers(scopeOf(run, region, signals), regional, terminating) : undefined
+    regional.length > 0 ? surveyLeftovers(scopeOf(run, region, signals, stale), regional, terminating) : undefined
   const builders = await surveyingBuilders
   const leftovers = await surveyingLeftovers
   if (signals.abortSignal.aborted)
@@ -236,7 +243,8 @@ async function settleRegion(run: Run, survey: RegionSurvey): Promise<FindingsByK
   const work = [...survey.builders, ...survey.leftovers]
   if (control.cancelled.aborted) return holdBack(work, 'cancelled')
   const signals = actSignals(inputs, control)
-  const scope = scopeOf(run, survey.region, signals)
+  const stale = survey.builders.flatMap((work) => work.stale ?? [])
+  const scope = scopeOf(run, survey.region, signals, Promise.resolve(stale))
   const findings: FindingsByKind = new Map()
   for (const engine of work) merge(findings, await engine.act(scope, terminatedIds([findings])))
   if (signals.abortSignal.aborted && !control.abandoned.aborted)

@@ -10,7 +10,9 @@ export const KIND_NAMES = [
   'key-pairs',
   'security-groups',
   'launch-templates',
-  'instance-profiles'
+  'instance-profiles',
+  'images',
+  'volumes'
 ] as const
 export type Kind = (typeof KIND_NAMES)[number]
 
@@ -20,7 +22,9 @@ export const REPORT_LISTS = {
   'key-pairs': 'keyPairs',
   'security-groups': 'securityGroups',
   'launch-templates': 'launchTemplates',
-  'instance-profiles': 'instanceProfiles'
+  'instance-profiles': 'instanceProfiles',
+  images: 'images',
+  volumes: 'volumes'
 } as const satisfies Record<Kind, string>
 
 export type ListName = (typeof REPORT_LISTS)[Kind]

@@ -5,7 +5,9 @@
  * current spot price for spot builders, compute only (no EBS, no data transfer, no discounts).
  */
 import { byRegionThenId, countOf } from './format.js'
-import type { InstanceFinding } from './types.js'
+import type { InstanceFinding, StorageCost } from './types.js'
+
+export type { StorageCost } from './types.js'
 
 /** AWS's month for monthly rates: 730 hours (365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730
@@ -211,9 +213,6 @@ export interface StoragePrices {
   /** Why the region has no prices (the lookup was refused or failed); absent when it was answered. */
   unknown?: string
 }
-
-/** A monthly storage figure, or why there is none. */
-export type StorageCost = { usdPerMonth: number } | { unknown: string }
 
 const NOT_LOOKED_UP = 'no EBS prices were looked up'
 

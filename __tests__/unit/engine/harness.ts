@@ -92,6 +92,7 @@ export function testScope(
       return listing
     },
     regions: [fields.region],
+    staleBuilders: async () => [],
     enabledRegions: async () => [fields.region],
     iam: () => Promise.reject<IAMClient>(new Error('no IAM in this test')),
     terminationWait: QUICK_WAIT,

@@ -5,7 +5,7 @@
  */
 import { ageSeconds } from '../../model/aws-data.js'
 import { formatAge, formatMaxAge } from '../../model/format.js'
-import type { Inputs, SweepAction, TagFilter } from '../../model/types.js'
+import type { ImageClass, Inputs, SweepAction, TagFilter } from '../../model/types.js'
 import { excludedBy, matchesTags } from '../../engine/rules.js'
 
 /** One of an image's EBS snapshots, as DescribeSnapshots answered (or did not answer) it. */
@@ -71,8 +71,7 @@ export function imageRules(
   return rules
 }
 
-/** What an image is, for the report. */
-export type ImageClass = 'interrupted' | 'complete' | 'unknown' | 'hand-made' | 'backup'
+export type { ImageClass } from '../../model/types.js'
 
 /** The rule that keeps an image, in the order they are checked (the first failing one is the reason). */
 export const KEEP_RULES = [
@@ -161,7 +160,7 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 }
 
 /** Snapshots DeregisterImage will keep because another image maps them: said, never a reason to keep the image. */
-function snapshotNotes(image: ImageRecord): string[] {
+export function snapshotNotes(image: ImageRecord): string[] {
   return image.snapshots
     .filter((snapshot) => snapshot.alsoUsedBy.length > 0)
     .map((snapshot) => `snapshot ${snapshot.id} is also used by ${snapshot.alsoUsedBy.join(', ')}: AWS keeps it`)

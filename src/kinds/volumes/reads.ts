@@ -11,13 +11,12 @@ import {
   paginateDescribeVolumes,
   type EC2Client,
   type Image,
-  type Instance,
   type Volume
 } from '@aws-sdk/client-ec2'
 import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../../aws/batches.js'
 import { describing } from '../../aws/describe-error.js'
 import { PERMISSION } from '../../model/permissions.js'
-import type { BuilderDevice, ImageVolumeMapping, VolumeRecord } from './rules.js'
+import type { ImageVolumeMapping, VolumeRecord } from './rules.js'
 
 /** DeleteVolume's refusal of a volume still attached. */
 export const VOLUME_IN_USE_CODES = ['VolumeInUse'] as const
@@ -30,15 +29,6 @@ const IMAGES_PAGE = 1000
 const SNAPSHOTS_PAGE = 1000
 /** DescribeVolumes' largest page. */
 const VOLUMES_PAGE = 500
-
-/** An instance's EBS devices from DescribeInstances; one whose DeleteOnTermination is not said counts as kept. */
-export function builderDevicesOf(instance: Pick<Instance, 'BlockDeviceMappings'>): BuilderDevice[] {
-  return (instance.BlockDeviceMappings ?? []).flatMap(({ DeviceName, Ebs }) =>
-    DeviceName && Ebs?.VolumeId
-      ? [{ deviceName: DeviceName, volumeId: Ebs.VolumeId, deleteOnTermination: Ebs.DeleteOnTermination === true }]
-      : []
-  )
-}
 
 function imageMappingsOf(image: Image): ImageVolumeMapping[] {
   // Instance-store (VirtualName) and suppressed (NoDevice) mappings make no EBS volume.

@@ -8,14 +8,10 @@
  * from the source image. The sweep cannot read the template, so it deletes only what provably came
  * from the image: every attribute EC2 gives for the device's mapping equal, or the volume is kept.
  */
-import type { SweepAction } from '../../model/types.js'
+import type { InstanceDevice, SweepAction } from '../../model/types.js'
 
 /** One device of the builder as DescribeInstances gives it (`BlockDeviceMappings[].Ebs`). */
-export interface BuilderDevice {
-  deviceName: string
-  volumeId: string
-  deleteOnTermination: boolean
-}
+export type BuilderDevice = InstanceDevice
 
 /** A builder the sweep acts on, with its devices and what happened to it. */
 export interface BuilderVolumes {

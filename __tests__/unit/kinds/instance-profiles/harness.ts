@@ -37,6 +37,7 @@ export function iamRun({ iam, enabledRegions, cancelled, instancesIn, ...fields 
       cancelled: cancelled ?? never,
       readBackSignal: () => never,
       instancesIn: instancesIn ?? (() => undefined),
+      staleBuilders: async () => [],
       enabledRegions: async () => enabledRegions,
       iam: async () => iam,
       onSettled: () => undefined,

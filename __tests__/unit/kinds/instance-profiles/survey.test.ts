@@ -85,6 +85,7 @@ async function survey(
   scope = {
     region: GLOBAL_REGION,
     regions: account.regions,
+    staleBuilders: async () => [],
     inputs: all,
     now,
     ec2For,

@@ -1,3 +1,4 @@
+import { devicesOf } from '../../../../src/engine/discovery.js'
 import { describe, expect, it } from '@jest/globals'
 import {
   DeleteVolumeCommand,
@@ -6,7 +7,6 @@ import {
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
 import {
-  builderDevicesOf,
   deleteVolume,
   readImageMappings,
   readSnapshotKeys,
@@ -218,10 +218,10 @@ describe('deleteVolume', () => {
   })
 })
 
-describe('builderDevicesOf', () => {
+describe('devicesOf', () => {
   it("takes an instance's EBS devices as DescribeInstances gives them, skipping entries without a volume", () => {
     expect(
-      builderDevicesOf({
+      devicesOf({
         BlockDeviceMappings: [
           { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-r', DeleteOnTermination: true } },
           { DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-d', DeleteOnTermination: false } },
