@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './aws/batches.js'
-import { KIND_NAMES } from './kinds/names.js'
+import { KIND_NAMES, KIND_ONLY_INPUTS } from './kinds/names.js'
 import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
 import { guessRegions, REGION_PATTERN } from './aws/regions.js'
 import { isTopicArn } from './aws/sns-topic.js'
@@ -348,20 +348,7 @@ function crossCheck(
   problems.push(...customKeyPairProblems(inputs, raw))
   problems.push(...incompleteTagProblems(inputs, raw))
   warnings.push(...inheritedVolumesWarnings(inputs, raw))
-  if (inputs.resources !== undefined) {
-    problems.push(
-      ...imageIncompleteTagResourceProblems(
-        inputs.resources,
-        inputs['image-incomplete-tag'],
-        raw('image-incomplete-tag')
-      ),
-      ...inheritedVolumesResourceProblems(
-        inputs.resources,
-        inputs['delete-inherited-volumes'] ?? false,
-        raw('delete-inherited-volumes')
-      )
-    )
-  }
+  problems.push(...kindOnlyInputProblems(inputs, raw))
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
       problems.push(
@@ -450,30 +437,19 @@ function inheritedVolumesWarnings(
   ]
 }
 
-/** image-incomplete-tag does nothing unless `resources` selects images. */
-function imageIncompleteTagResourceProblems(
-  resources: readonly string[],
-  tag: ImageIncompleteTag | undefined,
-  rawTag: string
-): string[] {
-  if (tag === undefined || resources.includes('images')) return []
-  return [
-    `image-incomplete-tag: "${rawTag}" is set but resources does not select images, so no image is read. ` +
-      'Add images to resources (or use all), or leave image-incomplete-tag empty.'
-  ]
-}
-
-/** delete-inherited-volumes does nothing unless `resources` selects volumes. */
-function inheritedVolumesResourceProblems(
-  resources: readonly string[],
-  deleteInherited: boolean,
-  rawValue: string
-): string[] {
-  if (!deleteInherited || resources.includes('volumes')) return []
-  return [
-    `delete-inherited-volumes: "${rawValue}" is set but resources does not select volumes, so no volume is read. ` +
-      'Add volumes to resources (or use all), or leave delete-inherited-volumes false.'
-  ]
+/** An input that acts on one kind alone, set while `resources` does not select that kind: it would do nothing. */
+function kindOnlyInputProblems(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+  const { resources } = inputs
+  if (resources === undefined) return []
+  return KIND_ONLY_INPUTS.flatMap(({ input, kind }) => {
+    const value = inputs[input]
+    if (value === undefined || value === false || resources.includes(kind)) return []
+    const unset = typeof value === 'boolean' ? 'false' : 'empty'
+    return [
+      `${input}: "${raw(input)}" is set but resources does not select ${kind}, so it would do nothing. ` +
+        `Add ${kind} to resources (or use all), or leave ${input} ${unset}.`
+    ]
+  })
 }
 
 /**

@@ -5,8 +5,11 @@ import { inputGetter } from '../../__fixtures__/support.js'
 
 const ENV = { AWS_REGION: 'us-east-1' }
 
+/** The two inputs act only on their kinds: selected here unless a test says otherwise. */
+const EBS_KINDS = { resources: 'instances,images,volumes' }
+
 const parse = (overrides: Record<string, string> = {}, warnings: string[] = []): Inputs =>
-  getInputs(inputGetter(overrides), ENV, (message) => warnings.push(message))
+  getInputs(inputGetter({ ...EBS_KINDS, ...overrides }), ENV, (message) => warnings.push(message))
 
 function inputError(overrides: Record<string, string>): InputError {
   try {
@@ -134,7 +137,7 @@ describe('checks against the selected resources', () => {
     expect(
       inputError({ resources: 'instances,key-pairs', 'image-incomplete-tag': 'packer-build=incomplete' }).message
     ).toContain(
-      'image-incomplete-tag: "packer-build=incomplete" is set but resources does not select images, so no image is read. ' +
+      'image-incomplete-tag: "packer-build=incomplete" is set but resources does not select images, so it would do nothing. ' +
         'Add images to resources (or use all), or leave image-incomplete-tag empty.'
     )
     expect(
@@ -150,7 +153,7 @@ describe('checks against the selected resources', () => {
     expect(
       inputError({ resources: 'instances', 'delete-inherited-volumes': 'true', action: 'terminate' }).message
     ).toContain(
-      'delete-inherited-volumes: "true" is set but resources does not select volumes, so no volume is read. ' +
+      'delete-inherited-volumes: "true" is set but resources does not select volumes, so it would do nothing. ' +
         'Add volumes to resources (or use all), or leave delete-inherited-volumes false.'
     )
     expect(

@@ -3,6 +3,7 @@ import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { PERMISSION } from '../model/permissions.js'
 import { describing } from '../aws/describe-error.js'
 import type { Candidate } from './leftover-model.js'
+import { INSTANCE_STATES } from '../model/types.js'
 
 /** Every state but `terminated`: a stopped builder still holds its key pair. */
 export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped']
@@ -33,6 +34,11 @@ export interface LiveInstanceListing {
   watch?: readonly string[]
   /** Sees every live instance as it is read (the builders are picked out of the same pass). */
   visit?: (instance: Instance) => void
+  /**
+   * Sees every instance listed, terminated ones included (EC2 lists them for about an hour): with
+   * it, the listing asks for every state, and only the live ones answer the other questions.
+   */
+  everyState?: (instance: Instance) => void
   abortSignal?: AbortSignal
 }
 
@@ -46,12 +52,14 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
   const index = new Map(listing.queries.map((query) => [query, new Map<string, string[]>()]))
   const watched = new Set(listing.watch ?? [])
   const states = new Map([...watched].map((id) => [id, 'terminated']))
-  const input = { Filters: [{ Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }
+  const wanted = listing.everyState ? [...INSTANCE_STATES] : LIVE_INSTANCE_STATES
+  const input = { Filters: [{ Name: 'instance-state-name', Values: wanted }] }
   await describing(PERMISSION.describeInstances, async () => {
     for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, {
       abortSignal: listing.abortSignal
     })) {
       for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        listing.everyState?.(instance)
         // A terminated instance holds nothing, whatever an endpoint's filtering let through.
         if (instance.State?.Name === 'terminated' || !instance.InstanceId) continue
         listing.visit?.(instance)

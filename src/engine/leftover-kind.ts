@@ -13,6 +13,7 @@ import type { DerivedAge, InstanceRef, Judgement, Users } from './leftover-model
 
 export type { InstanceRef, Users } from './leftover-model.js'
 import type { PhaseSignals } from './run-control.js'
+import type { BuildersInEveryState } from './discovery.js'
 import type { TerminationWait } from './termination-wait.js'
 
 /**
@@ -35,6 +36,11 @@ export interface Scope extends PhaseSignals {
    * for the account. What a builder leaves behind itself (its volumes) is found from them.
    */
   staleBuilders(): Promise<readonly InstanceRecord[]>
+  /**
+   * A swept region's builders in every state, terminated included: from its one pass over the
+   * instances when a selected kind asked for them (`buildersInEveryState`), else listed apart.
+   */
+  buildersInEveryState(region: string): Promise<BuildersInEveryState>
   /** Every region enabled for the account: the swept ones under `regions: all`, else asked once. */
   enabledRegions(): Promise<readonly string[]>
   /** The IAM client, loaded on first use: runs without an IAM kind never load it. */
@@ -73,6 +79,8 @@ export interface LeftoverHooks<C> {
   label?: string
   /** An account kind whose users are looked for in every enabled region, not only the swept ones. */
   usersInEnabledRegions?: boolean
+  /** Its discovery reads the builders in every state: the regions' pass then lists terminated instances too. */
+  buildersInEveryState?: boolean
   /** Resources matching the kind's filters; throws when they cannot be read. */
   discover(scope: Scope): Promise<C[]>
   /** The pure rules: fresh (not reported), skipped with a reason, or worth the usage check. */
@@ -153,6 +161,7 @@ export interface LeftoverWords<C> {
 export interface LeftoverPart {
   scope: 'region' | 'account'
   usedBy?: InstanceLink
+  buildersInEveryState?: boolean
   open<R>(use: <C>(hooks: LeftoverHooks<C>) => R): R
 }
 
@@ -161,6 +170,7 @@ export function leftoverPart<C>(hooks: LeftoverHooks<C>): LeftoverPart {
   return {
     scope: hooks.scope,
     ...(hooks.usedBy ? { usedBy: hooks.usedBy } : {}),
+    ...(hooks.buildersInEveryState ? { buildersInEveryState: true } : {}),
     open: (use) => use(hooks)
   }
 }

@@ -11,13 +11,14 @@ import { accountParts, type AccountParts } from './account.js'
 import type { Kind } from '../kinds/names.js'
 import { byRegionThenId, formatAge } from '../model/format.js'
 import type { Finding, InstanceRecord, Inputs, RegionFailure, RegionResult } from '../model/types.js'
-import { surveyLiveInstances, type RegionPass } from './discovery.js'
+import { listBuildersInEveryState, surveyLiveInstances, type RegionPass } from './discovery.js'
 import type { InstanceLink } from './instance-usage.js'
 import {
   GLOBAL_REGION,
   instancePassQueries,
   isAccountLeftoverKind,
   isBuilderKind,
+  isLeftoverKind,
   isRegionalLeftoverKind,
   selectedKinds,
   type FindingsByKind,
@@ -114,12 +115,28 @@ function scopeOf(
     ec2For: plan.ec2For,
     instancesIn: (swept) => reads.get(swept)?.pass?.then(({ live }) => live),
     staleBuilders: () => staleBuilders,
+    buildersInEveryState: async (swept) =>
+      (await reads.get(swept)?.pass)?.everyState ??
+      listBuildersInEveryState(plan.ec2For(swept), plan.inputs, signals.abortSignal),
     enabledRegions: run.account.enabledRegions,
     iam: run.account.iam,
     terminationWait: plan.terminationWait ?? DEFAULT_TERMINATION_WAIT,
-    onSettled: (findings) => events.settled(region, findings),
+    // An account kind's finding may live in a region of its own (an image): it is told there.
+    onSettled: (findings) => {
+      for (const [where, settled] of byRegion(findings, region)) events.settled(where, settled)
+    },
     ...signals
   }
+}
+
+/** Findings grouped by their own region, in the order first met (`fallback` for none). */
+function byRegion(findings: readonly Finding[], fallback: string): Map<string, Finding[]> {
+  const grouped = new Map<string, Finding[]>()
+  for (const finding of findings) {
+    const where = finding.region || fallback
+    grouped.set(where, [...(grouped.get(where) ?? []), finding])
+  }
+  return grouped
 }
 
 /** Survey, cap, act: failures end up in the result, never thrown. */
@@ -131,7 +148,8 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
   try {
     // With a kind that instances use, one DescribeInstances pass per region serves every kind.
     const queries = instancePassQueries(kinds)
-    const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries)]))
+    const everyState = kinds.some((kind) => isLeftoverKind(kind) && kind.leftovers.buildersInEveryState === true)
+    const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries, everyState)]))
     const run: Run = { plan, events, reads, account }
     const surveying = Promise.all(plan.regions.map((region) => surveyRegion(run, kinds, region, readOf(reads, region))))
     // The account's leftovers are read while the regions are surveyed, and judged once the builders to terminate are known.
@@ -187,10 +205,16 @@ function readOf(reads: ReadonlyMap<string, RegionRead>, region: string): RegionR
   return read
 }
 
-function regionRead(plan: SweepPlan, region: string, queries: readonly InstanceLink[]): RegionRead {
+function regionRead(
+  plan: SweepPlan,
+  region: string,
+  queries: readonly InstanceLink[],
+  everyState: boolean
+): RegionRead {
   const signals = phaseSignals(plan.inputs, plan.control)
-  if (queries.length === 0) return { signals }
-  const pass = surveyLiveInstances(plan.ec2For(region), region, plan.inputs, plan.now, queries, signals.abortSignal)
+  if (queries.length === 0 && !everyState) return { signals }
+  const { inputs, now } = plan
+  const pass = surveyLiveInstances(plan.ec2For(region), region, inputs, now, queries, signals.abortSignal, everyState)
   // Whoever reads the pass reports its failure; unread, it must not count as unhandled.
   pass.catch(() => undefined)
   return { signals, pass }

@@ -28,3 +28,12 @@ export const REPORT_LISTS = {
 } as const satisfies Record<Kind, string>
 
 export type ListName = (typeof REPORT_LISTS)[Kind]
+
+/**
+ * Inputs that act on one kind alone: set while `resources` does not select that kind, they would
+ * silently do nothing, so inputs.ts refuses them.
+ */
+export const KIND_ONLY_INPUTS = [
+  { input: 'image-incomplete-tag', kind: 'images' },
+  { input: 'delete-inherited-volumes', kind: 'volumes' }
+] as const satisfies readonly { input: string; kind: Kind }[]

@@ -27,7 +27,7 @@ import {
   IMAGE_PROTECTED_CODES,
   type SnapshotResult
 } from './deregister.js'
-import { BY_IMAGE_ID, candidateIds, completeImages, findImages, listBuilders, type FoundImage } from './reads.js'
+import { BY_IMAGE_ID, candidateIds, completeImages, findImages, type FoundImage } from './reads.js'
 import { classifyImage, copiesBySource, imageRules, judgeImage, snapshotNotes, type ImageRecord } from './rules.js'
 
 /** An image as the engine plans it: the record the rules judge, and what the report says of it. */
@@ -54,7 +54,7 @@ async function discoverImages(scope: Scope): Promise<ImageCandidate[]> {
     await Promise.all(
       scope.regions.map(async (region) => {
         const client = scope.ec2For(region)
-        const builders = await listBuilders(client, inputs, abortSignal)
+        const builders = await scope.buildersInEveryState(region)
         const query = {
           builderIds: builders.matched,
           tags: inputs.tags,
@@ -176,6 +176,7 @@ export const images = {
   leftovers: leftoverPart<ImageCandidate>({
     scope: 'account',
     label: 'Images',
+    buildersInEveryState: true,
     discover: discoverImages,
     judge,
     sortKey: ({ image }) => [image.region, image.name, image.id],

@@ -23,7 +23,6 @@ import {
   type Image,
   type LaunchPermission,
   paginateDescribeImages,
-  paginateDescribeInstances,
   paginateDescribeSnapshots,
   type Snapshot
 } from '@aws-sdk/client-ec2'
@@ -37,11 +36,9 @@ import {
 } from '../../aws/batches.js'
 import { describing } from '../../aws/describe-error.js'
 import { errorCode } from '../../aws/errors.js'
-import { instanceFilters, instanceMatcher } from '../../engine/discovery.js'
 import type { InstanceUseQuery } from '../../engine/instance-usage.js'
 import { tagMap } from '../../model/aws-data.js'
 import { PERMISSION } from '../../model/permissions.js'
-import { INSTANCE_STATES, type Inputs } from '../../model/types.js'
 import {
   candidateOrigin,
   isCopyOf,
@@ -59,44 +56,6 @@ export const BY_IMAGE_ID: InstanceUseQuery<{ image: ImageRecord }> = {
 
 /** DescribeImageAttribute calls in flight at once, per region: one per image, none batched by EC2. */
 export const ATTRIBUTE_CONCURRENCY = 8
-
-/** The builders of a region in any state, and every instance the same listing returned. */
-export interface BuildersAnyState {
-  /** Instances matching the builder filters (key-name, tags), shutting-down and terminated included. */
-  matched: Set<string>
-  /** Every instance listed: an image whose source instance is among them is not found by its tags alone. */
-  listed: Set<string>
-}
-
-/**
- * The builders this sweep matches in any state, terminated included (listed for about an hour
- * after): an interrupted image's builder is often already gone when the sweep runs. With `tags`,
- * listed by the tags alone, so that `listed` also holds instances whose key does not match.
- * Beside the region's pass over its live instances: no round trip of its own.
- */
-export async function listBuilders(
-  client: EC2Client,
-  inputs: Inputs,
-  abortSignal?: AbortSignal
-): Promise<BuildersAnyState> {
-  const anyState = { ...inputs, 'instance-states': [...INSTANCE_STATES] }
-  const filters = instanceFilters({ ...anyState, 'key-name': inputs.tags.length > 0 ? [] : inputs['key-name'] })
-  const matches = instanceMatcher(anyState)
-  const result: BuildersAnyState = { matched: new Set(), listed: new Set() }
-  await describing(PERMISSION.describeInstances, async () => {
-    for await (const page of paginateDescribeInstances(
-      { client, pageSize: DESCRIBE_PAGE_SIZE },
-      { Filters: filters },
-      { abortSignal }
-    ))
-      for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-        if (!instance.InstanceId) continue
-        result.listed.add(instance.InstanceId)
-        if (matches(instance, tagMap(instance.Tags))) result.matched.add(instance.InstanceId)
-      }
-  })
-  return result
-}
 
 /** An image of the account found by the first read, with why it is a candidate. */
 export interface FoundImage {
