@@ -24,6 +24,8 @@ export interface InstanceUseQuery<C = Candidate> extends InstanceLink {
  */
 export interface LiveInstances {
   usersOf(link: InstanceLink, value: string): readonly string[]
+  /** Whether the listing indexed this link: only then does usersOf answer for it. */
+  answers(link: InstanceLink): boolean
   states: ReadonlyMap<string, string>
 }
 
@@ -71,5 +73,30 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
       }
     }
   })
-  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], states }
+  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], answers: (query) => index.has(query), states }
+}
+
+/**
+ * The act phase's listings of live instances, shared by the scopes of one run: a region that lists
+ * its instances anyway (its termination wait) also answers what the account's kinds will ask of it,
+ * and the account's removals read that listing instead of listing the region again.
+ */
+export interface SharedListings {
+  /** What the account's kinds ask of a region's listing. */
+  readonly links: readonly InstanceLink[]
+  put(region: string, live: LiveInstances): void
+  /** The region's last listing, when it answers every one of `links`. */
+  get(region: string, links: readonly InstanceLink[]): LiveInstances | undefined
+}
+
+export function sharedListings(links: readonly InstanceLink[]): SharedListings {
+  const last = new Map<string, LiveInstances>()
+  return {
+    links,
+    put: (region, live) => void last.set(region, live),
+    get(region, wanted) {
+      const live = last.get(region)
+      return live && wanted.every((link) => live.answers(link)) ? live : undefined
+    }
+  }
 }

@@ -8,7 +8,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import type { Finding, Inputs, InstanceRecord, Outcome, AwsErrorInfo, SweepAction } from '../model/types.js'
-import type { InstanceUseQuery, InstanceLink, LiveInstances } from './instance-usage.js'
+import type { InstanceUseQuery, InstanceLink, LiveInstances, SharedListings } from './instance-usage.js'
 import type { DerivedAge, InstanceRef, Judgement, Users } from './leftover-model.js'
 
 export type { InstanceRef, Users } from './leftover-model.js'
@@ -47,6 +47,8 @@ export interface Scope extends PhaseSignals {
   iam(): Promise<IAMClient>
   /** How long to wait for the builders this run terminated. */
   terminationWait: TerminationWait
+  /** In the act phase: the regions' listings of live instances, which the account's removals read again. */
+  sharedListings?: SharedListings
   /** Called with each change's findings the moment they are known. */
   onSettled(findings: readonly Finding[]): void
 }
@@ -123,7 +125,7 @@ export interface LeftoverHooks<C> {
    * what it can.
    */
   remove(scope: Scope, planned: Planned<C>, current: C): Promise<Settlement & { finding?: Finding }>
-  /** Removals in flight at once, per kind and scope. */
+  /** Removals in flight at once, per kind and region (EC2 throttles each region apart). */
   concurrency: number
   /** The finding of one planned resource. */
   finding(planned: Planned<C>, region: string, settlement: Settlement): Finding

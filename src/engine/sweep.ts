@@ -12,7 +12,7 @@ import type { Kind } from '../kinds/names.js'
 import { byRegionThenId, formatAge } from '../model/format.js'
 import type { Finding, InstanceRecord, Inputs, RegionFailure, RegionResult } from '../model/types.js'
 import { listBuildersInEveryState, surveyLiveInstances, type RegionPass } from './discovery.js'
-import type { InstanceLink } from './instance-usage.js'
+import { sharedListings, type InstanceLink, type SharedListings } from './instance-usage.js'
 import {
   GLOBAL_REGION,
   instancePassQueries,
@@ -97,6 +97,8 @@ interface Run {
   events: SweepEvents
   reads: ReadonlyMap<string, RegionRead>
   account: AccountParts
+  /** The act phase's listings of live instances, which the account's removals read again. */
+  listings: SharedListings
 }
 
 /** One phase of a region (or of the account, GLOBAL_REGION) as the engines read it. */
@@ -121,6 +123,7 @@ function scopeOf(
     enabledRegions: run.account.enabledRegions,
     iam: run.account.iam,
     terminationWait: plan.terminationWait ?? DEFAULT_TERMINATION_WAIT,
+    sharedListings: run.listings,
     // An account kind's finding may live in a region of its own (an image): it is told there.
     onSettled: (findings) => {
       for (const [where, settled] of byRegion(findings, region)) events.settled(where, settled)
@@ -150,7 +153,8 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
     const queries = instancePassQueries(kinds)
     const everyState = kinds.some((kind) => isLeftoverKind(kind) && kind.leftovers.buildersInEveryState === true)
     const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries, everyState)]))
-    const run: Run = { plan, events, reads, account }
+    const accountLinks = kinds.filter(isAccountLeftoverKind).flatMap(({ leftovers }) => leftovers.usedBy ?? [])
+    const run: Run = { plan, events, reads, account, listings: sharedListings(accountLinks) }
     const surveying = Promise.all(plan.regions.map((region) => surveyRegion(run, kinds, region, readOf(reads, region))))
     // The account's leftovers are read while the regions are surveyed, and judged once the builders to terminate are known.
     const terminating = surveying.then(

@@ -38,8 +38,8 @@ export interface ImageCandidate {
   copies: { id: string; region: string }[]
 }
 
-/** DeregisterImage calls in flight at once: EC2's bucket for mutating calls is shared with the other kinds. */
-const DEREGISTER_CONCURRENCY = 10
+/** DeregisterImage calls in flight at once per region: as the other kinds' deletes, half of EC2's bucket of 50. */
+const DEREGISTER_CONCURRENCY = 25
 
 const NOT_DEREGISTERED_CANCELLED = 'not deregistered: the job was cancelled first'
 
@@ -151,7 +151,7 @@ export const images = {
   name: 'images',
   nouns: { singular: 'image', plural: 'images', title: 'Images' },
   description:
-    'The images (AMIs) a Packer build made, with their snapshots and their copies in the swept regions: made from a matched builder in any state, or carrying every `tags` line once their builder is gone. Reported; deregistered with their snapshots only when they still carry `image-incomplete-tag`, in terminate mode, and nothing else uses or protects them.',
+    'The images (AMIs) Packer builds made, with their snapshots and copies: reported; deregistered only while they carry `image-incomplete-tag`.',
   outputs: [
     {
       ...selectedIdsOutput('images'),

@@ -54,8 +54,11 @@ export const BY_IMAGE_ID: InstanceUseQuery<{ image: ImageRecord }> = {
   candidateValue: ({ image }) => image.id
 }
 
-/** DescribeImageAttribute calls in flight at once, per region: one per image, none batched by EC2. */
-export const ATTRIBUTE_CONCURRENCY = 8
+/**
+ * DescribeImageAttribute calls in flight at once, per region: one per image, none batched by EC2.
+ * EC2 gives each non-mutating API its own bucket per region, 100 tokens refilled at 20 a second: a quarter of it.
+ */
+export const ATTRIBUTE_CONCURRENCY = 25
 
 /** An image of the account found by the first read, with why it is a candidate. */
 export interface FoundImage {

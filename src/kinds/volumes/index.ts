@@ -176,7 +176,7 @@ export const volumes = {
   name: 'volumes',
   nouns: { singular: 'volume', plural: 'volumes', title: 'Volumes' },
   description:
-    'The EBS volumes a stale builder holds with DeleteOnTermination=false, which outlive it. Reported; deleted only with `delete-inherited-volumes`, once this run terminated the builder, when a read after the termination finds one available and equal to its source image’s mapping in every attribute.',
+    'The volumes a stale builder keeps (DeleteOnTermination=false): reported; deleted only with `delete-inherited-volumes`, when provably inherited from its source image.',
   outputs: [
     {
       ...selectedIdsOutput('volumes'),
