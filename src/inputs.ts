@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './aws/batches.js'
-import { KIND_NAMES, KIND_ONLY_INPUTS } from './kinds/names.js'
+import { KIND_NAMES, KIND_NEEDS, KIND_ONLY_INPUTS } from './kinds/names.js'
 import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
 import { guessRegions, REGION_PATTERN } from './aws/regions.js'
 import { isTopicArn } from './aws/sns-topic.js'
@@ -158,7 +158,17 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   if (unknown.length > 0)
     throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
   if (names.includes('all')) return [...KIND_NAMES]
-  return KIND_NAMES.filter((kind) => names.includes(kind))
+  const kinds = KIND_NAMES.filter((kind) => names.includes(kind))
+  const unmet = KIND_NEEDS.filter(({ kind, needs }) => kinds.includes(kind) && !kinds.includes(needs))
+  if (unmet.length > 0)
+    throw new InputError(
+      unmet
+        .map(
+          ({ kind, needs, why }) => `resources: "${raw.trim()}" selects ${kind} without ${needs}: ${why}. Add ${needs}.`
+        )
+        .join(' ')
+    )
+  return kinds
 }
 
 const parseKeyNames: Parser<string[]> = (raw) => {

@@ -166,3 +166,14 @@ describe('checks against the selected resources', () => {
     )
   })
 })
+
+describe('kinds found through another kind', () => {
+  it('refuses volumes without instances, naming both and why', () => {
+    expect(inputError({ resources: 'volumes' }).message).toBe(
+      'Invalid input: resources: "volumes" selects volumes without instances: a builder’s kept volumes are found through the builders the sweep surveys. Add instances.'
+    )
+    expect(inputError({ resources: 'images, volumes' }).message).toMatch(/selects volumes without instances/)
+    expect(parse({ resources: 'instances,volumes' }).resources).toEqual(['instances', 'volumes'])
+    expect(parse({ resources: 'images' }).resources).toEqual(['images'])
+  })
+})

@@ -37,3 +37,15 @@ export const KIND_ONLY_INPUTS = [
   { input: 'image-incomplete-tag', kind: 'images' },
   { input: 'delete-inherited-volumes', kind: 'volumes' }
 ] as const satisfies readonly { input: string; kind: Kind }[]
+
+/**
+ * Kinds found through another kind's survey: selected alone, they would silently find nothing, so
+ * inputs.ts refuses them. A builder's kept volumes are found from the builders this run surveys.
+ */
+export const KIND_NEEDS = [
+  {
+    kind: 'volumes',
+    needs: 'instances',
+    why: 'a builder’s kept volumes are found through the builders the sweep surveys'
+  }
+] as const satisfies readonly { kind: Kind; needs: Kind; why: string }[]

@@ -81,7 +81,7 @@ export interface VolumeDecision {
 
 /** The fixed reasons a volume is kept (the others name a state, a tag key, a device or attributes). */
 export const VOLUME_REASONS = {
-  notRead: 'not returned by the read after the termination',
+  notRead: 'DescribeVolumes did not return it (deleted meanwhile, or not readable)',
   noSourceImage: 'its builder names no source image',
   sourceImageUnknown: 'its source image is gone or not readable, so it cannot be told from a launch mapping',
   imageDeletesOnTermination: 'a launch mapping: the source image deletes this device on termination',
