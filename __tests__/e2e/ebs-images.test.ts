@@ -24,6 +24,9 @@ import { describeRun, expectExit, summarySection } from './harness.js'
 
 const { start } = sandboxPerTest()
 
+/** The note on every image when regions is not `all` (src/kinds/images/rules.ts, copyNotes). */
+const COPIES_NOT_SWEPT = 'copies in regions outside regions are not looked for, so not removed'
+
 const BOTH = `${US},${EU}`
 const TERMINATE = {
   action: 'terminate',
@@ -108,8 +111,10 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     expect(byId[IMAGES.sharesSnapshot]?.image.notes).toContain(
       `snapshot ${SHARED_SNAPSHOT} kept: another image uses it`
     )
+    // Copies in a third region would not be seen: every finding says so.
     expect(byId[IMAGES.stoppedAvailable]?.image.notes).toEqual([
-      `snapshot ${snapshotsOf(IMAGES.stoppedAvailable)[0]} deleted`
+      `snapshot ${snapshotsOf(IMAGES.stoppedAvailable)[0]} deleted`,
+      COPIES_NOT_SWEPT
     ])
 
     // The copy: judged on its own in eu-west-1, named on its source.
@@ -137,15 +142,19 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     expect(s.calls.filter((c) => c.region === EU && c.service === 'ec2')).toEqual([])
     expect(findings(run)[copy]).toBeUndefined()
     expect(stateOf(s, copy)).toBe('available')
+    // The source is handled, and its finding says that copies outside regions were not looked for.
     expect(findings(run)[IMAGES.copied]).toMatchObject({ outcome: 'deleted', image: { copies: [] } })
+    expect(findings(run)[IMAGES.copied]?.image.notes).toContain(COPIES_NOT_SWEPT)
     expect(stateOf(s, IMAGES.copied)).toBe('deregistered')
     expect(sorted(deregisterCalls(s).map((c) => c.params.ImageId ?? ''))).toEqual(sorted(IMAGE_EXPECTED.deregistered))
   })
 
   it('images alone (no instances): the builders are left as they are, the interrupted images are deregistered all the same', async () => {
     const { s, copy } = await seeded()
-    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, resources: 'images' } })
+    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, resources: 'images', regions: 'all' } })
     expectExit(run, 0)
+    // regions: all reads every enabled region (both here): no copy can be missed, and no finding says one could.
+    for (const finding of run.report?.images ?? []) expect(finding.image.notes).not.toContain(COPIES_NOT_SWEPT)
     expect(s.callsOf('TerminateInstances')).toEqual([])
     for (const id of [IMAGE_BUILDERS.stopped, IMAGE_BUILDERS.debug]) expect(s.fleet.instance(id)?.state).toBe('stopped')
     expect(outcomes(run)).toEqual(expectedOutcomes(copy, 'deleted'))
