@@ -3,7 +3,7 @@
  * `max-age: 2h`. `imagesFleet()`: builders in us-east-1 (stopped, terminated, kept for debugging)
  * and every kind of image made from them, one copied to eu-west-1 (`copyInterrupted`);
  * `IMAGE_EXPECTED` says what a terminate sweep with `image-incomplete-tag: packer-build=incomplete`
- * does to each. `volumesFleet()`: a builder whose kept volumes are inherited from its source image, a
+ * does to each. `taggedImagesFleet()`: images found by the `tags` input once their builder is gone. `volumesFleet()`: a builder whose kept volumes are inherited from its source image, a
  * root resize, a resized image device, an added launch mapping, an ebs_volumes product and an
  * excluded one; a builder whose source image was deregistered; one holding the user's Elastic IP.
  * `VOLUME_EXPECTED` says what a terminate sweep with `delete-inherited-volumes: true` does to each.
@@ -52,7 +52,11 @@ export const IMAGES = {
   /** Not a candidate: mapping the snapshot sharesSnapshot maps, made from no builder. */
   other: 'ami-0e1b0000000000010',
   /** Not a candidate: an interrupted-looking image made from an instance the sweep does not match. */
-  notOurs: 'ami-0e1b0000000000011'
+  notOurs: 'ami-0e1b0000000000011',
+  /** EC2 gave up on it: failed, as removable as an available one. */
+  failed: 'ami-0e1b0000000000012',
+  /** Younger than max-age. */
+  fresh: 'ami-0e1b0000000000013'
 }
 
 /** The snapshot IMAGES.sharesSnapshot and IMAGES.other both map. */
@@ -98,6 +102,11 @@ export function imagesFleet(): FleetSeed {
         image(IMAGES.excluded, stopped, { tags: { ...INCOMPLETE, [KEEP]: 'release' } }),
         image(IMAGES.snapshotExcluded, stopped, { snapshotTags: { ...INCOMPLETE, [KEEP]: '' } }),
         image(IMAGES.copied, terminated),
+        image(IMAGES.fresh, stopped, { age: '30m' }),
+        image(IMAGES.failed, stopped, {
+          state: 'failed',
+          stateReason: { code: 'Client.InternalError', message: 'Client error on launch' }
+        }),
         {
           imageId: IMAGES.other,
           name: 'golden',
@@ -125,7 +134,13 @@ export const IMAGE_EXPECTED: {
   kept: Record<string, RegExp>
   classes: Record<string, string>
 } = {
-  deregistered: [IMAGES.stoppedAvailable, IMAGES.terminatedAvailable, IMAGES.sharesSnapshot, IMAGES.copied],
+  deregistered: [
+    IMAGES.stoppedAvailable,
+    IMAGES.terminatedAvailable,
+    IMAGES.sharesSnapshot,
+    IMAGES.copied,
+    IMAGES.failed
+  ],
   kept: {
     [IMAGES.stoppedPending]: /^pending: left for a later sweep/,
     [IMAGES.terminatedPending]: /^pending: left for a later sweep/,
@@ -137,6 +152,7 @@ export const IMAGE_EXPECTED: {
     [IMAGES.protected]: /^deregistration protection is enabled-without-cooldown$/,
     [IMAGES.inUse]: new RegExp(IMAGE_BUILDERS.user),
     [IMAGES.excluded]: /^carries the packer-sweeper:keep tag$/,
+    [IMAGES.fresh]: /^created 30m( \d+s)? ago, not older than max-age 2h$/,
     [IMAGES.snapshotExcluded]: /^its snapshot snap-[0-9a-f]+ carries the packer-sweeper:keep tag$/
   },
   classes: {
@@ -310,5 +326,58 @@ export const VOLUME_EXPECTED: { deleted: string[]; kept: Record<string, RegExp> 
     [VOLUMES.excluded]: /^carries the packer-sweeper:keep tag$/,
     [VOLUMES.product]: /^its tags are not those most of its builder/,
     [VOLUMES.goneSourceData]: /^its source image is gone or not readable/
+  }
+}
+
+// ---- images found by their tags (the `tags` input) ----
+
+export const JOB_TAG = 'packer-sweeper-job=42'
+const JOB: Tags = { 'packer-sweeper-job': '42' }
+
+export const TAGGED = {
+  /** A user's instance carrying the job tag: listed, not a builder (its key is not Packer's). */
+  user: 'i-0e3a0000000000001',
+  /** The builder of TAGGED.goneBuilder, no longer listed (terminated more than an hour ago). */
+  goneBuilder: 'i-0e3a00000000000ff',
+  images: {
+    /** Carries the job's run_tags, its builder gone: a candidate by its tags. */
+    goneBuilder: 'ami-0e3b0000000000001',
+    /** Carries them, but its source instance is still listed and is no builder: not a candidate. */
+    fromUser: 'ami-0e3b0000000000002',
+    /** Its builder is gone, but it lacks the job tag: not a candidate. */
+    untagged: 'ami-0e3b0000000000003'
+  }
+}
+
+export function taggedImagesFleet(): FleetSeed {
+  const { images } = TAGGED
+  return {
+    [US]: {
+      instances: [{ id: TAGGED.user, keyName: 'deploy', age: '30d', tags: JOB }],
+      images: [
+        {
+          imageId: images.goneBuilder,
+          name: 'web-gone',
+          age: '3h',
+          sourceInstanceId: TAGGED.goneBuilder,
+          tags: { ...JOB, ...INCOMPLETE },
+          snapshotTags: { ...JOB, ...INCOMPLETE }
+        },
+        {
+          imageId: images.fromUser,
+          name: 'web-user',
+          age: '3h',
+          sourceInstanceId: TAGGED.user,
+          tags: { ...JOB, ...INCOMPLETE }
+        },
+        {
+          imageId: images.untagged,
+          name: 'web-untagged',
+          age: '3h',
+          sourceInstanceId: TAGGED.goneBuilder,
+          tags: INCOMPLETE
+        }
+      ]
+    }
   }
 }

@@ -13,7 +13,10 @@ import {
   IMAGES,
   imagesFleet,
   INCOMPLETE_TAG,
+  JOB_TAG,
   SHARED_SNAPSHOT,
+  TAGGED,
+  taggedImagesFleet,
   US
 } from '../../__fixtures__/ebs-fleet.js'
 import type { Sandbox } from '../../sandbox/index.js'
@@ -163,6 +166,36 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     )
   })
 
+  it('each copy is judged on its own: a protected copy is kept while its source is deregistered', async () => {
+    const s = await start({ fleet: imagesFleet(), regions: [US, EU] })
+    const copy = s.fleet.copyImage(IMAGES.copied, EU, { age: '3h', deregistrationProtection: 'enabled' }).imageId
+    const run = await runAction({ sandbox: s, inputs: TERMINATE })
+    expectExit(run, 0)
+    expect(findings(run)[copy]).toMatchObject({ outcome: 'skipped', reason: 'deregistration protection is enabled' })
+    expect(findings(run)[IMAGES.copied]).toMatchObject({
+      outcome: 'deleted',
+      image: { copies: [{ id: copy, region: EU }] }
+    })
+    expect(stateOf(s, copy)).toBe('available')
+    expect(deregisterCalls(s).map((c) => c.params.ImageId)).not.toContain(copy)
+  })
+
+  it('with tags: an image carrying every tags line whose builder is no longer listed is a candidate, and so is its copy', async () => {
+    const s = await start({ fleet: taggedImagesFleet(), regions: [US, EU] })
+    const copy = s.fleet.copyImage(TAGGED.images.goneBuilder, EU, { age: '3h' }).imageId
+    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, tags: JOB_TAG } })
+    expectExit(run, 0)
+    expect(outcomes(run)).toEqual({ [TAGGED.images.goneBuilder]: 'deleted', [copy]: 'deleted' })
+    expect(findings(run)[TAGGED.images.goneBuilder]?.image.origin).toBe('tags')
+    // The copy carries the run_tags too (CopyImage copies tags): found by them in its own region.
+    expect(findings(run)[copy]?.image).toMatchObject({ sourceImageId: TAGGED.images.goneBuilder })
+    expect(sorted(deregisterCalls(s).map((c) => c.params.ImageId ?? ''))).toEqual(
+      sorted([TAGGED.images.goneBuilder, copy])
+    )
+    for (const id of [TAGGED.images.fromUser, TAGGED.images.untagged]) expect(stateOf(s, id)).toBe('available')
+    expect(s.callsOf('TerminateInstances')).toEqual([])
+  })
+
   it('notify reports what terminate would deregister and changes nothing', async () => {
     const { s, copy } = await seeded()
     const before = ebsState(s)
@@ -226,12 +259,12 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
   it('max-resources counts images: over the cap, nothing is removed', async () => {
     const { s } = await seeded()
     const before = ebsState(s)
-    // One builder to terminate and five images to deregister: six.
-    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, 'max-resources': '5' } })
+    // One builder to terminate and six images to deregister: seven.
+    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, 'max-resources': '6' } })
     expectExit(run, 1)
     expect(mutatingCalls(s)).toEqual([])
     expect(ebsState(s)).toEqual(before)
-    expect(run.report?.errors.join('\n')).toMatch(/^max-resources: 6 resources would be terminated or deleted/)
+    expect(run.report?.errors.join('\n')).toMatch(/^max-resources: 7 resources would be terminated or deleted/)
     // What terminate would deregister is reported as not acted on; the rest keeps its reason.
     const byId = findings(run)
     for (const id of IMAGE_EXPECTED.deregistered)
@@ -239,9 +272,9 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     for (const id of Object.keys(IMAGE_EXPECTED.kept)) expect(byId[id]?.outcome).toBe('skipped')
     // At the cap, it goes ahead.
     const { s: t } = await seeded()
-    const atCap = await runAction({ sandbox: t, inputs: { ...TERMINATE, 'max-resources': '6' } })
+    const atCap = await runAction({ sandbox: t, inputs: { ...TERMINATE, 'max-resources': '7' } })
     if (atCap.exitCode !== 0) throw new Error(describeRun(atCap))
-    expect(deregisterCalls(t)).toHaveLength(5)
+    expect(deregisterCalls(t)).toHaveLength(6)
   })
 })
 

@@ -173,6 +173,21 @@ describe('volumes (resources: instances,volumes, delete-inherited-volumes)', () 
     expect(outcomes(run)).toEqual(expectedOutcomes('deleted'))
   })
 
+  it('a builder EC2 refuses to terminate keeps its inherited volume: it never became available', async () => {
+    const s = await start({ fleet: volumesFleet() })
+    s.fleet.update(VOLUME_BUILDERS.mixed, { disableApiTermination: true })
+    const run = await runAction({ sandbox: s, inputs: TERMINATE })
+    expect(run.exitCode).not.toBe(0)
+    expect(s.fleet.instance(VOLUME_BUILDERS.mixed)?.state).toBe('running')
+    expect(deleteVolumeCalls(s)).toEqual([])
+    expect(s.fleet.volume(VOLUMES.inherited)?.state).toBe('in-use')
+    const inherited = findings(run)[VOLUMES.inherited]
+    expect(inherited?.outcome).toBe('in-use')
+    expect(inherited?.reason).toBe(
+      `its builder ${VOLUME_BUILDERS.mixed} did not reach terminated: ${VOLUME_BUILDERS.mixed} was not terminated by this run`
+    )
+  })
+
   it('without instances in resources no builder is acted on, so no volume is looked at, let alone deleted', async () => {
     const s = await start({ fleet: volumesFleet() })
     const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, resources: 'volumes' } })
