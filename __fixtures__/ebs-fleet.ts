@@ -9,6 +9,7 @@
  * `VOLUME_EXPECTED` says what a terminate sweep with `delete-inherited-volumes: true` does to each.
  */
 import { packerName, type FleetSeed, type ImageSeed, type Sandbox, type Tags } from '../sandbox/index.js'
+import { HOSTILE, HOSTILE_TAG_KEY } from './hostile-fleet.js'
 
 const now = Date.now()
 const H = 3600
@@ -378,6 +379,47 @@ export function taggedImagesFleet(): FleetSeed {
           tags: INCOMPLETE
         }
       ]
+    }
+  }
+}
+
+// ---- hostile strings ----
+
+export const HOSTILE_BUILDER = 'i-0e4a0000000000001'
+export const HOSTILE_VOLUME = 'vol-0e4c0000000000001'
+
+/**
+ * A builder whose images are named with every hostile string (but the 10 KB one), every other one
+ * carrying a hostile `aws:` tag key (kept, the key in its reason), their snapshots a hostile tag
+ * key, and a kept volume with a hostile Name and tag.
+ */
+export function hostileEbsFleet(): FleetSeed {
+  const names = Object.entries(HOSTILE).filter(([kind]) => kind !== 'huge')
+  return {
+    [US]: {
+      instances: [
+        {
+          id: HOSTILE_BUILDER,
+          keyName: packerName(5 * H, now),
+          age: '5h',
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda' },
+            {
+              deviceName: '/dev/sdf',
+              volumeId: HOSTILE_VOLUME,
+              size: 20,
+              tags: { Name: HOSTILE.lf, [HOSTILE_TAG_KEY]: HOSTILE.crlf }
+            }
+          ]
+        }
+      ],
+      images: names.map(([, name], index) => ({
+        name,
+        age: '3h',
+        sourceInstanceId: HOSTILE_BUILDER,
+        tags: index % 2 === 0 ? { ...INCOMPLETE, [`aws:${name}`]: name } : INCOMPLETE,
+        snapshotTags: { [HOSTILE_TAG_KEY]: name }
+      }))
     }
   }
 }

@@ -8,6 +8,8 @@ import { describe, expect, it } from '@jest/globals'
 import {
   copyInterrupted,
   EU,
+  HOSTILE_VOLUME,
+  hostileEbsFleet,
   IMAGE_BUILDERS,
   IMAGE_EXPECTED,
   IMAGES,
@@ -19,11 +21,13 @@ import {
   taggedImagesFleet,
   US
 } from '../../__fixtures__/ebs-fleet.js'
+import { HOSTILE, HOSTILE_TAG_KEY } from '../../__fixtures__/hostile-fleet.js'
 import type { Sandbox } from '../../sandbox/index.js'
 import { runAction, type RunResult } from '../../sandbox/run-action.js'
 import type { ImageFinding } from '../../src/model/types.js'
 import { mutatingCalls, sandboxPerTest, sorted } from './fleet.js'
 import { describeRun, expectExit, summarySection } from './harness.js'
+import { workflowCommands } from './runner-log.js'
 
 const { start } = sandboxPerTest()
 
@@ -241,6 +245,8 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     expect(byId[IMAGES.protected]?.reason).toMatch(IMAGE_EXPECTED.kept[IMAGES.protected] ?? /never/)
     expect(byId[IMAGES.backup]?.image.class).toBe('backup')
     expect(run.list('images')).toEqual([])
+    // The summary says how to mark builds.
+    expect(summarySection(run.summary, 'Images')).toContain('set image-incomplete-tag, e.g. packer-build=incomplete')
   })
 
   it('stop removes no image', async () => {
@@ -314,5 +320,38 @@ describe('round trips with images selected', () => {
         expect(stateValues(call.params)).not.toContain('terminated')
       }
     }
+  })
+})
+
+describe('hostile strings in images and volumes', () => {
+  it('names, tag keys and reasons from AWS never become workflow commands, and stay exact in the report', async () => {
+    const s = await start({ fleet: hostileEbsFleet() })
+    const run = await runAction({
+      sandbox: s,
+      inputs: { ...TERMINATE, resources: 'instances,images,volumes', regions: US, 'delete-inherited-volumes': 'true' }
+    })
+    expectExit(run, 0)
+    const commands = workflowCommands(run.stdout)
+    const allowed = ['add-mask', 'group', 'endgroup', 'stop-commands', 'error', 'warning', 'notice']
+    expect(commands.filter((c) => !c.resumes && !allowed.includes(c.command))).toEqual([])
+    expect(commands.filter((c) => c.command === 'add-mask')).toHaveLength(2)
+    for (const c of commands.filter((c) => ['error', 'warning', 'notice'].includes(c.command)))
+      expect(c.data).not.toMatch(/[\r\n]|pwned/)
+    // The report keeps every name exactly; the aws: keys keep their images, named in the reason.
+    const names = Object.entries(HOSTILE).filter(([kind]) => kind !== 'huge')
+    const images = run.report?.images ?? []
+    expect(sorted(images.map((f) => f.name))).toEqual(sorted(names.map(([, name]) => name)))
+    const kept = images.filter((f) => f.outcome === 'skipped')
+    expect(kept).toHaveLength(Math.ceil(names.length / 2))
+    for (const finding of kept)
+      expect(finding.reason).toBe(
+        `carries the tag key aws:${finding.name}: made by AWS Backup or Data Lifecycle Manager`
+      )
+    expect(images.filter((f) => f.outcome === 'deleted')).toHaveLength(Math.floor(names.length / 2))
+    expect(run.report?.volumes.map((f) => [f.id, f.name])).toEqual([[HOSTILE_VOLUME, HOSTILE.lf]])
+    // The summary carries them flattened: no line break from AWS survives in a row.
+    const section = `${summarySection(run.summary, 'Images')}${summarySection(run.summary, 'Volumes')}`
+    for (const [, name] of names.filter(([, name]) => /[\r\n]/.test(name))) expect(section).not.toContain(name)
+    expect(run.summary).not.toContain(HOSTILE_TAG_KEY)
   })
 })
