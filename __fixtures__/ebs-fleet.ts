@@ -30,7 +30,20 @@ export const IMAGE_BUILDERS = {
   /** Kept with -on-error=ask or -debug, and excluded so the sweep leaves it. */
   debug: 'i-0e1a0000000000003',
   /** A user's instance launched from one of the images. */
-  user: 'i-0e1a0000000000004'
+  user: 'i-0e1a0000000000004',
+  /** A later build's stale builder launched from IMAGES.stoppedAvailable (source_ami a previous build's image). */
+  chained: 'i-0e1a0000000000005'
+}
+
+/** The builder IMAGE_BUILDERS.chained, running from IMAGES.stoppedAvailable, for `sandbox.fleet.seed`. */
+export function chainedBuilder(): FleetSeed {
+  return {
+    [US]: {
+      instances: [
+        { id: IMAGE_BUILDERS.chained, keyName: packerName(3 * H, now), age: '3h', imageId: IMAGES.stoppedAvailable }
+      ]
+    }
+  }
 }
 
 export const IMAGES = {

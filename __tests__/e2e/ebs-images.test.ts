@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import {
+  chainedBuilder,
   copyInterrupted,
   EU,
   HOSTILE_VOLUME,
@@ -200,6 +201,19 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
     )
     for (const id of [TAGGED.images.fromUser, TAGGED.images.untagged]) expect(stateOf(s, id)).toBe('available')
     expect(s.callsOf('TerminateInstances')).toEqual([])
+  })
+
+  it('an image a stale builder of this run runs is deregistered only once that builder is terminated', async () => {
+    const delayMs = 1500
+    const s = await start({ fleet: imagesFleet(), regions: [US], transitionDelayMs: delayMs })
+    s.fleet.seed(chainedBuilder())
+    const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, regions: US } })
+    expectExit(run, 0)
+    expect(s.fleet.instance(IMAGE_BUILDERS.chained)?.history).toEqual(['running', 'shutting-down', 'terminated'])
+    expect(findings(run)[IMAGES.stoppedAvailable]?.outcome).toBe('deleted')
+    const terminate = s.callsOf('TerminateInstances')[0]
+    const deregister = deregisterCalls(s).find((c) => c.params.ImageId === IMAGES.stoppedAvailable)
+    expect((deregister?.receivedAt ?? 0) - (terminate?.receivedAt ?? Infinity)).toBeGreaterThanOrEqual(delayMs - 50)
   })
 
   it('notify reports what terminate would deregister and changes nothing', async () => {
