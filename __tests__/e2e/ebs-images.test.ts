@@ -259,7 +259,7 @@ describe('images (resources: instances,images, image-incomplete-tag)', () => {
       expect(byId[id]?.image.class).toBe('unknown')
     }
     // What someone else owns or needs keeps its own reason.
-    expect(byId[IMAGES.protected]?.reason).toMatch(IMAGE_EXPECTED.kept[IMAGES.protected] ?? /never/)
+    expect(byId[IMAGES.protected]?.reason).toBe('deregistration protection is enabled-without-cooldown')
     expect(byId[IMAGES.backup]?.image.class).toBe('backup')
     expect(run.list('images')).toEqual([])
     // The summary says how to mark builds.
