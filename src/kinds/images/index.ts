@@ -28,7 +28,15 @@ import {
   type SnapshotResult
 } from './deregister.js'
 import { BY_IMAGE_ID, candidateIds, completeImages, findImages, type FoundImage } from './reads.js'
-import { classifyImage, copiesBySource, imageRules, judgeImage, snapshotNotes, type ImageRecord } from './rules.js'
+import {
+  classifyImage,
+  copiesBySource,
+  copyNotes,
+  imageRules,
+  judgeImage,
+  snapshotNotes,
+  type ImageRecord
+} from './rules.js'
 
 /** An image as the engine plans it: the record the rules judge, and what the report says of it. */
 export interface ImageCandidate {
@@ -36,6 +44,8 @@ export interface ImageCandidate {
   class: ImageClass
   /** Its copies found in the swept regions. */
   copies: { id: string; region: string }[]
+  /** What the report says of copies in regions not swept (copyNotes). */
+  copyNotes: string[]
 }
 
 /** DeregisterImage calls in flight at once per region: as the other kinds' deletes, half of EC2's bucket of 50. */
@@ -74,10 +84,12 @@ async function discoverImages(scope: Scope): Promise<ImageCandidate[]> {
   ).flat()
   const copies = copiesBySource(records)
   const incompleteTag = inputs['image-incomplete-tag']
+  const notSwept = copyNotes(inputs.regions)
   return records.map((image) => ({
     image,
     class: classifyImage(image, incompleteTag),
-    copies: (copies.get(image.id) ?? []).map(({ id, region }) => ({ id, region }))
+    copies: (copies.get(image.id) ?? []).map(({ id, region }) => ({ id, region })),
+    copyNotes: notSwept
   }))
 }
 
@@ -140,7 +152,7 @@ function imageFinding(
       ...(image.sourceImageRegion !== undefined ? { sourceImageRegion: image.sourceImageRegion } : {}),
       snapshots: image.snapshots.map(({ id, sizeGiB }) => (sizeGiB === undefined ? { id } : { id, sizeGiB })),
       copies: candidate.copies,
-      notes: results.length > 0 ? snapshotWords(results) : snapshotNotes(image)
+      notes: [...(results.length > 0 ? snapshotWords(results) : snapshotNotes(image)), ...candidate.copyNotes]
     }
   }
 }

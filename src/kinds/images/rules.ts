@@ -305,6 +305,15 @@ export function isCopyOf(
 export const COPIES_NOT_SWEPT = 'copies in regions outside regions are not looked for, so not removed'
 
 /**
+ * What every image's finding says of copies the sweep cannot see: none under `regions: all`
+ * (every enabled region is read), COPIES_NOT_SWEPT otherwise, since Packer's `ami_regions` may
+ * have put copies anywhere and only a read in their own region finds them.
+ */
+export function copyNotes(regions: Inputs['regions']): string[] {
+  return regions === 'all' ? [] : [COPIES_NOT_SWEPT]
+}
+
+/**
  * Each image's copies found in the swept regions, by the source's ID (regions outside `regions`
  * are never read: see COPIES_NOT_SWEPT). A copy's source is matched by its ID and region both.
  */

@@ -8,6 +8,8 @@ import {
   candidateOrigin,
   classifyImage,
   copiesBySource,
+  COPIES_NOT_SWEPT,
+  copyNotes,
   imageRules,
   snapshotGiB,
   isCopyOf,
@@ -232,6 +234,14 @@ describe('isCopyOf', () => {
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'us-east-1' }, candidates)).toBe(true)
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001', sourceImageRegion: 'eu-west-1' }, candidates)).toBe(false)
     expect(isCopyOf({ sourceImageId: 'ami-0a000000000000001' }, candidates)).toBe(false)
+  })
+})
+
+describe('copyNotes', () => {
+  it('says copies outside regions are not looked for unless every enabled region is swept', () => {
+    expect(copyNotes(['us-east-1'])).toEqual([COPIES_NOT_SWEPT])
+    expect(copyNotes(['us-east-1', 'eu-west-1'])).toEqual([COPIES_NOT_SWEPT])
+    expect(copyNotes('all')).toEqual([])
   })
 })
 
