@@ -190,15 +190,13 @@ describe('volumes (resources: instances,volumes, delete-inherited-volumes)', () 
     )
   })
 
-  it('without instances in resources no builder is acted on, so no volume is looked at, let alone deleted', async () => {
+  it('volumes without instances in resources is refused before any AWS call: alone they would find nothing', async () => {
     const s = await start({ fleet: volumesFleet() })
     const run = await runAction({ sandbox: s, inputs: { ...TERMINATE, resources: 'volumes' } })
-    expectExit(run, 0)
-    expect(writes(s)).toEqual([])
-    for (const id of BUILDERS) expect(s.fleet.instance(id)?.history).toHaveLength(1)
-    // The volumes are those of the builders the sweep acts on: without the instances kind, none.
-    expect(run.report?.volumes).toEqual([])
-    expect(s.callsOf('DescribeVolumes')).toEqual([])
+    expectExit(run, 1)
+    expect(s.calls).toEqual([])
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'))
+    expect(errors.join('\n')).toContain('selects volumes without instances')
   })
 
   it('stop deletes no volume', async () => {
