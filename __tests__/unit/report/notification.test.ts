@@ -5,13 +5,15 @@ import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../../__fixtures__/core.js'
 import {
   iamLeftover,
+  imageLeftover,
   instance,
   instances,
   orphan,
   region,
   regionFailure,
   report,
-  settings
+  settings,
+  volumeLeftover
 } from '../../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../../src/report/notification.js'
 import type { Report } from '../../../src/report/types.js'
@@ -33,7 +35,15 @@ const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 type Notification = ReturnType<typeof buildNotifications>[number]
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'
-const LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates', 'instanceProfiles'] as const
+const LISTS = [
+  'instances',
+  'keyPairs',
+  'securityGroups',
+  'launchTemplates',
+  'instanceProfiles',
+  'images',
+  'volumes'
+] as const
 type List = (typeof LISTS)[number]
 
 interface Envelope {
@@ -219,21 +229,27 @@ describe('buildNotifications', () => {
       keyPairs: {},
       securityGroups: { deleted: ['sg-1'] },
       launchTemplates: {},
-      instanceProfiles: {}
+      instanceProfiles: {},
+      images: {},
+      volumes: {}
     })
     expect(json.totals).toEqual({
       instances: { terminated: 2, failed: 1 },
       keyPairs: {},
       securityGroups: { deleted: 1 },
       launchTemplates: {},
-      instanceProfiles: {}
+      instanceProfiles: {},
+      images: {},
+      volumes: {}
     })
     expect(json.findings).toEqual({
       instances: sample.instances,
       keyPairs: [],
       securityGroups: sample.securityGroups,
       launchTemplates: [],
-      instanceProfiles: []
+      instanceProfiles: [],
+      images: [],
+      volumes: []
     })
     expect(message.indexOf('\\"ids\\"')).toBeLessThan(message.indexOf('\\"findings\\"'))
   })
@@ -350,7 +366,11 @@ describe('buildNotifications', () => {
       ),
       instanceProfiles: Array.from({ length: 30 }, (_, i) =>
         iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' })
-      )
+      ),
+      images: Array.from({ length: 60 }, (_, i) =>
+        imageLeftover({ id: `ami-${i}`, outcome: i % 2 ? 'deleted' : 'skipped', reason: 'reported only' })
+      ),
+      volumes: Array.from({ length: 90 }, (_, i) => volumeLeftover({ id: `vol-${i}` }))
     })
     const notifications = buildNotifications(KIND_MODULES, big, TOPIC)
     const expected = expectedOutcomes(big)
