@@ -237,7 +237,7 @@ describe('the report schema', () => {
     ],
     [
       'an unknown image field',
-      (r: Record<string, unknown>) => ((r.images as ImageFinding[])[0]!.image as Record<string, unknown>).size = 1,
+      (r: Record<string, unknown>) => (((r.images as ImageFinding[])[0]!.image as Record<string, unknown>).size = 1),
       '/images/0/image must NOT have additional properties'
     ],
     [
