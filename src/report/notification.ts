@@ -29,6 +29,7 @@ import {
 } from '../model/format.js'
 import { isBuilderKind, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
+import { storageTotals } from './cost-estimate.js'
 import { findingsOf } from './lists.js'
 import { largestFitting } from '../model/fitting.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
@@ -254,7 +255,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(lines.join('\n'))
   }
   if (part === 1) {
-    paragraphs.push(...costParagraphs(report.cost))
+    paragraphs.push(...costParagraphs(report.cost, storageTotals(context.kinds, report)))
     const notSwept = report.regions.filter(isNotSwept)
     if (notSwept.length > 0) {
       const lines = notSwept.map((region) => `* ${regionLine(context.kinds, region, settings.resources)}`)

@@ -31,6 +31,7 @@ import {
 } from '../model/format.js'
 import type { KindModule } from '../engine/kind.js'
 import { isBuilderKind, selectedKinds } from '../engine/kind.js'
+import { storageTotals } from './cost-estimate.js'
 import { findingsOf, isInstanceFinding, isLeftoverFinding } from './lists.js'
 import { allFindings, failedKindWords, headline, isNotSwept, REGION_STATUS_WORDS, sweptWords } from './report.js'
 import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../model/types.js'
@@ -278,7 +279,7 @@ export function renderSummary(kinds: readonly KindModule[], report: Report): str
     settingsLine(kinds, report),
     errorsSection(report.errors),
     regionsWithFailuresSection(kinds, report),
-    costSummaryHtml(report.cost, escapeForSummary, literal)
+    costSummaryHtml(report.cost, escapeForSummary, literal, storageTotals(kinds, report))
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))
