@@ -4,7 +4,7 @@
  * figure is an estimate at list price in USD: On-Demand Linux for On-Demand builders, the
  * current spot price for spot builders, compute only (no EBS, no data transfer, no discounts).
  */
-import { byRegionThenId, countOf } from './format.js'
+import { byRegionThenId, countOf, oneLine } from './format.js'
 import type { InstanceFinding, StorageCost } from './types.js'
 
 export type { StorageCost } from './types.js'
@@ -436,14 +436,17 @@ export function storageCostLines(totals: readonly StorageTotal[], render: CostLi
 const hasStorage = (totals: readonly StorageTotal[]) =>
   totals.some((total) => total.kept.count + total.removed.count + total.unknown > 0)
 
+/** The notification's words: what AWS said about a price stays on its own line, whatever it holds. */
+const PLAIN_TEXT: CostLineRender = { text: (words) => words, data: (value) => oneLine(value) }
+
 /** The notification's paragraph, or none without a cost report: one line in notificationText spreads it. */
 export function costParagraphs(cost: CostReport | undefined, storage: readonly StorageTotal[] = []): string[] {
   if (!cost) return []
   return [
     [
       'What the leftovers cost (estimate):',
-      ...costLines(cost, cost.unknown).map((line) => `* ${line}`),
-      ...storageCostLines(storage).map((line) => `* ${line}`),
+      ...costLines(cost, cost.unknown, PLAIN_TEXT).map((line) => `* ${line}`),
+      ...storageCostLines(storage, PLAIN_TEXT).map((line) => `* ${line}`),
       COST_BASIS_NOTE,
       ...(hasStorage(storage) ? [STORAGE_BASIS_NOTE] : [])
     ].join('\n')

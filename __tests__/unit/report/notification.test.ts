@@ -17,7 +17,8 @@ import {
 } from '../../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../../src/report/notification.js'
 import type { Report } from '../../../src/report/types.js'
-import { instanceId } from '../../../__fixtures__/support.js'
+import { instanceId, NOW } from '../../../__fixtures__/support.js'
+import { computeCost } from '../../../src/model/cost.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const {
@@ -495,9 +496,12 @@ describe('buildNotifications', () => {
         instance({ id: instanceId(2), reason: hostile, outcome: 'skipped' })
       ],
       keyPairs: [orphan({ id: `packer_${hostile}`, name: hostile })],
+      images: [imageLeftover({ name: hostile, image: { state: hostile, monthlyCost: { unknown: hostile } } })],
+      volumes: [volumeLeftover({ volume: { deviceName: hostile, monthlyCost: { unknown: `other ${hostile}` } } })],
       regions: [region({ status: 'failed', failures: [regionFailure({ code: 'AuthFailure', message: hostile })] })],
       errors: [hostile],
-      run: { runUrl: `https://example.test/${hostile}` }
+      run: { runUrl: `https://example.test/${hostile}` },
+      cost: computeCost([], new Map(), NOW)
     })
     const [notification, ...rest] = buildNotifications(KIND_MODULES, sample, TOPIC) as [Notification]
     expect(rest).toEqual([])
@@ -507,6 +511,7 @@ describe('buildNotifications', () => {
       for (const line of value.split('\n')) expect(line.trim()).not.toMatch(/^::/)
     }
     expect(notification.subject).not.toContain('::')
+    expect(text).toContain('* Storage price unknown for 1 image, 1 volume: x ::error::pwned ::add-mask::y z; other x')
     // Programs still get the exact strings.
     expect(jsonOf(notification).ids.keyPairs.deleted).toEqual([`packer_${hostile}`])
   })
