@@ -436,6 +436,27 @@ export function storageCostLines(totals: readonly StorageTotal[], render: CostLi
 const hasStorage = (totals: readonly StorageTotal[]) =>
   totals.some((total) => total.kept.count + total.removed.count + total.unknown > 0)
 
+/**
+ * The run's one warning about prices it could not have (the builders' and the storage's), after
+ * `Cost estimate: `; undefined when every price was had.
+ */
+export function unknownPricesWarning(cost: CostReport, storage: readonly StorageTotal[] = []): string | undefined {
+  const unknown = storage.filter((total) => total.unknown > 0)
+  const parts = [
+    ...(cost.priceUnknown > 0
+      ? [
+          `price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`
+        ]
+      : []),
+    ...(unknown.length > 0
+      ? [
+          `EBS storage price unknown for ${unknown.map((total) => countOf(total.unknown, total.singular, total.plural)).join(', ')}, left out of the figures: ${[...new Set(unknown.flatMap((total) => total.reasons))].join('; ')}`
+        ]
+      : [])
+  ]
+  return parts.length > 0 ? `Cost estimate: ${parts.join('. ')}` : undefined
+}
+
 /** The notification's words: what AWS said about a price stays on its own line, whatever it holds. */
 const PLAIN_TEXT: CostLineRender = { text: (words) => words, data: (value) => oneLine(value) }
 

@@ -7,10 +7,16 @@
  * knows no kind by name: a kind is priced through its declaration's `storageCost`.
  */
 import * as core from '@actions/core'
-import { costFrom, lookUpPricesFor, lookUpStoragePrices, type CostDeps } from '../aws/pricing.js'
+import { lookUpPricesFor, lookUpStoragePrices, type CostDeps } from '../aws/pricing.js'
 import type { FindingsByKind, KindModule } from '../engine/kind.js'
-import { storageTotal, type PriceLookup, type StoragePrices, type StorageTotal } from '../model/cost.js'
-import { countOf } from '../model/format.js'
+import {
+  computeCost,
+  storageTotal,
+  unknownPricesWarning,
+  type PriceLookup,
+  type StoragePrices,
+  type StorageTotal
+} from '../model/cost.js'
 import type { InstanceRecord, StorageCost } from '../model/types.js'
 import { builderFindings, findingsOf, updateFindings } from './lists.js'
 import type { Report } from './types.js'
@@ -50,17 +56,16 @@ export function costEstimate(kinds: readonly KindModule[], deps: () => CostDeps)
     },
     async addTo(report) {
       if (!lookups) return
-      report.cost = costFrom(builderFindings(report), await lookups.builders, lookups.now)
+      const cost = computeCost(builderFindings(report), await lookups.builders, lookups.now)
+      report.cost = cost
       const prices = await lookups.storage
       for (const kind of kinds) {
         const storage = kind.storageCost
         if (storage) updateFindings(report, kind.name, (finding) => storage.priced(finding, prices.get(finding.region)))
       }
-      const unknown = storageTotals(kinds, report).filter((total) => total.unknown > 0)
-      if (unknown.length > 0)
-        core.warning(
-          `Cost estimate: EBS storage price unknown for ${unknown.map((total) => countOf(total.unknown, total.singular, total.plural)).join(', ')}, left out of the figures: ${[...new Set(unknown.flatMap((total) => total.reasons))].join('; ')}`
-        )
+      // One warning for every price the run could not have, builders' and storage's alike.
+      const warning = unknownPricesWarning(cost, storageTotals(kinds, report))
+      if (warning) core.warning(warning)
     }
   }
 }

@@ -151,6 +151,28 @@ describe('costEstimate', () => {
     )
   })
 
+  it('one warning for the builders’ and the storage’s unknown prices together', async () => {
+    pricing.reset()
+    pricing.on(GetProductsCommand).rejects(
+      new PricingServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'slow down'
+      })
+    )
+    const volumes = [volumeLeftover({ region: 'us-east-1' })]
+    const estimate = costEstimate(KIND_MODULES, deps)
+    estimate.start([record({ region: 'us-east-1', instanceType: 't3.micro', state: 'running' })], () =>
+      planned({ volumes })
+    )
+    await estimate.addTo(report({ instances: [instance({ region: 'us-east-1', state: 'running' })], volumes }))
+    expect(core.warning).toHaveBeenCalledTimes(1)
+    expect(core.warning.mock.calls[0]?.[0]).toMatch(
+      /^Cost estimate: price unknown for 1 running builder, left out of the figures: ThrottlingException.*\. EBS storage price unknown for 1 volume, left out of the figures: ThrottlingException/
+    )
+  })
+
   it('does nothing when the sweep never surveyed: no cost, no lookups', async () => {
     const estimate = costEstimate(KIND_MODULES, deps)
     const whole = report({ images: [imageIn('eu-west-1', 'ami-1', [8])] })
