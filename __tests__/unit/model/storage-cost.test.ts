@@ -111,7 +111,12 @@ describe('builderVolumeMonthlyCost', () => {
 })
 
 const IMAGES: StorageWords = { what: 'the images’ snapshots', singular: 'image', plural: 'images', upperBound: true }
-const VOLUMES: StorageWords = { what: 'the builders’ volumes', singular: 'volume', plural: 'volumes', upperBound: false }
+const VOLUMES: StorageWords = {
+  what: 'the builders’ volumes',
+  singular: 'volume',
+  plural: 'volumes',
+  upperBound: false
+}
 
 describe('storageTotal', () => {
   it('keeps apart what stays billed after the run, what it deleted, and what has no price', () => {
