@@ -399,7 +399,7 @@ export function costLines(
 }
 
 export const STORAGE_BASIS_NOTE =
-  'EBS storage at list price per GB-month: a snapshot at the size of the volume it was taken from, at the standard tier, which is at most what it costs (snapshots bill the data they store, which the API does not give); a volume at its provisioned size and type, without IOPS or throughput above the type’s baseline.'
+  'EBS storage at list price per GB-month: a snapshot at its source volume’s size at the standard tier, an upper bound (snapshots bill the data they store, which the API does not give); a volume at its provisioned size, without IOPS or throughput above its type’s baseline.'
 
 /** `the images' snapshots up to $0.80 a month (2 images)`. */
 function storagePart(total: StorageTotal, sum: StorageSum): string {

@@ -267,7 +267,7 @@ function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): s
       ...(priced ? [monthlyCostCell(storage.monthlyCost(finding), storage.upperBound)] : []),
       outcome(finding)
     ])
-  const notes = caveats.map((caveat) => `<p>${escapeForSummary(`Note: ${caveat}.`)}</p>`).join('')
+  const notes = caveats.map((caveat) => `<p>${escapeForSummary(`Note: ${caveat}.`, Infinity)}</p>`).join('')
   return `<h3>${kind.nouns.title}</h3>${notes}${table(headers, rows, budget)}`
 }
 

@@ -467,7 +467,8 @@ describe('renderSummary', () => {
       expect(html).toContain(
         `<li>${escapeForSummary('Storage price unknown for 1 image')}: <code>the size of snap-3 is unknown</code></li>`
       )
-      expect(html).toContain(escapeForSummary(STORAGE_BASIS_NOTE))
+      // Whole, not clipped like a value from AWS.
+      expect(html).toContain(`<p><i>${escapeForSummary(STORAGE_BASIS_NOTE, Infinity)}</i></p>`)
     })
   })
 
