@@ -270,7 +270,11 @@ describe('run', () => {
         terms: { OnDemand: { T: { priceDimensions: { D: { unit: 'GB-Mo', pricePerUnit: { USD: usd } } } } } }
       })
 
+    /** Called when the storage prices are asked for. */
+    let storageAsked = (): void => undefined
+
     beforeEach(() => {
+      storageAsked = () => undefined
       fleetByRegion({ 'us-east-1': [keeping()] })
       ec2.on(DescribeImagesCommand).resolves({ Images: [] })
       ec2.on(DescribeVolumesCommand).resolves({
@@ -279,10 +283,12 @@ describe('run', () => {
       ec2.on(TerminateInstancesCommand).resolves({})
       pricing.on(GetProductsCommand).callsFake((input: { Filters?: { Field?: string; Value?: string }[] }) => {
         const family = input.Filters?.find((filter) => filter.Field === 'productFamily')?.Value
-        if (family === 'Storage')
+        if (family === 'Storage') {
+          storageAsked()
           return {
             PriceList: [storagePrice(family, { volumeApiName: 'gp3', usagetype: 'EBS:VolumeUsage.gp3' }, '0.08')]
           }
+        }
         if (family === 'Storage Snapshot')
           return { PriceList: [storagePrice(family, { usagetype: 'EBS:SnapshotUsage' }, '0.05')] }
         return { PriceList: [] }
@@ -301,6 +307,20 @@ describe('run', () => {
       ])
       expect(pricing).toHaveReceivedCommandTimes(GetProductsCommand, 2)
       expect(report.cost).toMatchObject({ stopped: 1 })
+    })
+
+    it('asks for the storage prices while the builder is being terminated: no round trip after the sweep', async () => {
+      const asked = new Promise<boolean>((resolve) => (storageAsked = () => resolve(true)))
+      const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())
+      let overlapped: boolean | undefined
+      ec2.on(TerminateInstancesCommand).callsFake(async () => {
+        // The termination answers only once the prices are on their way (or says they were not).
+        overlapped = await Promise.race([asked, late])
+        return {}
+      })
+      givenInputs({ action: 'terminate', resources: 'instances volumes', 'estimate-cost': 'true' })
+      await run()
+      expect(overlapped).toBe(true)
     })
 
     it('asks no price without estimate-cost', async () => {
