@@ -264,6 +264,42 @@ describe('buildNotifications', () => {
     expect(notificationRunId(report())).toBe(notificationRunId(one))
   })
 
+  it('says what each image and volume is after its outcome, with its monthly cost once priced, and what the storage costs in total', () => {
+    const { envelope } = build({
+      images: [
+        imageLeftover({
+          outcome: 'dry-run',
+          image: { copies: [{ id: 'ami-0copy', region: 'us-east-1' }], monthlyCost: { usdPerMonth: 0.4 } }
+        }),
+        imageLeftover({
+          id: 'ami-0second',
+          name: '',
+          outcome: 'skipped',
+          reason: 'pending',
+          image: { state: 'pending' }
+        })
+      ],
+      volumes: [
+        volumeLeftover({ outcome: 'deleted', reason: undefined, volume: { monthlyCost: { unknown: 'denied' } } })
+      ],
+      cost: computeCost([], new Map(), NOW)
+    })
+    const lines = envelope.default.split('\n')
+    expect(lines).toContain(
+      '* ami-0123456789abcdef0 packer-build-1772354880 (eu-west-1, 3h 12m, dry-run); state available, class interrupted, snapshots 1, copies ami-0copy (us-east-1), up to $0.4000 a month'
+    )
+    expect(lines).toContain(
+      '* ami-0second (eu-west-1, 3h 12m, skipped (pending)); state pending, class interrupted, snapshots 1'
+    )
+    expect(lines).toContain(
+      `* vol-0123456789abcdef0 (eu-west-1, 3h 12m, deleted); builder ${instanceId(1)}, device /dev/xvda, size 20 GiB gp3, cost unknown`
+    )
+    expect(lines).toContain(
+      '* EBS storage still billed after this run: the images’ snapshots up to $0.4000 a month (1 image)'
+    )
+    expect(lines).toContain('* Storage price unknown for 1 volume: denied')
+  })
+
   it("extends Packer Cleaner's text with region, age, outcome, leftovers, failed regions, errors and the run link", () => {
     const { envelope, json } = build({
       errors: ['fail-on-stale: 3 stale resources were found'],
