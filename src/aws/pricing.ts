@@ -19,9 +19,10 @@ import {
   type CostReport,
   type PriceKey,
   type PriceLookup,
-  type StoragePrices
+  type StoragePrices,
+  unknownPricesWarning
 } from '../model/cost.js'
-import { countOf, formatError, shortMessage } from '../model/format.js'
+import { formatError, shortMessage } from '../model/format.js'
 import { PERMISSION } from '../model/permissions.js'
 import type { InstanceFinding } from '../model/types.js'
 
@@ -316,10 +317,7 @@ export function costFrom(
   now: Date
 ): CostReport {
   const cost = computeCost(findings, prices, now)
-  if (cost.priceUnknown > 0) {
-    core.warning(
-      `Cost estimate: price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`
-    )
-  }
+  const warning = unknownPricesWarning(cost)
+  if (warning) core.warning(warning)
   return cost
 }

@@ -61,8 +61,11 @@ export interface SweepEvents {
   regionSwept(result: RegionResult, findings: FindingsByKind): void
   /** The account-wide kinds are done. */
   accountSwept(findings: FindingsByKind): void
-  /** Every region is surveyed and nothing is changed yet: the stale builders (estimate-cost prices them meanwhile). */
-  surveyed(stale: readonly InstanceRecord[]): void
+  /**
+   * Every region is surveyed and nothing is changed yet: the stale builders, and the leftovers as
+   * their plans would report them, when asked (estimate-cost prices both while the run acts).
+   */
+  surveyed(stale: readonly InstanceRecord[], leftovers: () => FindingsByKind): void
 }
 
 export interface SweepResult {
@@ -172,7 +175,12 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
 
     const overCap = capProblems(plannedCounts(surveys, accountWork), inputs)
     const errors = [...overCap]
-    events.surveyed(surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])))
+    const leftoverWork = [...surveys.flatMap((survey) => survey.leftovers), ...(accountWork ? [accountWork] : [])]
+    events.surveyed(
+      surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])),
+      // Held back, a plan reports every resource it holds as it is now (region, size), and changes nothing.
+      () => holdBack(leftoverWork, 'over-cap')
+    )
     const outcomes = await Promise.all(
       surveys.map(async (survey) => {
         const findings =

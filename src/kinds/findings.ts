@@ -2,7 +2,14 @@
  * The finding each kind reports, as a plain map: the report's lists (report/types.ts) are typed
  * from it. A kind whose findings carry more than a leftover's fields names its own type here.
  */
-import type { IamFinding, ImageFinding, InstanceFinding, OrphanFinding, VolumeFinding } from '../model/types.js'
+import type {
+  Finding,
+  IamFinding,
+  ImageFinding,
+  InstanceFinding,
+  OrphanFinding,
+  VolumeFinding
+} from '../model/types.js'
 import type { Kind, REPORT_LISTS } from './names.js'
 
 export interface FindingOfKind {
@@ -29,4 +36,12 @@ export function emptyReportLists(): ReportLists {
     images: [],
     volumes: []
   }
+}
+
+/** Whether a finding is one of a leftover kind's: a leftover's finding names its kind (the builders' name none). */
+export function isFindingOf<K extends Exclude<Kind, 'instances'>>(
+  kind: K,
+  finding: Finding
+): finding is FindingOfKind[K] {
+  return 'kind' in finding && finding.kind === kind
 }

@@ -30,13 +30,17 @@ import {
 import { BY_IMAGE_ID, candidateIds, completeImages, findImages, type FoundImage } from './reads.js'
 import {
   classifyImage,
+  COPIES_NOT_SWEPT,
   copiesBySource,
   copyNotes,
   imageRules,
   judgeImage,
+  MARK_BUILDS_HINT,
   snapshotNotes,
   type ImageRecord
 } from './rules.js'
+import { isFindingOf } from '../findings.js'
+import { imageMonthlyCost } from '../../model/cost.js'
 
 /** An image as the engine plans it: the record the rules judge, and what the report says of it. */
 export interface ImageCandidate {
@@ -184,6 +188,31 @@ export const images = {
   nameHeader: 'Image',
   dryRunCaveat:
     'DryRun of DeregisterImage proves ec2:DeregisterImage; AWS does not document that it also proves ec2:DeleteSnapshot for the snapshots',
+  // Without image-incomplete-tag every image is reported only, each with the hint as its reason: said once.
+  caveats: (settings) => [...(settings['image-incomplete-tag'] ? [] : [MARK_BUILDS_HINT]), COPIES_NOT_SWEPT],
+  columns: {
+    headers: ['State', 'Class', 'Snapshots', 'Copies'],
+    cells(finding) {
+      if (!isFindingOf('images', finding)) return []
+      const { state, class: imageClass, snapshots, copies } = finding.image
+      return [
+        { data: state },
+        { text: imageClass },
+        { text: String(snapshots.length) },
+        copies.length > 0 ? { data: copies.map(({ id, region }) => `${id} (${region})`).join(', ') } : { text: '' }
+      ]
+    }
+  },
+  storageCost: {
+    what: 'the images’ snapshots',
+    // Snapshots bill the data they store, at most their volumes' size: the figure is a bound.
+    upperBound: true,
+    priced: (finding, prices) =>
+      isFindingOf('images', finding)
+        ? { ...finding, image: { ...finding.image, monthlyCost: imageMonthlyCost(finding.image.snapshots, prices) } }
+        : finding,
+    monthlyCost: (finding) => (isFindingOf('images', finding) ? finding.image.monthlyCost : undefined)
+  },
   engine: 'leftovers',
   leftovers: leftoverPart<ImageCandidate>({
     scope: 'account',

@@ -23,6 +23,8 @@ import { inOrder } from '../../aws/batches.js'
 import { ageSeconds } from '../../model/aws-data.js'
 import { PERMISSION } from '../../model/permissions.js'
 import type { Inputs, InstanceRecord, VolumeFinding } from '../../model/types.js'
+import { builderVolumeMonthlyCost } from '../../model/cost.js'
+import { isFindingOf } from '../findings.js'
 import {
   deleteVolume,
   readImageMappings,
@@ -195,6 +197,29 @@ export const volumes = {
   }),
   inUseCodes: VOLUME_IN_USE_CODES,
   nameHeader: 'Volume',
+  columns: {
+    headers: ['Builder', 'Device', 'Size'],
+    cells(finding) {
+      if (!isFindingOf('volumes', finding)) return []
+      const { instanceId, deviceName, sizeGiB, volumeType } = finding.volume
+      return [
+        { data: instanceId },
+        { data: deviceName },
+        sizeGiB !== undefined && volumeType !== undefined
+          ? { data: `${sizeGiB} GiB ${volumeType}` }
+          : { text: 'not read' }
+      ]
+    }
+  },
+  storageCost: {
+    what: 'the builders’ volumes',
+    upperBound: false,
+    priced: (finding, prices) =>
+      isFindingOf('volumes', finding)
+        ? { ...finding, volume: { ...finding.volume, monthlyCost: builderVolumeMonthlyCost(finding.volume, prices) } }
+        : finding,
+    monthlyCost: (finding) => (isFindingOf('volumes', finding) ? finding.volume.monthlyCost : undefined)
+  },
   engine: 'leftovers',
   leftovers: leftoverPart<VolumeCandidate>({
     scope: 'region',
