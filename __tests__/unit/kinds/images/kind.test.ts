@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { GLOBAL_REGION, selectedKinds, isLeftoverKind } from '../../../../src/engine/kind.js'
 import { KIND_MODULES } from '../../../../src/kinds/registry.js'
-import { MARK_BUILDS_HINT } from '../../../../src/kinds/images/rules.js'
+import { COPIES_NOT_SWEPT, MARK_BUILDS_HINT } from '../../../../src/kinds/images/rules.js'
 import type { Finding, ImageFinding, Inputs } from '../../../../src/model/types.js'
 import { defaultInputs, NOW } from '../../../../__fixtures__/support.js'
 import {
@@ -70,7 +70,7 @@ describe('the images kind', () => {
       region: REGION,
       image: { class: 'interrupted', origin: 'builder', sourceInstanceId: STOPPED }
     })
-    expect(found.a?.image.notes).toEqual([expect.stringMatching(/^snapshot snap-\w+ deleted$/)])
+    expect(found.a?.image.notes).toEqual([expect.stringMatching(/^snapshot snap-\w+ deleted$/), COPIES_NOT_SWEPT])
     expect(found.b).toMatchObject({ outcome: 'deleted', image: { sourceInstanceId: TERMINATED } })
     expect(found.c).toMatchObject({
       outcome: 'skipped',
