@@ -5,13 +5,14 @@
  * instance running the image, even one launched after the plan, keeps it.
  */
 import { describe, expect, it } from '@jest/globals'
-import { GLOBAL_REGION, selectedKinds, isLeftoverKind } from '../../../../src/engine/kind.js'
+import { GLOBAL_REGION, OVER_CAP, selectedKinds, isLeftoverKind } from '../../../../src/engine/kind.js'
 import { KIND_MODULES } from '../../../../src/kinds/registry.js'
 import { COPIES_NOT_SWEPT, MARK_BUILDS_HINT } from '../../../../src/kinds/images/rules.js'
 import type { Finding, ImageFinding, Inputs } from '../../../../src/model/types.js'
 import { defaultInputs, NOW } from '../../../../__fixtures__/support.js'
 import {
   actOn,
+  heldBack,
   inputsOf,
   planLeftovers,
   REGION,
@@ -125,5 +126,19 @@ describe('the images kind', () => {
     expect(proven.a).toMatchObject({ outcome: 'dry-run' })
     expect(inputsOf(sandbox(), 'DeregisterImage').every((call) => call.DryRun === true)).toBe(true)
     expect(sandbox().fleet.imageByRef('from-stopped')).toBeDefined()
+  })
+})
+
+describe('the images kind when the run does not act', () => {
+  it('a cancelled job or a cap reports what would have gone, and sends nothing', async () => {
+    seedBuilds()
+    const run = imagesRun({ 'image-incomplete-tag': TAG })
+    const plan = await planLeftovers(run, [])
+    expect(byName(heldBack(plan, 'cancelled')).a).toMatchObject({
+      outcome: 'notified',
+      reason: 'not deregistered: the job was cancelled first'
+    })
+    expect(byName(heldBack(plan, 'over-cap')).a).toMatchObject({ outcome: 'notified', reason: OVER_CAP })
+    expect(inputsOf(sandbox(), 'DeregisterImage')).toEqual([])
   })
 })
