@@ -366,7 +366,14 @@ export function orphanRegion(region: string, builders: number, leftovers: number
  */
 export function ebsRegion(region: string, builders: number, leftovers: number): RegionSeed {
   const seed = orphanRegion(region, builders, leftovers)
-  const tag = Buffer.from(region.replace(/[^a-z0-9]/g, '').slice(0, 6).padEnd(6, '0')).toString('hex').slice(0, 10)
+  const tag = Buffer.from(
+    region
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 6)
+      .padEnd(6, '0')
+  )
+    .toString('hex')
+    .slice(0, 10)
   const hex = (kind: number, n: number) => `${kind.toString(16)}${tag}${n.toString(16).padStart(6, '0')}`
   const source = `ami-${hex(8, 0)}`
   const dataSnapshot = `snap-${hex(8, 1)}`
