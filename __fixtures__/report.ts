@@ -5,7 +5,14 @@
 import { defaultInputs, instanceId } from './support.js'
 import type { IamFinding } from '../src/kinds/instance-profiles/rules.js'
 import { emptyReportLists } from '../src/kinds/findings.js'
-import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../src/model/types.js'
+import type {
+  ImageFinding,
+  InstanceFinding,
+  OrphanFinding,
+  RegionFailure,
+  RegionResult,
+  VolumeFinding
+} from '../src/model/types.js'
 import type { Report, ReportSettings } from '../src/report/types.js'
 
 /** The report's settings: action.yml's defaults, with action terminate in one region. */
@@ -49,6 +56,59 @@ export function iamLeftover(overrides: Partial<IamFinding> = {}): IamFinding {
     ...orphan({ kind: 'instance-profiles', id: name, name, region: 'global' }),
     iam: { profile: true, role: name, inlinePolicies: [name], steps: [] },
     ...overrides
+  }
+}
+
+/** An image a Packer build made, in the report: an interrupted one from a builder, with one snapshot and no copies. */
+export function imageLeftover(
+  overrides: Partial<Omit<ImageFinding, 'image'>> & { image?: Partial<ImageFinding['image']> } = {}
+): ImageFinding {
+  const { image, ...rest } = overrides
+  return {
+    ...orphan({
+      kind: 'images',
+      id: 'ami-0123456789abcdef0',
+      name: 'packer-build-1772354880',
+      ageSource: 'create-time',
+      outcome: 'notified'
+    }),
+    image: {
+      state: 'available',
+      class: 'interrupted',
+      origin: 'builder',
+      sourceInstanceId: instanceId(1),
+      snapshots: [{ id: 'snap-0123456789abcdef0', sizeGiB: 8 }],
+      copies: [],
+      notes: [],
+      ...image
+    },
+    ...rest
+  }
+}
+
+/** A builder's volume kept with DeleteOnTermination=false, in the report: reported, not deleted. */
+export function volumeLeftover(
+  overrides: Partial<Omit<VolumeFinding, 'volume'>> & { volume?: Partial<VolumeFinding['volume']> } = {}
+): VolumeFinding {
+  const { volume, ...rest } = overrides
+  return {
+    ...orphan({
+      kind: 'volumes',
+      id: 'vol-0123456789abcdef0',
+      name: '',
+      ageSource: 'create-time',
+      outcome: 'skipped',
+      reason: 'kept: delete-inherited-volumes is false'
+    }),
+    volume: {
+      instanceId: instanceId(1),
+      deviceName: '/dev/xvda',
+      state: 'in-use',
+      sizeGiB: 20,
+      volumeType: 'gp3',
+      ...volume
+    },
+    ...rest
   }
 }
 

@@ -61,6 +61,7 @@ export function defaultInputs(overrides: Partial<Inputs> = {}): Inputs {
     audience: 'sts.amazonaws.com',
     'fail-on-stale': false,
     'estimate-cost': false,
+    'delete-inherited-volumes': false,
     ...overrides
   }
 }

@@ -359,6 +359,57 @@ export function orphanRegion(region: string, builders: number, leftovers: number
   return seed
 }
 
+/**
+ * orphanRegion with what cancelled builds leave in EBS: every builder was launched from one public
+ * source image and keeps its data volume exactly as the image maps it (DeleteOnTermination=false),
+ * and every stale builder made an image that still carries the incomplete tag.
+ */
+export function ebsRegion(region: string, builders: number, leftovers: number): RegionSeed {
+  const seed = orphanRegion(region, builders, leftovers)
+  const tag = Buffer.from(
+    region
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 6)
+      .padEnd(6, '0')
+  )
+    .toString('hex')
+    .slice(0, 10)
+  const hex = (kind: number, n: number) => `${kind.toString(16)}${tag}${n.toString(16).padStart(6, '0')}`
+  const source = `ami-${hex(8, 0)}`
+  const dataSnapshot = `snap-${hex(8, 1)}`
+  const owner = '137112412989'
+  seed.snapshots = [{ snapshotId: dataSnapshot, volumeSize: 20, ownerId: owner }]
+  seed.images = [
+    {
+      imageId: source,
+      name: 'base-image',
+      ownerId: owner,
+      public: true,
+      blockDeviceMappings: [
+        { deviceName: '/dev/xvda', size: 8 },
+        { deviceName: '/dev/sdf', snapshotId: dataSnapshot, size: 20, deleteOnTermination: false }
+      ]
+    }
+  ]
+  ;(seed.instances ?? []).forEach((instance, n) => {
+    const id = `i-${hex(9, n)}`
+    instance.id = id
+    instance.imageId = source
+    instance.blockDeviceMappings = [
+      { deviceName: '/dev/xvda', size: 8, deleteOnTermination: true },
+      { deviceName: '/dev/sdf', snapshotId: dataSnapshot, size: 20, deleteOnTermination: false }
+    ]
+    if ((instance.ageSeconds ?? 0) > 2 * H)
+      seed.images?.push({
+        name: `build-${n}`,
+        ageSeconds: (instance.ageSeconds ?? 0) - 600,
+        sourceInstanceId: id,
+        tags: { 'packer-build': 'incomplete' }
+      })
+  })
+  return seed
+}
+
 interface RoundTripCase {
   name: string
   fleet: () => FleetSeed
@@ -483,7 +534,7 @@ async function roundTripCase(
   }
 }
 
-export const ROUND_TRIP_TARGETS = { instances8: 3.5, all2: 6.5, describePerRegion: 2 }
+export const ROUND_TRIP_TARGETS = { instances8: 3.5, all2: 6.5, allWithEbs2: 9.5, describePerRegion: 2 }
 
 /** Both round-trip cases; `measured` gets each as soon as it is measured. */
 export async function benchRoundTrips(
@@ -526,11 +577,25 @@ export async function benchRoundTrips(
     },
     target: ROUND_TRIP_TARGETS.all2
   }
+  const ebs: RoundTripCase = {
+    name: '(c) resources: all with interrupted images and inherited volumes, terminate, 2 regions',
+    regions: ORPHAN_REGIONS,
+    fleet: () => Object.fromEntries(ORPHAN_REGIONS.map((region) => [region, ebsRegion(region, 20, 5)])),
+    inputs: {
+      ...all.inputs,
+      'image-incomplete-tag': 'packer-build=incomplete',
+      'delete-inherited-volumes': 'true'
+    },
+    target: ROUND_TRIP_TARGETS.allWithEbs2
+  }
   process.stderr.write(`${instances.name} `)
   const a = await roundTripCase(scratch, action, instances, runs, delayMs)
   measured(a)
   process.stderr.write(`\n${all.name} `)
   const b = await roundTripCase(scratch, action, all, runs, delayMs, ROUND_TRIP_TARGETS.describePerRegion)
   measured(b)
-  return [a, b]
+  process.stderr.write(`\n${ebs.name} `)
+  const c = await roundTripCase(scratch, action, ebs, runs, delayMs, ROUND_TRIP_TARGETS.describePerRegion)
+  measured(c)
+  return [a, b, c]
 }

@@ -101,6 +101,7 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>, fle
     el('instanceType', i.instanceType) +
     el('launchTime', i.launchTime.toISOString()) +
     `<placement>${el('availabilityZone', i.availabilityZone)}${el('tenancy', 'default')}</placement>` +
+    el('ipAddress', associatedAddress(i)?.publicIp) +
     el('rootDeviceType', i.rootDeviceType) +
     el('rootDeviceName', i.rootDeviceName) +
     items('blockDeviceMapping', fleet.attachedVolumes(i.id), (v) => {
@@ -114,6 +115,39 @@ function renderInstance(i: SandboxInstance, groupNames: Map<string, string>, fle
     items('groupSet', i.securityGroupIds, (g) => el('groupId', g) + el('groupName', groupNames.get(g))) +
     iamInstanceProfile(i) +
     tagSet(i.tags)
+  )
+}
+
+/** The instance's Elastic IP while it is associated: termination disassociates it. */
+function associatedAddress(i: SandboxInstance) {
+  return i.state === 'terminated' ? undefined : i.elasticIp
+}
+
+/**
+ * DescribeAddresses: the Elastic IPs seeded on the region's instances, by AllocationId.N or
+ * PublicIp.N. Only so tests can read back that the user's address survived a sweep; nothing in
+ * the action calls it.
+ */
+const describeAddresses: Ec2Handler = (ctx) => {
+  const allocationIds = listParam(ctx.params, 'AllocationId')
+  const publicIps = listParam(ctx.params, 'PublicIp')
+  const addresses = ctx.fleet
+    .instances(ctx.region)
+    .flatMap((i) => (i.elasticIp ? [{ ...i.elasticIp, associated: associatedAddress(i) ? i.id : undefined }] : []))
+    .filter(
+      (a) =>
+        (allocationIds.length === 0 || allocationIds.includes(a.allocationId)) &&
+        (publicIps.length === 0 || publicIps.includes(a.publicIp))
+    )
+  return items(
+    'addressesSet',
+    addresses,
+    (a) =>
+      el('publicIp', a.publicIp) +
+      el('allocationId', a.allocationId) +
+      el('domain', 'vpc') +
+      el('instanceId', a.associated) +
+      el('associationId', a.associated && a.allocationId.replace(/^eipalloc-/, 'eipassoc-'))
   )
 }
 
@@ -548,6 +582,7 @@ export const EC2_HANDLERS: Record<string, Ec2Handler> = {
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DescribeSpotPriceHistory: describeSpotPriceHistory,
   DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
+  DescribeAddresses: describeAddresses,
   ...EBS_HANDLERS
 }
 

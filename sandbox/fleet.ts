@@ -138,7 +138,8 @@ export class Fleet {
           iamInstanceProfile: s.iamInstanceProfile ? { ...s.iamInstanceProfile } : undefined,
           history: [state],
           imageId: s.imageId ?? 'ami-0sandbox',
-          rootDeviceName: s.rootDeviceName ?? (s.rootDeviceType === 'instance-store' ? '/dev/sda1' : '/dev/xvda')
+          rootDeviceName: s.rootDeviceName ?? (s.rootDeviceType === 'instance-store' ? '/dev/sda1' : '/dev/xvda'),
+          elasticIp: s.elasticIp ? { ...s.elasticIp } : undefined
         }
         r.instances.push(instance)
         this.instancesById.set(id, instance)
@@ -390,6 +391,48 @@ export class Fleet {
       snapshot.state = to === 'available' ? 'completed' : 'error'
       snapshot.progress = to === 'available' ? '100%' : snapshot.progress
     }
+  }
+
+  /**
+   * CopyImage, as Packer's `ami_regions` sends it (CopyImageTags): a copy of `sourceId` in
+   * `region`, named and tagged like its source, mapping the same devices with the same sizes and
+   * types, each on a snapshot of its own made for it (`Copied for DestinationAmi … from SourceAmi
+   * …`, tagged `snapshotTags` only) and encrypted with the destination region's key. `options`
+   * override the seed (state, age, tags, protection, launch permissions…). Returns the copy.
+   */
+  copyImage(
+    sourceId: string,
+    region: string,
+    options: Partial<Omit<ImageSeed, 'sourceImageId' | 'sourceImageRegion' | 'blockDeviceMappings'>> = {}
+  ): SandboxImage {
+    const source = this.imagesById.get(sourceId)
+    if (!source) throw new Error(`sandbox: no image ${sourceId}`)
+    const copy: ImageSeed = {
+      name: source.name,
+      description: source.description,
+      tags: { ...source.tags },
+      rootDeviceName: source.rootDeviceName,
+      blockDeviceMappings: source.blockDeviceMappings.map((m) =>
+        m.ebs
+          ? {
+              deviceName: m.deviceName,
+              size: m.ebs.volumeSize,
+              volumeType: m.ebs.volumeType,
+              iops: m.ebs.iops,
+              throughput: m.ebs.throughput,
+              encrypted: m.ebs.encrypted,
+              deleteOnTermination: m.ebs.deleteOnTermination
+            }
+          : { deviceName: m.deviceName, virtualName: m.virtualName, noDevice: m.noDevice }
+      ),
+      ...options,
+      sourceImageId: source.imageId,
+      sourceImageRegion: source.region
+    }
+    this.seed({ [region]: { images: [copy] } })
+    const made = this.region(region).images.at(-1)
+    if (!made) throw new Error(`sandbox: copy of ${sourceId} was not made`)
+    return made
   }
 
   /** Deregisters the image (DeregisterImage): it stays listed `deregisteredListedMs`, its snapshots stay. */

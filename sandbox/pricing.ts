@@ -30,6 +30,97 @@ export const SANDBOX_SPOT_PRICES: Readonly<Record<string, Readonly<Record<string
   'eu-west-1': { 't3.micro': 0.0036, 't3.medium': 0.0142, 'm5.large': 0.0398, 'c5.xlarge': 0.0705 }
 }
 
+/**
+ * EBS storage list prices, USD per GB-month (2026): volumes by type (`volumeApiName`), and the
+ * standard-tier snapshot (`snapshot`).
+ */
+export const SANDBOX_STORAGE_PRICES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  'us-east-1': { gp2: 0.1, gp3: 0.08, io1: 0.125, io2: 0.125, st1: 0.045, sc1: 0.015, standard: 0.05, snapshot: 0.05 },
+  'us-west-2': { gp2: 0.1, gp3: 0.08, io1: 0.125, io2: 0.125, st1: 0.045, sc1: 0.015, standard: 0.05, snapshot: 0.05 },
+  'eu-west-1': {
+    gp2: 0.11,
+    gp3: 0.088,
+    io1: 0.138,
+    io2: 0.138,
+    st1: 0.05,
+    sc1: 0.0168,
+    standard: 0.055,
+    snapshot: 0.05
+  }
+}
+
+/** The prefix of a region's usage types in the price list: none in us-east-1. */
+const USAGE_PREFIX: Record<string, string> = { 'us-east-1': '', 'us-west-2': 'USW2-', 'eu-west-1': 'EU-' }
+
+/** How the price list names a volume type (`volumeType`) and its usage type (io1 is `piops`, magnetic has no suffix). */
+const VOLUME_PRODUCTS: Record<string, { volumeType: string; storageMedia: string; usage: string }> = {
+  gp2: { volumeType: 'General Purpose', storageMedia: 'SSD-backed', usage: 'EBS:VolumeUsage.gp2' },
+  gp3: { volumeType: 'General Purpose', storageMedia: 'SSD-backed', usage: 'EBS:VolumeUsage.gp3' },
+  io1: { volumeType: 'Provisioned IOPS', storageMedia: 'SSD-backed', usage: 'EBS:VolumeUsage.piops' },
+  io2: { volumeType: 'Provisioned IOPS', storageMedia: 'SSD-backed', usage: 'EBS:VolumeUsage.io2' },
+  st1: { volumeType: 'Throughput Optimized HDD', storageMedia: 'HDD-backed', usage: 'EBS:VolumeUsage.st1' },
+  sc1: { volumeType: 'Cold HDD', storageMedia: 'HDD-backed', usage: 'EBS:VolumeUsage.sc1' },
+  standard: { volumeType: 'Magnetic', storageMedia: 'HDD-backed', usage: 'EBS:VolumeUsage' }
+}
+
+/** One Storage or Storage Snapshot entry as the real GetProducts answers it: a GB-Mo OnDemand price. */
+export function storagePriceListEntry(region: string, type: string, usdPerGbMonth: number): string {
+  const code = sku(region, `ebs-${type}`)
+  const onDemand = `${code}.JRTCKXETXF`
+  const prefix = USAGE_PREFIX[region] ?? ''
+  const common = {
+    servicecode: 'AmazonEC2',
+    location: LOCATIONS[region] ?? region,
+    locationType: 'AWS Region',
+    regionCode: region,
+    servicename: 'Amazon Elastic Compute Cloud'
+  }
+  const product = VOLUME_PRODUCTS[type]
+  const [productFamily, attributes] = product
+    ? [
+        'Storage',
+        {
+          ...common,
+          storageMedia: product.storageMedia,
+          volumeType: product.volumeType,
+          volumeApiName: type,
+          usagetype: `${prefix}${product.usage}`,
+          operation: ''
+        }
+      ]
+    : [
+        'Storage Snapshot',
+        { ...common, storageMedia: 'Amazon S3', usagetype: `${prefix}EBS:SnapshotUsage`, operation: '' }
+      ]
+  return JSON.stringify({
+    product: { productFamily, attributes, sku: code },
+    serviceCode: 'AmazonEC2',
+    terms: {
+      OnDemand: {
+        [onDemand]: {
+          priceDimensions: {
+            [`${onDemand}.6YS6EN2CT7`]: {
+              unit: 'GB-Mo',
+              endRange: 'Inf',
+              description: `$${usdPerGbMonth} per GB-month of ${product ? `${type} provisioned storage` : 'snapshot data stored'}`,
+              appliesTo: [],
+              rateCode: `${onDemand}.6YS6EN2CT7`,
+              beginRange: '0',
+              pricePerUnit: { USD: usdPerGbMonth.toFixed(10) }
+            }
+          },
+          sku: code,
+          effectiveDate: '2026-02-01T00:00:00Z',
+          offerTermCode: 'JRTCKXETXF',
+          termAttributes: {}
+        }
+      }
+    },
+    version: '20260201000000',
+    publicationDate: '2026-02-01T00:00:00Z'
+  })
+}
+
 /** The current spot price of a type in a zone, or undefined. */
 export function sandboxSpotPrice(availabilityZone: string, instanceType: string): number | undefined {
   const base = SANDBOX_SPOT_PRICES[availabilityZone.slice(0, -1)]?.[instanceType]
@@ -123,19 +214,26 @@ interface GetProductsRequest {
 /** GetProducts: every product matching all TERM_MATCH filters (field names case-insensitive, as AWS does). */
 export function getProducts(request: GetProductsRequest): { FormatVersion: string; PriceList: string[] } {
   if (request.ServiceCode !== 'AmazonEC2') return { FormatVersion: 'aws_v1', PriceList: [] }
+  const products = [
+    ...Object.entries(SANDBOX_LIST_PRICES).flatMap(([region, prices]) =>
+      Object.entries(prices).map(([instanceType, price]) => priceListEntry(region, instanceType, price))
+    ),
+    ...Object.entries(SANDBOX_STORAGE_PRICES).flatMap(([region, prices]) =>
+      Object.entries(prices).map(([type, price]) => storagePriceListEntry(region, type, price))
+    )
+  ]
   const entries: string[] = []
-  for (const [region, prices] of Object.entries(SANDBOX_LIST_PRICES)) {
-    for (const [instanceType, price] of Object.entries(prices)) {
-      const entry = priceListEntry(region, instanceType, price)
-      const attributes = (JSON.parse(entry) as { product: { attributes: Record<string, string> } }).product.attributes
-      const byLowerName = new Map(Object.entries(attributes).map(([name, value]) => [name.toLowerCase(), value]))
-      const matches = (request.Filters ?? []).every((filter) => {
-        if (filter.Type !== 'TERM_MATCH')
-          throw new AwsFault('InvalidParameterException', `Invalid filter type ${filter.Type}`)
-        return byLowerName.get((filter.Field ?? '').toLowerCase()) === filter.Value
-      })
-      if (matches) entries.push(entry)
-    }
+  for (const entry of products) {
+    const { product } = JSON.parse(entry) as { product: { productFamily: string; attributes: Record<string, string> } }
+    // productFamily sits beside the attributes in an entry, and is filtered on like one.
+    const fields = { ...product.attributes, productFamily: product.productFamily }
+    const byLowerName = new Map(Object.entries(fields).map(([name, value]) => [name.toLowerCase(), value]))
+    const matches = (request.Filters ?? []).every((filter) => {
+      if (filter.Type !== 'TERM_MATCH')
+        throw new AwsFault('InvalidParameterException', `Invalid filter type ${filter.Type}`)
+      return byLowerName.get((filter.Field ?? '').toLowerCase()) === filter.Value
+    })
+    if (matches) entries.push(entry)
   }
   return { FormatVersion: request.FormatVersion ?? 'aws_v1', PriceList: entries.slice(0, request.MaxResults ?? 100) }
 }

@@ -64,6 +64,17 @@ export interface InstanceSeed extends Aged {
    * seeded `available` (detached), as termination leaves them.
    */
   blockDeviceMappings?: InstanceBlockDeviceSeed[]
+  /**
+   * An Elastic IP associated with it (the user's: Packer never allocates one). DescribeAddresses
+   * answers it; termination disassociates it and the allocation stays.
+   */
+  elasticIp?: ElasticIpSeed
+}
+
+export interface ElasticIpSeed {
+  publicIp: string
+  /** `eipalloc-` + hex digits. */
+  allocationId: string
 }
 
 /** One EBS volume of an instance seed: a volume attached at `deviceName`. */
@@ -365,6 +376,7 @@ export interface SandboxInstance {
   history: InstanceStateName[]
   imageId: string
   rootDeviceName: string
+  elasticIp?: ElasticIpSeed
 }
 
 export interface SandboxVolumeAttachment {

@@ -36,7 +36,10 @@ const INPUTS = {
   resources: 'all',
   regions: REGIONS.join(','),
   'sns-topic-arn': DEFAULT_TOPIC_ARN,
-  'estimate-cost': 'true'
+  'estimate-cost': 'true',
+  // The template marks its builds (run_tags incomplete, tags complete): interrupted images may go.
+  'image-incomplete-tag': 'packer-build=incomplete',
+  'delete-inherited-volumes': 'true'
 }
 
 const H = 3600
@@ -74,6 +77,13 @@ function demoIam(): IamSeed {
 }
 
 const GROUP = { stale: 'sg-0de300000000000a1', live: 'sg-0de300000000000a2', killed: 'sg-0de300000000000a3' }
+
+/** The public image the builders start from: its data volume (/dev/sdf) is kept on termination. */
+const SOURCE = { image: 'ami-0de300000000000b1', snapshot: 'snap-0de300000000000b1', owner: '137112412989' }
+/** The stopped orphan's volumes: one inherited from the source image exactly, and a resized root (the template's). */
+const VOLUME = { inherited: 'vol-0de300000000000c1', resizedRoot: 'vol-0de300000000000c2' }
+const INCOMPLETE = { 'packer-build': 'incomplete' }
+const ORPHAN_ID = 'i-0de300000000000d1'
 
 /** The fleet; `profile` gives a seeded instance profile's reference (IAM is seeded first). */
 function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed {
@@ -133,11 +143,53 @@ function demoFleet(profile: (name: string) => IamInstanceProfileRef): FleetSeed 
         },
         {
           ref: 'stopped orphan',
+          id: ORPHAN_ID,
           keyName: BUILD.stoppedOrphan,
           age: '26h',
           state: 'stopped',
           tags: builder,
-          instanceType: 'm5.large'
+          instanceType: 'm5.large',
+          imageId: SOURCE.image,
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda', volumeId: VOLUME.resizedRoot, size: 30, deleteOnTermination: false },
+            {
+              deviceName: '/dev/sdf',
+              volumeId: VOLUME.inherited,
+              snapshotId: SOURCE.snapshot,
+              size: 50,
+              deleteOnTermination: false
+            }
+          ]
+        }
+      ],
+      snapshots: [{ snapshotId: SOURCE.snapshot, volumeSize: 50, ownerId: SOURCE.owner }],
+      images: [
+        {
+          imageId: SOURCE.image,
+          name: 'al2023-base',
+          ownerId: SOURCE.owner,
+          public: true,
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda', size: 8 },
+            { deviceName: '/dev/sdf', snapshotId: SOURCE.snapshot, size: 50, deleteOnTermination: false }
+          ]
+        },
+        // The job was cancelled while Packer waited for this image: it finished without Packer.
+        {
+          ref: 'interrupted build',
+          name: 'web-interrupted',
+          age: '25h',
+          sourceInstanceId: ORPHAN_ID,
+          tags: INCOMPLETE,
+          snapshotTags: INCOMPLETE
+        },
+        // An earlier build of the same builder that finished: its last step overwrote the tag.
+        {
+          ref: 'finished build',
+          name: 'web-finished',
+          age: '25h',
+          sourceInstanceId: ORPHAN_ID,
+          tags: { 'packer-build': 'complete' }
         }
       ]
     }
@@ -157,7 +209,13 @@ const EXPECTED = {
   skippedIam: [IAM.kept.name],
   publishes: 1,
   /** Stale and running: the stale builder, the kept one and the protected one (the stopped orphan is not billed). */
-  pricedRunning: 3
+  pricedRunning: 3,
+  /** The stopped orphan's interrupted image, with its snapshot; the finished build's image stays. */
+  deregisteredImages: ['interrupted build'],
+  keptImages: ['finished build'],
+  /** Only the volume inherited from the source image; the resized root is the template's. */
+  deletedVolumes: [VOLUME.inherited],
+  keptVolumes: [VOLUME.resizedRoot]
 }
 
 // ---- terminal rendering ----
@@ -389,6 +447,42 @@ function iamTable(before: Map<string, string>, sandbox: Sandbox): string {
 const sorted = (list: Iterable<string>) => [...list].sort()
 const sameList = (a: Iterable<string>, b: Iterable<string>) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
 
+/** The images still registered (the sandbox lists deregistered ones a while, as EC2 does). */
+function registered(sandbox: Sandbox) {
+  return sandbox.fleet.images().filter((image) => image.state !== 'deregistered')
+}
+
+/** The IDs of the images seeded under `refs`, from the snapshot taken before the run. */
+function idsOfImages(before: Snapshot, refs: readonly string[]): string[] {
+  return before.images.filter((image) => refs.includes(image.ref ?? '')).map((image) => image.imageId)
+}
+
+/** The account's own images and the builders' kept volumes, before → after. */
+function ebsTable(before: Snapshot, sandbox: Sandbox): string {
+  const images = before.images
+    .filter((image) => image.ref !== undefined)
+    .map((image) => [
+      image.region,
+      image.imageId,
+      `image ${image.name}`,
+      image.ref ?? '',
+      changeOf(
+        'present',
+        sandbox.fleet.images().some((left) => left.imageId === image.imageId) ? 'present' : 'deregistered'
+      )
+    ])
+  const volumes = before.volumes
+    .filter((volume) => Object.values(VOLUME).includes(volume.volumeId))
+    .map((volume) => [
+      volume.region,
+      volume.volumeId,
+      `volume ${volume.size} GiB`,
+      volume.volumeId === VOLUME.inherited ? 'inherited from the source image' : 'root resized by the template',
+      changeOf(volume.state, sandbox.fleet.volume(volume.volumeId)?.state ?? 'deleted')
+    ])
+  return alignColumns([['Region', 'ID', 'What', 'What it is', 'Before → after'], ...images, ...volumes])
+}
+
 /** Every way this run differs from EXPECTED, in words; empty when the action behaved. */
 function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[] {
   const problems: string[] = []
@@ -453,6 +547,19 @@ function deviations(run: RunResult, before: Snapshot, sandbox: Sandbox): string[
     iamSkipped.map((f) => f.name),
     EXPECTED.skippedIam
   )
+  const imagesLeft = new Set(registered(sandbox).map((image) => image.ref))
+  check(
+    'images deregistered',
+    [...EXPECTED.deregisteredImages, ...EXPECTED.keptImages].filter((ref) => !imagesLeft.has(ref)),
+    EXPECTED.deregisteredImages
+  )
+  check('images output', list('images'), idsOfImages(before, EXPECTED.deregisteredImages))
+  check(
+    'volumes deleted',
+    [...EXPECTED.deletedVolumes, ...EXPECTED.keptVolumes].filter((id) => !sandbox.fleet.volume(id)),
+    EXPECTED.deletedVolumes
+  )
+  check('volumes output', list('volumes'), EXPECTED.deletedVolumes)
   if (sandbox.published.length !== EXPECTED.publishes)
     problems.push(`SNS messages: expected ${EXPECTED.publishes}, got ${sandbox.published.length}`)
   if (run.report?.cost?.running !== EXPECTED.pricedRunning || run.report.cost.priceUnknown !== 0)
@@ -525,6 +632,8 @@ async function main(): Promise<number> {
     console.log(indent(leftoversTable(leftovers, sandbox)))
     section('IAM instance profiles and roles before → after (global)')
     console.log(indent(iamTable(iam, sandbox)))
+    section('Images and volumes a cancelled build left, before → after')
+    console.log(indent(ebsTable(before, sandbox)))
     section('Job summary (GITHUB_STEP_SUMMARY, rendered as text)')
     console.log(indent(summaryAsText(run.summary)))
     section('Outputs (GITHUB_OUTPUT)')
@@ -544,7 +653,9 @@ async function main(): Promise<number> {
       console.log(
         '  As expected: exit 1 fails the step because the termination-protected builder in eu-west-1 could not be\n' +
           '  terminated (packer-sweeper never turns protection off). The builder tagged packer-sweeper:keep was skipped,\n' +
-          '  and so were the key pair and the IAM profile it still uses; everything else stale was terminated or deleted.'
+          '  and so were the key pair and the IAM profile it still uses; everything else stale was terminated or deleted.\n' +
+          "  The cancelled build's image (still tagged incomplete) was deregistered with its snapshot and the volume it\n" +
+          '  inherited from its source image deleted; the finished image and the resized root volume stay.'
       )
       return 0
     }

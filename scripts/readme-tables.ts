@@ -70,7 +70,9 @@ export const INPUT_TYPES: Record<string, InputType> = {
   'role-session-name': 'string',
   audience: 'string',
   'fail-on-stale': 'boolean',
-  'estimate-cost': 'boolean'
+  'estimate-cost': 'boolean',
+  'image-incomplete-tag': 'string',
+  'delete-inherited-volumes': 'boolean'
 }
 
 export const TYPE_LEGEND: Record<InputType, string> = {
@@ -98,6 +100,8 @@ export const OUTPUT_TYPES: Record<string, OutputType> = {
   'security-groups': 'JSON array',
   'launch-templates': 'JSON array',
   'instance-profiles': 'JSON array',
+  images: 'JSON array',
+  volumes: 'JSON array',
   'report-file': 'path',
   'outputs-truncated': 'boolean',
   report: 'JSON'

@@ -1,19 +1,20 @@
 import * as core from '@actions/core'
 import { MAX_FILTER_VALUES } from './aws/batches.js'
-import { KIND_NAMES } from './kinds/names.js'
+import { KIND_NAMES, KIND_NEEDS, KIND_ONLY_INPUTS } from './kinds/names.js'
 import { TYPICAL_BUILD_SECONDS } from './engine/plan.js'
 import { guessRegions, REGION_PATTERN } from './aws/regions.js'
 import { isTopicArn } from './aws/sns-topic.js'
 import {
   INSTANCE_STATES,
   SWEEP_ACTIONS,
+  type ImageIncompleteTag,
   type InstanceState,
   type Inputs,
   type ResourceKind,
   type SweepAction,
   type TagFilter
 } from './model/types.js'
-import { isConcreteTag, isOnlyWildcards } from './model/wildcard.js'
+import { isConcreteTag, isOnlyWildcards, wildcardMatcher } from './model/wildcard.js'
 
 /** Bad input: the step fails with this message before any AWS call. */
 export class InputError extends Error {
@@ -157,7 +158,17 @@ const parseResources: Parser<ResourceKind[]> = (raw) => {
   if (unknown.length > 0)
     throw new InputError(`resources: "${unknown.join(', ')}" is not a resource kind. Use ${allowed}.`)
   if (names.includes('all')) return [...KIND_NAMES]
-  return KIND_NAMES.filter((kind) => names.includes(kind))
+  const kinds = KIND_NAMES.filter((kind) => names.includes(kind))
+  const unmet = KIND_NEEDS.filter(({ kind, needs }) => kinds.includes(kind) && !kinds.includes(needs))
+  if (unmet.length > 0)
+    throw new InputError(
+      unmet
+        .map(
+          ({ kind, needs, why }) => `resources: "${raw.trim()}" selects ${kind} without ${needs}: ${why}. Add ${needs}.`
+        )
+        .join(' ')
+    )
+  return kinds
 }
 
 const parseKeyNames: Parser<string[]> = (raw) => {
@@ -199,6 +210,39 @@ const parseTags: Parser<TagFilter[]> = (raw) => {
     filters.push({ key, value })
   }
   return filters
+}
+
+/** How image-incomplete-tag is written, for its error messages. */
+const INCOMPLETE_TAG_HELP =
+  'Give one Key=Value, the tag your template sets in run_tags and overwrites in tags, e.g. packer-build=incomplete; or leave it empty.'
+
+/**
+ * One literal Key=Value. Literal because it is the positive evidence an image may be removed on:
+ * a wildcard would let a finished build's value (`complete` for `*complete`) pass for an unfinished one.
+ */
+const parseImageIncompleteTag: Parser<ImageIncompleteTag | undefined> = (raw) => {
+  const lines = splitLines(raw).filter((line) => line.trim() !== '')
+  if (lines.length === 0) return undefined
+  const problem = (what: string) => new InputError(`image-incomplete-tag: "${raw}" ${what}`)
+  if (lines.length > 1) throw problem(`is more than one line. ${INCOMPLETE_TAG_HELP}`)
+  const text = (lines[0] as string).trim()
+  const separator = text.indexOf('=')
+  const key = separator > 0 ? text.slice(0, separator).trim() : ''
+  const value = separator > 0 ? text.slice(separator + 1).trim() : ''
+  if (!key || !value) throw problem(`is not Key=Value. ${INCOMPLETE_TAG_HELP}`)
+  if (/[*?]/.test(text)) {
+    throw problem(
+      'has a wildcard (* or ?). It is matched literally, without wildcards: give the exact Key=Value your ' +
+        'template sets in run_tags, e.g. packer-build=incomplete.'
+    )
+  }
+  if (key.length > TAG_KEY_LIMIT || value.length > TAG_VALUE_LIMIT) {
+    throw problem(`is too long. Tag keys have at most ${TAG_KEY_LIMIT} characters, values at most ${TAG_VALUE_LIMIT}.`)
+  }
+  if (key.toLowerCase().startsWith('aws:')) {
+    throw problem(`has a key starting with aws:, which AWS reserves and a template cannot set. ${INCOMPLETE_TAG_HELP}`)
+  }
+  return { key, value }
 }
 
 const parseExcludeTags: Parser<string[]> = (raw) => {
@@ -282,10 +326,22 @@ const PARSERS: { [Name in InputName]: Parser<Inputs[Name]> } = {
   ),
   audience: parsePattern('audience', /^\S+$/, 'Give the OIDC audience, e.g. sts.amazonaws.com.', false),
   'fail-on-stale': parseBoolean('fail-on-stale'),
-  'estimate-cost': parseBoolean('estimate-cost')
+  'estimate-cost': parseBoolean('estimate-cost'),
+  'image-incomplete-tag': parseImageIncompleteTag,
+  'delete-inherited-volumes': parseBoolean('delete-inherited-volumes')
 }
 
-type CrossChecked = Pick<Inputs, 'key-name' | 'tags' | 'max-age' | 'delete-custom-key-pairs'>
+type CrossChecked = Pick<
+  Inputs,
+  | 'key-name'
+  | 'tags'
+  | 'max-age'
+  | 'delete-custom-key-pairs'
+  | 'image-incomplete-tag'
+  | 'delete-inherited-volumes'
+  | 'action'
+  | 'resources'
+>
 
 /**
  * Checks between inputs that each parse fine on their own: each keeps the sweep from matching
@@ -300,6 +356,9 @@ function crossCheck(
   const warnings: string[] = []
   const { 'key-name': keyNames, tags, 'max-age': maxAge } = inputs
   problems.push(...customKeyPairProblems(inputs, raw))
+  problems.push(...incompleteTagProblems(inputs, raw))
+  warnings.push(...inheritedVolumesWarnings(inputs, raw))
+  problems.push(...kindOnlyInputProblems(inputs, raw))
   if (keyNames?.length === 0 && tags !== undefined) {
     if (tags.length === 0) {
       problems.push(
@@ -352,6 +411,55 @@ function customKeyPairProblems(
       'Key pairs not named packer_<uuid> are deleted only when they carry such a tag: give the run_tags Packer puts on its ' +
       'temporary key pair (e.g. tags: packer-build=ci), or leave delete-custom-key-pairs false.'
   ]
+}
+
+/**
+ * The run_tags value is on the builder and on the interrupted image; a tags line on the same key
+ * that cannot match it means neither is ever found, and image-incomplete-tag does nothing.
+ */
+function incompleteTagProblems(
+  { 'image-incomplete-tag': tag, tags }: Partial<CrossChecked>,
+  raw: (name: InputName) => string
+): string[] {
+  const conflicting = tag && tags?.find((line) => line.key === tag.key && !wildcardMatcher([line.value])(tag.value))
+  if (!tag || !conflicting) return []
+  const incomplete = `${tag.key}=${tag.value}`
+  return [
+    `image-incomplete-tag: "${raw('image-incomplete-tag')}" can never be found: tags requires ${tagLines([conflicting])}, ` +
+      `which an image or builder still carrying ${incomplete} does not have. ` +
+      'The tag the template sets in run_tags is on the builder and on the interrupted image: give a tags line that matches it ' +
+      `(e.g. ${incomplete}), or none on that key.`
+  ]
+}
+
+/**
+ * Only terminate deletes volumes. A warning, not a refusal: a workflow may switch the action by
+ * event (notify on pull requests, terminate on schedule) and keep the other inputs fixed.
+ */
+function inheritedVolumesWarnings(
+  { 'delete-inherited-volumes': deleteInherited, action }: Partial<CrossChecked>,
+  raw: (name: InputName) => string
+): string[] {
+  if (deleteInherited !== true || action === undefined || action === 'terminate') return []
+  return [
+    `delete-inherited-volumes: "${raw('delete-inherited-volumes')}" has no effect with action ${action}: volumes are deleted only once the sweep ` +
+      'has terminated their builder, so only with action terminate. They are reported.'
+  ]
+}
+
+/** An input that acts on one kind alone, set while `resources` does not select that kind: it would do nothing. */
+function kindOnlyInputProblems(inputs: Partial<CrossChecked>, raw: (name: InputName) => string): string[] {
+  const { resources } = inputs
+  if (resources === undefined) return []
+  return KIND_ONLY_INPUTS.flatMap(({ input, kind }) => {
+    const value = inputs[input]
+    if (value === undefined || value === false || resources.includes(kind)) return []
+    const unset = typeof value === 'boolean' ? 'false' : 'empty'
+    return [
+      `${input}: "${raw(input)}" is set but resources does not select ${kind}, so it would do nothing. ` +
+        `Add ${kind} to resources (or use all), or leave ${input} ${unset}.`
+    ]
+  })
 }
 
 /**

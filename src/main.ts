@@ -9,16 +9,15 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { regionalClients } from './aws/clients.js'
 import { resolveCredentials } from './aws/credentials.js'
 import { errorMessage } from './aws/errors.js'
-import { costFrom, lookUpPricesFor } from './aws/pricing.js'
 import { homeRegion, resolveRegions } from './aws/regions.js'
 import { FORCED_EXIT_MS, regionDeadline, watchCancellation, type RunControl } from './engine/run-control.js'
 import { sweep } from './engine/sweep.js'
 import { getInputs } from './inputs.js'
 import { KIND_MODULES } from './kinds/registry.js'
-import type { PriceLookup } from './model/cost.js'
 import { countOf } from './model/format.js'
 import type { Inputs } from './model/types.js'
-import { addFindings, builderFindings } from './report/lists.js'
+import { costEstimate } from './report/cost-estimate.js'
+import { addFindings } from './report/lists.js'
 import {
   annotationsFor,
   findingLogLine,
@@ -120,7 +119,14 @@ async function sweepAccount(
     report.settings.regions = regions
     // Region names from DescribeRegions are AWS data like any other.
     logData([`Sweeping ${countOf(regions.length, 'region')}: ${regions.join(', ')}`])
-    let prices: Promise<ReadonlyMap<string, PriceLookup>> | undefined
+    const estimate = inputs['estimate-cost']
+      ? costEstimate(KIND_MODULES, () => ({
+          credentials,
+          ec2For: clients.get,
+          now: startedAt,
+          abortSignal: readDeadline()
+        }))
+      : undefined
     const plan = {
       kinds: KIND_MODULES,
       inputs,
@@ -139,15 +145,7 @@ async function sweepAccount(
         ),
       regionSwept: (result, findings) => logRegion(KIND_MODULES, result, findings, inputs.resources),
       accountSwept: (findings) => logAccount(KIND_MODULES, findings),
-      surveyed: (stale) => {
-        if (inputs['estimate-cost'])
-          prices = lookUpPricesFor(stale, {
-            credentials,
-            ec2For: clients.get,
-            now: startedAt,
-            abortSignal: readDeadline()
-          })
-      }
+      surveyed: (stale, leftovers) => estimate?.start(stale, leftovers)
     })
     // Read after the first AWS requests are on their way, since sweeping does not need it.
     const context = runContext()
@@ -155,7 +153,7 @@ async function sweepAccount(
     report.regions.push(...result.regions)
     for (const [kind, findings] of result.findings) addFindings(report, kind, findings)
     report.errors.push(...result.errors)
-    if (prices) report.cost = costFrom(builderFindings(report), await prices, startedAt)
+    await estimate?.addTo(report)
     report.run = await context
     if (inputs['fail-on-stale']) report.errors.push(...staleProblems(report))
     return { report, credentials }

@@ -25,17 +25,51 @@ import { describeRun } from './harness.js'
 
 const { start } = sandboxPerTest()
 const REGIONS = ['us-east-1', 'eu-west-1']
+const INCOMPLETE = { 'packer-build': 'incomplete' }
 const UNLISTED = 'ca-central-1'
 
-/** Debris of every kind in both regions: a stale builder, its key pair, group and a spot template. */
+const SOURCE_IMAGE = 'ami-0c000000000000001'
+const SOURCE_SNAPSHOT = 'snap-0c000000000000001'
+const EBS_BUILDER = 'i-0c000000000000001'
+
+/**
+ * Debris of every kind in both regions: a stale builder, its key pair, group and a spot template;
+ * and a cancelled build's builder that keeps a volume inherited from its source image and whose
+ * image still carries the incomplete tag.
+ */
 function debrisFleet(): FleetSeed {
   const name = packerName(5 * 3600)
   return {
     ...orphansFleet(),
     'eu-west-1': {
+      snapshots: [{ snapshotId: SOURCE_SNAPSHOT, volumeSize: 20, ownerId: '137112412989' }],
+      images: [
+        {
+          imageId: SOURCE_IMAGE,
+          name: 'base',
+          ownerId: '137112412989',
+          public: true,
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda', size: 8 },
+            { deviceName: '/dev/sdf', snapshotId: SOURCE_SNAPSHOT, size: 20, deleteOnTermination: false }
+          ]
+        },
+        { name: 'interrupted', age: '4h', sourceInstanceId: EBS_BUILDER, tags: INCOMPLETE }
+      ],
       instances: [
         { ref: 'euw1-stale', keyName: name, age: '5h', securityGroupIds: ['sg-0c000000000000001'] },
-        { ref: 'euw1-spot', keyName: name, age: '5h', lifecycle: 'spot', instanceType: 'm5.large' }
+        { ref: 'euw1-spot', keyName: name, age: '5h', lifecycle: 'spot', instanceType: 'm5.large' },
+        {
+          id: EBS_BUILDER,
+          keyName: name,
+          age: '5h',
+          state: 'stopped',
+          imageId: SOURCE_IMAGE,
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda', size: 8, deleteOnTermination: true },
+            { deviceName: '/dev/sdf', snapshotId: SOURCE_SNAPSHOT, size: 20, deleteOnTermination: false }
+          ]
+        }
       ],
       keyPairs: [{ keyName: name, age: '5h' }],
       securityGroups: [{ groupId: 'sg-0c000000000000001', groupName: name, description: 'Temporary group for Packer' }],
@@ -68,10 +102,23 @@ function prngFor(seed: number): () => number {
   return () => (state = (state * 48271) % 2147483647) / 2147483647
 }
 
-/** `service:Action` of every request the sandbox received, but the web-identity exchange (the trust policy's). */
+/**
+ * `service:Action` of every request the sandbox received, but the web-identity exchange (the trust
+ * policy's). DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under
+ * ec2:DeleteSnapshot, which EC2 checks without a call of its own.
+ */
 function receivedPermissions(s: Sandbox): string[] {
   return sorted(
-    new Set(s.calls.map((c) => `${c.service}:${c.action}`).filter((p) => p !== 'sts:AssumeRoleWithWebIdentity'))
+    new Set(
+      s.calls
+        .flatMap((c) => [
+          `${c.service}:${c.action}`,
+          ...(c.action === 'DeregisterImage' && c.params.DeleteAssociatedSnapshots === 'true'
+            ? ['ec2:DeleteSnapshot']
+            : [])
+        ])
+        .filter((p) => p !== 'sts:AssumeRoleWithWebIdentity')
+    )
   )
 }
 
@@ -137,7 +184,11 @@ async function runMode(m: Mode, fleet: FleetSeed, dryRun = false, iam: IamSeed =
       'dry-run': String(dryRun),
       'estimate-cost': String(m.estimateCost ?? false),
       'max-instances': '0',
-      'max-resources': '0'
+      'max-resources': '0',
+      // What lets the EBS kinds remove anything: they are selected only with `all`.
+      ...(m.resources === 'all'
+        ? { 'image-incomplete-tag': 'packer-build=incomplete', 'delete-inherited-volumes': 'true' }
+        : {})
     }
   })
   // Every mode really ran in every region (a crash would call less and pass the subset check).

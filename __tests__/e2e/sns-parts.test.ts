@@ -72,5 +72,5 @@ describe('SNS at any size', () => {
     expect(sorted(fromText)).toEqual(terminated)
     expect(run.log).toContain(`Published the report to ${TOPIC} (${parts.length} of ${parts.length} parts published)`)
     expect(run.stdout).not.toMatch(/^::error/m)
-  }, 60_000)
+  }, 120_000)
 })

@@ -5,7 +5,7 @@
  * policy is the terminate + all resources mode; the Terraform snippet names the same actions; the
  * trust policy pins one repository and the audience, and trusts GitHub's OIDC provider by its fixed ARN
  * whether the stack creates it or not (a provider it created is never deleted). OrphanSweep switches the EC2 leftovers
- * (key pairs, security groups, launch templates), IamSweep the instance profiles: both together are
+ * (key pairs, security groups, launch templates, images, volumes), IamSweep the instance profiles: both together are
  * `resources: all`. The README's Quick start deploy command is run as written against a stand-in
  * `aws`, and its workflow is checked to start as a dry run.
  */
@@ -168,7 +168,7 @@ describe('deploy/cloudformation.yml', () => {
     }
   })
 
-  it('scopes every change to resource ARNs of the account, key pairs by name', () => {
+  it('scopes every change to resource ARNs of the account, key pairs by name, images and snapshots (whose ARNs carry no account) by type', () => {
     const rendered = renderMode(FULL)
     const allow = statements(policyOf(rendered)).filter((s) => s.Effect === 'Allow')
     const resourcesOf = (action: string): string[] =>
@@ -177,6 +177,11 @@ describe('deploy/cloudformation.yml', () => {
     expect(resourcesOf(PERMISSION.deleteKeyPair)).toEqual(['arn:aws:ec2:*:123456789012:key-pair/packer_*'])
     expect(resourcesOf(PERMISSION.deleteSecurityGroup)).toContain('arn:aws:ec2:*:123456789012:security-group/*')
     expect(resourcesOf(PERMISSION.deleteLaunchTemplate)).toContain('arn:aws:ec2:*:123456789012:launch-template/*')
+    // DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under DeleteSnapshot, on the snapshot.
+    const imagesAndSnapshots = ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*']
+    expect(resourcesOf(PERMISSION.deregisterImage).sort()).toEqual(imagesAndSnapshots)
+    expect(resourcesOf(PERMISSION.deleteSnapshot).sort()).toEqual(imagesAndSnapshots)
+    expect(resourcesOf(PERMISSION.deleteVolume)).toEqual(['arn:aws:ec2:*:123456789012:volume/*'])
     expect(resourcesOf(PERMISSION.publish)).toEqual(['ref:NotificationTopic'])
     for (const statement of allow) {
       if (asList(statement.Action).some((action) => MUTATING.includes(action))) {
@@ -480,6 +485,14 @@ describe('deploy/iam-policy.json', () => {
     }
     const key = all.find((s) => asList(s.Action).includes(PERMISSION.deleteKeyPair) && s.Effect === 'Allow')
     expect(asList(key?.Resource)).toEqual(['arn:aws:ec2:*:*:key-pair/packer_*'])
+    const resourcesOf = (action: string): string[] =>
+      all
+        .filter((s) => s.Effect === 'Allow' && asList(s.Action).includes(action))
+        .flatMap((s) => asList(s.Resource))
+        .sort()
+    for (const action of [PERMISSION.deregisterImage, PERMISSION.deleteSnapshot])
+      expect(resourcesOf(action)).toEqual(['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*'])
+    expect(resourcesOf(PERMISSION.deleteVolume)).toEqual(['arn:aws:ec2:*:*:volume/*'])
     const deny = all.filter((s) => s.Effect === 'Deny')
     expect(deny.flatMap((s) => asList(s.Action)).sort()).toEqual([...MUTATING].sort())
     for (const statement of deny) expect(statement.Condition).toEqual(KEEP)
@@ -572,6 +585,28 @@ describe('deploy/terraform/main.tf', () => {
     expect(hcl).toMatch(/variable\s*=\s*"token\.actions\.githubusercontent\.com:sub"/)
     expect(hcl).toContain('"repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"')
     expect(hcl).toContain('key-pair/${var.key_pair_name_pattern}')
+  })
+
+  /** The policy document's statement with this sid, from its `dynamic "statement"` to its closing brace. */
+  const statementBlock = (sid: string): string => {
+    const at = hcl.search(new RegExp(`\\n\\s*sid\\s*=\\s*"${sid}"`))
+    if (at < 0) throw new Error(`deploy/terraform/main.tf has no statement ${sid}`)
+    const from = hcl.lastIndexOf('\n  dynamic "statement" {', at)
+    return hcl.slice(from, hcl.indexOf('\n  }\n', at) + 4)
+  }
+
+  it('deregisters images with their snapshots on image and snapshot ARNs (which carry no account), deletes volumes of the account, with orphan_sweep and terminate, in the listed regions', () => {
+    const images = statementBlock('DeregisterInterruptedImages')
+    expect(images).toContain('for_each = local.delete_orphans ? [1] : []')
+    expect(images).toMatch(/actions\s*=\s*\["ec2:DeleteSnapshot", "ec2:DeregisterImage"\]/)
+    expect(images).toContain('"arn:${local.partition}:ec2:*::image/*"')
+    expect(images).toContain('"arn:${local.partition}:ec2:*::snapshot/*"')
+    expect(images).toContain('for_each = local.region_condition')
+    const volumes = statementBlock('DeleteInheritedVolumes')
+    expect(volumes).toContain('for_each = local.delete_orphans ? [1] : []')
+    expect(volumes).toMatch(/actions\s*=\s*\["ec2:DeleteVolume"\]/)
+    expect(volumes).toContain('resources = ["arn:${local.partition}:ec2:*:${local.account}:volume/*"]')
+    expect(volumes).toContain('for_each = local.region_condition')
   })
 })
 

@@ -10,7 +10,13 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse } from 'yaml'
 
-import { isRegionalLeftoverKind, type KindModule, type LeftoverKindModule } from '../../src/engine/kind.js'
+import {
+  isAccountLeftoverKind,
+  isBuilderKind,
+  isRegionalLeftoverKind,
+  type KindModule,
+  type LeftoverKindModule
+} from '../../src/engine/kind.js'
 import type { Kind } from '../../src/kinds/names.js'
 import { KIND_MODULES } from '../../src/kinds/registry.js'
 import { PERMISSION, type Permission } from '../../src/model/permissions.js'
@@ -24,15 +30,27 @@ const regional = ((): LeftoverKindModule => {
   if (!kind) throw new Error('the registry has no regional leftover kind')
   return kind
 })()
-const VOLUMES_READ = 'ec2:DescribeVolumes'
+const FLEETS_READ = 'ec2:DescribeFleets'
+const FLEETS_DELETE = 'ec2:DeleteFleets'
 
-/** A regional kind the registry does not have (Packer's EBS volumes), with the permissions given. */
-function volumes(permissions: { read: string[]; terminate: string[] }): KindModule {
+/** Every permission a kind declares is EC2's. */
+const allEc2 = ({ permissions }: KindModule): boolean =>
+  [...permissions.read, ...permissions.stop, ...permissions.terminate].every((permission) =>
+    permission.startsWith('ec2:')
+  )
+const accountWide = ((): LeftoverKindModule => {
+  const kind = KIND_MODULES.find((candidate) => isAccountLeftoverKind(candidate) && allEc2(candidate))
+  if (!kind || !isAccountLeftoverKind(kind)) throw new Error('the registry has no account-wide EC2 leftover kind')
+  return kind
+})()
+
+/** A kind the registry does not have (EC2 Fleets, say), regional unless given another, with the permissions given. */
+function fleets(permissions: { read: string[]; terminate: string[] }, like: LeftoverKindModule = regional): KindModule {
   return {
-    ...regional,
-    name: 'ebs-volumes' as Kind,
-    nouns: { singular: 'EBS volume', plural: 'EBS volumes', title: 'EBS volumes' },
-    outputs: [{ name: 'ebs-volumes', description: 'JSON array of the IDs of the orphaned volumes.', ids: () => [] }],
+    ...like,
+    name: 'fleets' as Kind,
+    nouns: { singular: 'EC2 Fleet', plural: 'EC2 Fleets', title: 'EC2 Fleets' },
+    outputs: [{ name: 'fleets', description: 'JSON array of the IDs of the orphaned fleets.', ids: () => [] }],
     permissions: { read: permissions.read as Permission[], stop: [], terminate: permissions.terminate as Permission[] }
   }
 }
@@ -42,24 +60,39 @@ describe('the deploy generator', () => {
     // DeleteSecurityGroup has a row already: only the read is new.
     const kinds = [
       ...KIND_MODULES,
-      volumes({ read: [VOLUMES_READ, PERMISSION.describeInstances], terminate: [PERMISSION.deleteSecurityGroup] })
+      fleets({ read: [FLEETS_READ, PERMISSION.describeInstances], terminate: [PERMISSION.deleteSecurityGroup] })
     ]
-    expect(leftoverReads(kinds)).toContain(VOLUMES_READ)
+    expect(leftoverReads(kinds)).toContain(FLEETS_READ)
     expect(leftoverReads(kinds)).not.toContain(PERMISSION.describeInstances)
     const [find] = iamPolicy(kinds).Statement
     expect(find).toMatchObject({ Sid: 'FindPackerBuildersAndLeftovers', Effect: 'Allow', Resource: '*' })
-    expect(find?.Action).toContain(VOLUMES_READ)
-    const withDelete = [...KIND_MODULES, volumes({ read: [VOLUMES_READ], terminate: ['ec2:DeleteVolume'] })]
-    expect(keptChanges(withDelete, 'ec2')).toContain('ec2:DeleteVolume')
-    expect(keptChanges(withDelete, 'iam')).not.toContain('ec2:DeleteVolume')
+    expect(find?.Action).toContain(FLEETS_READ)
+    const withDelete = [...KIND_MODULES, fleets({ read: [FLEETS_READ], terminate: [FLEETS_DELETE] })]
+    expect(keptChanges(withDelete, 'ec2')).toContain(FLEETS_DELETE)
+    expect(keptChanges(withDelete, 'iam')).not.toContain(FLEETS_DELETE)
+  })
+
+  it("gives the leftover sweep the reads of every EC2 leftover kind, account-wide ones included, and none of a kind with another service's", () => {
+    const withAccountWide = [...KIND_MODULES, fleets({ read: [FLEETS_READ], terminate: [FLEETS_DELETE] }, accountWide)]
+    expect(leftoverReads(withAccountWide)).toContain(FLEETS_READ)
+    // An IAM read makes it IamSweep's, like the instance profiles: its EC2 read is not OrphanSweep's either.
+    const withIam = [...KIND_MODULES, fleets({ read: [FLEETS_READ, 'iam:ListRoles'], terminate: [] }, accountWide)]
+    expect(leftoverReads(withIam)).not.toContain(FLEETS_READ)
+    const reads = leftoverReads(KIND_MODULES)
+    const builderReads = new Set<string>(KIND_MODULES.filter(isBuilderKind).flatMap((kind) => kind.permissions.read))
+    for (const kind of KIND_MODULES.filter((kind) => !isBuilderKind(kind) && allEc2(kind)))
+      for (const read of kind.permissions.read) if (!builderReads.has(read)) expect(reads).toContain(read)
+    expect(reads.filter((permission) => !permission.startsWith('ec2:'))).toEqual([])
+    // The IAM sweep reads every enabled region: DescribeRegions is never limited to the swept ones.
+    expect(reads).not.toContain(PERMISSION.describeRegions)
   })
 
   it('refuses to grant a change it has no resources for, and a change no keep-tag Deny covers', () => {
-    const kinds = [...KIND_MODULES, volumes({ read: [VOLUMES_READ], terminate: ['ec2:DeleteVolume'] })]
+    const kinds = [...KIND_MODULES, fleets({ read: [FLEETS_READ], terminate: [FLEETS_DELETE] })]
     expect(() => iamPolicy(kinds)).toThrow(
-      /^ec2:DeleteVolume: a change needs the resources it may act on; add a row to POLICY_STATEMENTS/
+      /^ec2:DeleteFleets: a change needs the resources it may act on; add a row to POLICY_STATEMENTS/
     )
-    const s3 = [...KIND_MODULES, volumes({ read: ['s3:ListBucket'], terminate: ['s3:DeleteBucket'] })]
+    const s3 = [...KIND_MODULES, fleets({ read: ['s3:ListBucket'], terminate: ['s3:DeleteBucket'] })]
     expect(() => keptChanges(s3, 'ec2')).toThrow(
       /^s3:DeleteBucket: no keep-tag Deny for its service; add one to KEEP_DENIES/
     )
@@ -75,25 +108,25 @@ describe('the deploy generator', () => {
 
 describe("the generator of action.yml's kind blocks", () => {
   it('names a new kind in resources and adds its outputs after the others, with their descriptions', () => {
-    const kinds = [...KIND_MODULES, volumes({ read: [VOLUMES_READ], terminate: [] })]
+    const kinds = [...KIND_MODULES, fleets({ read: [FLEETS_READ], terminate: [] })]
     const resources = parse(resourcesDescription(kinds, 4)) as { description: string }
     expect(resources.description).toContain('instance-profiles (Packer')
-    expect(resources.description).toMatch(/, ebs-volumes, or all\./)
+    expect(resources.description).toMatch(/, fleets, or all\./)
     const outputs = parse(kindOutputs(kinds, 2)) as Record<string, { description: string }>
     expect(Object.keys(outputs)).toEqual([
       ...KIND_MODULES.flatMap((kind) => kind.outputs.map((output) => output.name)),
-      'ebs-volumes'
+      'fleets'
     ])
-    expect(outputs['ebs-volumes']).toEqual({ description: 'JSON array of the IDs of the orphaned volumes.' })
+    expect(outputs.fleets).toEqual({ description: 'JSON array of the IDs of the orphaned fleets.' })
   })
 
   it('refuses an output without a description', () => {
     const undescribed: KindModule = {
-      ...volumes({ read: [VOLUMES_READ], terminate: [] }),
-      outputs: [{ name: 'ebs-volumes', ids: () => [] }]
+      ...fleets({ read: [FLEETS_READ], terminate: [] }),
+      outputs: [{ name: 'fleets', ids: () => [] }]
     }
     expect(() => kindOutputs([...KIND_MODULES, undescribed], 2)).toThrow(
-      /the output ebs-volumes of ebs-volumes has no description/
+      /the output fleets of fleets has no description/
     )
   })
 

@@ -2,7 +2,14 @@
 import { DescribeSpotPriceHistoryCommand } from '@aws-sdk/client-ec2'
 import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { getProductsInput, hourlyPriceFromPriceList, currentSpotPrice } from '../../src/aws/pricing.js'
+import {
+  getProductsInput,
+  hourlyPriceFromPriceList,
+  currentSpotPrice,
+  storagePriceInputs,
+  storagePricesFromPriceLists
+} from '../../src/aws/pricing.js'
+import { snapshotMonthlyCost, volumeMonthlyCost } from '../../src/model/cost.js'
 import { startSandbox, type Sandbox } from '../../sandbox/index.js'
 import { ec2, errorOf, FAKE_CREDENTIALS } from './sdk.js'
 
@@ -67,6 +74,39 @@ describe('GetProducts', () => {
         (await pricing.send(new GetProductsCommand(getProductsInput('t3.micro', 'us-east-1')))).PriceList
       )
     ).toBe(0.0104)
+  })
+})
+
+describe('GetProducts for EBS storage', () => {
+  it('answers the Storage family of a region: every volume type, by volumeApiName and usagetype', async () => {
+    const [storage, snapshots] = storagePriceInputs('eu-west-1')
+    const volumes = await pricing.send(new GetProductsCommand(storage!))
+    const entries = (volumes.PriceList as unknown as unknown[]).map(
+      (entry) => JSON.parse(String(entry)) as { product: { productFamily: string; attributes: Record<string, string> } }
+    )
+    expect(entries.map(({ product }) => product.productFamily)).toEqual(Array(7).fill('Storage'))
+    expect(entries.map(({ product }) => [product.attributes.volumeApiName, product.attributes.usagetype])).toEqual([
+      ['gp2', 'EU-EBS:VolumeUsage.gp2'],
+      ['gp3', 'EU-EBS:VolumeUsage.gp3'],
+      ['io1', 'EU-EBS:VolumeUsage.piops'],
+      ['io2', 'EU-EBS:VolumeUsage.io2'],
+      ['st1', 'EU-EBS:VolumeUsage.st1'],
+      ['sc1', 'EU-EBS:VolumeUsage.sc1'],
+      ['standard', 'EU-EBS:VolumeUsage']
+    ])
+    const snapshotList = (await pricing.send(new GetProductsCommand(snapshots!))).PriceList
+    const prices = storagePricesFromPriceLists('eu-west-1', volumes.PriceList, snapshotList)
+    expect(prices.volumeUsdPerGbMonth).toEqual({
+      gp2: 0.11,
+      gp3: 0.088,
+      io1: 0.138,
+      io2: 0.138,
+      st1: 0.05,
+      sc1: 0.0168,
+      standard: 0.055
+    })
+    expect(volumeMonthlyCost(100, 'gp3', prices)).toEqual({ usdPerMonth: 8.8 })
+    expect(snapshotMonthlyCost(8, prices)).toEqual({ usdPerMonth: 0.4 })
   })
 })
 

@@ -111,7 +111,11 @@ describe('valid values', () => {
     // resources
     ['resources', 'instances', ['instances']],
     ['resources', 'all', [...KIND_NAMES]],
-    ['resources', ' all ', ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles']],
+    [
+      'resources',
+      ' all ',
+      ['instances', 'key-pairs', 'security-groups', 'launch-templates', 'instance-profiles', 'images', 'volumes']
+    ],
     ['resources', 'key-pairs, instances', ['instances', 'key-pairs']],
     ['resources', 'security-groups\nlaunch-templates', ['security-groups', 'launch-templates']],
     ['resources', 'instances instances', ['instances']],
@@ -333,13 +337,13 @@ describe('invalid values: one message naming the input, the value and what is al
     [
       'resources',
       'amis',
-      /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/
+      /^resources: "amis" is not a resource kind\. Use instances, key-pairs, security-groups, launch-templates, instance-profiles, images, volumes or all\.$/
     ],
     ['resources', 'instances, keypairs', /^resources: "keypairs" is not a resource kind\./],
     [
       'resources',
       '',
-      /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles or all\.$/
+      /^resources: empty\. Use one or more of instances, key-pairs, security-groups, launch-templates, instance-profiles, images, volumes or all\.$/
     ],
     ['tags', '=1234', /^tags: "=1234" is not Key=Value\./],
     ['tags', 'team=', /^tags: "team=" is not Key=Value\./],
@@ -527,7 +531,7 @@ describe('guards that keep the sweep from matching everything', () => {
     (raw) => {
       const name = raw.includes('bogus') ? 'bogus' : 'keypairs'
       expect(inputError({ resources: raw }).message).toBe(
-        `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates, instance-profiles or all.`
+        `Invalid input: resources: "${name}" is not a resource kind. Use instances, key-pairs, security-groups, launch-templates, instance-profiles, images, volumes or all.`
       )
     }
   )

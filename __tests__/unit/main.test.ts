@@ -4,13 +4,16 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import {
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
+  DescribeVolumesCommand,
   EC2Client,
   StopInstancesCommand,
   TerminateInstancesCommand,
   type Instance
 } from '@aws-sdk/client-ec2'
+import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing'
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
@@ -26,6 +29,7 @@ const { run } = await import('../../src/main.js')
 
 const ec2 = mockClient(EC2Client)
 const sns = mockClient(SNSClient)
+const pricing = mockClient(PricingClient)
 const HOURS = 3600 * 1000
 const savedEnv = { ...process.env }
 
@@ -80,6 +84,7 @@ beforeEach(() => {
   jest.clearAllMocks()
   ec2.reset()
   sns.reset()
+  pricing.reset()
 })
 
 describe('run', () => {
@@ -249,6 +254,83 @@ describe('run', () => {
     expect(ec2).toHaveReceivedCommand(DescribeKeyPairsCommand)
     expect(output('instance-ids')).toEqual([])
     expect(core.setFailed).not.toHaveBeenCalled()
+  })
+
+  describe('estimate-cost with a builder volume kept', () => {
+    const keeping = () =>
+      builder(1, 5, {
+        InstanceType: 't3.micro',
+        ImageId: 'ami-0source0000000000',
+        State: { Name: 'stopped', Code: 80 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-1', DeleteOnTermination: false } }]
+      })
+    const storagePrice = (family: string, attributes: Record<string, string>, usd: string) =>
+      JSON.stringify({
+        product: { productFamily: family, attributes },
+        terms: { OnDemand: { T: { priceDimensions: { D: { unit: 'GB-Mo', pricePerUnit: { USD: usd } } } } } }
+      })
+
+    /** Called when the storage prices are asked for. */
+    let storageAsked = (): void => undefined
+
+    beforeEach(() => {
+      storageAsked = () => undefined
+      fleetByRegion({ 'us-east-1': [keeping()] })
+      ec2.on(DescribeImagesCommand).resolves({ Images: [] })
+      ec2.on(DescribeVolumesCommand).resolves({
+        Volumes: [{ VolumeId: 'vol-1', Size: 20, VolumeType: 'gp3', State: 'in-use', CreateTime: new Date() }]
+      })
+      ec2.on(TerminateInstancesCommand).resolves({})
+      pricing.on(GetProductsCommand).callsFake((input: { Filters?: { Field?: string; Value?: string }[] }) => {
+        const family = input.Filters?.find((filter) => filter.Field === 'productFamily')?.Value
+        if (family === 'Storage') {
+          storageAsked()
+          return {
+            PriceList: [storagePrice(family, { volumeApiName: 'gp3', usagetype: 'EBS:VolumeUsage.gp3' }, '0.08')]
+          }
+        }
+        if (family === 'Storage Snapshot')
+          return { PriceList: [storagePrice(family, { usagetype: 'EBS:SnapshotUsage' }, '0.05')] }
+        return { PriceList: [] }
+      })
+    })
+
+    it('prices the volume from its region’s storage prices, asked once, and says what it costs to keep', async () => {
+      givenInputs({ action: 'terminate', resources: 'instances volumes', 'estimate-cost': 'true' })
+      await run()
+      const report = output('report') as Report
+      expect(report.volumes).toEqual([
+        expect.objectContaining({
+          id: 'vol-1',
+          volume: expect.objectContaining({ sizeGiB: 20, volumeType: 'gp3', monthlyCost: { usdPerMonth: 1.6 } })
+        })
+      ])
+      expect(pricing).toHaveReceivedCommandTimes(GetProductsCommand, 2)
+      expect(report.cost).toMatchObject({ stopped: 1 })
+    })
+
+    it('asks for the storage prices while the builder is being terminated: no round trip after the sweep', async () => {
+      const asked = new Promise<boolean>((resolve) => (storageAsked = () => resolve(true)))
+      const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())
+      let overlapped: boolean | undefined
+      ec2.on(TerminateInstancesCommand).callsFake(async () => {
+        // The termination answers only once the prices are on their way (or says they were not).
+        overlapped = await Promise.race([asked, late])
+        return {}
+      })
+      givenInputs({ action: 'terminate', resources: 'instances volumes', 'estimate-cost': 'true' })
+      await run()
+      expect(overlapped).toBe(true)
+    })
+
+    it('asks no price without estimate-cost', async () => {
+      givenInputs({ action: 'terminate', resources: 'instances volumes' })
+      await run()
+      expect(pricing).not.toHaveReceivedCommand(GetProductsCommand)
+      const report = output('report') as Report
+      expect(report.cost).toBeUndefined()
+      expect(report.volumes[0]?.volume.monthlyCost).toBeUndefined()
+    })
   })
 
   it('publishes nothing in dry-run and when the fleet is clean', async () => {

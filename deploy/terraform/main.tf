@@ -1,6 +1,6 @@
 # packer-sweeper for teams that use Terraform: the same role, trust policy, permissions and SNS topic
-# as deploy/cloudformation.yml, chosen by the same settings. The permissions follow
-# requiredPermissions() in src/permissions.ts. __tests__/repo/deploy.test.ts checks this file by text
+# as deploy/cloudformation.yml, chosen by the same settings. The permissions follow requiredPermissions()
+# in src/report/required-permissions.ts. __tests__/repo/deploy.test.ts checks this file by text
 # matching only: the IAM actions of its allowing statements, all modes together, equal the union of
 # requiredPermissions() over all modes, and the OIDC provider is created or looked up as described
 # below; which actions a given set of variables grants is not checked.
@@ -78,7 +78,7 @@ variable "sweep_action" {
 }
 
 variable "orphan_sweep" {
-  description = "true to sweep key pairs, security groups and launch templates too (resources: all together with iam_sweep); false for instances only."
+  description = "true to sweep key pairs, security groups, launch templates, images (with their snapshots) and volumes too (resources: all together with iam_sweep); false for instances only. With terminate: ec2:DeregisterImage and ec2:DeleteSnapshot (DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under DeleteSnapshot), ec2:DeleteVolume; the action deregisters images only with image-incomplete-tag, deletes volumes only with delete-inherited-volumes."
   type        = bool
   default     = true
 }
@@ -221,7 +221,7 @@ data "aws_iam_policy_document" "sweeper" {
       effect    = "Allow"
       resources = ["*"]
       # leftover-reads:start (generated from src/report/required-permissions.ts by npm run docs)
-      actions = ["ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"]
+      actions = ["ec2:DescribeImageAttribute", "ec2:DescribeImages", "ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplates", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSnapshots", "ec2:DescribeVolumes"]
       # leftover-reads:end
       dynamic "condition" {
         for_each = local.region_condition
@@ -280,6 +280,50 @@ data "aws_iam_policy_document" "sweeper" {
         "arn:${local.partition}:ec2:*:${local.account}:launch-template/*",
         "arn:${local.partition}:ec2:*:${local.account}:security-group/*",
       ]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  # Image and snapshot ARNs carry no account (arn:PARTITION:ec2:REGION::image/ami-…): EC2 deregisters
+  # only the account's own images and deletes only its own snapshots. DeregisterImage with
+  # DeleteAssociatedSnapshots deletes each snapshot under ec2:DeleteSnapshot on the snapshot's ARN;
+  # without it the image is deregistered and its snapshots stay, billed.
+  dynamic "statement" {
+    for_each = local.delete_orphans ? [1] : []
+    content {
+      sid     = "DeregisterInterruptedImages"
+      effect  = "Allow"
+      actions = ["ec2:DeleteSnapshot", "ec2:DeregisterImage"]
+      resources = [
+        "arn:${local.partition}:ec2:*::image/*",
+        "arn:${local.partition}:ec2:*::snapshot/*",
+      ]
+      dynamic "condition" {
+        for_each = local.region_condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  # Volume ARNs carry IDs: scoped to this account.
+  dynamic "statement" {
+    for_each = local.delete_orphans ? [1] : []
+    content {
+      sid       = "DeleteInheritedVolumes"
+      effect    = "Allow"
+      actions   = ["ec2:DeleteVolume"]
+      resources = ["arn:${local.partition}:ec2:*:${local.account}:volume/*"]
       dynamic "condition" {
         for_each = local.region_condition
         content {
@@ -364,7 +408,7 @@ data "aws_iam_policy_document" "sweeper" {
     effect    = "Deny"
     resources = ["*"]
     # kept-ec2-changes:start (generated from src/report/required-permissions.ts by npm run docs)
-    actions = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:StopInstances", "ec2:TerminateInstances"]
+    actions = ["ec2:DeleteKeyPair", "ec2:DeleteLaunchTemplate", "ec2:DeleteSecurityGroup", "ec2:DeleteSnapshot", "ec2:DeleteVolume", "ec2:DeregisterImage", "ec2:StopInstances", "ec2:TerminateInstances"]
     # kept-ec2-changes:end
     condition {
       test     = "Null"

@@ -47,11 +47,16 @@ export function yamlDescription(text: string, indent: number): string[] {
   return folded
 }
 
-/** How the `resources` input names a kind: an account-wide one says it is swept once per run. */
+/**
+ * How the `resources` input names a kind: an account-wide one says it is swept once per run, and
+ * whether over the swept regions (its items live in regions: images) or whatever regions says (IAM).
+ */
 function kindInResources(kind: KindModule): string {
-  return isAccountLeftoverKind(kind)
-    ? `${kind.name} (Packer's temporary ${kind.nouns.plural}: global, swept once per run whatever regions says)`
-    : kind.name
+  if (!isAccountLeftoverKind(kind)) return kind.name
+  const regional = kind.leftovers.open((hooks) => hooks.regionOf !== undefined)
+  return regional
+    ? `${kind.name} (swept once per run across the swept regions)`
+    : `${kind.name} (Packer's temporary ${kind.nouns.plural}: global, swept once per run whatever regions says)`
 }
 
 /** The `resources` input's description, listing every kind. */

@@ -9,7 +9,7 @@
  * its name, Packer's IAM names are packer-<uuid>). A kind's module does not know ARNs; a kind with a new
  * change action gets a row here (the generator refuses to grant a change on "*").
  */
-import { isBuilderKind, isRegionalLeftoverKind, type KindModule } from '../../src/engine/kind.js'
+import { isBuilderKind, isLeftoverKind, type KindModule } from '../../src/engine/kind.js'
 import { PERMISSION, type Permission } from '../../src/model/permissions.js'
 import { requiredPermissions, type PermissionNeeds } from '../../src/report/required-permissions.js'
 
@@ -42,10 +42,20 @@ export function kindChanges(kinds: readonly KindModule[]): Permission[] {
   return [...new Set(changes)].filter((permission) => !reads.has(permission)).sort()
 }
 
-/** What the regional leftover kinds read beyond what the builders read (CloudFormation's OrphanSweep, Terraform's orphan_sweep). */
+/**
+ * A leftover kind every permission of which is EC2's (key pairs, groups, templates, images, volumes),
+ * swept per region or once over the swept regions: what OrphanSweep and orphan_sweep switch, in
+ * statements limited to the swept regions. IAM's instance profiles are IamSweep's.
+ */
+function isEc2Leftover(kind: KindModule): boolean {
+  const { read, stop, terminate } = kind.permissions
+  return isLeftoverKind(kind) && [...read, ...stop, ...terminate].every((permission) => permission.startsWith('ec2:'))
+}
+
+/** What the EC2 leftover kinds, regional or account-wide, read beyond what the builders read (CloudFormation's OrphanSweep, Terraform's orphan_sweep). */
 export function leftoverReads(kinds: readonly KindModule[]): Permission[] {
   const builders = kinds.filter(isBuilderKind).map((kind) => kind.name)
-  const leftovers = kinds.filter(isRegionalLeftoverKind).map((kind) => kind.name)
+  const leftovers = kinds.filter(isEc2Leftover).map((kind) => kind.name)
   const own = new Set(requiredPermissions(kinds, { ...READ_ONLY, resources: builders }))
   return requiredPermissions(kinds, { ...READ_ONLY, resources: [...builders, ...leftovers] }).filter(
     (permission) => !own.has(permission)
@@ -125,6 +135,15 @@ export const POLICY_STATEMENTS: readonly StatementRow[] = [
   },
   { Sid: 'DeletePackerRoles', actions: [PERMISSION.deleteRole, PERMISSION.deleteRolePolicy], Resource: PACKER_ROLES },
   { Sid: 'DeletePackerInstanceProfiles', actions: [PERMISSION.deleteInstanceProfile], Resource: PACKER_PROFILES },
+  {
+    // Image and snapshot ARNs carry no account (arn:aws:ec2:<region>::image/ami-…, ::snapshot/snap-…); EC2
+    // deregisters only the caller's own images and deletes only its own snapshots. DeregisterImage's
+    // DeleteAssociatedSnapshots deletes each snapshot under ec2:DeleteSnapshot on the snapshot's ARN.
+    Sid: 'DeregisterInterruptedImages',
+    actions: [PERMISSION.deregisterImage, PERMISSION.deleteSnapshot],
+    Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*']
+  },
+  { Sid: 'DeleteInheritedVolumes', actions: [PERMISSION.deleteVolume], Resource: 'arn:aws:ec2:*:*:volume/*' },
   {
     Sid: 'ReadPricesForEstimateCost',
     actions: [PERMISSION.describeSpotPriceHistory, PERMISSION.getProducts],

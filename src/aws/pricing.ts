@@ -18,9 +18,11 @@ import {
   priceKeysFor,
   type CostReport,
   type PriceKey,
-  type PriceLookup
+  type PriceLookup,
+  type StoragePrices,
+  unknownPricesWarning
 } from '../model/cost.js'
-import { countOf, formatError, shortMessage } from '../model/format.js'
+import { formatError, shortMessage } from '../model/format.js'
 import { PERMISSION } from '../model/permissions.js'
 import type { InstanceFinding } from '../model/types.js'
 
@@ -61,7 +63,7 @@ export function getProductsInput(instanceType: string, region: string): GetProdu
 }
 
 interface PriceListProduct {
-  product?: { attributes?: Record<string, string> }
+  product?: { productFamily?: string; attributes?: Record<string, string> }
   terms?: {
     OnDemand?: Record<
       string,
@@ -199,6 +201,88 @@ export async function lookUpPrices(keys: readonly PriceKey[], deps: CostDeps): P
   }
 }
 
+/** The Price List product families of EBS storage: volumes per provisioned GB-month, snapshots per stored GB-month. */
+const STORAGE_FAMILIES = ['Storage', 'Storage Snapshot'] as const
+
+/** The GetProducts requests for one region's EBS storage prices: one per family, a region's worth in a page. */
+export function storagePriceInputs(region: string): GetProductsCommandInput[] {
+  return STORAGE_FAMILIES.map((family) => ({
+    ServiceCode: 'AmazonEC2',
+    FormatVersion: 'aws_v1',
+    Filters: [
+      { Type: 'TERM_MATCH' as const, Field: 'productFamily', Value: family },
+      { Type: 'TERM_MATCH' as const, Field: 'regionCode', Value: region }
+    ],
+    MaxResults: 100
+  }))
+}
+
+/** The positive OnDemand USD price per GB-month of one entry, or undefined. */
+function gbMonthPrice(entry: PriceListProduct): number | undefined {
+  for (const term of Object.values(entry.terms?.OnDemand ?? {})) {
+    for (const dimension of Object.values(term.priceDimensions ?? {})) {
+      const price = Number(dimension.pricePerUnit?.USD)
+      if (dimension.unit === 'GB-Mo' && Number.isFinite(price) && price > 0) return price
+    }
+  }
+  return undefined
+}
+
+/** The standard-tier snapshot usage type, after the region prefix some regions carry (`EU-`, `USW2-`). */
+const SNAPSHOT_USAGE = /(^|-)EBS:SnapshotUsage$/
+
+/**
+ * A region's storage prices from the two PriceLists: volume types by `volumeApiName`, the
+ * snapshot price from the `EBS:SnapshotUsage` product (not the archive tier's).
+ */
+export function storagePricesFromPriceLists(region: string, storage: unknown, snapshots: unknown): StoragePrices {
+  const entries = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map(parseEntry).filter((entry) => entry !== undefined)
+  const volumeUsdPerGbMonth: Record<string, number> = {}
+  for (const entry of entries(storage)) {
+    const type = entry.product?.attributes?.volumeApiName
+    const price = gbMonthPrice(entry)
+    if (type && price !== undefined && !Object.hasOwn(volumeUsdPerGbMonth, type)) volumeUsdPerGbMonth[type] = price
+  }
+  const snapshot = entries(snapshots).find((entry) => SNAPSHOT_USAGE.test(entry.product?.attributes?.usagetype ?? ''))
+  return { region, volumeUsdPerGbMonth, snapshotUsdPerGbMonth: snapshot && gbMonthPrice(snapshot) }
+}
+
+async function lookUpStorage(region: string, pricing: PricingSend): Promise<StoragePrices> {
+  if (OTHER_PARTITION.test(region))
+    return { region, volumeUsdPerGbMonth: {}, unknown: `no USD list price for ${region} (outside the aws partition)` }
+  try {
+    const [storage, snapshots] = await Promise.all(storagePriceInputs(region).map((input) => pricing(input)))
+    return storagePricesFromPriceLists(region, storage?.PriceList, snapshots?.PriceList)
+  } catch (error) {
+    return { region, volumeUsdPerGbMonth: {}, unknown: formatError(describeAwsError(error, PERMISSION.getProducts)) }
+  }
+}
+
+/**
+ * The EBS storage prices of the regions that hold reported volumes or snapshots: two GetProducts
+ * per region, side by side, a few regions at a time. Never rejects. Main starts it beside
+ * lookUpPricesFor, so it adds no sequential round trip to the builders' prices.
+ */
+export async function lookUpStoragePrices(
+  regions: readonly string[],
+  deps: CostDeps
+): Promise<Map<string, StoragePrices>> {
+  const distinct = [...new Set(regions)]
+  const pricing = lazyPricing(deps)
+  try {
+    const prices = await mapBounded(distinct, PRICE_LOOKUP_CONCURRENCY / 2, (region) =>
+      lookUpStorage(region, pricing.send)
+    )
+    return new Map(prices.map((price) => [price.region, price]))
+  } catch (error) {
+    const unknown = `the prices could not be looked up: ${shortMessage(errorMessage(error))}`
+    return new Map(distinct.map((region) => [region, { region, volumeUsdPerGbMonth: {}, unknown }]))
+  } finally {
+    pricing.destroy()
+  }
+}
+
 /**
  * The cost report of a sweep: prices looked up for the stale running builders, then the pure
  * arithmetic of cost.ts. Never throws; prices that could not be had are "price unknown", with
@@ -233,10 +317,7 @@ export function costFrom(
   now: Date
 ): CostReport {
   const cost = computeCost(findings, prices, now)
-  if (cost.priceUnknown > 0) {
-    core.warning(
-      `Cost estimate: price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`
-    )
-  }
+  const warning = unknownPricesWarning(cost)
+  if (warning) core.warning(warning)
   return cost
 }

@@ -4,7 +4,7 @@ import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { listLiveInstances, type InstanceLink, type LiveInstances } from './instance-usage.js'
 import { excludedBy } from './rules.js'
 import { isStale } from './plan.js'
-import type { InstanceRecord, Inputs } from '../model/types.js'
+import { INSTANCE_STATES, type InstanceDevice, type InstanceRecord, type Inputs } from '../model/types.js'
 import { tagMatcher, wildcardMatcher } from '../model/wildcard.js'
 
 type FilterInputs = Pick<Inputs, 'key-name' | 'tags' | 'instance-states'>
@@ -53,7 +53,19 @@ export function toRecord(
   if (instance.Placement?.AvailabilityZone) record.availabilityZone = instance.Placement.AvailabilityZone
   const name = tags.get('Name')
   if (name) record.name = name
+  if (instance.ImageId) record.imageId = instance.ImageId
+  const devices = devicesOf(instance)
+  if (devices.length > 0) record.devices = devices
   return record
+}
+
+/** An instance's EBS devices; one whose DeleteOnTermination is not said counts as kept (it outlives the instance). */
+export function devicesOf(instance: Pick<Instance, 'BlockDeviceMappings'>): InstanceDevice[] {
+  return (instance.BlockDeviceMappings ?? []).flatMap(({ DeviceName, Ebs }) =>
+    DeviceName && Ebs?.VolumeId
+      ? [{ deviceName: DeviceName, volumeId: Ebs.VolumeId, deleteOnTermination: Ebs.DeleteOnTermination === true }]
+      : []
+  )
 }
 
 export interface RegionDiscovery {
@@ -115,6 +127,42 @@ export async function discoverInstances(
 export interface RegionPass {
   builders: RegionDiscovery
   live: LiveInstances
+  /** When a kind asked for them: the builders in every state, terminated included. */
+  everyState?: BuildersInEveryState
+}
+
+/** A region's builders in every state (shutting-down and terminated included), and every instance listed. */
+export interface BuildersInEveryState {
+  /** Instances matching the builder filters (key-name, tags) in any state. */
+  matched: ReadonlySet<string>
+  /** Every instance the listing returned, in any state. */
+  listed: ReadonlySet<string>
+}
+
+/** Picks the builders in every state out of a listing of every instance. */
+function everyStateCollector(inputs: Inputs): {
+  visit: (instance: Instance) => void
+  result: { matched: Set<string>; listed: Set<string> }
+} {
+  const matches = instanceMatcher({ ...inputs, 'instance-states': [...INSTANCE_STATES] })
+  const result = { matched: new Set<string>(), listed: new Set<string>() }
+  const visit = (instance: Instance) => {
+    if (!instance.InstanceId) return
+    result.listed.add(instance.InstanceId)
+    if (matches(instance, tagMap(instance.Tags))) result.matched.add(instance.InstanceId)
+  }
+  return { visit, result }
+}
+
+/** The builders in every state, in a listing of their own: for a scope the run made no pass for. */
+export async function listBuildersInEveryState(
+  client: EC2Client,
+  inputs: Inputs,
+  abortSignal?: AbortSignal
+): Promise<BuildersInEveryState> {
+  const { visit, result } = everyStateCollector(inputs)
+  await listLiveInstances(client, { queries: [], everyState: visit, ...(abortSignal ? { abortSignal } : {}) })
+  return result
 }
 
 /**
@@ -128,9 +176,12 @@ export async function surveyLiveInstances(
   inputs: Inputs,
   now: Date,
   queries: readonly InstanceLink[],
-  abortSignal?: AbortSignal
+  abortSignal?: AbortSignal,
+  everyState = false
 ): Promise<RegionPass> {
   const { visit, result } = builderCollector(region, inputs, now)
-  const live = await listLiveInstances(client, { queries, visit, abortSignal })
-  return { builders: result, live }
+  if (!everyState) return { builders: result, live: await listLiveInstances(client, { queries, visit, abortSignal }) }
+  const ended = everyStateCollector(inputs)
+  const live = await listLiveInstances(client, { queries, visit, everyState: ended.visit, abortSignal })
+  return { builders: result, live, everyState: ended.result }
 }

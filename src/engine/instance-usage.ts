@@ -3,6 +3,7 @@ import { DESCRIBE_PAGE_SIZE } from '../aws/batches.js'
 import { PERMISSION } from '../model/permissions.js'
 import { describing } from '../aws/describe-error.js'
 import type { Candidate } from './leftover-model.js'
+import { INSTANCE_STATES } from '../model/types.js'
 
 /** Every state but `terminated`: a stopped builder still holds its key pair. */
 export const LIVE_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped']
@@ -23,6 +24,8 @@ export interface InstanceUseQuery<C = Candidate> extends InstanceLink {
  */
 export interface LiveInstances {
   usersOf(link: InstanceLink, value: string): readonly string[]
+  /** Whether the listing indexed this link: only then does usersOf answer for it. */
+  answers(link: InstanceLink): boolean
   states: ReadonlyMap<string, string>
 }
 
@@ -33,6 +36,11 @@ export interface LiveInstanceListing {
   watch?: readonly string[]
   /** Sees every live instance as it is read (the builders are picked out of the same pass). */
   visit?: (instance: Instance) => void
+  /**
+   * Sees every instance listed, terminated ones included (EC2 lists them for about an hour): with
+   * it, the listing asks for every state, and only the live ones answer the other questions.
+   */
+  everyState?: (instance: Instance) => void
   abortSignal?: AbortSignal
 }
 
@@ -46,12 +54,14 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
   const index = new Map(listing.queries.map((query) => [query, new Map<string, string[]>()]))
   const watched = new Set(listing.watch ?? [])
   const states = new Map([...watched].map((id) => [id, 'terminated']))
-  const input = { Filters: [{ Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }
+  const wanted = listing.everyState ? [...INSTANCE_STATES] : LIVE_INSTANCE_STATES
+  const input = { Filters: [{ Name: 'instance-state-name', Values: wanted }] }
   await describing(PERMISSION.describeInstances, async () => {
     for await (const page of paginateDescribeInstances({ client, pageSize: DESCRIBE_PAGE_SIZE }, input, {
       abortSignal: listing.abortSignal
     })) {
       for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        listing.everyState?.(instance)
         // A terminated instance holds nothing, whatever an endpoint's filtering let through.
         if (instance.State?.Name === 'terminated' || !instance.InstanceId) continue
         listing.visit?.(instance)
@@ -63,5 +73,30 @@ export async function listLiveInstances(client: EC2Client, listing: LiveInstance
       }
     }
   })
-  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], states }
+  return { usersOf: (query, value) => index.get(query)?.get(value) ?? [], answers: (query) => index.has(query), states }
+}
+
+/**
+ * The act phase's listings of live instances, shared by the scopes of one run: a region that lists
+ * its instances anyway (its termination wait) also answers what the account's kinds will ask of it,
+ * and the account's removals read that listing instead of listing the region again.
+ */
+export interface SharedListings {
+  /** What the account's kinds ask of a region's listing. */
+  readonly links: readonly InstanceLink[]
+  put(region: string, live: LiveInstances): void
+  /** The region's last listing, when it answers every one of `links`. */
+  get(region: string, links: readonly InstanceLink[]): LiveInstances | undefined
+}
+
+export function sharedListings(links: readonly InstanceLink[]): SharedListings {
+  const last = new Map<string, LiveInstances>()
+  return {
+    links,
+    put: (region, live) => void last.set(region, live),
+    get(region, wanted) {
+      const live = last.get(region)
+      return live && wanted.every((link) => live.answers(link)) ? live : undefined
+    }
+  }
 }

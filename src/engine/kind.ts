@@ -12,7 +12,8 @@ import type { PhaseSignals } from './run-control.js'
 export type { PhaseSignals } from './run-control.js'
 export type { Scope } from './leftover-kind.js'
 import { isSelected, sortedIds } from '../model/findings.js'
-import type { Finding, InstanceRecord, Inputs, KindFailure } from '../model/types.js'
+import type { StoragePrices, StorageWords } from '../model/cost.js'
+import type { Finding, InstanceRecord, Inputs, KindFailure, StorageCost } from '../model/types.js'
 import type { InstanceLink } from './instance-usage.js'
 import type { LeftoverPart, Scope } from './leftover-kind.js'
 import type { Kind } from '../kinds/names.js'
@@ -70,6 +71,28 @@ export function failedSurvey(errors: KindFailure[]): RegionalSurvey {
 /** Where account-wide kinds (IAM has no region) report their findings. */
 export const GLOBAL_REGION = 'global'
 
+/** One cell a kind adds to its table in the summary: data from AWS (shown as a literal), or its own words. */
+export type SummaryCell = { data: string } | { text: string }
+
+/** Columns a kind adds to its table in the job summary, after the columns every leftover has. */
+export interface SummaryColumns {
+  headers: readonly string[]
+  /** One cell per header; the summary escapes every one. */
+  cells(finding: Finding): readonly SummaryCell[]
+}
+
+/**
+ * What a kind's findings cost to keep in EBS per month, with estimate-cost: the run looks up the
+ * storage prices of the regions its findings are in (once each, while it acts), prices each
+ * finding, and the summary and the notification total them in its words.
+ */
+export interface KindStorageCost extends Omit<StorageWords, 'singular' | 'plural'> {
+  /** The finding with its monthly cost at its region's prices (undefined: none were looked up). */
+  priced(finding: Finding, prices: StoragePrices | undefined): Finding
+  /** Its monthly cost, once priced; undefined before (or without estimate-cost). */
+  monthlyCost(finding: Finding): StorageCost | undefined
+}
+
 export interface Declaration {
   /** Its name in the `resources` input; its report list is named in names.ts. */
   name: Kind
@@ -85,6 +108,12 @@ export interface Declaration {
   nameHeader: string
   /** What a dry run of this kind cannot prove, said in the summary; absent when DryRun proves it all. */
   dryRunCaveat?: string
+  /** What the summary says once under the kind's section with these settings: how to let it do more, what it never looks at. */
+  caveats?(settings: Omit<Inputs, 'regions'>): readonly string[]
+  /** Its own columns in the summary's table (state, size …). */
+  columns?: SummaryColumns
+  /** What its findings cost to keep in EBS, with estimate-cost; absent for kinds that cost nothing to keep. */
+  storageCost?: KindStorageCost
 }
 
 /**

@@ -7,12 +7,13 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import type { Finding, Inputs, Outcome, AwsErrorInfo, SweepAction } from '../model/types.js'
-import type { InstanceUseQuery, InstanceLink, LiveInstances } from './instance-usage.js'
+import type { Finding, Inputs, InstanceRecord, Outcome, AwsErrorInfo, SweepAction } from '../model/types.js'
+import type { InstanceUseQuery, InstanceLink, LiveInstances, SharedListings } from './instance-usage.js'
 import type { DerivedAge, InstanceRef, Judgement, Users } from './leftover-model.js'
 
 export type { InstanceRef, Users } from './leftover-model.js'
 import type { PhaseSignals } from './run-control.js'
+import type { BuildersInEveryState } from './discovery.js'
 import type { TerminationWait } from './termination-wait.js'
 
 /**
@@ -30,12 +31,24 @@ export interface Scope extends PhaseSignals {
   ec2For(region: string): EC2Client
   /** A swept region's one listing of its live instances; undefined when the run makes none there. */
   instancesIn(region: string): Promise<LiveInstances> | undefined
+  /**
+   * The stale builders the region's survey matched (excluded ones included), once it is done; none
+   * for the account. What a builder leaves behind itself (its volumes) is found from them.
+   */
+  staleBuilders(): Promise<readonly InstanceRecord[]>
+  /**
+   * A swept region's builders in every state, terminated included: from its one pass over the
+   * instances when a selected kind asked for them (`buildersInEveryState`), else listed apart.
+   */
+  buildersInEveryState(region: string): Promise<BuildersInEveryState>
   /** Every region enabled for the account: the swept ones under `regions: all`, else asked once. */
   enabledRegions(): Promise<readonly string[]>
   /** The IAM client, loaded on first use: runs without an IAM kind never load it. */
   iam(): Promise<IAMClient>
   /** How long to wait for the builders this run terminated. */
   terminationWait: TerminationWait
+  /** In the act phase: the regions' listings of live instances, which the account's removals read again. */
+  sharedListings?: SharedListings
   /** Called with each change's findings the moment they are known. */
   onSettled(findings: readonly Finding[]): void
 }
@@ -68,6 +81,8 @@ export interface LeftoverHooks<C> {
   label?: string
   /** An account kind whose users are looked for in every enabled region, not only the swept ones. */
   usersInEnabledRegions?: boolean
+  /** Its discovery reads the builders in every state: the regions' pass then lists terminated instances too. */
+  buildersInEveryState?: boolean
   /** Resources matching the kind's filters; throws when they cannot be read. */
   discover(scope: Scope): Promise<C[]>
   /** The pure rules: fresh (not reported), skipped with a reason, or worth the usage check. */
@@ -110,7 +125,7 @@ export interface LeftoverHooks<C> {
    * what it can.
    */
   remove(scope: Scope, planned: Planned<C>, current: C): Promise<Settlement & { finding?: Finding }>
-  /** Removals in flight at once, per kind and scope. */
+  /** Removals in flight at once, per kind and region (EC2 throttles each region apart). */
   concurrency: number
   /** The finding of one planned resource. */
   finding(planned: Planned<C>, region: string, settlement: Settlement): Finding
@@ -148,6 +163,7 @@ export interface LeftoverWords<C> {
 export interface LeftoverPart {
   scope: 'region' | 'account'
   usedBy?: InstanceLink
+  buildersInEveryState?: boolean
   open<R>(use: <C>(hooks: LeftoverHooks<C>) => R): R
 }
 
@@ -156,6 +172,7 @@ export function leftoverPart<C>(hooks: LeftoverHooks<C>): LeftoverPart {
   return {
     scope: hooks.scope,
     ...(hooks.usedBy ? { usedBy: hooks.usedBy } : {}),
+    ...(hooks.buildersInEveryState ? { buildersInEveryState: true } : {}),
     open: (use) => use(hooks)
   }
 }

@@ -365,11 +365,21 @@ function kindPlan<C>(kind: LeftoverKindModule, hooks: LeftoverHooks<C>, scope: S
         hooks.recheck && unused.length > 0
           ? await hooks.recheck(act, unused, settleIn)
           : unused.map((entry) => ({ planned: entry, current: entry.candidate }))
-      await mapWithConcurrency(left, hooks.concurrency, async ({ planned: entry, current }) => {
-        if (act.cancelled.aborted) return settleIn(entry, { outcome: 'notified', reason: hooks.words.cancelled })
-        const { finding, ...settlement } = await hooks.remove(act, entry, current)
-        settle(act, entry, settlement, finding)
-      })
+      // Each region at the kind's concurrency: an account kind's removals (images) go to every region side by side.
+      const byRegion = new Map<string, Rechecked<C>[]>()
+      for (const each of left) {
+        const region = regionOf(each.planned.candidate)
+        byRegion.set(region, [...(byRegion.get(region) ?? []), each])
+      }
+      await Promise.all(
+        [...byRegion.values()].map((group) =>
+          mapWithConcurrency(group, hooks.concurrency, async ({ planned: entry, current }) => {
+            if (act.cancelled.aborted) return settleIn(entry, { outcome: 'notified', reason: hooks.words.cancelled })
+            const { finding, ...settlement } = await hooks.remove(act, entry, current)
+            settle(act, entry, settlement, finding)
+          })
+        )
+      )
       return planned.map((entry) => settled.get(entry) ?? reported(entry, undefined))
     }
   }
@@ -426,11 +436,21 @@ async function buildersGone(
   await Promise.all(
     regions.map(async (region) => {
       const needed = [...new Set(dependsOn.filter((user) => user.region === region).map((user) => user.instanceId))]
-      const queries = [...new Set(listings.filter((listing) => listing.region === region).map(({ link }) => link))]
+      const own = [...new Set(listings.filter((listing) => listing.region === region).map(({ link }) => link))]
+      const shared = scope.sharedListings
+      const recent = own.length > 0 && needed.length === 0 ? shared?.get(region, own) : undefined
+      if (recent) {
+        // Listed by the region's own wait, right before its removals: what the account's removals read again.
+        live.set(region, recent)
+        return
+      }
+      // A region that lists anyway answers the account's questions too, so the account need not list it again.
+      const queries = own.length > 0 || needed.length > 0 ? [...new Set([...own, ...(shared?.links ?? [])])] : own
       const client = scope.ec2For(region)
       const listing = async (watch: readonly string[], signal?: AbortSignal) => {
         const listed = await listLiveInstances(client, { queries, watch, ...(signal ? { abortSignal: signal } : {}) })
         live.set(region, listed)
+        shared?.put(region, listed)
         return listed.states
       }
       if (dryRun) needed.forEach((id) => ids.add(id))

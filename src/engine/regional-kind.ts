@@ -93,26 +93,13 @@ export function regionalLeftover<const D extends Declaration>({
         }),
     userWords: (user) => `instance ${user.instanceId}`,
     async remove(scope, planned): Promise<Settlement> {
-      const waited = after(planned)
       const client = scope.ec2For(scope.region)
-      try {
-        await sweeper.remove(client, planned.candidate, scope.inputs['dry-run'], scope.abortSignal)
-        return { outcome: 'deleted', ...(waited ? { reason: `after ${waited} terminated` } : {}) }
-      } catch (error) {
-        const code = errorCode(error)
-        if (gotNoAnswer(error))
-          return {
-            outcome: 'unknown',
-            reason: 'the delete call got no answer: it may or may not have been deleted',
-            error: describeAwsError(error)
-          }
-        if (code === 'DryRunOperation')
-          return { outcome: 'dry-run', ...(waited ? { reason: `would be deleted after ${waited} terminated` } : {}) }
-        if (sweeper.alreadyGoneCodes.includes(code)) return { outcome: 'deleted', reason: 'already deleted' }
-        if (declaration.inUseCodes.includes(code))
-          return { outcome: 'in-use', reason: formatAwsError(describeAwsError(error)) }
-        return { outcome: 'failed', error: describeAwsError(error, sweeper.removePermission) }
-      }
+      return settleDelete(() => sweeper.remove(client, planned.candidate, scope.inputs['dry-run'], scope.abortSignal), {
+        permission: sweeper.removePermission,
+        alreadyGoneCodes: sweeper.alreadyGoneCodes,
+        inUseCodes: declaration.inUseCodes,
+        waited: after(planned)
+      })
     },
     concurrency: DELETE_CONCURRENCY,
     finding: ({ candidate, age }, region, { outcome, reason, error }) =>
@@ -135,6 +122,46 @@ export function regionalLeftover<const D extends Declaration>({
     }
   })
   return { ...declaration, engine: 'leftovers', leftovers }
+}
+
+/** What a delete call's errors mean, for settleDelete. */
+export interface DeleteCodes {
+  /** The permission the call needs, named when it is refused. */
+  permission: Permission
+  /** The resource is already gone: the goal is reached. */
+  alreadyGoneCodes: readonly string[]
+  /** Something still uses it: reported `in-use`, never forced. */
+  inUseCodes: readonly string[]
+  /** Something else keeps it on purpose (an image's deregistration protection): reported `skipped`. */
+  keptCodes?: readonly string[]
+  /** The builders it waited for, in words, when it waited. */
+  waited?: string | undefined
+}
+
+/**
+ * How one delete call (EC2, with DryRun under dry-run) ended, as every kind settles it: deleted,
+ * proven by DryRun, already gone, in use, kept, failed, or unknown when it got no answer.
+ */
+export async function settleDelete(call: () => Promise<unknown>, codes: DeleteCodes): Promise<Settlement> {
+  const { waited } = codes
+  try {
+    await call()
+    return { outcome: 'deleted', ...(waited ? { reason: `after ${waited} terminated` } : {}) }
+  } catch (error) {
+    const code = errorCode(error)
+    if (gotNoAnswer(error))
+      return {
+        outcome: 'unknown',
+        reason: 'the delete call got no answer: it may or may not have been deleted',
+        error: describeAwsError(error)
+      }
+    if (code === 'DryRunOperation')
+      return { outcome: 'dry-run', ...(waited ? { reason: `would be deleted after ${waited} terminated` } : {}) }
+    if (codes.alreadyGoneCodes.includes(code)) return { outcome: 'deleted', reason: 'already deleted' }
+    if (codes.inUseCodes.includes(code)) return { outcome: 'in-use', reason: formatAwsError(describeAwsError(error)) }
+    if (codes.keptCodes?.includes(code)) return { outcome: 'skipped', reason: formatAwsError(describeAwsError(error)) }
+    return { outcome: 'failed', error: describeAwsError(error, codes.permission) }
+  }
 }
 
 /** The `tags` input as server-side filters; values keep their wildcards. */

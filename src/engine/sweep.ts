@@ -11,13 +11,14 @@ import { accountParts, type AccountParts } from './account.js'
 import type { Kind } from '../kinds/names.js'
 import { byRegionThenId, formatAge } from '../model/format.js'
 import type { Finding, InstanceRecord, Inputs, RegionFailure, RegionResult } from '../model/types.js'
-import { surveyLiveInstances, type RegionPass } from './discovery.js'
-import type { InstanceLink } from './instance-usage.js'
+import { listBuildersInEveryState, surveyLiveInstances, type RegionPass } from './discovery.js'
+import { sharedListings, type InstanceLink, type SharedListings } from './instance-usage.js'
 import {
   GLOBAL_REGION,
   instancePassQueries,
   isAccountLeftoverKind,
   isBuilderKind,
+  isLeftoverKind,
   isRegionalLeftoverKind,
   selectedKinds,
   type FindingsByKind,
@@ -60,8 +61,11 @@ export interface SweepEvents {
   regionSwept(result: RegionResult, findings: FindingsByKind): void
   /** The account-wide kinds are done. */
   accountSwept(findings: FindingsByKind): void
-  /** Every region is surveyed and nothing is changed yet: the stale builders (estimate-cost prices them meanwhile). */
-  surveyed(stale: readonly InstanceRecord[]): void
+  /**
+   * Every region is surveyed and nothing is changed yet: the stale builders, and the leftovers as
+   * their plans would report them, when asked (estimate-cost prices both while the run acts).
+   */
+  surveyed(stale: readonly InstanceRecord[], leftovers: () => FindingsByKind): void
 }
 
 export interface SweepResult {
@@ -96,10 +100,17 @@ interface Run {
   events: SweepEvents
   reads: ReadonlyMap<string, RegionRead>
   account: AccountParts
+  /** The act phase's listings of live instances, which the account's removals read again. */
+  listings: SharedListings
 }
 
 /** One phase of a region (or of the account, GLOBAL_REGION) as the engines read it. */
-function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
+function scopeOf(
+  run: Run,
+  region: string,
+  signals: PhaseSignals,
+  staleBuilders: Promise<readonly InstanceRecord[]> = Promise.resolve([])
+): Scope {
   const { plan, events, reads } = run
   return {
     region,
@@ -108,12 +119,30 @@ function scopeOf(run: Run, region: string, signals: PhaseSignals): Scope {
     now: plan.now,
     ec2For: plan.ec2For,
     instancesIn: (swept) => reads.get(swept)?.pass?.then(({ live }) => live),
+    staleBuilders: () => staleBuilders,
+    buildersInEveryState: async (swept) =>
+      (await reads.get(swept)?.pass)?.everyState ??
+      listBuildersInEveryState(plan.ec2For(swept), plan.inputs, signals.abortSignal),
     enabledRegions: run.account.enabledRegions,
     iam: run.account.iam,
     terminationWait: plan.terminationWait ?? DEFAULT_TERMINATION_WAIT,
-    onSettled: (findings) => events.settled(region, findings),
+    sharedListings: run.listings,
+    // An account kind's finding may live in a region of its own (an image): it is told there.
+    onSettled: (findings) => {
+      for (const [where, settled] of byRegion(findings, region)) events.settled(where, settled)
+    },
     ...signals
   }
+}
+
+/** Findings grouped by their own region, in the order first met (`fallback` for none). */
+function byRegion(findings: readonly Finding[], fallback: string): Map<string, Finding[]> {
+  const grouped = new Map<string, Finding[]>()
+  for (const finding of findings) {
+    const where = finding.region || fallback
+    grouped.set(where, [...(grouped.get(where) ?? []), finding])
+  }
+  return grouped
 }
 
 /** Survey, cap, act: failures end up in the result, never thrown. */
@@ -125,8 +154,10 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
   try {
     // With a kind that instances use, one DescribeInstances pass per region serves every kind.
     const queries = instancePassQueries(kinds)
-    const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries)]))
-    const run: Run = { plan, events, reads, account }
+    const everyState = kinds.some((kind) => isLeftoverKind(kind) && kind.leftovers.buildersInEveryState === true)
+    const reads = new Map(plan.regions.map((region) => [region, regionRead(plan, region, queries, everyState)]))
+    const accountLinks = kinds.filter(isAccountLeftoverKind).flatMap(({ leftovers }) => leftovers.usedBy ?? [])
+    const run: Run = { plan, events, reads, account, listings: sharedListings(accountLinks) }
     const surveying = Promise.all(plan.regions.map((region) => surveyRegion(run, kinds, region, readOf(reads, region))))
     // The account's leftovers are read while the regions are surveyed, and judged once the builders to terminate are known.
     const terminating = surveying.then(
@@ -144,7 +175,12 @@ export async function sweep(plan: SweepPlan, events: SweepEvents): Promise<Sweep
 
     const overCap = capProblems(plannedCounts(surveys, accountWork), inputs)
     const errors = [...overCap]
-    events.surveyed(surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])))
+    const leftoverWork = [...surveys.flatMap((survey) => survey.leftovers), ...(accountWork ? [accountWork] : [])]
+    events.surveyed(
+      surveys.flatMap((survey) => survey.builders.flatMap((work) => work.stale ?? [])),
+      // Held back, a plan reports every resource it holds as it is now (region, size), and changes nothing.
+      () => holdBack(leftoverWork, 'over-cap')
+    )
     const outcomes = await Promise.all(
       surveys.map(async (survey) => {
         const findings =
@@ -181,10 +217,16 @@ function readOf(reads: ReadonlyMap<string, RegionRead>, region: string): RegionR
   return read
 }
 
-function regionRead(plan: SweepPlan, region: string, queries: readonly InstanceLink[]): RegionRead {
+function regionRead(
+  plan: SweepPlan,
+  region: string,
+  queries: readonly InstanceLink[],
+  everyState: boolean
+): RegionRead {
   const signals = phaseSignals(plan.inputs, plan.control)
-  if (queries.length === 0) return { signals }
-  const pass = surveyLiveInstances(plan.ec2For(region), region, plan.inputs, plan.now, queries, signals.abortSignal)
+  if (queries.length === 0 && !everyState) return { signals }
+  const { inputs, now } = plan
+  const pass = surveyLiveInstances(plan.ec2For(region), region, inputs, now, queries, signals.abortSignal, everyState)
   // Whoever reads the pass reports its failure; unread, it must not count as unhandled.
   pass.catch(() => undefined)
   return { signals, pass }
@@ -217,8 +259,9 @@ async function surveyRegion(
   // The leftovers are read beside the builders and judged once the builders to terminate are known.
   const terminating = surveyingBuilders.then((builders) => new Set(builders.flatMap((work) => [...work.terminating])))
   const regional = kinds.filter(isRegionalLeftoverKind)
+  const stale = surveyingBuilders.then((builders) => builders.flatMap((work) => work.stale ?? []))
   const surveyingLeftovers =
-    regional.length > 0 ? surveyLeftovers(scopeOf(run, region, signals), regional, terminating) : undefined
+    regional.length > 0 ? surveyLeftovers(scopeOf(run, region, signals, stale), regional, terminating) : undefined
   const builders = await surveyingBuilders
   const leftovers = await surveyingLeftovers
   if (signals.abortSignal.aborted)
@@ -236,7 +279,8 @@ async function settleRegion(run: Run, survey: RegionSurvey): Promise<FindingsByK
   const work = [...survey.builders, ...survey.leftovers]
   if (control.cancelled.aborted) return holdBack(work, 'cancelled')
   const signals = actSignals(inputs, control)
-  const scope = scopeOf(run, survey.region, signals)
+  const stale = survey.builders.flatMap((work) => work.stale ?? [])
+  const scope = scopeOf(run, survey.region, signals, Promise.resolve(stale))
   const findings: FindingsByKind = new Map()
   for (const engine of work) merge(findings, await engine.act(scope, terminatedIds([findings])))
   if (signals.abortSignal.aborted && !control.abandoned.aborted)

@@ -6,19 +6,23 @@
  * a compile error.
  */
 import type { KindModule } from '../engine/kind.js'
+import { images } from './images/index.js'
 import { instanceProfiles } from './instance-profiles/index.js'
 import { instances } from './instances.js'
 import { keyPairs } from './key-pairs.js'
 import { launchTemplates } from './launch-templates.js'
 import { KIND_NAMES, type Kind } from './names.js'
 import { securityGroups } from './security-groups.js'
+import { volumes } from './volumes/index.js'
 
 const KINDS = {
   instances,
   'key-pairs': keyPairs,
   'security-groups': securityGroups,
   'launch-templates': launchTemplates,
-  'instance-profiles': instanceProfiles
+  'instance-profiles': instanceProfiles,
+  images,
+  volumes
 } satisfies { [K in Kind]: KindModule & { name: K } }
 
 /** Every kind's module, in the order of names.ts: the builders first, then what they leave. */

@@ -4,8 +4,10 @@
  * figure is an estimate at list price in USD: On-Demand Linux for On-Demand builders, the
  * current spot price for spot builders, compute only (no EBS, no data transfer, no discounts).
  */
-import { byRegionThenId, countOf } from './format.js'
-import type { InstanceFinding } from './types.js'
+import { byRegionThenId, countOf, oneLine } from './format.js'
+import type { InstanceFinding, StorageCost } from './types.js'
+
+export type { StorageCost } from './types.js'
 
 /** AWS's month for monthly rates: 730 hours (365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730
@@ -199,6 +201,145 @@ export function describeKey(key: PriceKey): string {
     : `${key.instanceType} in ${key.region} (On-Demand)`
 }
 
+// ---- EBS storage ----
+
+/** One region's EBS storage list prices (Price List `AmazonEC2`, families Storage and Storage Snapshot). */
+export interface StoragePrices {
+  region: string
+  /** USD per provisioned GB-month, by volume type as EC2 names it (`volumeApiName`: gp3, io2 …). */
+  volumeUsdPerGbMonth: Readonly<Record<string, number>>
+  /** USD per GB-month of a standard-tier snapshot; undefined = no price. */
+  snapshotUsdPerGbMonth?: number
+  /** Why the region has no prices (the lookup was refused or failed); absent when it was answered. */
+  unknown?: string
+}
+
+const NOT_LOOKED_UP = 'no EBS prices were looked up'
+
+/**
+ * What a volume costs to keep per month: its provisioned size at its type's GB-month price. IOPS
+ * and throughput provisioned above a type's baseline are billed apart and not included.
+ */
+export function volumeMonthlyCost(sizeGiB: number, volumeType: string, prices: StoragePrices | undefined): StorageCost {
+  if (prices === undefined) return { unknown: NOT_LOOKED_UP }
+  if (prices.unknown !== undefined) return { unknown: prices.unknown }
+  // Own keys only: a type named like an Object member (constructor) is not a price.
+  const price = Object.hasOwn(prices.volumeUsdPerGbMonth, volumeType)
+    ? prices.volumeUsdPerGbMonth[volumeType]
+    : undefined
+  if (price === undefined) return { unknown: `no list price for ${volumeType} volumes in ${prices.region}` }
+  return { usdPerMonth: exact(sizeGiB * price) }
+}
+
+/**
+ * At most what a snapshot costs per month: snapshots bill the (incremental) data they store, which
+ * the API does not give, and never more than their volume's size, so the size at the standard
+ * tier's price is an upper bound.
+ */
+export function snapshotMonthlyCost(sizeGiB: number, prices: StoragePrices | undefined): StorageCost {
+  if (prices === undefined) return { unknown: NOT_LOOKED_UP }
+  if (prices.unknown !== undefined) return { unknown: prices.unknown }
+  if (prices.snapshotUsdPerGbMonth === undefined) return { unknown: `no list price for snapshots in ${prices.region}` }
+  return { usdPerMonth: exact(sizeGiB * prices.snapshotUsdPerGbMonth) }
+}
+
+/** Why no figure can be had at these prices at all; undefined when they are there. */
+function pricesMissing(prices: StoragePrices | undefined): StorageCost | undefined {
+  if (prices === undefined) return { unknown: NOT_LOOKED_UP }
+  if (prices.unknown !== undefined) return { unknown: prices.unknown }
+  return undefined
+}
+
+/**
+ * At most what an image's snapshots cost per month: each snapshot's upper bound (snapshotMonthlyCost),
+ * summed. Unknown while a size is (a snapshot of unknown size has no bound); an image without
+ * snapshots costs nothing.
+ */
+export function imageMonthlyCost(
+  snapshots: readonly { id: string; sizeGiB?: number }[],
+  prices: StoragePrices | undefined
+): StorageCost {
+  if (snapshots.length === 0) return { usdPerMonth: 0 }
+  const missing = pricesMissing(prices)
+  if (missing) return missing
+  let usdPerMonth = 0
+  for (const snapshot of snapshots) {
+    if (snapshot.sizeGiB === undefined) return { unknown: `the size of ${snapshot.id} is unknown` }
+    const cost = snapshotMonthlyCost(snapshot.sizeGiB, prices)
+    if ('unknown' in cost) return cost
+    usdPerMonth += cost.usdPerMonth
+  }
+  return { usdPerMonth: exact(usdPerMonth) }
+}
+
+/** What a builder's volume costs to keep per month (volumeMonthlyCost); unknown when its size or type was not read. */
+export function builderVolumeMonthlyCost(
+  volume: { sizeGiB?: number; volumeType?: string },
+  prices: StoragePrices | undefined
+): StorageCost {
+  const missing = pricesMissing(prices)
+  if (missing) return missing
+  if (volume.sizeGiB === undefined || volume.volumeType === undefined)
+    return { unknown: 'its size and type were not read' }
+  return volumeMonthlyCost(volume.sizeGiB, volume.volumeType, prices)
+}
+
+/** A kind's storage, as the cost text says it: what is kept, and whether its figures are upper bounds. */
+export interface StorageWords {
+  /** What its resources keep billed: `the images' snapshots`. */
+  what: string
+  singular: string
+  plural: string
+  /** True when a figure is at most the cost (snapshots bill the data they store, which the API does not give). */
+  upperBound: boolean
+}
+
+/** The priced resources of one side of the run: how many, and what they cost per month together. */
+export interface StorageSum {
+  count: number
+  usdPerMonth: number
+}
+
+/** One kind's EBS storage figures over the run's findings (estimate-cost). */
+export interface StorageTotal extends StorageWords {
+  /** Priced and still there after the run (every outcome but deleted: reported, skipped, dry run, failed). */
+  kept: StorageSum
+  /** Priced and deleted by this run. */
+  removed: StorageSum
+  /** Resources without a price. */
+  unknown: number
+  /** Why, one line per cause. */
+  reasons: string[]
+}
+
+/** The figures of one kind's findings, each with its outcome and its monthly cost. Pure. */
+export function storageTotal(
+  words: StorageWords,
+  findings: readonly { outcome: string; monthlyCost: StorageCost }[]
+): StorageTotal {
+  const kept = { count: 0, usdPerMonth: 0 }
+  const removed = { count: 0, usdPerMonth: 0 }
+  const reasons = new Set<string>()
+  let unknown = 0
+  for (const { outcome, monthlyCost } of findings) {
+    if ('unknown' in monthlyCost) {
+      unknown += 1
+      reasons.add(monthlyCost.unknown)
+      continue
+    }
+    const side = outcome === 'deleted' ? removed : kept
+    side.count += 1
+    side.usdPerMonth += monthlyCost.usdPerMonth
+  }
+  return {
+    ...words,
+    kept: { count: kept.count, usdPerMonth: exact(kept.usdPerMonth) },
+    removed: { count: removed.count, usdPerMonth: exact(removed.usdPerMonth) },
+    unknown,
+    reasons: [...reasons]
+  }
+}
+
 // ---- words ----
 
 /** `$1.23`; amounts under a dollar keep four decimals so an hourly rate of a small builder is not `$0.01`. */
@@ -213,7 +354,7 @@ export function formatHours(hours: number): string {
 }
 
 export const COST_BASIS_NOTE =
-  'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; compute only (no EBS volumes, no discounts or savings plans).'
+  'Estimates in USD at list price: On-Demand Linux, spot builders at the current spot price; the builders’ figures are compute only (no EBS volumes, no discounts or savings plans).'
 
 /** How costLines writes its own words (`text`) and what AWS said about an unknown price (`data`): as they are by default. */
 interface CostLineRender {
@@ -257,14 +398,78 @@ export function costLines(
   return rendered
 }
 
+export const STORAGE_BASIS_NOTE =
+  'EBS storage at list price per GB-month: a snapshot at its source volume’s size at the standard tier, an upper bound (snapshots bill the data they store, which the API does not give); a volume at its provisioned size, without IOPS or throughput above its type’s baseline.'
+
+/** `the images' snapshots up to $0.80 a month (2 images)`. */
+function storagePart(total: StorageTotal, sum: StorageSum): string {
+  return `${total.what} ${total.upperBound ? 'up to ' : ''}${formatUsd(sum.usdPerMonth)} a month (${countOf(sum.count, total.singular, total.plural)})`
+}
+
+/**
+ * The EBS storage lines: what stays billed after the run, what the run removed, and what has no
+ * price and why; none without figures. Rendered like costLines.
+ */
+export function storageCostLines(totals: readonly StorageTotal[], render: CostLineRender = AS_IS): string[] {
+  const { text, data } = render
+  const lines: string[] = []
+  const kept = totals.filter((total) => total.kept.count > 0)
+  if (kept.length > 0)
+    lines.push(
+      text(`EBS storage still billed after this run: ${kept.map((total) => storagePart(total, total.kept)).join('; ')}`)
+    )
+  const removed = totals.filter((total) => total.removed.count > 0)
+  if (removed.length > 0)
+    lines.push(
+      text(`EBS storage this run removed: ${removed.map((total) => storagePart(total, total.removed)).join('; ')}`)
+    )
+  const unknown = totals.filter((total) => total.unknown > 0)
+  if (unknown.length > 0) {
+    const counts = unknown.map((total) => countOf(total.unknown, total.singular, total.plural)).join(', ')
+    const reasons = [...new Set(unknown.flatMap((total) => total.reasons))]
+    lines.push(`${text(`Storage price unknown for ${counts}`)}: ${reasons.map((reason) => data(reason)).join('; ')}`)
+  }
+  return lines
+}
+
+/** True when some kind's findings were priced (or could not be): the storage lines and their note are due. */
+const hasStorage = (totals: readonly StorageTotal[]) =>
+  totals.some((total) => total.kept.count + total.removed.count + total.unknown > 0)
+
+/**
+ * The run's one warning about prices it could not have (the builders' and the storage's), after
+ * `Cost estimate: `; undefined when every price was had.
+ */
+export function unknownPricesWarning(cost: CostReport, storage: readonly StorageTotal[] = []): string | undefined {
+  const unknown = storage.filter((total) => total.unknown > 0)
+  const parts = [
+    ...(cost.priceUnknown > 0
+      ? [
+          `price unknown for ${countOf(cost.priceUnknown, 'running builder')}, left out of the figures: ${cost.unknown.join('; ')}`
+        ]
+      : []),
+    ...(unknown.length > 0
+      ? [
+          `EBS storage price unknown for ${unknown.map((total) => countOf(total.unknown, total.singular, total.plural)).join(', ')}, left out of the figures: ${[...new Set(unknown.flatMap((total) => total.reasons))].join('; ')}`
+        ]
+      : [])
+  ]
+  return parts.length > 0 ? `Cost estimate: ${parts.join('. ')}` : undefined
+}
+
+/** The notification's words: what AWS said about a price stays on its own line, whatever it holds. */
+const PLAIN_TEXT: CostLineRender = { text: (words) => words, data: (value) => oneLine(value) }
+
 /** The notification's paragraph, or none without a cost report: one line in notificationText spreads it. */
-export function costParagraphs(cost: CostReport | undefined): string[] {
+export function costParagraphs(cost: CostReport | undefined, storage: readonly StorageTotal[] = []): string[] {
   if (!cost) return []
   return [
     [
       'What the leftovers cost (estimate):',
-      ...costLines(cost, cost.unknown).map((line) => `* ${line}`),
-      COST_BASIS_NOTE
+      ...costLines(cost, cost.unknown, PLAIN_TEXT).map((line) => `* ${line}`),
+      ...storageCostLines(storage, PLAIN_TEXT).map((line) => `* ${line}`),
+      COST_BASIS_NOTE,
+      ...(hasStorage(storage) ? [STORAGE_BASIS_NOTE] : [])
     ].join('\n')
   ]
 }
@@ -289,7 +494,8 @@ const COST_HEADERS = [
 export function costSummaryHtml(
   cost: CostReport | undefined,
   escape: (text: string) => string,
-  literal: (value: string) => string
+  literal: (value: string) => string,
+  storage: readonly StorageTotal[] = []
 ): string {
   if (!cost) return ''
   const perHour = (amount: number) => (amount > 0 ? `${formatUsd(amount)}/h` : '—')
@@ -318,6 +524,10 @@ export function costSummaryHtml(
           'th'
         )}${rows.map((r) => cells(r, 'td')).join('')}</table>`
       : ''
-  const items = costLines(cost, cost.unknown, { text: escape, data: literal }).map((line) => `<li>${line}</li>`)
-  return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}<p><i>${escape(COST_BASIS_NOTE)}</i></p>`
+  const render = { text: escape, data: literal }
+  const items = [...costLines(cost, cost.unknown, render), ...storageCostLines(storage, render)].map(
+    (line) => `<li>${line}</li>`
+  )
+  const notes = [COST_BASIS_NOTE, ...(hasStorage(storage) ? [STORAGE_BASIS_NOTE] : [])]
+  return `<h3>What the leftovers cost</h3><ul>${items.join('')}</ul>${table}${notes.map((note) => `<p><i>${escape(note)}</i></p>`).join('')}`
 }

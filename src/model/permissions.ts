@@ -16,6 +16,12 @@ export const PERMISSION = {
   describeLaunchTemplates: 'ec2:DescribeLaunchTemplates',
   deleteLaunchTemplate: 'ec2:DeleteLaunchTemplate',
   describeIamInstanceProfileAssociations: 'ec2:DescribeIamInstanceProfileAssociations',
+  describeImages: 'ec2:DescribeImages',
+  describeImageAttribute: 'ec2:DescribeImageAttribute',
+  describeSnapshots: 'ec2:DescribeSnapshots',
+  deregisterImage: 'ec2:DeregisterImage',
+  /** DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under this permission (else `missing-permissions`). */
+  deleteSnapshot: 'ec2:DeleteSnapshot',
   listInstanceProfiles: 'iam:ListInstanceProfiles',
   listInstanceProfileTags: 'iam:ListInstanceProfileTags',
   listRoles: 'iam:ListRoles',
@@ -29,6 +35,8 @@ export const PERMISSION = {
   publish: 'sns:Publish',
   getProducts: 'pricing:GetProducts',
   describeSpotPriceHistory: 'ec2:DescribeSpotPriceHistory',
+  describeVolumes: 'ec2:DescribeVolumes',
+  deleteVolume: 'ec2:DeleteVolume',
   assumeRoleWithWebIdentity: 'sts:AssumeRoleWithWebIdentity'
 } as const
 

@@ -57,6 +57,19 @@ export interface Inputs {
   'fail-on-stale': boolean
   /** Price the stale builders (needs pricing:GetProducts and ec2:DescribeSpotPriceHistory). */
   'estimate-cost': boolean
+  /**
+   * The literal `Key=Value` a template sets in `run_tags` and overwrites in `tags`: an image still
+   * carrying it comes from a build that never reached its last step. Undefined = unset.
+   */
+  'image-incomplete-tag'?: ImageIncompleteTag
+  /** Delete a terminated builder's volumes that match its source image's mappings in every attribute. */
+  'delete-inherited-volumes': boolean
+}
+
+/** `image-incomplete-tag`: a tag matched exactly (no wildcards), case-sensitive like every EC2 tag. */
+export interface ImageIncompleteTag {
+  key: string
+  value: string
 }
 
 /**
@@ -108,6 +121,18 @@ export interface InstanceRecord {
   /** 'spot', 'scheduled' or 'capacity-block'; absent for On-Demand. */
   lifecycle?: string
   availabilityZone?: string
+  /** The image it was launched from (a builder's source image). */
+  imageId?: string
+  /** Its EBS devices: a builder's volumes that outlive it are the ones with deleteOnTermination false. */
+  devices?: InstanceDevice[]
+}
+
+/** One EBS device of an instance, as DescribeInstances' BlockDeviceMappings give it. */
+export interface InstanceDevice {
+  deviceName: string
+  volumeId: string
+  /** False (or not said): the volume outlives the instance. */
+  deleteOnTermination: boolean
 }
 
 /** One instance in the report, with its age and outcome. */
@@ -201,5 +226,50 @@ export interface IamFinding extends OrphanFinding {
     role?: string
     inlinePolicies: string[]
     steps: RemovalStepOutcome[]
+  }
+}
+
+/** A monthly storage figure, or why there is none. */
+export type StorageCost = { usdPerMonth: number } | { unknown: string }
+
+/** What an image is, as its tags tell: see kinds/images/rules.ts classifyImage. */
+export const IMAGE_CLASSES = ['interrupted', 'complete', 'hand-made', 'backup', 'unknown'] as const
+export type ImageClass = (typeof IMAGE_CLASSES)[number]
+
+/** An image a Packer build made, with what the report says of it besides a leftover's fields. */
+export interface ImageFinding extends OrphanFinding {
+  image: {
+    /** EC2's ImageState when it was read. */
+    state: string
+    class: ImageClass
+    /** Why it is a candidate: made by a matched builder, carrying the `tags`, or a copy of a candidate. */
+    origin: 'builder' | 'tags' | 'copy'
+    sourceInstanceId?: string
+    /** For a copy: its source image and that image's region. */
+    sourceImageId?: string
+    sourceImageRegion?: string
+    /** Its EBS snapshots, with the size of the volume each was taken from (GiB), when known. */
+    snapshots: { id: string; sizeGiB?: number }[]
+    /** Its copies found in the swept regions. */
+    copies: { id: string; region: string }[]
+    /** What else is true of it: snapshots AWS keeps for other images, snapshots DeregisterImage kept. */
+    notes: string[]
+    /** With estimate-cost: at most what its snapshots cost per month (they bill stored data, at most their size). */
+    monthlyCost?: StorageCost
+  }
+}
+
+/** A builder's volume that outlived it (DeleteOnTermination false). */
+export interface VolumeFinding extends OrphanFinding {
+  volume: {
+    /** The builder that held it, and the device it was attached at. */
+    instanceId: string
+    deviceName: string
+    /** As last read; absent when it was not read. */
+    state?: string
+    sizeGiB?: number
+    volumeType?: string
+    /** With estimate-cost: its provisioned storage per month (IOPS and throughput above the baseline not included). */
+    monthlyCost?: StorageCost
   }
 }

@@ -26,6 +26,17 @@ export function addFindings(report: Pick<Report, ListName>, kind: Kind, findings
   lists[REPORT_LISTS[kind]].push(...findings)
 }
 
+/** Replaces each finding of a kind's list, in place, with what `update` makes of it. */
+export function updateFindings(
+  report: Pick<Report, ListName>,
+  kind: Kind,
+  update: (finding: Finding) => Finding
+): void {
+  const lists: Record<ListName, Finding[]> = report
+  const list = lists[REPORT_LISTS[kind]]
+  list.forEach((finding, index) => (list[index] = update(finding)))
+}
+
 /** Every finding of the report, in the kinds' order. */
 export function allFindings(report: Pick<Report, ListName>): Finding[] {
   return KIND_NAMES.flatMap((kind) => findingsOf(report, kind))

@@ -66,9 +66,12 @@ export function logSettled(region: string, lines: readonly string[]): void {
 }
 
 /** A group's lines: those logSettled has not written (each match used once), then how many it had. */
-function groupLines(kinds: readonly KindModule[], region: string, findings: readonly Finding[]): string[] {
-  const lines = findings.map((finding) => findingLogLine(kinds, finding))
-  const fresh = lines.filter((line) => !settledLines.delete(settledKey(region, line)))
+function groupLines(kinds: readonly KindModule[], findings: readonly Finding[]): string[] {
+  const lines = findings.map((finding) => ({ region: finding.region, line: findingLogLine(kinds, finding) }))
+  // Keyed by each finding's own region: an account kind's findings (images) live in several.
+  const fresh = lines
+    .filter(({ region, line }) => !settledLines.delete(settledKey(region, line)))
+    .map(({ line }) => line)
   const above = lines.length - fresh.length
   return above === 0 ? fresh : [...fresh, `${countOf(above, 'result')} logged above, as each was done`]
 }
@@ -91,12 +94,12 @@ export function logRegion(
     if (isBuilderKind(kind) && (ofKind.length > 0 || !foundAny)) {
       logGroup(
         `${result.region} · ${kind.nouns.plural}: ${result.matched} matching ${kind.nouns.plural}, ${ofKind.length} stale`,
-        groupLines(kinds, result.region, ofKind)
+        groupLines(kinds, ofKind)
       )
     } else if (ofKind.length > 0)
       logGroup(
         `${result.region} · ${countOf(ofKind.length, kind.nouns.singular, kind.nouns.plural)}`,
-        groupLines(kinds, result.region, ofKind)
+        groupLines(kinds, ofKind)
       )
   }
 }
@@ -106,7 +109,7 @@ export function logAccount(kinds: readonly KindModule[], findings: FindingsByKin
   for (const [kind, list] of findings) {
     const { singular, plural } = kindNamed(kinds, kind).nouns
     if (list.length > 0)
-      logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(kinds, GLOBAL_REGION, list))
+      logGroup(`${GLOBAL_REGION} · ${countOf(list.length, singular, plural)}`, groupLines(kinds, list))
   }
 }
 

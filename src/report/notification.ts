@@ -16,7 +16,7 @@ import { clientConfig } from '../aws/clients.js'
 import { describeAwsError, errorMessage } from '../aws/errors.js'
 import { RECORD_BY_MS, type RunControl } from '../engine/run-control.js'
 import { PERMISSION } from '../model/permissions.js'
-import { costParagraphs } from '../model/cost.js'
+import { costParagraphs, formatUsd } from '../model/cost.js'
 import {
   byRegionThenId,
   describeOutcome,
@@ -29,6 +29,7 @@ import {
 } from '../model/format.js'
 import { isBuilderKind, type KindModule } from '../engine/kind.js'
 import { KIND_NAMES, REPORT_LISTS, type ListName } from '../kinds/names.js'
+import { storageTotals } from './cost-estimate.js'
 import { findingsOf } from './lists.js'
 import { largestFitting } from '../model/fitting.js'
 import { headline, isNotSwept, needsAttention, regionLine } from './report.js'
@@ -112,10 +113,33 @@ function instanceLine(finding: InstanceFinding): string {
   return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)} (${oneLine(finding.region)}, ${formatAge(finding.ageSeconds)}, ${describeOutcome(finding)})`
 }
 
-function orphanLine(finding: OrphanFinding): string {
+function orphanLine(kind: KindModule, finding: OrphanFinding): string {
   const name = finding.name && finding.name !== finding.id ? ` ${oneLine(finding.name)}` : ''
   const age = finding.ageSeconds === undefined ? 'age unknown' : formatAge(finding.ageSeconds)
-  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${describeOutcome(finding)})`
+  // What the kind adds comes after Packer Cleaner's `(region, age, outcome)`, which programs may parse.
+  const details = [...columnWords(kind, finding), ...monthlyCostWords(kind, finding)]
+  return `* ${oneLine(finding.id, MAX_TEXT_ID_LENGTH)}${name} (${oneLine(finding.region)}, ${age}, ${describeOutcome(finding)})${details.length > 0 ? `; ${details.join(', ')}` : ''}`
+}
+
+/** The kind's own columns, as the summary shows them, in words: `state available, snapshots 2`; empty ones left out. */
+function columnWords(kind: KindModule, finding: OrphanFinding): string[] {
+  const columns = kind.columns
+  if (!columns) return []
+  const cells = columns.cells(finding)
+  return columns.headers.flatMap((header, index) => {
+    const cell = cells[index]
+    const value = cell === undefined ? '' : 'data' in cell ? oneLine(cell.data) : cell.text
+    return value ? [`${header.toLowerCase()} ${value}`] : []
+  })
+}
+
+/** What the resource costs to keep, once priced: `up to $0.40 a month`, or `cost unknown`. */
+function monthlyCostWords(kind: KindModule, finding: OrphanFinding): string[] {
+  const storage = kind.storageCost
+  const cost = storage?.monthlyCost(finding)
+  if (!storage || !cost) return []
+  if ('unknown' in cost) return ['cost unknown']
+  return [`${storage.upperBound ? 'up to ' : ''}${formatUsd(cost.usdPerMonth)} a month`]
 }
 
 /** The resource lists of a report (one per kind), in the kinds' order, as the notification lists them. */
@@ -138,7 +162,7 @@ function entriesOf(kinds: readonly KindModule[], report: Report): Entry[] {
       list: REPORT_LISTS[kind.name],
       builder: isBuilderKind(kind),
       finding,
-      line: 'kind' in finding ? orphanLine(finding) : instanceLine(finding)
+      line: 'kind' in finding ? orphanLine(kind, finding) : instanceLine(finding)
     }))
   )
 }
@@ -254,7 +278,7 @@ function partText(context: Context, entries: readonly Entry[], part: number, par
     paragraphs.push(lines.join('\n'))
   }
   if (part === 1) {
-    paragraphs.push(...costParagraphs(report.cost))
+    paragraphs.push(...costParagraphs(report.cost, storageTotals(context.kinds, report)))
     const notSwept = report.regions.filter(isNotSwept)
     if (notSwept.length > 0) {
       const lines = notSwept.map((region) => `* ${regionLine(context.kinds, region, settings.resources)}`)

@@ -15,7 +15,7 @@
  * The kinds whose sections it renders are a parameter: main.ts hands it the registry's KIND_MODULES.
  */
 import * as core from '@actions/core'
-import { costSummaryHtml } from '../model/cost.js'
+import { costSummaryHtml, formatUsd } from '../model/cost.js'
 import {
   andMore,
   byRegionThenId,
@@ -29,11 +29,12 @@ import {
   outcomeBreakdown,
   shortMessage
 } from '../model/format.js'
-import type { KindModule } from '../engine/kind.js'
+import type { KindModule, SummaryCell } from '../engine/kind.js'
 import { isBuilderKind, selectedKinds } from '../engine/kind.js'
+import { storageTotals } from './cost-estimate.js'
 import { findingsOf, isInstanceFinding, isLeftoverFinding } from './lists.js'
 import { allFindings, failedKindWords, headline, isNotSwept, REGION_STATUS_WORDS, sweptWords } from './report.js'
-import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult } from '../model/types.js'
+import type { InstanceFinding, OrphanFinding, RegionFailure, RegionResult, StorageCost } from '../model/types.js'
 import type { Report } from './types.js'
 
 /** GitHub drops a step summary over 1 MiB (with only an error annotation to show for it). */
@@ -221,15 +222,39 @@ function orphanAge(finding: OrphanFinding): string {
   return `${formatAge(finding.ageSeconds)}${source}`
 }
 
-/** A leftover kind: one table over every region. */
+/** A cell a kind added: what came from AWS as a literal, its own words escaped. */
+const kindCell = (cell: SummaryCell) => ('data' in cell ? optionalLiteral(cell.data) : escapeForSummary(cell.text))
+
+/** A monthly storage cost: `up to $0.40` for an upper bound, or unknown with why. */
+function monthlyCostCell(cost: StorageCost | undefined, upperBound: boolean): string {
+  if (!cost) return ''
+  if ('unknown' in cost) return `unknown ${literal(`(${cost.unknown})`)}`
+  return escapeForSummary(`${upperBound ? 'up to ' : ''}${formatUsd(cost.usdPerMonth)}`)
+}
+
+/**
+ * A leftover kind: what it says once for these settings, then one table over every region, with
+ * the kind's own columns and, once priced, what each costs per month. A reason the note above the
+ * table gives is not repeated on every row.
+ */
 function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): string {
   const findings = findingsOf(report, kind.name).filter(isLeftoverFinding)
   if (findings.length === 0) return ''
+  const caveats = kind.caveats?.(report.settings) ?? []
+  const storage = kind.storageCost
+  const priced = storage !== undefined && findings.some((finding) => storage.monthlyCost(finding) !== undefined)
   // Where the ID is the name (a key pair, an IAM profile), one column says it.
   const namedById = findings.every((finding) => finding.id === finding.name)
-  const headers = namedById
-    ? [kind.nameHeader, 'Region', 'Created', 'Age', 'Outcome']
-    : ['ID', 'Name', 'Region', 'Created', 'Age', 'Outcome']
+  const headers = [
+    ...(namedById ? [kind.nameHeader, 'Region', 'Created', 'Age'] : ['ID', 'Name', 'Region', 'Created', 'Age']),
+    ...(kind.columns?.headers ?? []),
+    ...(priced ? ['Per month'] : []),
+    'Outcome'
+  ].map((header) => escapeForSummary(header))
+  const outcome = (finding: OrphanFinding) =>
+    finding.reason !== undefined && caveats.includes(finding.reason) && !finding.error
+      ? escapeForSummary(`${finding.outcome} (see the note above)`)
+      : outcomeCell(finding)
   const rows = [...findings]
     .sort(byRegionThenId)
     .map((finding) => [
@@ -238,9 +263,12 @@ function leftoverSection(kind: KindModule, report: Report, budget: RowBudget): s
       literal(finding.region),
       finding.createdAt ? timeCell(finding.createdAt) : 'unknown',
       escapeForSummary(orphanAge(finding)),
-      outcomeCell(finding)
+      ...(kind.columns?.cells(finding).map(kindCell) ?? []),
+      ...(priced ? [monthlyCostCell(storage.monthlyCost(finding), storage.upperBound)] : []),
+      outcome(finding)
     ])
-  return `<h3>${kind.nouns.title}</h3>${table(headers, rows, budget)}`
+  const notes = caveats.map((caveat) => `<p>${escapeForSummary(`Note: ${caveat}.`, Infinity)}</p>`).join('')
+  return `<h3>${kind.nouns.title}</h3>${notes}${table(headers, rows, budget)}`
 }
 
 function isClean(report: Report): boolean {
@@ -278,7 +306,7 @@ export function renderSummary(kinds: readonly KindModule[], report: Report): str
     settingsLine(kinds, report),
     errorsSection(report.errors),
     regionsWithFailuresSection(kinds, report),
-    costSummaryHtml(report.cost, escapeForSummary, literal)
+    costSummaryHtml(report.cost, escapeForSummary, literal, storageTotals(kinds, report))
   ]
   // Rows get what the rest leaves, less room for the headings and table tags around them.
   const fixedBytes = Buffer.byteLength(fixed.join('\n'))

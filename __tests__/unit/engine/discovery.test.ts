@@ -193,12 +193,20 @@ describe('toRecord', () => {
       excludedBy: 'packer-sweeper:keep',
       instanceType: 't3.micro',
       lifecycle: 'spot',
-      availabilityZone: 'eu-west-1c'
+      availabilityZone: 'eu-west-1c',
+      imageId: 'ami-0123456789abcdef0',
+      devices: [{ deviceName: '/dev/xvda', volumeId: 'vol-0123456789abcdef0', deleteOnTermination: false }]
     })
   })
 
   it('leaves out what is absent instead of writing undefined', () => {
-    const found = instance(1, { KeyName: undefined, SecurityGroups: [], Tags: [{ Key: 'Name', Value: '' }] })
+    const found = instance(1, {
+      KeyName: undefined,
+      SecurityGroups: [],
+      Tags: [{ Key: 'Name', Value: '' }],
+      ImageId: undefined,
+      BlockDeviceMappings: []
+    })
     const result = toRecord(found, 'us-east-1', tagMap(found.Tags), ['packer-sweeper:keep'])
     expect(result).toStrictEqual({
       id: instanceId(1),
@@ -415,7 +423,7 @@ describe('discoverInstances', () => {
     expect(result).toMatchObject({ matched: 1, fresh: 0, ignored: 6 })
   })
 
-  it('records the region and the Name tag, nothing else', async () => {
+  it('records the region, the Name tag, the source image and the EBS devices, nothing else', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves(
       page([
         instance(1, {
@@ -437,7 +445,9 @@ describe('discoverInstances', () => {
         name: 'Packer Builder',
         launchTime: '2026-03-01T06:00:00.000Z',
         state: 'running',
-        instanceType: 't3.micro'
+        instanceType: 't3.micro',
+        imageId: 'ami-0123456789abcdef0',
+        devices: [{ deviceName: '/dev/xvda', volumeId: 'vol-0123456789abcdef0', deleteOnTermination: false }]
       }
     ])
   })
@@ -459,10 +469,15 @@ describe('discoverInstances', () => {
             'excludedBy',
             'instanceType',
             'lifecycle',
-            'availabilityZone'
+            'availabilityZone',
+            'imageId',
+            'devices'
           ].includes(key)
         )
       ).toBe(true)
+      // The devices as three plain fields each (the volumes kind's input), not the SDK's mapping objects.
+      for (const device of found.devices ?? [])
+        expect(Object.keys(device).sort()).toEqual(['deleteOnTermination', 'deviceName', 'volumeId'])
       expect(typeof found.launchTime).toBe('string')
     }
   })

@@ -4,6 +4,7 @@
  * a scope, the engine driven as engine/sweep.ts drives it (survey, then act or hold back), and
  * the calls the sandbox received decoded back to SDK-like inputs.
  */
+import { listBuildersInEveryState } from '../../../src/engine/discovery.js'
 import {
   instancePassQueries,
   isRegionalLeftoverKind,
@@ -92,6 +93,8 @@ export function testScope(
       return listing
     },
     regions: [fields.region],
+    buildersInEveryState: (region) => listBuildersInEveryState(fields.ec2For(region), fields.inputs),
+    staleBuilders: async () => [],
     enabledRegions: async () => [fields.region],
     iam: () => Promise.reject<IAMClient>(new Error('no IAM in this test')),
     terminationWait: QUICK_WAIT,

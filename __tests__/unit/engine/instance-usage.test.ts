@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { BY_KEY_NAME } from '../../../src/kinds/key-pairs.js'
 import { BY_LAUNCH_TEMPLATE } from '../../../src/kinds/launch-templates.js'
-import { listLiveInstances } from '../../../src/engine/instance-usage.js'
+import { listLiveInstances, sharedListings } from '../../../src/engine/instance-usage.js'
 import type { Candidate } from '../../../src/engine/leftover-model.js'
 import { inputsOf, sandboxClient, useSandbox } from './harness.js'
 
@@ -87,5 +87,42 @@ describe('the users of a candidate, as the engine reads them from a listing', ()
     const usersOf = (key: Candidate) => live.usersOf(BY_KEY_NAME, BY_KEY_NAME.candidateValue(key))
     expect(usersOf(candidate('packer_*x'))).toEqual(['i-00000001'])
     expect(usersOf(candidate('packer_?x'))).toEqual([])
+  })
+})
+
+describe('a listing of every state (the images kind asks for builders that are already gone)', () => {
+  it('lists terminated instances to everyState only: they answer no question of the live ones', async () => {
+    seed({
+      instances: [
+        { id: 'i-00000001', state: 'running', keyName: 'packer_a' },
+        { id: 'i-00000004', state: 'terminated', keyName: 'packer_a' }
+      ]
+    })
+    const everyState: string[] = []
+    const live = await listLiveInstances(sandboxClient(sandbox()), {
+      queries: [BY_KEY_NAME],
+      everyState: (instance) => everyState.push(instance.InstanceId ?? '')
+    })
+    expect(everyState.sort()).toEqual(['i-00000001', 'i-00000004'])
+    expect(live.usersOf(BY_KEY_NAME, 'packer_a')).toEqual(['i-00000001'])
+    expect(inputsOf(sandbox(), 'DescribeInstances')[0]?.Filters).toEqual([
+      {
+        Name: 'instance-state-name',
+        Values: ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped']
+      }
+    ])
+  })
+})
+
+describe('sharedListings', () => {
+  it('gives a region’s last listing only to a question it answers', async () => {
+    seed({ instances: [{ id: 'i-00000001', state: 'running', keyName: 'packer_a', launchTemplateId: 'lt-1' }] })
+    const live = await listLiveInstances(sandboxClient(sandbox()), { queries: [BY_KEY_NAME] })
+    const shared = sharedListings([BY_KEY_NAME])
+    expect(shared.get('us-east-1', [BY_KEY_NAME])).toBeUndefined()
+    shared.put('us-east-1', live)
+    expect(shared.get('us-east-1', [BY_KEY_NAME])).toBe(live)
+    expect(shared.get('us-east-1', [BY_KEY_NAME, BY_LAUNCH_TEMPLATE])).toBeUndefined()
+    expect(shared.get('eu-west-1', [BY_KEY_NAME])).toBeUndefined()
   })
 })

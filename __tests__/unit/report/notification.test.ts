@@ -5,17 +5,20 @@ import { mockClient } from 'aws-sdk-client-mock'
 import * as core from '../../../__fixtures__/core.js'
 import {
   iamLeftover,
+  imageLeftover,
   instance,
   instances,
   orphan,
   region,
   regionFailure,
   report,
-  settings
+  settings,
+  volumeLeftover
 } from '../../../__fixtures__/report.js'
 import type { NotificationJson as PartJson } from '../../../src/report/notification.js'
 import type { Report } from '../../../src/report/types.js'
-import { instanceId } from '../../../__fixtures__/support.js'
+import { instanceId, NOW } from '../../../__fixtures__/support.js'
+import { computeCost } from '../../../src/model/cost.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const {
@@ -33,7 +36,15 @@ const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 type Notification = ReturnType<typeof buildNotifications>[number]
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'
-const LISTS = ['instances', 'keyPairs', 'securityGroups', 'launchTemplates', 'instanceProfiles'] as const
+const LISTS = [
+  'instances',
+  'keyPairs',
+  'securityGroups',
+  'launchTemplates',
+  'instanceProfiles',
+  'images',
+  'volumes'
+] as const
 type List = (typeof LISTS)[number]
 
 interface Envelope {
@@ -219,21 +230,27 @@ describe('buildNotifications', () => {
       keyPairs: {},
       securityGroups: { deleted: ['sg-1'] },
       launchTemplates: {},
-      instanceProfiles: {}
+      instanceProfiles: {},
+      images: {},
+      volumes: {}
     })
     expect(json.totals).toEqual({
       instances: { terminated: 2, failed: 1 },
       keyPairs: {},
       securityGroups: { deleted: 1 },
       launchTemplates: {},
-      instanceProfiles: {}
+      instanceProfiles: {},
+      images: {},
+      volumes: {}
     })
     expect(json.findings).toEqual({
       instances: sample.instances,
       keyPairs: [],
       securityGroups: sample.securityGroups,
       launchTemplates: [],
-      instanceProfiles: []
+      instanceProfiles: [],
+      images: [],
+      volumes: []
     })
     expect(message.indexOf('\\"ids\\"')).toBeLessThan(message.indexOf('\\"findings\\"'))
   })
@@ -245,6 +262,42 @@ describe('buildNotifications', () => {
       notificationRunId(one)
     )
     expect(notificationRunId(report())).toBe(notificationRunId(one))
+  })
+
+  it('says what each image and volume is after its outcome, with its monthly cost once priced, and what the storage costs in total', () => {
+    const { envelope } = build({
+      images: [
+        imageLeftover({
+          outcome: 'dry-run',
+          image: { copies: [{ id: 'ami-0copy', region: 'us-east-1' }], monthlyCost: { usdPerMonth: 0.4 } }
+        }),
+        imageLeftover({
+          id: 'ami-0second',
+          name: '',
+          outcome: 'skipped',
+          reason: 'pending',
+          image: { state: 'pending' }
+        })
+      ],
+      volumes: [
+        volumeLeftover({ outcome: 'deleted', reason: undefined, volume: { monthlyCost: { unknown: 'denied' } } })
+      ],
+      cost: computeCost([], new Map(), NOW)
+    })
+    const lines = envelope.default.split('\n')
+    expect(lines).toContain(
+      '* ami-0123456789abcdef0 packer-build-1772354880 (eu-west-1, 3h 12m, dry-run); state available, class interrupted, snapshots 1, copies ami-0copy (us-east-1), up to $0.4000 a month'
+    )
+    expect(lines).toContain(
+      '* ami-0second (eu-west-1, 3h 12m, skipped (pending)); state pending, class interrupted, snapshots 1'
+    )
+    expect(lines).toContain(
+      `* vol-0123456789abcdef0 (eu-west-1, 3h 12m, deleted); builder ${instanceId(1)}, device /dev/xvda, size 20 GiB gp3, cost unknown`
+    )
+    expect(lines).toContain(
+      '* EBS storage still billed after this run: the images’ snapshots up to $0.4000 a month (1 image)'
+    )
+    expect(lines).toContain('* Storage price unknown for 1 volume: denied')
   })
 
   it("extends Packer Cleaner's text with region, age, outcome, leftovers, failed regions, errors and the run link", () => {
@@ -350,7 +403,11 @@ describe('buildNotifications', () => {
       ),
       instanceProfiles: Array.from({ length: 30 }, (_, i) =>
         iamLeftover({ id: `packer-${i}`, name: `packer-${i}`, outcome: i % 2 ? 'deleted' : 'in-use' })
-      )
+      ),
+      images: Array.from({ length: 60 }, (_, i) =>
+        imageLeftover({ id: `ami-${i}`, outcome: i % 2 ? 'deleted' : 'skipped', reason: 'reported only' })
+      ),
+      volumes: Array.from({ length: 90 }, (_, i) => volumeLeftover({ id: `vol-${i}` }))
     })
     const notifications = buildNotifications(KIND_MODULES, big, TOPIC)
     const expected = expectedOutcomes(big)
@@ -475,9 +532,12 @@ describe('buildNotifications', () => {
         instance({ id: instanceId(2), reason: hostile, outcome: 'skipped' })
       ],
       keyPairs: [orphan({ id: `packer_${hostile}`, name: hostile })],
+      images: [imageLeftover({ name: hostile, image: { state: hostile, monthlyCost: { unknown: hostile } } })],
+      volumes: [volumeLeftover({ volume: { deviceName: hostile, monthlyCost: { unknown: `other ${hostile}` } } })],
       regions: [region({ status: 'failed', failures: [regionFailure({ code: 'AuthFailure', message: hostile })] })],
       errors: [hostile],
-      run: { runUrl: `https://example.test/${hostile}` }
+      run: { runUrl: `https://example.test/${hostile}` },
+      cost: computeCost([], new Map(), NOW)
     })
     const [notification, ...rest] = buildNotifications(KIND_MODULES, sample, TOPIC) as [Notification]
     expect(rest).toEqual([])
@@ -487,6 +547,7 @@ describe('buildNotifications', () => {
       for (const line of value.split('\n')) expect(line.trim()).not.toMatch(/^::/)
     }
     expect(notification.subject).not.toContain('::')
+    expect(text).toContain('* Storage price unknown for 1 image, 1 volume: x ::error::pwned ::add-mask::y z; other x')
     // Programs still get the exact strings.
     expect(jsonOf(notification).ids.keyPairs.deleted).toEqual([`packer_${hostile}`])
   })

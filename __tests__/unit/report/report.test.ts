@@ -4,13 +4,15 @@ import { parse } from 'yaml'
 import * as core from '../../../__fixtures__/core.js'
 import {
   iamLeftover,
+  imageLeftover,
   instance,
   instances,
   orphan,
   region,
   regionFailure,
   report,
-  settings
+  settings,
+  volumeLeftover
 } from '../../../__fixtures__/report.js'
 import type { Outcome } from '../../../src/model/types.js'
 import type { Report } from '../../../src/report/types.js'
@@ -105,13 +107,21 @@ describe('outputsFor', () => {
           iamLeftover({ id: 'packer-b', outcome: 'in-use' }),
           iamLeftover({ id: 'packer-c', outcome: 'skipped' }),
           iamLeftover({ id: 'packer-a', outcome: 'deleted' })
-        ]
+        ],
+        images: [
+          imageLeftover({ id: 'ami-2', outcome: 'dry-run' }),
+          imageLeftover({ id: 'ami-3', outcome: 'skipped' }),
+          imageLeftover({ id: 'ami-1', outcome: 'deleted' })
+        ],
+        volumes: [volumeLeftover({ id: 'vol-2' }), volumeLeftover({ id: 'vol-1', outcome: 'deleted' })]
       })
     )
     expect(parseIds(outputs['key-pairs'])).toEqual(['packer_a', 'packer_b'])
     expect(parseIds(outputs['security-groups'])).toEqual(['sg-1', 'sg-2'])
     expect(parseIds(outputs['launch-templates'])).toEqual(['lt-1'])
     expect(parseIds(outputs['instance-profiles'])).toEqual(['packer-a', 'packer-b'])
+    expect(parseIds(outputs.images)).toEqual(['ami-1', 'ami-2'])
+    expect(parseIds(outputs.volumes)).toEqual(['vol-1'])
     expect(parseIds(outputs['instance-ids'])).toEqual([])
   })
 
@@ -143,7 +153,9 @@ describe('outputsFor', () => {
       keyPairs: 0,
       securityGroups: 0,
       launchTemplates: 0,
-      instanceProfiles: 0
+      instanceProfiles: 0,
+      images: 0,
+      volumes: 0
     })
     expect(cut.settings).toEqual(big.settings)
   })
@@ -157,7 +169,9 @@ describe('outputsFor', () => {
       keyPairs: 0,
       securityGroups: 0,
       launchTemplates: 0,
-      instanceProfiles: 0
+      instanceProfiles: 0,
+      images: 0,
+      volumes: 0
     })
     expect(cut.regions).toEqual(huge.regions)
   })
@@ -233,7 +247,9 @@ describe('reportJsonWithin', () => {
         keyPairs: 0,
         securityGroups: Math.max(0, 1 - keep),
         launchTemplates: 0,
-        instanceProfiles: 0
+        instanceProfiles: 0,
+        images: 0,
+        volumes: 0
       }
     })
 

@@ -24,6 +24,20 @@ describe('requiredPermissions', () => {
   const KEY_READ = ['ec2:DescribeKeyPairs']
   const SG_READ = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']
   const LT_READ = ['ec2:DescribeLaunchTemplates']
+  /** Images: launch permissions need DescribeImageAttribute per image; snapshots are read for their tags and sizes. */
+  const IMAGE_READ = ['ec2:DescribeImageAttribute', 'ec2:DescribeImages', 'ec2:DescribeSnapshots']
+  /** DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot under ec2:DeleteSnapshot. */
+  const IMAGE_REMOVE = ['ec2:DeleteSnapshot', 'ec2:DeregisterImage']
+  /** Volumes: the source image's mappings, and its snapshots when a mapping needs them. */
+  const VOLUME_READ = ['ec2:DescribeImages', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes']
+  /** Every EC2 removal of the leftover kinds, only in terminate. */
+  const EC2_REMOVE = [
+    'ec2:DeleteKeyPair',
+    'ec2:DeleteLaunchTemplate',
+    'ec2:DeleteSecurityGroup',
+    ...IMAGE_REMOVE,
+    'ec2:DeleteVolume'
+  ].sort()
   /** IAM is global: every enabled region (DescribeRegions, even without `regions: all`) is asked which instances use a profile. */
   const IP_READ = [
     'ec2:DescribeIamInstanceProfileAssociations',
@@ -54,6 +68,8 @@ describe('requiredPermissions', () => {
       ...LT_READ,
       ...SG_READ,
       ...IP_READ,
+      ...IMAGE_READ,
+      ...VOLUME_READ,
       'ec2:DescribeRegions',
       'sns:Publish'
     ])
@@ -104,6 +120,23 @@ describe('requiredPermissions', () => {
       needs({ action: 'terminate', resources: ['launch-templates'] }),
       ['ec2:DeleteLaunchTemplate', 'ec2:DescribeInstances', ...LT_READ]
     ],
+    ['notify images', needs({ resources: ['images'] }), ['ec2:DescribeInstances', ...IMAGE_READ].sort()],
+    [
+      'stop images (nothing to stop)',
+      needs({ action: 'stop', resources: ['images'] }),
+      ['ec2:DescribeInstances', ...IMAGE_READ].sort()
+    ],
+    [
+      'terminate images: deregistered with their snapshots',
+      needs({ action: 'terminate', resources: ['images'] }),
+      ['ec2:DescribeInstances', ...IMAGE_READ, ...IMAGE_REMOVE].sort()
+    ],
+    ['notify volumes', needs({ resources: ['volumes'] }), ['ec2:DescribeInstances', ...VOLUME_READ].sort()],
+    [
+      'terminate volumes',
+      needs({ action: 'terminate', resources: ['volumes'] }),
+      ['ec2:DeleteVolume', 'ec2:DescribeInstances', ...VOLUME_READ].sort()
+    ],
     // Instance profiles alone read no instances: their users come from DescribeIamInstanceProfileAssociations.
     ['notify instance profiles', needs({ resources: ['instance-profiles'] }), [...IP_READ].sort()],
     [
@@ -145,14 +178,7 @@ describe('requiredPermissions', () => {
     [
       'terminate everything everywhere with a topic',
       needs({ action: 'terminate', resources: [...KIND_NAMES], allRegions: true, notify: true }),
-      [
-        ...ALL_READ,
-        'ec2:DeleteKeyPair',
-        'ec2:DeleteLaunchTemplate',
-        'ec2:DeleteSecurityGroup',
-        'ec2:TerminateInstances',
-        ...IP_REMOVE
-      ].sort()
+      [...ALL_READ, ...EC2_REMOVE, 'ec2:TerminateInstances', ...IP_REMOVE].sort()
     ],
     [
       'every kind in listed regions: the regions not listed are asked for profile associations',
@@ -179,11 +205,12 @@ describe('requiredPermissions', () => {
     expect(requiredPermissions(KIND_MODULES, input)).toEqual(expected)
   })
 
-  const REGIONAL_KINDS = KIND_NAMES.filter((kind) => kind !== 'instance-profiles')
+  /** Every kind but the IAM sweep's, which asks every enabled region. */
+  const EC2_KINDS = KIND_NAMES.filter((kind) => kind !== 'instance-profiles')
   const everyMode = SWEEP_ACTIONS.flatMap((action) =>
     [false, true].flatMap((allRegions) =>
       [false, true].flatMap((notify) =>
-        [KIND_NAMES, REGIONAL_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] }))
+        [KIND_NAMES, EC2_KINDS].map((kinds) => needs({ action, allRegions, notify, resources: [...kinds] }))
       )
     )
   )
@@ -201,8 +228,10 @@ describe('requiredPermissions', () => {
       expect(permissions.includes(PERMISSION.publish)).toBe(input.notify)
       expect(permissions.includes(PERMISSION.stopInstances)).toBe(input.action === 'stop')
       expect(permissions.includes(PERMISSION.terminateInstances)).toBe(input.action === 'terminate')
-      const deletes = permissions.filter((permission) => permission.startsWith('ec2:Delete'))
-      expect(deletes.length).toBe(input.action === 'terminate' ? 3 : 0)
+      const removals = permissions.filter(
+        (permission) => permission.startsWith('ec2:Delete') || permission.startsWith('ec2:Deregister')
+      )
+      expect(removals).toEqual(input.action === 'terminate' ? EC2_REMOVE : [])
       // IAM has no DryRun and no stop: its writes are granted only for terminate, and only with the kind.
       const iamWrites = permissions.filter(
         (permission) => permission.startsWith('iam:') && !permission.startsWith('iam:List')

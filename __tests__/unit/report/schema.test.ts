@@ -8,7 +8,17 @@
  */
 import { describe, expect, it, jest } from '@jest/globals'
 import * as core from '../../../__fixtures__/core.js'
-import { iamLeftover, instance, instances, orphan, region, report, settings } from '../../../__fixtures__/report.js'
+import {
+  iamLeftover,
+  imageLeftover,
+  instance,
+  instances,
+  orphan,
+  region,
+  report,
+  settings,
+  volumeLeftover
+} from '../../../__fixtures__/report.js'
 import { NOW } from '../../../__fixtures__/support.js'
 import type { CostReport, PriceSource, RateUsed } from '../../../src/model/cost.js'
 import type { IamFinding, RemovalStep, RemovalStepOutcome } from '../../../src/kinds/instance-profiles/rules.js'
@@ -17,11 +27,14 @@ import type { NotificationJson } from '../../../src/report/notification.js'
 import type { TruncatedCounts } from '../../../src/report/report.js'
 import type {
   AwsErrorInfo,
+  ImageFinding,
   InstanceFinding,
   OrphanFinding,
   RegionResult,
   RegionFailure,
-  TagFilter
+  StorageCost,
+  TagFilter,
+  VolumeFinding
 } from '../../../src/model/types.js'
 import type { NotificationRecord, Report, ReportSettings, RunContext } from '../../../src/report/types.js'
 import {
@@ -43,7 +56,7 @@ const { fitOutputs, reportJsonWithin } = await import('../../../src/report/repor
 const { computeCost } = await import('../../../src/model/cost.js')
 const { KIND_MODULES } = await import('../../../src/kinds/registry.js')
 const { KIND_NAMES, REPORT_LISTS } = await import('../../../src/kinds/names.js')
-const { INSTANCE_STATES, OUTCOMES, SWEEP_ACTIONS } = await import('../../../src/model/types.js')
+const { IMAGE_CLASSES, INSTANCE_STATES, OUTCOMES, SWEEP_ACTIONS } = await import('../../../src/model/types.js')
 
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:packer-alerts'
 const SCHEMAS = readSchemas()
@@ -133,6 +146,32 @@ function fullReport(): Report {
         }
       })
     ],
+    images: [
+      imageLeftover({
+        image: {
+          origin: 'copy',
+          sourceImageId: 'ami-0fedcba9876543210',
+          sourceImageRegion: 'us-east-1',
+          snapshots: [{ id: 'snap-1', sizeGiB: 8 }, { id: 'snap-2' }],
+          copies: [{ id: 'ami-0aaaaaaaaaaaaaaaa', region: 'us-west-2' }],
+          notes: ['snapshot snap-2 kept: another image uses it'],
+          monthlyCost: { usdPerMonth: 0.4 }
+        }
+      }),
+      imageLeftover({
+        id: 'ami-0bbbbbbbbbbbbbbbb',
+        outcome: 'failed',
+        error: { code: 'UnauthorizedOperation', message: 'no', missingPermission: 'ec2:DeregisterImage' },
+        image: { class: 'unknown', monthlyCost: { unknown: 'AccessDeniedException' } }
+      })
+    ],
+    volumes: [
+      volumeLeftover({ volume: { monthlyCost: { usdPerMonth: 1.6 } } }),
+      volumeLeftover({
+        id: 'vol-0bbbbbbbbbbbbbbbb',
+        volume: { state: undefined, sizeGiB: undefined, volumeType: undefined, monthlyCost: { unknown: 'not read' } }
+      })
+    ],
     errors: ['max-resources: 7 resources would be changed, more than the cap of 5'],
     cancelled: true,
     reportFile: '/tmp/packer-sweeper-report-42-1-7.json',
@@ -195,6 +234,22 @@ describe('the report schema', () => {
       'a time that is not ISO 8601',
       (r: Record<string, unknown>) => (r.startedAt = 'yesterday'),
       '/startedAt must match format "date-time"'
+    ],
+    [
+      'an unknown image field',
+      (r: Record<string, unknown>) => (((r.images as ImageFinding[])[0]!.image as Record<string, unknown>).size = 1),
+      '/images/0/image must NOT have additional properties'
+    ],
+    [
+      'a volume in the images list',
+      (r: Record<string, unknown>) => ((r.images as Record<string, unknown>[])[0]!.kind = 'volumes'),
+      '/images/0/kind must be equal to constant'
+    ],
+    [
+      'a cost that is both a price and unknown',
+      (r: Record<string, unknown>) =>
+        ((r.volumes as VolumeFinding[])[0]!.volume.monthlyCost = { usdPerMonth: 1, unknown: 'x' } as StorageCost),
+      '/volumes/0/volume/monthlyCost must match exactly one schema in oneOf'
     ],
     [
       'an unknown IAM step',
@@ -289,7 +344,9 @@ const SETTINGS: Shape<ReportSettings> = {
   'role-session-name': 'required',
   audience: 'required',
   'fail-on-stale': 'required',
-  'estimate-cost': 'required'
+  'estimate-cost': 'required',
+  'image-incomplete-tag': 'optional',
+  'delete-inherited-volumes': 'required'
 }
 const TAG: Shape<TagFilter> = { key: 'required', value: 'required' }
 const RUN: Shape<RunContext> = {
@@ -347,6 +404,33 @@ const IAM: Shape<IamFinding['iam']> = {
   inlinePolicies: 'required',
   steps: 'required'
 }
+const IMAGE_FINDING: Shape<ImageFinding> = { ...LEFTOVER, image: 'required' }
+const IMAGE: Shape<ImageFinding['image']> = {
+  state: 'required',
+  class: 'required',
+  origin: 'required',
+  sourceInstanceId: 'optional',
+  sourceImageId: 'optional',
+  sourceImageRegion: 'optional',
+  snapshots: 'required',
+  copies: 'required',
+  notes: 'required',
+  monthlyCost: 'optional'
+}
+const SNAPSHOT: Shape<ImageFinding['image']['snapshots'][number]> = { id: 'required', sizeGiB: 'optional' }
+const COPY: Shape<ImageFinding['image']['copies'][number]> = { id: 'required', region: 'required' }
+const VOLUME_FINDING: Shape<VolumeFinding> = { ...LEFTOVER, volume: 'required' }
+const VOLUME: Shape<VolumeFinding['volume']> = {
+  instanceId: 'required',
+  deviceName: 'required',
+  state: 'optional',
+  sizeGiB: 'optional',
+  volumeType: 'optional',
+  monthlyCost: 'optional'
+}
+/** Each branch of a StorageCost: a price, or why there is none. */
+const PRICED: Shape<Extract<StorageCost, { usdPerMonth: number }>> = { usdPerMonth: 'required' }
+const UNPRICED: Shape<Extract<StorageCost, { unknown: string }>> = { unknown: 'required' }
 const IAM_STEP: Shape<RemovalStepOutcome> = { step: 'required', outcome: 'required', error: 'optional' }
 const NOTIFICATION_RECORD: Shape<NotificationRecord> = {
   topicArn: 'required',
@@ -436,6 +520,14 @@ describe('the schemas follow the source', () => {
     [REPORT_SCHEMA, '#/$defs/iamFinding', IAM_FINDING],
     [REPORT_SCHEMA, '#/$defs/iamFinding/properties/iam', IAM],
     [REPORT_SCHEMA, '#/$defs/iamRemovalStep', IAM_STEP],
+    [REPORT_SCHEMA, '#/$defs/imageFinding', IMAGE_FINDING],
+    [REPORT_SCHEMA, '#/$defs/imageFinding/properties/image', IMAGE],
+    [REPORT_SCHEMA, '#/$defs/imageFinding/properties/image/properties/snapshots/items', SNAPSHOT],
+    [REPORT_SCHEMA, '#/$defs/imageFinding/properties/image/properties/copies/items', COPY],
+    [REPORT_SCHEMA, '#/$defs/volumeFinding', VOLUME_FINDING],
+    [REPORT_SCHEMA, '#/$defs/volumeFinding/properties/volume', VOLUME],
+    [REPORT_SCHEMA, '#/$defs/storageCost/oneOf/0', PRICED],
+    [REPORT_SCHEMA, '#/$defs/storageCost/oneOf/1', UNPRICED],
     [REPORT_SCHEMA, '#/$defs/notificationRecord', NOTIFICATION_RECORD],
     [REPORT_SCHEMA, '#/$defs/costReport', COST],
     [REPORT_SCHEMA, '#/$defs/costReport/properties/regions/items', COST_REGION],
@@ -472,6 +564,11 @@ describe('the schemas follow the source', () => {
     [
       '#/$defs/iamRemovalStep/properties/outcome',
       members<RemovalStepOutcome['outcome']>()(['done', 'already-gone', 'failed', 'unknown'])
+    ],
+    ['#/$defs/imageFinding/properties/image/properties/class', IMAGE_CLASSES],
+    [
+      '#/$defs/imageFinding/properties/image/properties/origin',
+      members<ImageFinding['image']['origin']>()(['builder', 'tags', 'copy'])
     ],
     ['#/$defs/costRate/properties/source', members<PriceSource>()(['on-demand', 'spot'])],
     ['#/$defs/costReport/properties/currency', members<CostReport['currency']>()(['USD'])],

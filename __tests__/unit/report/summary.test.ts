@@ -5,15 +5,18 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { expectNothingLinked, LINKY, renderGfm } from '../../../__fixtures__/gfm.js'
 import {
   iamLeftover,
+  imageLeftover,
   instance,
   instances,
   orphan,
   region,
   regionFailure,
   report,
-  settings
+  settings,
+  volumeLeftover
 } from '../../../__fixtures__/report.js'
-import { computeCost, priceKeyId, priceKeyOf } from '../../../src/model/cost.js'
+import { computeCost, priceKeyId, priceKeyOf, STORAGE_BASIS_NOTE } from '../../../src/model/cost.js'
+import { COPIES_NOT_SWEPT, MARK_BUILDS_HINT } from '../../../src/kinds/images/rules.js'
 import { formatAge, formatMaxAge, formatTime, oneLine } from '../../../src/model/format.js'
 import { KIND_MODULES } from '../../../src/kinds/registry.js'
 import {
@@ -38,11 +41,38 @@ const HOSTILE = [
 ]
 
 /** The tags renderSummary itself writes; anything else came from a value. */
-const OWN_TAGS = new Set(['h2', 'h3', 'h4', 'p', 'b', 'code', 'table', 'tr', 'th', 'td', 'ul', 'li'])
+const OWN_TAGS = new Set(['h2', 'h3', 'h4', 'p', 'b', 'i', 'code', 'table', 'tr', 'th', 'td', 'ul', 'li'])
 
 function tagsIn(html: string): string[] {
   return [...html.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)/g)].map((match) => (match[1] as string).toLowerCase())
 }
+
+/** An image whose every string from AWS is `value`, its cost unknown for that reason. */
+const hostileImage = (value: string) =>
+  imageLeftover({
+    id: value,
+    name: value,
+    region: value,
+    reason: value,
+    image: {
+      state: value,
+      sourceInstanceId: value,
+      snapshots: [{ id: value, sizeGiB: 8 }],
+      copies: [{ id: value, region: value }],
+      notes: [value],
+      monthlyCost: { unknown: value }
+    }
+  })
+
+/** A builder's volume whose every string from AWS is `value`, its cost unknown for that reason. */
+const hostileVolume = (value: string) =>
+  volumeLeftover({
+    id: value,
+    name: value,
+    region: value,
+    reason: value,
+    volume: { instanceId: value, deviceName: value, state: value, volumeType: value, monthlyCost: { unknown: value } }
+  })
 
 describe('formatAge', () => {
   it.each([
@@ -327,6 +357,121 @@ describe('renderSummary', () => {
     ).not.toContain('IAM has no DryRun')
   })
 
+  describe('images and volumes', () => {
+    const hint = MARK_BUILDS_HINT
+    const interrupted = imageLeftover({
+      id: 'ami-0aaaaaaaaaaaaaaa1',
+      name: 'packer-build-1',
+      outcome: 'skipped',
+      reason: hint,
+      image: {
+        snapshots: [
+          { id: 'snap-1', sizeGiB: 8 },
+          { id: 'snap-2', sizeGiB: 8 }
+        ],
+        copies: [{ id: 'ami-0bbbbbbbbbbbbbbb2', region: 'us-east-1' }],
+        monthlyCost: { usdPerMonth: 0.8 }
+      }
+    })
+    const pending = imageLeftover({
+      id: 'ami-0ccccccccccccccc3',
+      name: 'packer-build-2',
+      outcome: 'skipped',
+      reason: 'pending: left for a later sweep, once EC2 finishes or fails it',
+      image: {
+        state: 'pending',
+        snapshots: [{ id: 'snap-3' }],
+        monthlyCost: { unknown: 'the size of snap-3 is unknown' }
+      }
+    })
+    const kept = volumeLeftover({ volume: { monthlyCost: { usdPerMonth: 1.6 } } })
+    const resources = settings({ resources: ['instances', 'images', 'volumes'], 'estimate-cost': true })
+
+    it('the images table: region, ID, name, state, class, snapshots, copies, cost and outcome; the hint to mark builds said once above it', () => {
+      const html = renderSummary(KIND_MODULES, report({ settings: resources, images: [interrupted, pending] }))
+      const section = html.slice(html.indexOf('<h3>Images</h3>'))
+      expect(section).toContain(
+        `<h3>Images</h3><p>${escapeForSummary(`Note: ${hint}.`)}</p><p>${escapeForSummary(`Note: ${COPIES_NOT_SWEPT}.`)}</p>`
+      )
+      expect(section).toContain(
+        '<tr><th>ID</th><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>State</th><th>Class</th><th>Snapshots</th><th>Copies</th><th>Per month</th><th>Outcome</th></tr>'
+      )
+      expect(section).toContain(
+        '<td><code>available</code></td><td>interrupted</td><td>2</td><td><code>ami-0bbbbbbbbbbbbbbb2 &#40;us-east-1&#41;</code></td><td>up to &#36;0.8000</td><td>skipped &#40;see the note above&#41;</td></tr>'
+      )
+      expect(section).toContain(
+        '<td><code>pending</code></td><td>interrupted</td><td>1</td><td></td><td>unknown <code>&#40;the size of snap-3 is unknown&#41;</code></td><td>skipped <code>&#40;pending: left for a later sweep, once EC2 finishes or fails it&#41;</code></td>'
+      )
+      // Said once, not on every row.
+      expect(html.split(escapeForSummary(hint)).length - 1).toBe(1)
+    })
+
+    it('with image-incomplete-tag set, no hint to mark builds; the copies’ limit is still said', () => {
+      const html = renderSummary(
+        KIND_MODULES,
+        report({
+          settings: settings({ ...resources, 'image-incomplete-tag': { key: 'packer-build', value: 'incomplete' } }),
+          images: [{ ...interrupted, outcome: 'deleted', reason: undefined }]
+        })
+      )
+      expect(html).not.toContain('image-incomplete-tag')
+      expect(html).toContain(escapeForSummary(COPIES_NOT_SWEPT))
+    })
+
+    it('without estimate-cost, no cost column', () => {
+      const unpriced = imageLeftover({ image: { monthlyCost: undefined } })
+      const html = renderSummary(KIND_MODULES, report({ images: [unpriced] }))
+      expect(html).not.toContain('<th>Per month</th>')
+      expect(html).not.toContain('EBS storage')
+    })
+
+    it('the volumes table: region, volume ID, builder, device, size and type, cost and outcome', () => {
+      const unread = volumeLeftover({
+        id: 'vol-0bbbbbbbbbbbbbbb2',
+        volume: {
+          state: undefined,
+          sizeGiB: undefined,
+          volumeType: undefined,
+          monthlyCost: { unknown: 'its size and type were not read' }
+        }
+      })
+      const html = renderSummary(KIND_MODULES, report({ settings: resources, volumes: [kept, unread] }))
+      const section = html.slice(html.indexOf('<h3>Volumes</h3>'))
+      expect(section).toContain(
+        '<h3>Volumes</h3><table><tr><th>ID</th><th>Name</th><th>Region</th><th>Created</th><th>Age</th><th>Builder</th><th>Device</th><th>Size</th><th>Per month</th><th>Outcome</th></tr>'
+      )
+      expect(section).toContain(
+        `<td><code>${instanceId(1)}</code></td><td><code>/dev/xvda</code></td><td><code>20 GiB gp3</code></td><td>&#36;1.60</td><td>skipped <code>&#40;kept: delete-inherited-volumes is false&#41;</code></td>`
+      )
+      expect(section).toContain(
+        '<td>not read</td><td>unknown <code>&#40;its size and type were not read&#41;</code></td>'
+      )
+    })
+
+    it('the cost section says what the images’ snapshots (up to) and the volumes cost to keep, and what is unknown', () => {
+      const html = renderSummary(
+        KIND_MODULES,
+        report({
+          settings: resources,
+          images: [interrupted, pending, { ...interrupted, id: 'ami-0ddddddddddddddd4', outcome: 'deleted' }],
+          volumes: [kept],
+          cost: computeCost([], new Map(), new Date('2026-03-01T12:00:00.000Z'))
+        })
+      )
+      expect(html).toContain(
+        `<li>${escapeForSummary('EBS storage still billed after this run: the images’ snapshots up to $0.8000 a month (1 image); the builders’ volumes $1.60 a month (1 volume)')}</li>`
+      )
+      expect(html).toContain(
+        `<li>${escapeForSummary('EBS storage this run removed: the images’ snapshots up to $0.8000 a month (1 image)')}</li>`
+      )
+      expect(html).toContain(
+        `<li>${escapeForSummary('Storage price unknown for 1 image')}: <code>the size of snap-3 is unknown</code></li>`
+      )
+      // Whole, not clipped like a value from AWS.
+      expect(html).toContain(`<p><i>${escapeForSummary(STORAGE_BASIS_NOTE, Infinity)}</i></p>`)
+    })
+  })
+
   it.each(HOSTILE)('renders the hostile value %j as text only', (value) => {
     const html = renderSummary(
       KIND_MODULES,
@@ -350,9 +495,15 @@ describe('renderSummary', () => {
           })
         ],
         keyPairs: [orphan({ id: value, name: value, region: value, reason: value })],
-        launchTemplates: [orphan({ kind: 'launch-templates', id: value, name: value, createdAt: value })]
+        launchTemplates: [orphan({ kind: 'launch-templates', id: value, name: value, createdAt: value })],
+        images: [hostileImage(value)],
+        volumes: [hostileVolume(value)],
+        cost: computeCost([], new Map(), new Date('2026-03-01T12:00:00.000Z'))
       })
     )
+    expect(html).toContain('<h3>Images</h3>')
+    expect(html).toContain('<h3>Volumes</h3>')
+    expect(html).toContain('Storage price unknown for 1 image, 1 volume')
     for (const tag of tagsIn(html)) expect(OWN_TAGS).toContain(tag)
     expect(html).not.toMatch(/[[\]`|]/)
     expect(html).not.toContain('javascript:alert(1))')
@@ -487,6 +638,8 @@ describe('nothing from AWS becomes a link or a mention', () => {
               error: { code: value, message: value }
             })
           ],
+          images: [hostileImage(value)],
+          volumes: [hostileVolume(value)],
           cost: computeCost(
             [priced],
             new Map([[priceKeyId(priceKeyOf(priced)), lookup]]),

@@ -37,6 +37,8 @@ export function iamRun({ iam, enabledRegions, cancelled, instancesIn, ...fields 
       cancelled: cancelled ?? never,
       readBackSignal: () => never,
       instancesIn: instancesIn ?? (() => undefined),
+      buildersInEveryState: () => Promise.reject(new Error('no builders in this test')),
+      staleBuilders: async () => [],
       enabledRegions: async () => enabledRegions,
       iam: async () => iam,
       onSettled: () => undefined,

@@ -85,6 +85,8 @@ async function survey(
   scope = {
     region: GLOBAL_REGION,
     regions: account.regions,
+    buildersInEveryState: () => Promise.reject(new Error('no builders in this test')),
+    staleBuilders: async () => [],
     inputs: all,
     now,
     ec2For,
