@@ -100,6 +100,11 @@ export interface LeftoverHooks<C> {
    * own read, where `usedBy` does not say. Throws when it cannot be read.
    */
   users?(scope: Scope, stale: readonly C[], reworded: readonly C[]): Promise<UsersRead<C>>
+  /**
+   * With `usedBy`: the reason of a skipped candidate whose judgement `namesUsers`, once the listing
+   * shows instances using it (a rule that comes after the use says less than the use itself).
+   */
+  rewordUsed?(candidate: C, users: readonly InstanceRef[]): string | undefined
   /** Where a candidate lives, when the scope is the account (default: the scope's region). */
   regionOf?(candidate: C): string
   /**

@@ -256,10 +256,10 @@ async function readUsers<C>(
   reworded: readonly C[]
 ): Promise<UsersRead<C>> {
   if (hooks.users) return hooks.users(scope, stale, reworded)
-  const { usedBy } = hooks
+  const { usedBy, rewordUsed } = hooks
   if (!usedBy) return { of: () => undefined }
   const regionOf = (candidate: C) => hooks.regionOf?.(candidate) ?? scope.region
-  const regions = [...new Set(stale.map(regionOf))]
+  const regions = [...new Set([...stale, ...(rewordUsed ? reworded : [])].map(regionOf))]
   const listings = new Map(
     await Promise.all(
       regions.map(
@@ -272,12 +272,24 @@ async function readUsers<C>(
       )
     )
   )
+  const usersOf = (candidate: C): InstanceRef[] => {
+    const region = regionOf(candidate)
+    const ids = listings.get(region)?.usersOf(usedBy, usedBy.candidateValue(candidate)) ?? []
+    return ids.map((instanceId) => ({ instanceId, region }))
+  }
   return {
     of(candidate) {
-      const region = regionOf(candidate)
-      const ids = listings.get(region)?.usersOf(usedBy, usedBy.candidateValue(candidate)) ?? []
-      return ids.length > 0 ? { instances: ids.map((instanceId) => ({ instanceId, region })), others: [] } : undefined
-    }
+      const instances = usersOf(candidate)
+      return instances.length > 0 ? { instances, others: [] } : undefined
+    },
+    ...(rewordUsed
+      ? {
+          reword(candidate: C) {
+            const instances = usersOf(candidate)
+            return instances.length > 0 ? rewordUsed(candidate, instances) : undefined
+          }
+        }
+      : {})
   }
 }
 

@@ -35,9 +35,11 @@ import {
   copyNotes,
   imageRules,
   judgeImage,
+  KEEP_RULES,
   MARK_BUILDS_HINT,
   snapshotNotes,
-  type ImageRecord
+  type ImageRecord,
+  type KeepRule
 } from './rules.js'
 import { isFindingOf } from '../findings.js'
 import { imageMonthlyCost } from '../../model/cost.js'
@@ -105,16 +107,25 @@ function imageAge(image: ImageRecord, now: Date): DerivedAge {
 
 /**
  * The rules before the image's use is read, judged as terminate would judge them: notify reports
- * what terminate would deregister. Only what the rules would remove has its users read; an image
- * kept by an earlier rule is reported with that rule's reason.
+ * what terminate would deregister. The use is read for what the rules would remove, and for what a
+ * rule after the use keeps, so that a used image says so (judgeImage's order, KEEP_RULES).
  */
 function judge({ image }: ImageCandidate, inputs: Inputs, now: Date): Judgement {
   const age = imageAge(image, now)
   const rules = { ...imageRules(inputs, inputs['image-incomplete-tag']), action: 'terminate' as const }
   const verdict = judgeImage(image, [], rules, now)
   if (verdict.verdict === 'remove') return { age, verdict: 'check-usage' }
-  return { age, verdict: 'skip', reason: verdict.reason }
+  // Kept by a rule that comes after the image's use: an instance running it is the better reason.
+  return {
+    age,
+    verdict: 'skip',
+    reason: verdict.reason,
+    ...(AFTER_IN_USE.has(verdict.rule) ? { namesUsers: true } : {})
+  }
 }
+
+/** The keep rules checked after the image's use (KEEP_RULES' order). */
+const AFTER_IN_USE = new Set<KeepRule>(KEEP_RULES.slice(KEEP_RULES.indexOf('in-use') + 1))
 
 /** A snapshot DeregisterImage did not delete for a reason other than another image's use: the removal failed. */
 function snapshotFailure(results: readonly SnapshotResult[]): Settlement['error'] {
@@ -222,6 +233,8 @@ export const images = {
     judge,
     sortKey: ({ image }) => [image.region, image.name, image.id],
     usedBy: BY_IMAGE_ID,
+    // Only a skip whose rule comes after the use is reworded: every rule before it let the image pass.
+    rewordUsed: (_candidate, users) => `in use by ${users.map(userWords).join(', ')}`,
     regionOf: ({ image }) => image.region,
     userWords,
     async remove(scope, planned) {

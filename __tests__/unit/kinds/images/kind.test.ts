@@ -142,3 +142,20 @@ describe('the images kind when the run does not act', () => {
     expect(inputsOf(sandbox(), 'DeregisterImage')).toEqual([])
   })
 })
+
+describe('an image an instance runs', () => {
+  it('says so even when a later rule keeps it (no image-incomplete-tag, or a finished build)', async () => {
+    seedBuilds()
+    seed({ instances: [{ id: 'i-0b020000000000009', state: 'running', age: '1m', imageId: idOf('complete') }] })
+    const run = imagesRun({})
+    const found = byName(await actOn(run, await planLeftovers(run, []), []))
+    expect(found.c).toMatchObject({ outcome: 'skipped', reason: `in use by instance i-0b020000000000009 in ${REGION}` })
+    expect(found.a).toMatchObject({ outcome: 'skipped', reason: MARK_BUILDS_HINT })
+    const withTag = imagesRun({ 'image-incomplete-tag': TAG })
+    const judged = byName(await actOn(withTag, await planLeftovers(withTag, []), []))
+    expect(judged.c).toMatchObject({
+      outcome: 'skipped',
+      reason: `in use by instance i-0b020000000000009 in ${REGION}`
+    })
+  })
+})
