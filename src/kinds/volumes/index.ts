@@ -18,6 +18,7 @@ import { leftoverPart, type Planned, type Settlement } from '../../engine/leftov
 import type { DerivedAge, Judgement } from '../../engine/leftover-model.js'
 import { settleDelete, NOT_DELETED_CANCELLED } from '../../engine/regional-kind.js'
 import { leftoverFinding } from '../../engine/rules.js'
+import { WAIT_MARGIN_SECONDS } from '../../engine/termination-wait.js'
 import { describeReadError } from '../../aws/describe-error.js'
 import { inOrder } from '../../aws/batches.js'
 import { ageSeconds } from '../../model/aws-data.js'
@@ -30,6 +31,8 @@ import {
   readImageMappings,
   readSnapshotKeys,
   readVolumes,
+  readVolumesDetached,
+  type DetachWait,
   VOLUME_ALREADY_GONE_CODES,
   VOLUME_IN_USE_CODES,
   withSnapshotKeys
@@ -131,6 +134,23 @@ function decide(
   if (!decision) throw new Error(`no decision for ${candidate.device.volumeId}`)
   return decision
 }
+
+/**
+ * How long a kept volume may still read attached after its builder reads `terminated`: a minute at
+ * most, the termination wait's pace, and never past the phase's deadline.
+ */
+function detachWait(scope: Scope): DetachWait {
+  const { terminationWait, deadlineAt } = scope
+  const untilDeadline = deadlineAt === undefined ? Infinity : (deadlineAt - Date.now()) / 1000 - WAIT_MARGIN_SECONDS
+  return {
+    maxWaitSeconds: Math.min(DETACH_WAIT_SECONDS, terminationWait.maxWaitSeconds, untilDeadline),
+    minDelaySeconds: terminationWait.minDelaySeconds,
+    maxDelaySeconds: terminationWait.maxDelaySeconds
+  }
+}
+
+/** EC2 detaches a kept volume within seconds of its instance's termination. */
+const DETACH_WAIT_SECONDS = 60
 
 /** The volumes as they will be once the builder is gone: detached, available. */
 function asDetached(volumes: ReadonlyMap<string, VolumeRecord>): Map<string, VolumeRecord> {
@@ -243,9 +263,19 @@ export const volumes = {
      */
     async recheck(scope, free, settle) {
       const ids = free.flatMap(({ candidate }) => candidate.builder.devices.map((device) => device.volumeId))
+      const client = scope.ec2For(scope.region)
       let now: Map<string, VolumeRecord>
       try {
-        now = await readVolumes(scope.ec2For(scope.region), ids, scope.abortSignal)
+        // Under dry-run nothing was terminated: the volumes are still attached, as expected.
+        now = scope.inputs['dry-run']
+          ? await readVolumes(client, ids, scope.abortSignal)
+          : await readVolumesDetached(
+              client,
+              ids,
+              free.map(({ candidate }) => candidate.device.volumeId),
+              detachWait(scope),
+              scope.abortSignal
+            )
       } catch (error) {
         free.forEach((planned) =>
           settle(planned, { outcome: 'failed', reason: NOT_READ_AFTER, error: describeReadError(error) })

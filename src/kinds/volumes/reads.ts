@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { chunk, collect, inOrder, MAX_FILTER_VALUES } from '../../aws/batches.js'
 import { describing } from '../../aws/describe-error.js'
+import { createWaiter, WaiterState } from '@smithy/core/client'
 import { PERMISSION } from '../../model/permissions.js'
 import type { ImageVolumeMapping, VolumeRecord } from './rules.js'
 
@@ -185,6 +186,49 @@ export async function readVolumes(
       return record && wanted.has(record.id) ? [[record.id, record]] : []
     })
   )
+}
+
+/** How long to read a kept volume again while EC2 still shows it attached to its terminated builder. */
+export interface DetachWait {
+  maxWaitSeconds: number
+  minDelaySeconds: number
+  maxDelaySeconds: number
+}
+
+/**
+ * The volumes as they are once their builder is gone: read after the termination and, while any of
+ * `awaited` still reads `in-use` (EC2 may show a kept volume attached for a moment after its
+ * instance reads `terminated`), read again with the SDK's waiter machinery until they are detached
+ * or the wait ends. A volume still attached then is answered as last read, and kept: its builder is
+ * gone, so only this run could have found it.
+ */
+export async function readVolumesDetached(
+  client: EC2Client,
+  volumeIds: readonly string[],
+  awaited: readonly string[],
+  wait: DetachWait,
+  abortSignal?: AbortSignal
+): Promise<Map<string, VolumeRecord>> {
+  let latest = await readVolumes(client, volumeIds, abortSignal)
+  const attached = () => awaited.some((id) => latest.get(id)?.state === 'in-use')
+  if (!attached() || wait.maxWaitSeconds <= wait.minDelaySeconds) return latest
+  const config = {
+    client,
+    maxWaitTime: wait.maxWaitSeconds,
+    minDelay: wait.minDelaySeconds,
+    maxDelay: wait.maxDelaySeconds,
+    ...(abortSignal ? { abortSignal } : {})
+  }
+  await createWaiter(config, { VolumeIds: [...awaited] }, async () => {
+    try {
+      latest = await readVolumes(client, volumeIds, abortSignal)
+      return { state: attached() ? WaiterState.RETRY : WaiterState.SUCCESS }
+    } catch (error) {
+      // The last read stands: what it shows attached is kept.
+      return { state: WaiterState.FAILURE, reason: error }
+    }
+  }).catch(() => undefined)
+  return latest
 }
 
 /** DeleteVolume; its errors (VOLUME_IN_USE_CODES, VOLUME_ALREADY_GONE_CODES, DryRunOperation) go to the engine. */

@@ -4,13 +4,16 @@ import {
   DeleteVolumeCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
-  DescribeVolumesCommand
+  DescribeVolumesCommand,
+  type Volume,
+  type VolumeState
 } from '@aws-sdk/client-ec2'
 import {
   deleteVolume,
   readImageMappings,
   readSnapshotKeys,
   readVolumes,
+  readVolumesDetached,
   withSnapshotKeys,
   VOLUME_ALREADY_GONE_CODES,
   VOLUME_IN_USE_CODES
@@ -236,5 +239,42 @@ describe('devicesOf', () => {
       // Not said: taken as kept, so it is reported rather than ignored.
       { deviceName: '/dev/sdg', volumeId: 'vol-u', deleteOnTermination: false }
     ])
+  })
+})
+
+describe('readVolumesDetached', () => {
+  const QUICK = { maxWaitSeconds: 3, minDelaySeconds: 1, maxDelaySeconds: 1 }
+  const volume = (state: VolumeState): Volume => ({ VolumeId: 'vol-1', State: state, Size: 20, VolumeType: 'gp3' })
+
+  it('reads once when the volumes are already detached', async () => {
+    ec2.mock.on(DescribeVolumesCommand).resolves({ Volumes: [volume('available')] })
+    const read = await readVolumesDetached(ec2.client(), ['vol-1'], ['vol-1'], QUICK)
+    expect(read.get('vol-1')?.state).toBe('available')
+    expect(ec2.mock.commandCalls(DescribeVolumesCommand)).toHaveLength(1)
+  })
+
+  it('reads again while EC2 still shows a kept volume in-use after its instance terminated, until it is available', async () => {
+    ec2.mock
+      .on(DescribeVolumesCommand)
+      .resolvesOnce({ Volumes: [volume('in-use')] })
+      .resolvesOnce({ Volumes: [volume('in-use')] })
+      .resolves({ Volumes: [volume('available')] })
+    const read = await readVolumesDetached(ec2.client(), ['vol-1'], ['vol-1'], QUICK)
+    expect(read.get('vol-1')?.state).toBe('available')
+    expect(ec2.mock.commandCalls(DescribeVolumesCommand).length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('gives up at the end of the wait and answers the volume as last read', async () => {
+    ec2.mock.on(DescribeVolumesCommand).resolves({ Volumes: [volume('in-use')] })
+    const read = await readVolumesDetached(ec2.client(), ['vol-1'], ['vol-1'], QUICK)
+    expect(read.get('vol-1')?.state).toBe('in-use')
+  })
+
+  it('does not wait for a volume it was not asked to (a sibling read for its tags)', async () => {
+    ec2.mock
+      .on(DescribeVolumesCommand)
+      .resolves({ Volumes: [volume('available'), { ...volume('in-use'), VolumeId: 'vol-2' }] })
+    await readVolumesDetached(ec2.client(), ['vol-1', 'vol-2'], ['vol-1'], QUICK)
+    expect(ec2.mock.commandCalls(DescribeVolumesCommand)).toHaveLength(1)
   })
 })
