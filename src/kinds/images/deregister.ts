@@ -9,7 +9,6 @@
  * snapshots, still billed, which the call does not tell.
  */
 import { DeregisterImageCommand, type EC2Client } from '@aws-sdk/client-ec2'
-import { PERMISSION } from '../../model/permissions.js'
 
 /** DeregisterImage's answers that mean the image is already gone: nothing left to do. */
 export const IMAGE_ALREADY_GONE_CODES = ['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable'] as const
@@ -26,9 +25,6 @@ export const IMAGE_PROTECTED_CODES = ['OperationNotPermitted'] as const
  * before the call, and nothing answers "in use".
  */
 export const IMAGE_IN_USE_CODES: readonly string[] = []
-
-/** What one removal needs of IAM, in the order the call uses them. */
-export const IMAGE_REMOVE_PERMISSIONS = [PERMISSION.deregisterImage, PERMISSION.deleteSnapshot] as const
 
 /** One snapshot's fate, as DeregisterImage answered it: `success`, `skipped` (another image uses it), `missing-permissions`, `internal-error`, `client-error`. */
 export interface SnapshotResult {
@@ -57,13 +53,13 @@ export async function deregisterImage(
   }))
 }
 
-/** The snapshots DeregisterImage kept, as words for the report; empty when it deleted them all. */
-export function keptSnapshots(results: readonly SnapshotResult[]): string[] {
-  return results
-    .filter((result) => result.returnCode !== 'success')
-    .map((result) =>
-      result.returnCode === 'skipped'
+/** Each snapshot's fate as DeregisterImage answered it, in words for the report. */
+export function snapshotWords(results: readonly SnapshotResult[]): string[] {
+  return results.map((result) =>
+    result.returnCode === 'success'
+      ? `snapshot ${result.snapshotId} deleted`
+      : result.returnCode === 'skipped'
         ? `snapshot ${result.snapshotId} kept: another image uses it`
         : `snapshot ${result.snapshotId} kept: ${result.returnCode}`
-    )
+  )
 }

@@ -25,6 +25,7 @@ import {
   IMAGE_ALREADY_GONE_CODES,
   IMAGE_IN_USE_CODES,
   IMAGE_PROTECTED_CODES,
+  snapshotWords,
   type SnapshotResult
 } from './deregister.js'
 import { BY_IMAGE_ID, candidateIds, completeImages, findImages, type FoundImage } from './reads.js'
@@ -137,16 +138,6 @@ function snapshotFailure(results: readonly SnapshotResult[]): Settlement['error'
     message: `the image was deregistered but ${failed.map((result) => `${result.snapshotId} (${result.returnCode})`).join(', ')} not deleted`,
     ...(missing ? { missingPermission: PERMISSION.deleteSnapshot } : {})
   }
-}
-
-function snapshotWords(results: readonly SnapshotResult[]): string[] {
-  return results.map((result) =>
-    result.returnCode === 'success'
-      ? `snapshot ${result.snapshotId} deleted`
-      : result.returnCode === 'skipped'
-        ? `snapshot ${result.snapshotId} kept: another image uses it`
-        : `snapshot ${result.snapshotId} kept: ${result.returnCode}`
-  )
 }
 
 function imageFinding(

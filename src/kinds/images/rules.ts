@@ -327,11 +327,3 @@ export function copiesBySource(records: readonly ImageRecord[]): Map<string, Ima
   }
   return copies
 }
-
-/**
- * The GiB an image's snapshots hold at most (each once; one whose size is unknown counts 0): the
- * upper bound of what keeping it costs, since a snapshot bills its stored, incremental data.
- */
-export function snapshotGiB(record: ImageRecord): number {
-  return record.snapshots.reduce((sum, snapshot) => sum + (snapshot.sizeGiB ?? 0), 0)
-}

@@ -8,7 +8,7 @@ import {
   type Image
 } from '@aws-sdk/client-ec2'
 import { candidateIds, completeImages, findImages, type FoundImage } from '../../../../src/kinds/images/reads.js'
-import { deregisterImage, keptSnapshots } from '../../../../src/kinds/images/deregister.js'
+import { deregisterImage, snapshotWords } from '../../../../src/kinds/images/deregister.js'
 import { DescribeError } from '../../../../src/aws/describe-error.js'
 import { ec2Error, useMockedEc2 } from '../../../../__fixtures__/support.js'
 
@@ -241,7 +241,8 @@ describe('deregisterImage', () => {
       DeleteAssociatedSnapshots: true,
       DryRun: false
     })
-    expect(keptSnapshots(results)).toEqual([
+    expect(snapshotWords(results)).toEqual([
+      `snapshot ${snap(1)} deleted`,
       `snapshot ${snap(2)} kept: another image uses it`,
       `snapshot ${snap(3)} kept: missing-permissions`
     ])

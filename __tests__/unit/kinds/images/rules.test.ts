@@ -11,7 +11,6 @@ import {
   COPIES_NOT_SWEPT,
   copyNotes,
   imageRules,
-  snapshotGiB,
   isCopyOf,
   judgeImage,
   type ImageRecord,
@@ -245,7 +244,7 @@ describe('copyNotes', () => {
   })
 })
 
-describe('copiesBySource and snapshotGiB', () => {
+describe('copiesBySource', () => {
   it('links each copy to its source by ID and region', () => {
     const source = image()
     const copy = image({
@@ -263,15 +262,6 @@ describe('copiesBySource and snapshotGiB', () => {
       sourceImageRegion: 'eu-central-1'
     })
     expect(copiesBySource([source, copy, stray])).toEqual(new Map([[source.id, [copy]]]))
-  })
-
-  it('adds the snapshots’ sizes, an unknown one as 0', () => {
-    const snapshots = [
-      { id: 'snap-0c000000000000001', sizeGiB: 30, alsoUsedBy: [] },
-      { id: 'snap-0c000000000000002', alsoUsedBy: [] },
-      { id: 'snap-0c000000000000003', sizeGiB: 100, alsoUsedBy: [] }
-    ]
-    expect(snapshotGiB(image({ snapshots }))).toBe(130)
   })
 })
 
